@@ -1,0 +1,401 @@
+//! The chat service: the one implementation of every client action, used by both transports (the proxy
+//! routes the Lambda calls, and the direct WebSocket).
+//!
+//! [`ChatService::handle_frame`] never fails: whatever goes wrong becomes an `error` frame for the sender,
+//! because an error must never close a healthy connection. The other operations return [`ChatError`],
+//! which the HTTP edge turns into a status code.
+
+use std::sync::Arc;
+
+use chat_wire::proxy::ConnectionType;
+use chat_wire::{BookingId, ClientAction, ClientFrame, ErrorCode, MessageId, ServerFrame, ServerPayload};
+use serde_json::Value;
+
+use crate::auth::{AuthError, TokenVerifier};
+use crate::config::ChatLimits;
+use crate::domain::{self, BodyError, Booking, BookingStatus, now_ms};
+use crate::metrics::Metrics;
+use crate::notifier::BookingNotifier;
+use crate::rate_limit::RateLimiter;
+use crate::store::{ChatStore, MessagePage, NewMessage, PageCursor, StoreError};
+
+/// Why a chat operation was refused or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ChatError {
+    /// The token is missing, invalid or expired.
+    #[error(transparent)]
+    Unauthenticated(#[from] AuthError),
+    /// No booking has this id.
+    #[error("booking not found")]
+    BookingNotFound,
+    /// The user is neither the booking's owner nor its renter.
+    #[error("you are not a member of this booking")]
+    NotMember,
+    /// Only the owner may do this.
+    #[error("only the booking's owner may change its status")]
+    NotOwner,
+    /// No message with this id in this booking.
+    #[error("message not found")]
+    MessageNotFound,
+    /// The request breaks a rule; the text says which.
+    #[error("{0}")]
+    Invalid(String),
+    /// The request is larger than allowed; the text says what the limit is.
+    #[error("{0}")]
+    TooLarge(String),
+    /// The user sends faster than the configured rate.
+    #[error("too many requests: slow down")]
+    RateLimited,
+    /// The booking cannot move to the requested status.
+    #[error("a {from} booking cannot become {to}")]
+    InvalidTransition {
+        /// The current status.
+        from: &'static str,
+        /// The requested one.
+        to: &'static str,
+    },
+    /// The database failed; details are logged, never sent.
+    #[error(transparent)]
+    Unexpected(#[from] StoreError),
+}
+
+impl ChatError {
+    /// The wire code of this error.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Self::Unauthenticated(_) => ErrorCode::AuthenticationError,
+            Self::BookingNotFound | Self::MessageNotFound => ErrorCode::NotFound,
+            Self::NotMember | Self::NotOwner => ErrorCode::AuthorizationError,
+            Self::Invalid(_) | Self::InvalidTransition { .. } => ErrorCode::ValidationError,
+            Self::TooLarge(_) => ErrorCode::PayloadTooLarge,
+            Self::RateLimited => ErrorCode::RateLimited,
+            Self::Unexpected(_) => ErrorCode::InternalError,
+        }
+    }
+
+    /// The message clients may see: internals are hidden.
+    pub fn public_message(&self) -> String {
+        match self {
+            Self::Unexpected(_) => "internal error".to_owned(),
+            other => other.to_string(),
+        }
+    }
+}
+
+/// What the sender's frame produced, and who should receive it.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    /// The frame to deliver.
+    pub frame: ServerFrame,
+    /// Send to every connection of the booking (else to the sender only).
+    pub broadcast: bool,
+    /// With `broadcast`, leave the sender out.
+    pub exclude_sender: bool,
+}
+
+impl Reply {
+    fn to_sender(frame: ServerFrame) -> Self {
+        Self { frame, broadcast: false, exclude_sender: false }
+    }
+
+    fn to_booking(frame: ServerFrame) -> Self {
+        Self { frame, broadcast: true, exclude_sender: false }
+    }
+}
+
+/// An accepted connection.
+#[derive(Debug, Clone)]
+pub struct Membership {
+    /// Who connected.
+    pub user_id: String,
+    /// To which booking.
+    pub booking: Booking,
+    /// When the token expires, seconds since the Unix epoch.
+    pub expires_at: i64,
+}
+
+/// Everything the chat does.
+pub struct ChatService {
+    store: ChatStore,
+    verifier: TokenVerifier,
+    limits: ChatLimits,
+    rate_limiter: RateLimiter,
+    notifier: Arc<dyn BookingNotifier>,
+    metrics: Arc<Metrics>,
+}
+
+impl ChatService {
+    /// Wires the service to its store, token verifier and notifier.
+    pub fn new(
+        store: ChatStore,
+        verifier: TokenVerifier,
+        limits: ChatLimits,
+        notifier: Arc<dyn BookingNotifier>,
+        metrics: Arc<Metrics>,
+    ) -> Self {
+        Self {
+            rate_limiter: RateLimiter::new(limits.rate_per_minute, limits.rate_burst),
+            store,
+            verifier,
+            limits,
+            notifier,
+            metrics,
+        }
+    }
+
+    /// The store, for readiness checks.
+    pub fn store(&self) -> &ChatStore {
+        &self.store
+    }
+
+    /// The token verifier, for the HTTP edge.
+    pub fn verifier(&self) -> &TokenVerifier {
+        &self.verifier
+    }
+
+    /// Authenticates a connection attempt and checks the user may join the booking.
+    ///
+    /// # Errors
+    /// [`ChatError::Unauthenticated`], [`ChatError::BookingNotFound`], [`ChatError::NotMember`],
+    /// [`ChatError::Unexpected`].
+    pub async fn connect(&self, booking_id: BookingId, token: &str) -> Result<Membership, ChatError> {
+        let claims = self.verifier.verify(token)?;
+        let booking = self.member_booking(booking_id, &claims.sub).await?;
+        Ok(Membership { user_id: claims.sub, booking, expires_at: claims.exp })
+    }
+
+    /// The booking, if the user is its owner or renter.
+    ///
+    /// # Errors
+    /// [`ChatError::BookingNotFound`], [`ChatError::NotMember`], [`ChatError::Unexpected`].
+    pub async fn member_booking(&self, booking_id: BookingId, user_id: &str) -> Result<Booking, ChatError> {
+        let booking = self.store.booking(booking_id).await?.ok_or(ChatError::BookingNotFound)?;
+        if booking.is_member(user_id) { Ok(booking) } else { Err(ChatError::NotMember) }
+    }
+
+    /// A page of history for a member.
+    ///
+    /// # Errors
+    /// As [`ChatService::member_booking`].
+    pub async fn history(
+        &self,
+        booking_id: BookingId,
+        user_id: &str,
+        cursor: PageCursor,
+        limit: Option<u32>,
+    ) -> Result<MessagePage, ChatError> {
+        self.member_booking(booking_id, user_id).await?;
+        Ok(self.store.messages(booking_id, cursor, self.page_size(limit)).await?)
+    }
+
+    /// Changes a booking's status (owner only, valid transitions only) and tells its connections.
+    /// Returns the status it had before.
+    ///
+    /// # Errors
+    /// [`ChatError::NotOwner`], [`ChatError::InvalidTransition`], and those of
+    /// [`ChatService::member_booking`].
+    pub async fn change_status(
+        &self,
+        booking_id: BookingId,
+        user_id: &str,
+        next: BookingStatus,
+    ) -> Result<BookingStatus, ChatError> {
+        let booking = self.member_booking(booking_id, user_id).await?;
+        if booking.owner_id != user_id {
+            return Err(ChatError::NotOwner);
+        }
+        let invalid = || ChatError::InvalidTransition { from: booking.status.as_str(), to: next.as_str() };
+        if !booking.status.can_become(next) {
+            return Err(invalid());
+        }
+        if !self.store.set_booking_status(booking_id, booking.status, next).await? {
+            // Someone else changed it between our read and our write.
+            return Err(invalid());
+        }
+        let frame = ServerFrame::new(
+            ServerPayload::BookingStatus {
+                booking_id,
+                status: next.as_str().to_owned(),
+                previous_status: booking.status.as_str().to_owned(),
+                changed_by: user_id.to_owned(),
+            },
+            now_ms(),
+        );
+        self.notifier.notify(booking_id, frame).await;
+        Ok(booking.status)
+    }
+
+    /// Handles one client frame and says what to send to whom. Errors become `error` frames to the
+    /// sender; `message` is a parsed JSON value or the frame's raw text.
+    #[tracing::instrument(skip_all, fields(booking_id = booking_id, user_id = %user_id, action))]
+    pub async fn handle_frame(
+        &self,
+        booking_id: BookingId,
+        user_id: &str,
+        connection_type: ConnectionType,
+        message: Value,
+    ) -> Reply {
+        let parsed = match message {
+            Value::String(text) => ClientFrame::parse(&text),
+            other => ClientFrame::from_value(other),
+        };
+        let frame = match parsed {
+            Ok(frame) => frame,
+            Err(e) => {
+                self.metrics.frame("invalid", ErrorCode::ValidationError.as_str());
+                return Reply::to_sender(ServerFrame::error(
+                    ErrorCode::ValidationError,
+                    e.to_string(),
+                    now_ms(),
+                ));
+            }
+        };
+        let action = frame.action.name();
+        tracing::Span::current().record("action", action);
+        let request_id = frame.request_id.clone();
+        match self.act(booking_id, user_id, connection_type, frame.action).await {
+            Ok(reply) => {
+                self.metrics.frame(action, "ok");
+                Reply { frame: reply.frame.answering(request_id), ..reply }
+            }
+            Err(error) => {
+                let code = error.code();
+                if let ChatError::Unexpected(source) = &error {
+                    tracing::error!(error = %source, cause = ?std::error::Error::source(source), "chat action failed");
+                } else {
+                    tracing::info!(code = code.as_str(), "chat action refused");
+                }
+                self.metrics.frame(action, code.as_str());
+                Reply::to_sender(
+                    ServerFrame::error(code, error.public_message(), now_ms()).answering(request_id),
+                )
+            }
+        }
+    }
+
+    async fn act(
+        &self,
+        booking_id: BookingId,
+        user_id: &str,
+        connection_type: ConnectionType,
+        action: ClientAction,
+    ) -> Result<Reply, ChatError> {
+        let now = now_ms();
+        if action == ClientAction::Ping {
+            return Ok(Reply::to_sender(ServerFrame::new(ServerPayload::Pong, now)));
+        }
+        if connection_type == ConnectionType::Booking {
+            return Err(ChatError::Invalid(
+                "a booking-status connection only receives status updates; connect with type=chat".into(),
+            ));
+        }
+        if !self.rate_limiter.try_acquire(user_id) {
+            return Err(ChatError::RateLimited);
+        }
+        // Membership is checked on every frame, not only at connect: a booking's members can change.
+        self.member_booking(booking_id, user_id).await?;
+        match action {
+            ClientAction::Ping => Ok(Reply::to_sender(ServerFrame::new(ServerPayload::Pong, now))),
+            ClientAction::SendMessage { body, client_message_id } => {
+                match domain::check_body(&body, self.limits.max_message_chars) {
+                    Ok(()) => {}
+                    Err(BodyError::Empty) => return Err(ChatError::Invalid("message body is empty".into())),
+                    Err(BodyError::TooLong { max }) => {
+                        return Err(ChatError::TooLarge(format!(
+                            "message body is longer than {max} characters"
+                        )));
+                    }
+                }
+                if let Some(id) = &client_message_id
+                    && !domain::is_valid_client_message_id(id)
+                {
+                    return Err(ChatError::Invalid(format!(
+                        "client_message_id must be 1 to {} printable ASCII characters",
+                        domain::MAX_CLIENT_MESSAGE_ID_LEN
+                    )));
+                }
+                let (message, inserted) = self
+                    .store
+                    .insert_message(NewMessage {
+                        booking_id,
+                        sender_id: user_id,
+                        body: &body,
+                        client_message_id: client_message_id.as_deref(),
+                    })
+                    .await?;
+                if inserted {
+                    self.metrics.messages_stored.inc();
+                }
+                // A retry is broadcast again: delivery is at least once, and clients de-duplicate by
+                // message id. The store guarantees a retry never creates a second message.
+                Ok(Reply::to_booking(ServerFrame::new(ServerPayload::Message { booking_id, message }, now)))
+            }
+            ClientAction::React { message_id, emoji } => {
+                if !domain::is_emoji(&emoji) {
+                    return Err(ChatError::Invalid("emoji must be a single emoji".into()));
+                }
+                self.check_message_in_booking(booking_id, message_id).await?;
+                let (added, reactions) =
+                    self.store.toggle_reaction(booking_id, message_id, user_id, &emoji).await?;
+                Ok(Reply::to_booking(ServerFrame::new(
+                    ServerPayload::Reaction {
+                        booking_id,
+                        message_id,
+                        user_id: user_id.to_owned(),
+                        emoji,
+                        added,
+                        reactions,
+                    },
+                    now,
+                )))
+            }
+            ClientAction::Read { message_id } => {
+                self.check_message_in_booking(booking_id, message_id).await?;
+                let (last_read_message_id, moved) =
+                    self.store.mark_read(booking_id, user_id, message_id).await?;
+                let frame = ServerFrame::new(
+                    ServerPayload::Receipt { booking_id, user_id: user_id.to_owned(), last_read_message_id },
+                    now,
+                );
+                // A receipt that did not move tells the others nothing new: answer the sender only.
+                Ok(if moved { Reply::to_booking(frame) } else { Reply::to_sender(frame) })
+            }
+            ClientAction::Typing { is_typing } => Ok(Reply {
+                frame: ServerFrame::new(
+                    ServerPayload::Typing { booking_id, user_id: user_id.to_owned(), is_typing },
+                    now,
+                ),
+                broadcast: true,
+                exclude_sender: true,
+            }),
+            ClientAction::Sync { after_message_id, before_message_id, limit } => {
+                let cursor = match after_message_id {
+                    Some(after) => PageCursor::After(after),
+                    None => PageCursor::Before(before_message_id),
+                };
+                let page = self.store.messages(booking_id, cursor, self.page_size(limit)).await?;
+                Ok(Reply::to_sender(ServerFrame::new(
+                    ServerPayload::History { booking_id, messages: page.messages, has_more: page.has_more },
+                    now,
+                )))
+            }
+        }
+    }
+
+    async fn check_message_in_booking(
+        &self,
+        booking_id: BookingId,
+        message_id: MessageId,
+    ) -> Result<(), ChatError> {
+        // A message of another booking is reported exactly like a missing one: ids leak nothing.
+        match self.store.message_booking(message_id).await? {
+            Some(found) if found == booking_id => Ok(()),
+            _ => Err(ChatError::MessageNotFound),
+        }
+    }
+
+    fn page_size(&self, requested: Option<u32>) -> u32 {
+        let max = self.limits.history_page_size;
+        requested.map_or(max, |n| n.clamp(1, max))
+    }
+}

@@ -1,0 +1,277 @@
+//! Typed configuration, read once from the environment at start.
+//!
+//! [`Settings::from_env`] is the only place that reads environment variables. It fails fast and names every
+//! missing or malformed key. `APP_ENV=local` gives the local defaults of DESIGN.md (JWT secret
+//! `local-dev-secret`, proxy secret `local-proxy-secret`, SQLite under `.data/`, demo data); any other
+//! environment refuses to start without `JWT_SECRET` and `PROXY_SECRET`. Secrets are [`SecretString`]s: they
+//! never appear in `Debug` output or logs.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use secrecy::SecretString;
+
+/// The JWT secret used when `APP_ENV=local` and none is configured.
+pub const LOCAL_JWT_SECRET: &str = "local-dev-secret";
+/// The proxy secret used when `APP_ENV=local` and none is configured.
+pub const LOCAL_PROXY_SECRET: &str = "local-proxy-secret";
+/// The database used when `DATABASE_URL` is not set.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://.data/chat.db";
+
+/// Everything the backend needs to start.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Whether this is a developer's machine (`APP_ENV=local`), which enables defaults and demo helpers.
+    pub local: bool,
+    /// Where the HTTP server listens.
+    pub bind_addr: SocketAddr,
+    /// `sqlite://...` or `postgres://...`.
+    pub database_url: String,
+    /// Upper bound of the database pool.
+    pub database_max_connections: u32,
+    /// How tokens are checked.
+    pub jwt: JwtSettings,
+    /// Shared with the Lambda; required on the proxy routes.
+    pub proxy_secret: SecretString,
+    /// Limits applied to chat traffic.
+    pub limits: ChatLimits,
+    /// Whether to insert the demo bookings at start.
+    pub seed_demo_data: bool,
+    /// JSON log lines instead of human-readable ones.
+    pub json_logs: bool,
+}
+
+/// How JSON Web Tokens are verified (and, locally, minted).
+#[derive(Debug, Clone)]
+pub struct JwtSettings {
+    /// HS256 key.
+    pub secret: SecretString,
+    /// Expected `iss`, checked when set.
+    pub issuer: Option<String>,
+    /// Expected `aud`, checked when set.
+    pub audience: Option<String>,
+    /// Clock skew tolerated on `exp`.
+    pub leeway: Duration,
+}
+
+/// Limits on what clients may send.
+#[derive(Debug, Clone)]
+pub struct ChatLimits {
+    /// Longest message body, in characters.
+    pub max_message_chars: usize,
+    /// Largest HTTP request body, in bytes (413 above it).
+    pub max_body_bytes: usize,
+    /// Largest frame on the direct WebSocket, in bytes (API Gateway's is 32 KB).
+    pub max_ws_frame_bytes: usize,
+    /// Sustained client actions per user per minute.
+    pub rate_per_minute: u32,
+    /// Actions a user may send in a burst above the sustained rate.
+    pub rate_burst: u32,
+    /// Default (and largest) number of messages in one history page.
+    pub history_page_size: u32,
+}
+
+impl Default for ChatLimits {
+    fn default() -> Self {
+        Self {
+            max_message_chars: 4000,
+            max_body_bytes: 64 * 1024,
+            max_ws_frame_bytes: 32 * 1024,
+            rate_per_minute: 120,
+            rate_burst: 30,
+            history_page_size: 50,
+        }
+    }
+}
+
+/// Why the configuration cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// Keys that must be set in this environment are not.
+    #[error("missing required configuration: {}", .0.join(", "))]
+    Missing(Vec<&'static str>),
+    /// A key is set to something that cannot be used.
+    #[error("invalid {key}: {reason}")]
+    Invalid {
+        /// The environment variable.
+        key: &'static str,
+        /// What is wrong with its value.
+        reason: String,
+    },
+}
+
+impl Settings {
+    /// Reads the settings from the process environment.
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming every missing key, or the first malformed one.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|key| std::env::var(key).ok().filter(|v| !v.is_empty()))
+    }
+
+    /// Reads the settings through `lookup`, so tests need not touch the process environment.
+    ///
+    /// # Errors
+    /// As [`Settings::from_env`].
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let local = lookup("APP_ENV").as_deref() == Some("local");
+        let mut missing = Vec::new();
+        let mut secret = |key: &'static str, local_default: &str| match lookup(key) {
+            Some(value) => SecretString::from(value),
+            None if local => SecretString::from(local_default.to_owned()),
+            None => {
+                missing.push(key);
+                SecretString::from(String::new())
+            }
+        };
+        let jwt_secret = secret("JWT_SECRET", LOCAL_JWT_SECRET);
+        let proxy_secret = secret("PROXY_SECRET", LOCAL_PROXY_SECRET);
+        if !missing.is_empty() {
+            return Err(ConfigError::Missing(missing));
+        }
+
+        let defaults = ChatLimits::default();
+        let limits = ChatLimits {
+            max_message_chars: parse(&lookup, "MAX_MESSAGE_LENGTH", defaults.max_message_chars)?,
+            max_body_bytes: parse(&lookup, "MAX_BODY_BYTES", defaults.max_body_bytes)?,
+            max_ws_frame_bytes: parse(&lookup, "WS_MAX_FRAME_BYTES", defaults.max_ws_frame_bytes)?,
+            rate_per_minute: parse(&lookup, "RATE_LIMIT_PER_MINUTE", defaults.rate_per_minute)?,
+            rate_burst: parse(&lookup, "RATE_LIMIT_BURST", defaults.rate_burst)?,
+            history_page_size: parse(&lookup, "HISTORY_PAGE_SIZE", defaults.history_page_size)?,
+        };
+        for (key, value) in [
+            ("MAX_MESSAGE_LENGTH", limits.max_message_chars),
+            ("MAX_BODY_BYTES", limits.max_body_bytes),
+            ("WS_MAX_FRAME_BYTES", limits.max_ws_frame_bytes),
+            ("RATE_LIMIT_PER_MINUTE", limits.rate_per_minute as usize),
+            ("RATE_LIMIT_BURST", limits.rate_burst as usize),
+            ("HISTORY_PAGE_SIZE", limits.history_page_size as usize),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::Invalid { key, reason: "must be greater than zero".into() });
+            }
+        }
+
+        let database_url = lookup("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            return Err(ConfigError::Invalid {
+                key: "DATABASE_URL",
+                reason: "must start with sqlite:, postgres:// or postgresql://".into(),
+            });
+        }
+
+        Ok(Self {
+            local,
+            bind_addr: parse(&lookup, "BIND_ADDR", SocketAddr::from(([127, 0, 0, 1], 8000)))?,
+            database_url,
+            database_max_connections: parse(&lookup, "DATABASE_MAX_CONNECTIONS", 10)?,
+            jwt: JwtSettings {
+                secret: jwt_secret,
+                issuer: lookup("JWT_ISSUER"),
+                audience: lookup("JWT_AUDIENCE"),
+                leeway: Duration::from_secs(parse(&lookup, "JWT_LEEWAY_SECONDS", 30)?),
+            },
+            proxy_secret,
+            limits,
+            seed_demo_data: parse_bool(&lookup, "SEED_DEMO_DATA", local)?,
+            json_logs: match lookup("LOG_FORMAT").as_deref() {
+                None => !local,
+                Some("json") => true,
+                Some("text") => false,
+                Some(other) => {
+                    return Err(ConfigError::Invalid {
+                        key: "LOG_FORMAT",
+                        reason: format!("{other:?} is neither \"json\" nor \"text\""),
+                    });
+                }
+            },
+        })
+    }
+}
+
+fn parse<T: std::str::FromStr>(
+    lookup: &impl Fn(&str) -> Option<String>,
+    key: &'static str,
+    default: T,
+) -> Result<T, ConfigError>
+where
+    T::Err: std::fmt::Display,
+{
+    match lookup(key) {
+        None => Ok(default),
+        Some(raw) => raw
+            .trim()
+            .parse()
+            .map_err(|e: T::Err| ConfigError::Invalid { key, reason: format!("{raw:?}: {e}") }),
+    }
+}
+
+fn parse_bool(
+    lookup: &impl Fn(&str) -> Option<String>,
+    key: &'static str,
+    default: bool,
+) -> Result<bool, ConfigError> {
+    match lookup(key).as_deref().map(str::to_ascii_lowercase).as_deref() {
+        None => Ok(default),
+        Some("1" | "true" | "yes") => Ok(true),
+        Some("0" | "false" | "no") => Ok(false),
+        Some(other) => Err(ConfigError::Invalid { key, reason: format!("{other:?} is not a boolean") }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+    use std::collections::HashMap;
+
+    fn settings(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let map: HashMap<String, String> =
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Settings::from_lookup(|key| map.get(key).cloned())
+    }
+
+    #[test]
+    fn local_environment_has_working_defaults() {
+        let s = settings(&[("APP_ENV", "local")]).expect("local defaults");
+        assert!(s.local && s.seed_demo_data && !s.json_logs);
+        assert_eq!(s.jwt.secret.expose_secret(), LOCAL_JWT_SECRET);
+        assert_eq!(s.proxy_secret.expose_secret(), LOCAL_PROXY_SECRET);
+        assert_eq!(s.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(s.bind_addr.to_string(), "127.0.0.1:8000");
+    }
+
+    #[test]
+    fn outside_local_every_missing_secret_is_named() {
+        let err = settings(&[("APP_ENV", "production")]).expect_err("must refuse");
+        assert_eq!(err.to_string(), "missing required configuration: JWT_SECRET, PROXY_SECRET");
+        let err = settings(&[]).expect_err("no APP_ENV is not local");
+        assert!(matches!(err, ConfigError::Missing(_)));
+    }
+
+    #[test]
+    fn malformed_values_name_their_key() {
+        let err = settings(&[("APP_ENV", "local"), ("RATE_LIMIT_BURST", "many")]).expect_err("must refuse");
+        assert!(err.to_string().starts_with("invalid RATE_LIMIT_BURST"), "{err}");
+        let err = settings(&[("APP_ENV", "local"), ("DATABASE_URL", "mysql://x")]).expect_err("must refuse");
+        assert!(err.to_string().starts_with("invalid DATABASE_URL"), "{err}");
+        let err = settings(&[("APP_ENV", "local"), ("MAX_MESSAGE_LENGTH", "0")]).expect_err("must refuse");
+        assert!(err.to_string().contains("greater than zero"), "{err}");
+    }
+
+    #[test]
+    fn secrets_never_appear_in_debug_output() {
+        let s = settings(&[
+            ("APP_ENV", "staging"),
+            ("JWT_SECRET", "jwt-very-secret"),
+            ("PROXY_SECRET", "proxy-very-secret"),
+        ])
+        .expect("configured");
+        let debug = format!("{s:?}");
+        assert!(!debug.contains("jwt-very-secret") && !debug.contains("proxy-very-secret"));
+        assert!(s.json_logs && !s.seed_demo_data);
+    }
+}

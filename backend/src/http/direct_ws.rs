@@ -1,0 +1,147 @@
+//! `GET /chat/ws/{booking_id}`: a WebSocket straight to the backend, for local use without API Gateway.
+//!
+//! It speaks exactly the frames of the proxied path and goes through the same [`ChatService`], so the two
+//! transports cannot disagree; only delivery differs (the in-process [`LocalHub`] instead of the Lambda's
+//! fan-out). The token is taken as API Gateway's path takes it: `?token=`, the `bearer.<jwt>` subprotocol
+//! (then `chat.v1` is echoed), `Authorization: Bearer` or `X-Api-Key`. Authentication and membership are
+//! checked before the upgrade, so a refused client gets 401/403/404 instead of a socket.
+//!
+//! [`ChatService`]: crate::chat::ChatService
+//! [`LocalHub`]: crate::notifier::LocalHub
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::extract::State;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use chat_wire::handshake::{CHAT_SUBPROTOCOL, find_token};
+use chat_wire::proxy::ConnectionType;
+use chat_wire::{BookingId, ErrorCode, ServerFrame};
+use futures_util::{SinkExt, StreamExt};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::AppState;
+use super::error::{ApiError, ApiPath, ApiQuery};
+use crate::auth::AuthError;
+use crate::domain::now_ms;
+
+/// Largest message accepted on the socket (API Gateway's message limit); frames above the configured
+/// frame limit but within this one are answered with `PAYLOAD_TOO_LARGE` and the socket stays open.
+const MAX_WS_MESSAGE_BYTES: usize = 128 * 1024;
+
+/// Query of the direct WebSocket.
+#[derive(Debug, Deserialize)]
+pub(super) struct WsQuery {
+    token: Option<String>,
+    #[serde(rename = "type")]
+    connection_type: Option<String>,
+}
+
+/// Authenticates, then upgrades.
+pub(super) async fn upgrade(
+    State(state): State<AppState>,
+    ApiPath(booking_id): ApiPath<BookingId>,
+    ApiQuery(query): ApiQuery<WsQuery>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Result<Response, ApiError> {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let (token, _source) = find_token(
+        query.token.as_deref(),
+        header("sec-websocket-protocol"),
+        header("authorization"),
+        header("x-api-key"),
+    )
+    .ok_or(AuthError::Missing)?;
+    let connection_type = match query.connection_type.as_deref() {
+        None => ConnectionType::Chat,
+        Some(text) => ConnectionType::parse(text).ok_or_else(|| {
+            ApiError::validation(format!("unknown connection type {text:?}: expected chat or booking"))
+        })?,
+    };
+    let membership = state.chat.connect(booking_id, token).await?;
+    let max_frame = state.limits.max_ws_frame_bytes;
+    Ok(ws.protocols([CHAT_SUBPROTOCOL]).max_message_size(MAX_WS_MESSAGE_BYTES.max(max_frame)).on_upgrade(
+        move |socket| {
+            serve(state, socket, booking_id, membership.user_id, connection_type, membership.expires_at)
+        },
+    ))
+}
+
+#[tracing::instrument(skip(state, socket, expires_at), fields(connection_id))]
+async fn serve(
+    state: AppState,
+    socket: WebSocket,
+    booking_id: BookingId,
+    user_id: String,
+    connection_type: ConnectionType,
+    expires_at: i64,
+) {
+    let connection_id = uuid::Uuid::new_v4().to_string();
+    tracing::Span::current().record("connection_id", connection_id.as_str());
+    tracing::info!("direct connection opened");
+    let mut outbound = state.hub.join(booking_id, &connection_id, connection_type);
+    let (mut sink, mut stream) = socket.split();
+    let expiry = tokio::time::sleep(until_epoch(expires_at));
+    tokio::pin!(expiry);
+    let max_frame = state.limits.max_ws_frame_bytes;
+
+    let close = loop {
+        tokio::select! {
+            incoming = stream.next() => {
+                let text = match incoming {
+                    Some(Ok(Message::Text(text))) => text,
+                    Some(Ok(Message::Binary(_))) => {
+                        let frame = ServerFrame::error(ErrorCode::ValidationError, "binary frames are not supported; send JSON text", now_ms());
+                        if sink.send(Message::Text(frame.to_text().into())).await.is_err() { break None; }
+                        continue;
+                    }
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                    Some(Ok(Message::Close(_)) | Err(_)) | None => break None,
+                };
+                if text.len() > max_frame {
+                    let frame = ServerFrame::error(
+                        ErrorCode::PayloadTooLarge,
+                        format!("frame is {} bytes; the limit is {max_frame}", text.len()),
+                        now_ms(),
+                    );
+                    if sink.send(Message::Text(frame.to_text().into())).await.is_err() { break None; }
+                    continue;
+                }
+                let reply = state
+                    .chat
+                    .handle_frame(booking_id, &user_id, connection_type, Value::String(text.as_str().to_owned()))
+                    .await;
+                if reply.broadcast {
+                    let exclude = reply.exclude_sender.then_some(connection_id.as_str());
+                    state.hub.deliver(booking_id, &reply.frame, exclude);
+                } else if sink.send(Message::Text(reply.frame.to_text().into())).await.is_err() {
+                    break None;
+                }
+            }
+            queued = outbound.recv() => match queued {
+                Some(text) => {
+                    if sink.send(Message::Text(text.as_ref().into())).await.is_err() { break None; }
+                }
+                // The hub dropped us for not keeping up.
+                None => break Some(CloseFrame { code: close_code::POLICY, reason: "too slow to keep up".into() }),
+            },
+            () = &mut expiry => {
+                break Some(CloseFrame { code: close_code::POLICY, reason: "token expired".into() });
+            }
+        }
+    };
+    state.hub.leave(booking_id, &connection_id);
+    if let Some(frame) = close {
+        let _ = sink.send(Message::Close(Some(frame))).await;
+    }
+    tracing::info!("direct connection closed");
+}
+
+/// How long until `epoch_seconds`, zero if it has passed.
+fn until_epoch(epoch_seconds: i64) -> Duration {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
+    Duration::from_secs(u64::try_from(epoch_seconds).unwrap_or(0).saturating_sub(now))
+}

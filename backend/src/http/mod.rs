@@ -1,0 +1,175 @@
+//! The HTTP server: shared state, the router, and [`Application`], the startup path every test drives.
+
+mod direct_ws;
+mod error;
+mod ops;
+mod proxy;
+mod rest;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, patch, post};
+use secrecy::SecretString;
+use tokio::net::TcpListener;
+use tower_http::trace::TraceLayer;
+
+pub use error::{ApiError, ApiJson, ApiPath, ApiQuery};
+pub use ops::OPENAPI;
+
+use crate::auth::TokenVerifier;
+use crate::chat::ChatService;
+use crate::config::{ChatLimits, Settings};
+use crate::metrics::Metrics;
+use crate::notifier::LocalHub;
+use crate::seed;
+use crate::store::{ChatStore, StoreError};
+
+/// What every handler can reach. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub(crate) chat: Arc<ChatService>,
+    hub: Arc<LocalHub>,
+    metrics: Arc<Metrics>,
+    proxy_secret: Arc<SecretString>,
+    pub(crate) verifier: TokenVerifier,
+    limits: ChatLimits,
+}
+
+/// The routes, without a listener.
+pub fn router(state: AppState) -> Router {
+    let max_body = state.limits.max_body_bytes;
+    Router::new()
+        .route("/api/chat/ws/{booking_id}/connect", post(proxy::connect))
+        .route("/api/chat/ws/{booking_id}/message", post(proxy::message))
+        .route("/api/chat/ws/{booking_id}/disconnect", post(proxy::disconnect))
+        .route("/api/chat/bookings/{booking_id}/messages", get(rest::history))
+        .route("/api/bookings/{booking_id}/status", patch(rest::change_status))
+        .route("/chat/ws/{booking_id}", get(direct_ws::upgrade))
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
+        .route("/api/openapi.json", get(ops::openapi))
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(middleware::from_fn_with_state(state.clone(), track))
+        // The span names the route template, never the URI: a query string may carry a token.
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
+            let route = request.extensions().get::<MatchedPath>().map_or("unmatched", MatchedPath::as_str);
+            tracing::info_span!("http", method = %request.method(), route)
+        }))
+        .with_state(state)
+}
+
+async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let response = next.run(request).await;
+    state.metrics.http_request(method.as_str(), &route, response.status().as_u16(), started.elapsed());
+    response
+}
+
+/// Why the backend could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    /// The database could not be opened, migrated or seeded.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The listening address could not be bound.
+    #[error("cannot listen on {addr}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// A backend ready to serve: database migrated, listener bound.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    store: ChatStore,
+    hub: Arc<LocalHub>,
+}
+
+impl Application {
+    /// Opens and migrates the database, seeds demo data when configured, binds the listener.
+    ///
+    /// # Errors
+    /// [`StartupError`] naming what failed.
+    pub async fn build(settings: &Settings) -> Result<Self, StartupError> {
+        let store = ChatStore::connect(&settings.database_url, settings.database_max_connections).await?;
+        store.migrate().await?;
+        if settings.seed_demo_data {
+            seed::demo_bookings(&store).await?;
+        }
+        let listener = TcpListener::bind(settings.bind_addr)
+            .await
+            .map_err(|source| StartupError::Bind { addr: settings.bind_addr, source })?;
+        Ok(Self::with_parts(settings, store, listener))
+    }
+
+    /// Assembles the application from an opened store and a bound listener.
+    pub fn with_parts(settings: &Settings, store: ChatStore, listener: TcpListener) -> Self {
+        let hub = Arc::new(LocalHub::default());
+        let metrics = Arc::new(Metrics::default());
+        let verifier = TokenVerifier::new(&settings.jwt);
+        let chat = ChatService::new(
+            store.clone(),
+            verifier.clone(),
+            settings.limits.clone(),
+            hub.clone(),
+            metrics.clone(),
+        );
+        let state = AppState {
+            chat: Arc::new(chat),
+            hub: hub.clone(),
+            metrics,
+            proxy_secret: Arc::new(settings.proxy_secret.clone()),
+            verifier,
+            limits: settings.limits.clone(),
+        };
+        Self { listener, router: router(state), store, hub }
+    }
+
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    /// The port the server listens on (useful after binding port 0).
+    pub fn port(&self) -> u16 {
+        self.local_addr().port()
+    }
+
+    /// The database, for tests and tools.
+    pub fn store(&self) -> &ChatStore {
+        &self.store
+    }
+
+    /// The in-process hub of direct-WebSocket connections.
+    pub fn hub(&self) -> &Arc<LocalHub> {
+        &self.hub
+    }
+
+    /// Serves until `shutdown` completes, then finishes in-flight requests and closes the pool.
+    ///
+    /// # Errors
+    /// The server's I/O error.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let result = axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await;
+        self.store.close().await;
+        result
+    }
+}

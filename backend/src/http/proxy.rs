@@ -1,0 +1,81 @@
+//! The routes the Lambda calls (`/api/chat/ws/{booking_id}/connect|message|disconnect`), guarded by the
+//! shared proxy secret. See `chat_wire::proxy` for the contract.
+
+use axum::Json;
+use axum::extract::{FromRequestParts, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use chat_wire::proxy::{
+    ConnectRequest, ConnectResponse, DisconnectRequest, MessageRequest, PROXY_SECRET_HEADER, ProxyReply,
+};
+use chat_wire::{BookingId, ErrorCode};
+use secrecy::ExposeSecret;
+use subtle::ConstantTimeEq;
+
+use super::AppState;
+use super::error::{ApiError, ApiJson, ApiPath};
+
+/// Proof that the caller presented the proxy secret.
+#[derive(Debug)]
+pub(super) struct ProxyCaller;
+
+impl FromRequestParts<AppState> for ProxyCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let presented = parts.headers.get(PROXY_SECRET_HEADER).map(|v| v.as_bytes()).unwrap_or_default();
+        let expected = state.proxy_secret.expose_secret().as_bytes();
+        if bool::from(presented.ct_eq(expected)) {
+            Ok(Self)
+        } else {
+            tracing::warn!(
+                present = !presented.is_empty(),
+                "proxy route called without the right proxy secret"
+            );
+            Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                ErrorCode::AuthorizationError,
+                "missing or wrong proxy secret",
+            ))
+        }
+    }
+}
+
+/// `$connect`: authenticate the token and check membership.
+#[tracing::instrument(skip_all, fields(booking_id, connection_id = %request.connection_id))]
+pub(super) async fn connect(
+    _caller: ProxyCaller,
+    State(state): State<AppState>,
+    ApiPath(booking_id): ApiPath<BookingId>,
+    ApiJson(request): ApiJson<ConnectRequest>,
+) -> Result<Json<ConnectResponse>, ApiError> {
+    tracing::Span::current().record("booking_id", booking_id);
+    let membership = state.chat.connect(booking_id, &request.token).await?;
+    tracing::info!(user_id = %membership.user_id, connection_type = request.connection_type.as_str(), "connection accepted");
+    Ok(Json(ConnectResponse { user_id: membership.user_id, booking_id, expires_at: membership.expires_at }))
+}
+
+/// `$default`: one client frame; answers the frame to deliver and to whom.
+pub(super) async fn message(
+    _caller: ProxyCaller,
+    State(state): State<AppState>,
+    ApiPath(booking_id): ApiPath<BookingId>,
+    ApiJson(request): ApiJson<MessageRequest>,
+) -> Response {
+    let reply =
+        state.chat.handle_frame(booking_id, &request.user_id, request.connection_type, request.message).await;
+    Json(ProxyReply::new(&reply.frame, reply.broadcast, reply.exclude_sender)).into_response()
+}
+
+/// `$disconnect`: nothing is stored per connection here, so this only records the event.
+#[tracing::instrument(skip_all, fields(booking_id, connection_id = %request.connection_id, user_id = %request.user_id))]
+pub(super) async fn disconnect(
+    _caller: ProxyCaller,
+    ApiPath(booking_id): ApiPath<BookingId>,
+    ApiJson(request): ApiJson<DisconnectRequest>,
+) -> StatusCode {
+    tracing::Span::current().record("booking_id", booking_id);
+    tracing::info!("connection closed");
+    StatusCode::NO_CONTENT
+}

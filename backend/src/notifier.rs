@@ -1,0 +1,164 @@
+//! Pushing frames to a booking's connections when nobody asked: the [`BookingNotifier`] port, and
+//! [`LocalHub`], the in-process adapter that also carries every frame of the direct WebSocket.
+//!
+//! A booking status change reaches clients through the notifier. Locally the hub delivers to the direct
+//! WebSocket's connections; behind API Gateway a second adapter (the Lambda's fan-out) will be added.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use chat_wire::proxy::ConnectionType;
+use chat_wire::{BookingId, ServerFrame, ServerPayload};
+use futures_util::future::BoxFuture;
+use tokio::sync::mpsc;
+
+/// Delivers a frame to every connection of a booking.
+pub trait BookingNotifier: Send + Sync + 'static {
+    /// Sends `frame` to the booking's connections. Delivery is best effort: failures are logged by the
+    /// adapter, never returned, because the change that caused the frame has already happened.
+    fn notify(&self, booking_id: BookingId, frame: ServerFrame) -> BoxFuture<'_, ()>;
+}
+
+/// How many frames may wait for a slow direct-WebSocket client before it is disconnected.
+pub const CONNECTION_QUEUE: usize = 256;
+
+/// A frame queued for one connection, already serialised.
+pub type Outbound = Arc<str>;
+
+struct Member {
+    connection_type: ConnectionType,
+    sender: mpsc::Sender<Outbound>,
+}
+
+/// The in-process registry of direct-WebSocket connections, by booking.
+#[derive(Default)]
+pub struct LocalHub {
+    bookings: Mutex<HashMap<BookingId, HashMap<String, Member>>>,
+}
+
+impl LocalHub {
+    /// Registers a connection; frames for it arrive on the returned receiver.
+    pub fn join(
+        &self,
+        booking_id: BookingId,
+        connection_id: &str,
+        connection_type: ConnectionType,
+    ) -> mpsc::Receiver<Outbound> {
+        let (sender, receiver) = mpsc::channel(CONNECTION_QUEUE);
+        self.lock()
+            .entry(booking_id)
+            .or_default()
+            .insert(connection_id.to_owned(), Member { connection_type, sender });
+        receiver
+    }
+
+    /// Forgets a connection. Idempotent.
+    pub fn leave(&self, booking_id: BookingId, connection_id: &str) {
+        let mut bookings = self.lock();
+        if let Some(members) = bookings.get_mut(&booking_id) {
+            members.remove(connection_id);
+            if members.is_empty() {
+                bookings.remove(&booking_id);
+            }
+        }
+    }
+
+    /// Sends a frame to the booking's connections, except `exclude`. Connections of type `booking`
+    /// receive status frames only. A connection whose queue is full is dropped (its socket closes)
+    /// rather than slowing everyone down. Returns how many connections it was queued for.
+    pub fn deliver(&self, booking_id: BookingId, frame: &ServerFrame, exclude: Option<&str>) -> usize {
+        let status_only = matches!(frame.payload, ServerPayload::BookingStatus { .. });
+        let text: Outbound = Arc::from(frame.to_text());
+        let mut bookings = self.lock();
+        let Some(members) = bookings.get_mut(&booking_id) else {
+            return 0;
+        };
+        let mut delivered = 0;
+        members.retain(|id, member| {
+            if Some(id.as_str()) == exclude
+                || (member.connection_type == ConnectionType::Booking && !status_only)
+            {
+                return true;
+            }
+            match member.sender.try_send(Arc::clone(&text)) {
+                Ok(()) => {
+                    delivered += 1;
+                    true
+                }
+                Err(mpsc::error::TrySendError::Full(_)) => {
+                    tracing::warn!(booking_id, connection_id = %id, "dropping a connection that does not keep up");
+                    false
+                }
+                Err(mpsc::error::TrySendError::Closed(_)) => false,
+            }
+        });
+        delivered
+    }
+
+    /// How many connections are registered (for metrics).
+    pub fn connection_count(&self) -> usize {
+        self.lock().values().map(HashMap::len).sum()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<BookingId, HashMap<String, Member>>> {
+        self.bookings.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl BookingNotifier for LocalHub {
+    fn notify(&self, booking_id: BookingId, frame: ServerFrame) -> BoxFuture<'_, ()> {
+        self.deliver(booking_id, &frame, None);
+        Box::pin(std::future::ready(()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pong() -> ServerFrame {
+        ServerFrame::new(ServerPayload::Pong, 0)
+    }
+
+    #[test]
+    fn delivery_reaches_the_booking_except_the_excluded() {
+        let hub = LocalHub::default();
+        let mut a = hub.join(1, "a", ConnectionType::Chat);
+        let mut b = hub.join(1, "b", ConnectionType::Chat);
+        let mut other = hub.join(2, "c", ConnectionType::Chat);
+        assert_eq!(hub.deliver(1, &pong(), Some("a")), 1);
+        assert!(a.try_recv().is_err());
+        assert!(b.try_recv().is_ok());
+        assert!(other.try_recv().is_err());
+    }
+
+    #[test]
+    fn booking_connections_get_status_frames_only() {
+        let hub = LocalHub::default();
+        let mut watcher = hub.join(1, "w", ConnectionType::Booking);
+        hub.deliver(1, &pong(), None);
+        assert!(watcher.try_recv().is_err());
+        let status = ServerFrame::new(
+            ServerPayload::BookingStatus {
+                booking_id: 1,
+                status: "confirmed".into(),
+                previous_status: "requested".into(),
+                changed_by: "alice".into(),
+            },
+            0,
+        );
+        hub.deliver(1, &status, None);
+        assert!(watcher.try_recv().is_ok());
+    }
+
+    #[test]
+    fn a_connection_that_does_not_keep_up_is_dropped() {
+        let hub = LocalHub::default();
+        let _slow = hub.join(1, "slow", ConnectionType::Chat);
+        for _ in 0..CONNECTION_QUEUE {
+            assert_eq!(hub.deliver(1, &pong(), None), 1);
+        }
+        assert_eq!(hub.deliver(1, &pong(), None), 0);
+        assert_eq!(hub.connection_count(), 0);
+    }
+}

@@ -1,0 +1,337 @@
+//! Spawns the real backend (the `Application::build` startup path) on port 0 against a fresh database, and
+//! offers one helper per endpoint.
+
+use std::collections::HashMap;
+use std::fmt::Display;
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chat_backend::store::ChatStore;
+use chat_backend::{Application, Settings, auth};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::net::TcpStream;
+use tokio::sync::oneshot;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use crate::postgres::PgCluster;
+
+pub const PROXY_SECRET: &str = "test-proxy-secret";
+pub const JWT_SECRET: &str = "test-jwt-secret";
+
+/// Which database the app runs on.
+#[derive(Debug, Clone, Copy)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+/// Generates each listed test twice, in modules `sqlite` and `postgres`.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test] async fn $name() { super::$name($crate::helpers::spawn_app($crate::helpers::Db::Sqlite).await).await; })*
+        }
+        mod postgres {
+            $(#[tokio::test] async fn $name() { super::$name($crate::helpers::spawn_app($crate::helpers::Db::Postgres).await).await; })*
+        }
+    };
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub port: u16,
+    pub client: reqwest::Client,
+    pub store: ChatStore,
+    pub settings: Settings,
+    shutdown: Option<oneshot::Sender<()>>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+pub async fn spawn_app(db: Db) -> TestApp {
+    spawn_app_with(db, &[]).await
+}
+
+pub async fn spawn_app_with(db: Db, overrides: &[(&str, &str)]) -> TestApp {
+    let (url, dir) = match db {
+        Db::Sqlite => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            (format!("sqlite://{}/chat.db", dir.path().display()), Some(dir))
+        }
+        Db::Postgres => {
+            let cluster = PgCluster::get();
+            let name = format!("chat_{}", uuid::Uuid::new_v4().simple());
+            sqlx::any::install_default_drivers();
+            let mut admin = <sqlx::AnyConnection as sqlx::Connection>::connect(&cluster.url("postgres"))
+                .await
+                .expect("connect to the test cluster");
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(&mut admin)
+                .await
+                .expect("create test database");
+            (cluster.url(&name), None)
+        }
+    };
+    let mut env: HashMap<String, String> = [
+        ("APP_ENV", "test"),
+        ("BIND_ADDR", "127.0.0.1:0"),
+        ("JWT_SECRET", JWT_SECRET),
+        ("PROXY_SECRET", PROXY_SECRET),
+        ("SEED_DEMO_DATA", "true"),
+        ("RATE_LIMIT_PER_MINUTE", "6000"),
+        ("RATE_LIMIT_BURST", "1000"),
+        ("DATABASE_MAX_CONNECTIONS", "5"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    env.insert("DATABASE_URL".into(), url);
+    for (k, v) in overrides {
+        env.insert((*k).to_owned(), (*v).to_owned());
+    }
+    let settings = Settings::from_lookup(|key| env.get(key).cloned()).expect("test settings");
+    let app = Application::build(&settings).await.expect("backend starts");
+    let port = app.port();
+    let store = app.store().clone();
+    let (tx, rx) = oneshot::channel::<()>();
+    tokio::spawn(app.run_until(async {
+        let _ = rx.await;
+    }));
+    TestApp {
+        base: format!("http://127.0.0.1:{port}"),
+        port,
+        client: reqwest::Client::new(),
+        store,
+        settings,
+        shutdown: Some(tx),
+        _dir: dir,
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// An HS256 token for `user`, valid for an hour.
+pub fn token(user: &str) -> String {
+    token_with_secret(user, JWT_SECRET)
+}
+
+pub fn token_with_secret(user: &str, secret: &str) -> String {
+    let settings = chat_backend::config::JwtSettings {
+        secret: secret.to_owned().into(),
+        issuer: None,
+        audience: None,
+        leeway: Duration::from_secs(0),
+    };
+    auth::mint_token(&settings, user, Duration::from_secs(3600)).expect("mint")
+}
+
+/// A correctly signed token that expired an hour ago.
+pub fn expired_token(user: &str) -> String {
+    let claims = json!({"sub": user, "exp": chrono_now() - 3600});
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(JWT_SECRET.as_bytes()),
+    )
+    .expect("encode")
+}
+
+/// An unsigned token (`alg: none`) for `user`.
+pub fn alg_none_token(user: &str) -> String {
+    let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
+    let claims = URL_SAFE_NO_PAD.encode(json!({"sub": user, "exp": chrono_now() + 3600}).to_string());
+    format!("{header}.{claims}.")
+}
+
+fn chrono_now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs() as i64
+}
+
+impl TestApp {
+    pub async fn post_proxy(
+        &self,
+        booking: impl Display,
+        route: &str,
+        body: Value,
+        secret: Option<&str>,
+    ) -> reqwest::Response {
+        let mut request =
+            self.client.post(format!("{}/api/chat/ws/{booking}/{route}", self.base)).json(&body);
+        if let Some(secret) = secret {
+            request = request.header("x-proxy-secret", secret);
+        }
+        request.send().await.expect("request")
+    }
+
+    /// The Lambda's `$connect` call.
+    pub async fn connect(&self, booking: impl Display, token: &str) -> reqwest::Response {
+        self.post_proxy(
+            booking,
+            "connect",
+            json!({"connection_id": "conn-1", "token": token}),
+            Some(PROXY_SECRET),
+        )
+        .await
+    }
+
+    /// The Lambda's `$default` call; asserts 200 and returns the reply.
+    pub async fn send(&self, booking: impl Display, user: &str, message: Value) -> Value {
+        let response = self
+            .post_proxy(
+                booking,
+                "message",
+                json!({"connection_id": "conn-1", "user_id": user, "message": message}),
+                Some(PROXY_SECRET),
+            )
+            .await;
+        assert_eq!(response.status(), 200, "message route answers 200");
+        response.json().await.expect("json reply")
+    }
+
+    /// Sends a chat message through the proxy route and returns the stored message.
+    pub async fn post_message(&self, booking: impl Display, user: &str, body: &str) -> Value {
+        let reply = self.send(booking, user, json!({"action": "send_message", "data": {"body": body}})).await;
+        assert_eq!(reply["type"], "message", "{reply}");
+        reply["message"].clone()
+    }
+
+    /// The Lambda's `$disconnect` call.
+    pub async fn disconnect(&self, booking: impl Display, user: &str) -> reqwest::Response {
+        self.post_proxy(
+            booking,
+            "disconnect",
+            json!({"connection_id": "conn-1", "user_id": user}),
+            Some(PROXY_SECRET),
+        )
+        .await
+    }
+
+    pub async fn history(
+        &self,
+        booking: impl Display,
+        token: Option<&str>,
+        query: &str,
+    ) -> reqwest::Response {
+        let mut request =
+            self.client.get(format!("{}/api/chat/bookings/{booking}/messages{query}", self.base));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("request")
+    }
+
+    pub async fn change_status(&self, booking: impl Display, token: &str, status: &str) -> reqwest::Response {
+        self.client
+            .patch(format!("{}/api/bookings/{booking}/status", self.base))
+            .bearer_auth(token)
+            .json(&json!({"status": status}))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(format!("{}{path}", self.base)).send().await.expect("request")
+    }
+
+    /// Opens the direct WebSocket; `query` starts with `?` or is empty.
+    pub async fn ws(
+        &self,
+        booking: impl Display,
+        query: &str,
+        headers: &[(&str, &str)],
+    ) -> Result<WsClient, tokio_tungstenite::tungstenite::Error> {
+        let mut request = format!("ws://127.0.0.1:{}/chat/ws/{booking}{query}", self.port)
+            .into_client_request()
+            .expect("request");
+        for (name, value) in headers {
+            let name = tokio_tungstenite::tungstenite::http::HeaderName::from_bytes(name.as_bytes())
+                .expect("header name");
+            request.headers_mut().insert(name, value.parse().expect("header value"));
+        }
+        let (stream, response) = tokio_tungstenite::connect_async(request).await?;
+        let protocol =
+            response.headers().get("sec-websocket-protocol").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        Ok(WsClient { stream, protocol })
+    }
+
+    /// Opens the direct WebSocket as `user` with `?token=`.
+    pub async fn ws_as(&self, booking: impl Display, user: &str) -> WsClient {
+        self.ws(booking, &format!("?token={}", token(user)), &[]).await.expect("ws connects")
+    }
+}
+
+pub struct WsClient {
+    stream: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    pub protocol: Option<String>,
+}
+
+impl WsClient {
+    pub async fn send_json(&mut self, value: Value) {
+        self.send_text(value.to_string()).await;
+    }
+
+    pub async fn send_text(&mut self, text: String) {
+        self.stream.send(Message::Text(text.into())).await.expect("send");
+    }
+
+    pub async fn send_binary(&mut self, bytes: Vec<u8>) {
+        self.stream.send(Message::Binary(bytes.into())).await.expect("send");
+    }
+
+    /// The next text frame as JSON; fails after 5 s.
+    pub async fn next_json(&mut self) -> Value {
+        loop {
+            let message = tokio::time::timeout(Duration::from_secs(5), self.stream.next())
+                .await
+                .expect("a frame within 5 s")
+                .expect("stream open")
+                .expect("frame");
+            match message {
+                Message::Text(text) => return serde_json::from_str(&text).expect("JSON frame"),
+                Message::Close(frame) => panic!("socket closed: {frame:?}"),
+                _ => continue,
+            }
+        }
+    }
+
+    /// The close frame's code, waiting up to `within`.
+    pub async fn next_close(&mut self, within: Duration) -> Option<u16> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            match tokio::time::timeout_at(deadline, self.stream.next()).await {
+                Ok(Some(Ok(Message::Close(frame)))) => return frame.map(|f| u16::from(f.code)),
+                Ok(Some(Ok(_))) => continue,
+                Ok(Some(Err(_)) | None) | Err(_) => return None,
+            }
+        }
+    }
+
+    /// Asserts nothing arrives for `ms` milliseconds.
+    pub async fn expect_silence(&mut self, ms: u64) {
+        if let Ok(Some(Ok(Message::Text(text)))) =
+            tokio::time::timeout(Duration::from_millis(ms), self.stream.next()).await
+        {
+            panic!("expected no frame, got {text}");
+        }
+    }
+}
+
+/// The status of a refused WebSocket handshake.
+pub fn handshake_status(result: Result<WsClient, tokio_tungstenite::tungstenite::Error>) -> u16 {
+    match result {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => response.status().as_u16(),
+        Err(other) => panic!("expected an HTTP refusal, got {other}"),
+        Ok(_) => panic!("expected the handshake to be refused"),
+    }
+}

@@ -1,0 +1,12 @@
+//! Black-box tests of the backend: the real startup path on port 0, against SQLite and against a real
+//! PostgreSQL started from the machine's binaries. Every test runs once per database.
+
+// Test helpers are `pub` for the sibling modules of this test crate, which is never a library.
+#![allow(unreachable_pub)]
+
+mod direct_ws;
+mod helpers;
+mod ops;
+mod postgres;
+mod proxy;
+mod rest;

@@ -1,0 +1,77 @@
+//! Liveness, readiness, metrics and the OpenAPI description.
+
+use serde_json::Value;
+
+use crate::helpers::TestApp;
+
+crate::on_both_databases!(
+    health_and_readiness_answer_ok,
+    readiness_fails_when_the_database_is_gone,
+    metrics_count_requests_by_route_template_and_frames_by_action,
+    the_openapi_description_lists_every_route,
+);
+
+async fn health_and_readiness_answer_ok(app: TestApp) {
+    let health = app.get("/healthz").await;
+    assert_eq!(health.status(), 200);
+    assert_eq!(health.json::<Value>().await.expect("json")["status"], "ok");
+    let ready = app.get("/readyz").await;
+    assert_eq!(ready.status(), 200);
+    assert_eq!(ready.json::<Value>().await.expect("json")["status"], "ready");
+}
+
+async fn readiness_fails_when_the_database_is_gone(app: TestApp) {
+    app.store.close().await;
+    let ready = app.get("/readyz").await;
+    assert_eq!(ready.status(), 503);
+    assert_eq!(app.get("/healthz").await.status(), 200, "liveness does not depend on the database");
+}
+
+async fn metrics_count_requests_by_route_template_and_frames_by_action(app: TestApp) {
+    app.post_message(1, "alice", "counted").await;
+    app.history(1, None, "").await;
+    let response = app.get("/metrics").await;
+    assert_eq!(response.status(), 200);
+    let text = response.text().await.expect("text");
+    assert!(text.contains(r#"chat_http_requests_total{method="POST",route="/api/chat/ws/{booking_id}/message",status="200"} 1"#), "{text}");
+    assert!(text.contains(r#"route="/api/chat/bookings/{booking_id}/messages",status="401"} 1"#), "{text}");
+    assert!(text.contains(r#"chat_frames_total{action="send_message",outcome="ok"} 1"#), "{text}");
+    assert!(text.contains("chat_messages_stored_total 1"), "{text}");
+    assert!(text.contains("chat_http_request_duration_seconds_bucket"), "{text}");
+}
+
+async fn the_openapi_description_lists_every_route(app: TestApp) {
+    let response = app.get("/api/openapi.json").await;
+    assert_eq!(response.status(), 200);
+    let spec: Value = response.json().await.expect("json");
+    assert!(spec["openapi"].as_str().expect("version").starts_with("3."));
+    let mut documented: Vec<String> = Vec::new();
+    for (path, item) in spec["paths"].as_object().expect("paths") {
+        for method in item.as_object().expect("path item").keys() {
+            documented.push(format!("{} {path}", method.to_uppercase()));
+        }
+    }
+    documented.sort();
+    let mut served = vec![
+        "POST /api/chat/ws/{booking_id}/connect",
+        "POST /api/chat/ws/{booking_id}/message",
+        "POST /api/chat/ws/{booking_id}/disconnect",
+        "GET /api/chat/bookings/{booking_id}/messages",
+        "PATCH /api/bookings/{booking_id}/status",
+        "GET /chat/ws/{booking_id}",
+        "GET /healthz",
+        "GET /readyz",
+        "GET /metrics",
+        "GET /api/openapi.json",
+    ];
+    served.sort_unstable();
+    assert_eq!(documented, served);
+    // Each documented route exists on the server (anything but 404/405 for a bare request).
+    for entry in &documented {
+        let (method, path) = entry.split_once(' ').expect("entry");
+        let url = format!("{}{}", app.base, path.replace("{booking_id}", "1"));
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let status = app.client.request(method, &url).send().await.expect("request").status().as_u16();
+        assert!(status != 404 && status != 405, "{entry} answered {status}");
+    }
+}

@@ -1,0 +1,295 @@
+//! Frames sent by clients, and their parsing.
+//!
+//! The canonical shape is `{"action": "send_message", "data": {...}, "request_id": "..."}`. Two shapes of the
+//! frontend we replace are accepted too: `{"body": "Hello"}` is a `send_message`, and
+//! `{"type": "reaction", "emoji": "👍", "message_id": 123}` is a `react`. Parsing never panics and every
+//! failure names what was wrong, so it can be sent back to the client as a `VALIDATION_ERROR` frame.
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use crate::MessageId;
+
+/// A parsed client frame.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClientFrame {
+    /// What the client asks for.
+    pub action: ClientAction,
+    /// Client-chosen id echoed in the answer, so a client can match answers to requests.
+    pub request_id: Option<String>,
+}
+
+/// The actions a client may ask for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ClientAction {
+    /// Post a chat message. Idempotent per (booking, sender, `client_message_id`).
+    SendMessage {
+        /// The text of the message.
+        body: String,
+        /// Client-chosen id making retries safe; absent in the legacy `{"body": ...}` frame.
+        client_message_id: Option<String>,
+    },
+    /// Toggle a reaction of the sender on a message.
+    React {
+        /// The message reacted to; must belong to the same booking.
+        message_id: MessageId,
+        /// A single emoji.
+        emoji: String,
+    },
+    /// Mark everything up to `message_id` as read.
+    Read {
+        /// The last message the sender has read.
+        message_id: MessageId,
+    },
+    /// Typing indicator; relayed, never stored.
+    Typing {
+        /// Whether the sender is typing now.
+        is_typing: bool,
+    },
+    /// History, or resume after a reconnect.
+    Sync {
+        /// Only messages after this id (resume). Without it, the latest page.
+        after_message_id: Option<MessageId>,
+        /// Only messages before this id (scrolling back). Ignored when `after_message_id` is given.
+        before_message_id: Option<MessageId>,
+        /// Page size; the server caps it.
+        limit: Option<u32>,
+    },
+    /// Liveness check; answered with `pong`.
+    Ping,
+}
+
+impl ClientAction {
+    /// The action's wire name, for logs and metrics.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::SendMessage { .. } => "send_message",
+            Self::React { .. } => "react",
+            Self::Read { .. } => "read",
+            Self::Typing { .. } => "typing",
+            Self::Sync { .. } => "sync",
+            Self::Ping => "ping",
+        }
+    }
+}
+
+/// Why a client frame could not be understood.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FrameError {
+    /// The text is not JSON.
+    #[error("frame is not valid JSON: {0}")]
+    NotJson(String),
+    /// The JSON is not an object.
+    #[error("frame must be a JSON object")]
+    NotAnObject,
+    /// Neither `action` nor one of the compatibility shapes.
+    #[error("frame has no \"action\"")]
+    MissingAction,
+    /// `action` names nothing we know.
+    #[error("unknown action {0:?}")]
+    UnknownAction(String),
+    /// The action's data is missing a field or has one of the wrong type.
+    #[error("invalid data for {action}: {reason}")]
+    InvalidData {
+        /// The action whose data was wrong.
+        action: &'static str,
+        /// What was wrong, as serde says it.
+        reason: String,
+    },
+    /// `request_id` is neither a string nor a number.
+    #[error("request_id must be a string")]
+    InvalidRequestId,
+}
+
+#[derive(Deserialize)]
+struct SendMessageData {
+    body: String,
+    #[serde(default)]
+    client_message_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ReactData {
+    message_id: MessageId,
+    emoji: String,
+}
+
+#[derive(Deserialize)]
+struct ReadData {
+    message_id: MessageId,
+}
+
+#[derive(Deserialize)]
+struct TypingData {
+    is_typing: bool,
+}
+
+#[derive(Deserialize, Default)]
+struct SyncData {
+    #[serde(default)]
+    after_message_id: Option<MessageId>,
+    #[serde(default)]
+    before_message_id: Option<MessageId>,
+    #[serde(default)]
+    limit: Option<u32>,
+}
+
+impl ClientFrame {
+    /// Parses a text frame.
+    ///
+    /// # Errors
+    /// A [`FrameError`] naming what is wrong: not JSON, not an object, no or unknown action, bad data.
+    pub fn parse(text: &str) -> Result<Self, FrameError> {
+        let value: Value = serde_json::from_str(text).map_err(|e| FrameError::NotJson(e.to_string()))?;
+        Self::from_value(value)
+    }
+
+    /// Parses a frame that is already JSON.
+    ///
+    /// # Errors
+    /// As [`ClientFrame::parse`], except for [`FrameError::NotJson`].
+    pub fn from_value(value: Value) -> Result<Self, FrameError> {
+        let Value::Object(mut object) = value else {
+            return Err(FrameError::NotAnObject);
+        };
+        let request_id = match object.remove("request_id") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(id)) => Some(id),
+            Some(Value::Number(n)) => Some(n.to_string()),
+            Some(_) => return Err(FrameError::InvalidRequestId),
+        };
+        let action = match object.remove("action") {
+            Some(Value::String(name)) => {
+                let data = match object.remove("data") {
+                    None | Some(Value::Null) => Value::Object(Map::new()),
+                    Some(data) => data,
+                };
+                parse_action(&name, data)?
+            }
+            Some(_) => return Err(FrameError::MissingAction),
+            None => parse_legacy(object)?,
+        };
+        Ok(Self { action, request_id })
+    }
+}
+
+fn data<T: DeserializeOwned>(action: &'static str, data: Value) -> Result<T, FrameError> {
+    serde_json::from_value(data).map_err(|e| FrameError::InvalidData { action, reason: e.to_string() })
+}
+
+fn parse_action(name: &str, value: Value) -> Result<ClientAction, FrameError> {
+    Ok(match name {
+        "send_message" => {
+            let d: SendMessageData = data("send_message", value)?;
+            ClientAction::SendMessage { body: d.body, client_message_id: d.client_message_id }
+        }
+        "react" => {
+            let d: ReactData = data("react", value)?;
+            ClientAction::React { message_id: d.message_id, emoji: d.emoji }
+        }
+        "read" => {
+            let d: ReadData = data("read", value)?;
+            ClientAction::Read { message_id: d.message_id }
+        }
+        "typing" => {
+            let d: TypingData = data("typing", value)?;
+            ClientAction::Typing { is_typing: d.is_typing }
+        }
+        "sync" => {
+            let d: SyncData = data("sync", value)?;
+            ClientAction::Sync {
+                after_message_id: d.after_message_id,
+                before_message_id: d.before_message_id,
+                limit: d.limit,
+            }
+        }
+        "ping" => ClientAction::Ping,
+        other => return Err(FrameError::UnknownAction(other.to_owned())),
+    })
+}
+
+/// The shapes the existing frontend sends, which carry no `action`.
+fn parse_legacy(object: Map<String, Value>) -> Result<ClientAction, FrameError> {
+    if object.get("type").and_then(Value::as_str) == Some("reaction") {
+        return parse_action("react", Value::Object(object));
+    }
+    if object.contains_key("body") {
+        return parse_action("send_message", Value::Object(object));
+    }
+    Err(FrameError::MissingAction)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<ClientFrame, FrameError> {
+        ClientFrame::parse(text)
+    }
+
+    #[test]
+    fn canonical_send_message_is_parsed_with_request_id() {
+        let frame = parse(
+            r#"{"action":"send_message","data":{"body":"hi","client_message_id":"c1"},"request_id":"r1"}"#,
+        )
+        .expect("valid frame");
+        assert_eq!(
+            frame,
+            ClientFrame {
+                action: ClientAction::SendMessage { body: "hi".into(), client_message_id: Some("c1".into()) },
+                request_id: Some("r1".into()),
+            }
+        );
+    }
+
+    #[test]
+    fn legacy_body_frame_is_a_send_message() {
+        let frame = parse(r#"{"body":"Hello"}"#).expect("valid frame");
+        assert_eq!(frame.action, ClientAction::SendMessage { body: "Hello".into(), client_message_id: None });
+    }
+
+    #[test]
+    fn legacy_reaction_frame_is_a_react() {
+        let frame = parse(r#"{"type":"reaction","emoji":"👍","message_id":123}"#).expect("valid");
+        assert_eq!(frame.action, ClientAction::React { message_id: 123, emoji: "👍".into() });
+    }
+
+    #[test]
+    fn every_action_parses_and_names_itself() {
+        for (text, name) in [
+            (r#"{"action":"react","data":{"message_id":1,"emoji":"🎉"}}"#, "react"),
+            (r#"{"action":"read","data":{"message_id":7}}"#, "read"),
+            (r#"{"action":"typing","data":{"is_typing":true}}"#, "typing"),
+            (r#"{"action":"sync","data":{"after_message_id":3}}"#, "sync"),
+            (r#"{"action":"sync"}"#, "sync"),
+            (r#"{"action":"ping"}"#, "ping"),
+        ] {
+            assert_eq!(parse(text).expect(text).action.name(), name);
+        }
+    }
+
+    #[test]
+    fn numeric_request_id_is_echoed_as_text() {
+        let frame = parse(r#"{"action":"ping","request_id":42}"#).expect("valid");
+        assert_eq!(frame.request_id.as_deref(), Some("42"));
+    }
+
+    #[test]
+    fn bad_frames_say_what_is_wrong() {
+        assert!(matches!(parse("not json"), Err(FrameError::NotJson(_))));
+        assert_eq!(parse("[1,2]"), Err(FrameError::NotAnObject));
+        assert_eq!(parse("{}"), Err(FrameError::MissingAction));
+        assert_eq!(parse(r#"{"action":5}"#), Err(FrameError::MissingAction));
+        assert_eq!(parse(r#"{"action":"explode"}"#), Err(FrameError::UnknownAction("explode".into())));
+        assert!(matches!(
+            parse(r#"{"action":"send_message","data":{}}"#),
+            Err(FrameError::InvalidData { action: "send_message", .. })
+        ));
+        assert!(matches!(
+            parse(r#"{"action":"read","data":{"message_id":"x"}}"#),
+            Err(FrameError::InvalidData { action: "read", .. })
+        ));
+        assert_eq!(parse(r#"{"action":"ping","request_id":{}}"#), Err(FrameError::InvalidRequestId));
+    }
+}

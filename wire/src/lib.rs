@@ -1,0 +1,26 @@
+//! Wire types for booking chat, shared by the backend, the Lambda proxy, the local emulator and the smoke test.
+//!
+//! Everything that crosses a process boundary is defined once, here, so that the parts cannot drift apart.
+//! The contracts themselves are specified in `shared/DESIGN.md`; this crate is their executable form.
+//!
+//! # Layout
+//! - [`client`]: frames a WebSocket client sends (`{"action": ..., "data": ..., "request_id": ...}`), including
+//!   the two compatibility shapes of the frontend we replace, parsed into [`ClientFrame`].
+//! - [`server`]: frames the server sends (`{"type": ..., "timestamp": ...}`), [`ServerFrame`], and the
+//!   error codes every part uses, [`ErrorCode`].
+//! - [`handshake`]: where the token comes from at the WebSocket handshake (query, subprotocol, headers).
+//! - [`proxy`]: the HTTP contract between the Lambda and the backend (`/api/chat/ws/{booking_id}/...`).
+
+pub mod client;
+pub mod handshake;
+pub mod proxy;
+pub mod server;
+
+pub use client::{ClientAction, ClientFrame, FrameError};
+pub use server::{ChatMessage, ErrorBody, ErrorCode, ReactionSummary, ServerFrame, ServerPayload};
+
+/// Identifier of a booking (and so of a chat room). Positive.
+pub type BookingId = i64;
+
+/// Identifier of a chat message: assigned by the backend, increasing within a booking.
+pub type MessageId = i64;

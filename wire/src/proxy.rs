@@ -1,0 +1,171 @@
+//! The HTTP contract between the Lambda proxy and the backend.
+//!
+//! - `$connect` → `POST /api/chat/ws/{booking_id}/connect` with [`ConnectRequest`], answered by
+//!   [`ConnectResponse`] (or 401/403/404 with an [`ErrorResponse`]).
+//! - `$default` → `POST /api/chat/ws/{booking_id}/message` with [`MessageRequest`], answered by a
+//!   [`ProxyReply`] (200) or nothing (204).
+//! - `$disconnect` → `POST /api/chat/ws/{booking_id}/disconnect` with [`DisconnectRequest`] (best effort).
+//!
+//! Every call carries [`PROXY_SECRET_HEADER`]. The Lambda knows nothing about chat: it relays
+//! [`ProxyReply::frame`] untouched, which is why the frame is kept as a JSON object here rather than a typed
+//! [`ServerFrame`](crate::ServerFrame).
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::BookingId;
+use crate::server::{ErrorBody, ServerFrame};
+
+/// The header carrying the secret shared by the Lambda and the backend.
+pub const PROXY_SECRET_HEADER: &str = "x-proxy-secret";
+
+/// What a connection is for, chosen by the client with `?type=`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectionType {
+    /// The booking's chat (the default).
+    #[default]
+    Chat,
+    /// Watches the booking's status only.
+    Booking,
+}
+
+impl ConnectionType {
+    /// The type as it appears on the wire and in connection records.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Chat => "chat",
+            Self::Booking => "booking",
+        }
+    }
+
+    /// Parses the `?type=` query parameter.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "chat" => Some(Self::Chat),
+            "booking" => Some(Self::Booking),
+            _ => None,
+        }
+    }
+}
+
+/// Body of the connect call.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ConnectRequest {
+    /// API Gateway's connection id.
+    pub connection_id: String,
+    /// The client's JWT, as it came (query string, subprotocol or header).
+    pub token: String,
+    /// What the connection is for.
+    #[serde(default)]
+    pub connection_type: ConnectionType,
+}
+
+/// Answer to a successful connect call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectResponse {
+    /// The authenticated user.
+    pub user_id: String,
+    /// The booking joined.
+    pub booking_id: BookingId,
+    /// When the token expires, in seconds since the Unix epoch: connection records must not outlive it.
+    pub expires_at: i64,
+}
+
+/// Body of the message call.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MessageRequest {
+    /// The sending connection.
+    pub connection_id: String,
+    /// The user the connection was authenticated as at connect time.
+    pub user_id: String,
+    /// The client's frame: a JSON object, or the raw text of the frame.
+    pub message: Value,
+    /// What the connection is for, as recorded at connect time.
+    #[serde(default)]
+    pub connection_type: ConnectionType,
+}
+
+/// Body of the disconnect call.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DisconnectRequest {
+    /// The closed connection.
+    pub connection_id: String,
+    /// Its user.
+    pub user_id: String,
+}
+
+/// Body of every non-2xx answer of the backend.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorResponse {
+    /// What went wrong.
+    pub error: ErrorBody,
+}
+
+/// A 200 answer of the message call: a server frame plus delivery instructions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProxyReply {
+    /// `true`: send to every connection of the booking. `false`: to the sender only.
+    #[serde(default)]
+    pub broadcast: bool,
+    /// With `broadcast`, leave the sender out (typing indicators).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub exclude_sender: bool,
+    /// The frame to deliver, relayed as it is.
+    #[serde(flatten)]
+    pub frame: Map<String, Value>,
+}
+
+impl ProxyReply {
+    /// Wraps a server frame with its delivery instructions.
+    pub fn new(frame: &ServerFrame, broadcast: bool, exclude_sender: bool) -> Self {
+        let frame = match serde_json::to_value(frame) {
+            Ok(Value::Object(map)) => map,
+            _ => Map::new(),
+        };
+        Self { broadcast, exclude_sender, frame }
+    }
+
+    /// The frame as the text to send to clients (without the delivery instructions).
+    pub fn frame_text(&self) -> String {
+        serde_json::to_string(&self.frame).unwrap_or_else(|_| String::from("{}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ServerPayload, server::ErrorCode};
+    use serde_json::json;
+
+    #[test]
+    fn reply_flattens_the_frame_beside_the_delivery_flags() {
+        let frame = ServerFrame::new(ServerPayload::Pong, 7);
+        let reply = ProxyReply::new(&frame, true, true);
+        assert_eq!(
+            serde_json::to_value(&reply).expect("ser"),
+            json!({"type": "pong", "timestamp": 7, "broadcast": true, "exclude_sender": true})
+        );
+    }
+
+    #[test]
+    fn parsed_reply_relays_the_frame_without_the_flags() {
+        let reply: ProxyReply = serde_json::from_value(json!({
+            "type": "error", "error": {"code": "NOT_FOUND", "message": "no"}, "timestamp": 1,
+            "broadcast": false
+        }))
+        .expect("parse");
+        assert!(!reply.broadcast && !reply.exclude_sender);
+        let frame: ServerFrame = serde_json::from_str(&reply.frame_text()).expect("frame");
+        assert_eq!(frame, ServerFrame::error(ErrorCode::NotFound, "no", 1));
+    }
+
+    #[test]
+    fn connection_type_defaults_to_chat() {
+        let req: ConnectRequest =
+            serde_json::from_value(json!({"connection_id": "c", "token": "t"})).expect("parse");
+        assert_eq!(req.connection_type, ConnectionType::Chat);
+        assert_eq!(ConnectionType::parse("booking"), Some(ConnectionType::Booking));
+        assert_eq!(ConnectionType::parse("nope"), None);
+    }
+}

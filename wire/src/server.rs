@@ -1,0 +1,263 @@
+//! Frames sent by the server, and the error codes shared by every part.
+//!
+//! A frame is `{"type": "...", ..., "request_id": "..." (echoed when given), "timestamp": <epoch ms>}`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{BookingId, MessageId};
+
+/// A frame sent to a client.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServerFrame {
+    /// The `type` tag and its fields.
+    #[serde(flatten)]
+    pub payload: ServerPayload,
+    /// The `request_id` of the client frame this answers, if it had one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// When the server produced the frame, in milliseconds since the Unix epoch.
+    pub timestamp: i64,
+}
+
+impl ServerFrame {
+    /// A frame answering nothing in particular (a broadcast the client did not ask for).
+    pub fn new(payload: ServerPayload, timestamp: i64) -> Self {
+        Self { payload, request_id: None, timestamp }
+    }
+
+    /// Echoes the `request_id` of the client frame this answers.
+    #[must_use]
+    pub fn answering(mut self, request_id: Option<String>) -> Self {
+        self.request_id = request_id;
+        self
+    }
+
+    /// An `error` frame.
+    pub fn error(code: ErrorCode, message: impl Into<String>, timestamp: i64) -> Self {
+        Self::new(ServerPayload::Error { error: ErrorBody::new(code, message) }, timestamp)
+    }
+
+    /// The frame as JSON text, as it goes on the wire.
+    pub fn to_text(&self) -> String {
+        // A ServerFrame holds only strings, numbers, booleans and vectors of them: serialising cannot fail.
+        serde_json::to_string(self).unwrap_or_else(|_| String::from("{}"))
+    }
+}
+
+/// The kinds of server frame, tagged by `type`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerPayload {
+    /// A new chat message (also the sender's acknowledgement).
+    Message {
+        /// The booking the message belongs to.
+        booking_id: BookingId,
+        /// The stored message.
+        message: ChatMessage,
+    },
+    /// A page of history, oldest first.
+    History {
+        /// The booking the messages belong to.
+        booking_id: BookingId,
+        /// The messages, oldest first.
+        messages: Vec<ChatMessage>,
+        /// Whether more messages exist beyond this page in the direction asked for.
+        has_more: bool,
+    },
+    /// A reaction was added or removed.
+    Reaction {
+        /// The booking of the message.
+        booking_id: BookingId,
+        /// The message reacted to.
+        message_id: MessageId,
+        /// Who toggled the reaction.
+        user_id: String,
+        /// The emoji toggled.
+        emoji: String,
+        /// `true` if the reaction was added, `false` if it was removed.
+        added: bool,
+        /// All reactions of the message after the change.
+        reactions: Vec<ReactionSummary>,
+    },
+    /// A user's read position.
+    Receipt {
+        /// The booking.
+        booking_id: BookingId,
+        /// Whose receipt this is.
+        user_id: String,
+        /// The last message that user has read; never moves backwards.
+        last_read_message_id: MessageId,
+    },
+    /// A user started or stopped typing.
+    Typing {
+        /// The booking.
+        booking_id: BookingId,
+        /// Who is typing.
+        user_id: String,
+        /// Whether they are typing now.
+        is_typing: bool,
+    },
+    /// Answer to `ping`.
+    Pong,
+    /// The booking's status changed.
+    BookingStatus {
+        /// The booking.
+        booking_id: BookingId,
+        /// The new status.
+        status: String,
+        /// The status before the change.
+        previous_status: String,
+        /// Who changed it.
+        changed_by: String,
+    },
+    /// Something went wrong; the connection stays open.
+    Error {
+        /// What went wrong.
+        error: ErrorBody,
+    },
+}
+
+/// A stored chat message as clients see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatMessage {
+    /// Assigned by the backend; increasing within a booking.
+    pub id: MessageId,
+    /// The booking (chat room).
+    pub booking_id: BookingId,
+    /// The author's user id.
+    pub sender_id: String,
+    /// The text.
+    pub body: String,
+    /// The author's idempotency key, if it sent one.
+    pub client_message_id: Option<String>,
+    /// When the backend stored it, in milliseconds since the Unix epoch.
+    pub created_at: i64,
+    /// Reactions, one entry per emoji, in the order they were first used.
+    pub reactions: Vec<ReactionSummary>,
+}
+
+/// The reactions of one emoji on one message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReactionSummary {
+    /// The emoji.
+    pub emoji: String,
+    /// How many users reacted with it.
+    pub count: u32,
+    /// Who reacted with it.
+    pub user_ids: Vec<String>,
+}
+
+/// The `error` object of an error frame or an error HTTP response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// Machine-readable code.
+    pub code: ErrorCode,
+    /// Human-readable explanation; never contains internals.
+    pub message: String,
+}
+
+impl ErrorBody {
+    /// An error body.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self { code, message: message.into() }
+    }
+}
+
+/// The error codes of DESIGN.md.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ErrorCode {
+    /// Missing, malformed, forged or expired token.
+    AuthenticationError,
+    /// The user may not do this (not a member of the booking, not its owner).
+    AuthorizationError,
+    /// The request is malformed or breaks a rule.
+    ValidationError,
+    /// The frame or body is larger than allowed.
+    PayloadTooLarge,
+    /// The user sends too fast.
+    RateLimited,
+    /// The booking or message does not exist.
+    NotFound,
+    /// The backend could not be reached in time or failed.
+    BackendUnavailable,
+    /// A bug or an infrastructure failure; details are in the logs only.
+    InternalError,
+}
+
+impl ErrorCode {
+    /// The code as it appears on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AuthenticationError => "AUTHENTICATION_ERROR",
+            Self::AuthorizationError => "AUTHORIZATION_ERROR",
+            Self::ValidationError => "VALIDATION_ERROR",
+            Self::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+            Self::RateLimited => "RATE_LIMITED",
+            Self::NotFound => "NOT_FOUND",
+            Self::BackendUnavailable => "BACKEND_UNAVAILABLE",
+            Self::InternalError => "INTERNAL_ERROR",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn frames_are_tagged_by_type_with_request_id_and_timestamp() {
+        let frame = ServerFrame::new(ServerPayload::Pong, 1700).answering(Some("r9".into()));
+        assert_eq!(
+            serde_json::to_value(&frame).expect("serialise"),
+            json!({"type": "pong", "request_id": "r9", "timestamp": 1700})
+        );
+    }
+
+    #[test]
+    fn error_frame_has_the_design_shape() {
+        let frame = ServerFrame::error(ErrorCode::PayloadTooLarge, "too big", 5);
+        assert_eq!(
+            serde_json::to_value(&frame).expect("serialise"),
+            json!({"type": "error", "error": {"code": "PAYLOAD_TOO_LARGE", "message": "too big"}, "timestamp": 5})
+        );
+    }
+
+    #[test]
+    fn frames_round_trip() {
+        let frame = ServerFrame::new(
+            ServerPayload::Message {
+                booking_id: 1,
+                message: ChatMessage {
+                    id: 3,
+                    booking_id: 1,
+                    sender_id: "alice".into(),
+                    body: "hi".into(),
+                    client_message_id: None,
+                    created_at: 9,
+                    reactions: vec![],
+                },
+            },
+            10,
+        );
+        let back: ServerFrame = serde_json::from_str(&frame.to_text()).expect("parse");
+        assert_eq!(back, frame);
+    }
+
+    #[test]
+    fn error_codes_serialise_as_their_names() {
+        for code in [
+            ErrorCode::AuthenticationError,
+            ErrorCode::AuthorizationError,
+            ErrorCode::ValidationError,
+            ErrorCode::PayloadTooLarge,
+            ErrorCode::RateLimited,
+            ErrorCode::NotFound,
+            ErrorCode::BackendUnavailable,
+            ErrorCode::InternalError,
+        ] {
+            assert_eq!(serde_json::to_value(code).expect("ser"), json!(code.as_str()));
+        }
+    }
+}
