@@ -1,5 +1,6 @@
 //! The HTTP server: shared state, the router, and [`Application`], the startup path every test drives.
 
+mod dev;
 mod direct_ws;
 mod error;
 mod ops;
@@ -25,7 +26,7 @@ pub use ops::OPENAPI;
 
 use crate::auth::TokenVerifier;
 use crate::chat::ChatService;
-use crate::config::{ChatLimits, Settings};
+use crate::config::{ChatLimits, JwtSettings, Settings};
 use crate::metrics::Metrics;
 use crate::notifier::LocalHub;
 use crate::seed;
@@ -40,12 +41,18 @@ pub struct AppState {
     proxy_secret: Arc<SecretString>,
     pub(crate) verifier: TokenVerifier,
     limits: ChatLimits,
+    /// The JWT settings, present only with `APP_ENV=local`, where they mint development tokens.
+    dev_jwt: Option<Arc<JwtSettings>>,
 }
 
 /// The routes, without a listener.
 pub fn router(state: AppState) -> Router {
     let max_body = state.limits.max_body_bytes;
-    Router::new()
+    let mut routes = Router::new();
+    if state.dev_jwt.is_some() {
+        routes = routes.route("/", get(dev::demo_page)).route("/dev/token", get(dev::token));
+    }
+    routes
         .route("/api/chat/ws/{booking_id}/connect", post(proxy::connect))
         .route("/api/chat/ws/{booking_id}/message", post(proxy::message))
         .route("/api/chat/ws/{booking_id}/disconnect", post(proxy::disconnect))
@@ -139,6 +146,7 @@ impl Application {
             proxy_secret: Arc::new(settings.proxy_secret.clone()),
             verifier,
             limits: settings.limits.clone(),
+            dev_jwt: settings.local.then(|| Arc::new(settings.jwt.clone())),
         };
         Self { listener, router: router(state), store, hub }
     }
