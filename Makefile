@@ -18,8 +18,11 @@ dev: ## Run the local stack with embedded defaults (backend on http://127.0.0.1:
 	APP_ENV=local $(CARGO) run --quiet -p chat-backend -- serve
 
 test: ## Run every test (SQLite and a real PostgreSQL started from the machine's binaries)
-	$(CARGO) test --workspace --all-targets --locked
-	$(CARGO) test --workspace --doc --locked
+	@mkdir -p target
+	$(CARGO) test --workspace --doc --locked 2>&1 | tee target/test-doc.log
+	$(CARGO) test --workspace --all-targets --locked 2>&1 | tee target/test.log
+	@awk '/^test result:/ { passed += $$4; failed += $$6 } END { printf "cargo: %d passed, %d failed\n", passed, failed }' \
+		target/test-doc.log target/test.log
 
 lint: ## Check formatting and run clippy with warnings denied
 	$(CARGO) fmt --all -- --check

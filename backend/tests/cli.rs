@@ -53,7 +53,11 @@ async fn local_serve_seeds_the_demo_and_a_cli_token_reads_booking_1_but_not_book
     let dir = tempfile::tempdir().expect("temp dir");
     let port = free_port();
     let mut serve = backend(dir.path());
-    serve.arg("serve").env("BIND_ADDR", format!("127.0.0.1:{port}")).stdout(Stdio::null()).stderr(Stdio::null());
+    serve
+        .arg("serve")
+        .env("BIND_ADDR", format!("127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
     let server = Server(serve.spawn().expect("spawn serve"));
     let base = format!("http://127.0.0.1:{port}");
     wait_ready(&base).await;
@@ -66,11 +70,21 @@ async fn local_serve_seeds_the_demo_and_a_cli_token_reads_booking_1_but_not_book
     let alice = String::from_utf8(out.stdout).expect("utf-8").trim().to_owned();
 
     let client = reqwest::Client::new();
-    let own = client.get(format!("{base}/api/chat/bookings/1/messages")).bearer_auth(&alice).send().await.expect("get");
+    let own = client
+        .get(format!("{base}/api/chat/bookings/1/messages"))
+        .bearer_auth(&alice)
+        .send()
+        .await
+        .expect("get");
     assert_eq!(own.status(), 200);
     let page: Value = own.json().await.expect("json");
     assert_eq!(page["booking_id"], 1);
-    let other = client.get(format!("{base}/api/chat/bookings/2/messages")).bearer_auth(&alice).send().await.expect("get");
+    let other = client
+        .get(format!("{base}/api/chat/bookings/2/messages"))
+        .bearer_auth(&alice)
+        .send()
+        .await
+        .expect("get");
     assert_eq!(other.status(), 403);
 
     // SIGTERM shuts the server down cleanly.
@@ -103,7 +117,11 @@ fn outside_local_the_backend_refuses_to_start_and_names_the_missing_secrets() {
 fn token_is_refused_outside_local() {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut token = backend(dir.path());
-    token.env("APP_ENV", "staging").env("JWT_SECRET", "s").env("PROXY_SECRET", "p").args(["token", "--user", "alice"]);
+    token
+        .env("APP_ENV", "staging")
+        .env("JWT_SECRET", "s")
+        .env("PROXY_SECRET", "p")
+        .args(["token", "--user", "alice"]);
     let out = run(token);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("APP_ENV=local"));

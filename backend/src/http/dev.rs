@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
+use axum::Json;
 use axum::extract::State;
 use axum::response::Html;
-use axum::Json;
 use serde::Deserialize;
 use serde_json::{Value, json};
 

@@ -11,7 +11,10 @@ async fn local_mode_serves_the_demo_page_and_development_tokens_that_work() {
     assert_eq!(page.status(), 200);
     assert!(page.headers()["content-type"].to_str().expect("ascii").starts_with("text/html"));
     let html = page.text().await.expect("text");
-    assert!(html.contains("new WebSocket") && html.contains("bearer."), "the page connects with the subprotocol token");
+    assert!(
+        html.contains("new WebSocket") && html.contains("bearer."),
+        "the page connects with the subprotocol token"
+    );
 
     let response = app.get("/dev/token?user=alice").await;
     assert_eq!(response.status(), 200);
