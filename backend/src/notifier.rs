@@ -7,8 +7,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use chat_wire::proxy::ConnectionType;
-use chat_wire::{BookingId, ServerFrame, ServerPayload};
+use chat_wire::proxy::{ConnectionType, delivers_to};
+use chat_wire::{BookingId, ServerFrame};
 use futures_util::future::BoxFuture;
 use tokio::sync::mpsc;
 
@@ -67,7 +67,7 @@ impl LocalHub {
     /// receive status frames only. A connection whose queue is full is dropped (its socket closes)
     /// rather than slowing everyone down. Returns how many connections it was queued for.
     pub fn deliver(&self, booking_id: BookingId, frame: &ServerFrame, exclude: Option<&str>) -> usize {
-        let status_only = matches!(frame.payload, ServerPayload::BookingStatus { .. });
+        let frame_type = frame.payload.type_name();
         let text: Outbound = Arc::from(frame.to_text());
         let mut bookings = self.lock();
         let Some(members) = bookings.get_mut(&booking_id) else {
@@ -75,9 +75,7 @@ impl LocalHub {
         };
         let mut delivered = 0;
         members.retain(|id, member| {
-            if Some(id.as_str()) == exclude
-                || (member.connection_type == ConnectionType::Booking && !status_only)
-            {
+            if Some(id.as_str()) == exclude || !delivers_to(Some(frame_type), member.connection_type) {
                 return true;
             }
             match member.sender.try_send(Arc::clone(&text)) {
@@ -115,6 +113,7 @@ impl BookingNotifier for LocalHub {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chat_wire::ServerPayload;
 
     fn pong() -> ServerFrame {
         ServerFrame::new(ServerPayload::Pong, 0)

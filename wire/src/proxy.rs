@@ -49,6 +49,22 @@ impl ConnectionType {
     }
 }
 
+/// Whether a frame of `frame_type` goes to a connection of `connection_type`: connections of type
+/// `booking` watch the booking's status only. Every transport's fan-out applies this one rule.
+pub fn delivers_to(frame_type: Option<&str>, connection_type: ConnectionType) -> bool {
+    match connection_type {
+        ConnectionType::Chat => true,
+        ConnectionType::Booking => frame_type == Some("booking_status"),
+    }
+}
+
+impl ProxyReply {
+    /// The frame's `type`, if it has one.
+    pub fn frame_type(&self) -> Option<&str> {
+        self.frame.get("type").and_then(Value::as_str)
+    }
+}
+
 /// Body of the connect call.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ConnectRequest {
@@ -158,6 +174,14 @@ mod tests {
         assert!(!reply.broadcast && !reply.exclude_sender);
         let frame: ServerFrame = serde_json::from_str(&reply.frame_text()).expect("frame");
         assert_eq!(frame, ServerFrame::error(ErrorCode::NotFound, "no", 1));
+    }
+
+    #[test]
+    fn booking_connections_receive_status_frames_only() {
+        assert!(delivers_to(Some("message"), ConnectionType::Chat));
+        assert!(delivers_to(Some("booking_status"), ConnectionType::Booking));
+        assert!(!delivers_to(Some("message"), ConnectionType::Booking));
+        assert!(!delivers_to(None, ConnectionType::Booking));
     }
 
     #[test]

@@ -117,6 +117,22 @@ pub enum ServerPayload {
     },
 }
 
+impl ServerPayload {
+    /// The frame's `type` tag.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Self::Message { .. } => "message",
+            Self::History { .. } => "history",
+            Self::Reaction { .. } => "reaction",
+            Self::Receipt { .. } => "receipt",
+            Self::Typing { .. } => "typing",
+            Self::Pong => "pong",
+            Self::BookingStatus { .. } => "booking_status",
+            Self::Error { .. } => "error",
+        }
+    }
+}
+
 /// A stored chat message as clients see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChatMessage {
@@ -209,6 +225,7 @@ mod tests {
     #[test]
     fn frames_are_tagged_by_type_with_request_id_and_timestamp() {
         let frame = ServerFrame::new(ServerPayload::Pong, 1700).answering(Some("r9".into()));
+        assert_eq!(frame.payload.type_name(), "pong");
         assert_eq!(
             serde_json::to_value(&frame).expect("serialise"),
             json!({"type": "pong", "request_id": "r9", "timestamp": 1700})

@@ -17,7 +17,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-use crate::postgres::PgCluster;
+use local_services::postgres::Postgres;
 
 pub const PROXY_SECRET: &str = "test-proxy-secret";
 pub const JWT_SECRET: &str = "test-jwt-secret";
@@ -63,7 +63,7 @@ pub async fn spawn_app_with(db: Db, overrides: &[(&str, &str)]) -> TestApp {
             (format!("sqlite://{}/chat.db", dir.path().display()), Some(dir))
         }
         Db::Postgres => {
-            let cluster = PgCluster::get();
+            let cluster = Postgres::shared();
             let name = format!("chat_{}", uuid::Uuid::new_v4().simple());
             sqlx::any::install_default_drivers();
             let mut admin = <sqlx::AnyConnection as sqlx::Connection>::connect(&cluster.url("postgres"))

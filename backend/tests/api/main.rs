@@ -8,6 +8,5 @@ mod dev;
 mod direct_ws;
 mod helpers;
 mod ops;
-mod postgres;
 mod proxy;
 mod rest;

@@ -1,33 +1,38 @@
 //! A real PostgreSQL for the tests, started from the machine's binaries.
 //!
 //! The first test that asks starts one cluster for the whole test process: `initdb` into a temporary
-//! directory, `pg_ctl start` on a free loopback port, each test then gets a database of its own. `initdb`
-//! refuses to run as root, so as root the binaries run as the `postgres` user (or `nobody`). A watchdog
-//! shell waits for the test process to exit, however it exits, then stops the server and removes the
-//! directory. Nothing here skips: if PostgreSQL cannot start, the test fails with the reason and the log.
+//! directory, `pg_ctl start` on a free loopback port; each test then creates a database of its own.
+//! `initdb` refuses to run as root, so as root the binaries run as the `postgres` user (or `nobody`). A
+//! [`watchdog`](crate::watchdog) stops the server and removes the directory once the test process is gone.
 
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
+use crate::{free_port, watchdog};
+
 /// A running cluster.
-pub struct PgCluster {
+#[derive(Debug)]
+pub struct Postgres {
     port: u16,
 }
 
-static CLUSTER: OnceLock<PgCluster> = OnceLock::new();
+static CLUSTER: OnceLock<Postgres> = OnceLock::new();
 
-impl PgCluster {
+impl Postgres {
     /// The cluster of this test process, started on first use.
-    pub fn get() -> &'static PgCluster {
+    ///
+    /// # Panics
+    /// When PostgreSQL cannot start; the message carries the reason and the server log.
+    pub fn shared() -> &'static Postgres {
         CLUSTER.get_or_init(|| match start() {
             Ok(cluster) => cluster,
             Err(why) => panic!("PostgreSQL could not start, so the PostgreSQL tests cannot run: {why}"),
         })
     }
 
-    /// A URL for database `name` on this cluster.
+    /// A URL for database `name` on this cluster (user `postgres`, trust authentication, loopback only).
     pub fn url(&self, name: &str) -> String {
         format!("postgres://postgres@127.0.0.1:{}/{name}", self.port)
     }
@@ -60,13 +65,11 @@ fn run_as() -> Option<&'static str> {
         return None;
     }
     let has_postgres = Command::new("id")
-        .arg("-u")
-        .arg("postgres")
+        .args(["-u", "postgres"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
+        .is_ok_and(|s| s.success());
     Some(if has_postgres { "postgres" } else { "nobody" })
 }
 
@@ -74,7 +77,7 @@ fn command(user: Option<&str>, program: &Path) -> Command {
     match user {
         Some(user) => {
             let mut cmd = Command::new("runuser");
-            cmd.arg("-u").arg(user).arg("--").arg(program);
+            cmd.args(["-u", user, "--"]).arg(program);
             cmd
         }
         None => Command::new(program),
@@ -95,12 +98,7 @@ fn run(mut cmd: Command, what: &str) -> Result<(), String> {
     }
 }
 
-fn free_port() -> Result<u16, String> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
-    listener.local_addr().map(|a| a.port()).map_err(|e| e.to_string())
-}
-
-fn start() -> Result<PgCluster, String> {
+fn start() -> Result<Postgres, String> {
     let bin = bin_dir()?;
     let user = run_as();
     let root =
@@ -108,58 +106,34 @@ fn start() -> Result<PgCluster, String> {
     let data = root.join("data");
     let log = root.join("postgres.log");
     if let Some(user) = user {
-        run(
-            {
-                let mut c = Command::new("chown");
-                c.arg(user).arg(&root);
-                c
-            },
-            "chown of the cluster directory",
-        )?;
+        let mut chown = Command::new("chown");
+        chown.arg(user).arg(&root);
+        run(chown, "chown of the cluster directory")?;
     }
     let mut initdb = command(user, &bin.join("initdb"));
     initdb.args(["-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C", "-D"]).arg(&data);
     run(initdb, "initdb")?;
 
-    let port = free_port()?;
+    let port = free_port();
     let options = format!(
         "-p {port} -h 127.0.0.1 -k {} -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
-         -c max_connections=200",
+         -c max_connections=300",
         root.display()
     );
     let mut pg_ctl = command(user, &bin.join("pg_ctl"));
-    pg_ctl
-        .arg("start")
-        .arg("-w")
-        .arg("-t")
-        .arg("60")
-        .arg("-D")
-        .arg(&data)
-        .arg("-l")
-        .arg(&log)
-        .arg("-o")
-        .arg(&options);
-    if let Err(why) = run(pg_ctl, "pg_ctl start") {
+    pg_ctl.args(["start", "-w", "-t", "60", "-D"]).arg(&data).arg("-l").arg(&log).arg("-o").arg(&options);
+    let started = run(pg_ctl, "pg_ctl start");
+    // Register the cleanup even when start failed half-way: a postmaster may be running.
+    watchdog::after_exit(&format!(
+        "kill -QUIT $(head -n 1 '{data}/postmaster.pid' 2>/dev/null) 2>/dev/null; sleep 1; rm -rf '{root}'",
+        data = data.display(),
+        root = root.display(),
+    ))
+    .map_err(|e| format!("starting the watchdog: {e}"))?;
+    if let Err(why) = started {
         let log = std::fs::read_to_string(&log).unwrap_or_default();
         return Err(format!("{why}\n--- postgres.log ---\n{log}"));
     }
-
-    // Stop the server and remove its files once this test process is gone, however it ends.
-    let watchdog = format!(
-        "while kill -0 {pid} 2>/dev/null; do sleep 1; done; \
-         kill -QUIT $(head -n 1 '{data}/postmaster.pid' 2>/dev/null) 2>/dev/null; sleep 1; rm -rf '{root}'",
-        pid = std::process::id(),
-        data = data.display(),
-        root = root.display(),
-    );
-    Command::new("sh")
-        .arg("-c")
-        .arg(watchdog)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| format!("starting the watchdog: {e}"))?;
     eprintln!("PostgreSQL started from {} on 127.0.0.1:{port}", bin.display());
-    Ok(PgCluster { port })
+    Ok(Postgres { port })
 }

@@ -1,0 +1,214 @@
+//! Delivery of a frame to connections: to one (the sender) or to a whole booking.
+//!
+//! A booking fan-out is one paginated Query of the booking's records, then PostToConnection with bounded
+//! concurrency. A 410 Gone removes that connection's records and does not fail the others; throttling and
+//! 5xx are retried with full-jitter exponential backoff a bounded number of times. Every fan-out ends in a
+//! [`FanoutReport`], logged as one line and emitted as CloudWatch embedded-metric-format metrics.
+
+use std::time::{Duration, Instant};
+
+use chat_wire::BookingId;
+use chat_wire::proxy::delivers_to;
+use futures_util::StreamExt;
+use serde_json::json;
+
+use crate::ports::{ConnectionGateway, ConnectionStore, PostError, StoreError};
+use crate::record::ConnectionRecord;
+
+/// How deliveries are paced and retried.
+#[derive(Debug, Clone)]
+pub struct DeliveryPolicy {
+    /// PostToConnection calls in flight at once.
+    pub concurrency: usize,
+    /// Attempts per connection for retryable failures (1 means no retry).
+    pub attempts: u32,
+    /// The first backoff's upper bound; it doubles with each retry.
+    pub base_delay: Duration,
+    /// The largest backoff.
+    pub max_delay: Duration,
+}
+
+impl Default for DeliveryPolicy {
+    fn default() -> Self {
+        Self {
+            concurrency: 32,
+            attempts: 3,
+            base_delay: Duration::from_millis(50),
+            max_delay: Duration::from_secs(1),
+        }
+    }
+}
+
+impl DeliveryPolicy {
+    /// The pause before retry number `retry` (1-based): uniformly random in `[0, min(max, base * 2^(retry-1))]`.
+    pub fn backoff(&self, retry: u32) -> Duration {
+        let ceiling =
+            self.base_delay.saturating_mul(1u32 << retry.saturating_sub(1).min(16)).min(self.max_delay);
+        let millis = u64::try_from(ceiling.as_millis()).unwrap_or(u64::MAX);
+        Duration::from_millis(fastrand::u64(0..=millis))
+    }
+}
+
+/// What happened to one delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// The frame was accepted by API Gateway.
+    Delivered,
+    /// The connection was gone; its records were removed.
+    Gone,
+    /// Every attempt failed, or the failure was not retryable.
+    Failed,
+}
+
+/// The outcome of one fan-out.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FanoutReport {
+    /// Connections the frame was meant for.
+    pub recipients: usize,
+    /// Deliveries accepted.
+    pub delivered: usize,
+    /// Connections found gone (and forgotten).
+    pub gone: usize,
+    /// Deliveries that failed.
+    pub failed: usize,
+    /// Retries made.
+    pub retries: usize,
+    /// Wall time of the fan-out.
+    pub duration: Duration,
+}
+
+/// Sends `frame` to one connection, retrying retryable failures; a gone connection's records are removed.
+pub async fn deliver<S: ConnectionStore, G: ConnectionGateway>(
+    store: &S,
+    gateway: &G,
+    endpoint: &str,
+    record: &ConnectionRecord,
+    frame: &str,
+    policy: &DeliveryPolicy,
+) -> (Delivery, usize) {
+    let mut retries = 0;
+    loop {
+        match gateway.post(endpoint, &record.connection_id, frame).await {
+            Ok(()) => return (Delivery::Delivered, retries),
+            Err(PostError::Gone) => {
+                if let Err(error) = store.remove(record.booking_id, &record.connection_id).await {
+                    tracing::warn!(connection_id = %record.connection_id, error = %error, "could not remove a gone connection");
+                }
+                return (Delivery::Gone, retries);
+            }
+            Err(PostError::Retryable(reason)) if (retries as u32) + 1 < policy.attempts => {
+                retries += 1;
+                tracing::debug!(connection_id = %record.connection_id, reason = %reason, retry = retries, "retrying a delivery");
+                tokio::time::sleep(policy.backoff(retries as u32)).await;
+            }
+            Err(error) => {
+                tracing::warn!(connection_id = %record.connection_id, error = %error, "delivery failed");
+                return (Delivery::Failed, retries);
+            }
+        }
+    }
+}
+
+/// Sends `frame` to every connection of `booking_id` except `exclude`, honouring connection types.
+///
+/// # Errors
+/// Only when the booking's connections cannot be listed; individual delivery failures are counted.
+#[allow(clippy::too_many_arguments)]
+pub async fn fan_out<S: ConnectionStore, G: ConnectionGateway>(
+    store: &S,
+    gateway: &G,
+    endpoint: &str,
+    booking_id: BookingId,
+    frame_type: Option<&str>,
+    frame: &str,
+    exclude: Option<&str>,
+    policy: &DeliveryPolicy,
+) -> Result<FanoutReport, StoreError> {
+    let started = Instant::now();
+    let recipients: Vec<ConnectionRecord> = store
+        .list(booking_id)
+        .await?
+        .into_iter()
+        .filter(|r| Some(r.connection_id.as_str()) != exclude && delivers_to(frame_type, r.connection_type))
+        .collect();
+    let mut report = FanoutReport { recipients: recipients.len(), ..FanoutReport::default() };
+    let mut deliveries = futures_util::stream::iter(recipients.iter())
+        .map(|record| deliver(store, gateway, endpoint, record, frame, policy))
+        .buffer_unordered(policy.concurrency.max(1));
+    while let Some((outcome, retries)) = deliveries.next().await {
+        report.retries += retries;
+        match outcome {
+            Delivery::Delivered => report.delivered += 1,
+            Delivery::Gone => report.gone += 1,
+            Delivery::Failed => report.failed += 1,
+        }
+    }
+    report.duration = started.elapsed();
+    Ok(report)
+}
+
+/// The report as one CloudWatch embedded-metric-format line (printed to stdout, CloudWatch Logs turns it
+/// into metrics `FanoutDelivered`, `FanoutGone`, `FanoutFailed`, `FanoutRetries` and `FanoutDuration` with
+/// the dimension `Stage`).
+pub fn emf_line(report: &FanoutReport, namespace: &str, stage: &str, timestamp_ms: i64) -> String {
+    json!({
+        "_aws": {
+            "Timestamp": timestamp_ms,
+            "CloudWatchMetrics": [{
+                "Namespace": namespace,
+                "Dimensions": [["Stage"]],
+                "Metrics": [
+                    {"Name": "FanoutRecipients", "Unit": "Count"},
+                    {"Name": "FanoutDelivered", "Unit": "Count"},
+                    {"Name": "FanoutGone", "Unit": "Count"},
+                    {"Name": "FanoutFailed", "Unit": "Count"},
+                    {"Name": "FanoutRetries", "Unit": "Count"},
+                    {"Name": "FanoutDuration", "Unit": "Milliseconds"}
+                ]
+            }]
+        },
+        "Stage": stage,
+        "FanoutRecipients": report.recipients,
+        "FanoutDelivered": report.delivered,
+        "FanoutGone": report.gone,
+        "FanoutFailed": report.failed,
+        "FanoutRetries": report.retries,
+        "FanoutDuration": report.duration.as_secs_f64() * 1000.0,
+    })
+    .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_is_bounded_and_grows() {
+        let policy = DeliveryPolicy {
+            base_delay: Duration::from_millis(10),
+            max_delay: Duration::from_millis(25),
+            ..DeliveryPolicy::default()
+        };
+        for _ in 0..100 {
+            assert!(policy.backoff(1) <= Duration::from_millis(10));
+            assert!(policy.backoff(2) <= Duration::from_millis(20));
+            assert!(policy.backoff(30) <= Duration::from_millis(25));
+        }
+    }
+
+    #[test]
+    fn emf_line_declares_every_metric_it_carries() {
+        let report = FanoutReport { recipients: 3, delivered: 2, gone: 1, ..FanoutReport::default() };
+        let line: serde_json::Value =
+            serde_json::from_str(&emf_line(&report, "BookingChat", "dev", 5)).expect("json");
+        let metrics = line["_aws"]["CloudWatchMetrics"][0]["Metrics"].as_array().expect("metrics");
+        for metric in metrics {
+            let name = metric["Name"].as_str().expect("name");
+            assert!(line.get(name).is_some(), "{name} has a value");
+        }
+        assert_eq!(line["FanoutDelivered"], 2);
+        assert_eq!(line["FanoutGone"], 1);
+        assert_eq!(line["Stage"], "dev");
+        assert_eq!(line["_aws"]["Timestamp"], 5);
+    }
+}

@@ -1,0 +1,217 @@
+//! Connection records in DynamoDB, with no Scan anywhere.
+//!
+//! Table: partition key `booking_id` (S), sort key `connection_id` (S), TTL attribute `ttl`.
+//!
+//! Each connection is two items, written and deleted together in one transaction:
+//! - the **booking item** `(booking_id = "42", connection_id = "<id>")`: the booking's connections are one
+//!   `Query` of partition `"42"`;
+//! - the **lookup item** `(booking_id = "connection#<id>", connection_id = "connection#<id>")`, holding the
+//!   booking: finding a connection's booking from its id is one strongly consistent `GetItem`, so a frame
+//!   sent right after `$connect` always finds its record (a GSI could only be read eventually consistently).
+//!
+//! Booking ids are numbers, so the `connection#` partitions can never collide with a booking's.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
+use chat_wire::BookingId;
+use chat_wire::proxy::ConnectionType;
+
+use crate::ports::{ConnectionStore, StoreError};
+use crate::record::{ConnectionRecord, now_seconds};
+
+const LOOKUP_PREFIX: &str = "connection#";
+
+/// Connection records in a DynamoDB table.
+#[derive(Debug, Clone)]
+pub struct DynamoDbConnectionStore {
+    client: Client,
+    table: String,
+    /// Items per Query page (DynamoDB's `Limit`); `None` leaves pages at DynamoDB's 1 MB.
+    page_size: Option<i32>,
+}
+
+type Item = HashMap<String, AttributeValue>;
+
+fn failed(operation: &'static str) -> impl FnOnce(Box<dyn std::error::Error + Send + Sync>) -> StoreError {
+    move |source| StoreError { operation, source }
+}
+
+fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+fn n(value: i64) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+impl DynamoDbConnectionStore {
+    /// A store over `table`, through a client built once at start.
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self { client, table: table.into(), page_size: None }
+    }
+
+    /// Caps each Query page at `items` (DynamoDB's `Limit`).
+    #[must_use]
+    pub fn with_page_size(mut self, items: i32) -> Self {
+        self.page_size = Some(items);
+        self
+    }
+
+    fn booking_key(booking_id: BookingId, connection_id: &str) -> Item {
+        HashMap::from([
+            ("booking_id".to_owned(), s(booking_id.to_string())),
+            ("connection_id".to_owned(), s(connection_id)),
+        ])
+    }
+
+    fn lookup_key(connection_id: &str) -> Item {
+        let key = format!("{LOOKUP_PREFIX}{connection_id}");
+        HashMap::from([("booking_id".to_owned(), s(key.clone())), ("connection_id".to_owned(), s(key))])
+    }
+
+    fn attributes(record: &ConnectionRecord) -> Item {
+        HashMap::from([
+            ("user_id".to_owned(), s(&record.user_id)),
+            ("connection_type".to_owned(), s(record.connection_type.as_str())),
+            ("connected_at".to_owned(), n(record.connected_at)),
+            ("ttl".to_owned(), n(record.ttl)),
+        ])
+    }
+}
+
+fn text<'a>(item: &'a Item, name: &str) -> Result<&'a str, String> {
+    match item.get(name) {
+        Some(AttributeValue::S(value)) => Ok(value),
+        _ => Err(format!("attribute {name} is missing or not a string")),
+    }
+}
+
+fn number(item: &Item, name: &str) -> Result<i64, String> {
+    match item.get(name) {
+        Some(AttributeValue::N(value)) => value.parse().map_err(|e| format!("attribute {name}: {e}")),
+        _ => Err(format!("attribute {name} is missing or not a number")),
+    }
+}
+
+/// Reads a record from a booking item (`booking_id` is the booking) or a lookup item (`booking` is).
+fn record_from(
+    item: &Item,
+    booking_attribute: &str,
+    connection_id: &str,
+) -> Result<ConnectionRecord, String> {
+    let connection_type = text(item, "connection_type")?;
+    Ok(ConnectionRecord {
+        booking_id: text(item, booking_attribute)?
+            .parse()
+            .map_err(|e| format!("attribute {booking_attribute}: {e}"))?,
+        connection_id: connection_id.to_owned(),
+        user_id: text(item, "user_id")?.to_owned(),
+        connection_type: ConnectionType::parse(connection_type)
+            .ok_or_else(|| format!("unknown connection_type {connection_type:?}"))?,
+        connected_at: number(item, "connected_at")?,
+        ttl: number(item, "ttl")?,
+    })
+}
+
+impl ConnectionStore for DynamoDbConnectionStore {
+    async fn put(&self, record: &ConnectionRecord) -> Result<(), StoreError> {
+        let mut booking_item = Self::booking_key(record.booking_id, &record.connection_id);
+        booking_item.extend(Self::attributes(record));
+        let mut lookup_item = Self::lookup_key(&record.connection_id);
+        lookup_item.extend(Self::attributes(record));
+        lookup_item.insert("booking".to_owned(), s(record.booking_id.to_string()));
+        let put = |item: Item| {
+            Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .build()
+                .map(|put| TransactWriteItem::builder().put(put).build())
+        };
+        let items = vec![
+            put(booking_item).map_err(|e| failed("recording a connection")(Box::new(e)))?,
+            put(lookup_item).map_err(|e| failed("recording a connection")(Box::new(e)))?,
+        ];
+        self.client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+            .map_err(|e| failed("recording a connection")(Box::new(e)))?;
+        Ok(())
+    }
+
+    async fn find(&self, connection_id: &str) -> Result<Option<ConnectionRecord>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::lookup_key(connection_id)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| failed("finding a connection")(Box::new(e)))?;
+        let Some(item) = output.item else { return Ok(None) };
+        let record = record_from(&item, "booking", connection_id)
+            .map_err(|e| failed("finding a connection")(e.into()))?;
+        Ok((!record.is_expired(now_seconds())).then_some(record))
+    }
+
+    async fn remove(&self, booking_id: BookingId, connection_id: &str) -> Result<(), StoreError> {
+        let delete = |key: Item| {
+            Delete::builder()
+                .table_name(&self.table)
+                .set_key(Some(key))
+                .build()
+                .map(|delete| TransactWriteItem::builder().delete(delete).build())
+        };
+        let items = vec![
+            delete(Self::booking_key(booking_id, connection_id))
+                .map_err(|e| failed("removing a connection")(Box::new(e)))?,
+            delete(Self::lookup_key(connection_id))
+                .map_err(|e| failed("removing a connection")(Box::new(e)))?,
+        ];
+        self.client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+            .map_err(|e| failed("removing a connection")(Box::new(e)))?;
+        Ok(())
+    }
+
+    async fn list(&self, booking_id: BookingId) -> Result<Vec<ConnectionRecord>, StoreError> {
+        let now = now_seconds();
+        let mut records = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("booking_id = :booking")
+                .expression_attribute_values(":booking", s(booking_id.to_string()))
+                .consistent_read(true)
+                .set_limit(self.page_size)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| failed("listing a booking's connections")(Box::new(e)))?;
+            for item in page.items() {
+                let connection_id = text(item, "connection_id")
+                    .map_err(|e| failed("listing a booking's connections")(e.into()))?;
+                let record = record_from(item, "booking_id", connection_id)
+                    .map_err(|e| failed("listing a booking's connections")(e.into()))?;
+                if !record.is_expired(now) {
+                    records.push(record);
+                }
+            }
+            match page.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => break,
+            }
+        }
+        Ok(records)
+    }
+}

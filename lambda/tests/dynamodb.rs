@@ -1,0 +1,220 @@
+//! The DynamoDB connection store against a real `moto_server` started by the tests.
+
+mod support;
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, PutRequest,
+    ScalarAttributeType, TimeToLiveSpecification, WriteRequest,
+};
+use chat_proxy::fanout::{DeliveryPolicy, fan_out};
+use chat_proxy::ports::ConnectionStore;
+use chat_proxy::record::{ConnectionRecord, now_seconds};
+use chat_proxy::store::DynamoDbConnectionStore;
+use chat_wire::proxy::ConnectionType;
+use local_services::moto::Moto;
+use support::{RecordingGateway, record};
+
+fn client() -> Client {
+    let config = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("eu-west-1"))
+        .endpoint_url(Moto::shared().endpoint())
+        .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
+        .build();
+    Client::from_conf(config)
+}
+
+/// A fresh table shaped like the Terraform one: keys of DESIGN.md, on-demand, TTL on `ttl`.
+async fn table() -> (Client, String) {
+    let client = client();
+    let name = format!("connections-{}", fastrand::u64(..));
+    client
+        .create_table()
+        .table_name(&name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("booking_id")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .expect("attr"),
+        )
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("connection_id")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .expect("attr"),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("booking_id")
+                .key_type(KeyType::Hash)
+                .build()
+                .expect("key"),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("connection_id")
+                .key_type(KeyType::Range)
+                .build()
+                .expect("key"),
+        )
+        .send()
+        .await
+        .expect("create table");
+    client
+        .update_time_to_live()
+        .table_name(&name)
+        .time_to_live_specification(
+            TimeToLiveSpecification::builder().enabled(true).attribute_name("ttl").build().expect("ttl"),
+        )
+        .send()
+        .await
+        .expect("enable TTL");
+    (client, name)
+}
+
+async fn raw_item(
+    client: &Client,
+    table: &str,
+    pk: &str,
+    sk: &str,
+) -> Option<HashMap<String, AttributeValue>> {
+    client
+        .get_item()
+        .table_name(table)
+        .key("booking_id", AttributeValue::S(pk.into()))
+        .key("connection_id", AttributeValue::S(sk.into()))
+        .consistent_read(true)
+        .send()
+        .await
+        .expect("get item")
+        .item
+}
+
+#[tokio::test]
+async fn a_connection_is_found_by_id_right_after_it_is_recorded_and_listed_by_booking() {
+    let (client, name) = table().await;
+    let store = DynamoDbConnectionStore::new(client.clone(), &name);
+    let mut bob = record(7, "conn-b", "bob");
+    bob.connection_type = ConnectionType::Booking;
+    store.put(&bob).await.expect("put");
+    assert_eq!(
+        store.find("conn-b").await.expect("find"),
+        Some(bob.clone()),
+        "consistent read right after put"
+    );
+    store.put(&record(7, "conn-a", "alice")).await.expect("put");
+    store.put(&record(8, "conn-c", "carol")).await.expect("put");
+    let listed: Vec<String> =
+        store.list(7).await.expect("list").into_iter().map(|r| r.connection_id).collect();
+    assert_eq!(
+        listed,
+        vec!["conn-a".to_owned(), "conn-b".to_owned()],
+        "the lookup items never appear in a booking"
+    );
+    assert_eq!(store.find("missing").await.expect("find"), None);
+
+    // The stored items: the keys of DESIGN.md, TTL in epoch seconds, no token anywhere.
+    let item = raw_item(&client, &name, "7", "conn-b").await.expect("booking item");
+    assert_eq!(item["user_id"], AttributeValue::S("bob".into()));
+    assert_eq!(item["connection_type"], AttributeValue::S("booking".into()));
+    assert_eq!(item["ttl"], AttributeValue::N(bob.ttl.to_string()));
+    assert!(item.keys().all(|k| !k.contains("token")));
+    let lookup =
+        raw_item(&client, &name, "connection#conn-b", "connection#conn-b").await.expect("lookup item");
+    assert_eq!(lookup["booking"], AttributeValue::S("7".into()));
+    assert_eq!(lookup["ttl"], item["ttl"]);
+}
+
+#[tokio::test]
+async fn expired_records_are_invisible_even_before_dynamodb_deletes_them() {
+    let (client, name) = table().await;
+    let store = DynamoDbConnectionStore::new(client, &name);
+    let mut stale = record(3, "stale", "bob");
+    stale.ttl = now_seconds() - 5;
+    store.put(&stale).await.expect("put");
+    store.put(&record(3, "fresh", "alice")).await.expect("put");
+    assert_eq!(store.find("stale").await.expect("find"), None);
+    let listed: Vec<String> =
+        store.list(3).await.expect("list").into_iter().map(|r| r.connection_id).collect();
+    assert_eq!(listed, vec!["fresh".to_owned()]);
+}
+
+#[tokio::test]
+async fn remove_deletes_both_items_and_is_idempotent() {
+    let (client, name) = table().await;
+    let store = DynamoDbConnectionStore::new(client.clone(), &name);
+    store.put(&record(5, "gone-soon", "dave")).await.expect("put");
+    store.remove(5, "gone-soon").await.expect("remove");
+    store.remove(5, "gone-soon").await.expect("removing twice is fine");
+    store.remove(5, "never-existed").await.expect("removing the unknown is fine");
+    assert_eq!(store.find("gone-soon").await.expect("find"), None);
+    assert!(raw_item(&client, &name, "5", "gone-soon").await.is_none());
+    assert!(raw_item(&client, &name, "connection#gone-soon", "connection#gone-soon").await.is_none());
+}
+
+#[tokio::test]
+async fn a_booking_with_more_connections_than_one_query_page_is_listed_completely() {
+    let (client, name) = table().await;
+    let ttl = now_seconds() + 3600;
+    let mut requests = Vec::new();
+    for n in 0..2500 {
+        let item = HashMap::from([
+            ("booking_id".to_owned(), AttributeValue::S("42".into())),
+            ("connection_id".to_owned(), AttributeValue::S(format!("conn-{n:05}"))),
+            ("user_id".to_owned(), AttributeValue::S(format!("user-{}", n % 2))),
+            ("connection_type".to_owned(), AttributeValue::S("chat".into())),
+            ("connected_at".to_owned(), AttributeValue::N("1795325400000".into())),
+            ("ttl".to_owned(), AttributeValue::N(ttl.to_string())),
+        ]);
+        requests.push(
+            WriteRequest::builder()
+                .put_request(PutRequest::builder().set_item(Some(item)).build().expect("put"))
+                .build(),
+        );
+    }
+    for batch in requests.chunks(25) {
+        let out =
+            client.batch_write_item().request_items(&name, batch.to_vec()).send().await.expect("batch write");
+        assert!(out.unprocessed_items.is_none_or(|u| u.is_empty()));
+    }
+    let store = DynamoDbConnectionStore::new(client, &name).with_page_size(1000);
+    let listed = store.list(42).await.expect("list");
+    assert_eq!(listed.len(), 2500, "three pages of 1,000, 1,000 and 500");
+    let mut ids: Vec<&str> = listed.iter().map(|r| r.connection_id.as_str()).collect();
+    ids.dedup();
+    assert_eq!(ids.len(), 2500, "no record twice");
+}
+
+#[tokio::test]
+async fn a_fan_out_through_dynamodb_forgets_gone_connections() {
+    let (client, name) = table().await;
+    let store = DynamoDbConnectionStore::new(client, &name);
+    for (id, user) in [("a", "alice"), ("b", "bob"), ("c", "bob")] {
+        store.put(&record(9, id, user)).await.expect("put");
+    }
+    let gateway = RecordingGateway::default();
+    gateway.make_gone("c");
+    let report = fan_out(
+        &store,
+        &gateway,
+        "http://x",
+        9,
+        Some("message"),
+        r#"{"type":"message"}"#,
+        None,
+        &DeliveryPolicy::default(),
+    )
+    .await
+    .expect("fan-out");
+    assert_eq!((report.recipients, report.delivered, report.gone, report.failed), (3, 2, 1, 0));
+    assert_eq!(store.find("c").await.expect("find"), None);
+    let left: Vec<ConnectionRecord> = store.list(9).await.expect("list");
+    assert_eq!(left.len(), 2);
+}

@@ -1,0 +1,403 @@
+//! The handler, driven by real API Gateway WebSocket event JSON, with fakes for the backend and the
+//! gateway and the in-memory connection store.
+
+mod support;
+
+use std::sync::Arc;
+
+use chat_proxy::Proxy;
+use chat_proxy::ports::{BackendError, ConnectionStore};
+use chat_proxy::record::{MAX_CONNECTION_SECONDS, now_seconds};
+use chat_proxy::store::InMemoryConnectionStore;
+use chat_wire::ErrorCode;
+use chat_wire::proxy::{ConnectResponse, ConnectionType};
+use serde_json::{Value, json};
+use support::{
+    ENDPOINT, FakeBackend, RecordingGateway, event, fixture, message_event, record, refused, reply,
+};
+
+type TestProxy = Proxy<Arc<InMemoryConnectionStore>, Arc<RecordingGateway>, Arc<FakeBackend>>;
+
+struct Harness {
+    proxy: TestProxy,
+    store: Arc<InMemoryConnectionStore>,
+    gateway: Arc<RecordingGateway>,
+    backend: Arc<FakeBackend>,
+}
+
+fn harness(backend: FakeBackend) -> Harness {
+    let store = Arc::new(InMemoryConnectionStore::default());
+    let gateway = Arc::new(RecordingGateway::default());
+    let backend = Arc::new(backend);
+    let proxy = Proxy::new(store.clone(), gateway.clone(), backend.clone(), support::settings());
+    Harness { proxy, store, gateway, backend }
+}
+
+const CONNECTION: &str = "Vx2pYdWsliACFtw=";
+
+async fn seed(h: &Harness, records: &[(i64, &str, &str)]) {
+    for (booking, connection, user) in records {
+        h.store.put(&record(*booking, connection, user)).await.expect("put");
+    }
+}
+
+#[tokio::test]
+async fn connect_with_a_query_token_records_the_connection_with_a_bounded_ttl() {
+    let h = harness(FakeBackend {
+        on_connect: Box::new(|booking_id, _| {
+            Ok(ConnectResponse { user_id: "bob".into(), booking_id, expires_at: now_seconds() + 600 })
+        }),
+        ..FakeBackend::default()
+    });
+    let response = h.proxy.handle(event(fixture("connect_query_token", "jwt-abc"))).await;
+    assert_eq!(response.status_code, 200);
+    assert!(response.headers.get("sec-websocket-protocol").is_none(), "nothing to echo without subprotocols");
+    let sent = h.backend.connects.lock().expect("lock").clone();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].0, 1);
+    assert_eq!(sent[0].1.token, "jwt-abc");
+    assert_eq!(sent[0].1.connection_id, CONNECTION);
+    assert_eq!(sent[0].1.connection_type, ConnectionType::Chat);
+    let stored = h.store.find(CONNECTION).await.expect("find").expect("recorded");
+    assert_eq!((stored.booking_id, stored.user_id.as_str()), (1, "bob"));
+    assert!(stored.ttl <= now_seconds() + 600, "never later than the token's expiry");
+    assert!(stored.ttl > now_seconds() + 590);
+}
+
+#[tokio::test]
+async fn the_ttl_never_exceeds_two_hours_after_connect() {
+    let h = harness(FakeBackend {
+        on_connect: Box::new(|booking_id, _| {
+            Ok(ConnectResponse { user_id: "bob".into(), booking_id, expires_at: now_seconds() + 86_400 })
+        }),
+        ..FakeBackend::default()
+    });
+    assert_eq!(h.proxy.handle(event(fixture("connect_query_token", "t"))).await.status_code, 200);
+    let stored = h.store.find(CONNECTION).await.expect("find").expect("recorded");
+    assert!(stored.ttl <= stored.connected_at / 1000 + MAX_CONNECTION_SECONDS);
+}
+
+#[tokio::test]
+async fn connect_with_a_subprotocol_token_echoes_chat_v1() {
+    let h = harness(FakeBackend::default());
+    let response = h.proxy.handle(event(fixture("connect_subprotocol_token", "jwt-sub"))).await;
+    assert_eq!(response.status_code, 200);
+    assert_eq!(response.headers.get("sec-websocket-protocol").expect("echoed"), "chat.v1");
+    assert_eq!(h.backend.connects.lock().expect("lock")[0].1.token, "jwt-sub");
+}
+
+#[tokio::test]
+async fn connect_with_a_header_token_from_a_non_browser_client() {
+    let h = harness(FakeBackend::default());
+    let response = h.proxy.handle(event(fixture("connect_header_token", "jwt-header"))).await;
+    assert_eq!(response.status_code, 200);
+    let sent = h.backend.connects.lock().expect("lock").clone();
+    assert_eq!(sent[0].1.token, "jwt-header");
+    assert_eq!(sent[0].1.connection_type, ConnectionType::Booking);
+    assert_eq!(
+        h.store.find(CONNECTION).await.expect("find").expect("recorded").connection_type,
+        ConnectionType::Booking
+    );
+
+    let mut api_key = fixture("connect_header_token", "");
+    api_key["headers"].as_object_mut().expect("headers").remove("Authorization");
+    api_key["multiValueHeaders"].as_object_mut().expect("headers").remove("Authorization");
+    api_key["headers"]["X-Api-Key"] = "jwt-key".into();
+    assert_eq!(h.proxy.handle(event(api_key)).await.status_code, 200);
+    assert_eq!(h.backend.connects.lock().expect("lock")[1].1.token, "jwt-key");
+}
+
+#[tokio::test]
+async fn backend_refusals_are_the_handshake_status_and_record_nothing() {
+    for (status, code) in [
+        (401, ErrorCode::AuthenticationError),
+        (403, ErrorCode::AuthorizationError),
+        (404, ErrorCode::NotFound),
+    ] {
+        let h = harness(FakeBackend {
+            on_connect: Box::new(move |_, _| Err(refused(status, code))),
+            ..FakeBackend::default()
+        });
+        let response = h.proxy.handle(event(fixture("connect_query_token", "t"))).await;
+        assert_eq!(response.status_code, i64::from(status));
+        assert!(h.store.is_empty());
+    }
+}
+
+#[tokio::test]
+async fn a_backend_that_is_down_slow_or_failing_refuses_the_handshake() {
+    for error in [
+        || BackendError::Unavailable("timed out".into()),
+        || BackendError::Unavailable("backend answered 503".into()),
+        || BackendError::Contract("not JSON".into()),
+    ] {
+        let h =
+            harness(FakeBackend { on_connect: Box::new(move |_, _| Err(error())), ..FakeBackend::default() });
+        let response = h.proxy.handle(event(fixture("connect_query_token", "t"))).await;
+        assert_eq!(response.status_code, 502, "a connection whose user is unknown is never accepted");
+        assert!(h.store.is_empty());
+    }
+}
+
+#[tokio::test]
+async fn bad_handshakes_are_refused_before_the_backend_is_asked() {
+    let h = harness(FakeBackend::default());
+    type Mutation = Box<dyn Fn(&mut Value)>;
+    let cases: Vec<(Mutation, i64)> = vec![
+        (Box::new(|e| e["queryStringParameters"] = json!({"token": "t"})), 400),
+        (Box::new(|e| e["queryStringParameters"]["booking_id"] = "abc".into()), 400),
+        (Box::new(|e| e["queryStringParameters"]["booking_id"] = "-4".into()), 400),
+        (Box::new(|e| e["queryStringParameters"]["type"] = "gossip".into()), 400),
+        (Box::new(|e| e["queryStringParameters"] = json!({"booking_id": "1"})), 401),
+    ];
+    for (mutate, status) in cases {
+        let mut value = fixture("connect_query_token", "t");
+        mutate(&mut value);
+        assert_eq!(h.proxy.handle(event(value)).await.status_code, status);
+    }
+    assert!(h.backend.connects.lock().expect("lock").is_empty());
+}
+
+#[tokio::test]
+async fn a_broadcast_reaches_every_connection_of_the_booking_and_no_other() {
+    let h = harness(FakeBackend::default());
+    seed(&h, &[(1, CONNECTION, "alice"), (1, "bob-1", "bob"), (1, "bob-2", "bob"), (2, "carol-1", "carol")])
+        .await;
+    let response = h.proxy.handle(event(fixture("message", ""))).await;
+    assert_eq!(response.status_code, 200);
+    let forwarded = h.backend.messages.lock().expect("lock").clone();
+    assert_eq!(forwarded.len(), 1);
+    assert_eq!(forwarded[0].0, 1);
+    assert_eq!(forwarded[0].1.user_id, "alice");
+    assert_eq!(forwarded[0].1.message["data"]["client_message_id"], "c-7f3a");
+    for connection in [CONNECTION, "bob-1", "bob-2"] {
+        let frames = h.gateway.frames_to(connection);
+        assert_eq!(frames.len(), 1, "{connection}");
+        assert_eq!(frames[0]["type"], "message");
+        assert!(frames[0].get("broadcast").is_none(), "delivery flags are not relayed");
+    }
+    assert!(h.gateway.frames_to("carol-1").is_empty());
+    for (endpoint, _) in h.gateway.targets() {
+        assert_eq!(endpoint, ENDPOINT, "built from apiId, region and stage, never from domainName");
+    }
+}
+
+#[tokio::test]
+async fn the_endpoint_ignores_a_custom_domain_and_honours_configuration() {
+    let h = harness(FakeBackend::default());
+    seed(&h, &[(1, CONNECTION, "alice")]).await;
+    let mut value = fixture("message", "");
+    value["requestContext"]["domainName"] = "chat.example.com".into();
+    h.proxy.handle(event(value)).await;
+    assert_eq!(h.gateway.targets()[0].0, ENDPOINT);
+
+    let mut settings = support::settings();
+    settings.management_endpoint = Some("http://127.0.0.1:3001/local".into());
+    let gateway = Arc::new(RecordingGateway::default());
+    let store = Arc::new(InMemoryConnectionStore::default());
+    store.put(&record(1, CONNECTION, "alice")).await.expect("put");
+    let proxy = Proxy::new(store, gateway.clone(), Arc::new(FakeBackend::default()), settings);
+    proxy.handle(event(fixture("message", ""))).await;
+    assert_eq!(gateway.targets()[0].0, "http://127.0.0.1:3001/local");
+}
+
+#[tokio::test]
+async fn exclude_sender_leaves_the_sender_out() {
+    let h = harness(FakeBackend {
+        on_message: Box::new(|_, _| {
+            Ok(Some(reply(json!({"type": "typing", "user_id": "alice", "timestamp": 1}), true, true)))
+        }),
+        ..FakeBackend::default()
+    });
+    seed(&h, &[(1, CONNECTION, "alice"), (1, "bob-1", "bob")]).await;
+    h.proxy.handle(message_event(CONNECTION, r#"{"action":"typing","data":{"is_typing":true}}"#)).await;
+    assert!(h.gateway.frames_to(CONNECTION).is_empty());
+    assert_eq!(h.gateway.frames_to("bob-1")[0]["type"], "typing");
+}
+
+#[tokio::test]
+async fn a_reply_to_the_sender_reaches_only_the_sender_and_204_reaches_nobody() {
+    let h = harness(FakeBackend {
+        on_message: Box::new(|_, request| {
+            if request.message["action"] == "ping" {
+                Ok(Some(reply(json!({"type": "pong", "request_id": "p", "timestamp": 1}), false, false)))
+            } else {
+                Ok(None)
+            }
+        }),
+        ..FakeBackend::default()
+    });
+    seed(&h, &[(1, CONNECTION, "alice"), (1, "bob-1", "bob")]).await;
+    h.proxy.handle(message_event(CONNECTION, r#"{"action":"ping","request_id":"p"}"#)).await;
+    assert_eq!(
+        h.gateway.frames_to(CONNECTION),
+        vec![json!({"type": "pong", "request_id": "p", "timestamp": 1})]
+    );
+    assert!(h.gateway.frames_to("bob-1").is_empty());
+    h.proxy.handle(message_event(CONNECTION, r#"{"action":"quiet"}"#)).await;
+    assert_eq!(h.gateway.post_count(), 1);
+}
+
+#[tokio::test]
+async fn oversized_binary_and_non_json_frames_get_error_frames_without_calling_the_backend() {
+    let h = harness(FakeBackend::default());
+    seed(&h, &[(1, CONNECTION, "alice")]).await;
+    let huge = format!(r#"{{"body":"{}"}}"#, "x".repeat(33 * 1024));
+    h.proxy.handle(message_event(CONNECTION, &huge)).await;
+    let mut binary = fixture("message", "");
+    binary["isBase64Encoded"] = true.into();
+    binary["body"] = "AAECAw==".into();
+    h.proxy.handle(event(binary)).await;
+    h.proxy.handle(message_event(CONNECTION, "{not json")).await;
+    h.proxy.handle(message_event(CONNECTION, "")).await;
+    let codes: Vec<Value> =
+        h.gateway.frames_to(CONNECTION).iter().map(|f| f["error"]["code"].clone()).collect();
+    assert_eq!(
+        codes,
+        vec![
+            json!("PAYLOAD_TOO_LARGE"),
+            json!("VALIDATION_ERROR"),
+            json!("VALIDATION_ERROR"),
+            json!("VALIDATION_ERROR")
+        ]
+    );
+    assert!(h.backend.messages.lock().expect("lock").is_empty());
+    assert!(h.gateway.closed().is_empty(), "errors never close a healthy connection");
+    assert!(h.store.find(CONNECTION).await.expect("find").is_some());
+}
+
+#[tokio::test]
+async fn backend_failures_become_error_frames_for_the_sender_with_the_request_id() {
+    let h = harness(FakeBackend {
+        on_message: Box::new(|_, request| match request.message["data"]["mode"].as_str() {
+            Some("down") => Err(BackendError::Unavailable("timed out".into())),
+            Some("garbled") => Err(BackendError::Contract("not JSON".into())),
+            _ => Err(refused(429, ErrorCode::RateLimited)),
+        }),
+        ..FakeBackend::default()
+    });
+    seed(&h, &[(1, CONNECTION, "alice"), (1, "bob-1", "bob")]).await;
+    for mode in ["down", "garbled", "limited"] {
+        let body = json!({"action": "x", "data": {"mode": mode}, "request_id": mode}).to_string();
+        h.proxy.handle(message_event(CONNECTION, &body)).await;
+    }
+    let frames = h.gateway.frames_to(CONNECTION);
+    let got: Vec<(Value, Value)> =
+        frames.iter().map(|f| (f["error"]["code"].clone(), f["request_id"].clone())).collect();
+    assert_eq!(
+        got,
+        vec![
+            (json!("BACKEND_UNAVAILABLE"), json!("down")),
+            (json!("BACKEND_UNAVAILABLE"), json!("garbled")),
+            (json!("RATE_LIMITED"), json!("limited")),
+        ]
+    );
+    assert!(h.gateway.frames_to("bob-1").is_empty());
+    assert!(h.gateway.closed().is_empty());
+}
+
+#[tokio::test]
+async fn a_frame_from_an_unknown_or_expired_connection_is_refused_and_the_socket_closed() {
+    let h = harness(FakeBackend::default());
+    let mut expired = record(1, "old-1", "bob");
+    expired.ttl = now_seconds() - 1;
+    h.store.put(&expired).await.expect("put");
+    for connection in ["never-connected", "old-1"] {
+        h.proxy.handle(message_event(connection, r#"{"body":"hi"}"#)).await;
+        assert_eq!(h.gateway.frames_to(connection)[0]["error"]["code"], "AUTHENTICATION_ERROR");
+    }
+    assert_eq!(h.gateway.closed(), vec!["never-connected".to_owned(), "old-1".to_owned()]);
+    assert!(h.backend.messages.lock().expect("lock").is_empty());
+}
+
+#[tokio::test]
+async fn a_fan_out_where_one_of_three_connections_is_gone_delivers_two_and_forgets_the_gone_one() {
+    let h = harness(FakeBackend::default());
+    seed(&h, &[(1, CONNECTION, "alice"), (1, "bob-1", "bob"), (1, "bob-stale", "bob")]).await;
+    h.gateway.make_gone("bob-stale");
+    let response = h.proxy.handle(event(fixture("message", ""))).await;
+    assert_eq!(response.status_code, 200, "a gone connection does not fail the broadcast");
+    assert_eq!(h.gateway.frames_to(CONNECTION).len(), 1);
+    assert_eq!(h.gateway.frames_to("bob-1").len(), 1);
+    assert!(h.store.find("bob-stale").await.expect("find").is_none(), "gone records are removed");
+    assert_eq!(h.store.list(1).await.expect("list").len(), 2);
+}
+
+#[tokio::test]
+async fn throttled_deliveries_are_retried_and_persistent_failures_do_not_block_the_others() {
+    let h = harness(FakeBackend::default());
+    seed(&h, &[(1, CONNECTION, "alice"), (1, "flaky", "bob"), (1, "hopeless", "bob"), (1, "broken", "bob")])
+        .await;
+    h.gateway.make_flaky("flaky", 2);
+    h.gateway.make_flaky("hopeless", 100);
+    h.gateway.make_broken("broken");
+    h.proxy.handle(event(fixture("message", ""))).await;
+    assert_eq!(h.gateway.frames_to("flaky").len(), 1, "delivered on the third attempt");
+    assert!(h.gateway.frames_to("hopeless").is_empty(), "given up after the bounded attempts");
+    assert!(h.gateway.frames_to("broken").is_empty());
+    assert_eq!(h.gateway.frames_to(CONNECTION).len(), 1);
+    assert!(h.store.find("hopeless").await.expect("find").is_some(), "a failing connection is not forgotten");
+}
+
+#[tokio::test]
+async fn booking_status_connections_receive_status_frames_only() {
+    let h = harness(FakeBackend::default());
+    seed(&h, &[(1, CONNECTION, "alice")]).await;
+    let mut watcher = record(1, "watcher", "bob");
+    watcher.connection_type = ConnectionType::Booking;
+    h.store.put(&watcher).await.expect("put");
+    h.proxy.handle(event(fixture("message", ""))).await;
+    assert!(h.gateway.frames_to("watcher").is_empty());
+    assert_eq!(h.gateway.frames_to(CONNECTION).len(), 1);
+}
+
+#[tokio::test]
+async fn disconnect_removes_the_records_and_tells_the_backend() {
+    let h = harness(FakeBackend::default());
+    seed(&h, &[(1, CONNECTION, "alice"), (1, "bob-1", "bob")]).await;
+    let response = h.proxy.handle(event(fixture("disconnect", ""))).await;
+    assert_eq!(response.status_code, 200);
+    assert!(h.store.find(CONNECTION).await.expect("find").is_none());
+    assert_eq!(h.store.list(1).await.expect("list").len(), 1);
+    let told = h.backend.disconnects.lock().expect("lock").clone();
+    assert_eq!(
+        (told[0].0, told[0].1.user_id.as_str(), told[0].1.connection_id.as_str()),
+        (1, "alice", CONNECTION)
+    );
+    // Idempotent: a second disconnect (API Gateway retries) is fine and tells nobody.
+    assert_eq!(h.proxy.handle(event(fixture("disconnect", ""))).await.status_code, 200);
+    assert_eq!(h.backend.disconnects.lock().expect("lock").len(), 1);
+}
+
+#[tokio::test]
+async fn disconnect_succeeds_when_the_backend_is_down() {
+    let h = harness(FakeBackend { fail_disconnect: true, ..FakeBackend::default() });
+    seed(&h, &[(1, CONNECTION, "alice")]).await;
+    assert_eq!(h.proxy.handle(event(fixture("disconnect", ""))).await.status_code, 200);
+    assert!(h.store.find(CONNECTION).await.expect("find").is_none());
+}
+
+#[tokio::test]
+async fn malformed_events_are_answered_without_panicking() {
+    let h = harness(FakeBackend::default());
+    let minimal = json!({"requestContext": {"connectedAt": 0, "requestTimeEpoch": 0}});
+    assert_eq!(h.proxy.handle(event(minimal)).await.status_code, 400, "no connection id");
+    let no_route = json!({"requestContext": {"connectedAt": 0, "requestTimeEpoch": 0, "connectionId": "x"}});
+    assert_eq!(
+        h.proxy.handle(event(no_route)).await.status_code,
+        500,
+        "no endpoint can be built without apiId and stage"
+    );
+    let connect_without_query = json!({"requestContext": {"routeKey": "$connect", "connectedAt": 0, "requestTimeEpoch": 0, "connectionId": "x"}});
+    assert_eq!(h.proxy.handle(event(connect_without_query)).await.status_code, 400);
+    let mut no_body = fixture("message", "");
+    no_body.as_object_mut().expect("object").remove("body");
+    seed(&h, &[(1, CONNECTION, "alice")]).await;
+    assert_eq!(h.proxy.handle(event(no_body)).await.status_code, 200);
+    assert_eq!(h.gateway.frames_to(CONNECTION)[0]["error"]["code"], "VALIDATION_ERROR");
+    // The runtime's own deserialisation rejects events missing required fields instead of guessing.
+    assert!(
+        serde_json::from_value::<aws_lambda_events::apigw::ApiGatewayWebsocketProxyRequest>(json!({}))
+            .is_err()
+    );
+}
