@@ -6,8 +6,13 @@ SHELL := bash
 CARGO ?= cargo
 # `make token USER_ID=bob`
 USER_ID ?= alice
+# Lambda architecture: arm64 (Graviton, the default) or x86_64.
+ARCH ?= arm64
+TOOLS := $(CURDIR)/.tools
+LAMBDA_DIR := target/lambda/$(ARCH)
+LAMBDA_ZIP := $(LAMBDA_DIR)/chat-proxy/bootstrap.zip
 
-.PHONY: help dev test lint fmt token clean
+.PHONY: help dev test test-deps lint fmt token clean package
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -17,22 +22,40 @@ dev: ## Run the local stack with embedded defaults (backend on http://127.0.0.1:
 	@echo "Direct WS: ws://127.0.0.1:8000/chat/ws/1?token=\$$(make -s token USER_ID=alice)"
 	APP_ENV=local $(CARGO) run --quiet -p chat-backend -- serve
 
-test: ## Run every test (SQLite and a real PostgreSQL started from the machine's binaries)
+test: test-deps ## Run every test (SQLite, a real PostgreSQL and moto_server, all started by the tests)
 	@mkdir -p target
 	$(CARGO) test --workspace --doc --locked 2>&1 | tee target/test-doc.log
 	$(CARGO) test --workspace --all-targets --locked 2>&1 | tee target/test.log
 	@awk '/^test result:/ { passed += $$4; failed += $$6 } END { printf "cargo: %d passed, %d failed\n", passed, failed }' \
 		target/test-doc.log target/test.log
 
-lint: ## Check formatting and run clippy with warnings denied
+test-deps: # The services tests start: PostgreSQL binaries come with the machine, moto from PyPI when missing
+	@command -v moto_server >/dev/null || python3 -m pip install --quiet --disable-pip-version-check 'moto[server]>=5.1,<6'
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || [ -n "$${PG_BIN:-}" ] || \
+		{ echo "PostgreSQL server binaries are missing: apt-get install postgresql (or set PG_BIN)" >&2; exit 1; }
+
+lint: ## Check formatting, run clippy with warnings denied, and refuse any DynamoDB Scan
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+	@if grep -rnE '\.scan\(\)|ScanInput|ScanOutput|scan_paginator' --include='*.rs' wire backend lambda local-services; then \
+		echo "DynamoDB Scan is not allowed: query the booking's partition instead" >&2; exit 1; fi
 
 fmt: ## Format the code
 	$(CARGO) fmt --all
 
 token: ## Print a local JWT for USER_ID (default alice)
 	@APP_ENV=local $(CARGO) run --quiet -p chat-backend -- token --user $(USER_ID)
+
+$(TOOLS)/venv/bin/cargo-lambda:
+	python3 -m venv $(TOOLS)/venv
+	$(TOOLS)/venv/bin/pip install --quiet --disable-pip-version-check 'cargo-lambda>=1.8,<2' 'ziglang>=0.13,<0.15'
+
+package: $(TOOLS)/venv/bin/cargo-lambda ## Build the Lambda zip (ARCH=arm64 by default, or x86_64) with cargo-lambda
+	@case "$(ARCH)" in arm64) flag=--arm64 ;; x86_64) flag=--x86-64 ;; *) echo "ARCH must be arm64 or x86_64" >&2; exit 2 ;; esac; \
+	PATH="$(TOOLS)/venv/bin:$$PATH" cargo lambda build --release $$flag --bin chat-proxy \
+		--output-format zip --lambda-dir $(LAMBDA_DIR)
+	@python3 scripts/check-lambda-zip.py $(LAMBDA_ZIP) $(ARCH)
+	@echo "Lambda package: $(LAMBDA_ZIP) ($$(du -h $(LAMBDA_ZIP) | cut -f1), $(ARCH))"
 
 clean: ## Remove build output and local data
 	$(CARGO) clean
