@@ -132,8 +132,10 @@ pub async fn fan_out<S: ConnectionStore, G: ConnectionGateway>(
         .filter(|r| Some(r.connection_id.as_str()) != exclude && delivers_to(frame_type, r.connection_type))
         .collect();
     let mut report = FanoutReport { recipients: recipients.len(), ..FanoutReport::default() };
-    let mut deliveries = futures_util::stream::iter(recipients.iter())
-        .map(|record| deliver(store, gateway, endpoint, record, frame, policy))
+    // Owned records: a closure over borrowed ones is higher-ranked, and rustc then cannot prove the
+    // fan-out future `Send` where callers need it (spawned tasks, boxed futures).
+    let mut deliveries = futures_util::stream::iter(recipients)
+        .map(|record| async move { deliver(store, gateway, endpoint, &record, frame, policy).await })
         .buffer_unordered(policy.concurrency.max(1));
     while let Some((outcome, retries)) = deliveries.next().await {
         report.retries += retries;

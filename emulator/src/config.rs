@@ -1,0 +1,54 @@
+//! What the emulated API looks like: its stage, id, custom routes and API Gateway's limits.
+
+use std::time::Duration;
+
+/// API Gateway's WebSocket limits; each one can be lowered for tests.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Largest frame; a larger one closes the connection with 1009 (AWS: 32 KB).
+    pub max_frame_bytes: usize,
+    /// Largest message, across frames (AWS: 128 KB).
+    pub max_message_bytes: usize,
+    /// A connection with no traffic for this long is closed (AWS: 10 minutes).
+    pub idle_timeout: Duration,
+    /// No connection lives longer than this (AWS: 2 hours).
+    pub max_connection_duration: Duration,
+    /// How long an integration may take (AWS: 29 seconds).
+    pub integration_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_frame_bytes: 32 * 1024,
+            max_message_bytes: 128 * 1024,
+            idle_timeout: Duration::from_secs(10 * 60),
+            max_connection_duration: Duration::from_secs(2 * 60 * 60),
+            integration_timeout: Duration::from_secs(29),
+        }
+    }
+}
+
+/// The emulated WebSocket API.
+#[derive(Debug, Clone)]
+pub struct EmulatorConfig {
+    /// The stage: clients connect to `/{stage}`, the Management API is `/{stage}/@connections/{id}`.
+    pub stage: String,
+    /// The API id put in events (`requestContext.apiId`).
+    pub api_id: String,
+    /// Route keys selected by `$request.body.action` before falling back to `$default`.
+    pub routes: Vec<String>,
+    /// API Gateway's limits.
+    pub limits: Limits,
+}
+
+impl Default for EmulatorConfig {
+    fn default() -> Self {
+        Self {
+            stage: "local".into(),
+            api_id: "localapi00".into(),
+            routes: Vec::new(),
+            limits: Limits::default(),
+        }
+    }
+}

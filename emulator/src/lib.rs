@@ -1,0 +1,27 @@
+//! A local API Gateway WebSocket API, faithful where code breaks when it is not.
+//!
+//! Nothing in the Rust world emulates API Gateway WebSockets, and the Node tool most people use drifts from
+//! AWS in ways that break code only in production: no subprotocol echo, no stage in the management path,
+//! made-up ids, no size limits. This one calls the Lambda exactly as API Gateway does and serves the
+//! Management API where the AWS SDK expects it, so what works against it works on AWS. The README lists
+//! where it still differs.
+//!
+//! # Layout
+//! - [`config`]: stage, API id, custom routes and limits.
+//! - [`server`]: [`server::Emulator`]: the WebSocket side and the `@connections` Management API.
+//! - [`events`]: the events it sends, field for field, and route selection.
+//! - [`integration`]: how it calls the Lambda: in-process or through the Lambda Invoke API.
+//! - [`connections`]: the live connections both sides share.
+//! - [`gateway`]: [`gateway::InProcessGateway`], the proxy's gateway port served without HTTP.
+//! - [`ids`]: ids and timestamps in API Gateway's formats.
+
+pub mod config;
+pub mod connections;
+pub mod events;
+pub mod gateway;
+pub mod ids;
+pub mod integration;
+pub mod server;
+
+pub use config::{EmulatorConfig, Limits};
+pub use server::Emulator;

@@ -1,0 +1,333 @@
+//! The emulated API: `GET /{stage}` upgrades to a WebSocket after `$connect` has answered 2xx, and
+//! `/{stage}/@connections/{id}` is the Management API (POST, GET, DELETE).
+//!
+//! Rules as on AWS:
+//! - `$connect` runs before the upgrade completes; a non-2xx answer refuses the handshake with that
+//!   status, a failure or timeout with 500; the answer's headers go into the handshake response (this is
+//!   how the subprotocol is echoed).
+//! - Until `$connect` has returned and the upgrade is done, the Management API answers 410 for the
+//!   connection: initial state must come from the client asking, not from a push.
+//! - Frames above the frame limit, and messages above the message limit, close the connection with 1009.
+//! - Idle connections and connections past the maximum duration are closed with 1001.
+//! - Messages are routed by `$request.body.action` and invoked concurrently; a failed or timed-out
+//!   invocation sends API Gateway's own error frame to the client.
+//! - `$disconnect` follows every close, with the close code (1005 when the client sent none, 1006 when
+//!   the TCP connection just died) and reason.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use base64::Engine;
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+
+use crate::config::EmulatorConfig;
+use crate::connections::{ConnectionInfo, Connections, Outbound, Refusal};
+use crate::events::{self, ConnectionMeta};
+use crate::ids::{api_gateway_id, iso8601, now_ms};
+use crate::integration::{Integration, IntegrationError, IntegrationResponse};
+
+/// The emulator: configuration, live connections and the integration it invokes.
+pub struct Emulator {
+    config: EmulatorConfig,
+    connections: Arc<Connections>,
+    integration: Arc<dyn Integration>,
+}
+
+impl Emulator {
+    /// An emulator invoking `integration`, sharing `connections` with an in-process gateway if any.
+    pub fn new(
+        config: EmulatorConfig,
+        connections: Arc<Connections>,
+        integration: Arc<dyn Integration>,
+    ) -> Self {
+        Self { config, connections, integration }
+    }
+
+    /// The routes.
+    pub fn router(self: Arc<Self>) -> Router {
+        Router::new()
+            .route("/{stage}", get(upgrade))
+            .route(
+                "/{stage}/@connections/{connection_id}",
+                get(get_connection).post(post_to_connection).delete(delete_connection),
+            )
+            .fallback(|| async { forbidden() })
+            .with_state(self)
+    }
+
+    /// Serves on `listener` until `shutdown` completes.
+    ///
+    /// # Errors
+    /// The server's I/O error.
+    pub async fn serve(
+        self: Arc<Self>,
+        listener: TcpListener,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        axum::serve(listener, self.router().into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+
+    async fn invoke(&self, event: Value) -> Result<IntegrationResponse, IntegrationError> {
+        match tokio::time::timeout(self.config.limits.integration_timeout, self.integration.invoke(event))
+            .await
+        {
+            Ok(result) => result,
+            Err(_) => Err(IntegrationError::Timeout),
+        }
+    }
+}
+
+fn forbidden() -> Response {
+    (StatusCode::FORBIDDEN, axum::Json(json!({"message": "Forbidden"}))).into_response()
+}
+
+/// A Management API error as the AWS SDK reads it (`x-amzn-ErrorType`).
+fn management_error(status: StatusCode, error_type: &str) -> Response {
+    let mut response = (status, axum::Json(json!({"message": Value::Null}))).into_response();
+    if let Ok(value) = HeaderValue::from_str(error_type) {
+        response.headers_mut().insert("x-amzn-errortype", value);
+    }
+    response
+}
+
+fn refusal(refusal: Refusal) -> Response {
+    match refusal {
+        Refusal::Gone => management_error(StatusCode::GONE, "GoneException"),
+        Refusal::Throttled => management_error(StatusCode::TOO_MANY_REQUESTS, "LimitExceededException"),
+    }
+}
+
+/// Headers API Gateway manages itself and never copies from an integration's answer.
+fn is_reserved(name: &HeaderName) -> bool {
+    [
+        header::CONNECTION,
+        header::UPGRADE,
+        header::SEC_WEBSOCKET_ACCEPT,
+        header::CONTENT_LENGTH,
+        header::TRANSFER_ENCODING,
+    ]
+    .contains(name)
+}
+
+async fn upgrade(
+    State(emulator): State<Arc<Emulator>>,
+    Path(stage): Path<String>,
+    Query(query): Query<Vec<(String, String)>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
+) -> Response {
+    if stage != emulator.config.stage {
+        return forbidden();
+    }
+    let ws = match ws {
+        Ok(ws) => ws,
+        Err(rejection) => return rejection.into_response(),
+    };
+    let meta = ConnectionMeta {
+        api_id: emulator.config.api_id.clone(),
+        stage: stage.clone(),
+        domain_name: headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("127.0.0.1")
+            .to_owned(),
+        connection_id: api_gateway_id(),
+        connected_at: now_ms(),
+        source_ip: peer.ip().to_string(),
+        user_agent: headers.get(header::USER_AGENT).and_then(|h| h.to_str().ok()).map(str::to_owned),
+    };
+    let id = meta.connection_id.clone();
+    emulator.connections.begin(
+        &id,
+        ConnectionInfo {
+            connected_at: meta.connected_at,
+            last_active_at: meta.connected_at,
+            source_ip: meta.source_ip.clone(),
+            user_agent: meta.user_agent.clone(),
+        },
+    );
+    let answer = match emulator.invoke(events::connect(&meta, &headers, &query)).await {
+        Ok(answer) if (200..300).contains(&answer.status) => answer,
+        Ok(answer) => {
+            emulator.connections.remove(&id);
+            tracing::info!(connection_id = %id, status = answer.status, "$connect refused the handshake");
+            return StatusCode::from_u16(answer.status).unwrap_or(StatusCode::FORBIDDEN).into_response();
+        }
+        Err(error) => {
+            emulator.connections.remove(&id);
+            tracing::warn!(connection_id = %id, error = %error, "$connect integration failed");
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                axum::Json(json!({"message": "Internal server error"})),
+            )
+                .into_response();
+        }
+    };
+    let limits = emulator.config.limits.clone();
+    let mut response = ws
+        .max_frame_size(limits.max_frame_bytes)
+        .max_message_size(limits.max_message_bytes)
+        .on_upgrade(move |socket| serve_connection(emulator, socket, meta));
+    for (name, value) in answer.headers {
+        if let (Ok(name), Ok(value)) = (HeaderName::try_from(name.as_str()), HeaderValue::from_str(&value))
+            && !is_reserved(&name)
+        {
+            response.headers_mut().insert(name, value);
+        }
+    }
+    response
+}
+
+/// Whether a read error is a size limit (which API Gateway answers with close code 1009).
+fn is_too_big(error: &axum::Error) -> bool {
+    use tokio_tungstenite::tungstenite::Error;
+    std::error::Error::source(error)
+        .and_then(|e| e.downcast_ref::<Error>())
+        .is_some_and(|e| matches!(e, Error::Capacity(_)))
+}
+
+async fn serve_connection(emulator: Arc<Emulator>, socket: WebSocket, meta: ConnectionMeta) {
+    let id = meta.connection_id.clone();
+    let mut outbound = emulator.connections.open(&id);
+    tracing::info!(connection_id = %id, "connected");
+    let (mut sink, mut stream) = socket.split();
+    let limits = emulator.config.limits.clone();
+    let idle = tokio::time::sleep(limits.idle_timeout);
+    let lifetime = tokio::time::sleep(limits.max_connection_duration);
+    tokio::pin!(idle, lifetime);
+
+    // (code, reason, whether we send the close frame)
+    let (code, reason, we_close): (u16, String, bool) = loop {
+        tokio::select! {
+            incoming = stream.next() => {
+                let (body, is_base64) = match incoming {
+                    Some(Ok(Message::Text(text))) => (text.as_str().to_owned(), false),
+                    Some(Ok(Message::Binary(bytes))) => (base64::engine::general_purpose::STANDARD.encode(&bytes), true),
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => {
+                        idle.as_mut().reset(tokio::time::Instant::now() + limits.idle_timeout);
+                        continue;
+                    }
+                    Some(Ok(Message::Close(frame))) => break match frame {
+                        Some(frame) => (frame.code, frame.reason.as_str().to_owned(), false),
+                        None => (1005, "Client-side close frame status not set".to_owned(), false),
+                    },
+                    Some(Err(error)) if is_too_big(&error) => break (1009, "Message too big".to_owned(), true),
+                    Some(Err(_)) | None => break (1006, "Connection was closed abnormally".to_owned(), false),
+                };
+                idle.as_mut().reset(tokio::time::Instant::now() + limits.idle_timeout);
+                emulator.connections.touch(&id);
+                let route = events::select_route(if is_base64 { "" } else { &body }, &emulator.config.routes).to_owned();
+                let event = events::message(&meta, &route, body, is_base64);
+                // API Gateway invokes each message on its own; order between them is not guaranteed.
+                let emulator = emulator.clone();
+                let id = id.clone();
+                tokio::spawn(async move {
+                    if let Err(error) = emulator.invoke(event).await {
+                        let message = match error {
+                            IntegrationError::Timeout => "Endpoint request timed out",
+                            IntegrationError::Failed(_) => "Internal server error",
+                        };
+                        tracing::warn!(connection_id = %id, route = %route, error = %error, "integration failed");
+                        let frame = json!({"message": message, "connectionId": id, "requestId": api_gateway_id()});
+                        let _ = emulator.connections.send(&id, Outbound::Text(frame.to_string()));
+                    }
+                });
+            }
+            queued = outbound.recv() => {
+                let sent = match queued {
+                    Some(Outbound::Text(text)) => sink.send(Message::Text(text.into())).await,
+                    Some(Outbound::Binary(bytes)) => sink.send(Message::Binary(bytes.into())).await,
+                    Some(Outbound::Close(code, reason)) => break (code, reason, true),
+                    None => break (1001, "Going away".to_owned(), true),
+                };
+                if sent.is_err() {
+                    break (1006, "Connection was closed abnormally".to_owned(), false);
+                }
+                idle.as_mut().reset(tokio::time::Instant::now() + limits.idle_timeout);
+                emulator.connections.touch(&id);
+            }
+            () = &mut idle => break (1001, "Going away".to_owned(), true),
+            () = &mut lifetime => break (1001, "Going away".to_owned(), true),
+        }
+    };
+    // Gone for the Management API from now on.
+    emulator.connections.remove(&id);
+    if we_close {
+        let _ = sink.send(Message::Close(Some(CloseFrame { code, reason: reason.clone().into() }))).await;
+    }
+    let _ = sink.close().await;
+    tracing::info!(connection_id = %id, code, reason = %reason, "disconnected");
+    if let Err(error) = emulator.invoke(events::disconnect(&meta, code, &reason)).await {
+        tracing::warn!(connection_id = %id, error = %error, "$disconnect integration failed");
+    }
+}
+
+async fn post_to_connection(
+    State(emulator): State<Arc<Emulator>>,
+    Path((stage, connection_id)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    if stage != emulator.config.stage {
+        return forbidden();
+    }
+    if body.len() > emulator.config.limits.max_message_bytes {
+        return management_error(StatusCode::PAYLOAD_TOO_LARGE, "PayloadTooLargeException");
+    }
+    let outbound = match String::from_utf8(body.to_vec()) {
+        Ok(text) => Outbound::Text(text),
+        Err(e) => Outbound::Binary(e.into_bytes()),
+    };
+    match emulator.connections.send(&connection_id, outbound) {
+        Ok(()) => StatusCode::OK.into_response(),
+        Err(r) => refusal(r),
+    }
+}
+
+async fn get_connection(
+    State(emulator): State<Arc<Emulator>>,
+    Path((stage, connection_id)): Path<(String, String)>,
+) -> Response {
+    if stage != emulator.config.stage {
+        return forbidden();
+    }
+    match emulator.connections.info(&connection_id) {
+        Some(info) => {
+            let mut identity = json!({"sourceIp": info.source_ip});
+            if let Some(agent) = info.user_agent {
+                identity["userAgent"] = agent.into();
+            }
+            axum::Json(json!({
+                "connectedAt": iso8601(info.connected_at),
+                "identity": identity,
+                "lastActiveAt": iso8601(info.last_active_at),
+            }))
+            .into_response()
+        }
+        None => refusal(Refusal::Gone),
+    }
+}
+
+async fn delete_connection(
+    State(emulator): State<Arc<Emulator>>,
+    Path((stage, connection_id)): Path<(String, String)>,
+) -> Response {
+    if stage != emulator.config.stage {
+        return forbidden();
+    }
+    match emulator.connections.send(&connection_id, Outbound::Close(1000, String::new())) {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(r) => refusal(r),
+    }
+}
