@@ -12,22 +12,22 @@ TOOLS := $(CURDIR)/.tools
 LAMBDA_DIR := target/lambda/$(ARCH)
 LAMBDA_ZIP := $(LAMBDA_DIR)/chat-proxy/bootstrap.zip
 
-.PHONY: help dev test test-deps lint fmt token clean package
+.PHONY: help dev test test-deps lint fmt token clean package smoke
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-dev: ## Run the local stack with embedded defaults (backend on http://127.0.0.1:8000, SQLite under .data/)
-	@echo "Backend:   http://127.0.0.1:8000/  (demo page: alice and bob on booking 1)"
-	@echo "Direct WS: ws://127.0.0.1:8000/chat/ws/1?token=\$$(make -s token USER_ID=alice)"
-	APP_ENV=local $(CARGO) run --quiet -p chat-backend -- serve
+dev: ## Run the whole stack: backend :8000, API Gateway emulator :3001 with the Lambda in-process, demo page
+	APP_ENV=local $(CARGO) run --quiet -p local-stack --bin chat-dev
 
-test: test-deps ## Run every test (SQLite, a real PostgreSQL and moto_server, all started by the tests)
+test: test-deps $(TOOLS)/venv/bin/cargo-lambda ## Run every test: Rust (SQLite, PostgreSQL, moto, the emulator), then the demo page in Chromium
 	@mkdir -p target
 	$(CARGO) test --workspace --doc --locked 2>&1 | tee target/test-doc.log
 	$(CARGO) test --workspace --all-targets --locked 2>&1 | tee target/test.log
-	@awk '/^test result:/ { passed += $$4; failed += $$6 } END { printf "cargo: %d passed, %d failed\n", passed, failed }' \
-		target/test-doc.log target/test.log
+	scripts/browser-tests.sh 2>&1 | tee target/test-browser.log
+	@awk '/^test result:/ { passed += $$4; failed += $$6 } /^# pass / { passed += $$3 } /^# fail / { failed += $$3 } \
+		END { printf "tests: %d passed, %d failed\n", passed, failed }' \
+		target/test-doc.log target/test.log target/test-browser.log
 
 test-deps: # The services tests start: PostgreSQL binaries come with the machine, moto from PyPI when missing
 	@command -v moto_server >/dev/null || python3 -m pip install --quiet --disable-pip-version-check 'moto[server]>=5.1,<6'
@@ -42,6 +42,19 @@ lint: ## Check formatting, run clippy with warnings denied, and refuse any Dynam
 
 fmt: ## Format the code
 	$(CARGO) fmt --all
+
+ENV ?= local
+SMOKE_BOOKING ?= 1
+smoke: ## Two-client smoke test: against `make dev` (default), or ENV=dev|staging|prod with SMOKE_TOKEN_A/B set
+	@if [ "$(ENV)" = local ]; then \
+		$(CARGO) run --quiet -p chat-smoke -- --url ws://127.0.0.1:3001/local --booking $(SMOKE_BOOKING) --jwt-secret local-dev-secret; \
+	else \
+		url=$$(terraform -chdir=envs/$(ENV) output -raw websocket_url 2>/dev/null) || \
+			{ echo "no websocket_url output in envs/$(ENV): run make apply ENV=$(ENV) first" >&2; exit 1; }; \
+		: "$${SMOKE_TOKEN_A:?set SMOKE_TOKEN_A and SMOKE_TOKEN_B to tokens of two members of booking $(SMOKE_BOOKING)}"; \
+		: "$${SMOKE_TOKEN_B:?set SMOKE_TOKEN_B}"; \
+		$(CARGO) run --quiet -p chat-smoke -- --url "$$url" --booking $(SMOKE_BOOKING); \
+	fi
 
 token: ## Print a local JWT for USER_ID (default alice)
 	@APP_ENV=local $(CARGO) run --quiet -p chat-backend -- token --user $(USER_ID)

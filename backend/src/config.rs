@@ -39,6 +39,19 @@ pub struct Settings {
     pub seed_demo_data: bool,
     /// JSON log lines instead of human-readable ones.
     pub json_logs: bool,
+    /// Where the local demo page connects; the direct WebSocket when unset.
+    pub demo_ws_url: Option<String>,
+    /// Push booking status changes to API Gateway connections too (through the Lambda's fan-out).
+    pub api_gateway_push: Option<ApiGatewayPush>,
+}
+
+/// Where the backend finds API Gateway's connections to push to.
+#[derive(Debug, Clone)]
+pub struct ApiGatewayPush {
+    /// The Lambda's DynamoDB table of connection records.
+    pub connections_table: String,
+    /// The Management API endpoint, `https://{api_id}.execute-api.{region}.amazonaws.com/{stage}`.
+    pub management_endpoint: String,
 }
 
 /// How JSON Web Tokens are verified (and, locally, minted).
@@ -163,8 +176,24 @@ impl Settings {
             });
         }
 
+        let api_gateway_push = match (lookup("CONNECTIONS_TABLE"), lookup("MANAGEMENT_ENDPOINT")) {
+            (Some(connections_table), Some(management_endpoint)) => Some(ApiGatewayPush {
+                connections_table,
+                management_endpoint: management_endpoint.trim_end_matches('/').to_owned(),
+            }),
+            (None, None) => None,
+            (table, _) => {
+                return Err(ConfigError::Invalid {
+                    key: if table.is_some() { "MANAGEMENT_ENDPOINT" } else { "CONNECTIONS_TABLE" },
+                    reason: "CONNECTIONS_TABLE and MANAGEMENT_ENDPOINT go together".into(),
+                });
+            }
+        };
+
         Ok(Self {
             local,
+            demo_ws_url: lookup("DEMO_WS_URL"),
+            api_gateway_push,
             bind_addr: parse(&lookup, "BIND_ADDR", SocketAddr::from(([127, 0, 0, 1], 8000)))?,
             database_url,
             database_max_connections: parse(&lookup, "DATABASE_MAX_CONNECTIONS", 10)?,
@@ -250,6 +279,23 @@ mod tests {
         assert_eq!(err.to_string(), "missing required configuration: JWT_SECRET, PROXY_SECRET");
         let err = settings(&[]).expect_err("no APP_ENV is not local");
         assert!(matches!(err, ConfigError::Missing(_)));
+    }
+
+    #[test]
+    fn api_gateway_push_needs_both_the_table_and_the_endpoint() {
+        let err = settings(&[("APP_ENV", "local"), ("CONNECTIONS_TABLE", "t")]).expect_err("half configured");
+        assert!(err.to_string().contains("MANAGEMENT_ENDPOINT"), "{err}");
+        let s = settings(&[
+            ("APP_ENV", "local"),
+            ("CONNECTIONS_TABLE", "t"),
+            ("MANAGEMENT_ENDPOINT", "http://x/dev/"),
+        ])
+        .expect("both");
+        let push = s.api_gateway_push.expect("configured");
+        assert_eq!(
+            (push.connections_table.as_str(), push.management_endpoint.as_str()),
+            ("t", "http://x/dev")
+        );
     }
 
     #[test]

@@ -16,6 +16,7 @@
 //! - [`metrics`]: Prometheus metrics.
 //! - [`http`]: routes, the error type of the HTTP edge, and [`http::Application`], the startup path.
 //! - [`seed`]: the demo bookings.
+//! - [`shutdown`]: the signals that stop a server.
 //! - [`telemetry`]: log setup.
 
 pub mod auth;
@@ -27,6 +28,7 @@ pub mod metrics;
 pub mod notifier;
 pub mod rate_limit;
 pub mod seed;
+pub mod shutdown;
 pub mod store;
 pub mod telemetry;
 

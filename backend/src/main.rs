@@ -1,11 +1,16 @@
 //! `chat-backend`: serve the backend, mint a local token, or seed the demo bookings.
 //! Configuration comes from the environment (see the README's table); this file only wires it up.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use chat_backend::notifier::{BookingNotifier, FanoutNotifier};
 use chat_backend::store::ChatStore;
-use chat_backend::{Application, Settings, auth, seed, telemetry};
+use chat_backend::{Application, Settings, auth, seed, shutdown, telemetry};
+use chat_proxy::fanout::DeliveryPolicy;
+use chat_proxy::gateway::ManagementApiGateway;
+use chat_proxy::store::DynamoDbConnectionStore;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -39,9 +44,27 @@ async fn main() -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
             telemetry::init(settings.json_logs);
-            let app = Application::build(&settings).await.context("starting the backend")?;
+            let push = match &settings.api_gateway_push {
+                Some(push) => {
+                    let sdk = aws_config::load_from_env().await;
+                    let notifier = FanoutNotifier::new(
+                        DynamoDbConnectionStore::new(
+                            aws_sdk_dynamodb::Client::new(&sdk),
+                            &push.connections_table,
+                        ),
+                        ManagementApiGateway::new(sdk.clone()),
+                        &push.management_endpoint,
+                        DeliveryPolicy::default(),
+                    );
+                    tracing::info!(table = %push.connections_table, "booking status changes are pushed through API Gateway");
+                    Some(Arc::new(notifier) as Arc<dyn BookingNotifier>)
+                }
+                None => None,
+            };
+            let app =
+                Application::build_with_notifier(&settings, push).await.context("starting the backend")?;
             tracing::info!(addr = %app.local_addr(), database = ?app.store().kind(), "backend listening");
-            app.run_until(shutdown_signal()).await.context("serving")?;
+            app.run_until(shutdown::signal()).await.context("serving")?;
         }
         Command::Token { user, ttl } => {
             if !settings.local {
@@ -60,26 +83,4 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     Ok(())
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
-    tracing::info!("shutting down");
 }

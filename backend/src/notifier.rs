@@ -1,12 +1,17 @@
-//! Pushing frames to a booking's connections when nobody asked: the [`BookingNotifier`] port, and
-//! [`LocalHub`], the in-process adapter that also carries every frame of the direct WebSocket.
+//! Pushing frames to a booking's connections when nobody asked: the [`BookingNotifier`] port and its
+//! adapters.
 //!
-//! A booking status change reaches clients through the notifier. Locally the hub delivers to the direct
-//! WebSocket's connections; behind API Gateway a second adapter (the Lambda's fan-out) will be added.
+//! - [`LocalHub`]: the direct WebSocket's connections, in process (it also carries every frame of that
+//!   transport).
+//! - [`FanoutNotifier`]: API Gateway connections, through the Lambda's own fan-out code (one Query of the
+//!   booking's connection records, PostToConnection, Gone cleanup), over any connection store and gateway.
+//! - [`Notifiers`]: several of them at once.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
+use chat_proxy::fanout::{DeliveryPolicy, fan_out};
+use chat_proxy::ports::{ConnectionGateway, ConnectionStore};
 use chat_wire::proxy::{ConnectionType, delivers_to};
 use chat_wire::{BookingId, ServerFrame};
 use futures_util::future::BoxFuture;
@@ -107,6 +112,80 @@ impl BookingNotifier for LocalHub {
     fn notify(&self, booking_id: BookingId, frame: ServerFrame) -> BoxFuture<'_, ()> {
         self.deliver(booking_id, &frame, None);
         Box::pin(std::future::ready(()))
+    }
+}
+
+/// Pushes through API Gateway: the booking's connection records, and the Management API (or the local
+/// emulator's in-process gateway), with the same fan-out the Lambda uses.
+pub struct FanoutNotifier<S, G> {
+    store: S,
+    gateway: G,
+    endpoint: String,
+    policy: DeliveryPolicy,
+}
+
+impl<S: ConnectionStore, G: ConnectionGateway> FanoutNotifier<S, G> {
+    /// A notifier over `store` and `gateway`, posting through the Management API at `endpoint`.
+    pub fn new(store: S, gateway: G, endpoint: impl Into<String>, policy: DeliveryPolicy) -> Self {
+        Self { store, gateway, endpoint: endpoint.into(), policy }
+    }
+}
+
+impl<S: ConnectionStore, G: ConnectionGateway> BookingNotifier for FanoutNotifier<S, G> {
+    fn notify(&self, booking_id: BookingId, frame: ServerFrame) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            let text = frame.to_text();
+            let frame_type = frame.payload.type_name();
+            match fan_out(
+                &self.store,
+                &self.gateway,
+                &self.endpoint,
+                booking_id,
+                Some(frame_type),
+                &text,
+                None,
+                &self.policy,
+            )
+            .await
+            {
+                Ok(report) => {
+                    tracing::info!(
+                        booking_id,
+                        frame_type,
+                        recipients = report.recipients,
+                        delivered = report.delivered,
+                        gone = report.gone,
+                        failed = report.failed,
+                        "pushed through API Gateway"
+                    );
+                }
+                Err(error) => {
+                    tracing::error!(booking_id, error = %error, "could not list the booking's connections");
+                }
+            }
+        })
+    }
+}
+
+/// Several notifiers, each told every frame.
+#[derive(Default)]
+pub struct Notifiers(Vec<Arc<dyn BookingNotifier>>);
+
+impl Notifiers {
+    /// Adds a notifier.
+    #[must_use]
+    pub fn with(mut self, notifier: Arc<dyn BookingNotifier>) -> Self {
+        self.0.push(notifier);
+        self
+    }
+}
+
+impl BookingNotifier for Notifiers {
+    fn notify(&self, booking_id: BookingId, frame: ServerFrame) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            let deliveries = self.0.iter().map(|n| n.notify(booking_id, frame.clone()));
+            futures_util::future::join_all(deliveries).await;
+        })
     }
 }
 

@@ -1,5 +1,6 @@
-//! Local-only helpers, mounted only with `APP_ENV=local`: the demo page at `/` and `GET /dev/token?user=`,
-//! which mints a token so the page (and a developer's shell) can connect as any demo user.
+//! Local-only helpers, mounted only with `APP_ENV=local`: the demo page at `/`, `GET /dev/config` (where the
+//! page connects) and `GET /dev/token?user=`, which mints a token so the page (and a developer's shell) can
+//! connect as any demo user.
 
 use std::time::Duration;
 
@@ -22,6 +23,14 @@ const DEV_TOKEN_TTL: Duration = Duration::from_secs(8 * 3600);
 /// `GET /`.
 pub(super) async fn demo_page() -> Html<&'static str> {
     Html(DEMO_PAGE)
+}
+
+/// `GET /dev/config`: where the demo page connects, and in which URL style.
+pub(super) async fn config(State(state): State<AppState>) -> Json<Value> {
+    Json(match &state.demo_ws_url {
+        Some(url) => json!({"ws_url": url, "style": "api_gateway"}),
+        None => json!({"ws_url": Value::Null, "style": "direct"}),
+    })
 }
 
 /// Query of `GET /dev/token`.

@@ -28,7 +28,7 @@ use crate::auth::TokenVerifier;
 use crate::chat::ChatService;
 use crate::config::{ChatLimits, JwtSettings, Settings};
 use crate::metrics::Metrics;
-use crate::notifier::LocalHub;
+use crate::notifier::{BookingNotifier, LocalHub, Notifiers};
 use crate::seed;
 use crate::store::{ChatStore, StoreError};
 
@@ -43,6 +43,8 @@ pub struct AppState {
     limits: ChatLimits,
     /// The JWT settings, present only with `APP_ENV=local`, where they mint development tokens.
     dev_jwt: Option<Arc<JwtSettings>>,
+    /// Where the demo page connects (`DEMO_WS_URL`); the direct WebSocket when unset.
+    demo_ws_url: Option<String>,
 }
 
 /// The routes, without a listener.
@@ -50,7 +52,10 @@ pub fn router(state: AppState) -> Router {
     let max_body = state.limits.max_body_bytes;
     let mut routes = Router::new();
     if state.dev_jwt.is_some() {
-        routes = routes.route("/", get(dev::demo_page)).route("/dev/token", get(dev::token));
+        routes = routes
+            .route("/", get(dev::demo_page))
+            .route("/dev/token", get(dev::token))
+            .route("/dev/config", get(dev::config));
     }
     routes
         .route("/api/chat/ws/{booking_id}/connect", post(proxy::connect))
@@ -116,6 +121,18 @@ impl Application {
     /// # Errors
     /// [`StartupError`] naming what failed.
     pub async fn build(settings: &Settings) -> Result<Self, StartupError> {
+        Self::build_with_notifier(settings, None).await
+    }
+
+    /// As [`Application::build`], with a notifier for pushes beyond the direct WebSocket (API Gateway's
+    /// connections, through the Lambda's fan-out).
+    ///
+    /// # Errors
+    /// [`StartupError`] naming what failed.
+    pub async fn build_with_notifier(
+        settings: &Settings,
+        push: Option<Arc<dyn BookingNotifier>>,
+    ) -> Result<Self, StartupError> {
         let store = ChatStore::connect(&settings.database_url, settings.database_max_connections).await?;
         store.migrate().await?;
         if settings.seed_demo_data {
@@ -124,19 +141,28 @@ impl Application {
         let listener = TcpListener::bind(settings.bind_addr)
             .await
             .map_err(|source| StartupError::Bind { addr: settings.bind_addr, source })?;
-        Ok(Self::with_parts(settings, store, listener))
+        Ok(Self::with_parts(settings, store, listener, push))
     }
 
     /// Assembles the application from an opened store and a bound listener.
-    pub fn with_parts(settings: &Settings, store: ChatStore, listener: TcpListener) -> Self {
+    pub fn with_parts(
+        settings: &Settings,
+        store: ChatStore,
+        listener: TcpListener,
+        push: Option<Arc<dyn BookingNotifier>>,
+    ) -> Self {
         let hub = Arc::new(LocalHub::default());
+        let mut notifiers = Notifiers::default().with(hub.clone());
+        if let Some(push) = push {
+            notifiers = notifiers.with(push);
+        }
         let metrics = Arc::new(Metrics::default());
         let verifier = TokenVerifier::new(&settings.jwt);
         let chat = ChatService::new(
             store.clone(),
             verifier.clone(),
             settings.limits.clone(),
-            hub.clone(),
+            Arc::new(notifiers),
             metrics.clone(),
         );
         let state = AppState {
@@ -147,6 +173,7 @@ impl Application {
             verifier,
             limits: settings.limits.clone(),
             dev_jwt: settings.local.then(|| Arc::new(settings.jwt.clone())),
+            demo_ws_url: settings.demo_ws_url.clone(),
         };
         Self { listener, router: router(state), store, hub }
     }

@@ -1,0 +1,243 @@
+//! The whole request path on one machine, in one process: the chat backend, the API Gateway WebSocket
+//! emulator, and the Lambda proxy behind it in-process, with connection records in memory or in DynamoDB
+//! (moto or DynamoDB Local). The backend's own pushes (booking status) go through the same fan-out as the
+//! Lambda's, over the same records and the emulator's gateway.
+//!
+//! `make dev` runs it through the `chat-dev` binary; the end-to-end tests start it on port 0.
+//!
+//! # Layout
+//! - [`LocalStack`]: start and stop the stack; where its parts listen.
+//! - [`ConnectionRecords`]: in memory or DynamoDB; [`ensure_connections_table`] creates the table locally.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use apigw_ws_emulator::connections::Connections;
+use apigw_ws_emulator::gateway::InProcessGateway;
+use apigw_ws_emulator::integration::InProcess;
+use apigw_ws_emulator::{Emulator, EmulatorConfig};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, TimeToLiveSpecification,
+};
+use chat_backend::notifier::{BookingNotifier, FanoutNotifier};
+use chat_backend::{Application, Settings};
+use chat_proxy::backend::HttpBackend;
+use chat_proxy::fanout::DeliveryPolicy;
+use chat_proxy::ports::ConnectionStore;
+use chat_proxy::store::{DynamoDbConnectionStore, InMemoryConnectionStore};
+use chat_proxy::{Proxy, ProxySettings};
+use tokio::sync::watch;
+
+/// Where the Lambda keeps connection records.
+#[derive(Debug, Clone)]
+pub enum ConnectionRecords {
+    /// In the process's memory.
+    InMemory,
+    /// In a DynamoDB table (moto or DynamoDB Local locally).
+    DynamoDb {
+        /// A client for the endpoint.
+        client: aws_sdk_dynamodb::Client,
+        /// The table.
+        table: String,
+    },
+}
+
+/// How to start the stack.
+#[derive(Debug, Clone)]
+pub struct StackOptions {
+    /// The backend's settings (its `demo_ws_url` is set to the emulator's URL).
+    pub backend: Settings,
+    /// Where the emulator listens.
+    pub emulator_addr: SocketAddr,
+    /// The emulated API.
+    pub emulator: EmulatorConfig,
+    /// Where connection records live.
+    pub records: ConnectionRecords,
+    /// Largest frame the Lambda forwards.
+    pub max_frame_bytes: usize,
+    /// The Lambda's backend timeout.
+    pub backend_timeout: Duration,
+}
+
+/// Why the stack did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StackError {
+    /// The backend failed to start.
+    #[error("the backend did not start")]
+    Backend(#[from] chat_backend::http::StartupError),
+    /// The emulator's address could not be bound.
+    #[error("the emulator cannot listen on {addr}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The Lambda's HTTP client could not be built.
+    #[error("the Lambda's backend client could not be built")]
+    Client(#[from] reqwest::Error),
+}
+
+/// A running stack. Dropping it stops every part.
+pub struct LocalStack {
+    /// The backend, e.g. `http://127.0.0.1:8000`.
+    pub backend_url: String,
+    /// The WebSocket API, e.g. `ws://127.0.0.1:3001/local`.
+    pub ws_url: String,
+    /// The Management API, e.g. `http://127.0.0.1:3001/local`.
+    pub management_url: String,
+    /// The emulator's live connections.
+    pub connections: Arc<Connections>,
+    stop: watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl LocalStack {
+    /// Starts the backend, the emulator and the Lambda behind it.
+    ///
+    /// # Errors
+    /// [`StackError`] naming the part that did not start.
+    pub async fn start(options: StackOptions) -> Result<Self, StackError> {
+        match options.records.clone() {
+            ConnectionRecords::InMemory => {
+                Self::start_with(options, Arc::new(InMemoryConnectionStore::default())).await
+            }
+            ConnectionRecords::DynamoDb { client, table } => {
+                Self::start_with(options, Arc::new(DynamoDbConnectionStore::new(client, table))).await
+            }
+        }
+    }
+
+    async fn start_with<S: ConnectionStore>(
+        options: StackOptions,
+        store: Arc<S>,
+    ) -> Result<Self, StackError> {
+        let connections = Arc::new(Connections::default());
+        let gateway = InProcessGateway::new(connections.clone(), options.emulator.limits.max_message_bytes);
+        let listener = tokio::net::TcpListener::bind(options.emulator_addr)
+            .await
+            .map_err(|source| StackError::Bind { addr: options.emulator_addr, source })?;
+        let emulator_addr = listener
+            .local_addr()
+            .map_err(|source| StackError::Bind { addr: options.emulator_addr, source })?;
+        let stage = options.emulator.stage.clone();
+        let ws_url = format!("ws://{emulator_addr}/{stage}");
+        let management_url = format!("http://{emulator_addr}/{stage}");
+        let (stop, stopped) = watch::channel(false);
+        let until_stopped = move || {
+            let mut stopped = stopped.clone();
+            async move {
+                let _ = stopped.wait_for(|s| *s).await;
+            }
+        };
+
+        let mut backend_settings = options.backend.clone();
+        backend_settings.demo_ws_url = Some(ws_url.clone());
+        let push: Arc<dyn BookingNotifier> = Arc::new(FanoutNotifier::new(
+            store.clone(),
+            gateway.clone(),
+            &management_url,
+            DeliveryPolicy::default(),
+        ));
+        let backend = Application::build_with_notifier(&backend_settings, Some(push)).await?;
+        let backend_url = format!("http://{}", backend.local_addr());
+
+        let proxy = Proxy::new(
+            store,
+            gateway,
+            HttpBackend::new(
+                &backend_url,
+                secrecy::SecretString::from(
+                    secrecy::ExposeSecret::expose_secret(&options.backend.proxy_secret).to_owned(),
+                ),
+                options.backend_timeout,
+            )?,
+            ProxySettings {
+                max_frame_bytes: options.max_frame_bytes,
+                delivery: DeliveryPolicy::default(),
+                management_endpoint: Some(management_url.clone()),
+                region: None,
+                metrics_namespace: "BookingChat".into(),
+                emit_metrics: false,
+            },
+        );
+        let emulator = Arc::new(Emulator::new(
+            options.emulator.clone(),
+            connections.clone(),
+            Arc::new(InProcess::new(Arc::new(proxy))),
+        ));
+
+        let mut tasks = Vec::new();
+        let backend_stop = until_stopped();
+        tasks.push(tokio::spawn(async move {
+            if let Err(error) = backend.run_until(backend_stop).await {
+                tracing::error!(error = %error, "backend stopped");
+            }
+        }));
+        let emulator_stop = until_stopped();
+        tasks.push(tokio::spawn(async move {
+            if let Err(error) = emulator.serve(listener, emulator_stop).await {
+                tracing::error!(error = %error, "emulator stopped");
+            }
+        }));
+        Ok(Self { backend_url, ws_url, management_url, connections, stop, tasks })
+    }
+
+    /// Stops every part and waits for them (open WebSockets are dropped).
+    pub async fn stop(mut self) {
+        let _ = self.stop.send(true);
+        for task in self.tasks.drain(..) {
+            // Upgraded sockets keep graceful shutdown waiting; give it a moment, then abandon it.
+            let _ = tokio::time::timeout(Duration::from_secs(2), task).await;
+        }
+    }
+}
+
+impl Drop for LocalStack {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+/// Creates the connections table as Terraform does (keys of DESIGN.md, on demand, TTL on `ttl`) unless it
+/// exists. For local DynamoDB only.
+///
+/// # Errors
+/// The SDK's error, when the table can neither be described nor created.
+pub async fn ensure_connections_table(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    if client.describe_table().table_name(table).send().await.is_ok() {
+        return Ok(());
+    }
+    let attribute = |name: &str| {
+        AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build()
+    };
+    let key =
+        |name: &str, kind: KeyType| KeySchemaElement::builder().attribute_name(name).key_type(kind).build();
+    client
+        .create_table()
+        .table_name(table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(attribute("booking_id")?)
+        .attribute_definitions(attribute("connection_id")?)
+        .key_schema(key("booking_id", KeyType::Hash)?)
+        .key_schema(key("connection_id", KeyType::Range)?)
+        .send()
+        .await?;
+    client
+        .update_time_to_live()
+        .table_name(table)
+        .time_to_live_specification(
+            TimeToLiveSpecification::builder().enabled(true).attribute_name("ttl").build()?,
+        )
+        .send()
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,138 @@
+//! Starting the stack for end-to-end tests: real backend (SQLite), emulator, Lambda in-process, and
+//! connection records in DynamoDB on `moto_server`.
+#![allow(dead_code, unreachable_pub)]
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use apigw_ws_emulator::EmulatorConfig;
+use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+use chat_backend::Settings;
+use futures_util::{SinkExt, StreamExt};
+use local_services::moto::Moto;
+use local_stack::{ConnectionRecords, LocalStack, StackOptions, ensure_connections_table};
+use serde_json::Value;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+
+pub const JWT_SECRET: &str = "e2e-jwt-secret";
+pub const PROXY_SECRET: &str = "e2e-proxy-secret";
+
+pub struct Stack {
+    pub stack: LocalStack,
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    pub table: String,
+    _dir: tempfile::TempDir,
+}
+
+pub fn dynamodb() -> aws_sdk_dynamodb::Client {
+    let config = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(Moto::shared().endpoint())
+        .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
+        .build();
+    aws_sdk_dynamodb::Client::from_conf(config)
+}
+
+pub fn backend_settings(dir: &std::path::Path) -> Settings {
+    let env: HashMap<&str, String> = HashMap::from([
+        ("APP_ENV", "test".to_owned()),
+        ("BIND_ADDR", "127.0.0.1:0".to_owned()),
+        ("DATABASE_URL", format!("sqlite://{}/chat.db", dir.display())),
+        ("JWT_SECRET", JWT_SECRET.to_owned()),
+        ("PROXY_SECRET", PROXY_SECRET.to_owned()),
+        ("SEED_DEMO_DATA", "true".to_owned()),
+        ("RATE_LIMIT_BURST", "1000".to_owned()),
+    ]);
+    Settings::from_lookup(|k| env.get(k).cloned()).expect("settings")
+}
+
+/// The stack with records in a fresh DynamoDB table on moto.
+pub async fn start() -> Stack {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dynamodb = dynamodb();
+    let table = format!("e2e-connections-{}", fastrand_suffix());
+    ensure_connections_table(&dynamodb, &table).await.expect("table on moto");
+    let stack = LocalStack::start(StackOptions {
+        backend: backend_settings(dir.path()),
+        emulator_addr: "127.0.0.1:0".parse().expect("addr"),
+        emulator: EmulatorConfig::default(),
+        records: ConnectionRecords::DynamoDb { client: dynamodb.clone(), table: table.clone() },
+        max_frame_bytes: 32 * 1024,
+        backend_timeout: Duration::from_secs(5),
+    })
+    .await
+    .expect("stack starts");
+    Stack { stack, dynamodb, table, _dir: dir }
+}
+
+fn fastrand_suffix() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_nanos() as u64
+        % 1_000_000_007
+}
+
+pub fn token(user: &str) -> String {
+    chat_smoke::mint_token(JWT_SECRET, user, Duration::from_secs(3600)).expect("mint")
+}
+
+pub type Client =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Connects as a browser does (subprotocol token), to `?booking_id=` plus `extra` query.
+pub async fn connect(stack: &LocalStack, booking: &str, token: Option<&str>) -> Result<Client, WsError> {
+    let mut request = format!("{}?booking_id={booking}", stack.ws_url).into_client_request()?;
+    if let Some(token) = token {
+        request
+            .headers_mut()
+            .insert("sec-websocket-protocol", format!("chat.v1, bearer.{token}").parse().expect("header"));
+    }
+    tokio_tungstenite::connect_async(request).await.map(|(client, _)| client)
+}
+
+pub async fn connect_as(stack: &LocalStack, booking: i64, user: &str) -> Client {
+    connect(stack, &booking.to_string(), Some(&token(user))).await.expect("connects")
+}
+
+pub async fn send(client: &mut Client, frame: Value) {
+    client.send(Message::Text(frame.to_string().into())).await.expect("send");
+}
+
+/// The next JSON text frame matching `wanted`, within 5 s.
+pub async fn next_matching(client: &mut Client, wanted: impl Fn(&Value) -> bool) -> Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        match tokio::time::timeout_at(deadline, client.next()).await {
+            Ok(Some(Ok(Message::Text(text)))) => {
+                let frame: Value = serde_json::from_str(&text).expect("json");
+                if wanted(&frame) {
+                    return frame;
+                }
+            }
+            Ok(Some(Ok(_))) => {}
+            other => panic!("expected a frame, got {other:?}"),
+        }
+    }
+}
+
+pub async fn next_of_type(client: &mut Client, kind: &str) -> Value {
+    next_matching(client, |f| f["type"] == kind).await
+}
+
+pub fn handshake_status(result: Result<Client, WsError>) -> u16 {
+    match result {
+        Err(WsError::Http(response)) => response.status().as_u16(),
+        Err(other) => panic!("expected an HTTP refusal, got {other}"),
+        Ok(_) => panic!("expected the handshake to be refused"),
+    }
+}
+
+pub async fn eventually<F: std::future::Future<Output = bool>>(what: &str, check: impl Fn() -> F) {
+    for _ in 0..100 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
