@@ -12,7 +12,13 @@ TOOLS := $(CURDIR)/.tools
 LAMBDA_DIR := target/lambda/$(ARCH)
 LAMBDA_ZIP := $(LAMBDA_DIR)/chat-proxy/bootstrap.zip
 
-.PHONY: help dev test test-deps lint fmt token clean package smoke
+TERRAFORM ?= terraform
+# Offline, this machine's provider mirror; elsewhere the public registry.
+TF_ENV := $(if $(wildcard /opt/tf-plugins),TF_CLI_CONFIG_FILE=$(CURDIR)/terraform/mirror.tfrc,)
+TF_MODULES := $(wildcard terraform/modules/*)
+TF_ROOTS := envs/dev envs/staging envs/prod
+
+.PHONY: help dev test test-deps lint fmt token clean package smoke tf-check tf-env plan apply destroy
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -25,9 +31,11 @@ test: test-deps $(TOOLS)/venv/bin/cargo-lambda ## Run every test: Rust (SQLite, 
 	$(CARGO) test --workspace --doc --locked 2>&1 | tee target/test-doc.log
 	$(CARGO) test --workspace --all-targets --locked 2>&1 | tee target/test.log
 	scripts/browser-tests.sh 2>&1 | tee target/test-browser.log
+	$(MAKE) --no-print-directory tf-check 2>&1 | tee target/test-terraform.log
 	@awk '/^test result:/ { passed += $$4; failed += $$6 } /^# pass / { passed += $$3 } /^# fail / { failed += $$3 } \
+		/^Success! [0-9]+ passed/ { passed += $$2; failed += $$4 } /^Failure! [0-9]+ passed/ { passed += $$2; failed += $$4 } \
 		END { printf "tests: %d passed, %d failed\n", passed, failed }' \
-		target/test-doc.log target/test.log target/test-browser.log
+		target/test-doc.log target/test.log target/test-browser.log target/test-terraform.log
 
 test-deps: # The services tests start: PostgreSQL binaries come with the machine, moto from PyPI when missing
 	@command -v moto_server >/dev/null || python3 -m pip install --quiet --disable-pip-version-check 'moto[server]>=5.1,<6'
@@ -42,6 +50,38 @@ lint: ## Check formatting, run clippy with warnings denied, and refuse any Dynam
 
 fmt: ## Format the code
 	$(CARGO) fmt --all
+
+$(TOOLS)/checkov/bin/checkov:
+	python3 -m venv $(TOOLS)/checkov
+	$(TOOLS)/checkov/bin/pip install --quiet --disable-pip-version-check 'checkov>=3.2,<4'
+
+tf-check: $(TOOLS)/checkov/bin/checkov ## Terraform offline: fmt, validate, terraform test (mocked AWS), checkov, envs/dev applied to moto
+	$(TF_ENV) $(TERRAFORM) fmt -check -recursive terraform envs
+	@# Own data directories: checks never touch (or trip over) a root initialised for a real backend.
+	@for dir in $(TF_MODULES) $(TF_ROOTS); do \
+		echo "== $$dir"; \
+		data="$(CURDIR)/target/tf-check/$$(echo $$dir | tr / _)"; \
+		(cd $$dir && export TF_DATA_DIR="$$data" && \
+			$(TF_ENV) $(TERRAFORM) init -backend=false -input=false -no-color >/dev/null && \
+			$(TF_ENV) $(TERRAFORM) validate -no-color && $(TF_ENV) $(TERRAFORM) test -no-color) || exit 1; \
+	done
+	$(TOOLS)/checkov/bin/checkov --quiet --compact --skip-download --framework terraform -d terraform -d envs
+	scripts/terraform-moto-test.sh
+
+tf-env:
+	@case "$(ENV)" in dev|staging|prod) ;; *) echo "set ENV=dev, staging or prod" >&2; exit 2 ;; esac
+
+$(TF_ROOTS:envs/%=envs/%/backend.hcl):
+	@echo "missing $@: copy $@.example and name your state bucket (README, Deploying)" >&2; exit 1
+
+plan: tf-env envs/$(ENV)/backend.hcl ## terraform plan for ENV=dev|staging|prod (needs the package: make package)
+	cd envs/$(ENV) && $(TF_ENV) $(TERRAFORM) init -input=false -backend-config=backend.hcl && $(TF_ENV) $(TERRAFORM) plan -input=false
+
+apply: tf-env envs/$(ENV)/backend.hcl package ## Package the Lambda, then terraform apply ENV=dev|staging|prod
+	cd envs/$(ENV) && $(TF_ENV) $(TERRAFORM) init -input=false -backend-config=backend.hcl && $(TF_ENV) $(TERRAFORM) apply -input=false
+
+destroy: tf-env envs/$(ENV)/backend.hcl ## terraform destroy ENV=dev|staging|prod (prod's table refuses while deletion protection is on)
+	cd envs/$(ENV) && $(TF_ENV) $(TERRAFORM) init -input=false -backend-config=backend.hcl && $(TF_ENV) $(TERRAFORM) destroy -input=false
 
 ENV ?= local
 SMOKE_BOOKING ?= 1

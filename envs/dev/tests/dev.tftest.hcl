@@ -1,0 +1,73 @@
+# The dev root with a mocked AWS provider: its sizing, and the outputs operators and make smoke use.
+mock_provider "aws" {
+  override_during = plan
+
+  mock_resource "aws_apigatewayv2_api" {
+    defaults = {
+      id            = "a1b2c3d4e5"
+      execution_arn = "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5"
+      api_endpoint  = "wss://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com"
+    }
+  }
+  mock_resource "aws_cloudwatch_log_group" {
+    defaults = { arn = "arn:aws:logs:eu-west-1:123456789012:log-group:mock" }
+  }
+  mock_data "aws_region" {
+    defaults = { name = "eu-west-1" }
+  }
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "123456789012" }
+  }
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
+  }
+  mock_data "aws_iam_policy_document" {
+    defaults = { json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}" }
+  }
+}
+
+variables {
+  lambda_package_path = "main.tf" # any file: the plan only hashes it
+}
+
+run "dev_is_sized_for_its_purpose" {
+  command = plan
+
+  assert {
+    condition     = var.table_deletion_protection == false
+    error_message = "deletion protection of the connections table in dev"
+  }
+  assert {
+    condition     = var.log_retention_days == 7
+    error_message = "log retention in dev"
+  }
+  assert {
+    condition     = var.throttling_burst_limit == 50 && var.throttling_rate_limit == 25
+    error_message = "stage throttling in dev"
+  }
+  assert {
+    condition     = var.lambda_reserved_concurrency == null
+    error_message = "reserved concurrency in dev"
+  }
+  assert {
+    condition     = var.proxy_secret_ssm_parameter_name == "/booking-chat/dev/proxy-secret"
+    error_message = "the proxy secret is read from the environment's own SSM parameter"
+  }
+}
+
+run "dev_outputs_name_the_stage_and_its_resources" {
+  command = plan
+
+  assert {
+    condition     = output.websocket_url == "wss://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/dev"
+    error_message = "the stage is named after the environment"
+  }
+  assert {
+    condition     = output.management_endpoint == "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/dev"
+    error_message = "the Management API endpoint of the stage"
+  }
+  assert {
+    condition     = output.connections_table_name == "booking-chat-dev-connections" && output.function_name == "booking-chat-dev-proxy"
+    error_message = "resources are named after the environment"
+  }
+}

@@ -1,0 +1,89 @@
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+
+resource "aws_cloudwatch_log_group" "this" {
+  name              = "/aws/lambda/${var.name}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.log_kms_key_arn
+  tags              = var.tags
+}
+
+# The zip comes from `make package`; Terraform never builds code.
+resource "aws_lambda_function" "this" {
+  #checkov:skip=CKV_AWS_116:API Gateway invokes the function synchronously; a DLQ only serves asynchronous invocations.
+  #checkov:skip=CKV_AWS_117:The function reaches the backend over HTTPS and AWS APIs publicly; a VPC would need NAT or endpoints for no gain here.
+  #checkov:skip=CKV_AWS_173:The environment holds no secret (the proxy secret is read from SSM or Secrets Manager at start); the default key suffices.
+  #checkov:skip=CKV_AWS_272:Packages come from make package in the same pipeline that applies them; add a Signer profile where signed code is mandated.
+  function_name                  = var.name
+  description                    = "Booking chat: API Gateway WebSocket events to the chat backend, connection records, fan-out"
+  role                           = aws_iam_role.this.arn
+  runtime                        = "provided.al2023"
+  architectures                  = [var.architecture]
+  handler                        = "bootstrap"
+  filename                       = var.package_path
+  source_code_hash               = filebase64sha256(var.package_path)
+  memory_size                    = var.memory_size
+  timeout                        = var.timeout_seconds
+  reserved_concurrent_executions = var.reserved_concurrency == null ? -1 : var.reserved_concurrency
+
+  tracing_config {
+    mode = var.tracing ? "Active" : "PassThrough"
+  }
+
+  environment {
+    variables = merge(
+      {
+        BACKEND_URL        = var.backend_url
+        BACKEND_TIMEOUT_MS = tostring(var.backend_timeout_ms)
+        CONNECTIONS_TABLE  = var.connections_table_name
+        MAX_FRAME_BYTES    = tostring(var.max_frame_bytes)
+        FANOUT_CONCURRENCY = tostring(var.fanout_concurrency)
+        METRICS_NAMESPACE  = var.metrics_namespace
+        RUST_LOG           = var.log_level
+      },
+      var.proxy_secret_ssm_parameter_name == null ? {} : { PROXY_SECRET_SSM_PARAMETER = var.proxy_secret_ssm_parameter_name },
+      var.proxy_secret_secrets_manager_arn == null ? {} : { PROXY_SECRET_SECRETS_MANAGER_ID = var.proxy_secret_secrets_manager_arn },
+    )
+  }
+
+  tags = var.tags
+
+  # The log group (/aws/lambda/<name>, Lambda's default) must exist with its retention before the first
+  # invocation, or Lambda creates it without one. Logs stay in the text format: the function writes JSON
+  # lines itself, and the embedded-metric-format lines must reach CloudWatch unwrapped.
+  depends_on = [aws_iam_role_policy.this, aws_cloudwatch_log_group.this]
+}
+
+locals {
+  alarm_actions = var.alarm_topic_arn == null ? [] : [var.alarm_topic_arn]
+  function_alarms = {
+    errors = {
+      metric      = "Errors"
+      description = "The proxy function failed (crash, timeout or unhandled error): connects or messages are lost."
+    }
+    throttles = {
+      metric      = "Throttles"
+      description = "The proxy function is throttled (reserved or account concurrency): API Gateway answers 500."
+    }
+  }
+}
+
+resource "aws_cloudwatch_metric_alarm" "function" {
+  for_each = local.function_alarms
+
+  alarm_name          = "${var.name}-${each.key}"
+  alarm_description   = each.value.description
+  namespace           = "AWS/Lambda"
+  metric_name         = each.value.metric
+  dimensions          = { FunctionName = aws_lambda_function.this.function_name }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+  tags                = var.tags
+}

@@ -1,0 +1,29 @@
+output "api_id" {
+  description = "Id of the WebSocket API."
+  value       = aws_apigatewayv2_api.this.id
+}
+
+output "execution_arn" {
+  description = "Execution ARN, for scoping execute-api:ManageConnections in the function's policy."
+  value       = aws_apigatewayv2_api.this.execution_arn
+}
+
+output "stage_name" {
+  description = "The stage clients connect to."
+  value       = aws_apigatewayv2_stage.this.name
+}
+
+output "websocket_url" {
+  description = "What clients connect to (append ?booking_id=N): wss://{api_id}.execute-api.{region}.amazonaws.com/{stage}."
+  value       = "${aws_apigatewayv2_api.this.api_endpoint}/${aws_apigatewayv2_stage.this.name}"
+}
+
+output "management_endpoint" {
+  description = "The Management API endpoint for PostToConnection (never built from a custom domain)."
+  value       = "https://${aws_apigatewayv2_api.this.id}.execute-api.${data.aws_region.current.name}.amazonaws.com/${aws_apigatewayv2_stage.this.name}"
+}
+
+output "access_log_group_name" {
+  description = "The stage's JSON access log group."
+  value       = aws_cloudwatch_log_group.access.name
+}

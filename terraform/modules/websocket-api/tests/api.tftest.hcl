@@ -1,0 +1,108 @@
+mock_provider "aws" {
+  override_during = plan
+
+  mock_resource "aws_apigatewayv2_api" {
+    defaults = {
+      id            = "a1b2c3d4e5"
+      execution_arn = "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5"
+      api_endpoint  = "wss://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com"
+    }
+  }
+  mock_resource "aws_cloudwatch_log_group" {
+    defaults = { arn = "arn:aws:logs:eu-west-1:123456789012:log-group:access" }
+  }
+  mock_data "aws_region" {
+    defaults = { name = "eu-west-1" }
+  }
+}
+
+variables {
+  name                   = "chat-test"
+  stage_name             = "test"
+  lambda_function_name   = "chat-proxy-test"
+  lambda_invoke_arn      = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:chat-proxy-test/invocations"
+  throttling_burst_limit = 200
+  throttling_rate_limit  = 100
+}
+
+run "routes_select_on_the_body_action_into_one_proxy_integration" {
+  command = plan
+
+  assert {
+    condition     = aws_apigatewayv2_api.this.protocol_type == "WEBSOCKET" && aws_apigatewayv2_api.this.route_selection_expression == "$request.body.action"
+    error_message = "a WebSocket API selecting routes by $request.body.action"
+  }
+  assert {
+    condition     = toset(keys(aws_apigatewayv2_route.this)) == toset(["$connect", "$disconnect", "$default"])
+    error_message = "exactly $connect, $disconnect and $default"
+  }
+  assert {
+    condition     = aws_apigatewayv2_integration.proxy.integration_type == "AWS_PROXY" && aws_apigatewayv2_integration.proxy.integration_uri == var.lambda_invoke_arn
+    error_message = "one AWS_PROXY integration to the function"
+  }
+}
+
+run "the_deployment_follows_routes_and_integration" {
+  command = plan
+
+  assert {
+    condition     = contains(keys(aws_apigatewayv2_deployment.this.triggers), "redeployment")
+    error_message = "the deployment has a trigger over routes and integration"
+  }
+}
+
+run "the_stage_is_throttled_and_logs_json_access_lines" {
+  command = plan
+
+  assert {
+    condition     = aws_apigatewayv2_stage.this.default_route_settings[0].throttling_burst_limit == 200 && aws_apigatewayv2_stage.this.default_route_settings[0].throttling_rate_limit == 100
+    error_message = "stage throttling comes from the variables"
+  }
+  assert {
+    condition     = aws_apigatewayv2_stage.this.default_route_settings[0].data_trace_enabled == false
+    error_message = "full request logging would write chat text and tokens to CloudWatch"
+  }
+  assert {
+    condition = alltrue([for field in ["requestId", "connectionId", "eventType", "routeKey", "status", "integrationError"] :
+    contains(keys(jsondecode(aws_apigatewayv2_stage.this.access_log_settings[0].format)), field)])
+    error_message = "access logs are JSON with requestId, connectionId, eventType, routeKey, status and the integration error"
+  }
+  assert {
+    condition     = aws_cloudwatch_log_group.access.retention_in_days == 30
+    error_message = "the access log group has a retention"
+  }
+}
+
+run "only_this_api_may_invoke_the_function" {
+  command = plan
+
+  assert {
+    condition     = aws_lambda_permission.invoke.source_arn == "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/*/*"
+    error_message = "the permission is scoped to this API"
+  }
+  assert {
+    condition     = aws_lambda_permission.invoke.principal == "apigateway.amazonaws.com"
+    error_message = "only API Gateway may invoke"
+  }
+}
+
+run "outputs_give_the_client_url_and_the_management_endpoint" {
+  command = plan
+
+  assert {
+    condition     = output.websocket_url == "wss://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/test"
+    error_message = "clients connect to the stage URL"
+  }
+  assert {
+    condition     = output.management_endpoint == "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/test"
+    error_message = "the Management API endpoint is built from the API id, region and stage"
+  }
+}
+
+run "a_malformed_stage_name_is_refused" {
+  command = plan
+  variables {
+    stage_name = "dev stage"
+  }
+  expect_failures = [var.stage_name]
+}

@@ -1,0 +1,90 @@
+variable "name" {
+  description = "Name of the WebSocket API."
+  type        = string
+}
+
+variable "stage_name" {
+  description = "Stage name: part of the URL (wss://.../{stage}) and of the Management API endpoint."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9_-]{1,64}$", var.stage_name)) && var.stage_name != "$default"
+    error_message = "stage_name must be 1 to 64 letters, digits, '-' or '_'."
+  }
+}
+
+variable "lambda_function_name" {
+  description = "The proxy function every route invokes (module proxy-function)."
+  type        = string
+}
+
+variable "lambda_invoke_arn" {
+  description = "Invoke ARN of the proxy function."
+  type        = string
+}
+
+variable "throttling_burst_limit" {
+  description = "Stage burst limit (requests); protects the function and the backend."
+  type        = number
+
+  validation {
+    condition     = var.throttling_burst_limit >= 1 && var.throttling_burst_limit <= 5000
+    error_message = "throttling_burst_limit must be between 1 and 5000."
+  }
+}
+
+variable "throttling_rate_limit" {
+  description = "Stage steady-state limit (requests per second)."
+  type        = number
+
+  validation {
+    condition     = var.throttling_rate_limit >= 1 && var.throttling_rate_limit <= 10000
+    error_message = "throttling_rate_limit must be between 1 and 10000."
+  }
+}
+
+variable "execution_logging_level" {
+  description = "API Gateway execution logs: OFF, ERROR or INFO. Needs the account's CloudWatch role (manage_account_logging_role)."
+  type        = string
+  default     = "ERROR"
+
+  validation {
+    condition     = contains(["OFF", "ERROR", "INFO"], var.execution_logging_level)
+    error_message = "execution_logging_level must be OFF, ERROR or INFO."
+  }
+}
+
+variable "manage_account_logging_role" {
+  description = "Create the account-wide role API Gateway uses to write execution logs (once per account and region)."
+  type        = bool
+  default     = false
+}
+
+variable "log_retention_days" {
+  description = "Retention of the access log group."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be a value CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, ...)."
+  }
+}
+
+variable "log_kms_key_arn" {
+  description = "KMS key encrypting the access log group; null uses CloudWatch's default encryption."
+  type        = string
+  default     = null
+}
+
+variable "alarm_topic_arn" {
+  description = "SNS topic notified when integrations fail; null creates the alarm without actions."
+  type        = string
+  default     = null
+}
+
+variable "tags" {
+  description = "Tags added to every resource of the module."
+  type        = map(string)
+  default     = {}
+}
