@@ -77,7 +77,30 @@ pub struct FanoutReport {
     pub duration: Duration,
 }
 
-/// Sends `frame` to one connection, retrying retryable failures; a gone connection's records are removed.
+/// Posts `frame` to a connection, retrying throttling and 5xx with backoff up to `policy.attempts` times.
+/// Returns the last outcome and the retries made.
+pub async fn post_with_retries<G: ConnectionGateway>(
+    gateway: &G,
+    endpoint: &str,
+    connection_id: &str,
+    frame: &str,
+    policy: &DeliveryPolicy,
+) -> (Result<(), PostError>, usize) {
+    let mut retries = 0;
+    loop {
+        match gateway.post(endpoint, connection_id, frame).await {
+            Err(PostError::Retryable(reason)) if (retries as u32) + 1 < policy.attempts => {
+                retries += 1;
+                tracing::debug!(connection_id, reason = %reason, retry = retries, "retrying a delivery");
+                tokio::time::sleep(policy.backoff(retries as u32)).await;
+            }
+            result => return (result, retries),
+        }
+    }
+}
+
+/// Sends `frame` to one recorded connection, retrying retryable failures; a gone connection's records are
+/// removed.
 pub async fn deliver<S: ConnectionStore, G: ConnectionGateway>(
     store: &S,
     gateway: &G,
@@ -86,27 +109,21 @@ pub async fn deliver<S: ConnectionStore, G: ConnectionGateway>(
     frame: &str,
     policy: &DeliveryPolicy,
 ) -> (Delivery, usize) {
-    let mut retries = 0;
-    loop {
-        match gateway.post(endpoint, &record.connection_id, frame).await {
-            Ok(()) => return (Delivery::Delivered, retries),
-            Err(PostError::Gone) => {
-                if let Err(error) = store.remove(record.booking_id, &record.connection_id).await {
-                    tracing::warn!(connection_id = %record.connection_id, error = %error, "could not remove a gone connection");
-                }
-                return (Delivery::Gone, retries);
+    let (result, retries) = post_with_retries(gateway, endpoint, &record.connection_id, frame, policy).await;
+    let delivery = match result {
+        Ok(()) => Delivery::Delivered,
+        Err(PostError::Gone) => {
+            if let Err(error) = store.remove(record.booking_id, &record.connection_id).await {
+                tracing::warn!(connection_id = %record.connection_id, error = %error, "could not remove a gone connection");
             }
-            Err(PostError::Retryable(reason)) if (retries as u32) + 1 < policy.attempts => {
-                retries += 1;
-                tracing::debug!(connection_id = %record.connection_id, reason = %reason, retry = retries, "retrying a delivery");
-                tokio::time::sleep(policy.backoff(retries as u32)).await;
-            }
-            Err(error) => {
-                tracing::warn!(connection_id = %record.connection_id, error = %error, "delivery failed");
-                return (Delivery::Failed, retries);
-            }
+            Delivery::Gone
         }
-    }
+        Err(error) => {
+            tracing::warn!(connection_id = %record.connection_id, error = %error, "delivery failed");
+            Delivery::Failed
+        }
+    };
+    (delivery, retries)
 }
 
 /// Sends `frame` to every connection of `booking_id` except `exclude`, honouring connection types.

@@ -23,9 +23,9 @@ use chat_wire::{BookingId, ErrorCode, ServerFrame};
 use serde_json::Value;
 
 use crate::config::ProxyConfig;
-use crate::fanout::{self, DeliveryPolicy, deliver, fan_out};
+use crate::fanout::{self, Delivery, DeliveryPolicy, deliver, fan_out, post_with_retries};
 use crate::gateway::management_endpoint;
-use crate::ports::{Backend, BackendError, ConnectionGateway, ConnectionStore};
+use crate::ports::{Backend, BackendError, ConnectionGateway, ConnectionStore, PostError};
 use crate::record::{ConnectionRecord, now_millis, now_seconds, ttl_for};
 
 /// What the handler needs besides its adapters.
@@ -72,6 +72,14 @@ pub struct Proxy<S, G, B> {
     settings: ProxySettings,
 }
 
+/// Who a `$default` answer goes to: a connection without a (live) record, with nothing to clean up if it is
+/// gone, or a recorded one, forgotten if it is gone.
+#[derive(Debug, Clone, Copy)]
+enum Sender<'a> {
+    Unrecorded(&'a str),
+    Recorded(&'a ConnectionRecord),
+}
+
 /// How a `$default` frame ended, for the log line.
 #[derive(Debug, Clone, Copy)]
 enum Outcome {
@@ -79,7 +87,6 @@ enum Outcome {
     Broadcast,
     NothingToSend,
     Refused(ErrorCode),
-    Undeliverable,
 }
 
 impl std::fmt::Display for Outcome {
@@ -89,7 +96,6 @@ impl std::fmt::Display for Outcome {
             Self::Broadcast => f.write_str("broadcast"),
             Self::NothingToSend => f.write_str("nothing_to_send"),
             Self::Refused(code) => write!(f, "refused:{}", code.as_str()),
-            Self::Undeliverable => f.write_str("undeliverable"),
         }
     }
 }
@@ -279,52 +285,23 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
             tracing::error!("no management endpoint: set MANAGEMENT_ENDPOINT or AWS_REGION");
             return response(500);
         };
+        let sender = Sender::Unrecorded(connection_id);
         let body = event.body.as_deref().unwrap_or_default();
-        let now = now_millis();
-        let refuse = |code: ErrorCode, message: String, request_id: Option<String>| {
-            ServerFrame::error(code, message, now).answering(request_id)
-        };
         // Checks that need no lookup come first: they cost nothing.
         if body.len() > self.settings.max_frame_bytes {
             let message =
                 format!("frame is {} bytes; the limit is {}", body.len(), self.settings.max_frame_bytes);
-            let frame = refuse(ErrorCode::PayloadTooLarge, message, None);
-            return self
-                .reply_to_sender(
-                    &endpoint,
-                    connection_id,
-                    &frame,
-                    Outcome::Refused(ErrorCode::PayloadTooLarge),
-                )
-                .await;
+            return self.refuse(&endpoint, sender, ErrorCode::PayloadTooLarge, message, None).await;
         }
         if event.is_base64_encoded {
-            let frame = refuse(
-                ErrorCode::ValidationError,
-                "binary frames are not supported; send JSON text".into(),
-                None,
-            );
-            return self
-                .reply_to_sender(
-                    &endpoint,
-                    connection_id,
-                    &frame,
-                    Outcome::Refused(ErrorCode::ValidationError),
-                )
-                .await;
+            let message = "binary frames are not supported; send JSON text".to_owned();
+            return self.refuse(&endpoint, sender, ErrorCode::ValidationError, message, None).await;
         }
         let frame: Value = match serde_json::from_str(body) {
             Ok(value) => value,
             Err(e) => {
-                let frame = refuse(ErrorCode::ValidationError, format!("frame is not valid JSON: {e}"), None);
-                return self
-                    .reply_to_sender(
-                        &endpoint,
-                        connection_id,
-                        &frame,
-                        Outcome::Refused(ErrorCode::ValidationError),
-                    )
-                    .await;
+                let message = format!("frame is not valid JSON: {e}");
+                return self.refuse(&endpoint, sender, ErrorCode::ValidationError, message, None).await;
             }
         };
         let request_id = request_id_of(&frame);
@@ -333,19 +310,9 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
             Ok(Some(record)) => record,
             Ok(None) => {
                 // No record: expired, or never completed $connect. Say so and close the socket.
-                let error = refuse(
-                    ErrorCode::AuthenticationError,
-                    "this connection is not (or no longer) authenticated; reconnect".into(),
-                    request_id,
-                );
-                let answer = self
-                    .reply_to_sender(
-                        &endpoint,
-                        connection_id,
-                        &error,
-                        Outcome::Refused(ErrorCode::AuthenticationError),
-                    )
-                    .await;
+                let message = "this connection is not (or no longer) authenticated; reconnect".to_owned();
+                let answer =
+                    self.refuse(&endpoint, sender, ErrorCode::AuthenticationError, message, request_id).await;
                 if let Err(e) = self.gateway.close(&endpoint, connection_id).await {
                     tracing::debug!(error = %e, "closing an unknown connection");
                 }
@@ -353,19 +320,13 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
             }
             Err(error) => {
                 tracing::error!(error = %error, cause = ?std::error::Error::source(&error), "connection lookup failed");
-                let frame = refuse(ErrorCode::InternalError, "internal error".into(), request_id);
-                return self
-                    .reply_to_sender(
-                        &endpoint,
-                        connection_id,
-                        &frame,
-                        Outcome::Refused(ErrorCode::InternalError),
-                    )
-                    .await;
+                let message = "internal error".to_owned();
+                return self.refuse(&endpoint, sender, ErrorCode::InternalError, message, request_id).await;
             }
         };
         span.record("booking_id", record.booking_id);
         span.record("user_id", record.user_id.as_str());
+        let sender = Sender::Recorded(&record);
 
         let request = MessageRequest {
             connection_id: connection_id.to_owned(),
@@ -380,31 +341,19 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
                 return response(200);
             }
             Err(BackendError::Refused { error, .. }) => {
-                let frame = refuse(error.code, error.message, request_id);
-                return self
-                    .deliver_to(&endpoint, &record, &frame.to_text(), Outcome::Refused(error.code))
-                    .await;
+                return self.refuse(&endpoint, sender, error.code, error.message, request_id).await;
             }
             Err(error) => {
                 tracing::error!(error = %error, "backend failed; answering BACKEND_UNAVAILABLE");
-                let frame = refuse(
-                    ErrorCode::BackendUnavailable,
-                    "the chat service is unavailable; try again shortly".into(),
-                    request_id,
-                );
+                let message = "the chat service is unavailable; try again shortly".to_owned();
                 return self
-                    .deliver_to(
-                        &endpoint,
-                        &record,
-                        &frame.to_text(),
-                        Outcome::Refused(ErrorCode::BackendUnavailable),
-                    )
+                    .refuse(&endpoint, sender, ErrorCode::BackendUnavailable, message, request_id)
                     .await;
             }
         };
         let text = reply.frame_text();
         if !reply.broadcast {
-            return self.deliver_to(&endpoint, &record, &text, Outcome::Relayed).await;
+            return self.send(&endpoint, sender, &text, Outcome::Relayed).await;
         }
         let exclude = reply.exclude_sender.then_some(connection_id);
         match fan_out(
@@ -432,57 +381,63 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
                 );
                 if self.settings.emit_metrics {
                     let stage = event.request_context.stage.as_deref().unwrap_or("unknown");
-                    println!("{}", fanout::emf_line(&report, &self.settings.metrics_namespace, stage, now));
+                    let line =
+                        fanout::emf_line(&report, &self.settings.metrics_namespace, stage, now_millis());
+                    println!("{line}");
                 }
                 response(200)
             }
             Err(error) => {
                 tracing::error!(error = %error, cause = ?std::error::Error::source(&error), "could not list the booking's connections");
-                let frame = refuse(ErrorCode::InternalError, "internal error".into(), request_id);
-                self.deliver_to(&endpoint, &record, &frame.to_text(), Outcome::Undeliverable).await
+                self.refuse(
+                    &endpoint,
+                    sender,
+                    ErrorCode::InternalError,
+                    "internal error".to_owned(),
+                    request_id,
+                )
+                .await
             }
         }
     }
 
-    /// Answers a connection we have no record for (yet): no record to clean up if it is gone.
-    async fn reply_to_sender(
+    /// Sends an `error` frame to the sender; the connection stays open.
+    async fn refuse(
         &self,
         endpoint: &str,
-        connection_id: &str,
-        frame: &ServerFrame,
-        outcome: Outcome,
+        sender: Sender<'_>,
+        code: ErrorCode,
+        message: String,
+        request_id: Option<String>,
     ) -> ApiGatewayProxyResponse {
-        let mut retries = 0;
-        let text = frame.to_text();
-        loop {
-            match self.gateway.post(endpoint, connection_id, &text).await {
-                Err(crate::ports::PostError::Retryable(_))
-                    if retries + 1 < self.settings.delivery.attempts =>
-                {
-                    retries += 1;
-                    tokio::time::sleep(self.settings.delivery.backoff(retries)).await;
-                }
-                Err(error) => {
-                    tracing::warn!(error = %error, outcome = %outcome, "could not answer the sender");
-                    return response(200);
-                }
-                Ok(()) => {
-                    tracing::info!(outcome = %outcome, "frame handled");
-                    return response(200);
-                }
-            }
-        }
+        let frame = ServerFrame::error(code, message, now_millis()).answering(request_id);
+        self.send(endpoint, sender, &frame.to_text(), Outcome::Refused(code)).await
     }
 
-    async fn deliver_to(
+    /// Sends a frame to the sender, retrying throttling; a recorded sender found gone is forgotten.
+    async fn send(
         &self,
         endpoint: &str,
-        record: &ConnectionRecord,
+        sender: Sender<'_>,
         frame: &str,
         outcome: Outcome,
     ) -> ApiGatewayProxyResponse {
-        let (delivery, retries) =
-            deliver(&self.store, &self.gateway, endpoint, record, frame, &self.settings.delivery).await;
+        let policy = &self.settings.delivery;
+        let (delivery, retries) = match sender {
+            Sender::Recorded(record) => {
+                deliver(&self.store, &self.gateway, endpoint, record, frame, policy).await
+            }
+            Sender::Unrecorded(connection_id) => {
+                let (result, retries) =
+                    post_with_retries(&self.gateway, endpoint, connection_id, frame, policy).await;
+                let delivery = match result {
+                    Ok(()) => Delivery::Delivered,
+                    Err(PostError::Gone) => Delivery::Gone,
+                    Err(_) => Delivery::Failed,
+                };
+                (delivery, retries)
+            }
+        };
         tracing::info!(outcome = %outcome, delivery = ?delivery, retries, "frame handled");
         response(200)
     }
