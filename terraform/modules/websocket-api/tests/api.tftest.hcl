@@ -1,19 +1,6 @@
 mock_provider "aws" {
+  source          = "../../testing/aws"
   override_during = plan
-
-  mock_resource "aws_apigatewayv2_api" {
-    defaults = {
-      id            = "a1b2c3d4e5"
-      execution_arn = "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5"
-      api_endpoint  = "wss://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com"
-    }
-  }
-  mock_resource "aws_cloudwatch_log_group" {
-    defaults = { arn = "arn:aws:logs:eu-west-1:123456789012:log-group:access" }
-  }
-  mock_data "aws_region" {
-    defaults = { name = "eu-west-1" }
-  }
 }
 
 variables {
