@@ -18,7 +18,7 @@ TF_ENV := $(if $(wildcard /opt/tf-plugins),TF_CLI_CONFIG_FILE=$(CURDIR)/terrafor
 TF_MODULES := $(wildcard terraform/modules/*)
 TF_ROOTS := envs/dev envs/staging envs/prod
 
-.PHONY: help dev test test-deps lint fmt token clean package smoke tf-check tf-env plan apply destroy
+.PHONY: help dev test test-deps lint fmt token clean package smoke bench tf-check tf-env plan apply destroy
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -82,6 +82,9 @@ apply: tf-env envs/$(ENV)/backend.hcl package ## Package the Lambda, then terraf
 
 destroy: tf-env envs/$(ENV)/backend.hcl ## terraform destroy ENV=dev|staging|prod (prod's table refuses while deletion protection is on)
 	cd envs/$(ENV) && $(TF_ENV) $(TERRAFORM) init -input=false -backend-config=backend.hcl && $(TF_ENV) $(TERRAFORM) destroy -input=false
+
+bench: ## Broadcast latency, throughput and memory through the local stack (release build; prints numbers)
+	$(CARGO) run --release --quiet -p local-stack --bin chat-bench
 
 ENV ?= local
 SMOKE_BOOKING ?= 1
