@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use axum::Json;
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::Html;
+use chat_wire::ErrorCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -51,7 +53,9 @@ pub(super) async fn token(
     let Some(jwt) = state.dev_jwt.as_deref() else {
         return Err(ApiError::validation("development tokens are only available with APP_ENV=local"));
     };
-    let token = mint_token(jwt, user, DEV_TOKEN_TTL)
-        .map_err(|e| ApiError::from(crate::auth::AuthError::Invalid(e)))?;
+    let token = mint_token(jwt, user, DEV_TOKEN_TTL).map_err(|e| {
+        tracing::error!(error = %e, "could not mint a development token");
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::InternalError, "internal error")
+    })?;
     Ok(Json(json!({"token": token, "expires_in": DEV_TOKEN_TTL.as_secs()})))
 }

@@ -39,7 +39,6 @@ pub struct AppState {
     hub: Arc<LocalHub>,
     metrics: Arc<Metrics>,
     proxy_secret: Arc<SecretString>,
-    pub(crate) verifier: TokenVerifier,
     limits: ChatLimits,
     /// The JWT settings, present only with `APP_ENV=local`, where they mint development tokens.
     dev_jwt: Option<Arc<JwtSettings>>,
@@ -157,10 +156,9 @@ impl Application {
             notifiers = notifiers.with(push);
         }
         let metrics = Arc::new(Metrics::default());
-        let verifier = TokenVerifier::new(&settings.jwt);
         let chat = ChatService::new(
             store.clone(),
-            verifier.clone(),
+            TokenVerifier::new(&settings.jwt),
             settings.limits.clone(),
             Arc::new(notifiers),
             metrics.clone(),
@@ -170,7 +168,6 @@ impl Application {
             hub: hub.clone(),
             metrics,
             proxy_secret: Arc::new(settings.proxy_secret.clone()),
-            verifier,
             limits: settings.limits.clone(),
             dev_jwt: settings.local.then(|| Arc::new(settings.jwt.clone())),
             demo_ws_url: settings.demo_ws_url.clone(),
