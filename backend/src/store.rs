@@ -174,31 +174,6 @@ impl ChatStore {
         self.pool.close().await;
     }
 
-    /// Inserts a booking, or updates its members, title and status (bookings are owned by the booking
-    /// system; this mirrors them).
-    ///
-    /// # Errors
-    /// [`StoreError::Database`].
-    pub async fn upsert_booking(&self, booking: &Booking) -> Result<(), StoreError> {
-        let now = now_ms();
-        sqlx::query(
-            "INSERT INTO bookings (id, owner_id, renter_id, title, status, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $6) \
-             ON CONFLICT (id) DO UPDATE SET owner_id = excluded.owner_id, renter_id = excluded.renter_id, \
-             title = excluded.title, status = excluded.status, updated_at = excluded.updated_at",
-        )
-        .bind(booking.id)
-        .bind(&booking.owner_id)
-        .bind(&booking.renter_id)
-        .bind(&booking.title)
-        .bind(booking.status.as_str())
-        .bind(now)
-        .execute(&self.pool)
-        .await
-        .context("upserting a booking")?;
-        Ok(())
-    }
-
     /// Inserts a booking unless one with its id exists.
     ///
     /// # Errors

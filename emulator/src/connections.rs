@@ -105,9 +105,4 @@ impl Connections {
     pub fn info(&self, id: &str) -> Option<ConnectionInfo> {
         self.lock().get(id).filter(|e| e.sender.is_some()).map(|e| e.info.clone())
     }
-
-    /// How many connections are open.
-    pub fn open_count(&self) -> usize {
-        self.lock().values().filter(|e| e.sender.is_some()).count()
-    }
 }

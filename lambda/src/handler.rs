@@ -125,11 +125,6 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
         Self { store, gateway, backend, settings }
     }
 
-    /// The connection store (the emulator and tests inspect it).
-    pub fn store(&self) -> &S {
-        &self.store
-    }
-
     /// Handles one event. Never panics on a malformed event: it answers 400 (or 500 for our failures).
     pub async fn handle(&self, event: ApiGatewayWebsocketProxyRequest) -> ApiGatewayProxyResponse {
         let started = Instant::now();

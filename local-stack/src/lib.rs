@@ -88,8 +88,6 @@ pub struct LocalStack {
     pub ws_url: String,
     /// The Management API, e.g. `http://127.0.0.1:3001/local`.
     pub management_url: String,
-    /// The emulator's live connections.
-    pub connections: Arc<Connections>,
     stop: watch::Sender<bool>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
@@ -147,13 +145,7 @@ impl LocalStack {
         let proxy = Proxy::new(
             store,
             gateway,
-            HttpBackend::new(
-                &backend_url,
-                secrecy::SecretString::from(
-                    secrecy::ExposeSecret::expose_secret(&options.backend.proxy_secret).to_owned(),
-                ),
-                options.backend_timeout,
-            )?,
+            HttpBackend::new(&backend_url, options.backend.proxy_secret.clone(), options.backend_timeout)?,
             ProxySettings {
                 max_frame_bytes: options.max_frame_bytes,
                 delivery: DeliveryPolicy::default(),
@@ -182,7 +174,7 @@ impl LocalStack {
                 tracing::error!(error = %error, "emulator stopped");
             }
         }));
-        Ok(Self { backend_url, ws_url, management_url, connections, stop, tasks })
+        Ok(Self { backend_url, ws_url, management_url, stop, tasks })
     }
 
     /// Stops every part and waits for them (open WebSockets are dropped).

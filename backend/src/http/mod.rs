@@ -111,7 +111,6 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     store: ChatStore,
-    hub: Arc<LocalHub>,
 }
 
 impl Application {
@@ -165,14 +164,14 @@ impl Application {
         );
         let state = AppState {
             chat: Arc::new(chat),
-            hub: hub.clone(),
+            hub,
             metrics,
             proxy_secret: Arc::new(settings.proxy_secret.clone()),
             limits: settings.limits.clone(),
             dev_jwt: settings.local.then(|| Arc::new(settings.jwt.clone())),
             demo_ws_url: settings.demo_ws_url.clone(),
         };
-        Self { listener, router: router(state), store, hub }
+        Self { listener, router: router(state), store }
     }
 
     /// The address the server listens on.
@@ -188,11 +187,6 @@ impl Application {
     /// The database, for tests and tools.
     pub fn store(&self) -> &ChatStore {
         &self.store
-    }
-
-    /// The in-process hub of direct-WebSocket connections.
-    pub fn hub(&self) -> &Arc<LocalHub> {
-        &self.hub
     }
 
     /// Serves until `shutdown` completes, then finishes in-flight requests and closes the pool.

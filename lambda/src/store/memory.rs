@@ -19,11 +19,6 @@ impl InMemoryConnectionStore {
         self.records.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// How many records exist, expired ones included (tests).
-    pub fn len(&self) -> usize {
-        self.lock().len()
-    }
-
     /// Whether no record exists (tests).
     pub fn is_empty(&self) -> bool {
         self.lock().is_empty()
