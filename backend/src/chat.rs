@@ -13,11 +13,15 @@ use serde_json::Value;
 
 use crate::auth::{AuthError, TokenVerifier};
 use crate::config::ChatLimits;
-use crate::domain::{self, BodyError, Booking, BookingStatus, now_ms};
+use crate::domain::{BodyError, Booking, BookingStatus, ClientMessageId, Emoji, MessageBody, now_ms};
 use crate::metrics::Metrics;
 use crate::notifier::BookingNotifier;
 use crate::rate_limit::RateLimiter;
 use crate::store::{ChatStore, MessagePage, NewMessage, PageCursor, StoreError};
+
+/// The envelope of a `history` frame around its messages (type, booking, `has_more`, a `request_id` of
+/// up to 128 characters, timestamp), with room to spare: what a page's messages may not use of the limit.
+const HISTORY_ENVELOPE_BYTES: usize = 1024;
 
 /// Why a chat operation was refused or failed.
 #[derive(Debug, thiserror::Error)]
@@ -185,7 +189,21 @@ impl ChatService {
         limit: Option<u32>,
     ) -> Result<MessagePage, ChatError> {
         self.member_booking(booking_id, user_id).await?;
-        Ok(self.store.messages(booking_id, cursor, self.page_size(limit)).await?)
+        self.page(booking_id, cursor, limit).await
+    }
+
+    /// A page of history sized to fit: at most `limit` (capped) messages, and at most the configured
+    /// number of bytes, because a `history` frame over API Gateway's 128 KB message limit cannot be
+    /// delivered at all. `has_more` says when the client should ask again.
+    async fn page(
+        &self,
+        booking_id: BookingId,
+        cursor: PageCursor,
+        limit: Option<u32>,
+    ) -> Result<MessagePage, ChatError> {
+        let page = self.store.messages(booking_id, cursor, self.page_size(limit)).await?;
+        let budget = self.limits.history_max_bytes.saturating_sub(HISTORY_ENVELOPE_BYTES);
+        Ok(fit_page(page, cursor, budget))
     }
 
     /// Changes a booking's status (owner only, valid transitions only) and tells its connections.
@@ -241,13 +259,12 @@ impl ChatService {
         };
         let frame = match parsed {
             Ok(frame) => frame,
-            Err(e) => {
+            Err(rejection) => {
                 self.metrics.frame("invalid", ErrorCode::ValidationError.as_str());
-                return Reply::to_sender(ServerFrame::error(
-                    ErrorCode::ValidationError,
-                    e.to_string(),
-                    now_ms(),
-                ));
+                return Reply::to_sender(
+                    ServerFrame::error(ErrorCode::ValidationError, rejection.error.to_string(), now_ms())
+                        .answering(rejection.request_id),
+                );
             }
         };
         let action = frame.action.name();
@@ -297,30 +314,19 @@ impl ChatService {
         match action {
             ClientAction::Ping => Ok(Reply::to_sender(ServerFrame::new(ServerPayload::Pong, now))),
             ClientAction::SendMessage { body, client_message_id } => {
-                match domain::check_body(&body, self.limits.max_message_chars) {
-                    Ok(()) => {}
-                    Err(BodyError::Empty) => return Err(ChatError::Invalid("message body is empty".into())),
-                    Err(BodyError::TooLong { max }) => {
-                        return Err(ChatError::TooLarge(format!(
-                            "message body is longer than {max} characters"
-                        )));
-                    }
-                }
-                if let Some(id) = &client_message_id
-                    && !domain::is_valid_client_message_id(id)
-                {
-                    return Err(ChatError::Invalid(format!(
-                        "client_message_id must be 1 to {} printable ASCII characters",
-                        domain::MAX_CLIENT_MESSAGE_ID_LEN
-                    )));
-                }
+                let body = MessageBody::parse(body, self.limits.max_message_chars).map_err(|e| match e {
+                    BodyError::TooLong { .. } => ChatError::TooLarge(e.to_string()),
+                    BodyError::Empty | BodyError::ControlCharacter(_) => ChatError::Invalid(e.to_string()),
+                })?;
+                let client_message_id =
+                    client_message_id.map(ClientMessageId::parse).transpose().map_err(ChatError::Invalid)?;
                 let (message, inserted) = self
                     .store
                     .insert_message(NewMessage {
                         booking_id,
                         sender_id: user_id,
-                        body: &body,
-                        client_message_id: client_message_id.as_deref(),
+                        body: body.as_str(),
+                        client_message_id: client_message_id.as_ref().map(ClientMessageId::as_str),
                     })
                     .await?;
                 if inserted {
@@ -331,18 +337,17 @@ impl ChatService {
                 Ok(Reply::to_booking(ServerFrame::new(ServerPayload::Message { booking_id, message }, now)))
             }
             ClientAction::React { message_id, emoji } => {
-                if !domain::is_emoji(&emoji) {
-                    return Err(ChatError::Invalid("emoji must be a single emoji".into()));
-                }
+                let emoji = Emoji::parse(&emoji)
+                    .ok_or_else(|| ChatError::Invalid("emoji must be a single emoji".into()))?;
                 self.check_message_in_booking(booking_id, message_id).await?;
                 let (added, reactions) =
-                    self.store.toggle_reaction(booking_id, message_id, user_id, &emoji).await?;
+                    self.store.toggle_reaction(booking_id, message_id, user_id, emoji.as_str()).await?;
                 Ok(Reply::to_booking(ServerFrame::new(
                     ServerPayload::Reaction {
                         booking_id,
                         message_id,
                         user_id: user_id.to_owned(),
-                        emoji,
+                        emoji: emoji.as_str().to_owned(),
                         added,
                         reactions,
                     },
@@ -373,7 +378,7 @@ impl ChatService {
                     Some(after) => PageCursor::After(after),
                     None => PageCursor::Before(before_message_id),
                 };
-                let page = self.store.messages(booking_id, cursor, self.page_size(limit)).await?;
+                let page = self.page(booking_id, cursor, limit).await?;
                 Ok(Reply::to_sender(ServerFrame::new(
                     ServerPayload::History { booking_id, messages: page.messages, has_more: page.has_more },
                     now,
@@ -397,5 +402,83 @@ impl ChatService {
     fn page_size(&self, requested: Option<u32>) -> u32 {
         let max = self.limits.history_page_size;
         requested.map_or(max, |n| n.clamp(1, max))
+    }
+}
+
+/// Drops messages from the far end of a page (the newest when reading forward, the oldest when reading
+/// back) until their JSON fits `max_bytes`, keeping at least one; a page that lost messages says
+/// `has_more`, so the client asks again from where it ends.
+fn fit_page(mut page: MessagePage, cursor: PageCursor, max_bytes: usize) -> MessagePage {
+    let sizes: Vec<usize> = page
+        .messages
+        .iter()
+        .map(|m| serde_json::to_vec(m).map_or(usize::MAX, |json| json.len() + 1))
+        .collect();
+    let forward = matches!(cursor, PageCursor::After(_));
+    let mut used = 0usize;
+    let mut keep = 0;
+    let order: Box<dyn Iterator<Item = &usize>> =
+        if forward { Box::new(sizes.iter()) } else { Box::new(sizes.iter().rev()) };
+    for size in order {
+        if keep > 0 && used.saturating_add(*size) > max_bytes {
+            break;
+        }
+        used = used.saturating_add(*size);
+        keep += 1;
+    }
+    let dropped = page.messages.len() - keep;
+    if dropped > 0 {
+        if forward {
+            page.messages.truncate(keep);
+        } else {
+            page.messages.drain(..dropped);
+        }
+        page.has_more = true;
+    }
+    page
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chat_wire::ChatMessage;
+
+    fn page_of(bodies: &[usize]) -> MessagePage {
+        let messages = bodies
+            .iter()
+            .enumerate()
+            .map(|(i, len)| ChatMessage {
+                id: i as i64 + 1,
+                booking_id: 1,
+                sender_id: "alice".into(),
+                body: "x".repeat(*len),
+                client_message_id: None,
+                created_at: 0,
+                reactions: Vec::new(),
+            })
+            .collect();
+        MessagePage { messages, has_more: false }
+    }
+
+    fn ids(page: &MessagePage) -> Vec<i64> {
+        page.messages.iter().map(|m| m.id).collect()
+    }
+
+    #[test]
+    fn a_page_over_the_byte_budget_keeps_the_messages_nearest_the_cursor_and_says_has_more() {
+        let forward = fit_page(page_of(&[400, 400, 400, 400]), PageCursor::After(0), 1200);
+        assert_eq!(ids(&forward), vec![1, 2]);
+        assert!(forward.has_more);
+        let back = fit_page(page_of(&[400, 400, 400, 400]), PageCursor::Before(None), 1200);
+        assert_eq!(ids(&back), vec![3, 4], "reading back keeps the newest");
+        assert!(back.has_more);
+    }
+
+    #[test]
+    fn a_page_within_budget_is_untouched_and_one_message_always_fits() {
+        let fits = fit_page(page_of(&[10, 10]), PageCursor::After(0), 10_000);
+        assert_eq!((ids(&fits), fits.has_more), (vec![1, 2], false));
+        let huge = fit_page(page_of(&[5000, 10]), PageCursor::After(0), 100);
+        assert_eq!((ids(&huge), huge.has_more), (vec![1], true));
     }
 }

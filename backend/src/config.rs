@@ -82,7 +82,16 @@ pub struct ChatLimits {
     pub rate_burst: u32,
     /// Default (and largest) number of messages in one history page.
     pub history_page_size: u32,
+    /// Largest history page in bytes of JSON: a `history` frame must fit API Gateway's 128 KB message.
+    pub history_max_bytes: usize,
 }
+
+/// API Gateway's limit on one WebSocket message (and so on one frame the Management API posts).
+pub const API_GATEWAY_MAX_MESSAGE_BYTES: usize = 128 * 1024;
+
+/// The longest `MAX_MESSAGE_LENGTH` allowed: at four bytes per character at most, a `message` frame of
+/// this many characters still fits API Gateway's message limit.
+pub const MAX_MESSAGE_CHARS_LIMIT: usize = 30_000;
 
 impl Default for ChatLimits {
     fn default() -> Self {
@@ -93,6 +102,7 @@ impl Default for ChatLimits {
             rate_per_minute: 120,
             rate_burst: 30,
             history_page_size: 50,
+            history_max_bytes: 96 * 1024,
         }
     }
 }
@@ -151,7 +161,24 @@ impl Settings {
             rate_per_minute: parse(&lookup, "RATE_LIMIT_PER_MINUTE", defaults.rate_per_minute)?,
             rate_burst: parse(&lookup, "RATE_LIMIT_BURST", defaults.rate_burst)?,
             history_page_size: parse(&lookup, "HISTORY_PAGE_SIZE", defaults.history_page_size)?,
+            history_max_bytes: parse(&lookup, "HISTORY_MAX_BYTES", defaults.history_max_bytes)?,
         };
+        if limits.max_message_chars > MAX_MESSAGE_CHARS_LIMIT {
+            return Err(ConfigError::Invalid {
+                key: "MAX_MESSAGE_LENGTH",
+                reason: format!(
+                    "must be at most {MAX_MESSAGE_CHARS_LIMIT}, so that a message frame always fits API Gateway's 128 KB"
+                ),
+            });
+        }
+        if !(8 * 1024..=API_GATEWAY_MAX_MESSAGE_BYTES).contains(&limits.history_max_bytes) {
+            return Err(ConfigError::Invalid {
+                key: "HISTORY_MAX_BYTES",
+                reason: format!(
+                    "must be between 8192 and {API_GATEWAY_MAX_MESSAGE_BYTES} (API Gateway's message limit)"
+                ),
+            });
+        }
         for (key, value) in [
             ("MAX_MESSAGE_LENGTH", limits.max_message_chars),
             ("MAX_BODY_BYTES", limits.max_body_bytes),

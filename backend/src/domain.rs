@@ -87,39 +87,96 @@ impl Booking {
 }
 
 /// Why a message body is refused.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum BodyError {
     /// Empty or only whitespace.
+    #[error("message body is empty")]
     Empty,
     /// Longer than the configured number of characters.
+    #[error("message body is longer than {max} characters")]
     TooLong {
         /// The configured limit.
         max: usize,
     },
+    /// Holds a control character other than newline and tab.
+    #[error("message body contains the control character U+{0:04X}; only newline and tab are allowed")]
+    ControlCharacter(u32),
 }
 
-/// Checks a message body against the configured length, in characters (not bytes).
-pub fn check_body(body: &str, max_chars: usize) -> Result<(), BodyError> {
-    if body.trim().is_empty() {
-        return Err(BodyError::Empty);
+/// A message body that can be stored: not blank, at most the configured number of characters (not
+/// bytes), and free of control characters except newline and tab. NUL in particular is refused, because
+/// PostgreSQL cannot store it in text and SQLite would: both stores must give the same answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageBody(String);
+
+impl MessageBody {
+    /// Checks a body against the rules above.
+    ///
+    /// # Errors
+    /// The first rule the body breaks.
+    pub fn parse(text: String, max_chars: usize) -> Result<Self, BodyError> {
+        if text.trim().is_empty() {
+            return Err(BodyError::Empty);
+        }
+        if text.chars().nth(max_chars).is_some() {
+            return Err(BodyError::TooLong { max: max_chars });
+        }
+        if let Some(c) = text.chars().find(|c| c.is_control() && !matches!(c, '\n' | '\t')) {
+            return Err(BodyError::ControlCharacter(u32::from(c)));
+        }
+        Ok(Self(text))
     }
-    if body.chars().nth(max_chars).is_some() {
-        return Err(BodyError::TooLong { max: max_chars });
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
-    Ok(())
 }
 
 /// Longest `client_message_id` accepted.
 pub const MAX_CLIENT_MESSAGE_ID_LEN: usize = 64;
 
-/// Whether a client's idempotency key is acceptable: 1 to 64 printable ASCII characters.
-pub fn is_valid_client_message_id(id: &str) -> bool {
-    !id.is_empty() && id.len() <= MAX_CLIENT_MESSAGE_ID_LEN && id.bytes().all(|b| b.is_ascii_graphic())
+/// A client's idempotency key: 1 to [`MAX_CLIENT_MESSAGE_ID_LEN`] printable ASCII characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientMessageId(String);
+
+impl ClientMessageId {
+    /// Checks a key.
+    ///
+    /// # Errors
+    /// A message saying what a key must be.
+    pub fn parse(id: String) -> Result<Self, String> {
+        if !id.is_empty() && id.len() <= MAX_CLIENT_MESSAGE_ID_LEN && id.bytes().all(|b| b.is_ascii_graphic())
+        {
+            Ok(Self(id))
+        } else {
+            Err(format!(
+                "client_message_id must be 1 to {MAX_CLIENT_MESSAGE_ID_LEN} printable ASCII characters"
+            ))
+        }
+    }
+
+    /// The key.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
-/// Whether `text` is exactly one emoji of the Unicode emoji set (skin-tone variants included).
-pub fn is_emoji(text: &str) -> bool {
-    emojis::get(text).is_some()
+/// Exactly one emoji of the Unicode emoji set (skin-tone variants included), in its one canonical,
+/// fully-qualified form: `❤` and `❤️` (with the emoji variation selector) are the same reaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Emoji(&'static str);
+
+impl Emoji {
+    /// The canonical form of `text`, if it is one emoji.
+    pub fn parse(text: &str) -> Option<Self> {
+        emojis::get(text).map(|emoji| Self(emoji.as_str()))
+    }
+
+    /// The canonical text.
+    pub fn as_str(self) -> &'static str {
+        self.0
+    }
 }
 
 #[cfg(test)]
@@ -142,29 +199,52 @@ mod tests {
         }
     }
 
+    fn body(text: &str, max: usize) -> Result<MessageBody, BodyError> {
+        MessageBody::parse(text.to_owned(), max)
+    }
+
     #[test]
     fn bodies_are_measured_in_characters() {
-        assert_eq!(check_body("   ", 10), Err(BodyError::Empty));
-        assert_eq!(check_body("ééééé", 5), Ok(()));
-        assert_eq!(check_body("éééééé", 5), Err(BodyError::TooLong { max: 5 }));
+        assert_eq!(body("   ", 10), Err(BodyError::Empty));
+        assert!(body("ééééé", 5).is_ok());
+        assert_eq!(body("éééééé", 5), Err(BodyError::TooLong { max: 5 }));
+    }
+
+    #[test]
+    fn control_characters_other_than_newline_and_tab_are_refused() {
+        assert!(body("two\nlines\tand a tab", 100).is_ok());
+        assert_eq!(body("nul\u{0}inside", 100), Err(BodyError::ControlCharacter(0)));
+        assert_eq!(body("bell\u{7}", 100), Err(BodyError::ControlCharacter(7)));
+        assert_eq!(body("cr\r\n", 100), Err(BodyError::ControlCharacter(0x0d)));
+        assert_eq!(body("del\u{7f}", 100), Err(BodyError::ControlCharacter(0x7f)));
+        assert_eq!(body("c1\u{85}", 100), Err(BodyError::ControlCharacter(0x85)));
+        assert!(body("right-to-left \u{200f}שלום and emoji 👍🏽", 100).is_ok());
     }
 
     #[test]
     fn emoji_must_be_a_single_real_emoji() {
-        assert!(is_emoji("👍"));
-        assert!(is_emoji("👍🏽"));
-        assert!(is_emoji("❤️"));
-        assert!(!is_emoji("👍👍"));
-        assert!(!is_emoji("a"));
-        assert!(!is_emoji(""));
-        assert!(!is_emoji("<script>"));
+        for ok in ["👍", "👍🏽", "❤️", "❤"] {
+            assert!(Emoji::parse(ok).is_some(), "{ok}");
+        }
+        for bad in ["👍👍", "a", "", "<script>"] {
+            assert!(Emoji::parse(bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_two_hearts_are_one_emoji() {
+        let bare = Emoji::parse("\u{2764}").expect("heart");
+        let with_selector = Emoji::parse("\u{2764}\u{fe0f}").expect("heart");
+        assert_eq!(bare, with_selector);
+        assert_eq!(bare.as_str(), "\u{2764}\u{fe0f}");
+        assert_eq!(Emoji::parse("👍🏽").expect("thumbs").as_str(), "👍🏽", "skin tones stay distinct");
     }
 
     #[test]
     fn client_message_ids_are_short_printable_ascii() {
-        assert!(is_valid_client_message_id("c-1f2e"));
-        assert!(!is_valid_client_message_id(""));
-        assert!(!is_valid_client_message_id("has space"));
-        assert!(!is_valid_client_message_id(&"x".repeat(65)));
+        assert!(ClientMessageId::parse("c-1f2e".into()).is_ok());
+        assert!(ClientMessageId::parse(String::new()).is_err());
+        assert!(ClientMessageId::parse("has space".into()).is_err());
+        assert!(ClientMessageId::parse("x".repeat(65)).is_err());
     }
 }

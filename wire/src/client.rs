@@ -11,6 +11,10 @@ use serde_json::{Map, Value};
 
 use crate::MessageId;
 
+/// Longest `request_id` accepted. It is echoed in every answer, so an unbounded one would let a client
+/// push answers over API Gateway's 128 KB message limit.
+pub const MAX_REQUEST_ID_CHARS: usize = 128;
+
 /// A parsed client frame.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClientFrame {
@@ -97,8 +101,8 @@ pub enum FrameError {
         /// What was wrong, as serde says it.
         reason: String,
     },
-    /// `request_id` is neither a string nor a number.
-    #[error("request_id must be a string")]
+    /// `request_id` is neither a string nor a number, or is longer than [`MAX_REQUEST_ID_CHARS`].
+    #[error("request_id must be a string of at most {MAX_REQUEST_ID_CHARS} characters")]
     InvalidRequestId,
 }
 
@@ -135,12 +139,29 @@ struct SyncData {
     limit: Option<u32>,
 }
 
+/// A frame that could not be understood: why, and its `request_id` when it had a usable one, so that even
+/// the error answering it can be matched to the request.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{error}")]
+pub struct FrameRejection {
+    /// What was wrong.
+    pub error: FrameError,
+    /// The frame's `request_id`, if it had a valid one.
+    pub request_id: Option<String>,
+}
+
+impl From<FrameError> for FrameRejection {
+    fn from(error: FrameError) -> Self {
+        Self { error, request_id: None }
+    }
+}
+
 impl ClientFrame {
     /// Parses a text frame.
     ///
     /// # Errors
-    /// A [`FrameError`] naming what is wrong: not JSON, not an object, no or unknown action, bad data.
-    pub fn parse(text: &str) -> Result<Self, FrameError> {
+    /// A [`FrameRejection`] naming what is wrong: not JSON, not an object, no or unknown action, bad data.
+    pub fn parse(text: &str) -> Result<Self, FrameRejection> {
         let value: Value = serde_json::from_str(text).map_err(|e| FrameError::NotJson(e.to_string()))?;
         Self::from_value(value)
     }
@@ -149,15 +170,15 @@ impl ClientFrame {
     ///
     /// # Errors
     /// As [`ClientFrame::parse`], except for [`FrameError::NotJson`].
-    pub fn from_value(value: Value) -> Result<Self, FrameError> {
+    pub fn from_value(value: Value) -> Result<Self, FrameRejection> {
         let Value::Object(mut object) = value else {
-            return Err(FrameError::NotAnObject);
+            return Err(FrameError::NotAnObject.into());
         };
         let request_id = match object.remove("request_id") {
             None | Some(Value::Null) => None,
-            Some(Value::String(id)) => Some(id),
+            Some(Value::String(id)) if id.chars().count() <= MAX_REQUEST_ID_CHARS => Some(id),
             Some(Value::Number(n)) => Some(n.to_string()),
-            Some(_) => return Err(FrameError::InvalidRequestId),
+            Some(_) => return Err(FrameError::InvalidRequestId.into()),
         };
         let action = match object.remove("action") {
             Some(Value::String(name)) => {
@@ -165,12 +186,15 @@ impl ClientFrame {
                     None | Some(Value::Null) => Value::Object(Map::new()),
                     Some(data) => data,
                 };
-                parse_action(&name, data)?
+                parse_action(&name, data)
             }
-            Some(_) => return Err(FrameError::MissingAction),
-            None => parse_legacy(object)?,
+            Some(_) => Err(FrameError::MissingAction),
+            None => parse_legacy(object),
         };
-        Ok(Self { action, request_id })
+        match action {
+            Ok(action) => Ok(Self { action, request_id }),
+            Err(error) => Err(FrameRejection { error, request_id }),
+        }
     }
 }
 
@@ -225,7 +249,7 @@ mod tests {
     use super::*;
 
     fn parse(text: &str) -> Result<ClientFrame, FrameError> {
-        ClientFrame::parse(text)
+        ClientFrame::parse(text).map_err(|rejection| rejection.error)
     }
 
     #[test]
@@ -291,5 +315,26 @@ mod tests {
             Err(FrameError::InvalidData { action: "read", .. })
         ));
         assert_eq!(parse(r#"{"action":"ping","request_id":{}}"#), Err(FrameError::InvalidRequestId));
+    }
+
+    #[test]
+    fn a_rejected_frame_keeps_its_request_id_for_the_error_answering_it() {
+        let rejection =
+            ClientFrame::parse(r#"{"action":"explode","request_id":"r-9"}"#).expect_err("unknown");
+        assert_eq!(rejection.request_id.as_deref(), Some("r-9"));
+        assert_eq!(rejection.error, FrameError::UnknownAction("explode".into()));
+        let rejection =
+            ClientFrame::parse(r#"{"action":"read","data":{},"request_id":7}"#).expect_err("bad data");
+        assert_eq!(rejection.request_id.as_deref(), Some("7"));
+        assert_eq!(ClientFrame::parse("[]").expect_err("not an object").request_id, None);
+    }
+
+    #[test]
+    fn an_overlong_request_id_is_refused_because_every_answer_echoes_it() {
+        let long = "r".repeat(MAX_REQUEST_ID_CHARS + 1);
+        let frame = serde_json::json!({"action": "ping", "request_id": long}).to_string();
+        assert_eq!(parse(&frame), Err(FrameError::InvalidRequestId));
+        let fits = serde_json::json!({"action": "ping", "request_id": &long[1..]}).to_string();
+        assert!(parse(&fits).is_ok());
     }
 }

@@ -16,7 +16,7 @@ pub mod handshake;
 pub mod proxy;
 pub mod server;
 
-pub use client::{ClientAction, ClientFrame, FrameError};
+pub use client::{ClientAction, ClientFrame, FrameError, FrameRejection};
 pub use server::{ChatMessage, ErrorBody, ErrorCode, ReactionSummary, ServerFrame, ServerPayload};
 
 /// Identifier of a booking (and so of a chat room). Positive.

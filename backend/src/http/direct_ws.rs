@@ -99,6 +99,10 @@ async fn serve(
                         continue;
                     }
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                    // RFC 6455 (and API Gateway) close with 1007 on a text frame that is not UTF-8.
+                    Some(Err(error)) if is_invalid_utf8(&error) => {
+                        break Some(CloseFrame { code: close_code::INVALID, reason: "text frame is not valid UTF-8".into() });
+                    }
                     Some(Ok(Message::Close(_)) | Err(_)) | None => break None,
                 };
                 if text.len() > max_frame {
@@ -138,6 +142,13 @@ async fn serve(
         let _ = sink.send(Message::Close(Some(frame))).await;
     }
     tracing::info!("direct connection closed");
+}
+
+/// Whether a read failed because a text frame was not UTF-8.
+fn is_invalid_utf8(error: &axum::Error) -> bool {
+    std::error::Error::source(error)
+        .and_then(|e| e.downcast_ref::<tokio_tungstenite::tungstenite::Error>())
+        .is_some_and(|e| matches!(e, tokio_tungstenite::tungstenite::Error::Utf8(_)))
 }
 
 /// How long until `epoch_seconds`, zero if it has passed.

@@ -137,10 +137,14 @@ pub fn token_with_secret(user: &str, secret: &str) -> String {
 
 /// A correctly signed token that expired an hour ago.
 pub fn expired_token(user: &str) -> String {
-    let claims = json!({"sub": user, "exp": chrono_now() - 3600});
+    signed_token(&json!({"sub": user, "exp": chrono_now() - 3600}))
+}
+
+/// A token with exactly these claims, signed with the test secret.
+pub fn signed_token(claims: &Value) -> String {
     jsonwebtoken::encode(
         &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
-        &claims,
+        claims,
         &jsonwebtoken::EncodingKey::from_secret(JWT_SECRET.as_bytes()),
     )
     .expect("encode")
@@ -153,7 +157,7 @@ pub fn alg_none_token(user: &str) -> String {
     format!("{header}.{claims}.")
 }
 
-fn chrono_now() -> i64 {
+pub fn chrono_now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs() as i64
 }
 
@@ -287,6 +291,14 @@ impl WsClient {
 
     pub async fn send_binary(&mut self, bytes: Vec<u8>) {
         self.stream.send(Message::Binary(bytes.into())).await.expect("send");
+    }
+
+    /// Sends a text frame whose payload is not UTF-8 (which a well-behaved library refuses to build).
+    pub async fn send_invalid_utf8_text(&mut self) {
+        use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+        use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+        let frame = Frame::message(vec![b'{', 0xff, 0xfe, b'}'], OpCode::Data(Data::Text), true);
+        self.stream.send(Message::Frame(frame)).await.expect("send");
     }
 
     /// The next text frame as JSON; fails after 5 s.

@@ -6,6 +6,7 @@
 
 mod dev;
 mod direct_ws;
+mod hardening;
 mod helpers;
 mod ops;
 mod proxy;

@@ -214,7 +214,9 @@ async fn malformed_or_unknown_frames_get_a_validation_error_for_the_sender_only(
         assert!(!reply["error"]["message"].as_str().expect("message").is_empty());
     }
     let reply = app.send(1, "alice", json!({"action": "launch_rockets", "request_id": "r-7"})).await;
-    assert_eq!(reply["request_id"], Value::Null, "an unparseable frame has no request id to echo");
+    assert_eq!(reply["request_id"], "r-7", "a refused frame's valid request id is echoed in the error");
+    let reply = app.send(1, "alice", Value::String("{not json, \"request_id\": \"r-x\"".into())).await;
+    assert_eq!(reply["request_id"], Value::Null, "a frame that is not JSON has no request id to echo");
     let reply = app
         .send(1, "alice", json!({"action": "send_message", "data": {"body": ""}, "request_id": "r-8"}))
         .await;
