@@ -104,7 +104,7 @@ token: ## Print a local JWT for USER_ID (default alice)
 
 $(TOOLS)/venv/bin/cargo-lambda:
 	python3 -m venv $(TOOLS)/venv
-	$(TOOLS)/venv/bin/pip install --quiet --disable-pip-version-check 'cargo-lambda>=1.8,<2' 'ziglang>=0.13,<0.15'
+	$(TOOLS)/venv/bin/pip install --quiet --disable-pip-version-check 'cargo-lambda>=1.9.2,<2' 'ziglang>=0.13,<0.15'
 
 package: $(TOOLS)/venv/bin/cargo-lambda ## Build the Lambda zip (ARCH=arm64 by default, or x86_64) with cargo-lambda
 	@case "$(ARCH)" in arm64) flag=--arm64 ;; x86_64) flag=--x86-64 ;; *) echo "ARCH must be arm64 or x86_64" >&2; exit 2 ;; esac; \

@@ -32,7 +32,7 @@ fn post_error(refusal: Refusal) -> PostError {
 impl ConnectionGateway for InProcessGateway {
     async fn post(&self, _endpoint: &str, connection_id: &str, frame: &str) -> Result<(), PostError> {
         if frame.len() > self.max_message_bytes {
-            return Err(PostError::Failed("PayloadTooLargeException".into()));
+            return Err(PostError::TooLarge(frame.len()));
         }
         self.connections.send(connection_id, Outbound::Text(frame.to_owned())).map_err(post_error)
     }

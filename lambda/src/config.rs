@@ -11,6 +11,21 @@ use secrecy::SecretString;
 /// API Gateway gives an integration 29 s; the backend must answer well within that.
 pub const API_GATEWAY_INTEGRATION_TIMEOUT: Duration = Duration::from_secs(29);
 
+/// How long one AWS call (DynamoDB, the Management API, a secret) may take, retries included, unless
+/// `AWS_TIMEOUT_MS` says otherwise. DynamoDB answers in milliseconds; a call that takes seconds is a
+/// service in trouble, and the client must hear so long before API Gateway's own 29 s.
+pub const DEFAULT_AWS_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// The AWS SDK timeouts for a budget of `total` per call: connecting gets at most a second, each attempt
+/// half the budget (so one retry fits), the whole call `total`.
+pub fn aws_timeouts(total: Duration) -> aws_config::timeout::TimeoutConfig {
+    aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(total.min(Duration::from_secs(1)))
+        .operation_attempt_timeout(total / 2)
+        .operation_timeout(total)
+        .build()
+}
+
 /// Where the proxy secret comes from.
 #[derive(Debug, Clone)]
 pub enum SecretSource {
@@ -29,6 +44,8 @@ pub struct ProxyConfig {
     pub backend_url: String,
     /// How long to wait for the backend before answering `BACKEND_UNAVAILABLE`.
     pub backend_timeout: Duration,
+    /// How long one AWS call may take, retries included ([`aws_timeouts`]).
+    pub aws_timeout: Duration,
     /// The DynamoDB table of connection records.
     pub table_name: String,
     /// Where the secret shared with the backend comes from.
@@ -123,9 +140,18 @@ impl ProxyConfig {
                 reason: "must be above 0 and below API Gateway's 29 s integration timeout".into(),
             });
         }
+        let default_ms = u64::try_from(DEFAULT_AWS_TIMEOUT.as_millis()).unwrap_or(u64::MAX);
+        let aws_timeout = Duration::from_millis(parse(&lookup, "AWS_TIMEOUT_MS", default_ms)?);
+        if aws_timeout < Duration::from_millis(100) || aws_timeout >= API_GATEWAY_INTEGRATION_TIMEOUT / 2 {
+            return Err(ConfigError::Invalid {
+                key: "AWS_TIMEOUT_MS",
+                reason: "must be at least 100 and below 14500 (half of API Gateway's 29 s)".into(),
+            });
+        }
         let config = Self {
             backend_url: backend_url.trim_end_matches('/').to_owned(),
             backend_timeout,
+            aws_timeout,
             table_name,
             proxy_secret,
             max_frame_bytes: parse(&lookup, "MAX_FRAME_BYTES", 32 * 1024)?,
@@ -188,6 +214,7 @@ mod tests {
         let c = config(BASE).expect("valid");
         assert_eq!(c.backend_url, "http://127.0.0.1:8000");
         assert!(c.backend_timeout < API_GATEWAY_INTEGRATION_TIMEOUT);
+        assert_eq!(c.aws_timeout, DEFAULT_AWS_TIMEOUT);
         assert_eq!(c.max_frame_bytes, 32 * 1024);
         assert!(matches!(c.proxy_secret, SecretSource::Plain(_)));
         assert!(!format!("{c:?}").contains("\"s\""), "the secret never prints");

@@ -50,14 +50,25 @@ impl DeliveryPolicy {
 }
 
 /// What happened to one delivery.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Delivery {
     /// The frame was accepted by API Gateway.
     Delivered,
     /// The connection was gone; its records were removed.
     Gone,
-    /// Every attempt failed, or the failure was not retryable.
-    Failed,
+    /// Every attempt failed, or the failure was not retryable: the last failure.
+    Failed(PostError),
+}
+
+impl Delivery {
+    /// The outcome of a post: gone and failed posts become [`Delivery::Gone`] and [`Delivery::Failed`].
+    pub fn from_post(result: Result<(), PostError>) -> Self {
+        match result {
+            Ok(()) => Self::Delivered,
+            Err(PostError::Gone) => Self::Gone,
+            Err(error) => Self::Failed(error),
+        }
+    }
 }
 
 /// The outcome of one fan-out.
@@ -73,6 +84,8 @@ pub struct FanoutReport {
     pub failed: usize,
     /// Retries made.
     pub retries: usize,
+    /// The connections whose delivery failed, and why (so a failed sender can be told).
+    pub failures: Vec<(String, PostError)>,
     /// Wall time of the fan-out.
     pub duration: Duration,
 }
@@ -110,19 +123,18 @@ pub async fn deliver<S: ConnectionStore, G: ConnectionGateway>(
     policy: &DeliveryPolicy,
 ) -> (Delivery, usize) {
     let (result, retries) = post_with_retries(gateway, endpoint, &record.connection_id, frame, policy).await;
-    let delivery = match result {
-        Ok(()) => Delivery::Delivered,
-        Err(PostError::Gone) => {
+    let delivery = Delivery::from_post(result);
+    match &delivery {
+        Delivery::Delivered => {}
+        Delivery::Gone => {
             if let Err(error) = store.remove(record.booking_id, &record.connection_id).await {
                 tracing::warn!(connection_id = %record.connection_id, error = %error, "could not remove a gone connection");
             }
-            Delivery::Gone
         }
-        Err(error) => {
+        Delivery::Failed(error) => {
             tracing::warn!(connection_id = %record.connection_id, error = %error, "delivery failed");
-            Delivery::Failed
         }
-    };
+    }
     (delivery, retries)
 }
 
@@ -152,14 +164,20 @@ pub async fn fan_out<S: ConnectionStore, G: ConnectionGateway>(
     // Owned records: a closure over borrowed ones is higher-ranked, and rustc then cannot prove the
     // fan-out future `Send` where callers need it (spawned tasks, boxed futures).
     let mut deliveries = futures_util::stream::iter(recipients)
-        .map(|record| async move { deliver(store, gateway, endpoint, &record, frame, policy).await })
+        .map(|record| async move {
+            let (outcome, retries) = deliver(store, gateway, endpoint, &record, frame, policy).await;
+            (record.connection_id, outcome, retries)
+        })
         .buffer_unordered(policy.concurrency.max(1));
-    while let Some((outcome, retries)) = deliveries.next().await {
+    while let Some((connection_id, outcome, retries)) = deliveries.next().await {
         report.retries += retries;
         match outcome {
             Delivery::Delivered => report.delivered += 1,
             Delivery::Gone => report.gone += 1,
-            Delivery::Failed => report.failed += 1,
+            Delivery::Failed(error) => {
+                report.failed += 1;
+                report.failures.push((connection_id, error));
+            }
         }
     }
     report.duration = started.elapsed();

@@ -49,24 +49,29 @@ impl ManagementApiGateway {
     }
 }
 
-/// Sorts an SDK failure into gone, retryable and failed.
-fn classify<E>(
-    error: &SdkError<E, HttpResponse>,
-    is_gone: impl Fn(&E) -> bool,
-    is_throttled: impl Fn(&E) -> bool,
-) -> PostError
+/// How an operation's modelled errors read: gone, throttled, too large.
+struct ErrorKinds<E> {
+    gone: fn(&E) -> bool,
+    throttled: fn(&E) -> bool,
+    too_large: fn(&E) -> bool,
+}
+
+/// Sorts an SDK failure into gone, retryable, too large and failed; `bytes` is the size of what was sent.
+fn classify<E>(error: &SdkError<E, HttpResponse>, kinds: &ErrorKinds<E>, bytes: usize) -> PostError
 where
     E: std::error::Error + Send + Sync + 'static,
 {
     let status = error.raw_response().map(|r| r.status().as_u16());
     let text = aws_sdk_apigatewaymanagement::error::DisplayErrorContext(error).to_string();
     match error {
-        SdkError::ServiceError(service) if is_gone(service.err()) => PostError::Gone,
-        SdkError::ServiceError(service) if is_throttled(service.err()) => PostError::Retryable(text),
+        SdkError::ServiceError(service) if (kinds.gone)(service.err()) => PostError::Gone,
+        SdkError::ServiceError(service) if (kinds.throttled)(service.err()) => PostError::Retryable(text),
+        SdkError::ServiceError(service) if (kinds.too_large)(service.err()) => PostError::TooLarge(bytes),
         SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
             PostError::Retryable(text)
         }
         _ if status == Some(410) => PostError::Gone,
+        _ if status == Some(413) => PostError::TooLarge(bytes),
         _ if status.is_some_and(|s| s == 429 || s >= 500) => PostError::Retryable(text),
         _ => PostError::Failed(text),
     }
@@ -75,6 +80,11 @@ where
 impl ConnectionGateway for ManagementApiGateway {
     async fn post(&self, endpoint: &str, connection_id: &str, frame: &str) -> Result<(), PostError> {
         use aws_sdk_apigatewaymanagement::operation::post_to_connection::PostToConnectionError as E;
+        const KINDS: ErrorKinds<E> = ErrorKinds {
+            gone: |e| matches!(e, E::GoneException(_)),
+            throttled: |e| matches!(e, E::LimitExceededException(_)),
+            too_large: |e| matches!(e, E::PayloadTooLargeException(_)),
+        };
         self.client(endpoint)
             .post_to_connection()
             .connection_id(connection_id)
@@ -82,26 +92,23 @@ impl ConnectionGateway for ManagementApiGateway {
             .send()
             .await
             .map(drop)
-            .map_err(|e| {
-                classify(
-                    &e,
-                    |e| matches!(e, E::GoneException(_)),
-                    |e| matches!(e, E::LimitExceededException(_)),
-                )
-            })
+            .map_err(|e| classify(&e, &KINDS, frame.len()))
     }
 
     async fn close(&self, endpoint: &str, connection_id: &str) -> Result<(), PostError> {
         use aws_sdk_apigatewaymanagement::operation::delete_connection::DeleteConnectionError as E;
-        self.client(endpoint).delete_connection().connection_id(connection_id).send().await.map(drop).map_err(
-            |e| {
-                classify(
-                    &e,
-                    |e| matches!(e, E::GoneException(_)),
-                    |e| matches!(e, E::LimitExceededException(_)),
-                )
-            },
-        )
+        const KINDS: ErrorKinds<E> = ErrorKinds {
+            gone: |e| matches!(e, E::GoneException(_)),
+            throttled: |e| matches!(e, E::LimitExceededException(_)),
+            too_large: |_| false,
+        };
+        self.client(endpoint)
+            .delete_connection()
+            .connection_id(connection_id)
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| classify(&e, &KINDS, 0))
     }
 }
 

@@ -17,10 +17,12 @@ use std::time::Instant;
 
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
 use aws_lambda_events::http::{HeaderMap, HeaderValue};
+use chat_wire::client::MAX_REQUEST_ID_CHARS;
 use chat_wire::handshake::{CHAT_SUBPROTOCOL, find_token, offers_chat_subprotocol};
 use chat_wire::proxy::{ConnectRequest, ConnectionType, DisconnectRequest, MessageRequest};
 use chat_wire::{BookingId, ErrorCode, ServerFrame};
 use serde_json::Value;
+use tracing::Instrument;
 
 use crate::config::ProxyConfig;
 use crate::fanout::{self, Delivery, DeliveryPolicy, deliver, fan_out, post_with_retries};
@@ -110,13 +112,19 @@ fn header<'a>(event: &'a ApiGatewayWebsocketProxyRequest, name: &str) -> Option<
     event.headers.get(name).or_else(|| event.multi_value_headers.get(name)).and_then(|v| v.to_str().ok())
 }
 
-/// The `request_id` of a client frame, echoed in errors the proxy itself produces.
+/// The `request_id` of a client frame, echoed in errors the proxy itself produces (only one the backend
+/// would accept, so an answer never grows with what a client sends).
 fn request_id_of(frame: &Value) -> Option<String> {
     match frame.get("request_id") {
-        Some(Value::String(id)) => Some(id.clone()),
+        Some(Value::String(id)) if id.chars().count() <= MAX_REQUEST_ID_CHARS => Some(id.clone()),
         Some(Value::Number(n)) => Some(n.to_string()),
         _ => None,
     }
+}
+
+/// Records a field on the current event span.
+fn span_field(field: &'static str, value: impl tracing::Value) {
+    tracing::Span::current().record(field, value);
 }
 
 impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
@@ -145,20 +153,26 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
             tracing::warn!(route = %route, status = 400, "event without a connection id");
             return response(400);
         };
+        // The span is attached to the future, never entered across an `.await`: invocations run
+        // concurrently on the same threads, and an entered guard held over a suspension point would nest
+        // every concurrent invocation's span inside the others'.
         let span = tracing::info_span!("event", route = %route, connection_id = %connection_id,
             booking_id = tracing::field::Empty, user_id = tracing::field::Empty);
-        let _entered = span.enter();
-        let answer = match route.as_str() {
-            "$connect" => self.on_connect(&event, &connection_id, &span).await,
-            "$disconnect" => self.on_disconnect(&event, &connection_id, &span).await,
-            _ => self.on_message(&event, &connection_id, &span).await,
-        };
-        tracing::info!(
-            status = answer.status_code,
-            duration_ms = started.elapsed().as_millis() as u64,
-            "event handled"
-        );
-        answer
+        async {
+            let answer = match route.as_str() {
+                "$connect" => self.on_connect(&event, &connection_id).await,
+                "$disconnect" => self.on_disconnect(&event, &connection_id).await,
+                _ => self.on_message(&event, &connection_id).await,
+            };
+            tracing::info!(
+                status = answer.status_code,
+                duration_ms = started.elapsed().as_millis() as u64,
+                "event handled"
+            );
+            answer
+        }
+        .instrument(span)
+        .await
     }
 
     fn endpoint(&self, event: &ApiGatewayWebsocketProxyRequest) -> Option<String> {
@@ -176,7 +190,6 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
         &self,
         event: &ApiGatewayWebsocketProxyRequest,
         connection_id: &str,
-        span: &tracing::Span,
     ) -> ApiGatewayProxyResponse {
         let query = &event.query_string_parameters;
         let Some(booking_id) =
@@ -185,7 +198,7 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
             tracing::info!(reason = "missing or malformed booking_id", "handshake refused");
             return response(400);
         };
-        span.record("booking_id", booking_id);
+        span_field("booking_id", booking_id);
         let connection_type = match query.first("type") {
             None | Some("") => ConnectionType::Chat,
             Some(text) => match ConnectionType::parse(text) {
@@ -226,7 +239,7 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
                 return response(502);
             }
         };
-        span.record("user_id", accepted.user_id.as_str());
+        span_field("user_id", accepted.user_id.as_str());
         if accepted.booking_id != booking_id {
             tracing::error!(answered = accepted.booking_id, "backend accepted another booking; refusing");
             return response(502);
@@ -250,21 +263,16 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
             ttl,
         };
         if let Err(error) = self.store.put(&record).await {
-            tracing::error!(error = %error, cause = ?std::error::Error::source(&error), "could not record the connection");
-            return response(500);
+            tracing::error!(error = %error, cause = ?std::error::Error::source(&error), "could not record the connection; refusing the handshake");
+            return response(503);
         }
         let mut answer = response(200);
-        if let Some(offered) = subprotocols {
-            // A browser that offered subprotocols drops a socket whose handshake echoes none of them.
-            let chosen = if offers_chat_subprotocol(offered) {
-                CHAT_SUBPROTOCOL.to_owned()
-            } else {
-                offered.split(',').next().unwrap_or_default().trim().to_owned()
-            };
-            if let Ok(value) = HeaderValue::from_str(&chosen) {
-                answer.headers = HeaderMap::new();
-                answer.headers.insert("sec-websocket-protocol", value);
-            }
+        // A browser that offered subprotocols drops a socket whose handshake echoes none of them, so
+        // `chat.v1` is echoed when offered. Nothing else ever is: echoing a `bearer.<jwt>` value would
+        // send the token back in a response header, where proxies and logs keep it.
+        if subprotocols.is_some_and(offers_chat_subprotocol) {
+            answer.headers = HeaderMap::new();
+            answer.headers.insert("sec-websocket-protocol", HeaderValue::from_static(CHAT_SUBPROTOCOL));
         }
         tracing::info!(token_source = ?source, connection_type = connection_type.as_str(), ttl, "connection recorded");
         answer
@@ -274,7 +282,6 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
         &self,
         event: &ApiGatewayWebsocketProxyRequest,
         connection_id: &str,
-        span: &tracing::Span,
     ) -> ApiGatewayProxyResponse {
         let Some(endpoint) = self.endpoint(event) else {
             tracing::error!("no management endpoint: set MANAGEMENT_ENDPOINT or AWS_REGION");
@@ -315,12 +322,14 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
             }
             Err(error) => {
                 tracing::error!(error = %error, cause = ?std::error::Error::source(&error), "connection lookup failed");
-                let message = "internal error".to_owned();
-                return self.refuse(&endpoint, sender, ErrorCode::InternalError, message, request_id).await;
+                let message = "the chat service is unavailable; try again shortly".to_owned();
+                return self
+                    .refuse(&endpoint, sender, ErrorCode::BackendUnavailable, message, request_id)
+                    .await;
             }
         };
-        span.record("booking_id", record.booking_id);
-        span.record("user_id", record.user_id.as_str());
+        span_field("booking_id", record.booking_id);
+        span_field("user_id", record.user_id.as_str());
         let sender = Sender::Recorded(&record);
 
         let request = MessageRequest {
@@ -348,7 +357,7 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
         };
         let text = reply.frame_text();
         if !reply.broadcast {
-            return self.send(&endpoint, sender, &text, Outcome::Relayed).await;
+            return self.send(&endpoint, sender, &text, Outcome::Relayed, request_id).await;
         }
         let exclude = reply.exclude_sender.then_some(connection_id);
         match fan_out(
@@ -380,18 +389,17 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
                         fanout::emf_line(&report, &self.settings.metrics_namespace, stage, now_millis());
                     println!("{line}");
                 }
+                // The sender's copy of a broadcast is its acknowledgement: if it could not be delivered,
+                // say so rather than leave the sender waiting.
+                if let Some((_, error)) = report.failures.iter().find(|(id, _)| id == connection_id) {
+                    self.tell_undelivered(&endpoint, sender, error, request_id).await;
+                }
                 response(200)
             }
             Err(error) => {
                 tracing::error!(error = %error, cause = ?std::error::Error::source(&error), "could not list the booking's connections");
-                self.refuse(
-                    &endpoint,
-                    sender,
-                    ErrorCode::InternalError,
-                    "internal error".to_owned(),
-                    request_id,
-                )
-                .await
+                let message = "the chat service is unavailable; try again shortly".to_owned();
+                self.refuse(&endpoint, sender, ErrorCode::BackendUnavailable, message, request_id).await
             }
         }
     }
@@ -405,43 +413,76 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
         message: String,
         request_id: Option<String>,
     ) -> ApiGatewayProxyResponse {
-        let frame = ServerFrame::error(code, message, now_millis()).answering(request_id);
-        self.send(endpoint, sender, &frame.to_text(), Outcome::Refused(code)).await
+        let frame = ServerFrame::error(code, message, now_millis()).answering(request_id.clone());
+        self.send(endpoint, sender, &frame.to_text(), Outcome::Refused(code), request_id).await
     }
 
-    /// Sends a frame to the sender, retrying throttling; a recorded sender found gone is forgotten.
+    /// Sends a frame to the sender, retrying throttling; a recorded sender found gone is forgotten. An
+    /// answer that cannot be delivered is replaced by an error frame saying why: no answer disappears.
     async fn send(
         &self,
         endpoint: &str,
         sender: Sender<'_>,
         frame: &str,
         outcome: Outcome,
+        request_id: Option<String>,
     ) -> ApiGatewayProxyResponse {
+        let (delivery, retries) = self.post_to_sender(endpoint, sender, frame).await;
+        tracing::info!(outcome = %outcome, delivery = ?delivery, retries, "frame handled");
+        if let Delivery::Failed(error) = &delivery {
+            self.tell_undelivered(endpoint, sender, error, request_id).await;
+        }
+        response(200)
+    }
+
+    async fn post_to_sender(&self, endpoint: &str, sender: Sender<'_>, frame: &str) -> (Delivery, usize) {
         let policy = &self.settings.delivery;
-        let (delivery, retries) = match sender {
+        match sender {
             Sender::Recorded(record) => {
                 deliver(&self.store, &self.gateway, endpoint, record, frame, policy).await
             }
             Sender::Unrecorded(connection_id) => {
                 let (result, retries) =
                     post_with_retries(&self.gateway, endpoint, connection_id, frame, policy).await;
-                let delivery = match result {
-                    Ok(()) => Delivery::Delivered,
-                    Err(PostError::Gone) => Delivery::Gone,
-                    Err(_) => Delivery::Failed,
-                };
-                (delivery, retries)
+                (Delivery::from_post(result), retries)
             }
+        }
+    }
+
+    /// Tells the sender that its answer could not be delivered, and why. Best effort, once: if this small
+    /// frame cannot be delivered either, the failure is logged.
+    async fn tell_undelivered(
+        &self,
+        endpoint: &str,
+        sender: Sender<'_>,
+        error: &PostError,
+        request_id: Option<String>,
+    ) {
+        let (code, message) = match error {
+            PostError::TooLarge(bytes) => (
+                ErrorCode::PayloadTooLarge,
+                format!(
+                    "the answer is {bytes} bytes, over API Gateway's 128 KB message limit, and was not \
+                     delivered; ask for less (for example a smaller sync limit)"
+                ),
+            ),
+            PostError::Gone => return,
+            PostError::Retryable(_) | PostError::Failed(_) => (
+                ErrorCode::InternalError,
+                "the answer could not be delivered; send the frame again".to_owned(),
+            ),
         };
-        tracing::info!(outcome = %outcome, delivery = ?delivery, retries, "frame handled");
-        response(200)
+        let frame = ServerFrame::error(code, message, now_millis()).answering(request_id);
+        let (delivery, _) = self.post_to_sender(endpoint, sender, &frame.to_text()).await;
+        if delivery != Delivery::Delivered {
+            tracing::warn!(delivery = ?delivery, "could not tell the sender its answer was undelivered");
+        }
     }
 
     async fn on_disconnect(
         &self,
         event: &ApiGatewayWebsocketProxyRequest,
         connection_id: &str,
-        span: &tracing::Span,
     ) -> ApiGatewayProxyResponse {
         let code = event.request_context.disconnect_status_code;
         let reason = event.request_context.disconnect_reason.as_deref().unwrap_or_default();
@@ -456,8 +497,8 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
             tracing::info!(disconnect_status_code = ?code, reason, "disconnect of an unknown connection");
             return response(200);
         };
-        span.record("booking_id", record.booking_id);
-        span.record("user_id", record.user_id.as_str());
+        span_field("booking_id", record.booking_id);
+        span_field("user_id", record.user_id.as_str());
         if let Err(error) = self.store.remove(record.booking_id, connection_id).await {
             tracing::error!(error = %error, "could not remove the connection; the TTL will expire it");
         }

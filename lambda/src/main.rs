@@ -1,7 +1,7 @@
 //! The Lambda's entry point: read the configuration, build every client once, serve events.
 
 use chat_proxy::backend::HttpBackend;
-use chat_proxy::config::ProxyConfig;
+use chat_proxy::config::{ProxyConfig, aws_timeouts};
 use chat_proxy::gateway::ManagementApiGateway;
 use chat_proxy::store::DynamoDbConnectionStore;
 use chat_proxy::{Proxy, ProxySettings, secrets};
@@ -23,7 +23,10 @@ async fn main() -> Result<(), Error> {
         .init();
 
     let config = ProxyConfig::from_env()?;
-    let sdk_config = aws_config::load_from_env().await;
+    let sdk_config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .timeout_config(aws_timeouts(config.aws_timeout))
+        .load()
+        .await;
     let secret = secrets::resolve(&config.proxy_secret, &sdk_config).await?;
     let proxy = Proxy::new(
         DynamoDbConnectionStore::new(aws_sdk_dynamodb::Client::new(&sdk_config), &config.table_name),

@@ -73,6 +73,9 @@ pub enum PostError {
     /// Throttling or a 5xx: worth retrying after a pause.
     #[error("temporary failure: {0}")]
     Retryable(String),
+    /// The frame is over API Gateway's 128 KB message limit (413 PayloadTooLargeException).
+    #[error("frame of {0} bytes is over the message limit")]
+    TooLarge(usize),
     /// Anything else (forbidden, payload too large, a malformed id): retrying will not help.
     #[error("failed: {0}")]
     Failed(String),
@@ -83,7 +86,7 @@ pub trait ConnectionGateway: Send + Sync + 'static {
     /// Sends one text frame to a connection through the Management API at `endpoint`.
     ///
     /// # Errors
-    /// [`PostError::Gone`], [`PostError::Retryable`] or [`PostError::Failed`].
+    /// [`PostError::Gone`], [`PostError::Retryable`], [`PostError::TooLarge`] or [`PostError::Failed`].
     fn post(
         &self,
         endpoint: &str,

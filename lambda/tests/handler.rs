@@ -13,7 +13,7 @@ use chat_wire::ErrorCode;
 use chat_wire::proxy::{ConnectResponse, ConnectionType};
 use serde_json::{Value, json};
 use support::{
-    ENDPOINT, FakeBackend, RecordingGateway, event, fixture, message_event, record, refused, reply,
+    DownStore, ENDPOINT, FakeBackend, RecordingGateway, event, fixture, message_event, record, refused, reply,
 };
 
 type TestProxy = Proxy<Arc<InMemoryConnectionStore>, Arc<RecordingGateway>, Arc<FakeBackend>>;
@@ -84,6 +84,24 @@ async fn connect_with_a_subprotocol_token_echoes_chat_v1() {
     assert_eq!(response.status_code, 200);
     assert_eq!(response.headers.get("sec-websocket-protocol").expect("echoed"), "chat.v1");
     assert_eq!(h.backend.connects.lock().expect("lock")[0].1.token, "jwt-sub");
+}
+
+#[tokio::test]
+async fn a_lone_bearer_subprotocol_is_never_echoed() {
+    let h = harness(FakeBackend::default());
+    let mut value = fixture("connect_subprotocol_token", "jwt-secret-part");
+    value["headers"]["Sec-WebSocket-Protocol"] = "bearer.jwt-secret-part".into();
+    value["multiValueHeaders"]["Sec-WebSocket-Protocol"] = json!(["bearer.jwt-secret-part"]);
+    let response = h.proxy.handle(event(value)).await;
+    assert_eq!(response.status_code, 200, "the token is still read from the subprotocol");
+    assert_eq!(h.backend.connects.lock().expect("lock")[0].1.token, "jwt-secret-part");
+    assert!(
+        response.headers.get("sec-websocket-protocol").is_none(),
+        "chat.v1 was not offered and a bearer value is never echoed: {:?}",
+        response.headers
+    );
+    let text = serde_json::to_string(&response).expect("serialise");
+    assert!(!text.contains("jwt-secret-part"), "the token never goes back to the client");
 }
 
 #[tokio::test]
@@ -337,6 +355,54 @@ async fn throttled_deliveries_are_retried_and_persistent_failures_do_not_block_t
     assert!(h.gateway.frames_to("broken").is_empty());
     assert_eq!(h.gateway.frames_to(CONNECTION).len(), 1);
     assert!(h.store.find("hopeless").await.expect("find").is_some(), "a failing connection is not forgotten");
+}
+
+#[tokio::test]
+async fn an_answer_too_large_to_post_is_replaced_by_an_error_frame_saying_why() {
+    let h = harness(FakeBackend {
+        on_message: Box::new(|_, _| {
+            let history = json!({"type": "history", "messages": "x".repeat(200_000), "timestamp": 1});
+            Ok(Some(reply(history, false, false)))
+        }),
+        ..FakeBackend::default()
+    });
+    seed(&h, &[(1, CONNECTION, "alice")]).await;
+    h.gateway.refuse_frames_over(128 * 1024);
+    h.proxy.handle(message_event(CONNECTION, r#"{"action":"sync","request_id":"r-7"}"#)).await;
+    let frames = h.gateway.frames_to(CONNECTION);
+    assert_eq!(frames.len(), 1, "exactly one answer: {frames:?}");
+    assert_eq!(frames[0]["type"], "error");
+    assert_eq!(frames[0]["error"]["code"], ErrorCode::PayloadTooLarge.as_str());
+    assert!(frames[0]["error"]["message"].as_str().expect("text").contains("128 KB"));
+    assert_eq!(frames[0]["request_id"], "r-7");
+}
+
+#[tokio::test]
+async fn a_sender_whose_own_copy_of_a_broadcast_fails_is_told() {
+    let h = harness(FakeBackend::default());
+    seed(&h, &[(1, CONNECTION, "alice"), (1, "other", "bob")]).await;
+    h.gateway.make_flaky(CONNECTION, 3);
+    h.proxy.handle(message_event(CONNECTION, r#"{"body":"hi","request_id":"r-1"}"#)).await;
+    assert_eq!(h.gateway.frames_to("other").len(), 1, "the others get the broadcast");
+    let frames = h.gateway.frames_to(CONNECTION);
+    assert_eq!(frames.len(), 1, "the sender gets one answer: {frames:?}");
+    assert_eq!(frames[0]["error"]["code"], ErrorCode::InternalError.as_str());
+    assert_eq!(frames[0]["request_id"], "r-1");
+}
+
+#[tokio::test]
+async fn a_connection_store_that_is_down_gives_backend_unavailable_and_refuses_handshakes_with_503() {
+    let gateway = Arc::new(RecordingGateway::default());
+    let proxy = Proxy::new(DownStore, gateway.clone(), FakeBackend::default(), support::settings());
+    assert_eq!(proxy.handle(event(fixture("connect_query_token", "t"))).await.status_code, 503);
+    assert_eq!(
+        proxy.handle(message_event(CONNECTION, r#"{"action":"ping","request_id":"p"}"#)).await.status_code,
+        200
+    );
+    let frames = gateway.frames_to(CONNECTION);
+    assert_eq!(frames.len(), 1);
+    assert_eq!(frames[0]["error"]["code"], ErrorCode::BackendUnavailable.as_str());
+    assert_eq!(frames[0]["request_id"], "p");
 }
 
 #[tokio::test]

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use aws_lambda_events::apigw::ApiGatewayWebsocketProxyRequest;
 use chat_proxy::ProxySettings;
 use chat_proxy::fanout::DeliveryPolicy;
-use chat_proxy::ports::{Backend, BackendError, ConnectionGateway, PostError};
+use chat_proxy::ports::{Backend, BackendError, ConnectionGateway, ConnectionStore, PostError, StoreError};
 use chat_proxy::record::{ConnectionRecord, now_millis, now_seconds};
 use chat_wire::proxy::{
     ConnectRequest, ConnectResponse, ConnectionType, DisconnectRequest, MessageRequest, ProxyReply,
@@ -81,6 +81,8 @@ pub struct RecordingGateway {
     flaky: Mutex<HashMap<String, u32>>,
     /// Connections whose posts always fail with a non-retryable error.
     broken: Mutex<HashSet<String>>,
+    /// Frames larger than this are refused as API Gateway refuses them (413).
+    max_frame_bytes: Mutex<Option<usize>>,
 }
 
 impl RecordingGateway {
@@ -92,6 +94,9 @@ impl RecordingGateway {
     }
     pub fn make_broken(&self, connection_id: &str) {
         self.broken.lock().expect("lock").insert(connection_id.into());
+    }
+    pub fn refuse_frames_over(&self, bytes: usize) {
+        *self.max_frame_bytes.lock().expect("lock") = Some(bytes);
     }
     /// Frames posted to `connection_id`, in order.
     pub fn frames_to(&self, connection_id: &str) -> Vec<Value> {
@@ -122,6 +127,9 @@ impl ConnectionGateway for RecordingGateway {
         }
         if self.broken.lock().expect("lock").contains(connection_id) {
             return Err(PostError::Failed("403 Forbidden".into()));
+        }
+        if self.max_frame_bytes.lock().expect("lock").is_some_and(|max| frame.len() > max) {
+            return Err(PostError::TooLarge(frame.len()));
         }
         if let Some(left) = self.flaky.lock().expect("lock").get_mut(connection_id)
             && *left > 0
@@ -212,6 +220,29 @@ impl Backend for FakeBackend {
     ) -> Result<(), BackendError> {
         self.disconnects.lock().expect("lock").push((booking_id, request.clone()));
         if self.fail_disconnect { Err(BackendError::Unavailable("down".into())) } else { Ok(()) }
+    }
+}
+
+/// A connection store that is down: every call fails, as a frozen DynamoDB does once the SDK times out.
+#[derive(Default)]
+pub struct DownStore;
+
+fn down() -> StoreError {
+    StoreError { operation: "anything", source: "operation timed out".into() }
+}
+
+impl ConnectionStore for DownStore {
+    async fn put(&self, _record: &ConnectionRecord) -> Result<(), StoreError> {
+        Err(down())
+    }
+    async fn find(&self, _connection_id: &str) -> Result<Option<ConnectionRecord>, StoreError> {
+        Err(down())
+    }
+    async fn remove(&self, _booking_id: BookingId, _connection_id: &str) -> Result<(), StoreError> {
+        Err(down())
+    }
+    async fn list(&self, _booking_id: BookingId) -> Result<Vec<ConnectionRecord>, StoreError> {
+        Err(down())
     }
 }
 
