@@ -7,7 +7,8 @@
 //!   how the subprotocol is echoed).
 //! - Until `$connect` has returned and the upgrade is done, the Management API answers 410 for the
 //!   connection: initial state must come from the client asking, not from a push.
-//! - Frames above the frame limit, and messages above the message limit, close the connection with 1009.
+//! - Frames above the frame limit, and messages above the message limit, close the connection with 1009;
+//!   a text frame that is not UTF-8 closes it with 1007.
 //! - Idle connections and connections past the maximum duration are closed with 1001.
 //! - Messages are routed by `$request.body.action` and invoked concurrently; a failed or timed-out
 //!   invocation sends API Gateway's own error frame to the client.
@@ -190,12 +191,15 @@ async fn upgrade(
     response
 }
 
-/// Whether a read error is a size limit (which API Gateway answers with close code 1009).
-fn is_too_big(error: &axum::Error) -> bool {
+/// The close API Gateway answers a read error with: 1009 for a size limit, 1007 for a text frame that is
+/// not UTF-8 (RFC 6455 §8.1), none when the connection just died.
+fn close_for(error: &axum::Error) -> Option<(u16, &'static str)> {
     use tokio_tungstenite::tungstenite::Error;
-    std::error::Error::source(error)
-        .and_then(|e| e.downcast_ref::<Error>())
-        .is_some_and(|e| matches!(e, Error::Capacity(_)))
+    match std::error::Error::source(error).and_then(|e| e.downcast_ref::<Error>()) {
+        Some(Error::Capacity(_)) => Some((1009, "Message too big")),
+        Some(Error::Utf8(_)) => Some((1007, "Invalid UTF-8 in text frame")),
+        _ => None,
+    }
 }
 
 async fn serve_connection(emulator: Arc<Emulator>, socket: WebSocket, meta: ConnectionMeta) {
@@ -211,6 +215,22 @@ async fn serve_connection(emulator: Arc<Emulator>, socket: WebSocket, meta: Conn
     // (code, reason, whether we send the close frame)
     let (code, reason, we_close): (u16, String, bool) = loop {
         tokio::select! {
+            // Frames for the client first: a client that sends without pause must not starve its own
+            // answers (API Gateway delivers posts as they come, whatever the client is sending).
+            biased;
+            queued = outbound.recv() => {
+                let sent = match queued {
+                    Some(Outbound::Text(text)) => sink.send(Message::Text(text.into())).await,
+                    Some(Outbound::Binary(bytes)) => sink.send(Message::Binary(bytes.into())).await,
+                    Some(Outbound::Close(code, reason)) => break (code, reason, true),
+                    None => break (1001, "Going away".to_owned(), true),
+                };
+                if sent.is_err() {
+                    break (1006, "Connection was closed abnormally".to_owned(), false);
+                }
+                idle.as_mut().reset(tokio::time::Instant::now() + limits.idle_timeout);
+                emulator.connections.touch(&id);
+            }
             incoming = stream.next() => {
                 let (body, is_base64) = match incoming {
                     Some(Ok(Message::Text(text))) => (text.as_str().to_owned(), false),
@@ -223,8 +243,11 @@ async fn serve_connection(emulator: Arc<Emulator>, socket: WebSocket, meta: Conn
                         Some(frame) => (frame.code, frame.reason.as_str().to_owned(), false),
                         None => (1005, "Client-side close frame status not set".to_owned(), false),
                     },
-                    Some(Err(error)) if is_too_big(&error) => break (1009, "Message too big".to_owned(), true),
-                    Some(Err(_)) | None => break (1006, "Connection was closed abnormally".to_owned(), false),
+                    Some(Err(error)) => break match close_for(&error) {
+                        Some((code, reason)) => (code, reason.to_owned(), true),
+                        None => (1006, "Connection was closed abnormally".to_owned(), false),
+                    },
+                    None => break (1006, "Connection was closed abnormally".to_owned(), false),
                 };
                 idle.as_mut().reset(tokio::time::Instant::now() + limits.idle_timeout);
                 emulator.connections.touch(&id);
@@ -244,19 +267,6 @@ async fn serve_connection(emulator: Arc<Emulator>, socket: WebSocket, meta: Conn
                         let _ = emulator.connections.send(&id, Outbound::Text(frame.to_string()));
                     }
                 });
-            }
-            queued = outbound.recv() => {
-                let sent = match queued {
-                    Some(Outbound::Text(text)) => sink.send(Message::Text(text.into())).await,
-                    Some(Outbound::Binary(bytes)) => sink.send(Message::Binary(bytes.into())).await,
-                    Some(Outbound::Close(code, reason)) => break (code, reason, true),
-                    None => break (1001, "Going away".to_owned(), true),
-                };
-                if sent.is_err() {
-                    break (1006, "Connection was closed abnormally".to_owned(), false);
-                }
-                idle.as_mut().reset(tokio::time::Instant::now() + limits.idle_timeout);
-                emulator.connections.touch(&id);
             }
             () = &mut idle => break (1001, "Going away".to_owned(), true),
             () = &mut lifetime => break (1001, "Going away".to_owned(), true),

@@ -15,6 +15,7 @@ use crate::{free_port, wait_for_port, watchdog};
 #[derive(Debug)]
 pub struct Moto {
     port: u16,
+    pid: u32,
 }
 
 static MOTO: OnceLock<Moto> = OnceLock::new();
@@ -31,6 +32,25 @@ impl Moto {
         })
     }
 
+    /// A server of its own, for a test that must do something to it (freeze it); stopped when dropped.
+    ///
+    /// # Panics
+    /// When `moto_server` cannot be started; the message says why.
+    pub fn private() -> Moto {
+        start().unwrap_or_else(|why| panic!("moto_server could not start: {why}"))
+    }
+
+    /// Freezes the server (SIGSTOP): it keeps its port and accepts connections but answers nothing, as
+    /// a service in trouble does.
+    pub fn freeze(&self) {
+        signal(self.pid, "-STOP");
+    }
+
+    /// Lets a frozen server go on (SIGCONT).
+    pub fn thaw(&self) {
+        signal(self.pid, "-CONT");
+    }
+
     /// The endpoint URL to give the AWS SDK (`AWS_ENDPOINT_URL`).
     pub fn endpoint(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
@@ -39,6 +59,19 @@ impl Moto {
     /// The port.
     pub fn port(&self) -> u16 {
         self.port
+    }
+}
+
+fn signal(pid: u32, signal: &str) {
+    let status = Command::new("kill").args([signal, &pid.to_string()]).status();
+    assert!(status.is_ok_and(|s| s.success()), "kill {signal} {pid} failed");
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        // Only private servers are ever dropped (the shared one lives in a static).
+        signal(self.pid, "-CONT");
+        let _ = Command::new("kill").arg(self.pid.to_string()).status();
     }
 }
 
@@ -62,5 +95,5 @@ fn start() -> Result<Moto, String> {
         return Err(format!("not listening on {port} after 60 s\n--- moto log ---\n{output}"));
     }
     eprintln!("moto_server started on 127.0.0.1:{port}");
-    Ok(Moto { port })
+    Ok(Moto { port, pid: child.id() })
 }

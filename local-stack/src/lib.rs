@@ -8,6 +8,7 @@
 //! # Layout
 //! - [`LocalStack`]: start and stop the stack; where its parts listen.
 //! - [`ConnectionRecords`]: in memory or DynamoDB; [`ensure_connections_table`] creates the table locally.
+//! - [`settings`]: `chat-dev`'s settings, read once.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -28,6 +29,8 @@ use chat_proxy::ports::ConnectionStore;
 use chat_proxy::store::{DynamoDbConnectionStore, InMemoryConnectionStore};
 use chat_proxy::{Proxy, ProxySettings};
 use tokio::sync::watch;
+
+pub mod settings;
 
 /// Where the Lambda keeps connection records.
 #[derive(Debug, Clone)]

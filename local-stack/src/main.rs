@@ -6,40 +6,38 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use apigw_ws_emulator::EmulatorConfig;
-use chat_backend::{Settings, auth, telemetry};
+use chat_backend::{auth, telemetry};
+use chat_proxy::config::aws_timeouts;
+use local_stack::settings::DevSettings;
 use local_stack::{ConnectionRecords, LocalStack, StackOptions, ensure_connections_table};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let backend = Settings::from_env().context("configuration")?;
+    let settings = DevSettings::from_env().context("configuration")?;
+    let backend = settings.backend.clone();
     if !backend.local {
         bail!("chat-dev runs the local stack only: set APP_ENV=local (make dev does)");
     }
     telemetry::init(backend.json_logs);
-    let emulator_addr = std::env::var("EMULATOR_BIND_ADDR")
-        .unwrap_or_else(|_| "127.0.0.1:3001".into())
-        .parse()
-        .context("EMULATOR_BIND_ADDR")?;
-    let records = match std::env::var("AWS_ENDPOINT_URL") {
-        Ok(endpoint) if !endpoint.is_empty() => {
-            let table =
-                std::env::var("CONNECTIONS_TABLE").unwrap_or_else(|_| "chat-connections-local".into());
-            let sdk = aws_config::from_env()
-                .region(aws_config::Region::new(
-                    std::env::var("AWS_REGION").unwrap_or_else(|_| "us-east-1".into()),
-                ))
+    let records = match &settings.dynamodb {
+        Some(dynamodb) => {
+            let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+                .region(aws_config::Region::new(dynamodb.region.clone()))
+                .endpoint_url(&dynamodb.endpoint)
+                .timeout_config(aws_timeouts(settings.aws_timeout))
                 .load()
                 .await;
             let client = aws_sdk_dynamodb::Client::new(&sdk);
-            ensure_connections_table(&client, &table)
+            ensure_connections_table(&client, &dynamodb.table)
                 .await
                 .map_err(|e| anyhow::anyhow!(e))
-                .with_context(|| format!("creating table {table} at {endpoint}"))?;
-            tracing::info!(endpoint = %endpoint, table = %table, "connection records in DynamoDB");
-            ConnectionRecords::DynamoDb { client, table }
+                .with_context(|| format!("creating table {} at {}", dynamodb.table, dynamodb.endpoint))?;
+            tracing::info!(endpoint = %dynamodb.endpoint, table = %dynamodb.table, "connection records in DynamoDB");
+            ConnectionRecords::DynamoDb { client, table: dynamodb.table.clone() }
         }
-        _ => ConnectionRecords::InMemory,
+        None => ConnectionRecords::InMemory,
     };
+    let emulator_addr = settings.emulator_addr;
     let stack = LocalStack::start(StackOptions {
         backend: backend.clone(),
         emulator_addr,

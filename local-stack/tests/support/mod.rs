@@ -26,17 +26,28 @@ pub struct Stack {
 }
 
 pub fn dynamodb() -> aws_sdk_dynamodb::Client {
+    dynamodb_at(&Moto::shared().endpoint(), chat_proxy::config::DEFAULT_AWS_TIMEOUT)
+}
+
+/// A DynamoDB client of `endpoint` whose calls give up after `timeout`, as the Lambda's do.
+pub fn dynamodb_at(endpoint: &str, timeout: Duration) -> aws_sdk_dynamodb::Client {
     let config = aws_sdk_dynamodb::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
-        .endpoint_url(Moto::shared().endpoint())
+        .endpoint_url(endpoint)
         .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
+        .timeout_config(chat_proxy::config::aws_timeouts(timeout))
         .build();
     aws_sdk_dynamodb::Client::from_conf(config)
 }
 
 pub fn backend_settings(dir: &std::path::Path) -> Settings {
-    let env: HashMap<&str, String> = HashMap::from([
+    backend_settings_with(dir, &[])
+}
+
+/// The test backend's settings, with some variables overridden.
+pub fn backend_settings_with(dir: &std::path::Path, overrides: &[(&str, &str)]) -> Settings {
+    let mut env: HashMap<&str, String> = HashMap::from([
         ("APP_ENV", "test".to_owned()),
         ("BIND_ADDR", "127.0.0.1:0".to_owned()),
         ("DATABASE_URL", format!("sqlite://{}/chat.db", dir.display())),
@@ -45,26 +56,52 @@ pub fn backend_settings(dir: &std::path::Path) -> Settings {
         ("SEED_DEMO_DATA", "true".to_owned()),
         ("RATE_LIMIT_BURST", "1000".to_owned()),
     ]);
+    for (key, value) in overrides {
+        env.insert(key, (*value).to_owned());
+    }
     Settings::from_lookup(|k| env.get(k).cloned()).expect("settings")
 }
 
 /// The stack with records in a fresh DynamoDB table on moto.
 pub async fn start() -> Stack {
+    start_on(&Moto::shared().endpoint(), chat_proxy::config::DEFAULT_AWS_TIMEOUT).await
+}
+
+/// The stack with records in a fresh table at the DynamoDB `endpoint`, whose calls give up after `timeout`.
+pub async fn start_on(endpoint: &str, timeout: Duration) -> Stack {
     let dir = tempfile::tempdir().expect("temp dir");
-    let dynamodb = dynamodb();
     let table = format!("e2e-connections-{}", fastrand_suffix());
-    ensure_connections_table(&dynamodb, &table).await.expect("table on moto");
-    let stack = LocalStack::start(StackOptions {
-        backend: backend_settings(dir.path()),
+    // Created with a patient client: a fresh moto takes its time over its first call.
+    let patient = dynamodb_at(endpoint, Duration::from_secs(30));
+    ensure_connections_table(&patient, &table).await.expect("table on moto");
+    let dynamodb = dynamodb_at(endpoint, timeout);
+    let records = ConnectionRecords::DynamoDb { client: dynamodb.clone(), table: table.clone() };
+    let stack = start_stack(dir.path(), records, &[]).await;
+    Stack { stack, dynamodb, table, _dir: dir }
+}
+
+/// The stack as `make dev` runs it: records in memory. Returns the data directory with it.
+pub async fn start_in_memory(overrides: &[(&str, &str)]) -> (LocalStack, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let stack = start_stack(dir.path(), ConnectionRecords::InMemory, overrides).await;
+    (stack, dir)
+}
+
+async fn start_stack(
+    dir: &std::path::Path,
+    records: ConnectionRecords,
+    overrides: &[(&str, &str)],
+) -> LocalStack {
+    LocalStack::start(StackOptions {
+        backend: backend_settings_with(dir, overrides),
         emulator_addr: "127.0.0.1:0".parse().expect("addr"),
         emulator: EmulatorConfig::default(),
-        records: ConnectionRecords::DynamoDb { client: dynamodb.clone(), table: table.clone() },
+        records,
         max_frame_bytes: 32 * 1024,
         backend_timeout: Duration::from_secs(5),
     })
     .await
-    .expect("stack starts");
-    Stack { stack, dynamodb, table, _dir: dir }
+    .expect("stack starts")
 }
 
 fn fastrand_suffix() -> u64 {
@@ -96,6 +133,34 @@ pub async fn connect_as(stack: &LocalStack, booking: i64, user: &str) -> Client 
 
 pub async fn send(client: &mut Client, frame: Value) {
     client.send(Message::Text(frame.to_string().into())).await.expect("send");
+}
+
+/// The HTTP head of the emulator's answer to a handshake offering `protocols`, read off the socket: what a
+/// client library would hide when it refuses the answer.
+pub async fn raw_handshake(stack: &LocalStack, query: &str, protocols: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let url = stack.ws_url.strip_prefix("ws://").expect("ws url");
+    let (host, path) = url.split_once('/').expect("host/path");
+    let mut socket = tokio::net::TcpStream::connect(host).await.expect("connect");
+    let request = format!(
+        "GET /{path}{query} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
+         Sec-WebSocket-Protocol: {protocols}\r\n\r\n"
+    );
+    socket.write_all(request.as_bytes()).await.expect("write");
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        let n = tokio::time::timeout(Duration::from_secs(10), socket.read(&mut byte))
+            .await
+            .expect("answer")
+            .expect("read");
+        if n == 0 {
+            break;
+        }
+        head.push(byte[0]);
+    }
+    String::from_utf8_lossy(&head).into_owned()
 }
 
 /// The next JSON text frame matching `wanted`, within 5 s.

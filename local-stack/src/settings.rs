@@ -1,0 +1,113 @@
+//! `chat-dev`'s settings, read once from the environment.
+//!
+//! Three parts share one process and one environment here, so each variable must mean one thing. The
+//! backend reads its own settings, except `CONNECTIONS_TABLE` and `MANAGEMENT_ENDPOINT`: in the deployed
+//! backend they switch on status pushes through API Gateway, but here the stack wires those pushes itself
+//! (to the emulator, over the Lambda's own records), and `CONNECTIONS_TABLE` names the table of those
+//! records when they live in DynamoDB.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use chat_backend::Settings;
+use chat_backend::config::ConfigError;
+
+/// The backend variables `chat-dev` keeps for itself (see the module documentation).
+const STACK_OWNED: [&str; 2] = ["CONNECTIONS_TABLE", "MANAGEMENT_ENDPOINT"];
+
+/// Where connection records live when they are in DynamoDB.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DynamoDbSettings {
+    /// `AWS_ENDPOINT_URL`: moto_server or DynamoDB Local.
+    pub endpoint: String,
+    /// `CONNECTIONS_TABLE` (default `chat-connections-local`), created when missing.
+    pub table: String,
+    /// `AWS_REGION` (default `us-east-1`).
+    pub region: String,
+}
+
+/// Everything `chat-dev` needs.
+#[derive(Debug, Clone)]
+pub struct DevSettings {
+    /// The backend's settings (with the variables above left to the stack).
+    pub backend: Settings,
+    /// `EMULATOR_BIND_ADDR` (default `127.0.0.1:3001`).
+    pub emulator_addr: SocketAddr,
+    /// Connection records in DynamoDB when `AWS_ENDPOINT_URL` is set; in memory otherwise.
+    pub dynamodb: Option<DynamoDbSettings>,
+    /// `AWS_TIMEOUT_MS`: the bound on one DynamoDB call, as in the Lambda.
+    pub aws_timeout: Duration,
+}
+
+impl DevSettings {
+    /// Reads the settings from the process environment.
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the missing or malformed variable.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|key| std::env::var(key).ok().filter(|v| !v.trim().is_empty()))
+    }
+
+    /// Reads the settings through `lookup`.
+    ///
+    /// # Errors
+    /// As [`DevSettings::from_env`].
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let backend =
+            Settings::from_lookup(|key| if STACK_OWNED.contains(&key) { None } else { lookup(key) })?;
+        let emulator_addr = match lookup("EMULATOR_BIND_ADDR") {
+            None => SocketAddr::from(([127, 0, 0, 1], 3001)),
+            Some(raw) => raw.trim().parse().map_err(|e| ConfigError::Invalid {
+                key: "EMULATOR_BIND_ADDR",
+                reason: format!("{raw:?}: {e}"),
+            })?,
+        };
+        let dynamodb = lookup("AWS_ENDPOINT_URL").map(|endpoint| DynamoDbSettings {
+            endpoint,
+            table: lookup("CONNECTIONS_TABLE").unwrap_or_else(|| "chat-connections-local".into()),
+            region: lookup("AWS_REGION").unwrap_or_else(|| "us-east-1".into()),
+        });
+        let aws_timeout = match lookup("AWS_TIMEOUT_MS") {
+            None => chat_proxy::config::DEFAULT_AWS_TIMEOUT,
+            Some(raw) => Duration::from_millis(raw.trim().parse().map_err(|e| ConfigError::Invalid {
+                key: "AWS_TIMEOUT_MS",
+                reason: format!("{raw:?}: {e}"),
+            })?),
+        };
+        Ok(Self { backend, emulator_addr, dynamodb, aws_timeout })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings(pairs: &[(&str, &str)]) -> Result<DevSettings, ConfigError> {
+        let map: HashMap<&str, &str> = pairs.iter().copied().collect();
+        DevSettings::from_lookup(|key| map.get(key).map(|v| (*v).to_owned()))
+    }
+
+    #[test]
+    fn the_readme_dynamodb_setting_is_accepted_and_names_the_records_table() {
+        let s = settings(&[
+            ("APP_ENV", "local"),
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:5000"),
+            ("CONNECTIONS_TABLE", "my-connections"),
+        ])
+        .expect("the README's setting starts chat-dev");
+        let dynamodb = s.dynamodb.expect("records in DynamoDB");
+        assert_eq!(dynamodb.table, "my-connections");
+        assert_eq!(dynamodb.endpoint, "http://127.0.0.1:5000");
+        assert!(s.backend.api_gateway_push.is_none(), "the stack wires the backend's pushes itself");
+    }
+
+    #[test]
+    fn defaults_keep_records_in_memory_on_port_3001() {
+        let s = settings(&[("APP_ENV", "local")]).expect("defaults");
+        assert!(s.dynamodb.is_none());
+        assert_eq!(s.emulator_addr.to_string(), "127.0.0.1:3001");
+        let err = settings(&[("APP_ENV", "local"), ("EMULATOR_BIND_ADDR", "nowhere")]).expect_err("bad");
+        assert!(err.to_string().contains("EMULATOR_BIND_ADDR"), "{err}");
+    }
+}
