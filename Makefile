@@ -18,7 +18,7 @@ TF_ENV := $(if $(wildcard /opt/tf-plugins),TF_CLI_CONFIG_FILE=$(CURDIR)/terrafor
 TF_MODULES := $(wildcard terraform/modules/*)
 TF_ROOTS := envs/dev envs/staging envs/prod
 
-.PHONY: help dev test test-deps lint fmt token clean package smoke bench tf-check tf-env plan apply destroy
+.PHONY: help dev test test-deps lint fmt token clean package smoke bench fuzz tf-check tf-env plan apply destroy
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -30,12 +30,13 @@ test: test-deps $(TOOLS)/venv/bin/cargo-lambda ## Run every test: Rust (SQLite, 
 	@mkdir -p target
 	$(CARGO) test --workspace --doc --locked 2>&1 | tee target/test-doc.log
 	$(CARGO) test --workspace --all-targets --locked 2>&1 | tee target/test.log
+	scripts/fuzz.sh 2>&1 | tee target/test-fuzz.log
 	scripts/browser-tests.sh 2>&1 | tee target/test-browser.log
 	$(MAKE) --no-print-directory tf-check 2>&1 | tee target/test-terraform.log
 	@awk '/^test result:/ { passed += $$4; failed += $$6 } /^# pass / { passed += $$3 } /^# fail / { failed += $$3 } \
 		/^Success! [0-9]+ passed/ { passed += $$2; failed += $$4 } /^Failure! [0-9]+ passed/ { passed += $$2; failed += $$4 } \
 		END { printf "tests: %d passed, %d failed\n", passed, failed }' \
-		target/test-doc.log target/test.log target/test-browser.log target/test-terraform.log
+		target/test-doc.log target/test.log target/test-fuzz.log target/test-browser.log target/test-terraform.log
 
 test-deps: # The services tests start: PostgreSQL binaries come with the machine, moto from PyPI when missing
 	@command -v moto_server >/dev/null || python3 -m pip install --quiet --disable-pip-version-check 'moto[server]>=5.1,<6'
@@ -47,6 +48,9 @@ lint: ## Check formatting, run clippy with warnings denied, and refuse any Dynam
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 	@if grep -rnE '\.scan\(\)|ScanInput|ScanOutput|scan_paginator' --include='*.rs' wire backend lambda local-services; then \
 		echo "DynamoDB Scan is not allowed: query the booking's partition instead" >&2; exit 1; fi
+
+fuzz: ## Fuzz the parsers of untrusted input (cargo fuzz; FUZZ_RUNS inputs per target, default 1,000,000)
+	scripts/fuzz.sh
 
 fmt: ## Format the code
 	$(CARGO) fmt --all
@@ -83,8 +87,10 @@ apply: tf-env envs/$(ENV)/backend.hcl package ## Package the Lambda, then terraf
 destroy: tf-env envs/$(ENV)/backend.hcl ## terraform destroy ENV=dev|staging|prod (prod's table refuses while deletion protection is on)
 	cd envs/$(ENV) && $(TF_ENV) $(TERRAFORM) init -input=false -backend-config=backend.hcl && $(TF_ENV) $(TERRAFORM) destroy -input=false
 
-bench: ## Broadcast latency, throughput and memory through the local stack (release build; prints numbers)
-	$(CARGO) run --release --quiet -p local-stack --bin chat-bench
+bench: ## Benchmarks (release build; prints numbers): broadcast latency and throughput, chat-dev's memory under load
+	$(CARGO) build --release --locked -p local-stack --bin chat-dev --bin chat-bench --bin chat-memory
+	target/release/chat-bench
+	target/release/chat-memory
 
 ENV ?= local
 SMOKE_BOOKING ?= 1

@@ -15,6 +15,10 @@ pub struct Limits {
     pub max_connection_duration: Duration,
     /// How long an integration may take (AWS: 29 seconds).
     pub integration_timeout: Duration,
+    /// How many invocations run at once (AWS: the function's concurrency, 1,000 per account by default).
+    /// Keep it at or below what the integration can take: `cargo lambda watch` queues at most 100
+    /// invocations and was seen to stall beyond that.
+    pub max_concurrent_invocations: usize,
 }
 
 impl Default for Limits {
@@ -25,6 +29,7 @@ impl Default for Limits {
             idle_timeout: Duration::from_secs(10 * 60),
             max_connection_duration: Duration::from_secs(2 * 60 * 60),
             integration_timeout: Duration::from_secs(29),
+            max_concurrent_invocations: 1000,
         }
     }
 }

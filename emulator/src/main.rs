@@ -32,6 +32,10 @@ struct Args {
     /// Idle timeout in seconds (API Gateway: 600).
     #[arg(long, default_value_t = 600)]
     idle_timeout: u64,
+    /// Invocations running at once; the others wait for a slot. `cargo lambda watch` queues at most 100
+    /// invocations, so keep this below that.
+    #[arg(long, default_value_t = 32)]
+    concurrency: usize,
 }
 
 #[tokio::main]
@@ -50,6 +54,7 @@ async fn main() -> anyhow::Result<()> {
         limits: Limits {
             integration_timeout: Duration::from_secs(args.integration_timeout),
             idle_timeout: Duration::from_secs(args.idle_timeout),
+            max_concurrent_invocations: args.concurrency,
             ..Limits::default()
         },
         ..EmulatorConfig::default()

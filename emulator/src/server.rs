@@ -13,7 +13,10 @@
 //! - Messages are routed by `$request.body.action` and invoked concurrently; a failed or timed-out
 //!   invocation sends API Gateway's own error frame to the client.
 //! - `$disconnect` follows every close, with the close code (1005 when the client sent none, 1006 when
-//!   the TCP connection just died) and reason.
+//!   the TCP connection just died) and reason. Each is invoked on its own, concurrently: a close storm is
+//!   delivered in full and never queues behind one slow call.
+//! - At most [`Limits::max_concurrent_invocations`](crate::Limits) invocations run at once; the others
+//!   wait for a slot (within the integration timeout when a client waits for the answer).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -36,11 +39,19 @@ use crate::events::{self, ConnectionMeta};
 use crate::ids::{api_gateway_id, iso8601, now_ms};
 use crate::integration::{Integration, IntegrationError, IntegrationResponse};
 
+/// Read chunk of each connection's socket (see [`upgrade`]).
+const SOCKET_BUFFER_BYTES: usize = 4 * 1024;
+
 /// The emulator: configuration, live connections and the integration it invokes.
 pub struct Emulator {
     config: EmulatorConfig,
     connections: Arc<Connections>,
     integration: Arc<dyn Integration>,
+    /// Execution slots: at most [`Limits::max_concurrent_invocations`] invocations run at once, as a
+    /// function's concurrency is bounded on AWS.
+    ///
+    /// [`Limits::max_concurrent_invocations`]: crate::Limits::max_concurrent_invocations
+    slots: tokio::sync::Semaphore,
 }
 
 impl Emulator {
@@ -50,7 +61,8 @@ impl Emulator {
         connections: Arc<Connections>,
         integration: Arc<dyn Integration>,
     ) -> Self {
-        Self { config, connections, integration }
+        let slots = tokio::sync::Semaphore::new(config.limits.max_concurrent_invocations.max(1));
+        Self { config, connections, integration, slots }
     }
 
     /// The routes.
@@ -79,13 +91,26 @@ impl Emulator {
             .await
     }
 
+    /// Invokes the integration for a client that waits for the answer (`$connect`, messages): waiting for
+    /// a free execution slot counts towards the integration timeout.
     async fn invoke(&self, event: Value) -> Result<IntegrationResponse, IntegrationError> {
-        match tokio::time::timeout(self.config.limits.integration_timeout, self.integration.invoke(event))
+        let timeout = self.config.limits.integration_timeout;
+        let invocation = async {
+            let _slot =
+                self.slots.acquire().await.map_err(|_| IntegrationError::Failed("stopping".into()))?;
+            self.integration.invoke(event).await
+        };
+        tokio::time::timeout(timeout, invocation).await.unwrap_or(Err(IntegrationError::Timeout))
+    }
+
+    /// Invokes `$disconnect`, which nobody waits for: it waits as long as it takes for a free execution
+    /// slot (so a close storm is delivered in full, never dropped), then runs within the integration
+    /// timeout like any other invocation.
+    async fn invoke_disconnect(&self, event: Value) -> Result<IntegrationResponse, IntegrationError> {
+        let _slot = self.slots.acquire().await.map_err(|_| IntegrationError::Failed("stopping".into()))?;
+        tokio::time::timeout(self.config.limits.integration_timeout, self.integration.invoke(event))
             .await
-        {
-            Ok(result) => result,
-            Err(_) => Err(IntegrationError::Timeout),
-        }
+            .unwrap_or(Err(IntegrationError::Timeout))
     }
 }
 
@@ -180,6 +205,11 @@ async fn upgrade(
     let mut response = ws
         .max_frame_size(limits.max_frame_bytes)
         .max_message_size(limits.max_message_bytes)
+        // A chat connection is idle most of the time: the library's default 128 KiB read buffer per
+        // connection would be most of the memory a thousand of them use. The buffer grows for a large
+        // frame and only its chunk size is set here.
+        .read_buffer_size(SOCKET_BUFFER_BYTES)
+        .write_buffer_size(0)
         .on_upgrade(move |socket| serve_connection(emulator, socket, meta));
     for (name, value) in answer.headers {
         if let (Ok(name), Ok(value)) = (HeaderName::try_from(name.as_str()), HeaderValue::from_str(&value))
@@ -279,7 +309,7 @@ async fn serve_connection(emulator: Arc<Emulator>, socket: WebSocket, meta: Conn
     }
     let _ = sink.close().await;
     tracing::info!(connection_id = %id, code, reason = %reason, "disconnected");
-    if let Err(error) = emulator.invoke(events::disconnect(&meta, code, &reason)).await {
+    if let Err(error) = emulator.invoke_disconnect(events::disconnect(&meta, code, &reason)).await {
         tracing::warn!(connection_id = %id, error = %error, "$disconnect integration failed");
     }
 }

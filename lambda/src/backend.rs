@@ -33,6 +33,10 @@ impl HttpBackend {
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(3)))
             .pool_idle_timeout(Duration::from_secs(50))
+            // A Lambda instance runs one invocation at a time and needs one or two connections; in the
+            // local stack many invocations share this client, and after a burst (a close storm) only a
+            // few connections are kept, not one per invocation of the burst.
+            .pool_max_idle_per_host(8)
             .user_agent(concat!("chat-proxy/", env!("CARGO_PKG_VERSION")))
             .build()?;
         Ok(Self { client, base_url: base_url.trim_end_matches('/').to_owned(), secret })

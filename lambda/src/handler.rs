@@ -117,7 +117,7 @@ fn header<'a>(event: &'a ApiGatewayWebsocketProxyRequest, name: &str) -> Option<
 fn request_id_of(frame: &Value) -> Option<String> {
     match frame.get("request_id") {
         Some(Value::String(id)) if id.chars().count() <= MAX_REQUEST_ID_CHARS => Some(id.clone()),
-        Some(Value::Number(n)) => Some(n.to_string()),
+        Some(Value::Number(n)) if n.is_i64() || n.is_u64() => Some(n.to_string()),
         _ => None,
     }
 }
@@ -263,7 +263,7 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
             ttl,
         };
         if let Err(error) = self.store.put(&record).await {
-            tracing::error!(error = %error, cause = ?std::error::Error::source(&error), "could not record the connection; refusing the handshake");
+            tracing::error!(error = %error, "could not record the connection; refusing the handshake");
             return response(503);
         }
         let mut answer = response(200);
@@ -321,7 +321,7 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
                 return answer;
             }
             Err(error) => {
-                tracing::error!(error = %error, cause = ?std::error::Error::source(&error), "connection lookup failed");
+                tracing::error!(error = %error, "connection lookup failed");
                 let message = "the chat service is unavailable; try again shortly".to_owned();
                 return self
                     .refuse(&endpoint, sender, ErrorCode::BackendUnavailable, message, request_id)
@@ -397,7 +397,7 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
                 response(200)
             }
             Err(error) => {
-                tracing::error!(error = %error, cause = ?std::error::Error::source(&error), "could not list the booking's connections");
+                tracing::error!(error = %error, "could not list the booking's connections");
                 let message = "the chat service is unavailable; try again shortly".to_owned();
                 self.refuse(&endpoint, sender, ErrorCode::BackendUnavailable, message, request_id).await
             }

@@ -15,9 +15,9 @@ use chat_wire::{BookingId, ErrorBody};
 
 use crate::record::ConnectionRecord;
 
-/// A failure of the connection store.
+/// A failure of the connection store. Its text carries the cause, so one log field tells the whole story.
 #[derive(Debug, thiserror::Error)]
-#[error("connection store failed while {operation}")]
+#[error("connection store failed while {operation}: {source}")]
 pub struct StoreError {
     /// What we were doing.
     pub operation: &'static str,

@@ -5,7 +5,6 @@
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use apigw_ws_emulator::EmulatorConfig;
 use chat_backend::{auth, telemetry};
 use chat_proxy::config::aws_timeouts;
 use local_stack::settings::DevSettings;
@@ -41,7 +40,7 @@ async fn main() -> anyhow::Result<()> {
     let stack = LocalStack::start(StackOptions {
         backend: backend.clone(),
         emulator_addr,
-        emulator: EmulatorConfig::default(),
+        emulator: settings.emulator_config(),
         records,
         max_frame_bytes: 32 * 1024,
         backend_timeout: Duration::from_secs(10),

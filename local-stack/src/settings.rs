@@ -37,6 +37,10 @@ pub struct DevSettings {
     pub dynamodb: Option<DynamoDbSettings>,
     /// `AWS_TIMEOUT_MS`: the bound on one DynamoDB call, as in the Lambda.
     pub aws_timeout: Duration,
+    /// `EMULATOR_CONCURRENCY` (default 64): how many Lambda invocations run at once. Every invocation
+    /// runs in this one process, where on AWS each execution environment has its own memory, so a burst
+    /// (a thousand clients closing at once) is bounded here as reserved concurrency bounds it there.
+    pub emulator_concurrency: usize,
 }
 
 impl DevSettings {
@@ -74,7 +78,21 @@ impl DevSettings {
                 reason: format!("{raw:?}: {e}"),
             })?),
         };
-        Ok(Self { backend, emulator_addr, dynamodb, aws_timeout })
+        let emulator_concurrency = match lookup("EMULATOR_CONCURRENCY") {
+            None => 64,
+            Some(raw) => raw.trim().parse().ok().filter(|n| *n > 0).ok_or_else(|| ConfigError::Invalid {
+                key: "EMULATOR_CONCURRENCY",
+                reason: format!("{raw:?} is not a positive number"),
+            })?,
+        };
+        Ok(Self { backend, emulator_addr, dynamodb, aws_timeout, emulator_concurrency })
+    }
+
+    /// The emulated API: API Gateway's defaults, with this stack's concurrency.
+    pub fn emulator_config(&self) -> apigw_ws_emulator::EmulatorConfig {
+        let mut config = apigw_ws_emulator::EmulatorConfig::default();
+        config.limits.max_concurrent_invocations = self.emulator_concurrency;
+        config
     }
 }
 

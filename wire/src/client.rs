@@ -101,8 +101,8 @@ pub enum FrameError {
         /// What was wrong, as serde says it.
         reason: String,
     },
-    /// `request_id` is neither a string nor a number, or is longer than [`MAX_REQUEST_ID_CHARS`].
-    #[error("request_id must be a string of at most {MAX_REQUEST_ID_CHARS} characters")]
+    /// `request_id` is neither a string nor an integer, or is longer than [`MAX_REQUEST_ID_CHARS`].
+    #[error("request_id must be an integer or a string of at most {MAX_REQUEST_ID_CHARS} characters")]
     InvalidRequestId,
 }
 
@@ -177,7 +177,7 @@ impl ClientFrame {
         let request_id = match object.remove("request_id") {
             None | Some(Value::Null) => None,
             Some(Value::String(id)) if id.chars().count() <= MAX_REQUEST_ID_CHARS => Some(id),
-            Some(Value::Number(n)) => Some(n.to_string()),
+            Some(Value::Number(n)) if n.is_i64() || n.is_u64() => Some(n.to_string()),
             Some(_) => return Err(FrameError::InvalidRequestId.into()),
         };
         let action = match object.remove("action") {
@@ -315,6 +315,7 @@ mod tests {
             Err(FrameError::InvalidData { action: "read", .. })
         ));
         assert_eq!(parse(r#"{"action":"ping","request_id":{}}"#), Err(FrameError::InvalidRequestId));
+        assert_eq!(parse(r#"{"action":"ping","request_id":1.5}"#), Err(FrameError::InvalidRequestId));
     }
 
     #[test]

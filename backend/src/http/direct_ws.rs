@@ -63,6 +63,8 @@ pub(super) async fn upgrade(
     };
     let membership = state.chat.connect(booking_id, token).await?;
     let max_frame = state.limits.max_ws_frame_bytes;
+    // Small read chunks: most connections are idle, and the library's default is 128 KiB each.
+    let ws = ws.read_buffer_size(4 * 1024).write_buffer_size(0);
     Ok(ws.protocols([CHAT_SUBPROTOCOL]).max_message_size(MAX_WS_MESSAGE_BYTES.max(max_frame)).on_upgrade(
         move |socket| {
             serve(state, socket, booking_id, membership.user_id, connection_type, membership.expires_at)

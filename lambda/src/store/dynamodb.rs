@@ -38,6 +38,11 @@ fn failed(operation: &'static str) -> impl FnOnce(Box<dyn std::error::Error + Se
     move |source| StoreError { operation, source }
 }
 
+/// An SDK error with its whole chain in its text (an `SdkError` alone says only "service error").
+fn sdk<E: std::error::Error + Send + Sync + 'static>(error: E) -> Box<dyn std::error::Error + Send + Sync> {
+    aws_sdk_dynamodb::error::DisplayErrorContext(error).to_string().into()
+}
+
 fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
 }
@@ -138,7 +143,7 @@ impl ConnectionStore for DynamoDbConnectionStore {
             .set_transact_items(Some(items))
             .send()
             .await
-            .map_err(|e| failed("recording a connection")(Box::new(e)))?;
+            .map_err(|e| failed("recording a connection")(sdk(e)))?;
         Ok(())
     }
 
@@ -151,7 +156,7 @@ impl ConnectionStore for DynamoDbConnectionStore {
             .consistent_read(true)
             .send()
             .await
-            .map_err(|e| failed("finding a connection")(Box::new(e)))?;
+            .map_err(|e| failed("finding a connection")(sdk(e)))?;
         let Some(item) = output.item else { return Ok(None) };
         let record = record_from(&item, "booking", connection_id)
             .map_err(|e| failed("finding a connection")(e.into()))?;
@@ -177,7 +182,7 @@ impl ConnectionStore for DynamoDbConnectionStore {
             .set_transact_items(Some(items))
             .send()
             .await
-            .map_err(|e| failed("removing a connection")(Box::new(e)))?;
+            .map_err(|e| failed("removing a connection")(sdk(e)))?;
         Ok(())
     }
 
@@ -197,7 +202,7 @@ impl ConnectionStore for DynamoDbConnectionStore {
                 .set_exclusive_start_key(start.take())
                 .send()
                 .await
-                .map_err(|e| failed("listing a booking's connections")(Box::new(e)))?;
+                .map_err(|e| failed("listing a booking's connections")(sdk(e)))?;
             for item in page.items() {
                 let connection_id = text(item, "connection_id")
                     .map_err(|e| failed("listing a booking's connections")(e.into()))?;
