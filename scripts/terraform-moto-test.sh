@@ -92,6 +92,7 @@ with zipfile.ZipFile(sys.argv[2], "w") as z:
 PY
 
 cd "$work/envs/dev"
+export TF_VAR_backend_url=https://chat-backend.internal
 tf() { terraform "$@" -no-color -input=false; }
 tf init -backend=true >/dev/null
 started=$(date +%s)
