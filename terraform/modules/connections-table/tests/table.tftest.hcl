@@ -65,7 +65,7 @@ run "the_throttle_alarm_counts_reads_or_writes_alone" {
     error_message = "the expression fills a side without data with 0, so throttled reads alone (or writes alone) still alarm"
   }
   assert {
-    condition = toset([for q in aws_cloudwatch_metric_alarm.throttled.metric_query : one(q.metric[*].metric_name) if length(q.metric) > 0]) == toset(["ReadThrottleEvents", "WriteThrottleEvents"])
+    condition     = toset([for q in aws_cloudwatch_metric_alarm.throttled.metric_query : one(q.metric[*].metric_name) if length(q.metric) > 0]) == toset(["ReadThrottleEvents", "WriteThrottleEvents"])
     error_message = "the alarm reads the table's read and write throttle events"
   }
 }
