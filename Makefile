@@ -20,8 +20,9 @@ TF_ENV := $(if $(wildcard /opt/tf-plugins),TF_CLI_CONFIG_FILE=$(CURDIR)/terrafor
 TF_MODULES := $(wildcard terraform/modules/*)
 TF_ENVS := envs/dev envs/staging envs/prod
 TF_ROOTS := $(TF_ENVS) $(wildcard envs/account/*)
-# The package and its architecture always travel together, whatever the tfvars say.
-TF_VARS = -var 'lambda_architecture=$(ARCH)' -var 'lambda_package_path=$(CURDIR)/$(LAMBDA_ZIP)'
+# The package and its architecture always travel together, whatever the tfvars say. The path is relative to
+# envs/<env>, as in state: an absolute one would differ between machines and republish the function.
+TF_VARS = -var 'lambda_architecture=$(ARCH)' -var 'lambda_package_path=../../$(LAMBDA_ZIP)'
 HCL_PYTHON := $(TOOLS)/hcl/bin/python
 
 .PHONY: help dev test test-deps lint fmt token clean package smoke bench tf-check tf-docs tf-lock tf-env plan apply destroy account-plan account-apply

@@ -262,7 +262,7 @@ ok "the account root destroys"
 
 # --- the Makefile hands ARCH and its zip to Terraform --------------------------------------------------
 make -C "$root" -n apply ENV=dev ARCH=x86_64 >"$work/out" 2>&1 || true
-if grep -q "apply -input=false -var 'lambda_architecture=x86_64' -var 'lambda_package_path=$root/target/lambda/x86_64/chat-proxy/bootstrap.zip'" "$work/out" \
+if grep -q "apply -input=false -var 'lambda_architecture=x86_64' -var 'lambda_package_path=../../target/lambda/x86_64/chat-proxy/bootstrap.zip'" "$work/out" \
   && grep -n "preflight.py env dev" "$work/out" | head -1 | grep -q . \
   && [ "$(grep -n 'preflight.py env dev' "$work/out" | head -1 | cut -d: -f1)" -lt "$(grep -n 'cargo lambda build' "$work/out" | head -1 | cut -d: -f1)" ]; then
   ok "make apply ARCH=x86_64 runs the preflight before packaging, and gives Terraform the x86_64 architecture and zip"
