@@ -6,8 +6,10 @@ SHELL := bash
 CARGO ?= cargo
 # `make token USER_ID=bob`
 USER_ID ?= alice
-# Lambda architecture: arm64 (Graviton, the default) or x86_64.
+# Lambda architecture: arm64 (Graviton, the default) or x86_64; plan and apply pass it to Terraform.
 ARCH ?= arm64
+# The region of the one-time account root (make account-plan/account-apply): envs/account/$(REGION).
+REGION ?= eu-west-1
 TOOLS := $(CURDIR)/.tools
 LAMBDA_DIR := target/lambda/$(ARCH)
 LAMBDA_ZIP := $(LAMBDA_DIR)/chat-proxy/bootstrap.zip
@@ -16,12 +18,17 @@ TERRAFORM ?= terraform
 # Offline, this machine's provider mirror; elsewhere the public registry.
 TF_ENV := $(if $(wildcard /opt/tf-plugins),TF_CLI_CONFIG_FILE=$(CURDIR)/terraform/mirror.tfrc,)
 TF_MODULES := $(wildcard terraform/modules/*)
-TF_ROOTS := envs/dev envs/staging envs/prod
+TF_ENVS := envs/dev envs/staging envs/prod
+TF_ROOTS := $(TF_ENVS) $(wildcard envs/account/*)
+# The package and its architecture always travel together, whatever the tfvars say. The path is relative to
+# envs/<env>, as in state: an absolute one would differ between machines and republish the function.
+TF_VARS = -var 'lambda_architecture=$(ARCH)' -var 'lambda_package_path=../../$(LAMBDA_ZIP)'
+HCL_PYTHON := $(TOOLS)/hcl/bin/python
 
-.PHONY: help dev test test-deps lint fmt token clean package smoke bench fuzz tf-check tf-env plan apply destroy
+.PHONY: help dev test test-deps lint fmt token clean package smoke bench fuzz tf-check tf-docs tf-lock tf-env plan apply destroy account-plan account-apply
 
 help: ## List the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 dev: ## Run the whole stack: backend :8000, API Gateway emulator :3001 with the Lambda in-process, demo page
 	APP_ENV=local $(CARGO) run --quiet -p local-stack --bin chat-dev
@@ -35,6 +42,7 @@ test: test-deps $(TOOLS)/venv/bin/cargo-lambda ## Run every test: Rust (SQLite, 
 	$(MAKE) --no-print-directory tf-check 2>&1 | tee target/test-terraform.log
 	@awk '/^test result:/ { passed += $$4; failed += $$6 } /^# pass / { passed += $$3 } /^# fail / { failed += $$3 } \
 		/^Success! [0-9]+ passed/ { passed += $$2; failed += $$4 } /^Failure! [0-9]+ passed/ { passed += $$2; failed += $$4 } \
+		/^moto: [0-9]+ passed, [0-9]+ failed$$/ { passed += $$2; failed += $$4 } \
 		END { printf "tests: %d passed, %d failed\n", passed, failed }' \
 		target/test-doc.log target/test.log target/test-fuzz.log target/test-browser.log target/test-terraform.log
 
@@ -59,8 +67,13 @@ $(TOOLS)/checkov/bin/checkov:
 	python3 -m venv $(TOOLS)/checkov
 	$(TOOLS)/checkov/bin/pip install --quiet --disable-pip-version-check 'checkov>=3.2,<4'
 
-tf-check: $(TOOLS)/checkov/bin/checkov ## Terraform offline: fmt, validate, terraform test (mocked AWS), checkov, envs/dev applied to moto
+$(HCL_PYTHON):
+	python3 -m venv $(TOOLS)/hcl
+	$(TOOLS)/hcl/bin/pip install --quiet --disable-pip-version-check 'python-hcl2>=8,<9'
+
+tf-check: $(TOOLS)/checkov/bin/checkov $(HCL_PYTHON) ## Terraform offline: fmt, module READMEs, validate, terraform test (mocked AWS), checkov, envs/dev and the preflight on moto
 	$(TF_ENV) $(TERRAFORM) fmt -check -recursive terraform envs
+	$(HCL_PYTHON) scripts/tf-module-docs.py
 	@# Own data directories: checks never touch (or trip over) a root initialised for a real backend.
 	@for dir in $(TF_MODULES) $(TF_ROOTS); do \
 		echo "== $$dir"; \
@@ -72,20 +85,49 @@ tf-check: $(TOOLS)/checkov/bin/checkov ## Terraform offline: fmt, validate, terr
 	$(TOOLS)/checkov/bin/checkov --quiet --compact --skip-download --framework terraform -d terraform -d envs
 	scripts/terraform-moto-test.sh
 
+tf-docs: $(HCL_PYTHON) ## Rewrite the inputs and outputs tables of every module README from variables.tf and outputs.tf
+	$(HCL_PYTHON) scripts/tf-module-docs.py --write
+
+tf-lock: ## Rewrite the roots' provider lock files: every platform from the registry, or linux_amd64 from /opt/tf-plugins
+	@for dir in $(TF_ROOTS); do \
+		echo "== $$dir"; \
+		data="$(CURDIR)/target/tf-lock/$$(echo $$dir | tr / _)"; \
+		(cd $$dir && export TF_DATA_DIR="$$data" && \
+			$(TF_ENV) $(TERRAFORM) init -backend=false -input=false -no-color >/dev/null && \
+			if [ -d /opt/tf-plugins ]; then \
+				$(TF_ENV) $(TERRAFORM) providers lock -no-color -fs-mirror=/opt/tf-plugins -platform=linux_amd64; \
+			else \
+				$(TERRAFORM) providers lock -no-color -platform=linux_amd64 -platform=linux_arm64 \
+					-platform=darwin_amd64 -platform=darwin_arm64 -platform=windows_amd64; \
+			fi) || exit 1; \
+	done
+
 tf-env:
 	@case "$(ENV)" in dev|staging|prod) ;; *) echo "set ENV=dev, staging or prod" >&2; exit 2 ;; esac
 
-$(TF_ROOTS:envs/%=envs/%/backend.hcl):
+$(TF_ROOTS:%=%/backend.hcl):
 	@echo "missing $@: copy $@.example and name your state bucket (README, Deploying)" >&2; exit 1
 
-plan: tf-env envs/$(ENV)/backend.hcl ## terraform plan for ENV=dev|staging|prod (needs the package: make package)
-	cd envs/$(ENV) && $(TF_ENV) $(TERRAFORM) init -input=false -backend-config=backend.hcl && $(TF_ENV) $(TERRAFORM) plan -input=false
+plan: tf-env ## Preflight, then terraform plan ENV=dev|staging|prod with the ARCH package (build it first: make package)
+	scripts/preflight.py env $(ENV)
+	@python3 scripts/check-lambda-zip.py $(LAMBDA_ZIP) $(ARCH)
+	cd envs/$(ENV) && $(TF_ENV) $(TERRAFORM) init -input=false -backend-config=backend.hcl && $(TF_ENV) $(TERRAFORM) plan -input=false $(TF_VARS)
 
-apply: tf-env envs/$(ENV)/backend.hcl package ## Package the Lambda, then terraform apply ENV=dev|staging|prod
-	cd envs/$(ENV) && $(TF_ENV) $(TERRAFORM) init -input=false -backend-config=backend.hcl && $(TF_ENV) $(TERRAFORM) apply -input=false
+apply: tf-env ## Preflight (seconds), package the Lambda for ARCH (minutes), then terraform apply ENV=dev|staging|prod
+	scripts/preflight.py env $(ENV)
+	$(MAKE) --no-print-directory package ARCH=$(ARCH)
+	cd envs/$(ENV) && $(TF_ENV) $(TERRAFORM) init -input=false -backend-config=backend.hcl && $(TF_ENV) $(TERRAFORM) apply -input=false $(TF_VARS)
 
-destroy: tf-env envs/$(ENV)/backend.hcl ## terraform destroy ENV=dev|staging|prod (prod's table refuses while deletion protection is on)
-	cd envs/$(ENV) && $(TF_ENV) $(TERRAFORM) init -input=false -backend-config=backend.hcl && $(TF_ENV) $(TERRAFORM) destroy -input=false
+destroy: tf-env envs/$(ENV)/backend.hcl ## terraform destroy ENV=dev|staging|prod (the ARCH zip must exist; the table refuses while deletion protection is on)
+	cd envs/$(ENV) && $(TF_ENV) $(TERRAFORM) init -input=false -backend-config=backend.hcl && $(TF_ENV) $(TERRAFORM) destroy -input=false $(TF_VARS)
+
+account-plan: ## terraform plan of the one-time account root of REGION (API Gateway's CloudWatch Logs role)
+	scripts/preflight.py account $(REGION)
+	cd envs/account/$(REGION) && $(TF_ENV) $(TERRAFORM) init -input=false -backend-config=backend.hcl && $(TF_ENV) $(TERRAFORM) plan -input=false
+
+account-apply: ## Once per account and region, before the first environment there: API Gateway's CloudWatch Logs role
+	scripts/preflight.py account $(REGION)
+	cd envs/account/$(REGION) && $(TF_ENV) $(TERRAFORM) init -input=false -backend-config=backend.hcl && $(TF_ENV) $(TERRAFORM) apply -input=false
 
 bench: ## Benchmarks (release build; prints numbers): broadcast latency and throughput, chat-dev's memory under load
 	$(CARGO) build --release --locked -p local-stack --bin chat-dev --bin chat-bench --bin chat-memory

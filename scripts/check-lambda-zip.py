@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Checks a Lambda zip built by `make package`: exactly one entry, `bootstrap`, executable, a static-enough
 ELF for the requested architecture. Exits non-zero with the reason otherwise."""
+import os
 import stat
 import sys
 import zipfile
@@ -9,6 +10,9 @@ MACHINES = {"arm64": 0xB7, "x86_64": 0x3E}  # ELF e_machine: EM_AARCH64, EM_X86_
 
 
 def main(path: str, arch: str) -> int:
+    if not os.path.isfile(path):
+        print(f"{path}: no package for {arch}: run make package ARCH={arch} first", file=sys.stderr)
+        return 1
     with zipfile.ZipFile(path) as archive:
         entries = archive.infolist()
         names = [e.filename for e in entries]
@@ -26,7 +30,7 @@ def main(path: str, arch: str) -> int:
         return 1
     machine = int.from_bytes(header[18:20], "little")
     if machine != MACHINES[arch]:
-        print(f"{path}: bootstrap is for ELF machine {machine:#x}, not {arch}", file=sys.stderr)
+        print(f"{path}: bootstrap is for ELF machine {machine:#x}, not {arch}: run make package ARCH={arch}", file=sys.stderr)
         return 1
     print(f"{path}: one executable bootstrap for {arch}, {entry.file_size} bytes unpacked")
     return 0

@@ -1,28 +1,41 @@
 #!/usr/bin/env bash
-# envs/dev against moto_server: init, apply, a second plan that must show no changes, destroy.
+# Terraform and the deploy preflight against moto_server, on a temporary copy of terraform/ and envs/:
+# - the preflight (scripts/preflight.py) on a fresh account: each missing piece fails with its fix;
+# - envs/account/eu-west-1 applied (API Gateway's CloudWatch Logs role), then the preflight passes,
+#   refuses a reservation the account's quota cannot hold, and tells a partial secret ARN from a full one;
+# - envs/dev: init, apply, a second plan that must show no changes, destroy; then the account root destroyed;
+# - make apply ARCH=x86_64 hands the x86_64 architecture and zip to Terraform.
+# Prints `moto: N passed, N failed` (counted by make test).
 #
-# Runs on a temporary copy of terraform/ and envs/. moto's gaps are handled there, by override files
-# written at test time, never by changing the production files:
-# - the provider points every service at moto, with test credentials and few retries;
-# - state is local instead of S3;
-# - moto has no CreateDeployment for API Gateway v2: the deployment is not created and the stage has none.
+# moto's gaps are handled in the copy, by override files written at test time, never by changing the
+# production files:
+# - the provider points every service at moto, with test credentials and few retries; state is local;
+# - moto has no CreateDeployment for API Gateway v2: the deployment is not created and the stage has none;
+# - moto cannot reset API Gateway's account settings (UpdateAccount without a value): the account root is
+#   destroyed without reset_on_delete, and that reset is asserted only by the module's terraform test;
+# - moto has no Lambda GetAccountSettings: the preflight runs with PREFLIGHT_SKIP=concurrency, and the
+#   quota check itself runs against an `aws` wrapper that answers that one call from a file.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
 command -v moto_server >/dev/null || python3 -m pip install --quiet --disable-pip-version-check 'moto[server]>=5.1,<6'
+command -v aws >/dev/null || python3 -m pip install --quiet --disable-pip-version-check 'awscli>=1.32'
 if [ -d /opt/tf-plugins ]; then export TF_CLI_CONFIG_FILE="$root/terraform/mirror.tfrc"; fi
 
 work=$(mktemp -d)
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 MOTO_IAM_LOAD_MANAGED_POLICIES=true moto_server -H 127.0.0.1 -p "$port" >"$work/moto.log" 2>&1 &
 moto_pid=$!
+passed=0
+failed=0
 cleanup() {
   status=$?
   kill "$moto_pid" 2>/dev/null || true
   wait "$moto_pid" 2>/dev/null || true
   if [ "$status" -ne 0 ]; then echo "--- moto log ---"; tail -n 30 "$work/moto.log"; fi
   rm -rf "$work"
+  echo "moto: $passed passed, $(( failed + (status != 0 && failed == 0 ? 1 : 0) )) failed"
   exit "$status"
 }
 trap cleanup EXIT
@@ -38,11 +51,17 @@ for _ in range(150):
 sys.exit("moto_server did not start")
 PY
 
+# The AWS CLI and Terraform both talk to moto, as a fresh account in eu-west-1.
+export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=eu-west-1 AWS_ENDPOINT_URL="$endpoint"
+unset AWS_PROFILE AWS_SESSION_TOKEN
+
 cp -a terraform envs "$work/"
 # Leave behind whatever a developer initialised in the real tree (a real backend, providers).
 find "$work/terraform" "$work/envs" -name .terraform -type d -prune -exec rm -rf {} +
 find "$work/terraform" "$work/envs" -name 'backend.hcl' -delete
-cat >"$work/envs/dev/moto_override.tf" <<HCL
+find "$work/envs" -name '*.auto.tfvars' -delete
+for dir in envs/dev envs/account/eu-west-1; do
+  cat >"$work/$dir/moto_override.tf" <<HCL
 terraform {
   backend "local" {}
 }
@@ -69,6 +88,7 @@ provider "aws" {
   }
 }
 HCL
+done
 cat >"$work/terraform/modules/websocket-api/moto_override.tf" <<'HCL'
 resource "aws_apigatewayv2_deployment" "this" {
   count = 0
@@ -78,33 +98,175 @@ resource "aws_apigatewayv2_stage" "this" {
   deployment_id = null
 }
 HCL
+cat >"$work/terraform/modules/apigateway-account/moto_override.tf" <<'HCL'
+resource "aws_api_gateway_account" "this" {
+  reset_on_delete = false
+}
+HCL
 
-# The proxy secret lives outside Terraform; a placeholder package stands in for `make package`.
-python3 - "$endpoint" "$work/bootstrap.zip" <<'PY'
-import sys, zipfile, boto3
-ssm = boto3.client("ssm", endpoint_url=sys.argv[1], region_name="eu-west-1",
-                   aws_access_key_id="test", aws_secret_access_key="test")
-ssm.put_parameter(Name="/booking-chat/dev/proxy-secret", Value="moto-test-secret", Type="SecureString", Overwrite=True)
-with zipfile.ZipFile(sys.argv[2], "w") as z:
+# A placeholder package stands in for `make package`.
+python3 - "$work/bootstrap.zip" <<'PY'
+import sys, zipfile
+with zipfile.ZipFile(sys.argv[1], "w") as z:
     info = zipfile.ZipInfo("bootstrap")
     info.external_attr = 0o755 << 16
     z.writestr(info, "#!/bin/sh\n")
 PY
 
-cd "$work/envs/dev"
+# --- helpers -------------------------------------------------------------------------------------------
+ok() { passed=$((passed + 1)); echo "ok - $1"; }
+not_ok() { failed=$((failed + 1)); echo "not ok - $1"; sed 's/^/    /' "$work/out"; }
+# preflight_expect NAME pass|fail|usage [TEXT...]: runs the preflight for dev; passes when it exits with
+# 0, 1 (checks failed) or 2 (refused to run) as expected and its output contains every TEXT.
+preflight_expect() {
+  local name=$1 want=$2 status=0 text
+  shift 2
+  "$python" "$root/scripts/preflight.py" env dev --envs-dir "$work/envs" >"$work/out" 2>&1 || status=$?
+  if { [ "$want" = pass ] && [ "$status" -ne 0 ]; } || { [ "$want" = fail ] && [ "$status" -ne 1 ]; } \
+    || { [ "$want" = usage ] && [ "$status" -ne 2 ]; }; then
+    not_ok "$name (exit $status)"; return
+  fi
+  for text in "$@"; do
+    if ! grep -qF -- "$text" "$work/out"; then not_ok "$name (no \"$text\" in the output)"; return; fi
+  done
+  ok "$name"
+}
 tf() { terraform "$@" -no-color -input=false; }
-tf init -backend=true >/dev/null
+# The interpreter itself, not a version manager's shim (pyenv's puts its own bin directory, and the real
+# aws, first on PATH, which would bypass the aws wrapper below).
+python=$(python3 -c 'import sys; print(sys.executable)')
+
+# --- the preflight on a fresh account ------------------------------------------------------------------
+export TF_VAR_backend_url=https://chat-backend.internal
+preflight_expect "preflight: a missing backend.hcl says to copy the example" fail \
+  "envs/dev/backend.hcl is missing" "cp envs/dev/backend.hcl.example envs/dev/backend.hcl"
+printf 'bucket = "booking-chat-state-moto"\nregion = "eu-west-1"\n' >"$work/envs/dev/backend.hcl"
+cp "$work/envs/dev/backend.hcl" "$work/envs/account/eu-west-1/backend.hcl"
+
+AWS_ENDPOINT_URL=http://127.0.0.1:9 preflight_expect "preflight: unusable credentials are named before any other AWS check" fail \
+  "FAIL  credentials" "aws sts get-caller-identity"
+
+TF_VAR_backend_url=https://chat-backend.dev.example.com preflight_expect "preflight: a placeholder backend_url is refused" fail \
+  "is a placeholder host" 'backend_url = "https://'
+unset TF_VAR_backend_url
+preflight_expect "preflight: a missing backend_url says where it goes" fail \
+  "backend_url: not set" "in envs/dev/terraform.tfvars"
+export TF_VAR_backend_url=https://chat-backend.internal
+
+preflight_expect "preflight: a fresh account lacks the secret and API Gateway's logging role, each with its fix" fail \
+  "SSM parameter /booking-chat/dev/proxy-secret does not exist in eu-west-1" \
+  "aws ssm put-parameter --region eu-west-1 --name /booking-chat/dev/proxy-secret --type SecureString" \
+  "API Gateway has no CloudWatch Logs role in eu-west-1" "make account-apply REGION=eu-west-1"
+
+# --- the account root, once per account and region ------------------------------------------------------
+if "$python" "$root/scripts/preflight.py" account eu-west-1 --envs-dir "$work/envs" >"$work/out" 2>&1 \
+  && grep -qF "none yet in eu-west-1" "$work/out"; then
+  ok "preflight: the account root is ready to apply"
+else
+  not_ok "preflight: the account root is ready to apply"
+fi
+(cd "$work/envs/account/eu-west-1" && tf init >/dev/null && tf apply -auto-approve | tail -n 3)
+role=$(aws apigateway get-account --query cloudwatchRoleArn --output text)
+if [ "$role" = "arn:aws:iam::123456789012:role/booking-chat-apigateway-logs-eu-west-1" ]; then
+  ok "the account root sets API Gateway's CloudWatch Logs role"
+else
+  echo "cloudwatchRoleArn: $role" >"$work/out"; not_ok "the account root sets API Gateway's CloudWatch Logs role"
+fi
+
+aws ssm put-parameter --name /booking-chat/dev/proxy-secret --value moto-test-secret --type String >/dev/null
+preflight_expect "preflight: a plain String parameter is not accepted as the secret" fail "is a String, not a SecureString"
+aws ssm put-parameter --name /booking-chat/dev/proxy-secret --value moto-test-secret --type SecureString --overwrite >/dev/null
+
+preflight_expect "preflight: passes once the role and the secret exist" pass \
+  "ok    proxy secret: SSM SecureString /booking-chat/dev/proxy-secret" "ok    API Gateway logging role" "preflight: ok"
+
+echo 'execution_logging_level = "OFF"' >"$work/envs/dev/logging.auto.tfvars"
+TF_VAR_access_logging=false preflight_expect "preflight: with logging off, the account's logging role is not needed" pass \
+  "skip  API Gateway logging role"
+rm "$work/envs/dev/logging.auto.tfvars"
+
+# The quota check, against a wrapper that answers GetAccountSettings (moto has none) and passes every
+# other call to the real CLI.
+mkdir -p "$work/bin"
+real_aws=$(command -v aws)
+cat >"$work/bin/aws" <<SH
+#!/usr/bin/env bash
+if [ "\$1 \$2" = "lambda get-account-settings" ]; then cat "$work/account-settings.json"; exit 0; fi
+exec "$real_aws" "\$@"
+SH
+chmod +x "$work/bin/aws"
+settings() { printf '{"AccountLimit": {"ConcurrentExecutions": %s, "UnreservedConcurrentExecutions": %s}}\n' "$1" "$2" >"$work/account-settings.json"; }
+saved_path=$PATH
+export PATH="$work/bin:$PATH" TF_VAR_lambda_reserved_concurrency=50
+settings 10 10
+preflight_expect "preflight: a new account's quota of 10 leaves nothing to reserve" fail \
+  "reserving 50 would leave -40 of the account's 10 unreserved" "remove lambda_reserved_concurrency" "--quota-code L-B99A9384"
+settings 120 120
+preflight_expect "preflight: a reservation leaving fewer than 100 unreserved is refused, naming the most that fits" fail \
+  "lambda_reserved_concurrency = 20 or less"
+settings 1000 1000
+preflight_expect "preflight: a reservation the quota holds passes" pass "reserving 50 leaves 950 of 1000 unreserved"
+PREFLIGHT_SKIP=concurrency preflight_expect "preflight: PREFLIGHT_SKIP=concurrency skips only that check, and says so" pass \
+  "skip  concurrency: PREFLIGHT_SKIP=concurrency"
+PREFLIGHT_SKIP=secrets preflight_expect "preflight: no other check can be skipped" usage "PREFLIGHT_SKIP may name only concurrency"
+export PATH=$saved_path
+unset TF_VAR_lambda_reserved_concurrency
+
+# Secrets Manager instead of SSM. A partial ARN (without the six characters Secrets Manager appends) is
+# refused by its shape, unless the name itself ends in '-' and six characters: then only AWS can tell.
+full=$(aws secretsmanager create-secret --name booking-chat/dev/proxy --secret-string moto --query ARN --output text)
+secret_tfvars() { printf 'proxy_secret_ssm_parameter_name  = null\nproxy_secret_secrets_manager_arn = "%s"\n' "$1" >"$work/envs/dev/secret.auto.tfvars"; }
+secret_tfvars "$full"
+preflight_expect "preflight: a complete Secrets Manager ARN passes" pass "ok    proxy secret: Secrets Manager $full"
+secret_tfvars "${full%-*}"
+preflight_expect "preflight: a partial Secrets Manager ARN is refused" fail "is not a complete Secrets Manager ARN" "describe-secret"
+lookalike=$(aws secretsmanager create-secret --name booking-chat/dev/proxy-secret --secret-string moto --query ARN --output text)
+secret_tfvars "${lookalike%-*}"
+preflight_expect "preflight: a partial ARN that looks complete is refused, naming the real ARN" fail \
+  "is a partial ARN: the secret's ARN is $lookalike"
+secret_tfvars "${full/eu-west-1/us-east-1}"
+preflight_expect "preflight: a secret in another region is refused" fail "the secret is in us-east-1, the environment in eu-west-1"
+rm "$work/envs/dev/secret.auto.tfvars"
+
+# --- envs/dev: apply, an empty second plan, destroy ----------------------------------------------------
+cd "$work/envs/dev"
+tf init >/dev/null
 started=$(date +%s)
-tf apply -auto-approve -var "lambda_package_path=$work/bootstrap.zip" | tail -n 12
+vars=(-var "lambda_package_path=$work/bootstrap.zip")
+tf apply -auto-approve "${vars[@]}" | tail -n 12
+ok "envs/dev applies"
 set +e
-tf plan -detailed-exitcode -var "lambda_package_path=$work/bootstrap.zip" >"$work/second-plan.txt"
+tf plan -detailed-exitcode "${vars[@]}" >"$work/second-plan.txt"
 second=$?
 set -e
 if [ "$second" -ne 0 ]; then
-  echo "the second plan is not empty (exit $second):"
-  grep -E "^  [#~+-]|^      [~+-]" "$work/second-plan.txt" || cat "$work/second-plan.txt"
+  grep -E "^  [#~+-]|^      [~+-]" "$work/second-plan.txt" >"$work/out" || cp "$work/second-plan.txt" "$work/out"
+  not_ok "the second plan shows no changes (exit $second)"
   exit 1
 fi
-echo "second plan: no changes"
-tf destroy -auto-approve -var "lambda_package_path=$work/bootstrap.zip" | tail -n 2
+ok "the second plan shows no changes"
+execution_group=$(aws logs describe-log-groups --log-group-name-prefix API-Gateway-Execution-Logs_ \
+  --query 'logGroups[0].[logGroupName, retentionInDays]' --output text)
+if [[ "$execution_group" == API-Gateway-Execution-Logs_*"/dev"*7 ]]; then
+  ok "the execution log group exists with dev's retention"
+else
+  echo "$execution_group" >"$work/out"; not_ok "the execution log group exists with dev's retention"
+fi
+tf destroy -auto-approve "${vars[@]}" | tail -n 1
+ok "envs/dev destroys"
 echo "envs/dev against moto: apply, empty second plan, destroy in $(( $(date +%s) - started )) s"
+
+cd "$work/envs/account/eu-west-1"
+tf destroy -auto-approve | tail -n 1
+ok "the account root destroys"
+
+# --- the Makefile hands ARCH and its zip to Terraform --------------------------------------------------
+make -C "$root" -n apply ENV=dev ARCH=x86_64 >"$work/out" 2>&1 || true
+if grep -q "apply -input=false -var 'lambda_architecture=x86_64' -var 'lambda_package_path=../../target/lambda/x86_64/chat-proxy/bootstrap.zip'" "$work/out" \
+  && grep -n "preflight.py env dev" "$work/out" | head -1 | grep -q . \
+  && [ "$(grep -n 'preflight.py env dev' "$work/out" | head -1 | cut -d: -f1)" -lt "$(grep -n 'cargo lambda build' "$work/out" | head -1 | cut -d: -f1)" ]; then
+  ok "make apply ARCH=x86_64 runs the preflight before packaging, and gives Terraform the x86_64 architecture and zip"
+else
+  not_ok "make apply ARCH=x86_64 runs the preflight before packaging, and gives Terraform the x86_64 architecture and zip"
+fi
+[ "$failed" -eq 0 ]

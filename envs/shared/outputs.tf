@@ -17,3 +17,18 @@ output "function_name" {
   description = "The proxy function (logs: /aws/lambda/<name>)."
   value       = module.booking_chat.function_name
 }
+
+output "function_alias" {
+  description = "The alias API Gateway invokes; roll back with aws lambda update-alias --function-name <function_name> --name <function_alias> --function-version <N>."
+  value       = module.booking_chat.function_alias
+}
+
+output "function_version" {
+  description = "The version this apply published and the alias points at."
+  value       = module.booking_chat.function_version
+}
+
+output "function_architecture" {
+  description = "Instruction set the function runs on (the package's)."
+  value       = module.booking_chat.function_architecture
+}

@@ -1,35 +1,87 @@
 variable "region" {
   description = "AWS region of the environment."
   type        = string
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]+$", var.region))
+    error_message = "region must be an AWS region name such as eu-west-1."
+  }
 }
 
 variable "backend_url" {
-  description = "Base URL of the chat backend (its proxy routes must be reachable from Lambda)."
+  description = "Base URL of the chat backend (its proxy routes must be reachable from Lambda). Required: set it in terraform.tfvars; there is no default on purpose."
   type        = string
+
+  validation {
+    condition     = can(regex("^https://[^/:?#]+", var.backend_url))
+    error_message = "backend_url must be an https:// URL (the proxy secret travels in a header)."
+  }
+
+  validation {
+    # Reserved names (RFC 2606 and 6761) are placeholders: applied, every $connect would fail.
+    condition     = !can(regex("(^|\\.)(example\\.(com|net|org)|example|invalid|test|localhost)$", lower(try(regex("^https://([^/:?#]+)", var.backend_url)[0], ""))))
+    error_message = "backend_url names a placeholder host (example.com/.net/.org, .example, .invalid, .test, localhost): set the real backend URL in terraform.tfvars."
+  }
 }
 
 variable "proxy_secret_ssm_parameter_name" {
-  description = "Name of the SSM SecureString parameter holding the proxy secret; created outside Terraform so the secret never enters the state."
+  description = "Name of the SSM SecureString parameter holding the proxy secret, in this environment's region; created outside Terraform so the secret never enters the state."
   type        = string
   default     = null
+
+  validation {
+    condition     = var.proxy_secret_ssm_parameter_name == null || can(regex("^/?[a-zA-Z0-9_.-]+(/[a-zA-Z0-9_.-]+)*$", var.proxy_secret_ssm_parameter_name))
+    error_message = "proxy_secret_ssm_parameter_name must be a parameter name such as /booking-chat/dev/proxy-secret (not an ARN)."
+  }
 }
 
 variable "proxy_secret_secrets_manager_arn" {
-  description = "ARN of a Secrets Manager secret holding the proxy secret (instead of the SSM parameter)."
+  description = "Complete ARN of a Secrets Manager secret in this environment's region holding the proxy secret (instead of the SSM parameter)."
   type        = string
   default     = null
+
+  validation {
+    condition     = (var.proxy_secret_secrets_manager_arn == null) != (var.proxy_secret_ssm_parameter_name == null)
+    error_message = "Set exactly one of proxy_secret_ssm_parameter_name and proxy_secret_secrets_manager_arn."
+  }
+
+  validation {
+    condition     = var.proxy_secret_secrets_manager_arn == null || can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z]{2}(-[a-z]+)+-[0-9]+:[0-9]{12}:secret:[a-zA-Z0-9/_+=.@-]+-[a-zA-Z0-9]{6}$", var.proxy_secret_secrets_manager_arn))
+    error_message = "proxy_secret_secrets_manager_arn must be the secret's complete ARN, arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME-XXXXXX (aws secretsmanager describe-secret --secret-id NAME --query ARN), not a name or a partial ARN."
+  }
+
+  validation {
+    condition     = var.proxy_secret_secrets_manager_arn == null || try(split(":", var.proxy_secret_secrets_manager_arn)[3] == var.region, false)
+    error_message = "The Secrets Manager secret must be in the environment's region (the function reads it from there)."
+  }
 }
 
-variable "lambda_package_path" {
-  description = "The zip `make package` builds; relative to this directory."
+variable "secret_kms_key_arn" {
+  description = "Customer managed KMS key encrypting the proxy secret, if any (the function gets kms:Decrypt on it); null for the AWS managed key."
   type        = string
-  default     = "../../target/lambda/arm64/chat-proxy/bootstrap.zip"
+  default     = null
+
+  validation {
+    condition     = var.secret_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[a-zA-Z0-9-]+$", var.secret_kms_key_arn))
+    error_message = "secret_kms_key_arn must be a key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID); IAM does not match aliases."
+  }
 }
 
 variable "lambda_architecture" {
-  description = "arm64 or x86_64, matching the package."
+  description = "arm64 or x86_64: `make plan`/`make apply` pass ARCH here, with the zip built for it."
   type        = string
   default     = "arm64"
+
+  validation {
+    condition     = contains(["arm64", "x86_64"], var.lambda_architecture)
+    error_message = "lambda_architecture must be arm64 or x86_64."
+  }
+}
+
+variable "lambda_package_path" {
+  description = "The zip `make package` builds; null for ../../target/lambda/<lambda_architecture>/chat-proxy/bootstrap.zip (relative to this directory)."
+  type        = string
+  default     = null
 }
 
 variable "lambda_memory_size" {
@@ -39,9 +91,14 @@ variable "lambda_memory_size" {
 }
 
 variable "lambda_reserved_concurrency" {
-  description = "Reserved concurrency of the proxy function; null for none."
+  description = "Reserved concurrency of the proxy function: null (unreserved) or at least 1, leaving the account at least 100 unreserved (make apply checks the account's quota first)."
   type        = number
   default     = null
+
+  validation {
+    condition     = var.lambda_reserved_concurrency == null || try(var.lambda_reserved_concurrency >= 1 && floor(var.lambda_reserved_concurrency) == var.lambda_reserved_concurrency, false)
+    error_message = "lambda_reserved_concurrency must be null (unreserved) or a whole number of at least 1: 0 would throttle every invocation."
+  }
 }
 
 variable "throttling_burst_limit" {
@@ -55,20 +112,31 @@ variable "throttling_rate_limit" {
 }
 
 variable "execution_logging_level" {
-  description = "API Gateway execution logs: OFF, ERROR or INFO."
+  description = "API Gateway execution logs: OFF, ERROR or INFO. Anything but OFF needs API Gateway's CloudWatch role in the region (envs/account/<region>)."
   type        = string
   default     = "ERROR"
+
+  validation {
+    condition     = contains(["OFF", "ERROR", "INFO"], var.execution_logging_level)
+    error_message = "execution_logging_level must be OFF, ERROR or INFO."
+  }
 }
 
-variable "manage_account_logging_role" {
-  description = "Create the account-wide role API Gateway needs for execution logs (once per account and region)."
+variable "access_logging" {
+  description = "JSON access logs of the stage. Like execution logging, needs API Gateway's CloudWatch role in the region (envs/account/<region>)."
   type        = bool
-  default     = false
+  default     = true
 }
 
 variable "log_retention_days" {
   description = "Retention of the function's and the stage's log groups."
   type        = number
+}
+
+variable "log_kms_key_arn" {
+  description = "KMS key encrypting the function's and the stage's log groups (its key policy must allow CloudWatch Logs); null for CloudWatch's default encryption."
+  type        = string
+  default     = null
 }
 
 variable "table_deletion_protection" {

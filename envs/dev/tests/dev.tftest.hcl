@@ -6,6 +6,7 @@ mock_provider "aws" {
 
 variables {
   lambda_package_path = "main.tf" # any file: the plan only hashes it
+  backend_url         = "https://chat-backend.internal"
 }
 
 run "dev_is_sized_for_its_purpose" {
@@ -25,7 +26,7 @@ run "dev_is_sized_for_its_purpose" {
   }
   assert {
     condition     = var.lambda_reserved_concurrency == null
-    error_message = "reserved concurrency in dev"
+    error_message = "no reserved concurrency committed: Lambda refuses reservations on accounts with a low concurrency quota"
   }
   assert {
     condition     = var.proxy_secret_ssm_parameter_name == "/booking-chat/dev/proxy-secret"
@@ -48,4 +49,134 @@ run "dev_outputs_name_the_stage_and_its_resources" {
     condition     = output.connections_table_name == "booking-chat-dev-connections" && output.function_name == "booking-chat-dev-proxy"
     error_message = "resources are named after the environment"
   }
+  assert {
+    condition     = output.function_alias == "live" && output.function_architecture == "arm64"
+    error_message = "API Gateway invokes the alias of an arm64 function by default"
+  }
+}
+
+run "dev_logs_access_and_execution" {
+  command = plan
+
+  assert {
+    condition     = var.access_logging && var.execution_logging_level != "OFF"
+    error_message = "access and execution logging are on (the account root gives API Gateway its role first)"
+  }
+}
+
+# The roots' own validation (shared by every environment through envs/shared/variables.tf): a value that
+# would apply but fail or misbehave on AWS is refused at plan time, naming the variable.
+
+run "a_placeholder_backend_url_is_refused" {
+  command = plan
+  variables {
+    backend_url = "https://chat-backend.dev.example.com"
+  }
+  expect_failures = [var.backend_url]
+}
+
+run "a_reserved_test_domain_is_refused" {
+  command = plan
+  variables {
+    backend_url = "https://backend.test/"
+  }
+  expect_failures = [var.backend_url]
+}
+
+run "a_plain_http_backend_url_is_refused" {
+  command = plan
+  variables {
+    backend_url = "http://chat-backend.internal"
+  }
+  expect_failures = [var.backend_url]
+}
+
+run "zero_reserved_concurrency_is_refused" {
+  command = plan
+  variables {
+    lambda_reserved_concurrency = 0
+  }
+  expect_failures = [var.lambda_reserved_concurrency]
+}
+
+run "a_reservation_reaches_the_plan" {
+  command = plan
+  variables {
+    lambda_reserved_concurrency = 5
+  }
+  assert {
+    condition     = var.lambda_reserved_concurrency == 5
+    error_message = "a reservation of at least 1 is accepted"
+  }
+}
+
+run "a_secret_name_instead_of_its_arn_is_refused" {
+  command = plan
+  variables {
+    proxy_secret_ssm_parameter_name  = null
+    proxy_secret_secrets_manager_arn = "booking-chat/dev/proxy-secret"
+  }
+  expect_failures = [var.proxy_secret_secrets_manager_arn]
+}
+
+run "a_partial_secret_arn_is_refused" {
+  command = plan
+  variables {
+    proxy_secret_ssm_parameter_name  = null
+    proxy_secret_secrets_manager_arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:booking-chat/dev/proxy"
+  }
+  expect_failures = [var.proxy_secret_secrets_manager_arn]
+}
+
+run "a_secret_in_another_region_is_refused" {
+  command = plan
+  variables {
+    proxy_secret_ssm_parameter_name  = null
+    proxy_secret_secrets_manager_arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:booking-chat/dev/proxy-AbCdEf"
+  }
+  expect_failures = [var.proxy_secret_secrets_manager_arn]
+}
+
+run "a_complete_secret_arn_is_read_by_the_function" {
+  command = plan
+  variables {
+    proxy_secret_ssm_parameter_name  = null
+    proxy_secret_secrets_manager_arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:booking-chat/dev/proxy-AbCdEf"
+  }
+  assert {
+    condition = anytrue([for s in jsondecode(module.booking_chat.proxy_policy_json).Statement :
+    s.Action == ["secretsmanager:GetSecretValue"] && s.Resource == [var.proxy_secret_secrets_manager_arn]])
+    error_message = "the function may read exactly that secret"
+  }
+}
+
+run "the_secrets_kms_key_reaches_the_function" {
+  command = plan
+  variables {
+    secret_kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+  }
+  assert {
+    condition = anytrue([for s in jsondecode(module.booking_chat.proxy_policy_json).Statement :
+    s.Action == ["kms:Decrypt"] && s.Resource == [var.secret_kms_key_arn]])
+    error_message = "secret_kms_key_arn must reach the function's policy"
+  }
+}
+
+run "the_architecture_reaches_the_function" {
+  command = plan
+  variables {
+    lambda_architecture = "x86_64"
+  }
+  assert {
+    condition     = output.function_architecture == "x86_64"
+    error_message = "lambda_architecture (make's ARCH) must reach the function"
+  }
+}
+
+run "an_unknown_architecture_is_refused" {
+  command = plan
+  variables {
+    lambda_architecture = "amd64"
+  }
+  expect_failures = [var.lambda_architecture]
 }

@@ -6,6 +6,7 @@ mock_provider "aws" {
 
 variables {
   lambda_package_path = "main.tf" # any file: the plan only hashes it
+  backend_url         = "https://chat-backend.internal"
 }
 
 run "prod_is_sized_for_its_purpose" {
@@ -24,8 +25,8 @@ run "prod_is_sized_for_its_purpose" {
     error_message = "stage throttling in prod"
   }
   assert {
-    condition     = var.lambda_reserved_concurrency == 200
-    error_message = "reserved concurrency in prod"
+    condition     = var.lambda_reserved_concurrency == null
+    error_message = "no reserved concurrency committed: Lambda refuses reservations on accounts with a low concurrency quota"
   }
   assert {
     condition     = var.proxy_secret_ssm_parameter_name == "/booking-chat/prod/proxy-secret"
@@ -47,5 +48,18 @@ run "prod_outputs_name_the_stage_and_its_resources" {
   assert {
     condition     = output.connections_table_name == "booking-chat-prod-connections" && output.function_name == "booking-chat-prod-proxy"
     error_message = "resources are named after the environment"
+  }
+  assert {
+    condition     = output.function_alias == "live" && output.function_architecture == "arm64"
+    error_message = "API Gateway invokes the alias of an arm64 function by default"
+  }
+}
+
+run "prod_logs_access_and_execution" {
+  command = plan
+
+  assert {
+    condition     = var.access_logging && var.execution_logging_level != "OFF"
+    error_message = "access and execution logging are on (the account root gives API Gateway its role first)"
   }
 }

@@ -18,6 +18,26 @@ output "function_name" {
   value       = module.proxy_function.function_name
 }
 
+output "function_alias" {
+  description = "The alias API Gateway invokes (point it at an earlier version to roll back)."
+  value       = module.proxy_function.alias_name
+}
+
+output "function_version" {
+  description = "The version this apply published and the alias points at."
+  value       = module.proxy_function.version
+}
+
+output "function_architecture" {
+  description = "Instruction set the function runs on (must match the package)."
+  value       = module.proxy_function.architecture
+}
+
+output "proxy_policy_json" {
+  description = "The proxy function's IAM policy, for review."
+  value       = module.proxy_function.policy_json
+}
+
 output "api_id" {
   description = "The WebSocket API's id."
   value       = module.websocket_api.api_id

@@ -20,7 +20,13 @@ variable "proxy_secret_ssm_parameter_name" {
 }
 
 variable "proxy_secret_secrets_manager_arn" {
-  description = "Secrets Manager secret holding the proxy secret (or use the SSM parameter)."
+  description = "Complete ARN of the Secrets Manager secret holding the proxy secret (or use the SSM parameter)."
+  type        = string
+  default     = null
+}
+
+variable "secret_kms_key_arn" {
+  description = "Customer managed KMS key encrypting the proxy secret, if any (the function gets kms:Decrypt on it)."
   type        = string
   default     = null
 }
@@ -43,7 +49,7 @@ variable "lambda_memory_size" {
 }
 
 variable "lambda_reserved_concurrency" {
-  description = "Reserved concurrency of the proxy function; null for none."
+  description = "Reserved concurrency of the proxy function: null (unreserved) or at least 1."
   type        = number
   default     = null
 }
@@ -59,20 +65,26 @@ variable "throttling_rate_limit" {
 }
 
 variable "execution_logging_level" {
-  description = "API Gateway execution logs: OFF, ERROR or INFO."
+  description = "API Gateway execution logs: OFF, ERROR or INFO (anything but OFF needs API Gateway's CloudWatch role in the region's account settings)."
   type        = string
   default     = "ERROR"
 }
 
-variable "manage_account_logging_role" {
-  description = "Create the account-wide role API Gateway needs for execution logs."
+variable "access_logging" {
+  description = "JSON access logs of the stage. Like execution logging, needs API Gateway's CloudWatch role in the region's account settings."
   type        = bool
-  default     = false
+  default     = true
 }
 
 variable "log_retention_days" {
   description = "Retention of the function's and the stage's log groups."
   type        = number
+}
+
+variable "log_kms_key_arn" {
+  description = "KMS key encrypting the function's and the stage's log groups; null for CloudWatch's default encryption."
+  type        = string
+  default     = null
 }
 
 variable "table_deletion_protection" {

@@ -36,6 +36,8 @@ resource "aws_dynamodb_table" "this" {
 }
 
 # ThrottledRequests is published per table *and* operation; the read and write throttle events are per table.
+# A metric has no datapoint in a period without throttling, and `reads + writes` is then empty too, even
+# when the other side throttled: FILL makes each side 0 where it has no data.
 resource "aws_cloudwatch_metric_alarm" "throttled" {
   alarm_name          = "${var.name}-throttled"
   alarm_description   = "Requests to the connections table are throttled: connects, messages or fan-outs are failing."
@@ -49,7 +51,7 @@ resource "aws_cloudwatch_metric_alarm" "throttled" {
 
   metric_query {
     id          = "throttled"
-    expression  = "reads + writes"
+    expression  = "FILL(reads, 0) + FILL(writes, 0)"
     label       = "Throttle events"
     return_data = true
   }

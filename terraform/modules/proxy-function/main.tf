@@ -1,3 +1,5 @@
+# The proxy function: its log group, the function (a new published version on every code or configuration
+# change), the alias API Gateway invokes, and the alarms on what means trouble.
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
 data "aws_region" "current" {}
@@ -26,6 +28,9 @@ resource "aws_lambda_function" "this" {
   memory_size                    = var.memory_size
   timeout                        = var.timeout_seconds
   reserved_concurrent_executions = var.reserved_concurrency == null ? -1 : var.reserved_concurrency
+  # Every change publishes an immutable version; the alias below points at it, so rolling back is pointing
+  # the alias at an earlier version.
+  publish = true
 
   tracing_config {
     mode = var.tracing ? "Active" : "PassThrough"
@@ -55,6 +60,15 @@ resource "aws_lambda_function" "this" {
   depends_on = [aws_iam_role_policy.this, aws_cloudwatch_log_group.this]
 }
 
+# What API Gateway invokes. Rollback without a build: aws lambda update-alias --function-name NAME
+# --name live --function-version N (the next apply points it back at what the configuration says).
+resource "aws_lambda_alias" "this" {
+  name             = var.alias_name
+  description      = "The version API Gateway invokes"
+  function_name    = aws_lambda_function.this.function_name
+  function_version = aws_lambda_function.this.version
+}
+
 locals {
   alarm_actions = var.alarm_topic_arn == null ? [] : [var.alarm_topic_arn]
   function_alarms = {
@@ -77,6 +91,43 @@ resource "aws_cloudwatch_metric_alarm" "function" {
   namespace           = "AWS/Lambda"
   metric_name         = each.value.metric
   dimensions          = { FunctionName = aws_lambda_function.this.function_name }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+  tags                = var.tags
+}
+
+# Close to API Gateway's 29 s integration timeout, clients get an error frame instead of an answer.
+resource "aws_cloudwatch_metric_alarm" "duration" {
+  alarm_name          = "${var.name}-duration"
+  alarm_description   = "The proxy function's p99 duration is close to API Gateway's 29 s integration timeout: the backend or the fan-out is slow."
+  namespace           = "AWS/Lambda"
+  metric_name         = "Duration"
+  dimensions          = { FunctionName = aws_lambda_function.this.function_name }
+  extended_statistic  = "p99"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = var.duration_alarm_threshold_ms
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+  tags                = var.tags
+}
+
+# The proxy's own embedded-metric-format metric (lambda/src/fanout.rs): deliveries to live connections that
+# still failed after retries, so members of a booking missed a message.
+resource "aws_cloudwatch_metric_alarm" "fanout_failed" {
+  alarm_name          = "${var.name}-fanout-failed"
+  alarm_description   = "Fan-out deliveries failed after retries (not Gone): connected members missed messages."
+  namespace           = var.metrics_namespace
+  metric_name         = "FanoutFailed"
+  dimensions          = { Stage = var.stage_name }
   statistic           = "Sum"
   period              = 300
   evaluation_periods  = 1

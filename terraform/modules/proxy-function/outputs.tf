@@ -9,8 +9,23 @@ output "function_arn" {
 }
 
 output "invoke_arn" {
-  description = "Invoke ARN, for the API Gateway integration."
-  value       = aws_lambda_function.this.invoke_arn
+  description = "Invoke ARN of the alias, for the API Gateway integration (invokes the published version the alias points at)."
+  value       = aws_lambda_alias.this.invoke_arn
+}
+
+output "alias_name" {
+  description = "The alias API Gateway invokes, for the integration's lambda:InvokeFunction permission."
+  value       = aws_lambda_alias.this.name
+}
+
+output "version" {
+  description = "The version published by this apply, which the alias points at (roll back to an earlier one with aws lambda update-alias)."
+  value       = aws_lambda_function.this.version
+}
+
+output "architecture" {
+  description = "Instruction set the function runs on (must match the package)."
+  value       = one(aws_lambda_function.this.architectures)
 }
 
 output "role_arn" {

@@ -47,23 +47,30 @@ variable "timeout_seconds" {
 }
 
 variable "reserved_concurrency" {
-  description = "Reserved concurrent executions (caps the function and protects the backend); null for none."
+  description = "Reserved concurrent executions (caps the function and guarantees it capacity); null leaves it unreserved. Lambda refuses a reservation that leaves the account fewer than 100 unreserved (scripts/preflight.py checks before apply)."
   type        = number
   default     = null
 
   validation {
-    condition     = var.reserved_concurrency == null || try(var.reserved_concurrency >= 0, false)
-    error_message = "reserved_concurrency must be null or a non-negative number."
+    # 0 is accepted by Lambda and throttles every invocation: a silent outage, never a setting.
+    condition     = var.reserved_concurrency == null || try(var.reserved_concurrency >= 1 && floor(var.reserved_concurrency) == var.reserved_concurrency, false)
+    error_message = "reserved_concurrency must be null (unreserved) or a whole number of at least 1: 0 would throttle every invocation."
   }
 }
 
 variable "backend_url" {
-  description = "Base URL of the chat backend the proxy calls, e.g. https://chat.internal.example.com."
+  description = "Base URL of the chat backend the proxy calls (its proxy routes must be reachable from Lambda)."
   type        = string
 
   validation {
-    condition     = can(regex("^https?://[^/]+", var.backend_url))
+    condition     = can(regex("^https?://[^/:?#]+", var.backend_url))
     error_message = "backend_url must be an http(s) URL."
+  }
+
+  validation {
+    # Reserved names (RFC 2606 and 6761) are placeholders: applied, every $connect would fail.
+    condition     = !can(regex("(^|\\.)(example\\.(com|net|org)|example|invalid|test|localhost)$", lower(try(regex("^https?://([^/:?#]+)", var.backend_url)[0], ""))))
+    error_message = "backend_url names a placeholder host (example.com/.net/.org, .example, .invalid, .test, localhost): set the real backend URL."
   }
 }
 
@@ -82,6 +89,11 @@ variable "proxy_secret_ssm_parameter_name" {
   description = "Name of the SSM SecureString parameter holding the secret shared with the backend (set this or the Secrets Manager ARN)."
   type        = string
   default     = null
+
+  validation {
+    condition     = var.proxy_secret_ssm_parameter_name == null || can(regex("^/?[a-zA-Z0-9_.-]+(/[a-zA-Z0-9_.-]+)*$", var.proxy_secret_ssm_parameter_name))
+    error_message = "proxy_secret_ssm_parameter_name must be a parameter name such as /booking-chat/dev/proxy-secret (not an ARN)."
+  }
 }
 
 variable "proxy_secret_secrets_manager_arn" {
@@ -93,12 +105,24 @@ variable "proxy_secret_secrets_manager_arn" {
     condition     = (var.proxy_secret_secrets_manager_arn == null) != (var.proxy_secret_ssm_parameter_name == null)
     error_message = "Set exactly one of proxy_secret_ssm_parameter_name and proxy_secret_secrets_manager_arn."
   }
+
+  validation {
+    # The IAM policy needs the complete ARN: a name makes the policy invalid, and a partial ARN (without the
+    # six characters Secrets Manager appends) is accepted by IAM but matches no secret, so reads are denied.
+    condition     = var.proxy_secret_secrets_manager_arn == null || can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z]{2}(-[a-z]+)+-[0-9]+:[0-9]{12}:secret:[a-zA-Z0-9/_+=.@-]+-[a-zA-Z0-9]{6}$", var.proxy_secret_secrets_manager_arn))
+    error_message = "proxy_secret_secrets_manager_arn must be the secret's complete ARN, arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME-XXXXXX (aws secretsmanager describe-secret --secret-id NAME --query ARN), not a name or a partial ARN."
+  }
 }
 
 variable "secret_kms_key_arn" {
   description = "Customer managed KMS key that encrypts the secret, if any (the function gets kms:Decrypt on it)."
   type        = string
   default     = null
+
+  validation {
+    condition     = var.secret_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[a-zA-Z0-9-]+$", var.secret_kms_key_arn))
+    error_message = "secret_kms_key_arn must be a key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID); IAM does not match aliases."
+  }
 }
 
 variable "connections_table_name" {
@@ -162,9 +186,36 @@ variable "log_retention_days" {
 }
 
 variable "log_kms_key_arn" {
-  description = "KMS key encrypting the log group; null uses CloudWatch's default encryption."
+  description = "KMS key encrypting the log group (its key policy must allow the CloudWatch Logs service); null uses CloudWatch's default encryption."
   type        = string
   default     = null
+
+  validation {
+    condition     = var.log_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[a-zA-Z0-9-]+$", var.log_kms_key_arn))
+    error_message = "log_kms_key_arn must be a key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)."
+  }
+}
+
+variable "alias_name" {
+  description = "Alias API Gateway invokes; every apply publishes a version and points the alias at it (roll back by pointing it at an earlier one)."
+  type        = string
+  default     = "live"
+
+  validation {
+    condition     = can(regex("^[a-zA-Z][a-zA-Z0-9_-]{0,127}$", var.alias_name))
+    error_message = "alias_name must start with a letter: letters, digits, '-' or '_', at most 128."
+  }
+}
+
+variable "duration_alarm_threshold_ms" {
+  description = "p99 duration (ms) above which the duration alarm fires: close to API Gateway's 29 s integration timeout, messages start failing."
+  type        = number
+  default     = 25000
+
+  validation {
+    condition     = var.duration_alarm_threshold_ms >= 1000 && var.duration_alarm_threshold_ms < 29000
+    error_message = "duration_alarm_threshold_ms must be at least 1000 and below API Gateway's 29000."
+  }
 }
 
 variable "metrics_namespace" {

@@ -1,3 +1,7 @@
+# The WebSocket API in front of the proxy function: routes, one Lambda proxy integration, a deployment that
+# follows them, the stage with throttling and logs, the permission to invoke the function from this stage,
+# and the alarm on failed integration calls. API Gateway's account-level CloudWatch role is not here: it is
+# one per account and region (module apigateway-account, root envs/account/<region>).
 data "aws_region" "current" {}
 
 resource "aws_apigatewayv2_api" "this" {
@@ -29,16 +33,19 @@ resource "aws_apigatewayv2_route" "this" {
   authorization_type = "NONE"
 }
 
+locals {
+  # Everything a deployment snapshots, whole: any change to any argument of these redeploys. A route,
+  # integration, authorizer or route response added to this API belongs in this list.
+  deployment_inputs = [aws_apigatewayv2_route.this, aws_apigatewayv2_integration.proxy]
+}
+
 # A new deployment whenever a route or the integration changes; created before the old one goes.
 resource "aws_apigatewayv2_deployment" "this" {
   api_id      = aws_apigatewayv2_api.this.id
   description = "Routes and integration as of this deployment"
 
   triggers = {
-    redeployment = sha1(jsonencode([
-      [for route in aws_apigatewayv2_route.this : [route.id, route.route_key, route.target, route.authorization_type]],
-      [aws_apigatewayv2_integration.proxy.id, aws_apigatewayv2_integration.proxy.integration_uri, aws_apigatewayv2_integration.proxy.timeout_milliseconds],
-    ]))
+    redeployment = sha1(jsonencode(local.deployment_inputs))
   }
 
   lifecycle {
@@ -47,7 +54,19 @@ resource "aws_apigatewayv2_deployment" "this" {
 }
 
 resource "aws_cloudwatch_log_group" "access" {
+  count = var.access_logging ? 1 : 0
+
   name              = "/aws/apigateway/${var.name}/${var.stage_name}/access"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.log_kms_key_arn
+  tags              = var.tags
+}
+
+# API Gateway writes execution logs to this group, creating it itself (without retention, and outliving
+# the API) when it does not exist. Created here, always, so that it has a retention and goes with the API
+# even when execution logging is switched on by hand during an incident.
+resource "aws_cloudwatch_log_group" "execution" {
+  name              = "API-Gateway-Execution-Logs_${aws_apigatewayv2_api.this.id}/${var.stage_name}"
   retention_in_days = var.log_retention_days
   kms_key_id        = var.log_kms_key_arn
   tags              = var.tags
@@ -55,6 +74,7 @@ resource "aws_cloudwatch_log_group" "access" {
 
 resource "aws_apigatewayv2_stage" "this" {
   #checkov:skip=CKV2_AWS_51:Clients are browsers authenticated by JWT at $connect; client certificates (mTLS) need a custom domain and do not fit browsers.
+  #checkov:skip=CKV_AWS_76:Access logging is on unless access_logging = false, a deliberate choice for accounts without API Gateway's CloudWatch role.
   api_id        = aws_apigatewayv2_api.this.id
   name          = var.stage_name
   deployment_id = aws_apigatewayv2_deployment.this.id
@@ -68,77 +88,53 @@ resource "aws_apigatewayv2_stage" "this" {
     detailed_metrics_enabled = true
   }
 
-  access_log_settings {
-    destination_arn = aws_cloudwatch_log_group.access.arn
-    format = jsonencode({
-      requestId          = "$context.requestId"
-      extendedRequestId  = "$context.extendedRequestId"
-      connectionId       = "$context.connectionId"
-      eventType          = "$context.eventType"
-      routeKey           = "$context.routeKey"
-      status             = "$context.status"
-      requestTime        = "$context.requestTimeEpoch"
-      sourceIp           = "$context.identity.sourceIp"
-      integrationStatus  = "$context.integration.status"
-      integrationError   = "$context.integration.error"
-      integrationLatency = "$context.integration.latency"
-      errorMessage       = "$context.error.message"
-    })
+  # Access logging, like execution logging, needs API Gateway's CloudWatch role in the account's settings
+  # for this region ("CloudWatch Logs role ARN must be set in account settings to enable logging").
+  dynamic "access_log_settings" {
+    for_each = aws_cloudwatch_log_group.access
+    content {
+      destination_arn = access_log_settings.value.arn
+      format = jsonencode({
+        requestId          = "$context.requestId"
+        extendedRequestId  = "$context.extendedRequestId"
+        connectionId       = "$context.connectionId"
+        eventType          = "$context.eventType"
+        routeKey           = "$context.routeKey"
+        status             = "$context.status"
+        requestTime        = "$context.requestTimeEpoch"
+        sourceIp           = "$context.identity.sourceIp"
+        integrationStatus  = "$context.integration.status"
+        integrationError   = "$context.integration.error"
+        integrationLatency = "$context.integration.latency"
+        errorMessage       = "$context.error.message"
+      })
+    }
   }
 
   tags = var.tags
 
-  depends_on = [aws_api_gateway_account.this]
+  # The stage serves clients as soon as it exists: the function must already accept this stage's calls,
+  # and the execution log group must exist before API Gateway creates one of its own.
+  depends_on = [aws_lambda_permission.invoke, aws_cloudwatch_log_group.execution]
 }
 
-# API Gateway may invoke the function for this API only.
+# Only this API's stage may invoke the function (through the alias the integration names).
 resource "aws_lambda_permission" "invoke" {
   statement_id  = "AllowInvokeFrom${replace(var.name, "/[^a-zA-Z0-9]/", "")}"
   action        = "lambda:InvokeFunction"
   function_name = var.lambda_function_name
+  qualifier     = var.lambda_qualifier
   principal     = "apigateway.amazonaws.com"
-  source_arn    = "${aws_apigatewayv2_api.this.execution_arn}/*/*"
+  source_arn    = "${aws_apigatewayv2_api.this.execution_arn}/${var.stage_name}/*"
 }
 
-# Execution logging needs an account-wide role; create it only where asked (once per account and region).
-data "aws_iam_policy_document" "apigateway_assume" {
-  count = var.manage_account_logging_role ? 1 : 0
-
-  statement {
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["apigateway.amazonaws.com"]
-    }
-  }
-}
-
-resource "aws_iam_role" "account_logging" {
-  count = var.manage_account_logging_role ? 1 : 0
-
-  name               = "${var.name}-apigateway-cloudwatch"
-  assume_role_policy = data.aws_iam_policy_document.apigateway_assume[0].json
-  tags               = var.tags
-}
-
-resource "aws_iam_role_policy_attachment" "account_logging" {
-  count = var.manage_account_logging_role ? 1 : 0
-
-  role       = aws_iam_role.account_logging[0].name
-  policy_arn = "arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
-}
-
-resource "aws_api_gateway_account" "this" {
-  count = var.manage_account_logging_role ? 1 : 0
-
-  cloudwatch_role_arn = aws_iam_role.account_logging[0].arn
-}
-
-resource "aws_cloudwatch_metric_alarm" "integration_errors" {
-  alarm_name          = "${var.name}-${var.stage_name}-integration-errors"
-  alarm_description   = "API Gateway could not get an answer from the proxy function: handshakes or messages failed."
+# ExecutionError: API Gateway could not call the integration (permission, throttling, the 29 s timeout).
+# Not IntegrationError, which also counts every handshake the function refuses with 401/403 on purpose.
+resource "aws_cloudwatch_metric_alarm" "execution_errors" {
+  alarm_name          = "${var.name}-${var.stage_name}-execution-errors"
+  alarm_description   = "API Gateway failed to call the proxy function (permission, throttling or timeout): handshakes or messages failed."
   namespace           = "AWS/ApiGateway"
-  metric_name         = "IntegrationError"
+  metric_name         = "ExecutionError"
   dimensions          = { ApiId = aws_apigatewayv2_api.this.id, Stage = aws_apigatewayv2_stage.this.name }
   statistic           = "Sum"
   period              = 300

@@ -24,6 +24,11 @@ output "management_endpoint" {
 }
 
 output "access_log_group_name" {
-  description = "The stage's JSON access log group."
-  value       = aws_cloudwatch_log_group.access.name
+  description = "The stage's JSON access log group; null when access logging is off."
+  value       = one(aws_cloudwatch_log_group.access[*].name)
+}
+
+output "execution_log_group_name" {
+  description = "The stage's execution log group (API Gateway's own name for it)."
+  value       = aws_cloudwatch_log_group.execution.name
 }

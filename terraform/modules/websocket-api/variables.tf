@@ -19,8 +19,14 @@ variable "lambda_function_name" {
 }
 
 variable "lambda_invoke_arn" {
-  description = "Invoke ARN of the proxy function."
+  description = "Invoke ARN of the proxy function's alias (or of the function)."
   type        = string
+}
+
+variable "lambda_qualifier" {
+  description = "Alias (or version) the invoke ARN names, for the invoke permission; null when it names the function itself."
+  type        = string
+  default     = null
 }
 
 variable "throttling_burst_limit" {
@@ -44,7 +50,7 @@ variable "throttling_rate_limit" {
 }
 
 variable "execution_logging_level" {
-  description = "API Gateway execution logs: OFF, ERROR or INFO. Needs the account's CloudWatch role (manage_account_logging_role)."
+  description = "API Gateway execution logs: OFF, ERROR or INFO. Anything but OFF needs API Gateway's CloudWatch role in the account settings of the region (envs/account/<region>)."
   type        = string
   default     = "ERROR"
 
@@ -54,14 +60,14 @@ variable "execution_logging_level" {
   }
 }
 
-variable "manage_account_logging_role" {
-  description = "Create the account-wide role API Gateway uses to write execution logs (once per account and region)."
+variable "access_logging" {
+  description = "JSON access logs of the stage to their own log group. Needs API Gateway's CloudWatch role in the account settings of the region (envs/account/<region>), like execution logging."
   type        = bool
-  default     = false
+  default     = true
 }
 
 variable "log_retention_days" {
-  description = "Retention of the access log group."
+  description = "Retention of the access and execution log groups."
   type        = number
   default     = 30
 
@@ -72,13 +78,18 @@ variable "log_retention_days" {
 }
 
 variable "log_kms_key_arn" {
-  description = "KMS key encrypting the access log group; null uses CloudWatch's default encryption."
+  description = "KMS key encrypting the access and execution log groups (its key policy must allow the CloudWatch Logs service); null uses CloudWatch's default encryption."
   type        = string
   default     = null
+
+  validation {
+    condition     = var.log_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[a-zA-Z0-9-]+$", var.log_kms_key_arn))
+    error_message = "log_kms_key_arn must be a key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)."
+  }
 }
 
 variable "alarm_topic_arn" {
-  description = "SNS topic notified when integrations fail; null creates the alarm without actions."
+  description = "SNS topic notified when API Gateway cannot call the function; null creates the alarm without actions."
   type        = string
   default     = null
 }

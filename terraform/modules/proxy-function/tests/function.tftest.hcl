@@ -6,7 +6,7 @@ mock_provider "aws" {
 variables {
   name                            = "chat-proxy-test"
   package_path                    = "main.tf" # any file: the hash is all the plan needs
-  backend_url                     = "https://chat.internal.example.com"
+  backend_url                     = "https://chat-backend.internal"
   proxy_secret_ssm_parameter_name = "/chat/test/proxy-secret"
   connections_table_name          = "chat-connections-test"
   connections_table_arn           = "arn:aws:dynamodb:eu-west-1:123456789012:table/chat-connections-test"
@@ -125,6 +125,22 @@ run "a_timeout_beyond_api_gateways_is_refused" {
   expect_failures = [var.timeout_seconds]
 }
 
+run "zero_reserved_concurrency_is_refused" {
+  command = plan
+  variables {
+    reserved_concurrency = 0
+  }
+  expect_failures = [var.reserved_concurrency]
+}
+
+run "fractional_reserved_concurrency_is_refused" {
+  command = plan
+  variables {
+    reserved_concurrency = 1.5
+  }
+  expect_failures = [var.reserved_concurrency]
+}
+
 run "reserved_concurrency_reaches_the_function" {
   command = plan
   variables {
@@ -133,5 +149,158 @@ run "reserved_concurrency_reaches_the_function" {
   assert {
     condition     = aws_lambda_function.this.reserved_concurrent_executions == 50
     error_message = "reserved concurrency is applied when set"
+  }
+}
+
+run "one_is_the_smallest_reservation" {
+  command = plan
+  variables {
+    reserved_concurrency = 1
+  }
+  assert {
+    condition     = aws_lambda_function.this.reserved_concurrent_executions == 1
+    error_message = "a reservation of 1 is valid"
+  }
+}
+
+run "a_secret_name_instead_of_an_arn_is_refused" {
+  command = plan
+  variables {
+    proxy_secret_ssm_parameter_name  = null
+    proxy_secret_secrets_manager_arn = "chat-proxy"
+  }
+  expect_failures = [var.proxy_secret_secrets_manager_arn]
+}
+
+run "a_partial_secret_arn_is_refused" {
+  command = plan
+  variables {
+    proxy_secret_ssm_parameter_name  = null
+    proxy_secret_secrets_manager_arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:chat-proxy"
+  }
+  expect_failures = [var.proxy_secret_secrets_manager_arn]
+}
+
+run "an_arn_of_another_service_is_refused" {
+  command = plan
+  variables {
+    proxy_secret_ssm_parameter_name  = null
+    proxy_secret_secrets_manager_arn = "arn:aws:ssm:eu-west-1:123456789012:parameter/chat-proxy-AbCdEf"
+  }
+  expect_failures = [var.proxy_secret_secrets_manager_arn]
+}
+
+run "a_secret_arn_in_another_partition_is_accepted" {
+  command = plan
+  variables {
+    proxy_secret_ssm_parameter_name  = null
+    proxy_secret_secrets_manager_arn = "arn:aws-us-gov:secretsmanager:us-gov-west-1:123456789012:secret:booking/chat-proxy-AbCdEf"
+  }
+  assert {
+    condition = anytrue([for s in jsondecode(output.policy_json).Statement :
+    s.Action == ["secretsmanager:GetSecretValue"] && s.Resource == [var.proxy_secret_secrets_manager_arn]])
+    error_message = "the function may read exactly that secret"
+  }
+}
+
+run "an_ssm_parameter_arn_instead_of_its_name_is_refused" {
+  command = plan
+  variables {
+    proxy_secret_ssm_parameter_name = "arn:aws:ssm:eu-west-1:123456789012:parameter/chat/test/proxy-secret"
+  }
+  expect_failures = [var.proxy_secret_ssm_parameter_name]
+}
+
+run "the_secrets_kms_key_may_decrypt" {
+  command = plan
+  variables {
+    secret_kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+  }
+  assert {
+    condition = anytrue([for s in jsondecode(output.policy_json).Statement :
+    s.Action == ["kms:Decrypt"] && s.Resource == ["arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"]])
+    error_message = "kms:Decrypt on exactly the secret's key"
+  }
+}
+
+run "no_kms_access_without_a_key" {
+  command = plan
+  assert {
+    condition     = !anytrue([for s in jsondecode(output.policy_json).Statement : contains(s.Action, "kms:Decrypt")])
+    error_message = "no kms:Decrypt unless the secret has a customer managed key"
+  }
+}
+
+run "a_kms_alias_is_refused" {
+  command = plan
+  variables {
+    secret_kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:alias/chat"
+  }
+  expect_failures = [var.secret_kms_key_arn]
+}
+
+run "placeholder_backend_urls_are_refused" {
+  command = plan
+  variables {
+    backend_url = "https://chat-backend.dev.example.com"
+  }
+  expect_failures = [var.backend_url]
+}
+
+run "x86_64_reaches_the_function" {
+  command = plan
+  variables {
+    architecture = "x86_64"
+  }
+  assert {
+    condition     = aws_lambda_function.this.architectures == tolist(["x86_64"]) && output.architecture == "x86_64"
+    error_message = "the architecture variable sets the function's architecture"
+  }
+}
+
+run "every_apply_publishes_a_version_and_the_alias_points_at_it" {
+  command = plan
+  assert {
+    condition     = aws_lambda_function.this.publish
+    error_message = "publish must be on, or there is no version to roll back to"
+  }
+  assert {
+    condition     = aws_lambda_alias.this.name == "live" && aws_lambda_alias.this.function_version == aws_lambda_function.this.version
+    error_message = "the alias points at the version this apply published"
+  }
+  assert {
+    condition     = output.invoke_arn == aws_lambda_alias.this.invoke_arn
+    error_message = "API Gateway invokes the alias, not $LATEST"
+  }
+}
+
+run "alarms_watch_errors_throttles_fanout_failures_and_duration" {
+  command = plan
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.function["errors"].metric_name == "Errors" && aws_cloudwatch_metric_alarm.function["throttles"].metric_name == "Throttles"
+    error_message = "the function's Errors and Throttles"
+  }
+  assert {
+    condition = (aws_cloudwatch_metric_alarm.fanout_failed.namespace == "BookingChat"
+      && aws_cloudwatch_metric_alarm.fanout_failed.metric_name == "FanoutFailed"
+    && aws_cloudwatch_metric_alarm.fanout_failed.dimensions == tomap({ Stage = "test" }))
+    error_message = "the proxy's own FanoutFailed metric, in its namespace, by stage"
+  }
+  assert {
+    condition = (aws_cloudwatch_metric_alarm.duration.metric_name == "Duration"
+      && aws_cloudwatch_metric_alarm.duration.extended_statistic == "p99"
+    && aws_cloudwatch_metric_alarm.duration.threshold == 25000)
+    error_message = "p99 duration above 25 s, close to API Gateway's 29 s"
+  }
+}
+
+run "the_fanout_alarm_follows_the_metrics_namespace" {
+  command = plan
+  variables {
+    metrics_namespace = "BookingChatStaging"
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.fanout_failed.namespace == "BookingChatStaging" && aws_lambda_function.this.environment[0].variables["METRICS_NAMESPACE"] == "BookingChatStaging"
+    error_message = "the alarm reads the namespace the function writes"
   }
 }

@@ -7,7 +7,8 @@ variables {
   name                   = "chat-test"
   stage_name             = "test"
   lambda_function_name   = "chat-proxy-test"
-  lambda_invoke_arn      = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:chat-proxy-test/invocations"
+  lambda_invoke_arn      = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:chat-proxy-test:live/invocations"
+  lambda_qualifier       = "live"
   throttling_burst_limit = 200
   throttling_rate_limit  = 100
 }
@@ -29,15 +30,6 @@ run "routes_select_on_the_body_action_into_one_proxy_integration" {
   }
 }
 
-run "the_deployment_follows_routes_and_integration" {
-  command = plan
-
-  assert {
-    condition     = contains(keys(aws_apigatewayv2_deployment.this.triggers), "redeployment")
-    error_message = "the deployment has a trigger over routes and integration"
-  }
-}
-
 run "the_stage_is_throttled_and_logs_json_access_lines" {
   command = plan
 
@@ -55,17 +47,88 @@ run "the_stage_is_throttled_and_logs_json_access_lines" {
     error_message = "access logs are JSON with requestId, connectionId, eventType, routeKey, status and the integration error"
   }
   assert {
-    condition     = aws_cloudwatch_log_group.access.retention_in_days == 30
+    condition     = aws_cloudwatch_log_group.access[0].retention_in_days == 30
     error_message = "the access log group has a retention"
+  }
+  assert {
+    condition     = aws_apigatewayv2_stage.this.access_log_settings[0].destination_arn == aws_cloudwatch_log_group.access[0].arn
+    error_message = "access logs go to their own group"
   }
 }
 
-run "only_this_api_may_invoke_the_function" {
+run "access_logging_can_be_switched_off" {
+  command = plan
+  variables {
+    access_logging          = false
+    execution_logging_level = "OFF"
+  }
+
+  assert {
+    condition     = length(aws_apigatewayv2_stage.this.access_log_settings) == 0 && length(aws_cloudwatch_log_group.access) == 0
+    error_message = "no access log settings and no access log group when access logging is off"
+  }
+  assert {
+    condition     = output.access_log_group_name == null
+    error_message = "no access log group name to output"
+  }
+}
+
+run "the_execution_log_group_exists_with_retention" {
   command = plan
 
   assert {
-    condition     = aws_lambda_permission.invoke.source_arn == "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/*/*"
-    error_message = "the permission is scoped to this API"
+    condition     = aws_cloudwatch_log_group.execution.name == "API-Gateway-Execution-Logs_a1b2c3d4e5/test"
+    error_message = "the execution log group has API Gateway's own name, so API Gateway writes to it instead of creating one"
+  }
+  assert {
+    condition     = aws_cloudwatch_log_group.execution.retention_in_days == 30
+    error_message = "the execution log group has a retention"
+  }
+  assert {
+    condition     = aws_cloudwatch_log_group.execution.kms_key_id == null
+    error_message = "CloudWatch's default encryption unless a key is given"
+  }
+}
+
+run "log_groups_use_the_kms_key_when_given" {
+  command = plan
+  variables {
+    log_kms_key_arn    = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    log_retention_days = 90
+  }
+
+  assert {
+    condition = (aws_cloudwatch_log_group.execution.kms_key_id == var.log_kms_key_arn
+    && aws_cloudwatch_log_group.access[0].kms_key_id == var.log_kms_key_arn)
+    error_message = "execution and access log groups are encrypted with the same key"
+  }
+  assert {
+    condition     = aws_cloudwatch_log_group.execution.retention_in_days == 90 && aws_cloudwatch_log_group.access[0].retention_in_days == 90
+    error_message = "both log groups follow log_retention_days"
+  }
+}
+
+run "the_alarm_is_on_execution_errors_not_refused_handshakes" {
+  command = plan
+
+  assert {
+    condition = (aws_cloudwatch_metric_alarm.execution_errors.namespace == "AWS/ApiGateway"
+      && aws_cloudwatch_metric_alarm.execution_errors.metric_name == "ExecutionError"
+    && aws_cloudwatch_metric_alarm.execution_errors.dimensions == tomap({ ApiId = "a1b2c3d4e5", Stage = "test" }))
+    error_message = "ExecutionError of this API's stage"
+  }
+}
+
+run "only_this_stage_may_invoke_the_function" {
+  command = plan
+
+  assert {
+    condition     = aws_lambda_permission.invoke.source_arn == "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/test/*"
+    error_message = "the permission is scoped to this API's stage"
+  }
+  assert {
+    condition     = aws_lambda_permission.invoke.qualifier == "live"
+    error_message = "the permission is on the alias the integration invokes"
   }
   assert {
     condition     = aws_lambda_permission.invoke.principal == "apigateway.amazonaws.com"

@@ -1,0 +1,422 @@
+#!/usr/bin/env python3
+"""What `make plan` and `make apply` check before packaging or touching Terraform state, in seconds.
+
+    scripts/preflight.py env dev|staging|prod     an environment root (envs/<env>)
+    scripts/preflight.py account eu-west-1        the one-time account root (envs/account/<region>)
+
+Each check prints `ok`, `FAIL` with the command that fixes it, or `skip` with the reason, and every check
+runs even after a failure, so one run lists everything that is missing. Exit status 1 when any failed.
+
+The values come from the root's terraform.tfvars and *.auto.tfvars and from TF_VAR_* variables, with
+Terraform's precedence (TF_VAR_ lowest, then terraform.tfvars, then *.auto.tfvars in name order). Only
+the simple values these checks need are read (strings, numbers, booleans, null).
+
+AWS is reached through the AWS CLI with the caller's usual configuration (AWS_PROFILE, AWS_REGION,
+AWS_ENDPOINT_URL for an emulator). PREFLIGHT_SKIP=concurrency (comma-separated) skips the checks named;
+the offline tests need it because moto has no GetAccountSettings for Lambda. Nothing else can be skipped.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SKIPPABLE = {"concurrency"}
+# Lambda refuses a reservation that leaves fewer than this many executions unreserved in the account.
+MIN_UNRESERVED = 100
+# Hosts that only ever stand in for a real one (RFC 2606 and 6761); the roots refuse them too.
+PLACEHOLDER_HOST = re.compile(r"(^|\.)(example\.(com|net|org)|example|invalid|test|localhost)$")
+SECRET_ARN = re.compile(
+    r"^arn:aws[a-z-]*:secretsmanager:([a-z]{2}(?:-[a-z]+)+-[0-9]+):[0-9]{12}:secret:[a-zA-Z0-9/_+=.@-]+-[a-zA-Z0-9]{6}$"
+)
+EXAMPLE_BUCKET = "example-terraform-state-123456789012"
+
+
+class Report:
+    """Collects the outcome of each check and prints it as it comes."""
+
+    def __init__(self) -> None:
+        self.failed = 0
+
+    def ok(self, name: str, detail: str) -> None:
+        print(f"  ok    {name}: {detail}")
+
+    def skip(self, name: str, reason: str) -> None:
+        print(f"  skip  {name}: {reason}")
+
+    def fail(self, name: str, problem: str, fix: str) -> None:
+        self.failed += 1
+        print(f"  FAIL  {name}: {problem}")
+        for line in fix.strip().splitlines():
+            print(f"        {line}")
+
+
+# --- tfvars -------------------------------------------------------------------------------------------
+
+class Unreadable:
+    """A value this reader does not evaluate (a list, a map, an expression)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+def _strip_comment(line: str) -> str:
+    in_string = escaped = False
+    for i, ch in enumerate(line):
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch == "#" or line.startswith("//", i):
+            return line[:i]
+    return line
+
+
+def _scalar(text: str):
+    text = text.strip()
+    if text.startswith('"') and text.endswith('"') and len(text) >= 2:
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError:
+            return Unreadable(text)
+    if text in ("true", "false"):
+        return text == "true"
+    if text == "null":
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        return float(text)
+    except ValueError:
+        return Unreadable(text)
+
+
+def parse_tfvars(text: str) -> dict:
+    """Top-level `name = value` assignments; multi-line values are kept as Unreadable."""
+    values: dict = {}
+    lines = text.splitlines()
+    i = 0
+    while i < len(lines):
+        line = _strip_comment(lines[i]).strip()
+        i += 1
+        match = re.match(r"^([A-Za-z_][A-Za-z0-9_-]*)\s*=\s*(.*)$", line)
+        if not match:
+            continue
+        name, value = match.groups()
+        depth = value.count("[") + value.count("{") - value.count("]") - value.count("}")
+        if value.startswith("<<"):
+            marker = value.lstrip("<-").strip()
+            while i < len(lines) and lines[i].strip() != marker:
+                i += 1
+            i += 1
+            values[name] = Unreadable(value)
+            continue
+        while depth > 0 and i < len(lines):
+            more = _strip_comment(lines[i])
+            depth += more.count("[") + more.count("{") - more.count("]") - more.count("}")
+            value += more
+            i += 1
+        values[name] = _scalar(value) if not value.startswith(("[", "{")) else Unreadable(value)
+    return values
+
+
+def root_values(root: Path) -> dict:
+    values: dict = {}
+    for key, raw in os.environ.items():
+        if key.startswith("TF_VAR_"):
+            # Terraform takes a TF_VAR_ value literally for a string variable and parses it for the others.
+            literal = raw.strip() in ("true", "false", "null") or re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", raw.strip())
+            values[key[len("TF_VAR_"):]] = _scalar(raw) if literal else raw
+    files = [root / "terraform.tfvars"] + sorted(root.glob("*.auto.tfvars"))
+    for path in files:
+        if path.is_file():
+            values.update(parse_tfvars(path.read_text()))
+    return values
+
+
+# --- AWS CLI ------------------------------------------------------------------------------------------
+
+class AwsError(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def aws(*args: str, region: str | None = None) -> dict:
+    command = ["aws", *args, "--output", "json"]
+    if region:
+        command += ["--region", region]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    except subprocess.TimeoutExpired:
+        raise AwsError("Timeout", f"`aws {' '.join(args)}` did not answer within 60 s")
+    if done.returncode != 0:
+        err = done.stderr.strip()
+        match = re.search(r"An error occurred \(([^)]+)\)", err)
+        raise AwsError(match.group(1) if match else "Error", err.splitlines()[-1] if err else f"exit {done.returncode}")
+    return json.loads(done.stdout) if done.stdout.strip() else {}
+
+
+# --- checks -------------------------------------------------------------------------------------------
+
+def check_backend(report: Report, root: Path, rel: str) -> None:
+    path = root / "backend.hcl"
+    if not path.is_file():
+        report.fail("state backend", f"{rel}/backend.hcl is missing",
+                    f"cp {rel}/backend.hcl.example {rel}/backend.hcl, then name your state bucket in it\n"
+                    "(README, Deploying, step 2 creates the bucket).")
+        return
+    text = path.read_text()
+    if EXAMPLE_BUCKET in text:
+        report.fail("state backend", f"{rel}/backend.hcl still names the example bucket {EXAMPLE_BUCKET}",
+                    f"put your state bucket's name in {rel}/backend.hcl.")
+        return
+    bucket = re.search(r'^\s*bucket\s*=\s*"([^"]+)"', text, re.M)
+    report.ok("state backend", f"{rel}/backend.hcl (bucket {bucket.group(1) if bucket else '?'})")
+
+
+def check_lock_file(report: Report, root: Path, rel: str) -> None:
+    """A lock file made from a provider mirror has h1: hashes for the mirror's platforms only."""
+    if not shutil.which("terraform"):
+        report.fail("terraform", "terraform is not on PATH", "install Terraform >= 1.10.")
+        return
+    version = json.loads(subprocess.run(["terraform", "version", "-json"], capture_output=True, text=True).stdout or "{}")
+    platform = version.get("platform", "?")
+    numbers = [int(n) for n in re.findall(r"\d+", version.get("terraform_version", "0.0"))[:2]]
+    if numbers < [1, 10]:
+        report.fail("terraform", f"Terraform {version.get('terraform_version')} is older than 1.10 (S3 state locking)",
+                    "install Terraform >= 1.10.")
+        return
+    lock = root / ".terraform.lock.hcl"
+    if not lock.is_file():
+        report.ok("terraform", f"{version.get('terraform_version')} on {platform}; no lock file yet (init writes one: commit it)")
+        return
+    text = lock.read_text()
+    if "zh:" not in text and platform != "linux_amd64":
+        report.fail("provider lock", f"{rel}/.terraform.lock.hcl has checksums for linux_amd64 only (made from a provider mirror), this is {platform}",
+                    "with access to registry.terraform.io: make tf-lock, then commit the lock files.")
+        return
+    report.ok("terraform", f"{version.get('terraform_version')} on {platform}, lock file covers it")
+
+
+def check_credentials(report: Report, region: str) -> bool:
+    if not shutil.which("aws"):
+        report.fail("credentials", "the AWS CLI (aws) is not on PATH",
+                    "install it (pip install awscli, or AWS's installer); the checks below need it.")
+        return False
+    try:
+        who = aws("sts", "get-caller-identity", region=region)
+    except AwsError as e:
+        report.fail("credentials", e.message,
+                    "configure credentials for the target account: aws configure, aws sso login --profile P\n"
+                    "with AWS_PROFILE=P, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY; then aws sts get-caller-identity.")
+        return False
+    report.ok("credentials", f"{who.get('Arn')} (account {who.get('Account')})")
+    return True
+
+
+def check_backend_url(report: Report, values: dict, rel: str) -> None:
+    url = values.get("backend_url")
+    example = f'in {rel}/terraform.tfvars: backend_url = "https://<the chat backend>" (or export TF_VAR_backend_url).'
+    if url is None:
+        report.fail("backend_url", "not set (it has no default on purpose)", example)
+        return
+    host = re.match(r"^https://([^/:?#]+)", str(url))
+    if not host:
+        report.fail("backend_url", f"{url!r} is not an https:// URL", example)
+        return
+    if PLACEHOLDER_HOST.search(host.group(1).lower()):
+        report.fail("backend_url", f"{url!r} is a placeholder host", example)
+        return
+    report.ok("backend_url", url)
+
+
+def check_secret(report: Report, values: dict, region: str, env: str, rel: str) -> None:
+    name = values.get("proxy_secret_ssm_parameter_name")
+    arn = values.get("proxy_secret_secrets_manager_arn")
+    if (name is None) == (arn is None):
+        report.fail("proxy secret", "set exactly one of proxy_secret_ssm_parameter_name and proxy_secret_secrets_manager_arn",
+                    f"in {rel}/terraform.tfvars.")
+        return
+    if name is not None:
+        create = (f"aws ssm put-parameter --region {region} --name {name} --type SecureString \\\n"
+                  f"  --value \"$(openssl rand -hex 32)\"   # and give the chat backend the same value as PROXY_SECRET")
+        try:
+            parameter = aws("ssm", "get-parameter", "--name", str(name), region=region)["Parameter"]
+        except AwsError as e:
+            if e.code == "ParameterNotFound":
+                report.fail("proxy secret", f"SSM parameter {name} does not exist in {region}", create)
+            else:
+                report.fail("proxy secret", f"cannot read SSM parameter {name} in {region}: {e.message}",
+                            "the deploying identity needs ssm:GetParameter on it.")
+            return
+        if parameter.get("Type") != "SecureString":
+            report.fail("proxy secret", f"SSM parameter {name} is a {parameter.get('Type')}, not a SecureString",
+                        f"aws ssm delete-parameter --region {region} --name {name}, then:\n{create}")
+            return
+        report.ok("proxy secret", f"SSM SecureString {name} in {region}")
+        return
+    match = SECRET_ARN.match(str(arn))
+    if not match:
+        report.fail("proxy secret", f"{arn!r} is not a complete Secrets Manager ARN",
+                    f"aws secretsmanager describe-secret --region {region} --secret-id {arn} --query ARN --output text\n"
+                    f"and put that ARN in {rel}/terraform.tfvars.")
+        return
+    if match.group(1) != region:
+        report.fail("proxy secret", f"the secret is in {match.group(1)}, the environment in {region}",
+                    f"create the secret in {region} (the function reads it from its own region).")
+        return
+    try:
+        secret = aws("secretsmanager", "describe-secret", "--secret-id", str(arn), region=region)
+    except AwsError as e:
+        if e.code == "ResourceNotFoundException":
+            report.fail("proxy secret", f"secret {arn} does not exist",
+                        f"aws secretsmanager create-secret --region {region} --name booking-chat/{env}/proxy-secret \\\n"
+                        f"  --secret-string \"$(openssl rand -hex 32)\" --query ARN --output text\n"
+                        f"and put the ARN it prints in {rel}/terraform.tfvars.")
+        else:
+            report.fail("proxy secret", f"cannot describe secret {arn}: {e.message}",
+                        "the deploying identity needs secretsmanager:DescribeSecret on it.")
+        return
+    if secret.get("ARN") != arn:
+        # A partial ARN whose name happens to end in '-' and six characters looks complete.
+        report.fail("proxy secret", f"{arn} is a partial ARN: the secret's ARN is {secret.get('ARN')}",
+                    f"use {secret.get('ARN')} in {rel}/terraform.tfvars (IAM matches complete ARNs only).")
+        return
+    report.ok("proxy secret", f"Secrets Manager {arn}")
+
+
+def check_apigateway_account(report: Report, values: dict, region: str, rel: str) -> None:
+    access = values.get("access_logging", True)
+    level = values.get("execution_logging_level", "ERROR")
+    if access is False and level == "OFF":
+        report.skip("API Gateway logging role", "access_logging = false and execution_logging_level = \"OFF\"")
+        return
+    try:
+        account = aws("apigateway", "get-account", region=region)
+    except AwsError as e:
+        report.fail("API Gateway logging role", f"cannot read API Gateway's account settings in {region}: {e.message}",
+                    "the deploying identity needs apigateway:GET on /account.")
+        return
+    role = account.get("cloudwatchRoleArn")
+    if role:
+        report.ok("API Gateway logging role", f"{role} in {region}")
+        return
+    account_root = f"envs/account/{region}"
+    how = (f"once per account and region: make account-apply REGION={region}   ({account_root})"
+           if (ROOT / account_root).is_dir() else
+           f"once per account and region: cp -r envs/account/eu-west-1 {account_root}, set its region and\n"
+           f"backend key, then make account-apply REGION={region}")
+    report.fail("API Gateway logging role",
+                f"API Gateway has no CloudWatch Logs role in {region}: a stage with logging fails to deploy",
+                f"{how}\nor switch logging off in {rel}/terraform.tfvars: access_logging = false and execution_logging_level = \"OFF\".")
+
+
+def check_concurrency(report: Report, values: dict, region: str, env: str, rel: str, skipped: set) -> None:
+    reserved = values.get("lambda_reserved_concurrency")
+    if reserved is None:
+        report.ok("concurrency", "no reservation (the function shares the account's unreserved pool)")
+        return
+    if "concurrency" in skipped:
+        report.skip("concurrency", f"PREFLIGHT_SKIP=concurrency (the reservation of {reserved} is not checked against the quota)")
+        return
+    if isinstance(reserved, Unreadable) or not float(reserved).is_integer() or reserved < 1:
+        report.fail("concurrency", f"lambda_reserved_concurrency = {getattr(reserved, 'text', reserved)} is not a whole number >= 1",
+                    f"in {rel}/terraform.tfvars: remove it (unreserved) or reserve at least 1.")
+        return
+    try:
+        limits = aws("lambda", "get-account-settings", region=region)["AccountLimit"]
+    except (AwsError, KeyError) as e:
+        report.fail("concurrency", f"cannot read Lambda's account settings in {region}: {getattr(e, 'message', e)}",
+                    "the deploying identity needs lambda:GetAccountSettings.")
+        return
+    function = f"booking-chat-{env}-proxy"  # the name module booking-chat gives the function
+    current = 0
+    try:
+        current = aws("lambda", "get-function-concurrency", "--function-name", function, region=region).get("ReservedConcurrentExecutions") or 0
+    except AwsError as e:
+        if e.code != "ResourceNotFoundException":
+            report.fail("concurrency", f"cannot read {function}'s reservation: {e.message}",
+                        "the deploying identity needs lambda:GetFunctionConcurrency.")
+            return
+    total = limits.get("ConcurrentExecutions")
+    unreserved = limits.get("UnreservedConcurrentExecutions")
+    left = unreserved + current - int(reserved)
+    if left < MIN_UNRESERVED:
+        most = unreserved + current - MIN_UNRESERVED
+        report.fail("concurrency",
+                    f"reserving {int(reserved)} would leave {left} of the account's {total} unreserved in {region}; Lambda keeps at least {MIN_UNRESERVED}",
+                    (f"in {rel}/terraform.tfvars: lambda_reserved_concurrency = {most} or less, or remove it,\n" if most >= 1 else
+                     f"in {rel}/terraform.tfvars: remove lambda_reserved_concurrency (the quota leaves nothing to reserve),\n")
+                    + "or raise the quota: aws service-quotas request-service-quota-increase --service-code lambda \\\n"
+                    f"  --quota-code L-B99A9384 --desired-value {total + MIN_UNRESERVED} --region {region}")
+        return
+    report.ok("concurrency", f"reserving {int(reserved)} leaves {left} of {total} unreserved in {region}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("kind", choices=["env", "account"])
+    parser.add_argument("name", help="dev, staging or prod; or a region for the account root")
+    parser.add_argument("--envs-dir", type=Path, default=ROOT / "envs", help="where the roots are (tests use a copy)")
+    args = parser.parse_args()
+
+    skipped = {s.strip() for s in os.environ.get("PREFLIGHT_SKIP", "").split(",") if s.strip()}
+    if skipped - SKIPPABLE:
+        print(f"PREFLIGHT_SKIP may name only {', '.join(sorted(SKIPPABLE))}, not {', '.join(sorted(skipped - SKIPPABLE))}", file=sys.stderr)
+        return 2
+
+    rel = f"envs/{args.name}" if args.kind == "env" else f"envs/account/{args.name}"
+    root = args.envs_dir / (args.name if args.kind == "env" else f"account/{args.name}")
+    if not root.is_dir():
+        print(f"no root {rel}", file=sys.stderr)
+        return 2
+    print(f"preflight for {rel}:")
+    report = Report()
+    check_backend(report, root, rel)
+    check_lock_file(report, root, rel)
+
+    if args.kind == "account":
+        region = args.name
+        if check_credentials(report, region):
+            try:
+                role = aws("apigateway", "get-account", region=region).get("cloudwatchRoleArn")
+                report.ok("API Gateway logging role", f"currently {role}: this root replaces it" if role else f"none yet in {region}")
+            except AwsError as e:
+                report.fail("API Gateway logging role", f"cannot read API Gateway's account settings in {region}: {e.message}",
+                            "the deploying identity needs apigateway:GET on /account.")
+    else:
+        values = root_values(root)
+        region = values.get("region")
+        if not isinstance(region, str):
+            report.fail("region", "region is not set", f"in {rel}/terraform.tfvars: region = \"eu-west-1\" (for example).")
+            return 1
+        check_backend_url(report, values, rel)
+        if check_credentials(report, region):
+            check_secret(report, values, region, args.name, rel)
+            check_apigateway_account(report, values, region, rel)
+            check_concurrency(report, values, region, args.name, rel, skipped)
+
+    if report.failed:
+        print(f"preflight: {report.failed} check(s) failed; nothing was packaged or applied.")
+        return 1
+    print("preflight: ok")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
