@@ -4,20 +4,17 @@
 //! `iat`, when present, must not lie in the future (all three with the same small leeway for clock skew);
 //! `iss` and `aud` are checked when configured; `sub` must be a plausible user id (1 to
 //! [`MAX_USER_ID_CHARS`] characters, no control characters), because it is stored and compared as text.
-//! Any other algorithm, `alg: none` included, is refused. The HTTP edge uses
-//! [`AuthUser`], an extractor reading `Authorization: Bearer`; the WebSocket handshakes use
-//! [`TokenVerifier::verify`] on whatever [`chat_wire::handshake::find_token`] found.
+//! Any other algorithm, `alg: none` included, is refused. The HTTP edge's extractor of an authenticated
+//! caller is `http::extract::AuthUser`, and the WebSocket handshakes call [`TokenVerifier::verify`] on
+//! whatever [`chat_wire::handshake::find_token`] found; this module knows nothing of HTTP.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 
 use crate::config::JwtSettings;
-use crate::http::AppState;
 
 /// The claims we read from a token.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -158,28 +155,6 @@ pub fn mint_token(
         &claims,
         &EncodingKey::from_secret(settings.secret.expose_secret().as_bytes()),
     )
-}
-
-/// The authenticated caller of an HTTP route (`Authorization: Bearer <jwt>`).
-#[derive(Debug, Clone)]
-pub struct AuthUser {
-    /// The user id (`sub`).
-    pub user_id: String,
-}
-
-impl FromRequestParts<AppState> for AuthUser {
-    type Rejection = crate::http::ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let token = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(chat_wire::handshake::token_from_authorization)
-            .ok_or(AuthError::Missing)?;
-        let claims = state.chat.verifier().verify(token)?;
-        Ok(Self { user_id: claims.sub })
-    }
 }
 
 #[cfg(test)]

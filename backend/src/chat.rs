@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use chat_wire::proxy::ConnectionType;
+use chat_wire::proxy::{Audience, ConnectionType};
 use chat_wire::{BookingId, ClientAction, ClientFrame, ErrorCode, MessageId, ServerFrame, ServerPayload};
 use serde_json::Value;
 
@@ -91,20 +91,29 @@ impl ChatError {
 pub struct Reply {
     /// The frame to deliver.
     pub frame: ServerFrame,
-    /// Send to every connection of the booking (else to the sender only).
-    pub broadcast: bool,
-    /// With `broadcast`, leave the sender out.
-    pub exclude_sender: bool,
+    /// Who receives it.
+    pub audience: Audience,
 }
 
 impl Reply {
     fn to_sender(frame: ServerFrame) -> Self {
-        Self { frame, broadcast: false, exclude_sender: false }
+        Self { frame, audience: Audience::Sender }
     }
 
     fn to_booking(frame: ServerFrame) -> Self {
-        Self { frame, broadcast: true, exclude_sender: false }
+        Self { frame, audience: Audience::Booking }
     }
+}
+
+/// Who sent a frame: the connection's booking, user and type, as recorded at connect time.
+#[derive(Debug, Clone, Copy)]
+pub struct Caller<'a> {
+    /// The booking the connection belongs to.
+    pub booking_id: BookingId,
+    /// The user the connection was authenticated as.
+    pub user_id: &'a str,
+    /// What the connection is for.
+    pub connection_type: ConnectionType,
 }
 
 /// An accepted connection.
@@ -245,14 +254,8 @@ impl ChatService {
 
     /// Handles one client frame and says what to send to whom. Errors become `error` frames to the
     /// sender; `message` is a parsed JSON value or the frame's raw text.
-    #[tracing::instrument(skip_all, fields(booking_id = booking_id, user_id = %user_id, action))]
-    pub async fn handle_frame(
-        &self,
-        booking_id: BookingId,
-        user_id: &str,
-        connection_type: ConnectionType,
-        message: Value,
-    ) -> Reply {
+    #[tracing::instrument(skip_all, fields(booking_id = caller.booking_id, user_id = %caller.user_id, action))]
+    pub async fn handle_frame(&self, caller: Caller<'_>, message: Value) -> Reply {
         let parsed = match message {
             Value::String(text) => ClientFrame::parse(&text),
             other => ClientFrame::from_value(other),
@@ -270,7 +273,7 @@ impl ChatService {
         let action = frame.action.name();
         tracing::Span::current().record("action", action);
         let request_id = frame.request_id.clone();
-        match self.act(booking_id, user_id, connection_type, frame.action).await {
+        match self.act(caller, frame.action).await {
             Ok(reply) => {
                 self.metrics.frame(action, "ok");
                 Reply { frame: reply.frame.answering(request_id), ..reply }
@@ -290,101 +293,138 @@ impl ChatService {
         }
     }
 
-    async fn act(
-        &self,
-        booking_id: BookingId,
-        user_id: &str,
-        connection_type: ConnectionType,
-        action: ClientAction,
-    ) -> Result<Reply, ChatError> {
-        let now = now_ms();
-        if action == ClientAction::Ping {
-            return Ok(Reply::to_sender(ServerFrame::new(ServerPayload::Pong, now)));
-        }
-        if connection_type == ConnectionType::Booking {
-            return Err(ChatError::Invalid(
-                "a booking-status connection only receives status updates; connect with type=chat".into(),
-            ));
-        }
-        if !self.rate_limiter.try_acquire(user_id) {
-            return Err(ChatError::RateLimited);
-        }
-        // Membership is checked on every frame, not only at connect: a booking's members can change.
-        self.member_booking(booking_id, user_id).await?;
+    /// One action, by the method that implements it.
+    async fn act(&self, caller: Caller<'_>, action: ClientAction) -> Result<Reply, ChatError> {
         match action {
-            ClientAction::Ping => Ok(Reply::to_sender(ServerFrame::new(ServerPayload::Pong, now))),
+            ClientAction::Ping => Ok(Reply::to_sender(ServerFrame::new(ServerPayload::Pong, now_ms()))),
             ClientAction::SendMessage { body, client_message_id } => {
-                let body = MessageBody::parse(body, self.limits.max_message_chars).map_err(|e| match e {
-                    BodyError::TooLong { .. } => ChatError::TooLarge(e.to_string()),
-                    BodyError::Empty | BodyError::ControlCharacter(_) => ChatError::Invalid(e.to_string()),
-                })?;
-                let client_message_id =
-                    client_message_id.map(ClientMessageId::parse).transpose().map_err(ChatError::Invalid)?;
-                let (message, inserted) = self
-                    .store
-                    .insert_message(NewMessage {
-                        booking_id,
-                        sender_id: user_id,
-                        body: body.as_str(),
-                        client_message_id: client_message_id.as_ref().map(ClientMessageId::as_str),
-                    })
-                    .await?;
-                if inserted {
-                    self.metrics.messages_stored.inc();
-                }
-                // A retry is broadcast again: delivery is at least once, and clients de-duplicate by
-                // message id. The store guarantees a retry never creates a second message.
-                Ok(Reply::to_booking(ServerFrame::new(ServerPayload::Message { booking_id, message }, now)))
+                self.send_message(caller, body, client_message_id).await
             }
-            ClientAction::React { message_id, emoji } => {
-                let emoji = Emoji::parse(&emoji)
-                    .ok_or_else(|| ChatError::Invalid("emoji must be a single emoji".into()))?;
-                self.check_message_in_booking(booking_id, message_id).await?;
-                let (added, reactions) =
-                    self.store.toggle_reaction(booking_id, message_id, user_id, emoji.as_str()).await?;
-                Ok(Reply::to_booking(ServerFrame::new(
-                    ServerPayload::Reaction {
-                        booking_id,
-                        message_id,
-                        user_id: user_id.to_owned(),
-                        emoji: emoji.as_str().to_owned(),
-                        added,
-                        reactions,
-                    },
-                    now,
-                )))
-            }
-            ClientAction::Read { message_id } => {
-                self.check_message_in_booking(booking_id, message_id).await?;
-                let (last_read_message_id, moved) =
-                    self.store.mark_read(booking_id, user_id, message_id).await?;
-                let frame = ServerFrame::new(
-                    ServerPayload::Receipt { booking_id, user_id: user_id.to_owned(), last_read_message_id },
-                    now,
-                );
-                // A receipt that did not move tells the others nothing new: answer the sender only.
-                Ok(if moved { Reply::to_booking(frame) } else { Reply::to_sender(frame) })
-            }
-            ClientAction::Typing { is_typing } => Ok(Reply {
-                frame: ServerFrame::new(
-                    ServerPayload::Typing { booking_id, user_id: user_id.to_owned(), is_typing },
-                    now,
-                ),
-                broadcast: true,
-                exclude_sender: true,
-            }),
+            ClientAction::React { message_id, emoji } => self.react(caller, message_id, &emoji).await,
+            ClientAction::Read { message_id } => self.read(caller, message_id).await,
+            ClientAction::Typing { is_typing } => self.typing(caller, is_typing).await,
             ClientAction::Sync { after_message_id, before_message_id, limit } => {
                 let cursor = match after_message_id {
                     Some(after) => PageCursor::After(after),
                     None => PageCursor::Before(before_message_id),
                 };
-                let page = self.page(booking_id, cursor, limit).await?;
-                Ok(Reply::to_sender(ServerFrame::new(
-                    ServerPayload::History { booking_id, messages: page.messages, has_more: page.has_more },
-                    now,
-                )))
+                self.sync(caller, cursor, limit).await
             }
         }
+    }
+
+    /// What every chat action but `ping` requires: a chat connection, a user under the rate limit, and
+    /// membership, checked on every frame and not only at connect (a booking's members can change).
+    async fn admit(&self, caller: Caller<'_>) -> Result<(), ChatError> {
+        if caller.connection_type == ConnectionType::Booking {
+            return Err(ChatError::Invalid(
+                "a booking-status connection only receives status updates; connect with type=chat".into(),
+            ));
+        }
+        if !self.rate_limiter.try_acquire(caller.user_id) {
+            return Err(ChatError::RateLimited);
+        }
+        self.member_booking(caller.booking_id, caller.user_id).await?;
+        Ok(())
+    }
+
+    /// `send_message`: stores the message (once per `client_message_id`) and sends it to the booking.
+    async fn send_message(
+        &self,
+        caller: Caller<'_>,
+        body: String,
+        client_message_id: Option<String>,
+    ) -> Result<Reply, ChatError> {
+        self.admit(caller).await?;
+        let body = MessageBody::parse(body, self.limits.max_message_chars).map_err(|e| match e {
+            BodyError::TooLong { .. } => ChatError::TooLarge(e.to_string()),
+            BodyError::Empty | BodyError::ControlCharacter(_) => ChatError::Invalid(e.to_string()),
+        })?;
+        let client_message_id =
+            client_message_id.map(ClientMessageId::parse).transpose().map_err(ChatError::Invalid)?;
+        let stored = self
+            .store
+            .insert_message(NewMessage {
+                booking_id: caller.booking_id,
+                sender_id: caller.user_id,
+                body: body.as_str(),
+                client_message_id: client_message_id.as_ref().map(ClientMessageId::as_str),
+            })
+            .await?;
+        if stored.inserted {
+            self.metrics.messages_stored.inc();
+        }
+        // A retry is broadcast again: delivery is at least once, and clients de-duplicate by message id.
+        // The store guarantees a retry never creates a second message.
+        let payload = ServerPayload::Message { booking_id: caller.booking_id, message: stored.message };
+        Ok(Reply::to_booking(ServerFrame::new(payload, now_ms())))
+    }
+
+    /// `react`: toggles the caller's reaction and sends the message's reactions to the booking.
+    async fn react(
+        &self,
+        caller: Caller<'_>,
+        message_id: MessageId,
+        emoji: &str,
+    ) -> Result<Reply, ChatError> {
+        self.admit(caller).await?;
+        let emoji =
+            Emoji::parse(emoji).ok_or_else(|| ChatError::Invalid("emoji must be a single emoji".into()))?;
+        self.check_message_in_booking(caller.booking_id, message_id).await?;
+        let toggled =
+            self.store.toggle_reaction(caller.booking_id, message_id, caller.user_id, emoji.as_str()).await?;
+        let payload = ServerPayload::Reaction {
+            booking_id: caller.booking_id,
+            message_id,
+            user_id: caller.user_id.to_owned(),
+            emoji: emoji.as_str().to_owned(),
+            added: toggled.added,
+            reactions: toggled.reactions,
+        };
+        Ok(Reply::to_booking(ServerFrame::new(payload, now_ms())))
+    }
+
+    /// `read`: moves the caller's read position forward; a receipt that moved goes to the booking, one
+    /// that did not (it tells the others nothing new) to the sender only.
+    async fn read(&self, caller: Caller<'_>, message_id: MessageId) -> Result<Reply, ChatError> {
+        self.admit(caller).await?;
+        self.check_message_in_booking(caller.booking_id, message_id).await?;
+        let position = self.store.mark_read(caller.booking_id, caller.user_id, message_id).await?;
+        let payload = ServerPayload::Receipt {
+            booking_id: caller.booking_id,
+            user_id: caller.user_id.to_owned(),
+            last_read_message_id: position.last_read_message_id,
+        };
+        let frame = ServerFrame::new(payload, now_ms());
+        Ok(if position.moved { Reply::to_booking(frame) } else { Reply::to_sender(frame) })
+    }
+
+    /// `typing`: relayed to the others, never stored.
+    async fn typing(&self, caller: Caller<'_>, is_typing: bool) -> Result<Reply, ChatError> {
+        self.admit(caller).await?;
+        let payload = ServerPayload::Typing {
+            booking_id: caller.booking_id,
+            user_id: caller.user_id.to_owned(),
+            is_typing,
+        };
+        Ok(Reply { frame: ServerFrame::new(payload, now_ms()), audience: Audience::BookingExceptSender })
+    }
+
+    /// `sync`: a page of history for the caller.
+    async fn sync(
+        &self,
+        caller: Caller<'_>,
+        cursor: PageCursor,
+        limit: Option<u32>,
+    ) -> Result<Reply, ChatError> {
+        self.admit(caller).await?;
+        let page = self.page(caller.booking_id, cursor, limit).await?;
+        let payload = ServerPayload::History {
+            booking_id: caller.booking_id,
+            messages: page.messages,
+            has_more: page.has_more,
+        };
+        Ok(Reply::to_sender(ServerFrame::new(payload, now_ms())))
     }
 
     async fn check_message_in_booking(

@@ -1,7 +1,7 @@
 //! Typed configuration, read once from the environment at start.
 //!
 //! [`Settings::from_env`] is the only place that reads environment variables. It fails fast and names every
-//! missing or malformed key. `APP_ENV=local` gives the local defaults of DESIGN.md (JWT secret
+//! missing or malformed key. `APP_ENV=local` gives the local defaults (JWT secret
 //! `local-dev-secret`, proxy secret `local-proxy-secret`, SQLite under `.data/`, demo data); any other
 //! environment refuses to start without `JWT_SECRET` and `PROXY_SECRET`. Secrets are [`SecretString`]s: they
 //! never appear in `Debug` output or logs.
@@ -9,6 +9,8 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+pub use chat_settings::ConfigError;
+use chat_settings::env::{Lookup, parse, parse_bool, process_env};
 use secrecy::SecretString;
 
 /// The JWT secret used when `APP_ENV=local` and none is configured.
@@ -52,6 +54,8 @@ pub struct ApiGatewayPush {
     pub connections_table: String,
     /// The Management API endpoint, `https://{api_id}.execute-api.{region}.amazonaws.com/{stage}`.
     pub management_endpoint: String,
+    /// `AWS_TIMEOUT_MS`: the budget of one AWS call.
+    pub aws_timeout: Duration,
 }
 
 /// How JSON Web Tokens are verified (and, locally, minted).
@@ -107,43 +111,27 @@ impl Default for ChatLimits {
     }
 }
 
-/// Why the configuration cannot be used.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    /// Keys that must be set in this environment are not.
-    #[error("missing required configuration: {}", .0.join(", "))]
-    Missing(Vec<&'static str>),
-    /// A key is set to something that cannot be used.
-    #[error("invalid {key}: {reason}")]
-    Invalid {
-        /// The environment variable.
-        key: &'static str,
-        /// What is wrong with its value.
-        reason: String,
-    },
-}
-
 impl Settings {
     /// Reads the settings from the process environment.
     ///
     /// # Errors
     /// [`ConfigError`] naming every missing key, or the first malformed one.
     pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|key| std::env::var(key).ok().filter(|v| !v.is_empty()))
+        Self::from_lookup(process_env)
     }
 
     /// Reads the settings through `lookup`, so tests need not touch the process environment.
     ///
     /// # Errors
     /// As [`Settings::from_env`].
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+    pub fn from_lookup(lookup: impl Lookup) -> Result<Self, ConfigError> {
         let local = lookup("APP_ENV").as_deref() == Some("local");
         let mut missing = Vec::new();
-        let mut secret = |key: &'static str, local_default: &str| match lookup(key) {
+        let mut secret = |key: &str, local_default: &str| match lookup(key) {
             Some(value) => SecretString::from(value),
             None if local => SecretString::from(local_default.to_owned()),
             None => {
-                missing.push(key);
+                missing.push(key.to_owned());
                 SecretString::from(String::new())
             }
         };
@@ -165,7 +153,7 @@ impl Settings {
         };
         if limits.max_message_chars > MAX_MESSAGE_CHARS_LIMIT {
             return Err(ConfigError::Invalid {
-                key: "MAX_MESSAGE_LENGTH",
+                key: "MAX_MESSAGE_LENGTH".into(),
                 reason: format!(
                     "must be at most {MAX_MESSAGE_CHARS_LIMIT}, so that a message frame always fits API Gateway's 128 KB"
                 ),
@@ -173,7 +161,7 @@ impl Settings {
         }
         if !(8 * 1024..=API_GATEWAY_MAX_MESSAGE_BYTES).contains(&limits.history_max_bytes) {
             return Err(ConfigError::Invalid {
-                key: "HISTORY_MAX_BYTES",
+                key: "HISTORY_MAX_BYTES".into(),
                 reason: format!(
                     "must be between 8192 and {API_GATEWAY_MAX_MESSAGE_BYTES} (API Gateway's message limit)"
                 ),
@@ -188,7 +176,7 @@ impl Settings {
             ("HISTORY_PAGE_SIZE", limits.history_page_size as usize),
         ] {
             if value == 0 {
-                return Err(ConfigError::Invalid { key, reason: "must be greater than zero".into() });
+                return Err(ConfigError::invalid(key, "must be greater than zero"));
             }
         }
 
@@ -198,7 +186,7 @@ impl Settings {
             || database_url.starts_with("postgresql://"))
         {
             return Err(ConfigError::Invalid {
-                key: "DATABASE_URL",
+                key: "DATABASE_URL".into(),
                 reason: "must start with sqlite:, postgres:// or postgresql://".into(),
             });
         }
@@ -207,11 +195,12 @@ impl Settings {
             (Some(connections_table), Some(management_endpoint)) => Some(ApiGatewayPush {
                 connections_table,
                 management_endpoint: management_endpoint.trim_end_matches('/').to_owned(),
+                aws_timeout: Duration::from_millis(parse(&lookup, "AWS_TIMEOUT_MS", 3_000)?),
             }),
             (None, None) => None,
             (table, _) => {
                 return Err(ConfigError::Invalid {
-                    key: if table.is_some() { "MANAGEMENT_ENDPOINT" } else { "CONNECTIONS_TABLE" },
+                    key: if table.is_some() { "MANAGEMENT_ENDPOINT" } else { "CONNECTIONS_TABLE" }.into(),
                     reason: "CONNECTIONS_TABLE and MANAGEMENT_ENDPOINT go together".into(),
                 });
             }
@@ -239,42 +228,12 @@ impl Settings {
                 Some("text") => false,
                 Some(other) => {
                     return Err(ConfigError::Invalid {
-                        key: "LOG_FORMAT",
+                        key: "LOG_FORMAT".into(),
                         reason: format!("{other:?} is neither \"json\" nor \"text\""),
                     });
                 }
             },
         })
-    }
-}
-
-fn parse<T: std::str::FromStr>(
-    lookup: &impl Fn(&str) -> Option<String>,
-    key: &'static str,
-    default: T,
-) -> Result<T, ConfigError>
-where
-    T::Err: std::fmt::Display,
-{
-    match lookup(key) {
-        None => Ok(default),
-        Some(raw) => raw
-            .trim()
-            .parse()
-            .map_err(|e: T::Err| ConfigError::Invalid { key, reason: format!("{raw:?}: {e}") }),
-    }
-}
-
-fn parse_bool(
-    lookup: &impl Fn(&str) -> Option<String>,
-    key: &'static str,
-    default: bool,
-) -> Result<bool, ConfigError> {
-    match lookup(key).as_deref().map(str::to_ascii_lowercase).as_deref() {
-        None => Ok(default),
-        Some("1" | "true" | "yes") => Ok(true),
-        Some("0" | "false" | "no") => Ok(false),
-        Some(other) => Err(ConfigError::Invalid { key, reason: format!("{other:?} is not a boolean") }),
     }
 }
 

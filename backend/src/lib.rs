@@ -7,17 +7,22 @@
 //!
 //! # Layout
 //! - [`config`]: typed settings, read once from the environment.
-//! - [`auth`]: JWT verification and minting; the [`auth::AuthUser`] extractor.
-//! - [`domain`]: rules without I/O (statuses and transitions, bodies, emoji).
+//! - [`auth`]: JWT verification and minting (nothing of HTTP).
+//! - [`domain`]: rules and value types without I/O (statuses and transitions, [`domain::MessageBody`],
+//!   [`domain::ClientMessageId`], [`domain::Emoji`]).
 //! - [`store`]: SQLite / PostgreSQL persistence through one set of queries.
-//! - [`chat`]: [`chat::ChatService`], every client action, used by both transports.
-//! - [`notifier`]: the [`notifier::BookingNotifier`] port and the in-process [`notifier::LocalHub`].
+//! - [`chat`]: [`chat::ChatService`], every client action (one method each), used by both transports.
+//! - [`notifier`]: the [`notifier::BookingNotifier`] port, the in-process [`notifier::LocalHub`], and
+//!   [`notifier::FanoutNotifier`] (API Gateway connections, through `chat-connections`).
 //! - [`rate_limit`]: per-user token buckets.
 //! - [`metrics`]: Prometheus metrics.
-//! - [`http`]: routes, the error type of the HTTP edge, and [`http::Application`], the startup path.
+//! - [`http`]: routes, extractors (the authenticated [`http::AuthUser`] among them), the error type of the
+//!   HTTP edge, and [`http::Application`], the startup path.
 //! - [`seed`]: the demo bookings.
 //! - [`shutdown`]: the signals that stop a server.
 //! - [`telemetry`]: log setup.
+//!
+//! Dependencies point one way: `http` → `chat` → `domain`, `auth`, `store`, `notifier`.
 
 pub mod auth;
 pub mod chat;

@@ -8,9 +8,9 @@ use anyhow::{Context, bail};
 use chat_backend::notifier::{BookingNotifier, FanoutNotifier};
 use chat_backend::store::ChatStore;
 use chat_backend::{Application, Settings, auth, seed, shutdown, telemetry};
-use chat_proxy::fanout::DeliveryPolicy;
-use chat_proxy::gateway::ManagementApiGateway;
-use chat_proxy::store::DynamoDbConnectionStore;
+use chat_connections::gateway::ManagementApiGateway;
+use chat_connections::store::DynamoDbConnectionStore;
+use chat_connections::{DeliveryPolicy, Fanout};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -46,16 +46,13 @@ async fn main() -> anyhow::Result<()> {
             telemetry::init(settings.json_logs);
             let push = match &settings.api_gateway_push {
                 Some(push) => {
-                    let sdk = aws_config::load_from_env().await;
-                    let notifier = FanoutNotifier::new(
-                        DynamoDbConnectionStore::new(
-                            aws_sdk_dynamodb::Client::new(&sdk),
-                            &push.connections_table,
-                        ),
+                    let sdk = chat_settings::aws::load(push.aws_timeout).await;
+                    let fanout = Fanout::new(
+                        DynamoDbConnectionStore::from_sdk_config(&sdk, &push.connections_table),
                         ManagementApiGateway::new(sdk.clone()),
-                        &push.management_endpoint,
                         DeliveryPolicy::default(),
                     );
+                    let notifier = FanoutNotifier::new(fanout, &push.management_endpoint);
                     tracing::info!(table = %push.connections_table, "booking status changes are pushed through API Gateway");
                     Some(Arc::new(notifier) as Arc<dyn BookingNotifier>)
                 }

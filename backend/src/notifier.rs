@@ -3,15 +3,15 @@
 //!
 //! - [`LocalHub`]: the direct WebSocket's connections, in process (it also carries every frame of that
 //!   transport).
-//! - [`FanoutNotifier`]: API Gateway connections, through the Lambda's own fan-out code (one Query of the
-//!   booking's connection records, PostToConnection, Gone cleanup), over any connection store and gateway.
+//! - [`FanoutNotifier`]: API Gateway connections, through the fan-out the Lambda uses too
+//!   ([`chat_connections::Fanout`]: one Query of the booking's connection records, PostToConnection, Gone
+//!   cleanup), over any connection store and gateway.
 //! - [`Notifiers`]: several of them at once.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use chat_proxy::fanout::{DeliveryPolicy, fan_out};
-use chat_proxy::ports::{ConnectionGateway, ConnectionStore};
+use chat_connections::{ConnectionGateway, ConnectionStore, Fanout};
 use chat_wire::proxy::{ConnectionType, delivers_to};
 use chat_wire::{BookingId, ServerFrame};
 use futures_util::future::BoxFuture;
@@ -118,16 +118,14 @@ impl BookingNotifier for LocalHub {
 /// Pushes through API Gateway: the booking's connection records, and the Management API (or the local
 /// emulator's in-process gateway), with the same fan-out the Lambda uses.
 pub struct FanoutNotifier<S, G> {
-    store: S,
-    gateway: G,
+    fanout: Fanout<S, G>,
     endpoint: String,
-    policy: DeliveryPolicy,
 }
 
 impl<S: ConnectionStore, G: ConnectionGateway> FanoutNotifier<S, G> {
-    /// A notifier over `store` and `gateway`, posting through the Management API at `endpoint`.
-    pub fn new(store: S, gateway: G, endpoint: impl Into<String>, policy: DeliveryPolicy) -> Self {
-        Self { store, gateway, endpoint: endpoint.into(), policy }
+    /// A notifier delivering through `fanout` to the Management API at `endpoint`.
+    pub fn new(fanout: Fanout<S, G>, endpoint: impl Into<String>) -> Self {
+        Self { fanout, endpoint: endpoint.into() }
     }
 }
 
@@ -136,18 +134,7 @@ impl<S: ConnectionStore, G: ConnectionGateway> BookingNotifier for FanoutNotifie
         Box::pin(async move {
             let text = frame.to_text();
             let frame_type = frame.payload.type_name();
-            match fan_out(
-                &self.store,
-                &self.gateway,
-                &self.endpoint,
-                booking_id,
-                Some(frame_type),
-                &text,
-                None,
-                &self.policy,
-            )
-            .await
-            {
+            match self.fanout.to_booking(&self.endpoint, booking_id, Some(frame_type), &text, None).await {
                 Ok(report) => {
                     tracing::info!(
                         booking_id,

@@ -1,4 +1,4 @@
-//! Demo data of DESIGN.md: booking 1 (owner `alice`, renter `bob`) and booking 2 (owner `carol`, renter
+//! The demo data (`docs/architecture.md`, the local stack): booking 1 (owner `alice`, renter `bob`) and booking 2 (owner `carol`, renter
 //! `dave`). Seeding is idempotent and never overwrites a booking that exists.
 
 use crate::domain::{Booking, BookingStatus};

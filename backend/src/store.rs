@@ -72,6 +72,33 @@ pub struct NewMessage<'a> {
     pub client_message_id: Option<&'a str>,
 }
 
+/// A message as [`ChatStore::insert_message`] left it.
+#[derive(Debug, Clone)]
+pub struct StoredMessage {
+    /// The stored message (the earlier one, for a retry).
+    pub message: ChatMessage,
+    /// Whether this call inserted it (`false`: a retry of the same `client_message_id`).
+    pub inserted: bool,
+}
+
+/// A reaction as [`ChatStore::toggle_reaction`] left it.
+#[derive(Debug, Clone)]
+pub struct ReactionToggle {
+    /// Whether the reaction was added (`false`: removed).
+    pub added: bool,
+    /// Every reaction of the message afterwards.
+    pub reactions: Vec<ReactionSummary>,
+}
+
+/// A read position as [`ChatStore::mark_read`] left it.
+#[derive(Debug, Clone, Copy)]
+pub struct ReadPosition {
+    /// The last message the user has read.
+    pub last_read_message_id: MessageId,
+    /// Whether this call moved it forward.
+    pub moved: bool,
+}
+
 /// A page of messages, oldest first.
 #[derive(Debug, Clone)]
 pub struct MessagePage {
@@ -244,11 +271,11 @@ impl ChatStore {
     }
 
     /// Stores a message, or, when the sender already stored one with the same `client_message_id` in this
-    /// booking, returns that one. The flag says whether a row was inserted.
+    /// booking, returns that one.
     ///
     /// # Errors
     /// [`StoreError::Database`]; [`StoreError::Inconsistent`] if the booking vanished.
-    pub async fn insert_message(&self, new: NewMessage<'_>) -> Result<(ChatMessage, bool), StoreError> {
+    pub async fn insert_message(&self, new: NewMessage<'_>) -> Result<StoredMessage, StoreError> {
         const OP: &str = "storing a message";
         let now = now_ms();
         let mut tx = self.pool.begin().await.context(OP)?;
@@ -286,7 +313,7 @@ impl ChatStore {
                     created_at: now,
                     reactions: Vec::new(),
                 };
-                (message, true)
+                StoredMessage { message, inserted: true }
             }
             None => {
                 let row = sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -301,7 +328,7 @@ impl ChatStore {
                 .context(OP)?;
                 let mut message = message_from_row(&row).context(OP)?;
                 message.reactions = self.reactions_of(&mut tx, message.id).await?;
-                (message, false)
+                StoredMessage { message, inserted: false }
             }
         };
         tx.commit().await.context(OP)?;
@@ -374,8 +401,7 @@ impl ChatStore {
             .context("finding a message's booking")
     }
 
-    /// Adds the user's reaction if absent, removes it if present. Returns whether it was added and the
-    /// message's reactions afterwards.
+    /// Adds the user's reaction if absent, removes it if present.
     ///
     /// # Errors
     /// [`StoreError::Database`].
@@ -385,7 +411,7 @@ impl ChatStore {
         message_id: MessageId,
         user_id: &str,
         emoji: &str,
-    ) -> Result<(bool, Vec<ReactionSummary>), StoreError> {
+    ) -> Result<ReactionToggle, StoreError> {
         const OP: &str = "toggling a reaction";
         let mut tx = self.pool.begin().await.context(OP)?;
         let removed =
@@ -414,11 +440,10 @@ impl ChatStore {
         }
         let reactions = self.reactions_of(&mut tx, message_id).await?;
         tx.commit().await.context(OP)?;
-        Ok((!removed, reactions))
+        Ok(ReactionToggle { added: !removed, reactions })
     }
 
-    /// Moves the user's read position forward to `message_id`; never backwards. Returns the position
-    /// afterwards and whether it moved.
+    /// Moves the user's read position forward to `message_id`; never backwards.
     ///
     /// # Errors
     /// [`StoreError::Database`].
@@ -427,7 +452,7 @@ impl ChatStore {
         booking_id: BookingId,
         user_id: &str,
         message_id: MessageId,
-    ) -> Result<(MessageId, bool), StoreError> {
+    ) -> Result<ReadPosition, StoreError> {
         const OP: &str = "recording a read receipt";
         let mut tx = self.pool.begin().await.context(OP)?;
         let moved = sqlx::query(
@@ -455,7 +480,7 @@ impl ChatStore {
         .await
         .context(OP)?;
         tx.commit().await.context(OP)?;
-        Ok((current, moved))
+        Ok(ReadPosition { last_read_message_id: current, moved })
     }
 
     /// How many messages a booking has (tests and operations).

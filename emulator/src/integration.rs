@@ -1,12 +1,9 @@
-//! How the emulator calls the Lambda: in-process through the proxy library, or over the Lambda Invoke API
-//! at a URL (for example `cargo lambda watch`, running the real `bootstrap`). Either way the event is the
-//! JSON API Gateway sends and the answer is read as API Gateway reads it.
+//! How the emulator calls the function behind the API: the [`Integration`] port, and its adapter for a
+//! function behind the Lambda Invoke API at a URL (for example `cargo lambda watch`, running the real
+//! `bootstrap`). Whoever composes the emulator with a function in the same process brings an adapter of its
+//! own. Either way the event is the JSON API Gateway sends and the answer is read as API Gateway reads it
+//! ([`read_response`]).
 
-use std::sync::Arc;
-
-use aws_lambda_events::apigw::ApiGatewayWebsocketProxyRequest;
-use chat_proxy::Proxy;
-use chat_proxy::ports::{Backend, ConnectionGateway, ConnectionStore};
 use futures_util::future::BoxFuture;
 use serde_json::Value;
 
@@ -68,33 +65,6 @@ pub fn read_response(value: &Value) -> Result<IntegrationResponse, IntegrationEr
         }
     }
     Ok(IntegrationResponse { status, headers })
-}
-
-/// The proxy library, called in-process. The event still goes through JSON and the real event type,
-/// exactly as the Lambda runtime would deserialise it.
-pub struct InProcess<S, G, B> {
-    proxy: Arc<Proxy<S, G, B>>,
-}
-
-impl<S, G, B> InProcess<S, G, B> {
-    /// Wraps a proxy.
-    pub fn new(proxy: Arc<Proxy<S, G, B>>) -> Self {
-        Self { proxy }
-    }
-}
-
-impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Integration for InProcess<S, G, B> {
-    fn invoke(&self, event: Value) -> BoxFuture<'_, Result<IntegrationResponse, IntegrationError>> {
-        Box::pin(async move {
-            let event: ApiGatewayWebsocketProxyRequest = serde_json::from_value(event).map_err(|e| {
-                IntegrationError::Failed(format!("the runtime could not read the event: {e}"))
-            })?;
-            let answer = self.proxy.handle(event).await;
-            let value = serde_json::to_value(answer)
-                .map_err(|e| IntegrationError::Failed(format!("unserialisable answer: {e}")))?;
-            read_response(&value)
-        })
-    }
 }
 
 /// A function behind the Lambda Invoke API (`POST {url}` with the event as body).

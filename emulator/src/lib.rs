@@ -6,19 +6,21 @@
 //! Management API where the AWS SDK expects it, so what works against it works on AWS. The README lists
 //! where it still differs.
 //!
+//! It knows nothing of what runs behind it: any function that handles API Gateway WebSocket events.
+//!
 //! # Layout
 //! - [`config`]: stage, API id, custom routes and limits.
 //! - [`server`]: [`server::Emulator`]: the WebSocket side and the `@connections` Management API.
 //! - [`events`]: the events it sends, field for field, and route selection.
-//! - [`integration`]: how it calls the Lambda: in-process or through the Lambda Invoke API.
-//! - [`connections`]: the live connections both sides share.
-//! - [`gateway`]: [`gateway::InProcessGateway`], the proxy's gateway port served without HTTP.
+//! - [`integration`]: its port to the function ([`integration::Integration`]) and the adapter for a
+//!   function behind the Lambda Invoke API.
+//! - [`connections`]: the live connections both sides share; also the Management API in process, for a
+//!   function composed with the emulator in one process.
 //! - [`ids`]: ids and timestamps in API Gateway's formats.
 
 pub mod config;
 pub mod connections;
 pub mod events;
-pub mod gateway;
 pub mod ids;
 pub mod integration;
 pub mod server;

@@ -9,8 +9,8 @@ use apigw_ws_emulator::integration::{Integration, IntegrationError, IntegrationR
 use apigw_ws_emulator::{Emulator, EmulatorConfig, Limits};
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_apigatewaymanagement::config::{Credentials, SharedCredentialsProvider};
-use chat_proxy::gateway::ManagementApiGateway;
-use chat_proxy::ports::{ConnectionGateway, PostError};
+use aws_sdk_apigatewaymanagement::operation::post_to_connection::PostToConnectionError;
+use aws_sdk_apigatewaymanagement::primitives::Blob;
 use futures_util::future::BoxFuture;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
@@ -422,16 +422,23 @@ async fn the_aws_sdk_talks_to_the_management_api_with_the_stage_in_the_endpoint(
             "test", "test", None, None, "tests",
         )))
         .build();
-    let gateway = ManagementApiGateway::new(sdk);
     let endpoint = running.management();
-    gateway.post(&endpoint, &id, r#"{"via":"sdk"}"#).await.expect("posted through the SDK");
+    let config = aws_sdk_apigatewaymanagement::config::Builder::from(&sdk).endpoint_url(&endpoint).build();
+    let management = aws_sdk_apigatewaymanagement::Client::from_conf(config);
+    management
+        .post_to_connection()
+        .connection_id(&id)
+        .data(Blob::new(r#"{"via":"sdk"}"#))
+        .send()
+        .await
+        .expect("posted through the SDK");
     assert_eq!(next_text(&mut client).await, json!({"via": "sdk"}));
-    gateway.close(&endpoint, &id).await.expect("closed through the SDK");
+    management.delete_connection().connection_id(&id).send().await.expect("closed through the SDK");
     assert_eq!(close_code(&mut client).await, Some(1000));
     eventually("$disconnect", || !integration.of_route("$disconnect").is_empty()).await;
-    assert_eq!(
-        gateway.post(&endpoint, &id, "{}").await,
-        Err(PostError::Gone),
+    let gone = management.post_to_connection().connection_id(&id).data(Blob::new("{}")).send().await;
+    assert!(
+        matches!(gone.map_err(|e| e.into_service_error()), Err(PostToConnectionError::GoneException(_))),
         "410 is read as GoneException"
     );
 }

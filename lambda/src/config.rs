@@ -6,36 +6,11 @@
 
 use std::time::Duration;
 
-use secrecy::SecretString;
+use chat_settings::env::{Lookup, parse, process_env, secret_keys, secret_source};
+use chat_settings::{ConfigError, SecretSource};
 
 /// API Gateway gives an integration 29 s; the backend must answer well within that.
 pub const API_GATEWAY_INTEGRATION_TIMEOUT: Duration = Duration::from_secs(29);
-
-/// How long one AWS call (DynamoDB, the Management API, a secret) may take, retries included, unless
-/// `AWS_TIMEOUT_MS` says otherwise. DynamoDB answers in milliseconds; a call that takes seconds is a
-/// service in trouble, and the client must hear so long before API Gateway's own 29 s.
-pub const DEFAULT_AWS_TIMEOUT: Duration = Duration::from_secs(3);
-
-/// The AWS SDK timeouts for a budget of `total` per call: connecting gets at most a second, each attempt
-/// half the budget (so one retry fits), the whole call `total`.
-pub fn aws_timeouts(total: Duration) -> aws_config::timeout::TimeoutConfig {
-    aws_config::timeout::TimeoutConfig::builder()
-        .connect_timeout(total.min(Duration::from_secs(1)))
-        .operation_attempt_timeout(total / 2)
-        .operation_timeout(total)
-        .build()
-}
-
-/// Where the proxy secret comes from.
-#[derive(Debug, Clone)]
-pub enum SecretSource {
-    /// The value itself (local development and tests).
-    Plain(SecretString),
-    /// The name of an SSM Parameter Store parameter (SecureString, decrypted at read).
-    SsmParameter(String),
-    /// The id or ARN of a Secrets Manager secret (its `SecretString`).
-    SecretsManager(String),
-}
 
 /// Everything the proxy needs.
 #[derive(Debug, Clone)]
@@ -44,7 +19,7 @@ pub struct ProxyConfig {
     pub backend_url: String,
     /// How long to wait for the backend before answering `BACKEND_UNAVAILABLE`.
     pub backend_timeout: Duration,
-    /// How long one AWS call may take, retries included ([`aws_timeouts`]).
+    /// How long one AWS call may take, retries included (`chat_settings::aws::timeouts`).
     pub aws_timeout: Duration,
     /// The DynamoDB table of connection records.
     pub table_name: String,
@@ -65,89 +40,53 @@ pub struct ProxyConfig {
     pub metrics_namespace: String,
 }
 
-/// Why the configuration cannot be used.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    /// Keys that must be set are not.
-    #[error("missing required configuration: {}", .0.join(", "))]
-    Missing(Vec<&'static str>),
-    /// A key is set to something unusable.
-    #[error("invalid {key}: {reason}")]
-    Invalid {
-        /// The environment variable.
-        key: &'static str,
-        /// What is wrong.
-        reason: String,
-    },
-}
-
 impl ProxyConfig {
     /// Reads the configuration from the process environment.
     ///
     /// # Errors
     /// [`ConfigError`] naming every missing key, or the first malformed one.
     pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|key| std::env::var(key).ok().filter(|v| !v.trim().is_empty()))
+        Self::from_lookup(process_env)
     }
 
     /// Reads the configuration through `lookup` (tests, the local emulator).
     ///
     /// # Errors
     /// As [`ProxyConfig::from_env`].
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+    pub fn from_lookup(lookup: impl Lookup) -> Result<Self, ConfigError> {
         let mut missing = Vec::new();
-        let backend_url = lookup("BACKEND_URL").unwrap_or_else(|| {
-            missing.push("BACKEND_URL");
-            String::new()
-        });
-        let table_name = lookup("CONNECTIONS_TABLE").unwrap_or_else(|| {
-            missing.push("CONNECTIONS_TABLE");
-            String::new()
-        });
-        let sources = [
-            lookup("PROXY_SECRET").map(|v| SecretSource::Plain(SecretString::from(v))),
-            lookup("PROXY_SECRET_SSM_PARAMETER").map(SecretSource::SsmParameter),
-            lookup("PROXY_SECRET_SECRETS_MANAGER_ID").map(SecretSource::SecretsManager),
-        ];
-        let mut sources = sources.into_iter().flatten();
-        let proxy_secret = sources.next();
-        if sources.next().is_some() {
-            return Err(ConfigError::Invalid {
-                key: "PROXY_SECRET",
-                reason: "set only one of PROXY_SECRET, PROXY_SECRET_SSM_PARAMETER, PROXY_SECRET_SECRETS_MANAGER_ID"
-                    .into(),
-            });
-        }
+        let mut required = |key: &str| {
+            lookup(key).unwrap_or_else(|| {
+                missing.push(key.to_owned());
+                String::new()
+            })
+        };
+        let backend_url = required("BACKEND_URL");
+        let table_name = required("CONNECTIONS_TABLE");
+        let proxy_secret = secret_source(&lookup, "PROXY_SECRET")?;
         if proxy_secret.is_none() {
-            missing.push("PROXY_SECRET (or PROXY_SECRET_SSM_PARAMETER or PROXY_SECRET_SECRETS_MANAGER_ID)");
+            missing.push(secret_keys("PROXY_SECRET"));
         }
         let management_endpoint = lookup("MANAGEMENT_ENDPOINT").map(|e| e.trim_end_matches('/').to_owned());
         let region = lookup("AWS_REGION").or_else(|| lookup("AWS_DEFAULT_REGION"));
         if management_endpoint.is_none() && region.is_none() {
-            missing.push("AWS_REGION (or MANAGEMENT_ENDPOINT)");
+            missing.push("AWS_REGION (or MANAGEMENT_ENDPOINT)".to_owned());
         }
         let (Some(proxy_secret), true) = (proxy_secret, missing.is_empty()) else {
             return Err(ConfigError::Missing(missing));
         };
         if !(backend_url.starts_with("http://") || backend_url.starts_with("https://")) {
-            return Err(ConfigError::Invalid { key: "BACKEND_URL", reason: "must be an http(s) URL".into() });
+            return Err(ConfigError::invalid("BACKEND_URL", "must be an http(s) URL"));
         }
 
         let backend_timeout = Duration::from_millis(parse(&lookup, "BACKEND_TIMEOUT_MS", 10_000)?);
         if backend_timeout.is_zero() || backend_timeout >= API_GATEWAY_INTEGRATION_TIMEOUT {
-            return Err(ConfigError::Invalid {
-                key: "BACKEND_TIMEOUT_MS",
-                reason: "must be above 0 and below API Gateway's 29 s integration timeout".into(),
-            });
+            return Err(ConfigError::invalid(
+                "BACKEND_TIMEOUT_MS",
+                "must be above 0 and below API Gateway's 29 s integration timeout",
+            ));
         }
-        let default_ms = u64::try_from(DEFAULT_AWS_TIMEOUT.as_millis()).unwrap_or(u64::MAX);
-        let aws_timeout = Duration::from_millis(parse(&lookup, "AWS_TIMEOUT_MS", default_ms)?);
-        if aws_timeout < Duration::from_millis(100) || aws_timeout >= API_GATEWAY_INTEGRATION_TIMEOUT / 2 {
-            return Err(ConfigError::Invalid {
-                key: "AWS_TIMEOUT_MS",
-                reason: "must be at least 100 and below 14500 (half of API Gateway's 29 s)".into(),
-            });
-        }
+        let aws_timeout = aws_timeout(&lookup)?;
         let config = Self {
             backend_url: backend_url.trim_end_matches('/').to_owned(),
             backend_timeout,
@@ -167,28 +106,27 @@ impl ProxyConfig {
             ("POST_ATTEMPTS", config.post_attempts as usize),
         ] {
             if value == 0 {
-                return Err(ConfigError::Invalid { key, reason: "must be greater than zero".into() });
+                return Err(ConfigError::invalid(key, "must be greater than zero"));
             }
         }
         Ok(config)
     }
 }
 
-fn parse<T: std::str::FromStr>(
-    lookup: &impl Fn(&str) -> Option<String>,
-    key: &'static str,
-    default: T,
-) -> Result<T, ConfigError>
-where
-    T::Err: std::fmt::Display,
-{
-    match lookup(key) {
-        None => Ok(default),
-        Some(raw) => raw
-            .trim()
-            .parse()
-            .map_err(|e: T::Err| ConfigError::Invalid { key, reason: format!("{raw:?}: {e}") }),
+/// `AWS_TIMEOUT_MS`: the budget of one AWS call, at least 100 ms and below half of API Gateway's 29 s.
+///
+/// # Errors
+/// [`ConfigError::Invalid`] outside those bounds.
+pub fn aws_timeout(lookup: &impl Lookup) -> Result<Duration, ConfigError> {
+    let default_ms = u64::try_from(chat_settings::aws::DEFAULT_TIMEOUT.as_millis()).unwrap_or(u64::MAX);
+    let timeout = Duration::from_millis(parse(lookup, "AWS_TIMEOUT_MS", default_ms)?);
+    if timeout < Duration::from_millis(100) || timeout >= API_GATEWAY_INTEGRATION_TIMEOUT / 2 {
+        return Err(ConfigError::invalid(
+            "AWS_TIMEOUT_MS",
+            "must be at least 100 and below 14500 (half of API Gateway's 29 s)",
+        ));
     }
+    Ok(timeout)
 }
 
 #[cfg(test)]
@@ -214,7 +152,7 @@ mod tests {
         let c = config(BASE).expect("valid");
         assert_eq!(c.backend_url, "http://127.0.0.1:8000");
         assert!(c.backend_timeout < API_GATEWAY_INTEGRATION_TIMEOUT);
-        assert_eq!(c.aws_timeout, DEFAULT_AWS_TIMEOUT);
+        assert_eq!(c.aws_timeout, chat_settings::aws::DEFAULT_TIMEOUT);
         assert_eq!(c.max_frame_bytes, 32 * 1024);
         assert!(matches!(c.proxy_secret, SecretSource::Plain(_)));
         assert!(!format!("{c:?}").contains("\"s\""), "the secret never prints");

@@ -17,18 +17,21 @@ use std::time::Instant;
 
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
 use aws_lambda_events::http::{HeaderMap, HeaderValue};
+use chat_connections::fanout::emf_line;
+use chat_connections::gateway::management_endpoint;
+use chat_connections::record::{ConnectionRecord, now_millis, now_seconds, ttl_for};
+use chat_connections::{
+    ConnectionGateway, ConnectionStore, Delivery, DeliveryPolicy, Fanout, PostError, Recipient,
+};
 use chat_wire::client::MAX_REQUEST_ID_CHARS;
 use chat_wire::handshake::{CHAT_SUBPROTOCOL, find_token, offers_chat_subprotocol};
-use chat_wire::proxy::{ConnectRequest, ConnectionType, DisconnectRequest, MessageRequest};
+use chat_wire::proxy::{Audience, ConnectRequest, ConnectionType, DisconnectRequest, MessageRequest};
 use chat_wire::{BookingId, ErrorCode, ServerFrame};
 use serde_json::Value;
 use tracing::Instrument;
 
 use crate::config::ProxyConfig;
-use crate::fanout::{self, Delivery, DeliveryPolicy, deliver, fan_out, post_with_retries};
-use crate::gateway::management_endpoint;
-use crate::ports::{Backend, BackendError, ConnectionGateway, ConnectionStore, PostError};
-use crate::record::{ConnectionRecord, now_millis, now_seconds, ttl_for};
+use crate::ports::{Backend, BackendError};
 
 /// What the handler needs besides its adapters.
 #[derive(Debug, Clone)]
@@ -68,18 +71,9 @@ impl ProxySettings {
 /// The proxy: API Gateway WebSocket events in, backend calls and deliveries out.
 #[derive(Debug)]
 pub struct Proxy<S, G, B> {
-    store: S,
-    gateway: G,
+    fanout: Fanout<S, G>,
     backend: B,
     settings: ProxySettings,
-}
-
-/// Who a `$default` answer goes to: a connection without a (live) record, with nothing to clean up if it is
-/// gone, or a recorded one, forgotten if it is gone.
-#[derive(Debug, Clone, Copy)]
-enum Sender<'a> {
-    Unrecorded(&'a str),
-    Recorded(&'a ConnectionRecord),
 }
 
 /// How a `$default` frame ended, for the log line.
@@ -130,7 +124,7 @@ fn span_field(field: &'static str, value: impl tracing::Value) {
 impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
     /// Wires the proxy to its adapters.
     pub fn new(store: S, gateway: G, backend: B, settings: ProxySettings) -> Self {
-        Self { store, gateway, backend, settings }
+        Self { fanout: Fanout::new(store, gateway, settings.delivery.clone()), backend, settings }
     }
 
     /// Handles one event. Never panics on a malformed event: it answers 400 (or 500 for our failures).
@@ -262,7 +256,7 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
             connected_at,
             ttl,
         };
-        if let Err(error) = self.store.put(&record).await {
+        if let Err(error) = self.fanout.store().put(&record).await {
             tracing::error!(error = %error, "could not record the connection; refusing the handshake");
             return response(503);
         }
@@ -287,7 +281,7 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
             tracing::error!("no management endpoint: set MANAGEMENT_ENDPOINT or AWS_REGION");
             return response(500);
         };
-        let sender = Sender::Unrecorded(connection_id);
+        let sender = Recipient::Unrecorded(connection_id);
         let body = event.body.as_deref().unwrap_or_default();
         // Checks that need no lookup come first: they cost nothing.
         if body.len() > self.settings.max_frame_bytes {
@@ -308,14 +302,14 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
         };
         let request_id = request_id_of(&frame);
 
-        let record = match self.store.find(connection_id).await {
+        let record = match self.fanout.store().find(connection_id).await {
             Ok(Some(record)) => record,
             Ok(None) => {
                 // No record: expired, or never completed $connect. Say so and close the socket.
                 let message = "this connection is not (or no longer) authenticated; reconnect".to_owned();
                 let answer =
                     self.refuse(&endpoint, sender, ErrorCode::AuthenticationError, message, request_id).await;
-                if let Err(e) = self.gateway.close(&endpoint, connection_id).await {
+                if let Err(e) = self.fanout.gateway().close(&endpoint, connection_id).await {
                     tracing::debug!(error = %e, "closing an unknown connection");
                 }
                 return answer;
@@ -330,7 +324,7 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
         };
         span_field("booking_id", record.booking_id);
         span_field("user_id", record.user_id.as_str());
-        let sender = Sender::Recorded(&record);
+        let sender = Recipient::Recorded(&record);
 
         let request = MessageRequest {
             connection_id: connection_id.to_owned(),
@@ -356,22 +350,14 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
             }
         };
         let text = reply.frame_text();
-        if !reply.broadcast {
-            return self.send(&endpoint, sender, &text, Outcome::Relayed, request_id).await;
-        }
-        let exclude = reply.exclude_sender.then_some(connection_id);
-        match fan_out(
-            &self.store,
-            &self.gateway,
-            &endpoint,
-            record.booking_id,
-            reply.frame_type(),
-            &text,
-            exclude,
-            &self.settings.delivery,
-        )
-        .await
-        {
+        let except = match reply.audience() {
+            Audience::Sender => {
+                return self.send(&endpoint, sender, &text, Outcome::Relayed, request_id).await;
+            }
+            Audience::Booking => None,
+            Audience::BookingExceptSender => Some(connection_id),
+        };
+        match self.fanout.to_booking(&endpoint, record.booking_id, reply.frame_type(), &text, except).await {
             Ok(report) => {
                 tracing::info!(
                     outcome = %Outcome::Broadcast,
@@ -385,8 +371,7 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
                 );
                 if self.settings.emit_metrics {
                     let stage = event.request_context.stage.as_deref().unwrap_or("unknown");
-                    let line =
-                        fanout::emf_line(&report, &self.settings.metrics_namespace, stage, now_millis());
+                    let line = emf_line(&report, &self.settings.metrics_namespace, stage, now_millis());
                     println!("{line}");
                 }
                 // The sender's copy of a broadcast is its acknowledgement: if it could not be delivered,
@@ -408,7 +393,7 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
     async fn refuse(
         &self,
         endpoint: &str,
-        sender: Sender<'_>,
+        sender: Recipient<'_>,
         code: ErrorCode,
         message: String,
         request_id: Option<String>,
@@ -422,12 +407,12 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
     async fn send(
         &self,
         endpoint: &str,
-        sender: Sender<'_>,
+        sender: Recipient<'_>,
         frame: &str,
         outcome: Outcome,
         request_id: Option<String>,
     ) -> ApiGatewayProxyResponse {
-        let (delivery, retries) = self.post_to_sender(endpoint, sender, frame).await;
+        let (delivery, retries) = self.fanout.to_connection(endpoint, sender, frame).await;
         tracing::info!(outcome = %outcome, delivery = ?delivery, retries, "frame handled");
         if let Delivery::Failed(error) = &delivery {
             self.tell_undelivered(endpoint, sender, error, request_id).await;
@@ -435,26 +420,12 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
         response(200)
     }
 
-    async fn post_to_sender(&self, endpoint: &str, sender: Sender<'_>, frame: &str) -> (Delivery, usize) {
-        let policy = &self.settings.delivery;
-        match sender {
-            Sender::Recorded(record) => {
-                deliver(&self.store, &self.gateway, endpoint, record, frame, policy).await
-            }
-            Sender::Unrecorded(connection_id) => {
-                let (result, retries) =
-                    post_with_retries(&self.gateway, endpoint, connection_id, frame, policy).await;
-                (Delivery::from_post(result), retries)
-            }
-        }
-    }
-
     /// Tells the sender that its answer could not be delivered, and why. Best effort, once: if this small
     /// frame cannot be delivered either, the failure is logged.
     async fn tell_undelivered(
         &self,
         endpoint: &str,
-        sender: Sender<'_>,
+        sender: Recipient<'_>,
         error: &PostError,
         request_id: Option<String>,
     ) {
@@ -473,7 +444,7 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
             ),
         };
         let frame = ServerFrame::error(code, message, now_millis()).answering(request_id);
-        let (delivery, _) = self.post_to_sender(endpoint, sender, &frame.to_text()).await;
+        let (delivery, _) = self.fanout.to_connection(endpoint, sender, &frame.to_text()).await;
         if delivery != Delivery::Delivered {
             tracing::warn!(delivery = ?delivery, "could not tell the sender its answer was undelivered");
         }
@@ -486,7 +457,7 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
     ) -> ApiGatewayProxyResponse {
         let code = event.request_context.disconnect_status_code;
         let reason = event.request_context.disconnect_reason.as_deref().unwrap_or_default();
-        let record = match self.store.find(connection_id).await {
+        let record = match self.fanout.store().find(connection_id).await {
             Ok(record) => record,
             Err(error) => {
                 tracing::error!(error = %error, "connection lookup failed during disconnect; the TTL will expire it");
@@ -499,7 +470,7 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
         };
         span_field("booking_id", record.booking_id);
         span_field("user_id", record.user_id.as_str());
-        if let Err(error) = self.store.remove(record.booking_id, connection_id).await {
+        if let Err(error) = self.fanout.store().remove(record.booking_id, connection_id).await {
             tracing::error!(error = %error, "could not remove the connection; the TTL will expire it");
         }
         let request =

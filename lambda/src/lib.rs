@@ -2,19 +2,14 @@
 //!
 //! It knows nothing about chat: it authenticates connections through the backend, remembers them in
 //! DynamoDB, forwards frames to the backend and relays the answers, to the sender or to every connection
-//! of the booking. The contracts are in `shared/DESIGN.md` and the `chat-wire` crate.
+//! of the booking. The contracts are in `docs/` (the request path, the wire protocol, the Lambda ↔ backend
+//! contract) and, as code, in the `chat-wire` crate; connection records and delivery are `chat-connections`.
 //!
 //! # Layout
 //! - [`config`]: configuration read once at cold start.
-//! - [`record`]: a connection record and its TTL rule.
-//! - [`ports`]: what the proxy needs: [`ports::ConnectionStore`], [`ports::ConnectionGateway`],
-//!   [`ports::Backend`].
-//! - [`store`]: DynamoDB and in-memory connection stores.
-//! - [`gateway`]: the Management API adapter and the endpoint rule.
-//! - [`backend`]: the HTTP client of the backend's proxy routes.
-//! - [`fanout`]: delivery with bounded concurrency, Gone cleanup, jittered retries and EMF metrics.
-//! - [`handler`]: [`handler::Proxy`], which turns each event into the above.
-//! - [`secrets`]: reading the proxy secret from SSM Parameter Store or Secrets Manager.
+//! - [`ports`]: [`ports::Backend`], the chat backend's proxy routes.
+//! - [`backend`]: the HTTP client of those routes.
+//! - [`handler`]: [`handler::Proxy`], which turns each event into backend calls and deliveries.
 //!
 //! Why `lambda_runtime` with `aws_lambda_events` and not `lambda_http`: `lambda_http` maps events onto
 //! HTTP requests, and WebSocket events are not HTTP requests: they carry `routeKey`, `eventType`,
@@ -23,12 +18,7 @@
 
 pub mod backend;
 pub mod config;
-pub mod fanout;
-pub mod gateway;
 pub mod handler;
 pub mod ports;
-pub mod record;
-pub mod secrets;
-pub mod store;
 
 pub use handler::{Proxy, ProxySettings};

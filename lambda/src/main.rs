@@ -1,10 +1,10 @@
 //! The Lambda's entry point: read the configuration, build every client once, serve events.
 
+use chat_connections::gateway::ManagementApiGateway;
+use chat_connections::store::DynamoDbConnectionStore;
 use chat_proxy::backend::HttpBackend;
-use chat_proxy::config::{ProxyConfig, aws_timeouts};
-use chat_proxy::gateway::ManagementApiGateway;
-use chat_proxy::store::DynamoDbConnectionStore;
-use chat_proxy::{Proxy, ProxySettings, secrets};
+use chat_proxy::config::ProxyConfig;
+use chat_proxy::{Proxy, ProxySettings};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 
 #[tokio::main]
@@ -23,13 +23,10 @@ async fn main() -> Result<(), Error> {
         .init();
 
     let config = ProxyConfig::from_env()?;
-    let sdk_config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .timeout_config(aws_timeouts(config.aws_timeout))
-        .load()
-        .await;
-    let secret = secrets::resolve(&config.proxy_secret, &sdk_config).await?;
+    let sdk_config = chat_settings::aws::load(config.aws_timeout).await;
+    let secret = chat_settings::secrets::resolve("PROXY_SECRET", &config.proxy_secret, &sdk_config).await?;
     let proxy = Proxy::new(
-        DynamoDbConnectionStore::new(aws_sdk_dynamodb::Client::new(&sdk_config), &config.table_name),
+        DynamoDbConnectionStore::from_sdk_config(&sdk_config, &config.table_name),
         ManagementApiGateway::new(sdk_config.clone()),
         HttpBackend::new(&config.backend_url, secret, config.backend_timeout)?,
         ProxySettings::from_config(&config),

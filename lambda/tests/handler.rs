@@ -5,16 +5,16 @@ mod support;
 
 use std::sync::Arc;
 
+use chat_connections::ConnectionStore;
+use chat_connections::record::{MAX_CONNECTION_SECONDS, now_seconds};
+use chat_connections::store::InMemoryConnectionStore;
+use chat_connections::testing::{DownStore, RecordingGateway};
 use chat_proxy::Proxy;
-use chat_proxy::ports::{BackendError, ConnectionStore};
-use chat_proxy::record::{MAX_CONNECTION_SECONDS, now_seconds};
-use chat_proxy::store::InMemoryConnectionStore;
+use chat_proxy::ports::BackendError;
 use chat_wire::ErrorCode;
-use chat_wire::proxy::{ConnectResponse, ConnectionType};
+use chat_wire::proxy::{Audience, ConnectResponse, ConnectionType};
 use serde_json::{Value, json};
-use support::{
-    DownStore, ENDPOINT, FakeBackend, RecordingGateway, event, fixture, message_event, record, refused, reply,
-};
+use support::{ENDPOINT, FakeBackend, event, fixture, message_event, record, refused, reply};
 
 type TestProxy = Proxy<Arc<InMemoryConnectionStore>, Arc<RecordingGateway>, Arc<FakeBackend>>;
 
@@ -223,7 +223,10 @@ async fn the_endpoint_ignores_a_custom_domain_and_honours_configuration() {
 async fn exclude_sender_leaves_the_sender_out() {
     let h = harness(FakeBackend {
         on_message: Box::new(|_, _| {
-            Ok(Some(reply(json!({"type": "typing", "user_id": "alice", "timestamp": 1}), true, true)))
+            Ok(Some(reply(
+                json!({"type": "typing", "user_id": "alice", "timestamp": 1}),
+                Audience::BookingExceptSender,
+            )))
         }),
         ..FakeBackend::default()
     });
@@ -238,7 +241,7 @@ async fn a_reply_to_the_sender_reaches_only_the_sender_and_204_reaches_nobody() 
     let h = harness(FakeBackend {
         on_message: Box::new(|_, request| {
             if request.message["action"] == "ping" {
-                Ok(Some(reply(json!({"type": "pong", "request_id": "p", "timestamp": 1}), false, false)))
+                Ok(Some(reply(json!({"type": "pong", "request_id": "p", "timestamp": 1}), Audience::Sender)))
             } else {
                 Ok(None)
             }
@@ -362,7 +365,7 @@ async fn an_answer_too_large_to_post_is_replaced_by_an_error_frame_saying_why() 
     let h = harness(FakeBackend {
         on_message: Box::new(|_, _| {
             let history = json!({"type": "history", "messages": "x".repeat(200_000), "timestamp": 1});
-            Ok(Some(reply(history, false, false)))
+            Ok(Some(reply(history, Audience::Sender)))
         }),
         ..FakeBackend::default()
     });

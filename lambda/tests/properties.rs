@@ -7,12 +7,13 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use aws_lambda_events::apigw::ApiGatewayWebsocketProxyRequest;
+use chat_connections::ConnectionStore;
+use chat_connections::store::InMemoryConnectionStore;
+use chat_connections::testing::RecordingGateway;
 use chat_proxy::Proxy;
-use chat_proxy::ports::ConnectionStore;
-use chat_proxy::store::InMemoryConnectionStore;
 use proptest::prelude::*;
 use serde_json::{Value, json};
-use support::{FakeBackend, RecordingGateway, fixture, record};
+use support::{FakeBackend, fixture, record};
 
 const CONNECTION: &str = "Vx2pYdWsliACFtw=";
 

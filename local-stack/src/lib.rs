@@ -5,9 +5,12 @@
 //!
 //! `make dev` runs it through the `chat-dev` binary; the end-to-end tests start it on port 0.
 //!
+//! This crate is where the parts meet: nothing else depends on both the emulator and the proxy.
+//!
 //! # Layout
 //! - [`LocalStack`]: start and stop the stack; where its parts listen.
-//! - [`ConnectionRecords`]: in memory or DynamoDB; [`ensure_connections_table`] creates the table locally.
+//! - [`ConnectionRecords`]: in memory or DynamoDB.
+//! - [`in_process`]: the adapters that put the proxy behind the emulator in one process.
 //! - [`settings`]: `chat-dev`'s settings, read once.
 
 use std::net::SocketAddr;
@@ -15,21 +18,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use apigw_ws_emulator::connections::Connections;
-use apigw_ws_emulator::gateway::InProcessGateway;
-use apigw_ws_emulator::integration::InProcess;
 use apigw_ws_emulator::{Emulator, EmulatorConfig};
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, TimeToLiveSpecification,
-};
 use chat_backend::notifier::{BookingNotifier, FanoutNotifier};
 use chat_backend::{Application, Settings};
+use chat_connections::store::{DynamoDbConnectionStore, InMemoryConnectionStore};
+use chat_connections::{ConnectionStore, DeliveryPolicy, Fanout};
 use chat_proxy::backend::HttpBackend;
-use chat_proxy::fanout::DeliveryPolicy;
-use chat_proxy::ports::ConnectionStore;
-use chat_proxy::store::{DynamoDbConnectionStore, InMemoryConnectionStore};
 use chat_proxy::{Proxy, ProxySettings};
 use tokio::sync::watch;
 
+use crate::in_process::{EmulatorGateway, InProcessLambda};
+
+pub mod in_process;
 pub mod settings;
 
 /// Where the Lambda keeps connection records.
@@ -116,7 +116,7 @@ impl LocalStack {
         store: Arc<S>,
     ) -> Result<Self, StackError> {
         let connections = Arc::new(Connections::default());
-        let gateway = InProcessGateway::new(connections.clone(), options.emulator.limits.max_message_bytes);
+        let gateway = EmulatorGateway::new(connections.clone(), options.emulator.limits.max_message_bytes);
         let listener = tokio::net::TcpListener::bind(options.emulator_addr)
             .await
             .map_err(|source| StackError::Bind { addr: options.emulator_addr, source })?;
@@ -136,12 +136,8 @@ impl LocalStack {
 
         let mut backend_settings = options.backend.clone();
         backend_settings.demo_ws_url = Some(ws_url.clone());
-        let push: Arc<dyn BookingNotifier> = Arc::new(FanoutNotifier::new(
-            store.clone(),
-            gateway.clone(),
-            &management_url,
-            DeliveryPolicy::default(),
-        ));
+        let fanout = Fanout::new(store.clone(), gateway.clone(), DeliveryPolicy::default());
+        let push: Arc<dyn BookingNotifier> = Arc::new(FanoutNotifier::new(fanout, &management_url));
         let backend = Application::build_with_notifier(&backend_settings, Some(push)).await?;
         let backend_url = format!("http://{}", backend.local_addr());
 
@@ -161,7 +157,7 @@ impl LocalStack {
         let emulator = Arc::new(Emulator::new(
             options.emulator.clone(),
             connections.clone(),
-            Arc::new(InProcess::new(Arc::new(proxy))),
+            Arc::new(InProcessLambda::new(Arc::new(proxy))),
         ));
 
         let mut tasks = Vec::new();
@@ -197,42 +193,4 @@ impl Drop for LocalStack {
             task.abort();
         }
     }
-}
-
-/// Creates the connections table as Terraform does (keys of DESIGN.md, on demand, TTL on `ttl`) unless it
-/// exists. For local DynamoDB only.
-///
-/// # Errors
-/// The SDK's error, when the table can neither be described nor created.
-pub async fn ensure_connections_table(
-    client: &aws_sdk_dynamodb::Client,
-    table: &str,
-) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    if client.describe_table().table_name(table).send().await.is_ok() {
-        return Ok(());
-    }
-    let attribute = |name: &str| {
-        AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build()
-    };
-    let key =
-        |name: &str, kind: KeyType| KeySchemaElement::builder().attribute_name(name).key_type(kind).build();
-    client
-        .create_table()
-        .table_name(table)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(attribute("booking_id")?)
-        .attribute_definitions(attribute("connection_id")?)
-        .key_schema(key("booking_id", KeyType::Hash)?)
-        .key_schema(key("connection_id", KeyType::Range)?)
-        .send()
-        .await?;
-    client
-        .update_time_to_live()
-        .table_name(table)
-        .time_to_live_specification(
-            TimeToLiveSpecification::builder().enabled(true).attribute_name("ttl").build()?,
-        )
-        .send()
-        .await?;
-    Ok(())
 }

@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use chat_backend::{auth, telemetry};
-use chat_proxy::config::aws_timeouts;
+use chat_settings::aws::timeouts;
 use local_stack::settings::DevSettings;
-use local_stack::{ConnectionRecords, LocalStack, StackOptions, ensure_connections_table};
+use local_stack::{ConnectionRecords, LocalStack, StackOptions};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -23,11 +23,11 @@ async fn main() -> anyhow::Result<()> {
             let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
                 .region(aws_config::Region::new(dynamodb.region.clone()))
                 .endpoint_url(&dynamodb.endpoint)
-                .timeout_config(aws_timeouts(settings.aws_timeout))
+                .timeout_config(timeouts(settings.aws_timeout))
                 .load()
                 .await;
             let client = aws_sdk_dynamodb::Client::new(&sdk);
-            ensure_connections_table(&client, &dynamodb.table)
+            chat_connections::table::create_if_missing(&client, &dynamodb.table)
                 .await
                 .map_err(|e| anyhow::anyhow!(e))
                 .with_context(|| format!("creating table {} at {}", dynamodb.table, dynamodb.endpoint))?;

@@ -10,7 +10,8 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use chat_backend::Settings;
-use chat_backend::config::ConfigError;
+use chat_settings::ConfigError;
+use chat_settings::env::{Lookup, parse, process_env};
 
 /// The backend variables `chat-dev` keeps for itself (see the module documentation).
 const STACK_OWNED: [&str; 2] = ["CONNECTIONS_TABLE", "MANAGEMENT_ENDPOINT"];
@@ -49,42 +50,27 @@ impl DevSettings {
     /// # Errors
     /// [`ConfigError`] naming the missing or malformed variable.
     pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|key| std::env::var(key).ok().filter(|v| !v.trim().is_empty()))
+        Self::from_lookup(process_env)
     }
 
     /// Reads the settings through `lookup`.
     ///
     /// # Errors
     /// As [`DevSettings::from_env`].
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+    pub fn from_lookup(lookup: impl Lookup) -> Result<Self, ConfigError> {
         let backend =
             Settings::from_lookup(|key| if STACK_OWNED.contains(&key) { None } else { lookup(key) })?;
-        let emulator_addr = match lookup("EMULATOR_BIND_ADDR") {
-            None => SocketAddr::from(([127, 0, 0, 1], 3001)),
-            Some(raw) => raw.trim().parse().map_err(|e| ConfigError::Invalid {
-                key: "EMULATOR_BIND_ADDR",
-                reason: format!("{raw:?}: {e}"),
-            })?,
-        };
+        let emulator_addr = parse(&lookup, "EMULATOR_BIND_ADDR", SocketAddr::from(([127, 0, 0, 1], 3001)))?;
         let dynamodb = lookup("AWS_ENDPOINT_URL").map(|endpoint| DynamoDbSettings {
             endpoint,
             table: lookup("CONNECTIONS_TABLE").unwrap_or_else(|| "chat-connections-local".into()),
             region: lookup("AWS_REGION").unwrap_or_else(|| "us-east-1".into()),
         });
-        let aws_timeout = match lookup("AWS_TIMEOUT_MS") {
-            None => chat_proxy::config::DEFAULT_AWS_TIMEOUT,
-            Some(raw) => Duration::from_millis(raw.trim().parse().map_err(|e| ConfigError::Invalid {
-                key: "AWS_TIMEOUT_MS",
-                reason: format!("{raw:?}: {e}"),
-            })?),
-        };
-        let emulator_concurrency = match lookup("EMULATOR_CONCURRENCY") {
-            None => 64,
-            Some(raw) => raw.trim().parse().ok().filter(|n| *n > 0).ok_or_else(|| ConfigError::Invalid {
-                key: "EMULATOR_CONCURRENCY",
-                reason: format!("{raw:?} is not a positive number"),
-            })?,
-        };
+        let aws_timeout = chat_proxy::config::aws_timeout(&lookup)?;
+        let emulator_concurrency = parse(&lookup, "EMULATOR_CONCURRENCY", 64usize)?;
+        if emulator_concurrency == 0 {
+            return Err(ConfigError::invalid("EMULATOR_CONCURRENCY", "must be greater than zero"));
+        }
         Ok(Self { backend, emulator_addr, dynamodb, aws_timeout, emulator_concurrency })
     }
 

@@ -14,11 +14,11 @@ use apigw_ws_emulator::connections::Connections;
 use apigw_ws_emulator::integration::InvokeUrl;
 use apigw_ws_emulator::{Emulator, EmulatorConfig};
 use chat_backend::Application;
-use chat_proxy::ports::ConnectionStore;
-use chat_proxy::store::DynamoDbConnectionStore;
+use chat_connections::ConnectionStore;
+use chat_connections::store::DynamoDbConnectionStore;
+use chat_connections::table::create_if_missing as ensure_connections_table;
 use local_services::moto::Moto;
 use local_services::{free_port, wait_for_port, watchdog};
-use local_stack::ensure_connections_table;
 use serde_json::json;
 use support::{next_of_type, send};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -95,9 +95,10 @@ async fn start_compiled(instances: usize, table: &str, aws_timeout_ms: u64) -> C
     let emulator_addr = listener.local_addr().expect("addr");
     let invoke =
         InvokeUrl::new(format!("http://127.0.0.1:{runtime_port}/2015-03-31/functions/_/invocations"));
-    // Lambda runs up to `instances` invocations at once here; cargo lambda queues the rest (up to 100).
+    // Lambda runs up to `instances` invocations at once here; a few more wait in cargo lambda's queue, so
+    // that each invocation's 29 s are spent on its own work, not behind others.
     let mut config = EmulatorConfig::default();
-    config.limits.max_concurrent_invocations = 8 * instances;
+    config.limits.max_concurrent_invocations = 2 * instances;
     let emulator = Arc::new(Emulator::new(config, Arc::new(Connections::default()), Arc::new(invoke)));
     tokio::spawn(emulator.serve(listener, std::future::pending()));
 

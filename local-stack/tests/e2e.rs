@@ -3,9 +3,9 @@
 
 mod support;
 
-use chat_proxy::ports::ConnectionStore;
-use chat_proxy::record::{ConnectionRecord, now_millis, now_seconds};
-use chat_proxy::store::DynamoDbConnectionStore;
+use chat_connections::ConnectionStore;
+use chat_connections::record::{ConnectionRecord, now_millis, now_seconds};
+use chat_connections::store::DynamoDbConnectionStore;
 use chat_wire::proxy::ConnectionType;
 use futures_util::SinkExt;
 use serde_json::json;

@@ -1,7 +1,8 @@
 //! Wire types for booking chat, shared by the backend, the Lambda proxy, the local emulator and the smoke test.
 //!
 //! Everything that crosses a process boundary is defined once, here, so that the parts cannot drift apart.
-//! The contracts themselves are specified in `shared/DESIGN.md`; this crate is their executable form.
+//! The contracts themselves are described in `docs/` (`protocol.md`, `proxy-contract.md`); this crate is
+//! their executable form.
 //!
 //! # Layout
 //! - [`client`]: frames a WebSocket client sends (`{"action": ..., "data": ..., "request_id": ...}`), including
@@ -9,7 +10,8 @@
 //! - [`server`]: frames the server sends (`{"type": ..., "timestamp": ...}`), [`ServerFrame`], and the
 //!   error codes every part uses, [`ErrorCode`].
 //! - [`handshake`]: where the token comes from at the WebSocket handshake (query, subprotocol, headers).
-//! - [`proxy`]: the HTTP contract between the Lambda and the backend (`/api/chat/ws/{booking_id}/...`).
+//! - [`proxy`]: the HTTP contract between the Lambda and the backend (`/api/chat/ws/{booking_id}/...`), and
+//!   who receives an answer ([`proxy::Audience`]).
 
 pub mod client;
 pub mod handshake;

@@ -8,7 +8,7 @@
 //!
 //! Every call carries [`PROXY_SECRET_HEADER`]. The Lambda knows nothing about chat: it relays
 //! [`ProxyReply::frame`] untouched, which is why the frame is kept as a JSON object here rather than a typed
-//! [`ServerFrame`](crate::ServerFrame).
+//! [`ServerFrame`].
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -118,28 +118,62 @@ pub struct ErrorResponse {
     pub error: ErrorBody,
 }
 
+/// Who receives a frame the backend answers with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// The connection that sent the frame being answered.
+    Sender,
+    /// Every connection of the booking, the sender's included (its copy is its acknowledgement).
+    Booking,
+    /// Every connection of the booking but the sender's (a typing indicator).
+    BookingExceptSender,
+}
+
 /// A 200 answer of the message call: a server frame plus delivery instructions.
+///
+/// On the wire the audience is two booleans, `broadcast` and `exclude_sender` (the contract the Lambda
+/// and the backend agreed first); [`ProxyReply::audience`] reads them, so the combination that means
+/// nothing (`exclude_sender` without `broadcast`) never goes further than this type.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProxyReply {
     /// `true`: send to every connection of the booking. `false`: to the sender only.
     #[serde(default)]
-    pub broadcast: bool,
+    broadcast: bool,
     /// With `broadcast`, leave the sender out (typing indicators).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub exclude_sender: bool,
+    exclude_sender: bool,
     /// The frame to deliver, relayed as it is.
     #[serde(flatten)]
     pub frame: Map<String, Value>,
 }
 
 impl ProxyReply {
-    /// Wraps a server frame with its delivery instructions.
-    pub fn new(frame: &ServerFrame, broadcast: bool, exclude_sender: bool) -> Self {
+    /// Wraps a server frame with who receives it.
+    pub fn new(frame: &ServerFrame, audience: Audience) -> Self {
         let frame = match serde_json::to_value(frame) {
             Ok(Value::Object(map)) => map,
             _ => Map::new(),
         };
+        Self::from_object(frame, audience)
+    }
+
+    /// Wraps a frame that is already a JSON object with who receives it.
+    pub fn from_object(frame: Map<String, Value>, audience: Audience) -> Self {
+        let (broadcast, exclude_sender) = match audience {
+            Audience::Sender => (false, false),
+            Audience::Booking => (true, false),
+            Audience::BookingExceptSender => (true, true),
+        };
         Self { broadcast, exclude_sender, frame }
+    }
+
+    /// Who receives the frame. `exclude_sender` without `broadcast` is read as the sender only.
+    pub fn audience(&self) -> Audience {
+        match (self.broadcast, self.exclude_sender) {
+            (false, _) => Audience::Sender,
+            (true, false) => Audience::Booking,
+            (true, true) => Audience::BookingExceptSender,
+        }
     }
 
     /// The frame as the text to send to clients (without the delivery instructions).
@@ -157,7 +191,7 @@ mod tests {
     #[test]
     fn reply_flattens_the_frame_beside_the_delivery_flags() {
         let frame = ServerFrame::new(ServerPayload::Pong, 7);
-        let reply = ProxyReply::new(&frame, true, true);
+        let reply = ProxyReply::new(&frame, Audience::BookingExceptSender);
         assert_eq!(
             serde_json::to_value(&reply).expect("ser"),
             json!({"type": "pong", "timestamp": 7, "broadcast": true, "exclude_sender": true})
@@ -171,9 +205,29 @@ mod tests {
             "broadcast": false
         }))
         .expect("parse");
-        assert!(!reply.broadcast && !reply.exclude_sender);
+        assert_eq!(reply.audience(), Audience::Sender);
         let frame: ServerFrame = serde_json::from_str(&reply.frame_text()).expect("frame");
         assert_eq!(frame, ServerFrame::error(ErrorCode::NotFound, "no", 1));
+    }
+
+    #[test]
+    fn the_wire_flags_read_as_one_audience_each() {
+        let read = |value: Value| serde_json::from_value::<ProxyReply>(value).expect("parse").audience();
+        assert_eq!(read(json!({"type": "pong"})), Audience::Sender);
+        assert_eq!(read(json!({"type": "pong", "broadcast": true})), Audience::Booking);
+        assert_eq!(
+            read(json!({"type": "t", "broadcast": true, "exclude_sender": true})),
+            Audience::BookingExceptSender
+        );
+        assert_eq!(
+            read(json!({"type": "t", "exclude_sender": true})),
+            Audience::Sender,
+            "meaningless: sender only"
+        );
+        for audience in [Audience::Sender, Audience::Booking, Audience::BookingExceptSender] {
+            let reply = ProxyReply::new(&ServerFrame::new(ServerPayload::Pong, 1), audience);
+            assert_eq!(read(serde_json::to_value(&reply).expect("ser")), audience);
+        }
     }
 
     #[test]

@@ -179,7 +179,7 @@ impl ErrorBody {
     }
 }
 
-/// The error codes of DESIGN.md.
+/// The error codes every part uses (`docs/protocol.md`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ErrorCode {

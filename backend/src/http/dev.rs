@@ -13,7 +13,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::AppState;
-use super::error::{ApiError, ApiQuery};
+use super::error::ApiError;
+use super::extract::ApiQuery;
 use crate::auth::mint_token;
 
 /// The demo page: two chat panes on booking 1.

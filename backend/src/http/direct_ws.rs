@@ -16,15 +16,17 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_
 use axum::http::HeaderMap;
 use axum::response::Response;
 use chat_wire::handshake::{CHAT_SUBPROTOCOL, find_token};
-use chat_wire::proxy::ConnectionType;
+use chat_wire::proxy::{Audience, ConnectionType};
 use chat_wire::{BookingId, ErrorCode, ServerFrame};
 use futures_util::{SinkExt, StreamExt};
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::AppState;
-use super::error::{ApiError, ApiPath, ApiQuery};
+use super::error::ApiError;
+use super::extract::{ApiPath, ApiQuery};
 use crate::auth::AuthError;
+use crate::chat::Caller;
 use crate::domain::now_ms;
 
 /// Largest message accepted on the socket (API Gateway's message limit); frames above the configured
@@ -116,16 +118,19 @@ async fn serve(
                     if sink.send(Message::Text(frame.to_text().into())).await.is_err() { break None; }
                     continue;
                 }
-                let reply = state
-                    .chat
-                    .handle_frame(booking_id, &user_id, connection_type, Value::String(text.as_str().to_owned()))
-                    .await;
-                if reply.broadcast {
-                    let exclude = reply.exclude_sender.then_some(connection_id.as_str());
-                    state.hub.deliver(booking_id, &reply.frame, exclude);
-                } else if sink.send(Message::Text(reply.frame.to_text().into())).await.is_err() {
-                    break None;
-                }
+                let caller = Caller { booking_id, user_id: &user_id, connection_type };
+                let reply = state.chat.handle_frame(caller, Value::String(text.as_str().to_owned())).await;
+                let except = match reply.audience {
+                    Audience::Sender => {
+                        if sink.send(Message::Text(reply.frame.to_text().into())).await.is_err() {
+                            break None;
+                        }
+                        continue;
+                    }
+                    Audience::Booking => None,
+                    Audience::BookingExceptSender => Some(connection_id.as_str()),
+                };
+                state.hub.deliver(booking_id, &reply.frame, except);
             }
             queued = outbound.recv() => match queued {
                 Some(text) => {

@@ -1,18 +1,15 @@
-//! The HTTP edge's single error type, and extractors whose rejections speak it.
+//! The HTTP edge's single error type.
 //!
 //! Every non-2xx answer has the body `{"error": {"code": "...", "message": "..."}}`. 5xx answers hide their
 //! cause from the client and log the whole chain instead.
 
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
-use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
-use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use chat_wire::ErrorBody;
 use chat_wire::ErrorCode;
 use chat_wire::proxy::ErrorResponse;
-use serde::de::DeserializeOwned;
 
 use crate::auth::AuthError;
 use crate::chat::ChatError;
@@ -116,41 +113,5 @@ impl IntoResponse for ApiError {
         };
         let body = ErrorResponse { error: ErrorBody::new(self.code, message) };
         (self.status, Json(body)).into_response()
-    }
-}
-
-/// `Json<T>` whose rejection is an [`ApiError`] (400, 413 or 415 with the error body).
-#[derive(Debug)]
-pub struct ApiJson<T>(pub T);
-
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
-    type Rejection = ApiError;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self(Json::<T>::from_request(req, state).await?.0))
-    }
-}
-
-/// `Path<T>` whose rejection is an [`ApiError`].
-#[derive(Debug)]
-pub struct ApiPath<T>(pub T);
-
-impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath<T> {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self(axum::extract::Path::<T>::from_request_parts(parts, state).await?.0))
-    }
-}
-
-/// `Query<T>` whose rejection is an [`ApiError`].
-#[derive(Debug)]
-pub struct ApiQuery<T>(pub T);
-
-impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self(axum::extract::Query::<T>::from_request_parts(parts, state).await?.0))
     }
 }

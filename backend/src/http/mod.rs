@@ -3,6 +3,7 @@
 mod dev;
 mod direct_ws;
 mod error;
+mod extract;
 mod ops;
 mod proxy;
 mod rest;
@@ -21,7 +22,8 @@ use secrecy::SecretString;
 use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
 
-pub use error::{ApiError, ApiJson, ApiPath, ApiQuery};
+pub use error::ApiError;
+pub use extract::{ApiJson, ApiPath, ApiQuery, AuthUser};
 pub use ops::OPENAPI;
 
 use crate::auth::TokenVerifier;

@@ -14,7 +14,9 @@ use secrecy::ExposeSecret;
 use subtle::ConstantTimeEq;
 
 use super::AppState;
-use super::error::{ApiError, ApiJson, ApiPath};
+use super::error::ApiError;
+use super::extract::{ApiJson, ApiPath};
+use crate::chat::Caller;
 
 /// Proof that the caller presented the proxy secret.
 #[derive(Debug)]
@@ -63,9 +65,9 @@ pub(super) async fn message(
     ApiPath(booking_id): ApiPath<BookingId>,
     ApiJson(request): ApiJson<MessageRequest>,
 ) -> Response {
-    let reply =
-        state.chat.handle_frame(booking_id, &request.user_id, request.connection_type, request.message).await;
-    Json(ProxyReply::new(&reply.frame, reply.broadcast, reply.exclude_sender)).into_response()
+    let caller = Caller { booking_id, user_id: &request.user_id, connection_type: request.connection_type };
+    let reply = state.chat.handle_frame(caller, request.message).await;
+    Json(ProxyReply::new(&reply.frame, reply.audience)).into_response()
 }
 
 /// `$disconnect`: nothing is stored per connection here, so this only records the event.

@@ -6,8 +6,8 @@ use chat_wire::{BookingId, ChatMessage, MessageId};
 use serde::{Deserialize, Serialize};
 
 use super::AppState;
-use super::error::{ApiError, ApiJson, ApiPath, ApiQuery};
-use crate::auth::AuthUser;
+use super::error::ApiError;
+use super::extract::{ApiJson, ApiPath, ApiQuery, AuthUser};
 use crate::domain::BookingStatus;
 use crate::store::PageCursor;
 

@@ -1,17 +1,17 @@
-//! Shared by the proxy's integration tests: event fixtures, and fakes of the gateway and the backend.
+//! Shared by the proxy's integration tests: event fixtures, a scripted backend, and (from
+//! `chat-connections`) the fakes of the connection ports.
 // Each test crate uses a different part of this module.
 #![allow(dead_code, unreachable_pub)]
 
-use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use aws_lambda_events::apigw::ApiGatewayWebsocketProxyRequest;
+use chat_connections::DeliveryPolicy;
+use chat_connections::record::{ConnectionRecord, now_millis, now_seconds};
 use chat_proxy::ProxySettings;
-use chat_proxy::fanout::DeliveryPolicy;
-use chat_proxy::ports::{Backend, BackendError, ConnectionGateway, ConnectionStore, PostError, StoreError};
-use chat_proxy::record::{ConnectionRecord, now_millis, now_seconds};
+use chat_proxy::ports::{Backend, BackendError};
 use chat_wire::proxy::{
-    ConnectRequest, ConnectResponse, ConnectionType, DisconnectRequest, MessageRequest, ProxyReply,
+    Audience, ConnectRequest, ConnectResponse, ConnectionType, DisconnectRequest, MessageRequest, ProxyReply,
 };
 use chat_wire::{BookingId, ErrorBody, ErrorCode};
 use serde_json::Value;
@@ -71,83 +71,6 @@ pub fn record(booking_id: BookingId, connection_id: &str, user_id: &str) -> Conn
     }
 }
 
-/// A gateway that records what it is asked to do; some connections can be made gone or flaky.
-#[derive(Default)]
-pub struct RecordingGateway {
-    posts: Mutex<Vec<(String, String, Value)>>,
-    closed: Mutex<Vec<String>>,
-    gone: Mutex<HashSet<String>>,
-    /// Connection id → how many more posts fail with a retryable error.
-    flaky: Mutex<HashMap<String, u32>>,
-    /// Connections whose posts always fail with a non-retryable error.
-    broken: Mutex<HashSet<String>>,
-    /// Frames larger than this are refused as API Gateway refuses them (413).
-    max_frame_bytes: Mutex<Option<usize>>,
-}
-
-impl RecordingGateway {
-    pub fn make_gone(&self, connection_id: &str) {
-        self.gone.lock().expect("lock").insert(connection_id.into());
-    }
-    pub fn make_flaky(&self, connection_id: &str, failures: u32) {
-        self.flaky.lock().expect("lock").insert(connection_id.into(), failures);
-    }
-    pub fn make_broken(&self, connection_id: &str) {
-        self.broken.lock().expect("lock").insert(connection_id.into());
-    }
-    pub fn refuse_frames_over(&self, bytes: usize) {
-        *self.max_frame_bytes.lock().expect("lock") = Some(bytes);
-    }
-    /// Frames posted to `connection_id`, in order.
-    pub fn frames_to(&self, connection_id: &str) -> Vec<Value> {
-        self.posts
-            .lock()
-            .expect("lock")
-            .iter()
-            .filter(|(_, c, _)| c == connection_id)
-            .map(|(_, _, f)| f.clone())
-            .collect()
-    }
-    /// Every (endpoint, connection) posted to.
-    pub fn targets(&self) -> Vec<(String, String)> {
-        self.posts.lock().expect("lock").iter().map(|(e, c, _)| (e.clone(), c.clone())).collect()
-    }
-    pub fn closed(&self) -> Vec<String> {
-        self.closed.lock().expect("lock").clone()
-    }
-    pub fn post_count(&self) -> usize {
-        self.posts.lock().expect("lock").len()
-    }
-}
-
-impl ConnectionGateway for RecordingGateway {
-    async fn post(&self, endpoint: &str, connection_id: &str, frame: &str) -> Result<(), PostError> {
-        if self.gone.lock().expect("lock").contains(connection_id) {
-            return Err(PostError::Gone);
-        }
-        if self.broken.lock().expect("lock").contains(connection_id) {
-            return Err(PostError::Failed("403 Forbidden".into()));
-        }
-        if self.max_frame_bytes.lock().expect("lock").is_some_and(|max| frame.len() > max) {
-            return Err(PostError::TooLarge(frame.len()));
-        }
-        if let Some(left) = self.flaky.lock().expect("lock").get_mut(connection_id)
-            && *left > 0
-        {
-            *left -= 1;
-            return Err(PostError::Retryable("429 LimitExceededException".into()));
-        }
-        let frame: Value = serde_json::from_str(frame).expect("frames are JSON");
-        self.posts.lock().expect("lock").push((endpoint.into(), connection_id.into(), frame));
-        Ok(())
-    }
-
-    async fn close(&self, _endpoint: &str, connection_id: &str) -> Result<(), PostError> {
-        self.closed.lock().expect("lock").push(connection_id.into());
-        Ok(())
-    }
-}
-
 type ConnectFn = dyn Fn(BookingId, &ConnectRequest) -> Result<ConnectResponse, BackendError> + Send + Sync;
 type MessageFn = dyn Fn(BookingId, &MessageRequest) -> Result<Option<ProxyReply>, BackendError> + Send + Sync;
 
@@ -171,8 +94,7 @@ impl Default for FakeBackend {
             on_message: Box::new(|booking_id, request| {
                 Ok(Some(reply(
                     serde_json::json!({"type": "message", "booking_id": booking_id, "echo": request.message, "timestamp": 1}),
-                    true,
-                    false,
+                    Audience::Booking,
                 )))
             }),
             fail_disconnect: false,
@@ -184,9 +106,9 @@ impl Default for FakeBackend {
 }
 
 /// A backend reply.
-pub fn reply(frame: Value, broadcast: bool, exclude_sender: bool) -> ProxyReply {
+pub fn reply(frame: Value, audience: Audience) -> ProxyReply {
     let Value::Object(frame) = frame else { panic!("frames are objects") };
-    ProxyReply { broadcast, exclude_sender, frame }
+    ProxyReply::from_object(frame, audience)
 }
 
 /// A 4xx refusal with the backend's error body.
@@ -220,29 +142,6 @@ impl Backend for FakeBackend {
     ) -> Result<(), BackendError> {
         self.disconnects.lock().expect("lock").push((booking_id, request.clone()));
         if self.fail_disconnect { Err(BackendError::Unavailable("down".into())) } else { Ok(()) }
-    }
-}
-
-/// A connection store that is down: every call fails, as a frozen DynamoDB does once the SDK times out.
-#[derive(Default)]
-pub struct DownStore;
-
-fn down() -> StoreError {
-    StoreError { operation: "anything", source: "operation timed out".into() }
-}
-
-impl ConnectionStore for DownStore {
-    async fn put(&self, _record: &ConnectionRecord) -> Result<(), StoreError> {
-        Err(down())
-    }
-    async fn find(&self, _connection_id: &str) -> Result<Option<ConnectionRecord>, StoreError> {
-        Err(down())
-    }
-    async fn remove(&self, _booking_id: BookingId, _connection_id: &str) -> Result<(), StoreError> {
-        Err(down())
-    }
-    async fn list(&self, _booking_id: BookingId) -> Result<Vec<ConnectionRecord>, StoreError> {
-        Err(down())
     }
 }
 

@@ -8,9 +8,10 @@ use std::time::Duration;
 use apigw_ws_emulator::EmulatorConfig;
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use chat_backend::Settings;
+use chat_connections::table::create_if_missing as ensure_connections_table;
 use futures_util::{SinkExt, StreamExt};
 use local_services::moto::Moto;
-use local_stack::{ConnectionRecords, LocalStack, StackOptions, ensure_connections_table};
+use local_stack::{ConnectionRecords, LocalStack, StackOptions};
 use serde_json::Value;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
@@ -26,7 +27,7 @@ pub struct Stack {
 }
 
 pub fn dynamodb() -> aws_sdk_dynamodb::Client {
-    dynamodb_at(&Moto::shared().endpoint(), chat_proxy::config::DEFAULT_AWS_TIMEOUT)
+    dynamodb_at(&Moto::shared().endpoint(), chat_settings::aws::DEFAULT_TIMEOUT)
 }
 
 /// A DynamoDB client of `endpoint` whose calls give up after `timeout`, as the Lambda's do.
@@ -36,7 +37,7 @@ pub fn dynamodb_at(endpoint: &str, timeout: Duration) -> aws_sdk_dynamodb::Clien
         .region(Region::new("us-east-1"))
         .endpoint_url(endpoint)
         .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
-        .timeout_config(chat_proxy::config::aws_timeouts(timeout))
+        .timeout_config(chat_settings::aws::timeouts(timeout))
         .build();
     aws_sdk_dynamodb::Client::from_conf(config)
 }
@@ -64,7 +65,7 @@ pub fn backend_settings_with(dir: &std::path::Path, overrides: &[(&str, &str)]) 
 
 /// The stack with records in a fresh DynamoDB table on moto.
 pub async fn start() -> Stack {
-    start_on(&Moto::shared().endpoint(), chat_proxy::config::DEFAULT_AWS_TIMEOUT).await
+    start_on(&Moto::shared().endpoint(), chat_settings::aws::DEFAULT_TIMEOUT).await
 }
 
 /// The stack with records in a fresh table at the DynamoDB `endpoint`, whose calls give up after `timeout`.

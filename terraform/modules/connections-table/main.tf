@@ -1,4 +1,4 @@
-# Connection records of the WebSocket API (see shared/DESIGN.md and lambda/src/store/dynamodb.rs):
+# Connection records of the WebSocket API (see docs/connection-records.md and connections/src/store/dynamodb.rs):
 # partition key booking_id, sort key connection_id, both strings; each connection is a booking item plus a
 # lookup item, written in one transaction. Records expire through TTL on `ttl` (epoch seconds).
 resource "aws_dynamodb_table" "this" {

@@ -120,7 +120,7 @@ resource "aws_cloudwatch_metric_alarm" "duration" {
   tags                = var.tags
 }
 
-# The proxy's own embedded-metric-format metric (lambda/src/fanout.rs): deliveries to live connections that
+# The proxy's own embedded-metric-format metric (connections/src/fanout.rs): deliveries to live connections that
 # still failed after retries, so members of a booking missed a message.
 resource "aws_cloudwatch_metric_alarm" "fanout_failed" {
   alarm_name          = "${var.name}-fanout-failed"

@@ -1,10 +1,10 @@
-//! The proxy secret read at cold start from SSM Parameter Store or Secrets Manager, against moto_server.
+//! Secrets read at cold start from SSM Parameter Store or Secrets Manager, against moto_server.
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_ssm::config::{Credentials, SharedCredentialsProvider};
 use aws_sdk_ssm::types::ParameterType;
-use chat_proxy::config::SecretSource;
-use chat_proxy::secrets::{SecretError, resolve};
+use chat_settings::SecretSource;
+use chat_settings::secrets::{SecretError, resolve};
 use local_services::moto::Moto;
 use secrecy::ExposeSecret;
 
@@ -31,9 +31,10 @@ async fn a_securestring_parameter_is_read_decrypted() {
         .send()
         .await
         .expect("put parameter");
-    let secret = resolve(&SecretSource::SsmParameter("/booking-chat/test/proxy-secret".into()), &sdk)
-        .await
-        .expect("read");
+    let secret =
+        resolve("PROXY_SECRET", &SecretSource::SsmParameter("/booking-chat/test/proxy-secret".into()), &sdk)
+            .await
+            .expect("read");
     assert_eq!(secret.expose_secret(), "from-ssm");
 }
 
@@ -48,15 +49,24 @@ async fn a_secrets_manager_secret_is_read() {
         .await
         .expect("create secret");
     let arn = created.arn().expect("arn").to_owned();
-    let secret = resolve(&SecretSource::SecretsManager(arn), &sdk).await.expect("read");
+    let secret = resolve("JWT_SECRET", &SecretSource::SecretsManager(arn), &sdk).await.expect("read");
     assert_eq!(secret.expose_secret(), "from-secrets-manager");
 }
 
 #[tokio::test]
 async fn a_missing_parameter_fails_start_up_with_a_clear_error() {
-    let error = resolve(&SecretSource::SsmParameter("/booking-chat/test/missing".into()), &sdk_config())
-        .await
-        .expect_err("missing");
-    assert!(matches!(error, SecretError::Fetch { from: "SSM Parameter Store", .. }), "{error}");
-    assert_eq!(error.to_string(), "reading the proxy secret from SSM Parameter Store failed");
+    let error = resolve(
+        "PROXY_SECRET",
+        &SecretSource::SsmParameter("/booking-chat/test/missing".into()),
+        &sdk_config(),
+    )
+    .await
+    .expect_err("missing");
+    assert!(matches!(error, SecretError::Fetch { .. }), "{error}");
+    let text = error.to_string();
+    assert!(
+        text.starts_with("reading PROXY_SECRET from SSM parameter /booking-chat/test/missing failed: "),
+        "{text}"
+    );
+    assert!(text.contains("ParameterNotFound"), "the cause is in the message: {text}");
 }

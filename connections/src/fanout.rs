@@ -1,4 +1,4 @@
-//! Delivery of a frame to connections: to one (the sender) or to a whole booking.
+//! Delivery of a frame to connections: to one (the sender) or to a whole booking, through [`Fanout`].
 //!
 //! A booking fan-out is one paginated Query of the booking's records, then PostToConnection with bounded
 //! concurrency. A 410 Gone removes that connection's records and does not fail the others; throttling and
@@ -90,98 +90,132 @@ pub struct FanoutReport {
     pub duration: Duration,
 }
 
-/// Posts `frame` to a connection, retrying throttling and 5xx with backoff up to `policy.attempts` times.
-/// Returns the last outcome and the retries made.
-pub async fn post_with_retries<G: ConnectionGateway>(
-    gateway: &G,
-    endpoint: &str,
-    connection_id: &str,
-    frame: &str,
-    policy: &DeliveryPolicy,
-) -> (Result<(), PostError>, usize) {
-    let mut retries = 0;
-    loop {
-        match gateway.post(endpoint, connection_id, frame).await {
-            Err(PostError::Retryable(reason)) if (retries as u32) + 1 < policy.attempts => {
-                retries += 1;
-                tracing::debug!(connection_id, reason = %reason, retry = retries, "retrying a delivery");
-                tokio::time::sleep(policy.backoff(retries as u32)).await;
-            }
-            result => return (result, retries),
+/// Who a frame is posted to: a recorded connection (forgotten if found gone), or one without a record
+/// (nothing to forget).
+#[derive(Debug, Clone, Copy)]
+pub enum Recipient<'a> {
+    /// A connection with a record.
+    Recorded(&'a ConnectionRecord),
+    /// A connection id alone (it never completed `$connect`, or its record expired).
+    Unrecorded(&'a str),
+}
+
+impl Recipient<'_> {
+    /// The connection id.
+    pub fn connection_id(&self) -> &str {
+        match self {
+            Self::Recorded(record) => &record.connection_id,
+            Self::Unrecorded(connection_id) => connection_id,
         }
     }
 }
 
-/// Sends `frame` to one recorded connection, retrying retryable failures; a gone connection's records are
-/// removed.
-pub async fn deliver<S: ConnectionStore, G: ConnectionGateway>(
-    store: &S,
-    gateway: &G,
-    endpoint: &str,
-    record: &ConnectionRecord,
-    frame: &str,
-    policy: &DeliveryPolicy,
-) -> (Delivery, usize) {
-    let (result, retries) = post_with_retries(gateway, endpoint, &record.connection_id, frame, policy).await;
-    let delivery = Delivery::from_post(result);
-    match &delivery {
-        Delivery::Delivered => {}
-        Delivery::Gone => {
-            if let Err(error) = store.remove(record.booking_id, &record.connection_id).await {
-                tracing::warn!(connection_id = %record.connection_id, error = %error, "could not remove a gone connection");
-            }
-        }
-        Delivery::Failed(error) => {
-            tracing::warn!(connection_id = %record.connection_id, error = %error, "delivery failed");
-        }
-    }
-    (delivery, retries)
+/// Delivery of frames to connections: over a store of connection records and a gateway to the
+/// connections, paced and retried by a policy. The Lambda and the backend's status pushes both use it.
+#[derive(Debug)]
+pub struct Fanout<S, G> {
+    store: S,
+    gateway: G,
+    policy: DeliveryPolicy,
 }
 
-/// Sends `frame` to every connection of `booking_id` except `exclude`, honouring connection types.
-///
-/// # Errors
-/// Only when the booking's connections cannot be listed; individual delivery failures are counted.
-#[allow(clippy::too_many_arguments)]
-pub async fn fan_out<S: ConnectionStore, G: ConnectionGateway>(
-    store: &S,
-    gateway: &G,
-    endpoint: &str,
-    booking_id: BookingId,
-    frame_type: Option<&str>,
-    frame: &str,
-    exclude: Option<&str>,
-    policy: &DeliveryPolicy,
-) -> Result<FanoutReport, StoreError> {
-    let started = Instant::now();
-    let recipients: Vec<ConnectionRecord> = store
-        .list(booking_id)
-        .await?
-        .into_iter()
-        .filter(|r| Some(r.connection_id.as_str()) != exclude && delivers_to(frame_type, r.connection_type))
-        .collect();
-    let mut report = FanoutReport { recipients: recipients.len(), ..FanoutReport::default() };
-    // Owned records: a closure over borrowed ones is higher-ranked, and rustc then cannot prove the
-    // fan-out future `Send` where callers need it (spawned tasks, boxed futures).
-    let mut deliveries = futures_util::stream::iter(recipients)
-        .map(|record| async move {
-            let (outcome, retries) = deliver(store, gateway, endpoint, &record, frame, policy).await;
-            (record.connection_id, outcome, retries)
-        })
-        .buffer_unordered(policy.concurrency.max(1));
-    while let Some((connection_id, outcome, retries)) = deliveries.next().await {
-        report.retries += retries;
-        match outcome {
-            Delivery::Delivered => report.delivered += 1,
-            Delivery::Gone => report.gone += 1,
-            Delivery::Failed(error) => {
-                report.failed += 1;
-                report.failures.push((connection_id, error));
+impl<S: ConnectionStore, G: ConnectionGateway> Fanout<S, G> {
+    /// Delivery over `store` and `gateway`, paced by `policy`.
+    pub fn new(store: S, gateway: G, policy: DeliveryPolicy) -> Self {
+        Self { store, gateway, policy }
+    }
+
+    /// The connection records.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// The gateway to the connections.
+    pub fn gateway(&self) -> &G {
+        &self.gateway
+    }
+
+    /// Posts `frame` to one connection through the Management API at `endpoint`, retrying throttling and
+    /// 5xx with backoff up to the policy's attempts; a recorded connection found gone is forgotten.
+    /// Returns what happened and the retries made.
+    pub async fn to_connection(
+        &self,
+        endpoint: &str,
+        recipient: Recipient<'_>,
+        frame: &str,
+    ) -> (Delivery, usize) {
+        let connection_id = recipient.connection_id();
+        let mut retries = 0;
+        let result = loop {
+            match self.gateway.post(endpoint, connection_id, frame).await {
+                Err(PostError::Retryable(reason)) if (retries as u32) + 1 < self.policy.attempts => {
+                    retries += 1;
+                    tracing::debug!(connection_id, reason = %reason, retry = retries, "retrying a delivery");
+                    tokio::time::sleep(self.policy.backoff(retries as u32)).await;
+                }
+                result => break result,
+            }
+        };
+        let delivery = Delivery::from_post(result);
+        match (&delivery, recipient) {
+            (Delivery::Gone, Recipient::Recorded(record)) => {
+                if let Err(error) = self.store.remove(record.booking_id, connection_id).await {
+                    tracing::warn!(connection_id, error = %error, "could not remove a gone connection");
+                }
+            }
+            (Delivery::Failed(error), _) => tracing::warn!(connection_id, error = %error, "delivery failed"),
+            _ => {}
+        }
+        (delivery, retries)
+    }
+
+    /// Sends `frame` (whose `type` is `frame_type`) to every connection of `booking_id` except `except`,
+    /// honouring connection types: one paginated Query, then posts with bounded concurrency.
+    ///
+    /// # Errors
+    /// Only when the booking's connections cannot be listed; individual delivery failures are counted.
+    pub async fn to_booking(
+        &self,
+        endpoint: &str,
+        booking_id: BookingId,
+        frame_type: Option<&str>,
+        frame: &str,
+        except: Option<&str>,
+    ) -> Result<FanoutReport, StoreError> {
+        let started = Instant::now();
+        let recipients: Vec<ConnectionRecord> = self
+            .store
+            .list(booking_id)
+            .await?
+            .into_iter()
+            .filter(|r| {
+                Some(r.connection_id.as_str()) != except && delivers_to(frame_type, r.connection_type)
+            })
+            .collect();
+        let mut report = FanoutReport { recipients: recipients.len(), ..FanoutReport::default() };
+        // Owned records: a closure over borrowed ones is higher-ranked, and rustc then cannot prove the
+        // fan-out future `Send` where callers need it (spawned tasks, boxed futures).
+        let mut deliveries = futures_util::stream::iter(recipients)
+            .map(|record| async move {
+                let (outcome, retries) =
+                    self.to_connection(endpoint, Recipient::Recorded(&record), frame).await;
+                (record.connection_id, outcome, retries)
+            })
+            .buffer_unordered(self.policy.concurrency.max(1));
+        while let Some((connection_id, outcome, retries)) = deliveries.next().await {
+            report.retries += retries;
+            match outcome {
+                Delivery::Delivered => report.delivered += 1,
+                Delivery::Gone => report.gone += 1,
+                Delivery::Failed(error) => {
+                    report.failed += 1;
+                    report.failures.push((connection_id, error));
+                }
             }
         }
+        report.duration = started.elapsed();
+        Ok(report)
     }
-    report.duration = started.elapsed();
-    Ok(report)
 }
 
 /// The report as one CloudWatch embedded-metric-format line (printed to stdout, CloudWatch Logs turns it

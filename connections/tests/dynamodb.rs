@@ -1,22 +1,29 @@
 //! The DynamoDB connection store against a real `moto_server` started by the tests.
 
-mod support;
-
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, PutRequest,
-    ScalarAttributeType, TimeToLiveSpecification, WriteRequest,
-};
-use chat_proxy::fanout::{DeliveryPolicy, fan_out};
-use chat_proxy::ports::ConnectionStore;
-use chat_proxy::record::{ConnectionRecord, now_seconds};
-use chat_proxy::store::DynamoDbConnectionStore;
+use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
+use chat_connections::record::{ConnectionRecord, now_millis, now_seconds};
+use chat_connections::store::DynamoDbConnectionStore;
+use chat_connections::testing::RecordingGateway;
+use chat_connections::{ConnectionStore, DeliveryPolicy, Fanout};
+use chat_wire::BookingId;
 use chat_wire::proxy::ConnectionType;
 use local_services::moto::Moto;
-use support::{RecordingGateway, record};
+
+/// A connection record valid for an hour.
+fn record(booking_id: BookingId, connection_id: &str, user_id: &str) -> ConnectionRecord {
+    ConnectionRecord {
+        booking_id,
+        connection_id: connection_id.into(),
+        user_id: user_id.into(),
+        connection_type: ConnectionType::Chat,
+        connected_at: now_millis(),
+        ttl: now_seconds() + 3600,
+    }
+}
 
 fn client() -> Client {
     let config = aws_sdk_dynamodb::Config::builder()
@@ -28,54 +35,11 @@ fn client() -> Client {
     Client::from_conf(config)
 }
 
-/// A fresh table shaped like the Terraform one: keys of DESIGN.md, on-demand, TTL on `ttl`.
+/// A fresh table shaped like the Terraform one.
 async fn table() -> (Client, String) {
     let client = client();
     let name = format!("connections-{}", fastrand::u64(..));
-    client
-        .create_table()
-        .table_name(&name)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("booking_id")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .expect("attr"),
-        )
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("connection_id")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .expect("attr"),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("booking_id")
-                .key_type(KeyType::Hash)
-                .build()
-                .expect("key"),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("connection_id")
-                .key_type(KeyType::Range)
-                .build()
-                .expect("key"),
-        )
-        .send()
-        .await
-        .expect("create table");
-    client
-        .update_time_to_live()
-        .table_name(&name)
-        .time_to_live_specification(
-            TimeToLiveSpecification::builder().enabled(true).attribute_name("ttl").build().expect("ttl"),
-        )
-        .send()
-        .await
-        .expect("enable TTL");
+    chat_connections::table::create_if_missing(&client, &name).await.expect("create table");
     (client, name)
 }
 
@@ -120,7 +84,7 @@ async fn a_connection_is_found_by_id_right_after_it_is_recorded_and_listed_by_bo
     );
     assert_eq!(store.find("missing").await.expect("find"), None);
 
-    // The stored items: the keys of DESIGN.md, TTL in epoch seconds, no token anywhere.
+    // The stored items: the keys of docs/connection-records.md, TTL in epoch seconds, no token anywhere.
     let item = raw_item(&client, &name, "7", "conn-b").await.expect("booking item");
     assert_eq!(item["user_id"], AttributeValue::S("bob".into()));
     assert_eq!(item["connection_type"], AttributeValue::S("booking".into()));
@@ -201,18 +165,11 @@ async fn a_fan_out_through_dynamodb_forgets_gone_connections() {
     }
     let gateway = RecordingGateway::default();
     gateway.make_gone("c");
-    let report = fan_out(
-        &store,
-        &gateway,
-        "http://x",
-        9,
-        Some("message"),
-        r#"{"type":"message"}"#,
-        None,
-        &DeliveryPolicy::default(),
-    )
-    .await
-    .expect("fan-out");
+    let fanout = Fanout::new(store.clone(), gateway, DeliveryPolicy::default());
+    let report = fanout
+        .to_booking("http://x", 9, Some("message"), r#"{"type":"message"}"#, None)
+        .await
+        .expect("fan-out");
     assert_eq!((report.recipients, report.delivered, report.gone, report.failed), (3, 2, 1, 0));
     assert_eq!(store.find("c").await.expect("find"), None);
     let left: Vec<ConnectionRecord> = store.list(9).await.expect("list");

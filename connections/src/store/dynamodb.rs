@@ -57,6 +57,11 @@ impl DynamoDbConnectionStore {
         Self { client, table: table.into(), page_size: None }
     }
 
+    /// A store over `table`, with a client of the shared SDK configuration.
+    pub fn from_sdk_config(sdk_config: &aws_config::SdkConfig, table: impl Into<String>) -> Self {
+        Self::new(Client::new(sdk_config), table)
+    }
+
     /// Caps each Query page at `items` (DynamoDB's `Limit`).
     #[must_use]
     pub fn with_page_size(mut self, items: i32) -> Self {

@@ -1,0 +1,148 @@
+//! The ports of connection delivery: where connection records live ([`ConnectionStore`]) and how frames
+//! reach WebSocket connections ([`ConnectionGateway`]), each with its errors.
+//!
+//! - [`ConnectionStore`]: [`crate::store::DynamoDbConnectionStore`], [`crate::store::InMemoryConnectionStore`].
+//! - [`ConnectionGateway`]: [`crate::gateway::ManagementApiGateway`]; the local stack brings one that
+//!   delivers into the API Gateway emulator in process.
+//!
+//! The methods return `impl Future + Send` so that users are generic over their adapters with no boxing.
+
+use std::future::Future;
+
+use chat_wire::BookingId;
+
+use crate::record::ConnectionRecord;
+
+/// A failure of the connection store. Its text carries the cause, so one log field tells the whole story.
+#[derive(Debug, thiserror::Error)]
+#[error("connection store failed while {operation}: {source}")]
+pub struct StoreError {
+    /// What we were doing.
+    pub operation: &'static str,
+    /// The adapter's error.
+    #[source]
+    pub source: Box<dyn std::error::Error + Send + Sync>,
+}
+
+/// Where connection records live.
+pub trait ConnectionStore: Send + Sync + 'static {
+    /// Records a connection so that it can be found both by booking and by connection id.
+    ///
+    /// # Errors
+    /// [`StoreError`] if the record could not be written (nothing is half-written).
+    fn put(&self, record: &ConnectionRecord) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Finds a connection by id, with a strongly consistent read, so a frame sent right after `$connect`
+    /// finds its record. Expired records are not returned.
+    ///
+    /// # Errors
+    /// [`StoreError`] if the store cannot be read.
+    fn find(
+        &self,
+        connection_id: &str,
+    ) -> impl Future<Output = Result<Option<ConnectionRecord>, StoreError>> + Send;
+
+    /// Forgets a connection. Removing an unknown connection succeeds.
+    ///
+    /// # Errors
+    /// [`StoreError`] if the store cannot be written.
+    fn remove(
+        &self,
+        booking_id: BookingId,
+        connection_id: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Every unexpired connection of a booking (one paginated query, never a scan).
+    ///
+    /// # Errors
+    /// [`StoreError`] if the store cannot be read.
+    fn list(
+        &self,
+        booking_id: BookingId,
+    ) -> impl Future<Output = Result<Vec<ConnectionRecord>, StoreError>> + Send;
+}
+
+/// Why a frame could not be pushed to a connection.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PostError {
+    /// The connection no longer exists (410 GoneException): forget it.
+    #[error("connection is gone")]
+    Gone,
+    /// Throttling or a 5xx: worth retrying after a pause.
+    #[error("temporary failure: {0}")]
+    Retryable(String),
+    /// The frame is over API Gateway's 128 KB message limit (413 PayloadTooLargeException).
+    #[error("frame of {0} bytes is over the message limit")]
+    TooLarge(usize),
+    /// Anything else (forbidden, payload too large, a malformed id): retrying will not help.
+    #[error("failed: {0}")]
+    Failed(String),
+}
+
+/// Pushes frames to WebSocket connections (API Gateway's Management API).
+pub trait ConnectionGateway: Send + Sync + 'static {
+    /// Sends one text frame to a connection through the Management API at `endpoint`.
+    ///
+    /// # Errors
+    /// [`PostError::Gone`], [`PostError::Retryable`], [`PostError::TooLarge`] or [`PostError::Failed`].
+    fn post(
+        &self,
+        endpoint: &str,
+        connection_id: &str,
+        frame: &str,
+    ) -> impl Future<Output = Result<(), PostError>> + Send;
+
+    /// Closes a connection.
+    ///
+    /// # Errors
+    /// As [`ConnectionGateway::post`]; closing a gone connection is [`PostError::Gone`].
+    fn close(
+        &self,
+        endpoint: &str,
+        connection_id: &str,
+    ) -> impl Future<Output = Result<(), PostError>> + Send;
+}
+
+/// Lets a shared adapter serve as a port (the emulator shares one store between its parts).
+impl<T: ConnectionStore> ConnectionStore for std::sync::Arc<T> {
+    fn put(&self, record: &ConnectionRecord) -> impl Future<Output = Result<(), StoreError>> + Send {
+        (**self).put(record)
+    }
+    fn find(
+        &self,
+        connection_id: &str,
+    ) -> impl Future<Output = Result<Option<ConnectionRecord>, StoreError>> + Send {
+        (**self).find(connection_id)
+    }
+    fn remove(
+        &self,
+        booking_id: BookingId,
+        connection_id: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        (**self).remove(booking_id, connection_id)
+    }
+    fn list(
+        &self,
+        booking_id: BookingId,
+    ) -> impl Future<Output = Result<Vec<ConnectionRecord>, StoreError>> + Send {
+        (**self).list(booking_id)
+    }
+}
+
+impl<T: ConnectionGateway> ConnectionGateway for std::sync::Arc<T> {
+    fn post(
+        &self,
+        endpoint: &str,
+        connection_id: &str,
+        frame: &str,
+    ) -> impl Future<Output = Result<(), PostError>> + Send {
+        (**self).post(endpoint, connection_id, frame)
+    }
+    fn close(
+        &self,
+        endpoint: &str,
+        connection_id: &str,
+    ) -> impl Future<Output = Result<(), PostError>> + Send {
+        (**self).close(endpoint, connection_id)
+    }
+}

@@ -1,0 +1,18 @@
+//! How booking chat's deployables (the Lambda proxy, the backend, the local stack) read their settings.
+//!
+//! Settings are read once, at start, through a lookup function (the process environment, or a map in
+//! tests), into typed values; a missing or malformed value stops the start with its name. Secrets are
+//! never plain environment values in AWS: a setting names an SSM Parameter Store parameter or a Secrets
+//! Manager secret, read once at cold start.
+//!
+//! # Layout
+//! - [`env`](mod@env): [`env::ConfigError`], parsing helpers, and [`env::secret_source`] (where a secret comes from).
+//! - [`secrets`]: [`secrets::resolve`], reading a secret from where its source says.
+//! - [`aws`]: the AWS SDK configuration every deployable shares (call timeouts).
+
+pub mod aws;
+pub mod env;
+pub mod secrets;
+
+pub use env::{ConfigError, Lookup};
+pub use secrets::SecretSource;
