@@ -1,6 +1,6 @@
 //! Fakes of the ports for tests of the code that uses them (enabled by the `testing` feature): a gateway
-//! that records what it is asked to deliver and can play gone, flaky, broken or too-small connections, and
-//! a store that is down.
+//! that records what it is asked to deliver and can play gone, flaky, broken or too-small connections, a
+//! store that is down, and records made now.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
@@ -8,8 +8,22 @@ use std::sync::Mutex;
 use chat_wire::BookingId;
 use serde_json::Value;
 
+use chat_wire::proxy::ConnectionType;
+
 use crate::ports::{ConnectionGateway, ConnectionStore, PostError, StoreError};
-use crate::record::ConnectionRecord;
+use crate::record::{ConnectionRecord, now_millis, now_seconds};
+
+/// A chat connection's record, made now, valid for an hour.
+pub fn record(booking_id: BookingId, connection_id: &str, user_id: &str) -> ConnectionRecord {
+    ConnectionRecord {
+        booking_id,
+        connection_id: connection_id.into(),
+        user_id: user_id.into(),
+        connection_type: ConnectionType::Chat,
+        connected_at: now_millis(),
+        ttl: now_seconds() + 3600,
+    }
+}
 
 /// A gateway that records what it is asked to do; some connections can be made gone or flaky.
 #[derive(Debug, Default)]

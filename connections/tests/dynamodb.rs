@@ -5,25 +5,12 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
-use chat_connections::record::{ConnectionRecord, now_millis, now_seconds};
+use chat_connections::record::{ConnectionRecord, now_seconds};
 use chat_connections::store::DynamoDbConnectionStore;
-use chat_connections::testing::RecordingGateway;
+use chat_connections::testing::{RecordingGateway, record};
 use chat_connections::{ConnectionStore, DeliveryPolicy, Fanout};
-use chat_wire::BookingId;
 use chat_wire::proxy::ConnectionType;
 use local_services::moto::Moto;
-
-/// A connection record valid for an hour.
-fn record(booking_id: BookingId, connection_id: &str, user_id: &str) -> ConnectionRecord {
-    ConnectionRecord {
-        booking_id,
-        connection_id: connection_id.into(),
-        user_id: user_id.into(),
-        connection_type: ConnectionType::Chat,
-        connected_at: now_millis(),
-        ttl: now_seconds() + 3600,
-    }
-}
 
 fn client() -> Client {
     let config = aws_sdk_dynamodb::Config::builder()

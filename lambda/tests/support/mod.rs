@@ -7,11 +7,11 @@ use std::sync::{Arc, Mutex};
 
 use aws_lambda_events::apigw::ApiGatewayWebsocketProxyRequest;
 use chat_connections::DeliveryPolicy;
-use chat_connections::record::{ConnectionRecord, now_millis, now_seconds};
+use chat_connections::record::{now_millis, now_seconds};
 use chat_proxy::ProxySettings;
 use chat_proxy::ports::{Backend, BackendError};
 use chat_wire::proxy::{
-    Audience, ConnectRequest, ConnectResponse, ConnectionType, DisconnectRequest, MessageRequest, ProxyReply,
+    Audience, ConnectRequest, ConnectResponse, DisconnectRequest, MessageRequest, ProxyReply,
 };
 use chat_wire::{BookingId, ErrorBody, ErrorCode};
 use serde_json::Value;
@@ -59,17 +59,7 @@ pub fn settings() -> ProxySettings {
 /// The endpoint the fixtures' `apiId`, stage and the test region give.
 pub const ENDPOINT: &str = "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/dev";
 
-/// A connection record valid for an hour.
-pub fn record(booking_id: BookingId, connection_id: &str, user_id: &str) -> ConnectionRecord {
-    ConnectionRecord {
-        booking_id,
-        connection_id: connection_id.into(),
-        user_id: user_id.into(),
-        connection_type: ConnectionType::Chat,
-        connected_at: now_millis(),
-        ttl: now_seconds() + 3600,
-    }
-}
+pub use chat_connections::testing::record;
 
 type ConnectFn = dyn Fn(BookingId, &ConnectRequest) -> Result<ConnectResponse, BackendError> + Send + Sync;
 type MessageFn = dyn Fn(BookingId, &MessageRequest) -> Result<Option<ProxyReply>, BackendError> + Send + Sync;
