@@ -94,8 +94,13 @@ pub struct FanoutReport {
 /// (nothing to forget).
 #[derive(Debug, Clone, Copy)]
 pub enum Recipient<'a> {
-    /// A connection with a record.
-    Recorded(&'a ConnectionRecord),
+    /// A connection recorded under a booking.
+    Recorded {
+        /// The booking whose record to forget if the connection is gone.
+        booking_id: BookingId,
+        /// The connection.
+        connection_id: &'a str,
+    },
     /// A connection id alone (it never completed `$connect`, or its record expired).
     Unrecorded(&'a str),
 }
@@ -104,8 +109,7 @@ impl Recipient<'_> {
     /// The connection id.
     pub fn connection_id(&self) -> &str {
         match self {
-            Self::Recorded(record) => &record.connection_id,
-            Self::Unrecorded(connection_id) => connection_id,
+            Self::Recorded { connection_id, .. } | Self::Unrecorded(connection_id) => connection_id,
         }
     }
 }
@@ -158,8 +162,8 @@ impl<S: ConnectionStore, G: ConnectionGateway> Fanout<S, G> {
         };
         let delivery = Delivery::from_post(result);
         match (&delivery, recipient) {
-            (Delivery::Gone, Recipient::Recorded(record)) => {
-                if let Err(error) = self.store.remove(record.booking_id, connection_id).await {
+            (Delivery::Gone, Recipient::Recorded { booking_id, .. }) => {
+                if let Err(error) = self.store.remove(booking_id, connection_id).await {
                     tracing::warn!(connection_id, error = %error, "could not remove a gone connection");
                 }
             }
@@ -197,8 +201,11 @@ impl<S: ConnectionStore, G: ConnectionGateway> Fanout<S, G> {
         // fan-out future `Send` where callers need it (spawned tasks, boxed futures).
         let mut deliveries = futures_util::stream::iter(recipients)
             .map(|record| async move {
-                let (outcome, retries) =
-                    self.to_connection(endpoint, Recipient::Recorded(&record), frame).await;
+                let recipient = Recipient::Recorded {
+                    booking_id: record.booking_id,
+                    connection_id: &record.connection_id,
+                };
+                let (outcome, retries) = self.to_connection(endpoint, recipient, frame).await;
                 (record.connection_id, outcome, retries)
             })
             .buffer_unordered(self.policy.concurrency.max(1));

@@ -26,21 +26,12 @@ pub struct StoreError {
 
 /// Where connection records live.
 pub trait ConnectionStore: Send + Sync + 'static {
-    /// Records a connection so that it can be found both by booking and by connection id.
+    /// Records a connection under its booking. (Later events of the connection carry its booking and user
+    /// in API Gateway's authorizer context, so nothing ever looks a record up by connection id.)
     ///
     /// # Errors
-    /// [`StoreError`] if the record could not be written (nothing is half-written).
+    /// [`StoreError`] if the record could not be written.
     fn put(&self, record: &ConnectionRecord) -> impl Future<Output = Result<(), StoreError>> + Send;
-
-    /// Finds a connection by id, with a strongly consistent read, so a frame sent right after `$connect`
-    /// finds its record. Expired records are not returned.
-    ///
-    /// # Errors
-    /// [`StoreError`] if the store cannot be read.
-    fn find(
-        &self,
-        connection_id: &str,
-    ) -> impl Future<Output = Result<Option<ConnectionRecord>, StoreError>> + Send;
 
     /// Forgets a connection. Removing an unknown connection succeeds.
     ///
@@ -107,12 +98,6 @@ pub trait ConnectionGateway: Send + Sync + 'static {
 impl<T: ConnectionStore> ConnectionStore for std::sync::Arc<T> {
     fn put(&self, record: &ConnectionRecord) -> impl Future<Output = Result<(), StoreError>> + Send {
         (**self).put(record)
-    }
-    fn find(
-        &self,
-        connection_id: &str,
-    ) -> impl Future<Output = Result<Option<ConnectionRecord>, StoreError>> + Send {
-        (**self).find(connection_id)
     }
     fn remove(
         &self,

@@ -122,9 +122,6 @@ impl ConnectionStore for DownStore {
     async fn put(&self, _record: &ConnectionRecord) -> Result<(), StoreError> {
         Err(down())
     }
-    async fn find(&self, _connection_id: &str) -> Result<Option<ConnectionRecord>, StoreError> {
-        Err(down())
-    }
     async fn remove(&self, _booking_id: BookingId, _connection_id: &str) -> Result<(), StoreError> {
         Err(down())
     }

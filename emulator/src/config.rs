@@ -34,6 +34,15 @@ impl Default for Limits {
     }
 }
 
+/// A Lambda `REQUEST` authorizer on `$connect`, run by the function behind the API (the same one that
+/// handles the routes, told apart by the event's shape).
+#[derive(Debug, Clone, Default)]
+pub struct AuthorizerConfig {
+    /// Identity sources such as `route.request.header.Authorization` or `route.request.querystring.token`:
+    /// a handshake missing any of them is refused with 401 before the authorizer runs. None: it always runs.
+    pub identity_sources: Vec<String>,
+}
+
 /// The emulated WebSocket API.
 #[derive(Debug, Clone)]
 pub struct EmulatorConfig {
@@ -45,6 +54,10 @@ pub struct EmulatorConfig {
     pub routes: Vec<String>,
     /// API Gateway's limits.
     pub limits: Limits,
+    /// The `$connect` authorizer, if the API has one.
+    pub authorizer: Option<AuthorizerConfig>,
+    /// The region put in ARNs.
+    pub region: String,
 }
 
 impl Default for EmulatorConfig {
@@ -54,6 +67,8 @@ impl Default for EmulatorConfig {
             api_id: "localapi00".into(),
             routes: Vec::new(),
             limits: Limits::default(),
+            authorizer: None,
+            region: "us-east-1".into(),
         }
     }
 }

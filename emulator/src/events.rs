@@ -1,6 +1,8 @@
 //! The events API Gateway sends to a WebSocket integration, field for field: `$connect` with the
 //! handshake's headers and query string, messages with `messageId` and the routed key, `$disconnect`
-//! with `disconnectStatusCode` and `disconnectReason`. Every event carries a complete `requestContext`.
+//! with `disconnectStatusCode` and `disconnectReason`. Every event carries a complete `requestContext`,
+//! with the `$connect` authorizer's context in `authorizer` when one ran. Also the authorizer's own
+//! `REQUEST` event.
 
 use axum::http::HeaderMap;
 use serde_json::{Map, Value, json};
@@ -24,6 +26,9 @@ pub struct ConnectionMeta {
     pub source_ip: String,
     /// The client's `User-Agent`.
     pub user_agent: Option<String>,
+    /// What the `$connect` authorizer returned: its `principalId` and context, passed on to every event
+    /// of the connection as `requestContext.authorizer`.
+    pub authorizer: Option<Map<String, Value>>,
 }
 
 fn context(meta: &ConnectionMeta, route_key: &str, event_type: &str) -> Map<String, Value> {
@@ -49,10 +54,14 @@ fn context(meta: &ConnectionMeta, route_key: &str, event_type: &str) -> Map<Stri
         "connectionId": meta.connection_id,
         "apiId": meta.api_id,
     });
-    match value {
+    let mut map = match value {
         Value::Object(map) => map,
         _ => Map::new(),
+    };
+    if let Some(authorizer) = &meta.authorizer {
+        map.insert("authorizer".into(), Value::Object(authorizer.clone()));
     }
+    map
 }
 
 /// API Gateway's two views of repeated keys: the last value of each, and all values of each.
@@ -71,22 +80,43 @@ fn single_and_multi<'a>(
     (single, multi)
 }
 
-/// The `$connect` event.
-pub fn connect(meta: &ConnectionMeta, headers: &HeaderMap, query: &[(String, String)]) -> Value {
+/// The handshake's part of a `$connect` or authorizer event: headers and query string.
+fn handshake(event: &mut Value, headers: &HeaderMap, query: &[(String, String)]) {
     let (single, multi) = single_and_multi(
         headers.iter().filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?))),
     );
-    let mut event = json!({
-        "headers": single,
-        "multiValueHeaders": multi,
-        "requestContext": context(meta, "$connect", "CONNECT"),
-        "isBase64Encoded": false,
-    });
+    event["headers"] = single.into();
+    event["multiValueHeaders"] = multi.into();
     if !query.is_empty() {
         let (single, multi) = single_and_multi(query.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         event["queryStringParameters"] = single.into();
         event["multiValueQueryStringParameters"] = multi.into();
     }
+}
+
+/// The `$connect` event.
+pub fn connect(meta: &ConnectionMeta, headers: &HeaderMap, query: &[(String, String)]) -> Value {
+    let mut event = json!({"requestContext": context(meta, "$connect", "CONNECT"), "isBase64Encoded": false});
+    handshake(&mut event, headers, query);
+    event
+}
+
+/// The `REQUEST` authorizer's event for `$connect`: the handshake, and the ARN of the route it guards.
+pub fn authorizer(
+    meta: &ConnectionMeta,
+    region: &str,
+    headers: &HeaderMap,
+    query: &[(String, String)],
+) -> Value {
+    let method_arn =
+        format!("arn:aws:execute-api:{region}:123456789012:{}/{}/$connect", meta.api_id, meta.stage);
+    let mut event = json!({
+        "type": "REQUEST",
+        "methodArn": method_arn,
+        "requestContext": context(meta, "$connect", "CONNECT"),
+        "stageVariables": {},
+    });
+    handshake(&mut event, headers, query);
     event
 }
 
@@ -133,6 +163,7 @@ mod tests {
             connected_at: 1_795_325_400_000,
             source_ip: "127.0.0.1".into(),
             user_agent: Some("test".into()),
+            authorizer: None,
         }
     }
 

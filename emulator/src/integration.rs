@@ -22,15 +22,22 @@ pub enum IntegrationError {
     /// The integration timeout passed.
     #[error("integration timed out")]
     Timeout,
-    /// The function failed (an error result, a crash, an unreachable Invoke API, an unreadable answer).
+    /// The function failed with this error message (an authorizer's `Unauthorized` is one).
+    #[error("function error: {0}")]
+    Function(String),
+    /// The invocation failed (a crash, an unreachable Invoke API, an unreadable answer).
     #[error("integration failed: {0}")]
     Failed(String),
 }
 
-/// Something that handles API Gateway events.
+/// Something that handles API Gateway events: a function behind the API.
 pub trait Integration: Send + Sync + 'static {
-    /// Invokes the function with an event.
-    fn invoke(&self, event: Value) -> BoxFuture<'_, Result<IntegrationResponse, IntegrationError>>;
+    /// Invokes the function with an event and returns its JSON answer (`null` when it returned nothing).
+    ///
+    /// # Errors
+    /// [`IntegrationError::Function`] when the function failed with a message, else
+    /// [`IntegrationError::Failed`].
+    fn invoke(&self, event: Value) -> BoxFuture<'_, Result<Value, IntegrationError>>;
 }
 
 /// Reads a Lambda proxy answer as API Gateway does.
@@ -82,7 +89,7 @@ impl InvokeUrl {
 }
 
 impl Integration for InvokeUrl {
-    fn invoke(&self, event: Value) -> BoxFuture<'_, Result<IntegrationResponse, IntegrationError>> {
+    fn invoke(&self, event: Value) -> BoxFuture<'_, Result<Value, IntegrationError>> {
         Box::pin(async move {
             let response = self
                 .client
@@ -94,17 +101,23 @@ impl Integration for InvokeUrl {
             let function_error = response.headers().get("x-amz-function-error").is_some();
             let status = response.status();
             let body = response.bytes().await.map_err(|e| IntegrationError::Failed(e.to_string()))?;
-            if function_error || !status.is_success() {
-                let text = String::from_utf8_lossy(&body);
-                return Err(IntegrationError::Failed(format!("function error ({status}): {text}")));
+            if function_error {
+                // The Lambda runtime's error document: {"errorType": "...", "errorMessage": "..."}.
+                let message = serde_json::from_slice::<Value>(&body)
+                    .ok()
+                    .and_then(|v| v.get("errorMessage").and_then(Value::as_str).map(str::to_owned))
+                    .unwrap_or_else(|| String::from_utf8_lossy(&body).into_owned());
+                return Err(IntegrationError::Function(message));
             }
-            let value: Value = if body.is_empty() {
-                Value::Null
-            } else {
-                serde_json::from_slice(&body)
-                    .map_err(|e| IntegrationError::Failed(format!("unreadable function answer: {e}")))?
-            };
-            read_response(&value)
+            if !status.is_success() {
+                let text = String::from_utf8_lossy(&body);
+                return Err(IntegrationError::Failed(format!("Invoke API answered {status}: {text}")));
+            }
+            if body.is_empty() {
+                return Ok(Value::Null);
+            }
+            serde_json::from_slice(&body)
+                .map_err(|e| IntegrationError::Failed(format!("unreadable function answer: {e}")))
         })
     }
 }

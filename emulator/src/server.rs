@@ -30,14 +30,14 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use base64::Engine;
 use futures_util::{SinkExt, StreamExt};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use tokio::net::TcpListener;
 
-use crate::config::EmulatorConfig;
+use crate::config::{AuthorizerConfig, EmulatorConfig};
 use crate::connections::{ConnectionInfo, Connections, Outbound, Refusal};
 use crate::events::{self, ConnectionMeta};
 use crate::ids::{api_gateway_id, iso8601, now_ms};
-use crate::integration::{Integration, IntegrationError, IntegrationResponse};
+use crate::integration::{Integration, IntegrationError, read_response};
 
 /// Read chunk of each connection's socket (see [`upgrade`]).
 const SOCKET_BUFFER_BYTES: usize = 4 * 1024;
@@ -93,7 +93,7 @@ impl Emulator {
 
     /// Invokes the integration for a client that waits for the answer (`$connect`, messages): waiting for
     /// a free execution slot counts towards the integration timeout.
-    async fn invoke(&self, event: Value) -> Result<IntegrationResponse, IntegrationError> {
+    async fn invoke(&self, event: Value) -> Result<Value, IntegrationError> {
         let timeout = self.config.limits.integration_timeout;
         let invocation = async {
             let _slot =
@@ -106,7 +106,7 @@ impl Emulator {
     /// Invokes `$disconnect`, which nobody waits for: it waits as long as it takes for a free execution
     /// slot (so a close storm is delivered in full, never dropped), then runs within the integration
     /// timeout like any other invocation.
-    async fn invoke_disconnect(&self, event: Value) -> Result<IntegrationResponse, IntegrationError> {
+    async fn invoke_disconnect(&self, event: Value) -> Result<Value, IntegrationError> {
         let _slot = self.slots.acquire().await.map_err(|_| IntegrationError::Failed("stopping".into()))?;
         tokio::time::timeout(self.config.limits.integration_timeout, self.integration.invoke(event))
             .await
@@ -132,6 +132,119 @@ fn refusal(refusal: Refusal) -> Response {
         Refusal::Gone => management_error(StatusCode::GONE, "GoneException"),
         Refusal::Throttled => management_error(StatusCode::TOO_MANY_REQUESTS, "LimitExceededException"),
     }
+}
+
+/// Runs the `$connect` authorizer as API Gateway does: 401 without invoking it when an identity source is
+/// missing, 401 when it fails with `Unauthorized`, 403 when its policy does not allow `$connect`, 500 when
+/// it fails otherwise; else the `requestContext.authorizer` of every event of the connection: its
+/// `principalId` and its context, values stringified.
+async fn authorize(
+    emulator: &Emulator,
+    authorizer: &AuthorizerConfig,
+    meta: &ConnectionMeta,
+    headers: &HeaderMap,
+    query: &[(String, String)],
+) -> Result<Map<String, Value>, Response> {
+    let unauthorized =
+        || (StatusCode::UNAUTHORIZED, axum::Json(json!({"message": "Unauthorized"}))).into_response();
+    let forbidden = || (StatusCode::FORBIDDEN, axum::Json(json!({"message": "Forbidden"}))).into_response();
+    let failed = || {
+        (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(json!({"message": "Internal server error"})))
+            .into_response()
+    };
+    let present = |source: &str| {
+        let non_empty = |v: Option<&str>| v.is_some_and(|v| !v.trim().is_empty());
+        if let Some(name) = source.strip_prefix("route.request.header.") {
+            non_empty(headers.get(name).and_then(|v| v.to_str().ok()))
+        } else if let Some(name) = source.strip_prefix("route.request.querystring.") {
+            non_empty(query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()))
+        } else {
+            true
+        }
+    };
+    if !authorizer.identity_sources.iter().all(|source| present(source)) {
+        tracing::info!(connection_id = %meta.connection_id, "an identity source is missing: 401 without the authorizer");
+        return Err(unauthorized());
+    }
+    let event = events::authorizer(meta, &emulator.config.region, headers, query);
+    let method_arn = event["methodArn"].as_str().unwrap_or_default().to_owned();
+    let answer = match emulator.invoke(event).await {
+        Ok(answer) => answer,
+        Err(IntegrationError::Function(message)) if message == "Unauthorized" => return Err(unauthorized()),
+        Err(error) => {
+            tracing::warn!(connection_id = %meta.connection_id, error = %error, "the authorizer failed");
+            return Err(failed());
+        }
+    };
+    match policy_allows(&answer, &method_arn) {
+        Some(true) => {}
+        Some(false) => return Err(forbidden()),
+        None => {
+            tracing::warn!(connection_id = %meta.connection_id, "the authorizer's answer has no usable policy");
+            return Err(failed());
+        }
+    }
+    let mut context = Map::new();
+    if let Some(principal) = answer.get("principalId").and_then(Value::as_str) {
+        context.insert("principalId".into(), principal.into());
+    }
+    for (key, value) in answer.get("context").and_then(Value::as_object).into_iter().flatten() {
+        let text = match value {
+            Value::String(text) => text.clone(),
+            Value::Number(_) | Value::Bool(_) => value.to_string(),
+            // API Gateway refuses objects and arrays in an authorizer's context.
+            _ => return Err(failed()),
+        };
+        context.insert(key.clone(), text.into());
+    }
+    Ok(context)
+}
+
+/// Whether an authorizer's policy allows invoking `method_arn`: `None` when it has no policy at all. An
+/// explicit `Deny` wins over an `Allow`; `*` in a resource matches anything.
+fn policy_allows(answer: &Value, method_arn: &str) -> Option<bool> {
+    let statements = answer.get("policyDocument")?.get("Statement")?.as_array()?;
+    let list = |value: Option<&Value>| -> Vec<String> {
+        match value {
+            Some(Value::String(one)) => vec![one.clone()],
+            Some(Value::Array(many)) => many.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+            _ => Vec::new(),
+        }
+    };
+    let mut allowed = false;
+    for statement in statements {
+        let invokes = list(statement.get("Action")).iter().any(|a| a == "execute-api:Invoke" || a == "*");
+        let covers = list(statement.get("Resource")).iter().any(|r| glob_matches(r, method_arn));
+        if !(invokes && covers) {
+            continue;
+        }
+        match statement.get("Effect").and_then(Value::as_str) {
+            Some("Deny") => return Some(false),
+            Some("Allow") => allowed = true,
+            _ => {}
+        }
+    }
+    Some(allowed)
+}
+
+/// `*` matches any run of characters.
+fn glob_matches(pattern: &str, text: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return pattern == text;
+    }
+    let Some(rest) = text.strip_prefix(parts[0]) else { return false };
+    let mut rest = rest;
+    for (i, part) in parts.iter().enumerate().skip(1) {
+        if i == parts.len() - 1 {
+            return rest.ends_with(part);
+        }
+        match rest.find(part) {
+            Some(at) => rest = &rest[at + part.len()..],
+            None => return false,
+        }
+    }
+    true
 }
 
 /// Headers API Gateway manages itself and never copies from an integration's answer.
@@ -161,7 +274,7 @@ async fn upgrade(
         Ok(ws) => ws,
         Err(rejection) => return rejection.into_response(),
     };
-    let meta = ConnectionMeta {
+    let mut meta = ConnectionMeta {
         api_id: emulator.config.api_id.clone(),
         stage: stage.clone(),
         domain_name: headers
@@ -173,6 +286,7 @@ async fn upgrade(
         connected_at: now_ms(),
         source_ip: peer.ip().to_string(),
         user_agent: headers.get(header::USER_AGENT).and_then(|h| h.to_str().ok()).map(str::to_owned),
+        authorizer: None,
     };
     let id = meta.connection_id.clone();
     emulator.connections.begin(
@@ -184,23 +298,34 @@ async fn upgrade(
             user_agent: meta.user_agent.clone(),
         },
     );
-    let answer = match emulator.invoke(events::connect(&meta, &headers, &query)).await {
-        Ok(answer) if (200..300).contains(&answer.status) => answer,
-        Ok(answer) => {
-            emulator.connections.remove(&id);
-            tracing::info!(connection_id = %id, status = answer.status, "$connect refused the handshake");
-            return StatusCode::from_u16(answer.status).unwrap_or(StatusCode::FORBIDDEN).into_response();
+    if let Some(authorizer) = &emulator.config.authorizer {
+        match authorize(&emulator, authorizer, &meta, &headers, &query).await {
+            Ok(context) => meta.authorizer = Some(context),
+            Err(status) => {
+                emulator.connections.remove(&id);
+                return status.into_response();
+            }
         }
-        Err(error) => {
-            emulator.connections.remove(&id);
-            tracing::warn!(connection_id = %id, error = %error, "$connect integration failed");
-            return (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                axum::Json(json!({"message": "Internal server error"})),
-            )
-                .into_response();
-        }
-    };
+    }
+    let answer =
+        match emulator.invoke(events::connect(&meta, &headers, &query)).await.and_then(|v| read_response(&v))
+        {
+            Ok(answer) if (200..300).contains(&answer.status) => answer,
+            Ok(answer) => {
+                emulator.connections.remove(&id);
+                tracing::info!(connection_id = %id, status = answer.status, "$connect refused the handshake");
+                return StatusCode::from_u16(answer.status).unwrap_or(StatusCode::FORBIDDEN).into_response();
+            }
+            Err(error) => {
+                emulator.connections.remove(&id);
+                tracing::warn!(connection_id = %id, error = %error, "$connect integration failed");
+                return (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    axum::Json(json!({"message": "Internal server error"})),
+                )
+                    .into_response();
+            }
+        };
     let limits = emulator.config.limits.clone();
     let mut response = ws
         .max_frame_size(limits.max_frame_bytes)
@@ -290,7 +415,7 @@ async fn serve_connection(emulator: Arc<Emulator>, socket: WebSocket, meta: Conn
                     if let Err(error) = emulator.invoke(event).await {
                         let message = match error {
                             IntegrationError::Timeout => "Endpoint request timed out",
-                            IntegrationError::Failed(_) => "Internal server error",
+                            IntegrationError::Function(_) | IntegrationError::Failed(_) => "Internal server error",
                         };
                         tracing::warn!(connection_id = %id, route = %route, error = %error, "integration failed");
                         let frame = json!({"message": message, "connectionId": id, "requestId": api_gateway_id()});

@@ -4,8 +4,9 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use apigw_ws_emulator::config::AuthorizerConfig;
 use apigw_ws_emulator::connections::Connections;
-use apigw_ws_emulator::integration::{Integration, IntegrationError, IntegrationResponse};
+use apigw_ws_emulator::integration::{Integration, IntegrationError};
 use apigw_ws_emulator::{Emulator, EmulatorConfig, Limits};
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_apigatewaymanagement::config::{Credentials, SharedCredentialsProvider};
@@ -23,6 +24,8 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 /// says `"slow"`, fails on `"fail"`, and during `$connect` tries to push to the new connection.
 struct Scripted {
     events: Mutex<Vec<Value>>,
+    /// How the function answers an authorizer event.
+    authorizer: Mutex<AuthorizerMode>,
     connect_status: u16,
     connect_headers: Vec<(String, String)>,
     management: Mutex<Option<String>>,
@@ -34,6 +37,7 @@ impl Scripted {
     fn new(connect_status: u16, connect_headers: &[(&str, &str)]) -> Arc<Self> {
         Arc::new(Self {
             events: Mutex::default(),
+            authorizer: Mutex::new(AuthorizerMode::Allow),
             connect_status,
             connect_headers: connect_headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
             management: Mutex::default(),
@@ -49,10 +53,42 @@ impl Scripted {
     }
 }
 
+/// What a scripted authorizer does.
+#[derive(Clone, Copy)]
+enum AuthorizerMode {
+    Allow,
+    Deny,
+    Unauthorized,
+    Fail,
+}
+
+fn answer(status: u16, headers: &[(String, String)]) -> Value {
+    let headers: serde_json::Map<String, Value> =
+        headers.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
+    json!({"statusCode": status, "headers": headers})
+}
+
 impl Integration for Scripted {
-    fn invoke(&self, event: Value) -> BoxFuture<'_, Result<IntegrationResponse, IntegrationError>> {
+    fn invoke(&self, event: Value) -> BoxFuture<'_, Result<Value, IntegrationError>> {
         Box::pin(async move {
             self.events.lock().expect("lock").push(event.clone());
+            if event["type"] == "REQUEST" {
+                let arn = event["methodArn"].clone();
+                let policy = |effect: &str| json!({"Version": "2012-10-17", "Statement": [{"Action": "execute-api:Invoke", "Effect": effect, "Resource": arn}]});
+                let mode = *self.authorizer.lock().expect("lock");
+                return match mode {
+                    AuthorizerMode::Allow => Ok(json!({
+                        "principalId": "alice",
+                        "policyDocument": policy("Allow"),
+                        "context": {"booking_id": 7, "user_id": "alice", "verified": true}
+                    })),
+                    AuthorizerMode::Deny => {
+                        Ok(json!({"principalId": "mallory", "policyDocument": policy("Deny")}))
+                    }
+                    AuthorizerMode::Unauthorized => Err(IntegrationError::Function("Unauthorized".into())),
+                    AuthorizerMode::Fail => Err(IntegrationError::Function("kaboom".into())),
+                };
+            }
             let route = event["requestContext"]["routeKey"].as_str().unwrap_or_default().to_owned();
             if route == "$connect" {
                 let base = self.management.lock().expect("lock").clone();
@@ -67,17 +103,14 @@ impl Integration for Scripted {
                         .unwrap_or(0);
                     self.push_during_connect.lock().expect("lock").push(status);
                 }
-                return Ok(IntegrationResponse {
-                    status: self.connect_status,
-                    headers: self.connect_headers.clone(),
-                });
+                return Ok(answer(self.connect_status, &self.connect_headers));
             }
             match event["body"].as_str() {
                 Some("slow") => tokio::time::sleep(self.delay).await,
                 Some("fail") => return Err(IntegrationError::Failed("boom".into())),
                 _ => {}
             }
-            Ok(IntegrationResponse { status: 200, headers: Vec::new() })
+            Ok(answer(200, &[]))
         })
     }
 }
@@ -97,11 +130,18 @@ impl Running {
 }
 
 async fn start(integration: Arc<Scripted>, limits: Limits, routes: &[&str]) -> Running {
-    let config = EmulatorConfig {
-        routes: routes.iter().map(|r| r.to_string()).collect(),
-        limits,
-        ..EmulatorConfig::default()
-    };
+    start_with(
+        integration,
+        EmulatorConfig {
+            routes: routes.iter().map(|r| r.to_string()).collect(),
+            limits,
+            ..EmulatorConfig::default()
+        },
+    )
+    .await
+}
+
+async fn start_with(integration: Arc<Scripted>, config: EmulatorConfig) -> Running {
     let emulator = Arc::new(Emulator::new(config, Arc::new(Connections::default()), integration.clone()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
@@ -264,10 +304,10 @@ async fn a_failed_or_slow_integration_sends_api_gateways_error_frame_and_keeps_t
 async fn a_connect_integration_that_times_out_refuses_with_500() {
     struct Hangs;
     impl Integration for Hangs {
-        fn invoke(&self, _event: Value) -> BoxFuture<'_, Result<IntegrationResponse, IntegrationError>> {
+        fn invoke(&self, _event: Value) -> BoxFuture<'_, Result<Value, IntegrationError>> {
             Box::pin(async {
                 tokio::time::sleep(Duration::from_secs(60)).await;
-                Ok(IntegrationResponse { status: 200, headers: Vec::new() })
+                Ok(Value::Null)
             })
         }
     }
@@ -441,4 +481,67 @@ async fn the_aws_sdk_talks_to_the_management_api_with_the_stage_in_the_endpoint(
         matches!(gone.map_err(|e| e.into_service_error()), Err(PostToConnectionError::GoneException(_))),
         "410 is read as GoneException"
     );
+}
+
+fn with_authorizer(identity_sources: &[&str]) -> EmulatorConfig {
+    EmulatorConfig {
+        authorizer: Some(AuthorizerConfig {
+            identity_sources: identity_sources.iter().map(|s| s.to_string()).collect(),
+        }),
+        ..EmulatorConfig::default()
+    }
+}
+
+#[tokio::test]
+async fn an_authorizer_refuses_before_connect_runs_with_401_403_or_500() {
+    for (mode, status) in
+        [(AuthorizerMode::Unauthorized, 401), (AuthorizerMode::Deny, 403), (AuthorizerMode::Fail, 500)]
+    {
+        let integration = Scripted::new(200, &[]);
+        *integration.authorizer.lock().expect("lock") = mode;
+        let running = start_with(integration.clone(), with_authorizer(&[])).await;
+        assert_eq!(handshake_status(connect(&running.ws_url("?x=1"), None).await), status);
+        assert_eq!(integration.events().len(), 1, "only the authorizer ran");
+        assert!(integration.of_route("$connect").iter().all(|e| e["type"] == "REQUEST"));
+    }
+}
+
+#[tokio::test]
+async fn a_missing_identity_source_is_401_without_invoking_the_authorizer() {
+    let integration = Scripted::new(200, &[]);
+    let running =
+        start_with(integration.clone(), with_authorizer(&["route.request.querystring.token"])).await;
+    assert_eq!(handshake_status(connect(&running.ws_url("?booking_id=1"), None).await), 401);
+    assert!(integration.events().is_empty(), "nothing was invoked");
+    let (client, _) = connect(&running.ws_url("?token=t"), None).await.expect("with the source it runs");
+    drop(client);
+}
+
+#[tokio::test]
+async fn the_authorizers_context_reaches_connect_every_message_and_disconnect_stringified() {
+    let integration = Scripted::new(200, &[]);
+    let running = start_with(integration.clone(), with_authorizer(&[])).await;
+    let (mut client, _) = connect(&running.ws_url("?booking_id=7&token=t"), None).await.expect("accepted");
+    let request = &integration.events()[0];
+    assert_eq!(request["type"], "REQUEST");
+    assert!(request["methodArn"].as_str().expect("arn").ends_with("/local/$connect"));
+    assert_eq!(request["queryStringParameters"]["booking_id"], "7");
+    assert_eq!(request["queryStringParameters"]["token"], "t");
+    assert!(request["headers"]["sec-websocket-key"].is_string(), "the handshake's headers");
+    client.send(Message::Text("hello".into())).await.expect("send");
+    client.close(None).await.expect("close");
+    eventually("$disconnect", || !integration.of_route("$disconnect").is_empty()).await;
+    let expected = json!({"principalId": "alice", "booking_id": "7", "user_id": "alice", "verified": "true"});
+    for route in ["$connect", "$default", "$disconnect"] {
+        let event = integration.of_route(route).into_iter().find(|e| e["type"] != "REQUEST").expect(route);
+        assert_eq!(event["requestContext"]["authorizer"], expected, "{route}");
+    }
+}
+
+fn handshake_status(result: Result<(Client, Option<String>), WsError>) -> u16 {
+    match result {
+        Err(WsError::Http(response)) => response.status().as_u16(),
+        Err(other) => panic!("expected an HTTP refusal, got {other}"),
+        Ok(_) => panic!("expected the handshake to be refused"),
+    }
 }

@@ -1,15 +1,15 @@
-//! One handler for every route of the WebSocket API.
+//! One function for every invocation of the WebSocket API: the `$connect` authorizer and every route.
 //!
-//! - `$connect`: read `booking_id` and `type` from the query string and the token from the query string,
-//!   `Sec-WebSocket-Protocol` (`chat.v1, bearer.<jwt>`; `chat.v1` is echoed or browsers drop the socket),
-//!   `Authorization: Bearer` or `X-Api-Key`; ask the backend; on 200 record the connection with a TTL no
-//!   later than the token's expiry nor two hours. 401/403/404 from the backend refuse the handshake with the
-//!   same status; a backend that is down, slow or failing refuses it with 502.
+//! - The authorizer ([`Proxy::authorize`]): read `booking_id` and `type` from the query string and the
+//!   token from the query string, `Sec-WebSocket-Protocol` (`chat.v1, bearer.<jwt>`), `Authorization:
+//!   Bearer` or `X-Api-Key`; ask the backend; leave the verdict in the context ([`crate::authorizer`]).
+//! - `$connect`: refuse with the verdict's status, or record the connection (one `PutItem`) with a TTL no
+//!   later than the token's expiry nor two hours, echoing `chat.v1` when offered.
 //! - `$default` (and any custom route): refuse oversized, binary and non-JSON frames with an error frame;
-//!   find the connection's booking and user (one consistent key lookup); forward to the backend; relay
-//!   the answer to the sender or the whole booking. Backend failures become error frames; the connection
-//!   stays open.
-//! - `$disconnect`: remove the records (idempotent), tell the backend, best effort.
+//!   take the connection's booking and user from the context (no lookup); refuse a connection whose token
+//!   has expired; forward to the backend; deliver the answer to its audience (one `Query` for a booking).
+//!   Backend failures become error frames; the connection stays open.
+//! - `$disconnect`: remove the record (one `DeleteItem`, idempotent), tell the backend, best effort.
 //!
 //! The handler never logs tokens, secrets or message bodies.
 
@@ -19,7 +19,7 @@ use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxy
 use aws_lambda_events::http::{HeaderMap, HeaderValue};
 use chat_connections::fanout::emf_line;
 use chat_connections::gateway::management_endpoint;
-use chat_connections::record::{ConnectionRecord, now_millis, now_seconds, ttl_for};
+use chat_connections::record::{ConnectionRecord, now_millis};
 use chat_connections::{
     ConnectionGateway, ConnectionStore, Delivery, DeliveryPolicy, Fanout, PostError, Recipient,
 };
@@ -30,6 +30,7 @@ use chat_wire::{BookingId, ErrorCode, ServerFrame};
 use serde_json::Value;
 use tracing::Instrument;
 
+use crate::authorizer::{AuthorizerRequest, AuthorizerResponse, ConnectionContext, Verdict};
 use crate::config::ProxyConfig;
 use crate::ports::{Backend, BackendError};
 
@@ -116,6 +117,33 @@ fn request_id_of(frame: &Value) -> Option<String> {
     }
 }
 
+/// The authorizer's verdict carried by an event, if an authorizer ran.
+fn verdict_of(event: &ApiGatewayWebsocketProxyRequest) -> Option<Verdict> {
+    Verdict::from_context(&event.request_context.authorizer.fields)
+}
+
+/// When API Gateway accepted the connection, epoch ms (now, if the event does not say).
+fn connected_at(event: &ApiGatewayWebsocketProxyRequest) -> i64 {
+    Some(event.request_context.connected_at).filter(|t| *t > 0).unwrap_or_else(now_millis)
+}
+
+/// The authorizer's refusal of a missing or invalid token. API Gateway answers 401 when the function fails
+/// with exactly this message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("Unauthorized")]
+pub struct Unauthorized;
+
+/// Why an invocation produced no answer.
+#[derive(Debug, thiserror::Error)]
+pub enum InvocationError {
+    /// The authorizer refuses: the function must fail with the message `Unauthorized`.
+    #[error(transparent)]
+    Unauthorized(#[from] Unauthorized),
+    /// The event is neither an authorizer event nor a WebSocket event.
+    #[error("unreadable event: {0}")]
+    Unreadable(#[from] serde_json::Error),
+}
+
 /// Records a field on the current event span.
 fn span_field(field: &'static str, value: impl tracing::Value) {
     tracing::Span::current().record(field, value);
@@ -127,7 +155,23 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
         Self { fanout: Fanout::new(store, gateway, settings.delivery.clone()), backend, settings }
     }
 
-    /// Handles one event. Never panics on a malformed event: it answers 400 (or 500 for our failures).
+    /// Handles any invocation of the function: a `$connect` authorizer event or a WebSocket event, told
+    /// apart by their shape, as one function serves both.
+    ///
+    /// # Errors
+    /// [`InvocationError::Unauthorized`] (the authorizer's 401), or an event that is neither.
+    pub async fn invoke(&self, event: Value) -> Result<Value, InvocationError> {
+        if AuthorizerRequest::is_one(&event) {
+            let request: AuthorizerRequest = serde_json::from_value(event)?;
+            let response = self.authorize(&request).await?;
+            return Ok(serde_json::to_value(response)?);
+        }
+        let event: ApiGatewayWebsocketProxyRequest = serde_json::from_value(event)?;
+        Ok(serde_json::to_value(self.handle(event).await)?)
+    }
+
+    /// Handles one WebSocket event. Never panics on a malformed event: it answers 400 (or 500 for our
+    /// failures).
     pub async fn handle(&self, event: ApiGatewayWebsocketProxyRequest) -> ApiGatewayProxyResponse {
         let started = Instant::now();
         let route = event
@@ -180,81 +224,135 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
         }
     }
 
-    async fn on_connect(
+    /// The `$connect` authorizer: the token and the membership, through the backend, once per connection.
+    /// Its verdict travels in the context to every later event of the connection ([`crate::authorizer`]).
+    ///
+    /// # Errors
+    /// [`Unauthorized`] for a missing or invalid token (API Gateway answers 401).
+    pub async fn authorize(&self, request: &AuthorizerRequest) -> Result<AuthorizerResponse, Unauthorized> {
+        let connection_id = request.request_context.connection_id.as_deref().unwrap_or_default();
+        let span = tracing::info_span!("event", route = "$connect", stage = "authorizer",
+            connection_id = %connection_id, booking_id = tracing::field::Empty, user_id = tracing::field::Empty);
+        let started = Instant::now();
+        async {
+            let verdict = self.verdict(request, connection_id).await?;
+            let principal = match &verdict {
+                Verdict::Accepted(identity) => identity.user_id.clone(),
+                Verdict::Refused(status) => {
+                    tracing::info!(
+                        status,
+                        duration_ms = started.elapsed().as_millis() as u64,
+                        "handshake refused"
+                    );
+                    "anonymous".to_owned()
+                }
+            };
+            if matches!(verdict, Verdict::Accepted(_)) {
+                tracing::info!(duration_ms = started.elapsed().as_millis() as u64, "connection authorized");
+            }
+            Ok(AuthorizerResponse::allow(&request.method_arn, &principal, verdict.to_context()))
+        }
+        .instrument(span)
+        .await
+    }
+
+    async fn verdict(
         &self,
-        event: &ApiGatewayWebsocketProxyRequest,
+        request: &AuthorizerRequest,
         connection_id: &str,
-    ) -> ApiGatewayProxyResponse {
-        let query = &event.query_string_parameters;
+    ) -> Result<Verdict, Unauthorized> {
         let Some(booking_id) =
-            query.first("booking_id").and_then(|b| b.parse::<BookingId>().ok()).filter(|b| *b > 0)
+            request.query("booking_id").and_then(|b| b.parse::<BookingId>().ok()).filter(|b| *b > 0)
         else {
             tracing::info!(reason = "missing or malformed booking_id", "handshake refused");
-            return response(400);
+            return Ok(Verdict::Refused(400));
         };
         span_field("booking_id", booking_id);
-        let connection_type = match query.first("type") {
+        let connection_type = match request.query("type") {
             None | Some("") => ConnectionType::Chat,
             Some(text) => match ConnectionType::parse(text) {
                 Some(t) => t,
                 None => {
                     tracing::info!(reason = "unknown connection type", "handshake refused");
-                    return response(400);
+                    return Ok(Verdict::Refused(400));
                 }
             },
         };
-        let subprotocols = header(event, "sec-websocket-protocol");
         let Some((token, source)) = find_token(
-            query.first("token"),
-            subprotocols,
-            header(event, "authorization"),
-            header(event, "x-api-key"),
+            request.query("token"),
+            request.header("sec-websocket-protocol"),
+            request.header("authorization"),
+            request.header("x-api-key"),
         ) else {
-            tracing::info!(reason = "no token", "handshake refused");
-            return response(401);
+            tracing::info!(reason = "no token", "handshake refused: unauthorized");
+            return Err(Unauthorized);
         };
-        let request = ConnectRequest {
+        let connect = ConnectRequest {
             connection_id: connection_id.to_owned(),
             token: token.to_owned(),
             connection_type,
         };
-        let accepted = match self.backend.connect(booking_id, &request).await {
+        let accepted = match self.backend.connect(booking_id, &connect).await {
             Ok(accepted) => accepted,
+            Err(BackendError::Refused { status: 401, error }) => {
+                tracing::info!(code = error.code.as_str(), token_source = ?source, "handshake refused: unauthorized");
+                return Err(Unauthorized);
+            }
             Err(BackendError::Refused { status, error }) => {
                 tracing::info!(
                     backend_status = status,
                     code = error.code.as_str(),
                     "handshake refused by the backend"
                 );
-                return response(if (400..500).contains(&status) { status } else { 403 });
+                return Ok(Verdict::Refused(if (400..500).contains(&status) { status } else { 403 }));
             }
             Err(error) => {
                 tracing::error!(error = %error, "backend failed during connect; refusing the handshake");
-                return response(502);
+                return Ok(Verdict::Refused(502));
             }
         };
         span_field("user_id", accepted.user_id.as_str());
         if accepted.booking_id != booking_id {
             tracing::error!(answered = accepted.booking_id, "backend accepted another booking; refusing");
-            return response(502);
+            return Ok(Verdict::Refused(502));
         }
-        let connected_at = if event.request_context.connected_at > 0 {
-            event.request_context.connected_at
-        } else {
-            now_millis()
-        };
-        let ttl = ttl_for(connected_at, accepted.expires_at);
-        if ttl <= now_seconds() {
-            tracing::info!(reason = "token expires now", "handshake refused");
-            return response(401);
-        }
-        let record = ConnectionRecord {
+        let identity = ConnectionContext {
             booking_id,
-            connection_id: connection_id.to_owned(),
             user_id: accepted.user_id,
             connection_type,
+            expires_at: accepted.expires_at,
+        };
+        let connected_at = request.request_context.connected_at.filter(|t| *t > 0).unwrap_or_else(now_millis);
+        if identity.is_expired_now(connected_at) {
+            tracing::info!(reason = "token expires now", "handshake refused: unauthorized");
+            return Err(Unauthorized);
+        }
+        Ok(Verdict::Accepted(identity))
+    }
+
+    async fn on_connect(
+        &self,
+        event: &ApiGatewayWebsocketProxyRequest,
+        connection_id: &str,
+    ) -> ApiGatewayProxyResponse {
+        let identity = match verdict_of(event) {
+            Some(Verdict::Accepted(identity)) => identity,
+            Some(Verdict::Refused(status)) => return response(status),
+            None => {
+                tracing::error!("no authorizer context on $connect: the route must use the authorizer");
+                return response(500);
+            }
+        };
+        span_field("booking_id", identity.booking_id);
+        span_field("user_id", identity.user_id.as_str());
+        let connected_at = connected_at(event);
+        let record = ConnectionRecord {
+            booking_id: identity.booking_id,
+            connection_id: connection_id.to_owned(),
+            user_id: identity.user_id.clone(),
+            connection_type: identity.connection_type,
             connected_at,
-            ttl,
+            ttl: identity.ttl(connected_at),
         };
         if let Err(error) = self.fanout.store().put(&record).await {
             tracing::error!(error = %error, "could not record the connection; refusing the handshake");
@@ -264,11 +362,15 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
         // A browser that offered subprotocols drops a socket whose handshake echoes none of them, so
         // `chat.v1` is echoed when offered. Nothing else ever is: echoing a `bearer.<jwt>` value would
         // send the token back in a response header, where proxies and logs keep it.
-        if subprotocols.is_some_and(offers_chat_subprotocol) {
+        if header(event, "sec-websocket-protocol").is_some_and(offers_chat_subprotocol) {
             answer.headers = HeaderMap::new();
             answer.headers.insert("sec-websocket-protocol", HeaderValue::from_static(CHAT_SUBPROTOCOL));
         }
-        tracing::info!(token_source = ?source, connection_type = connection_type.as_str(), ttl, "connection recorded");
+        tracing::info!(
+            connection_type = identity.connection_type.as_str(),
+            ttl = record.ttl,
+            "connection recorded"
+        );
         answer
     }
 
@@ -302,37 +404,37 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
         };
         let request_id = request_id_of(&frame);
 
-        let record = match self.fanout.store().find(connection_id).await {
-            Ok(Some(record)) => record,
-            Ok(None) => {
-                // No record: expired, or never completed $connect. Say so and close the socket.
-                let message = "this connection is not (or no longer) authenticated; reconnect".to_owned();
-                let answer =
-                    self.refuse(&endpoint, sender, ErrorCode::AuthenticationError, message, request_id).await;
+        let connected_at = connected_at(event);
+        let identity = match verdict_of(event) {
+            Some(Verdict::Accepted(identity)) if !identity.is_expired_now(connected_at) => identity,
+            verdict => {
+                // No identity (no authorizer ran), or a token that has expired since: say so and close.
+                let message = match verdict {
+                    Some(Verdict::Accepted(_)) => {
+                        "this connection's token has expired; reconnect with a fresh one"
+                    }
+                    _ => "this connection is not authenticated; reconnect",
+                };
+                let answer = self
+                    .refuse(&endpoint, sender, ErrorCode::AuthenticationError, message.to_owned(), request_id)
+                    .await;
                 if let Err(e) = self.fanout.gateway().close(&endpoint, connection_id).await {
-                    tracing::debug!(error = %e, "closing an unknown connection");
+                    tracing::debug!(error = %e, "closing an unauthenticated connection");
                 }
                 return answer;
             }
-            Err(error) => {
-                tracing::error!(error = %error, "connection lookup failed");
-                let message = "the chat service is unavailable; try again shortly".to_owned();
-                return self
-                    .refuse(&endpoint, sender, ErrorCode::BackendUnavailable, message, request_id)
-                    .await;
-            }
         };
-        span_field("booking_id", record.booking_id);
-        span_field("user_id", record.user_id.as_str());
-        let sender = Recipient::Recorded(&record);
+        span_field("booking_id", identity.booking_id);
+        span_field("user_id", identity.user_id.as_str());
+        let sender = Recipient::Recorded { booking_id: identity.booking_id, connection_id };
 
         let request = MessageRequest {
             connection_id: connection_id.to_owned(),
-            user_id: record.user_id.clone(),
+            user_id: identity.user_id.clone(),
             message: frame,
-            connection_type: record.connection_type,
+            connection_type: identity.connection_type,
         };
-        let reply = match self.backend.message(record.booking_id, &request).await {
+        let reply = match self.backend.message(identity.booking_id, &request).await {
             Ok(Some(reply)) => reply,
             Ok(None) => {
                 tracing::info!(outcome = %Outcome::NothingToSend, "frame handled");
@@ -357,7 +459,8 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
             Audience::Booking => None,
             Audience::BookingExceptSender => Some(connection_id),
         };
-        match self.fanout.to_booking(&endpoint, record.booking_id, reply.frame_type(), &text, except).await {
+        match self.fanout.to_booking(&endpoint, identity.booking_id, reply.frame_type(), &text, except).await
+        {
             Ok(report) => {
                 tracing::info!(
                     outcome = %Outcome::Broadcast,
@@ -457,25 +560,18 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
     ) -> ApiGatewayProxyResponse {
         let code = event.request_context.disconnect_status_code;
         let reason = event.request_context.disconnect_reason.as_deref().unwrap_or_default();
-        let record = match self.fanout.store().find(connection_id).await {
-            Ok(record) => record,
-            Err(error) => {
-                tracing::error!(error = %error, "connection lookup failed during disconnect; the TTL will expire it");
-                return response(200);
-            }
-        };
-        let Some(record) = record else {
-            tracing::info!(disconnect_status_code = ?code, reason, "disconnect of an unknown connection");
+        let Some(Verdict::Accepted(identity)) = verdict_of(event) else {
+            tracing::info!(disconnect_status_code = ?code, reason, "disconnect of a connection that was never accepted");
             return response(200);
         };
-        span_field("booking_id", record.booking_id);
-        span_field("user_id", record.user_id.as_str());
-        if let Err(error) = self.fanout.store().remove(record.booking_id, connection_id).await {
+        span_field("booking_id", identity.booking_id);
+        span_field("user_id", identity.user_id.as_str());
+        if let Err(error) = self.fanout.store().remove(identity.booking_id, connection_id).await {
             tracing::error!(error = %error, "could not remove the connection; the TTL will expire it");
         }
         let request =
-            DisconnectRequest { connection_id: connection_id.to_owned(), user_id: record.user_id.clone() };
-        if let Err(error) = self.backend.disconnect(record.booking_id, &request).await {
+            DisconnectRequest { connection_id: connection_id.to_owned(), user_id: identity.user_id };
+        if let Err(error) = self.backend.disconnect(identity.booking_id, &request).await {
             tracing::warn!(error = %error, "backend disconnect failed (best effort)");
         }
         tracing::info!(disconnect_status_code = ?code, reason, "connection removed");

@@ -9,16 +9,19 @@
 //! - [`config`]: configuration read once at cold start.
 //! - [`ports`]: [`ports::Backend`], the chat backend's proxy routes.
 //! - [`backend`]: the HTTP client of those routes.
-//! - [`handler`]: [`handler::Proxy`], which turns each event into backend calls and deliveries.
+//! - [`authorizer`]: the `$connect` authorizer's event and answer, and the connection context it leaves
+//!   for every later event.
+//! - [`handler`]: [`handler::Proxy`], which turns each invocation into backend calls and deliveries.
 //!
 //! Why `lambda_runtime` with `aws_lambda_events` and not `lambda_http`: `lambda_http` maps events onto
 //! HTTP requests, and WebSocket events are not HTTP requests: they carry `routeKey`, `eventType`,
 //! `connectionId` and `disconnectStatusCode`, which `lambda_http` does not expose, and a `$default` event has
 //! no method or path at all.
 
+pub mod authorizer;
 pub mod backend;
 pub mod config;
 pub mod handler;
 pub mod ports;
 
-pub use handler::{Proxy, ProxySettings};
+pub use handler::{InvocationError, Proxy, ProxySettings, Unauthorized};

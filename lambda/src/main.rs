@@ -32,8 +32,9 @@ async fn main() -> Result<(), Error> {
         ProxySettings::from_config(&config),
     );
     let proxy = &proxy;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<_>| async move {
-        Ok::<_, Error>(proxy.handle(event.payload).await)
+    // One function is both the `$connect` authorizer and the integration of every route.
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| async move {
+        proxy.invoke(event.payload).await.map_err(Error::from)
     }))
     .await
 }

@@ -1,5 +1,6 @@
-//! The handler, driven by real API Gateway WebSocket event JSON, with fakes for the backend and the
-//! gateway and the in-memory connection store.
+//! The handler, driven by real API Gateway WebSocket event JSON (and the `$connect` authorizer's event
+//! built from the same handshakes), with fakes for the backend and the gateway and the in-memory
+//! connection store.
 
 mod support;
 
@@ -9,12 +10,16 @@ use chat_connections::ConnectionStore;
 use chat_connections::record::{MAX_CONNECTION_SECONDS, now_seconds};
 use chat_connections::store::InMemoryConnectionStore;
 use chat_connections::testing::{DownStore, RecordingGateway};
-use chat_proxy::Proxy;
+use chat_proxy::authorizer::AuthorizerResponse;
 use chat_proxy::ports::BackendError;
+use chat_proxy::{Proxy, Unauthorized};
 use chat_wire::ErrorCode;
 use chat_wire::proxy::{Audience, ConnectResponse, ConnectionType};
 use serde_json::{Value, json};
-use support::{ENDPOINT, FakeBackend, event, fixture, message_event, record, refused, reply};
+use support::{
+    ENDPOINT, FakeBackend, accepted, as_user, authorizer_event, event, fixture, message_event, passed_on,
+    record, refused, reply,
+};
 
 type TestProxy = Proxy<Arc<InMemoryConnectionStore>, Arc<RecordingGateway>, Arc<FakeBackend>>;
 
@@ -41,6 +46,36 @@ async fn seed(h: &Harness, records: &[(i64, &str, &str)]) {
     }
 }
 
+/// A handshake as API Gateway runs it: the authorizer on the handshake of fixture `name`, then, unless it
+/// refused, `$connect` with the context it left. Returns the authorizer's answer and the handshake's status.
+async fn handshake(
+    h: &Harness,
+    name: &str,
+    token: &str,
+    edit: impl Fn(&mut Value),
+) -> (Result<AuthorizerResponse, Unauthorized>, i64) {
+    let mut value = fixture(name, token);
+    edit(&mut value);
+    let mut request = authorizer_event(name, token);
+    let edited: Value = value.clone();
+    request.headers = serde_json::from_value(edited["headers"].clone()).unwrap_or_default();
+    request.query_string_parameters =
+        serde_json::from_value(edited["queryStringParameters"].clone()).unwrap_or_default();
+    let authorized = h.proxy.authorize(&request).await;
+    let status = match &authorized {
+        Err(Unauthorized) => 401,
+        Ok(response) => {
+            value["requestContext"]["authorizer"] = passed_on(response);
+            h.proxy.handle(event(value)).await.status_code
+        }
+    };
+    (authorized, status)
+}
+
+async fn connect(h: &Harness, name: &str, token: &str) -> (Result<AuthorizerResponse, Unauthorized>, i64) {
+    handshake(h, name, token, |_| {}).await
+}
+
 #[tokio::test]
 async fn connect_with_a_query_token_records_the_connection_with_a_bounded_ttl() {
     let h = harness(FakeBackend {
@@ -49,19 +84,44 @@ async fn connect_with_a_query_token_records_the_connection_with_a_bounded_ttl() 
         }),
         ..FakeBackend::default()
     });
-    let response = h.proxy.handle(event(fixture("connect_query_token", "jwt-abc"))).await;
-    assert_eq!(response.status_code, 200);
-    assert!(response.headers.get("sec-websocket-protocol").is_none(), "nothing to echo without subprotocols");
+    let (authorized, status) = connect(&h, "connect_query_token", "jwt-abc").await;
+    assert_eq!(status, 200);
+    let authorized = authorized.expect("allowed");
+    assert_eq!(authorized.principal_id, "bob");
     let sent = h.backend.connects.lock().expect("lock").clone();
-    assert_eq!(sent.len(), 1);
+    assert_eq!(sent.len(), 1, "the backend is asked once per connection, by the authorizer");
     assert_eq!(sent[0].0, 1);
     assert_eq!(sent[0].1.token, "jwt-abc");
     assert_eq!(sent[0].1.connection_id, CONNECTION);
     assert_eq!(sent[0].1.connection_type, ConnectionType::Chat);
-    let stored = h.store.find(CONNECTION).await.expect("find").expect("recorded");
+    let stored = h.store.get(CONNECTION).expect("recorded");
     assert_eq!((stored.booking_id, stored.user_id.as_str()), (1, "bob"));
     assert!(stored.ttl <= now_seconds() + 600, "never later than the token's expiry");
     assert!(stored.ttl > now_seconds() + 590);
+}
+
+#[tokio::test]
+async fn the_authorizer_allows_only_connect_of_its_stage_and_passes_the_identity_on() {
+    let h = harness(FakeBackend::default());
+    let request = authorizer_event("connect_query_token", "t");
+    let answer = h.proxy.authorize(&request).await.expect("allowed");
+    assert_eq!(
+        answer.policy_document,
+        json!({"Version": "2012-10-17", "Statement": [{"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": request.method_arn}]})
+    );
+    assert!(request.method_arn.ends_with("/dev/$connect"));
+    assert_eq!(answer.context["user_id"], "alice");
+    assert_eq!(answer.context["booking_id"], 1);
+    assert_eq!(answer.context["status"], 200);
+    assert!(answer.context.values().all(|v| v.is_string() || v.is_number()), "API Gateway takes no objects");
+    let text = serde_json::to_string(&answer).expect("json");
+    assert!(!text.contains("\"t\""), "the token is not in the answer");
+    // What API Gateway passes on (stringified) reads back as the same identity on $default.
+    seed(&h, &[(1, CONNECTION, "alice")]).await;
+    let mut frame = fixture("message", "");
+    frame["requestContext"]["authorizer"] = passed_on(&answer);
+    h.proxy.handle(event(frame)).await;
+    assert_eq!(h.backend.messages.lock().expect("lock")[0].1.user_id, "alice");
 }
 
 #[tokio::test]
@@ -72,15 +132,19 @@ async fn the_ttl_never_exceeds_two_hours_after_connect() {
         }),
         ..FakeBackend::default()
     });
-    assert_eq!(h.proxy.handle(event(fixture("connect_query_token", "t"))).await.status_code, 200);
-    let stored = h.store.find(CONNECTION).await.expect("find").expect("recorded");
+    assert_eq!(connect(&h, "connect_query_token", "t").await.1, 200);
+    let stored = h.store.get(CONNECTION).expect("recorded");
     assert!(stored.ttl <= stored.connected_at / 1000 + MAX_CONNECTION_SECONDS);
 }
 
 #[tokio::test]
 async fn connect_with_a_subprotocol_token_echoes_chat_v1() {
     let h = harness(FakeBackend::default());
-    let response = h.proxy.handle(event(fixture("connect_subprotocol_token", "jwt-sub"))).await;
+    let mut value = fixture("connect_subprotocol_token", "jwt-sub");
+    let answer =
+        h.proxy.authorize(&authorizer_event("connect_subprotocol_token", "jwt-sub")).await.expect("allowed");
+    value["requestContext"]["authorizer"] = passed_on(&answer);
+    let response = h.proxy.handle(event(value)).await;
     assert_eq!(response.status_code, 200);
     assert_eq!(response.headers.get("sec-websocket-protocol").expect("echoed"), "chat.v1");
     assert_eq!(h.backend.connects.lock().expect("lock")[0].1.token, "jwt-sub");
@@ -89,12 +153,19 @@ async fn connect_with_a_subprotocol_token_echoes_chat_v1() {
 #[tokio::test]
 async fn a_lone_bearer_subprotocol_is_never_echoed() {
     let h = harness(FakeBackend::default());
+    let only_bearer = |value: &mut Value| {
+        value["headers"]["Sec-WebSocket-Protocol"] = "bearer.jwt-secret-part".into();
+        value["multiValueHeaders"]["Sec-WebSocket-Protocol"] = json!(["bearer.jwt-secret-part"]);
+    };
     let mut value = fixture("connect_subprotocol_token", "jwt-secret-part");
-    value["headers"]["Sec-WebSocket-Protocol"] = "bearer.jwt-secret-part".into();
-    value["multiValueHeaders"]["Sec-WebSocket-Protocol"] = json!(["bearer.jwt-secret-part"]);
-    let response = h.proxy.handle(event(value)).await;
-    assert_eq!(response.status_code, 200, "the token is still read from the subprotocol");
+    only_bearer(&mut value);
+    let mut request = authorizer_event("connect_subprotocol_token", "jwt-secret-part");
+    request.headers.insert("Sec-WebSocket-Protocol".into(), "bearer.jwt-secret-part".into());
+    let answer = h.proxy.authorize(&request).await.expect("the token is still read from the subprotocol");
     assert_eq!(h.backend.connects.lock().expect("lock")[0].1.token, "jwt-secret-part");
+    value["requestContext"]["authorizer"] = passed_on(&answer);
+    let response = h.proxy.handle(event(value)).await;
+    assert_eq!(response.status_code, 200);
     assert!(
         response.headers.get("sec-websocket-protocol").is_none(),
         "chat.v1 was not offered and a bearer value is never echoed: {:?}",
@@ -107,26 +178,24 @@ async fn a_lone_bearer_subprotocol_is_never_echoed() {
 #[tokio::test]
 async fn connect_with_a_header_token_from_a_non_browser_client() {
     let h = harness(FakeBackend::default());
-    let response = h.proxy.handle(event(fixture("connect_header_token", "jwt-header"))).await;
-    assert_eq!(response.status_code, 200);
+    assert_eq!(connect(&h, "connect_header_token", "jwt-header").await.1, 200);
     let sent = h.backend.connects.lock().expect("lock").clone();
     assert_eq!(sent[0].1.token, "jwt-header");
     assert_eq!(sent[0].1.connection_type, ConnectionType::Booking);
-    assert_eq!(
-        h.store.find(CONNECTION).await.expect("find").expect("recorded").connection_type,
-        ConnectionType::Booking
-    );
+    assert_eq!(h.store.get(CONNECTION).expect("recorded").connection_type, ConnectionType::Booking);
 
-    let mut api_key = fixture("connect_header_token", "");
-    api_key["headers"].as_object_mut().expect("headers").remove("Authorization");
-    api_key["multiValueHeaders"].as_object_mut().expect("headers").remove("Authorization");
-    api_key["headers"]["X-Api-Key"] = "jwt-key".into();
-    assert_eq!(h.proxy.handle(event(api_key)).await.status_code, 200);
+    let (_, status) = handshake(&h, "connect_header_token", "", |value| {
+        value["headers"].as_object_mut().expect("headers").remove("Authorization");
+        value["multiValueHeaders"].as_object_mut().expect("headers").remove("Authorization");
+        value["headers"]["X-Api-Key"] = "jwt-key".into();
+    })
+    .await;
+    assert_eq!(status, 200);
     assert_eq!(h.backend.connects.lock().expect("lock")[1].1.token, "jwt-key");
 }
 
 #[tokio::test]
-async fn backend_refusals_are_the_handshake_status_and_record_nothing() {
+async fn backend_refusals_keep_their_handshake_status_and_record_nothing() {
     for (status, code) in [
         (401, ErrorCode::AuthenticationError),
         (403, ErrorCode::AuthorizationError),
@@ -136,8 +205,10 @@ async fn backend_refusals_are_the_handshake_status_and_record_nothing() {
             on_connect: Box::new(move |_, _| Err(refused(status, code))),
             ..FakeBackend::default()
         });
-        let response = h.proxy.handle(event(fixture("connect_query_token", "t"))).await;
-        assert_eq!(response.status_code, i64::from(status));
+        let (authorized, got) = connect(&h, "connect_query_token", "t").await;
+        assert_eq!(got, i64::from(status));
+        // A token refused is the authorizer's own 401; the rest travel to $connect in the context.
+        assert_eq!(authorized.is_err(), status == 401, "{status}");
         assert!(h.store.is_empty());
     }
 }
@@ -151,8 +222,8 @@ async fn a_backend_that_is_down_slow_or_failing_refuses_the_handshake() {
     ] {
         let h =
             harness(FakeBackend { on_connect: Box::new(move |_, _| Err(error())), ..FakeBackend::default() });
-        let response = h.proxy.handle(event(fixture("connect_query_token", "t"))).await;
-        assert_eq!(response.status_code, 502, "a connection whose user is unknown is never accepted");
+        let (_, status) = connect(&h, "connect_query_token", "t").await;
+        assert_eq!(status, 502, "a connection whose user is unknown is never accepted");
         assert!(h.store.is_empty());
     }
 }
@@ -169,10 +240,18 @@ async fn bad_handshakes_are_refused_before_the_backend_is_asked() {
         (Box::new(|e| e["queryStringParameters"] = json!({"booking_id": "1"})), 401),
     ];
     for (mutate, status) in cases {
-        let mut value = fixture("connect_query_token", "t");
-        mutate(&mut value);
-        assert_eq!(h.proxy.handle(event(value)).await.status_code, status);
+        assert_eq!(handshake(&h, "connect_query_token", "t", &mutate).await.1, status);
     }
+    assert!(h.backend.connects.lock().expect("lock").is_empty());
+    assert!(h.store.is_empty());
+}
+
+#[tokio::test]
+async fn connect_without_the_authorizers_context_is_refused_and_records_nothing() {
+    let h = harness(FakeBackend::default());
+    let response = h.proxy.handle(event(fixture("connect_query_token", "t"))).await;
+    assert_eq!(response.status_code, 500, "the route is misconfigured without its authorizer");
+    assert!(h.store.is_empty());
     assert!(h.backend.connects.lock().expect("lock").is_empty());
 }
 
@@ -181,7 +260,7 @@ async fn a_broadcast_reaches_every_connection_of_the_booking_and_no_other() {
     let h = harness(FakeBackend::default());
     seed(&h, &[(1, CONNECTION, "alice"), (1, "bob-1", "bob"), (1, "bob-2", "bob"), (2, "carol-1", "carol")])
         .await;
-    let response = h.proxy.handle(event(fixture("message", ""))).await;
+    let response = h.proxy.handle(accepted(fixture("message", ""))).await;
     assert_eq!(response.status_code, 200);
     let forwarded = h.backend.messages.lock().expect("lock").clone();
     assert_eq!(forwarded.len(), 1);
@@ -206,7 +285,7 @@ async fn the_endpoint_ignores_a_custom_domain_and_honours_configuration() {
     seed(&h, &[(1, CONNECTION, "alice")]).await;
     let mut value = fixture("message", "");
     value["requestContext"]["domainName"] = "chat.example.com".into();
-    h.proxy.handle(event(value)).await;
+    h.proxy.handle(accepted(value)).await;
     assert_eq!(h.gateway.targets()[0].0, ENDPOINT);
 
     let mut settings = support::settings();
@@ -215,7 +294,7 @@ async fn the_endpoint_ignores_a_custom_domain_and_honours_configuration() {
     let store = Arc::new(InMemoryConnectionStore::default());
     store.put(&record(1, CONNECTION, "alice")).await.expect("put");
     let proxy = Proxy::new(store, gateway.clone(), Arc::new(FakeBackend::default()), settings);
-    proxy.handle(event(fixture("message", ""))).await;
+    proxy.handle(accepted(fixture("message", ""))).await;
     assert_eq!(gateway.targets()[0].0, "http://127.0.0.1:3001/local");
 }
 
@@ -268,7 +347,7 @@ async fn oversized_binary_and_non_json_frames_get_error_frames_without_calling_t
     let mut binary = fixture("message", "");
     binary["isBase64Encoded"] = true.into();
     binary["body"] = "AAECAw==".into();
-    h.proxy.handle(event(binary)).await;
+    h.proxy.handle(accepted(binary)).await;
     h.proxy.handle(message_event(CONNECTION, "{not json")).await;
     h.proxy.handle(message_event(CONNECTION, "")).await;
     let codes: Vec<Value> =
@@ -284,7 +363,7 @@ async fn oversized_binary_and_non_json_frames_get_error_frames_without_calling_t
     );
     assert!(h.backend.messages.lock().expect("lock").is_empty());
     assert!(h.gateway.closed().is_empty(), "errors never close a healthy connection");
-    assert!(h.store.find(CONNECTION).await.expect("find").is_some());
+    assert!(h.store.get(CONNECTION).is_some());
 }
 
 #[tokio::test]
@@ -318,16 +397,20 @@ async fn backend_failures_become_error_frames_for_the_sender_with_the_request_id
 }
 
 #[tokio::test]
-async fn a_frame_from_an_unknown_or_expired_connection_is_refused_and_the_socket_closed() {
+async fn a_frame_without_an_identity_or_with_an_expired_token_is_refused_and_the_socket_closed() {
     let h = harness(FakeBackend::default());
-    let mut expired = record(1, "old-1", "bob");
-    expired.ttl = now_seconds() - 1;
-    h.store.put(&expired).await.expect("put");
-    for connection in ["never-connected", "old-1"] {
-        h.proxy.handle(message_event(connection, r#"{"body":"hi"}"#)).await;
+    let mut never = fixture("message", "");
+    never["requestContext"]["connectionId"] = "never-authorized".into();
+    h.proxy.handle(event(never)).await;
+    let mut expired = as_user(fixture("message", ""), 1, "bob");
+    expired["requestContext"]["connectionId"] = "old-1".into();
+    expired["requestContext"]["authorizer"]["expires_at"] = (now_seconds() - 1).to_string().into();
+    h.proxy.handle(event(expired)).await;
+    for connection in ["never-authorized", "old-1"] {
         assert_eq!(h.gateway.frames_to(connection)[0]["error"]["code"], "AUTHENTICATION_ERROR");
     }
-    assert_eq!(h.gateway.closed(), vec!["never-connected".to_owned(), "old-1".to_owned()]);
+    assert!(h.gateway.frames_to("old-1")[0]["error"]["message"].as_str().expect("text").contains("expired"));
+    assert_eq!(h.gateway.closed(), vec!["never-authorized".to_owned(), "old-1".to_owned()]);
     assert!(h.backend.messages.lock().expect("lock").is_empty());
 }
 
@@ -336,11 +419,11 @@ async fn a_fan_out_where_one_of_three_connections_is_gone_delivers_two_and_forge
     let h = harness(FakeBackend::default());
     seed(&h, &[(1, CONNECTION, "alice"), (1, "bob-1", "bob"), (1, "bob-stale", "bob")]).await;
     h.gateway.make_gone("bob-stale");
-    let response = h.proxy.handle(event(fixture("message", ""))).await;
+    let response = h.proxy.handle(accepted(fixture("message", ""))).await;
     assert_eq!(response.status_code, 200, "a gone connection does not fail the broadcast");
     assert_eq!(h.gateway.frames_to(CONNECTION).len(), 1);
     assert_eq!(h.gateway.frames_to("bob-1").len(), 1);
-    assert!(h.store.find("bob-stale").await.expect("find").is_none(), "gone records are removed");
+    assert!(h.store.get("bob-stale").is_none(), "gone records are removed");
     assert_eq!(h.store.list(1).await.expect("list").len(), 2);
 }
 
@@ -352,12 +435,12 @@ async fn throttled_deliveries_are_retried_and_persistent_failures_do_not_block_t
     h.gateway.make_flaky("flaky", 2);
     h.gateway.make_flaky("hopeless", 100);
     h.gateway.make_broken("broken");
-    h.proxy.handle(event(fixture("message", ""))).await;
+    h.proxy.handle(accepted(fixture("message", ""))).await;
     assert_eq!(h.gateway.frames_to("flaky").len(), 1, "delivered on the third attempt");
     assert!(h.gateway.frames_to("hopeless").is_empty(), "given up after the bounded attempts");
     assert!(h.gateway.frames_to("broken").is_empty());
     assert_eq!(h.gateway.frames_to(CONNECTION).len(), 1);
-    assert!(h.store.find("hopeless").await.expect("find").is_some(), "a failing connection is not forgotten");
+    assert!(h.store.get("hopeless").is_some(), "a failing connection is not forgotten");
 }
 
 #[tokio::test]
@@ -394,12 +477,16 @@ async fn a_sender_whose_own_copy_of_a_broadcast_fails_is_told() {
 }
 
 #[tokio::test]
-async fn a_connection_store_that_is_down_gives_backend_unavailable_and_refuses_handshakes_with_503() {
+async fn a_connection_store_that_is_down_refuses_handshakes_with_503_and_broadcasts_with_backend_unavailable()
+{
     let gateway = Arc::new(RecordingGateway::default());
     let proxy = Proxy::new(DownStore, gateway.clone(), FakeBackend::default(), support::settings());
-    assert_eq!(proxy.handle(event(fixture("connect_query_token", "t"))).await.status_code, 503);
+    let answer = proxy.authorize(&authorizer_event("connect_query_token", "t")).await.expect("allowed");
+    let mut value = fixture("connect_query_token", "t");
+    value["requestContext"]["authorizer"] = passed_on(&answer);
+    assert_eq!(proxy.handle(event(value)).await.status_code, 503);
     assert_eq!(
-        proxy.handle(message_event(CONNECTION, r#"{"action":"ping","request_id":"p"}"#)).await.status_code,
+        proxy.handle(message_event(CONNECTION, r#"{"body":"hi","request_id":"p"}"#)).await.status_code,
         200
     );
     let frames = gateway.frames_to(CONNECTION);
@@ -415,7 +502,7 @@ async fn booking_status_connections_receive_status_frames_only() {
     let mut watcher = record(1, "watcher", "bob");
     watcher.connection_type = ConnectionType::Booking;
     h.store.put(&watcher).await.expect("put");
-    h.proxy.handle(event(fixture("message", ""))).await;
+    h.proxy.handle(accepted(fixture("message", ""))).await;
     assert!(h.gateway.frames_to("watcher").is_empty());
     assert_eq!(h.gateway.frames_to(CONNECTION).len(), 1);
 }
@@ -424,26 +511,27 @@ async fn booking_status_connections_receive_status_frames_only() {
 async fn disconnect_removes_the_records_and_tells_the_backend() {
     let h = harness(FakeBackend::default());
     seed(&h, &[(1, CONNECTION, "alice"), (1, "bob-1", "bob")]).await;
-    let response = h.proxy.handle(event(fixture("disconnect", ""))).await;
+    let response = h.proxy.handle(accepted(fixture("disconnect", ""))).await;
     assert_eq!(response.status_code, 200);
-    assert!(h.store.find(CONNECTION).await.expect("find").is_none());
+    assert!(h.store.get(CONNECTION).is_none());
     assert_eq!(h.store.list(1).await.expect("list").len(), 1);
     let told = h.backend.disconnects.lock().expect("lock").clone();
     assert_eq!(
         (told[0].0, told[0].1.user_id.as_str(), told[0].1.connection_id.as_str()),
         (1, "alice", CONNECTION)
     );
-    // Idempotent: a second disconnect (API Gateway retries) is fine and tells nobody.
+    // Idempotent: a second disconnect is fine; a disconnect of a connection never accepted tells nobody.
+    assert_eq!(h.proxy.handle(accepted(fixture("disconnect", ""))).await.status_code, 200);
     assert_eq!(h.proxy.handle(event(fixture("disconnect", ""))).await.status_code, 200);
-    assert_eq!(h.backend.disconnects.lock().expect("lock").len(), 1);
+    assert_eq!(h.backend.disconnects.lock().expect("lock").len(), 2);
 }
 
 #[tokio::test]
 async fn disconnect_succeeds_when_the_backend_is_down() {
     let h = harness(FakeBackend { fail_disconnect: true, ..FakeBackend::default() });
     seed(&h, &[(1, CONNECTION, "alice")]).await;
-    assert_eq!(h.proxy.handle(event(fixture("disconnect", ""))).await.status_code, 200);
-    assert!(h.store.find(CONNECTION).await.expect("find").is_none());
+    assert_eq!(h.proxy.handle(accepted(fixture("disconnect", ""))).await.status_code, 200);
+    assert!(h.store.get(CONNECTION).is_none());
 }
 
 #[tokio::test]
@@ -457,12 +545,16 @@ async fn malformed_events_are_answered_without_panicking() {
         500,
         "no endpoint can be built without apiId and stage"
     );
-    let connect_without_query = json!({"requestContext": {"routeKey": "$connect", "connectedAt": 0, "requestTimeEpoch": 0, "connectionId": "x"}});
-    assert_eq!(h.proxy.handle(event(connect_without_query)).await.status_code, 400);
+    let connect_without_context = json!({"requestContext": {"routeKey": "$connect", "connectedAt": 0, "requestTimeEpoch": 0, "connectionId": "x"}});
+    assert_eq!(h.proxy.handle(event(connect_without_context)).await.status_code, 500);
+    assert!(
+        h.proxy.invoke(json!({"type": "REQUEST", "methodArn": 5})).await.is_err(),
+        "an unreadable event fails"
+    );
     let mut no_body = fixture("message", "");
     no_body.as_object_mut().expect("object").remove("body");
     seed(&h, &[(1, CONNECTION, "alice")]).await;
-    assert_eq!(h.proxy.handle(event(no_body)).await.status_code, 200);
+    assert_eq!(h.proxy.handle(accepted(no_body)).await.status_code, 200);
     assert_eq!(h.gateway.frames_to(CONNECTION)[0]["error"]["code"], "VALIDATION_ERROR");
     // The runtime's own deserialisation rejects events missing required fields instead of guessing.
     assert!(

@@ -10,10 +10,11 @@ use aws_lambda_events::apigw::ApiGatewayWebsocketProxyRequest;
 use chat_connections::ConnectionStore;
 use chat_connections::store::InMemoryConnectionStore;
 use chat_connections::testing::RecordingGateway;
-use chat_proxy::Proxy;
+use chat_proxy::authorizer::AuthorizerRequest;
+use chat_proxy::{InvocationError, Proxy};
 use proptest::prelude::*;
 use serde_json::{Value, json};
-use support::{FakeBackend, fixture, record};
+use support::{FakeBackend, as_user, fixture, record};
 
 const CONNECTION: &str = "Vx2pYdWsliACFtw=";
 
@@ -67,8 +68,9 @@ fn event() -> impl Strategy<Value = Value> {
         ),
         proptest::option::of(body()),
         any::<bool>(),
+        0..3u8,
     )
-        .prop_map(|(name, route, connection, query, headers, body, base64)| {
+        .prop_map(|(name, route, connection, query, headers, body, base64, shape)| {
             let mut event = fixture(name, "token");
             if let Some(route) = route {
                 event["requestContext"]["routeKey"] = route.into();
@@ -88,7 +90,18 @@ fn event() -> impl Strategy<Value = Value> {
                 event["body"] = body.into();
             }
             event["isBase64Encoded"] = base64.into();
-            event
+            match shape {
+                // As the authorizer left it for alice on booking 1 (its identity, stringified).
+                0 => as_user(event, 1, "alice"),
+                // The authorizer's own event for this handshake.
+                1 => {
+                    event["type"] = "REQUEST".into();
+                    event["methodArn"] =
+                        "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/dev/$connect".into();
+                    event
+                }
+                _ => event,
+            }
         })
 }
 
@@ -97,6 +110,24 @@ proptest! {
 
     #[test]
     fn every_event_is_answered_and_every_frame_of_a_recorded_connection_gets_exactly_one_frame(value in event()) {
+        if AuthorizerRequest::is_one(&value) {
+            // The authorizer answers every event it can read: a policy, or Unauthorized (401).
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            let proxy = Proxy::new(
+                Arc::new(InMemoryConnectionStore::default()),
+                RecordingGateway::default(),
+                FakeBackend::default(),
+                support::settings(),
+            );
+            let readable = serde_json::from_value::<AuthorizerRequest>(value.clone()).is_ok();
+            let answer = runtime.block_on(proxy.invoke(value));
+            match answer {
+                Ok(policy) => prop_assert!(policy["policyDocument"]["Statement"][0]["Effect"] == "Allow"),
+                Err(InvocationError::Unauthorized(_)) => prop_assert!(readable),
+                Err(InvocationError::Unreadable(_)) => prop_assert!(!readable),
+            }
+            return Ok(());
+        }
         // What the runtime cannot deserialise never reaches the handler (it fails the invocation).
         let Ok(event) = serde_json::from_value::<ApiGatewayWebsocketProxyRequest>(value) else {
             return Ok(());

@@ -5,16 +5,16 @@
 use std::sync::Arc;
 
 use apigw_ws_emulator::connections::{Connections, Outbound, Refusal};
-use apigw_ws_emulator::integration::{Integration, IntegrationError, IntegrationResponse, read_response};
-use aws_lambda_events::apigw::ApiGatewayWebsocketProxyRequest;
+use apigw_ws_emulator::integration::{Integration, IntegrationError};
 use chat_connections::{ConnectionGateway, ConnectionStore, PostError};
-use chat_proxy::Proxy;
 use chat_proxy::ports::Backend;
+use chat_proxy::{InvocationError, Proxy};
 use futures_util::future::BoxFuture;
 use serde_json::Value;
 
-/// The proxy library as the emulator's integration. The event still goes through JSON and the real event
-/// type, exactly as the Lambda runtime would deserialise it.
+/// The proxy library as the emulator's integration, for the authorizer and every route, as the Lambda
+/// runtime would run it: the event goes in as JSON, the answer comes out as JSON, and the authorizer's
+/// refusal is the function error `Unauthorized`.
 pub struct InProcessLambda<S, G, B> {
     proxy: Arc<Proxy<S, G, B>>,
 }
@@ -27,15 +27,14 @@ impl<S, G, B> InProcessLambda<S, G, B> {
 }
 
 impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Integration for InProcessLambda<S, G, B> {
-    fn invoke(&self, event: Value) -> BoxFuture<'_, Result<IntegrationResponse, IntegrationError>> {
+    fn invoke(&self, event: Value) -> BoxFuture<'_, Result<Value, IntegrationError>> {
         Box::pin(async move {
-            let event: ApiGatewayWebsocketProxyRequest = serde_json::from_value(event).map_err(|e| {
-                IntegrationError::Failed(format!("the runtime could not read the event: {e}"))
-            })?;
-            let answer = self.proxy.handle(event).await;
-            let value = serde_json::to_value(answer)
-                .map_err(|e| IntegrationError::Failed(format!("unserialisable answer: {e}")))?;
-            read_response(&value)
+            self.proxy.invoke(event).await.map_err(|error| match error {
+                InvocationError::Unauthorized(refusal) => IntegrationError::Function(refusal.to_string()),
+                InvocationError::Unreadable(e) => {
+                    IntegrationError::Failed(format!("the runtime could not read the event: {e}"))
+                }
+            })
         })
     }
 }

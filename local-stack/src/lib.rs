@@ -17,6 +17,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use apigw_ws_emulator::config::AuthorizerConfig;
 use apigw_ws_emulator::connections::Connections;
 use apigw_ws_emulator::{Emulator, EmulatorConfig};
 use chat_backend::notifier::{BookingNotifier, FanoutNotifier};
@@ -154,8 +155,11 @@ impl LocalStack {
                 emit_metrics: false,
             },
         );
+        // The proxy is the `$connect` authorizer too, as Terraform deploys it.
+        let mut emulator_config = options.emulator.clone();
+        emulator_config.authorizer.get_or_insert_with(AuthorizerConfig::default);
         let emulator = Arc::new(Emulator::new(
-            options.emulator.clone(),
+            emulator_config,
             connections.clone(),
             Arc::new(InProcessLambda::new(Arc::new(proxy))),
         ));

@@ -10,6 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
+use apigw_ws_emulator::config::AuthorizerConfig;
 use apigw_ws_emulator::connections::Connections;
 use apigw_ws_emulator::integration::InvokeUrl;
 use apigw_ws_emulator::{Emulator, EmulatorConfig};
@@ -99,6 +100,7 @@ async fn start_compiled(instances: usize, table: &str, aws_timeout_ms: u64) -> C
     // that each invocation's 29 s are spent on its own work, not behind others.
     let mut config = EmulatorConfig::default();
     config.limits.max_concurrent_invocations = 2 * instances;
+    config.authorizer = Some(AuthorizerConfig::default());
     let emulator = Arc::new(Emulator::new(config, Arc::new(Connections::default()), Arc::new(invoke)));
     tokio::spawn(emulator.serve(listener, std::future::pending()));
 

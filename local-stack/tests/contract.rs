@@ -6,14 +6,13 @@ mod support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_lambda_events::apigw::ApiGatewayWebsocketProxyRequest;
 use chat_backend::Application;
 use chat_connections::store::InMemoryConnectionStore;
 use chat_connections::testing::RecordingGateway;
 use chat_connections::{ConnectionStore, DeliveryPolicy};
 use chat_proxy::backend::HttpBackend;
 use chat_proxy::ports::{Backend, BackendError};
-use chat_proxy::{Proxy, ProxySettings};
+use chat_proxy::{InvocationError, Proxy, ProxySettings};
 use chat_wire::ErrorCode;
 use chat_wire::proxy::{Audience, ConnectRequest, ConnectionType, DisconnectRequest, MessageRequest};
 use secrecy::SecretString;
@@ -56,41 +55,58 @@ fn proxy_settings() -> ProxySettings {
     }
 }
 
-/// An API Gateway event, as the Lambda runtime would deserialise it.
-fn event(
-    route: &str,
-    connection_id: &str,
-    query: &Value,
-    headers: &Value,
-    body: Option<&str>,
-) -> ApiGatewayWebsocketProxyRequest {
+/// An event of connection `connection_id` as API Gateway sends it, with the authorizer's context.
+fn event(route: &str, connection_id: &str, authorizer: &Value, extra: &Value) -> Value {
     let now = chat_connections::record::now_millis();
-    serde_json::from_value(json!({
+    let mut event = json!({
         "requestContext": {
             "routeKey": route, "eventType": if route == "$connect" { "CONNECT" } else { "MESSAGE" },
             "connectionId": connection_id, "connectedAt": now, "requestTimeEpoch": now,
-            "stage": "local", "apiId": "localapi00", "requestId": "r", "domainName": "127.0.0.1"
+            "stage": "local", "apiId": "localapi00", "requestId": "r", "domainName": "127.0.0.1",
+            "authorizer": authorizer
         },
-        "queryStringParameters": query,
-        "headers": headers,
-        "body": body,
         "isBase64Encoded": false
-    }))
-    .expect("an API Gateway WebSocket event")
+    });
+    for (key, value) in extra.as_object().into_iter().flatten() {
+        event[key] = value.clone();
+    }
+    event
 }
 
-fn connect_event(connection_id: &str, token: &str) -> ApiGatewayWebsocketProxyRequest {
-    event(
-        "$connect",
-        connection_id,
-        &json!({"booking_id": "1"}),
-        &json!({"Sec-WebSocket-Protocol": format!("chat.v1, bearer.{token}")}),
-        None,
-    )
-}
-
-fn message_event(connection_id: &str, body: &str) -> ApiGatewayWebsocketProxyRequest {
-    event("$default", connection_id, &Value::Null, &json!({}), Some(body))
+/// A handshake as API Gateway runs it, through the function's one entry point: the authorizer, then
+/// `$connect` with the context it left (stringified, as API Gateway passes it on). Returns the
+/// handshake's status and the context for the connection's later events.
+async fn handshake<S, G, B>(proxy: &Proxy<S, G, B>, connection_id: &str, token: &str) -> (i64, Value)
+where
+    S: chat_connections::ConnectionStore,
+    G: chat_connections::ConnectionGateway,
+    B: Backend,
+{
+    let handshake = json!({
+        "queryStringParameters": {"booking_id": "1"},
+        "headers": {"Sec-WebSocket-Protocol": format!("chat.v1, bearer.{token}")}
+    });
+    let mut request = event("$connect", connection_id, &Value::Null, &handshake);
+    request["type"] = "REQUEST".into();
+    request["methodArn"] = "arn:aws:execute-api:us-east-1:123456789012:localapi00/local/$connect".into();
+    let answer = match proxy.invoke(request).await {
+        Ok(answer) => answer,
+        Err(InvocationError::Unauthorized(_)) => return (401, Value::Null),
+        Err(other) => panic!("the authorizer failed: {other}"),
+    };
+    let mut context = serde_json::Map::new();
+    context.insert("principalId".into(), answer["principalId"].clone());
+    for (key, value) in answer["context"].as_object().into_iter().flatten() {
+        context.insert(key.clone(), value.as_str().map_or_else(|| value.to_string(), str::to_owned).into());
+    }
+    let context = Value::Object(context);
+    let connected =
+        proxy.invoke(event("$connect", connection_id, &context, &handshake)).await.expect("answer");
+    assert!(
+        connected["statusCode"] != 200 || connected["headers"]["sec-websocket-protocol"] == "chat.v1",
+        "{connected}"
+    );
+    (connected["statusCode"].as_i64().expect("status"), context)
 }
 
 #[tokio::test]
@@ -147,21 +163,27 @@ async fn the_handler_over_the_real_backend_connects_two_users_and_broadcasts() {
         client(&running.url, support::PROXY_SECRET, Duration::from_secs(5)),
         proxy_settings(),
     );
+    let mut contexts = std::collections::HashMap::new();
     for (connection, user) in [("conn-alice", "alice"), ("conn-bob", "bob")] {
-        let response = proxy.handle(connect_event(connection, &token(user))).await;
-        assert_eq!(response.status_code, 200, "{user}");
-        assert_eq!(response.headers["sec-websocket-protocol"], "chat.v1");
+        let (status, context) = handshake(&proxy, connection, &token(user)).await;
+        assert_eq!(status, 200, "{user}");
+        contexts.insert(connection, context);
     }
+    assert_eq!(handshake(&proxy, "conn-mallory", &token("mallory")).await.0, 403, "non-members are refused");
     assert_eq!(
-        proxy.handle(connect_event("conn-mallory", &token("mallory"))).await.status_code,
-        403,
-        "non-members are refused at the handshake"
+        handshake(&proxy, "conn-forged", "not-a-jwt").await.0,
+        401,
+        "bad tokens are the authorizer's 401"
     );
     assert_eq!(store.list(1).await.expect("list").len(), 2);
 
+    let frame = |connection: &str, body: &str| {
+        event("$default", connection, &contexts[connection], &json!({"body": body}))
+    };
     proxy
-        .handle(message_event("conn-alice", r#"{"action":"send_message","data":{"body":"Saturday works","client_message_id":"m1"},"request_id":"r1"}"#))
-        .await;
+        .invoke(frame("conn-alice", r#"{"action":"send_message","data":{"body":"Saturday works","client_message_id":"m1"},"request_id":"r1"}"#))
+        .await
+        .expect("answer");
     let to_alice = gateway.frames_to("conn-alice");
     let to_bob = gateway.frames_to("conn-bob");
     assert_eq!(to_alice.len(), 1);
@@ -169,7 +191,10 @@ async fn the_handler_over_the_real_backend_connects_two_users_and_broadcasts() {
     assert_eq!(to_alice[0]["message"]["sender_id"], "alice");
     assert_eq!(to_alice[0]["request_id"], "r1");
 
-    proxy.handle(message_event("conn-bob", r#"{"action":"sync","data":{"after_message_id":0}}"#)).await;
+    proxy
+        .invoke(frame("conn-bob", r#"{"action":"sync","data":{"after_message_id":0}}"#))
+        .await
+        .expect("answer");
     let history = gateway.frames_to("conn-bob").pop().expect("history");
     assert_eq!(history["type"], "history");
     assert_eq!(history["messages"][0]["body"], "Saturday works");

@@ -102,7 +102,11 @@ async fn with_dynamodb_frozen_frames_and_handshakes_are_answered_quickly() {
 
     moto.freeze();
     let started = Instant::now();
-    send(&mut alice, json!({"action": "ping", "request_id": "frozen"})).await;
+    // A ping needs no connection record (the connection's identity travels with every event).
+    send(&mut alice, json!({"action": "ping", "request_id": "still"})).await;
+    assert_eq!(next_of_type(&mut alice, "pong").await["request_id"], "still");
+    // A broadcast needs the booking's records: the client hears why it cannot be delivered.
+    send(&mut alice, json!({"body": "anyone?", "request_id": "frozen"})).await;
     let error = next_of_type(&mut alice, "error").await;
     assert_eq!(error["error"]["code"], "BACKEND_UNAVAILABLE");
     assert_eq!(error["request_id"], "frozen");

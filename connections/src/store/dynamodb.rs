@@ -2,26 +2,21 @@
 //!
 //! Table: partition key `booking_id` (S), sort key `connection_id` (S), TTL attribute `ttl`.
 //!
-//! Each connection is two items, written and deleted together in one transaction:
-//! - the **booking item** `(booking_id = "42", connection_id = "<id>")`: the booking's connections are one
-//!   `Query` of partition `"42"`;
-//! - the **lookup item** `(booking_id = "connection#<id>", connection_id = "connection#<id>")`, holding the
-//!   booking: finding a connection's booking from its id is one strongly consistent `GetItem`, so a frame
-//!   sent right after `$connect` always finds its record (a GSI could only be read eventually consistently).
-//!
-//! Booking ids are numbers, so the `connection#` partitions can never collide with a booking's.
+//! Each connection is one item, `(booking_id = "42", connection_id = "<id>")` with `user_id`,
+//! `connection_type`, `connected_at` and `ttl`: recording it is one `PutItem`, forgetting it one `DeleteItem`,
+//! and a booking's connections are one `Query` of partition `"42"`. Nothing looks a record up by connection
+//! id: every event after `$connect` carries the connection's booking and user in API Gateway's authorizer
+//! context (`docs/connection-records.md`).
 
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::AttributeValue;
 use chat_wire::BookingId;
 use chat_wire::proxy::ConnectionType;
 
 use crate::ports::{ConnectionStore, StoreError};
 use crate::record::{ConnectionRecord, now_seconds};
-
-const LOOKUP_PREFIX: &str = "connection#";
 
 /// Connection records in a DynamoDB table.
 #[derive(Debug, Clone)]
@@ -76,11 +71,6 @@ impl DynamoDbConnectionStore {
         ])
     }
 
-    fn lookup_key(connection_id: &str) -> Item {
-        let key = format!("{LOOKUP_PREFIX}{connection_id}");
-        HashMap::from([("booking_id".to_owned(), s(key.clone())), ("connection_id".to_owned(), s(key))])
-    }
-
     fn attributes(record: &ConnectionRecord) -> Item {
         HashMap::from([
             ("user_id".to_owned(), s(&record.user_id)),
@@ -105,18 +95,12 @@ fn number(item: &Item, name: &str) -> Result<i64, String> {
     }
 }
 
-/// Reads a record from a booking item (`booking_id` is the booking) or a lookup item (`booking` is).
-fn record_from(
-    item: &Item,
-    booking_attribute: &str,
-    connection_id: &str,
-) -> Result<ConnectionRecord, String> {
+/// Reads a record from its item.
+fn record_from(item: &Item) -> Result<ConnectionRecord, String> {
     let connection_type = text(item, "connection_type")?;
     Ok(ConnectionRecord {
-        booking_id: text(item, booking_attribute)?
-            .parse()
-            .map_err(|e| format!("attribute {booking_attribute}: {e}"))?,
-        connection_id: connection_id.to_owned(),
+        booking_id: text(item, "booking_id")?.parse().map_err(|e| format!("attribute booking_id: {e}"))?,
+        connection_id: text(item, "connection_id")?.to_owned(),
         user_id: text(item, "user_id")?.to_owned(),
         connection_type: ConnectionType::parse(connection_type)
             .ok_or_else(|| format!("unknown connection_type {connection_type:?}"))?,
@@ -127,64 +111,23 @@ fn record_from(
 
 impl ConnectionStore for DynamoDbConnectionStore {
     async fn put(&self, record: &ConnectionRecord) -> Result<(), StoreError> {
-        let mut booking_item = Self::booking_key(record.booking_id, &record.connection_id);
-        booking_item.extend(Self::attributes(record));
-        let mut lookup_item = Self::lookup_key(&record.connection_id);
-        lookup_item.extend(Self::attributes(record));
-        lookup_item.insert("booking".to_owned(), s(record.booking_id.to_string()));
-        let put = |item: Item| {
-            Put::builder()
-                .table_name(&self.table)
-                .set_item(Some(item))
-                .build()
-                .map(|put| TransactWriteItem::builder().put(put).build())
-        };
-        let items = vec![
-            put(booking_item).map_err(|e| failed("recording a connection")(Box::new(e)))?,
-            put(lookup_item).map_err(|e| failed("recording a connection")(Box::new(e)))?,
-        ];
+        let mut item = Self::booking_key(record.booking_id, &record.connection_id);
+        item.extend(Self::attributes(record));
         self.client
-            .transact_write_items()
-            .set_transact_items(Some(items))
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
             .send()
             .await
             .map_err(|e| failed("recording a connection")(sdk(e)))?;
         Ok(())
     }
 
-    async fn find(&self, connection_id: &str) -> Result<Option<ConnectionRecord>, StoreError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(Self::lookup_key(connection_id)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| failed("finding a connection")(sdk(e)))?;
-        let Some(item) = output.item else { return Ok(None) };
-        let record = record_from(&item, "booking", connection_id)
-            .map_err(|e| failed("finding a connection")(e.into()))?;
-        Ok((!record.is_expired(now_seconds())).then_some(record))
-    }
-
     async fn remove(&self, booking_id: BookingId, connection_id: &str) -> Result<(), StoreError> {
-        let delete = |key: Item| {
-            Delete::builder()
-                .table_name(&self.table)
-                .set_key(Some(key))
-                .build()
-                .map(|delete| TransactWriteItem::builder().delete(delete).build())
-        };
-        let items = vec![
-            delete(Self::booking_key(booking_id, connection_id))
-                .map_err(|e| failed("removing a connection")(Box::new(e)))?,
-            delete(Self::lookup_key(connection_id))
-                .map_err(|e| failed("removing a connection")(Box::new(e)))?,
-        ];
         self.client
-            .transact_write_items()
-            .set_transact_items(Some(items))
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::booking_key(booking_id, connection_id)))
             .send()
             .await
             .map_err(|e| failed("removing a connection")(sdk(e)))?;
@@ -209,10 +152,8 @@ impl ConnectionStore for DynamoDbConnectionStore {
                 .await
                 .map_err(|e| failed("listing a booking's connections")(sdk(e)))?;
             for item in page.items() {
-                let connection_id = text(item, "connection_id")
-                    .map_err(|e| failed("listing a booking's connections")(e.into()))?;
-                let record = record_from(item, "booking_id", connection_id)
-                    .map_err(|e| failed("listing a booking's connections")(e.into()))?;
+                let record =
+                    record_from(item).map_err(|e| failed("listing a booking's connections")(e.into()))?;
                 if !record.is_expired(now) {
                     records.push(record);
                 }

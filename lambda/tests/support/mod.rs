@@ -9,9 +9,10 @@ use aws_lambda_events::apigw::ApiGatewayWebsocketProxyRequest;
 use chat_connections::DeliveryPolicy;
 use chat_connections::record::{now_millis, now_seconds};
 use chat_proxy::ProxySettings;
+use chat_proxy::authorizer::{AuthorizerRequest, AuthorizerResponse, ConnectionContext, Verdict};
 use chat_proxy::ports::{Backend, BackendError};
 use chat_wire::proxy::{
-    Audience, ConnectRequest, ConnectResponse, DisconnectRequest, MessageRequest, ProxyReply,
+    Audience, ConnectRequest, ConnectResponse, ConnectionType, DisconnectRequest, MessageRequest, ProxyReply,
 };
 use chat_wire::{BookingId, ErrorBody, ErrorCode};
 use serde_json::Value;
@@ -31,12 +32,70 @@ pub fn event(value: Value) -> ApiGatewayWebsocketProxyRequest {
     serde_json::from_value(value).expect("a valid API Gateway WebSocket event")
 }
 
-/// A `$default` event from `connection_id` carrying `body`.
+/// The `$connect` authorizer's event for the same handshake as a `$connect` fixture.
+pub fn authorizer_event(name: &str, token: &str) -> AuthorizerRequest {
+    let mut value = fixture(name, token);
+    value["type"] = "REQUEST".into();
+    let context = &value["requestContext"];
+    value["methodArn"] = format!(
+        "arn:aws:execute-api:eu-west-1:123456789012:{}/{}/$connect",
+        context["apiId"].as_str().expect("apiId"),
+        context["stage"].as_str().expect("stage")
+    )
+    .into();
+    let map = value.as_object_mut().expect("object");
+    map.remove("isBase64Encoded");
+    map.remove("body");
+    assert!(AuthorizerRequest::is_one(&value));
+    serde_json::from_value(value).expect("an authorizer event")
+}
+
+/// The authorizer's context as API Gateway passes it on to a connection's events: its `principalId` and
+/// context, values stringified.
+pub fn passed_on(response: &AuthorizerResponse) -> Value {
+    let mut map = serde_json::Map::new();
+    map.insert("principalId".into(), response.principal_id.clone().into());
+    for (key, value) in &response.context {
+        let text = value.as_str().map_or_else(|| value.to_string(), str::to_owned);
+        map.insert(key.clone(), text.into());
+    }
+    Value::Object(map)
+}
+
+/// An event of a connection the authorizer accepted as `user_id` of `booking_id`, for an hour.
+pub fn as_user(mut value: Value, booking_id: BookingId, user_id: &str) -> Value {
+    let verdict = Verdict::Accepted(ConnectionContext {
+        booking_id,
+        user_id: user_id.into(),
+        connection_type: ConnectionType::Chat,
+        expires_at: now_seconds() + 3600,
+    });
+    let response = AuthorizerResponse::allow("arn", user_id, verdict.to_context());
+    value["requestContext"]["authorizer"] = passed_on(&response);
+    value
+}
+
+/// A fixture event of alice's connection to booking 1, as the authorizer accepted it.
+pub fn accepted(value: Value) -> ApiGatewayWebsocketProxyRequest {
+    event(as_user(value, 1, "alice"))
+}
+
+/// A `$default` event from alice's `connection_id` on booking 1 carrying `body`.
 pub fn message_event(connection_id: &str, body: &str) -> ApiGatewayWebsocketProxyRequest {
+    message_event_as(connection_id, 1, "alice", body)
+}
+
+/// A `$default` event from `user_id`'s `connection_id` on `booking_id` carrying `body`.
+pub fn message_event_as(
+    connection_id: &str,
+    booking_id: BookingId,
+    user_id: &str,
+    body: &str,
+) -> ApiGatewayWebsocketProxyRequest {
     let mut value = fixture("message", "");
     value["requestContext"]["connectionId"] = connection_id.into();
     value["body"] = body.into();
-    event(value)
+    event(as_user(value, booking_id, user_id))
 }
 
 /// Settings for tests: fast retries, no EMF output.
