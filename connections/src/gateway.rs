@@ -13,6 +13,7 @@ use aws_sdk_apigatewaymanagement::config::http::HttpResponse;
 use aws_sdk_apigatewaymanagement::error::SdkError;
 use aws_sdk_apigatewaymanagement::primitives::Blob;
 
+use crate::metering::AwsCalls;
 use crate::ports::{ConnectionGateway, PostError};
 
 /// The Management API endpoint of an API's stage.
@@ -26,12 +27,20 @@ pub fn management_endpoint(api_id: &str, region: &str, stage: &str) -> String {
 pub struct ManagementApiGateway {
     sdk_config: aws_config::SdkConfig,
     clients: Mutex<HashMap<String, Client>>,
+    calls: Option<AwsCalls>,
 }
 
 impl ManagementApiGateway {
     /// An adapter using the shared SDK configuration (credentials, region, HTTP client).
     pub fn new(sdk_config: aws_config::SdkConfig) -> Self {
-        Self { sdk_config, clients: Mutex::new(HashMap::new()) }
+        Self { sdk_config, clients: Mutex::new(HashMap::new()), calls: None }
+    }
+
+    /// Counts every call in `calls`.
+    #[must_use]
+    pub fn counting(mut self, calls: &AwsCalls) -> Self {
+        self.calls = Some(calls.clone());
+        self
     }
 
     fn client(&self, endpoint: &str) -> Client {
@@ -39,11 +48,13 @@ impl ManagementApiGateway {
         clients
             .entry(endpoint.to_owned())
             .or_insert_with(|| {
-                let config = aws_sdk_apigatewaymanagement::config::Builder::from(&self.sdk_config)
+                let mut config = aws_sdk_apigatewaymanagement::config::Builder::from(&self.sdk_config)
                     .endpoint_url(endpoint)
-                    .retry_config(aws_config::retry::RetryConfig::disabled())
-                    .build();
-                Client::from_conf(config)
+                    .retry_config(aws_config::retry::RetryConfig::disabled());
+                if let Some(calls) = &self.calls {
+                    config = config.interceptor(calls.clone());
+                }
+                Client::from_conf(config.build())
             })
             .clone()
     }

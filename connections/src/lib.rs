@@ -14,10 +14,12 @@
 //! - [`fanout`]: [`fanout::Fanout`], delivery to one connection or a whole booking, with bounded
 //!   concurrency, Gone cleanup, jittered retries and EMF metrics.
 //! - [`table`]: the DynamoDB table as Terraform creates it, for local DynamoDB and tests.
+//! - [`metering`]: [`metering::AwsCalls`], counting the adapters' AWS calls by operation.
 //! - `testing` (feature `testing`): fakes of the ports for the tests of their users.
 
 pub mod fanout;
 pub mod gateway;
+pub mod metering;
 pub mod ports;
 pub mod record;
 pub mod store;

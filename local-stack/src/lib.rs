@@ -23,7 +23,8 @@ use apigw_ws_emulator::{Emulator, EmulatorConfig};
 use chat_backend::notifier::{BookingNotifier, FanoutNotifier};
 use chat_backend::{Application, Settings};
 use chat_connections::store::{DynamoDbConnectionStore, InMemoryConnectionStore};
-use chat_connections::{ConnectionStore, DeliveryPolicy, Fanout};
+use chat_connections::gateway::ManagementApiGateway;
+use chat_connections::{ConnectionGateway, ConnectionStore, DeliveryPolicy, Fanout};
 use chat_proxy::backend::HttpBackend;
 use chat_proxy::{Proxy, ProxySettings};
 use tokio::sync::watch;
@@ -47,9 +48,21 @@ pub enum ConnectionRecords {
     },
 }
 
+/// How the Lambda (and the backend's pushes) reach the emulator's connections.
+#[derive(Debug, Clone, Default)]
+pub enum ManagementPath {
+    /// Straight into the emulator's connections, without HTTP (`make dev`).
+    #[default]
+    InProcess,
+    /// Through the Management API over HTTP with the AWS SDK, as in AWS (measured, counted).
+    Http(Arc<ManagementApiGateway>),
+}
+
 /// How to start the stack.
 #[derive(Debug, Clone)]
 pub struct StackOptions {
+    /// How frames reach the connections.
+    pub management: ManagementPath,
     /// The backend's settings (its `demo_ws_url` is set to the emulator's URL).
     pub backend: Settings,
     /// Where the emulator listens.
@@ -102,22 +115,32 @@ impl LocalStack {
     /// # Errors
     /// [`StackError`] naming the part that did not start.
     pub async fn start(options: StackOptions) -> Result<Self, StackError> {
-        match options.records.clone() {
-            ConnectionRecords::InMemory => {
-                Self::start_with(options, Arc::new(InMemoryConnectionStore::default())).await
+        let connections = Arc::new(Connections::default());
+        let in_process = EmulatorGateway::new(connections.clone(), options.emulator.limits.max_message_bytes);
+        match (options.records.clone(), options.management.clone()) {
+            (ConnectionRecords::InMemory, ManagementPath::InProcess) => {
+                Self::start_with(options, connections, Arc::new(InMemoryConnectionStore::default()), in_process).await
             }
-            ConnectionRecords::DynamoDb { client, table } => {
-                Self::start_with(options, Arc::new(DynamoDbConnectionStore::new(client, table))).await
+            (ConnectionRecords::InMemory, ManagementPath::Http(gateway)) => {
+                Self::start_with(options, connections, Arc::new(InMemoryConnectionStore::default()), gateway).await
+            }
+            (ConnectionRecords::DynamoDb { client, table }, ManagementPath::InProcess) => {
+                let store = Arc::new(DynamoDbConnectionStore::new(client, table));
+                Self::start_with(options, connections, store, in_process).await
+            }
+            (ConnectionRecords::DynamoDb { client, table }, ManagementPath::Http(gateway)) => {
+                let store = Arc::new(DynamoDbConnectionStore::new(client, table));
+                Self::start_with(options, connections, store, gateway).await
             }
         }
     }
 
-    async fn start_with<S: ConnectionStore>(
+    async fn start_with<S: ConnectionStore, G: ConnectionGateway + Clone>(
         options: StackOptions,
+        connections: Arc<Connections>,
         store: Arc<S>,
+        gateway: G,
     ) -> Result<Self, StackError> {
-        let connections = Arc::new(Connections::default());
-        let gateway = EmulatorGateway::new(connections.clone(), options.emulator.limits.max_message_bytes);
         let listener = tokio::net::TcpListener::bind(options.emulator_addr)
             .await
             .map_err(|source| StackError::Bind { addr: options.emulator_addr, source })?;

@@ -8,7 +8,7 @@ use anyhow::{Context, bail};
 use chat_backend::{auth, telemetry};
 use chat_settings::aws::timeouts;
 use local_stack::settings::DevSettings;
-use local_stack::{ConnectionRecords, LocalStack, StackOptions};
+use local_stack::{ConnectionRecords, LocalStack, ManagementPath, StackOptions};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -38,6 +38,7 @@ async fn main() -> anyhow::Result<()> {
     };
     let emulator_addr = settings.emulator_addr;
     let stack = LocalStack::start(StackOptions {
+        management: ManagementPath::InProcess,
         backend: backend.clone(),
         emulator_addr,
         emulator: settings.emulator_config(),

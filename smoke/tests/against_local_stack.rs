@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use apigw_ws_emulator::EmulatorConfig;
 use chat_backend::Settings;
-use local_stack::{ConnectionRecords, LocalStack, StackOptions};
+use local_stack::{ConnectionRecords, LocalStack, ManagementPath, StackOptions};
 use serde_json::Value;
 
 const JWT_SECRET: &str = "smoke-jwt-secret";
@@ -22,6 +22,7 @@ async fn stack(dir: &std::path::Path) -> LocalStack {
         ("SEED_DEMO_DATA", "true".to_owned()),
     ]);
     LocalStack::start(StackOptions {
+        management: ManagementPath::InProcess,
         backend: Settings::from_lookup(|k| env.get(k).cloned()).expect("settings"),
         emulator_addr: "127.0.0.1:0".parse().expect("addr"),
         emulator: EmulatorConfig::default(),

@@ -9,7 +9,7 @@ use anyhow::Context;
 use apigw_ws_emulator::EmulatorConfig;
 use chat_backend::{Settings, auth};
 use futures_util::{SinkExt, StreamExt};
-use local_stack::{ConnectionRecords, LocalStack, StackOptions};
+use local_stack::{ConnectionRecords, LocalStack, ManagementPath, StackOptions};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
@@ -62,6 +62,7 @@ async fn main() -> anyhow::Result<()> {
     ]);
     let settings = Settings::from_lookup(|k| env.get(k).cloned())?;
     let stack = LocalStack::start(StackOptions {
+        management: ManagementPath::InProcess,
         backend: settings.clone(),
         emulator_addr: "127.0.0.1:0".parse()?,
         emulator: EmulatorConfig::default(),

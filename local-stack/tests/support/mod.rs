@@ -11,7 +11,7 @@ use chat_backend::Settings;
 use chat_connections::table::create_if_missing as ensure_connections_table;
 use futures_util::{SinkExt, StreamExt};
 use local_services::moto::Moto;
-use local_stack::{ConnectionRecords, LocalStack, StackOptions};
+use local_stack::{ConnectionRecords, LocalStack, ManagementPath, StackOptions};
 use serde_json::Value;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
@@ -94,6 +94,7 @@ async fn start_stack(
     overrides: &[(&str, &str)],
 ) -> LocalStack {
     LocalStack::start(StackOptions {
+        management: ManagementPath::InProcess,
         backend: backend_settings_with(dir, overrides),
         emulator_addr: "127.0.0.1:0".parse().expect("addr"),
         emulator: EmulatorConfig::default(),

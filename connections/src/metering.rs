@@ -1,0 +1,67 @@
+//! Counting the AWS calls the adapters make, by operation: on AWS the time and money of a message are
+//! its calls, so the number of calls per message and per connection is the figure `make bench` prints
+//! and the tests pin. [`AwsCalls`] is an SDK interceptor: attached to a client, it counts every operation
+//! that client executes (once per operation, however many attempts it takes).
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use aws_sdk_dynamodb::config::Intercept;
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef;
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
+
+/// Counts of AWS operations (`Query`, `PutItem`, `PostToConnection`, ...). Cheap to clone; clones share
+/// the counts.
+#[derive(Debug, Clone, Default)]
+pub struct AwsCalls {
+    counts: Arc<Mutex<BTreeMap<String, u64>>>,
+}
+
+impl AwsCalls {
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, u64>> {
+        self.counts.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The counts so far, by operation name.
+    pub fn snapshot(&self) -> BTreeMap<String, u64> {
+        self.lock().clone()
+    }
+
+    /// How many calls of `operation` so far.
+    pub fn of(&self, operation: &str) -> u64 {
+        self.lock().get(operation).copied().unwrap_or(0)
+    }
+
+    /// Forgets the counts.
+    pub fn reset(&self) {
+        self.lock().clear();
+    }
+
+    /// A DynamoDB client of the shared SDK configuration whose calls are counted here.
+    pub fn dynamodb_client(&self, sdk_config: &aws_config::SdkConfig) -> aws_sdk_dynamodb::Client {
+        let config = aws_sdk_dynamodb::config::Builder::from(sdk_config).interceptor(self.clone()).build();
+        aws_sdk_dynamodb::Client::from_conf(config)
+    }
+}
+
+impl Intercept for AwsCalls {
+    fn name(&self) -> &'static str {
+        "AwsCalls"
+    }
+
+    // Before serialisation rather than before execution: a client's interceptors see the execution begin
+    // before the operation's own configuration (which names it) is in the bag.
+    fn read_before_serialization(
+        &self,
+        _context: &BeforeSerializationInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let operation = cfg.load::<Metadata>().map_or("unknown", Metadata::name).to_owned();
+        *self.lock().entry(operation).or_default() += 1;
+        Ok(())
+    }
+}

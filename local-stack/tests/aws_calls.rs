@@ -1,0 +1,79 @@
+//! The AWS calls a message and a connection cost, counted through the real adapters (DynamoDB on moto,
+//! the Management API over HTTP with the AWS SDK): the deterministic figure behind what a message costs on
+//! AWS. If one of these numbers grows, a change made every message or connection more expensive.
+
+mod support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_dynamodb::config::{Credentials, SharedCredentialsProvider};
+use chat_connections::gateway::ManagementApiGateway;
+use chat_connections::metering::AwsCalls;
+use local_services::moto::Moto;
+use local_stack::{ConnectionRecords, LocalStack, ManagementPath, StackOptions};
+use serde_json::json;
+use support::{connect_as, next_matching, next_of_type, send};
+
+fn sdk_config() -> SdkConfig {
+    SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(Moto::shared().endpoint())
+        .credentials_provider(SharedCredentialsProvider::new(Credentials::new("test", "test", None, None, "tests")))
+        .timeout_config(chat_settings::aws::timeouts(Duration::from_secs(10)))
+        .build()
+}
+
+#[tokio::test]
+async fn a_message_costs_one_query_and_its_posts_and_a_connection_one_put_and_one_delete() {
+    let sdk = sdk_config();
+    let calls = AwsCalls::default();
+    let table = format!("calls-{}", fastrand::u64(..));
+    chat_connections::table::create_if_missing(&calls.dynamodb_client(&sdk), &table).await.expect("table");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let stack = LocalStack::start(StackOptions {
+        management: ManagementPath::Http(Arc::new(ManagementApiGateway::new(sdk.clone()).counting(&calls))),
+        backend: support::backend_settings(dir.path()),
+        emulator_addr: "127.0.0.1:0".parse().expect("addr"),
+        emulator: apigw_ws_emulator::EmulatorConfig::default(),
+        records: ConnectionRecords::DynamoDb { client: calls.dynamodb_client(&sdk), table },
+        max_frame_bytes: 32 * 1024,
+        backend_timeout: Duration::from_secs(5),
+    })
+    .await
+    .expect("stack");
+
+    calls.reset();
+    let mut alice = connect_as(&stack, 1, "alice").await;
+    let mut bob = connect_as(&stack, 1, "bob").await;
+    assert_eq!(calls.snapshot(), [("PutItem".to_owned(), 2)].into(), "a connection: one PutItem");
+
+    calls.reset();
+    for n in 0..10 {
+        send(&mut alice, json!({"action": "send_message", "data": {"body": format!("m{n}"), "client_message_id": format!("c{n}")}})).await;
+        next_matching(&mut alice, |f| f["message"]["client_message_id"] == format!("c{n}")).await;
+        next_matching(&mut bob, |f| f["message"]["client_message_id"] == format!("c{n}")).await;
+    }
+    assert_eq!(
+        calls.snapshot(),
+        [("PostToConnection".to_owned(), 20), ("Query".to_owned(), 10)].into(),
+        "a broadcast to two: one Query and two posts, no GetItem"
+    );
+
+    calls.reset();
+    for n in 0..5 {
+        send(&mut alice, json!({"action": "ping", "request_id": n})).await;
+        next_of_type(&mut alice, "pong").await;
+    }
+    assert_eq!(calls.snapshot(), [("PostToConnection".to_owned(), 5)].into(), "an answer to the sender: one post");
+
+    calls.reset();
+    bob.close(None).await.expect("close");
+    support::eventually("the $disconnect", || async { calls.of("DeleteItem") == 1 }).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(calls.snapshot(), [("DeleteItem".to_owned(), 1)].into(), "a disconnect: one DeleteItem");
+    drop(alice);
+    stack.stop().await;
+}
