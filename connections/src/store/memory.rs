@@ -1,6 +1,8 @@
-//! Connection records in process memory: for the local emulator and for tests.
+//! Connection records in process memory: for the local stack and for tests. Laid out as the DynamoDB
+//! table is, by booking, so listing a booking costs what its own connections cost, however many other
+//! bookings there are.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, PoisonError};
 
 use chat_wire::BookingId;
@@ -8,51 +10,53 @@ use chat_wire::BookingId;
 use crate::ports::{ConnectionStore, StoreError};
 use crate::record::{ConnectionRecord, now_seconds};
 
-/// Connection records in a map, keyed by connection id.
+type Bookings = HashMap<BookingId, BTreeMap<String, ConnectionRecord>>;
+
+/// Connection records by booking, then by connection id.
 #[derive(Debug, Default)]
 pub struct InMemoryConnectionStore {
-    records: Mutex<HashMap<String, ConnectionRecord>>,
+    bookings: Mutex<Bookings>,
 }
 
 impl InMemoryConnectionStore {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, ConnectionRecord>> {
-        self.records.lock().unwrap_or_else(PoisonError::into_inner)
+    fn lock(&self) -> std::sync::MutexGuard<'_, Bookings> {
+        self.bookings.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Whether no record exists (tests).
     pub fn is_empty(&self) -> bool {
-        self.lock().is_empty()
+        self.lock().values().all(BTreeMap::is_empty)
     }
 
-    /// The record of a connection, expired or not (tests).
+    /// The record of a connection, expired or not, whatever its booking (tests).
     pub fn get(&self, connection_id: &str) -> Option<ConnectionRecord> {
-        self.lock().get(connection_id).cloned()
+        self.lock().values().find_map(|records| records.get(connection_id)).cloned()
     }
 }
 
 impl ConnectionStore for InMemoryConnectionStore {
     async fn put(&self, record: &ConnectionRecord) -> Result<(), StoreError> {
-        self.lock().insert(record.connection_id.clone(), record.clone());
+        self.lock().entry(record.booking_id).or_default().insert(record.connection_id.clone(), record.clone());
         Ok(())
     }
 
     async fn remove(&self, booking_id: BookingId, connection_id: &str) -> Result<(), StoreError> {
-        let mut records = self.lock();
-        if records.get(connection_id).is_some_and(|r| r.booking_id == booking_id) {
+        let mut bookings = self.lock();
+        if let Some(records) = bookings.get_mut(&booking_id) {
             records.remove(connection_id);
+            if records.is_empty() {
+                bookings.remove(&booking_id);
+            }
         }
         Ok(())
     }
 
     async fn list(&self, booking_id: BookingId) -> Result<Vec<ConnectionRecord>, StoreError> {
         let now = now_seconds();
-        let mut found: Vec<ConnectionRecord> = self
+        Ok(self
             .lock()
-            .values()
-            .filter(|r| r.booking_id == booking_id && !r.is_expired(now))
-            .cloned()
-            .collect();
-        found.sort_by(|a, b| a.connection_id.cmp(&b.connection_id));
-        Ok(found)
+            .get(&booking_id)
+            .map(|records| records.values().filter(|r| !r.is_expired(now)).cloned().collect())
+            .unwrap_or_default())
     }
 }
