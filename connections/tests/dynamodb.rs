@@ -14,6 +14,7 @@ use local_services::moto::Moto;
 
 fn client() -> Client {
     let config = aws_sdk_dynamodb::Config::builder()
+        .http_client(chat_settings::aws::https_client())
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("eu-west-1"))
         .endpoint_url(Moto::shared().endpoint())

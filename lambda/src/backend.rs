@@ -30,6 +30,9 @@ impl HttpBackend {
     /// When the HTTP client cannot be built (TLS roots unavailable).
     pub fn new(base_url: &str, secret: SecretString, timeout: Duration) -> Result<Self, reqwest::Error> {
         let client = reqwest::Client::builder()
+            // rustls on ring with the system roots read once (chat_settings::tls), not reqwest's platform
+            // verifier, which reads every certificate file of the system at start.
+            .tls_backend_preconfigured(chat_settings::tls::client_config())
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(3)))
             .pool_idle_timeout(Duration::from_secs(50))

@@ -21,6 +21,7 @@ async fn main() -> anyhow::Result<()> {
     let records = match &settings.dynamodb {
         Some(dynamodb) => {
             let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+                .http_client(chat_settings::aws::https_client())
                 .region(aws_config::Region::new(dynamodb.region.clone()))
                 .endpoint_url(&dynamodb.endpoint)
                 .timeout_config(timeouts(settings.aws_timeout))

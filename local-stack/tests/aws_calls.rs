@@ -18,6 +18,7 @@ use support::{connect_as, next_matching, next_of_type, send};
 
 fn sdk_config() -> SdkConfig {
     SdkConfig::builder()
+        .http_client(chat_settings::aws::https_client())
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .endpoint_url(Moto::shared().endpoint())

@@ -19,7 +19,25 @@ pub fn timeouts(total: Duration) -> aws_config::timeout::TimeoutConfig {
 }
 
 /// The SDK configuration from the environment (credentials, region, `AWS_ENDPOINT_URL`), with calls
-/// bounded by `timeout`.
+/// bounded by `timeout`, over [`https_client`].
 pub async fn load(timeout: Duration) -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest()).timeout_config(timeouts(timeout)).load().await
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(https_client())
+        .timeout_config(timeouts(timeout))
+        .load()
+        .await
+}
+
+/// The one HTTPS client of the AWS SDK: rustls on ring, trusting the system roots read once
+/// (`crate::tls`). Connections are made on first use.
+pub fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    use aws_smithy_http_client::tls;
+    let trust = tls::TrustStore::empty().with_native_roots(false).with_pem_certificate(crate::tls::system_roots().pem.clone());
+    let context = tls::TlsContext::builder().with_trust_store(trust).build();
+    let builder =
+        aws_smithy_http_client::Builder::new().tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::Ring));
+    match context {
+        Ok(context) => builder.tls_context(context).build_https(),
+        Err(_) => builder.build_https(),
+    }
 }

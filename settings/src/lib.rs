@@ -8,11 +8,13 @@
 //! # Layout
 //! - [`env`](mod@env): [`env::ConfigError`], parsing helpers, and [`env::secret_source`] (where a secret comes from).
 //! - [`secrets`]: [`secrets::resolve`], reading a secret from where its source says.
-//! - [`aws`]: the AWS SDK configuration every deployable shares (call timeouts).
+//! - [`aws`]: the AWS SDK configuration every deployable shares (call timeouts, its HTTPS client).
+//! - [`tls`]: the trust roots of every HTTPS client, read once.
 
 pub mod aws;
 pub mod env;
 pub mod secrets;
+pub mod tls;
 
 pub use env::{ConfigError, Lookup};
 pub use secrets::SecretSource;

@@ -10,6 +10,7 @@ use secrecy::ExposeSecret;
 
 fn sdk_config() -> SdkConfig {
     SdkConfig::builder()
+        .http_client(chat_settings::aws::https_client())
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("eu-west-1"))
         .endpoint_url(Moto::shared().endpoint())

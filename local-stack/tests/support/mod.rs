@@ -33,6 +33,7 @@ pub fn dynamodb() -> aws_sdk_dynamodb::Client {
 /// A DynamoDB client of `endpoint` whose calls give up after `timeout`, as the Lambda's do.
 pub fn dynamodb_at(endpoint: &str, timeout: Duration) -> aws_sdk_dynamodb::Client {
     let config = aws_sdk_dynamodb::Config::builder()
+        .http_client(chat_settings::aws::https_client())
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .endpoint_url(endpoint)
