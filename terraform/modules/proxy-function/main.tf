@@ -1,5 +1,6 @@
-# The proxy function: its log group, the function (a new published version on every code or configuration
-# change), the alias API Gateway invokes, and the alarms on what means trouble.
+# The proxy function, which is also the WebSocket API's `$connect` authorizer: its log group, the function (a
+# new published version on every code or configuration change), the alias API Gateway invokes for both, and
+# the alarms on what means trouble.
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
 data "aws_region" "current" {}
@@ -18,7 +19,7 @@ resource "aws_lambda_function" "this" {
   #checkov:skip=CKV_AWS_173:The environment holds no secret (the proxy secret is read from SSM or Secrets Manager at start); the default key suffices.
   #checkov:skip=CKV_AWS_272:Packages come from make package in the same pipeline that applies them; add a Signer profile where signed code is mandated.
   function_name                  = var.name
-  description                    = "Booking chat: API Gateway WebSocket events to the chat backend, connection records, fan-out"
+  description                    = "Booking chat: the $connect authorizer, API Gateway WebSocket events to the chat backend, connection records, fan-out"
   role                           = aws_iam_role.this.arn
   runtime                        = "provided.al2023"
   architectures                  = [var.architecture]
