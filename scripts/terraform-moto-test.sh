@@ -3,7 +3,8 @@
 # - the preflight (scripts/preflight.py) on a fresh account: each missing piece fails with its fix;
 # - envs/account/eu-west-1 applied (API Gateway's CloudWatch Logs role), then the preflight passes,
 #   refuses a reservation the account's quota cannot hold, and tells a partial secret ARN from a full one;
-# - envs/dev: init, apply, a second plan that must show no changes, destroy; then the account root destroyed;
+# - envs/dev: init, apply, a second plan that must show no changes, the $connect authorizer as applied,
+#   destroy; then the account root destroyed;
 # - make apply ARCH=x86_64 hands the x86_64 architecture and zip to Terraform.
 # Prints `moto: N passed, N failed` (counted by make test).
 #
@@ -251,6 +252,27 @@ if [[ "$execution_group" == API-Gateway-Execution-Logs_*"/dev"*7 ]]; then
   ok "the execution log group exists with dev's retention"
 else
   echo "$execution_group" >"$work/out"; not_ok "the execution log group exists with dev's retention"
+fi
+# The $connect authorizer as applied: the function's alias, no identity sources, on $connect only, and
+# allowed to invoke the alias from this authorizer only.
+tab=$'\t'
+api_id=$(aws apigatewayv2 get-apis --query "Items[?Name=='booking-chat-dev'].ApiId | [0]" --output text)
+# (moto has no GetAuthorizers: the authorizer is found through the $connect route.)
+aws apigatewayv2 get-routes --api-id "$api_id" --output text \
+  --query 'Items[*].[RouteKey, AuthorizationType, AuthorizerId]' >"$work/routes" || true
+authorizer_id=$(awk -F "$tab" '$1 == "$connect" { print $3 }' "$work/routes")
+aws apigatewayv2 get-authorizer --api-id "$api_id" --authorizer-id "$authorizer_id" --output text \
+  --query '[AuthorizerType, AuthorizerUri, length(IdentitySource || `[]`)]' >"$work/authorizer" 2>&1 || true
+aws lambda get-policy --function-name booking-chat-dev-proxy --qualifier live --query Policy --output text >"$work/policy" || true
+name="the \$connect authorizer is the function's alias with no identity sources, on \$connect only, allowed to invoke it"
+if [[ "$(cat "$work/authorizer")" == "REQUEST$tab"*":function:booking-chat-dev-proxy:live/invocations${tab}0" ]] \
+  && grep -qxF "\$connect${tab}CUSTOM${tab}$authorizer_id" "$work/routes" \
+  && grep -qxF "\$default${tab}NONE${tab}None" "$work/routes" && grep -qxF "\$disconnect${tab}NONE${tab}None" "$work/routes" \
+  && grep -qF ":$api_id/authorizers/$authorizer_id\"" "$work/policy" && grep -qF ":$api_id/dev/*\"" "$work/policy"; then
+  ok "$name"
+else
+  cat "$work/authorizer" "$work/routes" "$work/policy" >"$work/out"
+  not_ok "$name"
 fi
 tf destroy -auto-approve "${vars[@]}" | tail -n 1
 ok "envs/dev destroys"

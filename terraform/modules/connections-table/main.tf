@@ -1,6 +1,8 @@
 # Connection records of the WebSocket API (see docs/connection-records.md and connections/src/store/dynamodb.rs):
-# partition key booking_id, sort key connection_id, both strings; each connection is a booking item plus a
-# lookup item, written in one transaction. Records expire through TTL on `ttl` (epoch seconds).
+# partition key booking_id, sort key connection_id, both strings; each connection is one item, written with
+# one PutItem at $connect and removed with one DeleteItem, and a booking's connections are one Query of its
+# partition. Nothing is read by connection id: the $connect authorizer's context carries the booking and
+# user on every event. Records expire through TTL on `ttl` (epoch seconds).
 resource "aws_dynamodb_table" "this" {
   name                        = var.name
   billing_mode                = "PAY_PER_REQUEST"

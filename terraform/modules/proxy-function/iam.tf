@@ -1,6 +1,8 @@
-# Least privilege: the proxy's own log group, the four DynamoDB actions the code uses on this table (the
-# transactions need PutItem and DeleteItem; there is no Scan anywhere), ManageConnections on this API's
-# stage only, reading its one secret, and writing X-Ray traces when tracing is on.
+# Least privilege: the proxy's own log group, the three DynamoDB actions the code uses on this table (one
+# item per connection: PutItem at $connect, DeleteItem at $disconnect and on 410 Gone, Query of a booking's
+# partition per broadcast; no GetItem, since the $connect authorizer's context names the connection's
+# booking and user on every event, and no Scan anywhere), ManageConnections on this API's stage only,
+# reading its one secret, and writing X-Ray traces when tracing is on.
 data "aws_iam_policy_document" "assume" {
   statement {
     actions = ["sts:AssumeRole"]
@@ -37,7 +39,7 @@ locals {
       {
         Sid      = "ConnectionRecords"
         Effect   = "Allow"
-        Action   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Query"]
+        Action   = ["dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Query"]
         Resource = [var.connections_table_arn]
       },
       {

@@ -1,5 +1,6 @@
-# The proxy function: its log group, the function (a new published version on every code or configuration
-# change), the alias API Gateway invokes, and the alarms on what means trouble.
+# The proxy function, which is also the WebSocket API's `$connect` authorizer: its log group, the function (a
+# new published version on every code or configuration change), the alias API Gateway invokes for both, and
+# the alarms on what means trouble.
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
 data "aws_region" "current" {}
@@ -18,7 +19,7 @@ resource "aws_lambda_function" "this" {
   #checkov:skip=CKV_AWS_173:The environment holds no secret (the proxy secret is read from SSM or Secrets Manager at start); the default key suffices.
   #checkov:skip=CKV_AWS_272:Packages come from make package in the same pipeline that applies them; add a Signer profile where signed code is mandated.
   function_name                  = var.name
-  description                    = "Booking chat: API Gateway WebSocket events to the chat backend, connection records, fan-out"
+  description                    = "Booking chat: the $connect authorizer, API Gateway WebSocket events to the chat backend, connection records, fan-out"
   role                           = aws_iam_role.this.arn
   runtime                        = "provided.al2023"
   architectures                  = [var.architecture]
@@ -71,25 +72,77 @@ resource "aws_lambda_alias" "this" {
 
 locals {
   alarm_actions = var.alarm_topic_arn == null ? [] : [var.alarm_topic_arn]
-  function_alarms = {
-    errors = {
-      metric      = "Errors"
-      description = "The proxy function failed (crash, timeout or unhandled error): connects or messages are lost."
+  # What the proxy logs (one JSON line, field `message`) each time the $connect authorizer refuses a token
+  # (lambda/src/handler.rs). Changing that message there without changing it here makes the errors alarm
+  # fire on refused tokens again: loud, never silent.
+  unauthorized_log_message = "handshake refused: unauthorized"
+}
+
+# Every missing, malformed, forged or expired token makes the $connect authorizer fail with `Unauthorized`,
+# which API Gateway answers with 401, and Lambda counts each such failure in the function's Errors. This
+# counts them from the function's own log lines, so that the errors alarm leaves them out.
+resource "aws_cloudwatch_log_metric_filter" "unauthorized" {
+  name           = "${var.name}-unauthorized-handshakes"
+  log_group_name = aws_cloudwatch_log_group.this.name
+  pattern        = "{ $.message = \"${local.unauthorized_log_message}\" }"
+
+  metric_transformation {
+    # Named after the function: a filter's metric can have no fixed dimension, and every environment of
+    # an account shares the namespace.
+    name      = "${var.name}-UnauthorizedHandshakes"
+    namespace = var.metrics_namespace
+    value     = "1"
+    unit      = "Count"
+  }
+}
+
+# The function's errors other than refused tokens: a crash, a timeout or an unhandled error. Each side is
+# FILLed with 0, so errors alone alarm, and refusals alone do not.
+resource "aws_cloudwatch_metric_alarm" "errors" {
+  alarm_name          = "${var.name}-errors"
+  alarm_description   = "The proxy function failed (crash, timeout or unhandled error; refused tokens are left out): connects or messages are lost."
+  evaluation_periods  = 1
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+  tags                = var.tags
+
+  metric_query {
+    id          = "failures"
+    expression  = "FILL(errors, 0) - FILL(unauthorized, 0)"
+    label       = "Errors other than refused tokens"
+    return_data = true
+  }
+
+  metric_query {
+    id = "errors"
+    metric {
+      namespace   = "AWS/Lambda"
+      metric_name = "Errors"
+      stat        = "Sum"
+      period      = 300
+      dimensions  = { FunctionName = aws_lambda_function.this.function_name }
     }
-    throttles = {
-      metric      = "Throttles"
-      description = "The proxy function is throttled (reserved or account concurrency): API Gateway answers 500."
+  }
+
+  metric_query {
+    id = "unauthorized"
+    metric {
+      namespace   = aws_cloudwatch_log_metric_filter.unauthorized.metric_transformation[0].namespace
+      metric_name = aws_cloudwatch_log_metric_filter.unauthorized.metric_transformation[0].name
+      stat        = "Sum"
+      period      = 300
     }
   }
 }
 
-resource "aws_cloudwatch_metric_alarm" "function" {
-  for_each = local.function_alarms
-
-  alarm_name          = "${var.name}-${each.key}"
-  alarm_description   = each.value.description
+resource "aws_cloudwatch_metric_alarm" "throttles" {
+  alarm_name          = "${var.name}-throttles"
+  alarm_description   = "The proxy function is throttled (reserved or account concurrency): API Gateway answers 500."
   namespace           = "AWS/Lambda"
-  metric_name         = each.value.metric
+  metric_name         = "Throttles"
   dimensions          = { FunctionName = aws_lambda_function.this.function_name }
   statistic           = "Sum"
   period              = 300
@@ -100,6 +153,17 @@ resource "aws_cloudwatch_metric_alarm" "function" {
   alarm_actions       = local.alarm_actions
   ok_actions          = local.alarm_actions
   tags                = var.tags
+}
+
+# Both alarms were once instances of one resource; existing state follows them.
+moved {
+  from = aws_cloudwatch_metric_alarm.function["errors"]
+  to   = aws_cloudwatch_metric_alarm.errors
+}
+
+moved {
+  from = aws_cloudwatch_metric_alarm.function["throttles"]
+  to   = aws_cloudwatch_metric_alarm.throttles
 }
 
 # Close to API Gateway's 29 s integration timeout, clients get an error frame instead of an answer.

@@ -9,12 +9,12 @@ output "function_arn" {
 }
 
 output "invoke_arn" {
-  description = "Invoke ARN of the alias, for the API Gateway integration (invokes the published version the alias points at)."
+  description = "Invoke ARN of the alias, for the API Gateway integration and the $connect authorizer (both invoke the published version the alias points at)."
   value       = aws_lambda_alias.this.invoke_arn
 }
 
 output "alias_name" {
-  description = "The alias API Gateway invokes, for the integration's lambda:InvokeFunction permission."
+  description = "The alias API Gateway invokes, for the lambda:InvokeFunction permissions of the integration and the authorizer."
   value       = aws_lambda_alias.this.name
 }
 

@@ -169,7 +169,7 @@ variable "tracing" {
 }
 
 variable "log_level" {
-  description = "RUST_LOG of the function."
+  description = "RUST_LOG of the function. Keep info or finer: the errors alarm counts refused tokens from info lines, and leaves them out."
   type        = string
   default     = "info"
 }

@@ -1,7 +1,8 @@
-# The WebSocket API in front of the proxy function: routes, one Lambda proxy integration, a deployment that
-# follows them, the stage with throttling and logs, the permission to invoke the function from this stage,
-# and the alarm on failed integration calls. API Gateway's account-level CloudWatch role is not here: it is
-# one per account and region (module apigateway-account, root envs/account/<region>).
+# The WebSocket API in front of the proxy function: routes, one Lambda proxy integration, the `$connect`
+# authorizer (the same function), a deployment that follows them, the stage with throttling and logs, the
+# permissions to invoke the function from this stage and as the authorizer, and the alarm on failed
+# integration calls. API Gateway's account-level CloudWatch role is not here: it is one per account and
+# region (module apigateway-account, root envs/account/<region>).
 data "aws_region" "current" {}
 
 resource "aws_apigatewayv2_api" "this" {
@@ -21,28 +22,46 @@ resource "aws_apigatewayv2_integration" "proxy" {
   timeout_milliseconds      = 29000
 }
 
+# The `$connect` authorizer is the proxy function itself, through the same alias as the integration, so both
+# always run the same version (lambda/src/authorizer.rs). It verifies the token and the membership once per
+# connection and returns a context map that API Gateway passes in `requestContext.authorizer` of every later
+# event of the connection. A missing or bad token fails it with `Unauthorized` (401); every other verdict
+# travels in the context to the integration, which answers the handshake with its own status.
+#
+# No identity sources: API Gateway answers 401, without running the authorizer, to a client that leaves any
+# identity source out, and the token may come from any of four places (`?token=`, Sec-WebSocket-Protocol,
+# Authorization, X-Api-Key). WebSocket authorizers are not cached (API Gateway refuses
+# AuthorizerResultTtlInSeconds for WEBSOCKET APIs), so neither a cache key nor a TTL is set.
+resource "aws_apigatewayv2_authorizer" "this" {
+  api_id          = aws_apigatewayv2_api.this.id
+  name            = "${var.name}-connect"
+  authorizer_type = "REQUEST"
+  authorizer_uri  = var.lambda_invoke_arn
+}
+
 resource "aws_apigatewayv2_route" "this" {
   for_each = toset(["$connect", "$disconnect", "$default"])
 
   api_id    = aws_apigatewayv2_api.this.id
   route_key = each.key
   target    = "integrations/${aws_apigatewayv2_integration.proxy.id}"
-  # Authentication happens in the function at $connect (the token may only come by query string or
-  # subprotocol, which authorizers do not read), and only $connect can carry an authorizer at all.
-  #checkov:skip=CKV_AWS_309:The token is checked by the function at $connect; other routes cannot have authorizers.
-  authorization_type = "NONE"
+  # Only $connect can carry an authorizer; $disconnect and $default belong to a connection it accepted.
+  #checkov:skip=CKV_AWS_309:$connect is CUSTOM (the Lambda authorizer); $disconnect and $default cannot have one (API Gateway allows authorizers on $connect only) and belong to a connection it accepted.
+  authorization_type = each.key == "$connect" ? "CUSTOM" : "NONE"
+  authorizer_id      = each.key == "$connect" ? aws_apigatewayv2_authorizer.this.id : null
 }
 
 locals {
   # Everything a deployment snapshots, whole: any change to any argument of these redeploys. A route,
   # integration, authorizer or route response added to this API belongs in this list.
-  deployment_inputs = [aws_apigatewayv2_route.this, aws_apigatewayv2_integration.proxy]
+  deployment_inputs = [aws_apigatewayv2_route.this, aws_apigatewayv2_integration.proxy, aws_apigatewayv2_authorizer.this]
 }
 
-# A new deployment whenever a route or the integration changes; created before the old one goes.
+# A new deployment whenever a route, the integration or the authorizer changes; created before the old one
+# goes.
 resource "aws_apigatewayv2_deployment" "this" {
   api_id      = aws_apigatewayv2_api.this.id
-  description = "Routes and integration as of this deployment"
+  description = "Routes, integration and authorizer as of this deployment"
 
   triggers = {
     redeployment = sha1(jsonencode(local.deployment_inputs))
@@ -113,9 +132,9 @@ resource "aws_apigatewayv2_stage" "this" {
 
   tags = var.tags
 
-  # The stage serves clients as soon as it exists: the function must already accept this stage's calls,
-  # and the execution log group must exist before API Gateway creates one of its own.
-  depends_on = [aws_lambda_permission.invoke, aws_cloudwatch_log_group.execution]
+  # The stage serves clients as soon as it exists: the function must already accept this stage's calls and
+  # the authorizer's, and the execution log group must exist before API Gateway creates one of its own.
+  depends_on = [aws_lambda_permission.invoke, aws_lambda_permission.authorizer, aws_cloudwatch_log_group.execution]
 }
 
 # Only this API's stage may invoke the function (through the alias the integration names).
@@ -128,8 +147,20 @@ resource "aws_lambda_permission" "invoke" {
   source_arn    = "${aws_apigatewayv2_api.this.execution_arn}/${var.stage_name}/*"
 }
 
+# Only this API's authorizer may invoke the function as an authorizer (through the same alias). Authorizer
+# calls are not made on a stage's behalf: their source ARN is {execution_arn}/authorizers/{authorizer_id}.
+resource "aws_lambda_permission" "authorizer" {
+  statement_id  = "AllowAuthorizerFrom${replace(var.name, "/[^a-zA-Z0-9]/", "")}"
+  action        = "lambda:InvokeFunction"
+  function_name = var.lambda_function_name
+  qualifier     = var.lambda_qualifier
+  principal     = "apigateway.amazonaws.com"
+  source_arn    = "${aws_apigatewayv2_api.this.execution_arn}/authorizers/${aws_apigatewayv2_authorizer.this.id}"
+}
+
 # ExecutionError: API Gateway could not call the integration (permission, throttling, the 29 s timeout).
-# Not IntegrationError, which also counts every handshake the function refuses with 401/403 on purpose.
+# Not IntegrationError, which also counts every handshake the integration refuses on purpose (400, 403, 404,
+# the authorizer's verdict).
 resource "aws_cloudwatch_metric_alarm" "execution_errors" {
   alarm_name          = "${var.name}-${var.stage_name}-execution-errors"
   alarm_description   = "API Gateway failed to call the proxy function (permission, throttling or timeout): handshakes or messages failed."

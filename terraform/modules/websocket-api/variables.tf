@@ -14,17 +14,17 @@ variable "stage_name" {
 }
 
 variable "lambda_function_name" {
-  description = "The proxy function every route invokes (module proxy-function)."
+  description = "The proxy function every route and the $connect authorizer invoke (module proxy-function)."
   type        = string
 }
 
 variable "lambda_invoke_arn" {
-  description = "Invoke ARN of the proxy function's alias (or of the function)."
+  description = "Invoke ARN of the proxy function's alias (or of the function), for the integration and the $connect authorizer alike."
   type        = string
 }
 
 variable "lambda_qualifier" {
-  description = "Alias (or version) the invoke ARN names, for the invoke permission; null when it names the function itself."
+  description = "Alias (or version) the invoke ARN names, for the invoke permissions (stage and authorizer); null when it names the function itself."
   type        = string
   default     = null
 }

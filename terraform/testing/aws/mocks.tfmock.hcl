@@ -9,6 +9,12 @@ mock_resource "aws_apigatewayv2_api" {
   }
 }
 
+mock_resource "aws_apigatewayv2_authorizer" {
+  defaults = {
+    id = "x1y2z3"
+  }
+}
+
 mock_resource "aws_cloudwatch_log_group" {
   defaults = {
     arn = "arn:aws:logs:eu-west-1:123456789012:log-group:mock"

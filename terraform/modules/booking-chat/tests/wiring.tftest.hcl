@@ -48,3 +48,14 @@ run "the_api_invokes_the_published_alias" {
     error_message = "the alias and the version it points at are outputs, for rollbacks"
   }
 }
+
+run "the_proxy_may_put_delete_and_query_only_its_own_table" {
+  command = plan
+
+  assert {
+    condition = anytrue([for s in jsondecode(output.proxy_policy_json).Statement :
+      s.Action == ["dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Query"]
+    && s.Resource == ["arn:aws:dynamodb:eu-west-1:123456789012:table/mock"]])
+    error_message = "the connections table's ARN reaches the proxy's policy, with exactly PutItem, DeleteItem and Query"
+  }
+}

@@ -9,7 +9,7 @@ run "keys_ttl_recovery_encryption_and_on_demand" {
 
   assert {
     condition     = aws_dynamodb_table.this.hash_key == "booking_id" && aws_dynamodb_table.this.range_key == "connection_id"
-    error_message = "keys must be booking_id (partition) and connection_id (sort), as DESIGN.md says"
+    error_message = "keys must be booking_id (partition) and connection_id (sort), as docs/connection-records.md says"
   }
   assert {
     condition     = alltrue([for a in aws_dynamodb_table.this.attribute : a.type == "S"])

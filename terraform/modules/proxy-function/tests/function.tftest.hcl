@@ -80,8 +80,13 @@ run "the_policy_is_least_privilege" {
   }
   assert {
     condition = anytrue([for s in jsondecode(output.policy_json).Statement :
-    s.Sid == "ConnectionRecords" && toset(s.Action) == toset(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Query"]) && s.Resource == [var.connections_table_arn]])
-    error_message = "exactly the DynamoDB actions the code uses, on this table only"
+    s.Sid == "ConnectionRecords" && s.Action == ["dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Query"] && s.Resource == [var.connections_table_arn]])
+    error_message = "exactly the DynamoDB actions the code uses (one item per connection: PutItem, DeleteItem, Query), on this table only"
+  }
+  assert {
+    condition = (toset(flatten([for s in jsondecode(output.policy_json).Statement : s.Action if anytrue([for a in s.Action : startswith(a, "dynamodb:")])]))
+    == toset(["dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Query"]))
+    error_message = "no other DynamoDB action in any statement: no GetItem (the authorizer's context names the connection), no BatchWriteItem, no Scan"
   }
   assert {
     condition = anytrue([for s in jsondecode(output.policy_json).Statement :
@@ -277,8 +282,19 @@ run "every_apply_publishes_a_version_and_the_alias_points_at_it" {
 run "alarms_watch_errors_throttles_fanout_failures_and_duration" {
   command = plan
   assert {
-    condition     = aws_cloudwatch_metric_alarm.function["errors"].metric_name == "Errors" && aws_cloudwatch_metric_alarm.function["throttles"].metric_name == "Throttles"
-    error_message = "the function's Errors and Throttles"
+    condition = (aws_cloudwatch_metric_alarm.throttles.namespace == "AWS/Lambda" && aws_cloudwatch_metric_alarm.throttles.metric_name == "Throttles"
+    && aws_cloudwatch_metric_alarm.throttles.dimensions == tomap({ FunctionName = "chat-proxy-test" }))
+    error_message = "the function's Throttles"
+  }
+  assert {
+    condition = anytrue([for q in aws_cloudwatch_metric_alarm.errors.metric_query :
+      q.id == "errors" && one(q.metric[*].namespace) == "AWS/Lambda" && one(q.metric[*].metric_name) == "Errors"
+    && one(q.metric[*].dimensions) == tomap({ FunctionName = "chat-proxy-test" })])
+    error_message = "the errors alarm reads the function's Errors"
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.errors.alarm_name == "chat-proxy-test-errors" && aws_cloudwatch_metric_alarm.throttles.alarm_name == "chat-proxy-test-throttles"
+    error_message = "the alarms keep their names"
   }
   assert {
     condition = (aws_cloudwatch_metric_alarm.fanout_failed.namespace == "BookingChat"
@@ -291,6 +307,43 @@ run "alarms_watch_errors_throttles_fanout_failures_and_duration" {
       && aws_cloudwatch_metric_alarm.duration.extended_statistic == "p99"
     && aws_cloudwatch_metric_alarm.duration.threshold == 25000)
     error_message = "p99 duration above 25 s, close to API Gateway's 29 s"
+  }
+}
+
+run "refused_tokens_are_not_errors" {
+  command = plan
+
+  # The $connect authorizer fails with `Unauthorized` (API Gateway's 401) for every missing or bad token,
+  # and Lambda counts each in Errors: the alarm subtracts them, counted from the proxy's own log line.
+  assert {
+    condition     = aws_cloudwatch_log_metric_filter.unauthorized.log_group_name == aws_cloudwatch_log_group.this.name
+    error_message = "the filter reads the function's own log group"
+  }
+  assert {
+    condition     = aws_cloudwatch_log_metric_filter.unauthorized.pattern == "{ $.message = \"handshake refused: unauthorized\" }"
+    error_message = "the filter counts the JSON line the proxy writes for each refused token (lambda/src/handler.rs)"
+  }
+  assert {
+    condition = (aws_cloudwatch_log_metric_filter.unauthorized.metric_transformation[0].namespace == "BookingChat"
+      && aws_cloudwatch_log_metric_filter.unauthorized.metric_transformation[0].name == "chat-proxy-test-UnauthorizedHandshakes"
+    && aws_cloudwatch_log_metric_filter.unauthorized.metric_transformation[0].value == "1")
+    error_message = "one per refused token, in a metric named after the function (environments share the namespace)"
+  }
+  assert {
+    condition = anytrue([for q in aws_cloudwatch_metric_alarm.errors.metric_query :
+      q.id == "unauthorized" && one(q.metric[*].namespace) == "BookingChat"
+    && one(q.metric[*].metric_name) == "chat-proxy-test-UnauthorizedHandshakes" && one(q.metric[*].stat) == "Sum"])
+    error_message = "the errors alarm reads the filter's metric"
+  }
+  assert {
+    condition = anytrue([for q in aws_cloudwatch_metric_alarm.errors.metric_query :
+    q.return_data == true && q.expression == "FILL(errors, 0) - FILL(unauthorized, 0)"])
+    error_message = "errors minus refused tokens, each side FILLed with 0: errors alone alarm, refusals alone do not"
+  }
+  assert {
+    condition = (aws_cloudwatch_metric_alarm.errors.threshold == 0 && aws_cloudwatch_metric_alarm.errors.comparison_operator == "GreaterThanThreshold"
+    && aws_cloudwatch_metric_alarm.errors.treat_missing_data == "notBreaching")
+    error_message = "any error that is not a refused token alarms"
   }
 }
 

@@ -30,6 +30,44 @@ run "routes_select_on_the_body_action_into_one_proxy_integration" {
   }
 }
 
+run "connect_is_authorized_by_the_function_itself_with_no_identity_sources" {
+  command = plan
+
+  assert {
+    condition     = aws_apigatewayv2_authorizer.this.authorizer_type == "REQUEST" && aws_apigatewayv2_authorizer.this.api_id == aws_apigatewayv2_api.this.id
+    error_message = "a Lambda REQUEST authorizer on this API"
+  }
+  assert {
+    condition     = try(length(aws_apigatewayv2_authorizer.this.identity_sources), 0) == 0
+    error_message = "no identity sources: API Gateway would answer 401, before the authorizer runs, to a client that leaves one out, and the token may come from any of four places"
+  }
+  assert {
+    condition = (aws_apigatewayv2_authorizer.this.authorizer_uri == var.lambda_invoke_arn
+      && aws_apigatewayv2_authorizer.this.authorizer_uri == aws_apigatewayv2_integration.proxy.integration_uri
+    && endswith(aws_apigatewayv2_authorizer.this.authorizer_uri, ":live/invocations"))
+    error_message = "the authorizer invokes the alias the integration invokes, so both run the same version"
+  }
+  assert {
+    condition     = aws_apigatewayv2_authorizer.this.authorizer_payload_format_version == null && aws_apigatewayv2_authorizer.this.enable_simple_responses == null
+    error_message = "no HTTP API-only settings on a WebSocket authorizer"
+  }
+}
+
+run "only_connect_is_authorized" {
+  command = plan
+
+  assert {
+    condition = (aws_apigatewayv2_route.this["$connect"].authorization_type == "CUSTOM"
+    && aws_apigatewayv2_route.this["$connect"].authorizer_id == aws_apigatewayv2_authorizer.this.id)
+    error_message = "$connect runs the authorizer"
+  }
+  assert {
+    condition = alltrue([for key in ["$default", "$disconnect"] :
+    aws_apigatewayv2_route.this[key].authorization_type == "NONE" && aws_apigatewayv2_route.this[key].authorizer_id == null])
+    error_message = "$default and $disconnect have no authorizer (API Gateway allows one on $connect only)"
+  }
+}
+
 run "the_stage_is_throttled_and_logs_json_access_lines" {
   command = plan
 
@@ -133,6 +171,30 @@ run "only_this_stage_may_invoke_the_function" {
   assert {
     condition     = aws_lambda_permission.invoke.principal == "apigateway.amazonaws.com"
     error_message = "only API Gateway may invoke"
+  }
+}
+
+run "only_this_apis_authorizer_may_invoke_the_function_as_an_authorizer" {
+  command = plan
+
+  assert {
+    condition     = aws_lambda_permission.authorizer.source_arn == "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/authorizers/x1y2z3"
+    error_message = "the permission is scoped to this API's authorizer: {execution_arn}/authorizers/{authorizer_id}"
+  }
+  assert {
+    condition     = aws_lambda_permission.authorizer.source_arn == "${aws_apigatewayv2_api.this.execution_arn}/authorizers/${aws_apigatewayv2_authorizer.this.id}"
+    error_message = "the source ARN names the authorizer this module creates"
+  }
+  assert {
+    condition = (aws_lambda_permission.authorizer.qualifier == "live"
+      && aws_lambda_permission.authorizer.function_name == "chat-proxy-test"
+      && aws_lambda_permission.authorizer.principal == "apigateway.amazonaws.com"
+    && aws_lambda_permission.authorizer.action == "lambda:InvokeFunction")
+    error_message = "API Gateway may invoke only the alias the authorizer names"
+  }
+  assert {
+    condition     = aws_lambda_permission.authorizer.statement_id != aws_lambda_permission.invoke.statement_id
+    error_message = "the two permissions are separate statements of the function's policy"
   }
 }
 
