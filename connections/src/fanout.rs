@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 use chat_wire::BookingId;
 use chat_wire::proxy::delivers_to;
 use futures_util::StreamExt;
-use serde_json::json;
+
+use crate::emf::{self, Unit};
 
 use crate::ports::{ConnectionGateway, ConnectionStore, PostError, StoreError};
 use crate::record::ConnectionRecord;
@@ -225,35 +226,24 @@ impl<S: ConnectionStore, G: ConnectionGateway> Fanout<S, G> {
     }
 }
 
-/// The report as one CloudWatch embedded-metric-format line (printed to stdout, CloudWatch Logs turns it
-/// into metrics `FanoutDelivered`, `FanoutGone`, `FanoutFailed`, `FanoutRetries` and `FanoutDuration` with
-/// the dimension `Stage`).
+/// The report as one CloudWatch embedded-metric-format line ([`crate::emf`]): metrics
+/// `FanoutRecipients`, `FanoutDelivered`, `FanoutGone`, `FanoutFailed`, `FanoutRetries` and
+/// `FanoutDuration`, dimension `Stage`.
 pub fn emf_line(report: &FanoutReport, namespace: &str, stage: &str, timestamp_ms: i64) -> String {
-    json!({
-        "_aws": {
-            "Timestamp": timestamp_ms,
-            "CloudWatchMetrics": [{
-                "Namespace": namespace,
-                "Dimensions": [["Stage"]],
-                "Metrics": [
-                    {"Name": "FanoutRecipients", "Unit": "Count"},
-                    {"Name": "FanoutDelivered", "Unit": "Count"},
-                    {"Name": "FanoutGone", "Unit": "Count"},
-                    {"Name": "FanoutFailed", "Unit": "Count"},
-                    {"Name": "FanoutRetries", "Unit": "Count"},
-                    {"Name": "FanoutDuration", "Unit": "Milliseconds"}
-                ]
-            }]
-        },
-        "Stage": stage,
-        "FanoutRecipients": report.recipients,
-        "FanoutDelivered": report.delivered,
-        "FanoutGone": report.gone,
-        "FanoutFailed": report.failed,
-        "FanoutRetries": report.retries,
-        "FanoutDuration": report.duration.as_secs_f64() * 1000.0,
-    })
-    .to_string()
+    let count = |n: usize| n as f64;
+    emf::line(
+        namespace,
+        stage,
+        &[
+            ("FanoutRecipients", Unit::Count, count(report.recipients)),
+            ("FanoutDelivered", Unit::Count, count(report.delivered)),
+            ("FanoutGone", Unit::Count, count(report.gone)),
+            ("FanoutFailed", Unit::Count, count(report.failed)),
+            ("FanoutRetries", Unit::Count, count(report.retries)),
+            ("FanoutDuration", Unit::Milliseconds, report.duration.as_secs_f64() * 1000.0),
+        ],
+        timestamp_ms,
+    )
 }
 
 #[cfg(test)]

@@ -54,6 +54,9 @@ pub struct AuthorizerRequestContext {
     /// When API Gateway accepted the connection, epoch ms.
     #[serde(default)]
     pub connected_at: Option<i64>,
+    /// The stage, for metrics.
+    #[serde(default)]
+    pub stage: Option<String>,
 }
 
 fn null_as_empty<'de, D: serde::Deserializer<'de>>(d: D) -> Result<HashMap<String, String>, D::Error> {

@@ -17,6 +17,7 @@ use std::time::Instant;
 
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
 use aws_lambda_events::http::{HeaderMap, HeaderValue};
+use chat_connections::emf::{self, Unit};
 use chat_connections::fanout::emf_line;
 use chat_connections::gateway::management_endpoint;
 use chat_connections::record::{ConnectionRecord, now_millis};
@@ -235,7 +236,22 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
             connection_id = %connection_id, booking_id = tracing::field::Empty, user_id = tracing::field::Empty);
         let started = Instant::now();
         async {
-            let verdict = self.verdict(request, connection_id).await?;
+            let verdict = match self.verdict(request, connection_id).await {
+                Ok(verdict) => verdict,
+                Err(Unauthorized) => {
+                    // Lambda counts the refusal among the function's Errors; this metric lets an alarm
+                    // tell refused tokens from real failures.
+                    if self.settings.emit_metrics {
+                        let stage = request.request_context.stage.as_deref().unwrap_or("unknown");
+                        let metric = [("HandshakesUnauthorized", Unit::Count, 1.0)];
+                        println!(
+                            "{}",
+                            emf::line(&self.settings.metrics_namespace, stage, &metric, now_millis())
+                        );
+                    }
+                    return Err(Unauthorized);
+                }
+            };
             let principal = match &verdict {
                 Verdict::Accepted(identity) => identity.user_id.clone(),
                 Verdict::Refused(status) => {

@@ -11,6 +11,9 @@
 //! - [`LocalStack`]: start and stop the stack; where its parts listen.
 //! - [`ConnectionRecords`]: in memory or DynamoDB.
 //! - [`in_process`]: the adapters that put the proxy behind the emulator in one process.
+//! - [`runtime_api`]: a Lambda Runtime API, to run the compiled function binary behind the emulator or
+//!   alone (`make bench`).
+//! - [`measure`]: what the benchmarks share (a client, a process's memory and CPU time).
 //! - [`settings`]: `chat-dev`'s settings, read once.
 
 use std::net::SocketAddr;
@@ -22,8 +25,8 @@ use apigw_ws_emulator::connections::Connections;
 use apigw_ws_emulator::{Emulator, EmulatorConfig};
 use chat_backend::notifier::{BookingNotifier, FanoutNotifier};
 use chat_backend::{Application, Settings};
-use chat_connections::store::{DynamoDbConnectionStore, InMemoryConnectionStore};
 use chat_connections::gateway::ManagementApiGateway;
+use chat_connections::store::{DynamoDbConnectionStore, InMemoryConnectionStore};
 use chat_connections::{ConnectionGateway, ConnectionStore, DeliveryPolicy, Fanout};
 use chat_proxy::backend::HttpBackend;
 use chat_proxy::{Proxy, ProxySettings};
@@ -32,6 +35,8 @@ use tokio::sync::watch;
 use crate::in_process::{EmulatorGateway, InProcessLambda};
 
 pub mod in_process;
+pub mod measure;
+pub mod runtime_api;
 pub mod settings;
 
 /// Where the Lambda keeps connection records.
@@ -119,10 +124,17 @@ impl LocalStack {
         let in_process = EmulatorGateway::new(connections.clone(), options.emulator.limits.max_message_bytes);
         match (options.records.clone(), options.management.clone()) {
             (ConnectionRecords::InMemory, ManagementPath::InProcess) => {
-                Self::start_with(options, connections, Arc::new(InMemoryConnectionStore::default()), in_process).await
+                Self::start_with(
+                    options,
+                    connections,
+                    Arc::new(InMemoryConnectionStore::default()),
+                    in_process,
+                )
+                .await
             }
             (ConnectionRecords::InMemory, ManagementPath::Http(gateway)) => {
-                Self::start_with(options, connections, Arc::new(InMemoryConnectionStore::default()), gateway).await
+                Self::start_with(options, connections, Arc::new(InMemoryConnectionStore::default()), gateway)
+                    .await
             }
             (ConnectionRecords::DynamoDb { client, table }, ManagementPath::InProcess) => {
                 let store = Arc::new(DynamoDbConnectionStore::new(client, table));

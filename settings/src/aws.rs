@@ -32,10 +32,12 @@ pub async fn load(timeout: Duration) -> aws_config::SdkConfig {
 /// (`crate::tls`). Connections are made on first use.
 pub fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
     use aws_smithy_http_client::tls;
-    let trust = tls::TrustStore::empty().with_native_roots(false).with_pem_certificate(crate::tls::system_roots().pem.clone());
+    let trust = tls::TrustStore::empty()
+        .with_native_roots(false)
+        .with_pem_certificate(crate::tls::system_roots().pem.clone());
     let context = tls::TlsContext::builder().with_trust_store(trust).build();
-    let builder =
-        aws_smithy_http_client::Builder::new().tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::Ring));
+    let builder = aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::Ring));
     match context {
         Ok(context) => builder.tls_context(context).build_https(),
         Err(_) => builder.build_https(),

@@ -123,6 +123,14 @@ async fn wait_for(
             Ok(Some(Ok(Message::Text(text)))) => {
                 let Ok(frame) = serde_json::from_str::<Value>(&text) else { continue };
                 if frame["type"] == "error" && !wanted(&frame) {
+                    if frame["error"]["code"] == "AUTHENTICATION_ERROR" {
+                        return Err(format!(
+                            "error frame: {} (an accepted connection's frames carry its identity in the \
+                             $connect authorizer's context: if API Gateway did not pass it on, check that the \
+                             $connect route uses the authorizer)",
+                            frame["error"]
+                        ));
+                    }
                     return Err(format!("error frame: {}", frame["error"]));
                 }
                 if wanted(&frame) {

@@ -36,7 +36,10 @@ impl InMemoryConnectionStore {
 
 impl ConnectionStore for InMemoryConnectionStore {
     async fn put(&self, record: &ConnectionRecord) -> Result<(), StoreError> {
-        self.lock().entry(record.booking_id).or_default().insert(record.connection_id.clone(), record.clone());
+        self.lock()
+            .entry(record.booking_id)
+            .or_default()
+            .insert(record.connection_id.clone(), record.clone());
         Ok(())
     }
 
