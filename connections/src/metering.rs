@@ -1,14 +1,20 @@
 //! Counting the AWS calls the adapters make, by operation: on AWS the time and money of a message are
 //! its calls, so the number of calls per message and per connection is the figure `make bench` prints
 //! and the tests pin. [`AwsCalls`] is an SDK interceptor: attached to a client, it counts every operation
-//! that client executes (once per operation, however many attempts it takes).
+//! that client executes (once per operation, however many attempts it takes), and the items DynamoDB's
+//! `Query`s read (their `ScannedCount`): the figure that shows a Query's cost follows its booking, not the
+//! table.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use aws_sdk_dynamodb::config::Intercept;
+use aws_sdk_dynamodb::operation::query::QueryOutput;
 use aws_smithy_runtime_api::box_error::BoxError;
-use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    AfterDeserializationInterceptorContextRef, BeforeSerializationInterceptorContextRef,
+};
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
@@ -18,6 +24,7 @@ use aws_smithy_types::config_bag::ConfigBag;
 #[derive(Debug, Clone, Default)]
 pub struct AwsCalls {
     counts: Arc<Mutex<BTreeMap<String, u64>>>,
+    items_read: Arc<AtomicU64>,
 }
 
 impl AwsCalls {
@@ -35,8 +42,14 @@ impl AwsCalls {
         self.lock().get(operation).copied().unwrap_or(0)
     }
 
+    /// The items the counted `Query`s read (evaluated before any filter), so far.
+    pub fn items_read(&self) -> u64 {
+        self.items_read.load(Ordering::Relaxed)
+    }
+
     /// Forgets the counts.
     pub fn reset(&self) {
+        self.items_read.store(0, Ordering::Relaxed);
         self.lock().clear();
     }
 
@@ -62,6 +75,21 @@ impl Intercept for AwsCalls {
     ) -> Result<(), BoxError> {
         let operation = cfg.load::<Metadata>().map_or("unknown", Metadata::name).to_owned();
         *self.lock().entry(operation).or_default() += 1;
+        Ok(())
+    }
+
+    fn read_after_deserialization(
+        &self,
+        context: &AfterDeserializationInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let Ok(output) = context.output_or_error()
+            && let Some(query) = output.downcast_ref::<QueryOutput>()
+        {
+            let scanned = u64::try_from(query.scanned_count()).unwrap_or(0);
+            self.items_read.fetch_add(scanned, Ordering::Relaxed);
+        }
         Ok(())
     }
 }

@@ -11,6 +11,10 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_dynamodb::config::{Credentials, SharedCredentialsProvider};
 use chat_connections::gateway::ManagementApiGateway;
 use chat_connections::metering::AwsCalls;
+use chat_connections::ports::ConnectionStore;
+use chat_connections::record::{ConnectionRecord, now_millis, now_seconds};
+use chat_connections::store::DynamoDbConnectionStore;
+use chat_wire::proxy::ConnectionType;
 use local_services::moto::Moto;
 use local_stack::{ConnectionRecords, LocalStack, ManagementPath, StackOptions};
 use serde_json::json;
@@ -22,7 +26,9 @@ fn sdk_config() -> SdkConfig {
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .endpoint_url(Moto::shared().endpoint())
-        .credentials_provider(SharedCredentialsProvider::new(Credentials::new("test", "test", None, None, "tests")))
+        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+            "test", "test", None, None, "tests",
+        )))
         .timeout_config(chat_settings::aws::timeouts(Duration::from_secs(10)))
         .build()
 }
@@ -32,19 +38,33 @@ async fn a_message_costs_one_query_and_its_posts_and_a_connection_one_put_and_on
     let sdk = sdk_config();
     let calls = AwsCalls::default();
     let table = format!("calls-{}", fastrand::u64(..));
-    chat_connections::table::create_if_missing(&calls.dynamodb_client(&sdk), &table).await.expect("table");
+    chat_connections::table::create_if_missing(&support::dynamodb(), &table).await.expect("table");
     let dir = tempfile::tempdir().expect("temp dir");
     let stack = LocalStack::start(StackOptions {
         management: ManagementPath::Http(Arc::new(ManagementApiGateway::new(sdk.clone()).counting(&calls))),
         backend: support::backend_settings(dir.path()),
         emulator_addr: "127.0.0.1:0".parse().expect("addr"),
         emulator: apigw_ws_emulator::EmulatorConfig::default(),
-        records: ConnectionRecords::DynamoDb { client: calls.dynamodb_client(&sdk), table },
+        records: ConnectionRecords::DynamoDb { client: calls.dynamodb_client(&sdk), table: table.clone() },
         max_frame_bytes: 32 * 1024,
         backend_timeout: Duration::from_secs(5),
     })
     .await
     .expect("stack");
+
+    // Other bookings' connections in the same table: a message's Query must not read them.
+    let others = DynamoDbConnectionStore::new(support::dynamodb(), &table);
+    for n in 0..100 {
+        let record = ConnectionRecord {
+            booking_id: 1_000 + n / 2,
+            connection_id: format!("other-{n}"),
+            user_id: format!("user-{n}"),
+            connection_type: ConnectionType::Chat,
+            connected_at: now_millis(),
+            ttl: now_seconds() + 3_600,
+        };
+        others.put(&record).await.expect("another booking's record");
+    }
 
     calls.reset();
     let mut alice = connect_as(&stack, 1, "alice").await;
@@ -62,13 +82,18 @@ async fn a_message_costs_one_query_and_its_posts_and_a_connection_one_put_and_on
         [("PostToConnection".to_owned(), 20), ("Query".to_owned(), 10)].into(),
         "a broadcast to two: one Query and two posts, no GetItem"
     );
+    assert_eq!(calls.items_read(), 20, "each Query reads the booking's two records, not the other 100");
 
     calls.reset();
     for n in 0..5 {
         send(&mut alice, json!({"action": "ping", "request_id": n})).await;
         next_of_type(&mut alice, "pong").await;
     }
-    assert_eq!(calls.snapshot(), [("PostToConnection".to_owned(), 5)].into(), "an answer to the sender: one post");
+    assert_eq!(
+        calls.snapshot(),
+        [("PostToConnection".to_owned(), 5)].into(),
+        "an answer to the sender: one post"
+    );
 
     calls.reset();
     bob.close(None).await.expect("close");

@@ -12,20 +12,15 @@ use anyhow::{Context, bail};
 use chat_backend::domain::{Booking, BookingStatus};
 use chat_backend::store::ChatStore;
 use futures_util::{SinkExt, StreamExt};
+use local_stack::measure::{connect, status_mib};
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 const BOOKINGS: i64 = 100;
 const CONNECTIONS_PER_BOOKING: usize = 10;
 const MESSAGES_PER_BOOKING: usize = 100;
 
-type Client = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
 fn rss_mib(pid: u32) -> Option<f64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024.0)
+    status_mib(pid, "VmRSS")
 }
 
 fn free_port() -> anyhow::Result<u16> {
@@ -39,12 +34,6 @@ impl Drop for Stack {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-async fn connect(url: &str, token: &str) -> anyhow::Result<Client> {
-    let mut request = url.into_client_request()?;
-    request.headers_mut().insert("sec-websocket-protocol", format!("chat.v1, bearer.{token}").parse()?);
-    Ok(tokio_tungstenite::connect_async(request).await?.0)
 }
 
 fn token(user: &str) -> anyhow::Result<String> {
