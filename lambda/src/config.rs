@@ -12,11 +12,22 @@ use chat_settings::{ConfigError, SecretSource};
 /// API Gateway gives an integration 29 s; the backend must answer well within that.
 pub const API_GATEWAY_INTEGRATION_TIMEOUT: Duration = Duration::from_secs(29);
 
+/// How the proxy reaches the backend.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BackendTarget {
+    /// `BACKEND_URL`: over HTTP(S), e.g. `https://chat.internal.example.com` (a backend that runs
+    /// elsewhere, or the local stack).
+    Url(String),
+    /// `BACKEND_FUNCTION`: the backend's Lambda function (name or ARN, with its alias), invoked directly
+    /// with IAM; what Terraform deploys.
+    Function(String),
+}
+
 /// Everything the proxy needs.
 #[derive(Debug, Clone)]
 pub struct ProxyConfig {
-    /// Base URL of the chat backend, e.g. `https://chat.internal.example.com`.
-    pub backend_url: String,
+    /// Where the chat backend is.
+    pub backend: BackendTarget,
     /// How long to wait for the backend before answering `BACKEND_UNAVAILABLE`.
     pub backend_timeout: Duration,
     /// How long one AWS call may take, retries included (`chat_settings::aws::timeouts`).
@@ -55,13 +66,31 @@ impl ProxyConfig {
     /// As [`ProxyConfig::from_env`].
     pub fn from_lookup(lookup: impl Lookup) -> Result<Self, ConfigError> {
         let mut missing = Vec::new();
+        let backend = match (lookup("BACKEND_URL"), lookup("BACKEND_FUNCTION")) {
+            (Some(url), None) => {
+                if !(url.starts_with("http://") || url.starts_with("https://")) {
+                    return Err(ConfigError::invalid("BACKEND_URL", "must be an http(s) URL"));
+                }
+                Some(BackendTarget::Url(url.trim_end_matches('/').to_owned()))
+            }
+            (None, Some(function)) => Some(BackendTarget::Function(function)),
+            (Some(_), Some(_)) => {
+                return Err(ConfigError::invalid(
+                    "BACKEND_URL",
+                    "set BACKEND_URL or BACKEND_FUNCTION, not both",
+                ));
+            }
+            (None, None) => {
+                missing.push("BACKEND_URL (or BACKEND_FUNCTION)".to_owned());
+                None
+            }
+        };
         let mut required = |key: &str| {
             lookup(key).unwrap_or_else(|| {
                 missing.push(key.to_owned());
                 String::new()
             })
         };
-        let backend_url = required("BACKEND_URL");
         let table_name = required("CONNECTIONS_TABLE");
         let proxy_secret = secret_source(&lookup, "PROXY_SECRET")?;
         if proxy_secret.is_none() {
@@ -72,12 +101,9 @@ impl ProxyConfig {
         if management_endpoint.is_none() && region.is_none() {
             missing.push("AWS_REGION (or MANAGEMENT_ENDPOINT)".to_owned());
         }
-        let (Some(proxy_secret), true) = (proxy_secret, missing.is_empty()) else {
+        let (Some(proxy_secret), Some(backend), true) = (proxy_secret, backend, missing.is_empty()) else {
             return Err(ConfigError::Missing(missing));
         };
-        if !(backend_url.starts_with("http://") || backend_url.starts_with("https://")) {
-            return Err(ConfigError::invalid("BACKEND_URL", "must be an http(s) URL"));
-        }
 
         let backend_timeout = Duration::from_millis(parse(&lookup, "BACKEND_TIMEOUT_MS", 10_000)?);
         if backend_timeout.is_zero() || backend_timeout >= API_GATEWAY_INTEGRATION_TIMEOUT {
@@ -88,7 +114,7 @@ impl ProxyConfig {
         }
         let aws_timeout = aws_timeout(&lookup)?;
         let config = Self {
-            backend_url: backend_url.trim_end_matches('/').to_owned(),
+            backend,
             backend_timeout,
             aws_timeout,
             table_name,
@@ -150,12 +176,32 @@ mod tests {
     #[test]
     fn defaults_are_within_api_gateway_limits() {
         let c = config(BASE).expect("valid");
-        assert_eq!(c.backend_url, "http://127.0.0.1:8000");
+        assert_eq!(c.backend, BackendTarget::Url("http://127.0.0.1:8000".into()));
         assert!(c.backend_timeout < API_GATEWAY_INTEGRATION_TIMEOUT);
         assert_eq!(c.aws_timeout, chat_settings::aws::DEFAULT_TIMEOUT);
         assert_eq!(c.max_frame_bytes, 32 * 1024);
         assert!(matches!(c.proxy_secret, SecretSource::Plain(_)));
         assert!(!format!("{c:?}").contains("\"s\""), "the secret never prints");
+    }
+
+    #[test]
+    fn the_backend_is_a_url_or_a_function_never_both() {
+        let mut pairs: Vec<(&str, &str)> =
+            BASE.iter().copied().filter(|(k, _)| *k != "BACKEND_URL").collect();
+        pairs.push(("BACKEND_FUNCTION", "arn:aws:lambda:eu-west-1:123456789012:function:chat-backend:live"));
+        let c = config(&pairs).expect("valid");
+        assert_eq!(
+            c.backend,
+            BackendTarget::Function(
+                "arn:aws:lambda:eu-west-1:123456789012:function:chat-backend:live".into()
+            )
+        );
+        pairs.push(("BACKEND_URL", "https://chat.example.com"));
+        let err = config(&pairs).expect_err("both");
+        assert!(err.to_string().contains("not both"), "{err}");
+        let err = config(&[("CONNECTIONS_TABLE", "t"), ("PROXY_SECRET", "s"), ("AWS_REGION", "x")])
+            .expect_err("none");
+        assert!(err.to_string().contains("BACKEND_URL (or BACKEND_FUNCTION)"), "{err}");
     }
 
     #[test]

@@ -2,8 +2,9 @@
 
 use chat_connections::gateway::ManagementApiGateway;
 use chat_connections::store::DynamoDbConnectionStore;
-use chat_proxy::backend::HttpBackend;
-use chat_proxy::config::ProxyConfig;
+use chat_proxy::backend::{HttpBackend, InvokeBackend};
+use chat_proxy::config::{BackendTarget, ProxyConfig};
+use chat_proxy::ports::Backend;
 use chat_proxy::{Proxy, ProxySettings};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 
@@ -25,14 +26,27 @@ async fn main() -> Result<(), Error> {
     let config = ProxyConfig::from_env()?;
     let sdk_config = chat_settings::aws::load(config.aws_timeout).await;
     let secret = chat_settings::secrets::resolve("PROXY_SECRET", &config.proxy_secret, &sdk_config).await?;
-    let proxy = Proxy::new(
-        DynamoDbConnectionStore::from_sdk_config(&sdk_config, &config.table_name),
-        ManagementApiGateway::new(sdk_config.clone()),
-        HttpBackend::new(&config.backend_url, secret, config.backend_timeout)?,
-        ProxySettings::from_config(&config),
-    );
+    let store = DynamoDbConnectionStore::from_sdk_config(&sdk_config, &config.table_name);
+    let gateway = ManagementApiGateway::new(sdk_config.clone());
+    let settings = ProxySettings::from_config(&config);
+    match &config.backend {
+        BackendTarget::Url(url) => {
+            let backend = HttpBackend::new(url, secret, config.backend_timeout)?;
+            serve(Proxy::new(store, gateway, backend, settings)).await
+        }
+        BackendTarget::Function(function) => {
+            let backend = InvokeBackend::new(&sdk_config, function, secret, config.backend_timeout);
+            serve(Proxy::new(store, gateway, backend, settings)).await
+        }
+    }
+}
+
+/// Serves events until the runtime stops. One function is both the `$connect` authorizer and the
+/// integration of every route.
+async fn serve<B: Backend>(
+    proxy: Proxy<DynamoDbConnectionStore, ManagementApiGateway, B>,
+) -> Result<(), Error> {
     let proxy = &proxy;
-    // One function is both the `$connect` authorizer and the integration of every route.
     lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| async move {
         proxy.invoke(event.payload).await.map_err(Error::from)
     }))

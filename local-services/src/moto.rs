@@ -1,4 +1,6 @@
-//! `moto_server` on a free loopback port, shared by every test of a process.
+//! `moto_server` on a free loopback port, shared by every test of a process, answering one request at a
+//! time (`moto_serialized.py`: moto's transactions are not atomic under concurrent requests, DynamoDB's
+//! are).
 //!
 //! moto is faithful for the DynamoDB operations the project uses (conditional writes, Query with
 //! pagination, TransactWriteItems); it never expires TTL items, so expiry logic is tested by reading the
@@ -76,18 +78,20 @@ impl Drop for Moto {
 }
 
 fn start() -> Result<Moto, String> {
-    let program = std::env::var("MOTO_SERVER").unwrap_or_else(|_| "moto_server".into());
+    let program = std::env::var("MOTO_PYTHON").unwrap_or_else(|_| "python3".into());
     let port = free_port();
     let log: PathBuf = std::env::temp_dir().join(format!("moto-{}-{port}.log", std::process::id()));
     let log_file = std::fs::File::create(&log).map_err(|e| format!("log file {}: {e}", log.display()))?;
     let child = Command::new(&program)
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .args(["-c", include_str!("moto_serialized.py"), "127.0.0.1", &port.to_string()])
         .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
         .stdin(Stdio::null())
         .stdout(log_file.try_clone().map_err(|e| e.to_string())?)
         .stderr(log_file)
         .spawn()
-        .map_err(|e| format!("cannot run {program:?} ({e}); install it with: pip install 'moto[server]'"))?;
+        .map_err(|e| {
+            format!("cannot run {program:?} ({e}); moto needs Python 3 and pip install 'moto[server]'")
+        })?;
     watchdog::after_exit(&format!("kill {} 2>/dev/null; rm -f '{}'", child.id(), log.display()))
         .map_err(|e| format!("starting the watchdog: {e}"))?;
     if !wait_for_port(port, Duration::from_secs(60)) {

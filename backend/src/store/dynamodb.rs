@@ -139,7 +139,15 @@ enum Cancelled {
     Raced,
 }
 
-fn cancellation<R>(error: &SdkError<TransactWriteItemsError, R>, has_key: bool) -> Option<Cancelled> {
+fn cancellation(
+    error: &SdkError<TransactWriteItemsError, aws_sdk_dynamodb::config::http::HttpResponse>,
+    has_key: bool,
+) -> Option<Cancelled> {
+    // A server error after the SDK's own retries (DynamoDB's InternalServerError; moto under concurrent
+    // transactions): nothing was written, the next attempt reads the counter afresh.
+    if error.raw_response().is_some_and(|r| r.status().is_server_error()) {
+        return Some(Cancelled::Raced);
+    }
     let TransactWriteItemsError::TransactionCanceledException(cancelled) = error.as_service_error()? else {
         return None;
     };

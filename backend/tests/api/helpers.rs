@@ -57,6 +57,9 @@ pub struct TestApp {
     pub settings: Settings,
     /// The DynamoDB table, on [`StoreKind::DynamoDb`].
     pub table: Option<String>,
+    /// How this app reaches its store, for [`TestApp::another_instance`].
+    kind: StoreKind,
+    store_vars: Vec<(String, String)>,
     shutdown: Option<oneshot::Sender<()>>,
     _dir: Option<tempfile::TempDir>,
 }
@@ -106,6 +109,7 @@ pub async fn spawn_app_with(db: StoreKind, overrides: &[(&str, &str)]) -> TestAp
         ("JWT_SECRET", JWT_SECRET),
         ("PROXY_SECRET", PROXY_SECRET),
         ("SEED_DEMO_DATA", "true"),
+        ("SERVICE_TOKEN", "test-service-token"),
         ("RATE_LIMIT_PER_MINUTE", "6000"),
         ("RATE_LIMIT_BURST", "1000"),
         ("DATABASE_MAX_CONNECTIONS", "5"),
@@ -119,6 +123,10 @@ pub async fn spawn_app_with(db: StoreKind, overrides: &[(&str, &str)]) -> TestAp
     for (k, v) in store_env {
         env.insert(k.to_owned(), v);
     }
+    let store_vars = ["DATABASE_URL", "CHAT_STORE", "CHAT_TABLE", "DYNAMODB_ENDPOINT", "AWS_TIMEOUT_MS"]
+        .iter()
+        .filter_map(|k| env.get(*k).map(|v| ((*k).to_owned(), v.clone())))
+        .collect();
     for (k, v) in overrides {
         env.insert((*k).to_owned(), (*v).to_owned());
     }
@@ -137,12 +145,23 @@ pub async fn spawn_app_with(db: StoreKind, overrides: &[(&str, &str)]) -> TestAp
         store,
         settings,
         table,
+        kind: db,
+        store_vars,
         shutdown: Some(tx),
         _dir: dir,
     }
 }
 
 impl TestApp {
+    /// A second backend on the same store, as a second Lambda instance is (`overrides` applied last).
+    pub async fn another_instance(&self, overrides: &[(&str, &str)]) -> TestApp {
+        let mut all: Vec<(&str, &str)> =
+            self.store_vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        all.push(("SEED_DEMO_DATA", "false"));
+        all.extend_from_slice(overrides);
+        spawn_app_with(self.kind, &all).await
+    }
+
     /// Makes the store unreachable: the SQL pool closed, the DynamoDB table deleted.
     pub async fn take_the_store_down(&self) {
         match &self.table {

@@ -4,6 +4,7 @@
 // Test helpers are `pub` for the sibling modules of this test crate, which is never a library.
 #![allow(unreachable_pub)]
 
+mod concurrency;
 mod dev;
 mod direct_ws;
 mod hardening;
@@ -11,3 +12,4 @@ mod helpers;
 mod ops;
 mod proxy;
 mod rest;
+mod service;

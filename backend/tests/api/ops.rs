@@ -63,6 +63,9 @@ async fn the_openapi_description_lists_every_route(app: TestApp) {
         "GET /readyz",
         "GET /metrics",
         "GET /api/openapi.json",
+        "PUT /api/service/bookings/{booking_id}",
+        "GET /api/service/bookings/{booking_id}",
+        "PUT /api/service/bookings/{booking_id}/status",
     ];
     served.sort_unstable();
     assert_eq!(documented, served);
