@@ -40,6 +40,8 @@ help: ## List the targets, and the variables you can set (`make VAR=value ...`) 
 			printf "  %s%-14s%s %s [%s]\n", b, $$1, r, (doc == "" ? "(undocumented)" : doc), value} {doc = ""}' $(MAKEFILE_LIST)
 
 dev: ## Run the whole stack: backend :8000, API Gateway emulator :3001 with the Lambda in-process, demo page
+	@# Built first with cargo's progress (a first build takes minutes), then run without cargo's lines.
+	$(CARGO) build -p local-stack --bin chat-dev
 	APP_ENV=local $(CARGO) run --quiet -p local-stack --bin chat-dev
 
 test: test-deps $(TOOLS)/venv/bin/cargo-lambda ## Run every test: Rust (SQLite, PostgreSQL, moto, the emulator), then the demo page in Chromium
@@ -150,10 +152,11 @@ ENV ?= local
 ## The booking `make smoke` chats in; with ENV=dev|staging|prod also set SMOKE_TOKEN_A and SMOKE_TOKEN_B
 SMOKE_BOOKING ?= 1
 smoke: ## Two-client smoke test: against `make dev` (default), or ENV=dev|staging|prod with SMOKE_TOKEN_A/B set
+	@$(CARGO) build -p chat-smoke --bin chat-smoke
 	@if [ "$(ENV)" = local ]; then \
 		$(CARGO) run --quiet -p chat-smoke -- --url ws://127.0.0.1:3001/local --booking $(SMOKE_BOOKING) --jwt-secret local-dev-secret; \
 	else \
-		url=$$(terraform -chdir=envs/$(ENV) output -raw websocket_url 2>/dev/null) || \
+		url=$$($(TERRAFORM) -chdir=envs/$(ENV) output -raw websocket_url 2>/dev/null) || \
 			{ echo "no websocket_url output in envs/$(ENV): run make apply ENV=$(ENV) first" >&2; exit 1; }; \
 		: "$${SMOKE_TOKEN_A:?set SMOKE_TOKEN_A and SMOKE_TOKEN_B to tokens of two members of booking $(SMOKE_BOOKING)}"; \
 		: "$${SMOKE_TOKEN_B:?set SMOKE_TOKEN_B}"; \
@@ -161,6 +164,8 @@ smoke: ## Two-client smoke test: against `make dev` (default), or ENV=dev|stagin
 	fi
 
 token: ## Print a local JWT for USER_ID (default alice)
+	@# cargo's progress goes to stderr: `$$(make -s token)` still captures the token alone.
+	@$(CARGO) build -p chat-backend --bin chat-backend
 	@APP_ENV=local $(CARGO) run --quiet -p chat-backend -- token --user $(USER_ID)
 
 $(TOOLS)/venv/bin/cargo-lambda:
