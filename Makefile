@@ -44,9 +44,10 @@ dev: ## Run the whole stack: backend :8000, API Gateway emulator :3001 with the 
 	$(CARGO) build -p local-stack --bin chat-dev
 	APP_ENV=local $(CARGO) run --quiet -p local-stack --bin chat-dev
 
-test: test-deps $(TOOLS)/venv/bin/cargo-lambda ## Run every test: Rust (SQLite, PostgreSQL, moto, the emulator), then the demo page in Chromium
+test: test-deps $(TOOLS)/venv/bin/cargo-lambda ## Run every test: make help, the API contracts, Rust (SQLite, PostgreSQL, moto, the emulator), the demo page in Chromium
 	@mkdir -p target
 	scripts/check-make-help.py 2>&1 | tee target/test-help.log
+	scripts/contract-tests.sh 2>&1 | tee target/test-contracts.log
 	$(CARGO) test --workspace --doc --locked 2>&1 | tee target/test-doc.log
 	$(CARGO) test --workspace --all-targets --locked 2>&1 | tee target/test.log
 	scripts/fuzz.sh 2>&1 | tee target/test-fuzz.log
@@ -56,7 +57,7 @@ test: test-deps $(TOOLS)/venv/bin/cargo-lambda ## Run every test: Rust (SQLite, 
 		/^Success! [0-9]+ passed/ { passed += $$2; failed += $$4 } /^Failure! [0-9]+ passed/ { passed += $$2; failed += $$4 } \
 		/^moto: [0-9]+ passed, [0-9]+ failed$$/ { passed += $$2; failed += $$4 } \
 		END { printf "tests: %d passed, %d failed\n", passed, failed }' \
-		target/test-help.log target/test-doc.log target/test.log target/test-fuzz.log target/test-browser.log \
+		target/test-help.log target/test-contracts.log target/test-doc.log target/test.log target/test-fuzz.log target/test-browser.log \
 		target/test-terraform.log
 
 test-deps: # The services tests start: PostgreSQL binaries come with the machine, moto from PyPI when missing
