@@ -27,7 +27,7 @@ TF_ROOTS := $(TF_ENVS) $(wildcard envs/account/*)
 TF_VARS = -var 'lambda_architecture=$(ARCH)' -var 'lambda_package_path=../../$(LAMBDA_ZIP)'
 HCL_PYTHON := $(TOOLS)/hcl/bin/python
 
-.PHONY: help dev test test-deps lint fmt token clean package smoke bench fuzz tf-check tf-docs tf-lock tf-env plan apply destroy account-plan account-apply
+.PHONY: help dev test test-deps lint fmt token clean reset-data package smoke bench fuzz tf-check tf-docs tf-lock tf-env plan apply destroy account-plan account-apply
 
 help: ## List the targets, and the variables you can set (`make VAR=value ...`) with their defaults
 	@# Bold names on a terminal only: piped or redirected, the output is plain text (NO_COLOR is honoured).
@@ -182,4 +182,7 @@ package: $(TOOLS)/venv/bin/cargo-lambda ## Build the Lambda zip (ARCH=arm64 by d
 
 clean: ## Remove build output and local data
 	$(CARGO) clean
+	rm -rf .data
+
+reset-data: ## Delete the local chat data (.data/: SQLite, demo bookings re-seeded at the next start), keep the build
 	rm -rf .data
