@@ -143,7 +143,8 @@ account-apply: ## Once per account and region, before the first environment ther
 	scripts/preflight.py account $(REGION)
 	cd envs/account/$(REGION) && $(TF_ENV) $(TERRAFORM) init -input=false -backend-config=backend.hcl && $(TF_ENV) $(TERRAFORM) apply -input=false
 
-bench: ## Benchmarks (release build; prints numbers): broadcast latency and throughput, chat-dev's memory under load
+bench: package ## Benchmarks (prints numbers): AWS calls per event, latency by path, cost against table size, cold start, memory, the zip
+	$(CARGO) build --profile deploy --locked -p chat-proxy --bin chat-proxy
 	$(CARGO) build --release --locked -p local-stack --bin chat-dev --bin chat-bench --bin chat-memory
 	target/release/chat-bench
 	target/release/chat-memory
@@ -175,7 +176,7 @@ $(TOOLS)/venv/bin/cargo-lambda:
 
 package: $(TOOLS)/venv/bin/cargo-lambda ## Build the Lambda zip (ARCH=arm64 by default, or x86_64) with cargo-lambda
 	@case "$(ARCH)" in arm64) flag=--arm64 ;; x86_64) flag=--x86-64 ;; *) echo "ARCH must be arm64 or x86_64" >&2; exit 2 ;; esac; \
-	PATH="$(TOOLS)/venv/bin:$$PATH" cargo lambda build --release $$flag --bin chat-proxy \
+	PATH="$(TOOLS)/venv/bin:$$PATH" cargo lambda build --profile deploy $$flag --bin chat-proxy \
 		--output-format zip --lambda-dir $(LAMBDA_DIR)
 	@python3 scripts/check-lambda-zip.py $(LAMBDA_ZIP) $(ARCH)
 	@echo "Lambda package: $(LAMBDA_ZIP) ($$(du -h $(LAMBDA_ZIP) | cut -f1), $(ARCH))"

@@ -17,11 +17,14 @@ use crate::domain::{BodyError, Booking, BookingStatus, ClientMessageId, Emoji, M
 use crate::metrics::Metrics;
 use crate::notifier::BookingNotifier;
 use crate::rate_limit::RateLimiter;
-use crate::store::{ChatStore, MessagePage, NewMessage, PageCursor, StoreError};
+use crate::store::{BookingWrite, MessagePage, NewMessage, PageCursor, RateLimits, Store, StoreError};
 
 /// The envelope of a `history` frame around its messages (type, booking, `has_more`, a `request_id` of
 /// up to 128 characters, timestamp), with room to spare: what a page's messages may not use of the limit.
 const HISTORY_ENVELOPE_BYTES: usize = 1024;
+
+/// `changed_by` of a status change the marketplace made through the service API.
+pub const SERVICE_ACTOR: &str = "service";
 
 /// Why a chat operation was refused or failed.
 #[derive(Debug, thiserror::Error)]
@@ -129,10 +132,10 @@ pub struct Membership {
 
 /// Everything the chat does.
 pub struct ChatService {
-    store: ChatStore,
+    store: Store,
     verifier: TokenVerifier,
     limits: ChatLimits,
-    rate_limiter: RateLimiter,
+    rate_limits: Arc<dyn RateLimits>,
     notifier: Arc<dyn BookingNotifier>,
     metrics: Arc<Metrics>,
 }
@@ -140,14 +143,18 @@ pub struct ChatService {
 impl ChatService {
     /// Wires the service to its store, token verifier and notifier.
     pub fn new(
-        store: ChatStore,
+        store: Store,
         verifier: TokenVerifier,
         limits: ChatLimits,
         notifier: Arc<dyn BookingNotifier>,
         metrics: Arc<Metrics>,
     ) -> Self {
         Self {
-            rate_limiter: RateLimiter::new(limits.rate_per_minute, limits.rate_burst),
+            // Shared by every instance where the store keeps them (DynamoDB, for the backend on Lambda),
+            // else per process.
+            rate_limits: store.shared_rate_limits(limits.rate_per_minute).unwrap_or_else(|| {
+                Arc::new(RateLimiter::new(limits.rate_per_minute, limits.rate_burst)) as Arc<dyn RateLimits>
+            }),
             store,
             verifier,
             limits,
@@ -157,7 +164,7 @@ impl ChatService {
     }
 
     /// The store, for readiness checks.
-    pub fn store(&self) -> &ChatStore {
+    pub fn store(&self) -> &Store {
         &self.store
     }
 
@@ -231,6 +238,58 @@ impl ChatService {
         if booking.owner_id != user_id {
             return Err(ChatError::NotOwner);
         }
+        self.transition(&booking, next, user_id).await
+    }
+
+    /// The marketplace's view of a booking (service API): any booking, no membership.
+    ///
+    /// # Errors
+    /// [`ChatError::BookingNotFound`], [`ChatError::Unexpected`].
+    pub async fn booking(&self, booking_id: BookingId) -> Result<Booking, ChatError> {
+        self.store.booking(booking_id).await?.ok_or(ChatError::BookingNotFound)
+    }
+
+    /// Creates a booking or updates its owner, renter and title (service API, the CLI). Idempotent:
+    /// the same booking twice is [`BookingWrite::Unchanged`]. A status given for an existing booking
+    /// must be a valid transition (or the status it has), applied as [`ChatService::set_status`].
+    ///
+    /// # Errors
+    /// [`ChatError::Invalid`] for malformed fields, [`ChatError::InvalidTransition`],
+    /// [`ChatError::Unexpected`].
+    pub async fn put_booking(&self, booking: &Booking) -> Result<BookingWrite, ChatError> {
+        booking.validate().map_err(ChatError::Invalid)?;
+        let written = self.store.put_booking(booking).await?;
+        if written != BookingWrite::Created {
+            self.set_status(booking.id, booking.status).await?;
+        }
+        Ok(written)
+    }
+
+    /// Moves a booking to `next` for the marketplace (valid transitions only; nothing to do when it is
+    /// there already) and tells its connections. Returns the status it had before.
+    ///
+    /// # Errors
+    /// [`ChatError::BookingNotFound`], [`ChatError::InvalidTransition`], [`ChatError::Unexpected`].
+    pub async fn set_status(
+        &self,
+        booking_id: BookingId,
+        next: BookingStatus,
+    ) -> Result<BookingStatus, ChatError> {
+        let booking = self.booking(booking_id).await?;
+        if booking.status == next {
+            return Ok(next);
+        }
+        self.transition(&booking, next, SERVICE_ACTOR).await
+    }
+
+    /// Moves `booking` to `next` by compare-and-set from the status read, and tells its connections.
+    async fn transition(
+        &self,
+        booking: &Booking,
+        next: BookingStatus,
+        changed_by: &str,
+    ) -> Result<BookingStatus, ChatError> {
+        let booking_id = booking.id;
         let invalid = || ChatError::InvalidTransition { from: booking.status.as_str(), to: next.as_str() };
         if !booking.status.can_become(next) {
             return Err(invalid());
@@ -244,7 +303,7 @@ impl ChatService {
                 booking_id,
                 status: next.as_str().to_owned(),
                 previous_status: booking.status.as_str().to_owned(),
-                changed_by: user_id.to_owned(),
+                changed_by: changed_by.to_owned(),
             },
             now_ms(),
         );
@@ -321,7 +380,7 @@ impl ChatService {
                 "a booking-status connection only receives status updates; connect with type=chat".into(),
             ));
         }
-        if !self.rate_limiter.try_acquire(caller.user_id) {
+        if !self.rate_limits.try_acquire(caller.user_id).await? {
             return Err(ChatError::RateLimited);
         }
         self.member_booking(caller.booking_id, caller.user_id).await?;
@@ -433,9 +492,10 @@ impl ChatService {
         message_id: MessageId,
     ) -> Result<(), ChatError> {
         // A message of another booking is reported exactly like a missing one: ids leak nothing.
-        match self.store.message_booking(message_id).await? {
-            Some(found) if found == booking_id => Ok(()),
-            _ => Err(ChatError::MessageNotFound),
+        if self.store.message_exists(booking_id, message_id).await? {
+            Ok(())
+        } else {
+            Err(ChatError::MessageNotFound)
         }
     }
 

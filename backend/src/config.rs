@@ -11,12 +11,16 @@ use std::time::Duration;
 
 pub use chat_settings::ConfigError;
 use chat_settings::env::{Lookup, parse, parse_bool, process_env};
-use secrecy::SecretString;
+use chat_settings::secrets::SecretSource;
+use secrecy::{ExposeSecret, SecretString};
 
 /// The JWT secret used when `APP_ENV=local` and none is configured.
 pub const LOCAL_JWT_SECRET: &str = "local-dev-secret";
 /// The proxy secret used when `APP_ENV=local` and none is configured.
 pub const LOCAL_PROXY_SECRET: &str = "local-proxy-secret";
+/// The service API's credential with `APP_ENV=local` when `SERVICE_TOKEN` is not set.
+pub const LOCAL_SERVICE_TOKEN: &str = "local-service-token";
+
 /// The database used when `DATABASE_URL` is not set.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://.data/chat.db";
 
@@ -27,10 +31,11 @@ pub struct Settings {
     pub local: bool,
     /// Where the HTTP server listens.
     pub bind_addr: SocketAddr,
-    /// `sqlite://...` or `postgres://...`.
-    pub database_url: String,
-    /// Upper bound of the database pool.
-    pub database_max_connections: u32,
+    /// Where the chat is stored.
+    pub store: StoreSettings,
+    /// The marketplace's credential for the service API (`SERVICE_TOKEN`); the routes refuse everything
+    /// without one.
+    pub service_token: Option<SecretString>,
     /// How tokens are checked.
     pub jwt: JwtSettings,
     /// Shared with the Lambda; required on the proxy routes.
@@ -45,6 +50,30 @@ pub struct Settings {
     pub demo_ws_url: Option<String>,
     /// Push booking status changes to API Gateway connections too (through the Lambda's fan-out).
     pub api_gateway_push: Option<ApiGatewayPush>,
+}
+
+/// Where the chat is stored (`CHAT_STORE`).
+#[derive(Debug, Clone)]
+pub enum StoreSettings {
+    /// `CHAT_STORE=sql` (the default): SQLite or PostgreSQL at `DATABASE_URL`.
+    Sql {
+        /// `sqlite://...` or `postgres://...`.
+        url: String,
+        /// Upper bound of the database pool (`DATABASE_MAX_CONNECTIONS`).
+        max_connections: u32,
+    },
+    /// `CHAT_STORE=dynamodb`: one DynamoDB table.
+    DynamoDb {
+        /// `CHAT_TABLE`.
+        table: String,
+        /// `CHAT_TABLE_CREATE`: create the table when missing (local runs and tests; default with
+        /// `APP_ENV=local`). In AWS, Terraform owns it.
+        create_table: bool,
+        /// `DYNAMODB_ENDPOINT`: a local DynamoDB (moto, DynamoDB Local), reached with dummy credentials.
+        endpoint: Option<String>,
+        /// `AWS_TIMEOUT_MS`: the budget of one call.
+        aws_timeout: Duration,
+    },
 }
 
 /// Where the backend finds API Gateway's connections to push to.
@@ -109,6 +138,34 @@ impl Default for ChatLimits {
             history_max_bytes: 96 * 1024,
         }
     }
+}
+
+/// The settings that are secrets: each may be given as its value (`NAME`), or by reference
+/// (`NAME_SSM_PARAMETER`, `NAME_SECRETS_MANAGER_ID`), read once at start by [`resolve_secrets`].
+pub const SECRET_SETTINGS: [&str; 4] = ["JWT_SECRET", "PROXY_SECRET", "SERVICE_TOKEN", "DATABASE_URL"];
+
+/// `lookup`, with every secret given by reference fetched once (SSM Parameter Store or Secrets Manager)
+/// and served as if given by value. The Lambda entry point reads its configuration through this.
+///
+/// # Errors
+/// [`ConfigError`] when a secret is given twice or cannot be read (naming where it was looked for).
+pub async fn resolve_secrets(
+    lookup: impl Lookup,
+    sdk_config: &aws_config::SdkConfig,
+) -> Result<impl Lookup, ConfigError> {
+    let mut resolved = std::collections::HashMap::new();
+    for name in SECRET_SETTINGS {
+        match chat_settings::env::secret_source(&lookup, name)? {
+            Some(source @ (SecretSource::SsmParameter(_) | SecretSource::SecretsManager(_))) => {
+                let value = chat_settings::secrets::resolve(name, &source, sdk_config)
+                    .await
+                    .map_err(|e| ConfigError::invalid(name, e.to_string()))?;
+                resolved.insert(name.to_owned(), value.expose_secret().to_owned());
+            }
+            Some(SecretSource::Plain(_)) | None => {}
+        }
+    }
+    Ok(move |key: &str| resolved.get(key).cloned().or_else(|| lookup(key)))
 }
 
 impl Settings {
@@ -180,22 +237,46 @@ impl Settings {
             }
         }
 
-        let database_url = lookup("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
-        if !(database_url.starts_with("sqlite:")
-            || database_url.starts_with("postgres://")
-            || database_url.starts_with("postgresql://"))
-        {
-            return Err(ConfigError::Invalid {
-                key: "DATABASE_URL".into(),
-                reason: "must start with sqlite:, postgres:// or postgresql://".into(),
-            });
-        }
+        let aws_timeout = Duration::from_millis(parse(&lookup, "AWS_TIMEOUT_MS", 3_000)?);
+        let store = match lookup("CHAT_STORE").as_deref() {
+            None | Some("sql") => {
+                let url = lookup("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
+                if !(url.starts_with("sqlite:")
+                    || url.starts_with("postgres://")
+                    || url.starts_with("postgresql://"))
+                {
+                    return Err(ConfigError::Invalid {
+                        key: "DATABASE_URL".into(),
+                        reason: "must start with sqlite:, postgres:// or postgresql://".into(),
+                    });
+                }
+                StoreSettings::Sql { url, max_connections: parse(&lookup, "DATABASE_MAX_CONNECTIONS", 10)? }
+            }
+            Some("dynamodb") => StoreSettings::DynamoDb {
+                table: match lookup("CHAT_TABLE") {
+                    Some(table) => table,
+                    None if local => "chat".into(),
+                    None => {
+                        return Err(ConfigError::invalid("CHAT_TABLE", "required with CHAT_STORE=dynamodb"));
+                    }
+                },
+                create_table: parse_bool(&lookup, "CHAT_TABLE_CREATE", local)?,
+                endpoint: lookup("DYNAMODB_ENDPOINT"),
+                aws_timeout,
+            },
+            Some(other) => {
+                return Err(ConfigError::invalid(
+                    "CHAT_STORE",
+                    format!("{other:?} is neither \"sql\" nor \"dynamodb\""),
+                ));
+            }
+        };
 
         let api_gateway_push = match (lookup("CONNECTIONS_TABLE"), lookup("MANAGEMENT_ENDPOINT")) {
             (Some(connections_table), Some(management_endpoint)) => Some(ApiGatewayPush {
                 connections_table,
                 management_endpoint: management_endpoint.trim_end_matches('/').to_owned(),
-                aws_timeout: Duration::from_millis(parse(&lookup, "AWS_TIMEOUT_MS", 3_000)?),
+                aws_timeout,
             }),
             (None, None) => None,
             (table, _) => {
@@ -211,8 +292,10 @@ impl Settings {
             demo_ws_url: lookup("DEMO_WS_URL"),
             api_gateway_push,
             bind_addr: parse(&lookup, "BIND_ADDR", SocketAddr::from(([127, 0, 0, 1], 8000)))?,
-            database_url,
-            database_max_connections: parse(&lookup, "DATABASE_MAX_CONNECTIONS", 10)?,
+            store,
+            service_token: lookup("SERVICE_TOKEN")
+                .or_else(|| local.then(|| LOCAL_SERVICE_TOKEN.to_owned()))
+                .map(SecretString::from),
             jwt: JwtSettings {
                 secret: jwt_secret,
                 issuer: lookup("JWT_ISSUER"),
@@ -255,7 +338,7 @@ mod tests {
         assert!(s.local && s.seed_demo_data && !s.json_logs);
         assert_eq!(s.jwt.secret.expose_secret(), LOCAL_JWT_SECRET);
         assert_eq!(s.proxy_secret.expose_secret(), LOCAL_PROXY_SECRET);
-        assert_eq!(s.database_url, DEFAULT_DATABASE_URL);
+        assert!(matches!(&s.store, StoreSettings::Sql { url, .. } if url == DEFAULT_DATABASE_URL));
         assert_eq!(s.bind_addr.to_string(), "127.0.0.1:8000");
     }
 

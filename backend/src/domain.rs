@@ -79,10 +79,49 @@ pub struct Booking {
     pub status: BookingStatus,
 }
 
+/// Longest user id of a booking's owner or renter.
+pub const MAX_USER_ID_CHARS: usize = 128;
+
+/// Longest booking title.
+pub const MAX_TITLE_CHARS: usize = 200;
+
 impl Booking {
     /// Only the owner and the renter may connect, read or write.
     pub fn is_member(&self, user_id: &str) -> bool {
         self.owner_id == user_id || self.renter_id == user_id
+    }
+
+    /// Checks what the marketplace sends: user ids of 1 to 128 characters without control characters
+    /// (they become JWT subjects and store keys), two different users, a title of 1 to 200 characters.
+    ///
+    /// # Errors
+    /// A sentence saying what is wrong.
+    pub fn validate(&self) -> Result<(), String> {
+        for (field, user) in [("owner_id", &self.owner_id), ("renter_id", &self.renter_id)] {
+            let chars = user.chars().count();
+            if chars == 0
+                || chars > MAX_USER_ID_CHARS
+                || user.chars().any(char::is_control)
+                || user.trim() != user
+            {
+                return Err(format!(
+                    "{field} must be 1 to {MAX_USER_ID_CHARS} characters, without control characters or surrounding spaces"
+                ));
+            }
+        }
+        if self.owner_id == self.renter_id {
+            return Err("owner_id and renter_id must be different users".into());
+        }
+        let title = self.title.chars().count();
+        if title == 0 || title > MAX_TITLE_CHARS || self.title.chars().any(char::is_control) {
+            return Err(format!(
+                "title must be 1 to {MAX_TITLE_CHARS} characters, without control characters"
+            ));
+        }
+        if self.id <= 0 {
+            return Err("booking ids are positive integers".into());
+        }
+        Ok(())
     }
 }
 

@@ -3,18 +3,21 @@
 //! It owns bookings' chat: messages, reactions, read receipts and typing, plus booking status changes. It is
 //! reached two ways that share one implementation: the Lambda behind API Gateway calls the proxy routes
 //! (`/api/chat/ws/{booking_id}/...`, see `chat_wire::proxy`), and, for local use, clients can open the
-//! direct WebSocket `/chat/ws/{booking_id}`.
+//! direct WebSocket `/chat/ws/{booking_id}`. The marketplace tells it about bookings through the service
+//! API (`/api/service/bookings/...`). It runs as a server (`chat-backend`) or as a Lambda function
+//! (`chat-backend-lambda`, [`lambda`]) with the same routes.
 //!
 //! # Layout
 //! - [`config`]: typed settings, read once from the environment.
 //! - [`auth`]: JWT verification and minting (nothing of HTTP).
 //! - [`domain`]: rules and value types without I/O (statuses and transitions, [`domain::MessageBody`],
 //!   [`domain::ClientMessageId`], [`domain::Emoji`]).
-//! - [`store`]: SQLite / PostgreSQL persistence through one set of queries.
+//! - [`store`]: the [`store::ChatStore`] port and its adapters: SQL (SQLite, PostgreSQL) and DynamoDB.
 //! - [`chat`]: [`chat::ChatService`], every client action (one method each), used by both transports.
 //! - [`notifier`]: the [`notifier::BookingNotifier`] port, the in-process [`notifier::LocalHub`], and
 //!   [`notifier::FanoutNotifier`] (API Gateway connections, through `chat-connections`).
-//! - [`rate_limit`]: per-user token buckets.
+//! - [`rate_limit`]: per-user token buckets in memory (the DynamoDB store brings shared limits).
+//! - [`lambda`]: the Lambda entry point (`lambda_http`).
 //! - [`metrics`]: Prometheus metrics.
 //! - [`http`]: routes, extractors (the authenticated [`http::AuthUser`] among them), the error type of the
 //!   HTTP edge, and [`http::Application`], the startup path.
@@ -29,6 +32,7 @@ pub mod chat;
 pub mod config;
 pub mod domain;
 pub mod http;
+pub mod lambda;
 pub mod metrics;
 pub mod notifier;
 pub mod rate_limit;

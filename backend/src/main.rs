@@ -1,16 +1,14 @@
-//! `chat-backend`: serve the backend, mint a local token, or seed the demo bookings.
+//! `chat-backend`: serve the backend, manage bookings, mint a local token, or seed the demo bookings.
 //! Configuration comes from the environment (see the README's table); this file only wires it up.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use chat_backend::notifier::{BookingNotifier, FanoutNotifier};
-use chat_backend::store::ChatStore;
-use chat_backend::{Application, Settings, auth, seed, shutdown, telemetry};
-use chat_connections::gateway::ManagementApiGateway;
-use chat_connections::store::DynamoDbConnectionStore;
-use chat_connections::{DeliveryPolicy, Fanout};
+use chat_backend::chat::ChatService;
+use chat_backend::domain::{Booking, BookingStatus};
+use chat_backend::http::AppState;
+use chat_backend::{Application, Settings, auth, notifier, seed, shutdown, store, telemetry};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -35,6 +33,98 @@ enum Command {
     },
     /// Insert the demo bookings (1: alice/bob, 2: carol/dave) if missing.
     Seed,
+    /// Create, read or change bookings in the configured store (as the service API does).
+    #[command(subcommand)]
+    Booking(BookingCommand),
+}
+
+#[derive(Subcommand)]
+enum BookingCommand {
+    /// Create a booking, or update its owner, renter and title (idempotent).
+    Put {
+        /// The booking's id (the marketplace's).
+        #[arg(long)]
+        id: i64,
+        /// The owner's user id.
+        #[arg(long)]
+        owner: String,
+        /// The renter's user id.
+        #[arg(long)]
+        renter: String,
+        /// What is booked.
+        #[arg(long)]
+        title: String,
+        /// The status (a new booking: default `requested`; an existing one: a valid transition).
+        #[arg(long)]
+        status: Option<String>,
+    },
+    /// Print a booking as JSON.
+    Get {
+        /// The booking's id.
+        #[arg(long)]
+        id: i64,
+    },
+    /// Move a booking to a status (valid transitions only); its connections are told when the backend
+    /// pushes through API Gateway (CONNECTIONS_TABLE and MANAGEMENT_ENDPOINT set).
+    Status {
+        /// The booking's id.
+        #[arg(long)]
+        id: i64,
+        /// requested, confirmed, active, completed or cancelled.
+        #[arg(long)]
+        status: String,
+    },
+}
+
+fn parse_status(status: &str) -> anyhow::Result<BookingStatus> {
+    BookingStatus::parse(status).with_context(|| {
+        format!("unknown status {status:?}: expected requested, confirmed, active, completed or cancelled")
+    })
+}
+
+/// The chat service over the configured store, as the server builds it.
+async fn service(settings: &Settings) -> anyhow::Result<(Arc<ChatService>, store::Store)> {
+    let store = store::open(&settings.store).await.context("opening the store")?;
+    store.prepare().await.context("preparing the store")?;
+    let push = match &settings.api_gateway_push {
+        Some(push) => Some(notifier::api_gateway(push).await),
+        None => None,
+    };
+    Ok((AppState::new(settings, store.clone(), push).chat(), store))
+}
+
+async fn booking(settings: &Settings, command: BookingCommand) -> anyhow::Result<()> {
+    let (chat, store) = service(settings).await?;
+    let booking = match command {
+        BookingCommand::Put { id, owner, renter, title, status } => {
+            let status = match status {
+                Some(status) => parse_status(&status)?,
+                None => chat.booking(id).await.map_or(BookingStatus::Requested, |b| b.status),
+            };
+            let written =
+                chat.put_booking(&Booking { id, owner_id: owner, renter_id: renter, title, status }).await?;
+            eprintln!("booking {id}: {written:?}");
+            chat.booking(id).await?
+        }
+        BookingCommand::Get { id } => chat.booking(id).await?,
+        BookingCommand::Status { id, status } => {
+            let previous = chat.set_status(id, parse_status(&status)?).await?;
+            eprintln!("booking {id}: {} → {status}", previous.as_str());
+            chat.booking(id).await?
+        }
+    };
+    println!(
+        "{}",
+        serde_json::json!({
+            "booking_id": booking.id,
+            "owner_id": booking.owner_id,
+            "renter_id": booking.renter_id,
+            "title": booking.title,
+            "status": booking.status,
+        })
+    );
+    store.close().await;
+    Ok(())
 }
 
 #[tokio::main]
@@ -45,22 +135,12 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve => {
             telemetry::init(settings.json_logs);
             let push = match &settings.api_gateway_push {
-                Some(push) => {
-                    let sdk = chat_settings::aws::load(push.aws_timeout).await;
-                    let fanout = Fanout::new(
-                        DynamoDbConnectionStore::from_sdk_config(&sdk, &push.connections_table),
-                        ManagementApiGateway::new(sdk.clone()),
-                        DeliveryPolicy::default(),
-                    );
-                    let notifier = FanoutNotifier::new(fanout, &push.management_endpoint);
-                    tracing::info!(table = %push.connections_table, "booking status changes are pushed through API Gateway");
-                    Some(Arc::new(notifier) as Arc<dyn BookingNotifier>)
-                }
+                Some(push) => Some(notifier::api_gateway(push).await),
                 None => None,
             };
             let app =
                 Application::build_with_notifier(&settings, push).await.context("starting the backend")?;
-            tracing::info!(addr = %app.local_addr(), database = ?app.store().kind(), "backend listening");
+            tracing::info!(addr = %app.local_addr(), database = app.store().kind(), "backend listening");
             app.run_until(shutdown::signal()).await.context("serving")?;
         }
         Command::Token { user, ttl } => {
@@ -72,12 +152,13 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", auth::mint_token(&settings.jwt, &user, Duration::from_secs(ttl))?);
         }
         Command::Seed => {
-            let store = ChatStore::connect(&settings.database_url, 1).await?;
-            store.migrate().await?;
-            let inserted = seed::demo_bookings(&store).await?;
+            let store = store::open(&settings.store).await?;
+            store.prepare().await?;
+            let inserted = seed::demo_bookings(store.as_ref()).await?;
             println!("seeded {inserted} demo booking(s)");
             store.close().await;
         }
+        Command::Booking(command) => booking(&settings, command).await?,
     }
     Ok(())
 }

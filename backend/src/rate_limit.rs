@@ -1,4 +1,5 @@
-//! Per-user rate limiting of client actions: a token bucket per user, in memory.
+//! Per-user rate limiting of client actions: a token bucket per user, in memory (the in-memory adapter of
+//! [`crate::store::RateLimits`]; the DynamoDB store brings one shared by every instance).
 //!
 //! Each backend instance limits on its own, so the effective limit of a fleet is the per-instance limit
 //! times the instances a user's requests reach; that is good enough to stop a runaway client, which is
@@ -7,6 +8,10 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Instant;
+
+use futures_util::future::BoxFuture;
+
+use crate::store::{RateLimits, StoreError};
 
 /// How many buckets may exist before full ones are swept.
 const SWEEP_THRESHOLD: usize = 10_000;
@@ -60,6 +65,13 @@ impl RateLimiter {
     fn refilled(&self, bucket: Bucket, now: Instant) -> f64 {
         let elapsed = now.saturating_duration_since(bucket.updated).as_secs_f64();
         (bucket.tokens + elapsed * self.refill_per_second).min(self.capacity)
+    }
+}
+
+impl RateLimits for RateLimiter {
+    fn try_acquire<'a>(&'a self, user_id: &'a str) -> BoxFuture<'a, Result<bool, StoreError>> {
+        let admitted = RateLimiter::try_acquire(self, user_id);
+        Box::pin(async move { Ok(admitted) })
     }
 }
 

@@ -28,7 +28,7 @@ pub fn demo() -> [Booking; 2] {
 ///
 /// # Errors
 /// [`StoreError`].
-pub async fn demo_bookings(store: &ChatStore) -> Result<usize, StoreError> {
+pub async fn demo_bookings(store: &dyn ChatStore) -> Result<usize, StoreError> {
     let mut inserted = 0;
     for booking in demo() {
         if store.insert_booking_if_absent(&booking).await? {

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use chat_backend::domain::{Booking, BookingStatus};
-use chat_backend::store::ChatStore;
+use chat_backend::store::sql::SqlStore;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use support::{Client, connect_as, start_in_memory};
@@ -207,7 +207,7 @@ async fn hundreds_of_connections_over_many_bookings_lose_and_duplicate_nothing()
     let (stack, dir) =
         start_in_memory(&[("RATE_LIMIT_PER_MINUTE", "600000"), ("RATE_LIMIT_BURST", "100000")]).await;
     let store =
-        ChatStore::connect(&format!("sqlite://{}/chat.db", dir.path().display()), 2).await.expect("store");
+        SqlStore::connect(&format!("sqlite://{}/chat.db", dir.path().display()), 2).await.expect("store");
     for b in 0..BOOKINGS {
         let booking = Booking {
             id: 100 + b,

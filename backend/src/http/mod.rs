@@ -7,6 +7,7 @@ mod extract;
 mod ops;
 mod proxy;
 mod rest;
+mod service;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -17,7 +18,7 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::{get, patch, post};
+use axum::routing::{get, patch, post, put};
 use secrecy::SecretString;
 use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
@@ -32,7 +33,7 @@ use crate::config::{ChatLimits, JwtSettings, Settings};
 use crate::metrics::Metrics;
 use crate::notifier::{BookingNotifier, LocalHub, Notifiers};
 use crate::seed;
-use crate::store::{ChatStore, StoreError};
+use crate::store::{Store, StoreError};
 
 /// What every handler can reach. Cheap to clone.
 #[derive(Clone)]
@@ -41,6 +42,8 @@ pub struct AppState {
     hub: Arc<LocalHub>,
     metrics: Arc<Metrics>,
     proxy_secret: Arc<SecretString>,
+    /// The marketplace's credential for the service API; without one the service routes refuse.
+    service_token: Option<Arc<SecretString>>,
     limits: ChatLimits,
     /// The JWT settings, present only with `APP_ENV=local`, where they mint development tokens.
     dev_jwt: Option<Arc<JwtSettings>>,
@@ -48,8 +51,18 @@ pub struct AppState {
     demo_ws_url: Option<String>,
 }
 
+/// Where the routes are served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    /// A long-running server: every route, the direct WebSocket included.
+    Server,
+    /// A Lambda function behind API Gateway (`lambda_http`): no direct WebSocket, which needs a
+    /// connection that outlives a request (clients use the API Gateway WebSocket API).
+    Lambda,
+}
+
 /// The routes, without a listener.
-pub fn router(state: AppState) -> Router {
+pub fn router(state: AppState, transport: Transport) -> Router {
     let max_body = state.limits.max_body_bytes;
     let mut routes = Router::new();
     if state.dev_jwt.is_some() {
@@ -58,13 +71,17 @@ pub fn router(state: AppState) -> Router {
             .route("/dev/token", get(dev::token))
             .route("/dev/config", get(dev::config));
     }
+    if transport == Transport::Server {
+        routes = routes.route("/chat/ws/{booking_id}", get(direct_ws::upgrade));
+    }
     routes
         .route("/api/chat/ws/{booking_id}/connect", post(proxy::connect))
         .route("/api/chat/ws/{booking_id}/message", post(proxy::message))
         .route("/api/chat/ws/{booking_id}/disconnect", post(proxy::disconnect))
         .route("/api/chat/bookings/{booking_id}/messages", get(rest::history))
         .route("/api/bookings/{booking_id}/status", patch(rest::change_status))
-        .route("/chat/ws/{booking_id}", get(direct_ws::upgrade))
+        .route("/api/service/bookings/{booking_id}", get(service::get_booking).put(service::put_booking))
+        .route("/api/service/bookings/{booking_id}/status", put(service::set_status))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
@@ -112,7 +129,7 @@ pub enum StartupError {
 pub struct Application {
     listener: TcpListener,
     router: Router,
-    store: ChatStore,
+    store: Store,
 }
 
 impl Application {
@@ -133,10 +150,10 @@ impl Application {
         settings: &Settings,
         push: Option<Arc<dyn BookingNotifier>>,
     ) -> Result<Self, StartupError> {
-        let store = ChatStore::connect(&settings.database_url, settings.database_max_connections).await?;
-        store.migrate().await?;
+        let store = crate::store::open(&settings.store).await?;
+        store.prepare().await?;
         if settings.seed_demo_data {
-            seed::demo_bookings(&store).await?;
+            seed::demo_bookings(store.as_ref()).await?;
         }
         let listener = TcpListener::bind(settings.bind_addr)
             .await
@@ -147,10 +164,19 @@ impl Application {
     /// Assembles the application from an opened store and a bound listener.
     pub fn with_parts(
         settings: &Settings,
-        store: ChatStore,
+        store: Store,
         listener: TcpListener,
         push: Option<Arc<dyn BookingNotifier>>,
     ) -> Self {
+        let state = AppState::new(settings, store.clone(), push);
+        Self { listener, router: router(state, Transport::Server), store }
+    }
+}
+
+impl AppState {
+    /// The state of every route over an opened store: the chat service with its token verifier and
+    /// notifiers (the direct WebSocket's hub, and `push` when given).
+    pub fn new(settings: &Settings, store: Store, push: Option<Arc<dyn BookingNotifier>>) -> Self {
         let hub = Arc::new(LocalHub::default());
         let mut notifiers = Notifiers::default().with(hub.clone());
         if let Some(push) = push {
@@ -158,24 +184,33 @@ impl Application {
         }
         let metrics = Arc::new(Metrics::default());
         let chat = ChatService::new(
-            store.clone(),
+            store,
             TokenVerifier::new(&settings.jwt),
             settings.limits.clone(),
             Arc::new(notifiers),
             metrics.clone(),
         );
-        let state = AppState {
+        Self {
             chat: Arc::new(chat),
             hub,
             metrics,
             proxy_secret: Arc::new(settings.proxy_secret.clone()),
+            service_token: settings.service_token.clone().map(Arc::new),
             limits: settings.limits.clone(),
             dev_jwt: settings.local.then(|| Arc::new(settings.jwt.clone())),
             demo_ws_url: settings.demo_ws_url.clone(),
-        };
-        Self { listener, router: router(state), store }
+        }
     }
+}
 
+impl AppState {
+    /// The chat service, for tools that act without HTTP (the `booking` command).
+    pub fn chat(&self) -> Arc<ChatService> {
+        Arc::clone(&self.chat)
+    }
+}
+
+impl Application {
     /// The address the server listens on.
     pub fn local_addr(&self) -> SocketAddr {
         self.listener.local_addr().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
@@ -187,7 +222,7 @@ impl Application {
     }
 
     /// The database, for tests and tools.
-    pub fn store(&self) -> &ChatStore {
+    pub fn store(&self) -> &Store {
         &self.store
     }
 

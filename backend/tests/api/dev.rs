@@ -2,11 +2,11 @@
 
 use serde_json::Value;
 
-use crate::helpers::{Db, spawn_app_with};
+use crate::helpers::{StoreKind, spawn_app_with};
 
 #[tokio::test]
 async fn local_mode_serves_the_demo_page_and_development_tokens_that_work() {
-    let app = spawn_app_with(Db::Sqlite, &[("APP_ENV", "local")]).await;
+    let app = spawn_app_with(StoreKind::Sqlite, &[("APP_ENV", "local")]).await;
     let page = app.get("/").await;
     assert_eq!(page.status(), 200);
     assert!(page.headers()["content-type"].to_str().expect("ascii").starts_with("text/html"));
@@ -29,7 +29,7 @@ async fn local_mode_serves_the_demo_page_and_development_tokens_that_work() {
 
 #[tokio::test]
 async fn outside_local_there_is_no_demo_page_and_no_token_minting() {
-    let app = spawn_app_with(Db::Sqlite, &[]).await;
+    let app = spawn_app_with(StoreKind::Sqlite, &[]).await;
     assert_eq!(app.get("/").await.status(), 404);
     assert_eq!(app.get("/dev/token?user=alice").await.status(), 404);
 }

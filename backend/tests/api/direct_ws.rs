@@ -4,7 +4,7 @@ use serde_json::json;
 
 use crate::helpers::{TestApp, handshake_status, token};
 
-crate::on_both_databases!(
+crate::on_every_store!(
     two_clients_on_the_direct_websocket_see_each_others_messages,
     the_handshake_refuses_missing_bad_and_non_member_tokens,
     a_browser_token_in_the_subprotocol_is_accepted_and_chat_v1_echoed,
@@ -85,11 +85,11 @@ async fn oversized_binary_and_malformed_frames_get_error_frames_and_the_socket_s
 mod expiry {
     use std::time::Duration;
 
-    use crate::helpers::{Db, JWT_SECRET, spawn_app};
+    use crate::helpers::{JWT_SECRET, StoreKind, spawn_app};
 
     #[tokio::test]
     async fn the_socket_is_closed_with_1008_when_the_token_expires() {
-        let app = spawn_app(Db::Sqlite).await;
+        let app = spawn_app(StoreKind::Sqlite).await;
         let settings = chat_backend::config::JwtSettings {
             secret: JWT_SECRET.to_owned().into(),
             issuer: None,

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, chrono_now, signed_token, token};
 
-crate::on_both_databases!(
+crate::on_every_store!(
     a_token_that_becomes_valid_later_is_refused_at_connect_and_on_rest_routes,
     a_body_with_nul_or_other_control_characters_is_refused_on_every_database,
     the_two_hearts_are_one_reaction,

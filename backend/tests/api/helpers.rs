@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chat_backend::store::ChatStore;
+use chat_backend::store::Store;
 use chat_backend::{Application, Settings, auth};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
@@ -17,27 +17,34 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
+use local_services::moto::Moto;
 use local_services::postgres::Postgres;
 
 pub const PROXY_SECRET: &str = "test-proxy-secret";
 pub const JWT_SECRET: &str = "test-jwt-secret";
 
-/// Which database the app runs on.
-#[derive(Debug, Clone, Copy)]
-pub enum Db {
+/// Which store the app runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreKind {
     Sqlite,
     Postgres,
+    /// A fresh table on moto_server.
+    DynamoDb,
 }
 
-/// Generates each listed test twice, in modules `sqlite` and `postgres`.
+/// Generates each listed test three times, in modules `sqlite`, `postgres` and `dynamodb`: the same
+/// black-box tests against every store.
 #[macro_export]
-macro_rules! on_both_databases {
+macro_rules! on_every_store {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
-            $(#[tokio::test] async fn $name() { super::$name($crate::helpers::spawn_app($crate::helpers::Db::Sqlite).await).await; })*
+            $(#[tokio::test] async fn $name() { super::$name($crate::helpers::spawn_app($crate::helpers::StoreKind::Sqlite).await).await; })*
         }
         mod postgres {
-            $(#[tokio::test] async fn $name() { super::$name($crate::helpers::spawn_app($crate::helpers::Db::Postgres).await).await; })*
+            $(#[tokio::test] async fn $name() { super::$name($crate::helpers::spawn_app($crate::helpers::StoreKind::Postgres).await).await; })*
+        }
+        mod dynamodb {
+            $(#[tokio::test] async fn $name() { super::$name($crate::helpers::spawn_app($crate::helpers::StoreKind::DynamoDb).await).await; })*
         }
     };
 }
@@ -46,23 +53,40 @@ pub struct TestApp {
     pub base: String,
     pub port: u16,
     pub client: reqwest::Client,
-    pub store: ChatStore,
+    pub store: Store,
     pub settings: Settings,
+    /// The DynamoDB table, on [`StoreKind::DynamoDb`].
+    pub table: Option<String>,
     shutdown: Option<oneshot::Sender<()>>,
     _dir: Option<tempfile::TempDir>,
 }
 
-pub async fn spawn_app(db: Db) -> TestApp {
+pub async fn spawn_app(db: StoreKind) -> TestApp {
     spawn_app_with(db, &[]).await
 }
 
-pub async fn spawn_app_with(db: Db, overrides: &[(&str, &str)]) -> TestApp {
+pub async fn spawn_app_with(db: StoreKind, overrides: &[(&str, &str)]) -> TestApp {
+    let mut store_env: Vec<(&str, String)> = Vec::new();
+    let mut table = None;
     let (url, dir) = match db {
-        Db::Sqlite => {
+        StoreKind::DynamoDb => {
+            let name = format!("chat-{}", uuid::Uuid::new_v4().simple());
+            store_env.extend([
+                ("CHAT_STORE", "dynamodb".to_owned()),
+                ("CHAT_TABLE", name.clone()),
+                ("CHAT_TABLE_CREATE", "true".to_owned()),
+                ("DYNAMODB_ENDPOINT", Moto::shared().endpoint()),
+                // moto is slow to create the first table of a fresh server.
+                ("AWS_TIMEOUT_MS", "20000".to_owned()),
+            ]);
+            table = Some(name);
+            (String::new(), None)
+        }
+        StoreKind::Sqlite => {
             let dir = tempfile::tempdir().expect("temp dir");
             (format!("sqlite://{}/chat.db", dir.path().display()), Some(dir))
         }
-        Db::Postgres => {
+        StoreKind::Postgres => {
             let cluster = Postgres::shared();
             let name = format!("chat_{}", uuid::Uuid::new_v4().simple());
             sqlx::any::install_default_drivers();
@@ -89,7 +113,12 @@ pub async fn spawn_app_with(db: Db, overrides: &[(&str, &str)]) -> TestApp {
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
     .collect();
-    env.insert("DATABASE_URL".into(), url);
+    if !url.is_empty() {
+        env.insert("DATABASE_URL".into(), url);
+    }
+    for (k, v) in store_env {
+        env.insert(k.to_owned(), v);
+    }
     for (k, v) in overrides {
         env.insert((*k).to_owned(), (*v).to_owned());
     }
@@ -107,9 +136,34 @@ pub async fn spawn_app_with(db: Db, overrides: &[(&str, &str)]) -> TestApp {
         client: reqwest::Client::new(),
         store,
         settings,
+        table,
         shutdown: Some(tx),
         _dir: dir,
     }
+}
+
+impl TestApp {
+    /// Makes the store unreachable: the SQL pool closed, the DynamoDB table deleted.
+    pub async fn take_the_store_down(&self) {
+        match &self.table {
+            Some(table) => {
+                dynamodb().delete_table().table_name(table).send().await.expect("delete the table");
+            }
+            None => self.store.close().await,
+        }
+    }
+}
+
+/// A DynamoDB client of the shared moto_server.
+pub fn dynamodb() -> aws_sdk_dynamodb::Client {
+    let config = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+        .http_client(chat_settings::aws::https_client())
+        .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
+        .endpoint_url(Moto::shared().endpoint())
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "tests"))
+        .build();
+    aws_sdk_dynamodb::Client::from_conf(config)
 }
 
 impl Drop for TestApp {

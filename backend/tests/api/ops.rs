@@ -4,7 +4,7 @@ use serde_json::Value;
 
 use crate::helpers::TestApp;
 
-crate::on_both_databases!(
+crate::on_every_store!(
     health_and_readiness_answer_ok,
     readiness_fails_when_the_database_is_gone,
     metrics_count_requests_by_route_template_and_frames_by_action,
@@ -21,7 +21,7 @@ async fn health_and_readiness_answer_ok(app: TestApp) {
 }
 
 async fn readiness_fails_when_the_database_is_gone(app: TestApp) {
-    app.store.close().await;
+    app.take_the_store_down().await;
     let ready = app.get("/readyz").await;
     assert_eq!(ready.status(), 503);
     assert_eq!(app.get("/healthz").await.status(), 200, "liveness does not depend on the database");

@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{PROXY_SECRET, TestApp, alg_none_token, expired_token, token, token_with_secret};
 
-crate::on_both_databases!(
+crate::on_every_store!(
     connect_with_a_valid_token_returns_the_user_and_token_expiry,
     proxy_routes_refuse_a_missing_or_wrong_proxy_secret,
     connect_with_expired_forged_unsigned_or_malformed_tokens_is_401,
@@ -393,12 +393,13 @@ async fn disconnect_is_acknowledged_with_204(app: TestApp) {
 mod rate_limit {
     use serde_json::json;
 
-    use crate::helpers::{Db, spawn_app_with};
+    use crate::helpers::{StoreKind, spawn_app_with};
 
     #[tokio::test]
     async fn a_user_over_the_rate_limit_gets_rate_limited_frames_and_others_are_unaffected() {
         let app =
-            spawn_app_with(Db::Sqlite, &[("RATE_LIMIT_PER_MINUTE", "1"), ("RATE_LIMIT_BURST", "3")]).await;
+            spawn_app_with(StoreKind::Sqlite, &[("RATE_LIMIT_PER_MINUTE", "1"), ("RATE_LIMIT_BURST", "3")])
+                .await;
         for n in 0..3 {
             let reply = app.send(1, "alice", json!({"body": format!("burst {n}")})).await;
             assert_eq!(reply["type"], "message");

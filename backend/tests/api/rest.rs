@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, expired_token, token};
 
-crate::on_both_databases!(
+crate::on_every_store!(
     members_read_history_and_others_are_refused,
     history_pages_forwards_and_backwards,
     bad_history_queries_are_400,

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use chat_backend::domain::{Booking, BookingStatus};
-use chat_backend::store::ChatStore;
+use chat_backend::store::sql::SqlStore;
 use futures_util::{SinkExt, StreamExt};
 use local_stack::measure::{connect, status_mib};
 use tokio_tungstenite::tungstenite::Message;
@@ -168,7 +168,7 @@ async fn main() -> anyhow::Result<()> {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let store = ChatStore::connect(&database_url, 2).await?;
+    let store = SqlStore::connect(&database_url, 2).await?;
     for b in 0..BOOKINGS {
         store
             .insert_booking_if_absent(&Booking {

@@ -38,12 +38,13 @@ async fn main() -> anyhow::Result<()> {
     println!("chat-bench on {}", machine());
     println!("compiled function: {}\n", binary.display());
 
-    paths::aws_calls().await?;
-    paths::latency_by_path(&binary, messages()).await?;
-    scaling::table_size(messages() / 4).await?;
-    paths::fanout_width(messages()).await?;
-    compiled::cold_start(&binary, 20).await?;
-    compiled::per_event(&binary, 2_000).await?;
+    // Boxed: each section's future holds a whole stack.
+    Box::pin(paths::aws_calls()).await?;
+    Box::pin(paths::latency_by_path(&binary, messages())).await?;
+    Box::pin(scaling::table_size(messages() / 4)).await?;
+    Box::pin(paths::fanout_width(messages())).await?;
+    Box::pin(compiled::cold_start(&binary, 20)).await?;
+    Box::pin(compiled::per_event(&binary, 2_000)).await?;
     compiled::package_size();
     println!("\ndone on {}", machine());
     Ok(())

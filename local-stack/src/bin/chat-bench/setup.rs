@@ -179,7 +179,8 @@ pub(crate) async fn compiled(binary: &Path, dir: &Path) -> anyhow::Result<Compil
     let runtime = Arc::new(RuntimeApi::start().await?);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
-    let config = EmulatorConfig { authorizer: Some(AuthorizerConfig::default()), ..EmulatorConfig::default() };
+    let config =
+        EmulatorConfig { authorizer: Some(AuthorizerConfig::default()), ..EmulatorConfig::default() };
     let emulator = Arc::new(Emulator::new(config, Arc::new(Connections::default()), runtime.clone()));
     tokio::spawn(emulator.serve(listener, std::future::pending()));
     let (function, _) =

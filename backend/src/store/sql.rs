@@ -1,10 +1,10 @@
-//! Persistence of bookings, messages, reactions and read receipts, on SQLite or PostgreSQL.
+//! The [`ChatStore`] adapter for SQLite and PostgreSQL.
 //!
 //! One set of queries serves both databases through sqlx's `Any` driver: every query is written in the
 //! common dialect (`$N` parameters, `ON CONFLICT`, `RETURNING`), and only the schema migrations differ
 //! (`migrations/sqlite`, `migrations/postgres`, embedded in the binary). Timestamps are epoch milliseconds.
 //!
-//! Ordering matters for resume-after-reconnect: [`ChatStore::insert_message`] first updates the booking's
+//! Ordering matters for resume-after-reconnect: [`SqlStore::insert_message`] first updates the booking's
 //! row, which takes that row's write lock in both databases, so two messages of one booking can never commit
 //! out of id order and `after_message_id` never skips one.
 
@@ -14,10 +14,15 @@ use std::path::Path;
 use std::str::FromStr;
 
 use chat_wire::{BookingId, ChatMessage, MessageId, ReactionSummary};
+use futures_util::future::BoxFuture;
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::{AnyPool, Executor, Row, SqlSafeStr};
 
+use super::{
+    BookingWrite, ChatStore, MessagePage, NewMessage, PageCursor, ReactionToggle, ReadPosition, StoreError,
+    StoredMessage, summarise,
+};
 use crate::domain::{Booking, BookingStatus, now_ms};
 
 /// Which database a [`ChatStore`] talks to.
@@ -29,104 +34,26 @@ pub enum DatabaseKind {
     Postgres,
 }
 
-/// A failure of the database.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    /// A query failed.
-    #[error("database error while {operation}")]
-    Database {
-        /// What we were doing.
-        operation: &'static str,
-        /// The driver's error.
-        #[source]
-        source: sqlx::Error,
-    },
-    /// The schema could not be brought up to date.
-    #[error("database migration failed")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
-    /// The database holds something our schema forbids, or a row vanished mid-operation.
-    #[error("inconsistent data: {0}")]
-    Inconsistent(String),
-}
-
 trait Context<T> {
     fn context(self, operation: &'static str) -> Result<T, StoreError>;
 }
 
 impl<T> Context<T> for Result<T, sqlx::Error> {
     fn context(self, operation: &'static str) -> Result<T, StoreError> {
-        self.map_err(|source| StoreError::Database { operation, source })
+        self.map_err(|source| StoreError::database(operation, source))
     }
 }
 
-/// A new message to store.
+/// The chat on SQLite or PostgreSQL. Cheap to clone: it holds a connection pool.
 #[derive(Debug, Clone)]
-pub struct NewMessage<'a> {
-    /// The booking (chat room).
-    pub booking_id: BookingId,
-    /// The author.
-    pub sender_id: &'a str,
-    /// The text, already validated.
-    pub body: &'a str,
-    /// The author's idempotency key.
-    pub client_message_id: Option<&'a str>,
-}
-
-/// A message as [`ChatStore::insert_message`] left it.
-#[derive(Debug, Clone)]
-pub struct StoredMessage {
-    /// The stored message (the earlier one, for a retry).
-    pub message: ChatMessage,
-    /// Whether this call inserted it (`false`: a retry of the same `client_message_id`).
-    pub inserted: bool,
-}
-
-/// A reaction as [`ChatStore::toggle_reaction`] left it.
-#[derive(Debug, Clone)]
-pub struct ReactionToggle {
-    /// Whether the reaction was added (`false`: removed).
-    pub added: bool,
-    /// Every reaction of the message afterwards.
-    pub reactions: Vec<ReactionSummary>,
-}
-
-/// A read position as [`ChatStore::mark_read`] left it.
-#[derive(Debug, Clone, Copy)]
-pub struct ReadPosition {
-    /// The last message the user has read.
-    pub last_read_message_id: MessageId,
-    /// Whether this call moved it forward.
-    pub moved: bool,
-}
-
-/// A page of messages, oldest first.
-#[derive(Debug, Clone)]
-pub struct MessagePage {
-    /// The messages, oldest first.
-    pub messages: Vec<ChatMessage>,
-    /// Whether more exist in the direction asked for.
-    pub has_more: bool,
-}
-
-/// Which page of history to read.
-#[derive(Debug, Clone, Copy)]
-pub enum PageCursor {
-    /// Messages after this id, oldest first (resume after reconnect).
-    After(MessageId),
-    /// The latest messages before this id, or the latest of all (scrolling back, first open).
-    Before(Option<MessageId>),
-}
-
-/// The database of the chat. Cheap to clone: it holds a connection pool.
-#[derive(Debug, Clone)]
-pub struct ChatStore {
+pub struct SqlStore {
     pool: AnyPool,
     kind: DatabaseKind,
 }
 
 const MESSAGE_COLUMNS: &str = "id, booking_id, sender_id, body, client_message_id, created_at";
 
-impl ChatStore {
+impl SqlStore {
     /// Connects to `url` (`sqlite:` or `postgres://`). A SQLite file and its directory are created when
     /// missing, and the file is switched to WAL.
     ///
@@ -162,19 +89,14 @@ impl ChatStore {
         Ok(Self { pool, kind })
     }
 
-    /// Which database this is.
-    pub fn kind(&self) -> DatabaseKind {
-        self.kind
-    }
-
     /// Brings the schema up to date with the migrations embedded for this database.
     ///
     /// # Errors
     /// [`StoreError::Migrate`] when a migration fails or the applied ones were changed.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         let sql = match self.kind {
-            DatabaseKind::Sqlite => include_str!("../migrations/sqlite/0001_init.sql"),
-            DatabaseKind::Postgres => include_str!("../migrations/postgres/0001_init.sql"),
+            DatabaseKind::Sqlite => include_str!("../../migrations/sqlite/0001_init.sql"),
+            DatabaseKind::Postgres => include_str!("../../migrations/postgres/0001_init.sql"),
         };
         let migrator = Migrator::with_migrations(vec![Migration::new(
             1,
@@ -221,6 +143,29 @@ impl ChatStore {
         .await
         .context("inserting a booking")?;
         Ok(done.rows_affected() == 1)
+    }
+
+    /// Creates a booking, or updates its owner, renter and title.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn put_booking(&self, booking: &Booking) -> Result<BookingWrite, StoreError> {
+        if self.insert_booking_if_absent(booking).await? {
+            return Ok(BookingWrite::Created);
+        }
+        let done = sqlx::query(
+            "UPDATE bookings SET owner_id = $1, renter_id = $2, title = $3, updated_at = $4 \
+             WHERE id = $5 AND (owner_id <> $1 OR renter_id <> $2 OR title <> $3)",
+        )
+        .bind(&booking.owner_id)
+        .bind(&booking.renter_id)
+        .bind(&booking.title)
+        .bind(now_ms())
+        .bind(booking.id)
+        .execute(&self.pool)
+        .await
+        .context("updating a booking")?;
+        Ok(if done.rows_affected() == 1 { BookingWrite::Updated } else { BookingWrite::Unchanged })
     }
 
     /// The booking with this id.
@@ -389,16 +334,23 @@ impl ChatStore {
         Ok(MessagePage { messages, has_more })
     }
 
-    /// The booking a message belongs to, if the message exists.
+    /// Whether the booking has this message.
     ///
     /// # Errors
     /// [`StoreError::Database`].
-    pub async fn message_booking(&self, message_id: MessageId) -> Result<Option<BookingId>, StoreError> {
-        sqlx::query_scalar("SELECT booking_id FROM messages WHERE id = $1")
-            .bind(message_id)
-            .fetch_optional(&self.pool)
-            .await
-            .context("finding a message's booking")
+    pub async fn message_exists(
+        &self,
+        booking_id: BookingId,
+        message_id: MessageId,
+    ) -> Result<bool, StoreError> {
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM messages WHERE id = $1 AND booking_id = $2")
+                .bind(message_id)
+                .bind(booking_id)
+                .fetch_optional(&self.pool)
+                .await
+                .context("finding a message")?;
+        Ok(found.is_some())
     }
 
     /// Adds the user's reaction if absent, removes it if present.
@@ -508,7 +460,7 @@ impl ChatStore {
         .fetch_all(conn)
         .await
         .context("reading reactions")?;
-        Ok(summarise(&rows)?.remove(&message_id).unwrap_or_default())
+        Ok(summarise_rows(&rows)?.remove(&message_id).unwrap_or_default())
     }
 
     async fn reactions_between(
@@ -528,27 +480,113 @@ impl ChatStore {
         .fetch_all(&self.pool)
         .await
         .context("reading reactions")?;
-        summarise(&rows)
+        summarise_rows(&rows)
     }
 }
 
-/// Groups reaction rows by message, then by emoji in the order each emoji was first used.
-fn summarise(rows: &[AnyRow]) -> Result<HashMap<MessageId, Vec<ReactionSummary>>, StoreError> {
-    let mut by_message: HashMap<MessageId, Vec<ReactionSummary>> = HashMap::new();
-    for row in rows {
-        let message_id: MessageId = row.try_get("message_id").context("reading reactions")?;
-        let emoji: String = row.try_get("emoji").context("reading reactions")?;
-        let user_id: String = row.try_get("user_id").context("reading reactions")?;
-        let summaries = by_message.entry(message_id).or_default();
-        match summaries.iter_mut().find(|s| s.emoji == emoji) {
-            Some(summary) => {
-                summary.count += 1;
-                summary.user_ids.push(user_id);
-            }
-            None => summaries.push(ReactionSummary { emoji, count: 1, user_ids: vec![user_id] }),
+impl ChatStore for SqlStore {
+    fn kind(&self) -> &'static str {
+        match self.kind {
+            DatabaseKind::Sqlite => "sqlite",
+            DatabaseKind::Postgres => "postgres",
         }
     }
-    Ok(by_message)
+
+    fn prepare(&self) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(self.migrate())
+    }
+
+    fn ping(&self) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(Self::ping(self))
+    }
+
+    fn close(&self) -> BoxFuture<'_, ()> {
+        Box::pin(Self::close(self))
+    }
+
+    fn insert_booking_if_absent<'a>(
+        &'a self,
+        booking: &'a Booking,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(Self::insert_booking_if_absent(self, booking))
+    }
+
+    fn put_booking<'a>(&'a self, booking: &'a Booking) -> BoxFuture<'a, Result<BookingWrite, StoreError>> {
+        Box::pin(Self::put_booking(self, booking))
+    }
+
+    fn booking(&self, id: BookingId) -> BoxFuture<'_, Result<Option<Booking>, StoreError>> {
+        Box::pin(Self::booking(self, id))
+    }
+
+    fn set_booking_status(
+        &self,
+        id: BookingId,
+        from: BookingStatus,
+        to: BookingStatus,
+    ) -> BoxFuture<'_, Result<bool, StoreError>> {
+        Box::pin(Self::set_booking_status(self, id, from, to))
+    }
+
+    fn insert_message<'a>(&'a self, new: NewMessage<'a>) -> BoxFuture<'a, Result<StoredMessage, StoreError>> {
+        Box::pin(Self::insert_message(self, new))
+    }
+
+    fn messages(
+        &self,
+        booking_id: BookingId,
+        cursor: PageCursor,
+        limit: u32,
+    ) -> BoxFuture<'_, Result<MessagePage, StoreError>> {
+        Box::pin(Self::messages(self, booking_id, cursor, limit))
+    }
+
+    fn message_exists(
+        &self,
+        booking_id: BookingId,
+        message_id: MessageId,
+    ) -> BoxFuture<'_, Result<bool, StoreError>> {
+        Box::pin(Self::message_exists(self, booking_id, message_id))
+    }
+
+    fn toggle_reaction<'a>(
+        &'a self,
+        booking_id: BookingId,
+        message_id: MessageId,
+        user_id: &'a str,
+        emoji: &'a str,
+    ) -> BoxFuture<'a, Result<ReactionToggle, StoreError>> {
+        Box::pin(Self::toggle_reaction(self, booking_id, message_id, user_id, emoji))
+    }
+
+    fn mark_read<'a>(
+        &'a self,
+        booking_id: BookingId,
+        user_id: &'a str,
+        message_id: MessageId,
+    ) -> BoxFuture<'a, Result<ReadPosition, StoreError>> {
+        Box::pin(Self::mark_read(self, booking_id, user_id, message_id))
+    }
+
+    fn count_messages(&self, booking_id: BookingId) -> BoxFuture<'_, Result<i64, StoreError>> {
+        Box::pin(Self::count_messages(self, booking_id))
+    }
+}
+
+/// Groups reaction rows (message, emoji, user, oldest first) as [`summarise`] does.
+fn summarise_rows(rows: &[AnyRow]) -> Result<HashMap<MessageId, Vec<ReactionSummary>>, StoreError> {
+    let reactions = rows
+        .iter()
+        .map(|row| {
+            Ok((
+                row.try_get::<MessageId, _>("message_id")?,
+                row.try_get::<String, _>("emoji")?,
+                row.try_get::<String, _>("user_id")?,
+            ))
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()
+        .context("reading reactions")?;
+    Ok(summarise(reactions.iter().map(|(m, e, u)| (*m, e.as_str(), u.as_str()))))
 }
 
 fn message_from_row(row: &AnyRow) -> Result<ChatMessage, sqlx::Error> {
@@ -570,10 +608,7 @@ fn prepare_sqlite_url(url: &str) -> Result<String, StoreError> {
     if path != ":memory:"
         && let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty())
     {
-        std::fs::create_dir_all(dir).map_err(|e| StoreError::Database {
-            operation: "creating the SQLite directory",
-            source: sqlx::Error::Io(e),
-        })?;
+        std::fs::create_dir_all(dir).map_err(|e| StoreError::database("creating the SQLite directory", e))?;
     }
     let url = if query.contains("mode=") {
         url.to_owned()

@@ -1,0 +1,144 @@
+//! The service API: how the marketplace that owns bookings tells the chat about them. Authenticated by a
+//! service credential (`Authorization: Bearer <SERVICE_TOKEN>`), never by a user's token.
+//!
+//! - `PUT /api/service/bookings/{booking_id}`: create or update (idempotent; 201 when created).
+//! - `GET /api/service/bookings/{booking_id}`: read.
+//! - `PUT /api/service/bookings/{booking_id}/status`: move to a status (valid transitions only;
+//!   idempotent), which the booking's connections hear about.
+
+use axum::Json;
+use axum::extract::{FromRequestParts, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use chat_wire::{BookingId, ErrorCode};
+use secrecy::ExposeSecret;
+use serde::{Deserialize, Serialize};
+use subtle::ConstantTimeEq;
+
+use super::AppState;
+use super::error::ApiError;
+use super::extract::{ApiJson, ApiPath};
+use crate::domain::{Booking, BookingStatus};
+use crate::store::BookingWrite;
+
+/// Proof that the caller presented the service credential.
+#[derive(Debug)]
+pub(super) struct ServiceCaller;
+
+impl FromRequestParts<AppState> for ServiceCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let unauthorized =
+            |message: &str| ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::AuthenticationError, message);
+        let Some(expected) = state.service_token.as_deref() else {
+            return Err(unauthorized("the service API is off: the backend has no SERVICE_TOKEN"));
+        };
+        let presented = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(chat_wire::handshake::token_from_authorization)
+            .ok_or_else(|| unauthorized("the service API needs Authorization: Bearer <service token>"))?;
+        if bool::from(presented.as_bytes().ct_eq(expected.expose_secret().as_bytes())) {
+            Ok(Self)
+        } else {
+            tracing::warn!("service route called with a wrong service token");
+            Err(unauthorized("wrong service token"))
+        }
+    }
+}
+
+/// A booking as the service API reads and writes it.
+#[derive(Debug, Serialize, Deserialize)]
+pub(super) struct BookingBody {
+    owner_id: String,
+    renter_id: String,
+    title: String,
+    /// Optional when writing: `requested` for a new booking, unchanged for an existing one.
+    status: Option<BookingStatus>,
+}
+
+/// A booking as the service API answers it.
+#[derive(Debug, Serialize)]
+pub(super) struct BookingView {
+    booking_id: BookingId,
+    owner_id: String,
+    renter_id: String,
+    title: String,
+    status: BookingStatus,
+}
+
+impl From<Booking> for BookingView {
+    fn from(b: Booking) -> Self {
+        Self {
+            booking_id: b.id,
+            owner_id: b.owner_id,
+            renter_id: b.renter_id,
+            title: b.title,
+            status: b.status,
+        }
+    }
+}
+
+/// `PUT /api/service/bookings/{booking_id}`.
+pub(super) async fn put_booking(
+    _caller: ServiceCaller,
+    State(state): State<AppState>,
+    ApiPath(booking_id): ApiPath<BookingId>,
+    ApiJson(body): ApiJson<BookingBody>,
+) -> Result<(StatusCode, Json<BookingView>), ApiError> {
+    let status = match body.status {
+        Some(status) => status,
+        None => match state.chat.booking(booking_id).await {
+            Ok(existing) => existing.status,
+            Err(crate::chat::ChatError::BookingNotFound) => BookingStatus::Requested,
+            Err(error) => return Err(error.into()),
+        },
+    };
+    let booking = Booking {
+        id: booking_id,
+        owner_id: body.owner_id,
+        renter_id: body.renter_id,
+        title: body.title,
+        status,
+    };
+    let written = state.chat.put_booking(&booking).await?;
+    let stored = state.chat.booking(booking_id).await?;
+    let code = if written == BookingWrite::Created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((code, Json(stored.into())))
+}
+
+/// `GET /api/service/bookings/{booking_id}`.
+pub(super) async fn get_booking(
+    _caller: ServiceCaller,
+    State(state): State<AppState>,
+    ApiPath(booking_id): ApiPath<BookingId>,
+) -> Result<Json<BookingView>, ApiError> {
+    Ok(Json(state.chat.booking(booking_id).await?.into()))
+}
+
+/// Body of the status route.
+#[derive(Debug, Deserialize)]
+pub(super) struct StatusBody {
+    status: BookingStatus,
+}
+
+/// Answer of the status route.
+#[derive(Debug, Serialize)]
+pub(super) struct StatusView {
+    booking_id: BookingId,
+    status: BookingStatus,
+    previous_status: BookingStatus,
+}
+
+/// `PUT /api/service/bookings/{booking_id}/status`.
+pub(super) async fn set_status(
+    _caller: ServiceCaller,
+    State(state): State<AppState>,
+    ApiPath(booking_id): ApiPath<BookingId>,
+    ApiJson(body): ApiJson<StatusBody>,
+) -> Result<Json<StatusView>, ApiError> {
+    let previous_status = state.chat.set_status(booking_id, body.status).await?;
+    Ok(Json(StatusView { booking_id, status: body.status, previous_status }))
+}

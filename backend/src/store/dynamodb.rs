@@ -1,0 +1,774 @@
+//! The [`ChatStore`] adapter for DynamoDB: one table, keys `pk` and `sk` (strings), every access one key
+//! lookup, one `Query` on a partition, or one conditional write; never a Scan. `docs/chat-store.md` lists
+//! the items and access patterns.
+//!
+//! | item | `pk` | `sk` |
+//! |---|---|---|
+//! | booking (with the message counter) | `BOOKING#{id}` | `BOOKING` |
+//! | message | `BOOKING#{id}` | `MSG#{message id, 20 digits}` |
+//! | idempotency key | `BOOKING#{id}` | `CMID#{len(sender)}#{sender}#{client_message_id}` |
+//! | reaction | `BOOKING#{id}` | `REACT#{message id, 20 digits}#{len(emoji)}#{emoji}#{user}` |
+//! | read position | `BOOKING#{id}` | `READ#{user}` |
+//! | rate-limit window | `RATE#{user}` | `MINUTE#{minutes since the epoch}` (expires by TTL) |
+//!
+//! A message takes the booking's next id in one transaction that also moves the booking's counter, on
+//! the condition that the counter still holds the value read: a message with id n+1 can only commit after
+//! the one with id n, so ids increase in commit order even with concurrent senders in several Lambda
+//! instances. The same transaction writes the sender's idempotency key on the condition that it is new,
+//! so a retried `client_message_id` finds the message of the first attempt.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
+    Projection, ProjectionType, Put, ReturnValue, ScalarAttributeType, Select, TimeToLiveSpecification,
+    TransactWriteItem, Update,
+};
+use chat_wire::{BookingId, ChatMessage, MessageId, ReactionSummary};
+use futures_util::future::BoxFuture;
+
+use super::{
+    BookingWrite, ChatStore, MessagePage, NewMessage, PageCursor, RateLimits, ReactionToggle, ReadPosition,
+    StoreError, StoredMessage, summarise,
+};
+use crate::domain::{Booking, BookingStatus, now_ms};
+
+/// How often a message's transaction is tried when other senders of its booking win the race.
+const MAX_ATTEMPTS: u32 = 50;
+
+type Item = HashMap<String, AttributeValue>;
+
+/// The chat in one DynamoDB table. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct DynamoDbStore {
+    client: Client,
+    table: Arc<str>,
+    create_table: bool,
+}
+
+fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+fn n(value: impl std::fmt::Display) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+fn booking_pk(id: BookingId) -> AttributeValue {
+    s(format!("BOOKING#{id}"))
+}
+
+fn message_sk(id: MessageId) -> String {
+    format!("MSG#{id:020}")
+}
+
+fn idempotency_sk(sender: &str, client_message_id: &str) -> String {
+    format!("CMID#{}#{sender}#{client_message_id}", sender.len())
+}
+
+fn reaction_prefix(message_id: MessageId) -> String {
+    format!("REACT#{message_id:020}#")
+}
+
+fn reaction_sk(message_id: MessageId, emoji: &str, user_id: &str) -> String {
+    format!("{}{}#{emoji}#{user_id}", reaction_prefix(message_id), emoji.len())
+}
+
+fn key(pk: AttributeValue, sk: impl Into<String>) -> Item {
+    HashMap::from([("pk".to_owned(), pk), ("sk".to_owned(), s(sk))])
+}
+
+fn text(item: &Item, name: &str) -> Result<String, StoreError> {
+    match item.get(name) {
+        Some(AttributeValue::S(value)) => Ok(value.clone()),
+        _ => Err(StoreError::Inconsistent(format!("item without the string {name}"))),
+    }
+}
+
+fn number(item: &Item, name: &str) -> Result<i64, StoreError> {
+    match item.get(name) {
+        Some(AttributeValue::N(value)) => {
+            value.parse().map_err(|_| StoreError::Inconsistent(format!("{name} is not an integer: {value}")))
+        }
+        _ => Err(StoreError::Inconsistent(format!("item without the number {name}"))),
+    }
+}
+
+fn booking_from(item: &Item) -> Result<Booking, StoreError> {
+    let status = text(item, "status")?;
+    Ok(Booking {
+        id: number(item, "id")?,
+        owner_id: text(item, "owner_id")?,
+        renter_id: text(item, "renter_id")?,
+        title: text(item, "title")?,
+        status: BookingStatus::parse(&status)
+            .ok_or_else(|| StoreError::Inconsistent(format!("booking status {status:?}")))?,
+    })
+}
+
+fn message_from(item: &Item) -> Result<ChatMessage, StoreError> {
+    Ok(ChatMessage {
+        id: number(item, "id")?,
+        booking_id: number(item, "booking_id")?,
+        sender_id: text(item, "sender_id")?,
+        body: text(item, "body")?,
+        client_message_id: text(item, "client_message_id").ok(),
+        created_at: number(item, "created_at")?,
+        reactions: Vec::new(),
+    })
+}
+
+fn is_conditional_failure<E, R>(error: &SdkError<E, R>) -> bool
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
+{
+    error.as_service_error().and_then(aws_sdk_dynamodb::error::ProvideErrorMetadata::code)
+        == Some("ConditionalCheckFailedException")
+}
+
+/// Why a message's transaction was cancelled.
+enum Cancelled {
+    /// The idempotency key exists: a retry of a stored message.
+    Duplicate,
+    /// Another sender moved the counter first, or DynamoDB saw a conflicting transaction: try again.
+    Raced,
+}
+
+fn cancellation<R>(error: &SdkError<TransactWriteItemsError, R>, has_key: bool) -> Option<Cancelled> {
+    let TransactWriteItemsError::TransactionCanceledException(cancelled) = error.as_service_error()? else {
+        return None;
+    };
+    let reasons = cancelled.cancellation_reasons();
+    // Items in order: the booking's counter, the message, then the idempotency key.
+    if has_key && reasons.get(2).and_then(|r| r.code()) == Some("ConditionalCheckFailed") {
+        return Some(Cancelled::Duplicate);
+    }
+    Some(Cancelled::Raced)
+}
+
+impl DynamoDbStore {
+    /// The store in `table`; with `create_table`, [`ChatStore::prepare`] creates it when missing (local
+    /// runs and tests; in AWS Terraform owns it).
+    pub fn new(client: Client, table: impl Into<Arc<str>>, create_table: bool) -> Self {
+        Self { client, table: table.into(), create_table }
+    }
+
+    fn table(&self) -> &str {
+        &self.table
+    }
+
+    async fn get(&self, key: Item, operation: &'static str) -> Result<Option<Item>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(self.table())
+            .set_key(Some(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| StoreError::database(operation, e))?;
+        Ok(output.item)
+    }
+
+    /// Every item of `pk` whose sort key is between `from` and `to`, in sort-key order (or reverse),
+    /// stopping after `limit` items when given.
+    async fn query(
+        &self,
+        pk: AttributeValue,
+        from: String,
+        to: String,
+        forward: bool,
+        limit: Option<usize>,
+        operation: &'static str,
+    ) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let mut request = self
+                .client
+                .query()
+                .table_name(self.table())
+                .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
+                .expression_attribute_values(":pk", pk.clone())
+                .expression_attribute_values(":from", s(from.clone()))
+                .expression_attribute_values(":to", s(to.clone()))
+                .scan_index_forward(forward)
+                .consistent_read(true)
+                .set_exclusive_start_key(start);
+            if let Some(limit) = limit {
+                request = request.limit(i32::try_from(limit - items.len()).unwrap_or(i32::MAX));
+            }
+            let output = request.send().await.map_err(|e| StoreError::database(operation, e))?;
+            items.extend(output.items.unwrap_or_default());
+            start = output.last_evaluated_key;
+            if start.is_none() || limit.is_some_and(|limit| items.len() >= limit) {
+                return Ok(items);
+            }
+        }
+    }
+
+    async fn reactions(
+        &self,
+        booking_id: BookingId,
+        first: MessageId,
+        last: MessageId,
+    ) -> Result<HashMap<MessageId, Vec<ReactionSummary>>, StoreError> {
+        // `$` sorts right after `#`: every reaction key of `last` is below `REACT#{last}$`.
+        let to = format!("REACT#{last:020}$");
+        let mut items = self
+            .query(booking_pk(booking_id), reaction_prefix(first), to, true, None, "reading reactions")
+            .await?
+            .iter()
+            .map(|item| {
+                Ok((
+                    number(item, "message_id")?,
+                    number(item, "created_at")?,
+                    text(item, "emoji")?,
+                    text(item, "user_id")?,
+                ))
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        // In the order they were made, as the SQL store reads them.
+        items.sort();
+        Ok(summarise(items.iter().map(|(m, _, e, u)| (*m, e.as_str(), u.as_str()))))
+    }
+
+    async fn message(&self, booking_id: BookingId, id: MessageId) -> Result<Option<ChatMessage>, StoreError> {
+        let Some(item) = self.get(key(booking_pk(booking_id), message_sk(id)), "reading a message").await?
+        else {
+            return Ok(None);
+        };
+        let mut message = message_from(&item)?;
+        message.reactions = self.reactions(booking_id, id, id).await?.remove(&id).unwrap_or_default();
+        Ok(Some(message))
+    }
+
+    async fn existing(
+        &self,
+        new: &NewMessage<'_>,
+        client_message_id: &str,
+    ) -> Result<StoredMessage, StoreError> {
+        const OP: &str = "reading a retried message";
+        let item = self
+            .get(key(booking_pk(new.booking_id), idempotency_sk(new.sender_id, client_message_id)), OP)
+            .await?
+            .ok_or_else(|| StoreError::Inconsistent("an idempotency key vanished".into()))?;
+        let id = number(&item, "message_id")?;
+        let message = self.message(new.booking_id, id).await?.ok_or_else(|| {
+            StoreError::Inconsistent(format!("message {id} of an idempotency key is missing"))
+        })?;
+        Ok(StoredMessage { message, inserted: false })
+    }
+
+    async fn insert_message(&self, new: NewMessage<'_>) -> Result<StoredMessage, StoreError> {
+        const OP: &str = "storing a message";
+        let pk = booking_pk(new.booking_id);
+        for attempt in 0..MAX_ATTEMPTS {
+            let booking = self
+                .get(key(pk.clone(), "BOOKING"), OP)
+                .await?
+                .ok_or_else(|| StoreError::Inconsistent(format!("booking {} vanished", new.booking_id)))?;
+            let last = number(&booking, "last_message_id").unwrap_or(0);
+            let id = last + 1;
+            let now = now_ms();
+            let counter = Update::builder()
+                .table_name(self.table())
+                .set_key(Some(key(pk.clone(), "BOOKING")))
+                .update_expression("SET last_message_id = :id, last_message_at = :now")
+                .condition_expression(if last == 0 {
+                    "attribute_exists(pk) AND attribute_not_exists(last_message_id)"
+                } else {
+                    "last_message_id = :last"
+                })
+                .expression_attribute_values(":id", n(id))
+                .expression_attribute_values(":now", n(now));
+            let counter =
+                if last == 0 { counter } else { counter.expression_attribute_values(":last", n(last)) };
+            let mut message = key(pk.clone(), message_sk(id));
+            message.insert("id".into(), n(id));
+            message.insert("booking_id".into(), n(new.booking_id));
+            message.insert("sender_id".into(), s(new.sender_id));
+            message.insert("body".into(), s(new.body));
+            message.insert("created_at".into(), n(now));
+            if let Some(cmid) = new.client_message_id {
+                message.insert("client_message_id".into(), s(cmid));
+            }
+            let put = |item: Item| {
+                Put::builder()
+                    .table_name(self.table())
+                    .set_item(Some(item))
+                    .condition_expression("attribute_not_exists(pk)")
+                    .build()
+            };
+            let mut items = vec![
+                TransactWriteItem::builder()
+                    .update(counter.build().map_err(|e| StoreError::database(OP, e))?)
+                    .build(),
+                TransactWriteItem::builder()
+                    .put(put(message).map_err(|e| StoreError::database(OP, e))?)
+                    .build(),
+            ];
+            if let Some(cmid) = new.client_message_id {
+                let mut idempotency = key(pk.clone(), idempotency_sk(new.sender_id, cmid));
+                idempotency.insert("message_id".into(), n(id));
+                items.push(
+                    TransactWriteItem::builder()
+                        .put(put(idempotency).map_err(|e| StoreError::database(OP, e))?)
+                        .build(),
+                );
+            }
+            match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
+                Ok(_) => {
+                    let message = ChatMessage {
+                        id,
+                        booking_id: new.booking_id,
+                        sender_id: new.sender_id.to_owned(),
+                        body: new.body.to_owned(),
+                        client_message_id: new.client_message_id.map(str::to_owned),
+                        created_at: now,
+                        reactions: Vec::new(),
+                    };
+                    return Ok(StoredMessage { message, inserted: true });
+                }
+                Err(error) => match cancellation(&error, new.client_message_id.is_some()) {
+                    Some(Cancelled::Duplicate) => {
+                        return self.existing(&new, new.client_message_id.unwrap_or_default()).await;
+                    }
+                    Some(Cancelled::Raced) => {
+                        // Full jitter, growing slowly: a busy booking's senders spread out.
+                        let cap = 5u64 * u64::from(attempt.min(10) + 1);
+                        tokio::time::sleep(Duration::from_millis(fastrand::u64(0..=cap))).await;
+                    }
+                    None => return Err(StoreError::database(OP, error)),
+                },
+            }
+        }
+        Err(StoreError::Contention(OP))
+    }
+
+    async fn messages(
+        &self,
+        booking_id: BookingId,
+        cursor: PageCursor,
+        limit: u32,
+    ) -> Result<MessagePage, StoreError> {
+        const OP: &str = "reading history";
+        let fetch = limit as usize + 1;
+        let (from, to, forward) = match cursor {
+            PageCursor::After(after) => {
+                (message_sk(after.saturating_add(1).max(0)), message_sk(MessageId::MAX), true)
+            }
+            PageCursor::Before(before) => {
+                let before = before.unwrap_or(MessageId::MAX);
+                if before <= 1 {
+                    return Ok(MessagePage { messages: Vec::new(), has_more: false });
+                }
+                (message_sk(0), message_sk(before - 1), false)
+            }
+        };
+        let items = self.query(booking_pk(booking_id), from, to, forward, Some(fetch), OP).await?;
+        let has_more = items.len() > limit as usize;
+        let mut messages =
+            items.iter().take(limit as usize).map(message_from).collect::<Result<Vec<_>, _>>()?;
+        if !forward {
+            messages.reverse();
+        }
+        if let (Some(first), Some(last)) = (messages.first(), messages.last()) {
+            let mut reactions = self.reactions(booking_id, first.id, last.id).await?;
+            for message in &mut messages {
+                message.reactions = reactions.remove(&message.id).unwrap_or_default();
+            }
+        }
+        Ok(MessagePage { messages, has_more })
+    }
+
+    async fn insert_booking_if_absent(&self, booking: &Booking) -> Result<bool, StoreError> {
+        let now = now_ms();
+        let mut item = key(booking_pk(booking.id), "BOOKING");
+        item.insert("id".into(), n(booking.id));
+        item.insert("owner_id".into(), s(&booking.owner_id));
+        item.insert("renter_id".into(), s(&booking.renter_id));
+        item.insert("title".into(), s(&booking.title));
+        item.insert("status".into(), s(booking.status.as_str()));
+        item.insert("created_at".into(), n(now));
+        item.insert("updated_at".into(), n(now));
+        match self
+            .client
+            .put_item()
+            .table_name(self.table())
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(error) if is_conditional_failure(&error) => Ok(false),
+            Err(error) => Err(StoreError::database("inserting a booking", error)),
+        }
+    }
+
+    async fn put_booking(&self, booking: &Booking) -> Result<BookingWrite, StoreError> {
+        if self.insert_booking_if_absent(booking).await? {
+            return Ok(BookingWrite::Created);
+        }
+        let result = self
+            .client
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(key(booking_pk(booking.id), "BOOKING")))
+            .update_expression("SET owner_id = :o, renter_id = :r, title = :t, updated_at = :now")
+            .condition_expression(
+                "attribute_exists(pk) AND (owner_id <> :o OR renter_id <> :r OR title <> :t)",
+            )
+            .expression_attribute_values(":o", s(&booking.owner_id))
+            .expression_attribute_values(":r", s(&booking.renter_id))
+            .expression_attribute_values(":t", s(&booking.title))
+            .expression_attribute_values(":now", n(now_ms()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(BookingWrite::Updated),
+            Err(error) if is_conditional_failure(&error) => Ok(BookingWrite::Unchanged),
+            Err(error) => Err(StoreError::database("updating a booking", error)),
+        }
+    }
+
+    async fn booking(&self, id: BookingId) -> Result<Option<Booking>, StoreError> {
+        self.get(key(booking_pk(id), "BOOKING"), "reading a booking")
+            .await?
+            .as_ref()
+            .map(booking_from)
+            .transpose()
+    }
+
+    async fn set_booking_status(
+        &self,
+        id: BookingId,
+        from: BookingStatus,
+        to: BookingStatus,
+    ) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(key(booking_pk(id), "BOOKING")))
+            .update_expression("SET #status = :to, updated_at = :now")
+            .condition_expression("#status = :from")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":to", s(to.as_str()))
+            .expression_attribute_values(":from", s(from.as_str()))
+            .expression_attribute_values(":now", n(now_ms()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(error) if is_conditional_failure(&error) => Ok(false),
+            Err(error) => Err(StoreError::database("changing a booking's status", error)),
+        }
+    }
+
+    async fn message_exists(&self, booking_id: BookingId, message_id: MessageId) -> Result<bool, StoreError> {
+        Ok(self
+            .get(key(booking_pk(booking_id), message_sk(message_id)), "finding a message")
+            .await?
+            .is_some())
+    }
+
+    async fn toggle_reaction(
+        &self,
+        booking_id: BookingId,
+        message_id: MessageId,
+        user_id: &str,
+        emoji: &str,
+    ) -> Result<ReactionToggle, StoreError> {
+        const OP: &str = "toggling a reaction";
+        let reaction = key(booking_pk(booking_id), reaction_sk(message_id, emoji, user_id));
+        let removed = self
+            .client
+            .delete_item()
+            .table_name(self.table())
+            .set_key(Some(reaction.clone()))
+            .return_values(ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(|e| StoreError::database(OP, e))?
+            .attributes
+            .is_some_and(|old| !old.is_empty());
+        if !removed {
+            let mut item = reaction;
+            item.insert("message_id".into(), n(message_id));
+            item.insert("emoji".into(), s(emoji));
+            item.insert("user_id".into(), s(user_id));
+            item.insert("created_at".into(), n(now_ms()));
+            match self
+                .client
+                .put_item()
+                .table_name(self.table())
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(pk)")
+                .send()
+                .await
+            {
+                // Present either way: a concurrent toggle of the same reaction added it first.
+                Ok(_) => {}
+                Err(error) if is_conditional_failure(&error) => {}
+                Err(error) => return Err(StoreError::database(OP, error)),
+            }
+        }
+        let reactions =
+            self.reactions(booking_id, message_id, message_id).await?.remove(&message_id).unwrap_or_default();
+        Ok(ReactionToggle { added: !removed, reactions })
+    }
+
+    async fn mark_read(
+        &self,
+        booking_id: BookingId,
+        user_id: &str,
+        message_id: MessageId,
+    ) -> Result<ReadPosition, StoreError> {
+        const OP: &str = "recording a read receipt";
+        let read = key(booking_pk(booking_id), format!("READ#{user_id}"));
+        let result = self
+            .client
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(read.clone()))
+            .update_expression("SET last_read_message_id = :m, updated_at = :now")
+            .condition_expression("attribute_not_exists(last_read_message_id) OR last_read_message_id < :m")
+            .expression_attribute_values(":m", n(message_id))
+            .expression_attribute_values(":now", n(now_ms()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(ReadPosition { last_read_message_id: message_id, moved: true }),
+            Err(error) if is_conditional_failure(&error) => {
+                let item = self
+                    .get(read, OP)
+                    .await?
+                    .ok_or_else(|| StoreError::Inconsistent("a read position vanished".into()))?;
+                Ok(ReadPosition {
+                    last_read_message_id: number(&item, "last_read_message_id")?,
+                    moved: false,
+                })
+            }
+            Err(error) => Err(StoreError::database(OP, error)),
+        }
+    }
+
+    async fn count_messages(&self, booking_id: BookingId) -> Result<i64, StoreError> {
+        let mut count = 0i64;
+        let mut start = None;
+        loop {
+            let output = self
+                .client
+                .query()
+                .table_name(self.table())
+                .key_condition_expression("pk = :pk AND begins_with(sk, :msg)")
+                .expression_attribute_values(":pk", booking_pk(booking_id))
+                .expression_attribute_values(":msg", s("MSG#"))
+                .select(Select::Count)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| StoreError::database("counting messages", e))?;
+            count += i64::from(output.count);
+            start = output.last_evaluated_key;
+            if start.is_none() {
+                return Ok(count);
+            }
+        }
+    }
+
+    async fn prepare(&self) -> Result<(), StoreError> {
+        const OP: &str = "checking the chat table";
+        match self.client.describe_table().table_name(self.table()).send().await {
+            Ok(_) => Ok(()),
+            Err(error) if self.create_table => {
+                tracing::info!(table = %self.table, cause = %error, "creating the chat table");
+                create_table(&self.client, self.table())
+                    .await
+                    .map_err(|e| StoreError::database("creating the chat table", e))
+            }
+            Err(error) => Err(StoreError::database(OP, error)),
+        }
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.get(key(s("PING"), "PING"), "pinging").await.map(drop)
+    }
+}
+
+/// The table as Terraform creates it: `pk`/`sk`, the `gsi1` index (`gsi1pk`/`gsi1sk`, per user), on
+/// demand, TTL on `ttl`. For local runs and tests; in AWS, Terraform owns the table.
+///
+/// # Errors
+/// The SDK's error.
+pub async fn create_table(
+    client: &Client,
+    table: &str,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let attribute = |name: &str| {
+        AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build()
+    };
+    let key =
+        |name: &str, kind: KeyType| KeySchemaElement::builder().attribute_name(name).key_type(kind).build();
+    let index = GlobalSecondaryIndex::builder()
+        .index_name("gsi1")
+        .key_schema(key("gsi1pk", KeyType::Hash)?)
+        .key_schema(key("gsi1sk", KeyType::Range)?)
+        .projection(Projection::builder().projection_type(ProjectionType::All).build())
+        .build()?;
+    client
+        .create_table()
+        .table_name(table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(attribute("pk")?)
+        .attribute_definitions(attribute("sk")?)
+        .attribute_definitions(attribute("gsi1pk")?)
+        .attribute_definitions(attribute("gsi1sk")?)
+        .key_schema(key("pk", KeyType::Hash)?)
+        .key_schema(key("sk", KeyType::Range)?)
+        .global_secondary_indexes(index)
+        .send()
+        .await?;
+    client
+        .update_time_to_live()
+        .table_name(table)
+        .time_to_live_specification(
+            TimeToLiveSpecification::builder().enabled(true).attribute_name("ttl").build()?,
+        )
+        .send()
+        .await?;
+    Ok(())
+}
+
+/// Rate limits in the chat table, shared by every instance: a counter per user and minute, raised by a
+/// conditional update that fails once the minute's limit is reached, and removed by TTL.
+#[derive(Debug, Clone)]
+pub struct DynamoDbRateLimits {
+    store: DynamoDbStore,
+    per_minute: u32,
+}
+
+impl RateLimits for DynamoDbRateLimits {
+    fn try_acquire<'a>(&'a self, user_id: &'a str) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            let minute = now_ms().div_euclid(60_000);
+            let result = self
+                .store
+                .client
+                .update_item()
+                .table_name(self.store.table())
+                .set_key(Some(key(s(format!("RATE#{user_id}")), format!("MINUTE#{minute}"))))
+                .update_expression("ADD actions :one SET #ttl = :ttl")
+                .condition_expression("attribute_not_exists(actions) OR actions < :limit")
+                .expression_attribute_names("#ttl", "ttl")
+                .expression_attribute_values(":one", n(1))
+                .expression_attribute_values(":limit", n(self.per_minute))
+                // Seconds since the epoch, a minute after the window closes.
+                .expression_attribute_values(":ttl", n((minute + 2) * 60))
+                .send()
+                .await;
+            match result {
+                Ok(_) => Ok(true),
+                Err(error) if is_conditional_failure(&error) => Ok(false),
+                Err(error) => Err(StoreError::database("counting an action", error)),
+            }
+        })
+    }
+}
+
+impl ChatStore for DynamoDbStore {
+    fn kind(&self) -> &'static str {
+        "dynamodb"
+    }
+
+    fn prepare(&self) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(Self::prepare(self))
+    }
+
+    fn ping(&self) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(Self::ping(self))
+    }
+
+    fn close(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async {})
+    }
+
+    fn insert_booking_if_absent<'a>(
+        &'a self,
+        booking: &'a Booking,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(Self::insert_booking_if_absent(self, booking))
+    }
+
+    fn put_booking<'a>(&'a self, booking: &'a Booking) -> BoxFuture<'a, Result<BookingWrite, StoreError>> {
+        Box::pin(Self::put_booking(self, booking))
+    }
+
+    fn booking(&self, id: BookingId) -> BoxFuture<'_, Result<Option<Booking>, StoreError>> {
+        Box::pin(Self::booking(self, id))
+    }
+
+    fn set_booking_status(
+        &self,
+        id: BookingId,
+        from: BookingStatus,
+        to: BookingStatus,
+    ) -> BoxFuture<'_, Result<bool, StoreError>> {
+        Box::pin(Self::set_booking_status(self, id, from, to))
+    }
+
+    fn insert_message<'a>(&'a self, new: NewMessage<'a>) -> BoxFuture<'a, Result<StoredMessage, StoreError>> {
+        Box::pin(Self::insert_message(self, new))
+    }
+
+    fn messages(
+        &self,
+        booking_id: BookingId,
+        cursor: PageCursor,
+        limit: u32,
+    ) -> BoxFuture<'_, Result<MessagePage, StoreError>> {
+        Box::pin(Self::messages(self, booking_id, cursor, limit))
+    }
+
+    fn message_exists(
+        &self,
+        booking_id: BookingId,
+        message_id: MessageId,
+    ) -> BoxFuture<'_, Result<bool, StoreError>> {
+        Box::pin(Self::message_exists(self, booking_id, message_id))
+    }
+
+    fn toggle_reaction<'a>(
+        &'a self,
+        booking_id: BookingId,
+        message_id: MessageId,
+        user_id: &'a str,
+        emoji: &'a str,
+    ) -> BoxFuture<'a, Result<ReactionToggle, StoreError>> {
+        Box::pin(Self::toggle_reaction(self, booking_id, message_id, user_id, emoji))
+    }
+
+    fn mark_read<'a>(
+        &'a self,
+        booking_id: BookingId,
+        user_id: &'a str,
+        message_id: MessageId,
+    ) -> BoxFuture<'a, Result<ReadPosition, StoreError>> {
+        Box::pin(Self::mark_read(self, booking_id, user_id, message_id))
+    }
+
+    fn count_messages(&self, booking_id: BookingId) -> BoxFuture<'_, Result<i64, StoreError>> {
+        Box::pin(Self::count_messages(self, booking_id))
+    }
+
+    fn shared_rate_limits(&self, per_minute: u32) -> Option<Arc<dyn RateLimits>> {
+        Some(Arc::new(DynamoDbRateLimits { store: self.clone(), per_minute }))
+    }
+}

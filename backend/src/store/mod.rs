@@ -1,0 +1,277 @@
+//! Persistence of bookings, messages, reactions and read receipts: the [`ChatStore`] port and its two
+//! adapters.
+//!
+//! - [`sql::SqlStore`]: SQLite (the local default) or PostgreSQL, through sqlx.
+//! - [`dynamodb::DynamoDbStore`]: one DynamoDB table (the default on Lambda: no VPC, no pool, no idle cost).
+//!
+//! Every adapter keeps the same guarantees, enforced by the database itself:
+//! - a booking's message ids increase in commit order, so `after_message_id` never skips a message that
+//!   commits later with a smaller id;
+//! - a message is stored once per (booking, sender, `client_message_id`), however many retries race;
+//! - a reaction is toggled per (message, user, emoji);
+//! - a read position never moves backwards;
+//! - a booking's status moves only by compare-and-set from the status the caller saw.
+//!
+//! Message ids are unique per booking on every store (on SQL they are also unique across bookings; no
+//! caller relies on that). Rate limits shared by every instance of the backend live beside the chat data
+//! where the store offers it ([`RateLimits`]).
+
+pub mod dynamodb;
+pub mod sql;
+
+use std::sync::Arc;
+
+use chat_wire::{BookingId, ChatMessage, MessageId, ReactionSummary};
+use futures_util::future::BoxFuture;
+
+use crate::config::StoreSettings;
+use crate::domain::{Booking, BookingStatus};
+
+/// A failure of the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A call to the database failed.
+    #[error("database error while {operation}")]
+    Database {
+        /// What we were doing.
+        operation: &'static str,
+        /// The driver's or SDK's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The schema could not be brought up to date.
+    #[error("database migration failed")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The database holds something our schema forbids, or a row vanished mid-operation.
+    #[error("inconsistent data: {0}")]
+    Inconsistent(String),
+    /// Too many writers raced for the same booking; the caller may retry.
+    #[error("too much contention while {0}")]
+    Contention(&'static str),
+}
+
+impl StoreError {
+    pub(crate) fn database(
+        operation: &'static str,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        Self::Database { operation, source: source.into() }
+    }
+}
+
+/// A new message to store.
+#[derive(Debug, Clone)]
+pub struct NewMessage<'a> {
+    /// The booking (chat room).
+    pub booking_id: BookingId,
+    /// The author.
+    pub sender_id: &'a str,
+    /// The text, already validated.
+    pub body: &'a str,
+    /// The author's idempotency key.
+    pub client_message_id: Option<&'a str>,
+}
+
+/// A message as [`ChatStore::insert_message`] left it.
+#[derive(Debug, Clone)]
+pub struct StoredMessage {
+    /// The stored message (the earlier one, for a retry).
+    pub message: ChatMessage,
+    /// Whether this call inserted it (`false`: a retry of the same `client_message_id`).
+    pub inserted: bool,
+}
+
+/// A reaction as [`ChatStore::toggle_reaction`] left it.
+#[derive(Debug, Clone)]
+pub struct ReactionToggle {
+    /// Whether the reaction was added (`false`: removed).
+    pub added: bool,
+    /// Every reaction of the message afterwards.
+    pub reactions: Vec<ReactionSummary>,
+}
+
+/// A read position as [`ChatStore::mark_read`] left it.
+#[derive(Debug, Clone, Copy)]
+pub struct ReadPosition {
+    /// The last message the user has read.
+    pub last_read_message_id: MessageId,
+    /// Whether this call moved it forward.
+    pub moved: bool,
+}
+
+/// A page of messages, oldest first.
+#[derive(Debug, Clone)]
+pub struct MessagePage {
+    /// The messages, oldest first.
+    pub messages: Vec<ChatMessage>,
+    /// Whether more exist in the direction asked for.
+    pub has_more: bool,
+}
+
+/// Which page of history to read.
+#[derive(Debug, Clone, Copy)]
+pub enum PageCursor {
+    /// Messages after this id, oldest first (resume after reconnect).
+    After(MessageId),
+    /// The latest messages before this id, or the latest of all (scrolling back, first open).
+    Before(Option<MessageId>),
+}
+
+/// What [`ChatStore::put_booking`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BookingWrite {
+    /// The booking did not exist and was created.
+    Created,
+    /// The booking existed and its owner, renter or title changed.
+    Updated,
+    /// The booking existed exactly so.
+    Unchanged,
+}
+
+/// The store a backend runs on. Cheap to clone.
+pub type Store = Arc<dyn ChatStore>;
+
+/// Opens the store the settings name (not yet prepared: see [`ChatStore::prepare`]).
+///
+/// # Errors
+/// [`StoreError::Database`] when a SQL database cannot be reached.
+pub async fn open(settings: &StoreSettings) -> Result<Store, StoreError> {
+    Ok(match settings {
+        StoreSettings::Sql { url, max_connections } => {
+            Arc::new(sql::SqlStore::connect(url, *max_connections).await?)
+        }
+        StoreSettings::DynamoDb { table, create_table, endpoint, aws_timeout } => {
+            let client = match endpoint {
+                // A local DynamoDB (moto, DynamoDB Local): any credentials sign, none are checked.
+                Some(endpoint) => {
+                    let config = aws_sdk_dynamodb::Config::builder()
+                        .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+                        .http_client(chat_settings::aws::https_client())
+                        .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
+                        .endpoint_url(endpoint)
+                        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+                            "local", "local", None, None, "local",
+                        ))
+                        .timeout_config(chat_settings::aws::timeouts(*aws_timeout))
+                        .build();
+                    aws_sdk_dynamodb::Client::from_conf(config)
+                }
+                None => aws_sdk_dynamodb::Client::new(&chat_settings::aws::load(*aws_timeout).await),
+            };
+            Arc::new(dynamodb::DynamoDbStore::new(client, table.as_str(), *create_table))
+        }
+    })
+}
+
+/// The chat's persistence: a port with an adapter per database.
+pub trait ChatStore: Send + Sync + 'static {
+    /// The database, for logs and readiness: `sqlite`, `postgres` or `dynamodb`.
+    fn kind(&self) -> &'static str;
+
+    /// Makes the database ready: migrations on SQL, the table's existence (or creation, when asked) on
+    /// DynamoDB.
+    fn prepare(&self) -> BoxFuture<'_, Result<(), StoreError>>;
+
+    /// Checks that the database answers.
+    fn ping(&self) -> BoxFuture<'_, Result<(), StoreError>>;
+
+    /// Releases connections (SQL); nothing to do elsewhere.
+    fn close(&self) -> BoxFuture<'_, ()>;
+
+    /// Inserts a booking unless one with its id exists; whether it inserted.
+    fn insert_booking_if_absent<'a>(
+        &'a self,
+        booking: &'a Booking,
+    ) -> BoxFuture<'a, Result<bool, StoreError>>;
+
+    /// Creates a booking, or updates its owner, renter and title (never its status: see
+    /// [`ChatStore::set_booking_status`]).
+    fn put_booking<'a>(&'a self, booking: &'a Booking) -> BoxFuture<'a, Result<BookingWrite, StoreError>>;
+
+    /// The booking with this id.
+    fn booking(&self, id: BookingId) -> BoxFuture<'_, Result<Option<Booking>, StoreError>>;
+
+    /// Moves a booking from `from` to `to`, only if it is still in `from`; whether it moved.
+    fn set_booking_status(
+        &self,
+        id: BookingId,
+        from: BookingStatus,
+        to: BookingStatus,
+    ) -> BoxFuture<'_, Result<bool, StoreError>>;
+
+    /// Stores a message with the booking's next id, or, when the sender already stored one with the same
+    /// `client_message_id` in this booking, returns that one.
+    fn insert_message<'a>(&'a self, new: NewMessage<'a>) -> BoxFuture<'a, Result<StoredMessage, StoreError>>;
+
+    /// A page of a booking's history, oldest first, at most `limit` messages.
+    fn messages(
+        &self,
+        booking_id: BookingId,
+        cursor: PageCursor,
+        limit: u32,
+    ) -> BoxFuture<'_, Result<MessagePage, StoreError>>;
+
+    /// Whether the booking has this message.
+    fn message_exists(
+        &self,
+        booking_id: BookingId,
+        message_id: MessageId,
+    ) -> BoxFuture<'_, Result<bool, StoreError>>;
+
+    /// Adds the user's reaction if absent, removes it if present.
+    fn toggle_reaction<'a>(
+        &'a self,
+        booking_id: BookingId,
+        message_id: MessageId,
+        user_id: &'a str,
+        emoji: &'a str,
+    ) -> BoxFuture<'a, Result<ReactionToggle, StoreError>>;
+
+    /// Moves the user's read position forward to `message_id`; never backwards.
+    fn mark_read<'a>(
+        &'a self,
+        booking_id: BookingId,
+        user_id: &'a str,
+        message_id: MessageId,
+    ) -> BoxFuture<'a, Result<ReadPosition, StoreError>>;
+
+    /// How many messages a booking has (tests and operations).
+    fn count_messages(&self, booking_id: BookingId) -> BoxFuture<'_, Result<i64, StoreError>>;
+
+    /// The store's shared rate limits, when it keeps them (DynamoDB); `None` means each instance limits
+    /// on its own (a long-running server is one instance).
+    fn shared_rate_limits(&self, _per_minute: u32) -> Option<Arc<dyn RateLimits>> {
+        None
+    }
+}
+
+/// Rate limits by user: a port with an in-memory adapter ([`crate::rate_limit::RateLimiter`], per
+/// instance) and one in DynamoDB (shared by every instance).
+pub trait RateLimits: Send + Sync + 'static {
+    /// Counts one action of `user_id`; `false` means the user is over the limit.
+    fn try_acquire<'a>(&'a self, user_id: &'a str) -> BoxFuture<'a, Result<bool, StoreError>>;
+}
+
+/// Groups reactions (message, emoji, user), in the order they were made, by message and then by emoji in
+/// the order each emoji was first used.
+pub(crate) fn summarise<'a>(
+    reactions: impl IntoIterator<Item = (MessageId, &'a str, &'a str)>,
+) -> std::collections::HashMap<MessageId, Vec<ReactionSummary>> {
+    let mut by_message: std::collections::HashMap<MessageId, Vec<ReactionSummary>> =
+        std::collections::HashMap::new();
+    for (message_id, emoji, user_id) in reactions {
+        let summaries = by_message.entry(message_id).or_default();
+        match summaries.iter_mut().find(|s| s.emoji == emoji) {
+            Some(summary) => {
+                summary.count += 1;
+                summary.user_ids.push(user_id.to_owned());
+            }
+            None => summaries.push(ReactionSummary {
+                emoji: emoji.to_owned(),
+                count: 1,
+                user_ids: vec![user_id.to_owned()],
+            }),
+        }
+    }
+    by_message
+}
