@@ -57,15 +57,18 @@ function servedRoutes() {
   const localStart = router.indexOf("if state.dev_jwt.is_some() {");
   const localEnd = router.indexOf("\n    }", localStart);
   const routes = { always: [], local: [] };
-  for (const match of router.matchAll(/\.route\("([^"]+)",\s*([a-z]+)\(/g)) {
-    const entry = `${match[2].toUpperCase()} ${match[1]}`;
+  // `.route("/path", get(handler))`, or several methods chained: `get(a).put(b)`.
+  for (const match of router.matchAll(/\.route\("([^"]+)",\s*((?:\.?[a-z]+\([\w:]+\))+)\)/g)) {
     const local = localStart >= 0 && match.index > localStart && match.index < localEnd;
-    routes[local ? "local" : "always"].push(entry);
+    for (const method of match[2].matchAll(/([a-z]+)\(/g)) {
+      routes[local ? "local" : "always"].push(`${method[1].toUpperCase()} ${match[1]}`);
+    }
   }
   assert.ok(routes.always.length > 0, "no .route(...) found in backend/src/http/mod.rs: has the router changed shape?");
   return routes;
 }
 
+// Routes mounted for one transport only (the direct WebSocket, not in the backend's Lambda) are documented too.
 test("the backend's document lists exactly the routes backend/src/http/mod.rs serves outside local mode", () => {
   const document = JSON.parse(readFileSync(documents().backend, "utf8"));
   const methods = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
