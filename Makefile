@@ -168,7 +168,7 @@ smoke: ## Two-client smoke test: against `make dev` (default), or ENV=dev|stagin
 token: ## Print a local JWT for USER_ID (default alice)
 	@# cargo's progress goes to stderr: `$$(make -s token)` still captures the token alone.
 	@$(CARGO) build -p chat-backend --bin chat-backend
-	@APP_ENV=local $(CARGO) run --quiet -p chat-backend -- token --user $(USER_ID)
+	@APP_ENV=local $(CARGO) run --quiet -p chat-backend --bin chat-backend -- token --user $(USER_ID)
 
 $(TOOLS)/venv/bin/cargo-lambda:
 	python3 -m venv $(TOOLS)/venv
