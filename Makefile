@@ -3,17 +3,19 @@ SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 
+## The cargo of the Rust targets (dev, test, lint, fmt, bench, smoke, token, clean)
 CARGO ?= cargo
-# `make token USER_ID=bob`
+## The user `make token` mints a local JWT for (`make token USER_ID=bob`)
 USER_ID ?= alice
-# Lambda architecture: arm64 (Graviton, the default) or x86_64; plan and apply pass it to Terraform.
+## Lambda architecture, arm64 (Graviton) or x86_64: `make package` builds it, plan and apply pass it to Terraform
 ARCH ?= arm64
-# The region of the one-time account root (make account-plan/account-apply): envs/account/$(REGION).
+## Region of the one-time account root of account-plan/account-apply (envs/account/REGION)
 REGION ?= eu-west-1
 TOOLS := $(CURDIR)/.tools
 LAMBDA_DIR := target/lambda/$(ARCH)
 LAMBDA_ZIP := $(LAMBDA_DIR)/chat-proxy/bootstrap.zip
 
+## The terraform command of the tf-*, plan, apply and destroy targets
 TERRAFORM ?= terraform
 # Offline, this machine's provider mirror; elsewhere the public registry.
 TF_ENV := $(if $(wildcard /opt/tf-plugins),TF_CLI_CONFIG_FILE=$(CURDIR)/terraform/mirror.tfrc,)
@@ -25,16 +27,27 @@ TF_ROOTS := $(TF_ENVS) $(wildcard envs/account/*)
 TF_VARS = -var 'lambda_architecture=$(ARCH)' -var 'lambda_package_path=../../$(LAMBDA_ZIP)'
 HCL_PYTHON := $(TOOLS)/hcl/bin/python
 
-.PHONY: help dev test test-deps lint fmt token clean package smoke bench fuzz tf-check tf-docs tf-lock tf-env plan apply destroy account-plan account-apply
+.PHONY: help dev test test-deps lint fmt token clean reset-data package smoke bench fuzz tf-check tf-docs tf-lock tf-env plan apply destroy account-plan account-apply
 
-help: ## List the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+help: ## List the targets, and the variables you can set (`make VAR=value ...`) with their defaults
+	@# Bold names on a terminal only: piped or redirected, the output is plain text (NO_COLOR is honoured).
+	@if [ -t 1 ] && [ -z "$${NO_COLOR:-}" ]; then b='\033[1m'; r='\033[0m'; else b=; r=; fi; \
+	echo "Targets:"; \
+	awk -v b="$$b" -v r="$$r" 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %s%-14s%s %s\n", b, $$1, r, $$2}' $(MAKEFILE_LIST); \
+	echo; echo "Variables (default in brackets):"; \
+	awk -v b="$$b" -v r="$$r" '/^## / {doc = doc (doc == "" ? "" : " ") substr($$0, 4); next} \
+		/^[A-Z_]+ *\?=/ {value = $$0; sub(/^[A-Z_]+ *\?= */, "", value); \
+			printf "  %s%-14s%s %s [%s]\n", b, $$1, r, (doc == "" ? "(undocumented)" : doc), value} {doc = ""}' $(MAKEFILE_LIST)
 
 dev: ## Run the whole stack: backend :8000, API Gateway emulator :3001 with the Lambda in-process, demo page
+	@# Built first with cargo's progress (a first build takes minutes), then run without cargo's lines.
+	$(CARGO) build -p local-stack --bin chat-dev
 	APP_ENV=local $(CARGO) run --quiet -p local-stack --bin chat-dev
 
-test: test-deps $(TOOLS)/venv/bin/cargo-lambda ## Run every test: Rust (SQLite, PostgreSQL, moto, the emulator), then the demo page in Chromium
+test: test-deps $(TOOLS)/venv/bin/cargo-lambda ## Run every test: make help, the API contracts, Rust (SQLite, PostgreSQL, moto, the emulator), the demo page in Chromium
 	@mkdir -p target
+	scripts/check-make-help.py 2>&1 | tee target/test-help.log
+	scripts/contract-tests.sh 2>&1 | tee target/test-contracts.log
 	$(CARGO) test --workspace --doc --locked 2>&1 | tee target/test-doc.log
 	$(CARGO) test --workspace --all-targets --locked 2>&1 | tee target/test.log
 	scripts/fuzz.sh 2>&1 | tee target/test-fuzz.log
@@ -44,7 +57,8 @@ test: test-deps $(TOOLS)/venv/bin/cargo-lambda ## Run every test: Rust (SQLite, 
 		/^Success! [0-9]+ passed/ { passed += $$2; failed += $$4 } /^Failure! [0-9]+ passed/ { passed += $$2; failed += $$4 } \
 		/^moto: [0-9]+ passed, [0-9]+ failed$$/ { passed += $$2; failed += $$4 } \
 		END { printf "tests: %d passed, %d failed\n", passed, failed }' \
-		target/test-doc.log target/test.log target/test-fuzz.log target/test-browser.log target/test-terraform.log
+		target/test-help.log target/test-contracts.log target/test-doc.log target/test.log target/test-fuzz.log target/test-browser.log \
+		target/test-terraform.log
 
 test-deps: # The services tests start: PostgreSQL binaries come with the machine, moto from PyPI when missing
 	@command -v moto_server >/dev/null || python3 -m pip install --quiet --disable-pip-version-check 'moto[server]>=5.1,<6'
@@ -135,13 +149,16 @@ bench: package ## Benchmarks (prints numbers): AWS calls per event, latency by p
 	target/release/chat-bench
 	target/release/chat-memory
 
+## local (`make dev`'s stack, for smoke) or dev, staging, prod (smoke, plan, apply, destroy)
 ENV ?= local
+## The booking `make smoke` chats in; with ENV=dev|staging|prod also set SMOKE_TOKEN_A and SMOKE_TOKEN_B
 SMOKE_BOOKING ?= 1
 smoke: ## Two-client smoke test: against `make dev` (default), or ENV=dev|staging|prod with SMOKE_TOKEN_A/B set
+	@$(CARGO) build -p chat-smoke --bin chat-smoke
 	@if [ "$(ENV)" = local ]; then \
 		$(CARGO) run --quiet -p chat-smoke -- --url ws://127.0.0.1:3001/local --booking $(SMOKE_BOOKING) --jwt-secret local-dev-secret; \
 	else \
-		url=$$(terraform -chdir=envs/$(ENV) output -raw websocket_url 2>/dev/null) || \
+		url=$$($(TERRAFORM) -chdir=envs/$(ENV) output -raw websocket_url 2>/dev/null) || \
 			{ echo "no websocket_url output in envs/$(ENV): run make apply ENV=$(ENV) first" >&2; exit 1; }; \
 		: "$${SMOKE_TOKEN_A:?set SMOKE_TOKEN_A and SMOKE_TOKEN_B to tokens of two members of booking $(SMOKE_BOOKING)}"; \
 		: "$${SMOKE_TOKEN_B:?set SMOKE_TOKEN_B}"; \
@@ -149,7 +166,9 @@ smoke: ## Two-client smoke test: against `make dev` (default), or ENV=dev|stagin
 	fi
 
 token: ## Print a local JWT for USER_ID (default alice)
-	@APP_ENV=local $(CARGO) run --quiet -p chat-backend -- token --user $(USER_ID)
+	@# cargo's progress goes to stderr: `$$(make -s token)` still captures the token alone.
+	@$(CARGO) build -p chat-backend --bin chat-backend
+	@APP_ENV=local $(CARGO) run --quiet -p chat-backend --bin chat-backend -- token --user $(USER_ID)
 
 $(TOOLS)/venv/bin/cargo-lambda:
 	python3 -m venv $(TOOLS)/venv
@@ -164,4 +183,7 @@ package: $(TOOLS)/venv/bin/cargo-lambda ## Build the Lambda zip (ARCH=arm64 by d
 
 clean: ## Remove build output and local data
 	$(CARGO) clean
+	rm -rf .data
+
+reset-data: ## Delete the local chat data (.data/: SQLite, demo bookings re-seeded at the next start), keep the build
 	rm -rf .data
