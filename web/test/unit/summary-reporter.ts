@@ -16,6 +16,7 @@ export default class SummaryReporter implements Reporter {
       // A file that failed to load has no tests to count, but it is a failure.
       if (module.state() === "failed" && [...module.children.allTests()].length === 0) fail++;
     }
-    process.stdout.write(`# pass ${pass}\n# fail ${fail}\n`);
+    // A line of its own whatever the reporter above left unfinished.
+    process.stdout.write(`\n# pass ${pass}\n# fail ${fail}\n`);
   }
 }
