@@ -66,7 +66,7 @@ export interface ChatClientOptions {
   /** The WebSocket API's URL, e.g. `wss://abc.execute-api.eu-west-1.amazonaws.com/prod` (query added here). */
   url: string;
   /** The booking (chat room). Not used by the draft per-user channel. */
-  bookingId?: BookingId;
+  bookingId?: BookingId | undefined;
   /** `chat` (default), `booking` (status frames only) or the draft `user` channel (every booking's events). */
   channel?: "chat" | "booking" | "user";
   /** Where tokens come from; called on every (re)connect. */
@@ -186,7 +186,7 @@ function newClientMessageId(): string {
 export class ChatClient extends Emitter<ChatClientEvents> {
   readonly #o: Required<Omit<ChatClientOptions, "probe" | "bookingId" | "backoff">> & {
     probe?: AccessProbe;
-    bookingId?: BookingId;
+    bookingId?: BookingId | undefined;
     backoff: BackoffOptions;
   };
   #status: ConnectionStatus = { state: "idle", attempt: 0 };
@@ -423,7 +423,9 @@ export class ChatClient extends Emitter<ChatClientEvents> {
           link.openedAt = this.#o.now();
           clearTimeout(link.connectTimer);
           this.#armKeepAlive(link);
-          this.#sync(link, this.#syncedUpTo === undefined ? "initial" : "resume");
+          // Only chat connections have a timeline to resume; the others are whole once open.
+          if (this.#o.channel === "chat") this.#sync(link, this.#syncedUpTo === undefined ? "initial" : "resume");
+          else this.#ready(link);
         },
         onMessage: (text) => this.#onText(link, text),
         onClose: (close) => this.#onClose(link, close),
@@ -650,16 +652,18 @@ export class ChatClient extends Emitter<ChatClientEvents> {
   /** Delivers the outbox one message at a time, so that messages are stored in the order they were written. */
   #pump(): void {
     const link = this.#link;
-    if (!link?.ready || this.#inflight) return;
+    if (!link?.ready || this.#inflight || this.#o.channel !== "chat") return;
     const entry = this.#outbox.find((e) => !e.failed && (e.sender_id === undefined || e.sender_id === this.#me));
     if (!entry) return;
     const requestId = `m${++this.#requestSeq}`;
     this.#inflight = {
       cmid: entry.client_message_id,
       requestId,
-      // No answer in time: send it again (the same client_message_id, so at most one copy is stored).
+      // No answer in time: send it again (the same client_message_id, so at most one copy is stored), and
+      // find out whether the connection is still alive.
       timer: setTimeout(() => {
         this.#clearInflight();
+        this.#checkAlive();
         this.#pump();
       }, this.#o.ackTimeoutMs),
     };

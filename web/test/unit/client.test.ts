@@ -530,6 +530,36 @@ describe("events", () => {
   });
 });
 
+describe("other channels", () => {
+  it("a booking-status connection opens without a sync and reports status changes", async () => {
+    const t = setup({ channel: "booking" });
+    const seen: string[] = [];
+    t.client.on("booking_status", (f) => seen.push(f.status));
+    t.client.start();
+    await tick();
+    expect(t.socket.url).toBe("wss://chat.example/prod?booking_id=1&type=booking");
+    t.socket.accept();
+    expect(t.socket.sent).toEqual([]);
+    expect(t.client.status.state).toBe("online");
+    t.socket.receive({ type: "booking_status", booking_id: 1, status: "cancelled", previous_status: "confirmed", changed_by: "bob" });
+    expect(seen).toEqual(["cancelled"]);
+  });
+
+  it("the draft per-user channel names no booking and reports unread counts", async () => {
+    const t = setup({ channel: "user", bookingId: undefined });
+    const unread: number[] = [];
+    t.client.on("unread", (f) => unread.push(f.unread_count));
+    t.client.start();
+    await tick();
+    expect(t.socket.url).toBe("wss://chat.example/prod?type=user");
+    t.socket.accept();
+    t.socket.receive({ type: "unread", booking_id: 7, unread_count: 2, last_read_message_id: 40 });
+    expect(unread).toEqual([2]);
+    expect(t.client.send("not here")).toBeDefined();
+    expect(t.socket.actions("send_message")).toEqual([]);
+  });
+});
+
 it("a client with no token provider is a type error, and one with its options has working defaults", () => {
   // @ts-expect-error token is required
   const bad = () => new ChatClient({ url: "wss://x" });
