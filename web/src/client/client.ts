@@ -436,13 +436,22 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     else this.#link = link;
   }
 
+  /** Asks the token provider, giving up after `connectTimeoutMs`: a provider that hangs must not stall reconnects. */
+  #askToken(forceRefresh: boolean): Promise<string> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error("the token provider did not answer")), this.#o.connectTimeoutMs);
+    });
+    return Promise.race([this.#o.token({ forceRefresh }), timeout]).finally(() => clearTimeout(timer));
+  }
+
   /** A token with life left in it: asks again with `forceRefresh` when the provider's is (nearly) expired. */
   async #freshToken(force: boolean): Promise<string> {
-    let token = await this.#o.token({ forceRefresh: force });
+    let token = await this.#askToken(force);
     let claims = readClaims(token);
     const stale = () => claims.expiresAt !== undefined && claims.expiresAt - this.#o.now() < 5_000;
     if (stale() && !force) {
-      token = await this.#o.token({ forceRefresh: true });
+      token = await this.#askToken(true);
       claims = readClaims(token);
     }
     if (stale()) throw new Error("the token provider returned an expired token");

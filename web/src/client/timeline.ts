@@ -65,12 +65,6 @@ export class Timeline {
     return this.#byId.get(id);
   }
 
-  /** Whether a stored message of `sender` carries `clientMessageId`. */
-  has(sender: string | undefined, clientMessageId: string): boolean {
-    for (const m of this.#byId.values()) if (m.client_message_id === clientMessageId && m.sender_id === sender) return true;
-    return false;
-  }
-
   /** The highest stored id. */
   get newest(): MessageId | undefined {
     return this.#ids[this.#ids.length - 1];

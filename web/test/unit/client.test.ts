@@ -74,6 +74,21 @@ describe("connecting", () => {
   });
 });
 
+it("a token provider that never answers is abandoned after the connect timeout, and asked again", async () => {
+  let calls = 0;
+  const t = setup({
+    token: () => (++calls === 1 ? new Promise<string>(() => {}) : Promise.resolve(jwt("alice"))),
+  });
+  t.client.start();
+  await tick(14_999);
+  expect(t.sockets.length).toBe(0);
+  await tick(1);
+  expect(t.client.status.state).toBe("reconnecting");
+  await tick(1_000);
+  expect(calls).toBe(2);
+  expect(t.sockets.length).toBe(1);
+});
+
 describe("backoff", () => {
   it("full jitter: uniform below an exponentially growing ceiling, capped", () => {
     const options = { baseMs: 1_000, capMs: 30_000 };
