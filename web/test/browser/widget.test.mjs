@@ -109,6 +109,17 @@ test("the demo page's two widgets chat through the emulator: messages, typing, r
     bubbles.filter((b) => b.scrollWidth > b.clientWidth + 1).length,
   );
   assert.equal(overflow, 0, "long words wrap inside their bubble");
+
+  // Keyboard only: from the input, Shift+Tab reaches the last message's reactions; Space toggles one.
+  await demo.focus(`${chat("alice")} textarea`);
+  await demo.keyboard.press("Shift+Tab");
+  assert.equal(
+    await demo.locator(chat("alice")).evaluate((el) => el.shadowRoot.activeElement?.dataset.emoji),
+    "🎉",
+    "the last reaction button of the last message is one Shift+Tab away",
+  );
+  await demo.keyboard.press("Space");
+  await demo.waitForSelector(`${chat("bob")} li.msg:has-text("a-very-long-path-segment") button[data-emoji="🎉"]:has-text("1")`);
   assert.deepEqual(errors, []);
 });
 
