@@ -27,7 +27,7 @@ TF_ROOTS := $(TF_ENVS) $(wildcard envs/account/*)
 TF_VARS = -var 'lambda_architecture=$(ARCH)' -var 'lambda_package_path=../../$(LAMBDA_ZIP)'
 HCL_PYTHON := $(TOOLS)/hcl/bin/python
 
-.PHONY: help dev test test-deps lint fmt token clean reset-data package smoke bench fuzz tf-check tf-docs tf-lock tf-env plan apply destroy account-plan account-apply
+.PHONY: help dev test test-deps lint fmt token clean reset-data package smoke bench fuzz tf-check tf-docs tf-lock tf-env plan apply destroy account-plan account-apply web
 
 help: ## List the targets, and the variables you can set (`make VAR=value ...`) with their defaults
 	@# Bold names on a terminal only: piped or redirected, the output is plain text (NO_COLOR is honoured).
@@ -50,6 +50,7 @@ test: test-deps $(TOOLS)/venv/bin/cargo-lambda ## Run every test: make help, the
 	scripts/contract-tests.sh 2>&1 | tee target/test-contracts.log
 	$(CARGO) test --workspace --doc --locked 2>&1 | tee target/test-doc.log
 	$(CARGO) test --workspace --all-targets --locked 2>&1 | tee target/test.log
+	(cd web && npm ci --no-audit --no-fund --loglevel=error && npm test) 2>&1 | tee target/test-web.log
 	scripts/fuzz.sh 2>&1 | tee target/test-fuzz.log
 	scripts/browser-tests.sh 2>&1 | tee target/test-browser.log
 	$(MAKE) --no-print-directory tf-check 2>&1 | tee target/test-terraform.log
@@ -57,13 +58,16 @@ test: test-deps $(TOOLS)/venv/bin/cargo-lambda ## Run every test: make help, the
 		/^Success! [0-9]+ passed/ { passed += $$2; failed += $$4 } /^Failure! [0-9]+ passed/ { passed += $$2; failed += $$4 } \
 		/^moto: [0-9]+ passed, [0-9]+ failed$$/ { passed += $$2; failed += $$4 } \
 		END { printf "tests: %d passed, %d failed\n", passed, failed }' \
-		target/test-help.log target/test-contracts.log target/test-doc.log target/test.log target/test-fuzz.log target/test-browser.log \
-		target/test-terraform.log
+		target/test-help.log target/test-contracts.log target/test-doc.log target/test.log target/test-web.log \
+		target/test-fuzz.log target/test-browser.log target/test-terraform.log
 
 test-deps: # The services tests start: PostgreSQL binaries come with the machine, moto from PyPI when missing
 	@command -v moto_server >/dev/null || python3 -m pip install --quiet --disable-pip-version-check 'moto[server]>=5.1,<6'
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || [ -n "$${PG_BIN:-}" ] || \
 		{ echo "PostgreSQL server binaries are missing: apt-get install postgresql (or set PG_BIN)" >&2; exit 1; }
+
+web: ## Build the chat widget package: web/dist (client + <booking-chat>, types); `cd web && npm pack` packs it
+	cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build
 
 lint: ## Check formatting, run clippy with warnings denied, and refuse any DynamoDB Scan
 	$(CARGO) fmt --all -- --check

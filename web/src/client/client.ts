@@ -1,0 +1,885 @@
+//! `ChatClient`: the headless chat client. It owns the connection and every decision about it: tokens,
+//! reconnects with backoff, refused handshakes, resume with `sync`, the outbox, keep-alive and proactive
+//! reconnects, typing; it turns server frames into typed events and one ordered, de-duplicated timeline.
+//!
+//! I/O comes through ports so that the unit tests script all of it: the socket (`transport.ts`), the outbox
+//! storage (`outbox.ts`), the network watcher, the clock and the random source.
+
+import { fullJitter, type BackoffOptions } from "./backoff.js";
+import { Emitter } from "./emitter.js";
+import {
+  parseServerFrame,
+  type BookingId,
+  type BookingStatusFrame,
+  type ClientActions,
+  type ClientAction,
+  type ErrorFrame,
+  type MessageId,
+  type PresenceFrame,
+  type ReactionFrame,
+  type ReceiptFrame,
+  type ServerFrame,
+  type SessionFrame,
+  type UnreadFrame,
+} from "./frames.js";
+import { readClaims } from "./jwt.js";
+import { memoryOutbox, type OutboxEntry, type OutboxStore } from "./outbox.js";
+import { Timeline, type TimelineMessage } from "./timeline.js";
+import { webSocketFactory, type Socket, type SocketClose, type SocketFactory } from "./transport.js";
+
+/** Returns a token (a JWT). Called before every connection attempt; `forceRefresh` means "not a cached one". */
+export type TokenProvider = (context: { forceRefresh: boolean }) => Promise<string>;
+
+/**
+ * Asks the backend whether `token` may use the booking, as an HTTP status (200, 401, 403, 404). Browsers hide
+ * the status of a refused WebSocket handshake, so this is how the client learns what a refusal meant.
+ */
+export type AccessProbe = (token: string) => Promise<number>;
+
+/** Tells the client when the network comes back (and when it may be gone). */
+export interface NetworkWatcher {
+  /** `false` when the device knows it is offline. */
+  isOnline(): boolean;
+  /** Calls `onOnline` when the network is back or the page wakes up, `onOffline` when it goes; returns the unsubscribe. */
+  watch(onOnline: () => void, onOffline: () => void): () => void;
+}
+
+/** The browser's `online`/`offline` events and page visibility. */
+export const browserNetwork: NetworkWatcher = {
+  isOnline: () => typeof navigator === "undefined" || navigator.onLine !== false,
+  watch(onOnline, onOffline) {
+    if (typeof window === "undefined") return () => {};
+    const wake = () => document.visibilityState === "visible" && onOnline();
+    window.addEventListener("online", onOnline);
+    window.addEventListener("offline", onOffline);
+    document.addEventListener("visibilitychange", wake);
+    return () => {
+      window.removeEventListener("online", onOnline);
+      window.removeEventListener("offline", onOffline);
+      document.removeEventListener("visibilitychange", wake);
+    };
+  },
+};
+
+/** Settings of a `ChatClient`. Only `url`, `bookingId` and `token` are required. */
+export interface ChatClientOptions {
+  /** The WebSocket API's URL, e.g. `wss://abc.execute-api.eu-west-1.amazonaws.com/prod` (query added here). */
+  url: string;
+  /** The booking (chat room). Not used by the draft per-user channel. */
+  bookingId?: BookingId | undefined;
+  /** `chat` (default), `booking` (status frames only) or the draft `user` channel (every booking's events). */
+  channel?: "chat" | "booking" | "user";
+  /** Where tokens come from; called on every (re)connect. */
+  token: TokenProvider;
+  /** Optional: what a refused handshake meant (see `AccessProbe`). Without it, every refusal is retried. */
+  probe?: AccessProbe;
+  /** Where unsent messages wait (default: memory only; the element uses `localStorage`). */
+  outbox?: OutboxStore;
+  /** Opens sockets (default: the browser's `WebSocket`). */
+  socket?: SocketFactory;
+  /** Network events (default: the browser's). */
+  network?: NetworkWatcher;
+  /** The clock, epoch milliseconds (default `Date.now`). */
+  now?: () => number;
+  /** Uniform in [0, 1) (default `Math.random`). */
+  random?: () => number;
+  /** Reconnect backoff (default: first retry within 1 s, ceiling 30 s). */
+  backoff?: Partial<BackoffOptions>;
+  /** Ping after this long without sending (default 4.5 min; API Gateway closes after 10 idle minutes). */
+  keepAliveMs?: number;
+  /** A ping unanswered for this long means a dead connection (default 10 s). */
+  pongTimeoutMs?: number;
+  /** A handshake not done in this long is abandoned (default 15 s). */
+  connectTimeoutMs?: number;
+  /** Reconnect (make before break) after this long (default 1 h 55 min; API Gateway closes at 2 h). */
+  maxConnectionMs?: number;
+  /** Reconnect with a fresh token this long before the token expires (default 60 s). */
+  tokenRefreshMarginMs?: number;
+  /** Resend the oldest unacknowledged message after this long without an answer (default 10 s). */
+  ackTimeoutMs?: number;
+  /** Messages per history page (default 50). */
+  pageSize?: number;
+  /** While the user types, `typing: true` is sent at most this often (default 3 s). */
+  typingIntervalMs?: number;
+  /** `typing: false` after this long without a keystroke (default 5 s). */
+  typingIdleMs?: number;
+  /** Another user's typing indicator lapses after this long without news (default 8 s). */
+  typingExpiryMs?: number;
+  /**
+   * How a token is renewed on an open connection: `reconnect` (default; works with today's server) or the
+   * draft `refresh` action, used once the server has shown it knows it by answering `session`.
+   */
+  tokenRenewal?: "reconnect" | "action";
+}
+
+/** Where the connection stands. */
+export type ConnectionState = "idle" | "connecting" | "online" | "reconnecting" | "offline" | "stopped";
+
+/** Why the client stopped for good. */
+export type StopReason = "closed" | "forbidden" | "not_found";
+
+/** The connection's status, as the `status` event reports it. */
+export interface ConnectionStatus {
+  state: ConnectionState;
+  /** Failed attempts since the last good connection. */
+  attempt: number;
+  /** For `reconnecting`: when the next attempt starts (epoch ms). */
+  retryAt?: number;
+  /** For `stopped`. */
+  reason?: StopReason;
+}
+
+/** The events of a `ChatClient`, by name. */
+export interface ChatClientEvents {
+  /** The connection changed state. */
+  status: ConnectionStatus;
+  /** The timeline changed (a message arrived, was acknowledged, failed, got a reaction...). */
+  timeline: readonly TimelineMessage[];
+  /** A new message of another user arrived live (not from history): for notifications and screen readers. */
+  message: TimelineMessage;
+  /** Who is typing now (other users). */
+  typing: readonly string[];
+  receipt: ReceiptFrame;
+  reaction: ReactionFrame;
+  booking_status: BookingStatusFrame;
+  /** Draft. */
+  presence: PresenceFrame;
+  /** Draft: the per-user channel's unread counts. */
+  unread: UnreadFrame;
+  /** Draft. */
+  session: SessionFrame;
+  /** An error frame not about an outbox message (those mark the message `failed`). */
+  error: ErrorFrame;
+  /** Every valid frame, after the client has handled it. */
+  frame: ServerFrame;
+}
+
+/** Error codes that will not go away by sending the same message again. */
+const PERMANENT = new Set(["VALIDATION_ERROR", "PAYLOAD_TOO_LARGE", "AUTHORIZATION_ERROR", "NOT_FOUND"]);
+/** Longest message body the server accepts, in characters. */
+export const MAX_BODY_CHARS = 4000;
+
+/** One socket and what belongs to it. */
+interface Link {
+  socket: Socket;
+  token: string;
+  openedAt: number;
+  /** The first `sync` has been answered completely: the timeline is whole. */
+  ready: boolean;
+  /** Opened to replace the active link (token or age), promoted when ready. */
+  standby: boolean;
+  connectTimer?: ReturnType<typeof setTimeout>;
+  rotateTimer?: ReturnType<typeof setTimeout>;
+  keepAlive?: ReturnType<typeof setTimeout>;
+  pongDue?: ReturnType<typeof setTimeout> | undefined;
+  /** Request ids of this link's open `sync` requests and what they were for. */
+  syncs: Map<string, "initial" | "resume" | "older">;
+}
+
+/** A new `client_message_id`: 32 hex digits, random (works where `crypto.randomUUID` does not: plain http). */
+function newClientMessageId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** The headless chat client. Create, subscribe with `on`, then `start()`. */
+export class ChatClient extends Emitter<ChatClientEvents> {
+  readonly #o: Required<Omit<ChatClientOptions, "probe" | "bookingId" | "backoff">> & {
+    probe?: AccessProbe;
+    bookingId?: BookingId | undefined;
+    backoff: BackoffOptions;
+  };
+  #status: ConnectionStatus = { state: "idle", attempt: 0 };
+  #timeline = new Timeline();
+  #view: TimelineMessage[] = [];
+  #outbox: OutboxEntry[];
+  #me: string | undefined;
+  #link: Link | undefined;
+  #standby: Link | undefined;
+  /** Bumped by `close()`: asynchronous work of an older epoch does nothing when it resumes. */
+  #epoch = 0;
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  #forceRefresh = false;
+  #connecting = false;
+  /** The id up to which the timeline is known to be whole; `sync` resumes after it. */
+  #syncedUpTo: MessageId | undefined;
+  #hasOlder = false;
+  #inflight: { cmid: string; requestId: string; timer: ReturnType<typeof setTimeout> } | undefined;
+  #requestSeq = 0;
+  #typingSentAt = 0;
+  #typingIdle: ReturnType<typeof setTimeout> | undefined;
+  #typing = new Map<string, ReturnType<typeof setTimeout>>();
+  #receipts = new Map<string, MessageId>();
+  #readSent: MessageId = 0;
+  #readWanted: MessageId = 0;
+  #serverRefresh = false;
+  #unwatch: (() => void) | undefined;
+
+  constructor(options: ChatClientOptions) {
+    super();
+    this.#o = {
+      channel: "chat",
+      outbox: memoryOutbox(),
+      socket: webSocketFactory,
+      network: browserNetwork,
+      now: Date.now,
+      random: Math.random,
+      keepAliveMs: 270_000,
+      pongTimeoutMs: 10_000,
+      connectTimeoutMs: 15_000,
+      maxConnectionMs: 6_900_000,
+      tokenRefreshMarginMs: 60_000,
+      ackTimeoutMs: 10_000,
+      pageSize: 50,
+      typingIntervalMs: 3_000,
+      typingIdleMs: 5_000,
+      typingExpiryMs: 8_000,
+      tokenRenewal: "reconnect",
+      ...options,
+      backoff: { baseMs: 1_000, capMs: 30_000, ...options.backoff },
+    };
+    this.#outbox = this.#o.outbox.load();
+    this.#render();
+  }
+
+  // ---- State for UIs ----
+
+  /** The connection's status. */
+  get status(): ConnectionStatus {
+    return this.#status;
+  }
+  /** Stored messages in id order, then the unsent ones. */
+  get timeline(): readonly TimelineMessage[] {
+    return this.#view;
+  }
+  /** The user id of the current token (`sub`), once a token has been fetched. */
+  get me(): string | undefined {
+    return this.#me;
+  }
+  /** Other users typing now. */
+  get typingUsers(): readonly string[] {
+    return [...this.#typing.keys()];
+  }
+  /** Each user's read position (including this user's). */
+  get receipts(): ReadonlyMap<string, MessageId> {
+    return this.#receipts;
+  }
+  /** Whether older messages exist than the oldest loaded (`loadOlder`). */
+  get hasOlder(): boolean {
+    return this.#hasOlder;
+  }
+
+  // ---- Lifecycle ----
+
+  /** Connects, and keeps connecting until `close()`. */
+  start(): void {
+    if (this.#status.state !== "idle" && this.#status.state !== "stopped") return;
+    this.#unwatch = this.#o.network.watch(
+      () => this.#onNetworkBack(),
+      () => this.#checkAlive(),
+    );
+    this.#setStatus({ state: "connecting", attempt: 0 });
+    void this.#connect(false);
+  }
+
+  /** Disconnects for good. Unsent messages stay in the outbox for the next start. */
+  close(): void {
+    this.#stop("closed");
+  }
+
+  /** Skips the wait before the next reconnect attempt. */
+  reconnectNow(): void {
+    if (this.#status.state === "reconnecting" || this.#status.state === "offline") {
+      clearTimeout(this.#retryTimer);
+      this.#setStatus({ state: "connecting", attempt: this.#status.attempt });
+      void this.#connect(false);
+    }
+  }
+
+  // ---- Actions ----
+
+  /**
+   * Writes a message: stored in the outbox at once, delivered as soon as a connection allows, exactly once.
+   * Returns its `client_message_id`, or `undefined` for an empty or overlong body.
+   */
+  send(body: string): string | undefined {
+    if (!body.trim() || [...body].length > MAX_BODY_CHARS) return undefined;
+    const entry: OutboxEntry = { client_message_id: newClientMessageId(), body, created_at: this.#o.now() };
+    if (this.#me !== undefined) entry.sender_id = this.#me;
+    this.#outbox.push(entry);
+    this.#saveOutbox();
+    // The next keystroke announces typing again at once.
+    this.#typingSentAt = 0;
+    clearTimeout(this.#typingIdle);
+    this.#render();
+    this.#pump();
+    return entry.client_message_id;
+  }
+
+  /** Sends a failed message again, with its original `client_message_id`. */
+  retry(clientMessageId: string): void {
+    const entry = this.#outbox.find((e) => e.client_message_id === clientMessageId);
+    if (!entry?.failed) return;
+    delete entry.failed;
+    this.#saveOutbox();
+    this.#render();
+    this.#pump();
+  }
+
+  /** Gives up on an unsent (or failed) message. */
+  discard(clientMessageId: string): void {
+    if (this.#inflight?.cmid === clientMessageId) this.#clearInflight();
+    this.#outbox = this.#outbox.filter((e) => e.client_message_id !== clientMessageId);
+    this.#saveOutbox();
+    this.#render();
+    this.#pump();
+  }
+
+  /** Toggles a reaction. Returns `false` when not connected (reactions are not queued). */
+  react(messageId: MessageId, emoji: string): boolean {
+    return this.#sendAction("react", { message_id: messageId, emoji });
+  }
+
+  /** Marks everything up to `messageId` read; sent once connected, never backwards. */
+  markRead(messageId: MessageId): void {
+    if (messageId <= this.#readWanted) return;
+    this.#readWanted = messageId;
+    this.#flushRead();
+  }
+
+  /** Call on every keystroke: announces typing, throttled, and its end after a pause. */
+  typing(): void {
+    const now = this.#o.now();
+    if (now - this.#typingSentAt >= this.#o.typingIntervalMs && this.#sendAction("typing", { is_typing: true })) {
+      this.#typingSentAt = now;
+    }
+    clearTimeout(this.#typingIdle);
+    this.#typingIdle = setTimeout(() => this.stopTyping(), this.#o.typingIdleMs);
+  }
+
+  /** Announces that the user stopped typing (blur, cleared input). */
+  stopTyping(): void {
+    clearTimeout(this.#typingIdle);
+    if (this.#typingSentAt) this.#sendAction("typing", { is_typing: false });
+    this.#typingSentAt = 0;
+  }
+
+  /** Loads the page of messages before the oldest one loaded. Returns `false` when not possible now. */
+  loadOlder(): boolean {
+    const link = this.#link;
+    const oldest = this.#timeline.oldest;
+    if (!link?.ready || !this.#hasOlder || oldest === undefined) return false;
+    this.#sync(link, "older", { before_message_id: oldest, limit: this.#o.pageSize });
+    return true;
+  }
+
+  /** Draft (needs the server's `edit_message`): edits one of the user's messages. */
+  edit(messageId: MessageId, body: string): boolean {
+    return this.#sendAction("edit_message", { message_id: messageId, body });
+  }
+
+  /** Draft (needs the server's `delete_message`): deletes one of the user's messages. */
+  remove(messageId: MessageId): boolean {
+    return this.#sendAction("delete_message", { message_id: messageId });
+  }
+
+  // ---- Connection ----
+
+  async #connect(standby: boolean): Promise<void> {
+    // One attempt at a time; a standby attempt in progress becomes the main one if the link goes.
+    if (this.#connecting) return;
+    this.#connecting = true;
+    const epoch = this.#epoch;
+    const force = this.#forceRefresh || standby;
+    this.#forceRefresh = false;
+    let token: string;
+    try {
+      token = await this.#freshToken(force);
+    } catch {
+      this.#connecting = false;
+      if (epoch !== this.#epoch) return;
+      if (standby && this.#link) this.#scheduleRotation(this.#link, Math.max(5_000, this.#retryDelay()));
+      else this.#scheduleRetry();
+      return;
+    }
+    this.#connecting = false;
+    if (epoch !== this.#epoch || (!standby && this.#link)) return;
+    // The link this one was to replace is gone meanwhile: this one is the connection now.
+    if (standby && !this.#link) standby = false;
+    const query = new URLSearchParams();
+    if (this.#o.bookingId !== undefined) query.set("booking_id", String(this.#o.bookingId));
+    if (this.#o.channel !== "chat") query.set("type", this.#o.channel);
+    const url = `${this.#o.url}${this.#o.url.includes("?") ? "&" : "?"}${query}`;
+    let opened = false;
+    const link: Link = {
+      token,
+      openedAt: 0,
+      ready: false,
+      standby,
+      syncs: new Map(),
+      socket: this.#o.socket(url, ["chat.v1", `bearer.${token}`], {
+        onOpen: () => {
+          opened = true;
+          link.openedAt = this.#o.now();
+          clearTimeout(link.connectTimer);
+          this.#armKeepAlive(link);
+          // Only chat connections have a timeline to resume; the others are whole once open.
+          if (this.#o.channel === "chat") this.#sync(link, this.#syncedUpTo === undefined ? "initial" : "resume");
+          else this.#ready(link);
+        },
+        onMessage: (text) => this.#onText(link, text),
+        onClose: (close) => this.#onClose(link, close),
+      }),
+    };
+    link.connectTimer = setTimeout(() => !opened && link.socket.close(4000, "connect timeout"), this.#o.connectTimeoutMs);
+    if (standby) this.#standby = link;
+    else this.#link = link;
+  }
+
+  /** Asks the token provider, giving up after `connectTimeoutMs`: a provider that hangs must not stall reconnects. */
+  #askToken(forceRefresh: boolean): Promise<string> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error("the token provider did not answer")), this.#o.connectTimeoutMs);
+    });
+    return Promise.race([this.#o.token({ forceRefresh }), timeout]).finally(() => clearTimeout(timer));
+  }
+
+  /** A token with life left in it: asks again with `forceRefresh` when the provider's is (nearly) expired. */
+  async #freshToken(force: boolean): Promise<string> {
+    let token = await this.#askToken(force);
+    let claims = readClaims(token);
+    const stale = () => claims.expiresAt !== undefined && claims.expiresAt - this.#o.now() < 5_000;
+    if (stale() && !force) {
+      token = await this.#askToken(true);
+      claims = readClaims(token);
+    }
+    if (stale()) throw new Error("the token provider returned an expired token");
+    if (claims.sub !== undefined && claims.sub !== this.#me) {
+      this.#me = claims.sub;
+      // Entries written before the user was known belong to this user.
+      for (const e of this.#outbox) e.sender_id ??= claims.sub;
+      this.#render();
+    }
+    return token;
+  }
+
+  #onClose(link: Link, close: SocketClose): void {
+    this.#clear(link);
+    if (link === this.#standby) {
+      this.#standby = undefined;
+      // The replacement failed while the link it was to replace still works: try again later.
+      if (this.#link) this.#scheduleRotation(this.#link, Math.max(5_000, this.#retryDelay()));
+      return;
+    }
+    if (link !== this.#link) return; // retired by us
+    this.#link = undefined;
+    this.#clearInflight();
+    if (this.#status.state === "stopped") return;
+    // 1008: the token expired on an open connection (direct WebSocket); a fresh one is needed.
+    if (close.opened && close.code === 1008) this.#forceRefresh = true;
+    const replacement = this.#standby;
+    if (replacement || this.#connecting) {
+      // A replacement is on its way: it becomes the connection.
+      if (replacement) {
+        replacement.standby = false;
+        this.#link = replacement;
+        this.#standby = undefined;
+      }
+      this.#setStatus({ state: "connecting", attempt: 0 });
+      return;
+    }
+    if (close.opened) this.#scheduleRetry();
+    else void this.#refused(link.token, close.status);
+  }
+
+  /** A handshake that failed: decides by its meaning, asking the probe when the transport could not see it. */
+  async #refused(token: string, status: number | undefined): Promise<void> {
+    const epoch = this.#epoch;
+    if (status === undefined && this.#o.probe) {
+      try {
+        status = await this.#o.probe(token);
+      } catch {
+        status = undefined; // the backend is unreachable too: a transient failure
+      }
+      if (epoch !== this.#epoch) return;
+    }
+    if (status === 403) return this.#stop("forbidden");
+    if (status === 404) return this.#stop("not_found");
+    if (status === 401) this.#forceRefresh = true;
+    this.#scheduleRetry();
+  }
+
+  #retryDelay(): number {
+    return fullJitter(this.#status.attempt, this.#o.backoff, this.#o.random);
+  }
+
+  #scheduleRetry(): void {
+    if (this.#status.state === "stopped") return;
+    clearTimeout(this.#retryTimer);
+    const attempt = this.#status.state === "online" ? 0 : this.#status.attempt;
+    const delay = fullJitter(attempt, this.#o.backoff, this.#o.random);
+    const offline = !this.#o.network.isOnline();
+    // Offline, the `online` event calls us back; the timer (at the ceiling) is a safety net for browsers
+    // whose online flag is wrong.
+    const wait = offline ? this.#o.backoff.capMs : delay;
+    const status: ConnectionStatus = { state: offline ? "offline" : "reconnecting", attempt: attempt + 1 };
+    if (!offline) status.retryAt = this.#o.now() + wait;
+    this.#setStatus(status);
+    this.#retryTimer = setTimeout(() => {
+      this.#setStatus({ state: "connecting", attempt: this.#status.attempt });
+      void this.#connect(false);
+    }, wait);
+  }
+
+  #onNetworkBack(): void {
+    if (this.#status.state === "reconnecting" || this.#status.state === "offline") this.reconnectNow();
+    else this.#checkAlive();
+  }
+
+  /** After a network change an open socket may be dead without knowing it: a ping tells. */
+  #checkAlive(): void {
+    const link = this.#link;
+    if (link?.ready && link.pongDue === undefined) this.#ping(link);
+  }
+
+  #stop(reason: StopReason): void {
+    this.#epoch++;
+    this.#connecting = false;
+    clearTimeout(this.#retryTimer);
+    this.#unwatch?.();
+    this.#unwatch = undefined;
+    this.#setStatus({ state: "stopped", attempt: 0, reason });
+    for (const link of [this.#link, this.#standby]) {
+      if (!link) continue;
+      this.#clear(link);
+      link.socket.close(1000, "closed by the client");
+    }
+    this.#link = this.#standby = undefined;
+    this.#clearInflight();
+    this.#setTypingUsers(new Map());
+  }
+
+  /** The link is whole: promote a standby, reset the backoff, deliver what waits. */
+  #ready(link: Link): void {
+    link.ready = true;
+    if (link.standby) {
+      const old = this.#link;
+      this.#standby = undefined;
+      link.standby = false;
+      this.#link = link;
+      if (old) {
+        this.#clear(old);
+        old.socket.close(1000, "replaced");
+      }
+      this.#clearInflight(); // resent on the new link; idempotent
+    }
+    clearTimeout(this.#retryTimer);
+    this.#setStatus({ state: "online", attempt: 0 });
+    const claims = readClaims(link.token);
+    const byAge = link.openedAt + this.#o.maxConnectionMs;
+    let at = byAge;
+    if (claims.expiresAt !== undefined) {
+      const life = claims.expiresAt - this.#o.now();
+      at = Math.min(at, claims.expiresAt - Math.min(this.#o.tokenRefreshMarginMs, life / 2));
+    }
+    this.#scheduleRotation(link, Math.max(1_000, at - this.#o.now()));
+    if (this.#o.tokenRenewal === "action") this.#sendOn(link, "session", {});
+    this.#pump();
+    this.#flushRead();
+  }
+
+  /** Replaces the link before the gateway's age limit or the token's expiry cuts it, unnoticed by the user. */
+  #scheduleRotation(link: Link, delay: number): void {
+    clearTimeout(link.rotateTimer);
+    link.rotateTimer = setTimeout(() => void this.#rotate(link), delay);
+  }
+
+  async #rotate(link: Link): Promise<void> {
+    if (link !== this.#link || this.#standby) return;
+    const byAge = this.#o.now() - link.openedAt >= this.#o.maxConnectionMs;
+    if (this.#serverRefresh && !byAge) {
+      try {
+        const token = await this.#freshToken(true);
+        if (link === this.#link) {
+          link.token = token;
+          this.#sendOn(link, "refresh", { token });
+        }
+      } catch {
+        this.#scheduleRotation(link, this.#retryDelay());
+      }
+      return;
+    }
+    void this.#connect(true);
+  }
+
+  /** Clears a link's timers. */
+  #clear(link: Link): void {
+    for (const t of [link.connectTimer, link.rotateTimer, link.keepAlive, link.pongDue]) clearTimeout(t);
+    link.pongDue = undefined;
+  }
+
+  // ---- Keep-alive ----
+
+  #armKeepAlive(link: Link): void {
+    clearTimeout(link.keepAlive);
+    link.keepAlive = setTimeout(() => this.#ping(link), this.#o.keepAliveMs);
+  }
+
+  #ping(link: Link): void {
+    this.#sendOn(link, "ping", {});
+    clearTimeout(link.pongDue);
+    link.pongDue = setTimeout(() => link.socket.close(4001, "no pong"), this.#o.pongTimeoutMs);
+  }
+
+  // ---- Sending ----
+
+  #sendOn<A extends ClientAction>(link: Link, action: A, data: ClientActions[A], requestId?: string): void {
+    const frame: { action: A; data?: ClientActions[A]; request_id?: string } = { action };
+    if (Object.keys(data).length) frame.data = data;
+    if (requestId !== undefined) frame.request_id = requestId;
+    link.socket.send(JSON.stringify(frame));
+    this.#armKeepAlive(link);
+  }
+
+  /** Sends on the active link if it is ready; `false` otherwise. */
+  #sendAction<A extends ClientAction>(action: A, data: ClientActions[A]): boolean {
+    const link = this.#link;
+    if (!link?.ready) return false;
+    this.#sendOn(link, action, data);
+    return true;
+  }
+
+  #sync(link: Link, purpose: "initial" | "resume" | "older", data: ClientActions["sync"] = {}): void {
+    const requestId = `s${++this.#requestSeq}`;
+    link.syncs.set(requestId, purpose);
+    if (purpose === "resume" && this.#syncedUpTo !== undefined) data = { after_message_id: this.#syncedUpTo, ...data };
+    if (purpose === "initial") data = { limit: this.#o.pageSize };
+    this.#sendOn(link, "sync", data, requestId);
+  }
+
+  /** Delivers the outbox one message at a time, so that messages are stored in the order they were written. */
+  #pump(): void {
+    const link = this.#link;
+    if (!link?.ready || this.#inflight || this.#o.channel !== "chat") return;
+    const entry = this.#outbox.find((e) => !e.failed && (e.sender_id === undefined || e.sender_id === this.#me));
+    if (!entry) return;
+    const requestId = `m${++this.#requestSeq}`;
+    this.#inflight = {
+      cmid: entry.client_message_id,
+      requestId,
+      // No answer in time: send it again (the same client_message_id, so at most one copy is stored), and
+      // find out whether the connection is still alive.
+      timer: setTimeout(() => {
+        this.#clearInflight();
+        this.#checkAlive();
+        this.#pump();
+      }, this.#o.ackTimeoutMs),
+    };
+    this.#sendOn(link, "send_message", { body: entry.body, client_message_id: entry.client_message_id }, requestId);
+  }
+
+  #clearInflight(): void {
+    clearTimeout(this.#inflight?.timer);
+    this.#inflight = undefined;
+  }
+
+  #flushRead(): void {
+    if (this.#readWanted > this.#readSent && this.#sendAction("read", { message_id: this.#readWanted })) {
+      this.#readSent = this.#readWanted;
+    }
+  }
+
+  #saveOutbox(): void {
+    this.#o.outbox.save(this.#outbox);
+  }
+
+  // ---- Receiving ----
+
+  #onText(link: Link, text: string): void {
+    const frame = parseServerFrame(text);
+    // Any frame proves the link alive.
+    clearTimeout(link.pongDue);
+    link.pongDue = undefined;
+    if (!frame) return;
+    let changed = false;
+    switch (frame.type) {
+      case "message":
+      case "message_updated": {
+        const result = this.#timeline.upsert(frame.message);
+        changed = this.#acknowledge(frame.message.sender_id, frame.message.client_message_id) || result !== "same";
+        if (!link.syncs.size || link.ready) this.#advance(frame.message.id);
+        if (frame.type === "message") this.#typingStopped(frame.message.sender_id);
+        if (result === "new" && frame.type === "message" && frame.message.sender_id !== this.#me) {
+          changed = false;
+          this.#render();
+          const item = this.#view.find((m) => m.id === frame.message.id);
+          if (item) this.emit("message", item);
+        }
+        break;
+      }
+      case "history": {
+        const purpose = frame.request_id !== undefined ? link.syncs.get(frame.request_id) : undefined;
+        for (const m of frame.messages) {
+          changed = this.#timeline.upsert(m) !== "same" || changed;
+          changed = this.#acknowledge(m.sender_id, m.client_message_id) || changed;
+        }
+        if (!purpose || frame.request_id === undefined) break;
+        link.syncs.delete(frame.request_id);
+        if (purpose === "older") {
+          this.#hasOlder = frame.has_more;
+          changed = true;
+          break;
+        }
+        if (purpose === "initial") this.#hasOlder = frame.has_more;
+        const last = frame.messages[frame.messages.length - 1];
+        if (last) this.#advance(last.id);
+        if (purpose === "resume" && frame.has_more && last) {
+          this.#sync(link, "resume");
+          break;
+        }
+        // Live messages that arrived while the pages came in are part of the whole now.
+        const newest = this.#timeline.newest;
+        if (newest !== undefined) this.#advance(newest);
+        this.#syncedUpTo ??= 0;
+        this.#render();
+        changed = false;
+        this.#ready(link);
+        break;
+      }
+      case "reaction": {
+        const m = this.#timeline.get(frame.message_id);
+        if (m) changed = this.#timeline.upsert({ ...m, reactions: frame.reactions }) !== "same";
+        this.emit("reaction", frame);
+        break;
+      }
+      case "receipt": {
+        const old = this.#receipts.get(frame.user_id) ?? 0;
+        if (frame.last_read_message_id > old) this.#receipts.set(frame.user_id, frame.last_read_message_id);
+        if (frame.user_id === this.#me) this.#readSent = Math.max(this.#readSent, frame.last_read_message_id);
+        this.emit("receipt", frame);
+        changed = true;
+        break;
+      }
+      case "typing":
+        if (frame.user_id !== this.#me) {
+          if (frame.is_typing) this.#typingStarted(frame.user_id);
+          else this.#typingStopped(frame.user_id);
+        }
+        break;
+      case "error":
+        this.#onError(link, frame);
+        break;
+      case "session":
+        this.#serverRefresh = true;
+        if (link === this.#link) {
+          const at = Math.min(frame.closes_at - 300_000, frame.expires_at - this.#o.tokenRefreshMarginMs);
+          this.#scheduleRotation(link, Math.max(1_000, at - this.#o.now()));
+        }
+        this.emit("session", frame);
+        break;
+      case "booking_status":
+        this.emit("booking_status", frame);
+        break;
+      case "presence":
+        this.emit("presence", frame);
+        break;
+      case "unread":
+        this.emit("unread", frame);
+        break;
+      case "pong":
+        break;
+    }
+    if (changed) this.#render();
+    this.emit("frame", frame);
+  }
+
+  #onError(link: Link, frame: ErrorFrame): void {
+    const { code } = frame.error;
+    if (code === "TOKEN_EXPIRED" || code === "AUTHENTICATION_ERROR") {
+      // The server closes this connection; come back with a fresh token.
+      this.#forceRefresh = true;
+    }
+    const purpose = frame.request_id !== undefined ? link.syncs.get(frame.request_id) : undefined;
+    if (purpose && frame.request_id !== undefined) {
+      link.syncs.delete(frame.request_id);
+      // A sync that failed leaves the timeline incomplete: start over on a new connection.
+      if (purpose !== "older") link.socket.close(4002, "sync failed");
+    }
+    const inflight = this.#inflight;
+    if (inflight && frame.request_id === inflight.requestId) {
+      this.#clearInflight();
+      const entry = this.#outbox.find((e) => e.client_message_id === inflight.cmid);
+      if (entry && PERMANENT.has(code)) {
+        entry.failed = { code, message: frame.error.message };
+        this.#saveOutbox();
+        this.#render();
+        this.#pump();
+      } else {
+        // Rate limited or a passing failure: the same message again, after a pause.
+        const timer = setTimeout(() => {
+          this.#clearInflight();
+          this.#pump();
+        }, Math.max(500, this.#retryDelay()));
+        this.#inflight = { ...inflight, timer };
+      }
+      return;
+    }
+    this.emit("error", frame);
+  }
+
+  /** The server stored one of this user's outbox messages: it leaves the outbox. */
+  #acknowledge(sender: string, cmid: string | null): boolean {
+    if (cmid === null || sender !== this.#me) return false;
+    const before = this.#outbox.length;
+    this.#outbox = this.#outbox.filter((e) => e.client_message_id !== cmid);
+    if (this.#outbox.length === before) return false;
+    this.#saveOutbox();
+    if (this.#inflight?.cmid === cmid) {
+      this.#clearInflight();
+      this.#pump();
+    }
+    return true;
+  }
+
+  #advance(id: MessageId): void {
+    if (this.#syncedUpTo === undefined || id > this.#syncedUpTo) this.#syncedUpTo = id;
+  }
+
+  #typingStarted(user: string): void {
+    const next = new Map(this.#typing);
+    clearTimeout(next.get(user));
+    next.set(
+      user,
+      setTimeout(() => this.#typingStopped(user), this.#o.typingExpiryMs),
+    );
+    this.#setTypingUsers(next, !this.#typing.has(user));
+  }
+
+  #typingStopped(user: string): void {
+    if (!this.#typing.has(user)) return;
+    const next = new Map(this.#typing);
+    clearTimeout(next.get(user));
+    next.delete(user);
+    this.#setTypingUsers(next);
+  }
+
+  #setTypingUsers(next: Map<string, ReturnType<typeof setTimeout>>, announce = true): void {
+    if (next.size === 0) for (const t of this.#typing.values()) clearTimeout(t);
+    this.#typing = next;
+    if (announce) this.emit("typing", this.typingUsers);
+  }
+
+  #setStatus(status: ConnectionStatus): void {
+    const old = this.#status;
+    this.#status = status;
+    if (old.state !== status.state || old.attempt !== status.attempt || old.reason !== status.reason) {
+      this.emit("status", status);
+    }
+  }
+
+  #render(): void {
+    this.#view = this.#timeline.view(this.#outbox, this.#me);
+    this.emit("timeline", this.#view);
+  }
+}

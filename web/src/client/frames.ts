@@ -1,0 +1,411 @@
+//! The WebSocket frames, as TypeScript types and as runtime shapes checked against the wire crate.
+//!
+//! The Rust crate `chat-wire` (`wire/src/server.rs`, `wire/src/client.rs`) is the source of truth. The types
+//! below are written by hand from it; the shapes (`SERVER_SHAPES`, `CLIENT_SHAPES`) describe the same fields as
+//! data, and a compile-time check below makes each type and its shape name the same keys. The unit test
+//! `frames.test.ts` validates every frame of `wire/fixtures/frames.json` (written from the Rust types) against
+//! the shapes, strictly: every kind covered, every required field present and typed, no unknown field or type.
+//!
+//! Kinds marked "draft" are the protocol of the chat-features issue that the server does not send or accept yet;
+//! the client types and handles them so that nothing changes here when they arrive.
+
+/** Identifier of a booking (a chat room). Positive. */
+export type BookingId = number;
+/** Identifier of a message: assigned by the backend, increasing within a booking in commit order. */
+export type MessageId = number;
+
+/** The reactions of one emoji on one message. */
+export interface ReactionSummary {
+  emoji: string;
+  count: number;
+  user_ids: string[];
+}
+
+/** A stored chat message as clients see it. */
+export interface ChatMessage {
+  id: MessageId;
+  booking_id: BookingId;
+  sender_id: string;
+  body: string;
+  /** The author's idempotency key; `null` when it sent none. */
+  client_message_id: string | null;
+  /** Epoch milliseconds, when the backend stored it. */
+  created_at: number;
+  reactions: ReactionSummary[];
+  /** Draft: when the author last edited it. */
+  edited_at?: number | null;
+  /** Draft: the author deleted it; `body` is empty then. */
+  deleted?: boolean;
+}
+
+/** Error codes of `error` frames (`ErrorCode` in the wire crate), plus the draft `TOKEN_EXPIRED`. */
+export const ERROR_CODES = [
+  "AUTHENTICATION_ERROR",
+  "AUTHORIZATION_ERROR",
+  "VALIDATION_ERROR",
+  "PAYLOAD_TOO_LARGE",
+  "RATE_LIMITED",
+  "NOT_FOUND",
+  "BACKEND_UNAVAILABLE",
+  "INTERNAL_ERROR",
+  "TOKEN_EXPIRED",
+] as const;
+/** A known error code; a newer server may send others, which are kept as plain strings. */
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** The `error` object of an error frame. */
+export interface ErrorBody {
+  code: ErrorCode | (string & {});
+  message: string;
+}
+
+/** Fields every server frame carries. */
+interface FrameMeta {
+  /** The `request_id` of the client frame this answers (always a string: integers are echoed as text). */
+  request_id?: string;
+  /** When the server produced the frame, epoch milliseconds. */
+  timestamp: number;
+}
+
+export interface MessageFrame extends FrameMeta {
+  type: "message";
+  booking_id: BookingId;
+  message: ChatMessage;
+}
+export interface HistoryFrame extends FrameMeta {
+  type: "history";
+  booking_id: BookingId;
+  /** Oldest first. */
+  messages: ChatMessage[];
+  /** More messages exist beyond this page in the direction asked for. */
+  has_more: boolean;
+}
+export interface ReactionFrame extends FrameMeta {
+  type: "reaction";
+  booking_id: BookingId;
+  message_id: MessageId;
+  user_id: string;
+  emoji: string;
+  added: boolean;
+  reactions: ReactionSummary[];
+}
+export interface ReceiptFrame extends FrameMeta {
+  type: "receipt";
+  booking_id: BookingId;
+  user_id: string;
+  last_read_message_id: MessageId;
+}
+export interface TypingFrame extends FrameMeta {
+  type: "typing";
+  booking_id: BookingId;
+  user_id: string;
+  is_typing: boolean;
+}
+export interface PongFrame extends FrameMeta {
+  type: "pong";
+  /** Draft: frames on per-user connections name their booking. */
+  booking_id?: BookingId;
+}
+export interface BookingStatusFrame extends FrameMeta {
+  type: "booking_status";
+  booking_id: BookingId;
+  status: string;
+  previous_status: string;
+  changed_by: string;
+}
+export interface ErrorFrame extends FrameMeta {
+  type: "error";
+  error: ErrorBody;
+  /** Draft: frames on per-user connections name their booking. */
+  booking_id?: BookingId;
+}
+/** Draft: the answer to `session` and `refresh`. Times in epoch milliseconds. */
+export interface SessionFrame extends FrameMeta {
+  type: "session";
+  user_id: string;
+  /** When the token in use expires. */
+  expires_at: number;
+  /** When the gateway will close this connection (API Gateway's 2-hour limit). */
+  closes_at: number;
+}
+/** Draft: a message was edited or deleted. */
+export interface MessageUpdatedFrame extends FrameMeta {
+  type: "message_updated";
+  booking_id: BookingId;
+  message: ChatMessage;
+}
+/** Draft: a member came online or went offline. */
+export interface PresenceFrame extends FrameMeta {
+  type: "presence";
+  booking_id: BookingId;
+  user_id: string;
+  online: boolean;
+  last_seen_at: number | null;
+}
+/** Draft: the unread count of a booking, on the per-user channel. */
+export interface UnreadFrame extends FrameMeta {
+  type: "unread";
+  booking_id: BookingId;
+  unread_count: number;
+  last_read_message_id: MessageId | null;
+}
+
+/** Every frame a server sends. */
+export type ServerFrame =
+  | MessageFrame
+  | HistoryFrame
+  | ReactionFrame
+  | ReceiptFrame
+  | TypingFrame
+  | PongFrame
+  | BookingStatusFrame
+  | ErrorFrame
+  | SessionFrame
+  | MessageUpdatedFrame
+  | PresenceFrame
+  | UnreadFrame;
+export type ServerFrameType = ServerFrame["type"];
+
+/** What each client action carries in `data`. */
+export interface ClientActions {
+  send_message: { body: string; client_message_id?: string };
+  react: { message_id: MessageId; emoji: string };
+  read: { message_id: MessageId };
+  typing: { is_typing: boolean };
+  sync: { after_message_id?: MessageId; before_message_id?: MessageId; limit?: number };
+  ping: Record<never, never>;
+  /** Draft: replace the token of this connection. */
+  refresh: { token: string };
+  /** Draft: ask for a `session` frame. */
+  session: Record<never, never>;
+  /** Draft. */
+  edit_message: { message_id: MessageId; body: string };
+  /** Draft. */
+  delete_message: { message_id: MessageId };
+}
+export type ClientAction = keyof ClientActions;
+
+/** A frame a client sends. */
+export type ClientFrame = {
+  [A in ClientAction]: { action: A; data?: ClientActions[A]; request_id?: string | number };
+}[ClientAction];
+
+// ---- Shapes: the same fields as data, for validation at run time and against the fixture. ----
+
+/** How a field is typed. A leading `?` makes it optional (absent or null allowed). */
+type Kind = "int" | "str" | "bool" | "str|null" | "int|null" | "message" | "messages" | "reactions" | "error" | "strs";
+type FieldSpec = Kind | `?${Kind}`;
+type Shape = Readonly<Record<string, FieldSpec>>;
+
+const MESSAGE_SHAPE = {
+  id: "int",
+  booking_id: "int",
+  sender_id: "str",
+  body: "str",
+  client_message_id: "str|null",
+  created_at: "int",
+  reactions: "reactions",
+  edited_at: "?int|null",
+  deleted: "?bool",
+} as const satisfies Shape;
+const REACTION_SHAPE = { emoji: "str", count: "int", user_ids: "strs" } as const satisfies Shape;
+const ERROR_SHAPE = { code: "str", message: "str" } as const satisfies Shape;
+const META_SHAPE = { request_id: "?str", timestamp: "int" } as const satisfies Shape;
+
+/** The server frames the wire crate defines today (`ServerPayload`). */
+export const SERVER_SHAPES = {
+  message: { booking_id: "int", message: "message" },
+  history: { booking_id: "int", messages: "messages", has_more: "bool" },
+  reaction: {
+    booking_id: "int",
+    message_id: "int",
+    user_id: "str",
+    emoji: "str",
+    added: "bool",
+    reactions: "reactions",
+  },
+  receipt: { booking_id: "int", user_id: "str", last_read_message_id: "int" },
+  typing: { booking_id: "int", user_id: "str", is_typing: "bool" },
+  pong: { booking_id: "?int" },
+  booking_status: { booking_id: "int", status: "str", previous_status: "str", changed_by: "str" },
+  error: { error: "error", booking_id: "?int" },
+} as const satisfies Record<string, Shape>;
+
+/** Server frames drafted for the chat-features issue: typed and handled, not sent by the server yet. */
+export const DRAFT_SERVER_SHAPES = {
+  session: { user_id: "str", expires_at: "int", closes_at: "int" },
+  message_updated: { booking_id: "int", message: "message" },
+  presence: { booking_id: "int", user_id: "str", online: "bool", last_seen_at: "int|null" },
+  unread: { booking_id: "int", unread_count: "int", last_read_message_id: "int|null" },
+} as const satisfies Record<string, Shape>;
+
+/** The client actions the wire crate defines today (`ClientAction`). */
+export const CLIENT_SHAPES = {
+  send_message: { body: "str", client_message_id: "?str" },
+  react: { message_id: "int", emoji: "str" },
+  read: { message_id: "int" },
+  typing: { is_typing: "bool" },
+  sync: { after_message_id: "?int", before_message_id: "?int", limit: "?int" },
+  ping: {},
+} as const satisfies Record<string, Shape>;
+
+/** Client actions drafted for the chat-features issue. */
+export const DRAFT_CLIENT_SHAPES = {
+  refresh: { token: "str" },
+  session: {},
+  edit_message: { message_id: "int", body: "str" },
+  delete_message: { message_id: "int" },
+} as const satisfies Record<string, Shape>;
+
+// Compile-time: each hand-written type names exactly the keys of its shape, so neither can gain or lose a
+// field alone.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Fields<T extends ServerFrameType> = Exclude<keyof Extract<ServerFrame, { type: T }>, "type" | keyof FrameMeta>;
+type AllShapes = typeof SERVER_SHAPES & typeof DRAFT_SERVER_SHAPES;
+type ClientShapes = typeof CLIENT_SHAPES & typeof DRAFT_CLIENT_SHAPES;
+const serverKeysMatch: { [T in ServerFrameType]: Same<Fields<T>, keyof AllShapes[T]> } = {
+  message: true,
+  history: true,
+  reaction: true,
+  receipt: true,
+  typing: true,
+  pong: true,
+  booking_status: true,
+  error: true,
+  session: true,
+  message_updated: true,
+  presence: true,
+  unread: true,
+};
+const clientKeysMatch: { [A in ClientAction]: Same<keyof ClientActions[A], keyof ClientShapes[A]> } = {
+  send_message: true,
+  react: true,
+  read: true,
+  typing: true,
+  sync: true,
+  ping: true,
+  refresh: true,
+  session: true,
+  edit_message: true,
+  delete_message: true,
+};
+const nestedKeysMatch: [
+  Same<keyof ChatMessage, keyof typeof MESSAGE_SHAPE>,
+  Same<keyof ReactionSummary, keyof typeof REACTION_SHAPE>,
+  Same<keyof ErrorBody, keyof typeof ERROR_SHAPE>,
+] = [true, true, true];
+void serverKeysMatch;
+void clientKeysMatch;
+void nestedKeysMatch;
+
+/** How strictly to check. The client is lenient (a newer server may add fields); the fixture test is not. */
+export interface CheckOptions {
+  /** Refuse fields the shape does not name, unknown error codes, and the draft kinds. */
+  strict?: boolean;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+function checkKind(kind: Kind, value: unknown, path: string, strict: boolean): string | undefined {
+  switch (kind) {
+    case "int":
+      return Number.isInteger(value) ? undefined : `${path}: expected an integer`;
+    case "str":
+      return typeof value === "string" ? undefined : `${path}: expected a string`;
+    case "bool":
+      return typeof value === "boolean" ? undefined : `${path}: expected a boolean`;
+    case "str|null":
+      return value === null ? undefined : checkKind("str", value, path, strict);
+    case "int|null":
+      return value === null ? undefined : checkKind("int", value, path, strict);
+    case "strs":
+      return Array.isArray(value)
+        ? value.map((v, i) => checkKind("str", v, `${path}[${i}]`, strict)).find(Boolean)
+        : `${path}: expected an array`;
+    case "message":
+      return checkShape(MESSAGE_SHAPE, value, path, strict);
+    case "messages":
+      return Array.isArray(value)
+        ? value.map((v, i) => checkShape(MESSAGE_SHAPE, v, `${path}[${i}]`, strict)).find(Boolean)
+        : `${path}: expected an array`;
+    case "reactions":
+      return Array.isArray(value)
+        ? value.map((v, i) => checkShape(REACTION_SHAPE, v, `${path}[${i}]`, strict)).find(Boolean)
+        : `${path}: expected an array`;
+    case "error": {
+      const problem = checkShape(ERROR_SHAPE, value, path, strict);
+      if (problem || !strict || !isObject(value)) return problem;
+      return (ERROR_CODES as readonly unknown[]).includes(value.code) && value.code !== "TOKEN_EXPIRED"
+        ? undefined
+        : `${path}.code: unknown error code ${JSON.stringify(value.code)}`;
+    }
+  }
+}
+
+function checkShape(shape: Shape, value: unknown, path: string, strict: boolean): string | undefined {
+  if (!isObject(value)) return `${path}: expected an object`;
+  for (const [key, spec] of Object.entries(shape)) {
+    const optional = spec.startsWith("?");
+    const field = value[key];
+    if (field === undefined || (optional && field === null)) {
+      if (optional) continue;
+      return `${path}.${key}: missing`;
+    }
+    const problem = checkKind((optional ? spec.slice(1) : spec) as Kind, field, `${path}.${key}`, strict);
+    if (problem) return problem;
+  }
+  if (strict) {
+    const unknown = Object.keys(value).find((key) => !(key in shape));
+    if (unknown) return `${path}.${unknown}: unknown field`;
+  }
+  return undefined;
+}
+
+function lookup<T extends object>(table: T, key: unknown): T[keyof T] | undefined {
+  return typeof key === "string" && Object.prototype.hasOwnProperty.call(table, key) ? table[key as keyof T] : undefined;
+}
+
+/**
+ * Why `value` is not a server frame, or `undefined` when it is one.
+ * Lenient by default: unknown fields are allowed. `strict` refuses them, unknown error codes, and draft kinds.
+ */
+export function checkServerFrame(value: unknown, options: CheckOptions = {}): string | undefined {
+  const strict = options.strict ?? false;
+  if (!isObject(value)) return "frame: expected an object";
+  const shape: Shape | undefined =
+    lookup(SERVER_SHAPES, value.type) ?? (strict ? undefined : lookup(DRAFT_SERVER_SHAPES, value.type));
+  if (!shape) return `frame.type: unknown type ${JSON.stringify(value.type)}`;
+  return checkShape({ type: "str", ...META_SHAPE, ...shape }, value, `${String(value.type)}`, strict);
+}
+
+/** Why `value` is not a client frame, or `undefined` when it is one. As strict as `checkServerFrame`. */
+export function checkClientFrame(value: unknown, options: CheckOptions = {}): string | undefined {
+  const strict = options.strict ?? false;
+  if (!isObject(value)) return "frame: expected an object";
+  const shape: Shape | undefined =
+    lookup(CLIENT_SHAPES, value.action) ?? (strict ? undefined : lookup(DRAFT_CLIENT_SHAPES, value.action));
+  if (!shape) return `frame.action: unknown action ${JSON.stringify(value.action)}`;
+  const name = String(value.action);
+  const id = value.request_id;
+  if (!(id === undefined || id === null || Number.isInteger(id) || (typeof id === "string" && [...id].length <= 128))) {
+    return `${name}.request_id: expected an integer or a string of at most 128 characters`;
+  }
+  if (strict) {
+    const unknown = Object.keys(value).find((key) => !["action", "data", "request_id"].includes(key));
+    if (unknown) return `${name}.${unknown}: unknown field`;
+  }
+  return value.data === undefined || value.data === null
+    ? checkShape(shape, {}, `${name}.data`, strict)
+    : checkShape(shape, value.data, `${name}.data`, strict);
+}
+
+/** Parses a text frame from the server; `undefined` for anything that is not a frame this client knows. */
+export function parseServerFrame(text: string): ServerFrame | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  return checkServerFrame(value) === undefined ? (value as ServerFrame) : undefined;
+}

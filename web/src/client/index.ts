@@ -1,0 +1,38 @@
+//! The headless client: no DOM beyond `WebSocket`, `localStorage` and the network events, all replaceable.
+//!
+//! # Layout
+//! - `frames.ts`: the wire frames, as types and as shapes checked against the wire crate's fixture.
+//! - `client.ts`: `ChatClient`, the state machine (connection, resume, outbox delivery, typing, events).
+//! - `timeline.ts`: stored messages de-duplicated and ordered by id, plus the unsent ones.
+//! - `outbox.ts`: where unsent messages wait (memory, `localStorage`).
+//! - `transport.ts`: the socket port and its `WebSocket` adapter.
+//! - `backoff.ts`, `jwt.ts`, `emitter.ts`: full-jitter delays, reading `sub`/`exp`, typed events.
+
+export {
+  ChatClient,
+  browserNetwork,
+  MAX_BODY_CHARS,
+  type AccessProbe,
+  type ChatClientEvents,
+  type ChatClientOptions,
+  type ConnectionState,
+  type ConnectionStatus,
+  type NetworkWatcher,
+  type StopReason,
+  type TokenProvider,
+} from "./client.js";
+export * from "./frames.js";
+export { localStorageOutbox, memoryOutbox, type OutboxEntry, type OutboxStore } from "./outbox.js";
+export type { MessageState, TimelineMessage } from "./timeline.js";
+export { webSocketFactory, type Socket, type SocketClose, type SocketFactory, type SocketHandlers } from "./transport.js";
+export { fullJitter, type BackoffOptions } from "./backoff.js";
+export { readClaims, type TokenClaims } from "./jwt.js";
+
+/** A probe for `ChatClientOptions.probe`: the backend's history route for the booking, as a cheap access check. */
+export function httpProbe(apiUrl: string, bookingId: number): (token: string) => Promise<number> {
+  return async (token) => {
+    const url = `${apiUrl.replace(/\/$/, "")}/api/chat/bookings/${bookingId}/messages?limit=1`;
+    const response = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+    return response.status;
+  };
+}

@@ -1,0 +1,441 @@
+//! `<booking-chat>`: a thin custom element over `ChatClient`. It renders the client's timeline and status and
+//! forwards the user's input; every decision about the connection is the client's.
+//!
+//! Attributes: `ws-url`, `booking`, `token-url` (or the `tokenProvider` property), `api-url` (lets the client
+//! tell a refused handshake's meaning), `user` (names the outbox in storage), `heading`, `theme`
+//! (`light`/`dark`; default: the user's preference), and the standard `lang` and `dir`.
+
+import { ChatClient, httpProbe, localStorageOutbox } from "../client/index.js";
+import type { ConnectionStatus, TokenProvider } from "../client/client.js";
+import type { TimelineMessage } from "../client/timeline.js";
+import { ENGLISH, type ChatStrings } from "./strings.js";
+import { STYLES } from "./styles.js";
+
+/** The reactions offered on every message. */
+const QUICK_REACTIONS = ["👍", "❤️", "🎉"];
+
+/** Builds an element: `h("li", {class: "msg", part: "message"}, ...children)`. */
+function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string> = {},
+  ...children: (Node | string | false | undefined)[]
+): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
+  for (const c of children) if (c !== false && c !== undefined) el.append(c);
+  return el;
+}
+
+/** A token provider from a URL answering `{"token": "..."}` (or the token as text), with the page's cookies. */
+export function tokenFromUrl(url: string): TokenProvider {
+  return async () => {
+    const response = await fetch(url, { credentials: "include", cache: "no-store" });
+    if (!response.ok) throw new Error(`token: HTTP ${response.status}`);
+    const text = await response.text();
+    try {
+      const json: unknown = JSON.parse(text);
+      if (typeof json === "object" && json !== null && typeof (json as { token?: unknown }).token === "string") {
+        return (json as { token: string }).token;
+      }
+    } catch {
+      // Not JSON: the body is the token.
+    }
+    return text.trim();
+  };
+}
+
+/** The `<booking-chat>` element. */
+export class BookingChatElement extends HTMLElement {
+  static readonly observedAttributes = ["ws-url", "booking", "token-url", "api-url", "user", "heading", "lang"];
+
+  #client: ChatClient | undefined;
+  #provider: TokenProvider | undefined;
+  #strings: ChatStrings = ENGLISH;
+  #unsubscribe: (() => void)[] = [];
+  #rows = new Map<string, { el: HTMLElement; sig: unknown }>();
+  #bookingStatus: string | undefined;
+  /** Follow new messages: the user is at the end of the list (or just sent). */
+  #stickToBottom = true;
+  readonly #root: ShadowRoot;
+  readonly #els: {
+    title: HTMLHeadingElement;
+    status: HTMLSpanElement;
+    booking: HTMLSpanElement;
+    banner: HTMLDivElement;
+    log: HTMLDivElement;
+    older: HTMLButtonElement;
+    list: HTMLOListElement;
+    typing: HTMLDivElement;
+    live: HTMLDivElement;
+    form: HTMLFormElement;
+    input: HTMLTextAreaElement;
+    send: HTMLButtonElement;
+  };
+
+  constructor() {
+    super();
+    this.#root = this.attachShadow({ mode: "open" });
+    const style = h("style");
+    style.textContent = STYLES;
+    const e = {
+      title: h("h2", { part: "title", id: "title" }),
+      status: h("span", { class: "status", part: "status", role: "status" }),
+      booking: h("span", { class: "booking", part: "booking-status" }),
+      banner: h("div", { class: "banner", part: "banner", hidden: "" }),
+      log: h("div", { class: "log", part: "log", tabindex: "0", role: "region" }),
+      older: h("button", { class: "older", part: "older", type: "button", hidden: "" }),
+      list: h("ol", { part: "messages" }),
+      typing: h("div", { class: "typing", part: "typing", "aria-live": "polite" }),
+      live: h("div", { class: "sr", "aria-live": "polite" }),
+      form: h("form", { part: "composer" }),
+      input: h("textarea", { part: "input", rows: "1", maxlength: "4000", autocomplete: "off", enterkeyhint: "send" }),
+      send: h("button", { class: "send", part: "send", type: "submit" }),
+    };
+    this.#els = e;
+    e.log.append(e.older, e.list);
+    e.form.append(e.input, e.send);
+    const header = h("header", { part: "header" }, h("div", {}, e.title, e.booking), e.status);
+    this.#root.append(style, h("section", { class: "chat", part: "container", "aria-labelledby": "title" }, header, e.banner, e.log, e.typing, e.live, e.form));
+
+    e.form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.#submit();
+    });
+    e.input.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        this.#submit();
+      }
+    });
+    e.input.addEventListener("input", () => {
+      if (e.input.value) this.#client?.typing();
+      else this.#client?.stopTyping();
+    });
+    e.input.addEventListener("blur", () => this.#client?.stopTyping());
+    e.older.addEventListener("click", () => this.#loadOlder());
+    e.log.addEventListener("scroll", () => this.#markRead(), { passive: true });
+    // A resized widget (phone rotation, layout change) stays at the newest message if it was there.
+    new ResizeObserver(() => this.#stickToBottom && (e.log.scrollTop = e.log.scrollHeight)).observe(e.log);
+    e.list.addEventListener("click", (event) => this.#onListClick(event));
+    this.#applyStrings();
+  }
+
+  /** The headless client behind the element (after it is connected to a document). */
+  get client(): ChatClient | undefined {
+    return this.#client;
+  }
+
+  /** Where tokens come from, instead of `token-url`. Called on every (re)connect. */
+  get tokenProvider(): TokenProvider | undefined {
+    return this.#provider;
+  }
+  set tokenProvider(provider: TokenProvider | undefined) {
+    this.#provider = provider;
+    this.#restart();
+  }
+
+  /** The element's words; set a partial object to translate or reword (merged over English). */
+  get strings(): ChatStrings {
+    return this.#strings;
+  }
+  set strings(strings: Partial<ChatStrings>) {
+    this.#strings = { ...ENGLISH, ...strings };
+    this.#applyStrings();
+    this.#rows.clear();
+    this.#els.list.replaceChildren();
+    this.#render();
+  }
+
+  connectedCallback(): void {
+    this.#restart();
+    document.addEventListener("visibilitychange", this.#onVisible);
+  }
+
+  disconnectedCallback(): void {
+    document.removeEventListener("visibilitychange", this.#onVisible);
+    this.#teardown();
+  }
+
+  attributeChangedCallback(name: string, old: string | null, value: string | null): void {
+    if (old === value) return;
+    if (name === "heading" || name === "lang") this.#applyStrings();
+    else this.#restart();
+  }
+
+  #onVisible = (): void => this.#markRead();
+
+  #teardown(): void {
+    for (const off of this.#unsubscribe) off();
+    this.#unsubscribe = [];
+    this.#client?.close();
+    this.#client = undefined;
+  }
+
+  /** (Re)creates the client from the attributes, once everything it needs is there. */
+  #restart(): void {
+    if (!this.isConnected) return;
+    this.#teardown();
+    const url = this.getAttribute("ws-url");
+    const booking = Number(this.getAttribute("booking"));
+    const tokenUrl = this.getAttribute("token-url");
+    const token = this.#provider ?? (tokenUrl ? tokenFromUrl(tokenUrl) : undefined);
+    if (!url || !Number.isInteger(booking) || booking <= 0 || !token) return;
+    const apiUrl = this.getAttribute("api-url");
+    const user = this.getAttribute("user") ?? tokenUrl ?? "";
+    const client = new ChatClient({
+      url,
+      bookingId: booking,
+      token,
+      outbox: localStorageOutbox(`booking-chat:outbox:${booking}:${user}`),
+      ...(apiUrl !== null ? { probe: httpProbe(apiUrl, booking) } : {}),
+    });
+    this.#client = client;
+    this.#rows.clear();
+    this.#els.list.replaceChildren();
+    this.#unsubscribe = [
+      client.on("timeline", () => this.#render()),
+      client.on("status", (status) => {
+        this.#renderStatus(status);
+        this.#fire("chat-status", status);
+      }),
+      client.on("typing", (users) => {
+        this.#els.typing.textContent = users.length ? this.#strings.typing(users) : "";
+      }),
+      client.on("receipt", () => this.#render()),
+      client.on("message", (message) => {
+        this.#announce(this.#strings.announce(message.sender_id, message.body));
+        this.#fire("chat-message", message);
+      }),
+      client.on("booking_status", (frame) => {
+        this.#bookingStatus = frame.status;
+        this.#els.booking.textContent = this.#strings.bookingStatus(frame.status);
+        this.#announce(this.#strings.bookingStatus(frame.status));
+        this.#fire("chat-booking-status", frame);
+      }),
+      client.on("error", (frame) => this.#fire("chat-error", frame)),
+    ];
+    this.#renderStatus(client.status);
+    this.#render();
+    client.start();
+  }
+
+  #fire(name: string, detail: unknown): void {
+    this.dispatchEvent(new CustomEvent(name, { detail, bubbles: true, composed: true }));
+  }
+
+  #applyStrings(): void {
+    const s = this.#strings;
+    const e = this.#els;
+    e.title.textContent = this.getAttribute("heading") ?? s.title;
+    // Named after the chat too, so that two chats on one page have distinct landmarks.
+    e.log.setAttribute("aria-label", `${s.messages}: ${e.title.textContent}`);
+    e.input.setAttribute("aria-label", s.input);
+    e.input.placeholder = s.placeholder;
+    e.send.textContent = s.send;
+    e.older.textContent = s.loadOlder;
+    if (this.#bookingStatus) e.booking.textContent = s.bookingStatus(this.#bookingStatus);
+    if (this.#client) this.#renderStatus(this.#client.status);
+  }
+
+  #renderStatus(status: ConnectionStatus): void {
+    const s = this.#strings;
+    const e = this.#els;
+    e.status.dataset.state = status.state;
+    e.status.textContent =
+      status.state === "online"
+        ? s.online
+        : status.state === "reconnecting"
+          ? s.reconnecting
+          : status.state === "offline"
+            ? s.offline
+            : status.state === "stopped"
+              ? s.closed
+              : s.connecting;
+    const banner =
+      status.state === "stopped"
+        ? status.reason === "forbidden"
+          ? s.forbidden
+          : status.reason === "not_found"
+            ? s.notFound
+            : ""
+        : (status.state === "reconnecting" || status.state === "offline") && status.attempt > 1
+          ? s.queued
+          : "";
+    e.banner.textContent = banner;
+    e.banner.hidden = !banner;
+    e.input.disabled = e.send.disabled = status.state === "stopped" && status.reason !== "closed";
+  }
+
+  #submit(): void {
+    const input = this.#els.input;
+    if (this.#client?.send(input.value) !== undefined) {
+      input.value = "";
+      this.#stickToBottom = true;
+    }
+    input.focus();
+  }
+
+  #announce(text: string): void {
+    // A fresh node per announcement: screen readers announce additions to a live region.
+    this.#els.live.replaceChildren(h("p", {}, text));
+  }
+
+  #loadOlder(): void {
+    const log = this.#els.log;
+    const fromBottom = log.scrollHeight - log.scrollTop;
+    if (!this.#client?.loadOlder()) return;
+    const off = this.#client.on("timeline", () => {
+      off();
+      log.scrollTop = log.scrollHeight - fromBottom;
+    });
+  }
+
+  #onListClick(event: Event): void {
+    const target = event.target instanceof Element ? event.target.closest("button") : null;
+    const client = this.#client;
+    if (!target || !client) return;
+    const { action, key } = target.dataset;
+    const row = key ? client.timeline.find((m) => m.key === key) : undefined;
+    if (!row) return;
+    if (action === "react" && row.id !== undefined && target.dataset.emoji) client.react(row.id, target.dataset.emoji);
+    if (action === "retry" && row.client_message_id) client.retry(row.client_message_id);
+    if (action === "discard" && row.client_message_id) {
+      client.discard(row.client_message_id);
+      this.#els.input.focus();
+    }
+  }
+
+  /** Marks the newest message read when the user can see it: page visible, list scrolled to the end. */
+  #markRead(): void {
+    const client = this.#client;
+    const log = this.#els.log;
+    if (!client || document.visibilityState !== "visible") return;
+    if (log.scrollHeight - log.scrollTop - log.clientHeight > 24) {
+      this.#stickToBottom = false;
+      return;
+    }
+    this.#stickToBottom = true;
+    let newest: number | undefined;
+    for (const m of client.timeline) if (!m.mine && m.id !== undefined) newest = m.id;
+    if (newest !== undefined) client.markRead(newest);
+  }
+
+  #render(): void {
+    const client = this.#client;
+    const e = this.#els;
+    if (!client) return;
+    const me = client.me;
+    let seenUpTo = 0;
+    for (const [user, id] of client.receipts) if (user !== me) seenUpTo = Math.max(seenUpTo, id);
+    let seenKey: string | undefined;
+    for (const m of client.timeline) if (m.mine && m.id !== undefined && m.id <= seenUpTo) seenKey = m.key;
+
+    const lang = this.closest("[lang]")?.getAttribute("lang") || undefined;
+    const time = new Intl.DateTimeFormat(lang, { timeStyle: "short" });
+    const wanted: { key: string; sig: unknown; build: () => HTMLElement }[] = [];
+    let day = "";
+    for (const m of client.timeline) {
+      const date = new Date(m.created_at);
+      const thisDay = date.toDateString();
+      if (thisDay !== day) {
+        day = thisDay;
+        wanted.push({ key: `d:${day}`, sig: lang, build: () => h("li", { class: "day", part: "day" }, h("span", {}, dayLabel(date, lang))) });
+      }
+      const seen = m.key === seenKey;
+      wanted.push({ key: m.key, sig: [m, seen, lang], build: () => this.#message(m, seen, time) });
+    }
+
+    // Keyed update: rows whose content did not change keep their element (and the focus in it).
+    const focused = this.#root.activeElement;
+    const focusedKey = focused instanceof HTMLElement ? focused.dataset.focus : undefined;
+    const next = new Map<string, { el: HTMLElement; sig: unknown }>();
+    let before: ChildNode | null = e.list.firstChild;
+    for (const row of wanted) {
+      const old = this.#rows.get(row.key);
+      const same = old && JSON.stringify(old.sig) === JSON.stringify(row.sig);
+      const el = same ? old.el : row.build();
+      if (old && !same) {
+        if (before === old.el) before = old.el.nextSibling;
+        old.el.remove();
+      }
+      next.set(row.key, { el, sig: row.sig });
+      if (el !== before) e.list.insertBefore(el, before);
+      before = el.nextSibling;
+    }
+    for (const [key, row] of this.#rows) if (!next.has(key)) row.el.remove();
+    this.#rows = next;
+    if (focusedKey && !focused?.isConnected) {
+      this.#root.querySelector<HTMLElement>(`[data-focus="${CSS.escape(focusedKey)}"]`)?.focus();
+    }
+    e.older.hidden = !client.hasOlder;
+    if (this.#stickToBottom) e.log.scrollTop = e.log.scrollHeight;
+    this.#markRead();
+  }
+
+  #message(m: TimelineMessage, seen: boolean, time: Intl.DateTimeFormat): HTMLElement {
+    const s = this.#strings;
+    const parts = ["message", m.mine ? "message-mine" : "", m.state !== "sent" ? `message-${m.state}` : ""];
+    const meta = h("div", { class: "meta", part: "meta" }, h("time", { datetime: new Date(m.created_at).toISOString() }, time.format(m.created_at)));
+    if (m.edited_at) meta.append(s.edited);
+    if (m.state === "sending") meta.append(s.sending);
+    if (m.state === "failed") {
+      const button = (action: string, label: string) =>
+        h("button", { type: "button", part: action, "data-action": action, "data-key": m.key, "data-focus": `${action}:${m.key}` }, label);
+      meta.append(h("span", { role: "alert" }, s.failed), button("retry", s.retry), button("discard", s.discard));
+    }
+    if (seen) meta.append(h("span", { part: "seen" }, s.seen));
+    const reactions = h("div", { class: "reactions", part: "reactions" });
+    if (m.id !== undefined && !m.deleted) {
+      const emojis = [...QUICK_REACTIONS, ...m.reactions.map((r) => r.emoji).filter((x) => !QUICK_REACTIONS.includes(x))];
+      for (const emoji of emojis) {
+        const r = m.reactions.find((x) => x.emoji === emoji);
+        const count = r?.count ?? 0;
+        const label = s.react(emoji, count);
+        reactions.append(
+          h(
+            "button",
+            {
+              type: "button",
+              part: "reaction",
+              "data-action": "react",
+              "data-key": m.key,
+              "data-emoji": emoji,
+              "data-focus": `react:${emoji}:${m.key}`,
+              "aria-pressed": String(!!(this.#client?.me && r?.user_ids.includes(this.#client.me))),
+              "aria-label": label,
+              ...(count ? {} : { class: "quick" }),
+            },
+            count ? `${emoji} ${count}` : emoji,
+          ),
+        );
+      }
+    }
+    const bubble = h(
+      "div",
+      { class: "bubble", part: "bubble" },
+      !m.mine && h("div", { class: "sender", part: "sender" }, m.sender_id),
+      h("p", { class: "body", part: "body", dir: "auto" }, m.deleted ? s.deleted : m.body),
+      meta,
+      reactions.childElementCount > 0 && reactions,
+    );
+    const li = h("li", {
+      class: ["msg", m.mine && "mine", m.state === "failed" && "failed", m.deleted && "deleted"].filter(Boolean).join(" "),
+      part: parts.filter(Boolean).join(" "),
+      "data-key": m.key,
+    }, bubble);
+    if (m.id !== undefined) li.dataset.id = String(m.id);
+    li.dataset.state = m.state;
+    return li;
+  }
+}
+
+/** "Today", "Yesterday" or the date, in the page's language. */
+function dayLabel(date: Date, lang: string | undefined): string {
+  const start = (d: Date) => new Date(d.getFullYear(), d.getMonth(), d.getDate()).getTime();
+  const days = Math.round((start(date) - start(new Date())) / 86_400_000);
+  const text =
+    days === 0 || days === -1
+      ? new Intl.RelativeTimeFormat(lang, { numeric: "auto" }).format(days, "day")
+      : new Intl.DateTimeFormat(lang, { dateStyle: "medium" }).format(date);
+  return text.charAt(0).toLocaleUpperCase(lang) + text.slice(1);
+}

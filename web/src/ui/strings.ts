@@ -1,0 +1,72 @@
+//! The words `<booking-chat>` shows, replaceable for translation through its `strings` property. Dates and
+//! times are formatted by `Intl` in the element's language (`lang`).
+
+/** Every text the element shows or announces. */
+export interface ChatStrings {
+  /** The heading, unless the `heading` attribute is set. */
+  title: string;
+  /** The label of the message list. */
+  messages: string;
+  /** The label of the text box. */
+  input: string;
+  placeholder: string;
+  send: string;
+  connecting: string;
+  online: string;
+  reconnecting: string;
+  /** The device is offline; messages wait in the outbox. */
+  offline: string;
+  /** Stopped: the user is not a member of the booking. */
+  forbidden: string;
+  /** Stopped: the booking does not exist. */
+  notFound: string;
+  /** Stopped by the page. */
+  closed: string;
+  /** Waiting for the connection; a sentence under the messages while not online. */
+  queued: string;
+  sending: string;
+  failed: string;
+  retry: string;
+  discard: string;
+  seen: string;
+  edited: string;
+  deleted: string;
+  loadOlder: string;
+  /** Who is typing. */
+  typing: (users: readonly string[]) => string;
+  /** What a screen reader hears when a message arrives. */
+  announce: (sender: string, body: string) => string;
+  /** The label of a reaction button. */
+  react: (emoji: string, count: number) => string;
+  /** The booking's status, shown in the header. */
+  bookingStatus: (status: string) => string;
+}
+
+/** English. */
+export const ENGLISH: ChatStrings = {
+  title: "Chat",
+  messages: "Messages",
+  input: "Message",
+  placeholder: "Write a message…",
+  send: "Send",
+  connecting: "Connecting…",
+  online: "Connected",
+  reconnecting: "Reconnecting…",
+  offline: "Offline",
+  forbidden: "You are not a member of this booking.",
+  notFound: "This booking does not exist.",
+  closed: "Disconnected.",
+  queued: "Messages you write now are sent when the connection is back.",
+  sending: "Sending…",
+  failed: "Not sent",
+  retry: "Retry",
+  discard: "Discard",
+  seen: "Seen",
+  edited: "edited",
+  deleted: "Message deleted",
+  loadOlder: "Load earlier messages",
+  typing: (users) => (users.length === 1 ? `${users[0]} is typing…` : `${users.join(", ")} are typing…`),
+  announce: (sender, body) => `${sender}: ${body}`,
+  react: (emoji, count) => (count ? `${emoji} ${count}` : `React with ${emoji}`),
+  bookingStatus: (status) => `Booking ${status}`,
+};

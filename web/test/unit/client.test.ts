@@ -1,0 +1,583 @@
+// The client's state machine against a scripted socket and fake timers: connecting, refusals, backoff,
+// resume, de-duplication, the outbox, keep-alive, proactive reconnects and typing.
+
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { fullJitter } from "../../src/client/backoff.js";
+import { ChatClient } from "../../src/client/client.js";
+import { readClaims } from "../../src/client/jwt.js";
+import { localStorageOutbox, memoryOutbox } from "../../src/client/outbox.js";
+import { jwt, msg, online, setup, tick } from "./scripted.js";
+
+beforeEach(() => {
+  vi.useFakeTimers({ now: new Date("2026-11-22T10:00:00Z") });
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe("connecting", () => {
+  it("offers chat.v1 and the token as the bearer subprotocol, names the booking, and syncs the latest page", async () => {
+    const t = setup();
+    t.client.start();
+    await tick();
+    expect(t.socket.url).toBe("wss://chat.example/prod?booking_id=1");
+    expect(t.socket.protocols[0]).toBe("chat.v1");
+    expect(readClaims(t.socket.protocols[1]!.replace(/^bearer\./, "")).sub).toBe("alice");
+    t.socket.accept();
+    expect(t.socket.actions("sync")).toEqual([{ action: "sync", data: { limit: 50 }, request_id: expect.any(String) }]);
+    t.socket.answerSync([msg(1), msg(2)]);
+    expect(t.client.status.state).toBe("online");
+    expect(t.client.timeline.map((m) => m.id)).toEqual([1, 2]);
+    expect(t.client.me).toBe("alice");
+  });
+
+  it("asks the token provider again on every reconnect", async () => {
+    const t = setup();
+    const socket = await online(t);
+    socket.drop();
+    await tick(1_000);
+    t.socket.refuse();
+    await tick(2_000);
+    expect(t.tokenCalls.length).toBe(3);
+    expect(t.sockets.length).toBe(3);
+  });
+
+  it("fetches a fresh token before connecting when the provider hands out an expired one", async () => {
+    let calls = 0;
+    const t = setup({
+      token: async ({ forceRefresh }) => {
+        calls++;
+        return forceRefresh ? jwt("alice") : jwt("alice", -60_000);
+      },
+    });
+    t.client.start();
+    await tick();
+    expect(calls).toBe(2);
+    expect(readClaims(t.socket.protocols[1]!.slice(7)).expiresAt).toBeGreaterThan(Date.now());
+  });
+
+  it("a token provider that fails is retried with backoff, never given up", async () => {
+    let fail = true;
+    const t = setup({
+      token: async () => {
+        if (fail) throw new Error("offline");
+        return jwt("alice");
+      },
+    });
+    t.client.start();
+    for (let i = 0; i < 20; i++) await tick(30_000);
+    expect(t.client.status.state).toBe("reconnecting");
+    expect(t.sockets.length).toBe(0);
+    fail = false;
+    await tick(30_000);
+    expect(t.sockets.length).toBe(1);
+  });
+});
+
+it("a token provider that never answers is abandoned after the connect timeout, and asked again", async () => {
+  let calls = 0;
+  const t = setup({
+    token: () => (++calls === 1 ? new Promise<string>(() => {}) : Promise.resolve(jwt("alice"))),
+  });
+  t.client.start();
+  await tick(14_999);
+  expect(t.sockets.length).toBe(0);
+  await tick(1);
+  expect(t.client.status.state).toBe("reconnecting");
+  await tick(1_000);
+  expect(calls).toBe(2);
+  expect(t.sockets.length).toBe(1);
+});
+
+describe("backoff", () => {
+  it("full jitter: uniform below an exponentially growing ceiling, capped", () => {
+    const options = { baseMs: 1_000, capMs: 30_000 };
+    expect([0, 1, 2, 3, 4, 5, 6].map((a) => fullJitter(a, options, () => 0.999_999))).toEqual([
+      999, 1_999, 3_999, 7_999, 15_999, 29_999, 29_999,
+    ]);
+    expect(fullJitter(3, options, () => 0)).toBe(0);
+    expect(fullJitter(1_000, options, () => 0.5)).toBe(15_000);
+  });
+
+  it("refused handshakes are retried forever, with delays growing to the cap", async () => {
+    const t = setup();
+    t.client.start();
+    const delays: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      await tick();
+      const before = t.sockets.length;
+      t.socket.refuse();
+      const { retryAt } = t.client.status;
+      expect(retryAt).toBeDefined();
+      delays.push(retryAt! - Date.now());
+      await tick(retryAt! - Date.now());
+      expect(t.sockets.length).toBe(before + 1);
+    }
+    expect(delays.slice(0, 6)).toEqual([500, 1_000, 2_000, 4_000, 8_000, 15_000]);
+    expect(delays.at(-1)).toBe(15_000);
+    expect(t.client.status.state).toBe("connecting");
+  });
+
+  it("a good connection resets the backoff", async () => {
+    const t = setup();
+    t.client.start();
+    for (let i = 0; i < 5; i++) {
+      await tick();
+      t.socket.refuse();
+      await tick(t.client.status.retryAt! - Date.now());
+    }
+    t.socket.accept();
+    t.socket.answerSync([]);
+    t.socket.drop();
+    expect(t.client.status).toMatchObject({ state: "reconnecting", attempt: 1 });
+    expect(t.client.status.retryAt! - Date.now()).toBe(500);
+  });
+
+  it("the browser's online event reconnects at once instead of waiting", async () => {
+    const t = setup();
+    t.client.start();
+    for (let i = 0; i < 6; i++) {
+      await tick();
+      t.socket.refuse();
+      await tick(t.client.status.retryAt! - Date.now());
+    }
+    t.socket.refuse();
+    expect(t.client.status.retryAt! - Date.now()).toBeGreaterThan(10_000);
+    const count = t.sockets.length;
+    t.network.goOnline();
+    await tick();
+    expect(t.sockets.length).toBe(count + 1);
+  });
+
+  it("while the device is offline it waits for the online event", async () => {
+    const t = setup();
+    const socket = await online(t);
+    t.network.online = false;
+    socket.drop();
+    expect(t.client.status.state).toBe("offline");
+    await tick(5_000);
+    expect(t.sockets.length).toBe(1);
+    t.network.goOnline();
+    await tick();
+    expect(t.sockets.length).toBe(2);
+  });
+});
+
+describe("refused handshakes are handled by their meaning", () => {
+  it("401: a fresh token is fetched for the retry", async () => {
+    const t = setup({ probe: async () => 401 });
+    t.client.start();
+    await tick();
+    t.socket.refuse();
+    await tick(1_000);
+    expect(t.tokenCalls).toEqual([false, true]);
+    expect(t.sockets.length).toBe(2);
+  });
+
+  it("403: stops and says the user is not a member", async () => {
+    const t = setup({ probe: async () => 403 });
+    t.client.start();
+    await tick();
+    t.socket.refuse();
+    await tick(60_000);
+    expect(t.client.status).toMatchObject({ state: "stopped", reason: "forbidden" });
+    expect(t.sockets.length).toBe(1);
+  });
+
+  it("404: stops and says the booking does not exist, when the transport sees the status itself", async () => {
+    const t = setup();
+    t.client.start();
+    await tick();
+    t.socket.refuse(404);
+    await tick(60_000);
+    expect(t.client.status).toMatchObject({ state: "stopped", reason: "not_found" });
+  });
+
+  it("a probe that cannot reach the backend counts as a passing failure", async () => {
+    const t = setup({
+      probe: async () => {
+        throw new TypeError("failed to fetch");
+      },
+    });
+    t.client.start();
+    await tick();
+    t.socket.refuse();
+    await tick();
+    expect(t.client.status.state).toBe("reconnecting");
+  });
+
+  it("close code 1008 (token expired on an open connection) and TOKEN_EXPIRED fetch a fresh token", async () => {
+    const t = setup();
+    let socket = await online(t);
+    socket.drop(1008);
+    await tick(1_000);
+    expect(t.tokenCalls.at(-1)).toBe(true);
+    socket = t.socket;
+    socket.accept();
+    socket.answerSync([]);
+    socket.receive({ type: "error", error: { code: "TOKEN_EXPIRED", message: "token expired" } });
+    socket.drop(1000);
+    await tick(1_000);
+    expect(t.tokenCalls).toEqual([false, true, true]);
+  });
+});
+
+describe("resume", () => {
+  it("after a reconnect it syncs from the last message it has, page by page", async () => {
+    const t = setup();
+    let socket = await online(t, [msg(1), msg(2)]);
+    socket.drop();
+    await tick(1_000);
+    socket = t.socket;
+    socket.accept();
+    expect(socket.actions("sync").at(-1)?.data).toEqual({ after_message_id: 2 });
+    socket.answerSync([msg(3), msg(4)], true);
+    expect(socket.actions("sync").at(-1)?.data).toEqual({ after_message_id: 4 });
+    expect(t.client.status.state).toBe("connecting");
+    socket.answerSync([msg(5)]);
+    expect(t.client.status.state).toBe("online");
+    expect(t.client.timeline.map((m) => m.id)).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it("shows a message delivered twice once, and orders by id whatever the arrival order", async () => {
+    const t = setup();
+    const socket = await online(t, [msg(10)]);
+    socket.echo(msg(12));
+    socket.echo(msg(11));
+    socket.echo(msg(12));
+    socket.drop();
+    await tick(1_000);
+    t.socket.accept();
+    t.socket.answerSync([msg(11), msg(12), msg(13)]);
+    expect(t.client.timeline.map((m) => m.id)).toEqual([10, 11, 12, 13]);
+  });
+
+  it("a live message during a resume does not move the resume point past messages not yet paged in", async () => {
+    const t = setup();
+    let socket = await online(t, [msg(1)]);
+    socket.drop();
+    await tick(1_000);
+    socket = t.socket;
+    socket.accept();
+    socket.echo(msg(9)); // live, while pages 2..8 are still to come
+    socket.answerSync([msg(2), msg(3)], true);
+    socket.drop();
+    await tick(1_000);
+    t.socket.accept();
+    expect(t.socket.actions("sync").at(-1)?.data).toEqual({ after_message_id: 3 });
+  });
+
+  it("loads older pages on request, in order", async () => {
+    const t = setup();
+    t.client.start();
+    await tick();
+    const socket = t.socket;
+    socket.accept();
+    socket.answerSync([msg(5), msg(6)], true);
+    expect(t.client.hasOlder).toBe(true);
+    expect(t.client.loadOlder()).toBe(true);
+    expect(socket.actions("sync").at(-1)?.data).toEqual({ before_message_id: 5, limit: 50 });
+    socket.answerSync([msg(3), msg(4)], false);
+    expect(t.client.timeline.map((m) => m.id)).toEqual([3, 4, 5, 6]);
+    expect(t.client.hasOlder).toBe(false);
+  });
+});
+
+describe("outbox", () => {
+  it("keeps what is sent offline and delivers it on reconnect with its original client_message_id, once", async () => {
+    const t = setup();
+    const socket = await online(t, [msg(1)]);
+    socket.drop();
+    const cmid = t.client.send("written offline")!;
+    expect(t.store.load()).toMatchObject([{ client_message_id: cmid, body: "written offline" }]);
+    expect(t.client.timeline.at(-1)).toMatchObject({ key: `c:${cmid}`, state: "sending", mine: true });
+    await tick(1_000);
+    const next = t.socket;
+    next.accept();
+    expect(next.actions("send_message")).toEqual([]); // not before the timeline is whole
+    next.answerSync([]);
+    const [sent] = next.actions("send_message");
+    expect(sent?.data).toEqual({ body: "written offline", client_message_id: cmid });
+    next.echo(msg(2, "alice", "written offline", cmid), sent?.request_id);
+    expect(t.store.load()).toEqual([]);
+    expect(t.client.timeline.map((m) => [m.key, m.state])).toEqual([
+      ["m:1", "sent"],
+      [`c:${cmid}`, "sent"],
+    ]);
+  });
+
+  it("delivers one message at a time, in the order written", async () => {
+    const t = setup();
+    const socket = await online(t);
+    const a = t.client.send("first")!;
+    const b = t.client.send("second")!;
+    expect(socket.actions("send_message").map((f) => f.data?.body)).toEqual(["first"]);
+    socket.echo(msg(1, "alice", "first", a));
+    expect(socket.actions("send_message").map((f) => f.data?.body)).toEqual(["first", "second"]);
+    socket.echo(msg(2, "alice", "second", b));
+    expect(t.client.timeline.map((m) => m.body)).toEqual(["first", "second"]);
+  });
+
+  it("survives a reload: a new client on the same storage shows and delivers the unsent message", async () => {
+    const storage = new Map<string, string>();
+    const fakeStorage = {
+      getItem: (k: string) => storage.get(k) ?? null,
+      setItem: (k: string, v: string) => void storage.set(k, v),
+      removeItem: (k: string) => void storage.delete(k),
+    } as Storage;
+    const first = setup({}, localStorageOutbox("outbox:1:alice", fakeStorage));
+    const cmid = first.client.send("before the reload")!;
+    first.client.close();
+
+    const second = setup({}, localStorageOutbox("outbox:1:alice", fakeStorage));
+    expect(second.client.timeline).toMatchObject([{ key: `c:${cmid}`, state: "sending", body: "before the reload" }]);
+    const socket = await online(second);
+    expect(socket.actions("send_message")[0]?.data).toEqual({ body: "before the reload", client_message_id: cmid });
+  });
+
+  it("a message whose acknowledgement was lost is found in the resumed history and not sent again", async () => {
+    const t = setup();
+    const socket = await online(t, [msg(1)]);
+    const cmid = t.client.send("hello")!;
+    expect(socket.actions("send_message").length).toBe(1);
+    socket.drop(); // stored by the server, but the echo never arrived
+    await tick(1_000);
+    t.socket.accept();
+    t.socket.answerSync([msg(2, "alice", "hello", cmid)]);
+    expect(t.socket.actions("send_message")).toEqual([]);
+    expect(t.client.timeline.filter((m) => m.body === "hello")).toHaveLength(1);
+  });
+
+  it("an unanswered message is sent again with the same client_message_id", async () => {
+    const t = setup();
+    const socket = await online(t);
+    const cmid = t.client.send("anyone?");
+    await tick(10_000);
+    expect(socket.actions("send_message").map((f) => f.data?.client_message_id)).toEqual([cmid, cmid]);
+  });
+
+  it("a refused message is marked failed and can be retried or discarded; a rate-limited one is retried alone", async () => {
+    const t = setup();
+    const socket = await online(t);
+    const cmid = t.client.send("x")!;
+    const first = socket.actions("send_message")[0]!;
+    socket.receive({ type: "error", error: { code: "VALIDATION_ERROR", message: "no" }, request_id: String(first.request_id) });
+    expect(t.client.timeline.at(-1)).toMatchObject({ state: "failed", error: { code: "VALIDATION_ERROR" } });
+    expect(t.store.load()[0]?.failed?.code).toBe("VALIDATION_ERROR");
+    t.client.retry(cmid);
+    const second = socket.actions("send_message")[1]!;
+    expect(second.data?.client_message_id).toBe(cmid);
+    socket.receive({ type: "error", error: { code: "RATE_LIMITED", message: "slow down" }, request_id: String(second.request_id) });
+    expect(t.client.timeline.at(-1)?.state).toBe("sending");
+    await tick(1_000);
+    expect(socket.actions("send_message").length).toBe(3);
+    t.client.discard(cmid);
+    expect(t.client.timeline).toEqual([]);
+    expect(t.store.load()).toEqual([]);
+  });
+
+  it("never sends another user's unsent message", async () => {
+    const store = memoryOutbox();
+    store.save([{ client_message_id: "bobs", body: "from bob", created_at: 1, sender_id: "bob" }]);
+    const t = setup({}, store);
+    const socket = await online(t);
+    expect(socket.actions("send_message")).toEqual([]);
+  });
+});
+
+describe("keep-alive and proactive reconnects", () => {
+  it("pings before API Gateway's idle limit, and replaces a connection whose ping goes unanswered", async () => {
+    const t = setup();
+    const socket = await online(t);
+    await tick(269_000);
+    expect(socket.actions("ping")).toEqual([]);
+    await tick(1_000);
+    expect(socket.actions("ping").length).toBe(1);
+    await tick(270_000);
+    expect(socket.actions("ping").length).toBe(2);
+    socket.autoPong = false;
+    await tick(270_000);
+    expect(socket.actions("ping").length).toBe(3);
+    await tick(10_000);
+    expect(socket.closed?.byClient).toBe(true);
+    await tick(1_000);
+    expect(t.sockets.length).toBe(2);
+  });
+
+  it("replaces the connection before the token expires, without going offline (make before break)", async () => {
+    const t = setup();
+    t.setTokenTtl(600_000);
+    const first = await online(t, [msg(1)]);
+    const statuses = t.statuses.length;
+    await tick(539_000);
+    expect(t.sockets.length).toBe(1);
+    await tick(1_000);
+    expect(t.sockets.length).toBe(2);
+    expect(t.tokenCalls.at(-1)).toBe(true);
+    expect(first.closed).toBeUndefined(); // still serving while the new one opens
+    const second = t.socket;
+    second.accept();
+    expect(second.actions("sync")[0]?.data).toEqual({ after_message_id: 1 });
+    second.answerSync([msg(2)]);
+    expect(first.closed).toMatchObject({ code: 1000, byClient: true });
+    expect(t.statuses.slice(statuses).map((s) => s.state)).toEqual([]);
+    expect(t.client.timeline.map((m) => m.id)).toEqual([1, 2]);
+  });
+
+  it("replaces the connection before API Gateway's two-hour limit", async () => {
+    const t = setup();
+    t.setTokenTtl(24 * 3_600_000);
+    await online(t);
+    await tick(6_900_000 - 1);
+    expect(t.sockets.length).toBe(1);
+    await tick(2);
+    expect(t.sockets.length).toBe(2);
+  });
+
+  it("if the old connection drops while its replacement opens, the replacement takes over", async () => {
+    const t = setup();
+    t.setTokenTtl(600_000);
+    const first = await online(t);
+    await tick(540_000);
+    const second = t.socket;
+    first.drop();
+    expect(t.client.status.state).toBe("connecting");
+    second.accept();
+    second.answerSync([]);
+    expect(t.client.status.state).toBe("online");
+    expect(t.sockets.length).toBe(2);
+  });
+
+  it("with the draft refresh action, renews the token on the open connection", async () => {
+    const t = setup({ tokenRenewal: "action" });
+    t.setTokenTtl(600_000);
+    const socket = await online(t);
+    expect(socket.actions("session").length).toBe(1);
+    socket.receive({ type: "session", user_id: "alice", expires_at: Date.now() + 600_000, closes_at: Date.now() + 7_200_000 });
+    await tick(540_000);
+    expect(socket.actions("refresh").length).toBe(1);
+    expect(t.sockets.length).toBe(1);
+  });
+});
+
+describe("typing", () => {
+  it("is throttled while typing, stops after a pause, and starts again at once after a send", async () => {
+    const t = setup();
+    const socket = await online(t);
+    const typing = () => socket.actions("typing").map((f) => f.data?.is_typing);
+    t.client.typing();
+    await tick(1_000);
+    t.client.typing();
+    expect(typing()).toEqual([true]);
+    await tick(2_000);
+    t.client.typing();
+    expect(typing()).toEqual([true, true]);
+    t.client.send("done");
+    t.client.typing();
+    expect(typing()).toEqual([true, true, true]);
+    await tick(5_000);
+    expect(typing()).toEqual([true, true, true, false]);
+  });
+
+  it("another user's indicator lapses without news, and clears when their message arrives", async () => {
+    const t = setup();
+    const socket = await online(t);
+    socket.receive({ type: "typing", booking_id: 1, user_id: "bob", is_typing: true });
+    expect(t.client.typingUsers).toEqual(["bob"]);
+    await tick(8_000);
+    expect(t.client.typingUsers).toEqual([]);
+    socket.receive({ type: "typing", booking_id: 1, user_id: "bob", is_typing: true });
+    socket.echo(msg(1, "bob"));
+    expect(t.client.typingUsers).toEqual([]);
+  });
+});
+
+describe("events", () => {
+  it("reactions, receipts, booking status and the draft frames update state and are emitted typed", async () => {
+    const t = setup();
+    const socket = await online(t, [msg(1, "bob"), msg(2, "alice")]);
+    const seen: string[] = [];
+    t.client.on("reaction", (f) => seen.push(`reaction ${f.emoji}`));
+    t.client.on("booking_status", (f) => seen.push(`status ${f.status}`));
+    t.client.on("unread", (f) => seen.push(`unread ${f.unread_count}`));
+    t.client.on("presence", (f) => seen.push(`presence ${f.user_id} ${f.online}`));
+    const reactions = [{ emoji: "👍", count: 1, user_ids: ["bob"] }];
+    socket.receive({ type: "reaction", booking_id: 1, message_id: 2, user_id: "bob", emoji: "👍", added: true, reactions });
+    socket.receive({ type: "receipt", booking_id: 1, user_id: "bob", last_read_message_id: 2 });
+    socket.receive({ type: "booking_status", booking_id: 1, status: "active", previous_status: "confirmed", changed_by: "bob" });
+    socket.receive({ type: "message_updated", booking_id: 1, message: { ...msg(1, "bob", "edited"), edited_at: 5 } });
+    socket.receive({ type: "presence", booking_id: 1, user_id: "bob", online: true, last_seen_at: null });
+    socket.receive({ type: "unread", booking_id: 1, unread_count: 3, last_read_message_id: 1 });
+    expect(seen).toEqual(["reaction 👍", "status active", "presence bob true", "unread 3"]);
+    expect(t.client.timeline.find((m) => m.id === 2)?.reactions).toEqual(reactions);
+    expect(t.client.timeline.find((m) => m.id === 1)).toMatchObject({ body: "edited", edited_at: 5 });
+    expect(t.client.receipts.get("bob")).toBe(2);
+  });
+
+  it("marks read once connected and never backwards", async () => {
+    const t = setup();
+    t.client.markRead(3);
+    const socket = await online(t);
+    t.client.markRead(2);
+    t.client.markRead(5);
+    expect(socket.actions("read").map((f) => f.data?.message_id)).toEqual([3, 5]);
+  });
+
+  it("close() stops for good: no more sockets, status stopped", async () => {
+    const t = setup();
+    const socket = await online(t);
+    t.client.close();
+    expect(socket.closed?.byClient).toBe(true);
+    await tick(120_000);
+    expect(t.sockets.length).toBe(1);
+    expect(t.client.status).toMatchObject({ state: "stopped", reason: "closed" });
+  });
+
+  it("ignores text that is not a frame it knows", async () => {
+    const t = setup();
+    const socket = await online(t);
+    const frames: string[] = [];
+    t.client.on("frame", (f) => frames.push(f.type));
+    socket.receive({ type: "pong" });
+    (socket as unknown as { handlers: { onMessage(t: string): void } }).handlers.onMessage("not json");
+    (socket as unknown as { handlers: { onMessage(t: string): void } }).handlers.onMessage('{"type":"mystery","timestamp":1}');
+    expect(frames).toEqual(["pong"]);
+  });
+});
+
+describe("other channels", () => {
+  it("a booking-status connection opens without a sync and reports status changes", async () => {
+    const t = setup({ channel: "booking" });
+    const seen: string[] = [];
+    t.client.on("booking_status", (f) => seen.push(f.status));
+    t.client.start();
+    await tick();
+    expect(t.socket.url).toBe("wss://chat.example/prod?booking_id=1&type=booking");
+    t.socket.accept();
+    expect(t.socket.sent).toEqual([]);
+    expect(t.client.status.state).toBe("online");
+    t.socket.receive({ type: "booking_status", booking_id: 1, status: "cancelled", previous_status: "confirmed", changed_by: "bob" });
+    expect(seen).toEqual(["cancelled"]);
+  });
+
+  it("the draft per-user channel names no booking and reports unread counts", async () => {
+    const t = setup({ channel: "user", bookingId: undefined });
+    const unread: number[] = [];
+    t.client.on("unread", (f) => unread.push(f.unread_count));
+    t.client.start();
+    await tick();
+    expect(t.socket.url).toBe("wss://chat.example/prod?type=user");
+    t.socket.accept();
+    t.socket.receive({ type: "unread", booking_id: 7, unread_count: 2, last_read_message_id: 40 });
+    expect(unread).toEqual([2]);
+    expect(t.client.send("not here")).toBeDefined();
+    expect(t.socket.actions("send_message")).toEqual([]);
+  });
+});
+
+it("a client with no token provider is a type error, and one with its options has working defaults", () => {
+  // @ts-expect-error token is required
+  const bad = () => new ChatClient({ url: "wss://x" });
+  void bad;
+  expect(new ChatClient({ url: "wss://x", bookingId: 1, token: async () => "t" }).status.state).toBe("idle");
+});

@@ -1,0 +1,103 @@
+// The TypeScript frames against the wire crate's fixture (`wire/fixtures/frames.json`, written from the Rust
+// types): every frame there must pass the strict check, every kind the client knows as current must appear
+// there, and the checks must refuse what the Rust side would never send.
+
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import {
+  CLIENT_SHAPES,
+  DRAFT_CLIENT_SHAPES,
+  DRAFT_SERVER_SHAPES,
+  SERVER_SHAPES,
+  checkClientFrame,
+  checkServerFrame,
+  parseServerFrame,
+} from "../../src/client/frames.js";
+
+const FIXTURE = fileURLToPath(new URL("../../../wire/fixtures/frames.json", import.meta.url));
+const fixture = JSON.parse(readFileSync(FIXTURE, "utf8")) as { server: Record<string, unknown>[]; client: Record<string, unknown>[] };
+
+const required = (shape: Record<string, string>) => Object.keys(shape).filter((k) => !shape[k]!.startsWith("?"));
+
+describe("wire/fixtures/frames.json", () => {
+  it("has the two lists, server and client", () => {
+    expect(Object.keys(fixture).sort()).toEqual(["client", "server"]);
+    expect(Array.isArray(fixture.server) && Array.isArray(fixture.client)).toBe(true);
+  });
+
+  it.each(fixture.server.map((f, i) => [i, f.type, f] as const))("server frame %i (%s) matches its TypeScript shape exactly", (_i, type, frame) => {
+    const problem = checkServerFrame(frame, { strict: true });
+    const hint =
+      typeof type === "string" && type in DRAFT_SERVER_SHAPES
+        ? ` (the wire crate now sends the draft kind ${type}: move it from DRAFT_SERVER_SHAPES to SERVER_SHAPES)`
+        : "";
+    expect(problem === undefined ? undefined : problem + hint).toBeUndefined();
+  });
+
+  it.each(fixture.client.map((f, i) => [i, f.action, f] as const))("client frame %i (%s) matches its TypeScript shape exactly", (_i, action, frame) => {
+    const problem = checkClientFrame(frame, { strict: true });
+    const hint =
+      typeof action === "string" && action in DRAFT_CLIENT_SHAPES
+        ? ` (the wire crate now accepts the draft action ${action}: move it to CLIENT_SHAPES)`
+        : "";
+    expect(problem === undefined ? undefined : problem + hint).toBeUndefined();
+  });
+
+  it("covers every server frame kind and client action the TypeScript side knows as current", () => {
+    expect(new Set(fixture.server.map((f) => f.type))).toEqual(new Set(Object.keys(SERVER_SHAPES)));
+    expect(new Set(fixture.client.map((f) => f.action))).toEqual(new Set(Object.keys(CLIENT_SHAPES)));
+  });
+
+  it("each fixture frame fails the check without any one of its required fields", () => {
+    for (const frame of fixture.server) {
+      const shape = SERVER_SHAPES[frame.type as keyof typeof SERVER_SHAPES];
+      for (const key of [...required(shape), "timestamp", "type"]) {
+        const { [key]: _dropped, ...rest } = frame;
+        expect(checkServerFrame(rest), `${String(frame.type)} without ${key}`).toBeDefined();
+      }
+    }
+    for (const frame of fixture.client) {
+      const shape = CLIENT_SHAPES[frame.action as keyof typeof CLIENT_SHAPES];
+      const data = (frame.data ?? {}) as Record<string, unknown>;
+      for (const key of required(shape)) {
+        const { [key]: _dropped, ...rest } = data;
+        expect(checkClientFrame({ ...frame, data: rest }), `${String(frame.action)} without ${key}`).toBeDefined();
+      }
+    }
+  });
+});
+
+describe("frame checks", () => {
+  it("refuse unknown types, wrong field types and (strictly) unknown fields and error codes", () => {
+    const pong = { type: "pong", timestamp: 1 };
+    expect(checkServerFrame(pong, { strict: true })).toBeUndefined();
+    expect(checkServerFrame({ ...pong, type: "mystery" })).toMatch(/unknown type/);
+    expect(checkServerFrame({ ...pong, timestamp: "1" })).toMatch(/timestamp: expected an integer/);
+    expect(checkServerFrame({ ...pong, extra: 1 })).toBeUndefined();
+    expect(checkServerFrame({ ...pong, extra: 1 }, { strict: true })).toMatch(/extra: unknown field/);
+    const error = { type: "error", timestamp: 1, error: { code: "SOMETHING_NEW", message: "m" } };
+    expect(checkServerFrame(error)).toBeUndefined();
+    expect(checkServerFrame(error, { strict: true })).toMatch(/unknown error code/);
+    const message = fixture.server[0]!;
+    expect(checkServerFrame({ ...message, message: { ...(message.message as object), client_message_id: 5 } })).toMatch(
+      /client_message_id: expected a string/,
+    );
+    expect(checkClientFrame({ action: "ping", request_id: "r".repeat(129) })).toMatch(/request_id/);
+    expect(checkClientFrame({ action: "ping", request_id: 1.5 })).toMatch(/request_id/);
+  });
+
+  it("the draft kinds are accepted at run time but not as the wire crate's (strict)", () => {
+    const session = { type: "session", user_id: "a", expires_at: 1, closes_at: 2, timestamp: 3 };
+    expect(checkServerFrame(session)).toBeUndefined();
+    expect(checkServerFrame(session, { strict: true })).toMatch(/unknown type/);
+    expect(checkClientFrame({ action: "refresh", data: { token: "t" } })).toBeUndefined();
+  });
+
+  it("parseServerFrame returns frames and nothing else", () => {
+    expect(parseServerFrame('{"type":"pong","timestamp":1}')).toEqual({ type: "pong", timestamp: 1 });
+    expect(parseServerFrame("not json")).toBeUndefined();
+    expect(parseServerFrame("[]")).toBeUndefined();
+    expect(parseServerFrame('{"type":"message","timestamp":1,"booking_id":1}')).toBeUndefined();
+  });
+});

@@ -1,0 +1,39 @@
+// The size budget: the client plus the element, bundled and minified as the package ships them, at most
+// 15 KB gzipped. Built here with the package's own esbuild settings, so a stale dist/ cannot hide growth.
+
+import { gzipSync } from "node:zlib";
+import { build } from "esbuild";
+import { expect, it } from "vitest";
+
+/** 15 KB, counted as 15,000 bytes: the stricter reading. */
+const BUDGET_BYTES = 15_000;
+
+async function bundle(entry: string): Promise<{ gzipped: number; text: string }> {
+  const result = await build({
+    entryPoints: [entry],
+    bundle: true,
+    format: "esm",
+    target: "es2022",
+    minify: true,
+    legalComments: "none",
+    write: false,
+  });
+  const [file] = result.outputFiles;
+  if (!file) throw new Error(`no output for ${entry}`);
+  return { gzipped: gzipSync(file.contents, { level: 9 }).length, text: file.text };
+}
+
+it("client plus component fit in 15 KB minified and gzipped", async () => {
+  const size = (await bundle("src/index.ts")).gzipped;
+  console.log(`# size: client + <booking-chat> ${size} bytes gzipped (budget ${BUDGET_BYTES})`);
+  expect(size).toBeLessThanOrEqual(BUDGET_BYTES);
+});
+
+it("the headless client alone is smaller than the whole and has no DOM element in it", async () => {
+  const client = await bundle("src/client/index.ts");
+  const whole = await bundle("src/index.ts");
+  console.log(`# size: headless client ${client.gzipped} bytes gzipped`);
+  expect(client.gzipped).toBeLessThan(whole.gzipped);
+  expect(client.text).not.toMatch(/customElements|attachShadow|HTMLElement/);
+  expect(whole.text).toMatch(/attachShadow/);
+});
