@@ -14,6 +14,7 @@ REGION ?= eu-west-1
 TOOLS := $(CURDIR)/.tools
 LAMBDA_DIR := target/lambda/$(ARCH)
 LAMBDA_ZIP := $(LAMBDA_DIR)/chat-proxy/bootstrap.zip
+BACKEND_ZIP := $(LAMBDA_DIR)/chat-backend-lambda/bootstrap.zip
 
 ## The terraform command of the tf-*, plan, apply and destroy targets
 TERRAFORM ?= terraform
@@ -39,7 +40,7 @@ help: ## List the targets, and the variables you can set (`make VAR=value ...`) 
 		/^[A-Z_]+ *\?=/ {value = $$0; sub(/^[A-Z_]+ *\?= */, "", value); \
 			printf "  %s%-14s%s %s [%s]\n", b, $$1, r, (doc == "" ? "(undocumented)" : doc), value} {doc = ""}' $(MAKEFILE_LIST)
 
-dev: ## Run the whole stack: backend :8000, API Gateway emulator :3001 with the Lambda in-process, demo page
+dev: web ## Run the whole stack: backend :8000, API Gateway emulator :3001 with the Lambda in-process, demo page (CHAT_STORE=dynamodb: on moto)
 	@# Built first with cargo's progress (a first build takes minutes), then run without cargo's lines.
 	$(CARGO) build -p local-stack --bin chat-dev
 	APP_ENV=local $(CARGO) run --quiet -p local-stack --bin chat-dev
@@ -66,8 +67,11 @@ test-deps: # The services tests start: PostgreSQL binaries come with the machine
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || [ -n "$${PG_BIN:-}" ] || \
 		{ echo "PostgreSQL server binaries are missing: apt-get install postgresql (or set PG_BIN)" >&2; exit 1; }
 
-web: ## Build the chat widget package: web/dist (client + <booking-chat>, types); `cd web && npm pack` packs it
-	cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build
+web: web/node_modules/.package-lock.json ## Build the chat widget package: web/dist (client + <booking-chat>, types); `cd web && npm pack` packs it
+	cd web && npm run --silent build
+
+web/node_modules/.package-lock.json: web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
 
 lint: ## Check formatting, run clippy with warnings denied, and refuse any DynamoDB Scan
 	$(CARGO) fmt --all -- --check
@@ -180,10 +184,11 @@ $(TOOLS)/venv/bin/cargo-lambda:
 
 package: $(TOOLS)/venv/bin/cargo-lambda ## Build the Lambda zip (ARCH=arm64 by default, or x86_64) with cargo-lambda
 	@case "$(ARCH)" in arm64) flag=--arm64 ;; x86_64) flag=--x86-64 ;; *) echo "ARCH must be arm64 or x86_64" >&2; exit 2 ;; esac; \
-	PATH="$(TOOLS)/venv/bin:$$PATH" cargo lambda build --profile deploy $$flag --bin chat-proxy \
+	PATH="$(TOOLS)/venv/bin:$$PATH" cargo lambda build --profile deploy $$flag --bin chat-proxy --bin chat-backend-lambda \
 		--output-format zip --lambda-dir $(LAMBDA_DIR)
-	@python3 scripts/check-lambda-zip.py $(LAMBDA_ZIP) $(ARCH)
-	@echo "Lambda package: $(LAMBDA_ZIP) ($$(du -h $(LAMBDA_ZIP) | cut -f1), $(ARCH))"
+	@for zip in $(LAMBDA_ZIP) $(BACKEND_ZIP); do \
+		python3 scripts/check-lambda-zip.py $$zip $(ARCH) && echo "Lambda package: $$zip ($$(du -h $$zip | cut -f1), $(ARCH))"; \
+	done
 
 clean: ## Remove build output and local data
 	$(CARGO) clean

@@ -48,6 +48,9 @@ pub struct Settings {
     pub json_logs: bool,
     /// Where the local demo page connects; the direct WebSocket when unset.
     pub demo_ws_url: Option<String>,
+    /// With `APP_ENV=local`, the chat widget package (`STATIC_DIR`, default `web`): its demo page is served
+    /// at `/` and its build at `/dist/`, from disk, so a rebuilt widget needs no backend restart.
+    pub static_dir: Option<std::path::PathBuf>,
     /// Push booking status changes to API Gateway connections too (through the Lambda's fan-out).
     pub api_gateway_push: Option<ApiGatewayPush>,
 }
@@ -290,6 +293,7 @@ impl Settings {
         Ok(Self {
             local,
             demo_ws_url: lookup("DEMO_WS_URL"),
+            static_dir: local.then(|| lookup("STATIC_DIR").unwrap_or_else(|| "web".into()).into()),
             api_gateway_push,
             bind_addr: parse(&lookup, "BIND_ADDR", SocketAddr::from(([127, 0, 0, 1], 8000)))?,
             store,

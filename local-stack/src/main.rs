@@ -1,10 +1,12 @@
 //! `chat-dev` (`make dev`): the backend on :8000, the API Gateway WebSocket emulator on :3001 with the
-//! Lambda in-process, connection records in memory (or in DynamoDB at `AWS_ENDPOINT_URL`), and the demo
-//! page. Prints what to open and paste; Ctrl-C (or SIGTERM) stops everything.
+//! Lambda in-process, connection records in memory (or in DynamoDB at `AWS_ENDPOINT_URL`), the chat on
+//! SQLite (or, with `CHAT_STORE=dynamodb`, in DynamoDB on a moto_server it starts), and the demo page.
+//! Prints what to open and paste; Ctrl-C (or SIGTERM) stops everything.
 
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use chat_backend::config::StoreSettings;
 use chat_backend::{auth, telemetry};
 use chat_settings::aws::timeouts;
 use local_stack::settings::DevSettings;
@@ -13,11 +15,18 @@ use local_stack::{ConnectionRecords, LocalStack, ManagementPath, StackOptions};
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let settings = DevSettings::from_env().context("configuration")?;
-    let backend = settings.backend.clone();
+    let mut backend = settings.backend.clone();
     if !backend.local {
         bail!("chat-dev runs the local stack only: set APP_ENV=local (make dev does)");
     }
     telemetry::init(backend.json_logs);
+    // `make dev CHAT_STORE=dynamodb`: the chat on DynamoDB, on a moto_server started here (and stopped
+    // with chat-dev) unless DYNAMODB_ENDPOINT names one.
+    if let StoreSettings::DynamoDb { endpoint: endpoint @ None, table, .. } = &mut backend.store {
+        let moto = local_services::moto::Moto::shared();
+        tracing::info!(endpoint = %moto.endpoint(), table = %table, "the chat is stored in DynamoDB on moto_server");
+        *endpoint = Some(moto.endpoint());
+    }
     let records = match &settings.dynamodb {
         Some(dynamodb) => {
             let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
@@ -58,6 +67,7 @@ async fn main() -> anyhow::Result<()> {
          \n  WebSocket API      {ws}?booking_id=1\
          \n  Management API     {management}/@connections/{{connection_id}}\
          \n  Backend            {backend}   (history, status, /metrics, /api/openapi.json)\
+         \n  Chat store         {store}\
          \n\n  Tokens (8 h): alice = {alice}\
          \n                bob   = {bob}\
          \n\n  wscat -c '{ws}?booking_id=1' -s chat.v1 -s 'bearer.{alice}'\
@@ -66,6 +76,11 @@ async fn main() -> anyhow::Result<()> {
         backend = stack.backend_url,
         ws = stack.ws_url,
         management = stack.management_url,
+        store = match &backend.store {
+            StoreSettings::Sql { url, .. } => url.clone(),
+            StoreSettings::DynamoDb { table, endpoint, .. } =>
+                format!("DynamoDB table {table} at {}", endpoint.as_deref().unwrap_or("AWS")),
+        },
     );
     chat_backend::shutdown::signal().await;
     stack.stop().await;

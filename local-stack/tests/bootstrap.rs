@@ -47,18 +47,75 @@ impl Drop for Process {
     }
 }
 
-/// The host build of the Lambda's binary (the same code `make package` zips as `bootstrap`).
-fn build_lambda_binary() -> PathBuf {
+/// The host build of a Lambda's binary (the same code `make package` zips as `bootstrap`).
+fn build_binary(package: &str, bin: &str) -> PathBuf {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)
-        .args(["build", "--quiet", "-p", "chat-proxy", "--bin", "chat-proxy"])
+        .args(["build", "--quiet", "-p", package, "--bin", bin])
         .current_dir(workspace_root())
         .status()
         .expect("cargo build");
-    assert!(status.success(), "building chat-proxy failed");
-    // target/debug/deps/bootstrap-<hash> → target/debug/chat-proxy
+    assert!(status.success(), "building {bin} failed");
+    // target/debug/deps/bootstrap-<hash> → target/debug/<bin>
     let exe = std::env::current_exe().expect("test binary path");
-    exe.parent().and_then(Path::parent).expect("target dir").join("chat-proxy")
+    exe.parent().and_then(Path::parent).expect("target dir").join(bin)
+}
+
+fn build_lambda_binary() -> PathBuf {
+    build_binary("chat-proxy", "chat-proxy")
+}
+
+/// `cargo lambda watch --only-lambda-apis` on a free port: the Runtime API (a function named `f` polls
+/// `http://127.0.0.1:{port}/.rt/f`) and the Invoke API (`/2015-03-31/functions/f/invocations`).
+fn cargo_lambda_watch() -> (Process, u16) {
+    let cargo_lambda = workspace_root().join(".tools/venv/bin/cargo-lambda");
+    assert!(
+        cargo_lambda.exists(),
+        "{} is missing: `make test` (or `make package`) installs cargo-lambda into .tools/",
+        cargo_lambda.display()
+    );
+    let port = free_port();
+    let mut watch = Command::new(&cargo_lambda);
+    watch
+        .args([
+            "lambda",
+            "watch",
+            "--only-lambda-apis",
+            "--invoke-address",
+            "127.0.0.1",
+            "--invoke-port",
+            &port.to_string(),
+        ])
+        .current_dir(workspace_root())
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let watch = Process::spawn(watch, "cargo lambda watch");
+    assert!(wait_for_port(port, Duration::from_secs(30)), "cargo lambda watch did not listen");
+    (watch, port)
+}
+
+/// A compiled function as Lambda starts it: the Runtime API of `name`, its identity, dummy credentials,
+/// and `env` (its configuration, as Terraform gives it).
+fn lambda_function(binary: &Path, runtime_api: String, name: &str, env: &[(&str, String)]) -> Process {
+    let mut function = Command::new(binary);
+    function
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("AWS_LAMBDA_RUNTIME_API", runtime_api)
+        .env("AWS_LAMBDA_FUNCTION_NAME", name)
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("RUST_LOG", std::env::var("FUNCTION_LOG").unwrap_or_else(|_| "warn".into()));
+    for (key, value) in env {
+        function.env(key, value);
+    }
+    Process::spawn(function, name)
 }
 
 /// The compiled Lambda behind the emulator: `instances` copies of the binary polling one
@@ -71,13 +128,8 @@ struct CompiledStack {
 }
 
 async fn start_compiled(instances: usize, table: &str, aws_timeout_ms: u64) -> CompiledStack {
-    let cargo_lambda = workspace_root().join(".tools/venv/bin/cargo-lambda");
-    assert!(
-        cargo_lambda.exists(),
-        "{} is missing: `make test` (or `make package`) installs cargo-lambda into .tools/",
-        cargo_lambda.display()
-    );
     let lambda_binary = build_lambda_binary();
+    let (watch, runtime_port) = cargo_lambda_watch();
 
     // DynamoDB on moto, and the real backend.
     let moto = Moto::shared();
@@ -91,7 +143,6 @@ async fn start_compiled(instances: usize, table: &str, aws_timeout_ms: u64) -> C
     });
 
     // The emulator, invoking through the Invoke API.
-    let runtime_port = free_port();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let emulator_addr = listener.local_addr().expect("addr");
     let invoke =
@@ -104,41 +155,18 @@ async fn start_compiled(instances: usize, table: &str, aws_timeout_ms: u64) -> C
     let emulator = Arc::new(Emulator::new(config, Arc::new(Connections::default()), Arc::new(invoke)));
     tokio::spawn(emulator.serve(listener, std::future::pending()));
 
-    // cargo lambda: the Runtime API and the Invoke API, without building anything.
-    let mut watch = Command::new(&cargo_lambda);
-    watch
-        .args(["lambda", "watch", "--only-lambda-apis", "-A", "127.0.0.1", "-P", &runtime_port.to_string()])
-        .current_dir(workspace_root())
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    let watch = Process::spawn(watch, "cargo lambda watch");
-    assert!(wait_for_port(runtime_port, Duration::from_secs(30)), "cargo lambda watch did not listen");
-
     // The function itself, configured as Terraform configures it, pointed at the local parts.
+    let config = [
+        ("AWS_ENDPOINT_URL", moto.endpoint()),
+        ("BACKEND_URL", backend_url),
+        ("CONNECTIONS_TABLE", table.to_owned()),
+        ("AWS_TIMEOUT_MS", aws_timeout_ms.to_string()),
+        ("PROXY_SECRET", support::PROXY_SECRET.to_owned()),
+        ("MANAGEMENT_ENDPOINT", format!("http://{emulator_addr}/local")),
+    ];
     let functions = (0..instances)
         .map(|_| {
-            let mut function = Command::new(&lambda_binary);
-            function
-                .env_clear()
-                .env("PATH", std::env::var("PATH").unwrap_or_default())
-                .env("AWS_LAMBDA_RUNTIME_API", format!("http://127.0.0.1:{runtime_port}/.rt"))
-                .env("AWS_LAMBDA_FUNCTION_NAME", "_")
-                .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
-                .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
-                .env("AWS_REGION", "us-east-1")
-                .env("AWS_ACCESS_KEY_ID", "test")
-                .env("AWS_SECRET_ACCESS_KEY", "test")
-                .env("AWS_EC2_METADATA_DISABLED", "true")
-                .env("AWS_ENDPOINT_URL", moto.endpoint())
-                .env("BACKEND_URL", &backend_url)
-                .env("CONNECTIONS_TABLE", table)
-                .env("AWS_TIMEOUT_MS", aws_timeout_ms.to_string())
-                .env("PROXY_SECRET", support::PROXY_SECRET)
-                .env("MANAGEMENT_ENDPOINT", format!("http://{emulator_addr}/local"))
-                .env("RUST_LOG", std::env::var("FUNCTION_LOG").unwrap_or_else(|_| "warn".into()));
-            Process::spawn(function, "the Lambda binary")
+            lambda_function(&lambda_binary, format!("http://127.0.0.1:{runtime_port}/.rt"), "_", &config)
         })
         .collect();
     CompiledStack {
@@ -205,4 +233,166 @@ async fn a_close_storm_behind_the_compiled_lambda_removes_every_record() {
     }
     eprintln!("{} of {clients} records left {:?} after the close storm", left, closing.elapsed());
     assert_eq!(left, 0, "every $disconnect was delivered and removed its record");
+}
+
+/// The backend function's answer to an HTTP API request, as API Gateway's HTTP API would pass it on.
+async fn http_api(
+    invoke: &str,
+    method: &str,
+    path: &str,
+    authorization: &str,
+    body: serde_json::Value,
+) -> serde_json::Value {
+    let event = json!({
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": {"content-type": "application/json", "authorization": authorization},
+        "requestContext": {
+            "accountId": "123456789012", "apiId": "httpapi", "domainName": "httpapi.example", "domainPrefix": "httpapi",
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "test"},
+            "requestId": "r", "routeKey": "$default", "stage": "$default", "time": "", "timeEpoch": 0
+        },
+        "body": body.to_string(),
+        "isBase64Encoded": false
+    });
+    let answer: serde_json::Value = reqwest::Client::new()
+        .post(invoke)
+        .json(&event)
+        .send()
+        .await
+        .expect("Invoke API")
+        .json()
+        .await
+        .expect("the function's answer");
+    let body = answer["body"]
+        .as_str()
+        .map_or(serde_json::Value::Null, |b| serde_json::from_str(b).unwrap_or(serde_json::Value::Null));
+    json!({"status": answer["statusCode"], "body": body})
+}
+
+/// Both Lambdas compiled, as they run in AWS: the emulator invokes the proxy function, the proxy invokes
+/// the backend function through the Lambda Invoke API (`BACKEND_FUNCTION`, no URL), the backend stores
+/// the chat in DynamoDB on moto and pushes status changes through the Management API. A booking is
+/// created through the service API first.
+#[tokio::test]
+async fn both_lambdas_compiled_a_booking_from_the_service_api_two_clients_and_a_pushed_status() {
+    let proxy_binary = build_lambda_binary();
+    let backend_binary = build_binary("chat-backend", "chat-backend-lambda");
+    let moto = Moto::shared();
+    let connections = format!("two-lambdas-connections-{}", fastrand::u32(..));
+    // Created with a patient client: moto takes its time over a first table.
+    let patient = support::dynamodb_at(&moto.endpoint(), Duration::from_secs(30));
+    ensure_connections_table(&patient, &connections).await.expect("table");
+    let (_watch, port) = cargo_lambda_watch();
+    let invoke =
+        |function: &str| format!("http://127.0.0.1:{port}/2015-03-31/functions/{function}/invocations");
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let emulator_addr = listener.local_addr().expect("addr");
+    let config =
+        EmulatorConfig { authorizer: Some(AuthorizerConfig::default()), ..EmulatorConfig::default() };
+    let emulator = Arc::new(Emulator::new(
+        config,
+        Arc::new(Connections::default()),
+        Arc::new(InvokeUrl::new(invoke("chat-proxy"))),
+    ));
+    tokio::spawn(emulator.serve(listener, std::future::pending()));
+    let management = format!("http://{emulator_addr}/local");
+
+    let shared = [
+        ("AWS_ENDPOINT_URL_DYNAMODB", moto.endpoint()),
+        ("PROXY_SECRET", support::PROXY_SECRET.to_owned()),
+        ("CONNECTIONS_TABLE", connections.clone()),
+        ("MANAGEMENT_ENDPOINT", management),
+    ];
+    let mut backend_env = shared.to_vec();
+    backend_env.extend([
+        ("APP_ENV", "test".to_owned()),
+        ("JWT_SECRET", support::JWT_SECRET.to_owned()),
+        ("SERVICE_TOKEN", "service-secret".to_owned()),
+        ("CHAT_STORE", "dynamodb".to_owned()),
+        ("CHAT_TABLE", format!("two-lambdas-chat-{}", fastrand::u32(..))),
+        ("CHAT_TABLE_CREATE", "true".to_owned()),
+        ("DYNAMODB_ENDPOINT", moto.endpoint()),
+        ("AWS_TIMEOUT_MS", "10000".to_owned()),
+    ]);
+    let mut proxy_env = shared.to_vec();
+    proxy_env.extend([
+        ("BACKEND_FUNCTION", "chat-backend-lambda".to_owned()),
+        ("AWS_ENDPOINT_URL_LAMBDA", format!("http://127.0.0.1:{port}")),
+        ("AWS_TIMEOUT_MS", "10000".to_owned()),
+    ]);
+    let _backend = lambda_function(
+        &backend_binary,
+        format!("http://127.0.0.1:{port}/.rt/chat-backend-lambda"),
+        "chat-backend-lambda",
+        &backend_env,
+    );
+    let _proxy = lambda_function(
+        &proxy_binary,
+        format!("http://127.0.0.1:{port}/.rt/chat-proxy"),
+        "chat-proxy",
+        &proxy_env,
+    );
+
+    // The marketplace creates the booking.
+    let created = http_api(
+        &invoke("chat-backend-lambda"),
+        "PUT",
+        "/api/service/bookings/4242",
+        "Bearer service-secret",
+        json!({"owner_id": "alice", "renter_id": "bob", "title": "Canoe", "status": "confirmed"}),
+    )
+    .await;
+    assert_eq!(created["status"], 201, "{created}");
+    let refused = http_api(
+        &invoke("chat-backend-lambda"),
+        "GET",
+        "/api/service/bookings/4242",
+        "Bearer wrong",
+        json!(null),
+    )
+    .await;
+    assert_eq!(refused["status"], 401, "{refused}");
+
+    // Two clients chat through both functions.
+    let connect = |user: &'static str| {
+        let url = format!("ws://{emulator_addr}/local?booking_id=4242");
+        async move {
+            let mut request = url.into_client_request().expect("request");
+            let offer = format!("chat.v1, bearer.{}", support::token(user));
+            request.headers_mut().insert("sec-websocket-protocol", offer.parse().expect("header"));
+            tokio_tungstenite::connect_async(request).await.expect("handshake through both Lambdas").0
+        }
+    };
+    let mut alice = connect("alice").await;
+    let mut bob = connect("bob").await;
+    send(
+        &mut alice,
+        json!({"action": "send_message", "data": {"body": "two lambdas", "client_message_id": "t-1"}}),
+    )
+    .await;
+    let own = next_of_type(&mut alice, "message").await;
+    assert_eq!(next_of_type(&mut bob, "message").await["message"], own["message"]);
+    assert_eq!(own["message"]["id"], 1, "the booking's first message in the DynamoDB store");
+
+    // The marketplace moves the booking on; the backend function pushes it to both connections.
+    let moved = http_api(
+        &invoke("chat-backend-lambda"),
+        "PUT",
+        "/api/service/bookings/4242/status",
+        "Bearer service-secret",
+        json!({"status": "active"}),
+    )
+    .await;
+    assert_eq!(moved["status"], 200, "{moved}");
+    for client in [&mut alice, &mut bob] {
+        let frame = next_of_type(client, "booking_status").await;
+        assert_eq!(
+            (frame["status"].as_str(), frame["changed_by"].as_str()),
+            (Some("active"), Some("service"))
+        );
+    }
 }

@@ -49,6 +49,8 @@ pub struct AppState {
     dev_jwt: Option<Arc<JwtSettings>>,
     /// Where the demo page connects (`DEMO_WS_URL`); the direct WebSocket when unset.
     demo_ws_url: Option<String>,
+    /// The widget package whose demo page and build are served locally.
+    static_dir: Option<std::path::PathBuf>,
 }
 
 /// Where the routes are served.
@@ -66,10 +68,10 @@ pub fn router(state: AppState, transport: Transport) -> Router {
     let max_body = state.limits.max_body_bytes;
     let mut routes = Router::new();
     if state.dev_jwt.is_some() {
-        routes = routes
-            .route("/", get(dev::demo_page))
-            .route("/dev/token", get(dev::token))
-            .route("/dev/config", get(dev::config));
+        routes = routes.route("/dev/token", get(dev::token)).route("/dev/config", get(dev::config));
+    }
+    if let Some(dir) = state.static_dir.as_deref().filter(|_| state.dev_jwt.is_some()) {
+        routes = dev::static_files(routes, dir);
     }
     if transport == Transport::Server {
         routes = routes.route("/chat/ws/{booking_id}", get(direct_ws::upgrade));
@@ -199,6 +201,7 @@ impl AppState {
             limits: settings.limits.clone(),
             dev_jwt: settings.local.then(|| Arc::new(settings.jwt.clone())),
             demo_ws_url: settings.demo_ws_url.clone(),
+            static_dir: settings.static_dir.clone(),
         }
     }
 }

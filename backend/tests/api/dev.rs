@@ -4,17 +4,32 @@ use serde_json::Value;
 
 use crate::helpers::{StoreKind, spawn_app_with};
 
+/// The widget package's folder (`STATIC_DIR`) as the repository has it: `web/demo` and the build in `web/dist`.
+fn widget_package() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../web")
+}
+
 #[tokio::test]
 async fn local_mode_serves_the_demo_page_and_development_tokens_that_work() {
-    let app = spawn_app_with(StoreKind::Sqlite, &[("APP_ENV", "local")]).await;
+    let web = widget_package();
+    let app = spawn_app_with(
+        StoreKind::Sqlite,
+        &[("APP_ENV", "local"), ("STATIC_DIR", web.to_str().expect("utf-8"))],
+    )
+    .await;
     let page = app.get("/").await;
     assert_eq!(page.status(), 200);
     assert!(page.headers()["content-type"].to_str().expect("ascii").starts_with("text/html"));
     let html = page.text().await.expect("text");
-    assert!(
-        html.contains("new WebSocket") && html.contains("bearer."),
-        "the page connects with the subprotocol token"
+    assert_eq!(
+        html,
+        std::fs::read_to_string(web.join("demo/index.html")).expect("web/demo/index.html"),
+        "from disk"
     );
+    assert!(html.contains("<booking-chat") && html.contains("dist/booking-chat.js"), "two widgets");
+    let script = app.get("/demo.js").await;
+    assert_eq!(script.status(), 200);
+    assert!(script.headers()["content-type"].to_str().expect("ascii").contains("javascript"));
 
     let response = app.get("/dev/token?user=alice").await;
     assert_eq!(response.status(), 200);
@@ -25,6 +40,30 @@ async fn local_mode_serves_the_demo_page_and_development_tokens_that_work() {
 
     assert_eq!(app.get("/dev/token?user=").await.status(), 400);
     assert_eq!(app.get("/dev/token").await.status(), 400);
+}
+
+#[tokio::test]
+async fn the_widget_build_is_served_from_disk_and_its_absence_is_explained() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir_all(dir.path().join("demo")).expect("demo");
+    std::fs::write(dir.path().join("demo/index.html"), "<p>demo</p>").expect("page");
+    let app = spawn_app_with(
+        StoreKind::Sqlite,
+        &[("APP_ENV", "local"), ("STATIC_DIR", dir.path().to_str().expect("utf-8"))],
+    )
+    .await;
+    assert_eq!(app.get("/dist/booking-chat.js").await.status(), 404, "not built yet");
+    let missing = app.get("/nothing-here").await;
+    assert_eq!(missing.status(), 404);
+    assert!(missing.text().await.expect("text").contains("make web"), "says how to build it");
+
+    // A build made while the backend runs is served at once: nothing is compiled in.
+    std::fs::create_dir_all(dir.path().join("dist")).expect("dist");
+    std::fs::write(dir.path().join("dist/booking-chat.js"), "export const built = 1;").expect("bundle");
+    let bundle = app.get("/dist/booking-chat.js").await;
+    assert_eq!(bundle.status(), 200);
+    assert_eq!(bundle.text().await.expect("text"), "export const built = 1;");
+    assert_eq!(app.get("/").await.text().await.expect("text"), "<p>demo</p>");
 }
 
 #[tokio::test]
