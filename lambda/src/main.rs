@@ -17,9 +17,13 @@ async fn main() -> Result<(), Error> {
         .with_span_list(false)
         .with_target(false)
         .without_time() // CloudWatch stamps every line
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        // `RUST_LOG` is a level (error, warn, info, debug, trace), not a filter expression: the regex
+        // engine of the filter expressions is a tenth of the zip.
+        .with_max_level(
+            std::env::var("RUST_LOG")
+                .ok()
+                .and_then(|level| level.parse::<tracing::Level>().ok())
+                .unwrap_or(tracing::Level::INFO),
         )
         .init();
 

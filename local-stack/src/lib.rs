@@ -89,7 +89,9 @@ pub enum StackError {
     #[error("the backend did not start")]
     Backend(#[from] chat_backend::http::StartupError),
     /// The emulator's address could not be bound.
-    #[error("the emulator cannot listen on {addr}")]
+    #[error(
+        "the emulator cannot listen on {addr}: is something else on that port? EMULATOR_BIND_ADDR moves it"
+    )]
     Bind {
         /// The address.
         addr: SocketAddr,

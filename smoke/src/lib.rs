@@ -183,6 +183,14 @@ async fn checks(options: &SmokeOptions) -> SmokeReport {
             Ok(Err(WsError::Http(response))) => {
                 check(name, false, format!("handshake refused with {}", response.status()), Some(millis));
             }
+            Ok(Err(WsError::Io(e))) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+                let hint = if url.contains("127.0.0.1") || url.contains("localhost") {
+                    "nothing listens there: is `make dev` running (in another terminal)?"
+                } else {
+                    "nothing listens there: check the URL (`terraform output websocket_url`)"
+                };
+                check(name, false, format!("cannot connect to {}: {hint}", options.url), Some(millis));
+            }
             Ok(Err(e)) => {
                 check(name, false, format!("cannot connect: {e}"), Some(millis));
             }

@@ -117,7 +117,7 @@ pub enum StartupError {
     #[error(transparent)]
     Store(#[from] StoreError),
     /// The listening address could not be bound.
-    #[error("cannot listen on {addr}")]
+    #[error("cannot listen on {addr}: is something else on that port? BIND_ADDR moves the backend")]
     Bind {
         /// The address.
         addr: SocketAddr,

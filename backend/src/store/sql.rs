@@ -76,7 +76,10 @@ impl SqlStore {
                 })
             });
         }
-        let pool = options.connect(&url).await.context("connecting")?;
+        // A database that does not answer fails the start within seconds, naming where it was looked for.
+        let pool = options.acquire_timeout(CONNECT_TIMEOUT).connect(&url).await.map_err(|e| {
+            StoreError::database("connecting", format!("{}: {e}", describe_target(kind, &url)))
+        })?;
         if kind == DatabaseKind::Sqlite {
             let mode: String = sqlx::query_scalar("PRAGMA journal_mode = WAL")
                 .fetch_one(&pool)
@@ -601,13 +604,42 @@ fn message_from_row(row: &AnyRow) -> Result<ChatMessage, sqlx::Error> {
     })
 }
 
+/// The folder of the default `DATABASE_URL` (`sqlite://.data/chat.db`), the one folder made when missing.
+const DEFAULT_SQLITE_DIR: &str = ".data";
+
+/// How long the first connection may take before the start fails.
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Where a database URL points, without its password: `PostgreSQL at host:port/db`, `SQLite file path`.
+fn describe_target(kind: DatabaseKind, url: &str) -> String {
+    match kind {
+        DatabaseKind::Sqlite => format!("SQLite {}", url.split('?').next().unwrap_or(url)),
+        DatabaseKind::Postgres => {
+            let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+            let host = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+            format!("PostgreSQL at {}", host.split('?').next().unwrap_or(host))
+        }
+    }
+}
+
 /// Makes sure the SQLite file can be created: its directory exists and the URL asks for `mode=rwc`.
 fn prepare_sqlite_url(url: &str) -> Result<String, StoreError> {
     let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
     let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
     if path != ":memory:"
-        && let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty())
+        && let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty() && !d.is_dir())
     {
+        // Only the default's own folder is made; any other missing folder is a mistyped path, and creating
+        // it (as root, anywhere) would hide the mistake.
+        if dir != Path::new(DEFAULT_SQLITE_DIR) {
+            return Err(StoreError::database(
+                "opening SQLite",
+                format!(
+                    "the folder {} of DATABASE_URL does not exist: create it, or choose another path",
+                    dir.display()
+                ),
+            ));
+        }
         std::fs::create_dir_all(dir).map_err(|e| StoreError::database("creating the SQLite directory", e))?;
     }
     let url = if query.contains("mode=") {

@@ -78,3 +78,46 @@ async fn the_openapi_description_lists_every_route(app: TestApp) {
         assert!(status != 404 && status != 405, "{entry} answered {status}");
     }
 }
+
+/// The backend's startup error for `DATABASE_URL`, with its whole chain.
+async fn startup_error(database_url: &str) -> String {
+    let env = [
+        ("APP_ENV", "test"),
+        ("JWT_SECRET", "j"),
+        ("PROXY_SECRET", "p"),
+        ("BIND_ADDR", "127.0.0.1:0"),
+        ("DATABASE_URL", database_url),
+    ];
+    let settings = chat_backend::Settings::from_lookup(|k| {
+        env.iter().find(|(key, _)| *key == k).map(|(_, v)| (*v).to_owned())
+    })
+    .expect("settings");
+    let Err(error) = chat_backend::Application::build(&settings).await else {
+        panic!("{database_url} must not start")
+    };
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(&error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+#[tokio::test]
+async fn a_sqlite_path_in_a_missing_folder_is_refused_not_created() {
+    let missing = std::env::temp_dir().join(format!("no-such-folder-{}", uuid::Uuid::new_v4().simple()));
+    let error = startup_error(&format!("sqlite://{}/chat.db", missing.display())).await;
+    assert!(error.contains("does not exist"), "{error}");
+    assert!(!missing.exists(), "nothing was created");
+}
+
+#[tokio::test]
+async fn an_unreachable_postgres_fails_within_seconds_naming_the_host_not_the_password() {
+    let started = std::time::Instant::now();
+    let error = startup_error("postgres://chat:hunter2@127.0.0.1:1/chat").await;
+    assert!(started.elapsed() < std::time::Duration::from_secs(15), "took {:?}", started.elapsed());
+    assert!(error.contains("PostgreSQL at 127.0.0.1:1/chat"), "{error}");
+    assert!(!error.contains("hunter2"), "{error}");
+}
