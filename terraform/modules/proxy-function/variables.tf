@@ -169,7 +169,7 @@ variable "tracing" {
 }
 
 variable "log_level" {
-  description = "RUST_LOG of the function. Keep info or finer: the errors alarm counts refused tokens from info lines, and leaves them out."
+  description = "RUST_LOG of the function (its JSON log lines; the embedded-metric-format lines are printed whatever the level)."
   type        = string
   default     = "info"
 }
@@ -219,7 +219,7 @@ variable "duration_alarm_threshold_ms" {
 }
 
 variable "metrics_namespace" {
-  description = "CloudWatch namespace of the fan-out metrics the function emits (embedded metric format)."
+  description = "CloudWatch namespace of the metrics the function emits in embedded metric format (FanoutFailed, HandshakesUnauthorized, ...), the function's METRICS_NAMESPACE."
   type        = string
   default     = "BookingChat"
 }

@@ -314,31 +314,28 @@ run "refused_tokens_are_not_errors" {
   command = plan
 
   # The $connect authorizer fails with `Unauthorized` (API Gateway's 401) for every missing or bad token,
-  # and Lambda counts each in Errors: the alarm subtracts them, counted from the proxy's own log line.
-  assert {
-    condition     = aws_cloudwatch_log_metric_filter.unauthorized.log_group_name == aws_cloudwatch_log_group.this.name
-    error_message = "the filter reads the function's own log group"
-  }
-  assert {
-    condition     = aws_cloudwatch_log_metric_filter.unauthorized.pattern == "{ $.message = \"handshake refused: unauthorized\" }"
-    error_message = "the filter counts the JSON line the proxy writes for each refused token (lambda/src/handler.rs)"
-  }
-  assert {
-    condition = (aws_cloudwatch_log_metric_filter.unauthorized.metric_transformation[0].namespace == "BookingChat"
-      && aws_cloudwatch_log_metric_filter.unauthorized.metric_transformation[0].name == "chat-proxy-test-UnauthorizedHandshakes"
-    && aws_cloudwatch_log_metric_filter.unauthorized.metric_transformation[0].value == "1")
-    error_message = "one per refused token, in a metric named after the function (environments share the namespace)"
-  }
+  # and Lambda counts each in Errors: the alarm subtracts them, counted by the proxy's own embedded-metric-
+  # format metric HandshakesUnauthorized (lambda/src/handler.rs), like FanoutFailed.
   assert {
     condition = anytrue([for q in aws_cloudwatch_metric_alarm.errors.metric_query :
       q.id == "unauthorized" && one(q.metric[*].namespace) == "BookingChat"
-    && one(q.metric[*].metric_name) == "chat-proxy-test-UnauthorizedHandshakes" && one(q.metric[*].stat) == "Sum"])
-    error_message = "the errors alarm reads the filter's metric"
+      && one(q.metric[*].metric_name) == "HandshakesUnauthorized" && one(q.metric[*].stat) == "Sum"
+    && one(q.metric[*].dimensions) == tomap({ Stage = "test" })])
+    error_message = "the errors alarm reads HandshakesUnauthorized in the proxy's namespace, for this stage"
   }
   assert {
     condition = anytrue([for q in aws_cloudwatch_metric_alarm.errors.metric_query :
     q.return_data == true && q.expression == "FILL(errors, 0) - FILL(unauthorized, 0)"])
     error_message = "errors minus refused tokens, each side FILLed with 0: errors alone alarm, refusals alone do not"
+  }
+  assert {
+    condition     = length([for q in aws_cloudwatch_metric_alarm.errors.metric_query : q if q.return_data == true]) == 1
+    error_message = "the alarm evaluates the expression alone"
+  }
+  assert {
+    condition = alltrue([for q in aws_cloudwatch_metric_alarm.errors.metric_query :
+    length(q.metric) == 0 || one(q.metric[*].period) == 300])
+    error_message = "both metrics are summed over the same 300 s period, so the subtraction lines up"
   }
   assert {
     condition = (aws_cloudwatch_metric_alarm.errors.threshold == 0 && aws_cloudwatch_metric_alarm.errors.comparison_operator == "GreaterThanThreshold"
@@ -355,5 +352,10 @@ run "the_fanout_alarm_follows_the_metrics_namespace" {
   assert {
     condition     = aws_cloudwatch_metric_alarm.fanout_failed.namespace == "BookingChatStaging" && aws_lambda_function.this.environment[0].variables["METRICS_NAMESPACE"] == "BookingChatStaging"
     error_message = "the alarm reads the namespace the function writes"
+  }
+  assert {
+    condition = anytrue([for q in aws_cloudwatch_metric_alarm.errors.metric_query :
+    q.id == "unauthorized" && one(q.metric[*].namespace) == "BookingChatStaging"])
+    error_message = "the errors alarm reads refused tokens from the namespace the function writes"
   }
 }
