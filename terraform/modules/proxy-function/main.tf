@@ -39,8 +39,9 @@ resource "aws_lambda_function" "this" {
 
   environment {
     variables = merge(
+      # Exactly one way to the backend: the function invoked with IAM, or a URL.
+      var.backend_function_arn == null ? { BACKEND_URL = var.backend_url } : { BACKEND_FUNCTION = var.backend_function_arn },
       {
-        BACKEND_URL        = var.backend_url
         BACKEND_TIMEOUT_MS = tostring(var.backend_timeout_ms)
         CONNECTIONS_TABLE  = var.connections_table_name
         MAX_FRAME_BYTES    = tostring(var.max_frame_bytes)

@@ -359,3 +359,74 @@ run "the_fanout_alarm_follows_the_metrics_namespace" {
     error_message = "the errors alarm reads refused tokens from the namespace the function writes"
   }
 }
+
+# The backend as a Lambda function: the proxy invokes its alias directly with IAM instead of calling a URL.
+
+run "the_backend_function_is_invoked_through_its_alias_only" {
+  command = plan
+  variables {
+    backend_url          = null
+    backend_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:chat-backend-test:live"
+  }
+  assert {
+    condition = (aws_lambda_function.this.environment[0].variables["BACKEND_FUNCTION"] == "arn:aws:lambda:eu-west-1:123456789012:function:chat-backend-test:live"
+    && !contains(keys(aws_lambda_function.this.environment[0].variables), "BACKEND_URL"))
+    error_message = "BACKEND_FUNCTION names the alias, and there is no BACKEND_URL: exactly one way to the backend"
+  }
+  assert {
+    condition = anytrue([for s in jsondecode(output.policy_json).Statement :
+    s.Sid == "InvokeBackend" && s.Action == ["lambda:InvokeFunction"] && s.Resource == ["arn:aws:lambda:eu-west-1:123456789012:function:chat-backend-test:live"]])
+    error_message = "lambda:InvokeFunction on exactly the alias ARN: not $LATEST, a version, another alias or another function"
+  }
+  assert {
+    condition     = length([for s in jsondecode(output.policy_json).Statement : s if anytrue([for a in s.Action : startswith(a, "lambda:")])]) == 1
+    error_message = "no other Lambda permission"
+  }
+}
+
+run "a_backend_url_needs_no_lambda_permission" {
+  command = plan
+  assert {
+    condition = (aws_lambda_function.this.environment[0].variables["BACKEND_URL"] == "https://chat-backend.internal"
+    && !contains(keys(aws_lambda_function.this.environment[0].variables), "BACKEND_FUNCTION"))
+    error_message = "BACKEND_URL alone when the backend runs elsewhere"
+  }
+  assert {
+    condition     = !anytrue(flatten([for s in jsondecode(output.policy_json).Statement : [for a in s.Action : startswith(a, "lambda:")]]))
+    error_message = "no lambda:InvokeFunction without a backend function"
+  }
+}
+
+run "both_ways_to_the_backend_are_refused" {
+  command = plan
+  variables {
+    backend_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:chat-backend-test:live"
+  }
+  expect_failures = [var.backend_function_arn]
+}
+
+run "no_way_to_the_backend_is_refused" {
+  command = plan
+  variables {
+    backend_url = null
+  }
+  expect_failures = [var.backend_function_arn]
+}
+
+run "the_unqualified_backend_function_arn_is_refused" {
+  command = plan
+  variables {
+    backend_url          = null
+    backend_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:chat-backend-test"
+  }
+  expect_failures = [var.backend_function_arn]
+}
+
+run "a_version_instead_of_the_alias_is_refused" {
+  command = plan
+  variables {
+    backend_url          = null
+    backend_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:chat-backend-test:7"
+  }
+  expect_failures = [var.backend_function_arn]
+}
