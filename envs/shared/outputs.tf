@@ -4,13 +4,18 @@ output "websocket_url" {
 }
 
 output "management_endpoint" {
-  description = "Management API endpoint: the backend's MANAGEMENT_ENDPOINT for status pushes."
+  description = "Management API endpoint: the backend function's MANAGEMENT_ENDPOINT (set by Terraform), and what a backend elsewhere needs for status pushes."
   value       = module.booking_chat.management_endpoint
 }
 
 output "connections_table_name" {
-  description = "Connections table: the backend's CONNECTIONS_TABLE for status pushes."
+  description = "Connections table: the backend function's CONNECTIONS_TABLE (set by Terraform), and what a backend elsewhere needs for status pushes."
   value       = module.booking_chat.connections_table_name
+}
+
+output "chat_table_name" {
+  description = "The backend function's chat table (CHAT_TABLE); null with PostgreSQL or a backend elsewhere."
+  value       = module.booking_chat.chat_table_name
 }
 
 output "function_name" {
@@ -31,4 +36,19 @@ output "function_version" {
 output "function_architecture" {
   description = "Instruction set the function runs on (the package's)."
   value       = module.booking_chat.function_architecture
+}
+
+output "backend_function_name" {
+  description = "The backend function (logs: /aws/lambda/<name>); null with a backend elsewhere."
+  value       = module.booking_chat.backend_function_name
+}
+
+output "backend_function_alias" {
+  description = "The alias the proxy and the HTTP API invoke; roll back with aws lambda update-alias --function-name <backend_function_name> --name <backend_function_alias> --function-version <N>."
+  value       = module.booking_chat.backend_function_alias
+}
+
+output "backend_function_version" {
+  description = "The backend version this apply published and the alias points at."
+  value       = module.booking_chat.backend_function_version
 }

@@ -5,8 +5,8 @@ mock_provider "aws" {
 }
 
 variables {
-  lambda_package_path = "main.tf" # any file: the plan only hashes it
-  backend_url         = "https://chat-backend.internal"
+  lambda_package_path  = "main.tf" # any file: the plan only hashes it
+  backend_package_path = "backend.tf"
 }
 
 run "dev_is_sized_for_its_purpose" {
@@ -32,6 +32,15 @@ run "dev_is_sized_for_its_purpose" {
     condition     = var.proxy_secret_ssm_parameter_name == "/booking-chat/dev/proxy-secret"
     error_message = "the proxy secret is read from the environment's own SSM parameter"
   }
+  assert {
+    condition = (var.jwt_secret_ssm_parameter_name == "/booking-chat/dev/jwt-secret"
+    && var.service_token_ssm_parameter_name == "/booking-chat/dev/service-token")
+    error_message = "the backend's secrets are the environment's own SSM parameters"
+  }
+  assert {
+    condition     = var.backend_url == null && var.chat_store == "dynamodb"
+    error_message = "dev deploys the backend function on DynamoDB: no URL to fill in"
+  }
 }
 
 run "dev_outputs_name_the_stage_and_its_resources" {
@@ -53,6 +62,14 @@ run "dev_outputs_name_the_stage_and_its_resources" {
     condition     = output.function_alias == "live" && output.function_architecture == "arm64"
     error_message = "API Gateway invokes the alias of an arm64 function by default"
   }
+  assert {
+    condition     = output.backend_function_name == "booking-chat-dev-backend" && output.chat_table_name == "booking-chat-dev-chat"
+    error_message = "the backend function and its chat table, named after the environment"
+  }
+  assert {
+    condition     = output.backend_function_alias == "live"
+    error_message = "the proxy invokes the backend's alias"
+  }
 }
 
 run "dev_logs_access_and_execution" {
@@ -70,7 +87,9 @@ run "dev_logs_access_and_execution" {
 run "a_placeholder_backend_url_is_refused" {
   command = plan
   variables {
-    backend_url = "https://chat-backend.dev.example.com"
+    jwt_secret_ssm_parameter_name    = null
+    service_token_ssm_parameter_name = null
+    backend_url                      = "https://chat-backend.dev.example.com"
   }
   expect_failures = [var.backend_url]
 }
@@ -78,7 +97,9 @@ run "a_placeholder_backend_url_is_refused" {
 run "a_reserved_test_domain_is_refused" {
   command = plan
   variables {
-    backend_url = "https://backend.test/"
+    jwt_secret_ssm_parameter_name    = null
+    service_token_ssm_parameter_name = null
+    backend_url                      = "https://backend.test/"
   }
   expect_failures = [var.backend_url]
 }
@@ -86,7 +107,9 @@ run "a_reserved_test_domain_is_refused" {
 run "a_plain_http_backend_url_is_refused" {
   command = plan
   variables {
-    backend_url = "http://chat-backend.internal"
+    jwt_secret_ssm_parameter_name    = null
+    service_token_ssm_parameter_name = null
+    backend_url                      = "http://chat-backend.internal"
   }
   expect_failures = [var.backend_url]
 }
@@ -179,4 +202,78 @@ run "an_unknown_architecture_is_refused" {
     lambda_architecture = "amd64"
   }
   expect_failures = [var.lambda_architecture]
+}
+
+# The backend: this environment's function by default, or a URL elsewhere.
+
+run "a_backend_elsewhere_drops_the_backend_function" {
+  command = plan
+  variables {
+    backend_url                      = "https://chat-backend.internal"
+    jwt_secret_ssm_parameter_name    = null
+    service_token_ssm_parameter_name = null
+  }
+  assert {
+    condition     = output.backend_function_name == null && output.chat_table_name == null
+    error_message = "no backend function and no chat table with backend_url"
+  }
+}
+
+run "the_backends_secrets_beside_a_backend_url_are_refused" {
+  command = plan
+  variables {
+    backend_url = "https://chat-backend.internal"
+  }
+  expect_failures = [var.jwt_secret_secrets_manager_arn, var.service_token_secrets_manager_arn]
+}
+
+run "a_jwt_secret_in_another_region_is_refused" {
+  command = plan
+  variables {
+    jwt_secret_ssm_parameter_name  = null
+    jwt_secret_secrets_manager_arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:booking-chat/dev/jwt-AbCdEf"
+  }
+  expect_failures = [var.jwt_secret_secrets_manager_arn]
+}
+
+run "a_partial_service_token_arn_is_refused" {
+  command = plan
+  variables {
+    service_token_ssm_parameter_name  = null
+    service_token_secrets_manager_arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:booking-chat/dev/service-token"
+  }
+  expect_failures = [var.service_token_secrets_manager_arn]
+}
+
+run "postgres_needs_its_database_url_subnets_and_security_groups" {
+  command = plan
+  variables {
+    chat_store = "postgres"
+  }
+  expect_failures = [var.database_url_secrets_manager_arn, var.vpc_subnet_ids, var.vpc_security_group_ids]
+}
+
+run "postgres_in_the_vpc_drops_the_chat_table" {
+  command = plan
+  variables {
+    chat_store                      = "postgres"
+    database_url_ssm_parameter_name = "/booking-chat/dev/database-url"
+    vpc_subnet_ids                  = ["subnet-0a1b2c3d4e5f60718"]
+    vpc_security_group_ids          = ["sg-0a1b2c3d4e5f60718"]
+  }
+  assert {
+    condition     = output.chat_table_name == null && output.backend_function_name == "booking-chat-dev-backend"
+    error_message = "the backend function without a chat table"
+  }
+}
+
+run "a_subnet_name_instead_of_its_id_is_refused" {
+  command = plan
+  variables {
+    chat_store                      = "postgres"
+    database_url_ssm_parameter_name = "/booking-chat/dev/database-url"
+    vpc_subnet_ids                  = ["private-a"]
+    vpc_security_group_ids          = ["sg-0a1b2c3d4e5f60718"]
+  }
+  expect_failures = [var.vpc_subnet_ids]
 }

@@ -4,13 +4,18 @@ output "websocket_url" {
 }
 
 output "management_endpoint" {
-  description = "Management API endpoint, for the backend's MANAGEMENT_ENDPOINT (status pushes)."
+  description = "Management API endpoint: the backend function's MANAGEMENT_ENDPOINT, and a backend elsewhere's (status pushes)."
   value       = module.websocket_api.management_endpoint
 }
 
 output "connections_table_name" {
-  description = "The connections table, for the backend's CONNECTIONS_TABLE (status pushes)."
+  description = "The connections table: the backend function's CONNECTIONS_TABLE, and a backend elsewhere's (status pushes)."
   value       = module.connections_table.name
+}
+
+output "chat_table_name" {
+  description = "The chat table (the backend function's CHAT_TABLE); null with PostgreSQL or a backend elsewhere."
+  value       = one(module.chat_table[*].name)
 }
 
 output "function_name" {
@@ -41,4 +46,34 @@ output "proxy_policy_json" {
 output "api_id" {
   description = "The WebSocket API's id."
   value       = module.websocket_api.api_id
+}
+
+output "backend_function_name" {
+  description = "The backend function, for logs and `aws lambda` commands; null with a backend elsewhere."
+  value       = one(module.backend_function[*].function_name)
+}
+
+output "backend_function_alias" {
+  description = "The alias the proxy (and the HTTP API) invoke; null with a backend elsewhere."
+  value       = one(module.backend_function[*].alias_name)
+}
+
+output "backend_function_version" {
+  description = "The backend version this apply published and the alias points at; null with a backend elsewhere."
+  value       = one(module.backend_function[*].version)
+}
+
+output "backend_policy_json" {
+  description = "The backend function's IAM policy, for review; null with a backend elsewhere."
+  value       = one(module.backend_function[*].policy_json)
+}
+
+output "backend_environment" {
+  description = "The backend function's environment variables (secrets by name only), for review; null with a backend elsewhere."
+  value       = one(module.backend_function[*].environment)
+}
+
+output "proxy_environment" {
+  description = "The proxy function's environment variables (secrets by name only), for review."
+  value       = module.proxy_function.environment
 }
