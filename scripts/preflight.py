@@ -35,13 +35,15 @@ PLACEHOLDER_HOST = re.compile(r"(^|\.)(example\.(com|net|org)|example|invalid|te
 SECRET_ARN = re.compile(
     r"^arn:aws[a-z-]*:secretsmanager:([a-z]{2}(?:-[a-z]+)+-[0-9]+):[0-9]{12}:secret:[a-zA-Z0-9/_+=.@-]+-[a-zA-Z0-9]{6}$"
 )
+# A browser's Origin: https, a lowercase host, an optional port, nothing after it.
+ORIGIN = re.compile(r"^https://[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[0-9]{1,5})?$")
 EXAMPLE_BUCKET = "example-terraform-state-123456789012"
 # Variables of the backend function, which has no use beside backend_url (a backend elsewhere).
 BACKEND_FUNCTION_ONLY = [
     "jwt_secret_ssm_parameter_name", "jwt_secret_secrets_manager_arn",
     "service_token_ssm_parameter_name", "service_token_secrets_manager_arn",
     "database_url_ssm_parameter_name", "database_url_secrets_manager_arn",
-    "chat_store", "vpc_subnet_ids", "vpc_security_group_ids",
+    "chat_store", "vpc_subnet_ids", "vpc_security_group_ids", "cors_allowed_origins",
 ]
 
 
@@ -251,14 +253,57 @@ def check_backend_url(report: Report, values: dict, env: str, rel: str) -> None:
         report.fail("backend_url", f"{url!r} is a placeholder host", example)
         return
     # What only the backend function uses: Terraform refuses it beside backend_url rather than ignore it.
-    function_only = [name for name in BACKEND_FUNCTION_ONLY if values.get(name) not in (None, "dynamodb", [])
-                     and not (isinstance(values.get(name), Unreadable) and values[name].text.replace(" ", "") == "[]")]
+    def is_set(name: str) -> bool:
+        value = values.get(name)
+        if value is None or (name == "chat_store" and value == "dynamodb"):
+            return False
+        as_list = string_list(value)
+        return as_list is None or len(as_list) > 0
+    function_only = [name for name in BACKEND_FUNCTION_ONLY if is_set(name)]
     if function_only:
         report.fail("backend_url", f"a backend elsewhere, yet {rel} sets what only the backend function uses: {', '.join(function_only)}",
                     f"remove {', '.join(function_only)} from {rel}/terraform.tfvars (that backend holds its own secrets and store),\n"
                     "or remove backend_url to deploy the backend function.")
         return
     report.ok("backend_url", f"{url} (a backend elsewhere: no backend function)")
+
+
+def string_list(value) -> list | None:
+    """A list of strings from tfvars (kept as Unreadable text) or from a TF_VAR_ value; None if it is not one."""
+    text = value.text if isinstance(value, Unreadable) else value
+    if not isinstance(text, str):
+        return None
+    try:
+        parsed = json.loads(re.sub(r",\s*\]", "]", text))
+    except json.JSONDecodeError:
+        return None
+    return parsed if isinstance(parsed, list) and all(isinstance(item, str) for item in parsed) else None
+
+
+def check_cors(report: Report, values: dict, rel: str) -> None:
+    """The HTTP API's browser origins: required with the backend function, and never committed."""
+    if values.get("backend_url") is not None:
+        return
+    example = (f'in {rel}/terraform.tfvars: cors_allowed_origins = ["https://app.yourcompany.com"] (the web origins\n'
+               "that call the HTTP API: the marketplace's web app, pages embedding the chat), or [] when only servers call it.")
+    origins = values.get("cors_allowed_origins")
+    if origins is None:
+        report.fail("CORS origins", "cors_allowed_origins is not set (it has no default on purpose)", example)
+        return
+    parsed = string_list(origins)
+    if parsed is None:
+        report.fail("CORS origins", f"cors_allowed_origins = {getattr(origins, 'text', origins)} is not a list of strings", example)
+        return
+    malformed = [o for o in parsed if o != "*" and not ORIGIN.match(o)]
+    if malformed:
+        report.fail("CORS origins", f"not https://host[:port] origins: {', '.join(malformed)}",
+                    "an origin is what browsers send in Origin: https://app.yourcompany.com, no path, no trailing slash.")
+        return
+    placeholders = [o for o in parsed if o != "*" and PLACEHOLDER_HOST.search(o[len("https://"):].split(":")[0])]
+    if placeholders:
+        report.fail("CORS origins", f"placeholder hosts: {', '.join(placeholders)}", example)
+        return
+    report.ok("CORS origins", ", ".join(parsed) if parsed else "none (only servers call the HTTP API)")
 
 
 class Secret:
@@ -449,6 +494,7 @@ def main() -> int:
             report.fail("region", "region is not set", f"in {rel}/terraform.tfvars: region = \"eu-west-1\" (for example).")
             return 1
         check_backend_url(report, values, args.name, rel)
+        check_cors(report, values, rel)
         if check_credentials(report, region):
             for secret in secrets_needed(values):
                 check_secret(report, values, secret, region, args.name, rel)

@@ -3,10 +3,11 @@
 # - the preflight (scripts/preflight.py) on a fresh account: each missing piece fails with its fix;
 # - envs/account/eu-west-1 applied (API Gateway's CloudWatch Logs role), then the preflight passes,
 #   refuses a reservation the account's quota cannot hold, and tells a partial secret ARN from a full one;
-# - envs/dev, the whole system (both Lambdas, the tables, the WebSocket API): init, apply, a second plan
-#   that must show no changes, what was applied checked through the AWS CLI (the $connect authorizer, the
-#   proxy invoking the backend's alias, the backend's environment, the chat table's keys, index, TTL and
-#   recovery), destroy; then the account root destroyed;
+# - envs/dev, the whole system (both Lambdas, both APIs, the tables): init, apply, a second plan that must
+#   show no changes, what was applied checked through the AWS CLI (the $connect authorizer, the proxy
+#   invoking the backend's alias, the backend's environment, the HTTP API's routes, integration, stage,
+#   CORS and invoke permission, the chat table's keys, index, TTL and recovery), destroy; then the account
+#   root destroyed;
 # - make apply ARCH=x86_64 hands the x86_64 architecture and both zips to Terraform.
 # Prints `moto: N passed, N failed` (counted by make test).
 #
@@ -163,7 +164,8 @@ preflight_expect "preflight: a fresh account lacks every secret and API Gateway'
   "aws ssm put-parameter --region eu-west-1 --name /booking-chat/dev/jwt-secret --type SecureString" \
   "SSM parameter /booking-chat/dev/service-token does not exist in eu-west-1" \
   "aws ssm put-parameter --region eu-west-1 --name /booking-chat/dev/service-token --type SecureString" \
-  "API Gateway has no CloudWatch Logs role in eu-west-1" "make account-apply REGION=eu-west-1"
+  "API Gateway has no CloudWatch Logs role in eu-west-1" "make account-apply REGION=eu-west-1" \
+  "cors_allowed_origins is not set" 'cors_allowed_origins = ["https://'
 printf 'chat_store = "postgres"\ndatabase_url_ssm_parameter_name = "/booking-chat/dev/database-url"\n' >"$work/envs/dev/store.auto.tfvars"
 preflight_expect "preflight: with PostgreSQL the database URL is checked too" fail \
   "SSM parameter /booking-chat/dev/database-url does not exist in eu-west-1" \
@@ -185,6 +187,13 @@ else
   echo "cloudwatchRoleArn: $role" >"$work/out"; not_ok "the account root sets API Gateway's CloudWatch Logs role"
 fi
 
+TF_VAR_cors_allowed_origins='["https://app.example.com"]' preflight_expect "preflight: a placeholder web origin is refused" fail \
+  "CORS origins: placeholder hosts: https://app.example.com"
+TF_VAR_cors_allowed_origins='["https://app.booking.internal/"]' preflight_expect "preflight: an origin with a path is refused" fail \
+  "not https://host[:port] origins: https://app.booking.internal/"
+# The web origin of this test's deployment, kept for the apply below.
+echo 'cors_allowed_origins = ["https://app.booking.internal"]' >"$work/envs/dev/cors.auto.tfvars"
+
 aws ssm put-parameter --name /booking-chat/dev/proxy-secret --value moto-test-secret --type String >/dev/null
 preflight_expect "preflight: a plain String parameter is not accepted as the secret" fail "is a String, not a SecureString"
 aws ssm put-parameter --name /booking-chat/dev/proxy-secret --value moto-test-secret --type SecureString --overwrite >/dev/null
@@ -195,7 +204,7 @@ preflight_expect "preflight: passes once the role and the secrets exist" pass \
   "ok    proxy secret: SSM SecureString /booking-chat/dev/proxy-secret" \
   "ok    JWT secret: SSM SecureString /booking-chat/dev/jwt-secret" \
   "ok    service token: SSM SecureString /booking-chat/dev/service-token" \
-  "ok    API Gateway logging role" "preflight: ok"
+  "ok    CORS origins: https://app.booking.internal" "ok    API Gateway logging role" "preflight: ok"
 
 echo 'execution_logging_level = "OFF"' >"$work/envs/dev/logging.auto.tfvars"
 TF_VAR_access_logging=false preflight_expect "preflight: with logging off, the account's logging role is not needed" pass \
@@ -345,6 +354,38 @@ connections = {a for a, r in actions if any(x.endswith(":table/booking-chat-dev-
 assert connections == {"dynamodb:Query", "dynamodb:DeleteItem"}, connections
 PY
 then ok "$name"; else cat "$work/backend.json" "$work/backend-policy.json" >"$work/out"; not_ok "$name"; fi
+
+# The HTTP API as applied: exactly the two routes (no /proxy), one Lambda proxy integration (payload 2.0)
+# on the backend's alias, the $default stage deploying itself, CORS for the configured origin, and the
+# backend's alias invocable from this API only.
+http_id=$(aws apigatewayv2 get-apis --query "Items[?Name=='booking-chat-dev-http'].ApiId | [0]" --output text)
+aws apigatewayv2 get-api --api-id "$http_id" --output json >"$work/http-api.json"
+aws apigatewayv2 get-routes --api-id "$http_id" --output json >"$work/http-routes.json"
+aws apigatewayv2 get-integrations --api-id "$http_id" --output json >"$work/http-integrations.json"
+aws apigatewayv2 get-stages --api-id "$http_id" --output json >"$work/http-stages.json"
+aws lambda get-policy --function-name booking-chat-dev-backend --qualifier live --query Policy --output text >"$work/backend-resource-policy.json"
+name="the HTTP API: ANY /api/{proxy+} and GET /healthz only, payload 2.0 to the backend's alias, \$default auto-deployed, CORS, invoke from this API only"
+if python3 - "$work" "$http_id" "$backend_alias_arn" <<'PY'
+import json, sys
+work, api_id, alias = sys.argv[1:]
+load = lambda name: json.load(open(f"{work}/{name}.json"))
+api, routes, integrations, stages = load("http-api"), load("http-routes"), load("http-integrations"), load("http-stages")
+policy = json.loads(open(f"{work}/backend-resource-policy.json").read())
+assert api["ProtocolType"] == "HTTP", api
+assert api["CorsConfiguration"]["AllowOrigins"] == ["https://app.booking.internal"], api.get("CorsConfiguration")
+assert sorted(r["RouteKey"] for r in routes["Items"]) == ["ANY /api/{proxy+}", "GET /healthz"], routes
+(integration,) = integrations["Items"]
+assert integration["IntegrationType"] == "AWS_PROXY" and integration["PayloadFormatVersion"] == "2.0", integration
+assert integration["IntegrationUri"].endswith(":function:booking-chat-dev-backend:live/invocations") or integration["IntegrationUri"] == alias, integration
+assert all(r["Target"] == "integrations/" + integration["IntegrationId"] for r in routes["Items"]), routes
+(stage,) = stages["Items"]
+assert stage["StageName"] == "$default" and stage["AutoDeploy"] is True, stage
+assert stage["DefaultRouteSettings"]["ThrottlingBurstLimit"] == 50, stage
+(statement,) = [s for s in policy["Statement"] if s["Principal"] == {"Service": "apigateway.amazonaws.com"}]
+assert statement["Resource"] == alias, statement
+assert statement["Condition"]["ArnLike"]["AWS:SourceArn"].endswith(f":{api_id}/*"), statement
+PY
+then ok "$name"; else cat "$work/http-routes.json" "$work/http-integrations.json" "$work/http-stages.json" "$work/backend-resource-policy.json" >"$work/out"; not_ok "$name"; fi
 
 # The chat table as applied: keys, gsi1, TTL on ttl, point-in-time recovery, dev's deletion protection.
 aws dynamodb describe-table --table-name booking-chat-dev-chat --output json >"$work/chat-table.json"

@@ -2,8 +2,14 @@
 #
 # The backend is deployed as this environment's Lambda function, on DynamoDB. Its secrets and the proxy's
 # are SSM SecureString parameters created before the first apply (README, Deploying), never values here.
-# A backend that runs elsewhere instead: backend_url = "https://..." and remove the jwt_secret_* and
-# service_token_* lines (that backend holds its own secrets).
+#
+# Required before the first apply, and deliberately not committed: the web origins that call the HTTP
+# API (the marketplace's web app, pages embedding the chat), or [] when only servers call it:
+#   cors_allowed_origins = ["https://app.yourcompany.com"]
+# (here, or TF_VAR_cors_allowed_origins='["https://..."]'). Placeholders such as example.com are refused.
+#
+# A backend that runs elsewhere instead: backend_url = "https://...", without cors_allowed_origins and the
+# jwt_secret_* and service_token_* lines (that backend holds its own secrets and has no HTTP API here).
 #
 # Reserved concurrency stays unset until the account's quota is known: Lambda refuses a reservation that
 # leaves fewer than 100 unreserved, and new accounts start far below the default 1,000. With a quota of
@@ -16,6 +22,8 @@ jwt_secret_ssm_parameter_name    = "/booking-chat/prod/jwt-secret"
 service_token_ssm_parameter_name = "/booking-chat/prod/service-token"
 throttling_burst_limit           = 1000
 throttling_rate_limit            = 500
+http_throttling_burst_limit      = 500
+http_throttling_rate_limit       = 250
 execution_logging_level          = "ERROR"
 log_retention_days               = 90
 table_deletion_protection        = true

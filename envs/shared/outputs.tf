@@ -3,6 +3,11 @@ output "websocket_url" {
   value       = module.booking_chat.websocket_url
 }
 
+output "http_api_url" {
+  description = "Base URL of the HTTP API for browsers and the marketplace: {url}/api/... and {url}/healthz; null with a backend elsewhere."
+  value       = module.booking_chat.http_api_url
+}
+
 output "management_endpoint" {
   description = "Management API endpoint: the backend function's MANAGEMENT_ENDPOINT (set by Terraform), and what a backend elsewhere needs for status pushes."
   value       = module.booking_chat.management_endpoint

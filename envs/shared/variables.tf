@@ -169,6 +169,47 @@ variable "vpc_security_group_ids" {
   }
 }
 
+variable "cors_allowed_origins" {
+  description = "Browser origins allowed to call the HTTP API: full https origins such as https://app.yourcompany.com (the marketplace's web app, the chat widget's pages), or [] when only servers call it. Required with the backend function, and deliberately not committed: set it in terraform.tfvars."
+  type        = list(string)
+  default     = null
+
+  validation {
+    condition     = var.backend_url != null || var.cors_allowed_origins != null
+    error_message = "Set cors_allowed_origins in terraform.tfvars: the web origins that call the HTTP API (e.g. [\"https://app.yourcompany.com\"]), or [] when only servers call it."
+  }
+
+  validation {
+    condition     = var.backend_url == null || length(var.cors_allowed_origins == null ? [] : var.cors_allowed_origins) == 0
+    error_message = "cors_allowed_origins configures the HTTP API of the backend function; with backend_url there is none."
+  }
+
+  validation {
+    condition = alltrue([for origin in(var.cors_allowed_origins == null ? [] : var.cors_allowed_origins) :
+    origin == "*" || can(regex("^https://[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[0-9]{1,5})?$", origin))])
+    error_message = "Each CORS origin must be a full https origin in lowercase, https://host or https://host:port, without a path or trailing slash."
+  }
+
+  validation {
+    # Reserved names (RFC 2606 and 6761) are placeholders: applied, browsers on the real origin are refused.
+    condition = !anytrue([for origin in(var.cors_allowed_origins == null ? [] : var.cors_allowed_origins) :
+    can(regex("(^|\\.)(example\\.(com|net|org)|example|invalid|test|localhost)$", lower(try(regex("^https://([^/:?#]+)", origin)[0], ""))))])
+    error_message = "cors_allowed_origins names a placeholder host (example.com/.net/.org, .example, .invalid, .test, localhost): list the real web origins."
+  }
+}
+
+variable "http_throttling_burst_limit" {
+  description = "HTTP API stage burst limit (unused with backend_url)."
+  type        = number
+  default     = 100
+}
+
+variable "http_throttling_rate_limit" {
+  description = "HTTP API stage steady-state requests per second (unused with backend_url)."
+  type        = number
+  default     = 50
+}
+
 variable "proxy_secret_ssm_parameter_name" {
   description = "Name of the SSM SecureString parameter holding the secret the proxy and the backend share (PROXY_SECRET of both), in this environment's region; created outside Terraform so the secret never enters the state."
   type        = string

@@ -25,6 +25,9 @@ module "booking_chat" {
   lambda_memory_size                = var.lambda_memory_size
   backend_memory_size               = var.backend_memory_size
   lambda_reserved_concurrency       = var.lambda_reserved_concurrency
+  cors_allowed_origins              = var.cors_allowed_origins == null ? [] : var.cors_allowed_origins
+  http_throttling_burst_limit       = var.http_throttling_burst_limit
+  http_throttling_rate_limit        = var.http_throttling_rate_limit
   throttling_burst_limit            = var.throttling_burst_limit
   throttling_rate_limit             = var.throttling_rate_limit
   execution_logging_level           = var.execution_logging_level

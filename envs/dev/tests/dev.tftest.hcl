@@ -4,9 +4,20 @@ mock_provider "aws" {
   override_during = plan
 }
 
+override_resource {
+  target          = module.booking_chat.module.http_api[0].aws_apigatewayv2_api.this
+  override_during = plan
+  values = {
+    id            = "h1t2t3p4a5"
+    execution_arn = "arn:aws:execute-api:eu-west-1:123456789012:h1t2t3p4a5"
+    api_endpoint  = "https://h1t2t3p4a5.execute-api.eu-west-1.amazonaws.com"
+  }
+}
+
 variables {
   lambda_package_path  = "main.tf" # any file: the plan only hashes it
   backend_package_path = "backend.tf"
+  cors_allowed_origins = ["https://app.booking.internal"]
 }
 
 run "dev_is_sized_for_its_purpose" {
@@ -23,6 +34,10 @@ run "dev_is_sized_for_its_purpose" {
   assert {
     condition     = var.throttling_burst_limit == 50 && var.throttling_rate_limit == 25
     error_message = "stage throttling in dev"
+  }
+  assert {
+    condition     = var.http_throttling_burst_limit == 50 && var.http_throttling_rate_limit == 25
+    error_message = "HTTP API throttling in dev"
   }
   assert {
     condition     = var.lambda_reserved_concurrency == null
@@ -87,6 +102,7 @@ run "dev_logs_access_and_execution" {
 run "a_placeholder_backend_url_is_refused" {
   command = plan
   variables {
+    cors_allowed_origins             = null
     jwt_secret_ssm_parameter_name    = null
     service_token_ssm_parameter_name = null
     backend_url                      = "https://chat-backend.dev.example.com"
@@ -97,6 +113,7 @@ run "a_placeholder_backend_url_is_refused" {
 run "a_reserved_test_domain_is_refused" {
   command = plan
   variables {
+    cors_allowed_origins             = null
     jwt_secret_ssm_parameter_name    = null
     service_token_ssm_parameter_name = null
     backend_url                      = "https://backend.test/"
@@ -107,6 +124,7 @@ run "a_reserved_test_domain_is_refused" {
 run "a_plain_http_backend_url_is_refused" {
   command = plan
   variables {
+    cors_allowed_origins             = null
     jwt_secret_ssm_parameter_name    = null
     service_token_ssm_parameter_name = null
     backend_url                      = "http://chat-backend.internal"
@@ -210,21 +228,67 @@ run "a_backend_elsewhere_drops_the_backend_function" {
   command = plan
   variables {
     backend_url                      = "https://chat-backend.internal"
+    cors_allowed_origins             = null
     jwt_secret_ssm_parameter_name    = null
     service_token_ssm_parameter_name = null
   }
   assert {
-    condition     = output.backend_function_name == null && output.chat_table_name == null
-    error_message = "no backend function and no chat table with backend_url"
+    condition     = output.backend_function_name == null && output.chat_table_name == null && output.http_api_url == null
+    error_message = "no backend function, no chat table and no HTTP API with backend_url"
   }
 }
 
-run "the_backends_secrets_beside_a_backend_url_are_refused" {
+run "the_backends_secrets_and_origins_beside_a_backend_url_are_refused" {
   command = plan
   variables {
     backend_url = "https://chat-backend.internal"
   }
-  expect_failures = [var.jwt_secret_secrets_manager_arn, var.service_token_secrets_manager_arn]
+  expect_failures = [var.jwt_secret_secrets_manager_arn, var.service_token_secrets_manager_arn, var.cors_allowed_origins]
+}
+
+# The HTTP API's origins: required with the backend function, never committed, never a placeholder.
+
+run "the_http_api_url_is_an_output" {
+  command = plan
+  assert {
+    condition     = output.http_api_url == "https://h1t2t3p4a5.execute-api.eu-west-1.amazonaws.com"
+    error_message = "the HTTP API's base URL is an output"
+  }
+}
+
+run "missing_cors_origins_are_refused_naming_the_variable" {
+  command = plan
+  variables {
+    cors_allowed_origins = null
+  }
+  expect_failures = [var.cors_allowed_origins]
+}
+
+run "no_browser_origins_is_a_choice" {
+  command = plan
+  variables {
+    cors_allowed_origins = []
+  }
+  assert {
+    condition     = output.http_api_url != null
+    error_message = "[] deploys the HTTP API without CORS"
+  }
+}
+
+run "a_placeholder_origin_is_refused" {
+  command = plan
+  variables {
+    cors_allowed_origins = ["https://app.example.com"]
+  }
+  expect_failures = [var.cors_allowed_origins]
+}
+
+run "an_origin_with_a_trailing_slash_is_refused" {
+  command = plan
+  variables {
+    cors_allowed_origins = ["https://app.booking.internal/"]
+  }
+  expect_failures = [var.cors_allowed_origins]
 }
 
 run "a_jwt_secret_in_another_region_is_refused" {

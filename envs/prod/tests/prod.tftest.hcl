@@ -7,6 +7,7 @@ mock_provider "aws" {
 variables {
   lambda_package_path  = "main.tf" # any file: the plan only hashes it
   backend_package_path = "backend.tf"
+  cors_allowed_origins = []
 }
 
 run "prod_is_sized_for_its_purpose" {
@@ -23,6 +24,10 @@ run "prod_is_sized_for_its_purpose" {
   assert {
     condition     = var.throttling_burst_limit == 1000 && var.throttling_rate_limit == 500
     error_message = "stage throttling in prod"
+  }
+  assert {
+    condition     = var.http_throttling_burst_limit == 500 && var.http_throttling_rate_limit == 250
+    error_message = "HTTP API throttling in prod"
   }
   assert {
     condition     = var.lambda_reserved_concurrency == null

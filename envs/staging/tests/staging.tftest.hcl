@@ -7,6 +7,7 @@ mock_provider "aws" {
 variables {
   lambda_package_path  = "main.tf" # any file: the plan only hashes it
   backend_package_path = "backend.tf"
+  cors_allowed_origins = []
 }
 
 run "staging_is_sized_for_its_purpose" {
@@ -23,6 +24,10 @@ run "staging_is_sized_for_its_purpose" {
   assert {
     condition     = var.throttling_burst_limit == 200 && var.throttling_rate_limit == 100
     error_message = "stage throttling in staging"
+  }
+  assert {
+    condition     = var.http_throttling_burst_limit == 200 && var.http_throttling_rate_limit == 100
+    error_message = "HTTP API throttling in staging"
   }
   assert {
     condition     = var.lambda_reserved_concurrency == null

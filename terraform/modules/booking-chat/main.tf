@@ -1,8 +1,8 @@
 # The booking chat's AWS side for one environment, wired together: the WebSocket API in front of the proxy
 # function, the connections table, and - unless backend_url names a backend that runs elsewhere - the
 # backend function the proxy invokes directly, with its chat table (or an existing PostgreSQL reached in
-# its VPC). API Gateway's account-level logging role is not part of an environment (module
-# apigateway-account, applied once per account and region).
+# its VPC) and the public HTTP API in front of it. API Gateway's account-level logging role is not part of
+# an environment (module apigateway-account, applied once per account and region).
 locals {
   name = "booking-chat-${var.environment}"
 
@@ -68,6 +68,25 @@ module "backend_function" {
   api_execution_arn      = module.websocket_api.execution_arn
   stage_name             = var.environment
   management_endpoint    = module.websocket_api.management_endpoint
+  log_retention_days     = var.log_retention_days
+  log_kms_key_arn        = var.log_kms_key_arn
+  alarm_topic_arn        = var.alarm_topic_arn
+  tags                   = var.tags
+}
+
+module "http_api" {
+  source = "../http-api"
+  count  = local.backend_function ? 1 : 0
+
+  name                   = "${local.name}-http"
+  lambda_function_name   = module.backend_function[0].function_name
+  lambda_invoke_arn      = module.backend_function[0].invoke_arn
+  lambda_qualifier       = module.backend_function[0].alias_name
+  cors_allowed_origins   = var.cors_allowed_origins
+  cors_allow_credentials = var.cors_allow_credentials
+  throttling_burst_limit = var.http_throttling_burst_limit
+  throttling_rate_limit  = var.http_throttling_rate_limit
+  access_logging         = var.http_access_logging
   log_retention_days     = var.log_retention_days
   log_kms_key_arn        = var.log_kms_key_arn
   alarm_topic_arn        = var.alarm_topic_arn

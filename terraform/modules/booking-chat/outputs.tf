@@ -3,6 +3,16 @@ output "websocket_url" {
   value       = module.websocket_api.websocket_url
 }
 
+output "http_api_url" {
+  description = "Base URL of the HTTP API (https://{api_id}.execute-api.{region}.amazonaws.com): /api/... for browsers and the marketplace, /healthz; null with a backend elsewhere."
+  value       = one(module.http_api[*].url)
+}
+
+output "http_api_id" {
+  description = "The HTTP API's id; null with a backend elsewhere."
+  value       = one(module.http_api[*].api_id)
+}
+
 output "management_endpoint" {
   description = "Management API endpoint: the backend function's MANAGEMENT_ENDPOINT, and a backend elsewhere's (status pushes)."
   value       = module.websocket_api.management_endpoint

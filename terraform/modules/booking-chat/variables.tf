@@ -132,6 +132,41 @@ variable "vpc_security_group_ids" {
   }
 }
 
+variable "cors_allowed_origins" {
+  description = "Browser origins allowed to call the HTTP API (full https origins, e.g. the marketplace's web app); empty for no CORS. Only with the backend function."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = length(var.cors_allowed_origins) == 0 || var.backend_url == null
+    error_message = "cors_allowed_origins configures the HTTP API of the backend function; with backend_url there is none."
+  }
+}
+
+variable "cors_allow_credentials" {
+  description = "Access-Control-Allow-Credentials on the HTTP API (cookies); bearer tokens do not need it."
+  type        = bool
+  default     = false
+}
+
+variable "http_throttling_burst_limit" {
+  description = "HTTP API stage burst limit (unused with backend_url)."
+  type        = number
+  default     = 100
+}
+
+variable "http_throttling_rate_limit" {
+  description = "HTTP API stage steady-state requests per second (unused with backend_url)."
+  type        = number
+  default     = 50
+}
+
+variable "http_access_logging" {
+  description = "JSON access logs of the HTTP API (written with the deploying identity's CloudWatch Logs permissions; API Gateway's account role is not needed)."
+  type        = bool
+  default     = true
+}
+
 variable "proxy_secret_ssm_parameter_name" {
   description = "SSM SecureString parameter holding the secret the proxy and the backend share (the proxy's and the backend function's PROXY_SECRET; or use the Secrets Manager ARN)."
   type        = string

@@ -22,7 +22,18 @@ override_resource {
   }
 }
 
+override_resource {
+  target          = module.http_api[0].aws_apigatewayv2_api.this
+  override_during = plan
+  values = {
+    id            = "h1t2t3p4a5"
+    execution_arn = "arn:aws:execute-api:eu-west-1:123456789012:h1t2t3p4a5"
+    api_endpoint  = "https://h1t2t3p4a5.execute-api.eu-west-1.amazonaws.com"
+  }
+}
+
 variables {
+  cors_allowed_origins             = ["https://app.booking.internal"]
   environment                      = "test"
   proxy_secret_ssm_parameter_name  = "/booking-chat/test/proxy-secret"
   jwt_secret_ssm_parameter_name    = "/booking-chat/test/jwt-secret"
@@ -145,6 +156,31 @@ run "the_backend_function_is_wired_to_its_tables_api_and_secrets" {
   }
 }
 
+run "the_http_api_fronts_the_backend_function" {
+  command = plan
+
+  # Routes, CORS, throttling and the invoke permission are module http-api's own tests.
+  assert {
+    condition     = output.http_api_url == "https://h1t2t3p4a5.execute-api.eu-west-1.amazonaws.com" && output.http_api_id == "h1t2t3p4a5"
+    error_message = "the HTTP API's base URL is an output"
+  }
+  assert {
+    condition     = module.http_api[0].stage_name == "$default"
+    error_message = "one $default stage"
+  }
+}
+
+run "cors_origins_with_a_backend_elsewhere_are_refused" {
+  command = plan
+  variables {
+    backend_url                      = "https://chat-backend.internal"
+    backend_package_path             = null
+    jwt_secret_ssm_parameter_name    = null
+    service_token_ssm_parameter_name = null
+  }
+  expect_failures = [var.cors_allowed_origins]
+}
+
 run "both_tables_are_named_after_the_environment" {
   command = plan
 
@@ -156,9 +192,10 @@ run "both_tables_are_named_after_the_environment" {
   }
 }
 
-run "a_backend_elsewhere_means_no_backend_function_and_no_chat_table" {
+run "a_backend_elsewhere_means_no_backend_function_no_chat_table_and_no_http_api" {
   command = plan
   variables {
+    cors_allowed_origins             = []
     backend_url                      = "https://chat-backend.internal"
     backend_package_path             = null
     jwt_secret_ssm_parameter_name    = null
@@ -166,8 +203,12 @@ run "a_backend_elsewhere_means_no_backend_function_and_no_chat_table" {
   }
 
   assert {
-    condition     = length(module.backend_function) == 0 && length(module.chat_table) == 0
-    error_message = "no backend function and no chat table"
+    condition     = length(module.backend_function) == 0 && length(module.chat_table) == 0 && length(module.http_api) == 0
+    error_message = "no backend function, no chat table and no HTTP API"
+  }
+  assert {
+    condition     = output.http_api_url == null
+    error_message = "no HTTP API URL"
   }
   assert {
     condition     = output.proxy_environment["BACKEND_URL"] == "https://chat-backend.internal" && !contains(keys(output.proxy_environment), "BACKEND_FUNCTION")
@@ -186,6 +227,7 @@ run "a_backend_elsewhere_means_no_backend_function_and_no_chat_table" {
 run "backend_secrets_with_a_backend_elsewhere_are_refused" {
   command = plan
   variables {
+    cors_allowed_origins = []
     backend_url          = "https://chat-backend.internal"
     backend_package_path = null
   }
