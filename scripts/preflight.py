@@ -388,6 +388,52 @@ def check_secret(report: Report, values: dict, secret: Secret, region: str, env:
     report.ok(label, f"Secrets Manager {arn}")
 
 
+def covers(pattern: str, domain: str) -> bool:
+    """Whether a certificate name (exact, or a wildcard for one label) covers the domain."""
+    pattern, domain = pattern.lower().rstrip("."), domain.lower().rstrip(".")
+    if pattern.startswith("*."):
+        head, _, rest = domain.partition(".")
+        return bool(head) and rest == pattern[2:]
+    return pattern == domain
+
+
+def check_domains(report: Report, values: dict, region: str, rel: str) -> None:
+    """A custom domain's certificate must exist in the region, be issued, and cover the domain: API Gateway
+    refuses a pending one, and a certificate for another name makes every TLS handshake fail."""
+    for api, label in (("websocket", "WebSocket domain"), ("http", "HTTP domain")):
+        domain = values.get(f"{api}_domain_name")
+        arn = values.get(f"{api}_certificate_arn")
+        if domain is None and arn is None:
+            continue
+        if domain is None or arn is None:
+            report.fail(label, f"set both {api}_domain_name and {api}_certificate_arn, or neither", f"in {rel}/terraform.tfvars.")
+            continue
+        request = (f"aws acm request-certificate --region {region} --domain-name {domain} --validation-method DNS\n"
+                   f"then create the validation record it asks for (aws acm describe-certificate --region {region}\n"
+                   f"--certificate-arn ARN --query Certificate.DomainValidationOptions) and wait until it is ISSUED.")
+        try:
+            certificate = aws("acm", "describe-certificate", "--certificate-arn", str(arn), region=region)["Certificate"]
+        except AwsError as e:
+            if e.code in ("ResourceNotFoundException", "ValidationException", "InvalidArnException"):
+                report.fail(label, f"certificate {arn} does not exist in {region}",
+                            f"{request}\n(a regional domain takes a certificate from the environment's own region.)")
+            else:
+                report.fail(label, f"cannot describe certificate {arn}: {e.message}",
+                            "the deploying identity needs acm:DescribeCertificate on it.")
+            continue
+        status = certificate.get("Status")
+        if status != "ISSUED":
+            report.fail(label, f"certificate {arn} is {status}, not ISSUED: API Gateway refuses it",
+                        "finish its DNS validation (aws acm describe-certificate --region "
+                        f"{region} --certificate-arn {arn}\n--query Certificate.DomainValidationOptions), or:\n{request}")
+            continue
+        names = [certificate.get("DomainName", "")] + list(certificate.get("SubjectAlternativeNames") or [])
+        if not any(covers(name, str(domain)) for name in names if name):
+            report.fail(label, f"certificate {arn} covers {', '.join(sorted(set(n for n in names if n)))}, not {domain}", request)
+            continue
+        report.ok(label, f"{domain}: certificate issued in {region}")
+
+
 def check_apigateway_account(report: Report, values: dict, region: str, rel: str) -> None:
     access = values.get("access_logging", True)
     level = values.get("execution_logging_level", "ERROR")
@@ -498,6 +544,7 @@ def main() -> int:
         if check_credentials(report, region):
             for secret in secrets_needed(values):
                 check_secret(report, values, secret, region, args.name, rel)
+            check_domains(report, values, region, rel)
             check_apigateway_account(report, values, region, rel)
             check_concurrency(report, values, region, args.name, rel, skipped)
 

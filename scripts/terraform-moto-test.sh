@@ -206,6 +206,27 @@ preflight_expect "preflight: passes once the role and the secrets exist" pass \
   "ok    service token: SSM SecureString /booking-chat/dev/service-token" \
   "ok    CORS origins: https://app.booking.internal" "ok    API Gateway logging role" "preflight: ok"
 
+# Custom domains: the preflight wants the certificate issued in the region and covering the domain. moto
+# cannot create API Gateway domain names (it reports no status, and the provider waits for AVAILABLE), so
+# the domains and their API mappings are covered by terraform test (booking-chat, api-domain, envs/dev).
+domain_tfvars() { printf 'websocket_domain_name = "%s"\nwebsocket_certificate_arn = "%s"\n' "$1" "$2" >"$work/envs/dev/domain.auto.tfvars"; }
+pending=$(aws acm request-certificate --domain-name chat.booking.internal --validation-method DNS --query CertificateArn --output text)
+domain_tfvars chat.booking.internal "$pending"
+preflight_expect "preflight: a certificate still pending validation is refused" fail \
+  "is PENDING_VALIDATION, not ISSUED" "aws acm request-certificate --region eu-west-1 --domain-name chat.booking.internal"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$work/key.pem" -out "$work/cert.pem" -days 2 \
+  -subj "/CN=*.booking.internal" -addext "subjectAltName=DNS:*.booking.internal" 2>/dev/null
+issued=$(aws acm import-certificate --certificate "fileb://$work/cert.pem" --private-key "fileb://$work/key.pem" \
+  --query CertificateArn --output text)
+domain_tfvars chat.booking.internal "$issued"
+preflight_expect "preflight: an issued certificate covering the domain passes" pass \
+  "ok    WebSocket domain: chat.booking.internal: certificate issued in eu-west-1"
+domain_tfvars chat.other.internal "$issued"
+preflight_expect "preflight: a certificate for another name is refused" fail "covers *.booking.internal, not chat.other.internal"
+domain_tfvars chat.booking.internal "${issued%/*}/0a1b2c3d-0000-4000-8000-000000000000"
+preflight_expect "preflight: a certificate that does not exist in the region is refused" fail "does not exist in eu-west-1"
+rm "$work/envs/dev/domain.auto.tfvars"
+
 echo 'execution_logging_level = "OFF"' >"$work/envs/dev/logging.auto.tfvars"
 TF_VAR_access_logging=false preflight_expect "preflight: with logging off, the account's logging role is not needed" pass \
   "skip  API Gateway logging role"

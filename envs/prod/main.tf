@@ -25,6 +25,10 @@ module "booking_chat" {
   lambda_memory_size                = var.lambda_memory_size
   backend_memory_size               = var.backend_memory_size
   lambda_reserved_concurrency       = var.lambda_reserved_concurrency
+  websocket_domain_name             = var.websocket_domain_name
+  websocket_certificate_arn         = var.websocket_certificate_arn
+  http_domain_name                  = var.http_domain_name
+  http_certificate_arn              = var.http_certificate_arn
   cors_allowed_origins              = var.cors_allowed_origins == null ? [] : var.cors_allowed_origins
   http_throttling_burst_limit       = var.http_throttling_burst_limit
   http_throttling_rate_limit        = var.http_throttling_rate_limit

@@ -3,6 +3,26 @@ output "websocket_url" {
   value       = module.booking_chat.websocket_url
 }
 
+output "websocket_custom_domain_url" {
+  description = "What clients connect to on the WebSocket API's custom domain (wss://{domain}, append ?booking_id=N); null without one."
+  value       = module.booking_chat.websocket_custom_domain_url
+}
+
+output "websocket_domain_dns" {
+  description = "The DNS record to create for the WebSocket API's custom domain: name -> target_domain_name (CNAME, or Route 53 alias with hosted_zone_id); null without one."
+  value       = module.booking_chat.websocket_domain_dns
+}
+
+output "http_custom_domain_url" {
+  description = "Base URL of the HTTP API on its custom domain (https://{domain}); null without one."
+  value       = module.booking_chat.http_custom_domain_url
+}
+
+output "http_domain_dns" {
+  description = "The DNS record to create for the HTTP API's custom domain: name -> target_domain_name (CNAME, or Route 53 alias with hosted_zone_id); null without one."
+  value       = module.booking_chat.http_domain_dns
+}
+
 output "http_api_url" {
   description = "Base URL of the HTTP API for browsers and the marketplace: {url}/api/... and {url}/healthz; null with a backend elsewhere."
   value       = module.booking_chat.http_api_url

@@ -210,6 +210,83 @@ variable "http_throttling_rate_limit" {
   default     = 50
 }
 
+variable "websocket_domain_name" {
+  description = "Custom domain of the WebSocket API (clients then connect to wss://{domain}, no stage in the path); null for none. Its DNS record is yours to create (outputs websocket_domain_dns)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.websocket_domain_name == null || can(regex("^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$", var.websocket_domain_name))
+    error_message = "websocket_domain_name must be a fully qualified domain name in lowercase, such as chat.yourcompany.com (no scheme, path or wildcard)."
+  }
+}
+
+variable "websocket_certificate_arn" {
+  description = "ACM certificate covering websocket_domain_name, issued in this environment's region; with websocket_domain_name."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = (var.websocket_certificate_arn == null) == (var.websocket_domain_name == null)
+    error_message = "websocket_domain_name and websocket_certificate_arn go together: both set, or neither."
+  }
+
+  validation {
+    condition     = var.websocket_certificate_arn == null || can(regex("^arn:aws[a-z-]*:acm:[a-z]{2}(-[a-z]+)+-[0-9]+:[0-9]{12}:certificate/[a-zA-Z0-9-]+$", var.websocket_certificate_arn))
+    error_message = "websocket_certificate_arn must be an ACM certificate ARN, arn:aws:acm:REGION:ACCOUNT:certificate/ID."
+  }
+
+  validation {
+    # A regional custom domain takes a certificate from the API's own region.
+    condition     = var.websocket_certificate_arn == null || try(split(":", var.websocket_certificate_arn)[3] == var.region, false)
+    error_message = "websocket_certificate_arn must be an ACM certificate in the environment's region (regional endpoints take a certificate from their own region)."
+  }
+}
+
+variable "http_domain_name" {
+  description = "Custom domain of the HTTP API (https://{domain}/api/...); only with the backend function; null for none. Its DNS record is yours to create (outputs http_domain_dns)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.http_domain_name == null || can(regex("^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$", var.http_domain_name))
+    error_message = "http_domain_name must be a fully qualified domain name in lowercase, such as chat.yourcompany.com (no scheme, path or wildcard)."
+  }
+
+  validation {
+    condition     = var.http_domain_name == null || var.backend_url == null
+    error_message = "http_domain_name is the HTTP API's domain, and with backend_url there is no HTTP API."
+  }
+
+  validation {
+    # API Gateway cannot map a WebSocket API and an HTTP API to one custom domain.
+    condition     = var.http_domain_name == null || var.http_domain_name != var.websocket_domain_name
+    error_message = "The WebSocket API and the HTTP API need two domain names: API Gateway cannot map both kinds of API to one."
+  }
+}
+
+variable "http_certificate_arn" {
+  description = "ACM certificate covering http_domain_name, issued in this environment's region; with http_domain_name."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = (var.http_certificate_arn == null) == (var.http_domain_name == null)
+    error_message = "http_domain_name and http_certificate_arn go together: both set, or neither."
+  }
+
+  validation {
+    condition     = var.http_certificate_arn == null || can(regex("^arn:aws[a-z-]*:acm:[a-z]{2}(-[a-z]+)+-[0-9]+:[0-9]{12}:certificate/[a-zA-Z0-9-]+$", var.http_certificate_arn))
+    error_message = "http_certificate_arn must be an ACM certificate ARN, arn:aws:acm:REGION:ACCOUNT:certificate/ID."
+  }
+
+  validation {
+    # A regional custom domain takes a certificate from the API's own region.
+    condition     = var.http_certificate_arn == null || try(split(":", var.http_certificate_arn)[3] == var.region, false)
+    error_message = "http_certificate_arn must be an ACM certificate in the environment's region (regional endpoints take a certificate from their own region)."
+  }
+}
+
 variable "proxy_secret_ssm_parameter_name" {
   description = "Name of the SSM SecureString parameter holding the secret the proxy and the backend share (PROXY_SECRET of both), in this environment's region; created outside Terraform so the secret never enters the state."
   type        = string

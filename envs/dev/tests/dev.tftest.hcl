@@ -341,3 +341,45 @@ run "a_subnet_name_instead_of_its_id_is_refused" {
   }
   expect_failures = [var.vpc_subnet_ids]
 }
+
+# Custom domains: optional, each with a certificate from the environment's region.
+
+run "custom_domains_give_their_urls_and_dns_records" {
+  command = plan
+  variables {
+    websocket_domain_name     = "chat.booking.internal"
+    websocket_certificate_arn = "arn:aws:acm:eu-west-1:123456789012:certificate/1234abcd-12ab-34cd-56ef-1234567890ab"
+    http_domain_name          = "api.booking.internal"
+    http_certificate_arn      = "arn:aws:acm:eu-west-1:123456789012:certificate/5678abcd-12ab-34cd-56ef-1234567890ab"
+  }
+  assert {
+    condition     = output.websocket_custom_domain_url == "wss://chat.booking.internal" && output.http_custom_domain_url == "https://api.booking.internal"
+    error_message = "the custom domain URLs"
+  }
+  assert {
+    condition     = output.websocket_domain_dns.name == "chat.booking.internal" && output.http_domain_dns.name == "api.booking.internal"
+    error_message = "the DNS records to create"
+  }
+  assert {
+    condition     = output.websocket_url == "wss://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/dev"
+    error_message = "the execute-api URL stays an output beside the custom domain"
+  }
+}
+
+run "a_certificate_from_another_region_is_refused" {
+  command = plan
+  variables {
+    websocket_domain_name     = "chat.booking.internal"
+    websocket_certificate_arn = "arn:aws:acm:us-east-1:123456789012:certificate/1234abcd-12ab-34cd-56ef-1234567890ab"
+  }
+  expect_failures = [var.websocket_certificate_arn]
+}
+
+run "a_url_as_domain_name_is_refused" {
+  command = plan
+  variables {
+    http_domain_name     = "https://api.booking.internal"
+    http_certificate_arn = "arn:aws:acm:eu-west-1:123456789012:certificate/5678abcd-12ab-34cd-56ef-1234567890ab"
+  }
+  expect_failures = [var.http_domain_name]
+}

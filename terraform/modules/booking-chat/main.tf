@@ -1,8 +1,9 @@
 # The booking chat's AWS side for one environment, wired together: the WebSocket API in front of the proxy
 # function, the connections table, and - unless backend_url names a backend that runs elsewhere - the
 # backend function the proxy invokes directly, with its chat table (or an existing PostgreSQL reached in
-# its VPC) and the public HTTP API in front of it. API Gateway's account-level logging role is not part of
-# an environment (module apigateway-account, applied once per account and region).
+# its VPC) and the public HTTP API in front of it; optionally a custom domain for each API. API Gateway's
+# account-level logging role is not part of an environment (module apigateway-account, applied once per
+# account and region).
 locals {
   name = "booking-chat-${var.environment}"
 
@@ -91,6 +92,30 @@ module "http_api" {
   log_kms_key_arn        = var.log_kms_key_arn
   alarm_topic_arn        = var.alarm_topic_arn
   tags                   = var.tags
+}
+
+# Custom domains (regional, TLS 1.2), each API's stage at the domain's root. The Management API endpoint the
+# functions use stays the execute-api one: a custom domain does not serve @connections.
+module "websocket_domain" {
+  source = "../api-domain"
+  count  = var.websocket_domain_name == null ? 0 : 1
+
+  domain_name     = var.websocket_domain_name
+  certificate_arn = var.websocket_certificate_arn
+  api_id          = module.websocket_api.api_id
+  stage_name      = module.websocket_api.stage_name
+  tags            = var.tags
+}
+
+module "http_domain" {
+  source = "../api-domain"
+  count  = local.backend_function && var.http_domain_name != null ? 1 : 0
+
+  domain_name     = var.http_domain_name
+  certificate_arn = var.http_certificate_arn
+  api_id          = module.http_api[0].api_id
+  stage_name      = module.http_api[0].stage_name
+  tags            = var.tags
 }
 
 module "proxy_function" {

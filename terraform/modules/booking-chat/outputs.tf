@@ -3,6 +3,34 @@ output "websocket_url" {
   value       = module.websocket_api.websocket_url
 }
 
+output "websocket_custom_domain_url" {
+  description = "What clients connect to on the custom domain, wss://{websocket_domain_name} (append ?booking_id=N); null without one."
+  value       = one([for domain in module.websocket_domain : "wss://${domain.domain_name}"])
+}
+
+output "websocket_domain_dns" {
+  description = "The DNS record the WebSocket API's custom domain needs: name, target (a CNAME, or a Route 53 alias with hosted_zone_id); null without one."
+  value = one([for domain in module.websocket_domain : {
+    name               = domain.domain_name
+    target_domain_name = domain.target_domain_name
+    hosted_zone_id     = domain.hosted_zone_id
+  }])
+}
+
+output "http_custom_domain_url" {
+  description = "Base URL of the HTTP API on its custom domain, https://{http_domain_name}; null without one."
+  value       = one([for domain in module.http_domain : "https://${domain.domain_name}"])
+}
+
+output "http_domain_dns" {
+  description = "The DNS record the HTTP API's custom domain needs: name, target (a CNAME, or a Route 53 alias with hosted_zone_id); null without one."
+  value = one([for domain in module.http_domain : {
+    name               = domain.domain_name
+    target_domain_name = domain.target_domain_name
+    hosted_zone_id     = domain.hosted_zone_id
+  }])
+}
+
 output "http_api_url" {
   description = "Base URL of the HTTP API (https://{api_id}.execute-api.{region}.amazonaws.com): /api/... for browsers and the marketplace, /healthz; null with a backend elsewhere."
   value       = one(module.http_api[*].url)

@@ -181,6 +181,86 @@ run "cors_origins_with_a_backend_elsewhere_are_refused" {
   expect_failures = [var.cors_allowed_origins]
 }
 
+# Custom domains: one per API, each mapping its API's stage at the root; none by default.
+
+run "no_custom_domains_by_default" {
+  command = plan
+
+  assert {
+    condition     = length(module.websocket_domain) == 0 && length(module.http_domain) == 0
+    error_message = "no custom domain unless asked"
+  }
+  assert {
+    condition = (output.websocket_custom_domain_url == null && output.http_custom_domain_url == null
+    && output.websocket_domain_dns == null && output.http_domain_dns == null)
+    error_message = "no custom domain outputs"
+  }
+}
+
+run "each_custom_domain_maps_its_apis_stage" {
+  command = plan
+  variables {
+    websocket_domain_name     = "chat.booking.internal"
+    websocket_certificate_arn = "arn:aws:acm:eu-west-1:123456789012:certificate/1234abcd-12ab-34cd-56ef-1234567890ab"
+    http_domain_name          = "api.booking.internal"
+    http_certificate_arn      = "arn:aws:acm:eu-west-1:123456789012:certificate/5678abcd-12ab-34cd-56ef-1234567890ab"
+  }
+
+  assert {
+    condition     = module.websocket_domain[0].mapped_api_id == "a1b2c3d4e5" && module.websocket_domain[0].mapped_stage == "test"
+    error_message = "the WebSocket domain serves the WebSocket API's stage"
+  }
+  assert {
+    condition     = module.http_domain[0].mapped_api_id == "h1t2t3p4a5" && module.http_domain[0].mapped_stage == "$default"
+    error_message = "the HTTP domain serves the HTTP API's $default stage"
+  }
+  assert {
+    condition     = output.websocket_custom_domain_url == "wss://chat.booking.internal" && output.http_custom_domain_url == "https://api.booking.internal"
+    error_message = "the custom domain URLs clients use"
+  }
+  assert {
+    condition     = output.websocket_domain_dns.name == "chat.booking.internal" && output.http_domain_dns.name == "api.booking.internal"
+    error_message = "the DNS records to create, by name"
+  }
+  assert {
+    condition     = output.management_endpoint == "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/test"
+    error_message = "the Management API endpoint stays the execute-api one: a custom domain does not serve @connections"
+  }
+}
+
+run "one_domain_for_both_apis_is_refused" {
+  command = plan
+  variables {
+    websocket_domain_name     = "chat.booking.internal"
+    websocket_certificate_arn = "arn:aws:acm:eu-west-1:123456789012:certificate/1234abcd-12ab-34cd-56ef-1234567890ab"
+    http_domain_name          = "chat.booking.internal"
+    http_certificate_arn      = "arn:aws:acm:eu-west-1:123456789012:certificate/1234abcd-12ab-34cd-56ef-1234567890ab"
+  }
+  expect_failures = [var.http_domain_name]
+}
+
+run "a_domain_without_its_certificate_is_refused" {
+  command = plan
+  variables {
+    websocket_domain_name = "chat.booking.internal"
+  }
+  expect_failures = [var.websocket_certificate_arn]
+}
+
+run "an_http_domain_with_a_backend_elsewhere_is_refused" {
+  command = plan
+  variables {
+    cors_allowed_origins             = []
+    backend_url                      = "https://chat-backend.internal"
+    backend_package_path             = null
+    jwt_secret_ssm_parameter_name    = null
+    service_token_ssm_parameter_name = null
+    http_domain_name                 = "api.booking.internal"
+    http_certificate_arn             = "arn:aws:acm:eu-west-1:123456789012:certificate/5678abcd-12ab-34cd-56ef-1234567890ab"
+  }
+  expect_failures = [var.http_domain_name]
+}
+
 run "both_tables_are_named_after_the_environment" {
   command = plan
 
