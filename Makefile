@@ -141,14 +141,16 @@ bench: ## Benchmarks (release build; prints numbers): broadcast latency and thro
 
 ENV ?= local
 SMOKE_BOOKING ?= 1
-smoke: ## Two-client smoke test: against `make dev` (default), or ENV=dev|staging|prod with SMOKE_TOKEN_A/B set
+smoke: ## Two-client smoke test: against `make dev` (default), or ENV=dev|staging|prod with SMOKE_JWT_SECRET or SMOKE_TOKEN_A/B set
 	@if [ "$(ENV)" = local ]; then \
 		$(CARGO) run --quiet -p chat-smoke -- --url ws://127.0.0.1:3001/local --booking $(SMOKE_BOOKING) --jwt-secret local-dev-secret; \
 	else \
 		url=$$(terraform -chdir=envs/$(ENV) output -raw websocket_url 2>/dev/null) || \
 			{ echo "no websocket_url output in envs/$(ENV): run make apply ENV=$(ENV) first" >&2; exit 1; }; \
-		: "$${SMOKE_TOKEN_A:?set SMOKE_TOKEN_A and SMOKE_TOKEN_B to tokens of two members of booking $(SMOKE_BOOKING)}"; \
-		: "$${SMOKE_TOKEN_B:?set SMOKE_TOKEN_B}"; \
+		if [ -z "$${SMOKE_JWT_SECRET:-}" ]; then \
+			: "$${SMOKE_TOKEN_A:?set SMOKE_JWT_SECRET to the JWT secret of the environment (tokens of alice and bob are minted from it), or SMOKE_TOKEN_A and SMOKE_TOKEN_B to tokens of two members of booking $(SMOKE_BOOKING)}"; \
+			: "$${SMOKE_TOKEN_B:?set SMOKE_TOKEN_B}"; \
+		fi; \
 		$(CARGO) run --quiet -p chat-smoke -- --url "$$url" --booking $(SMOKE_BOOKING); \
 	fi
 
