@@ -11,7 +11,8 @@ resource "aws_apigatewayv2_api" "this" {
   tags          = var.tags
 
   # Without origins there is no CORS configuration: browsers on other origins are refused, servers are not
-  # concerned.
+  # concerned. With origins, API Gateway answers preflights itself and adds these headers to every answer
+  # (ignoring the backend's); the ANY route has no authorizer that could refuse a preflight.
   dynamic "cors_configuration" {
     for_each = length(var.cors_allowed_origins) > 0 ? [1] : []
     content {
