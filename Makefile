@@ -23,9 +23,13 @@ TF_ENV := $(if $(wildcard /opt/tf-plugins),TF_CLI_CONFIG_FILE=$(CURDIR)/terrafor
 TF_MODULES := $(wildcard terraform/modules/*)
 TF_ENVS := envs/dev envs/staging envs/prod
 TF_ROOTS := $(TF_ENVS) $(wildcard envs/account/*)
-# The package and its architecture always travel together, whatever the tfvars say. The path is relative to
-# envs/<env>, as in state: an absolute one would differ between machines and republish the function.
-TF_VARS = -var 'lambda_architecture=$(ARCH)' -var 'lambda_package_path=../../$(LAMBDA_ZIP)'
+# The backend function's zip, which `make package` builds beside the proxy's.
+BACKEND_LAMBDA_ZIP := $(LAMBDA_DIR)/chat-backend-lambda/bootstrap.zip
+# The packages and their architecture always travel together, whatever the tfvars say. The paths are
+# relative to envs/<env>, as in state: an absolute one would differ between machines and republish the
+# functions. (With backend_url set the root ignores backend_package_path: there is no backend function.)
+TF_VARS = -var 'lambda_architecture=$(ARCH)' -var 'lambda_package_path=../../$(LAMBDA_ZIP)' \
+	-var 'backend_package_path=../../$(BACKEND_LAMBDA_ZIP)'
 HCL_PYTHON := $(TOOLS)/hcl/bin/python
 
 .PHONY: help dev test test-deps lint fmt token clean reset-data package smoke bench fuzz tf-check tf-docs tf-lock tf-env plan apply destroy account-plan account-apply web
@@ -130,17 +134,18 @@ tf-env:
 $(TF_ROOTS:%=%/backend.hcl):
 	@echo "missing $@: copy $@.example and name your state bucket (README, Deploying)" >&2; exit 1
 
-plan: tf-env ## Preflight, then terraform plan ENV=dev|staging|prod with the ARCH package (build it first: make package)
+plan: tf-env ## Preflight, then terraform plan ENV=dev|staging|prod with the ARCH packages (build them first: make package)
 	scripts/preflight.py env $(ENV)
 	@python3 scripts/check-lambda-zip.py $(LAMBDA_ZIP) $(ARCH)
+	@python3 scripts/check-lambda-zip.py $(BACKEND_LAMBDA_ZIP) $(ARCH)
 	cd envs/$(ENV) && $(TF_ENV) $(TERRAFORM) init -input=false -backend-config=backend.hcl && $(TF_ENV) $(TERRAFORM) plan -input=false $(TF_VARS)
 
-apply: tf-env ## Preflight (seconds), package the Lambda for ARCH (minutes), then terraform apply ENV=dev|staging|prod
+apply: tf-env ## Preflight (seconds), package both Lambdas for ARCH (minutes), then terraform apply ENV=dev|staging|prod
 	scripts/preflight.py env $(ENV)
 	$(MAKE) --no-print-directory package ARCH=$(ARCH)
 	cd envs/$(ENV) && $(TF_ENV) $(TERRAFORM) init -input=false -backend-config=backend.hcl && $(TF_ENV) $(TERRAFORM) apply -input=false $(TF_VARS)
 
-destroy: tf-env envs/$(ENV)/backend.hcl ## terraform destroy ENV=dev|staging|prod (the ARCH zip must exist; the table refuses while deletion protection is on)
+destroy: tf-env envs/$(ENV)/backend.hcl ## terraform destroy ENV=dev|staging|prod (the ARCH zips must exist; the tables refuse while deletion protection is on)
 	cd envs/$(ENV) && $(TF_ENV) $(TERRAFORM) init -input=false -backend-config=backend.hcl && $(TF_ENV) $(TERRAFORM) destroy -input=false $(TF_VARS)
 
 account-plan: ## terraform plan of the one-time account root of REGION (API Gateway's CloudWatch Logs role)
@@ -161,15 +166,17 @@ bench: package ## Benchmarks (prints numbers): AWS calls per event, latency by p
 ENV ?= local
 ## The booking `make smoke` chats in; with ENV=dev|staging|prod also set SMOKE_TOKEN_A and SMOKE_TOKEN_B
 SMOKE_BOOKING ?= 1
-smoke: ## Two-client smoke test: against `make dev` (default), or ENV=dev|staging|prod with SMOKE_TOKEN_A/B set
+smoke: ## Two-client smoke test: against `make dev` (default), or ENV=dev|staging|prod with SMOKE_JWT_SECRET or SMOKE_TOKEN_A/B set
 	@$(CARGO) build -p chat-smoke --bin chat-smoke
 	@if [ "$(ENV)" = local ]; then \
 		$(CARGO) run --quiet -p chat-smoke -- --url ws://127.0.0.1:3001/local --booking $(SMOKE_BOOKING) --jwt-secret local-dev-secret; \
 	else \
 		url=$$($(TERRAFORM) -chdir=envs/$(ENV) output -raw websocket_url 2>/dev/null) || \
 			{ echo "no websocket_url output in envs/$(ENV): run make apply ENV=$(ENV) first" >&2; exit 1; }; \
-		: "$${SMOKE_TOKEN_A:?set SMOKE_TOKEN_A and SMOKE_TOKEN_B to tokens of two members of booking $(SMOKE_BOOKING)}"; \
-		: "$${SMOKE_TOKEN_B:?set SMOKE_TOKEN_B}"; \
+		if [ -z "$${SMOKE_JWT_SECRET:-}" ]; then \
+			: "$${SMOKE_TOKEN_A:?set SMOKE_JWT_SECRET to the JWT secret of the environment (tokens of alice and bob are minted from it), or SMOKE_TOKEN_A and SMOKE_TOKEN_B to tokens of two members of booking $(SMOKE_BOOKING)}"; \
+			: "$${SMOKE_TOKEN_B:?set SMOKE_TOKEN_B}"; \
+		fi; \
 		$(CARGO) run --quiet -p chat-smoke -- --url "$$url" --booking $(SMOKE_BOOKING); \
 	fi
 

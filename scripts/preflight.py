@@ -35,7 +35,16 @@ PLACEHOLDER_HOST = re.compile(r"(^|\.)(example\.(com|net|org)|example|invalid|te
 SECRET_ARN = re.compile(
     r"^arn:aws[a-z-]*:secretsmanager:([a-z]{2}(?:-[a-z]+)+-[0-9]+):[0-9]{12}:secret:[a-zA-Z0-9/_+=.@-]+-[a-zA-Z0-9]{6}$"
 )
+# A browser's Origin: https, a lowercase host, an optional port, nothing after it.
+ORIGIN = re.compile(r"^https://[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[0-9]{1,5})?$")
 EXAMPLE_BUCKET = "example-terraform-state-123456789012"
+# Variables of the backend function, which has no use beside backend_url (a backend elsewhere).
+BACKEND_FUNCTION_ONLY = [
+    "jwt_secret_ssm_parameter_name", "jwt_secret_secrets_manager_arn",
+    "service_token_ssm_parameter_name", "service_token_secrets_manager_arn",
+    "database_url_ssm_parameter_name", "database_url_secrets_manager_arn",
+    "chat_store", "vpc_subnet_ids", "vpc_security_group_ids", "cors_allowed_origins",
+]
 
 
 class Report:
@@ -229,12 +238,13 @@ def check_credentials(report: Report, region: str) -> bool:
     return True
 
 
-def check_backend_url(report: Report, values: dict, rel: str) -> None:
+def check_backend_url(report: Report, values: dict, env: str, rel: str) -> None:
     url = values.get("backend_url")
-    example = f'in {rel}/terraform.tfvars: backend_url = "https://<the chat backend>" (or export TF_VAR_backend_url).'
     if url is None:
-        report.fail("backend_url", "not set (it has no default on purpose)", example)
+        report.ok("backend", f"the backend function booking-chat-{env}-backend, which the proxy invokes (no backend_url)")
         return
+    example = (f'in {rel}/terraform.tfvars: backend_url = "https://<the chat backend>" (or export TF_VAR_backend_url),\n'
+               "or remove backend_url to deploy the backend function.")
     host = re.match(r"^https://([^/:?#]+)", str(url))
     if not host:
         report.fail("backend_url", f"{url!r} is not an https:// URL", example)
@@ -242,62 +252,186 @@ def check_backend_url(report: Report, values: dict, rel: str) -> None:
     if PLACEHOLDER_HOST.search(host.group(1).lower()):
         report.fail("backend_url", f"{url!r} is a placeholder host", example)
         return
-    report.ok("backend_url", url)
-
-
-def check_secret(report: Report, values: dict, region: str, env: str, rel: str) -> None:
-    name = values.get("proxy_secret_ssm_parameter_name")
-    arn = values.get("proxy_secret_secrets_manager_arn")
-    if (name is None) == (arn is None):
-        report.fail("proxy secret", "set exactly one of proxy_secret_ssm_parameter_name and proxy_secret_secrets_manager_arn",
-                    f"in {rel}/terraform.tfvars.")
+    # What only the backend function uses: Terraform refuses it beside backend_url rather than ignore it.
+    def is_set(name: str) -> bool:
+        value = values.get(name)
+        if value is None or (name == "chat_store" and value == "dynamodb"):
+            return False
+        as_list = string_list(value)
+        return as_list is None or len(as_list) > 0
+    function_only = [name for name in BACKEND_FUNCTION_ONLY if is_set(name)]
+    if function_only:
+        report.fail("backend_url", f"a backend elsewhere, yet {rel} sets what only the backend function uses: {', '.join(function_only)}",
+                    f"remove {', '.join(function_only)} from {rel}/terraform.tfvars (that backend holds its own secrets and store),\n"
+                    "or remove backend_url to deploy the backend function.")
         return
+    report.ok("backend_url", f"{url} (a backend elsewhere: no backend function)")
+
+
+def string_list(value) -> list | None:
+    """A list of strings from tfvars (kept as Unreadable text) or from a TF_VAR_ value; None if it is not one."""
+    text = value.text if isinstance(value, Unreadable) else value
+    if not isinstance(text, str):
+        return None
+    try:
+        parsed = json.loads(re.sub(r",\s*\]", "]", text))
+    except json.JSONDecodeError:
+        return None
+    return parsed if isinstance(parsed, list) and all(isinstance(item, str) for item in parsed) else None
+
+
+def check_cors(report: Report, values: dict, rel: str) -> None:
+    """The HTTP API's browser origins: required with the backend function, and never committed."""
+    if values.get("backend_url") is not None:
+        return
+    example = (f'in {rel}/terraform.tfvars: cors_allowed_origins = ["https://app.yourcompany.com"] (the web origins\n'
+               "that call the HTTP API: the marketplace's web app, pages embedding the chat), or [] when only servers call it.")
+    origins = values.get("cors_allowed_origins")
+    if origins is None:
+        report.fail("CORS origins", "cors_allowed_origins is not set (it has no default on purpose)", example)
+        return
+    parsed = string_list(origins)
+    if parsed is None:
+        report.fail("CORS origins", f"cors_allowed_origins = {getattr(origins, 'text', origins)} is not a list of strings", example)
+        return
+    malformed = [o for o in parsed if o != "*" and not ORIGIN.match(o)]
+    if malformed:
+        report.fail("CORS origins", f"not https://host[:port] origins: {', '.join(malformed)}",
+                    "an origin is what browsers send in Origin: https://app.yourcompany.com, no path, no trailing slash.")
+        return
+    placeholders = [o for o in parsed if o != "*" and PLACEHOLDER_HOST.search(o[len("https://"):].split(":")[0])]
+    if placeholders:
+        report.fail("CORS origins", f"placeholder hosts: {', '.join(placeholders)}", example)
+        return
+    report.ok("CORS origins", ", ".join(parsed) if parsed else "none (only servers call the HTTP API)")
+
+
+class Secret:
+    """One secret a function reads by name: which variables name it, and how to create it."""
+
+    def __init__(self, label: str, prefix: str, value: str, note: str) -> None:
+        self.label = label          # as printed, e.g. "proxy secret"
+        self.prefix = prefix        # the variables <prefix>_ssm_parameter_name / <prefix>_secrets_manager_arn
+        self.value = value          # the shell expression of a value, for the command that creates it
+        self.note = note            # what else to do with the value, or ""
+
+
+def secrets_needed(values: dict) -> list[Secret]:
+    """The proxy's secret always; the backend function's own when it is deployed (no backend_url)."""
+    backend_function = values.get("backend_url") is None
+    needed = [Secret("proxy secret", "proxy_secret", '"$(openssl rand -hex 32)"',
+                     "" if backend_function else "and give the chat backend the same value as PROXY_SECRET")]
+    if backend_function:
+        needed.append(Secret("JWT secret", "jwt_secret", '"$(openssl rand -hex 32)"',
+                             "the HS256 key of user tokens: whoever issues them (the marketplace) signs with it"))
+        needed.append(Secret("service token", "service_token", '"$(openssl rand -hex 32)"',
+                             "the marketplace sends it as Authorization: Bearer to /api/service/..."))
+        if values.get("chat_store", "dynamodb") == "postgres":
+            needed.append(Secret("database URL", "database_url", "'postgres://USER:PASSWORD@HOST:5432/DATABASE'", ""))
+    return needed
+
+
+def check_secret(report: Report, values: dict, secret: Secret, region: str, env: str, rel: str) -> None:
+    name = values.get(f"{secret.prefix}_ssm_parameter_name")
+    arn = values.get(f"{secret.prefix}_secrets_manager_arn")
+    label = secret.label
+    if (name is None) == (arn is None):
+        report.fail(label, f"set exactly one of {secret.prefix}_ssm_parameter_name and {secret.prefix}_secrets_manager_arn",
+                    f"in {rel}/terraform.tfvars, e.g. {secret.prefix}_ssm_parameter_name = \"/booking-chat/{env}/{secret.prefix.replace('_', '-')}\".")
+        return
+    note = f"   # {secret.note}" if secret.note else ""
     if name is not None:
         create = (f"aws ssm put-parameter --region {region} --name {name} --type SecureString \\\n"
-                  f"  --value \"$(openssl rand -hex 32)\"   # and give the chat backend the same value as PROXY_SECRET")
+                  f"  --value {secret.value}{note}")
         try:
             parameter = aws("ssm", "get-parameter", "--name", str(name), region=region)["Parameter"]
         except AwsError as e:
             if e.code == "ParameterNotFound":
-                report.fail("proxy secret", f"SSM parameter {name} does not exist in {region}", create)
+                report.fail(label, f"SSM parameter {name} does not exist in {region}", create)
             else:
-                report.fail("proxy secret", f"cannot read SSM parameter {name} in {region}: {e.message}",
+                report.fail(label, f"cannot read SSM parameter {name} in {region}: {e.message}",
                             "the deploying identity needs ssm:GetParameter on it.")
             return
         if parameter.get("Type") != "SecureString":
-            report.fail("proxy secret", f"SSM parameter {name} is a {parameter.get('Type')}, not a SecureString",
+            report.fail(label, f"SSM parameter {name} is a {parameter.get('Type')}, not a SecureString",
                         f"aws ssm delete-parameter --region {region} --name {name}, then:\n{create}")
             return
-        report.ok("proxy secret", f"SSM SecureString {name} in {region}")
+        report.ok(label, f"SSM SecureString {name} in {region}")
         return
     match = SECRET_ARN.match(str(arn))
     if not match:
-        report.fail("proxy secret", f"{arn!r} is not a complete Secrets Manager ARN",
+        report.fail(label, f"{arn!r} is not a complete Secrets Manager ARN",
                     f"aws secretsmanager describe-secret --region {region} --secret-id {arn} --query ARN --output text\n"
                     f"and put that ARN in {rel}/terraform.tfvars.")
         return
     if match.group(1) != region:
-        report.fail("proxy secret", f"the secret is in {match.group(1)}, the environment in {region}",
+        report.fail(label, f"the secret is in {match.group(1)}, the environment in {region}",
                     f"create the secret in {region} (the function reads it from its own region).")
         return
     try:
-        secret = aws("secretsmanager", "describe-secret", "--secret-id", str(arn), region=region)
+        described = aws("secretsmanager", "describe-secret", "--secret-id", str(arn), region=region)
     except AwsError as e:
         if e.code == "ResourceNotFoundException":
-            report.fail("proxy secret", f"secret {arn} does not exist",
-                        f"aws secretsmanager create-secret --region {region} --name booking-chat/{env}/proxy-secret \\\n"
-                        f"  --secret-string \"$(openssl rand -hex 32)\" --query ARN --output text\n"
+            report.fail(label, f"secret {arn} does not exist",
+                        f"aws secretsmanager create-secret --region {region} --name booking-chat/{env}/{secret.prefix.replace('_', '-')} \\\n"
+                        f"  --secret-string {secret.value} --query ARN --output text{note}\n"
                         f"and put the ARN it prints in {rel}/terraform.tfvars.")
         else:
-            report.fail("proxy secret", f"cannot describe secret {arn}: {e.message}",
+            report.fail(label, f"cannot describe secret {arn}: {e.message}",
                         "the deploying identity needs secretsmanager:DescribeSecret on it.")
         return
-    if secret.get("ARN") != arn:
+    if described.get("ARN") != arn:
         # A partial ARN whose name happens to end in '-' and six characters looks complete.
-        report.fail("proxy secret", f"{arn} is a partial ARN: the secret's ARN is {secret.get('ARN')}",
-                    f"use {secret.get('ARN')} in {rel}/terraform.tfvars (IAM matches complete ARNs only).")
+        report.fail(label, f"{arn} is a partial ARN: the secret's ARN is {described.get('ARN')}",
+                    f"use {described.get('ARN')} in {rel}/terraform.tfvars (IAM matches complete ARNs only).")
         return
-    report.ok("proxy secret", f"Secrets Manager {arn}")
+    report.ok(label, f"Secrets Manager {arn}")
+
+
+def covers(pattern: str, domain: str) -> bool:
+    """Whether a certificate name (exact, or a wildcard for one label) covers the domain."""
+    pattern, domain = pattern.lower().rstrip("."), domain.lower().rstrip(".")
+    if pattern.startswith("*."):
+        head, _, rest = domain.partition(".")
+        return bool(head) and rest == pattern[2:]
+    return pattern == domain
+
+
+def check_domains(report: Report, values: dict, region: str, rel: str) -> None:
+    """A custom domain's certificate must exist in the region, be issued, and cover the domain: API Gateway
+    refuses a pending one, and a certificate for another name makes every TLS handshake fail."""
+    for api, label in (("websocket", "WebSocket domain"), ("http", "HTTP domain")):
+        domain = values.get(f"{api}_domain_name")
+        arn = values.get(f"{api}_certificate_arn")
+        if domain is None and arn is None:
+            continue
+        if domain is None or arn is None:
+            report.fail(label, f"set both {api}_domain_name and {api}_certificate_arn, or neither", f"in {rel}/terraform.tfvars.")
+            continue
+        request = (f"aws acm request-certificate --region {region} --domain-name {domain} --validation-method DNS\n"
+                   f"then create the validation record it asks for (aws acm describe-certificate --region {region}\n"
+                   f"--certificate-arn ARN --query Certificate.DomainValidationOptions) and wait until it is ISSUED.")
+        try:
+            certificate = aws("acm", "describe-certificate", "--certificate-arn", str(arn), region=region)["Certificate"]
+        except AwsError as e:
+            if e.code in ("ResourceNotFoundException", "ValidationException", "InvalidArnException"):
+                report.fail(label, f"certificate {arn} does not exist in {region}",
+                            f"{request}\n(a regional domain takes a certificate from the environment's own region.)")
+            else:
+                report.fail(label, f"cannot describe certificate {arn}: {e.message}",
+                            "the deploying identity needs acm:DescribeCertificate on it.")
+            continue
+        status = certificate.get("Status")
+        if status != "ISSUED":
+            report.fail(label, f"certificate {arn} is {status}, not ISSUED: API Gateway refuses it",
+                        "finish its DNS validation (aws acm describe-certificate --region "
+                        f"{region} --certificate-arn {arn}\n--query Certificate.DomainValidationOptions), or:\n{request}")
+            continue
+        names = [certificate.get("DomainName", "")] + list(certificate.get("SubjectAlternativeNames") or [])
+        if not any(covers(name, str(domain)) for name in names if name):
+            report.fail(label, f"certificate {arn} covers {', '.join(sorted(set(n for n in names if n)))}, not {domain}", request)
+            continue
+        report.ok(label, f"{domain}: certificate issued in {region}")
 
 
 def check_apigateway_account(report: Report, values: dict, region: str, rel: str) -> None:
@@ -405,9 +539,12 @@ def main() -> int:
         if not isinstance(region, str):
             report.fail("region", "region is not set", f"in {rel}/terraform.tfvars: region = \"eu-west-1\" (for example).")
             return 1
-        check_backend_url(report, values, rel)
+        check_backend_url(report, values, args.name, rel)
+        check_cors(report, values, rel)
         if check_credentials(report, region):
-            check_secret(report, values, region, args.name, rel)
+            for secret in secrets_needed(values):
+                check_secret(report, values, secret, region, args.name, rel)
+            check_domains(report, values, region, rel)
             check_apigateway_account(report, values, region, rel)
             check_concurrency(report, values, region, args.name, rel, skipped)
 

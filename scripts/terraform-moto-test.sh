@@ -3,9 +3,12 @@
 # - the preflight (scripts/preflight.py) on a fresh account: each missing piece fails with its fix;
 # - envs/account/eu-west-1 applied (API Gateway's CloudWatch Logs role), then the preflight passes,
 #   refuses a reservation the account's quota cannot hold, and tells a partial secret ARN from a full one;
-# - envs/dev: init, apply, a second plan that must show no changes, the $connect authorizer as applied,
-#   destroy; then the account root destroyed;
-# - make apply ARCH=x86_64 hands the x86_64 architecture and zip to Terraform.
+# - envs/dev, the whole system (both Lambdas, both APIs, the tables): init, apply, a second plan that must
+#   show no changes, what was applied checked through the AWS CLI (the $connect authorizer, the proxy
+#   invoking the backend's alias, the backend's environment, the HTTP API's routes, integration, stage,
+#   CORS and invoke permission, the chat table's keys, index, TTL and recovery), destroy; then the account
+#   root destroyed;
+# - make apply ARCH=x86_64 hands the x86_64 architecture and both zips to Terraform.
 # Prints `moto: N passed, N failed` (counted by make test).
 #
 # moto's gaps are handled in the copy, by override files written at test time, never by changing the
@@ -105,13 +108,14 @@ resource "aws_api_gateway_account" "this" {
 }
 HCL
 
-# A placeholder package stands in for `make package`.
-python3 - "$work/bootstrap.zip" <<'PY'
+# Placeholder packages stand in for `make package`: made here, in the temporary directory, never committed.
+python3 - "$work/bootstrap.zip" "$work/backend-bootstrap.zip" <<'PY'
 import sys, zipfile
-with zipfile.ZipFile(sys.argv[1], "w") as z:
-    info = zipfile.ZipInfo("bootstrap")
-    info.external_attr = 0o755 << 16
-    z.writestr(info, "#!/bin/sh\n")
+for path in sys.argv[1:]:
+    with zipfile.ZipFile(path, "w") as z:
+        info = zipfile.ZipInfo("bootstrap")
+        info.external_attr = 0o755 << 16
+        z.writestr(info, "#!/bin/sh\n# " + path + "\n")
 PY
 
 # --- helpers -------------------------------------------------------------------------------------------
@@ -138,7 +142,6 @@ tf() { terraform "$@" -no-color -input=false; }
 python=$(python3 -c 'import sys; print(sys.executable)')
 
 # --- the preflight on a fresh account ------------------------------------------------------------------
-export TF_VAR_backend_url=https://chat-backend.internal
 preflight_expect "preflight: a missing backend.hcl says to copy the example" fail \
   "envs/dev/backend.hcl is missing" "cp envs/dev/backend.hcl.example envs/dev/backend.hcl"
 printf 'bucket = "booking-chat-state-moto"\nregion = "eu-west-1"\n' >"$work/envs/dev/backend.hcl"
@@ -149,15 +152,25 @@ AWS_ENDPOINT_URL=http://127.0.0.1:9 preflight_expect "preflight: unusable creden
 
 TF_VAR_backend_url=https://chat-backend.dev.example.com preflight_expect "preflight: a placeholder backend_url is refused" fail \
   "is a placeholder host" 'backend_url = "https://'
-unset TF_VAR_backend_url
-preflight_expect "preflight: a missing backend_url says where it goes" fail \
-  "backend_url: not set" "in envs/dev/terraform.tfvars"
-export TF_VAR_backend_url=https://chat-backend.internal
+TF_VAR_backend_url=https://chat-backend.internal preflight_expect "preflight: a backend elsewhere beside the backend function's secrets is refused, naming them" fail \
+  "sets what only the backend function uses: jwt_secret_ssm_parameter_name, service_token_ssm_parameter_name" \
+  "or remove backend_url to deploy the backend function"
 
-preflight_expect "preflight: a fresh account lacks the secret and API Gateway's logging role, each with its fix" fail \
+preflight_expect "preflight: a fresh account lacks every secret and API Gateway's logging role, each with its fix" fail \
+  "ok    backend: the backend function booking-chat-dev-backend" \
   "SSM parameter /booking-chat/dev/proxy-secret does not exist in eu-west-1" \
   "aws ssm put-parameter --region eu-west-1 --name /booking-chat/dev/proxy-secret --type SecureString" \
-  "API Gateway has no CloudWatch Logs role in eu-west-1" "make account-apply REGION=eu-west-1"
+  "SSM parameter /booking-chat/dev/jwt-secret does not exist in eu-west-1" \
+  "aws ssm put-parameter --region eu-west-1 --name /booking-chat/dev/jwt-secret --type SecureString" \
+  "SSM parameter /booking-chat/dev/service-token does not exist in eu-west-1" \
+  "aws ssm put-parameter --region eu-west-1 --name /booking-chat/dev/service-token --type SecureString" \
+  "API Gateway has no CloudWatch Logs role in eu-west-1" "make account-apply REGION=eu-west-1" \
+  "cors_allowed_origins is not set" 'cors_allowed_origins = ["https://'
+printf 'chat_store = "postgres"\ndatabase_url_ssm_parameter_name = "/booking-chat/dev/database-url"\n' >"$work/envs/dev/store.auto.tfvars"
+preflight_expect "preflight: with PostgreSQL the database URL is checked too" fail \
+  "SSM parameter /booking-chat/dev/database-url does not exist in eu-west-1" \
+  "aws ssm put-parameter --region eu-west-1 --name /booking-chat/dev/database-url --type SecureString"
+rm "$work/envs/dev/store.auto.tfvars"
 
 # --- the account root, once per account and region ------------------------------------------------------
 if "$python" "$root/scripts/preflight.py" account eu-west-1 --envs-dir "$work/envs" >"$work/out" 2>&1 \
@@ -174,12 +187,45 @@ else
   echo "cloudwatchRoleArn: $role" >"$work/out"; not_ok "the account root sets API Gateway's CloudWatch Logs role"
 fi
 
+TF_VAR_cors_allowed_origins='["https://app.example.com"]' preflight_expect "preflight: a placeholder web origin is refused" fail \
+  "CORS origins: placeholder hosts: https://app.example.com"
+TF_VAR_cors_allowed_origins='["https://app.booking.internal/"]' preflight_expect "preflight: an origin with a path is refused" fail \
+  "not https://host[:port] origins: https://app.booking.internal/"
+# The web origin of this test's deployment, kept for the apply below.
+echo 'cors_allowed_origins = ["https://app.booking.internal"]' >"$work/envs/dev/cors.auto.tfvars"
+
 aws ssm put-parameter --name /booking-chat/dev/proxy-secret --value moto-test-secret --type String >/dev/null
 preflight_expect "preflight: a plain String parameter is not accepted as the secret" fail "is a String, not a SecureString"
 aws ssm put-parameter --name /booking-chat/dev/proxy-secret --value moto-test-secret --type SecureString --overwrite >/dev/null
+aws ssm put-parameter --name /booking-chat/dev/jwt-secret --value moto-jwt-secret --type SecureString >/dev/null
+aws ssm put-parameter --name /booking-chat/dev/service-token --value moto-service-token --type SecureString >/dev/null
 
-preflight_expect "preflight: passes once the role and the secret exist" pass \
-  "ok    proxy secret: SSM SecureString /booking-chat/dev/proxy-secret" "ok    API Gateway logging role" "preflight: ok"
+preflight_expect "preflight: passes once the role and the secrets exist" pass \
+  "ok    proxy secret: SSM SecureString /booking-chat/dev/proxy-secret" \
+  "ok    JWT secret: SSM SecureString /booking-chat/dev/jwt-secret" \
+  "ok    service token: SSM SecureString /booking-chat/dev/service-token" \
+  "ok    CORS origins: https://app.booking.internal" "ok    API Gateway logging role" "preflight: ok"
+
+# Custom domains: the preflight wants the certificate issued in the region and covering the domain. moto
+# cannot create API Gateway domain names (it reports no status, and the provider waits for AVAILABLE), so
+# the domains and their API mappings are covered by terraform test (booking-chat, api-domain, envs/dev).
+domain_tfvars() { printf 'websocket_domain_name = "%s"\nwebsocket_certificate_arn = "%s"\n' "$1" "$2" >"$work/envs/dev/domain.auto.tfvars"; }
+pending=$(aws acm request-certificate --domain-name chat.booking.internal --validation-method DNS --query CertificateArn --output text)
+domain_tfvars chat.booking.internal "$pending"
+preflight_expect "preflight: a certificate still pending validation is refused" fail \
+  "is PENDING_VALIDATION, not ISSUED" "aws acm request-certificate --region eu-west-1 --domain-name chat.booking.internal"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$work/key.pem" -out "$work/cert.pem" -days 2 \
+  -subj "/CN=*.booking.internal" -addext "subjectAltName=DNS:*.booking.internal" 2>/dev/null
+issued=$(aws acm import-certificate --certificate "fileb://$work/cert.pem" --private-key "fileb://$work/key.pem" \
+  --query CertificateArn --output text)
+domain_tfvars chat.booking.internal "$issued"
+preflight_expect "preflight: an issued certificate covering the domain passes" pass \
+  "ok    WebSocket domain: chat.booking.internal: certificate issued in eu-west-1"
+domain_tfvars chat.other.internal "$issued"
+preflight_expect "preflight: a certificate for another name is refused" fail "covers *.booking.internal, not chat.other.internal"
+domain_tfvars chat.booking.internal "${issued%/*}/0a1b2c3d-0000-4000-8000-000000000000"
+preflight_expect "preflight: a certificate that does not exist in the region is refused" fail "does not exist in eu-west-1"
+rm "$work/envs/dev/domain.auto.tfvars"
 
 echo 'execution_logging_level = "OFF"' >"$work/envs/dev/logging.auto.tfvars"
 TF_VAR_access_logging=false preflight_expect "preflight: with logging off, the account's logging role is not needed" pass \
@@ -233,7 +279,7 @@ rm "$work/envs/dev/secret.auto.tfvars"
 cd "$work/envs/dev"
 tf init >/dev/null
 started=$(date +%s)
-vars=(-var "lambda_package_path=$work/bootstrap.zip")
+vars=(-var "lambda_package_path=$work/bootstrap.zip" -var "backend_package_path=$work/backend-bootstrap.zip")
 tf apply -auto-approve "${vars[@]}" | tail -n 12
 ok "envs/dev applies"
 set +e
@@ -274,6 +320,115 @@ else
   cat "$work/authorizer" "$work/routes" "$work/policy" >"$work/out"
   not_ok "$name"
 fi
+# The proxy reaches the backend by invoking its alias with IAM, and may invoke nothing else.
+backend_alias_arn=$(aws lambda get-alias --function-name booking-chat-dev-backend --name live --query AliasArn --output text)
+aws lambda get-function-configuration --function-name booking-chat-dev-proxy:live \
+  --query 'Environment.Variables' --output json >"$work/proxy-env.json"
+aws iam get-role-policy --role-name booking-chat-dev-proxy-role --policy-name booking-chat-dev-proxy-least-privilege \
+  --query PolicyDocument --output json >"$work/proxy-policy.json"
+name="the proxy invokes the backend function's alias (BACKEND_FUNCTION, lambda:InvokeFunction on that ARN only), no BACKEND_URL"
+if python3 - "$work/proxy-env.json" "$work/proxy-policy.json" "$backend_alias_arn" <<'PY'
+import json, sys, urllib.parse
+env = json.load(open(sys.argv[1]))
+policy = json.load(open(sys.argv[2]))
+if isinstance(policy, str):  # IAM returns the document URL-encoded; the CLI may leave it so
+    policy = json.loads(urllib.parse.unquote(policy))
+alias = sys.argv[3]
+invoke = [s for s in policy["Statement"] if any(a.startswith("lambda:") for a in s["Action"])]
+assert alias.endswith(":function:booking-chat-dev-backend:live"), alias
+assert env.get("BACKEND_FUNCTION") == alias and "BACKEND_URL" not in env, env
+assert [(s["Action"], s["Resource"]) for s in invoke] == [(["lambda:InvokeFunction"], [alias])], invoke
+PY
+then ok "$name"; else cp "$work/proxy-env.json" "$work/out"; cat "$work/proxy-policy.json" >>"$work/out"; not_ok "$name"; fi
+
+# The backend function as applied: its alias, its environment (secrets by name), its role's DynamoDB actions.
+aws lambda get-function-configuration --function-name booking-chat-dev-backend:live \
+  --query '[Runtime, Handler, Architectures[0], Environment.Variables]' --output json >"$work/backend.json"
+aws iam get-role-policy --role-name booking-chat-dev-backend-role --policy-name booking-chat-dev-backend-least-privilege \
+  --query PolicyDocument --output json >"$work/backend-policy.json"
+name="the backend function: provided.al2023 arm64 behind live, the contract's environment, its DynamoDB actions"
+if python3 - "$work/backend.json" "$work/backend-policy.json" <<'PY'
+import json, sys, urllib.parse
+runtime, handler, arch, env = json.load(open(sys.argv[1]))
+policy = json.load(open(sys.argv[2]))
+if isinstance(policy, str):
+    policy = json.loads(urllib.parse.unquote(policy))
+assert (runtime, handler, arch) == ("provided.al2023", "bootstrap", "arm64"), (runtime, handler, arch)
+want = {
+    "APP_ENV": "dev", "LOG_FORMAT": "json", "CHAT_STORE": "dynamodb", "CHAT_TABLE": "booking-chat-dev-chat",
+    "CONNECTIONS_TABLE": "booking-chat-dev-connections", "METRICS_NAMESPACE": "BookingChat", "AWS_TIMEOUT_MS": "3000",
+    "JWT_SECRET_SSM_PARAMETER": "/booking-chat/dev/jwt-secret",
+    "PROXY_SECRET_SSM_PARAMETER": "/booking-chat/dev/proxy-secret",
+    "SERVICE_TOKEN_SSM_PARAMETER": "/booking-chat/dev/service-token",
+}
+for key, value in want.items():
+    assert env.get(key) == value, (key, env.get(key))
+assert env["MANAGEMENT_ENDPOINT"].startswith("https://") and env["MANAGEMENT_ENDPOINT"].endswith("/dev"), env
+assert not any(k in env for k in ("JWT_SECRET", "PROXY_SECRET", "SERVICE_TOKEN", "DATABASE_URL")), "a secret's value"
+actions = {(a, tuple(s["Resource"])) for s in policy["Statement"] for a in s["Action"] if a.startswith("dynamodb:")}
+tables = {a for a, r in actions if any(x.endswith(":table/booking-chat-dev-chat") for x in r)}
+assert tables == {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+                  "dynamodb:ConditionCheckItem", "dynamodb:Query"}, tables
+index = {a for a, r in actions if any(x.endswith(":table/booking-chat-dev-chat/index/gsi1") for x in r)}
+assert index == {"dynamodb:Query"}, index
+connections = {a for a, r in actions if any(x.endswith(":table/booking-chat-dev-connections") for x in r)}
+assert connections == {"dynamodb:Query", "dynamodb:DeleteItem"}, connections
+PY
+then ok "$name"; else cat "$work/backend.json" "$work/backend-policy.json" >"$work/out"; not_ok "$name"; fi
+
+# The HTTP API as applied: exactly the two routes (no /proxy), one Lambda proxy integration (payload 2.0)
+# on the backend's alias, the $default stage deploying itself, CORS for the configured origin, and the
+# backend's alias invocable from this API only.
+http_id=$(aws apigatewayv2 get-apis --query "Items[?Name=='booking-chat-dev-http'].ApiId | [0]" --output text)
+aws apigatewayv2 get-api --api-id "$http_id" --output json >"$work/http-api.json"
+aws apigatewayv2 get-routes --api-id "$http_id" --output json >"$work/http-routes.json"
+aws apigatewayv2 get-integrations --api-id "$http_id" --output json >"$work/http-integrations.json"
+aws apigatewayv2 get-stages --api-id "$http_id" --output json >"$work/http-stages.json"
+aws lambda get-policy --function-name booking-chat-dev-backend --qualifier live --query Policy --output text >"$work/backend-resource-policy.json"
+name="the HTTP API: ANY /api/{proxy+} and GET /healthz only, payload 2.0 to the backend's alias, \$default auto-deployed, CORS, invoke from this API only"
+if python3 - "$work" "$http_id" "$backend_alias_arn" <<'PY'
+import json, sys
+work, api_id, alias = sys.argv[1:]
+load = lambda name: json.load(open(f"{work}/{name}.json"))
+api, routes, integrations, stages = load("http-api"), load("http-routes"), load("http-integrations"), load("http-stages")
+policy = json.loads(open(f"{work}/backend-resource-policy.json").read())
+assert api["ProtocolType"] == "HTTP", api
+assert api["CorsConfiguration"]["AllowOrigins"] == ["https://app.booking.internal"], api.get("CorsConfiguration")
+assert sorted(r["RouteKey"] for r in routes["Items"]) == ["ANY /api/{proxy+}", "GET /healthz"], routes
+(integration,) = integrations["Items"]
+assert integration["IntegrationType"] == "AWS_PROXY" and integration["PayloadFormatVersion"] == "2.0", integration
+assert integration["IntegrationUri"].endswith(":function:booking-chat-dev-backend:live/invocations") or integration["IntegrationUri"] == alias, integration
+assert all(r["Target"] == "integrations/" + integration["IntegrationId"] for r in routes["Items"]), routes
+(stage,) = stages["Items"]
+assert stage["StageName"] == "$default" and stage["AutoDeploy"] is True, stage
+assert stage["DefaultRouteSettings"]["ThrottlingBurstLimit"] == 50, stage
+(statement,) = [s for s in policy["Statement"] if s["Principal"] == {"Service": "apigateway.amazonaws.com"}]
+assert statement["Resource"] == alias, statement
+assert statement["Condition"]["ArnLike"]["AWS:SourceArn"].endswith(f":{api_id}/*"), statement
+PY
+then ok "$name"; else cat "$work/http-routes.json" "$work/http-integrations.json" "$work/http-stages.json" "$work/backend-resource-policy.json" >"$work/out"; not_ok "$name"; fi
+
+# The chat table as applied: keys, gsi1, TTL on ttl, point-in-time recovery, dev's deletion protection.
+aws dynamodb describe-table --table-name booking-chat-dev-chat --output json >"$work/chat-table.json"
+aws dynamodb describe-time-to-live --table-name booking-chat-dev-chat --output json >"$work/chat-ttl.json"
+aws dynamodb describe-continuous-backups --table-name booking-chat-dev-chat --output json >"$work/chat-pitr.json"
+name="the chat table: pk/sk, gsi1 (gsi1pk/gsi1sk, ALL), on demand, TTL on ttl, point-in-time recovery, no deletion protection in dev"
+if python3 - "$work/chat-table.json" "$work/chat-ttl.json" "$work/chat-pitr.json" <<'PY'
+import json, sys
+table = json.load(open(sys.argv[1]))["Table"]
+ttl = json.load(open(sys.argv[2]))["TimeToLiveDescription"]
+pitr = json.load(open(sys.argv[3]))["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]
+assert [(k["AttributeName"], k["KeyType"]) for k in table["KeySchema"]] == [("pk", "HASH"), ("sk", "RANGE")], table["KeySchema"]
+(index,) = table["GlobalSecondaryIndexes"]
+assert index["IndexName"] == "gsi1" and index["Projection"]["ProjectionType"] == "ALL", index
+assert [(k["AttributeName"], k["KeyType"]) for k in index["KeySchema"]] == [("gsi1pk", "HASH"), ("gsi1sk", "RANGE")], index
+assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST", table.get("BillingModeSummary")
+assert table.get("DeletionProtectionEnabled") is False, table.get("DeletionProtectionEnabled")
+assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": "ttl"}, ttl
+assert pitr["PointInTimeRecoveryStatus"] == "ENABLED", pitr
+PY
+then ok "$name"; else cat "$work/chat-table.json" "$work/chat-ttl.json" "$work/chat-pitr.json" >"$work/out"; not_ok "$name"; fi
+
 tf destroy -auto-approve "${vars[@]}" | tail -n 1
 ok "envs/dev destroys"
 echo "envs/dev against moto: apply, empty second plan, destroy in $(( $(date +%s) - started )) s"
@@ -284,11 +439,11 @@ ok "the account root destroys"
 
 # --- the Makefile hands ARCH and its zip to Terraform --------------------------------------------------
 make -C "$root" -n apply ENV=dev ARCH=x86_64 >"$work/out" 2>&1 || true
-if grep -q "apply -input=false -var 'lambda_architecture=x86_64' -var 'lambda_package_path=../../target/lambda/x86_64/chat-proxy/bootstrap.zip'" "$work/out" \
+if grep -q "apply -input=false -var 'lambda_architecture=x86_64' -var 'lambda_package_path=../../target/lambda/x86_64/chat-proxy/bootstrap.zip' -var 'backend_package_path=../../target/lambda/x86_64/chat-backend-lambda/bootstrap.zip'" "$work/out" \
   && grep -n "preflight.py env dev" "$work/out" | head -1 | grep -q . \
   && [ "$(grep -n 'preflight.py env dev' "$work/out" | head -1 | cut -d: -f1)" -lt "$(grep -n 'cargo lambda build' "$work/out" | head -1 | cut -d: -f1)" ]; then
-  ok "make apply ARCH=x86_64 runs the preflight before packaging, and gives Terraform the x86_64 architecture and zip"
+  ok "make apply ARCH=x86_64 runs the preflight before packaging, and gives Terraform the x86_64 architecture and both zips"
 else
-  not_ok "make apply ARCH=x86_64 runs the preflight before packaging, and gives Terraform the x86_64 architecture and zip"
+  not_ok "make apply ARCH=x86_64 runs the preflight before packaging, and gives Terraform the x86_64 architecture and both zips"
 fi
 [ "$failed" -eq 0 ]

@@ -1,12 +1,23 @@
 # dev: small, cheap, easy to tear down.
 #
-# Required before the first apply, and deliberately not committed with a value: the chat backend's URL,
-#   backend_url = "https://..."
-# (here, or TF_VAR_backend_url). Terraform refuses placeholders such as example.com.
-region                          = "eu-west-1"
-proxy_secret_ssm_parameter_name = "/booking-chat/dev/proxy-secret"
-throttling_burst_limit          = 50
-throttling_rate_limit           = 25
-execution_logging_level         = "INFO"
-log_retention_days              = 7
-table_deletion_protection       = false
+# The backend is deployed as this environment's Lambda function, on DynamoDB. Its secrets and the proxy's
+# are SSM SecureString parameters created before the first apply (README, Deploying), never values here.
+#
+# Required before the first apply, and deliberately not committed: the web origins that call the HTTP
+# API (the marketplace's web app, pages embedding the chat), or [] when only servers call it:
+#   cors_allowed_origins = ["https://app.yourcompany.com"]
+# (here, or TF_VAR_cors_allowed_origins='["https://..."]'). Placeholders such as example.com are refused.
+#
+# A backend that runs elsewhere instead: backend_url = "https://...", without cors_allowed_origins and the
+# jwt_secret_* and service_token_* lines (that backend holds its own secrets and has no HTTP API here).
+region                           = "eu-west-1"
+proxy_secret_ssm_parameter_name  = "/booking-chat/dev/proxy-secret"
+jwt_secret_ssm_parameter_name    = "/booking-chat/dev/jwt-secret"
+service_token_ssm_parameter_name = "/booking-chat/dev/service-token"
+throttling_burst_limit           = 50
+throttling_rate_limit            = 25
+http_throttling_burst_limit      = 50
+http_throttling_rate_limit       = 25
+execution_logging_level          = "INFO"
+log_retention_days               = 7
+table_deletion_protection        = false

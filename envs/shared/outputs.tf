@@ -3,14 +3,44 @@ output "websocket_url" {
   value       = module.booking_chat.websocket_url
 }
 
+output "websocket_custom_domain_url" {
+  description = "What clients connect to on the WebSocket API's custom domain (wss://{domain}, append ?booking_id=N); null without one."
+  value       = module.booking_chat.websocket_custom_domain_url
+}
+
+output "websocket_domain_dns" {
+  description = "The DNS record to create for the WebSocket API's custom domain: name -> target_domain_name (CNAME, or Route 53 alias with hosted_zone_id); null without one."
+  value       = module.booking_chat.websocket_domain_dns
+}
+
+output "http_custom_domain_url" {
+  description = "Base URL of the HTTP API on its custom domain (https://{domain}); null without one."
+  value       = module.booking_chat.http_custom_domain_url
+}
+
+output "http_domain_dns" {
+  description = "The DNS record to create for the HTTP API's custom domain: name -> target_domain_name (CNAME, or Route 53 alias with hosted_zone_id); null without one."
+  value       = module.booking_chat.http_domain_dns
+}
+
+output "http_api_url" {
+  description = "Base URL of the HTTP API for browsers and the marketplace: {url}/api/... and {url}/healthz; null with a backend elsewhere."
+  value       = module.booking_chat.http_api_url
+}
+
 output "management_endpoint" {
-  description = "Management API endpoint: the backend's MANAGEMENT_ENDPOINT for status pushes."
+  description = "Management API endpoint: the backend function's MANAGEMENT_ENDPOINT (set by Terraform), and what a backend elsewhere needs for status pushes."
   value       = module.booking_chat.management_endpoint
 }
 
 output "connections_table_name" {
-  description = "Connections table: the backend's CONNECTIONS_TABLE for status pushes."
+  description = "Connections table: the backend function's CONNECTIONS_TABLE (set by Terraform), and what a backend elsewhere needs for status pushes."
   value       = module.booking_chat.connections_table_name
+}
+
+output "chat_table_name" {
+  description = "The backend function's chat table (CHAT_TABLE); null with PostgreSQL or a backend elsewhere."
+  value       = module.booking_chat.chat_table_name
 }
 
 output "function_name" {
@@ -31,4 +61,19 @@ output "function_version" {
 output "function_architecture" {
   description = "Instruction set the function runs on (the package's)."
   value       = module.booking_chat.function_architecture
+}
+
+output "backend_function_name" {
+  description = "The backend function (logs: /aws/lambda/<name>); null with a backend elsewhere."
+  value       = module.booking_chat.backend_function_name
+}
+
+output "backend_function_alias" {
+  description = "The alias the proxy and the HTTP API invoke; roll back with aws lambda update-alias --function-name <backend_function_name> --name <backend_function_alias> --function-version <N>."
+  value       = module.booking_chat.backend_function_alias
+}
+
+output "backend_function_version" {
+  description = "The backend version this apply published and the alias points at."
+  value       = module.booking_chat.backend_function_version
 }

@@ -9,23 +9,286 @@ variable "region" {
 }
 
 variable "backend_url" {
-  description = "Base URL of the chat backend (its proxy routes must be reachable from Lambda). Required: set it in terraform.tfvars; there is no default on purpose."
+  description = "Base URL of a chat backend that runs elsewhere (its proxy routes reachable from Lambda). Unset (the default), the backend is deployed as this environment's Lambda function with its chat table and HTTP API."
   type        = string
+  default     = null
 
   validation {
-    condition     = can(regex("^https://[^/:?#]+", var.backend_url))
+    condition     = var.backend_url == null || can(regex("^https://[^/:?#]+", var.backend_url))
     error_message = "backend_url must be an https:// URL (the proxy secret travels in a header)."
   }
 
   validation {
     # Reserved names (RFC 2606 and 6761) are placeholders: applied, every $connect would fail.
-    condition     = !can(regex("(^|\\.)(example\\.(com|net|org)|example|invalid|test|localhost)$", lower(try(regex("^https://([^/:?#]+)", var.backend_url)[0], ""))))
-    error_message = "backend_url names a placeholder host (example.com/.net/.org, .example, .invalid, .test, localhost): set the real backend URL in terraform.tfvars."
+    condition     = var.backend_url == null || !can(regex("(^|\\.)(example\\.(com|net|org)|example|invalid|test|localhost)$", lower(try(regex("^https://([^/:?#]+)", var.backend_url)[0], ""))))
+    error_message = "backend_url names a placeholder host (example.com/.net/.org, .example, .invalid, .test, localhost): set the real backend URL in terraform.tfvars, or leave it unset to deploy the backend function."
+  }
+}
+
+variable "chat_store" {
+  description = "Where the backend function keeps the chat: dynamodb (a chat table, the default) or postgres (an existing database: database_url_* and vpc_* below)."
+  type        = string
+  default     = "dynamodb"
+
+  validation {
+    condition     = contains(["dynamodb", "postgres"], var.chat_store)
+    error_message = "chat_store must be dynamodb or postgres."
+  }
+
+  validation {
+    condition     = var.chat_store == "dynamodb" || var.backend_url == null
+    error_message = "chat_store = postgres configures the backend function; with backend_url the backend runs elsewhere."
+  }
+}
+
+variable "jwt_secret_ssm_parameter_name" {
+  description = "Name of the SSM SecureString parameter holding the HS256 key of user tokens, the backend's JWT_SECRET, in this environment's region; created outside Terraform so the secret never enters the state."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.jwt_secret_ssm_parameter_name == null || can(regex("^/?[a-zA-Z0-9_.-]+(/[a-zA-Z0-9_.-]+)*$", var.jwt_secret_ssm_parameter_name))
+    error_message = "jwt_secret_ssm_parameter_name must be a parameter name such as /booking-chat/dev/jwt-secret (not an ARN)."
+  }
+}
+
+variable "jwt_secret_secrets_manager_arn" {
+  description = "Complete ARN of a Secrets Manager secret in this environment's region holding the backend's JWT_SECRET (instead of the SSM parameter)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.backend_url == null ? (var.jwt_secret_ssm_parameter_name == null) != (var.jwt_secret_secrets_manager_arn == null) : (var.jwt_secret_ssm_parameter_name == null && var.jwt_secret_secrets_manager_arn == null)
+    error_message = "The backend function needs exactly one of jwt_secret_ssm_parameter_name and jwt_secret_secrets_manager_arn; with backend_url set neither (that backend holds its own secrets)."
+  }
+
+  validation {
+    condition     = var.jwt_secret_secrets_manager_arn == null || can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z]{2}(-[a-z]+)+-[0-9]+:[0-9]{12}:secret:[a-zA-Z0-9/_+=.@-]+-[a-zA-Z0-9]{6}$", var.jwt_secret_secrets_manager_arn))
+    error_message = "jwt_secret_secrets_manager_arn must be the secret's complete ARN, arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME-XXXXXX (aws secretsmanager describe-secret --secret-id NAME --query ARN), not a name or a partial ARN."
+  }
+
+  validation {
+    condition     = var.jwt_secret_secrets_manager_arn == null || try(split(":", var.jwt_secret_secrets_manager_arn)[3] == var.region, false)
+    error_message = "The Secrets Manager secret must be in the environment's region (the function reads it from there)."
+  }
+}
+
+variable "service_token_ssm_parameter_name" {
+  description = "Name of the SSM SecureString parameter holding the marketplace's service credential, the backend's SERVICE_TOKEN, in this environment's region; created outside Terraform so the secret never enters the state."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.service_token_ssm_parameter_name == null || can(regex("^/?[a-zA-Z0-9_.-]+(/[a-zA-Z0-9_.-]+)*$", var.service_token_ssm_parameter_name))
+    error_message = "service_token_ssm_parameter_name must be a parameter name such as /booking-chat/dev/service-token (not an ARN)."
+  }
+}
+
+variable "service_token_secrets_manager_arn" {
+  description = "Complete ARN of a Secrets Manager secret in this environment's region holding the backend's SERVICE_TOKEN (instead of the SSM parameter)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.backend_url == null ? (var.service_token_ssm_parameter_name == null) != (var.service_token_secrets_manager_arn == null) : (var.service_token_ssm_parameter_name == null && var.service_token_secrets_manager_arn == null)
+    error_message = "The backend function needs exactly one of service_token_ssm_parameter_name and service_token_secrets_manager_arn; with backend_url set neither (that backend holds its own secrets)."
+  }
+
+  validation {
+    condition     = var.service_token_secrets_manager_arn == null || can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z]{2}(-[a-z]+)+-[0-9]+:[0-9]{12}:secret:[a-zA-Z0-9/_+=.@-]+-[a-zA-Z0-9]{6}$", var.service_token_secrets_manager_arn))
+    error_message = "service_token_secrets_manager_arn must be the secret's complete ARN, arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME-XXXXXX (aws secretsmanager describe-secret --secret-id NAME --query ARN), not a name or a partial ARN."
+  }
+
+  validation {
+    condition     = var.service_token_secrets_manager_arn == null || try(split(":", var.service_token_secrets_manager_arn)[3] == var.region, false)
+    error_message = "The Secrets Manager secret must be in the environment's region (the function reads it from there)."
+  }
+}
+
+variable "database_url_ssm_parameter_name" {
+  description = "Name of the SSM SecureString parameter holding the PostgreSQL URL (chat_store = postgres), the backend's DATABASE_URL, in this environment's region; created outside Terraform so the secret never enters the state."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.database_url_ssm_parameter_name == null || can(regex("^/?[a-zA-Z0-9_.-]+(/[a-zA-Z0-9_.-]+)*$", var.database_url_ssm_parameter_name))
+    error_message = "database_url_ssm_parameter_name must be a parameter name such as /booking-chat/dev/database-url (not an ARN)."
+  }
+}
+
+variable "database_url_secrets_manager_arn" {
+  description = "Complete ARN of a Secrets Manager secret in this environment's region holding the backend's DATABASE_URL (instead of the SSM parameter)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.chat_store == "postgres" && var.backend_url == null ? (var.database_url_ssm_parameter_name == null) != (var.database_url_secrets_manager_arn == null) : (var.database_url_ssm_parameter_name == null && var.database_url_secrets_manager_arn == null)
+    error_message = "chat_store = postgres needs exactly one of database_url_ssm_parameter_name and database_url_secrets_manager_arn; the DynamoDB store needs neither."
+  }
+
+  validation {
+    condition     = var.database_url_secrets_manager_arn == null || can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z]{2}(-[a-z]+)+-[0-9]+:[0-9]{12}:secret:[a-zA-Z0-9/_+=.@-]+-[a-zA-Z0-9]{6}$", var.database_url_secrets_manager_arn))
+    error_message = "database_url_secrets_manager_arn must be the secret's complete ARN, arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME-XXXXXX (aws secretsmanager describe-secret --secret-id NAME --query ARN), not a name or a partial ARN."
+  }
+
+  validation {
+    condition     = var.database_url_secrets_manager_arn == null || try(split(":", var.database_url_secrets_manager_arn)[3] == var.region, false)
+    error_message = "The Secrets Manager secret must be in the environment's region (the function reads it from there)."
+  }
+}
+
+variable "vpc_subnet_ids" {
+  description = "With chat_store = postgres: subnets the backend function runs in to reach the database. They need a route to DynamoDB, SSM or Secrets Manager and the Management API's public endpoint (a NAT gateway, or VPC endpoints)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = (length(var.vpc_subnet_ids) > 0) == (var.chat_store == "postgres" && var.backend_url == null)
+    error_message = "vpc_subnet_ids are required with chat_store = postgres (the database is in a VPC), and unused otherwise: leave them empty."
+  }
+
+  validation {
+    condition     = alltrue([for id in var.vpc_subnet_ids : can(regex("^subnet-[0-9a-f]{8,17}$", id))])
+    error_message = "vpc_subnet_ids must be subnet ids (subnet-0123456789abcdef0)."
+  }
+}
+
+variable "vpc_security_group_ids" {
+  description = "With chat_store = postgres: security groups of the backend function, allowed out to the database and to HTTPS."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = (length(var.vpc_security_group_ids) > 0) == (var.chat_store == "postgres" && var.backend_url == null)
+    error_message = "vpc_security_group_ids are required with chat_store = postgres, and unused otherwise: leave them empty."
+  }
+
+  validation {
+    condition     = alltrue([for id in var.vpc_security_group_ids : can(regex("^sg-[0-9a-f]{8,17}$", id))])
+    error_message = "vpc_security_group_ids must be security group ids (sg-0123456789abcdef0)."
+  }
+}
+
+variable "cors_allowed_origins" {
+  description = "Browser origins allowed to call the HTTP API: full https origins such as https://app.yourcompany.com (the marketplace's web app, the chat widget's pages), or [] when only servers call it. Required with the backend function, and deliberately not committed: set it in terraform.tfvars."
+  type        = list(string)
+  default     = null
+
+  validation {
+    condition     = var.backend_url != null || var.cors_allowed_origins != null
+    error_message = "Set cors_allowed_origins in terraform.tfvars: the web origins that call the HTTP API (e.g. [\"https://app.yourcompany.com\"]), or [] when only servers call it."
+  }
+
+  validation {
+    condition     = var.backend_url == null || length(var.cors_allowed_origins == null ? [] : var.cors_allowed_origins) == 0
+    error_message = "cors_allowed_origins configures the HTTP API of the backend function; with backend_url there is none."
+  }
+
+  validation {
+    condition = alltrue([for origin in(var.cors_allowed_origins == null ? [] : var.cors_allowed_origins) :
+    origin == "*" || can(regex("^https://[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[0-9]{1,5})?$", origin))])
+    error_message = "Each CORS origin must be a full https origin in lowercase, https://host or https://host:port, without a path or trailing slash."
+  }
+
+  validation {
+    # Reserved names (RFC 2606 and 6761) are placeholders: applied, browsers on the real origin are refused.
+    condition = !anytrue([for origin in(var.cors_allowed_origins == null ? [] : var.cors_allowed_origins) :
+    can(regex("(^|\\.)(example\\.(com|net|org)|example|invalid|test|localhost)$", lower(try(regex("^https://([^/:?#]+)", origin)[0], ""))))])
+    error_message = "cors_allowed_origins names a placeholder host (example.com/.net/.org, .example, .invalid, .test, localhost): list the real web origins."
+  }
+}
+
+variable "http_throttling_burst_limit" {
+  description = "HTTP API stage burst limit (unused with backend_url)."
+  type        = number
+  default     = 100
+}
+
+variable "http_throttling_rate_limit" {
+  description = "HTTP API stage steady-state requests per second (unused with backend_url)."
+  type        = number
+  default     = 50
+}
+
+variable "websocket_domain_name" {
+  description = "Custom domain of the WebSocket API (clients then connect to wss://{domain}, no stage in the path); null for none. Its DNS record is yours to create (outputs websocket_domain_dns)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.websocket_domain_name == null || can(regex("^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$", var.websocket_domain_name))
+    error_message = "websocket_domain_name must be a fully qualified domain name in lowercase, such as chat.yourcompany.com (no scheme, path or wildcard)."
+  }
+}
+
+variable "websocket_certificate_arn" {
+  description = "ACM certificate covering websocket_domain_name, issued in this environment's region; with websocket_domain_name."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = (var.websocket_certificate_arn == null) == (var.websocket_domain_name == null)
+    error_message = "websocket_domain_name and websocket_certificate_arn go together: both set, or neither."
+  }
+
+  validation {
+    condition     = var.websocket_certificate_arn == null || can(regex("^arn:aws[a-z-]*:acm:[a-z]{2}(-[a-z]+)+-[0-9]+:[0-9]{12}:certificate/[a-zA-Z0-9-]+$", var.websocket_certificate_arn))
+    error_message = "websocket_certificate_arn must be an ACM certificate ARN, arn:aws:acm:REGION:ACCOUNT:certificate/ID."
+  }
+
+  validation {
+    # A regional custom domain takes a certificate from the API's own region.
+    condition     = var.websocket_certificate_arn == null || try(split(":", var.websocket_certificate_arn)[3] == var.region, false)
+    error_message = "websocket_certificate_arn must be an ACM certificate in the environment's region (regional endpoints take a certificate from their own region)."
+  }
+}
+
+variable "http_domain_name" {
+  description = "Custom domain of the HTTP API (https://{domain}/api/...); only with the backend function; null for none. Its DNS record is yours to create (outputs http_domain_dns)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.http_domain_name == null || can(regex("^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$", var.http_domain_name))
+    error_message = "http_domain_name must be a fully qualified domain name in lowercase, such as chat.yourcompany.com (no scheme, path or wildcard)."
+  }
+
+  validation {
+    condition     = var.http_domain_name == null || var.backend_url == null
+    error_message = "http_domain_name is the HTTP API's domain, and with backend_url there is no HTTP API."
+  }
+
+  validation {
+    # API Gateway cannot map a WebSocket API and an HTTP API to one custom domain.
+    condition     = var.http_domain_name == null || var.http_domain_name != var.websocket_domain_name
+    error_message = "The WebSocket API and the HTTP API need two domain names: API Gateway cannot map both kinds of API to one."
+  }
+}
+
+variable "http_certificate_arn" {
+  description = "ACM certificate covering http_domain_name, issued in this environment's region; with http_domain_name."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = (var.http_certificate_arn == null) == (var.http_domain_name == null)
+    error_message = "http_domain_name and http_certificate_arn go together: both set, or neither."
+  }
+
+  validation {
+    condition     = var.http_certificate_arn == null || can(regex("^arn:aws[a-z-]*:acm:[a-z]{2}(-[a-z]+)+-[0-9]+:[0-9]{12}:certificate/[a-zA-Z0-9-]+$", var.http_certificate_arn))
+    error_message = "http_certificate_arn must be an ACM certificate ARN, arn:aws:acm:REGION:ACCOUNT:certificate/ID."
+  }
+
+  validation {
+    # A regional custom domain takes a certificate from the API's own region.
+    condition     = var.http_certificate_arn == null || try(split(":", var.http_certificate_arn)[3] == var.region, false)
+    error_message = "http_certificate_arn must be an ACM certificate in the environment's region (regional endpoints take a certificate from their own region)."
   }
 }
 
 variable "proxy_secret_ssm_parameter_name" {
-  description = "Name of the SSM SecureString parameter holding the proxy secret, in this environment's region; created outside Terraform so the secret never enters the state."
+  description = "Name of the SSM SecureString parameter holding the secret the proxy and the backend share (PROXY_SECRET of both), in this environment's region; created outside Terraform so the secret never enters the state."
   type        = string
   default     = null
 
@@ -57,7 +320,7 @@ variable "proxy_secret_secrets_manager_arn" {
 }
 
 variable "secret_kms_key_arn" {
-  description = "Customer managed KMS key encrypting the proxy secret, if any (the function gets kms:Decrypt on it); null for the AWS managed key."
+  description = "Customer managed KMS key encrypting the secrets, if any (both functions get kms:Decrypt on it); null for the AWS managed key."
   type        = string
   default     = null
 
@@ -79,13 +342,25 @@ variable "lambda_architecture" {
 }
 
 variable "lambda_package_path" {
-  description = "The zip `make package` builds; null for ../../target/lambda/<lambda_architecture>/chat-proxy/bootstrap.zip (relative to this directory)."
+  description = "The proxy's zip `make package` builds; null for ../../target/lambda/<lambda_architecture>/chat-proxy/bootstrap.zip (relative to this directory)."
+  type        = string
+  default     = null
+}
+
+variable "backend_package_path" {
+  description = "The backend function's zip `make package` builds; null for ../../target/lambda/<lambda_architecture>/chat-backend-lambda/bootstrap.zip (relative to this directory). Unused with backend_url."
   type        = string
   default     = null
 }
 
 variable "lambda_memory_size" {
   description = "Memory of the proxy function in MB."
+  type        = number
+  default     = 256
+}
+
+variable "backend_memory_size" {
+  description = "Memory of the backend function in MB."
   type        = number
   default     = 256
 }
@@ -102,12 +377,12 @@ variable "lambda_reserved_concurrency" {
 }
 
 variable "throttling_burst_limit" {
-  description = "Stage burst limit."
+  description = "WebSocket stage burst limit."
   type        = number
 }
 
 variable "throttling_rate_limit" {
-  description = "Stage steady-state requests per second."
+  description = "WebSocket stage steady-state requests per second."
   type        = number
 }
 
@@ -129,18 +404,18 @@ variable "access_logging" {
 }
 
 variable "log_retention_days" {
-  description = "Retention of the function's and the stage's log groups."
+  description = "Retention of every log group (both functions, the stages' access and execution logs)."
   type        = number
 }
 
 variable "log_kms_key_arn" {
-  description = "KMS key encrypting the function's and the stage's log groups (its key policy must allow CloudWatch Logs); null for CloudWatch's default encryption."
+  description = "KMS key encrypting every log group (its key policy must allow CloudWatch Logs); null for CloudWatch's default encryption."
   type        = string
   default     = null
 }
 
 variable "table_deletion_protection" {
-  description = "Deletion protection of the connections table."
+  description = "Deletion protection of the connections table and the chat table."
   type        = bool
 }
 

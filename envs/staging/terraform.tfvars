@@ -1,16 +1,27 @@
 # staging: production's shape at a fraction of its limits.
 #
-# Required before the first apply, and deliberately not committed with a value: the chat backend's URL,
-#   backend_url = "https://..."
-# (here, or TF_VAR_backend_url). Terraform refuses placeholders such as example.com.
+# The backend is deployed as this environment's Lambda function, on DynamoDB. Its secrets and the proxy's
+# are SSM SecureString parameters created before the first apply (README, Deploying), never values here.
+#
+# Required before the first apply, and deliberately not committed: the web origins that call the HTTP
+# API (the marketplace's web app, pages embedding the chat), or [] when only servers call it:
+#   cors_allowed_origins = ["https://app.yourcompany.com"]
+# (here, or TF_VAR_cors_allowed_origins='["https://..."]'). Placeholders such as example.com are refused.
+#
+# A backend that runs elsewhere instead: backend_url = "https://...", without cors_allowed_origins and the
+# jwt_secret_* and service_token_* lines (that backend holds its own secrets and has no HTTP API here).
 #
 # Reserved concurrency stays unset (the function shares the account's unreserved pool): Lambda refuses a
 # reservation that leaves fewer than 100 unreserved, and new accounts start with a quota far below the
 # default 1,000. The stage throttling below already caps the load on the backend.
-region                          = "eu-west-1"
-proxy_secret_ssm_parameter_name = "/booking-chat/staging/proxy-secret"
-throttling_burst_limit          = 200
-throttling_rate_limit           = 100
-execution_logging_level         = "ERROR"
-log_retention_days              = 30
-table_deletion_protection       = true
+region                           = "eu-west-1"
+proxy_secret_ssm_parameter_name  = "/booking-chat/staging/proxy-secret"
+jwt_secret_ssm_parameter_name    = "/booking-chat/staging/jwt-secret"
+service_token_ssm_parameter_name = "/booking-chat/staging/service-token"
+throttling_burst_limit           = 200
+throttling_rate_limit            = 100
+http_throttling_burst_limit      = 200
+http_throttling_rate_limit       = 100
+execution_logging_level          = "ERROR"
+log_retention_days               = 30
+table_deletion_protection        = true

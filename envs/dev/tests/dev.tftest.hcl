@@ -4,9 +4,20 @@ mock_provider "aws" {
   override_during = plan
 }
 
+override_resource {
+  target          = module.booking_chat.module.http_api[0].aws_apigatewayv2_api.this
+  override_during = plan
+  values = {
+    id            = "h1t2t3p4a5"
+    execution_arn = "arn:aws:execute-api:eu-west-1:123456789012:h1t2t3p4a5"
+    api_endpoint  = "https://h1t2t3p4a5.execute-api.eu-west-1.amazonaws.com"
+  }
+}
+
 variables {
-  lambda_package_path = "main.tf" # any file: the plan only hashes it
-  backend_url         = "https://chat-backend.internal"
+  lambda_package_path  = "main.tf" # any file: the plan only hashes it
+  backend_package_path = "backend.tf"
+  cors_allowed_origins = ["https://app.booking.internal"]
 }
 
 run "dev_is_sized_for_its_purpose" {
@@ -25,12 +36,25 @@ run "dev_is_sized_for_its_purpose" {
     error_message = "stage throttling in dev"
   }
   assert {
+    condition     = var.http_throttling_burst_limit == 50 && var.http_throttling_rate_limit == 25
+    error_message = "HTTP API throttling in dev"
+  }
+  assert {
     condition     = var.lambda_reserved_concurrency == null
     error_message = "no reserved concurrency committed: Lambda refuses reservations on accounts with a low concurrency quota"
   }
   assert {
     condition     = var.proxy_secret_ssm_parameter_name == "/booking-chat/dev/proxy-secret"
     error_message = "the proxy secret is read from the environment's own SSM parameter"
+  }
+  assert {
+    condition = (var.jwt_secret_ssm_parameter_name == "/booking-chat/dev/jwt-secret"
+    && var.service_token_ssm_parameter_name == "/booking-chat/dev/service-token")
+    error_message = "the backend's secrets are the environment's own SSM parameters"
+  }
+  assert {
+    condition     = var.backend_url == null && var.chat_store == "dynamodb"
+    error_message = "dev deploys the backend function on DynamoDB: no URL to fill in"
   }
 }
 
@@ -53,6 +77,14 @@ run "dev_outputs_name_the_stage_and_its_resources" {
     condition     = output.function_alias == "live" && output.function_architecture == "arm64"
     error_message = "API Gateway invokes the alias of an arm64 function by default"
   }
+  assert {
+    condition     = output.backend_function_name == "booking-chat-dev-backend" && output.chat_table_name == "booking-chat-dev-chat"
+    error_message = "the backend function and its chat table, named after the environment"
+  }
+  assert {
+    condition     = output.backend_function_alias == "live"
+    error_message = "the proxy invokes the backend's alias"
+  }
 }
 
 run "dev_logs_access_and_execution" {
@@ -70,7 +102,10 @@ run "dev_logs_access_and_execution" {
 run "a_placeholder_backend_url_is_refused" {
   command = plan
   variables {
-    backend_url = "https://chat-backend.dev.example.com"
+    cors_allowed_origins             = null
+    jwt_secret_ssm_parameter_name    = null
+    service_token_ssm_parameter_name = null
+    backend_url                      = "https://chat-backend.dev.example.com"
   }
   expect_failures = [var.backend_url]
 }
@@ -78,7 +113,10 @@ run "a_placeholder_backend_url_is_refused" {
 run "a_reserved_test_domain_is_refused" {
   command = plan
   variables {
-    backend_url = "https://backend.test/"
+    cors_allowed_origins             = null
+    jwt_secret_ssm_parameter_name    = null
+    service_token_ssm_parameter_name = null
+    backend_url                      = "https://backend.test/"
   }
   expect_failures = [var.backend_url]
 }
@@ -86,7 +124,10 @@ run "a_reserved_test_domain_is_refused" {
 run "a_plain_http_backend_url_is_refused" {
   command = plan
   variables {
-    backend_url = "http://chat-backend.internal"
+    cors_allowed_origins             = null
+    jwt_secret_ssm_parameter_name    = null
+    service_token_ssm_parameter_name = null
+    backend_url                      = "http://chat-backend.internal"
   }
   expect_failures = [var.backend_url]
 }
@@ -179,4 +220,166 @@ run "an_unknown_architecture_is_refused" {
     lambda_architecture = "amd64"
   }
   expect_failures = [var.lambda_architecture]
+}
+
+# The backend: this environment's function by default, or a URL elsewhere.
+
+run "a_backend_elsewhere_drops_the_backend_function" {
+  command = plan
+  variables {
+    backend_url                      = "https://chat-backend.internal"
+    cors_allowed_origins             = null
+    jwt_secret_ssm_parameter_name    = null
+    service_token_ssm_parameter_name = null
+  }
+  assert {
+    condition     = output.backend_function_name == null && output.chat_table_name == null && output.http_api_url == null
+    error_message = "no backend function, no chat table and no HTTP API with backend_url"
+  }
+}
+
+run "the_backends_secrets_and_origins_beside_a_backend_url_are_refused" {
+  command = plan
+  variables {
+    backend_url = "https://chat-backend.internal"
+  }
+  expect_failures = [var.jwt_secret_secrets_manager_arn, var.service_token_secrets_manager_arn, var.cors_allowed_origins]
+}
+
+# The HTTP API's origins: required with the backend function, never committed, never a placeholder.
+
+run "the_http_api_url_is_an_output" {
+  command = plan
+  assert {
+    condition     = output.http_api_url == "https://h1t2t3p4a5.execute-api.eu-west-1.amazonaws.com"
+    error_message = "the HTTP API's base URL is an output"
+  }
+}
+
+run "missing_cors_origins_are_refused_naming_the_variable" {
+  command = plan
+  variables {
+    cors_allowed_origins = null
+  }
+  expect_failures = [var.cors_allowed_origins]
+}
+
+run "no_browser_origins_is_a_choice" {
+  command = plan
+  variables {
+    cors_allowed_origins = []
+  }
+  assert {
+    condition     = output.http_api_url != null
+    error_message = "[] deploys the HTTP API without CORS"
+  }
+}
+
+run "a_placeholder_origin_is_refused" {
+  command = plan
+  variables {
+    cors_allowed_origins = ["https://app.example.com"]
+  }
+  expect_failures = [var.cors_allowed_origins]
+}
+
+run "an_origin_with_a_trailing_slash_is_refused" {
+  command = plan
+  variables {
+    cors_allowed_origins = ["https://app.booking.internal/"]
+  }
+  expect_failures = [var.cors_allowed_origins]
+}
+
+run "a_jwt_secret_in_another_region_is_refused" {
+  command = plan
+  variables {
+    jwt_secret_ssm_parameter_name  = null
+    jwt_secret_secrets_manager_arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:booking-chat/dev/jwt-AbCdEf"
+  }
+  expect_failures = [var.jwt_secret_secrets_manager_arn]
+}
+
+run "a_partial_service_token_arn_is_refused" {
+  command = plan
+  variables {
+    service_token_ssm_parameter_name  = null
+    service_token_secrets_manager_arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:booking-chat/dev/service-token"
+  }
+  expect_failures = [var.service_token_secrets_manager_arn]
+}
+
+run "postgres_needs_its_database_url_subnets_and_security_groups" {
+  command = plan
+  variables {
+    chat_store = "postgres"
+  }
+  expect_failures = [var.database_url_secrets_manager_arn, var.vpc_subnet_ids, var.vpc_security_group_ids]
+}
+
+run "postgres_in_the_vpc_drops_the_chat_table" {
+  command = plan
+  variables {
+    chat_store                      = "postgres"
+    database_url_ssm_parameter_name = "/booking-chat/dev/database-url"
+    vpc_subnet_ids                  = ["subnet-0a1b2c3d4e5f60718"]
+    vpc_security_group_ids          = ["sg-0a1b2c3d4e5f60718"]
+  }
+  assert {
+    condition     = output.chat_table_name == null && output.backend_function_name == "booking-chat-dev-backend"
+    error_message = "the backend function without a chat table"
+  }
+}
+
+run "a_subnet_name_instead_of_its_id_is_refused" {
+  command = plan
+  variables {
+    chat_store                      = "postgres"
+    database_url_ssm_parameter_name = "/booking-chat/dev/database-url"
+    vpc_subnet_ids                  = ["private-a"]
+    vpc_security_group_ids          = ["sg-0a1b2c3d4e5f60718"]
+  }
+  expect_failures = [var.vpc_subnet_ids]
+}
+
+# Custom domains: optional, each with a certificate from the environment's region.
+
+run "custom_domains_give_their_urls_and_dns_records" {
+  command = plan
+  variables {
+    websocket_domain_name     = "chat.booking.internal"
+    websocket_certificate_arn = "arn:aws:acm:eu-west-1:123456789012:certificate/1234abcd-12ab-34cd-56ef-1234567890ab"
+    http_domain_name          = "api.booking.internal"
+    http_certificate_arn      = "arn:aws:acm:eu-west-1:123456789012:certificate/5678abcd-12ab-34cd-56ef-1234567890ab"
+  }
+  assert {
+    condition     = output.websocket_custom_domain_url == "wss://chat.booking.internal" && output.http_custom_domain_url == "https://api.booking.internal"
+    error_message = "the custom domain URLs"
+  }
+  assert {
+    condition     = output.websocket_domain_dns.name == "chat.booking.internal" && output.http_domain_dns.name == "api.booking.internal"
+    error_message = "the DNS records to create"
+  }
+  assert {
+    condition     = output.websocket_url == "wss://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/dev"
+    error_message = "the execute-api URL stays an output beside the custom domain"
+  }
+}
+
+run "a_certificate_from_another_region_is_refused" {
+  command = plan
+  variables {
+    websocket_domain_name     = "chat.booking.internal"
+    websocket_certificate_arn = "arn:aws:acm:us-east-1:123456789012:certificate/1234abcd-12ab-34cd-56ef-1234567890ab"
+  }
+  expect_failures = [var.websocket_certificate_arn]
+}
+
+run "a_url_as_domain_name_is_refused" {
+  command = plan
+  variables {
+    http_domain_name     = "https://api.booking.internal"
+    http_certificate_arn = "arn:aws:acm:eu-west-1:123456789012:certificate/5678abcd-12ab-34cd-56ef-1234567890ab"
+  }
+  expect_failures = [var.http_domain_name]
 }

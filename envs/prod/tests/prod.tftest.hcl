@@ -5,8 +5,9 @@ mock_provider "aws" {
 }
 
 variables {
-  lambda_package_path = "main.tf" # any file: the plan only hashes it
-  backend_url         = "https://chat-backend.internal"
+  lambda_package_path  = "main.tf" # any file: the plan only hashes it
+  backend_package_path = "backend.tf"
+  cors_allowed_origins = []
 }
 
 run "prod_is_sized_for_its_purpose" {
@@ -23,6 +24,10 @@ run "prod_is_sized_for_its_purpose" {
   assert {
     condition     = var.throttling_burst_limit == 1000 && var.throttling_rate_limit == 500
     error_message = "stage throttling in prod"
+  }
+  assert {
+    condition     = var.http_throttling_burst_limit == 500 && var.http_throttling_rate_limit == 250
+    error_message = "HTTP API throttling in prod"
   }
   assert {
     condition     = var.lambda_reserved_concurrency == null
@@ -52,6 +57,10 @@ run "prod_outputs_name_the_stage_and_its_resources" {
   assert {
     condition     = output.function_alias == "live" && output.function_architecture == "arm64"
     error_message = "API Gateway invokes the alias of an arm64 function by default"
+  }
+  assert {
+    condition     = output.backend_function_name == "booking-chat-prod-backend" && output.chat_table_name == "booking-chat-prod-chat"
+    error_message = "the backend function and its chat table, named after the environment"
   }
 }
 

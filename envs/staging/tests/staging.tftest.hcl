@@ -5,8 +5,9 @@ mock_provider "aws" {
 }
 
 variables {
-  lambda_package_path = "main.tf" # any file: the plan only hashes it
-  backend_url         = "https://chat-backend.internal"
+  lambda_package_path  = "main.tf" # any file: the plan only hashes it
+  backend_package_path = "backend.tf"
+  cors_allowed_origins = []
 }
 
 run "staging_is_sized_for_its_purpose" {
@@ -23,6 +24,10 @@ run "staging_is_sized_for_its_purpose" {
   assert {
     condition     = var.throttling_burst_limit == 200 && var.throttling_rate_limit == 100
     error_message = "stage throttling in staging"
+  }
+  assert {
+    condition     = var.http_throttling_burst_limit == 200 && var.http_throttling_rate_limit == 100
+    error_message = "HTTP API throttling in staging"
   }
   assert {
     condition     = var.lambda_reserved_concurrency == null
@@ -52,6 +57,10 @@ run "staging_outputs_name_the_stage_and_its_resources" {
   assert {
     condition     = output.function_alias == "live" && output.function_architecture == "arm64"
     error_message = "API Gateway invokes the alias of an arm64 function by default"
+  }
+  assert {
+    condition     = output.backend_function_name == "booking-chat-staging-backend" && output.chat_table_name == "booking-chat-staging-chat"
+    error_message = "the backend function and its chat table, named after the environment"
   }
 }
 

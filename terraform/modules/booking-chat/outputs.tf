@@ -3,14 +3,57 @@ output "websocket_url" {
   value       = module.websocket_api.websocket_url
 }
 
+output "websocket_custom_domain_url" {
+  description = "What clients connect to on the custom domain, wss://{websocket_domain_name} (append ?booking_id=N); null without one."
+  value       = one([for domain in module.websocket_domain : "wss://${domain.domain_name}"])
+}
+
+output "websocket_domain_dns" {
+  description = "The DNS record the WebSocket API's custom domain needs: name, target (a CNAME, or a Route 53 alias with hosted_zone_id); null without one."
+  value = one([for domain in module.websocket_domain : {
+    name               = domain.domain_name
+    target_domain_name = domain.target_domain_name
+    hosted_zone_id     = domain.hosted_zone_id
+  }])
+}
+
+output "http_custom_domain_url" {
+  description = "Base URL of the HTTP API on its custom domain, https://{http_domain_name}; null without one."
+  value       = one([for domain in module.http_domain : "https://${domain.domain_name}"])
+}
+
+output "http_domain_dns" {
+  description = "The DNS record the HTTP API's custom domain needs: name, target (a CNAME, or a Route 53 alias with hosted_zone_id); null without one."
+  value = one([for domain in module.http_domain : {
+    name               = domain.domain_name
+    target_domain_name = domain.target_domain_name
+    hosted_zone_id     = domain.hosted_zone_id
+  }])
+}
+
+output "http_api_url" {
+  description = "Base URL of the HTTP API (https://{api_id}.execute-api.{region}.amazonaws.com): /api/... for browsers and the marketplace, /healthz; null with a backend elsewhere."
+  value       = one(module.http_api[*].url)
+}
+
+output "http_api_id" {
+  description = "The HTTP API's id; null with a backend elsewhere."
+  value       = one(module.http_api[*].api_id)
+}
+
 output "management_endpoint" {
-  description = "Management API endpoint, for the backend's MANAGEMENT_ENDPOINT (status pushes)."
+  description = "Management API endpoint: the backend function's MANAGEMENT_ENDPOINT, and a backend elsewhere's (status pushes)."
   value       = module.websocket_api.management_endpoint
 }
 
 output "connections_table_name" {
-  description = "The connections table, for the backend's CONNECTIONS_TABLE (status pushes)."
+  description = "The connections table: the backend function's CONNECTIONS_TABLE, and a backend elsewhere's (status pushes)."
   value       = module.connections_table.name
+}
+
+output "chat_table_name" {
+  description = "The chat table (the backend function's CHAT_TABLE); null with PostgreSQL or a backend elsewhere."
+  value       = one(module.chat_table[*].name)
 }
 
 output "function_name" {
@@ -41,4 +84,34 @@ output "proxy_policy_json" {
 output "api_id" {
   description = "The WebSocket API's id."
   value       = module.websocket_api.api_id
+}
+
+output "backend_function_name" {
+  description = "The backend function, for logs and `aws lambda` commands; null with a backend elsewhere."
+  value       = one(module.backend_function[*].function_name)
+}
+
+output "backend_function_alias" {
+  description = "The alias the proxy (and the HTTP API) invoke; null with a backend elsewhere."
+  value       = one(module.backend_function[*].alias_name)
+}
+
+output "backend_function_version" {
+  description = "The backend version this apply published and the alias points at; null with a backend elsewhere."
+  value       = one(module.backend_function[*].version)
+}
+
+output "backend_policy_json" {
+  description = "The backend function's IAM policy, for review; null with a backend elsewhere."
+  value       = one(module.backend_function[*].policy_json)
+}
+
+output "backend_environment" {
+  description = "The backend function's environment variables (secrets by name only), for review; null with a backend elsewhere."
+  value       = one(module.backend_function[*].environment)
+}
+
+output "proxy_environment" {
+  description = "The proxy function's environment variables (secrets by name only), for review."
+  value       = module.proxy_function.environment
 }

@@ -6,15 +6,234 @@ variable "environment" {
     condition     = can(regex("^[a-z][a-z0-9-]{1,15}$", var.environment))
     error_message = "environment must be 2 to 16 lowercase letters, digits or '-', starting with a letter."
   }
+
+  validation {
+    # It is the backend's APP_ENV, and local turns on the demo page, development tokens and built-in secrets.
+    condition     = var.environment != "local"
+    error_message = "environment must not be local: it becomes the backend's APP_ENV, and APP_ENV=local is the development mode."
+  }
 }
 
 variable "backend_url" {
-  description = "Base URL of the chat backend the proxy calls."
+  description = "Base URL of a chat backend that runs elsewhere, which the proxy then calls over HTTPS; null (the default) deploys the backend as this environment's Lambda function, with its chat table and HTTP API."
   type        = string
+  default     = null
+}
+
+variable "backend_package_path" {
+  description = "The backend function's zip `make package` builds (target/lambda/<arch>/chat-backend-lambda/bootstrap.zip); required unless backend_url is set."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = (var.backend_package_path == null) == (var.backend_url != null)
+    error_message = "backend_package_path is required for the backend function (backend_url unset), and has no use with backend_url."
+  }
+}
+
+variable "chat_store" {
+  description = "Where the backend function keeps the chat: dynamodb (a chat table created here) or postgres (an existing database: database_url_* and vpc_* inputs)."
+  type        = string
+  default     = "dynamodb"
+
+  validation {
+    condition     = contains(["dynamodb", "postgres"], var.chat_store)
+    error_message = "chat_store must be dynamodb or postgres."
+  }
+
+  validation {
+    condition     = var.chat_store == "dynamodb" || var.backend_url == null
+    error_message = "chat_store = postgres configures the backend function; with backend_url the backend runs elsewhere."
+  }
+}
+
+variable "backend_memory_size" {
+  description = "Memory of the backend function in MB."
+  type        = number
+  default     = 256
+}
+
+variable "backend_timeout_seconds" {
+  description = "Timeout of the backend function (at most 29 s: the WebSocket path gives up then, the HTTP API at 30 s)."
+  type        = number
+  default     = 10
+}
+
+variable "jwt_secret_ssm_parameter_name" {
+  description = "SSM SecureString parameter holding the HS256 key of user tokens, the backend's JWT_SECRET (or use the Secrets Manager ARN)."
+  type        = string
+  default     = null
+}
+
+variable "jwt_secret_secrets_manager_arn" {
+  description = "Complete ARN of the Secrets Manager secret holding the backend's JWT_SECRET (or use the SSM parameter)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.backend_url == null ? (var.jwt_secret_ssm_parameter_name == null) != (var.jwt_secret_secrets_manager_arn == null) : (var.jwt_secret_ssm_parameter_name == null && var.jwt_secret_secrets_manager_arn == null)
+    error_message = "The backend function needs exactly one of jwt_secret_ssm_parameter_name and jwt_secret_secrets_manager_arn; with backend_url, set neither (that backend holds its own secrets)."
+  }
+}
+
+variable "service_token_ssm_parameter_name" {
+  description = "SSM SecureString parameter holding the marketplace's service credential, the backend's SERVICE_TOKEN (or use the Secrets Manager ARN)."
+  type        = string
+  default     = null
+}
+
+variable "service_token_secrets_manager_arn" {
+  description = "Complete ARN of the Secrets Manager secret holding the backend's SERVICE_TOKEN (or use the SSM parameter)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.backend_url == null ? (var.service_token_ssm_parameter_name == null) != (var.service_token_secrets_manager_arn == null) : (var.service_token_ssm_parameter_name == null && var.service_token_secrets_manager_arn == null)
+    error_message = "The backend function needs exactly one of service_token_ssm_parameter_name and service_token_secrets_manager_arn; with backend_url, set neither (that backend holds its own secrets)."
+  }
+}
+
+variable "database_url_ssm_parameter_name" {
+  description = "With chat_store = postgres: SSM SecureString parameter holding the backend's DATABASE_URL (postgres://...)."
+  type        = string
+  default     = null
+}
+
+variable "database_url_secrets_manager_arn" {
+  description = "With chat_store = postgres: complete ARN of the Secrets Manager secret holding the backend's DATABASE_URL."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.chat_store == "postgres" && var.backend_url == null ? (var.database_url_ssm_parameter_name == null) != (var.database_url_secrets_manager_arn == null) : (var.database_url_ssm_parameter_name == null && var.database_url_secrets_manager_arn == null)
+    error_message = "chat_store = postgres needs exactly one of database_url_ssm_parameter_name and database_url_secrets_manager_arn; the DynamoDB store needs neither."
+  }
+}
+
+variable "vpc_subnet_ids" {
+  description = "With chat_store = postgres: subnets the backend function runs in to reach the database; they need a route to DynamoDB, SSM or Secrets Manager and the Management API (NAT, or VPC endpoints)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = (length(var.vpc_subnet_ids) > 0) == (var.chat_store == "postgres" && var.backend_url == null)
+    error_message = "vpc_subnet_ids are required with chat_store = postgres (the database is in a VPC), and unused otherwise: leave them empty."
+  }
+}
+
+variable "vpc_security_group_ids" {
+  description = "With chat_store = postgres: security groups of the backend function (allowed to the database and to HTTPS)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = (length(var.vpc_security_group_ids) > 0) == (var.chat_store == "postgres" && var.backend_url == null)
+    error_message = "vpc_security_group_ids are required with chat_store = postgres, and unused otherwise: leave them empty."
+  }
+}
+
+variable "cors_allowed_origins" {
+  description = "Browser origins allowed to call the HTTP API (full https origins, e.g. the marketplace's web app); empty for no CORS. Only with the backend function."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = length(var.cors_allowed_origins) == 0 || var.backend_url == null
+    error_message = "cors_allowed_origins configures the HTTP API of the backend function; with backend_url there is none."
+  }
+}
+
+variable "cors_allow_credentials" {
+  description = "Access-Control-Allow-Credentials on the HTTP API (cookies); bearer tokens do not need it."
+  type        = bool
+  default     = false
+}
+
+variable "http_throttling_burst_limit" {
+  description = "HTTP API stage burst limit (unused with backend_url)."
+  type        = number
+  default     = 100
+}
+
+variable "http_throttling_rate_limit" {
+  description = "HTTP API stage steady-state requests per second (unused with backend_url)."
+  type        = number
+  default     = 50
+}
+
+variable "http_access_logging" {
+  description = "JSON access logs of the HTTP API (written with the deploying identity's CloudWatch Logs permissions; API Gateway's account role is not needed)."
+  type        = bool
+  default     = true
+}
+
+variable "websocket_domain_name" {
+  description = "Custom domain of the WebSocket API (clients then connect to wss://{domain}, no stage in the path); null for none. Its DNS record is yours to create (outputs websocket_domain_dns)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.websocket_domain_name == null || can(regex("^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$", var.websocket_domain_name))
+    error_message = "websocket_domain_name must be a fully qualified domain name in lowercase, such as chat.yourcompany.com (no scheme, path or wildcard)."
+  }
+}
+
+variable "websocket_certificate_arn" {
+  description = "ACM certificate covering websocket_domain_name, issued in this environment's region; with websocket_domain_name."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = (var.websocket_certificate_arn == null) == (var.websocket_domain_name == null)
+    error_message = "websocket_domain_name and websocket_certificate_arn go together: both set, or neither."
+  }
+
+  validation {
+    condition     = var.websocket_certificate_arn == null || can(regex("^arn:aws[a-z-]*:acm:[a-z]{2}(-[a-z]+)+-[0-9]+:[0-9]{12}:certificate/[a-zA-Z0-9-]+$", var.websocket_certificate_arn))
+    error_message = "websocket_certificate_arn must be an ACM certificate ARN, arn:aws:acm:REGION:ACCOUNT:certificate/ID."
+  }
+}
+
+variable "http_domain_name" {
+  description = "Custom domain of the HTTP API (https://{domain}/api/...); only with the backend function; null for none. Its DNS record is yours to create (outputs http_domain_dns)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.http_domain_name == null || can(regex("^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$", var.http_domain_name))
+    error_message = "http_domain_name must be a fully qualified domain name in lowercase, such as chat.yourcompany.com (no scheme, path or wildcard)."
+  }
+
+  validation {
+    condition     = var.http_domain_name == null || var.backend_url == null
+    error_message = "http_domain_name is the HTTP API's domain, and with backend_url there is no HTTP API."
+  }
+
+  validation {
+    # API Gateway cannot map a WebSocket API and an HTTP API to one custom domain.
+    condition     = var.http_domain_name == null || var.http_domain_name != var.websocket_domain_name
+    error_message = "The WebSocket API and the HTTP API need two domain names: API Gateway cannot map both kinds of API to one."
+  }
+}
+
+variable "http_certificate_arn" {
+  description = "ACM certificate covering http_domain_name, issued in this environment's region; with http_domain_name."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = (var.http_certificate_arn == null) == (var.http_domain_name == null)
+    error_message = "http_domain_name and http_certificate_arn go together: both set, or neither."
+  }
+
+  validation {
+    condition     = var.http_certificate_arn == null || can(regex("^arn:aws[a-z-]*:acm:[a-z]{2}(-[a-z]+)+-[0-9]+:[0-9]{12}:certificate/[a-zA-Z0-9-]+$", var.http_certificate_arn))
+    error_message = "http_certificate_arn must be an ACM certificate ARN, arn:aws:acm:REGION:ACCOUNT:certificate/ID."
+  }
 }
 
 variable "proxy_secret_ssm_parameter_name" {
-  description = "SSM SecureString parameter holding the proxy secret (or use the Secrets Manager ARN)."
+  description = "SSM SecureString parameter holding the secret the proxy and the backend share (the proxy's and the backend function's PROXY_SECRET; or use the Secrets Manager ARN)."
   type        = string
   default     = null
 }
@@ -26,18 +245,18 @@ variable "proxy_secret_secrets_manager_arn" {
 }
 
 variable "secret_kms_key_arn" {
-  description = "Customer managed KMS key encrypting the proxy secret, if any (the function gets kms:Decrypt on it)."
+  description = "Customer managed KMS key encrypting the secrets, if any (both functions get kms:Decrypt on it)."
   type        = string
   default     = null
 }
 
 variable "lambda_package_path" {
-  description = "The zip `make package` builds."
+  description = "The proxy function's zip `make package` builds (target/lambda/<arch>/chat-proxy/bootstrap.zip)."
   type        = string
 }
 
 variable "lambda_architecture" {
-  description = "arm64 or x86_64, matching the package."
+  description = "arm64 or x86_64, matching both packages."
   type        = string
   default     = "arm64"
 }
@@ -55,12 +274,12 @@ variable "lambda_reserved_concurrency" {
 }
 
 variable "throttling_burst_limit" {
-  description = "Stage burst limit."
+  description = "WebSocket stage burst limit."
   type        = number
 }
 
 variable "throttling_rate_limit" {
-  description = "Stage steady-state requests per second."
+  description = "WebSocket stage steady-state requests per second."
   type        = number
 }
 
@@ -77,18 +296,18 @@ variable "access_logging" {
 }
 
 variable "log_retention_days" {
-  description = "Retention of the function's and the stage's log groups."
+  description = "Retention of every log group (both functions, the stages' access and execution logs)."
   type        = number
 }
 
 variable "log_kms_key_arn" {
-  description = "KMS key encrypting the function's and the stage's log groups; null for CloudWatch's default encryption."
+  description = "KMS key encrypting every log group; null for CloudWatch's default encryption."
   type        = string
   default     = null
 }
 
 variable "table_deletion_protection" {
-  description = "Deletion protection of the connections table."
+  description = "Deletion protection of the connections table and the chat table."
   type        = bool
 }
 

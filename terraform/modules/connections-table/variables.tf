@@ -15,7 +15,7 @@ variable "deletion_protection" {
 }
 
 variable "kms_key_arn" {
-  description = "Customer managed KMS key for encryption at rest; null uses the AWS owned key."
+  description = "Customer managed KMS key for encryption at rest; null uses the AWS managed key aws/dynamodb (server_side_encryption is enabled, which is KMS encryption)."
   type        = string
   default     = null
 }

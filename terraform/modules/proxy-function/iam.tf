@@ -2,7 +2,8 @@
 # item per connection: PutItem at $connect, DeleteItem at $disconnect and on 410 Gone, Query of a booking's
 # partition per broadcast; no GetItem, since the $connect authorizer's context names the connection's
 # booking and user on every event, and no Scan anywhere), ManageConnections on this API's stage only,
-# reading its one secret, and writing X-Ray traces when tracing is on.
+# reading its one secret, invoking the backend function's alias (and nothing else of it) when it reaches
+# the backend that way, and writing X-Ray traces when tracing is on.
 data "aws_iam_policy_document" "assume" {
   statement {
     actions = ["sts:AssumeRole"]
@@ -52,6 +53,13 @@ locals {
         ]
       },
     ],
+    var.backend_function_arn == null ? [] : [{
+      # The alias ARN exactly: invoking $LATEST, a version or another alias of the function is denied.
+      Sid      = "InvokeBackend"
+      Effect   = "Allow"
+      Action   = ["lambda:InvokeFunction"]
+      Resource = [var.backend_function_arn]
+    }],
     var.proxy_secret_ssm_parameter_name == null ? [] : [{
       Sid      = "ProxySecretParameter"
       Effect   = "Allow"

@@ -39,8 +39,9 @@ resource "aws_lambda_function" "this" {
 
   environment {
     variables = merge(
+      # Exactly one way to the backend: the function invoked with IAM, or a URL.
+      var.backend_function_arn == null ? { BACKEND_URL = var.backend_url } : { BACKEND_FUNCTION = var.backend_function_arn },
       {
-        BACKEND_URL        = var.backend_url
         BACKEND_TIMEOUT_MS = tostring(var.backend_timeout_ms)
         CONNECTIONS_TABLE  = var.connections_table_name
         MAX_FRAME_BYTES    = tostring(var.max_frame_bytes)
@@ -72,32 +73,14 @@ resource "aws_lambda_alias" "this" {
 
 locals {
   alarm_actions = var.alarm_topic_arn == null ? [] : [var.alarm_topic_arn]
-  # What the proxy logs (one JSON line, field `message`) each time the $connect authorizer refuses a token
-  # (lambda/src/handler.rs). Changing that message there without changing it here makes the errors alarm
-  # fire on refused tokens again: loud, never silent.
-  unauthorized_log_message = "handshake refused: unauthorized"
 }
 
-# Every missing, malformed, forged or expired token makes the $connect authorizer fail with `Unauthorized`,
-# which API Gateway answers with 401, and Lambda counts each such failure in the function's Errors. This
-# counts them from the function's own log lines, so that the errors alarm leaves them out.
-resource "aws_cloudwatch_log_metric_filter" "unauthorized" {
-  name           = "${var.name}-unauthorized-handshakes"
-  log_group_name = aws_cloudwatch_log_group.this.name
-  pattern        = "{ $.message = \"${local.unauthorized_log_message}\" }"
-
-  metric_transformation {
-    # Named after the function: a filter's metric can have no fixed dimension, and every environment of
-    # an account shares the namespace.
-    name      = "${var.name}-UnauthorizedHandshakes"
-    namespace = var.metrics_namespace
-    value     = "1"
-    unit      = "Count"
-  }
-}
-
-# The function's errors other than refused tokens: a crash, a timeout or an unhandled error. Each side is
-# FILLed with 0, so errors alone alarm, and refusals alone do not.
+# The function's errors other than refused tokens: a crash, a timeout or an unhandled error. Every missing,
+# malformed, forged or expired token makes the $connect authorizer fail with `Unauthorized`, which API
+# Gateway answers with 401 and Lambda counts in the function's Errors; for each, the proxy prints the
+# embedded-metric-format metric HandshakesUnauthorized (Count) in its METRICS_NAMESPACE with the dimension
+# Stage (lambda/src/handler.rs), as it does FanoutFailed. Each side is FILLed with 0, so errors alone alarm,
+# and refusals alone do not.
 resource "aws_cloudwatch_metric_alarm" "errors" {
   alarm_name          = "${var.name}-errors"
   alarm_description   = "The proxy function failed (crash, timeout or unhandled error; refused tokens are left out): connects or messages are lost."
@@ -130,10 +113,11 @@ resource "aws_cloudwatch_metric_alarm" "errors" {
   metric_query {
     id = "unauthorized"
     metric {
-      namespace   = aws_cloudwatch_log_metric_filter.unauthorized.metric_transformation[0].namespace
-      metric_name = aws_cloudwatch_log_metric_filter.unauthorized.metric_transformation[0].name
+      namespace   = var.metrics_namespace
+      metric_name = "HandshakesUnauthorized"
       stat        = "Sum"
       period      = 300
+      dimensions  = { Stage = var.stage_name }
     }
   }
 }

@@ -42,3 +42,8 @@ output "policy_json" {
   description = "The function's inline policy document, for review."
   value       = local.policy
 }
+
+output "environment" {
+  description = "The function's environment variables (the secret by name, never its value), for review and tests."
+  value       = aws_lambda_function.this.environment[0].variables
+}

@@ -59,23 +59,41 @@ variable "reserved_concurrency" {
 }
 
 variable "backend_url" {
-  description = "Base URL of the chat backend the proxy calls (its proxy routes must be reachable from Lambda)."
+  description = "Base URL of a chat backend that runs elsewhere, called over HTTPS (its proxy routes must be reachable from Lambda); null when the proxy invokes the backend function (backend_function_arn)."
   type        = string
+  default     = null
 
   validation {
-    condition     = can(regex("^https?://[^/:?#]+", var.backend_url))
+    condition     = var.backend_url == null || can(regex("^https?://[^/:?#]+", var.backend_url))
     error_message = "backend_url must be an http(s) URL."
   }
 
   validation {
     # Reserved names (RFC 2606 and 6761) are placeholders: applied, every $connect would fail.
-    condition     = !can(regex("(^|\\.)(example\\.(com|net|org)|example|invalid|test|localhost)$", lower(try(regex("^https?://([^/:?#]+)", var.backend_url)[0], ""))))
+    condition     = var.backend_url == null || !can(regex("(^|\\.)(example\\.(com|net|org)|example|invalid|test|localhost)$", lower(try(regex("^https?://([^/:?#]+)", var.backend_url)[0], ""))))
     error_message = "backend_url names a placeholder host (example.com/.net/.org, .example, .invalid, .test, localhost): set the real backend URL."
   }
 }
 
+variable "backend_function_arn" {
+  description = "ARN of the backend function's alias (arn:aws:lambda:REGION:ACCOUNT:function:NAME:ALIAS), which the proxy invokes directly with IAM (BACKEND_FUNCTION); null when it calls backend_url."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = (var.backend_function_arn == null) != (var.backend_url == null)
+    error_message = "Set exactly one of backend_url (a backend elsewhere) and backend_function_arn (the backend function)."
+  }
+
+  validation {
+    # Qualified: the proxy may invoke that alias and nothing else of the function ($LATEST included).
+    condition     = var.backend_function_arn == null || can(regex("^arn:aws[a-z-]*:lambda:[a-z]{2}(-[a-z]+)+-[0-9]+:[0-9]{12}:function:[a-zA-Z0-9_-]+:[a-zA-Z][a-zA-Z0-9_-]*$", var.backend_function_arn))
+    error_message = "backend_function_arn must be the ARN of the backend function's alias, arn:aws:lambda:REGION:ACCOUNT:function:NAME:ALIAS (not the function's unqualified ARN, nor a version)."
+  }
+}
+
 variable "backend_timeout_ms" {
-  description = "How long the proxy waits for the backend before answering BACKEND_UNAVAILABLE."
+  description = "How long the proxy waits for the backend (the HTTP call or the function's invocation) before answering BACKEND_UNAVAILABLE."
   type        = number
   default     = 10000
 
@@ -169,7 +187,7 @@ variable "tracing" {
 }
 
 variable "log_level" {
-  description = "RUST_LOG of the function. Keep info or finer: the errors alarm counts refused tokens from info lines, and leaves them out."
+  description = "RUST_LOG of the function (its JSON log lines; the embedded-metric-format lines are printed whatever the level)."
   type        = string
   default     = "info"
 }
@@ -219,7 +237,7 @@ variable "duration_alarm_threshold_ms" {
 }
 
 variable "metrics_namespace" {
-  description = "CloudWatch namespace of the fan-out metrics the function emits (embedded metric format)."
+  description = "CloudWatch namespace of the metrics the function emits in embedded metric format (FanoutFailed, HandshakesUnauthorized, ...), the function's METRICS_NAMESPACE."
   type        = string
   default     = "BookingChat"
 }

@@ -18,9 +18,12 @@ output "websocket_url" {
   value       = "${aws_apigatewayv2_api.this.api_endpoint}/${aws_apigatewayv2_stage.this.name}"
 }
 
+# Built from the API and the stage's name, not from the stage resource: the backend function takes it, the
+# proxy function invokes the backend, and the stage waits for the proxy's permissions, so a reference to the
+# stage here would be a cycle. Clients reach it only once the stage exists anyway.
 output "management_endpoint" {
-  description = "The Management API endpoint for PostToConnection (never built from a custom domain)."
-  value       = "https://${aws_apigatewayv2_api.this.id}.execute-api.${data.aws_region.current.name}.amazonaws.com/${aws_apigatewayv2_stage.this.name}"
+  description = "The Management API endpoint for PostToConnection, https://{api_id}.execute-api.{region}.amazonaws.com/{stage} (never built from a custom domain)."
+  value       = "https://${aws_apigatewayv2_api.this.id}.execute-api.${data.aws_region.current.name}.amazonaws.com/${var.stage_name}"
 }
 
 output "access_log_group_name" {

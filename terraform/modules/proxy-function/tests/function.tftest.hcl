@@ -314,31 +314,28 @@ run "refused_tokens_are_not_errors" {
   command = plan
 
   # The $connect authorizer fails with `Unauthorized` (API Gateway's 401) for every missing or bad token,
-  # and Lambda counts each in Errors: the alarm subtracts them, counted from the proxy's own log line.
-  assert {
-    condition     = aws_cloudwatch_log_metric_filter.unauthorized.log_group_name == aws_cloudwatch_log_group.this.name
-    error_message = "the filter reads the function's own log group"
-  }
-  assert {
-    condition     = aws_cloudwatch_log_metric_filter.unauthorized.pattern == "{ $.message = \"handshake refused: unauthorized\" }"
-    error_message = "the filter counts the JSON line the proxy writes for each refused token (lambda/src/handler.rs)"
-  }
-  assert {
-    condition = (aws_cloudwatch_log_metric_filter.unauthorized.metric_transformation[0].namespace == "BookingChat"
-      && aws_cloudwatch_log_metric_filter.unauthorized.metric_transformation[0].name == "chat-proxy-test-UnauthorizedHandshakes"
-    && aws_cloudwatch_log_metric_filter.unauthorized.metric_transformation[0].value == "1")
-    error_message = "one per refused token, in a metric named after the function (environments share the namespace)"
-  }
+  # and Lambda counts each in Errors: the alarm subtracts them, counted by the proxy's own embedded-metric-
+  # format metric HandshakesUnauthorized (lambda/src/handler.rs), like FanoutFailed.
   assert {
     condition = anytrue([for q in aws_cloudwatch_metric_alarm.errors.metric_query :
       q.id == "unauthorized" && one(q.metric[*].namespace) == "BookingChat"
-    && one(q.metric[*].metric_name) == "chat-proxy-test-UnauthorizedHandshakes" && one(q.metric[*].stat) == "Sum"])
-    error_message = "the errors alarm reads the filter's metric"
+      && one(q.metric[*].metric_name) == "HandshakesUnauthorized" && one(q.metric[*].stat) == "Sum"
+    && one(q.metric[*].dimensions) == tomap({ Stage = "test" })])
+    error_message = "the errors alarm reads HandshakesUnauthorized in the proxy's namespace, for this stage"
   }
   assert {
     condition = anytrue([for q in aws_cloudwatch_metric_alarm.errors.metric_query :
     q.return_data == true && q.expression == "FILL(errors, 0) - FILL(unauthorized, 0)"])
     error_message = "errors minus refused tokens, each side FILLed with 0: errors alone alarm, refusals alone do not"
+  }
+  assert {
+    condition     = length([for q in aws_cloudwatch_metric_alarm.errors.metric_query : q if q.return_data == true]) == 1
+    error_message = "the alarm evaluates the expression alone"
+  }
+  assert {
+    condition = alltrue([for q in aws_cloudwatch_metric_alarm.errors.metric_query :
+    length(q.metric) == 0 || one(q.metric[*].period) == 300])
+    error_message = "both metrics are summed over the same 300 s period, so the subtraction lines up"
   }
   assert {
     condition = (aws_cloudwatch_metric_alarm.errors.threshold == 0 && aws_cloudwatch_metric_alarm.errors.comparison_operator == "GreaterThanThreshold"
@@ -356,4 +353,80 @@ run "the_fanout_alarm_follows_the_metrics_namespace" {
     condition     = aws_cloudwatch_metric_alarm.fanout_failed.namespace == "BookingChatStaging" && aws_lambda_function.this.environment[0].variables["METRICS_NAMESPACE"] == "BookingChatStaging"
     error_message = "the alarm reads the namespace the function writes"
   }
+  assert {
+    condition = anytrue([for q in aws_cloudwatch_metric_alarm.errors.metric_query :
+    q.id == "unauthorized" && one(q.metric[*].namespace) == "BookingChatStaging"])
+    error_message = "the errors alarm reads refused tokens from the namespace the function writes"
+  }
+}
+
+# The backend as a Lambda function: the proxy invokes its alias directly with IAM instead of calling a URL.
+
+run "the_backend_function_is_invoked_through_its_alias_only" {
+  command = plan
+  variables {
+    backend_url          = null
+    backend_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:chat-backend-test:live"
+  }
+  assert {
+    condition = (aws_lambda_function.this.environment[0].variables["BACKEND_FUNCTION"] == "arn:aws:lambda:eu-west-1:123456789012:function:chat-backend-test:live"
+    && !contains(keys(aws_lambda_function.this.environment[0].variables), "BACKEND_URL"))
+    error_message = "BACKEND_FUNCTION names the alias, and there is no BACKEND_URL: exactly one way to the backend"
+  }
+  assert {
+    condition = anytrue([for s in jsondecode(output.policy_json).Statement :
+    s.Sid == "InvokeBackend" && s.Action == ["lambda:InvokeFunction"] && s.Resource == ["arn:aws:lambda:eu-west-1:123456789012:function:chat-backend-test:live"]])
+    error_message = "lambda:InvokeFunction on exactly the alias ARN: not $LATEST, a version, another alias or another function"
+  }
+  assert {
+    condition     = length([for s in jsondecode(output.policy_json).Statement : s if anytrue([for a in s.Action : startswith(a, "lambda:")])]) == 1
+    error_message = "no other Lambda permission"
+  }
+}
+
+run "a_backend_url_needs_no_lambda_permission" {
+  command = plan
+  assert {
+    condition = (aws_lambda_function.this.environment[0].variables["BACKEND_URL"] == "https://chat-backend.internal"
+    && !contains(keys(aws_lambda_function.this.environment[0].variables), "BACKEND_FUNCTION"))
+    error_message = "BACKEND_URL alone when the backend runs elsewhere"
+  }
+  assert {
+    condition     = !anytrue(flatten([for s in jsondecode(output.policy_json).Statement : [for a in s.Action : startswith(a, "lambda:")]]))
+    error_message = "no lambda:InvokeFunction without a backend function"
+  }
+}
+
+run "both_ways_to_the_backend_are_refused" {
+  command = plan
+  variables {
+    backend_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:chat-backend-test:live"
+  }
+  expect_failures = [var.backend_function_arn]
+}
+
+run "no_way_to_the_backend_is_refused" {
+  command = plan
+  variables {
+    backend_url = null
+  }
+  expect_failures = [var.backend_function_arn]
+}
+
+run "the_unqualified_backend_function_arn_is_refused" {
+  command = plan
+  variables {
+    backend_url          = null
+    backend_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:chat-backend-test"
+  }
+  expect_failures = [var.backend_function_arn]
+}
+
+run "a_version_instead_of_the_alias_is_refused" {
+  command = plan
+  variables {
+    backend_url          = null
+    backend_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:chat-backend-test:7"
+  }
+  expect_failures = [var.backend_function_arn]
 }

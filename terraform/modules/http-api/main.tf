@@ -1,0 +1,129 @@
+# The public HTTP API in front of the backend function, for what browsers and the marketplace call: the
+# /api routes (history, status changes, the bookings service API, OpenAPI) and /healthz, through one Lambda
+# proxy integration (payload format 2.0) on the alias the backend publishes. The backend's proxy routes are
+# not routed: only the proxy function reaches them, by invoking the backend directly. CORS for configured
+# origins (API Gateway answers preflights itself), stage throttling, JSON access logs, the permission to
+# invoke the backend from this API only, and an alarm on 5xx answers.
+resource "aws_apigatewayv2_api" "this" {
+  name          = var.name
+  protocol_type = "HTTP"
+  description   = "Booking chat: history, bookings service API and health, in front of the backend function"
+  tags          = var.tags
+
+  # Without origins there is no CORS configuration: browsers on other origins are refused, servers are not
+  # concerned. With origins, API Gateway answers preflights itself and adds these headers to every answer
+  # (ignoring the backend's); the ANY route has no authorizer that could refuse a preflight.
+  dynamic "cors_configuration" {
+    for_each = length(var.cors_allowed_origins) > 0 ? [1] : []
+    content {
+      allow_origins     = var.cors_allowed_origins
+      allow_methods     = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+      allow_headers     = ["authorization", "content-type"]
+      allow_credentials = var.cors_allow_credentials
+      max_age           = var.cors_max_age_seconds
+    }
+  }
+}
+
+resource "aws_apigatewayv2_integration" "backend" {
+  api_id                 = aws_apigatewayv2_api.this.id
+  integration_type       = "AWS_PROXY"
+  integration_method     = "POST"
+  integration_uri        = var.lambda_invoke_arn
+  payload_format_version = "2.0"
+}
+
+# Exactly these routes, fixed here rather than a variable: anything else (the backend's proxy routes under
+# /proxy, /metrics, /readyz) is API Gateway's 404 and never reaches the function.
+resource "aws_apigatewayv2_route" "this" {
+  for_each = toset(["ANY /api/{proxy+}", "GET /healthz"])
+
+  #checkov:skip=CKV_AWS_309:The backend authenticates every /api route itself (a user's JWT, or the marketplace's service token) and /healthz is public by design; an API Gateway authorizer would check the same token twice.
+  api_id             = aws_apigatewayv2_api.this.id
+  route_key          = each.key
+  target             = "integrations/${aws_apigatewayv2_integration.backend.id}"
+  authorization_type = "NONE"
+}
+
+resource "aws_cloudwatch_log_group" "access" {
+  count = var.access_logging ? 1 : 0
+
+  name              = "/aws/apigateway/${var.name}/access"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.log_kms_key_arn
+  tags              = var.tags
+}
+
+# The $default stage, deployed automatically on every route or integration change (HTTP APIs need no
+# deployment resource). HTTP API access logs are written with the caller's CloudWatch Logs permissions
+# (logs:CreateLogDelivery and friends at apply time), not API Gateway's account-level role.
+resource "aws_apigatewayv2_stage" "this" {
+  #checkov:skip=CKV_AWS_76:Access logging is on unless access_logging = false, switchable like the WebSocket stage's.
+  api_id      = aws_apigatewayv2_api.this.id
+  name        = "$default"
+  auto_deploy = true
+  description = "Booking chat HTTP API, deployed on every change"
+
+  default_route_settings {
+    throttling_burst_limit   = var.throttling_burst_limit
+    throttling_rate_limit    = var.throttling_rate_limit
+    detailed_metrics_enabled = true
+  }
+
+  dynamic "access_log_settings" {
+    for_each = aws_cloudwatch_log_group.access
+    content {
+      destination_arn = access_log_settings.value.arn
+      # Routes by template, never the raw path or query string.
+      format = jsonencode({
+        requestId          = "$context.requestId"
+        routeKey           = "$context.routeKey"
+        status             = "$context.status"
+        requestTime        = "$context.requestTimeEpoch"
+        sourceIp           = "$context.identity.sourceIp"
+        userAgent          = "$context.identity.userAgent"
+        responseLength     = "$context.responseLength"
+        responseLatency    = "$context.responseLatency"
+        integrationStatus  = "$context.integration.status"
+        integrationError   = "$context.integration.error"
+        integrationLatency = "$context.integration.latency"
+        errorMessage       = "$context.error.message"
+      })
+    }
+  }
+
+  tags = var.tags
+
+  # The stage serves as soon as it exists: the function must already accept this API's calls.
+  depends_on = [aws_lambda_permission.invoke]
+}
+
+# Only this API may invoke the backend (through the alias the integration names): any route of its one
+# stage, {execution_arn}/{stage}/{method}/{path}.
+resource "aws_lambda_permission" "invoke" {
+  statement_id  = "AllowInvokeFrom${replace(var.name, "/[^a-zA-Z0-9]/", "")}"
+  action        = "lambda:InvokeFunction"
+  function_name = var.lambda_function_name
+  qualifier     = var.lambda_qualifier
+  principal     = "apigateway.amazonaws.com"
+  source_arn    = "${aws_apigatewayv2_api.this.execution_arn}/*"
+}
+
+# 5xx: the integration failed (the function crashed, timed out or was throttled) or API Gateway could not
+# call it. 4xx (refused tokens, unknown routes, throttled clients) are the callers' and alarm nothing.
+resource "aws_cloudwatch_metric_alarm" "server_errors" {
+  alarm_name          = "${var.name}-5xx"
+  alarm_description   = "The HTTP API answered with 5xx: history, status changes or the bookings service API failed."
+  namespace           = "AWS/ApiGateway"
+  metric_name         = "5xx"
+  dimensions          = { ApiId = aws_apigatewayv2_api.this.id, Stage = aws_apigatewayv2_stage.this.name }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = var.server_error_alarm_threshold
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = var.alarm_topic_arn == null ? [] : [var.alarm_topic_arn]
+  ok_actions          = var.alarm_topic_arn == null ? [] : [var.alarm_topic_arn]
+  tags                = var.tags
+}
