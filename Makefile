@@ -189,10 +189,10 @@ $(TOOLS)/venv/bin/cargo-lambda:
 	python3 -m venv $(TOOLS)/venv
 	$(TOOLS)/venv/bin/pip install --quiet --disable-pip-version-check 'cargo-lambda>=1.9.2,<2' 'ziglang>=0.13,<0.15'
 
+# One package at a time: each zip gets only its own crate's features (the proxy's logging leaves out the
+# regex engine the backend's log filter brings).
 package: $(TOOLS)/venv/bin/cargo-lambda ## Build the two Lambda zips, proxy and backend (ARCH=arm64 by default, or x86_64), with cargo-lambda
 	@case "$(ARCH)" in arm64) flag=--arm64 ;; x86_64) flag=--x86-64 ;; *) echo "ARCH must be arm64 or x86_64" >&2; exit 2 ;; esac; \
-	# One package at a time: each zip gets only its own crate's features (the proxy's logging leaves out the
-	# regex engine the backend's log filter brings).
 	for target in chat-proxy:chat-proxy chat-backend:chat-backend-lambda; do \
 		PATH="$(TOOLS)/venv/bin:$$PATH" cargo lambda build --profile deploy $$flag -p $${target%%:*} --bin $${target##*:} \
 			--output-format zip --lambda-dir $(LAMBDA_DIR) || exit 1; \

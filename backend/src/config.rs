@@ -242,7 +242,8 @@ impl Settings {
 
         let aws_timeout = Duration::from_millis(parse(&lookup, "AWS_TIMEOUT_MS", 3_000)?);
         let store = match lookup("CHAT_STORE").as_deref() {
-            None | Some("sql") => {
+            // `postgres` and `sqlite` name the same adapter; `DATABASE_URL` says which database.
+            None | Some("sql" | "postgres" | "sqlite") => {
                 let url = lookup("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
                 if !(url.starts_with("sqlite:")
                     || url.starts_with("postgres://")
@@ -270,7 +271,7 @@ impl Settings {
             Some(other) => {
                 return Err(ConfigError::invalid(
                     "CHAT_STORE",
-                    format!("{other:?} is neither \"sql\" nor \"dynamodb\""),
+                    format!("{other:?} is none of \"sql\" (or \"postgres\", \"sqlite\") and \"dynamodb\""),
                 ));
             }
         };

@@ -592,18 +592,19 @@ impl DynamoDbStore {
         }
     }
 
+    /// With `create_table`, creates the table when `DescribeTable` does not find it; otherwise (in AWS, where
+    /// the function may read and write items but not describe tables) checks that it answers a `GetItem`.
     async fn prepare(&self) -> Result<(), StoreError> {
-        const OP: &str = "checking the chat table";
-        match self.client.describe_table().table_name(self.table()).send().await {
-            Ok(_) => Ok(()),
-            Err(error) if self.create_table => {
-                tracing::info!(table = %self.table, cause = %error, "creating the chat table");
-                create_table(&self.client, self.table())
-                    .await
-                    .map_err(|e| StoreError::database("creating the chat table", e))
-            }
-            Err(error) => Err(StoreError::database(OP, error)),
+        if !self.create_table {
+            return self.ping().await;
         }
+        if let Err(error) = self.client.describe_table().table_name(self.table()).send().await {
+            tracing::info!(table = %self.table, cause = %error, "creating the chat table");
+            create_table(&self.client, self.table())
+                .await
+                .map_err(|e| StoreError::database("creating the chat table", e))?;
+        }
+        Ok(())
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -1,5 +1,5 @@
 # The public HTTP API in front of the backend function, for what browsers and the marketplace call: the
-# /api routes (history, status changes, the bookings service API, OpenAPI) and /healthz, through one Lambda
+# public /api routes (history, status changes, the bookings service API, OpenAPI) and /healthz, through one Lambda
 # proxy integration (payload format 2.0) on the alias the backend publishes. The backend's proxy routes are
 # not routed: only the proxy function reaches them, by invoking the backend directly. CORS for configured
 # origins (API Gateway answers preflights itself), stage throttling, JSON access logs, the permission to
@@ -34,9 +34,20 @@ resource "aws_apigatewayv2_integration" "backend" {
 }
 
 # Exactly these routes, fixed here rather than a variable: anything else (the backend's proxy routes under
-# /proxy, /metrics, /readyz) is API Gateway's 404 and never reaches the function.
+# /api/chat/ws/, /metrics, /readyz) is API Gateway's 404 and never reaches the function. API Gateway answers
+# CORS preflights itself, so no OPTIONS route is needed.
+locals {
+  public_routes = [
+    "GET /api/chat/bookings/{booking_id}/messages",
+    "PATCH /api/bookings/{booking_id}/status",
+    "ANY /api/service/{proxy+}",
+    "GET /api/openapi.json",
+    "GET /healthz",
+  ]
+}
+
 resource "aws_apigatewayv2_route" "this" {
-  for_each = toset(["ANY /api/{proxy+}", "GET /healthz"])
+  for_each = toset(local.public_routes)
 
   #checkov:skip=CKV_AWS_309:The backend authenticates every /api route itself (a user's JWT, or the marketplace's service token) and /healthz is public by design; an API Gateway authorizer would check the same token twice.
   api_id             = aws_apigatewayv2_api.this.id

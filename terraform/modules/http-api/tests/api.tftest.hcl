@@ -50,8 +50,19 @@ run "only_the_api_routes_and_healthz_are_routed" {
   command = plan
 
   assert {
-    condition     = toset(keys(aws_apigatewayv2_route.this)) == toset(["ANY /api/{proxy+}", "GET /healthz"])
-    error_message = "exactly ANY /api/{proxy+} and GET /healthz"
+    condition = toset(keys(aws_apigatewayv2_route.this)) == toset([
+      "GET /api/chat/bookings/{booking_id}/messages",
+      "PATCH /api/bookings/{booking_id}/status",
+      "ANY /api/service/{proxy+}",
+      "GET /api/openapi.json",
+      "GET /healthz",
+    ])
+    error_message = "exactly the public routes: history, status, the service API, OpenAPI and /healthz"
+  }
+
+  assert {
+    condition     = alltrue([for key in keys(aws_apigatewayv2_route.this) : !strcontains(key, "/api/chat/ws") && !strcontains(key, "{proxy+}") || key == "ANY /api/service/{proxy+}"])
+    error_message = "the proxy routes (/api/chat/ws/...) are never on the public API"
   }
   assert {
     condition     = !anytrue([for key in keys(aws_apigatewayv2_route.this) : strcontains(key, "/proxy/") || strcontains(key, "$default")])
