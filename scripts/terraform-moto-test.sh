@@ -385,7 +385,7 @@ aws apigatewayv2 get-routes --api-id "$http_id" --output json >"$work/http-route
 aws apigatewayv2 get-integrations --api-id "$http_id" --output json >"$work/http-integrations.json"
 aws apigatewayv2 get-stages --api-id "$http_id" --output json >"$work/http-stages.json"
 aws lambda get-policy --function-name booking-chat-dev-backend --qualifier live --query Policy --output text >"$work/backend-resource-policy.json"
-name="the HTTP API: ANY /api/{proxy+} and GET /healthz only, payload 2.0 to the backend's alias, \$default auto-deployed, CORS, invoke from this API only"
+name="the HTTP API: the public routes only (no proxy route), payload 2.0 to the backend's alias, \$default auto-deployed, CORS, invoke from this API only"
 if python3 - "$work" "$http_id" "$backend_alias_arn" <<'PY'
 import json, sys
 work, api_id, alias = sys.argv[1:]
@@ -394,7 +394,14 @@ api, routes, integrations, stages = load("http-api"), load("http-routes"), load(
 policy = json.loads(open(f"{work}/backend-resource-policy.json").read())
 assert api["ProtocolType"] == "HTTP", api
 assert api["CorsConfiguration"]["AllowOrigins"] == ["https://app.booking.internal"], api.get("CorsConfiguration")
-assert sorted(r["RouteKey"] for r in routes["Items"]) == ["ANY /api/{proxy+}", "GET /healthz"], routes
+assert sorted(r["RouteKey"] for r in routes["Items"]) == sorted([
+    "GET /api/chat/bookings/{booking_id}/messages",
+    "PATCH /api/bookings/{booking_id}/status",
+    "ANY /api/service/{proxy+}",
+    "GET /api/openapi.json",
+    "GET /healthz",
+]), routes
+assert not any("/api/chat/ws" in r["RouteKey"] for r in routes["Items"]), routes
 (integration,) = integrations["Items"]
 assert integration["IntegrationType"] == "AWS_PROXY" and integration["PayloadFormatVersion"] == "2.0", integration
 assert integration["IntegrationUri"].endswith(":function:booking-chat-dev-backend:live/invocations") or integration["IntegrationUri"] == alias, integration
