@@ -488,6 +488,8 @@ impl SqlStore {
 }
 
 impl ChatStore for SqlStore {
+    super::delegate_to_inherent!();
+
     fn kind(&self) -> &'static str {
         match self.kind {
             DatabaseKind::Sqlite => "sqlite",
@@ -499,80 +501,8 @@ impl ChatStore for SqlStore {
         Box::pin(self.migrate())
     }
 
-    fn ping(&self) -> BoxFuture<'_, Result<(), StoreError>> {
-        Box::pin(Self::ping(self))
-    }
-
     fn close(&self) -> BoxFuture<'_, ()> {
         Box::pin(Self::close(self))
-    }
-
-    fn insert_booking_if_absent<'a>(
-        &'a self,
-        booking: &'a Booking,
-    ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        Box::pin(Self::insert_booking_if_absent(self, booking))
-    }
-
-    fn put_booking<'a>(&'a self, booking: &'a Booking) -> BoxFuture<'a, Result<BookingWrite, StoreError>> {
-        Box::pin(Self::put_booking(self, booking))
-    }
-
-    fn booking(&self, id: BookingId) -> BoxFuture<'_, Result<Option<Booking>, StoreError>> {
-        Box::pin(Self::booking(self, id))
-    }
-
-    fn set_booking_status(
-        &self,
-        id: BookingId,
-        from: BookingStatus,
-        to: BookingStatus,
-    ) -> BoxFuture<'_, Result<bool, StoreError>> {
-        Box::pin(Self::set_booking_status(self, id, from, to))
-    }
-
-    fn insert_message<'a>(&'a self, new: NewMessage<'a>) -> BoxFuture<'a, Result<StoredMessage, StoreError>> {
-        Box::pin(Self::insert_message(self, new))
-    }
-
-    fn messages(
-        &self,
-        booking_id: BookingId,
-        cursor: PageCursor,
-        limit: u32,
-    ) -> BoxFuture<'_, Result<MessagePage, StoreError>> {
-        Box::pin(Self::messages(self, booking_id, cursor, limit))
-    }
-
-    fn message_exists(
-        &self,
-        booking_id: BookingId,
-        message_id: MessageId,
-    ) -> BoxFuture<'_, Result<bool, StoreError>> {
-        Box::pin(Self::message_exists(self, booking_id, message_id))
-    }
-
-    fn toggle_reaction<'a>(
-        &'a self,
-        booking_id: BookingId,
-        message_id: MessageId,
-        user_id: &'a str,
-        emoji: &'a str,
-    ) -> BoxFuture<'a, Result<ReactionToggle, StoreError>> {
-        Box::pin(Self::toggle_reaction(self, booking_id, message_id, user_id, emoji))
-    }
-
-    fn mark_read<'a>(
-        &'a self,
-        booking_id: BookingId,
-        user_id: &'a str,
-        message_id: MessageId,
-    ) -> BoxFuture<'a, Result<ReadPosition, StoreError>> {
-        Box::pin(Self::mark_read(self, booking_id, user_id, message_id))
-    }
-
-    fn count_messages(&self, booking_id: BookingId) -> BoxFuture<'_, Result<i64, StoreError>> {
-        Box::pin(Self::count_messages(self, booking_id))
     }
 }
 
