@@ -22,15 +22,13 @@ pub async fn run() -> Result<(), Error> {
     let settings =
         Settings::from_lookup(resolve_secrets(chat_settings::env::process_env, &sdk_config).await?)?;
     telemetry::init(settings.json_logs);
-    let store = store::open(&settings.store).await?;
+    // One SDK configuration for the whole cold start: the secrets', reused by the store and the notifier.
+    let store = store::open(&settings.store, Some(&sdk_config)).await?;
     store.prepare().await?;
     if settings.seed_demo_data {
         seed::demo_bookings(store.as_ref()).await?;
     }
-    let push = match &settings.api_gateway_push {
-        Some(push) => Some(notifier::api_gateway(push).await),
-        None => None,
-    };
+    let push = notifier::api_gateway(&settings, Some(&sdk_config)).await;
     tracing::info!(store = store.kind(), "backend function ready");
     let app = router(AppState::new(&settings, store, push), Transport::Lambda);
     lambda_http::run(app).await

@@ -84,12 +84,9 @@ fn parse_status(status: &str) -> anyhow::Result<BookingStatus> {
 
 /// The chat service over the configured store, as the server builds it.
 async fn service(settings: &Settings) -> anyhow::Result<(Arc<ChatService>, store::Store)> {
-    let store = store::open(&settings.store).await.context("opening the store")?;
+    let store = store::open(&settings.store, None).await.context("opening the store")?;
     store.prepare().await.context("preparing the store")?;
-    let push = match &settings.api_gateway_push {
-        Some(push) => Some(notifier::api_gateway(push).await),
-        None => None,
-    };
+    let push = notifier::api_gateway(settings, None).await;
     Ok((AppState::new(settings, store.clone(), push).chat(), store))
 }
 
@@ -134,10 +131,7 @@ async fn main() -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
             telemetry::init(settings.json_logs);
-            let push = match &settings.api_gateway_push {
-                Some(push) => Some(notifier::api_gateway(push).await),
-                None => None,
-            };
+            let push = notifier::api_gateway(&settings, None).await;
             let app =
                 Application::build_with_notifier(&settings, push).await.context("starting the backend")?;
             tracing::info!(addr = %app.local_addr(), database = app.store().kind(), "backend listening");
@@ -152,7 +146,7 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", auth::mint_token(&settings.jwt, &user, Duration::from_secs(ttl))?);
         }
         Command::Seed => {
-            let store = store::open(&settings.store).await?;
+            let store = store::open(&settings.store, None).await?;
             store.prepare().await?;
             let inserted = seed::demo_bookings(store.as_ref()).await?;
             println!("seeded {inserted} demo booking(s)");

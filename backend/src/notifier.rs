@@ -177,16 +177,21 @@ impl BookingNotifier for Notifiers {
 }
 
 /// The notifier that pushes to API Gateway's connections (through the Lambda's fan-out over the
-/// connections table), when the settings name the table and the Management API endpoint.
-pub async fn api_gateway(push: &crate::config::ApiGatewayPush) -> Arc<dyn BookingNotifier> {
-    let sdk = chat_settings::aws::load(push.aws_timeout).await;
+/// connections table), when the settings name the table and the Management API endpoint (`sdk`: an
+/// SDK configuration loaded already, reused).
+pub async fn api_gateway(
+    settings: &crate::config::Settings,
+    sdk: Option<&aws_config::SdkConfig>,
+) -> Option<Arc<dyn BookingNotifier>> {
+    let push = settings.api_gateway_push.as_ref()?;
+    let sdk = chat_settings::aws::reuse_or_load(sdk, push.aws_timeout).await;
     let fanout = Fanout::new(
         chat_connections::store::DynamoDbConnectionStore::from_sdk_config(&sdk, &push.connections_table),
         chat_connections::gateway::ManagementApiGateway::new(sdk.clone()),
         chat_connections::DeliveryPolicy::default(),
     );
     tracing::info!(table = %push.connections_table, "booking status changes are pushed through API Gateway");
-    Arc::new(FanoutNotifier::new(fanout, &push.management_endpoint))
+    Some(Arc::new(FanoutNotifier::new(fanout, &push.management_endpoint)))
 }
 
 #[cfg(test)]

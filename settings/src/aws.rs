@@ -28,6 +28,19 @@ pub async fn load(timeout: Duration) -> aws_config::SdkConfig {
         .await
 }
 
+/// The SDK configuration with calls bounded by `timeout`: `loaded`'s credentials, region and HTTP client
+/// when a configuration was loaded already (a Lambda's cold start loads one for its secrets), without
+/// resolving them again; else [`load`].
+pub async fn reuse_or_load(
+    loaded: Option<&aws_config::SdkConfig>,
+    timeout: Duration,
+) -> aws_config::SdkConfig {
+    match loaded {
+        Some(loaded) => loaded.to_builder().timeout_config(timeouts(timeout)).build(),
+        None => load(timeout).await,
+    }
+}
+
 /// The one HTTPS client of the AWS SDK: rustls on ring, trusting the system roots read once
 /// (`crate::tls`). Connections are made on first use.
 pub fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {

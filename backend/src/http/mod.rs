@@ -152,7 +152,7 @@ impl Application {
         settings: &Settings,
         push: Option<Arc<dyn BookingNotifier>>,
     ) -> Result<Self, StartupError> {
-        let store = crate::store::open(&settings.store).await?;
+        let store = crate::store::open(&settings.store, None).await?;
         store.prepare().await?;
         if settings.seed_demo_data {
             seed::demo_bookings(store.as_ref()).await?;

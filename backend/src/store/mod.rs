@@ -221,7 +221,11 @@ pub type Store = Arc<dyn ChatStore>;
 ///
 /// # Errors
 /// [`StoreError::Database`] when a SQL database cannot be reached.
-pub async fn open(settings: &StoreSettings) -> Result<Store, StoreError> {
+/// `sdk`: an SDK configuration loaded already, reused for DynamoDB in AWS.
+pub async fn open(
+    settings: &StoreSettings,
+    sdk: Option<&aws_config::SdkConfig>,
+) -> Result<Store, StoreError> {
     Ok(match settings {
         StoreSettings::Sql { url, max_connections } => {
             Arc::new(sql::SqlStore::connect(url, *max_connections).await?)
@@ -242,7 +246,9 @@ pub async fn open(settings: &StoreSettings) -> Result<Store, StoreError> {
                         .build();
                     aws_sdk_dynamodb::Client::from_conf(config)
                 }
-                None => aws_sdk_dynamodb::Client::new(&chat_settings::aws::load(*aws_timeout).await),
+                None => {
+                    aws_sdk_dynamodb::Client::new(&chat_settings::aws::reuse_or_load(sdk, *aws_timeout).await)
+                }
             };
             Arc::new(dynamodb::DynamoDbStore::new(client, table.as_str(), *create_table))
         }
