@@ -7,6 +7,7 @@
 
 use std::sync::Arc;
 
+use chat_connections::record::MAX_CONNECTION_SECONDS;
 use chat_wire::proxy::{Audience, ConnectionType};
 use chat_wire::{BookingId, ClientAction, ClientFrame, ErrorCode, MessageId, ServerFrame, ServerPayload};
 use serde_json::Value;
@@ -32,6 +33,12 @@ pub enum ChatError {
     /// The token is missing, invalid or expired.
     #[error(transparent)]
     Unauthenticated(#[from] AuthError),
+    /// A `refresh` brought another user's token: a connection keeps the user it was opened as.
+    #[error("the new token is for another user; a connection keeps the user it was opened as")]
+    OtherUser,
+    /// The transport did not say when the connection's token expires (a proxy older than `session`).
+    #[error("this connection's session is unknown to the server")]
+    NoSession,
     /// No booking has this id.
     #[error("booking not found")]
     BookingNotFound,
@@ -70,13 +77,14 @@ impl ChatError {
     /// The wire code of this error.
     pub fn code(&self) -> ErrorCode {
         match self {
-            Self::Unauthenticated(_) => ErrorCode::AuthenticationError,
+            Self::Unauthenticated(AuthError::Expired) => ErrorCode::TokenExpired,
+            Self::Unauthenticated(_) | Self::OtherUser => ErrorCode::AuthenticationError,
             Self::BookingNotFound | Self::MessageNotFound => ErrorCode::NotFound,
             Self::NotMember | Self::NotOwner => ErrorCode::AuthorizationError,
             Self::Invalid(_) | Self::InvalidTransition { .. } => ErrorCode::ValidationError,
             Self::TooLarge(_) => ErrorCode::PayloadTooLarge,
             Self::RateLimited => ErrorCode::RateLimited,
-            Self::Unexpected(_) => ErrorCode::InternalError,
+            Self::Unexpected(_) | Self::NoSession => ErrorCode::InternalError,
         }
     }
 
@@ -96,15 +104,40 @@ pub struct Reply {
     pub frame: ServerFrame,
     /// Who receives it.
     pub audience: Audience,
+    /// After a `refresh`: the connection's token now expires at this time (epoch seconds), and the
+    /// transport must extend the connection to match before delivering the frame.
+    pub renewed_until: Option<i64>,
 }
 
 impl Reply {
     fn to_sender(frame: ServerFrame) -> Self {
-        Self { frame, audience: Audience::Sender }
+        Self { frame, audience: Audience::Sender, renewed_until: None }
     }
 
     fn to_booking(frame: ServerFrame) -> Self {
-        Self { frame, audience: Audience::Booking }
+        Self { frame, audience: Audience::Booking, renewed_until: None }
+    }
+}
+
+/// When a connection's token expires and when it was opened: what `session` answers from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Session {
+    /// When the gateway accepted the connection, epoch milliseconds.
+    pub connected_at: i64,
+    /// When the connection's current token expires, epoch seconds.
+    pub expires_at: i64,
+}
+
+impl Session {
+    /// The `session` frame: expiry and closing time in epoch milliseconds.
+    fn frame(self, user_id: &str) -> ServerFrame {
+        let closes_at = self.connected_at.saturating_add(MAX_CONNECTION_SECONDS * 1000);
+        let payload = ServerPayload::Session {
+            user_id: user_id.to_owned(),
+            expires_at: self.expires_at.saturating_mul(1000),
+            closes_at,
+        };
+        ServerFrame::new(payload, now_ms())
     }
 }
 
@@ -117,6 +150,8 @@ pub struct Caller<'a> {
     pub user_id: &'a str,
     /// What the connection is for.
     pub connection_type: ConnectionType,
+    /// The connection's session, when the transport reports it (both of ours do).
+    pub session: Option<Session>,
 }
 
 /// An accepted connection.
@@ -362,6 +397,11 @@ impl ChatService {
             ClientAction::React { message_id, emoji } => self.react(caller, message_id, &emoji).await,
             ClientAction::Read { message_id } => self.read(caller, message_id).await,
             ClientAction::Typing { is_typing } => self.typing(caller, is_typing).await,
+            ClientAction::Session => {
+                let session = caller.session.ok_or(ChatError::NoSession)?;
+                Ok(Reply::to_sender(session.frame(caller.user_id)))
+            }
+            ClientAction::Refresh { token } => self.refresh(caller, &token).await,
             ClientAction::Sync { after_message_id, before_message_id, limit } => {
                 let cursor = match after_message_id {
                     Some(after) => PageCursor::After(after),
@@ -385,6 +425,22 @@ impl ChatService {
         }
         self.member_booking(caller.booking_id, caller.user_id).await?;
         Ok(())
+    }
+
+    /// `refresh`: the connection's user presents a new token, still a member of the booking; the
+    /// connection lives on until the new token expires (or the gateway's two hours end).
+    async fn refresh(&self, caller: Caller<'_>, token: &str) -> Result<Reply, ChatError> {
+        let session = caller.session.ok_or(ChatError::NoSession)?;
+        if !self.rate_limits.try_acquire(caller.user_id).await? {
+            return Err(ChatError::RateLimited);
+        }
+        let claims = self.verifier.verify(token)?;
+        if claims.sub != caller.user_id {
+            return Err(ChatError::OtherUser);
+        }
+        self.member_booking(caller.booking_id, caller.user_id).await?;
+        let renewed = Session { expires_at: claims.exp, ..session };
+        Ok(Reply { renewed_until: Some(claims.exp), ..Reply::to_sender(renewed.frame(caller.user_id)) })
     }
 
     /// `send_message`: stores the message (once per `client_message_id`) and sends it to the booking.
@@ -466,7 +522,11 @@ impl ChatService {
             user_id: caller.user_id.to_owned(),
             is_typing,
         };
-        Ok(Reply { frame: ServerFrame::new(payload, now_ms()), audience: Audience::BookingExceptSender })
+        Ok(Reply {
+            frame: ServerFrame::new(payload, now_ms()),
+            audience: Audience::BookingExceptSender,
+            renewed_until: None,
+        })
     }
 
     /// `sync`: a page of history for the caller.

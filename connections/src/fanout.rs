@@ -2,19 +2,25 @@
 //!
 //! A booking fan-out is one paginated Query of the booking's records, then PostToConnection with bounded
 //! concurrency. A 410 Gone removes that connection's records and does not fail the others; throttling and
-//! 5xx are retried with full-jitter exponential backoff a bounded number of times. Every fan-out ends in a
-//! [`FanoutReport`], logged as one line and emitted as CloudWatch embedded-metric-format metrics.
+//! 5xx are retried with full-jitter exponential backoff a bounded number of times. A record whose token has
+//! expired is not delivered to: its connection is told (`TOKEN_EXPIRED`), closed and forgotten
+//! ([`Fanout::expire`]), so a client never sits on a connection that silently stopped receiving. Every
+//! fan-out ends in a [`FanoutReport`], logged as one line and emitted as CloudWatch embedded-metric-format
+//! metrics.
 
 use std::time::{Duration, Instant};
 
-use chat_wire::BookingId;
 use chat_wire::proxy::delivers_to;
+use chat_wire::{BookingId, ErrorCode, ServerFrame};
 use futures_util::StreamExt;
 
 use crate::emf::{self, Unit};
 
 use crate::ports::{ConnectionGateway, ConnectionStore, PostError, StoreError};
-use crate::record::ConnectionRecord;
+use crate::record::{ConnectionRecord, now_millis, now_seconds};
+
+/// What an expired connection is told before it is closed.
+pub const TOKEN_EXPIRED_MESSAGE: &str = "this connection's token has expired; reconnect with a fresh token";
 
 /// How deliveries are paced and retried.
 #[derive(Debug, Clone)]
@@ -81,6 +87,8 @@ pub struct FanoutReport {
     pub delivered: usize,
     /// Connections found gone (and forgotten).
     pub gone: usize,
+    /// Connections whose token had expired: told, closed and forgotten instead of delivered to.
+    pub expired: usize,
     /// Deliveries that failed.
     pub failed: usize,
     /// Retries made.
@@ -174,8 +182,27 @@ impl<S: ConnectionStore, G: ConnectionGateway> Fanout<S, G> {
         (delivery, retries)
     }
 
+    /// Tells a connection its token has expired (an `error` frame, `TOKEN_EXPIRED`), closes it and forgets
+    /// its record. Best effort: a connection already gone is simply forgotten.
+    pub async fn expire(&self, endpoint: &str, booking_id: BookingId, connection_id: &str) {
+        let frame = ServerFrame::error(ErrorCode::TokenExpired, TOKEN_EXPIRED_MESSAGE, now_millis());
+        let recipient = Recipient::Recorded { booking_id, connection_id };
+        let (delivery, _) = self.to_connection(endpoint, recipient, &frame.to_text()).await;
+        if delivery != Delivery::Gone {
+            if let Err(error) = self.gateway.close(endpoint, connection_id).await
+                && error != PostError::Gone
+            {
+                tracing::warn!(connection_id, error = %error, "could not close an expired connection");
+            }
+            if let Err(error) = self.store.remove(booking_id, connection_id).await {
+                tracing::warn!(connection_id, error = %error, "could not remove an expired connection");
+            }
+        }
+    }
+
     /// Sends `frame` (whose `type` is `frame_type`) to every connection of `booking_id` except `except`,
-    /// honouring connection types: one paginated Query, then posts with bounded concurrency.
+    /// honouring connection types: one paginated Query, then posts with bounded concurrency. Connections
+    /// whose token has expired are expired ([`Fanout::expire`]) instead.
     ///
     /// # Errors
     /// Only when the booking's connections cannot be listed; individual delivery failures are counted.
@@ -188,29 +215,44 @@ impl<S: ConnectionStore, G: ConnectionGateway> Fanout<S, G> {
         except: Option<&str>,
     ) -> Result<FanoutReport, StoreError> {
         let started = Instant::now();
-        let recipients: Vec<ConnectionRecord> = self
+        let now = now_seconds();
+        let mut report = FanoutReport::default();
+        let jobs: Vec<(ConnectionRecord, bool)> = self
             .store
             .list(booking_id)
             .await?
             .into_iter()
-            .filter(|r| {
-                Some(r.connection_id.as_str()) != except && delivers_to(frame_type, r.connection_type)
+            .filter_map(|record| {
+                if record.is_expired(now) {
+                    report.expired += 1;
+                    return Some((record, false));
+                }
+                let wanted = Some(record.connection_id.as_str()) != except
+                    && delivers_to(frame_type, record.connection_type);
+                wanted.then(|| {
+                    report.recipients += 1;
+                    (record, true)
+                })
             })
             .collect();
-        let mut report = FanoutReport { recipients: recipients.len(), ..FanoutReport::default() };
         // Owned records: a closure over borrowed ones is higher-ranked, and rustc then cannot prove the
         // fan-out future `Send` where callers need it (spawned tasks, boxed futures).
-        let mut deliveries = futures_util::stream::iter(recipients)
-            .map(|record| async move {
+        let mut deliveries = futures_util::stream::iter(jobs)
+            .map(|(record, live)| async move {
+                if !live {
+                    self.expire(endpoint, record.booking_id, &record.connection_id).await;
+                    return None;
+                }
                 let recipient = Recipient::Recorded {
                     booking_id: record.booking_id,
                     connection_id: &record.connection_id,
                 };
                 let (outcome, retries) = self.to_connection(endpoint, recipient, frame).await;
-                (record.connection_id, outcome, retries)
+                Some((record.connection_id, outcome, retries))
             })
             .buffer_unordered(self.policy.concurrency.max(1));
-        while let Some((connection_id, outcome, retries)) = deliveries.next().await {
+        while let Some(delivered) = deliveries.next().await {
+            let Some((connection_id, outcome, retries)) = delivered else { continue };
             report.retries += retries;
             match outcome {
                 Delivery::Delivered => report.delivered += 1,
@@ -227,8 +269,8 @@ impl<S: ConnectionStore, G: ConnectionGateway> Fanout<S, G> {
 }
 
 /// The report as one CloudWatch embedded-metric-format line ([`crate::emf`]): metrics
-/// `FanoutRecipients`, `FanoutDelivered`, `FanoutGone`, `FanoutFailed`, `FanoutRetries` and
-/// `FanoutDuration`, dimension `Stage`.
+/// `FanoutRecipients`, `FanoutDelivered`, `FanoutGone`, `FanoutExpired`, `FanoutFailed`, `FanoutRetries`
+/// and `FanoutDuration`, dimension `Stage`.
 pub fn emf_line(report: &FanoutReport, namespace: &str, stage: &str, timestamp_ms: i64) -> String {
     let count = |n: usize| n as f64;
     emf::line(
@@ -238,6 +280,7 @@ pub fn emf_line(report: &FanoutReport, namespace: &str, stage: &str, timestamp_m
             ("FanoutRecipients", Unit::Count, count(report.recipients)),
             ("FanoutDelivered", Unit::Count, count(report.delivered)),
             ("FanoutGone", Unit::Count, count(report.gone)),
+            ("FanoutExpired", Unit::Count, count(report.expired)),
             ("FanoutFailed", Unit::Count, count(report.failed)),
             ("FanoutRetries", Unit::Count, count(report.retries)),
             ("FanoutDuration", Unit::Milliseconds, report.duration.as_secs_f64() * 1000.0),

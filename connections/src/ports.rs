@@ -43,7 +43,9 @@ pub trait ConnectionStore: Send + Sync + 'static {
         connection_id: &str,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// Every unexpired connection of a booking (one paginated query, never a scan).
+    /// Every connection of a booking, expired records included (DynamoDB deletes expired items only
+    /// eventually, and the fan-out tells their connections and closes them): one paginated query, never
+    /// a scan.
     ///
     /// # Errors
     /// [`StoreError`] if the store cannot be read.
@@ -51,6 +53,29 @@ pub trait ConnectionStore: Send + Sync + 'static {
         &self,
         booking_id: BookingId,
     ) -> impl Future<Output = Result<Vec<ConnectionRecord>, StoreError>> + Send;
+
+    /// One connection's record, expired or not. Read only for a connection whose `$connect` token has
+    /// expired, to learn whether a `refresh` extended it (one `GetItem`).
+    ///
+    /// # Errors
+    /// [`StoreError`] if the store cannot be read.
+    fn find(
+        &self,
+        booking_id: BookingId,
+        connection_id: &str,
+    ) -> impl Future<Output = Result<Option<ConnectionRecord>, StoreError>> + Send;
+
+    /// Moves a recorded connection's expiry to `ttl` (after a `refresh`); `false` when there is no record
+    /// to extend (the connection is gone, or was forgotten).
+    ///
+    /// # Errors
+    /// [`StoreError`] if the store cannot be written.
+    fn renew(
+        &self,
+        booking_id: BookingId,
+        connection_id: &str,
+        ttl: i64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
 /// Why a frame could not be pushed to a connection.
@@ -111,6 +136,21 @@ impl<T: ConnectionStore> ConnectionStore for std::sync::Arc<T> {
         booking_id: BookingId,
     ) -> impl Future<Output = Result<Vec<ConnectionRecord>, StoreError>> + Send {
         (**self).list(booking_id)
+    }
+    fn find(
+        &self,
+        booking_id: BookingId,
+        connection_id: &str,
+    ) -> impl Future<Output = Result<Option<ConnectionRecord>, StoreError>> + Send {
+        (**self).find(booking_id, connection_id)
+    }
+    fn renew(
+        &self,
+        booking_id: BookingId,
+        connection_id: &str,
+        ttl: i64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        (**self).renew(booking_id, connection_id, ttl)
     }
 }
 

@@ -128,4 +128,10 @@ impl ConnectionStore for DownStore {
     async fn list(&self, _booking_id: BookingId) -> Result<Vec<ConnectionRecord>, StoreError> {
         Err(down())
     }
+    async fn find(&self, _booking_id: BookingId, _id: &str) -> Result<Option<ConnectionRecord>, StoreError> {
+        Err(down())
+    }
+    async fn renew(&self, _booking_id: BookingId, _id: &str, _ttl: i64) -> Result<bool, StoreError> {
+        Err(down())
+    }
 }

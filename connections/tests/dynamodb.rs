@@ -76,16 +76,40 @@ async fn a_connection_is_one_item_listed_by_its_booking_right_after_it_is_record
 }
 
 #[tokio::test]
-async fn expired_records_are_invisible_even_before_dynamodb_deletes_them() {
+async fn an_expired_connection_is_told_closed_and_forgotten_by_the_next_fan_out_instead_of_skipped() {
     let (client, name) = table().await;
-    let store = DynamoDbConnectionStore::new(client, &name);
+    let store = DynamoDbConnectionStore::new(client.clone(), &name);
     let mut stale = record(3, "stale", "bob");
     stale.ttl = now_seconds() - 5;
     store.put(&stale).await.expect("put");
     store.put(&record(3, "fresh", "alice")).await.expect("put");
     let listed: Vec<String> =
         store.list(3).await.expect("list").into_iter().map(|r| r.connection_id).collect();
-    assert_eq!(listed, vec!["fresh".to_owned()]);
+    assert_eq!(listed, vec!["fresh".to_owned(), "stale".to_owned()], "DynamoDB has not deleted it yet");
+
+    let fanout = Fanout::new(store, RecordingGateway::default(), DeliveryPolicy::default());
+    let report = fanout.to_booking("https://x", 3, Some("message"), r#"{"type":"message"}"#, None).await;
+    let report = report.expect("fan-out");
+    assert_eq!((report.recipients, report.delivered, report.expired), (1, 1, 1));
+    let told = fanout.gateway().frames_to("stale");
+    assert_eq!(told.len(), 1, "the expired connection gets the error, not the message");
+    assert_eq!(told[0]["error"]["code"], "TOKEN_EXPIRED");
+    assert_eq!(fanout.gateway().closed(), vec!["stale".to_owned()]);
+    assert!(raw_item(&client, &name, "3", "stale").await.is_none(), "and its record is forgotten");
+}
+
+#[tokio::test]
+async fn renew_moves_a_recorded_connections_expiry_and_refuses_an_unknown_one() {
+    let (client, name) = table().await;
+    let store = DynamoDbConnectionStore::new(client.clone(), &name);
+    let alice = record(4, "conn-a", "alice");
+    store.put(&alice).await.expect("put");
+    assert!(store.renew(4, "conn-a", alice.ttl + 600).await.expect("renew"));
+    let found = store.find(4, "conn-a").await.expect("find").expect("recorded");
+    assert_eq!(found, ConnectionRecord { ttl: alice.ttl + 600, ..alice });
+    assert!(!store.renew(4, "never-connected", 1).await.expect("renew"), "nothing to renew");
+    assert!(store.find(4, "never-connected").await.expect("find").is_none());
+    assert!(raw_item(&client, &name, "4", "never-connected").await.is_none(), "renew creates nothing");
 }
 
 #[tokio::test]

@@ -6,12 +6,17 @@
 //! - `$connect`: refuse with the verdict's status, or record the connection (one `PutItem`) with a TTL no
 //!   later than the token's expiry nor two hours, echoing `chat.v1` when offered.
 //! - `$default` (and any custom route): refuse oversized, binary and non-JSON frames with an error frame;
-//!   take the connection's booking and user from the context (no lookup); refuse a connection whose token
-//!   has expired; forward to the backend; deliver the answer to its audience (one `Query` for a booking).
-//!   Backend failures become error frames; the connection stays open.
+//!   take the connection's booking and user from the context (no lookup); forward to the backend; deliver
+//!   the answer to its audience (one `Query` for a booking). Backend failures become error frames; the
+//!   connection stays open.
+//! - Token expiry: a connection whose `$connect` token has expired costs one `GetItem` per frame, to learn
+//!   whether a `refresh` extended its record; if not, it is told `TOKEN_EXPIRED` and closed. A `refresh` the
+//!   backend accepted extends the record (one `UpdateItem`) before its `session` answer is delivered.
 //! - `$disconnect`: remove the record (one `DeleteItem`, idempotent), tell the backend, best effort.
 //!
-//! The handler never logs tokens, secrets or message bodies.
+//! Every event is logged as one line when it ends: route, action, connection, booking, user, outcome, status
+//! and duration (the event's span carries the fields, filled in as they become known). The handler never
+//! logs tokens, secrets or message bodies.
 
 use std::time::Instant;
 
@@ -20,9 +25,9 @@ use aws_lambda_events::http::{HeaderMap, HeaderValue};
 use chat_connections::emf::{self, Unit};
 use chat_connections::fanout::emf_line;
 use chat_connections::gateway::management_endpoint;
-use chat_connections::record::{ConnectionRecord, now_millis};
+use chat_connections::record::{ConnectionRecord, now_millis, now_seconds, ttl_for};
 use chat_connections::{
-    ConnectionGateway, ConnectionStore, Delivery, DeliveryPolicy, Fanout, PostError, Recipient,
+    ConnectionGateway, ConnectionStore, Delivery, DeliveryPolicy, Fanout, PostError, Recipient, StoreError,
 };
 use chat_wire::client::MAX_REQUEST_ID_CHARS;
 use chat_wire::handshake::{CHAT_SUBPROTOCOL, find_token, offers_chat_subprotocol};
@@ -84,6 +89,7 @@ enum Outcome {
     Relayed,
     Broadcast,
     NothingToSend,
+    Expired,
     Refused(ErrorCode),
 }
 
@@ -93,6 +99,7 @@ impl std::fmt::Display for Outcome {
             Self::Relayed => f.write_str("relayed"),
             Self::Broadcast => f.write_str("broadcast"),
             Self::NothingToSend => f.write_str("nothing_to_send"),
+            Self::Expired => f.write_str("token_expired"),
             Self::Refused(code) => write!(f, "refused:{}", code.as_str()),
         }
     }
@@ -150,6 +157,23 @@ fn span_field(field: &'static str, value: impl tracing::Value) {
     tracing::Span::current().record(field, value);
 }
 
+/// Milliseconds rounded to a tenth, for log lines.
+fn millis(elapsed: std::time::Duration) -> f64 {
+    (elapsed.as_secs_f64() * 10_000.0).round() / 10.0
+}
+
+/// The span of one event: the fields of its one log line, filled in as they become known.
+macro_rules! event_span {
+    ($route:expr, $connection_id:expr) => {
+        tracing::info_span!("event", route = %$route, connection_id = %$connection_id,
+            booking_id = tracing::field::Empty, user_id = tracing::field::Empty,
+            action = tracing::field::Empty, outcome = tracing::field::Empty,
+            recipients = tracing::field::Empty, delivered = tracing::field::Empty,
+            gone = tracing::field::Empty, expired = tracing::field::Empty, failed = tracing::field::Empty,
+            connection_type = tracing::field::Empty, reason = tracing::field::Empty)
+    };
+}
+
 impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
     /// Wires the proxy to its adapters.
     pub fn new(store: S, gateway: G, backend: B, settings: ProxySettings) -> Self {
@@ -195,19 +219,14 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
         // The span is attached to the future, never entered across an `.await`: invocations run
         // concurrently on the same threads, and an entered guard held over a suspension point would nest
         // every concurrent invocation's span inside the others'.
-        let span = tracing::info_span!("event", route = %route, connection_id = %connection_id,
-            booking_id = tracing::field::Empty, user_id = tracing::field::Empty);
+        let span = event_span!(route, connection_id);
         async {
             let answer = match route.as_str() {
                 "$connect" => self.on_connect(&event, &connection_id).await,
                 "$disconnect" => self.on_disconnect(&event, &connection_id).await,
                 _ => self.on_message(&event, &connection_id).await,
             };
-            tracing::info!(
-                status = answer.status_code,
-                duration_ms = started.elapsed().as_millis() as u64,
-                "event handled"
-            );
+            tracing::info!(status = answer.status_code, duration_ms = millis(started.elapsed()), "event");
             answer
         }
         .instrument(span)
@@ -232,13 +251,13 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
     /// [`Unauthorized`] for a missing or invalid token (API Gateway answers 401).
     pub async fn authorize(&self, request: &AuthorizerRequest) -> Result<AuthorizerResponse, Unauthorized> {
         let connection_id = request.request_context.connection_id.as_deref().unwrap_or_default();
-        let span = tracing::info_span!("event", route = "$connect", stage = "authorizer",
-            connection_id = %connection_id, booking_id = tracing::field::Empty, user_id = tracing::field::Empty);
+        let span = event_span!("$authorizer", connection_id);
         let started = Instant::now();
         async {
             let verdict = match self.verdict(request, connection_id).await {
                 Ok(verdict) => verdict,
                 Err(Unauthorized) => {
+                    tracing::info!(status = 401, duration_ms = millis(started.elapsed()), "event");
                     // Lambda counts the refusal among the function's Errors; this metric lets an alarm
                     // tell refused tokens from real failures.
                     if self.settings.emit_metrics {
@@ -252,20 +271,11 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
                     return Err(Unauthorized);
                 }
             };
-            let principal = match &verdict {
-                Verdict::Accepted(identity) => identity.user_id.clone(),
-                Verdict::Refused(status) => {
-                    tracing::info!(
-                        status,
-                        duration_ms = started.elapsed().as_millis() as u64,
-                        "handshake refused"
-                    );
-                    "anonymous".to_owned()
-                }
+            let (principal, status) = match &verdict {
+                Verdict::Accepted(identity) => (identity.user_id.clone(), 200),
+                Verdict::Refused(status) => ("anonymous".to_owned(), *status),
             };
-            if matches!(verdict, Verdict::Accepted(_)) {
-                tracing::info!(duration_ms = started.elapsed().as_millis() as u64, "connection authorized");
-            }
+            tracing::info!(status, duration_ms = millis(started.elapsed()), "event");
             Ok(AuthorizerResponse::allow(&request.method_arn, &principal, verdict.to_context()))
         }
         .instrument(span)
@@ -280,7 +290,7 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
         let Some(booking_id) =
             request.query("booking_id").and_then(|b| b.parse::<BookingId>().ok()).filter(|b| *b > 0)
         else {
-            tracing::info!(reason = "missing or malformed booking_id", "handshake refused");
+            span_field("reason", "missing or malformed booking_id");
             return Ok(Verdict::Refused(400));
         };
         span_field("booking_id", booking_id);
@@ -289,7 +299,7 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
             Some(text) => match ConnectionType::parse(text) {
                 Some(t) => t,
                 None => {
-                    tracing::info!(reason = "unknown connection type", "handshake refused");
+                    span_field("reason", "unknown connection type");
                     return Ok(Verdict::Refused(400));
                 }
             },
@@ -300,7 +310,7 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
             request.header("authorization"),
             request.header("x-api-key"),
         ) else {
-            tracing::info!(reason = "no token", "handshake refused: unauthorized");
+            span_field("reason", "no token");
             return Err(Unauthorized);
         };
         let connect = ConnectRequest {
@@ -311,15 +321,12 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
         let accepted = match self.backend.connect(booking_id, &connect).await {
             Ok(accepted) => accepted,
             Err(BackendError::Refused { status: 401, error }) => {
-                tracing::info!(code = error.code.as_str(), token_source = ?source, "handshake refused: unauthorized");
+                tracing::debug!(token_source = ?source, "token refused");
+                span_field("reason", error.code.as_str());
                 return Err(Unauthorized);
             }
             Err(BackendError::Refused { status, error }) => {
-                tracing::info!(
-                    backend_status = status,
-                    code = error.code.as_str(),
-                    "handshake refused by the backend"
-                );
+                span_field("reason", error.code.as_str());
                 return Ok(Verdict::Refused(if (400..500).contains(&status) { status } else { 403 }));
             }
             Err(error) => {
@@ -340,7 +347,7 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
         };
         let connected_at = request.request_context.connected_at.filter(|t| *t > 0).unwrap_or_else(now_millis);
         if identity.is_expired_now(connected_at) {
-            tracing::info!(reason = "token expires now", "handshake refused: unauthorized");
+            span_field("reason", "token expires now");
             return Err(Unauthorized);
         }
         Ok(Verdict::Accepted(identity))
@@ -382,11 +389,8 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
             answer.headers = HeaderMap::new();
             answer.headers.insert("sec-websocket-protocol", HeaderValue::from_static(CHAT_SUBPROTOCOL));
         }
-        tracing::info!(
-            connection_type = identity.connection_type.as_str(),
-            ttl = record.ttl,
-            "connection recorded"
-        );
+        span_field("connection_type", identity.connection_type.as_str());
+        span_field("outcome", "recorded");
         answer
     }
 
@@ -419,29 +423,42 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
             }
         };
         let request_id = request_id_of(&frame);
+        if let Some(action) = frame.get("action").and_then(Value::as_str).filter(|a| a.len() <= 32) {
+            span_field("action", action);
+        }
 
-        let connected_at = connected_at(event);
-        let identity = match verdict_of(event) {
-            Some(Verdict::Accepted(identity)) if !identity.is_expired_now(connected_at) => identity,
-            verdict => {
-                // No identity (no authorizer ran), or a token that has expired since: say so and close.
-                let message = match verdict {
-                    Some(Verdict::Accepted(_)) => {
-                        "this connection's token has expired; reconnect with a fresh one"
-                    }
-                    _ => "this connection is not authenticated; reconnect",
-                };
-                let answer = self
-                    .refuse(&endpoint, sender, ErrorCode::AuthenticationError, message.to_owned(), request_id)
-                    .await;
-                if let Err(e) = self.fanout.gateway().close(&endpoint, connection_id).await {
-                    tracing::debug!(error = %e, "closing an unauthenticated connection");
-                }
-                return answer;
+        let Some(Verdict::Accepted(identity)) = verdict_of(event) else {
+            // No identity: no authorizer ran. Say so and close.
+            let message = "this connection is not authenticated; reconnect".to_owned();
+            let answer =
+                self.refuse(&endpoint, sender, ErrorCode::AuthenticationError, message, request_id).await;
+            if let Err(e) = self.fanout.gateway().close(&endpoint, connection_id).await {
+                tracing::debug!(error = %e, "closing an unauthenticated connection");
             }
+            return answer;
         };
         span_field("booking_id", identity.booking_id);
         span_field("user_id", identity.user_id.as_str());
+        let connected_at = connected_at(event);
+        let expires_at = if identity.is_expired_now(connected_at) {
+            match self.renewed_expiry(identity.booking_id, connection_id).await {
+                Ok(Some(expires_at)) => expires_at,
+                Ok(None) => {
+                    self.fanout.expire(&endpoint, identity.booking_id, connection_id).await;
+                    span_field("outcome", tracing::field::display(Outcome::Expired));
+                    return response(200);
+                }
+                Err(error) => {
+                    tracing::error!(error = %error, "could not read the connection's renewed expiry");
+                    let message = "the chat service is unavailable; try again shortly".to_owned();
+                    return self
+                        .refuse(&endpoint, sender, ErrorCode::BackendUnavailable, message, request_id)
+                        .await;
+                }
+            }
+        } else {
+            identity.expires_at
+        };
         let sender = Recipient::Recorded { booking_id: identity.booking_id, connection_id };
 
         let request = MessageRequest {
@@ -449,11 +466,13 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
             user_id: identity.user_id.clone(),
             message: frame,
             connection_type: identity.connection_type,
+            connected_at: Some(connected_at),
+            expires_at: Some(expires_at),
         };
         let reply = match self.backend.message(identity.booking_id, &request).await {
             Ok(Some(reply)) => reply,
             Ok(None) => {
-                tracing::info!(outcome = %Outcome::NothingToSend, "frame handled");
+                span_field("outcome", tracing::field::display(Outcome::NothingToSend));
                 return response(200);
             }
             Err(BackendError::Refused { error, .. }) => {
@@ -467,6 +486,27 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
                     .await;
             }
         };
+        if let Some(renewed) = reply.token_expires_at {
+            // A `refresh` the backend accepted: the record must follow before the client is told.
+            let ttl = ttl_for(connected_at, renewed);
+            match self.fanout.store().renew(identity.booking_id, connection_id, ttl).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    // No record left to extend: the connection no longer receives anything. Close it, so
+                    // the client reconnects.
+                    self.fanout.expire(&endpoint, identity.booking_id, connection_id).await;
+                    span_field("outcome", tracing::field::display(Outcome::Expired));
+                    return response(200);
+                }
+                Err(error) => {
+                    tracing::error!(error = %error, "could not renew the connection's record");
+                    let message = "the session could not be renewed; try again shortly".to_owned();
+                    return self
+                        .refuse(&endpoint, sender, ErrorCode::BackendUnavailable, message, request_id)
+                        .await;
+                }
+            }
+        }
         let text = reply.frame_text();
         let except = match reply.audience() {
             Audience::Sender => {
@@ -478,16 +518,12 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
         match self.fanout.to_booking(&endpoint, identity.booking_id, reply.frame_type(), &text, except).await
         {
             Ok(report) => {
-                tracing::info!(
-                    outcome = %Outcome::Broadcast,
-                    recipients = report.recipients,
-                    delivered = report.delivered,
-                    gone = report.gone,
-                    failed = report.failed,
-                    retries = report.retries,
-                    fanout_ms = report.duration.as_secs_f64() * 1000.0,
-                    "fan-out"
-                );
+                span_field("outcome", tracing::field::display(Outcome::Broadcast));
+                span_field("recipients", report.recipients);
+                span_field("delivered", report.delivered);
+                span_field("gone", report.gone);
+                span_field("expired", report.expired);
+                span_field("failed", report.failed);
                 if self.settings.emit_metrics {
                     let stage = event.request_context.stage.as_deref().unwrap_or("unknown");
                     let line = emf_line(&report, &self.settings.metrics_namespace, stage, now_millis());
@@ -506,6 +542,18 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
                 self.refuse(&endpoint, sender, ErrorCode::BackendUnavailable, message, request_id).await
             }
         }
+    }
+
+    /// The expiry a `refresh` gave a connection whose `$connect` token has expired, if it was renewed and
+    /// is still valid: one `GetItem`, only for such connections.
+    async fn renewed_expiry(
+        &self,
+        booking_id: BookingId,
+        connection_id: &str,
+    ) -> Result<Option<i64>, StoreError> {
+        let now = now_seconds();
+        let record = self.fanout.store().find(booking_id, connection_id).await?;
+        Ok(record.filter(|record| !record.is_expired(now)).map(|record| record.ttl))
     }
 
     /// Sends an `error` frame to the sender; the connection stays open.
@@ -532,7 +580,10 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
         request_id: Option<String>,
     ) -> ApiGatewayProxyResponse {
         let (delivery, retries) = self.fanout.to_connection(endpoint, sender, frame).await;
-        tracing::info!(outcome = %outcome, delivery = ?delivery, retries, "frame handled");
+        span_field("outcome", tracing::field::display(outcome));
+        if delivery != Delivery::Delivered {
+            tracing::debug!(delivery = ?delivery, retries, "answer not delivered");
+        }
         if let Delivery::Failed(error) = &delivery {
             self.tell_undelivered(endpoint, sender, error, request_id).await;
         }
@@ -574,10 +625,14 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
         event: &ApiGatewayWebsocketProxyRequest,
         connection_id: &str,
     ) -> ApiGatewayProxyResponse {
-        let code = event.request_context.disconnect_status_code;
         let reason = event.request_context.disconnect_reason.as_deref().unwrap_or_default();
+        let close = match event.request_context.disconnect_status_code {
+            Some(code) => format!("{code} {reason}"),
+            None => reason.to_owned(),
+        };
+        span_field("reason", close.trim());
         let Some(Verdict::Accepted(identity)) = verdict_of(event) else {
-            tracing::info!(disconnect_status_code = ?code, reason, "disconnect of a connection that was never accepted");
+            span_field("outcome", "never_accepted");
             return response(200);
         };
         span_field("booking_id", identity.booking_id);
@@ -590,7 +645,7 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
         if let Err(error) = self.backend.disconnect(identity.booking_id, &request).await {
             tracing::warn!(error = %error, "backend disconnect failed (best effort)");
         }
-        tracing::info!(disconnect_status_code = ?code, reason, "connection removed");
+        span_field("outcome", "removed");
         response(200)
     }
 }

@@ -396,22 +396,100 @@ async fn backend_failures_become_error_frames_for_the_sender_with_the_request_id
     assert!(h.gateway.closed().is_empty());
 }
 
+/// A `$default` event of bob's `connection_id` on booking 1 whose `$connect` token expired a second ago.
+fn expired_event(connection_id: &str, body: &str) -> Value {
+    let mut value = as_user(fixture("message", ""), 1, "bob");
+    value["requestContext"]["connectionId"] = connection_id.into();
+    value["requestContext"]["authorizer"]["expires_at"] = (now_seconds() - 1).to_string().into();
+    value["body"] = body.into();
+    value
+}
+
 #[tokio::test]
-async fn a_frame_without_an_identity_or_with_an_expired_token_is_refused_and_the_socket_closed() {
+async fn a_frame_without_an_identity_is_refused_and_the_socket_closed() {
     let h = harness(FakeBackend::default());
     let mut never = fixture("message", "");
     never["requestContext"]["connectionId"] = "never-authorized".into();
     h.proxy.handle(event(never)).await;
-    let mut expired = as_user(fixture("message", ""), 1, "bob");
-    expired["requestContext"]["connectionId"] = "old-1".into();
-    expired["requestContext"]["authorizer"]["expires_at"] = (now_seconds() - 1).to_string().into();
-    h.proxy.handle(event(expired)).await;
-    for connection in ["never-authorized", "old-1"] {
-        assert_eq!(h.gateway.frames_to(connection)[0]["error"]["code"], "AUTHENTICATION_ERROR");
-    }
-    assert!(h.gateway.frames_to("old-1")[0]["error"]["message"].as_str().expect("text").contains("expired"));
-    assert_eq!(h.gateway.closed(), vec!["never-authorized".to_owned(), "old-1".to_owned()]);
+    assert_eq!(h.gateway.frames_to("never-authorized")[0]["error"]["code"], "AUTHENTICATION_ERROR");
+    assert_eq!(h.gateway.closed(), vec!["never-authorized".to_owned()]);
     assert!(h.backend.messages.lock().expect("lock").is_empty());
+}
+
+#[tokio::test]
+async fn a_frame_on_a_connection_whose_token_expired_unrenewed_is_told_token_expired_and_closed() {
+    let h = harness(FakeBackend::default());
+    let mut stale = record(1, "old-1", "bob");
+    stale.ttl = now_seconds() - 1;
+    h.store.put(&stale).await.expect("put");
+    h.proxy.handle(event(expired_event("old-1", r#"{"action":"ping"}"#))).await;
+    let told = h.gateway.frames_to("old-1");
+    assert_eq!(told.len(), 1);
+    assert_eq!(told[0]["error"]["code"], "TOKEN_EXPIRED");
+    assert_eq!(h.gateway.closed(), vec!["old-1".to_owned()]);
+    assert!(h.store.get("old-1").is_none(), "its record is forgotten");
+    assert!(h.backend.messages.lock().expect("lock").is_empty(), "nothing reaches the backend");
+}
+
+#[tokio::test]
+async fn a_connection_renewed_by_refresh_keeps_working_after_its_connect_token_expired() {
+    let h = harness(FakeBackend::default());
+    let renewed_until = now_seconds() + 900;
+    let mut renewed = record(1, "old-1", "bob");
+    renewed.ttl = renewed_until;
+    h.store.put(&renewed).await.expect("put");
+    let answer = h.proxy.handle(event(expired_event("old-1", r#"{"action":"ping"}"#))).await;
+    assert_eq!(answer.status_code, 200);
+    let sent = h.backend.messages.lock().expect("lock").clone();
+    assert_eq!(sent.len(), 1, "the frame went to the backend");
+    assert_eq!(sent[0].1.expires_at, Some(renewed_until), "with the renewed expiry, for `session`");
+    assert!(h.gateway.closed().is_empty());
+    assert!(h.gateway.frames_to("old-1").iter().all(|f| f["type"] != "error"));
+}
+
+#[tokio::test]
+async fn a_refresh_extends_the_record_within_two_hours_of_connect_before_the_session_frame_is_delivered() {
+    let far = now_seconds() + 10 * 3600;
+    let backend = FakeBackend {
+        on_message: Box::new(move |_, _| {
+            let frame = json!({"type": "session", "user_id": "alice", "expires_at": far * 1000, "closes_at": 1, "timestamp": 1});
+            Ok(Some(reply(frame, Audience::Sender).renewing(Some(far))))
+        }),
+        ..FakeBackend::default()
+    };
+    let h = harness(backend);
+    seed(&h, &[(1, CONNECTION, "alice")]).await;
+    h.proxy.handle(message_event(CONNECTION, r#"{"action":"refresh","data":{"token":"t"}}"#)).await;
+    let frames = h.gateway.frames_to(CONNECTION);
+    assert_eq!(frames.len(), 1);
+    assert_eq!(frames[0]["type"], "session");
+    assert!(frames[0].get("token_expires_at").is_none(), "the instruction is not relayed");
+    let ttl = h.store.get(CONNECTION).expect("recorded").ttl;
+    assert!(ttl < far, "never past API Gateway's two hours");
+    assert!(ttl > now_seconds() + MAX_CONNECTION_SECONDS - 60, "but extended to them: {ttl}");
+
+    // A refresh on a connection whose record is gone cannot be honoured: the client is told to reconnect.
+    h.store.remove(1, CONNECTION).await.expect("remove");
+    h.proxy.handle(message_event(CONNECTION, r#"{"action":"refresh","data":{"token":"t"}}"#)).await;
+    let frames = h.gateway.frames_to(CONNECTION);
+    assert_eq!(frames[1]["error"]["code"], "TOKEN_EXPIRED");
+    assert_eq!(h.gateway.closed(), vec![CONNECTION.to_owned()]);
+}
+
+#[tokio::test]
+async fn a_broadcast_tells_and_closes_the_bookings_expired_connections_instead_of_skipping_them() {
+    let h = harness(FakeBackend::default());
+    seed(&h, &[(1, CONNECTION, "alice"), (1, "bob-1", "bob")]).await;
+    let mut stale = record(1, "bob-stale", "bob");
+    stale.ttl = now_seconds() - 1;
+    h.store.put(&stale).await.expect("put");
+    h.proxy.handle(message_event(CONNECTION, r#"{"action":"send_message","data":{"body":"hi"}}"#)).await;
+    assert_eq!(h.gateway.frames_to("bob-1")[0]["type"], "message");
+    let told = h.gateway.frames_to("bob-stale");
+    assert_eq!(told.len(), 1, "the message is not delivered on an expired token");
+    assert_eq!(told[0]["error"]["code"], "TOKEN_EXPIRED");
+    assert_eq!(h.gateway.closed(), vec!["bob-stale".to_owned()]);
+    assert!(h.store.get("bob-stale").is_none());
 }
 
 #[tokio::test]

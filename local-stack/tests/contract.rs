@@ -135,11 +135,26 @@ async fn the_client_speaks_the_backend_contract() {
         user_id: "bob".into(),
         message: json!({"action": "send_message", "data": {"body": "hello", "client_message_id": "k1"}}),
         connection_type: ConnectionType::Chat,
+        connected_at: Some(1_700_000_000_000),
+        expires_at: Some(1_700_000_600),
     };
     let reply = backend.message(1, &request).await.expect("answer").expect("a frame");
     assert_eq!(reply.audience(), Audience::Booking);
     assert_eq!(reply.frame_type(), Some("message"));
     assert_eq!(reply.frame["message"]["body"], "hello");
+    assert_eq!(reply.token_expires_at, None, "only a refresh renews");
+
+    // A refresh: the new token's expiry travels beside the `session` frame, for the proxy to extend the
+    // record; the frame answers in milliseconds.
+    let fresh = token("bob");
+    let refresh =
+        MessageRequest { message: json!({"action": "refresh", "data": {"token": fresh}}), ..request };
+    let reply = backend.message(1, &refresh).await.expect("answer").expect("a frame");
+    assert_eq!(reply.audience(), Audience::Sender);
+    assert_eq!(reply.frame_type(), Some("session"));
+    let renewed = reply.token_expires_at.expect("a renewal");
+    assert_eq!(reply.frame["expires_at"], renewed * 1000);
+    assert_eq!(reply.frame["closes_at"], 1_700_000_000_000_i64 + 7_200_000);
     backend
         .disconnect(1, &DisconnectRequest { connection_id: "c1".into(), user_id: "bob".into() })
         .await

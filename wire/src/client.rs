@@ -62,6 +62,13 @@ pub enum ClientAction {
     },
     /// Liveness check; answered with `pong`.
     Ping,
+    /// Renew this connection's token without reconnecting: answered with `session`.
+    Refresh {
+        /// The new token: the same user's, still a member of the booking.
+        token: String,
+    },
+    /// Ask when this connection's token expires and when the gateway closes it: answered with `session`.
+    Session,
 }
 
 impl ClientAction {
@@ -74,6 +81,8 @@ impl ClientAction {
             Self::Typing { .. } => "typing",
             Self::Sync { .. } => "sync",
             Self::Ping => "ping",
+            Self::Refresh { .. } => "refresh",
+            Self::Session => "session",
         }
     }
 }
@@ -127,6 +136,11 @@ struct ReadData {
 #[derive(Deserialize)]
 struct TypingData {
     is_typing: bool,
+}
+
+#[derive(Deserialize)]
+struct RefreshData {
+    token: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -229,6 +243,11 @@ fn parse_action(name: &str, value: Value) -> Result<ClientAction, FrameError> {
             }
         }
         "ping" => ClientAction::Ping,
+        "refresh" => {
+            let d: RefreshData = data("refresh", value)?;
+            ClientAction::Refresh { token: d.token }
+        }
+        "session" => ClientAction::Session,
         other => return Err(FrameError::UnknownAction(other.to_owned())),
     })
 }
@@ -288,6 +307,8 @@ mod tests {
             (r#"{"action":"sync","data":{"after_message_id":3}}"#, "sync"),
             (r#"{"action":"sync"}"#, "sync"),
             (r#"{"action":"ping"}"#, "ping"),
+            (r#"{"action":"refresh","data":{"token":"a.b.c"}}"#, "refresh"),
+            (r#"{"action":"session"}"#, "session"),
         ] {
             assert_eq!(parse(text).expect(text).action.name(), name);
         }
@@ -313,6 +334,10 @@ mod tests {
         assert!(matches!(
             parse(r#"{"action":"read","data":{"message_id":"x"}}"#),
             Err(FrameError::InvalidData { action: "read", .. })
+        ));
+        assert!(matches!(
+            parse(r#"{"action":"refresh","data":{}}"#),
+            Err(FrameError::InvalidData { action: "refresh", .. })
         ));
         assert_eq!(parse(r#"{"action":"ping","request_id":{}}"#), Err(FrameError::InvalidRequestId));
         assert_eq!(parse(r#"{"action":"ping","request_id":1.5}"#), Err(FrameError::InvalidRequestId));

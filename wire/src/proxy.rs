@@ -100,6 +100,13 @@ pub struct MessageRequest {
     /// What the connection is for, as recorded at connect time.
     #[serde(default)]
     pub connection_type: ConnectionType,
+    /// When API Gateway accepted the connection, milliseconds since the Unix epoch (for `session`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connected_at: Option<i64>,
+    /// When the connection's token expires, seconds since the Unix epoch: the token of `$connect`, or the
+    /// last one a `refresh` gave (for `session`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
 }
 
 /// Body of the disconnect call.
@@ -142,6 +149,10 @@ pub struct ProxyReply {
     /// With `broadcast`, leave the sender out (typing indicators).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     exclude_sender: bool,
+    /// The sending connection now holds a token that expires at this time (seconds since the Unix epoch),
+    /// after a `refresh`: the proxy extends the connection's record to match before delivering the frame.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_expires_at: Option<i64>,
     /// The frame to deliver, relayed as it is.
     #[serde(flatten)]
     pub frame: Map<String, Value>,
@@ -164,7 +175,7 @@ impl ProxyReply {
             Audience::Booking => (true, false),
             Audience::BookingExceptSender => (true, true),
         };
-        Self { broadcast, exclude_sender, frame }
+        Self { broadcast, exclude_sender, token_expires_at: None, frame }
     }
 
     /// Who receives the frame. `exclude_sender` without `broadcast` is read as the sender only.
@@ -174,6 +185,13 @@ impl ProxyReply {
             (true, false) => Audience::Booking,
             (true, true) => Audience::BookingExceptSender,
         }
+    }
+
+    /// Tells the proxy the sending connection's token now expires at `expires_at` (epoch seconds).
+    #[must_use]
+    pub fn renewing(mut self, expires_at: Option<i64>) -> Self {
+        self.token_expires_at = expires_at;
+        self
     }
 
     /// The frame as the text to send to clients (without the delivery instructions).
@@ -228,6 +246,19 @@ mod tests {
             let reply = ProxyReply::new(&ServerFrame::new(ServerPayload::Pong, 1), audience);
             assert_eq!(read(serde_json::to_value(&reply).expect("ser")), audience);
         }
+    }
+
+    #[test]
+    fn a_renewal_travels_beside_the_frame_and_not_in_it() {
+        let frame = ServerFrame::new(ServerPayload::Pong, 7);
+        let reply = ProxyReply::new(&frame, Audience::Sender).renewing(Some(1_900_000_000));
+        let wire = serde_json::to_value(&reply).expect("ser");
+        assert_eq!(wire["token_expires_at"], 1_900_000_000);
+        let back: ProxyReply = serde_json::from_value(wire).expect("parse");
+        assert_eq!(back.token_expires_at, Some(1_900_000_000));
+        assert_eq!(back.frame_text(), frame.to_text());
+        let plain: ProxyReply = serde_json::from_value(json!({"type": "pong"})).expect("parse");
+        assert_eq!(plain.token_expires_at, None);
     }
 
     #[test]

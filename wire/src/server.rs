@@ -110,7 +110,19 @@ pub enum ServerPayload {
         /// Who changed it.
         changed_by: String,
     },
-    /// Something went wrong; the connection stays open.
+    /// When this connection's token expires and when the gateway closes the connection: the answer to
+    /// `session` and to `refresh`. A client renews before `expires_at` (with `refresh`) and reconnects
+    /// before `closes_at`.
+    Session {
+        /// The connection's user.
+        user_id: String,
+        /// When the connection's token expires, in milliseconds since the Unix epoch.
+        expires_at: i64,
+        /// When the gateway closes the connection whatever the token (API Gateway's two hours), in
+        /// milliseconds since the Unix epoch.
+        closes_at: i64,
+    },
+    /// Something went wrong; the connection stays open (except after `TOKEN_EXPIRED`).
     Error {
         /// What went wrong.
         error: ErrorBody,
@@ -128,6 +140,7 @@ impl ServerPayload {
             Self::Typing { .. } => "typing",
             Self::Pong => "pong",
             Self::BookingStatus { .. } => "booking_status",
+            Self::Session { .. } => "session",
             Self::Error { .. } => "error",
         }
     }
@@ -183,8 +196,11 @@ impl ErrorBody {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ErrorCode {
-    /// Missing, malformed, forged or expired token.
+    /// Missing, malformed or forged token (an expired one is [`ErrorCode::TokenExpired`]).
     AuthenticationError,
+    /// The token has expired. On a WebSocket the connection is closed after this frame: reconnect with a
+    /// fresh token, or renew it with `refresh` before it expires.
+    TokenExpired,
     /// The user may not do this (not a member of the booking, not its owner).
     AuthorizationError,
     /// The request is malformed or breaks a rule.
@@ -206,6 +222,7 @@ impl ErrorCode {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::AuthenticationError => "AUTHENTICATION_ERROR",
+            Self::TokenExpired => "TOKEN_EXPIRED",
             Self::AuthorizationError => "AUTHORIZATION_ERROR",
             Self::ValidationError => "VALIDATION_ERROR",
             Self::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
@@ -266,6 +283,7 @@ mod tests {
     fn error_codes_serialise_as_their_names() {
         for code in [
             ErrorCode::AuthenticationError,
+            ErrorCode::TokenExpired,
             ErrorCode::AuthorizationError,
             ErrorCode::ValidationError,
             ErrorCode::PayloadTooLarge,

@@ -30,12 +30,13 @@ fn server_type(payload: &ServerPayload) -> &'static str {
         ServerPayload::Typing { .. } => "typing",
         ServerPayload::Pong => "pong",
         ServerPayload::BookingStatus { .. } => "booking_status",
+        ServerPayload::Session { .. } => "session",
         ServerPayload::Error { .. } => "error",
     }
 }
 
-const SERVER_TYPES: [&str; 8] =
-    ["message", "history", "reaction", "receipt", "typing", "pong", "booking_status", "error"];
+const SERVER_TYPES: [&str; 9] =
+    ["message", "history", "reaction", "receipt", "typing", "pong", "booking_status", "session", "error"];
 
 /// Every action a client may send; as [`server_type`], no wildcard.
 fn client_action(action: &ClientAction) -> &'static str {
@@ -46,10 +47,13 @@ fn client_action(action: &ClientAction) -> &'static str {
         ClientAction::Typing { .. } => "typing",
         ClientAction::Sync { .. } => "sync",
         ClientAction::Ping => "ping",
+        ClientAction::Refresh { .. } => "refresh",
+        ClientAction::Session => "session",
     }
 }
 
-const CLIENT_ACTIONS: [&str; 6] = ["send_message", "react", "read", "typing", "sync", "ping"];
+const CLIENT_ACTIONS: [&str; 8] =
+    ["send_message", "react", "read", "typing", "sync", "ping", "refresh", "session"];
 
 #[test]
 fn every_server_frame_of_the_fixture_is_read_and_written_back_exactly() {

@@ -15,6 +15,8 @@ use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
 use axum::http::HeaderMap;
 use axum::response::Response;
+use chat_connections::fanout::TOKEN_EXPIRED_MESSAGE;
+use chat_connections::record::MAX_CONNECTION_SECONDS;
 use chat_wire::handshake::{CHAT_SUBPROTOCOL, find_token};
 use chat_wire::proxy::{Audience, ConnectionType};
 use chat_wire::{BookingId, ErrorCode, ServerFrame};
@@ -26,7 +28,7 @@ use super::AppState;
 use super::error::ApiError;
 use super::extract::{ApiPath, ApiQuery};
 use crate::auth::AuthError;
-use crate::chat::Caller;
+use crate::chat::{Caller, Session};
 use crate::domain::now_ms;
 
 /// Largest message accepted on the socket (API Gateway's message limit); frames above the configured
@@ -88,7 +90,11 @@ async fn serve(
     tracing::info!("direct connection opened");
     let mut outbound = state.hub.join(booking_id, &connection_id, connection_type);
     let (mut sink, mut stream) = socket.split();
-    let expiry = tokio::time::sleep(until_epoch(expires_at));
+    // The connection lives until its token expires; a `refresh` moves that (never past the two hours
+    // API Gateway allows, so both transports behave alike).
+    let mut session = Session { connected_at: now_ms(), expires_at };
+    let closes_at = session.connected_at / 1000 + MAX_CONNECTION_SECONDS;
+    let expiry = tokio::time::sleep(until_epoch(expires_at.min(closes_at)));
     tokio::pin!(expiry);
     let max_frame = state.limits.max_ws_frame_bytes;
 
@@ -118,8 +124,12 @@ async fn serve(
                     if sink.send(Message::Text(frame.to_text().into())).await.is_err() { break None; }
                     continue;
                 }
-                let caller = Caller { booking_id, user_id: &user_id, connection_type };
+                let caller = Caller { booking_id, user_id: &user_id, connection_type, session: Some(session) };
                 let reply = state.chat.handle_frame(caller, Value::String(text.as_str().to_owned())).await;
+                if let Some(renewed) = reply.renewed_until {
+                    session.expires_at = renewed;
+                    expiry.as_mut().reset(tokio::time::Instant::now() + until_epoch(renewed.min(closes_at)));
+                }
                 let except = match reply.audience {
                     Audience::Sender => {
                         if sink.send(Message::Text(reply.frame.to_text().into())).await.is_err() {
@@ -140,6 +150,8 @@ async fn serve(
                 None => break Some(CloseFrame { code: close_code::POLICY, reason: "too slow to keep up".into() }),
             },
             () = &mut expiry => {
+                let frame = ServerFrame::error(ErrorCode::TokenExpired, TOKEN_EXPIRED_MESSAGE, now_ms());
+                let _ = sink.send(Message::Text(frame.to_text().into())).await;
                 break Some(CloseFrame { code: close_code::POLICY, reason: "token expired".into() });
             }
         }

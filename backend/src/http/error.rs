@@ -43,14 +43,14 @@ impl ApiError {
 impl From<ChatError> for ApiError {
     fn from(error: ChatError) -> Self {
         let status = match &error {
-            ChatError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            ChatError::Unauthenticated(_) | ChatError::OtherUser => StatusCode::UNAUTHORIZED,
             ChatError::BookingNotFound | ChatError::MessageNotFound => StatusCode::NOT_FOUND,
             ChatError::NotMember | ChatError::NotOwner => StatusCode::FORBIDDEN,
             ChatError::Invalid(_) => StatusCode::BAD_REQUEST,
             ChatError::InvalidTransition { .. } => StatusCode::CONFLICT,
             ChatError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ChatError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-            ChatError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ChatError::Unexpected(_) | ChatError::NoSession => StatusCode::INTERNAL_SERVER_ERROR,
         };
         let code = error.code();
         let message = error.public_message();

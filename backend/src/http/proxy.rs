@@ -16,7 +16,7 @@ use subtle::ConstantTimeEq;
 use super::AppState;
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath};
-use crate::chat::Caller;
+use crate::chat::{Caller, Session};
 
 /// Proof that the caller presented the proxy secret.
 #[derive(Debug)]
@@ -65,9 +65,14 @@ pub(super) async fn message(
     ApiPath(booking_id): ApiPath<BookingId>,
     ApiJson(request): ApiJson<MessageRequest>,
 ) -> Response {
-    let caller = Caller { booking_id, user_id: &request.user_id, connection_type: request.connection_type };
+    let session = match (request.connected_at, request.expires_at) {
+        (Some(connected_at), Some(expires_at)) => Some(Session { connected_at, expires_at }),
+        _ => None,
+    };
+    let caller =
+        Caller { booking_id, user_id: &request.user_id, connection_type: request.connection_type, session };
     let reply = state.chat.handle_frame(caller, request.message).await;
-    Json(ProxyReply::new(&reply.frame, reply.audience)).into_response()
+    Json(ProxyReply::new(&reply.frame, reply.audience).renewing(reply.renewed_until)).into_response()
 }
 
 /// `$disconnect`: nothing is stored per connection here, so this only records the event.

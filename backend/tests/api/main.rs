@@ -13,3 +13,4 @@ mod ops;
 mod proxy;
 mod rest;
 mod service;
+mod sessions;

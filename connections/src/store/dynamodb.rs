@@ -16,7 +16,7 @@ use chat_wire::BookingId;
 use chat_wire::proxy::ConnectionType;
 
 use crate::ports::{ConnectionStore, StoreError};
-use crate::record::{ConnectionRecord, now_seconds};
+use crate::record::ConnectionRecord;
 
 /// Connection records in a DynamoDB table.
 #[derive(Debug, Clone)]
@@ -135,7 +135,6 @@ impl ConnectionStore for DynamoDbConnectionStore {
     }
 
     async fn list(&self, booking_id: BookingId) -> Result<Vec<ConnectionRecord>, StoreError> {
-        let now = now_seconds();
         let mut records = Vec::new();
         let mut start: Option<Item> = None;
         loop {
@@ -152,11 +151,9 @@ impl ConnectionStore for DynamoDbConnectionStore {
                 .await
                 .map_err(|e| failed("listing a booking's connections")(sdk(e)))?;
             for item in page.items() {
-                let record =
-                    record_from(item).map_err(|e| failed("listing a booking's connections")(e.into()))?;
-                if !record.is_expired(now) {
-                    records.push(record);
-                }
+                records.push(
+                    record_from(item).map_err(|e| failed("listing a booking's connections")(e.into()))?,
+                );
             }
             match page.last_evaluated_key {
                 Some(key) if !key.is_empty() => start = Some(key),
@@ -164,5 +161,46 @@ impl ConnectionStore for DynamoDbConnectionStore {
             }
         }
         Ok(records)
+    }
+    async fn find(
+        &self,
+        booking_id: BookingId,
+        connection_id: &str,
+    ) -> Result<Option<ConnectionRecord>, StoreError> {
+        let found = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::booking_key(booking_id, connection_id)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| failed("reading a connection")(sdk(e)))?;
+        found.item.as_ref().map(record_from).transpose().map_err(|e| failed("reading a connection")(e.into()))
+    }
+
+    async fn renew(&self, booking_id: BookingId, connection_id: &str, ttl: i64) -> Result<bool, StoreError> {
+        let renewed = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::booking_key(booking_id, connection_id)))
+            .update_expression("SET #ttl = :ttl")
+            .condition_expression("attribute_exists(connection_id)")
+            .expression_attribute_names("#ttl", "ttl")
+            .expression_attribute_values(":ttl", n(ttl))
+            .send()
+            .await;
+        match renewed {
+            Ok(_) => Ok(true),
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(aws_sdk_dynamodb::operation::update_item::UpdateItemError::is_conditional_check_failed_exception) =>
+            {
+                Ok(false)
+            }
+            Err(error) => Err(failed("renewing a connection")(sdk(error))),
+        }
     }
 }

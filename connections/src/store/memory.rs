@@ -8,7 +8,7 @@ use std::sync::{Mutex, PoisonError};
 use chat_wire::BookingId;
 
 use crate::ports::{ConnectionStore, StoreError};
-use crate::record::{ConnectionRecord, now_seconds};
+use crate::record::ConnectionRecord;
 
 type Bookings = HashMap<BookingId, BTreeMap<String, ConnectionRecord>>;
 
@@ -55,11 +55,24 @@ impl ConnectionStore for InMemoryConnectionStore {
     }
 
     async fn list(&self, booking_id: BookingId) -> Result<Vec<ConnectionRecord>, StoreError> {
-        let now = now_seconds();
         Ok(self
             .lock()
             .get(&booking_id)
-            .map(|records| records.values().filter(|r| !r.is_expired(now)).cloned().collect())
+            .map(|records| records.values().cloned().collect())
             .unwrap_or_default())
+    }
+
+    async fn find(
+        &self,
+        booking_id: BookingId,
+        connection_id: &str,
+    ) -> Result<Option<ConnectionRecord>, StoreError> {
+        Ok(self.lock().get(&booking_id).and_then(|records| records.get(connection_id)).cloned())
+    }
+
+    async fn renew(&self, booking_id: BookingId, connection_id: &str, ttl: i64) -> Result<bool, StoreError> {
+        let mut bookings = self.lock();
+        let record = bookings.get_mut(&booking_id).and_then(|records| records.get_mut(connection_id));
+        Ok(record.map(|record| record.ttl = ttl).is_some())
     }
 }
