@@ -106,8 +106,9 @@ export interface ChatClientOptions {
   /** Another user's typing indicator lapses after this long without news (default 8 s). */
   typingExpiryMs?: number;
   /**
-   * How a token is renewed on an open connection: `reconnect` (default; works with today's server) or the
-   * draft `refresh` action, used once the server has shown it knows it by answering `session`.
+   * How a token is renewed on an open connection: the `refresh` action (`action`, the default: the client
+   * asks `session` on open, and renews before the token expires once the server has answered it, so a
+   * server without `session` still gets reconnects), or a new connection each time (`reconnect`).
    */
   tokenRenewal?: "reconnect" | "action";
 }
@@ -234,7 +235,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
       typingIntervalMs: 3_000,
       typingIdleMs: 5_000,
       typingExpiryMs: 8_000,
-      tokenRenewal: "reconnect",
+      tokenRenewal: "action",
       ...options,
       backoff: { baseMs: 1_000, capMs: 30_000, ...options.backoff },
     };

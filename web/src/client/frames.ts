@@ -38,9 +38,10 @@ export interface ChatMessage {
   deleted?: boolean;
 }
 
-/** Error codes of `error` frames (`ErrorCode` in the wire crate), plus the draft `TOKEN_EXPIRED`. */
+/** Error codes of `error` frames (`ErrorCode` in the wire crate). */
 export const ERROR_CODES = [
   "AUTHENTICATION_ERROR",
+  "TOKEN_EXPIRED",
   "AUTHORIZATION_ERROR",
   "VALIDATION_ERROR",
   "PAYLOAD_TOO_LARGE",
@@ -48,7 +49,6 @@ export const ERROR_CODES = [
   "NOT_FOUND",
   "BACKEND_UNAVAILABLE",
   "INTERNAL_ERROR",
-  "TOKEN_EXPIRED",
 ] as const;
 /** A known error code; a newer server may send others, which are kept as plain strings. */
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -119,7 +119,7 @@ export interface ErrorFrame extends FrameMeta {
   /** Draft: frames on per-user connections name their booking. */
   booking_id?: BookingId;
 }
-/** Draft: the answer to `session` and `refresh`. Times in epoch milliseconds. */
+/** The answer to `session` and `refresh`. Times in epoch milliseconds. */
 export interface SessionFrame extends FrameMeta {
   type: "session";
   user_id: string;
@@ -174,9 +174,9 @@ export interface ClientActions {
   typing: { is_typing: boolean };
   sync: { after_message_id?: MessageId; before_message_id?: MessageId; limit?: number };
   ping: Record<never, never>;
-  /** Draft: replace the token of this connection. */
+  /** Replace the token of this connection. */
   refresh: { token: string };
-  /** Draft: ask for a `session` frame. */
+  /** Ask for a `session` frame. */
   session: Record<never, never>;
   /** Draft. */
   edit_message: { message_id: MessageId; body: string };
@@ -229,11 +229,11 @@ export const SERVER_SHAPES = {
   pong: { booking_id: "?int" },
   booking_status: { booking_id: "int", status: "str", previous_status: "str", changed_by: "str" },
   error: { error: "error", booking_id: "?int" },
+  session: { user_id: "str", expires_at: "int", closes_at: "int" },
 } as const satisfies Record<string, Shape>;
 
 /** Server frames drafted for the chat-features issue: typed and handled, not sent by the server yet. */
 export const DRAFT_SERVER_SHAPES = {
-  session: { user_id: "str", expires_at: "int", closes_at: "int" },
   message_updated: { booking_id: "int", message: "message" },
   presence: { booking_id: "int", user_id: "str", online: "bool", last_seen_at: "int|null" },
   unread: { booking_id: "int", unread_count: "int", last_read_message_id: "int|null" },
@@ -247,12 +247,12 @@ export const CLIENT_SHAPES = {
   typing: { is_typing: "bool" },
   sync: { after_message_id: "?int", before_message_id: "?int", limit: "?int" },
   ping: {},
+  refresh: { token: "str" },
+  session: {},
 } as const satisfies Record<string, Shape>;
 
 /** Client actions drafted for the chat-features issue. */
 export const DRAFT_CLIENT_SHAPES = {
-  refresh: { token: "str" },
-  session: {},
   edit_message: { message_id: "int", body: "str" },
   delete_message: { message_id: "int" },
 } as const satisfies Record<string, Shape>;
@@ -335,7 +335,7 @@ function checkKind(kind: Kind, value: unknown, path: string, strict: boolean): s
     case "error": {
       const problem = checkShape(ERROR_SHAPE, value, path, strict);
       if (problem || !strict || !isObject(value)) return problem;
-      return (ERROR_CODES as readonly unknown[]).includes(value.code) && value.code !== "TOKEN_EXPIRED"
+      return (ERROR_CODES as readonly unknown[]).includes(value.code)
         ? undefined
         : `${path}.code: unknown error code ${JSON.stringify(value.code)}`;
     }

@@ -448,8 +448,8 @@ describe("keep-alive and proactive reconnects", () => {
     expect(t.sockets.length).toBe(2);
   });
 
-  it("with the draft refresh action, renews the token on the open connection", async () => {
-    const t = setup({ tokenRenewal: "action" });
+  it("renews the token on the open connection with refresh once the server has answered session", async () => {
+    const t = setup();
     t.setTokenTtl(600_000);
     const socket = await online(t);
     expect(socket.actions("session").length).toBe(1);
@@ -554,7 +554,7 @@ describe("other channels", () => {
     await tick();
     expect(t.socket.url).toBe("wss://chat.example/prod?booking_id=1&type=booking");
     t.socket.accept();
-    expect(t.socket.sent).toEqual([]);
+    expect(t.socket.sent.map((f) => (f as { action?: string }).action)).toEqual(["session"]);
     expect(t.client.status.state).toBe("online");
     t.socket.receive({ type: "booking_status", booking_id: 1, status: "cancelled", previous_status: "confirmed", changed_by: "bob" });
     expect(seen).toEqual(["cancelled"]);
