@@ -9,7 +9,11 @@ use std::sync::Arc;
 
 use chat_connections::record::MAX_CONNECTION_SECONDS;
 use chat_wire::proxy::{Audience, ConnectionType};
-use chat_wire::{BookingId, ClientAction, ClientFrame, ErrorCode, MessageId, ServerFrame, ServerPayload};
+use chat_wire::{
+    BookingId, ChatMessage, ClientAction, ClientFrame, ErrorCode, MessageId, ReadPosition, ServerFrame,
+    ServerPayload,
+};
+use futures_util::StreamExt;
 use serde_json::Value;
 
 use crate::auth::{AuthError, TokenVerifier};
@@ -18,7 +22,10 @@ use crate::domain::{BodyError, Booking, BookingStatus, ClientMessageId, Emoji, M
 use crate::metrics::Metrics;
 use crate::notifier::BookingNotifier;
 use crate::rate_limit::RateLimiter;
-use crate::store::{BookingWrite, MessagePage, NewMessage, PageCursor, RateLimits, Store, StoreError};
+use crate::store::{
+    BookingActivity, BookingWrite, MAX_INBOX_BOOKINGS, MessagePage, NewMessage, PageCursor, RateLimits,
+    Store, StoreError,
+};
 
 /// The envelope of a `history` frame around its messages (type, booking, `has_more`, a `request_id` of
 /// up to 128 characters, timestamp), with room to spare: what a page's messages may not use of the limit.
@@ -141,6 +148,35 @@ impl Session {
     }
 }
 
+/// A page of history, oldest first, with where each member has read up to.
+#[derive(Debug, Clone)]
+pub struct History {
+    /// The messages, oldest first.
+    pub messages: Vec<ChatMessage>,
+    /// Whether more exist in the direction asked for.
+    pub has_more: bool,
+    /// Every member's read position.
+    pub read_positions: Vec<ReadPosition>,
+}
+
+/// One booking of a user's inbox.
+#[derive(Debug, Clone)]
+pub struct InboxEntry {
+    /// The booking.
+    pub booking: Booking,
+    /// When it was last active (its last message, else its creation), epoch milliseconds.
+    pub active_at: i64,
+    /// Its latest message.
+    pub last_message: Option<ChatMessage>,
+    /// Messages of the other member after the user's read position (at most
+    /// [`crate::store::MAX_UNREAD_COUNT`]).
+    pub unread_count: u32,
+    /// The user's own read position.
+    pub last_read_message_id: Option<MessageId>,
+    /// Every member's read position (the other member's says what the user's messages show as seen).
+    pub read_positions: Vec<ReadPosition>,
+}
+
 /// Who sent a frame: the connection's booking, user and type, as recorded at connect time.
 #[derive(Debug, Clone, Copy)]
 pub struct Caller<'a> {
@@ -228,7 +264,7 @@ impl ChatService {
         if booking.is_member(user_id) { Ok(booking) } else { Err(ChatError::NotMember) }
     }
 
-    /// A page of history for a member.
+    /// A page of history for a member, with every member's read position.
     ///
     /// # Errors
     /// As [`ChatService::member_booking`].
@@ -238,9 +274,63 @@ impl ChatService {
         user_id: &str,
         cursor: PageCursor,
         limit: Option<u32>,
-    ) -> Result<MessagePage, ChatError> {
+    ) -> Result<History, ChatError> {
         self.member_booking(booking_id, user_id).await?;
-        self.page(booking_id, cursor, limit).await
+        self.page_with_positions(booking_id, cursor, limit).await
+    }
+
+    /// A page of history and the booking's read positions, read concurrently.
+    async fn page_with_positions(
+        &self,
+        booking_id: BookingId,
+        cursor: PageCursor,
+        limit: Option<u32>,
+    ) -> Result<History, ChatError> {
+        let (page, read_positions) = futures_util::try_join!(self.page(booking_id, cursor, limit), async {
+            Ok(self.store.read_positions(booking_id).await?)
+        },)?;
+        Ok(History { messages: page.messages, has_more: page.has_more, read_positions })
+    }
+
+    /// The user's bookings, most recently active first (at most `limit`, capped), each with its last
+    /// message, the user's unread count and every member's read position.
+    ///
+    /// # Errors
+    /// [`ChatError::Unexpected`].
+    pub async fn inbox(&self, user_id: &str, limit: Option<u32>) -> Result<Vec<InboxEntry>, ChatError> {
+        let limit = limit.map_or(MAX_INBOX_BOOKINGS, |n| n.clamp(1, MAX_INBOX_BOOKINGS));
+        let bookings = self.store.bookings_of(user_id, limit).await?;
+        let entries = futures_util::stream::iter(bookings)
+            .map(|activity| self.inbox_entry(user_id, activity))
+            .buffered(8)
+            .collect::<Vec<_>>()
+            .await;
+        entries.into_iter().collect()
+    }
+
+    async fn inbox_entry(&self, user_id: &str, activity: BookingActivity) -> Result<InboxEntry, ChatError> {
+        let booking_id = activity.booking.id;
+        let (last, read_positions) = futures_util::try_join!(
+            self.store.messages(booking_id, PageCursor::Before(None), 1),
+            self.store.read_positions(booking_id),
+        )?;
+        let last_read_message_id =
+            read_positions.iter().find(|p| p.user_id == user_id).map(|p| p.last_read_message_id);
+        let last_message = last.messages.into_iter().next_back();
+        let unread_count = match &last_message {
+            Some(last) if last_read_message_id.is_none_or(|read| read < last.id) => {
+                self.store.unread_count(booking_id, user_id, last_read_message_id.unwrap_or(0)).await?
+            }
+            _ => 0,
+        };
+        Ok(InboxEntry {
+            booking: activity.booking,
+            active_at: activity.active_at,
+            last_message,
+            unread_count,
+            last_read_message_id,
+            read_positions,
+        })
     }
 
     /// A page of history sized to fit: at most `limit` (capped) messages, and at most the configured
@@ -537,11 +627,12 @@ impl ChatService {
         limit: Option<u32>,
     ) -> Result<Reply, ChatError> {
         self.admit(caller).await?;
-        let page = self.page(caller.booking_id, cursor, limit).await?;
+        let page = self.page_with_positions(caller.booking_id, cursor, limit).await?;
         let payload = ServerPayload::History {
             booking_id: caller.booking_id,
             messages: page.messages,
             has_more: page.has_more,
+            read_positions: page.read_positions,
         };
         Ok(Reply::to_sender(ServerFrame::new(payload, now_ms())))
     }

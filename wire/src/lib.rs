@@ -19,7 +19,9 @@ pub mod proxy;
 pub mod server;
 
 pub use client::{ClientAction, ClientFrame, FrameError, FrameRejection};
-pub use server::{ChatMessage, ErrorBody, ErrorCode, ReactionSummary, ServerFrame, ServerPayload};
+pub use server::{
+    ChatMessage, ErrorBody, ErrorCode, ReactionSummary, ReadPosition, ServerFrame, ServerPayload,
+};
 
 /// Identifier of a booking (and so of a chat room). Positive.
 pub type BookingId = i64;

@@ -63,6 +63,9 @@ pub enum ServerPayload {
         messages: Vec<ChatMessage>,
         /// Whether more messages exist beyond this page in the direction asked for.
         has_more: bool,
+        /// Where each member has read up to, so a reloaded client shows "seen" at once.
+        #[serde(default)]
+        read_positions: Vec<ReadPosition>,
     },
     /// A reaction was added or removed.
     Reaction {
@@ -163,6 +166,15 @@ pub struct ChatMessage {
     pub created_at: i64,
     /// Reactions, one entry per emoji, in the order they were first used.
     pub reactions: Vec<ReactionSummary>,
+}
+
+/// How far one member of a booking has read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadPosition {
+    /// The member.
+    pub user_id: String,
+    /// The last message they have read; never moves backwards.
+    pub last_read_message_id: MessageId,
 }
 
 /// The reactions of one emoji on one message.

@@ -81,6 +81,7 @@ pub fn router(state: AppState, transport: Transport) -> Router {
         .route("/api/chat/ws/{booking_id}/message", post(proxy::message))
         .route("/api/chat/ws/{booking_id}/disconnect", post(proxy::disconnect))
         .route("/api/chat/bookings/{booking_id}/messages", get(rest::history))
+        .route("/api/chat/inbox", get(rest::inbox))
         .route("/api/bookings/{booking_id}/status", patch(rest::change_status))
         .route("/api/service/bookings/{booking_id}", get(service::get_booking).put(service::put_booking))
         .route("/api/service/bookings/{booking_id}/status", put(service::set_status))

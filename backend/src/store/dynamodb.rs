@@ -9,6 +9,7 @@
 //! | idempotency key | `BOOKING#{id}` | `CMID#{len(sender)}#{sender}#{client_message_id}` |
 //! | reaction | `BOOKING#{id}` | `REACT#{message id, 20 digits}#{len(emoji)}#{emoji}#{user}` |
 //! | read position | `BOOKING#{id}` | `READ#{user}` |
+//! | membership (the inbox's index: `gsi1pk = USER#{user}`, `gsi1sk = BOOKING#{id, 20 digits}`) | `BOOKING#{id}` | `MEMBER#{user}` |
 //! | rate-limit window | `RATE#{user}` | `MINUTE#{minutes since the epoch}` (expires by TTL) |
 //!
 //! A message takes the booking's next id in one transaction that also moves the booking's counter, on
@@ -25,21 +26,24 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
-    Projection, ProjectionType, Put, ReturnValue, ScalarAttributeType, Select, TimeToLiveSpecification,
-    TransactWriteItem, Update,
+    AttributeDefinition, AttributeValue, BillingMode, DeleteRequest, GlobalSecondaryIndex, KeySchemaElement,
+    KeyType, KeysAndAttributes, Projection, ProjectionType, Put, PutRequest, ReturnValue,
+    ScalarAttributeType, Select, TimeToLiveSpecification, TransactWriteItem, Update, WriteRequest,
 };
 use chat_wire::{BookingId, ChatMessage, MessageId, ReactionSummary};
 use futures_util::future::BoxFuture;
 
 use super::{
-    BookingWrite, ChatStore, MessagePage, NewMessage, PageCursor, RateLimits, ReactionToggle, ReadPosition,
-    StoreError, StoredMessage, summarise,
+    BookingActivity, BookingWrite, ChatStore, MAX_INBOX_BOOKINGS, MAX_UNREAD_COUNT, MessagePage, NewMessage,
+    PageCursor, RateLimits, ReactionToggle, ReadPosition, StoreError, StoredMessage, summarise,
 };
 use crate::domain::{Booking, BookingStatus, now_ms};
 
 /// How often a message's transaction is tried when other senders of its booking win the race.
 const MAX_ATTEMPTS: u32 = 50;
+
+/// Most memberships of one user read for the inbox (which then lists the most recently active).
+const MAX_MEMBERSHIPS_READ: usize = 500;
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -414,16 +418,66 @@ impl DynamoDbStore {
             .send()
             .await
         {
-            Ok(_) => Ok(true),
+            Ok(_) => {
+                self.index_members(booking, &[]).await?;
+                Ok(true)
+            }
             Err(error) if is_conditional_failure(&error) => Ok(false),
             Err(error) => Err(StoreError::database("inserting a booking", error)),
         }
+    }
+
+    /// Writes the booking's two membership items (the inbox's index on `gsi1`) and deletes those of
+    /// `former` members. Idempotent; the booking item stays the authority on membership.
+    async fn index_members(&self, booking: &Booking, former: &[String]) -> Result<(), StoreError> {
+        const OP: &str = "indexing a booking's members";
+        let members = [&booking.owner_id, &booking.renter_id];
+        let mut writes = Vec::new();
+        for user in members {
+            let mut item = key(booking_pk(booking.id), format!("MEMBER#{user}"));
+            item.insert("gsi1pk".into(), s(format!("USER#{user}")));
+            item.insert("gsi1sk".into(), s(format!("BOOKING#{:020}", booking.id)));
+            item.insert("booking_id".into(), n(booking.id));
+            let put = PutRequest::builder()
+                .set_item(Some(item))
+                .build()
+                .map_err(|e| StoreError::database(OP, e))?;
+            writes.push(WriteRequest::builder().put_request(put).build());
+        }
+        for user in former.iter().filter(|user| !members.contains(user)) {
+            let delete = DeleteRequest::builder()
+                .set_key(Some(key(booking_pk(booking.id), format!("MEMBER#{user}"))))
+                .build()
+                .map_err(|e| StoreError::database(OP, e))?;
+            writes.push(WriteRequest::builder().delete_request(delete).build());
+        }
+        let mut pending = HashMap::from([(self.table().to_owned(), writes)]);
+        for attempt in 0..MAX_ATTEMPTS {
+            let output = self
+                .client
+                .batch_write_item()
+                .set_request_items(Some(pending))
+                .send()
+                .await
+                .map_err(|e| StoreError::database(OP, e))?;
+            match output.unprocessed_items {
+                Some(left) if left.values().any(|writes| !writes.is_empty()) => pending = left,
+                _ => return Ok(()),
+            }
+            tokio::time::sleep(Duration::from_millis(fastrand::u64(0..=10u64 << attempt.min(6)))).await;
+        }
+        Err(StoreError::Contention(OP))
     }
 
     async fn put_booking(&self, booking: &Booking) -> Result<BookingWrite, StoreError> {
         if self.insert_booking_if_absent(booking).await? {
             return Ok(BookingWrite::Created);
         }
+        let before = self.booking(booking.id).await?;
+        let former: Vec<String> =
+            before.iter().flat_map(|b| [b.owner_id.clone(), b.renter_id.clone()]).collect();
+        // Also when nothing changed: a retry repairs an index a failed call left incomplete.
+        self.index_members(booking, &former).await?;
         let result = self
             .client
             .update_item()
@@ -565,6 +619,135 @@ impl DynamoDbStore {
                 })
             }
             Err(error) => Err(StoreError::database(OP, error)),
+        }
+    }
+
+    async fn read_positions(
+        &self,
+        booking_id: BookingId,
+    ) -> Result<Vec<chat_wire::ReadPosition>, StoreError> {
+        // `$` sorts right after `#`: every READ# key is below `READ$`.
+        self.query(
+            booking_pk(booking_id),
+            "READ#".into(),
+            "READ$".into(),
+            true,
+            None,
+            "reading read positions",
+        )
+        .await?
+        .iter()
+        .map(|item| {
+            let user_id = text(item, "sk")?.trim_start_matches("READ#").to_owned();
+            Ok(chat_wire::ReadPosition {
+                user_id,
+                last_read_message_id: number(item, "last_read_message_id")?,
+            })
+        })
+        .collect()
+    }
+
+    async fn bookings_of(&self, user_id: &str, limit: u32) -> Result<Vec<BookingActivity>, StoreError> {
+        const OP: &str = "listing a user's bookings";
+        // The index is eventually consistent (a GSI cannot be read consistently); the booking items read
+        // after it are the authority, so a former member never sees a booking.
+        let mut ids = Vec::new();
+        let mut start = None;
+        loop {
+            let output = self
+                .client
+                .query()
+                .table_name(self.table())
+                .index_name("gsi1")
+                .key_condition_expression("gsi1pk = :user")
+                .expression_attribute_values(":user", s(format!("USER#{user_id}")))
+                .scan_index_forward(false)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| StoreError::database(OP, e))?;
+            for item in output.items() {
+                ids.push(number(item, "booking_id")?);
+            }
+            start = output.last_evaluated_key;
+            if start.is_none() || ids.len() >= MAX_MEMBERSHIPS_READ {
+                break;
+            }
+        }
+        ids.truncate(MAX_MEMBERSHIPS_READ);
+        let mut bookings = Vec::new();
+        for chunk in ids.chunks(100) {
+            let keys: Vec<Item> = chunk.iter().map(|id| key(booking_pk(*id), "BOOKING")).collect();
+            let mut pending = Some(
+                KeysAndAttributes::builder()
+                    .set_keys(Some(keys))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(|e| StoreError::database(OP, e))?,
+            );
+            let mut attempt = 0;
+            while let Some(request) = pending.take() {
+                let output = self
+                    .client
+                    .batch_get_item()
+                    .request_items(self.table(), request)
+                    .send()
+                    .await
+                    .map_err(|e| StoreError::database(OP, e))?;
+                for item in output.responses.and_then(|mut r| r.remove(self.table())).unwrap_or_default() {
+                    let booking = booking_from(&item)?;
+                    if booking.is_member(user_id) {
+                        let active_at =
+                            number(&item, "last_message_at").or_else(|_| number(&item, "created_at"))?;
+                        bookings.push(BookingActivity { booking, active_at });
+                    }
+                }
+                pending = output.unprocessed_keys.and_then(|mut left| left.remove(self.table()));
+                if pending.is_some() {
+                    attempt += 1;
+                    if attempt >= MAX_ATTEMPTS {
+                        return Err(StoreError::Contention(OP));
+                    }
+                    tokio::time::sleep(Duration::from_millis(fastrand::u64(0..=10u64 << attempt.min(6))))
+                        .await;
+                }
+            }
+        }
+        bookings.sort_by(|a, b| (b.active_at, b.booking.id).cmp(&(a.active_at, a.booking.id)));
+        bookings.truncate(limit.min(MAX_INBOX_BOOKINGS) as usize);
+        Ok(bookings)
+    }
+
+    async fn unread_count(
+        &self,
+        booking_id: BookingId,
+        user_id: &str,
+        after: MessageId,
+    ) -> Result<u32, StoreError> {
+        const OP: &str = "counting unread messages";
+        let mut count = 0u32;
+        let mut start = None;
+        loop {
+            let output = self
+                .client
+                .query()
+                .table_name(self.table())
+                .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
+                .filter_expression("sender_id <> :me")
+                .expression_attribute_values(":pk", booking_pk(booking_id))
+                .expression_attribute_values(":from", s(message_sk(after.saturating_add(1))))
+                .expression_attribute_values(":to", s(message_sk(MessageId::MAX)))
+                .expression_attribute_values(":me", s(user_id))
+                .select(Select::Count)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| StoreError::database(OP, e))?;
+            count = count.saturating_add(u32::try_from(output.count).unwrap_or(0));
+            start = output.last_evaluated_key;
+            if start.is_none() || count >= MAX_UNREAD_COUNT {
+                return Ok(count.min(MAX_UNREAD_COUNT));
+            }
         }
     }
 

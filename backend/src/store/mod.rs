@@ -98,6 +98,30 @@ macro_rules! delegate_to_inherent {
         fn count_messages(&self, booking_id: BookingId) -> BoxFuture<'_, Result<i64, StoreError>> {
             Box::pin(Self::count_messages(self, booking_id))
         }
+
+        fn read_positions(
+            &self,
+            booking_id: BookingId,
+        ) -> BoxFuture<'_, Result<Vec<chat_wire::ReadPosition>, StoreError>> {
+            Box::pin(Self::read_positions(self, booking_id))
+        }
+
+        fn bookings_of<'a>(
+            &'a self,
+            user_id: &'a str,
+            limit: u32,
+        ) -> BoxFuture<'a, Result<Vec<BookingActivity>, StoreError>> {
+            Box::pin(Self::bookings_of(self, user_id, limit))
+        }
+
+        fn unread_count<'a>(
+            &'a self,
+            booking_id: BookingId,
+            user_id: &'a str,
+            after: MessageId,
+        ) -> BoxFuture<'a, Result<u32, StoreError>> {
+            Box::pin(Self::unread_count(self, booking_id, user_id, after))
+        }
     };
 }
 use delegate_to_inherent;
@@ -202,6 +226,21 @@ pub enum PageCursor {
     /// The latest messages before this id, or the latest of all (scrolling back, first open).
     Before(Option<MessageId>),
 }
+
+/// A booking and when it was last active (its last message, else its creation), for the inbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BookingActivity {
+    /// The booking.
+    pub booking: Booking,
+    /// Epoch milliseconds of its last message, else of its creation.
+    pub active_at: i64,
+}
+
+/// Most bookings a user's inbox lists.
+pub const MAX_INBOX_BOOKINGS: u32 = 100;
+
+/// Most unread messages counted per booking: a count at the cap means "at least".
+pub const MAX_UNREAD_COUNT: u32 = 999;
 
 /// What [`ChatStore::put_booking`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -329,6 +368,29 @@ pub trait ChatStore: Send + Sync + 'static {
 
     /// How many messages a booking has (tests and operations).
     fn count_messages(&self, booking_id: BookingId) -> BoxFuture<'_, Result<i64, StoreError>>;
+
+    /// Every member's read position in a booking, by user id.
+    fn read_positions(
+        &self,
+        booking_id: BookingId,
+    ) -> BoxFuture<'_, Result<Vec<chat_wire::ReadPosition>, StoreError>>;
+
+    /// The bookings `user_id` owns or rents, most recently active first, at most `limit` (itself at most
+    /// [`MAX_INBOX_BOOKINGS`]).
+    fn bookings_of<'a>(
+        &'a self,
+        user_id: &'a str,
+        limit: u32,
+    ) -> BoxFuture<'a, Result<Vec<BookingActivity>, StoreError>>;
+
+    /// How many messages of a booking after `after` others than `user_id` sent, at most
+    /// [`MAX_UNREAD_COUNT`].
+    fn unread_count<'a>(
+        &'a self,
+        booking_id: BookingId,
+        user_id: &'a str,
+        after: MessageId,
+    ) -> BoxFuture<'a, Result<u32, StoreError>>;
 
     /// The store's shared rate limits, when it keeps them (DynamoDB); `None` means each instance limits
     /// on its own (a long-running server is one instance).

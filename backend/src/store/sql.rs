@@ -20,8 +20,8 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::{AnyPool, Executor, Row, SqlSafeStr};
 
 use super::{
-    BookingWrite, ChatStore, MessagePage, NewMessage, PageCursor, ReactionToggle, ReadPosition, StoreError,
-    StoredMessage, summarise,
+    BookingActivity, BookingWrite, ChatStore, MAX_INBOX_BOOKINGS, MAX_UNREAD_COUNT, MessagePage, NewMessage,
+    PageCursor, ReactionToggle, ReadPosition, StoreError, StoredMessage, summarise,
 };
 use crate::domain::{Booking, BookingStatus, now_ms};
 
@@ -97,18 +97,38 @@ impl SqlStore {
     /// # Errors
     /// [`StoreError::Migrate`] when a migration fails or the applied ones were changed.
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        let sql = match self.kind {
-            DatabaseKind::Sqlite => include_str!("../../migrations/sqlite/0001_init.sql"),
-            DatabaseKind::Postgres => include_str!("../../migrations/postgres/0001_init.sql"),
-        };
-        let migrator = Migrator::with_migrations(vec![Migration::new(
-            1,
-            Cow::Borrowed("init"),
-            MigrationType::Simple,
-            sql.into_sql_str(),
-            false,
-        )]);
-        migrator.run(&self.pool).await?;
+        // (version, name, SQLite, PostgreSQL): embedded, so the binary carries its schema.
+        const MIGRATIONS: [(i64, &str, &str, &str); 2] = [
+            (
+                1,
+                "init",
+                include_str!("../../migrations/sqlite/0001_init.sql"),
+                include_str!("../../migrations/postgres/0001_init.sql"),
+            ),
+            (
+                3,
+                "inbox",
+                include_str!("../../migrations/sqlite/0003_inbox.sql"),
+                include_str!("../../migrations/postgres/0003_inbox.sql"),
+            ),
+        ];
+        let migrations = MIGRATIONS
+            .iter()
+            .map(|(version, name, sqlite, postgres)| {
+                let sql = match self.kind {
+                    DatabaseKind::Sqlite => *sqlite,
+                    DatabaseKind::Postgres => *postgres,
+                };
+                Migration::new(
+                    *version,
+                    Cow::Borrowed(*name),
+                    MigrationType::Simple,
+                    sql.into_sql_str(),
+                    false,
+                )
+            })
+            .collect();
+        Migrator::with_migrations(migrations).run(&self.pool).await?;
         Ok(())
     }
 
@@ -181,18 +201,82 @@ impl SqlStore {
             .fetch_optional(&self.pool)
             .await
             .context("reading a booking")?;
-        row.map(|row| {
-            let status: String = row.try_get("status").context("reading a booking")?;
-            Ok(Booking {
-                id: row.try_get("id").context("reading a booking")?,
-                owner_id: row.try_get("owner_id").context("reading a booking")?,
-                renter_id: row.try_get("renter_id").context("reading a booking")?,
-                title: row.try_get("title").context("reading a booking")?,
-                status: BookingStatus::parse(&status)
-                    .ok_or_else(|| StoreError::Inconsistent(format!("booking status {status:?}")))?,
+        row.as_ref().map(booking_from_row).transpose()
+    }
+
+    /// Every member's read position in a booking.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn read_positions(
+        &self,
+        booking_id: BookingId,
+    ) -> Result<Vec<chat_wire::ReadPosition>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT user_id, last_read_message_id FROM read_receipts WHERE booking_id = $1 ORDER BY user_id",
+        )
+        .bind(booking_id)
+        .fetch_all(&self.pool)
+        .await
+        .context("reading read positions")?;
+        rows.iter()
+            .map(|row| {
+                Ok(chat_wire::ReadPosition {
+                    user_id: row.try_get("user_id").context("reading read positions")?,
+                    last_read_message_id: row
+                        .try_get("last_read_message_id")
+                        .context("reading read positions")?,
+                })
             })
-        })
-        .transpose()
+            .collect()
+    }
+
+    /// The bookings a user owns or rents, most recently active first.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`]; [`StoreError::Inconsistent`] for an unknown stored status.
+    pub async fn bookings_of(&self, user_id: &str, limit: u32) -> Result<Vec<BookingActivity>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, owner_id, renter_id, title, status, COALESCE(last_message_at, created_at) AS active_at \
+             FROM bookings WHERE owner_id = $1 OR renter_id = $1 ORDER BY active_at DESC, id DESC LIMIT $2",
+        )
+        .bind(user_id)
+        .bind(i64::from(limit.min(MAX_INBOX_BOOKINGS)))
+        .fetch_all(&self.pool)
+        .await
+        .context("listing a user's bookings")?;
+        rows.iter()
+            .map(|row| {
+                Ok(BookingActivity {
+                    booking: booking_from_row(row)?,
+                    active_at: row.try_get("active_at").context("listing a user's bookings")?,
+                })
+            })
+            .collect()
+    }
+
+    /// How many messages after `after` others than `user_id` sent, at most [`MAX_UNREAD_COUNT`].
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn unread_count(
+        &self,
+        booking_id: BookingId,
+        user_id: &str,
+        after: MessageId,
+    ) -> Result<u32, StoreError> {
+        let count: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM messages \
+             WHERE booking_id = $1 AND id > $2 AND sender_id <> $3 LIMIT $4) AS unread",
+        )
+        .bind(booking_id)
+        .bind(after)
+        .bind(user_id)
+        .bind(i64::from(MAX_UNREAD_COUNT))
+        .fetch_one(&self.pool)
+        .await
+        .context("counting unread messages")?;
+        Ok(u32::try_from(count).unwrap_or(MAX_UNREAD_COUNT))
     }
 
     /// Moves a booking from `from` to `to`, only if it is still in `from` (compare and set).
@@ -582,4 +666,17 @@ fn prepare_sqlite_url(url: &str) -> Result<String, StoreError> {
     // Fail here, naming the URL's problem, rather than at the first query.
     sqlx::sqlite::SqliteConnectOptions::from_str(&url).context("parsing the SQLite URL")?;
     Ok(url)
+}
+
+/// A booking from a row with its columns.
+fn booking_from_row(row: &AnyRow) -> Result<Booking, StoreError> {
+    let status: String = row.try_get("status").context("reading a booking")?;
+    Ok(Booking {
+        id: row.try_get("id").context("reading a booking")?,
+        owner_id: row.try_get("owner_id").context("reading a booking")?,
+        renter_id: row.try_get("renter_id").context("reading a booking")?,
+        title: row.try_get("title").context("reading a booking")?,
+        status: BookingStatus::parse(&status)
+            .ok_or_else(|| StoreError::Inconsistent(format!("booking status {status:?}")))?,
+    })
 }

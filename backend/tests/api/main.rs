@@ -9,6 +9,7 @@ mod dev;
 mod direct_ws;
 mod hardening;
 mod helpers;
+mod inbox;
 mod ops;
 mod proxy;
 mod rest;

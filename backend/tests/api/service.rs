@@ -15,7 +15,12 @@ crate::on_every_store!(
 const SERVICE_TOKEN: &str = "test-service-token";
 
 impl TestApp {
-    async fn service(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> reqwest::Response {
+    pub async fn service(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> reqwest::Response {
         let mut request = self
             .client
             .request(method, format!("{}/api/service/bookings/{path}", self.base))
@@ -26,12 +31,12 @@ impl TestApp {
         request.send().await.expect("service request")
     }
 
-    async fn put_booking(&self, id: i64, body: Value) -> reqwest::Response {
+    pub async fn put_booking(&self, id: i64, body: Value) -> reqwest::Response {
         self.service(reqwest::Method::PUT, &id.to_string(), Some(body)).await
     }
 }
 
-fn booking(owner: &str, renter: &str, title: &str) -> Value {
+pub fn booking(owner: &str, renter: &str, title: &str) -> Value {
     json!({"owner_id": owner, "renter_id": renter, "title": title})
 }
 
