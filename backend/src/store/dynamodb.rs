@@ -713,7 +713,7 @@ impl DynamoDbStore {
                 }
             }
         }
-        bookings.sort_by(|a, b| (b.active_at, b.booking.id).cmp(&(a.active_at, a.booking.id)));
+        bookings.sort_by_key(|b| std::cmp::Reverse((b.active_at, b.booking.id)));
         bookings.truncate(limit.min(MAX_INBOX_BOOKINGS) as usize);
         Ok(bookings)
     }
