@@ -5,7 +5,7 @@
 //! - RS256 and ES256, signed by an identity provider (Cognito, Auth0, ...) whose public keys are published
 //!   at `JWT_JWKS_URL`. The token's `kid` names the key; the key's type (RSA, or EC on P-256) decides the
 //!   one algorithm it verifies, and a token whose `alg` is another is refused. Keys are cached
-//!   ([`jwks`]); an unknown `kid` triggers a refresh, at most one per
+//!   (`auth/jwks.rs`); an unknown `kid` triggers a refresh, at most one per
 //!   [`JwksSettings::min_refresh_interval`](crate::config::JwksSettings). With an identity provider,
 //!   `iss` and `aud` are required settings, so its tokens for other applications are refused.
 //!
