@@ -250,7 +250,7 @@ impl ChatService {
     /// [`ChatError::Unauthenticated`], [`ChatError::BookingNotFound`], [`ChatError::NotMember`],
     /// [`ChatError::Unexpected`].
     pub async fn connect(&self, booking_id: BookingId, token: &str) -> Result<Membership, ChatError> {
-        let claims = self.verifier.verify(token)?;
+        let claims = self.verifier.verify(token).await?;
         let booking = self.member_booking(booking_id, &claims.sub).await?;
         Ok(Membership { user_id: claims.sub, booking, expires_at: claims.exp })
     }

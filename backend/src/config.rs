@@ -3,8 +3,9 @@
 //! [`Settings::from_env`] is the only place that reads environment variables. It fails fast and names every
 //! missing or malformed key. `APP_ENV=local` gives the local defaults (JWT secret
 //! `local-dev-secret`, proxy secret `local-proxy-secret`, SQLite under `.data/`, demo data); any other
-//! environment refuses to start without `JWT_SECRET` and `PROXY_SECRET`. Secrets are [`SecretString`]s: they
-//! never appear in `Debug` output or logs.
+//! environment refuses to start without `PROXY_SECRET`, and without `JWT_SECRET` unless tokens come from an
+//! identity provider (`JWT_JWKS_URL`, which then requires `JWT_ISSUER` and `JWT_AUDIENCE`). Secrets are
+//! [`SecretString`]s: they never appear in `Debug` output or logs.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -93,15 +94,42 @@ pub struct ApiGatewayPush {
 /// How JSON Web Tokens are verified (and, locally, minted).
 #[derive(Debug, Clone)]
 pub struct JwtSettings {
-    /// HS256 key.
-    pub secret: SecretString,
-    /// Expected `iss`, checked when set.
+    /// HS256 key (`JWT_SECRET`). Without one, HS256 tokens are refused and none can be minted: only an
+    /// identity provider's tokens ([`JwtSettings::jwks`]) are accepted.
+    pub secret: Option<SecretString>,
+    /// Expected `iss`, checked when set (always set with [`JwtSettings::jwks`]).
     pub issuer: Option<String>,
-    /// Expected `aud`, checked when set.
+    /// Expected `aud`, checked when set (always set with [`JwtSettings::jwks`]).
     pub audience: Option<String>,
     /// Clock skew tolerated on `exp`.
     pub leeway: Duration,
+    /// An identity provider's signing keys (`JWT_JWKS_URL`): RS256 and ES256 tokens are accepted only with
+    /// them.
+    pub jwks: Option<JwksSettings>,
 }
+
+/// Where an identity provider (Cognito, Auth0, ...) publishes the public keys of its tokens, and how they
+/// are fetched.
+#[derive(Debug, Clone)]
+pub struct JwksSettings {
+    /// The JWKS document's URL (`JWT_JWKS_URL`): `https://`, or `http://` to a loopback address.
+    pub url: String,
+    /// The budget of one fetch, connection included.
+    pub fetch_timeout: Duration,
+    /// The least time between two fetches: a token with an unknown `kid` triggers a fetch, and a flood of
+    /// forged ones must not become a flood of requests to the identity provider.
+    pub min_refresh_interval: Duration,
+    /// How long fetched keys are used without asking again, so that a key the provider withdrew stops
+    /// being accepted.
+    pub max_age: Duration,
+}
+
+/// [`JwksSettings::fetch_timeout`] of a configured JWKS URL.
+pub const JWKS_FETCH_TIMEOUT: Duration = Duration::from_secs(5);
+/// [`JwksSettings::min_refresh_interval`] of a configured JWKS URL.
+pub const JWKS_MIN_REFRESH_INTERVAL: Duration = Duration::from_secs(30);
+/// [`JwksSettings::max_age`] of a configured JWKS URL.
+pub const JWKS_MAX_AGE: Duration = Duration::from_secs(10 * 60);
 
 /// Limits on what clients may send.
 #[derive(Debug, Clone)]
@@ -186,19 +214,42 @@ impl Settings {
     /// As [`Settings::from_env`].
     pub fn from_lookup(lookup: impl Lookup) -> Result<Self, ConfigError> {
         let local = lookup("APP_ENV").as_deref() == Some("local");
+        let jwks = jwks_settings(&lookup)?;
         let mut missing = Vec::new();
-        let mut secret = |key: &str, local_default: &str| match lookup(key) {
-            Some(value) => SecretString::from(value),
-            None if local => SecretString::from(local_default.to_owned()),
+        // With an identity provider, the HS256 secret is optional (HS256 tokens are then refused).
+        let jwt_secret = match lookup("JWT_SECRET") {
+            Some(value) => Some(SecretString::from(value)),
+            None if local => Some(SecretString::from(LOCAL_JWT_SECRET.to_owned())),
+            None if jwks.is_some() => None,
             None => {
-                missing.push(key.to_owned());
+                missing.push("JWT_SECRET".to_owned());
+                None
+            }
+        };
+        let proxy_secret = match lookup("PROXY_SECRET") {
+            Some(value) => SecretString::from(value),
+            None if local => SecretString::from(LOCAL_PROXY_SECRET.to_owned()),
+            None => {
+                missing.push("PROXY_SECRET".to_owned());
                 SecretString::from(String::new())
             }
         };
-        let jwt_secret = secret("JWT_SECRET", LOCAL_JWT_SECRET);
-        let proxy_secret = secret("PROXY_SECRET", LOCAL_PROXY_SECRET);
         if !missing.is_empty() {
             return Err(ConfigError::Missing(missing));
+        }
+        let (issuer, audience) = (lookup("JWT_ISSUER"), lookup("JWT_AUDIENCE"));
+        if jwks.is_some() {
+            // An identity provider signs tokens for many applications: only its issuer and our audience
+            // make a token ours.
+            for (key, value) in [("JWT_ISSUER", &issuer), ("JWT_AUDIENCE", &audience)] {
+                if value.is_none() {
+                    return Err(ConfigError::invalid(
+                        key,
+                        "required with JWT_JWKS_URL: set JWT_ISSUER to the identity provider's issuer and \
+                         JWT_AUDIENCE to this application's audience (the client id, or the API identifier)",
+                    ));
+                }
+            }
         }
 
         let defaults = ChatLimits::default();
@@ -303,9 +354,10 @@ impl Settings {
                 .map(SecretString::from),
             jwt: JwtSettings {
                 secret: jwt_secret,
-                issuer: lookup("JWT_ISSUER"),
-                audience: lookup("JWT_AUDIENCE"),
+                issuer,
+                audience,
                 leeway: Duration::from_secs(parse(&lookup, "JWT_LEEWAY_SECONDS", 30)?),
+                jwks,
             },
             proxy_secret,
             limits,
@@ -325,6 +377,31 @@ impl Settings {
     }
 }
 
+/// The identity provider's keys (`JWT_JWKS_URL`), if configured.
+fn jwks_settings(lookup: &impl Lookup) -> Result<Option<JwksSettings>, ConfigError> {
+    let Some(url) = lookup("JWT_JWKS_URL") else { return Ok(None) };
+    let url = url.trim().to_owned();
+    // Whoever can change the keys in transit can sign any token: plain HTTP only to this machine (tests, a
+    // local identity provider).
+    let loopback =
+        ["http://127.0.0.1:", "http://127.0.0.1/", "http://localhost:", "http://localhost/", "http://[::1]"];
+    if !(url.starts_with("https://") || loopback.iter().any(|prefix| url.starts_with(prefix))) {
+        return Err(ConfigError::invalid(
+            "JWT_JWKS_URL",
+            format!(
+                "{url:?} must be an https:// URL (http:// only to localhost), e.g. \
+                     https://cognito-idp.{{region}}.amazonaws.com/{{user_pool_id}}/.well-known/jwks.json"
+            ),
+        ));
+    }
+    Ok(Some(JwksSettings {
+        url,
+        fetch_timeout: JWKS_FETCH_TIMEOUT,
+        min_refresh_interval: JWKS_MIN_REFRESH_INTERVAL,
+        max_age: JWKS_MAX_AGE,
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -341,7 +418,8 @@ mod tests {
     fn local_environment_has_working_defaults() {
         let s = settings(&[("APP_ENV", "local")]).expect("local defaults");
         assert!(s.local && s.seed_demo_data && !s.json_logs);
-        assert_eq!(s.jwt.secret.expose_secret(), LOCAL_JWT_SECRET);
+        assert_eq!(s.jwt.secret.as_ref().map(ExposeSecret::expose_secret), Some(LOCAL_JWT_SECRET));
+        assert!(s.jwt.jwks.is_none());
         assert_eq!(s.proxy_secret.expose_secret(), LOCAL_PROXY_SECRET);
         assert!(matches!(&s.store, StoreSettings::Sql { url, .. } if url == DEFAULT_DATABASE_URL));
         assert_eq!(s.bind_addr.to_string(), "127.0.0.1:8000");
@@ -380,6 +458,51 @@ mod tests {
         assert!(err.to_string().starts_with("invalid DATABASE_URL"), "{err}");
         let err = settings(&[("APP_ENV", "local"), ("MAX_MESSAGE_LENGTH", "0")]).expect_err("must refuse");
         assert!(err.to_string().contains("greater than zero"), "{err}");
+    }
+
+    #[test]
+    fn an_identity_provider_needs_an_issuer_and_an_audience_but_no_secret() {
+        let url = ("JWT_JWKS_URL", "https://idp.example.com/.well-known/jwks.json");
+        let base = [("APP_ENV", "production"), ("PROXY_SECRET", "p"), url];
+        let err = settings(&base).expect_err("no issuer");
+        assert!(err.to_string().starts_with("invalid JWT_ISSUER: required with JWT_JWKS_URL"), "{err}");
+        let err = settings(&[&base[..], &[("JWT_ISSUER", "https://idp.example.com/")]].concat())
+            .expect_err("no audience");
+        assert!(err.to_string().starts_with("invalid JWT_AUDIENCE: required with JWT_JWKS_URL"), "{err}");
+        let s = settings(
+            &[&base[..], &[("JWT_ISSUER", "https://idp.example.com/"), ("JWT_AUDIENCE", "chat")]].concat(),
+        )
+        .expect("configured");
+        assert!(s.jwt.secret.is_none(), "HS256 is off without JWT_SECRET");
+        let jwks = s.jwt.jwks.expect("jwks");
+        assert_eq!(jwks.url, url.1);
+        assert_eq!(jwks.min_refresh_interval, JWKS_MIN_REFRESH_INTERVAL);
+        // Without a JWKS URL, the secret stays required.
+        let err = settings(&[("APP_ENV", "production"), ("PROXY_SECRET", "p")]).expect_err("no secret");
+        assert_eq!(err.to_string(), "missing required configuration: JWT_SECRET");
+    }
+
+    #[test]
+    fn a_jwks_url_must_be_https_except_to_this_machine() {
+        let with = |url: &str| {
+            settings(&[
+                ("APP_ENV", "local"),
+                ("JWT_JWKS_URL", url),
+                ("JWT_ISSUER", "i"),
+                ("JWT_AUDIENCE", "a"),
+            ])
+        };
+        for refused in
+            ["http://idp.example.com/jwks.json", "idp.example.com", "ftp://x", "http://localhost.evil.com/"]
+        {
+            let err = with(refused).expect_err(refused);
+            assert!(err.to_string().starts_with("invalid JWT_JWKS_URL"), "{err}");
+        }
+        for accepted in
+            ["https://idp.example.com/jwks.json", "http://127.0.0.1:9000/jwks", "http://localhost/jwks"]
+        {
+            assert!(with(accepted).is_ok(), "{accepted}");
+        }
     }
 
     #[test]

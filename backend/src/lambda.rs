@@ -30,6 +30,9 @@ pub async fn run() -> Result<(), Error> {
     }
     let push = notifier::api_gateway(&settings, Some(&sdk_config)).await;
     tracing::info!(store = store.kind(), "backend function ready");
-    let app = router(AppState::new(&settings, store, push), Transport::Lambda);
+    let state = AppState::new(&settings, store, push);
+    // The identity provider's keys, if any, during the cold start (a failure is logged, not fatal).
+    state.chat.verifier().prefetch().await;
+    let app = router(state, Transport::Lambda);
     lambda_http::run(app).await
 }

@@ -9,7 +9,8 @@
 //!
 //! # Layout
 //! - [`config`]: typed settings, read once from the environment.
-//! - [`auth`]: JWT verification and minting (nothing of HTTP).
+//! - [`auth`]: JWT verification (HS256 with the shared secret; RS256 and ES256 against an identity
+//!   provider's JWKS, fetched and cached) and minting (nothing of the HTTP edge).
 //! - [`domain`]: rules and value types without I/O (statuses and transitions, [`domain::MessageBody`],
 //!   [`domain::ClientMessageId`], [`domain::Emoji`]).
 //! - [`store`]: the [`store::ChatStore`] port and its adapters: SQL (SQLite, PostgreSQL) and DynamoDB.

@@ -27,7 +27,7 @@ impl FromRequestParts<AppState> for AuthUser {
             .and_then(|v| v.to_str().ok())
             .and_then(chat_wire::handshake::token_from_authorization)
             .ok_or(AuthError::Missing)?;
-        let claims = state.chat.verifier().verify(token)?;
+        let claims = state.chat.verifier().verify(token).await?;
         Ok(Self { user_id: claims.sub })
     }
 }

@@ -161,7 +161,10 @@ impl Application {
         let listener = TcpListener::bind(settings.bind_addr)
             .await
             .map_err(|source| StartupError::Bind { addr: settings.bind_addr, source })?;
-        Ok(Self::with_parts(settings, store, listener, push))
+        let state = AppState::new(settings, store.clone(), push);
+        // The identity provider's keys, if any, before the first token needs them (a failure is logged).
+        state.chat.verifier().prefetch().await;
+        Ok(Self { listener, router: router(state, Transport::Server), store })
     }
 
     /// Assembles the application from an opened store and a bound listener.

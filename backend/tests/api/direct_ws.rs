@@ -91,10 +91,11 @@ mod expiry {
     async fn the_socket_is_closed_with_1008_when_the_token_expires() {
         let app = spawn_app(StoreKind::Sqlite).await;
         let settings = chat_backend::config::JwtSettings {
-            secret: JWT_SECRET.to_owned().into(),
+            secret: Some(JWT_SECRET.to_owned().into()),
             issuer: None,
             audience: None,
             leeway: Duration::ZERO,
+            jwks: None,
         };
         let short = chat_backend::auth::mint_token(&settings, "bob", Duration::from_secs(2)).expect("mint");
         let mut bob = app.ws(1, &format!("?token={short}"), &[]).await.expect("connects");

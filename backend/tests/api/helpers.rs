@@ -68,6 +68,7 @@ pub async fn spawn_app(db: StoreKind) -> TestApp {
     spawn_app_with(db, &[]).await
 }
 
+/// As [`spawn_app`], with `overrides` of the test environment (an empty value unsets the key).
 pub async fn spawn_app_with(db: StoreKind, overrides: &[(&str, &str)]) -> TestApp {
     let mut store_env: Vec<(&str, String)> = Vec::new();
     let mut table = None;
@@ -127,8 +128,13 @@ pub async fn spawn_app_with(db: StoreKind, overrides: &[(&str, &str)]) -> TestAp
         .iter()
         .filter_map(|k| env.get(*k).map(|v| ((*k).to_owned(), v.clone())))
         .collect();
+    // An empty value unsets the key, as it does in the process environment.
     for (k, v) in overrides {
-        env.insert((*k).to_owned(), (*v).to_owned());
+        if v.is_empty() {
+            env.remove(*k);
+        } else {
+            env.insert((*k).to_owned(), (*v).to_owned());
+        }
     }
     let settings = Settings::from_lookup(|key| env.get(key).cloned()).expect("test settings");
     let app = Application::build(&settings).await.expect("backend starts");
@@ -200,10 +206,11 @@ pub fn token(user: &str) -> String {
 
 pub fn token_with_secret(user: &str, secret: &str) -> String {
     let settings = chat_backend::config::JwtSettings {
-        secret: secret.to_owned().into(),
+        secret: Some(secret.to_owned().into()),
         issuer: None,
         audience: None,
         leeway: Duration::from_secs(0),
+        jwks: None,
     };
     auth::mint_token(&settings, user, Duration::from_secs(3600)).expect("mint")
 }

@@ -35,6 +35,11 @@ locals {
     },
     var.chat_store == "dynamodb" ? { CHAT_TABLE = var.chat_table_name } : {},
     var.chat_store == "postgres" ? { DATABASE_MAX_CONNECTIONS = tostring(var.database_max_connections) } : {},
+    var.identity_provider == null ? {} : {
+      JWT_JWKS_URL = var.identity_provider.jwks_url
+      JWT_ISSUER   = var.identity_provider.issuer
+      JWT_AUDIENCE = var.identity_provider.audience
+    },
     local.secret_environment,
   )
 

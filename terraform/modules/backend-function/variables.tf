@@ -165,6 +165,21 @@ variable "secret_kms_key_arn" {
   }
 }
 
+variable "identity_provider" {
+  description = "An identity provider (Cognito, Auth0) whose RS256/ES256 tokens the backend accepts beside the HS256 ones: the URL of its JWKS (https://), the issuer of its tokens and this application's audience, the function's JWT_JWKS_URL, JWT_ISSUER and JWT_AUDIENCE; null for HS256 tokens only. In a VPC, the subnets need a route to the provider."
+  type = object({
+    jwks_url = string
+    issuer   = string
+    audience = string
+  })
+  default = null
+
+  validation {
+    condition     = var.identity_provider == null || try(startswith(var.identity_provider.jwks_url, "https://") && length(var.identity_provider.issuer) > 0 && length(var.identity_provider.audience) > 0, false)
+    error_message = "identity_provider needs an https:// jwks_url, an issuer and an audience: the backend refuses a provider's tokens without both."
+  }
+}
+
 variable "database_max_connections" {
   description = "DATABASE_MAX_CONNECTIONS with postgres: the pool of each execution environment, which serves one request at a time (the database sees this times the function's concurrency)."
   type        = number

@@ -62,6 +62,7 @@ module "backend_function" {
   chat_table_index_arns  = local.chat_table ? [module.chat_table[0].gsi1_arn] : []
   secrets                = local.backend_secrets
   secret_kms_key_arn     = var.secret_kms_key_arn
+  identity_provider      = var.identity_provider
   vpc_subnet_ids         = var.vpc_subnet_ids
   vpc_security_group_ids = var.vpc_security_group_ids
   connections_table_name = module.connections_table.name

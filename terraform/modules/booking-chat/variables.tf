@@ -76,6 +76,16 @@ variable "jwt_secret_secrets_manager_arn" {
   }
 }
 
+variable "identity_provider" {
+  description = "An identity provider (Cognito, Auth0) whose RS256/ES256 tokens the backend function accepts beside the HS256 ones: its JWKS URL, its tokens' issuer and this application's audience (module backend-function); null for HS256 tokens only. Ignored with backend_url."
+  type = object({
+    jwks_url = string
+    issuer   = string
+    audience = string
+  })
+  default = null
+}
+
 variable "service_token_ssm_parameter_name" {
   description = "SSM SecureString parameter holding the marketplace's service credential, the backend's SERVICE_TOKEN (or use the Secrets Manager ARN)."
   type        = string

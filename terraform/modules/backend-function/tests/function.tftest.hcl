@@ -81,6 +81,35 @@ run "the_environment_is_the_contract_the_backend_reads" {
   }
 }
 
+run "an_identity_provider_is_given_to_the_backend_as_its_three_variables" {
+  command = plan
+
+  variables {
+    identity_provider = {
+      jwks_url = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123/.well-known/jwks.json"
+      issuer   = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123"
+      audience = "client-id"
+    }
+  }
+
+  assert {
+    condition = (output.environment["JWT_JWKS_URL"] == "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123/.well-known/jwks.json"
+      && output.environment["JWT_ISSUER"] == "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123"
+    && output.environment["JWT_AUDIENCE"] == "client-id")
+    error_message = "the provider's JWKS URL, issuer and audience, which the backend requires together"
+  }
+}
+
+run "an_identity_provider_over_plain_http_or_without_an_audience_is_refused" {
+  command = plan
+
+  variables {
+    identity_provider = { jwks_url = "http://idp.example.com/jwks.json", issuer = "https://idp.example.com/", audience = "" }
+  }
+
+  expect_failures = [var.identity_provider]
+}
+
 run "the_policy_allows_exactly_what_the_backend_does" {
   command = plan
 

@@ -156,6 +156,21 @@ run "the_backend_function_is_wired_to_its_tables_api_and_secrets" {
   }
 }
 
+run "an_identity_provider_reaches_the_backend_function" {
+  command = plan
+
+  variables {
+    identity_provider = { jwks_url = "https://tenant.eu.auth0.com/.well-known/jwks.json", issuer = "https://tenant.eu.auth0.com/", audience = "booking-chat" }
+  }
+
+  assert {
+    condition = (output.backend_environment["JWT_JWKS_URL"] == "https://tenant.eu.auth0.com/.well-known/jwks.json"
+      && output.backend_environment["JWT_ISSUER"] == "https://tenant.eu.auth0.com/"
+    && output.backend_environment["JWT_AUDIENCE"] == "booking-chat")
+    error_message = "the provider's JWKS URL, issuer and audience are the backend's JWT_JWKS_URL, JWT_ISSUER and JWT_AUDIENCE"
+  }
+}
+
 run "the_http_api_fronts_the_backend_function" {
   command = plan
 
