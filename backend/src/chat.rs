@@ -524,7 +524,7 @@ impl ChatService {
         if !self.rate_limits.try_acquire(caller.user_id).await? {
             return Err(ChatError::RateLimited);
         }
-        let claims = self.verifier.verify(token)?;
+        let claims = self.verifier.verify(token).await?;
         if claims.sub != caller.user_id {
             return Err(ChatError::OtherUser);
         }
