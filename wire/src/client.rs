@@ -62,6 +62,19 @@ pub enum ClientAction {
     },
     /// Liveness check; answered with `pong`.
     Ping,
+    /// Replace the text of one of the sender's own messages, within the edit window.
+    EditMessage {
+        /// The message to edit; must be the sender's own, in the same booking, not deleted.
+        message_id: MessageId,
+        /// The new text, validated as a `send_message` body.
+        body: String,
+    },
+    /// Delete one of the sender's own messages, within the edit window: it becomes a tombstone (empty
+    /// body, no reactions) that keeps its id. Deleting it again answers the same tombstone.
+    DeleteMessage {
+        /// The message to delete; must be the sender's own, in the same booking.
+        message_id: MessageId,
+    },
 }
 
 impl ClientAction {
@@ -74,6 +87,8 @@ impl ClientAction {
             Self::Typing { .. } => "typing",
             Self::Sync { .. } => "sync",
             Self::Ping => "ping",
+            Self::EditMessage { .. } => "edit_message",
+            Self::DeleteMessage { .. } => "delete_message",
         }
     }
 }
@@ -127,6 +142,17 @@ struct ReadData {
 #[derive(Deserialize)]
 struct TypingData {
     is_typing: bool,
+}
+
+#[derive(Deserialize)]
+struct EditMessageData {
+    message_id: MessageId,
+    body: String,
+}
+
+#[derive(Deserialize)]
+struct DeleteMessageData {
+    message_id: MessageId,
 }
 
 #[derive(Deserialize, Default)]
@@ -229,6 +255,14 @@ fn parse_action(name: &str, value: Value) -> Result<ClientAction, FrameError> {
             }
         }
         "ping" => ClientAction::Ping,
+        "edit_message" => {
+            let d: EditMessageData = data("edit_message", value)?;
+            ClientAction::EditMessage { message_id: d.message_id, body: d.body }
+        }
+        "delete_message" => {
+            let d: DeleteMessageData = data("delete_message", value)?;
+            ClientAction::DeleteMessage { message_id: d.message_id }
+        }
         other => return Err(FrameError::UnknownAction(other.to_owned())),
     })
 }
@@ -288,6 +322,8 @@ mod tests {
             (r#"{"action":"sync","data":{"after_message_id":3}}"#, "sync"),
             (r#"{"action":"sync"}"#, "sync"),
             (r#"{"action":"ping"}"#, "ping"),
+            (r#"{"action":"edit_message","data":{"message_id":3,"body":"fixed"}}"#, "edit_message"),
+            (r#"{"action":"delete_message","data":{"message_id":3}}"#, "delete_message"),
         ] {
             assert_eq!(parse(text).expect(text).action.name(), name);
         }
@@ -337,5 +373,34 @@ mod tests {
         assert_eq!(parse(&frame), Err(FrameError::InvalidRequestId));
         let fits = serde_json::json!({"action": "ping", "request_id": &long[1..]}).to_string();
         assert!(parse(&fits).is_ok());
+    }
+
+    #[test]
+    fn edit_and_delete_carry_the_message_and_the_new_body() {
+        let frame = parse(
+            r#"{"action":"edit_message","data":{"message_id":12,"body":"fixed typo"},"request_id":"e1"}"#,
+        )
+        .expect("valid");
+        assert_eq!(frame.action, ClientAction::EditMessage { message_id: 12, body: "fixed typo".into() });
+        assert_eq!(frame.request_id.as_deref(), Some("e1"));
+        let frame = parse(r#"{"action":"delete_message","data":{"message_id":12}}"#).expect("valid");
+        assert_eq!(frame.action, ClientAction::DeleteMessage { message_id: 12 });
+    }
+
+    #[test]
+    fn edit_and_delete_without_their_fields_are_invalid_data() {
+        for (text, action) in [
+            (r#"{"action":"edit_message","data":{"message_id":1}}"#, "edit_message"),
+            (r#"{"action":"edit_message","data":{"body":"x"}}"#, "edit_message"),
+            (r#"{"action":"edit_message","data":{"message_id":"1","body":"x"}}"#, "edit_message"),
+            (r#"{"action":"edit_message","data":{"message_id":1,"body":7}}"#, "edit_message"),
+            (r#"{"action":"delete_message"}"#, "delete_message"),
+            (r#"{"action":"delete_message","data":{"message_id":null}}"#, "delete_message"),
+        ] {
+            assert!(
+                matches!(parse(text), Err(FrameError::InvalidData { action: a, .. }) if a == action),
+                "{text}"
+            );
+        }
     }
 }

@@ -31,11 +31,21 @@ fn server_type(payload: &ServerPayload) -> &'static str {
         ServerPayload::Pong => "pong",
         ServerPayload::BookingStatus { .. } => "booking_status",
         ServerPayload::Error { .. } => "error",
+        ServerPayload::MessageUpdated { .. } => "message_updated",
     }
 }
 
-const SERVER_TYPES: [&str; 8] =
-    ["message", "history", "reaction", "receipt", "typing", "pong", "booking_status", "error"];
+const SERVER_TYPES: [&str; 9] = [
+    "message",
+    "history",
+    "reaction",
+    "receipt",
+    "typing",
+    "pong",
+    "booking_status",
+    "error",
+    "message_updated",
+];
 
 /// Every action a client may send; as [`server_type`], no wildcard.
 fn client_action(action: &ClientAction) -> &'static str {
@@ -46,10 +56,13 @@ fn client_action(action: &ClientAction) -> &'static str {
         ClientAction::Typing { .. } => "typing",
         ClientAction::Sync { .. } => "sync",
         ClientAction::Ping => "ping",
+        ClientAction::EditMessage { .. } => "edit_message",
+        ClientAction::DeleteMessage { .. } => "delete_message",
     }
 }
 
-const CLIENT_ACTIONS: [&str; 6] = ["send_message", "react", "read", "typing", "sync", "ping"];
+const CLIENT_ACTIONS: [&str; 8] =
+    ["send_message", "react", "read", "typing", "sync", "ping", "edit_message", "delete_message"];
 
 #[test]
 fn every_server_frame_of_the_fixture_is_read_and_written_back_exactly() {
