@@ -7,6 +7,7 @@
 mod concurrency;
 mod dev;
 mod direct_ws;
+mod edit;
 mod hardening;
 mod helpers;
 mod ops;
