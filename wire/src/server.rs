@@ -331,9 +331,8 @@ mod tests {
     #[test]
     fn message_updated_carries_the_message_as_it_is_now() {
         let tombstone = ChatMessage { body: String::new(), deleted: true, ..message() };
-        let frame =
-            ServerFrame::new(ServerPayload::MessageUpdated { booking_id: 1, message: tombstone.clone() }, 30)
-                .answering(Some("d1".into()));
+        let frame = ServerFrame::new(ServerPayload::MessageUpdated { booking_id: 1, message: tombstone }, 30)
+            .answering(Some("d1".into()));
         assert_eq!(frame.payload.type_name(), "message_updated");
         let written = serde_json::to_value(&frame).expect("serialise");
         assert_eq!(written["type"], "message_updated");

@@ -78,7 +78,7 @@ proptest! {
     #[test]
     fn valid_frames_parse_to_what_they_say(
         body in "\\PC{1,100}",
-        body_for_edit in "\\PC{1,100}",
+        new_body in "\\PC{1,100}",
         client_message_id in proptest::option::of("[!-~]{1,64}"),
         message_id in any::<i64>(),
         is_typing in any::<bool>(),
@@ -98,8 +98,8 @@ proptest! {
             (json!({"action": "sync", "data": {"after_message_id": after}}),
              ClientAction::Sync { after_message_id: after, before_message_id: None, limit: None }),
             (json!({"action": "ping"}), ClientAction::Ping),
-            (json!({"action": "edit_message", "data": {"message_id": message_id, "body": body_for_edit}}),
-             ClientAction::EditMessage { message_id, body: body_for_edit.clone() }),
+            (json!({"action": "edit_message", "data": {"message_id": message_id, "body": new_body}}),
+             ClientAction::EditMessage { message_id, body: new_body }),
             (json!({"action": "delete_message", "data": {"message_id": message_id}}),
              ClientAction::DeleteMessage { message_id }),
         ];
