@@ -23,8 +23,8 @@ use crate::metrics::Metrics;
 use crate::notifier::BookingNotifier;
 use crate::rate_limit::RateLimiter;
 use crate::store::{
-    BookingActivity, BookingWrite, MAX_INBOX_BOOKINGS, MessagePage, NewMessage, PageCursor, RateLimits,
-    Store, StoreError,
+    BookingActivity, BookingWrite, MAX_INBOX_BOOKINGS, MessagePage, NewMessage, OwnMessage, PageCursor,
+    RateLimits, Store, StoreError,
 };
 
 /// The envelope of a `history` frame around its messages (type, booking, `has_more`, a `request_id` of
@@ -78,6 +78,9 @@ pub enum ChatError {
     /// The database failed; details are logged, never sent.
     #[error(transparent)]
     Unexpected(#[from] StoreError),
+    /// Only a message's sender may edit or delete it.
+    #[error("only the sender of a message may edit or delete it")]
+    NotSender,
 }
 
 impl ChatError {
@@ -87,7 +90,7 @@ impl ChatError {
             Self::Unauthenticated(AuthError::Expired) => ErrorCode::TokenExpired,
             Self::Unauthenticated(_) | Self::OtherUser => ErrorCode::AuthenticationError,
             Self::BookingNotFound | Self::MessageNotFound => ErrorCode::NotFound,
-            Self::NotMember | Self::NotOwner => ErrorCode::AuthorizationError,
+            Self::NotMember | Self::NotOwner | Self::NotSender => ErrorCode::AuthorizationError,
             Self::Invalid(_) | Self::InvalidTransition { .. } => ErrorCode::ValidationError,
             Self::TooLarge(_) => ErrorCode::PayloadTooLarge,
             Self::RateLimited => ErrorCode::RateLimited,
@@ -499,6 +502,10 @@ impl ChatService {
                 };
                 self.sync(caller, cursor, limit).await
             }
+            ClientAction::EditMessage { message_id, body } => {
+                self.edit_message(caller, message_id, body).await
+            }
+            ClientAction::DeleteMessage { message_id } => self.delete_message(caller, message_id).await,
         }
     }
 
@@ -541,10 +548,7 @@ impl ChatService {
         client_message_id: Option<String>,
     ) -> Result<Reply, ChatError> {
         self.admit(caller).await?;
-        let body = MessageBody::parse(body, self.limits.max_message_chars).map_err(|e| match e {
-            BodyError::TooLong { .. } => ChatError::TooLarge(e.to_string()),
-            BodyError::Empty | BodyError::ControlCharacter(_) => ChatError::Invalid(e.to_string()),
-        })?;
+        let body = self.body(body)?;
         let client_message_id =
             client_message_id.map(ClientMessageId::parse).transpose().map_err(ChatError::Invalid)?;
         let stored = self
@@ -575,7 +579,14 @@ impl ChatService {
         self.admit(caller).await?;
         let emoji =
             Emoji::parse(emoji).ok_or_else(|| ChatError::Invalid("emoji must be a single emoji".into()))?;
-        self.check_message_in_booking(caller.booking_id, message_id).await?;
+        match self.store.message(caller.booking_id, message_id).await? {
+            // A message of another booking is reported exactly like a missing one: ids leak nothing.
+            None => return Err(ChatError::MessageNotFound),
+            Some(message) if message.deleted => {
+                return Err(ChatError::Invalid("the message was deleted: it takes no reactions".into()));
+            }
+            Some(_) => {}
+        }
         let toggled =
             self.store.toggle_reaction(caller.booking_id, message_id, caller.user_id, emoji.as_str()).await?;
         let payload = ServerPayload::Reaction {
@@ -637,6 +648,92 @@ impl ChatService {
         Ok(Reply::to_sender(ServerFrame::new(payload, now_ms())))
     }
 
+    /// `edit_message`: replaces the text of the caller's own message, within the edit window, and sends
+    /// the message as it is now to the booking.
+    async fn edit_message(
+        &self,
+        caller: Caller<'_>,
+        message_id: MessageId,
+        body: String,
+    ) -> Result<Reply, ChatError> {
+        self.admit(caller).await?;
+        let own = self.own_message(caller, message_id)?;
+        let body = self.body(body)?;
+        match self.store.edit_message(own, body.as_str()).await? {
+            Some(message) => Ok(message_updated(message)),
+            None => match self.deleted_or_refused(own).await {
+                Ok(_tombstone) => {
+                    Err(ChatError::Invalid("the message was deleted: it can no longer be edited".into()))
+                }
+                Err(refusal) => Err(refusal),
+            },
+        }
+    }
+
+    /// `delete_message`: turns the caller's own message into a tombstone, within the edit window, and sends
+    /// the tombstone to the booking. Deleting a deleted message answers its tombstone again (and sends it
+    /// to the booking again, as a retried `send_message` is: clients replace a message by id).
+    async fn delete_message(&self, caller: Caller<'_>, message_id: MessageId) -> Result<Reply, ChatError> {
+        self.admit(caller).await?;
+        let own = self.own_message(caller, message_id)?;
+        let tombstone = match self.store.delete_message(own).await? {
+            Some(tombstone) => tombstone,
+            None => self.deleted_or_refused(own).await?,
+        };
+        Ok(message_updated(tombstone))
+    }
+
+    /// What an edit or a delete asks the store to check: the caller's message of this booking, sent within
+    /// the edit window. Refused when the window is zero (editing is turned off).
+    fn own_message<'a>(
+        &self,
+        caller: Caller<'a>,
+        message_id: MessageId,
+    ) -> Result<OwnMessage<'a>, ChatError> {
+        let window = self.limits.edit_window;
+        if window.is_zero() {
+            return Err(ChatError::Invalid("editing and deleting messages is turned off".into()));
+        }
+        let window_ms = i64::try_from(window.as_millis()).unwrap_or(i64::MAX);
+        Ok(OwnMessage {
+            booking_id: caller.booking_id,
+            message_id,
+            sender_id: caller.user_id,
+            created_since: now_ms().saturating_sub(window_ms),
+        })
+    }
+
+    /// After the store refused to change a message, reads it to say why (the write's conditions decided;
+    /// this only names the one that failed): the caller's tombstone when it is deleted already and nothing
+    /// else is wrong, else the refusal.
+    async fn deleted_or_refused(&self, own: OwnMessage<'_>) -> Result<ChatMessage, ChatError> {
+        let message =
+            self.store.message(own.booking_id, own.message_id).await?.ok_or(ChatError::MessageNotFound)?;
+        if message.sender_id != own.sender_id {
+            return Err(ChatError::NotSender);
+        }
+        if message.deleted {
+            return Ok(message);
+        }
+        if message.created_at < own.created_since {
+            return Err(ChatError::Invalid(format!(
+                "a message can only be edited or deleted within {} of sending it",
+                describe(self.limits.edit_window)
+            )));
+        }
+        // Sender, window and tombstone never change back, so one of them must have failed the write.
+        Err(StoreError::Inconsistent(format!("message {} refused a change for no reason", own.message_id))
+            .into())
+    }
+
+    /// A message body as `send_message` and `edit_message` accept it.
+    fn body(&self, text: String) -> Result<MessageBody, ChatError> {
+        MessageBody::parse(text, self.limits.max_message_chars).map_err(|e| match e {
+            BodyError::TooLong { .. } => ChatError::TooLarge(e.to_string()),
+            BodyError::Empty | BodyError::ControlCharacter(_) => ChatError::Invalid(e.to_string()),
+        })
+    }
+
     async fn check_message_in_booking(
         &self,
         booking_id: BookingId,
@@ -654,6 +751,23 @@ impl ChatService {
         let max = self.limits.history_page_size;
         requested.map_or(max, |n| n.clamp(1, max))
     }
+}
+
+/// A `message_updated` frame for the booking: the sender's copy is its acknowledgement.
+fn message_updated(message: ChatMessage) -> Reply {
+    let payload = ServerPayload::MessageUpdated { booking_id: message.booking_id, message };
+    Reply::to_booking(ServerFrame::new(payload, now_ms()))
+}
+
+/// A duration as a person says it: `15 minutes`, `1 hour`, `90 seconds`.
+fn describe(window: std::time::Duration) -> String {
+    let seconds = window.as_secs();
+    let (count, unit) = match seconds {
+        s if s >= 3600 && s % 3600 == 0 => (s / 3600, "hour"),
+        s if s >= 60 && s % 60 == 0 => (s / 60, "minute"),
+        s => (s, "second"),
+    };
+    format!("{count} {unit}{}", if count == 1 { "" } else { "s" })
 }
 
 /// Drops messages from the far end of a page (the newest when reading forward, the oldest when reading
@@ -692,7 +806,6 @@ fn fit_page(mut page: MessagePage, cursor: PageCursor, max_bytes: usize) -> Mess
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chat_wire::ChatMessage;
 
     fn page_of(bodies: &[usize]) -> MessagePage {
         let messages = bodies
@@ -706,6 +819,8 @@ mod tests {
                 client_message_id: None,
                 created_at: 0,
                 reactions: Vec::new(),
+                edited_at: None,
+                deleted: false,
             })
             .collect();
         MessagePage { messages, has_more: false }
@@ -731,5 +846,16 @@ mod tests {
         assert_eq!((ids(&fits), fits.has_more), (vec![1, 2], false));
         let huge = fit_page(page_of(&[5000, 10]), PageCursor::After(0), 100);
         assert_eq!((ids(&huge), huge.has_more), (vec![1], true));
+    }
+
+    #[test]
+    fn the_edit_window_is_described_in_its_largest_whole_unit() {
+        use std::time::Duration;
+        assert_eq!(describe(Duration::from_secs(900)), "15 minutes");
+        assert_eq!(describe(Duration::from_secs(3600)), "1 hour");
+        assert_eq!(describe(Duration::from_secs(7200)), "2 hours");
+        assert_eq!(describe(Duration::from_secs(90)), "90 seconds");
+        assert_eq!(describe(Duration::from_secs(1)), "1 second");
+        assert_eq!(describe(Duration::from_secs(60)), "1 minute");
     }
 }

@@ -148,6 +148,9 @@ pub struct ChatLimits {
     pub history_page_size: u32,
     /// Largest history page in bytes of JSON: a `history` frame must fit API Gateway's 128 KB message.
     pub history_max_bytes: usize,
+    /// How long after sending a user may still edit or delete a message (`CHAT_EDIT_WINDOW_SECONDS`);
+    /// zero turns editing and deleting off.
+    pub edit_window: Duration,
 }
 
 /// API Gateway's limit on one WebSocket message (and so on one frame the Management API posts).
@@ -167,6 +170,7 @@ impl Default for ChatLimits {
             rate_burst: 30,
             history_page_size: 50,
             history_max_bytes: 96 * 1024,
+            edit_window: Duration::from_secs(15 * 60),
         }
     }
 }
@@ -253,6 +257,7 @@ impl Settings {
         }
 
         let defaults = ChatLimits::default();
+        let edit_window_seconds = parse(&lookup, "CHAT_EDIT_WINDOW_SECONDS", defaults.edit_window.as_secs())?;
         let limits = ChatLimits {
             max_message_chars: parse(&lookup, "MAX_MESSAGE_LENGTH", defaults.max_message_chars)?,
             max_body_bytes: parse(&lookup, "MAX_BODY_BYTES", defaults.max_body_bytes)?,
@@ -261,6 +266,7 @@ impl Settings {
             rate_burst: parse(&lookup, "RATE_LIMIT_BURST", defaults.rate_burst)?,
             history_page_size: parse(&lookup, "HISTORY_PAGE_SIZE", defaults.history_page_size)?,
             history_max_bytes: parse(&lookup, "HISTORY_MAX_BYTES", defaults.history_max_bytes)?,
+            edit_window: Duration::from_secs(edit_window_seconds),
         };
         if limits.max_message_chars > MAX_MESSAGE_CHARS_LIMIT {
             return Err(ConfigError::Invalid {
@@ -423,6 +429,18 @@ mod tests {
         assert_eq!(s.proxy_secret.expose_secret(), LOCAL_PROXY_SECRET);
         assert!(matches!(&s.store, StoreSettings::Sql { url, .. } if url == DEFAULT_DATABASE_URL));
         assert_eq!(s.bind_addr.to_string(), "127.0.0.1:8000");
+        assert_eq!(s.limits.edit_window, Duration::from_secs(900));
+    }
+
+    #[test]
+    fn the_edit_window_is_read_in_seconds_and_zero_turns_editing_off() {
+        let s = settings(&[("APP_ENV", "local"), ("CHAT_EDIT_WINDOW_SECONDS", "0")]).expect("zero is valid");
+        assert_eq!(s.limits.edit_window, Duration::ZERO);
+        let s = settings(&[("APP_ENV", "local"), ("CHAT_EDIT_WINDOW_SECONDS", "60")]).expect("a minute");
+        assert_eq!(s.limits.edit_window, Duration::from_secs(60));
+        let err =
+            settings(&[("APP_ENV", "local"), ("CHAT_EDIT_WINDOW_SECONDS", "-1")]).expect_err("negative");
+        assert!(err.to_string().starts_with("invalid CHAT_EDIT_WINDOW_SECONDS"), "{err}");
     }
 
     #[test]

@@ -169,3 +169,40 @@ async fn a_booking_status_change_is_pushed_through_the_same_fan_out() {
         );
     }
 }
+
+#[tokio::test]
+async fn an_edit_and_a_delete_reach_both_members_through_the_lambda_and_history_keeps_the_tombstone() {
+    let s = start().await;
+    let mut alice = connect_as(&s.stack, 1, "alice").await;
+    let mut bob = connect_as(&s.stack, 1, "bob").await;
+    send(
+        &mut alice,
+        json!({"action": "send_message", "data": {"body": "Saturday at 9?", "client_message_id": "e-1"}}),
+    )
+    .await;
+    let id = next_of_type(&mut alice, "message").await["message"]["id"].clone();
+    next_of_type(&mut bob, "message").await;
+
+    send(&mut alice, json!({"action": "edit_message", "data": {"message_id": id, "body": "Sunday at 9?"}, "request_id": "edit"})).await;
+    let own = next_of_type(&mut alice, "message_updated").await;
+    let seen = next_of_type(&mut bob, "message_updated").await;
+    assert_eq!(own["request_id"], "edit");
+    assert_eq!(own["message"], seen["message"]);
+    assert_eq!(seen["message"]["body"], "Sunday at 9?");
+    assert!(seen["message"]["edited_at"].as_i64().is_some());
+
+    send(&mut bob, json!({"action": "delete_message", "data": {"message_id": id}, "request_id": "not-mine"}))
+        .await;
+    let refused = next_of_type(&mut bob, "error").await;
+    assert_eq!(
+        (refused["error"]["code"].as_str(), refused["request_id"].as_str()),
+        (Some("AUTHORIZATION_ERROR"), Some("not-mine"))
+    );
+
+    send(&mut alice, json!({"action": "delete_message", "data": {"message_id": id}})).await;
+    let tombstone = next_of_type(&mut bob, "message_updated").await["message"].clone();
+    assert_eq!((tombstone["deleted"].as_bool(), tombstone["body"].as_str()), (Some(true), Some("")));
+    send(&mut bob, json!({"action": "sync", "request_id": "h"})).await;
+    let history = next_of_type(&mut bob, "history").await;
+    assert_eq!(history["messages"], json!([tombstone]), "the tombstone keeps its place in history");
+}

@@ -69,6 +69,19 @@ pub enum ClientAction {
     },
     /// Ask when this connection's token expires and when the gateway closes it: answered with `session`.
     Session,
+    /// Replace the text of one of the sender's own messages, within the edit window.
+    EditMessage {
+        /// The message to edit; must be the sender's own, in the same booking, not deleted.
+        message_id: MessageId,
+        /// The new text, validated as a `send_message` body.
+        body: String,
+    },
+    /// Delete one of the sender's own messages, within the edit window: it becomes a tombstone (empty
+    /// body, no reactions) that keeps its id. Deleting it again answers the same tombstone.
+    DeleteMessage {
+        /// The message to delete; must be the sender's own, in the same booking.
+        message_id: MessageId,
+    },
 }
 
 impl ClientAction {
@@ -83,6 +96,8 @@ impl ClientAction {
             Self::Ping => "ping",
             Self::Refresh { .. } => "refresh",
             Self::Session => "session",
+            Self::EditMessage { .. } => "edit_message",
+            Self::DeleteMessage { .. } => "delete_message",
         }
     }
 }
@@ -141,6 +156,17 @@ struct TypingData {
 #[derive(Deserialize)]
 struct RefreshData {
     token: String,
+}
+
+#[derive(Deserialize)]
+struct EditMessageData {
+    message_id: MessageId,
+    body: String,
+}
+
+#[derive(Deserialize)]
+struct DeleteMessageData {
+    message_id: MessageId,
 }
 
 #[derive(Deserialize, Default)]
@@ -248,6 +274,14 @@ fn parse_action(name: &str, value: Value) -> Result<ClientAction, FrameError> {
             ClientAction::Refresh { token: d.token }
         }
         "session" => ClientAction::Session,
+        "edit_message" => {
+            let d: EditMessageData = data("edit_message", value)?;
+            ClientAction::EditMessage { message_id: d.message_id, body: d.body }
+        }
+        "delete_message" => {
+            let d: DeleteMessageData = data("delete_message", value)?;
+            ClientAction::DeleteMessage { message_id: d.message_id }
+        }
         other => return Err(FrameError::UnknownAction(other.to_owned())),
     })
 }
@@ -309,6 +343,8 @@ mod tests {
             (r#"{"action":"ping"}"#, "ping"),
             (r#"{"action":"refresh","data":{"token":"a.b.c"}}"#, "refresh"),
             (r#"{"action":"session"}"#, "session"),
+            (r#"{"action":"edit_message","data":{"message_id":3,"body":"fixed"}}"#, "edit_message"),
+            (r#"{"action":"delete_message","data":{"message_id":3}}"#, "delete_message"),
         ] {
             assert_eq!(parse(text).expect(text).action.name(), name);
         }
@@ -362,5 +398,34 @@ mod tests {
         assert_eq!(parse(&frame), Err(FrameError::InvalidRequestId));
         let fits = serde_json::json!({"action": "ping", "request_id": &long[1..]}).to_string();
         assert!(parse(&fits).is_ok());
+    }
+
+    #[test]
+    fn edit_and_delete_carry_the_message_and_the_new_body() {
+        let frame = parse(
+            r#"{"action":"edit_message","data":{"message_id":12,"body":"fixed typo"},"request_id":"e1"}"#,
+        )
+        .expect("valid");
+        assert_eq!(frame.action, ClientAction::EditMessage { message_id: 12, body: "fixed typo".into() });
+        assert_eq!(frame.request_id.as_deref(), Some("e1"));
+        let frame = parse(r#"{"action":"delete_message","data":{"message_id":12}}"#).expect("valid");
+        assert_eq!(frame.action, ClientAction::DeleteMessage { message_id: 12 });
+    }
+
+    #[test]
+    fn edit_and_delete_without_their_fields_are_invalid_data() {
+        for (text, action) in [
+            (r#"{"action":"edit_message","data":{"message_id":1}}"#, "edit_message"),
+            (r#"{"action":"edit_message","data":{"body":"x"}}"#, "edit_message"),
+            (r#"{"action":"edit_message","data":{"message_id":"1","body":"x"}}"#, "edit_message"),
+            (r#"{"action":"edit_message","data":{"message_id":1,"body":7}}"#, "edit_message"),
+            (r#"{"action":"delete_message"}"#, "delete_message"),
+            (r#"{"action":"delete_message","data":{"message_id":null}}"#, "delete_message"),
+        ] {
+            assert!(
+                matches!(parse(text), Err(FrameError::InvalidData { action: a, .. }) if a == action),
+                "{text}"
+            );
+        }
     }
 }

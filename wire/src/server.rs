@@ -130,6 +130,13 @@ pub enum ServerPayload {
         /// What went wrong.
         error: ErrorBody,
     },
+    /// A message was edited or deleted: its current state (also the sender's acknowledgement).
+    MessageUpdated {
+        /// The booking the message belongs to.
+        booking_id: BookingId,
+        /// The message as it is now: the new body and `edited_at`, or a tombstone (`deleted`).
+        message: ChatMessage,
+    },
 }
 
 impl ServerPayload {
@@ -145,11 +152,15 @@ impl ServerPayload {
             Self::BookingStatus { .. } => "booking_status",
             Self::Session { .. } => "session",
             Self::Error { .. } => "error",
+            Self::MessageUpdated { .. } => "message_updated",
         }
     }
 }
 
 /// A stored chat message as clients see it.
+///
+/// `edited_at` and `deleted` are always written; a frame from an older producer without them reads as a
+/// message never edited nor deleted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChatMessage {
     /// Assigned by the backend; increasing within a booking.
@@ -166,6 +177,13 @@ pub struct ChatMessage {
     pub created_at: i64,
     /// Reactions, one entry per emoji, in the order they were first used.
     pub reactions: Vec<ReactionSummary>,
+    /// When the author last edited it, in milliseconds since the Unix epoch; `None` if never.
+    #[serde(default)]
+    pub edited_at: Option<i64>,
+    /// The author deleted it: a tombstone that keeps its id, so history has no gap; `body` is empty and
+    /// `reactions` is empty.
+    #[serde(default)]
+    pub deleted: bool,
 }
 
 /// How far one member of a booking has read.
@@ -283,6 +301,8 @@ mod tests {
                     client_message_id: None,
                     created_at: 9,
                     reactions: vec![],
+                    edited_at: None,
+                    deleted: false,
                 },
             },
             10,
@@ -306,5 +326,49 @@ mod tests {
         ] {
             assert_eq!(serde_json::to_value(code).expect("ser"), json!(code.as_str()));
         }
+    }
+
+    fn message() -> ChatMessage {
+        ChatMessage {
+            id: 3,
+            booking_id: 1,
+            sender_id: "alice".into(),
+            body: "hi".into(),
+            client_message_id: None,
+            created_at: 9,
+            reactions: vec![],
+            edited_at: None,
+            deleted: false,
+        }
+    }
+
+    #[test]
+    fn a_message_always_says_whether_it_was_edited_or_deleted() {
+        let written = serde_json::to_value(message()).expect("serialise");
+        assert_eq!(written["edited_at"], json!(null));
+        assert_eq!(written["deleted"], json!(false));
+        let edited = ChatMessage { edited_at: Some(20), ..message() };
+        assert_eq!(serde_json::to_value(edited).expect("serialise")["edited_at"], json!(20));
+    }
+
+    #[test]
+    fn a_message_from_an_older_producer_without_the_edit_fields_still_parses() {
+        let old = json!({"id": 3, "booking_id": 1, "sender_id": "alice", "body": "hi",
+            "client_message_id": null, "created_at": 9, "reactions": []});
+        assert_eq!(serde_json::from_value::<ChatMessage>(old).expect("parse"), message());
+    }
+
+    #[test]
+    fn message_updated_carries_the_message_as_it_is_now() {
+        let tombstone = ChatMessage { body: String::new(), deleted: true, ..message() };
+        let frame = ServerFrame::new(ServerPayload::MessageUpdated { booking_id: 1, message: tombstone }, 30)
+            .answering(Some("d1".into()));
+        assert_eq!(frame.payload.type_name(), "message_updated");
+        let written = serde_json::to_value(&frame).expect("serialise");
+        assert_eq!(written["type"], "message_updated");
+        assert_eq!(written["message"]["deleted"], true);
+        assert_eq!(written["request_id"], "d1");
+        let back: ServerFrame = serde_json::from_value(written).expect("parse");
+        assert_eq!(back, frame);
     }
 }

@@ -32,11 +32,22 @@ fn server_type(payload: &ServerPayload) -> &'static str {
         ServerPayload::BookingStatus { .. } => "booking_status",
         ServerPayload::Session { .. } => "session",
         ServerPayload::Error { .. } => "error",
+        ServerPayload::MessageUpdated { .. } => "message_updated",
     }
 }
 
-const SERVER_TYPES: [&str; 9] =
-    ["message", "history", "reaction", "receipt", "typing", "pong", "booking_status", "session", "error"];
+const SERVER_TYPES: [&str; 10] = [
+    "message",
+    "history",
+    "reaction",
+    "receipt",
+    "typing",
+    "pong",
+    "booking_status",
+    "session",
+    "error",
+    "message_updated",
+];
 
 /// Every action a client may send; as [`server_type`], no wildcard.
 fn client_action(action: &ClientAction) -> &'static str {
@@ -49,11 +60,23 @@ fn client_action(action: &ClientAction) -> &'static str {
         ClientAction::Ping => "ping",
         ClientAction::Refresh { .. } => "refresh",
         ClientAction::Session => "session",
+        ClientAction::EditMessage { .. } => "edit_message",
+        ClientAction::DeleteMessage { .. } => "delete_message",
     }
 }
 
-const CLIENT_ACTIONS: [&str; 8] =
-    ["send_message", "react", "read", "typing", "sync", "ping", "refresh", "session"];
+const CLIENT_ACTIONS: [&str; 10] = [
+    "send_message",
+    "react",
+    "read",
+    "typing",
+    "sync",
+    "ping",
+    "refresh",
+    "session",
+    "edit_message",
+    "delete_message",
+];
 
 #[test]
 fn every_server_frame_of_the_fixture_is_read_and_written_back_exactly() {

@@ -32,6 +32,8 @@ fn any_json() -> impl Strategy<Value = Value> {
             Just("typing"),
             Just("sync"),
             Just("ping"),
+            Just("edit_message"),
+            Just("delete_message"),
             Just("reaction")
         ]
         .prop_map(|s| Value::String(s.to_owned())),
@@ -76,6 +78,7 @@ proptest! {
     #[test]
     fn valid_frames_parse_to_what_they_say(
         body in "\\PC{1,100}",
+        new_body in "\\PC{1,100}",
         client_message_id in proptest::option::of("[!-~]{1,64}"),
         message_id in any::<i64>(),
         is_typing in any::<bool>(),
@@ -95,6 +98,10 @@ proptest! {
             (json!({"action": "sync", "data": {"after_message_id": after}}),
              ClientAction::Sync { after_message_id: after, before_message_id: None, limit: None }),
             (json!({"action": "ping"}), ClientAction::Ping),
+            (json!({"action": "edit_message", "data": {"message_id": message_id, "body": new_body}}),
+             ClientAction::EditMessage { message_id, body: new_body }),
+            (json!({"action": "delete_message", "data": {"message_id": message_id}}),
+             ClientAction::DeleteMessage { message_id }),
         ];
         for (mut frame, action) in cases {
             if let Some(id) = &request_id {

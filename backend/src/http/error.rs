@@ -45,7 +45,7 @@ impl From<ChatError> for ApiError {
         let status = match &error {
             ChatError::Unauthenticated(_) | ChatError::OtherUser => StatusCode::UNAUTHORIZED,
             ChatError::BookingNotFound | ChatError::MessageNotFound => StatusCode::NOT_FOUND,
-            ChatError::NotMember | ChatError::NotOwner => StatusCode::FORBIDDEN,
+            ChatError::NotMember | ChatError::NotOwner | ChatError::NotSender => StatusCode::FORBIDDEN,
             ChatError::Invalid(_) => StatusCode::BAD_REQUEST,
             ChatError::InvalidTransition { .. } => StatusCode::CONFLICT,
             ChatError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,

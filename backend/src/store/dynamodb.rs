@@ -5,7 +5,7 @@
 //! | item | `pk` | `sk` |
 //! |---|---|---|
 //! | booking (with the message counter) | `BOOKING#{id}` | `BOOKING` |
-//! | message | `BOOKING#{id}` | `MSG#{message id, 20 digits}` |
+//! | message (with `edited_at`, `deleted_at` once edited, deleted) | `BOOKING#{id}` | `MSG#{message id, 20 digits}` |
 //! | idempotency key | `BOOKING#{id}` | `CMID#{len(sender)}#{sender}#{client_message_id}` |
 //! | reaction | `BOOKING#{id}` | `REACT#{message id, 20 digits}#{len(emoji)}#{emoji}#{user}` |
 //! | read position | `BOOKING#{id}` | `READ#{user}` |
@@ -17,6 +17,10 @@
 //! the one with id n, so ids increase in commit order even with concurrent senders in several Lambda
 //! instances. The same transaction writes the sender's idempotency key on the condition that it is new,
 //! so a retried `client_message_id` finds the message of the first attempt.
+//!
+//! An edit or a delete is one `UpdateItem` of the message on the condition that the caller sent it within
+//! the edit window and it is not deleted (`attribute_not_exists(deleted_at)`), so a deleted message never
+//! comes back. A delete removes the body; the reaction items of a deleted message stay but are never read.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -35,7 +39,7 @@ use futures_util::future::BoxFuture;
 
 use super::{
     BookingActivity, BookingWrite, ChatStore, MAX_INBOX_BOOKINGS, MAX_UNREAD_COUNT, MessagePage, NewMessage,
-    PageCursor, RateLimits, ReactionToggle, ReadPosition, StoreError, StoredMessage, summarise,
+    OwnMessage, PageCursor, RateLimits, ReactionToggle, ReadPosition, StoreError, StoredMessage, summarise,
 };
 use crate::domain::{Booking, BookingStatus, now_ms};
 
@@ -116,14 +120,18 @@ fn booking_from(item: &Item) -> Result<Booking, StoreError> {
 }
 
 fn message_from(item: &Item) -> Result<ChatMessage, StoreError> {
+    // A tombstone has no body: the delete removed it.
+    let deleted = item.contains_key("deleted_at");
     Ok(ChatMessage {
         id: number(item, "id")?,
         booking_id: number(item, "booking_id")?,
         sender_id: text(item, "sender_id")?,
-        body: text(item, "body")?,
+        body: if deleted { String::new() } else { text(item, "body")? },
         client_message_id: text(item, "client_message_id").ok(),
         created_at: number(item, "created_at")?,
         reactions: Vec::new(),
+        edited_at: item.contains_key("edited_at").then(|| number(item, "edited_at")).transpose()?,
+        deleted,
     })
 }
 
@@ -255,9 +263,68 @@ impl DynamoDbStore {
         else {
             return Ok(None);
         };
-        let mut message = message_from(&item)?;
-        message.reactions = self.reactions(booking_id, id, id).await?.remove(&id).unwrap_or_default();
-        Ok(Some(message))
+        self.with_reactions(message_from(&item)?).await.map(Some)
+    }
+
+    /// The message with its reactions read; a tombstone's are never read.
+    async fn with_reactions(&self, mut message: ChatMessage) -> Result<ChatMessage, StoreError> {
+        if !message.deleted {
+            let (booking_id, id) = (message.booking_id, message.id);
+            message.reactions = self.reactions(booking_id, id, id).await?.remove(&id).unwrap_or_default();
+        }
+        Ok(message)
+    }
+
+    /// One `UpdateItem` of the caller's message, on the conditions of [`OwnMessage`] and that it is not
+    /// deleted; the message afterwards, or `None` when a condition failed.
+    async fn change_own_message(
+        &self,
+        change: OwnMessage<'_>,
+        update: &str,
+        values: Vec<(&str, AttributeValue)>,
+        operation: &'static str,
+    ) -> Result<Option<ChatMessage>, StoreError> {
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(key(booking_pk(change.booking_id), message_sk(change.message_id))))
+            .update_expression(update)
+            .condition_expression(
+                "sender_id = :sender AND created_at >= :since AND attribute_not_exists(deleted_at)",
+            )
+            .expression_attribute_values(":sender", s(change.sender_id))
+            .expression_attribute_values(":since", n(change.created_since))
+            .return_values(ReturnValue::AllNew);
+        for (name, value) in values {
+            request = request.expression_attribute_values(name, value);
+        }
+        match request.send().await {
+            Ok(output) => {
+                let item = output
+                    .attributes
+                    .ok_or_else(|| StoreError::Inconsistent(format!("{operation} returned no message")))?;
+                self.with_reactions(message_from(&item)?).await.map(Some)
+            }
+            Err(error) if is_conditional_failure(&error) => Ok(None),
+            Err(error) => Err(StoreError::database(operation, error)),
+        }
+    }
+
+    async fn edit_message(
+        &self,
+        change: OwnMessage<'_>,
+        body: &str,
+    ) -> Result<Option<ChatMessage>, StoreError> {
+        let values = vec![(":body", s(body)), (":now", n(now_ms()))];
+        self.change_own_message(change, "SET body = :body, edited_at = :now", values, "editing a message")
+            .await
+    }
+
+    async fn delete_message(&self, change: OwnMessage<'_>) -> Result<Option<ChatMessage>, StoreError> {
+        let values = vec![(":now", n(now_ms()))];
+        self.change_own_message(change, "SET deleted_at = :now REMOVE body", values, "deleting a message")
+            .await
     }
 
     async fn existing(
@@ -344,6 +411,8 @@ impl DynamoDbStore {
                         client_message_id: new.client_message_id.map(str::to_owned),
                         created_at: now,
                         reactions: Vec::new(),
+                        edited_at: None,
+                        deleted: false,
                     };
                     return Ok(StoredMessage { message, inserted: true });
                 }
@@ -392,7 +461,8 @@ impl DynamoDbStore {
         }
         if let (Some(first), Some(last)) = (messages.first(), messages.last()) {
             let mut reactions = self.reactions(booking_id, first.id, last.id).await?;
-            for message in &mut messages {
+            for message in messages.iter_mut().filter(|m| !m.deleted) {
+                // A tombstone's reaction items stay in the table; they are never shown.
                 message.reactions = reactions.remove(&message.id).unwrap_or_default();
             }
         }
@@ -733,7 +803,7 @@ impl DynamoDbStore {
                 .query()
                 .table_name(self.table())
                 .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
-                .filter_expression("sender_id <> :me")
+                .filter_expression("sender_id <> :me AND attribute_not_exists(deleted_at)")
                 .expression_attribute_values(":pk", booking_pk(booking_id))
                 .expression_attribute_values(":from", s(message_sk(after.saturating_add(1))))
                 .expression_attribute_values(":to", s(message_sk(MessageId::MAX)))

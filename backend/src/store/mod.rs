@@ -10,7 +10,9 @@
 //! - a message is stored once per (booking, sender, `client_message_id`), however many retries race;
 //! - a reaction is toggled per (message, user, emoji);
 //! - a read position never moves backwards;
-//! - a booking's status moves only by compare-and-set from the status the caller saw.
+//! - a booking's status moves only by compare-and-set from the status the caller saw;
+//! - a message is edited or deleted only by its sender, only within the edit window, and never once
+//!   deleted: one conditional write, so a deleted message never comes back whatever races it.
 //!
 //! Message ids are unique per booking on every store (on SQL they are also unique across bookings; no
 //! caller relies on that). Rate limits shared by every instance of the backend live beside the chat data
@@ -122,6 +124,29 @@ macro_rules! delegate_to_inherent {
         ) -> BoxFuture<'a, Result<u32, StoreError>> {
             Box::pin(Self::unread_count(self, booking_id, user_id, after))
         }
+
+        fn message(
+            &self,
+            booking_id: BookingId,
+            message_id: MessageId,
+        ) -> BoxFuture<'_, Result<Option<ChatMessage>, StoreError>> {
+            Box::pin(Self::message(self, booking_id, message_id))
+        }
+
+        fn edit_message<'a>(
+            &'a self,
+            change: OwnMessage<'a>,
+            body: &'a str,
+        ) -> BoxFuture<'a, Result<Option<ChatMessage>, StoreError>> {
+            Box::pin(Self::edit_message(self, change, body))
+        }
+
+        fn delete_message<'a>(
+            &'a self,
+            change: OwnMessage<'a>,
+        ) -> BoxFuture<'a, Result<Option<ChatMessage>, StoreError>> {
+            Box::pin(Self::delete_message(self, change))
+        }
     };
 }
 use delegate_to_inherent;
@@ -207,6 +232,19 @@ pub struct ReadPosition {
     pub last_read_message_id: MessageId,
     /// Whether this call moved it forward.
     pub moved: bool,
+}
+
+/// The message an edit or a delete is about, and the conditions the store checks in the same write.
+#[derive(Debug, Clone, Copy)]
+pub struct OwnMessage<'a> {
+    /// The booking (chat room).
+    pub booking_id: BookingId,
+    /// The message.
+    pub message_id: MessageId,
+    /// Who asks: only the message's sender may change it.
+    pub sender_id: &'a str,
+    /// The edit window: only a message created at or after this instant (epoch ms) may change.
+    pub created_since: i64,
 }
 
 /// A page of messages, oldest first.
@@ -383,7 +421,7 @@ pub trait ChatStore: Send + Sync + 'static {
         limit: u32,
     ) -> BoxFuture<'a, Result<Vec<BookingActivity>, StoreError>>;
 
-    /// How many messages of a booking after `after` others than `user_id` sent, at most
+    /// How many messages of a booking after `after` others than `user_id` sent and did not delete, at most
     /// [`MAX_UNREAD_COUNT`].
     fn unread_count<'a>(
         &'a self,
@@ -391,6 +429,37 @@ pub trait ChatStore: Send + Sync + 'static {
         user_id: &'a str,
         after: MessageId,
     ) -> BoxFuture<'a, Result<u32, StoreError>>;
+    /// One message of a booking with its reactions (none for a deleted one); `None` when the booking has
+    /// no message with this id.
+    fn message(
+        &self,
+        booking_id: BookingId,
+        message_id: MessageId,
+    ) -> BoxFuture<'_, Result<Option<ChatMessage>, StoreError>>;
+
+    /// Replaces a message's body and sets its `edited_at` to now, in one write conditional on what
+    /// [`OwnMessage`] says and on the message not being deleted. The message as it is afterwards, with its
+    /// reactions; `None` when a condition failed (or there is no such message): [`ChatStore::message`]
+    /// says which.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn edit_message<'a>(
+        &'a self,
+        change: OwnMessage<'a>,
+        body: &'a str,
+    ) -> BoxFuture<'a, Result<Option<ChatMessage>, StoreError>>;
+
+    /// Turns a message into a tombstone (its body erased, its reactions removed or hidden, its id kept), in
+    /// one write conditional as for [`ChatStore::edit_message`]. The tombstone; `None` when a condition
+    /// failed, including when it was deleted already.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn delete_message<'a>(
+        &'a self,
+        change: OwnMessage<'a>,
+    ) -> BoxFuture<'a, Result<Option<ChatMessage>, StoreError>>;
 
     /// The store's shared rate limits, when it keeps them (DynamoDB); `None` means each instance limits
     /// on its own (a long-running server is one instance).

@@ -21,7 +21,7 @@ use sqlx::{AnyPool, Executor, Row, SqlSafeStr};
 
 use super::{
     BookingActivity, BookingWrite, ChatStore, MAX_INBOX_BOOKINGS, MAX_UNREAD_COUNT, MessagePage, NewMessage,
-    PageCursor, ReactionToggle, ReadPosition, StoreError, StoredMessage, summarise,
+    OwnMessage, PageCursor, ReactionToggle, ReadPosition, StoreError, StoredMessage, summarise,
 };
 use crate::domain::{Booking, BookingStatus, now_ms};
 
@@ -51,7 +51,35 @@ pub struct SqlStore {
     kind: DatabaseKind,
 }
 
-const MESSAGE_COLUMNS: &str = "id, booking_id, sender_id, body, client_message_id, created_at";
+const MESSAGE_COLUMNS: &str =
+    "id, booking_id, sender_id, body, client_message_id, created_at, edited_at, deleted_at";
+
+/// The conditions of an edit or a delete (after `SET`, whose parameters come first): the message of this
+/// booking, sent by the caller within the window, not deleted.
+const OWN_MESSAGE: &str =
+    "WHERE id = $3 AND booking_id = $4 AND sender_id = $5 AND created_at >= $6 AND deleted_at IS NULL";
+
+/// The migrations embedded for each database, in order; an applied one must never change.
+const MIGRATIONS: [(i64, &str, &str, &str); 3] = [
+    (
+        1,
+        "init",
+        include_str!("../../migrations/sqlite/0001_init.sql"),
+        include_str!("../../migrations/postgres/0001_init.sql"),
+    ),
+    (
+        2,
+        "edit delete",
+        include_str!("../../migrations/sqlite/0002_edit_delete.sql"),
+        include_str!("../../migrations/postgres/0002_edit_delete.sql"),
+    ),
+    (
+        3,
+        "inbox",
+        include_str!("../../migrations/sqlite/0003_inbox.sql"),
+        include_str!("../../migrations/postgres/0003_inbox.sql"),
+    ),
+];
 
 impl SqlStore {
     /// Connects to `url` (`sqlite:` or `postgres://`). A SQLite file and its directory are created when
@@ -97,38 +125,24 @@ impl SqlStore {
     /// # Errors
     /// [`StoreError::Migrate`] when a migration fails or the applied ones were changed.
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        // (version, name, SQLite, PostgreSQL): embedded, so the binary carries its schema.
-        const MIGRATIONS: [(i64, &str, &str, &str); 2] = [
-            (
-                1,
-                "init",
-                include_str!("../../migrations/sqlite/0001_init.sql"),
-                include_str!("../../migrations/postgres/0001_init.sql"),
-            ),
-            (
-                3,
-                "inbox",
-                include_str!("../../migrations/sqlite/0003_inbox.sql"),
-                include_str!("../../migrations/postgres/0003_inbox.sql"),
-            ),
-        ];
         let migrations = MIGRATIONS
             .iter()
-            .map(|(version, name, sqlite, postgres)| {
+            .map(|(version, description, sqlite, postgres)| {
                 let sql = match self.kind {
-                    DatabaseKind::Sqlite => *sqlite,
-                    DatabaseKind::Postgres => *postgres,
+                    DatabaseKind::Sqlite => sqlite,
+                    DatabaseKind::Postgres => postgres,
                 };
                 Migration::new(
                     *version,
-                    Cow::Borrowed(*name),
+                    Cow::Borrowed(description),
                     MigrationType::Simple,
                     sql.into_sql_str(),
                     false,
                 )
             })
             .collect();
-        Migrator::with_migrations(migrations).run(&self.pool).await?;
+        let migrator = Migrator::with_migrations(migrations);
+        migrator.run(&self.pool).await?;
         Ok(())
     }
 
@@ -255,7 +269,8 @@ impl SqlStore {
             .collect()
     }
 
-    /// How many messages after `after` others than `user_id` sent, at most [`MAX_UNREAD_COUNT`].
+    /// How many messages after `after` others than `user_id` sent and did not delete, at most
+    /// [`MAX_UNREAD_COUNT`].
     ///
     /// # Errors
     /// [`StoreError::Database`].
@@ -267,7 +282,7 @@ impl SqlStore {
     ) -> Result<u32, StoreError> {
         let count: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM (SELECT 1 FROM messages \
-             WHERE booking_id = $1 AND id > $2 AND sender_id <> $3 LIMIT $4) AS unread",
+             WHERE booking_id = $1 AND id > $2 AND sender_id <> $3 AND deleted_at IS NULL LIMIT $4) AS unread",
         )
         .bind(booking_id)
         .bind(after)
@@ -344,6 +359,8 @@ impl SqlStore {
                     client_message_id: new.client_message_id.map(str::to_owned),
                     created_at: now,
                     reactions: Vec::new(),
+                    edited_at: None,
+                    deleted: false,
                 };
                 StoredMessage { message, inserted: true }
             }
@@ -359,7 +376,9 @@ impl SqlStore {
                 .await
                 .context(OP)?;
                 let mut message = message_from_row(&row).context(OP)?;
-                message.reactions = self.reactions_of(&mut tx, message.id).await?;
+                if !message.deleted {
+                    message.reactions = self.reactions_of(&mut tx, message.id).await?;
+                }
                 StoredMessage { message, inserted: false }
             }
         };
@@ -414,7 +433,8 @@ impl SqlStore {
         }
         if let (Some(first), Some(last)) = (messages.first(), messages.last()) {
             let mut reactions = self.reactions_between(booking_id, first.id, last.id).await?;
-            for message in &mut messages {
+            for message in messages.iter_mut().filter(|m| !m.deleted) {
+                // A tombstone shows none, even a reaction that raced its delete.
                 message.reactions = reactions.remove(&message.id).unwrap_or_default();
             }
         }
@@ -534,6 +554,94 @@ impl SqlStore {
             .context("counting messages")
     }
 
+    /// One message of a booking with its reactions (none for a deleted one).
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn message(
+        &self,
+        booking_id: BookingId,
+        message_id: MessageId,
+    ) -> Result<Option<ChatMessage>, StoreError> {
+        const OP: &str = "reading a message";
+        let mut conn = self.pool.acquire().await.context(OP)?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = $1 AND booking_id = $2"
+        )))
+        .bind(message_id)
+        .bind(booking_id)
+        .fetch_optional(&mut *conn)
+        .await
+        .context(OP)?;
+        let Some(row) = row else { return Ok(None) };
+        let mut message = message_from_row(&row).context(OP)?;
+        if !message.deleted {
+            message.reactions = self.reactions_of(&mut conn, message_id).await?;
+        }
+        Ok(Some(message))
+    }
+
+    /// Replaces the body of the caller's message, if the conditions of [`OwnMessage`] hold and it is not
+    /// deleted: one `UPDATE ... WHERE`, so the database decides against any concurrent edit or delete.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn edit_message(
+        &self,
+        change: OwnMessage<'_>,
+        body: &str,
+    ) -> Result<Option<ChatMessage>, StoreError> {
+        const OP: &str = "editing a message";
+        let mut conn = self.pool.acquire().await.context(OP)?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE messages SET body = $1, edited_at = $2 {OWN_MESSAGE} RETURNING {MESSAGE_COLUMNS}"
+        )))
+        .bind(body)
+        .bind(now_ms())
+        .bind(change.message_id)
+        .bind(change.booking_id)
+        .bind(change.sender_id)
+        .bind(change.created_since)
+        .fetch_optional(&mut *conn)
+        .await
+        .context(OP)?;
+        let Some(row) = row else { return Ok(None) };
+        let mut message = message_from_row(&row).context(OP)?;
+        message.reactions = self.reactions_of(&mut conn, message.id).await?;
+        Ok(Some(message))
+    }
+
+    /// Erases the body of the caller's message and removes its reactions, in one transaction, if the
+    /// conditions of [`OwnMessage`] hold and it is not deleted already.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn delete_message(&self, change: OwnMessage<'_>) -> Result<Option<ChatMessage>, StoreError> {
+        const OP: &str = "deleting a message";
+        let mut tx = self.pool.begin().await.context(OP)?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE messages SET body = $1, deleted_at = $2 {OWN_MESSAGE} RETURNING {MESSAGE_COLUMNS}"
+        )))
+        .bind("")
+        .bind(now_ms())
+        .bind(change.message_id)
+        .bind(change.booking_id)
+        .bind(change.sender_id)
+        .bind(change.created_since)
+        .fetch_optional(&mut *tx)
+        .await
+        .context(OP)?;
+        let Some(row) = row else { return Ok(None) };
+        let message = message_from_row(&row).context(OP)?;
+        sqlx::query("DELETE FROM reactions WHERE message_id = $1")
+            .bind(change.message_id)
+            .execute(&mut *tx)
+            .await
+            .context(OP)?;
+        tx.commit().await.context(OP)?;
+        Ok(Some(message))
+    }
+
     async fn reactions_of(
         &self,
         conn: &mut sqlx::AnyConnection,
@@ -607,6 +715,7 @@ fn summarise_rows(rows: &[AnyRow]) -> Result<HashMap<MessageId, Vec<ReactionSumm
 }
 
 fn message_from_row(row: &AnyRow) -> Result<ChatMessage, sqlx::Error> {
+    let deleted_at: Option<i64> = row.try_get("deleted_at")?;
     Ok(ChatMessage {
         id: row.try_get("id")?,
         booking_id: row.try_get("booking_id")?,
@@ -615,6 +724,8 @@ fn message_from_row(row: &AnyRow) -> Result<ChatMessage, sqlx::Error> {
         client_message_id: row.try_get("client_message_id")?,
         created_at: row.try_get("created_at")?,
         reactions: Vec::new(),
+        edited_at: row.try_get("edited_at")?,
+        deleted: deleted_at.is_some(),
     })
 }
 

@@ -95,7 +95,16 @@ async fn the_inbox_lists_a_users_bookings_by_activity_with_unread_counts_that_re
     assert_eq!(bobs["other_last_read_message_id"], second["id"]);
     assert_eq!(bobs["unread_count"], 0, "only his own messages");
 
-    assert_eq!(booking_ids(&app.inbox("alice", "?limit=2").await), vec![11, 10]);
+    // A message its sender deleted is not waiting to be read.
+    let deleted = post(&app, 10, "erin", "oops").await;
+    assert_eq!(entry(&app.inbox("alice", "").await, 10)["unread_count"], 2);
+    let tombstone = app
+        .send(10, "erin", json!({"action": "delete_message", "data": {"message_id": deleted["id"]}}))
+        .await;
+    assert_eq!(tombstone["type"], "message_updated", "{tombstone}");
+    assert_eq!(entry(&app.inbox("alice", "").await, 10)["unread_count"], 1);
+
+    assert_eq!(booking_ids(&app.inbox("alice", "?limit=2").await), vec![10, 11]);
     assert_eq!(booking_ids(&app.inbox("nobody-at-all", "").await), Vec::<i64>::new());
 }
 

@@ -8,6 +8,7 @@ mod auth;
 mod concurrency;
 mod dev;
 mod direct_ws;
+mod edit;
 mod hardening;
 mod helpers;
 mod inbox;

@@ -57,6 +57,7 @@ async fn the_openapi_description_lists_every_route(app: TestApp) {
         "POST /api/chat/ws/{booking_id}/message",
         "POST /api/chat/ws/{booking_id}/disconnect",
         "GET /api/chat/bookings/{booking_id}/messages",
+        "GET /api/chat/inbox",
         "PATCH /api/bookings/{booking_id}/status",
         "GET /chat/ws/{booking_id}",
         "GET /healthz",

@@ -374,12 +374,18 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     return true;
   }
 
-  /** Draft (needs the server's `edit_message`): edits one of the user's messages. */
+  /**
+   * Edits one of the user's messages (the server allows it within its edit window); every member then gets
+   * `message_updated`. Returns `false` when not connected (edits are not queued).
+   */
   edit(messageId: MessageId, body: string): boolean {
     return this.#sendAction("edit_message", { message_id: messageId, body });
   }
 
-  /** Draft (needs the server's `delete_message`): deletes one of the user's messages. */
+  /**
+   * Deletes one of the user's messages (within the server's edit window); it stays in the timeline as a
+   * tombstone (`deleted`, empty body). Returns `false` when not connected.
+   */
   remove(messageId: MessageId): boolean {
     return this.#sendAction("delete_message", { message_id: messageId });
   }

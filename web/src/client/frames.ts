@@ -32,10 +32,10 @@ export interface ChatMessage {
   /** Epoch milliseconds, when the backend stored it. */
   created_at: number;
   reactions: ReactionSummary[];
-  /** Draft: when the author last edited it. */
-  edited_at?: number | null;
-  /** Draft: the author deleted it; `body` is empty then. */
-  deleted?: boolean;
+  /** Epoch milliseconds of the author's last edit; `null` if never edited. */
+  edited_at: number | null;
+  /** The author deleted it: a tombstone that keeps its id; `body` is empty and `reactions` too. */
+  deleted: boolean;
 }
 
 /** Error codes of `error` frames (`ErrorCode` in the wire crate). */
@@ -128,7 +128,7 @@ export interface SessionFrame extends FrameMeta {
   /** When the gateway will close this connection (API Gateway's 2-hour limit). */
   closes_at: number;
 }
-/** Draft: a message was edited or deleted. */
+/** A message was edited or deleted: the message as it is now (the author's copy is its acknowledgement). */
 export interface MessageUpdatedFrame extends FrameMeta {
   type: "message_updated";
   booking_id: BookingId;
@@ -178,9 +178,9 @@ export interface ClientActions {
   refresh: { token: string };
   /** Ask for a `session` frame. */
   session: Record<never, never>;
-  /** Draft. */
+  /** Replace the text of one of the user's own messages, within the server's edit window. */
   edit_message: { message_id: MessageId; body: string };
-  /** Draft. */
+  /** Delete one of the user's own messages, within the server's edit window; it becomes a tombstone. */
   delete_message: { message_id: MessageId };
 }
 export type ClientAction = keyof ClientActions;
@@ -205,6 +205,8 @@ const MESSAGE_SHAPE = {
   client_message_id: "str|null",
   created_at: "int",
   reactions: "reactions",
+  // Optional here only so that a server from before editing (which sends neither) is still understood;
+  // `parseServerFrame` fills them in, so `ChatMessage` always has them. The wire crate always sends both.
   edited_at: "?int|null",
   deleted: "?bool",
 } as const satisfies Shape;
@@ -230,11 +232,11 @@ export const SERVER_SHAPES = {
   booking_status: { booking_id: "int", status: "str", previous_status: "str", changed_by: "str" },
   error: { error: "error", booking_id: "?int" },
   session: { user_id: "str", expires_at: "int", closes_at: "int" },
+  message_updated: { booking_id: "int", message: "message" },
 } as const satisfies Record<string, Shape>;
 
 /** Server frames drafted for the chat-features issue: typed and handled, not sent by the server yet. */
 export const DRAFT_SERVER_SHAPES = {
-  message_updated: { booking_id: "int", message: "message" },
   presence: { booking_id: "int", user_id: "str", online: "bool", last_seen_at: "int|null" },
   unread: { booking_id: "int", unread_count: "int", last_read_message_id: "int|null" },
 } as const satisfies Record<string, Shape>;
@@ -249,12 +251,12 @@ export const CLIENT_SHAPES = {
   ping: {},
   refresh: { token: "str" },
   session: {},
+  edit_message: { message_id: "int", body: "str" },
+  delete_message: { message_id: "int" },
 } as const satisfies Record<string, Shape>;
 
 /** Client actions drafted for the chat-features issue. */
 export const DRAFT_CLIENT_SHAPES = {
-  edit_message: { message_id: "int", body: "str" },
-  delete_message: { message_id: "int" },
 } as const satisfies Record<string, Shape>;
 
 // Compile-time: each hand-written type names exactly the keys of its shape, so neither can gain or lose a
@@ -407,5 +409,13 @@ export function parseServerFrame(text: string): ServerFrame | undefined {
   } catch {
     return undefined;
   }
-  return checkServerFrame(value) === undefined ? (value as ServerFrame) : undefined;
+  if (checkServerFrame(value) !== undefined) return undefined;
+  const frame = value as Record<string, unknown>;
+  const messages = Array.isArray(frame.messages) ? frame.messages : isObject(frame.message) ? [frame.message] : [];
+  for (const m of messages as Record<string, unknown>[]) {
+    // A server from before editing: never edited, not deleted.
+    m.edited_at ??= null;
+    m.deleted ??= false;
+  }
+  return value as ServerFrame;
 }

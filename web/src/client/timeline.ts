@@ -27,8 +27,9 @@ export interface TimelineMessage {
   mine: boolean;
   /** Why the server refused it, for `failed`. */
   error?: { code: string; message: string };
-  /** Draft protocol: when it was edited, whether it was deleted. */
+  /** When its author last edited it (epoch ms); absent or `null` if never, and for the outbox's. */
   edited_at?: number | null;
+  /** A tombstone: its author deleted it; `body` is empty. Absent for the outbox's. */
   deleted?: boolean;
 }
 
@@ -41,9 +42,14 @@ export class Timeline {
   #ids: MessageId[] = [];
   #cache = new Map<string, TimelineMessage>();
 
-  /** Adds or replaces a stored message. */
+  /**
+   * Adds or replaces a stored message, unless `message` is an older state of one already here: frames may
+   * arrive out of order (a `history` page read before a delete, delivered after its `message_updated`), and a
+   * deleted message must not come back, nor an edit be undone.
+   */
   upsert(message: ChatMessage): Upserted {
     const old = this.#byId.get(message.id);
+    if (old && ((old.deleted && !message.deleted) || (message.edited_at ?? 0) < (old.edited_at ?? 0))) return "same";
     this.#byId.set(message.id, message);
     if (!old) {
       // Usually appended; a binary search keeps the order when a page of older history or a late frame arrives.

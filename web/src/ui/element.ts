@@ -376,7 +376,7 @@ export class BookingChatElement extends HTMLElement {
     const s = this.#strings;
     const parts = ["message", m.mine ? "message-mine" : "", m.state !== "sent" ? `message-${m.state}` : ""];
     const meta = h("div", { class: "meta", part: "meta" }, h("time", { datetime: new Date(m.created_at).toISOString() }, time.format(m.created_at)));
-    if (m.edited_at) meta.append(s.edited);
+    if (m.edited_at && !m.deleted) meta.append(s.edited);
     if (m.state === "sending") meta.append(s.sending);
     if (m.state === "failed") {
       const button = (action: string, label: string) =>

@@ -514,6 +514,43 @@ describe("events", () => {
     expect(t.client.receipts.get("bob")).toBe(2);
   });
 
+  it("edit() and remove() send their actions, and the message_updated answers replace the message in place", async () => {
+    const t = setup();
+    const socket = await online(t, [msg(1, "alice", "typo"), msg(2, "bob")]);
+    expect(t.client.edit(1, "fixed")).toBe(true);
+    expect(t.client.remove(1)).toBe(true);
+    expect(socket.actions("edit_message").map((f) => f.data)).toEqual([{ message_id: 1, body: "fixed" }]);
+    expect(socket.actions("delete_message").map((f) => f.data)).toEqual([{ message_id: 1 }]);
+    socket.receive({ type: "message_updated", booking_id: 1, message: { ...msg(1, "alice", "fixed"), edited_at: 10 } });
+    expect(t.client.timeline.find((m) => m.id === 1)).toMatchObject({ body: "fixed", edited_at: 10, deleted: false });
+    const tombstone = { ...msg(1, "alice", ""), edited_at: 10, deleted: true };
+    socket.receive({ type: "message_updated", booking_id: 1, message: tombstone });
+    expect(t.client.timeline.map((m) => m.id)).toEqual([1, 2]);
+    expect(t.client.timeline.find((m) => m.id === 1)).toMatchObject({ body: "", deleted: true });
+  });
+
+  it("a late copy of a message never undoes its edit or brings it back from deletion", async () => {
+    const t = setup();
+    const socket = await online(t, [msg(1, "alice", "first")]);
+    socket.receive({ type: "message_updated", booking_id: 1, message: { ...msg(1, "alice", "second"), edited_at: 20 } });
+    // A copy from before that edit (a history page read earlier, delivered later).
+    socket.receive({ type: "history", booking_id: 1, messages: [{ ...msg(1, "alice", "older"), edited_at: 10 }], has_more: false });
+    socket.receive({ type: "message", booking_id: 1, message: msg(1, "alice", "first") });
+    expect(t.client.timeline.find((m) => m.id === 1)).toMatchObject({ body: "second", edited_at: 20 });
+    socket.receive({ type: "message_updated", booking_id: 1, message: { ...msg(1, "alice", ""), edited_at: 20, deleted: true } });
+    socket.receive({ type: "message_updated", booking_id: 1, message: { ...msg(1, "alice", "second"), edited_at: 20 } });
+    expect(t.client.timeline.find((m) => m.id === 1)).toMatchObject({ body: "", deleted: true });
+  });
+
+  it("messages from a server without editing read as never edited and not deleted", async () => {
+    const t = setup();
+    const socket = await online(t);
+    const { edited_at: _e, deleted: _d, ...old } = msg(3, "bob", "from an older server");
+    const frame = { type: "message", booking_id: 1, message: old, timestamp: 1 };
+    (socket as unknown as { handlers: { onMessage(t: string): void } }).handlers.onMessage(JSON.stringify(frame));
+    expect(t.client.timeline.find((m) => m.id === 3)).toMatchObject({ body: "from an older server", edited_at: null, deleted: false });
+  });
+
   it("marks read once connected and never backwards", async () => {
     const t = setup();
     t.client.markRead(3);

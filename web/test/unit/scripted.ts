@@ -85,7 +85,17 @@ export function jwt(sub: string, ttlMs = 3_600_000): string {
 
 /** A stored message. */
 export function msg(id: number, sender = "bob", body = `message ${id}`, cmid: string | null = null): ChatMessage {
-  return { id, booking_id: 1, sender_id: sender, body, client_message_id: cmid, created_at: 1_700_000_000_000 + id, reactions: [] };
+  return {
+    id,
+    booking_id: 1,
+    sender_id: sender,
+    body,
+    client_message_id: cmid,
+    created_at: 1_700_000_000_000 + id,
+    reactions: [],
+    edited_at: null,
+    deleted: false,
+  };
 }
 
 /** A network whose online state and events the test controls. */
