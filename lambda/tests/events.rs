@@ -67,7 +67,10 @@ fn every_fixture_deserialises_into_the_type_the_function_reads() {
     for name in FIXTURES {
         let event = committed(name);
         if name == "authorizer" {
-            assert!(AuthorizerRequest::is_one(&event), "{name}: the proxy must take it for an authorizer event");
+            assert!(
+                AuthorizerRequest::is_one(&event),
+                "{name}: the proxy must take it for an authorizer event"
+            );
             let request: AuthorizerRequest =
                 serde_json::from_value(event).unwrap_or_else(|e| panic!("{name}: {e}"));
             assert!(request.method_arn.ends_with("/local/$connect"), "{name}: {}", request.method_arn);
