@@ -140,7 +140,8 @@ impl LocalStack {
     /// # Errors
     /// [`StackError`] naming the part that did not start.
     pub async fn start(options: StackOptions) -> Result<Self, StackError> {
-        Self::start_lambda(options, Lambda::InProcess).await
+        // Boxed: the start-up's future holds every part's (16 KB), too much to keep on callers' stacks.
+        Box::pin(Self::start_lambda(options, Lambda::InProcess)).await
     }
 
     /// Starts the backend, the emulator and the compiled function binary behind it, as `make dev-lambda`
@@ -157,7 +158,7 @@ impl LocalStack {
         if matches!(options.records, ConnectionRecords::InMemory) {
             return Err(compiled::FunctionError::NeedsDynamoDb.into());
         }
-        Self::start_lambda(options, Lambda::Compiled(function)).await
+        Box::pin(Self::start_lambda(options, Lambda::Compiled(function))).await
     }
 
     async fn start_lambda(options: StackOptions, lambda: Lambda) -> Result<Self, StackError> {
