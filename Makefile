@@ -32,7 +32,7 @@ TF_VARS = -var 'lambda_architecture=$(ARCH)' -var 'lambda_package_path=../../$(L
 	-var 'backend_package_path=../../$(BACKEND_LAMBDA_ZIP)'
 HCL_PYTHON := $(TOOLS)/hcl/bin/python
 
-.PHONY: help dev test test-deps lint fmt token clean reset-data package smoke bench fuzz tf-check tf-docs tf-lock tf-env plan apply destroy account-plan account-apply web
+.PHONY: help dev dev-lambda api-docs watch test test-deps lint fmt token clean reset-data package smoke bench fuzz tf-check tf-docs tf-lock tf-env plan apply destroy account-plan account-apply web
 
 help: ## List the targets, and the variables you can set (`make VAR=value ...`) with their defaults
 	@# Bold names on a terminal only: piped or redirected, the output is plain text (NO_COLOR is honoured).
@@ -44,14 +44,64 @@ help: ## List the targets, and the variables you can set (`make VAR=value ...`) 
 		/^[A-Z_]+ *\?=/ {value = $$0; sub(/^[A-Z_]+ *\?= */, "", value); \
 			printf "  %s%-14s%s %s [%s]\n", b, $$1, r, (doc == "" ? "(undocumented)" : doc), value} {doc = ""}' $(MAKEFILE_LIST)
 
-dev: web ## Run the whole stack: backend :8000, API Gateway emulator :3001 with the Lambda in-process, demo page (CHAT_STORE=dynamodb: on moto)
+dev: web api-docs ## Run the whole stack: backend :8000, API Gateway emulator :3001 with the Lambda in-process, demo page, API reference at /docs (CHAT_STORE=dynamodb: on moto)
 	@# Built first with cargo's progress (a first build takes minutes), then run without cargo's lines.
 	$(CARGO) build -p local-stack --bin chat-dev
 	APP_ENV=local $(CARGO) run --quiet -p local-stack --bin chat-dev
 
+dev-lambda: web api-docs ## `make dev` with the compiled Lambda binary behind the emulator (Runtime API, records on moto), same ports: make smoke works
+	@command -v moto_server >/dev/null || python3 -m pip install --quiet --disable-pip-version-check 'moto[server]>=5.1,<6'
+	$(CARGO) build -p local-stack --bin chat-dev -p chat-proxy --bin chat-proxy
+	APP_ENV=local $(CARGO) run --quiet -p local-stack --bin chat-dev -- --lambda
+
+## Where `make api-docs` writes the API reference pages (the backend serves them at /docs from STATIC_DIR/api-docs)
+API_DOCS ?= web/api-docs
+REDOCLY := REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true tools/contracts/node_modules/.bin/redocly build-docs --inlineBundle
+api-docs: $(API_DOCS)/http.html $(API_DOCS)/websocket.html $(API_DOCS)/asyncapi.yaml ## Build the API reference pages, offline: HTTP (OpenAPI) and WebSocket (AsyncAPI) APIs, served at /docs by make dev
+
+# Redoc's bundle goes inside each page (--inlineBundle): no CDN, nothing to fetch when the page opens. The
+# npm packages are an order-only prerequisite: contract-tests.sh reinstalls them, which is no reason to rebuild.
+# Redocly's own chatter (a Node version notice) goes to a log, shown only when the build fails.
+$(API_DOCS)/http.html: backend/openapi.json | tools/contracts/node_modules/.package-lock.json
+	@mkdir -p $(@D) target
+	@($(REDOCLY) --title 'Booking chat HTTP API' -o $@ $<) >target/api-docs.log 2>&1 || \
+		{ cat target/api-docs.log >&2; exit 1; }
+	@echo "API reference: $@"
+
+$(API_DOCS)/websocket.html: docs/asyncapi.yaml | tools/contracts/node_modules/.package-lock.json
+	@mkdir -p $(@D) target
+	@($(REDOCLY) --title 'Booking chat WebSocket API' -o $@ $<) >target/api-docs.log 2>&1 || \
+		{ cat target/api-docs.log >&2; exit 1; }
+	@echo "API reference: $@"
+
+$(API_DOCS)/asyncapi.yaml: docs/asyncapi.yaml
+	@mkdir -p $(@D)
+	cp $< $@
+
+tools/contracts/node_modules/.package-lock.json: tools/contracts/package-lock.json
+	cd tools/contracts && npm ci --no-audit --no-fund --loglevel=error
+
+# What `make watch` rebuilds on: every crate chat-dev links (all of the workspace's), their manifests, and
+# the files compiled into them (the OpenAPI document, the SQL migrations). Tests, docs and web/ are not.
+WATCH_CRATES := wire settings connections backend lambda emulator local-stack smoke local-services
+WATCH_PATHS := Cargo.toml Cargo.lock $(foreach crate,$(WATCH_CRATES),$(crate)/src $(crate)/Cargo.toml) \
+	backend/openapi.json backend/migrations
+
+watch: web api-docs ## `make dev` that rebuilds and restarts on a change to the Rust sources, and rebuilds the widget on web/src
+	@# The same build and environment as `make dev`; the program is the binary itself, so that a restart
+	@# does not wait for cargo. A failed build keeps the running stack. Ctrl-C stops everything.
+	@target=$$($(CARGO) metadata --format-version 1 --no-deps | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])'); \
+	APP_ENV=local exec python3 scripts/dev-watch.py $(addprefix --watch ,$(WATCH_PATHS)) \
+		--build '$(CARGO) build -p local-stack --bin chat-dev' \
+		--on-change web/src '$(MAKE) --no-print-directory web' \
+		--on-change backend/openapi.json '$(MAKE) --no-print-directory api-docs' \
+		--on-change docs/asyncapi.yaml '$(MAKE) --no-print-directory api-docs' \
+		-- "$$target/debug/chat-dev"
+
 test: test-deps $(TOOLS)/venv/bin/cargo-lambda ## Run every test: make help, the API contracts, Rust (SQLite, PostgreSQL, moto, the emulator), the demo page in Chromium
 	@mkdir -p target
 	scripts/check-make-help.py 2>&1 | tee target/test-help.log
+	scripts/test_dev_watch.py 2>&1 | tee target/test-scripts.log
 	scripts/contract-tests.sh 2>&1 | tee target/test-contracts.log
 	$(CARGO) test --workspace --doc --locked 2>&1 | tee target/test-doc.log
 	$(CARGO) test --workspace --all-targets --locked 2>&1 | tee target/test.log
@@ -61,9 +111,9 @@ test: test-deps $(TOOLS)/venv/bin/cargo-lambda ## Run every test: make help, the
 	$(MAKE) --no-print-directory tf-check 2>&1 | tee target/test-terraform.log
 	@awk '/^test result:/ { passed += $$4; failed += $$6 } /^# pass / { passed += $$3 } /^# fail / { failed += $$3 } \
 		/^Success! [0-9]+ passed/ { passed += $$2; failed += $$4 } /^Failure! [0-9]+ passed/ { passed += $$2; failed += $$4 } \
-		/^moto: [0-9]+ passed, [0-9]+ failed$$/ { passed += $$2; failed += $$4 } \
+		/^(moto|scripts): [0-9]+ passed, [0-9]+ failed$$/ { passed += $$2; failed += $$4 } \
 		END { printf "tests: %d passed, %d failed\n", passed, failed }' \
-		target/test-help.log target/test-contracts.log target/test-doc.log target/test.log target/test-web.log \
+		target/test-help.log target/test-scripts.log target/test-contracts.log target/test-doc.log target/test.log target/test-web.log \
 		target/test-fuzz.log target/test-browser.log target/test-terraform.log
 
 test-deps: # The services tests start: PostgreSQL binaries come with the machine, moto from PyPI when missing

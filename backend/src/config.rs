@@ -50,7 +50,8 @@ pub struct Settings {
     /// Where the local demo page connects; the direct WebSocket when unset.
     pub demo_ws_url: Option<String>,
     /// With `APP_ENV=local`, the chat widget package (`STATIC_DIR`, default `web`): its demo page is served
-    /// at `/` and its build at `/dist/`, from disk, so a rebuilt widget needs no backend restart.
+    /// at `/` and its build at `/dist/`, from disk, so a rebuilt widget needs no backend restart; the API
+    /// reference pages `make api-docs` writes into its `api-docs/` are served at `/docs`.
     pub static_dir: Option<std::path::PathBuf>,
     /// Push booking status changes to API Gateway connections too (through the Lambda's fan-out).
     pub api_gateway_push: Option<ApiGatewayPush>,

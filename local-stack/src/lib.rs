@@ -11,6 +11,7 @@
 //! - [`LocalStack`]: start and stop the stack; where its parts listen.
 //! - [`ConnectionRecords`]: in memory or DynamoDB.
 //! - [`in_process`]: the adapters that put the proxy behind the emulator in one process.
+//! - [`compiled`]: the compiled function binary behind the emulator instead (`make dev-lambda`).
 //! - [`runtime_api`]: a Lambda Runtime API, to run the compiled function binary behind the emulator or
 //!   alone (`make bench`).
 //! - [`measure`]: what the benchmarks share (a client, a process's memory and CPU time).
@@ -22,6 +23,7 @@ use std::time::Duration;
 
 use apigw_ws_emulator::config::AuthorizerConfig;
 use apigw_ws_emulator::connections::Connections;
+use apigw_ws_emulator::integration::Integration;
 use apigw_ws_emulator::{Emulator, EmulatorConfig};
 use chat_backend::notifier::{BookingNotifier, FanoutNotifier};
 use chat_backend::{Application, Settings};
@@ -32,8 +34,11 @@ use chat_proxy::backend::HttpBackend;
 use chat_proxy::{Proxy, ProxySettings};
 use tokio::sync::watch;
 
+use crate::compiled::{CompiledFunction, FunctionOptions};
 use crate::in_process::{EmulatorGateway, InProcessLambda};
+use crate::runtime_api::RuntimeApi;
 
+pub mod compiled;
 pub mod in_process;
 pub mod measure;
 pub mod runtime_api;
@@ -102,6 +107,17 @@ pub enum StackError {
     /// The Lambda's HTTP client could not be built.
     #[error("the Lambda's backend client could not be built")]
     Client(#[from] reqwest::Error),
+    /// The compiled function did not start.
+    #[error(transparent)]
+    Function(#[from] compiled::FunctionError),
+}
+
+/// Which Lambda the emulator invokes.
+enum Lambda {
+    /// The proxy library, in this process.
+    InProcess,
+    /// The compiled function binary, through a Lambda Runtime API.
+    Compiled(FunctionOptions),
 }
 
 /// A running stack. Dropping it stops every part.
@@ -114,6 +130,8 @@ pub struct LocalStack {
     pub management_url: String,
     stop: watch::Sender<bool>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
+    /// The compiled function's processes, when it is the Lambda.
+    function: Option<CompiledFunction>,
 }
 
 impl LocalStack {
@@ -122,29 +140,46 @@ impl LocalStack {
     /// # Errors
     /// [`StackError`] naming the part that did not start.
     pub async fn start(options: StackOptions) -> Result<Self, StackError> {
+        // Boxed: the start-up's future holds every part's (16 KB), too much to keep on callers' stacks.
+        Box::pin(Self::start_lambda(options, Lambda::InProcess)).await
+    }
+
+    /// Starts the backend, the emulator and the compiled function binary behind it, as `make dev-lambda`
+    /// runs it: the function keeps its records in the DynamoDB table of `options.records` and posts to the
+    /// emulator's Management API over HTTP; the backend's own pushes go through the same records.
+    ///
+    /// # Errors
+    /// [`StackError`] naming the part that did not start; [`compiled::FunctionError::NeedsDynamoDb`] when
+    /// the records are in memory, where a separate process cannot reach them.
+    pub async fn start_compiled(
+        options: StackOptions,
+        function: FunctionOptions,
+    ) -> Result<Self, StackError> {
+        if matches!(options.records, ConnectionRecords::InMemory) {
+            return Err(compiled::FunctionError::NeedsDynamoDb.into());
+        }
+        Box::pin(Self::start_lambda(options, Lambda::Compiled(function))).await
+    }
+
+    async fn start_lambda(options: StackOptions, lambda: Lambda) -> Result<Self, StackError> {
         let connections = Arc::new(Connections::default());
         let in_process = EmulatorGateway::new(connections.clone(), options.emulator.limits.max_message_bytes);
         match (options.records.clone(), options.management.clone()) {
             (ConnectionRecords::InMemory, ManagementPath::InProcess) => {
-                Self::start_with(
-                    options,
-                    connections,
-                    Arc::new(InMemoryConnectionStore::default()),
-                    in_process,
-                )
-                .await
+                let store = Arc::new(InMemoryConnectionStore::default());
+                Self::start_with(options, connections, store, in_process, lambda).await
             }
             (ConnectionRecords::InMemory, ManagementPath::Http(gateway)) => {
-                Self::start_with(options, connections, Arc::new(InMemoryConnectionStore::default()), gateway)
-                    .await
+                let store = Arc::new(InMemoryConnectionStore::default());
+                Self::start_with(options, connections, store, gateway, lambda).await
             }
             (ConnectionRecords::DynamoDb { client, table }, ManagementPath::InProcess) => {
                 let store = Arc::new(DynamoDbConnectionStore::new(client, table));
-                Self::start_with(options, connections, store, in_process).await
+                Self::start_with(options, connections, store, in_process, lambda).await
             }
             (ConnectionRecords::DynamoDb { client, table }, ManagementPath::Http(gateway)) => {
                 let store = Arc::new(DynamoDbConnectionStore::new(client, table));
-                Self::start_with(options, connections, store, gateway).await
+                Self::start_with(options, connections, store, gateway, lambda).await
             }
         }
     }
@@ -154,6 +189,7 @@ impl LocalStack {
         connections: Arc<Connections>,
         store: Arc<S>,
         gateway: G,
+        lambda: Lambda,
     ) -> Result<Self, StackError> {
         let listener = tokio::net::TcpListener::bind(options.emulator_addr)
             .await
@@ -179,27 +215,50 @@ impl LocalStack {
         let backend = Application::build_with_notifier(&backend_settings, Some(push)).await?;
         let backend_url = format!("http://{}", backend.local_addr());
 
-        let proxy = Proxy::new(
-            store,
-            gateway,
-            HttpBackend::new(&backend_url, options.backend.proxy_secret.clone(), options.backend_timeout)?,
-            ProxySettings {
-                max_frame_bytes: options.max_frame_bytes,
-                delivery: DeliveryPolicy::default(),
-                management_endpoint: Some(management_url.clone()),
-                region: None,
-                metrics_namespace: "BookingChat".into(),
-                emit_metrics: false,
-            },
-        );
         // The proxy is the `$connect` authorizer too, as Terraform deploys it.
         let mut emulator_config = options.emulator.clone();
         emulator_config.authorizer.get_or_insert_with(AuthorizerConfig::default);
-        let emulator = Arc::new(Emulator::new(
-            emulator_config,
-            connections.clone(),
-            Arc::new(InProcessLambda::new(Arc::new(proxy))),
-        ));
+        let (integration, function): (Arc<dyn Integration>, _) = match lambda {
+            Lambda::InProcess => {
+                let proxy = Proxy::new(
+                    store,
+                    gateway,
+                    HttpBackend::new(
+                        &backend_url,
+                        options.backend.proxy_secret.clone(),
+                        options.backend_timeout,
+                    )?,
+                    ProxySettings {
+                        max_frame_bytes: options.max_frame_bytes,
+                        delivery: DeliveryPolicy::default(),
+                        management_endpoint: Some(management_url.clone()),
+                        region: None,
+                        metrics_namespace: "BookingChat".into(),
+                        emit_metrics: false,
+                    },
+                );
+                (Arc::new(InProcessLambda::new(Arc::new(proxy))), None)
+            }
+            Lambda::Compiled(function) => {
+                let runtime =
+                    Arc::new(RuntimeApi::start().await.map_err(compiled::FunctionError::RuntimeApi)?);
+                let table = match &options.records {
+                    ConnectionRecords::DynamoDb { table, .. } => table.clone(),
+                    ConnectionRecords::InMemory => return Err(compiled::FunctionError::NeedsDynamoDb.into()),
+                };
+                let configuration = compiled::Configuration {
+                    backend_url: backend_url.clone(),
+                    proxy_secret: options.backend.proxy_secret.clone(),
+                    table,
+                    management_endpoint: management_url.clone(),
+                    backend_timeout: options.backend_timeout,
+                    max_frame_bytes: options.max_frame_bytes,
+                };
+                let started = CompiledFunction::start(&function, &runtime, &configuration)?;
+                (runtime, Some(started))
+            }
+        };
+        let emulator = Arc::new(Emulator::new(emulator_config, connections.clone(), integration));
 
         let mut tasks = Vec::new();
         let backend_stop = until_stopped();
@@ -214,7 +273,12 @@ impl LocalStack {
                 tracing::error!(error = %error, "emulator stopped");
             }
         }));
-        Ok(Self { backend_url, ws_url, management_url, stop, tasks })
+        Ok(Self { backend_url, ws_url, management_url, stop, tasks, function })
+    }
+
+    /// The process ids of the compiled function's copies (none with the Lambda in-process).
+    pub fn function_pids(&self) -> Vec<u32> {
+        self.function.as_ref().map(CompiledFunction::pids).unwrap_or_default()
     }
 
     /// Stops every part and waits for them (open WebSockets are dropped).
@@ -223,6 +287,9 @@ impl LocalStack {
         for task in self.tasks.drain(..) {
             // Upgraded sockets keep graceful shutdown waiting; give it a moment, then abandon it.
             let _ = tokio::time::timeout(Duration::from_secs(2), task).await;
+        }
+        if let Some(function) = self.function.take() {
+            function.stop();
         }
     }
 }

@@ -2,19 +2,39 @@
 //! Lambda in-process, connection records in memory (or in DynamoDB at `AWS_ENDPOINT_URL`), the chat on
 //! SQLite (or, with `CHAT_STORE=dynamodb`, in DynamoDB on a moto_server it starts), and the demo page.
 //! Prints what to open and paste; Ctrl-C (or SIGTERM) stops everything.
+//!
+//! `chat-dev --lambda` (`make dev-lambda`) puts the compiled function binary (`chat-proxy`, beside this
+//! one) behind the emulator instead, through a Lambda Runtime API, with its connection records in
+//! DynamoDB: at `AWS_ENDPOINT_URL`, or on a moto_server started here.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use aws_sdk_dynamodb::config::Credentials;
 use chat_backend::config::StoreSettings;
 use chat_backend::{auth, telemetry};
 use chat_settings::aws::timeouts;
-use local_stack::settings::DevSettings;
+use local_stack::compiled::FunctionOptions;
+use local_stack::settings::{DevSettings, DynamoDbSettings};
 use local_stack::{ConnectionRecords, LocalStack, ManagementPath, StackOptions};
+
+const USAGE: &str = "usage: chat-dev [--lambda]   (settings from the environment: README, Local development)";
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let settings = DevSettings::from_env().context("configuration")?;
+    let mut compiled = false;
+    for argument in std::env::args().skip(1) {
+        match argument.as_str() {
+            "--lambda" => compiled = true,
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                return Ok(());
+            }
+            other => bail!("unknown argument {other:?}\n{USAGE}"),
+        }
+    }
+    let mut settings = DevSettings::from_env().context("configuration")?;
     let mut backend = settings.backend.clone();
     if !backend.local {
         bail!("chat-dev runs the local stack only: set APP_ENV=local (make dev does)");
@@ -27,15 +47,30 @@ async fn main() -> anyhow::Result<()> {
         tracing::info!(endpoint = %moto.endpoint(), table = %table, "the chat is stored in DynamoDB on moto_server");
         *endpoint = Some(moto.endpoint());
     }
+    // The compiled function has one store for its records, DynamoDB: on moto unless AWS_ENDPOINT_URL
+    // names one.
+    let own_moto = compiled && settings.dynamodb.is_none();
+    if own_moto {
+        let moto = local_services::moto::Moto::shared();
+        settings.dynamodb = Some(DynamoDbSettings {
+            endpoint: moto.endpoint(),
+            table: "chat-connections-local".into(),
+            region: "us-east-1".into(),
+        });
+    }
     let records = match &settings.dynamodb {
         Some(dynamodb) => {
-            let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
                 .http_client(chat_settings::aws::https_client())
                 .region(aws_config::Region::new(dynamodb.region.clone()))
                 .endpoint_url(&dynamodb.endpoint)
-                .timeout_config(timeouts(settings.aws_timeout))
-                .load()
-                .await;
+                .timeout_config(timeouts(settings.aws_timeout));
+            if own_moto {
+                // moto takes any credentials, and the developer's environment need not have any.
+                loader =
+                    loader.credentials_provider(Credentials::new("local", "local", None, None, "chat-dev"));
+            }
+            let sdk = loader.load().await;
             let client = aws_sdk_dynamodb::Client::new(&sdk);
             chat_connections::table::create_if_missing(&client, &dynamodb.table)
                 .await
@@ -47,7 +82,7 @@ async fn main() -> anyhow::Result<()> {
         None => ConnectionRecords::InMemory,
     };
     let emulator_addr = settings.emulator_addr;
-    let stack = LocalStack::start(StackOptions {
+    let options = StackOptions {
         management: ManagementPath::InProcess,
         backend: backend.clone(),
         emulator_addr,
@@ -55,9 +90,37 @@ async fn main() -> anyhow::Result<()> {
         records,
         max_frame_bytes: 32 * 1024,
         backend_timeout: Duration::from_secs(10),
-    })
-    .await
-    .context("starting the local stack")?;
+    };
+    let (stack, lambda) = match (compiled, &settings.dynamodb) {
+        (true, Some(dynamodb)) => {
+            let function = FunctionOptions {
+                binary: function_binary()?,
+                instances: settings.function_instances,
+                dynamodb_endpoint: dynamodb.endpoint.clone(),
+                region: dynamodb.region.clone(),
+                log_level: settings.function_log.clone(),
+            };
+            let lambda = format!(
+                "{} (compiled), {} cop{} behind a Lambda Runtime API; records in {} at {}",
+                function.binary.display(),
+                function.instances,
+                if function.instances == 1 { "y" } else { "ies" },
+                dynamodb.table,
+                dynamodb.endpoint
+            );
+            (LocalStack::start_compiled(options, function).await, lambda)
+        }
+        _ => {
+            let lambda = match &settings.dynamodb {
+                Some(dynamodb) => {
+                    format!("in-process; records in {} at {}", dynamodb.table, dynamodb.endpoint)
+                }
+                None => "in-process; records in memory".to_owned(),
+            };
+            (LocalStack::start(options).await, lambda)
+        }
+    };
+    let stack = stack.context("starting the local stack")?;
 
     let token = |user: &str| auth::mint_token(&backend.jwt, user, Duration::from_secs(8 * 3600));
     let (alice, bob) = (token("alice")?, token("bob")?);
@@ -67,7 +130,9 @@ async fn main() -> anyhow::Result<()> {
          \n  WebSocket API      {ws}?booking_id=1\
          \n  Management API     {management}/@connections/{{connection_id}}\
          \n  Backend            {backend}   (history, status, /metrics, /api/openapi.json)\
+         \n  API reference      {backend}/docs   (HTTP and WebSocket APIs; make api-docs builds the pages)\
          \n  Chat store         {store}\
+         \n  Lambda             {lambda}\
          \n\n  Tokens (8 h): alice = {alice}\
          \n                bob   = {bob}\
          \n\n  wscat -c '{ws}?booking_id=1' -s chat.v1 -s 'bearer.{alice}'\
@@ -85,4 +150,17 @@ async fn main() -> anyhow::Result<()> {
     chat_backend::shutdown::signal().await;
     stack.stop().await;
     Ok(())
+}
+
+/// The compiled proxy function: `chat-proxy` beside this binary, as `make dev-lambda` builds both.
+fn function_binary() -> anyhow::Result<PathBuf> {
+    let this = std::env::current_exe().context("where chat-dev runs from")?;
+    let binary = this.with_file_name("chat-proxy");
+    if !binary.is_file() {
+        bail!(
+            "{} is missing: `make dev-lambda` builds it (cargo build -p chat-proxy --bin chat-proxy)",
+            binary.display()
+        );
+    }
+    Ok(binary)
 }

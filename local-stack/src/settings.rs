@@ -42,6 +42,11 @@ pub struct DevSettings {
     /// runs in this one process, where on AWS each execution environment has its own memory, so a burst
     /// (a thousand clients closing at once) is bounded here as reserved concurrency bounds it there.
     pub emulator_concurrency: usize,
+    /// `FUNCTION_INSTANCES` (default 2), with `--lambda`: how many copies of the compiled function poll
+    /// for events, as Lambda's execution environments (each runs one event at a time).
+    pub function_instances: usize,
+    /// `FUNCTION_LOG` (default `info`), with `--lambda`: the compiled function's `RUST_LOG`, a level.
+    pub function_log: String,
 }
 
 impl DevSettings {
@@ -71,7 +76,26 @@ impl DevSettings {
         if emulator_concurrency == 0 {
             return Err(ConfigError::invalid("EMULATOR_CONCURRENCY", "must be greater than zero"));
         }
-        Ok(Self { backend, emulator_addr, dynamodb, aws_timeout, emulator_concurrency })
+        let function_instances = parse(&lookup, "FUNCTION_INSTANCES", 2usize)?;
+        if function_instances == 0 {
+            return Err(ConfigError::invalid("FUNCTION_INSTANCES", "must be greater than zero"));
+        }
+        let function_log = lookup("FUNCTION_LOG").unwrap_or_else(|| "info".into());
+        if function_log.parse::<tracing::Level>().is_err() {
+            return Err(ConfigError::invalid(
+                "FUNCTION_LOG",
+                "must be a level: error, warn, info, debug or trace",
+            ));
+        }
+        Ok(Self {
+            backend,
+            emulator_addr,
+            dynamodb,
+            aws_timeout,
+            emulator_concurrency,
+            function_instances,
+            function_log,
+        })
     }
 
     /// The emulated API: API Gateway's defaults, with this stack's concurrency.
@@ -113,5 +137,18 @@ mod tests {
         assert_eq!(s.emulator_addr.to_string(), "127.0.0.1:3001");
         let err = settings(&[("APP_ENV", "local"), ("EMULATOR_BIND_ADDR", "nowhere")]).expect_err("bad");
         assert!(err.to_string().contains("EMULATOR_BIND_ADDR"), "{err}");
+    }
+
+    #[test]
+    fn the_compiled_function_runs_two_copies_logging_at_info_unless_told_otherwise() {
+        let s = settings(&[("APP_ENV", "local")]).expect("defaults");
+        assert_eq!((s.function_instances, s.function_log.as_str()), (2, "info"));
+        let s = settings(&[("APP_ENV", "local"), ("FUNCTION_INSTANCES", "4"), ("FUNCTION_LOG", "debug")])
+            .expect("set");
+        assert_eq!((s.function_instances, s.function_log.as_str()), (4, "debug"));
+        for (key, value) in [("FUNCTION_INSTANCES", "0"), ("FUNCTION_LOG", "chat_proxy=debug")] {
+            let err = settings(&[("APP_ENV", "local"), (key, value)]).expect_err("refused");
+            assert!(err.to_string().contains(key), "{err}");
+        }
     }
 }

@@ -1,7 +1,8 @@
 //! Local-only helpers, mounted only with `APP_ENV=local`: the widget's demo page at `/` and its build at
-//! `/dist/` (from disk: `web/demo`, `web/dist`), `GET /dev/config` (where the page connects) and
-//! `GET /dev/token?user=`, which mints a token so the page (and a developer's shell) can connect as any
-//! demo user.
+//! `/dist/` (from disk: `web/demo`, `web/dist`), the API reference at `/docs` (pages generated from the
+//! OpenAPI and AsyncAPI documents by `make api-docs` into `web/api-docs`), `GET /dev/config` (where the
+//! page connects) and `GET /dev/token?user=`, which mints a token so the page (and a developer's shell)
+//! can connect as any demo user.
 
 use std::time::Duration;
 
@@ -11,7 +12,9 @@ use axum::http::StatusCode;
 use std::path::Path;
 
 use axum::Router;
-use axum::response::Html;
+use axum::extract::Path as UrlPath;
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use chat_wire::ErrorCode;
 use serde::Deserialize;
@@ -40,9 +43,61 @@ pub(super) fn static_files(routes: Router<AppState>, dir: &Path) -> Router<AppSt
         demo.display(),
         dist.display()
     );
-    routes.nest_service("/dist", ServeDir::new(dist)).fallback_service(
-        ServeDir::new(demo).fallback(get(move || async move { (StatusCode::NOT_FOUND, Html(missing)) })),
-    )
+    let api_docs = dir.join("api-docs");
+    routes
+        .route("/docs", get(docs_index))
+        .route("/docs/{page}", get(move |page: UrlPath<String>| docs_page(api_docs.clone(), page)))
+        .nest_service("/dist", ServeDir::new(dist))
+        .fallback_service(
+            ServeDir::new(demo).fallback(get(move || async move { (StatusCode::NOT_FOUND, Html(missing)) })),
+        )
+}
+
+/// The API reference's pages, `make api-docs`'s output: (file, content type, what it is).
+const DOCS_PAGES: [(&str, &str, &str); 3] = [
+    ("http.html", "text/html; charset=utf-8", "HTTP API: the backend's routes (OpenAPI)"),
+    (
+        "websocket.html",
+        "text/html; charset=utf-8",
+        "WebSocket API: the frames clients send and receive (AsyncAPI)",
+    ),
+    ("asyncapi.yaml", "application/yaml", "The AsyncAPI document itself"),
+];
+
+/// `GET /docs`: what the API reference has, with links.
+async fn docs_index() -> Html<String> {
+    let items: String = DOCS_PAGES
+        .iter()
+        .map(|(file, _, what)| format!("<li><a href=\"/docs/{file}\">{what}</a></li>"))
+        .collect();
+    Html(format!(
+        "<!doctype html><meta charset=\"utf-8\"><title>Booking chat API reference</title>\
+         <h1>Booking chat API reference</h1><ul>{items}\
+         <li><a href=\"/api/openapi.json\">The OpenAPI document itself</a></li></ul>\
+         <p>The pages are built from <code>backend/openapi.json</code> and <code>docs/asyncapi.yaml</code> by \
+         <code>make api-docs</code> (<code>make dev</code> runs it).</p>"
+    ))
+}
+
+/// `GET /docs/{page}`: one of [`DOCS_PAGES`], from disk; a page not built yet says how to build it.
+async fn docs_page(dir: std::path::PathBuf, UrlPath(page): UrlPath<String>) -> Response {
+    let Some((file, content_type, _)) = DOCS_PAGES.iter().find(|(file, _, _)| *file == page) else {
+        return (StatusCode::NOT_FOUND, Html("<p>No such page: see <a href=\"/docs\">/docs</a>.</p>"))
+            .into_response();
+    };
+    let path = dir.join(file);
+    match tokio::fs::read(&path).await {
+        Ok(body) => ([(header::CONTENT_TYPE, *content_type)], body).into_response(),
+        Err(error) => {
+            tracing::debug!(path = %path.display(), error = %error, "API reference page not built");
+            let missing = format!(
+                "<!doctype html><title>Booking chat API reference</title><p><code>{}</code> is not built: run \
+                 <code>make api-docs</code> (or <code>make dev</code>, which does) from the repository.</p>",
+                path.display()
+            );
+            (StatusCode::NOT_FOUND, Html(missing)).into_response()
+        }
+    }
 }
 
 /// `GET /dev/config`: where the demo page connects, and in which URL style.

@@ -1,7 +1,7 @@
 //! Shared by the proxy's integration tests: event fixtures, a scripted backend, and (from
 //! `chat-connections`) the fakes of the connection ports.
-// Each test crate uses a different part of this module.
-#![allow(dead_code, unreachable_pub)]
+// Each test crate uses a different part of this module (its re-exports included).
+#![allow(dead_code, unreachable_pub, unused_imports)]
 
 use std::sync::{Arc, Mutex};
 
