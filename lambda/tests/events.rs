@@ -146,7 +146,7 @@ async fn a_committed_fixture_is_stale_so_its_frame_is_refused_and_the_connection
     assert!(backend.messages.lock().expect("lock").is_empty(), "the backend is never asked: {answer}");
     let frames = gateway.frames_to(CONNECTION);
     assert_eq!(frames.len(), 1, "{frames:?}");
-    assert!(frames[0].to_string().contains("AUTHENTICATION_ERROR"), "{frames:?}");
+    assert_eq!(frames[0]["error"]["code"], "TOKEN_EXPIRED", "{frames:?}");
     assert_eq!(gateway.closed(), [CONNECTION]);
 
     let not_an_event = proxy.invoke(json!({"hello": "world"})).await;
