@@ -39,6 +39,7 @@ resource "aws_apigatewayv2_integration" "backend" {
 locals {
   public_routes = [
     "GET /api/chat/bookings/{booking_id}/messages",
+    "GET /api/chat/inbox",
     "PATCH /api/bookings/{booking_id}/status",
     "ANY /api/service/{proxy+}",
     "GET /api/openapi.json",

@@ -52,12 +52,13 @@ run "only_the_api_routes_and_healthz_are_routed" {
   assert {
     condition = toset(keys(aws_apigatewayv2_route.this)) == toset([
       "GET /api/chat/bookings/{booking_id}/messages",
+      "GET /api/chat/inbox",
       "PATCH /api/bookings/{booking_id}/status",
       "ANY /api/service/{proxy+}",
       "GET /api/openapi.json",
       "GET /healthz",
     ])
-    error_message = "exactly the public routes: history, status, the service API, OpenAPI and /healthz"
+    error_message = "exactly the public routes: history, the inbox, status, the service API, OpenAPI and /healthz"
   }
 
   assert {
