@@ -10,8 +10,8 @@ use std::sync::Arc;
 use chat_connections::record::MAX_CONNECTION_SECONDS;
 use chat_wire::proxy::{Audience, ConnectionType};
 use chat_wire::{
-    BookingId, ChatMessage, ClientAction, ClientFrame, ErrorCode, MessageId, ReadPosition, ServerFrame,
-    ServerPayload,
+    BookingId, ChatMessage, ClientAction, ClientFrame, ErrorCode, MemberPresence, MessageId, ReadPosition,
+    ServerFrame, ServerPayload,
 };
 use futures_util::StreamExt;
 use serde_json::Value;
@@ -24,7 +24,7 @@ use crate::notifier::BookingNotifier;
 use crate::rate_limit::RateLimiter;
 use crate::store::{
     BookingActivity, BookingWrite, MAX_INBOX_BOOKINGS, MessagePage, NewMessage, OwnMessage, PageCursor,
-    RateLimits, Store, StoreError,
+    PresenceConnection, RateLimits, Store, StoreError,
 };
 
 /// The envelope of a `history` frame around its messages (type, booking, `has_more`, a `request_id` of
@@ -139,6 +139,14 @@ pub struct Session {
 }
 
 impl Session {
+    /// When the connection ends if nothing closes it first: its token's expiry, or the gateway's two
+    /// hours; epoch milliseconds.
+    pub fn lapses_at(self) -> i64 {
+        self.expires_at
+            .saturating_mul(1000)
+            .min(self.connected_at.saturating_add(MAX_CONNECTION_SECONDS * 1000))
+    }
+
     /// The `session` frame: expiry and closing time in epoch milliseconds.
     fn frame(self, user_id: &str) -> ServerFrame {
         let closes_at = self.connected_at.saturating_add(MAX_CONNECTION_SECONDS * 1000);
@@ -160,6 +168,8 @@ pub struct History {
     pub has_more: bool,
     /// Every member's read position.
     pub read_positions: Vec<ReadPosition>,
+    /// Whether each member is online, and when they were last seen.
+    pub presence: Vec<MemberPresence>,
 }
 
 /// One booking of a user's inbox.
@@ -191,6 +201,8 @@ pub struct Caller<'a> {
     pub connection_type: ConnectionType,
     /// The connection's session, when the transport reports it (both of ours do).
     pub session: Option<Session>,
+    /// The connection (API Gateway's id, or the direct WebSocket's), for presence.
+    pub connection_id: &'a str,
 }
 
 /// An accepted connection.
@@ -258,6 +270,55 @@ impl ChatService {
         Ok(Membership { user_id: claims.sub, booking, expires_at: claims.exp })
     }
 
+    /// A member's connection opened (best effort: presence never refuses a connection). When it is their
+    /// first live one, the booking hears that they came online.
+    pub async fn joined(&self, booking_id: BookingId, session: Session, user_id: &str, connection_id: &str) {
+        let connection = PresenceConnection { user_id, connection_id, at: session.lapses_at() };
+        let now = now_ms();
+        let was_online = match self.store.presence_records(booking_id).await {
+            Ok(records) => records.is_online(user_id, now),
+            Err(error) => {
+                tracing::warn!(error = %error, "could not read presence");
+                true
+            }
+        };
+        if let Err(error) = self.store.add_presence(booking_id, connection).await {
+            tracing::warn!(error = %error, "could not record a presence");
+            return;
+        }
+        if !was_online {
+            self.tell_presence(booking_id, user_id, true, now).await;
+        }
+    }
+
+    /// A member's connection closed (best effort). When it was their last live one, the booking hears
+    /// that they went offline.
+    pub async fn left(&self, booking_id: BookingId, user_id: &str, connection_id: &str) {
+        let now = now_ms();
+        let connection = PresenceConnection { user_id, connection_id, at: now };
+        if let Err(error) = self.store.remove_presence(booking_id, connection).await {
+            tracing::warn!(error = %error, "could not remove a presence");
+            return;
+        }
+        match self.store.presence_records(booking_id).await {
+            Ok(records) if !records.is_online(user_id, now) => {
+                self.tell_presence(booking_id, user_id, false, now).await;
+            }
+            Ok(_) => {}
+            Err(error) => tracing::warn!(error = %error, "could not read presence"),
+        }
+    }
+
+    async fn tell_presence(&self, booking_id: BookingId, user_id: &str, online: bool, at: i64) {
+        let payload = ServerPayload::Presence {
+            booking_id,
+            user_id: user_id.to_owned(),
+            online,
+            last_seen_at: Some(at),
+        };
+        self.notifier.notify(booking_id, ServerFrame::new(payload, at)).await;
+    }
+
     /// The booking, if the user is its owner or renter.
     ///
     /// # Errors
@@ -289,10 +350,17 @@ impl ChatService {
         cursor: PageCursor,
         limit: Option<u32>,
     ) -> Result<History, ChatError> {
-        let (page, read_positions) = futures_util::try_join!(self.page(booking_id, cursor, limit), async {
-            Ok(self.store.read_positions(booking_id).await?)
-        },)?;
-        Ok(History { messages: page.messages, has_more: page.has_more, read_positions })
+        let (page, read_positions, presence) = futures_util::try_join!(
+            self.page(booking_id, cursor, limit),
+            async { Ok(self.store.read_positions(booking_id).await?) },
+            async { Ok(self.store.presence_records(booking_id).await?) },
+        )?;
+        Ok(History {
+            messages: page.messages,
+            has_more: page.has_more,
+            read_positions,
+            presence: presence.members(now_ms()),
+        })
     }
 
     /// The user's bookings, most recently active first (at most `limit`, capped), each with its last
@@ -537,6 +605,15 @@ impl ChatService {
         }
         self.member_booking(caller.booking_id, caller.user_id).await?;
         let renewed = Session { expires_at: claims.exp, ..session };
+        // The member stays online as long as the connection now lives.
+        let connection = PresenceConnection {
+            user_id: caller.user_id,
+            connection_id: caller.connection_id,
+            at: renewed.lapses_at(),
+        };
+        if let Err(error) = self.store.add_presence(caller.booking_id, connection).await {
+            tracing::warn!(error = %error, "could not extend the connection's presence");
+        }
         Ok(Reply { renewed_until: Some(claims.exp), ..Reply::to_sender(renewed.frame(caller.user_id)) })
     }
 
@@ -644,6 +721,7 @@ impl ChatService {
             messages: page.messages,
             has_more: page.has_more,
             read_positions: page.read_positions,
+            presence: page.presence,
         };
         Ok(Reply::to_sender(ServerFrame::new(payload, now_ms())))
     }

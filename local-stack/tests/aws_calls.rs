@@ -1,6 +1,10 @@
 //! The AWS calls a message and a connection cost, counted through the real adapters (DynamoDB on moto,
 //! the Management API over HTTP with the AWS SDK): the deterministic figure behind what a message costs on
 //! AWS. If one of these numbers grows, a change made every message or connection more expensive.
+//!
+//! Presence is part of a connection's cost: a member's first connection and their last disconnect are
+//! announced to the booking by the backend (one `Query` of the booking's records and a post per other
+//! connection); a message costs nothing more for it.
 
 mod support;
 
@@ -69,7 +73,14 @@ async fn a_message_costs_one_query_and_its_posts_and_a_connection_one_put_and_on
     calls.reset();
     let mut alice = connect_as(&stack, 1, "alice").await;
     let mut bob = connect_as(&stack, 1, "bob").await;
-    assert_eq!(calls.snapshot(), [("PutItem".to_owned(), 2)].into(), "a connection: one PutItem");
+    support::eventually("bob's arrival told to alice", || async { calls.of("PostToConnection") == 1 }).await;
+    assert_eq!(
+        calls.snapshot(),
+        [("PutItem".to_owned(), 2), ("Query".to_owned(), 2), ("PostToConnection".to_owned(), 1)].into(),
+        "a connection: one PutItem; announcing its member, one Query and a post to each other connection"
+    );
+    let arrival = next_of_type(&mut alice, "presence").await;
+    assert_eq!((arrival["user_id"].as_str(), arrival["online"].as_bool()), (Some("bob"), Some(true)));
 
     calls.reset();
     for n in 0..10 {
@@ -98,8 +109,14 @@ async fn a_message_costs_one_query_and_its_posts_and_a_connection_one_put_and_on
     calls.reset();
     bob.close(None).await.expect("close");
     support::eventually("the $disconnect", || async { calls.of("DeleteItem") == 1 }).await;
+    let departure = next_of_type(&mut alice, "presence").await;
+    assert_eq!((departure["user_id"].as_str(), departure["online"].as_bool()), (Some("bob"), Some(false)));
     tokio::time::sleep(Duration::from_millis(200)).await;
-    assert_eq!(calls.snapshot(), [("DeleteItem".to_owned(), 1)].into(), "a disconnect: one DeleteItem");
+    assert_eq!(
+        calls.snapshot(),
+        [("DeleteItem".to_owned(), 1), ("Query".to_owned(), 1), ("PostToConnection".to_owned(), 1)].into(),
+        "a disconnect: one DeleteItem; announcing the member's departure, one Query and a post to alice"
+    );
     drop(alice);
     stack.stop().await;
 }

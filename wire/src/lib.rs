@@ -20,7 +20,8 @@ pub mod server;
 
 pub use client::{ClientAction, ClientFrame, FrameError, FrameRejection};
 pub use server::{
-    ChatMessage, ErrorBody, ErrorCode, ReactionSummary, ReadPosition, ServerFrame, ServerPayload,
+    ChatMessage, ErrorBody, ErrorCode, MemberPresence, ReactionSummary, ReadPosition, ServerFrame,
+    ServerPayload,
 };
 
 /// Identifier of a booking (and so of a chat room). Positive.

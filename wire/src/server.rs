@@ -66,6 +66,9 @@ pub enum ServerPayload {
         /// Where each member has read up to, so a reloaded client shows "seen" at once.
         #[serde(default)]
         read_positions: Vec<ReadPosition>,
+        /// Whether each member is online and when they were last seen.
+        #[serde(default)]
+        presence: Vec<MemberPresence>,
     },
     /// A reaction was added or removed.
     Reaction {
@@ -113,6 +116,18 @@ pub enum ServerPayload {
         /// Who changed it.
         changed_by: String,
     },
+    /// A member of the booking came online (their first live connection) or went offline (their last one
+    /// closed).
+    Presence {
+        /// The booking.
+        booking_id: BookingId,
+        /// The member.
+        user_id: String,
+        /// Whether they have a live connection now.
+        online: bool,
+        /// When they were last seen online, in milliseconds since the Unix epoch; `null` if never.
+        last_seen_at: Option<i64>,
+    },
     /// When this connection's token expires and when the gateway closes the connection: the answer to
     /// `session` and to `refresh`. A client renews before `expires_at` (with `refresh`) and reconnects
     /// before `closes_at`.
@@ -151,6 +166,7 @@ impl ServerPayload {
             Self::Pong => "pong",
             Self::BookingStatus { .. } => "booking_status",
             Self::Session { .. } => "session",
+            Self::Presence { .. } => "presence",
             Self::Error { .. } => "error",
             Self::MessageUpdated { .. } => "message_updated",
         }
@@ -193,6 +209,18 @@ pub struct ReadPosition {
     pub user_id: String,
     /// The last message they have read; never moves backwards.
     pub last_read_message_id: MessageId,
+}
+
+/// Whether one member of a booking is online, and when they were last seen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberPresence {
+    /// The member.
+    pub user_id: String,
+    /// Whether they have a live connection to the booking.
+    pub online: bool,
+    /// When they were last seen online, in milliseconds since the Unix epoch (now-ish while online);
+    /// `null` if never.
+    pub last_seen_at: Option<i64>,
 }
 
 /// The reactions of one emoji on one message.

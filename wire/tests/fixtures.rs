@@ -31,12 +31,13 @@ fn server_type(payload: &ServerPayload) -> &'static str {
         ServerPayload::Pong => "pong",
         ServerPayload::BookingStatus { .. } => "booking_status",
         ServerPayload::Session { .. } => "session",
+        ServerPayload::Presence { .. } => "presence",
         ServerPayload::Error { .. } => "error",
         ServerPayload::MessageUpdated { .. } => "message_updated",
     }
 }
 
-const SERVER_TYPES: [&str; 10] = [
+const SERVER_TYPES: [&str; 11] = [
     "message",
     "history",
     "reaction",
@@ -47,6 +48,7 @@ const SERVER_TYPES: [&str; 10] = [
     "session",
     "error",
     "message_updated",
+    "presence",
 ];
 
 /// Every action a client may send; as [`server_type`], no wildcard.

@@ -88,12 +88,15 @@ async fn serve(
     let connection_id = uuid::Uuid::new_v4().to_string();
     tracing::Span::current().record("connection_id", connection_id.as_str());
     tracing::info!("direct connection opened");
-    let mut outbound = state.hub.join(booking_id, &connection_id, connection_type);
-    let (mut sink, mut stream) = socket.split();
     // The connection lives until its token expires; a `refresh` moves that (never past the two hours
     // API Gateway allows, so both transports behave alike).
     let mut session = Session { connected_at: now_ms(), expires_at };
     let closes_at = session.connected_at / 1000 + MAX_CONNECTION_SECONDS;
+    // Into the hub before anything else, so that no frame broadcast from now on is missed; the
+    // connection may hear of its own arrival (on API Gateway it does not, not being recorded yet).
+    let mut outbound = state.hub.join(booking_id, &connection_id, connection_type);
+    state.chat.joined(booking_id, session, &user_id, &connection_id).await;
+    let (mut sink, mut stream) = socket.split();
     let expiry = tokio::time::sleep(until_epoch(expires_at.min(closes_at)));
     tokio::pin!(expiry);
     let max_frame = state.limits.max_ws_frame_bytes;
@@ -124,7 +127,13 @@ async fn serve(
                     if sink.send(Message::Text(frame.to_text().into())).await.is_err() { break None; }
                     continue;
                 }
-                let caller = Caller { booking_id, user_id: &user_id, connection_type, session: Some(session) };
+                let caller = Caller {
+                    booking_id,
+                    user_id: &user_id,
+                    connection_type,
+                    session: Some(session),
+                    connection_id: &connection_id,
+                };
                 let reply = state.chat.handle_frame(caller, Value::String(text.as_str().to_owned())).await;
                 if let Some(renewed) = reply.renewed_until {
                     session.expires_at = renewed;
@@ -157,6 +166,7 @@ async fn serve(
         }
     };
     state.hub.leave(booking_id, &connection_id);
+    state.chat.left(booking_id, &user_id, &connection_id).await;
     if let Some(frame) = close {
         let _ = sink.send(Message::Close(Some(frame))).await;
     }

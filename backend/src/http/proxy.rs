@@ -17,6 +17,7 @@ use super::AppState;
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath};
 use crate::chat::{Caller, Session};
+use crate::domain::now_ms;
 
 /// Proof that the caller presented the proxy secret.
 #[derive(Debug)]
@@ -55,6 +56,8 @@ pub(super) async fn connect(
     tracing::Span::current().record("booking_id", booking_id);
     let membership = state.chat.connect(booking_id, &request.token).await?;
     tracing::info!(user_id = %membership.user_id, connection_type = request.connection_type.as_str(), "connection accepted");
+    let session = Session { connected_at: now_ms(), expires_at: membership.expires_at };
+    state.chat.joined(booking_id, session, &membership.user_id, &request.connection_id).await;
     Ok(Json(ConnectResponse { user_id: membership.user_id, booking_id, expires_at: membership.expires_at }))
 }
 
@@ -69,20 +72,27 @@ pub(super) async fn message(
         (Some(connected_at), Some(expires_at)) => Some(Session { connected_at, expires_at }),
         _ => None,
     };
-    let caller =
-        Caller { booking_id, user_id: &request.user_id, connection_type: request.connection_type, session };
+    let caller = Caller {
+        booking_id,
+        user_id: &request.user_id,
+        connection_type: request.connection_type,
+        session,
+        connection_id: &request.connection_id,
+    };
     let reply = state.chat.handle_frame(caller, request.message).await;
     Json(ProxyReply::new(&reply.frame, reply.audience).renewing(reply.renewed_until)).into_response()
 }
 
-/// `$disconnect`: nothing is stored per connection here, so this only records the event.
+/// `$disconnect`: the member's presence follows (best effort: always 204).
 #[tracing::instrument(skip_all, fields(booking_id, connection_id = %request.connection_id, user_id = %request.user_id))]
 pub(super) async fn disconnect(
     _caller: ProxyCaller,
+    State(state): State<AppState>,
     ApiPath(booking_id): ApiPath<BookingId>,
     ApiJson(request): ApiJson<DisconnectRequest>,
 ) -> StatusCode {
     tracing::Span::current().record("booking_id", booking_id);
     tracing::info!("connection closed");
+    state.chat.left(booking_id, &request.user_id, &request.connection_id).await;
     StatusCode::NO_CONTENT
 }

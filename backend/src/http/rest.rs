@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use chat_wire::{BookingId, ChatMessage, MessageId, ReadPosition};
+use chat_wire::{BookingId, ChatMessage, MemberPresence, MessageId, ReadPosition};
 use serde::{Deserialize, Serialize};
 
 use super::AppState;
@@ -26,6 +26,7 @@ pub(super) struct HistoryPage {
     messages: Vec<ChatMessage>,
     has_more: bool,
     read_positions: Vec<ReadPosition>,
+    presence: Vec<MemberPresence>,
 }
 
 /// `GET /api/chat/bookings/{booking_id}/messages`.
@@ -45,6 +46,7 @@ pub(super) async fn history(
         messages: page.messages,
         has_more: page.has_more,
         read_positions: page.read_positions,
+        presence: page.presence,
     }))
 }
 

@@ -9,6 +9,8 @@
 //! | idempotency key | `BOOKING#{id}` | `CMID#{len(sender)}#{sender}#{client_message_id}` |
 //! | reaction | `BOOKING#{id}` | `REACT#{message id, 20 digits}#{len(emoji)}#{emoji}#{user}` |
 //! | read position | `BOOKING#{id}` | `READ#{user}` |
+//! | presence: a live connection (expires by TTL a month after it lapses) | `BOOKING#{id}` | `PRES#C#{connection id}` |
+//! | presence: a member's last disconnect | `BOOKING#{id}` | `PRES#S#{user}` |
 //! | membership (the inbox's index: `gsi1pk = USER#{user}`, `gsi1sk = BOOKING#{id, 20 digits}`) | `BOOKING#{id}` | `MEMBER#{user}` |
 //! | rate-limit window | `RATE#{user}` | `MINUTE#{minutes since the epoch}` (expires by TTL) |
 //!
@@ -39,7 +41,8 @@ use futures_util::future::BoxFuture;
 
 use super::{
     BookingActivity, BookingWrite, ChatStore, MAX_INBOX_BOOKINGS, MAX_UNREAD_COUNT, MessagePage, NewMessage,
-    OwnMessage, PageCursor, RateLimits, ReactionToggle, ReadPosition, StoreError, StoredMessage, summarise,
+    OwnMessage, PageCursor, PresenceConnection, PresenceRecords, RateLimits, ReactionToggle, ReadPosition,
+    StoreError, StoredMessage, summarise,
 };
 use crate::domain::{Booking, BookingStatus, now_ms};
 
@@ -690,6 +693,74 @@ impl DynamoDbStore {
             }
             Err(error) => Err(StoreError::database(OP, error)),
         }
+    }
+
+    async fn add_presence(
+        &self,
+        booking_id: BookingId,
+        connection: PresenceConnection<'_>,
+    ) -> Result<(), StoreError> {
+        let mut item = key(booking_pk(booking_id), format!("PRES#C#{}", connection.connection_id));
+        item.insert("user_id".into(), s(connection.user_id));
+        item.insert("expires_at".into(), n(connection.at));
+        // Lapsed records still say when their member was last seen; DynamoDB removes them a month later.
+        item.insert("ttl".into(), n(connection.at.div_euclid(1000) + 30 * 24 * 3600));
+        self.client
+            .put_item()
+            .table_name(self.table())
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(|e| StoreError::database("recording a presence", e))?;
+        Ok(())
+    }
+
+    async fn remove_presence(
+        &self,
+        booking_id: BookingId,
+        connection: PresenceConnection<'_>,
+    ) -> Result<(), StoreError> {
+        const OP: &str = "removing a presence";
+        self.client
+            .delete_item()
+            .table_name(self.table())
+            .set_key(Some(key(booking_pk(booking_id), format!("PRES#C#{}", connection.connection_id))))
+            .send()
+            .await
+            .map_err(|e| StoreError::database(OP, e))?;
+        let seen = self
+            .client
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(key(booking_pk(booking_id), format!("PRES#S#{}", connection.user_id))))
+            .update_expression("SET last_seen_at = :at, user_id = :user")
+            .condition_expression("attribute_not_exists(last_seen_at) OR last_seen_at < :at")
+            .expression_attribute_values(":at", n(connection.at))
+            .expression_attribute_values(":user", s(connection.user_id))
+            .send()
+            .await;
+        match seen {
+            Ok(_) => Ok(()),
+            Err(error) if is_conditional_failure(&error) => Ok(()),
+            Err(error) => Err(StoreError::database(OP, error)),
+        }
+    }
+
+    async fn presence_records(&self, booking_id: BookingId) -> Result<PresenceRecords, StoreError> {
+        const OP: &str = "reading presence";
+        // `$` sorts right after `#`: every PRES# key is below `PRES$`.
+        let items =
+            self.query(booking_pk(booking_id), "PRES#".into(), "PRES$".into(), true, None, OP).await?;
+        let mut records = PresenceRecords::default();
+        for item in &items {
+            let user = text(item, "user_id")?;
+            if text(item, "sk")?.starts_with("PRES#C#") {
+                records.connections.push((user, number(item, "expires_at")?));
+            } else {
+                records.last_seen.push((user, number(item, "last_seen_at")?));
+            }
+        }
+        Ok(records)
     }
 
     async fn read_positions(

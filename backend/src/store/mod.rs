@@ -125,6 +125,29 @@ macro_rules! delegate_to_inherent {
             Box::pin(Self::unread_count(self, booking_id, user_id, after))
         }
 
+        fn add_presence<'a>(
+            &'a self,
+            booking_id: BookingId,
+            connection: PresenceConnection<'a>,
+        ) -> BoxFuture<'a, Result<(), StoreError>> {
+            Box::pin(Self::add_presence(self, booking_id, connection))
+        }
+
+        fn remove_presence<'a>(
+            &'a self,
+            booking_id: BookingId,
+            connection: PresenceConnection<'a>,
+        ) -> BoxFuture<'a, Result<(), StoreError>> {
+            Box::pin(Self::remove_presence(self, booking_id, connection))
+        }
+
+        fn presence_records(
+            &self,
+            booking_id: BookingId,
+        ) -> BoxFuture<'_, Result<PresenceRecords, StoreError>> {
+            Box::pin(Self::presence_records(self, booking_id))
+        }
+
         fn message(
             &self,
             booking_id: BookingId,
@@ -274,6 +297,57 @@ pub struct BookingActivity {
     pub active_at: i64,
 }
 
+/// One connection of a member, for presence: live until `expires_at`.
+#[derive(Debug, Clone, Copy)]
+pub struct PresenceConnection<'a> {
+    /// The member.
+    pub user_id: &'a str,
+    /// The connection (API Gateway's id, or the direct WebSocket's).
+    pub connection_id: &'a str,
+    /// When it lapses if no disconnect comes (its token's expiry), epoch milliseconds; for
+    /// [`ChatStore::remove_presence`], when it closed.
+    pub at: i64,
+}
+
+/// What a store keeps for presence in one booking.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PresenceRecords {
+    /// (user, when the connection lapses, epoch ms) of every recorded connection.
+    pub connections: Vec<(String, i64)>,
+    /// (user, last seen, epoch ms): each member's last disconnect.
+    pub last_seen: Vec<(String, i64)>,
+}
+
+impl PresenceRecords {
+    /// Whether `user_id` has a live connection at `now` (epoch ms).
+    pub fn is_online(&self, user_id: &str, now: i64) -> bool {
+        self.connections.iter().any(|(user, expires_at)| user == user_id && *expires_at > now)
+    }
+
+    /// Every member with a record: online, or when last seen (their last disconnect, or a connection that
+    /// lapsed without one), sorted by user id.
+    pub fn members(&self, now: i64) -> Vec<chat_wire::MemberPresence> {
+        let mut users: Vec<&str> = self
+            .connections
+            .iter()
+            .map(|(user, _)| user.as_str())
+            .chain(self.last_seen.iter().map(|(user, _)| user.as_str()))
+            .collect();
+        users.sort_unstable();
+        users.dedup();
+        users
+            .into_iter()
+            .map(|user| {
+                let online = self.is_online(user, now);
+                let seen = self.last_seen.iter().filter(|(u, _)| u == user).map(|(_, at)| *at);
+                let lapsed = self.connections.iter().filter(|(u, _)| u == user).map(|(_, at)| (*at).min(now));
+                let last_seen_at = if online { Some(now) } else { seen.chain(lapsed).max() };
+                chat_wire::MemberPresence { user_id: user.to_owned(), online, last_seen_at }
+            })
+            .collect()
+    }
+}
+
 /// Most bookings a user's inbox lists.
 pub const MAX_INBOX_BOOKINGS: u32 = 100;
 
@@ -407,6 +481,23 @@ pub trait ChatStore: Send + Sync + 'static {
     /// How many messages a booking has (tests and operations).
     fn count_messages(&self, booking_id: BookingId) -> BoxFuture<'_, Result<i64, StoreError>>;
 
+    /// Records a live connection of a member (or moves its expiry, after a `refresh`).
+    fn add_presence<'a>(
+        &'a self,
+        booking_id: BookingId,
+        connection: PresenceConnection<'a>,
+    ) -> BoxFuture<'a, Result<(), StoreError>>;
+
+    /// Forgets a connection that closed and moves its member's last-seen time to `connection.at`.
+    fn remove_presence<'a>(
+        &'a self,
+        booking_id: BookingId,
+        connection: PresenceConnection<'a>,
+    ) -> BoxFuture<'a, Result<(), StoreError>>;
+
+    /// The booking's presence records.
+    fn presence_records(&self, booking_id: BookingId) -> BoxFuture<'_, Result<PresenceRecords, StoreError>>;
+
     /// Every member's read position in a booking, by user id.
     fn read_positions(
         &self,
@@ -497,4 +588,31 @@ pub(crate) fn summarise<'a>(
         }
     }
     by_message
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presence_is_a_live_connection_and_last_seen_respects_a_lost_disconnect() {
+        let records = PresenceRecords {
+            connections: vec![("alice".into(), 2_000), ("bob".into(), 900), ("carol".into(), 5_000)],
+            last_seen: vec![("bob".into(), 500), ("dave".into(), 700), ("carol".into(), 100)],
+        };
+        let members = records.members(1_000);
+        let view: Vec<(&str, bool, Option<i64>)> =
+            members.iter().map(|m| (m.user_id.as_str(), m.online, m.last_seen_at)).collect();
+        assert_eq!(
+            view,
+            vec![
+                ("alice", true, Some(1_000)),
+                ("bob", false, Some(900)), // its connection lapsed at 900 without a disconnect
+                ("carol", true, Some(1_000)),
+                ("dave", false, Some(700)),
+            ]
+        );
+        assert!(!records.is_online("bob", 1_000));
+        assert!(records.is_online("bob", 899));
+    }
 }

@@ -21,7 +21,8 @@ use sqlx::{AnyPool, Executor, Row, SqlSafeStr};
 
 use super::{
     BookingActivity, BookingWrite, ChatStore, MAX_INBOX_BOOKINGS, MAX_UNREAD_COUNT, MessagePage, NewMessage,
-    OwnMessage, PageCursor, ReactionToggle, ReadPosition, StoreError, StoredMessage, summarise,
+    OwnMessage, PageCursor, PresenceConnection, PresenceRecords, ReactionToggle, ReadPosition, StoreError,
+    StoredMessage, summarise,
 };
 use crate::domain::{Booking, BookingStatus, now_ms};
 
@@ -60,7 +61,7 @@ const OWN_MESSAGE: &str =
     "WHERE id = $3 AND booking_id = $4 AND sender_id = $5 AND created_at >= $6 AND deleted_at IS NULL";
 
 /// The migrations embedded for each database, in order; an applied one must never change.
-const MIGRATIONS: [(i64, &str, &str, &str); 3] = [
+const MIGRATIONS: [(i64, &str, &str, &str); 4] = [
     (
         1,
         "init",
@@ -78,6 +79,12 @@ const MIGRATIONS: [(i64, &str, &str, &str); 3] = [
         "inbox",
         include_str!("../../migrations/sqlite/0003_inbox.sql"),
         include_str!("../../migrations/postgres/0003_inbox.sql"),
+    ),
+    (
+        4,
+        "presence",
+        include_str!("../../migrations/sqlite/0004_presence.sql"),
+        include_str!("../../migrations/postgres/0004_presence.sql"),
     ),
 ];
 
@@ -216,6 +223,88 @@ impl SqlStore {
             .await
             .context("reading a booking")?;
         row.as_ref().map(booking_from_row).transpose()
+    }
+
+    /// Records a live connection of a member, or moves its expiry.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn add_presence(
+        &self,
+        booking_id: BookingId,
+        connection: PresenceConnection<'_>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO presence_connections (booking_id, connection_id, user_id, expires_at) \
+             VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (booking_id, connection_id) DO UPDATE SET expires_at = excluded.expires_at",
+        )
+        .bind(booking_id)
+        .bind(connection.connection_id)
+        .bind(connection.user_id)
+        .bind(connection.at)
+        .execute(&self.pool)
+        .await
+        .context("recording a presence")?;
+        Ok(())
+    }
+
+    /// Forgets a closed connection and moves its member's last-seen time forward, in one transaction.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn remove_presence(
+        &self,
+        booking_id: BookingId,
+        connection: PresenceConnection<'_>,
+    ) -> Result<(), StoreError> {
+        const OP: &str = "removing a presence";
+        let mut tx = self.pool.begin().await.context(OP)?;
+        sqlx::query("DELETE FROM presence_connections WHERE booking_id = $1 AND connection_id = $2")
+            .bind(booking_id)
+            .bind(connection.connection_id)
+            .execute(&mut *tx)
+            .await
+            .context(OP)?;
+        sqlx::query(
+            "INSERT INTO last_seen (booking_id, user_id, last_seen_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (booking_id, user_id) DO UPDATE SET last_seen_at = excluded.last_seen_at \
+             WHERE last_seen.last_seen_at < excluded.last_seen_at",
+        )
+        .bind(booking_id)
+        .bind(connection.user_id)
+        .bind(connection.at)
+        .execute(&mut *tx)
+        .await
+        .context(OP)?;
+        tx.commit().await.context(OP)?;
+        Ok(())
+    }
+
+    /// The booking's presence records.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn presence_records(&self, booking_id: BookingId) -> Result<PresenceRecords, StoreError> {
+        const OP: &str = "reading presence";
+        let connections =
+            sqlx::query("SELECT user_id, expires_at FROM presence_connections WHERE booking_id = $1")
+                .bind(booking_id)
+                .fetch_all(&self.pool)
+                .await
+                .context(OP)?
+                .iter()
+                .map(|row| Ok((row.try_get("user_id").context(OP)?, row.try_get("expires_at").context(OP)?)))
+                .collect::<Result<_, StoreError>>()?;
+        let last_seen = sqlx::query("SELECT user_id, last_seen_at FROM last_seen WHERE booking_id = $1")
+            .bind(booking_id)
+            .fetch_all(&self.pool)
+            .await
+            .context(OP)?
+            .iter()
+            .map(|row| Ok((row.try_get("user_id").context(OP)?, row.try_get("last_seen_at").context(OP)?)))
+            .collect::<Result<_, StoreError>>()?;
+        Ok(PresenceRecords { connections, last_seen })
     }
 
     /// Every member's read position in a booking.

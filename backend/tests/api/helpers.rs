@@ -382,7 +382,34 @@ impl WsClient {
     }
 
     /// The next text frame as JSON; fails after 5 s.
+    /// The next frame, skipping `presence` frames (members coming and going are incidental to every
+    /// test but the presence tests, which read them with [`WsClient::next_presence`]).
     pub async fn next_json(&mut self) -> Value {
+        loop {
+            let frame = self.next_any().await;
+            if frame["type"] != "presence" {
+                return frame;
+            }
+        }
+    }
+
+    /// The next `presence` frame, skipping others.
+    pub async fn next_presence(&mut self) -> Value {
+        loop {
+            let frame = self.next_any().await;
+            if frame["type"] == "presence" {
+                return frame;
+            }
+        }
+    }
+
+    /// The next `presence` frame within `ms` milliseconds, if one comes.
+    pub async fn presence_within(&mut self, ms: u64) -> Option<Value> {
+        tokio::time::timeout(Duration::from_millis(ms), self.next_presence()).await.ok()
+    }
+
+    /// The next frame, whatever its type.
+    pub async fn next_any(&mut self) -> Value {
         loop {
             let message = tokio::time::timeout(Duration::from_secs(5), self.stream.next())
                 .await
@@ -411,10 +438,11 @@ impl WsClient {
 
     /// Asserts nothing arrives for `ms` milliseconds.
     pub async fn expect_silence(&mut self, ms: u64) {
-        if let Ok(Some(Ok(Message::Text(text)))) =
-            tokio::time::timeout(Duration::from_millis(ms), self.stream.next()).await
+        let deadline = tokio::time::Instant::now() + Duration::from_millis(ms);
+        while let Ok(Some(Ok(Message::Text(text)))) =
+            tokio::time::timeout_at(deadline, self.stream.next()).await
         {
-            panic!("expected no frame, got {text}");
+            assert!(text.contains(r#""type":"presence""#), "expected no frame, got {text}");
         }
     }
 }

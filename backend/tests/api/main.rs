@@ -13,6 +13,7 @@ mod hardening;
 mod helpers;
 mod inbox;
 mod ops;
+mod presence;
 mod proxy;
 mod rest;
 mod service;

@@ -14,6 +14,7 @@ import {
   type ClientActions,
   type ClientAction,
   type ErrorFrame,
+  type MemberPresence,
   type MessageId,
   type PresenceFrame,
   type ReactionFrame,
@@ -211,6 +212,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
   #typingIdle: ReturnType<typeof setTimeout> | undefined;
   #typing = new Map<string, ReturnType<typeof setTimeout>>();
   #receipts = new Map<string, MessageId>();
+  #presence = new Map<string, MemberPresence>();
   #readSent: MessageId = 0;
   #readWanted: MessageId = 0;
   #serverRefresh = false;
@@ -264,6 +266,10 @@ export class ChatClient extends Emitter<ChatClientEvents> {
   /** Each user's read position (including this user's). */
   get receipts(): ReadonlyMap<string, MessageId> {
     return this.#receipts;
+  }
+  /** Each member's presence, as the last `history` answer and the `presence` frames since tell it. */
+  get presence(): ReadonlyMap<string, MemberPresence> {
+    return this.#presence;
   }
   /** Whether older messages exist than the oldest loaded (`loadOlder`). */
   get hasOlder(): boolean {
@@ -596,6 +602,14 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     this.#flushRead();
   }
 
+  /** Moves a user's read position forward (never back); whether it moved. */
+  #receipted(user: string, id: MessageId): boolean {
+    if (user === this.#me) this.#readSent = Math.max(this.#readSent, id);
+    if (id <= (this.#receipts.get(user) ?? 0)) return false;
+    this.#receipts.set(user, id);
+    return true;
+  }
+
   /** Replaces the link before the gateway's age limit or the token's expiry cuts it, unnoticed by the user. */
   #scheduleRotation(link: Link, delay: number): void {
     clearTimeout(link.rotateTimer);
@@ -727,6 +741,12 @@ export class ChatClient extends Emitter<ChatClientEvents> {
       }
       case "history": {
         const purpose = frame.request_id !== undefined ? link.syncs.get(frame.request_id) : undefined;
+        // Read state and presence as the server has them now: "seen" shows at once after a reload.
+        for (const r of frame.read_positions ?? []) changed = this.#receipted(r.user_id, r.last_read_message_id) || changed;
+        for (const p of frame.presence ?? []) {
+          this.#presence.set(p.user_id, p);
+          changed = true;
+        }
         for (const m of frame.messages) {
           changed = this.#timeline.upsert(m) !== "same" || changed;
           changed = this.#acknowledge(m.sender_id, m.client_message_id) || changed;
@@ -761,9 +781,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
         break;
       }
       case "receipt": {
-        const old = this.#receipts.get(frame.user_id) ?? 0;
-        if (frame.last_read_message_id > old) this.#receipts.set(frame.user_id, frame.last_read_message_id);
-        if (frame.user_id === this.#me) this.#readSent = Math.max(this.#readSent, frame.last_read_message_id);
+        this.#receipted(frame.user_id, frame.last_read_message_id);
         this.emit("receipt", frame);
         changed = true;
         break;
@@ -789,7 +807,9 @@ export class ChatClient extends Emitter<ChatClientEvents> {
         this.emit("booking_status", frame);
         break;
       case "presence":
+        this.#presence.set(frame.user_id, { user_id: frame.user_id, online: frame.online, last_seen_at: frame.last_seen_at });
         this.emit("presence", frame);
+        changed = true;
         break;
       case "unread":
         this.emit("unread", frame);

@@ -79,6 +79,22 @@ export interface HistoryFrame extends FrameMeta {
   messages: ChatMessage[];
   /** More messages exist beyond this page in the direction asked for. */
   has_more: boolean;
+  /** Where each member has read up to (absent from servers before read state). */
+  read_positions?: ReadPosition[];
+  /** Whether each member is online, and when they were last seen (absent from servers before presence). */
+  presence?: MemberPresence[];
+}
+/** How far one member has read. */
+export interface ReadPosition {
+  user_id: string;
+  last_read_message_id: MessageId;
+}
+/** Whether one member is online. */
+export interface MemberPresence {
+  user_id: string;
+  online: boolean;
+  /** Epoch milliseconds (now while online); `null` if never seen. */
+  last_seen_at: number | null;
 }
 export interface ReactionFrame extends FrameMeta {
   type: "reaction";
@@ -193,7 +209,19 @@ export type ClientFrame = {
 // ---- Shapes: the same fields as data, for validation at run time and against the fixture. ----
 
 /** How a field is typed. A leading `?` makes it optional (absent or null allowed). */
-type Kind = "int" | "str" | "bool" | "str|null" | "int|null" | "message" | "messages" | "reactions" | "error" | "strs";
+type Kind =
+  | "int"
+  | "str"
+  | "bool"
+  | "str|null"
+  | "int|null"
+  | "message"
+  | "messages"
+  | "reactions"
+  | "error"
+  | "strs"
+  | "reads"
+  | "presences";
 type FieldSpec = Kind | `?${Kind}`;
 type Shape = Readonly<Record<string, FieldSpec>>;
 
@@ -211,13 +239,15 @@ const MESSAGE_SHAPE = {
   deleted: "?bool",
 } as const satisfies Shape;
 const REACTION_SHAPE = { emoji: "str", count: "int", user_ids: "strs" } as const satisfies Shape;
+const READ_SHAPE = { user_id: "str", last_read_message_id: "int" } as const satisfies Shape;
+const PRESENCE_SHAPE = { user_id: "str", online: "bool", last_seen_at: "int|null" } as const satisfies Shape;
 const ERROR_SHAPE = { code: "str", message: "str" } as const satisfies Shape;
 const META_SHAPE = { request_id: "?str", timestamp: "int" } as const satisfies Shape;
 
 /** The server frames the wire crate defines today (`ServerPayload`). */
 export const SERVER_SHAPES = {
   message: { booking_id: "int", message: "message" },
-  history: { booking_id: "int", messages: "messages", has_more: "bool" },
+  history: { booking_id: "int", messages: "messages", has_more: "bool", read_positions: "?reads", presence: "?presences" },
   reaction: {
     booking_id: "int",
     message_id: "int",
@@ -233,11 +263,11 @@ export const SERVER_SHAPES = {
   error: { error: "error", booking_id: "?int" },
   session: { user_id: "str", expires_at: "int", closes_at: "int" },
   message_updated: { booking_id: "int", message: "message" },
+  presence: { booking_id: "int", user_id: "str", online: "bool", last_seen_at: "int|null" },
 } as const satisfies Record<string, Shape>;
 
 /** Server frames drafted for the chat-features issue: typed and handled, not sent by the server yet. */
 export const DRAFT_SERVER_SHAPES = {
-  presence: { booking_id: "int", user_id: "str", online: "bool", last_seen_at: "int|null" },
   unread: { booking_id: "int", unread_count: "int", last_read_message_id: "int|null" },
 } as const satisfies Record<string, Shape>;
 
@@ -295,7 +325,9 @@ const nestedKeysMatch: [
   Same<keyof ChatMessage, keyof typeof MESSAGE_SHAPE>,
   Same<keyof ReactionSummary, keyof typeof REACTION_SHAPE>,
   Same<keyof ErrorBody, keyof typeof ERROR_SHAPE>,
-] = [true, true, true];
+  Same<keyof ReadPosition, keyof typeof READ_SHAPE>,
+  Same<keyof MemberPresence, keyof typeof PRESENCE_SHAPE>,
+] = [true, true, true, true, true];
 void serverKeysMatch;
 void clientKeysMatch;
 void nestedKeysMatch;
@@ -333,6 +365,14 @@ function checkKind(kind: Kind, value: unknown, path: string, strict: boolean): s
     case "reactions":
       return Array.isArray(value)
         ? value.map((v, i) => checkShape(REACTION_SHAPE, v, `${path}[${i}]`, strict)).find(Boolean)
+        : `${path}: expected an array`;
+    case "reads":
+      return Array.isArray(value)
+        ? value.map((v, i) => checkShape(READ_SHAPE, v, `${path}[${i}]`, strict)).find(Boolean)
+        : `${path}: expected an array`;
+    case "presences":
+      return Array.isArray(value)
+        ? value.map((v, i) => checkShape(PRESENCE_SHAPE, v, `${path}[${i}]`, strict)).find(Boolean)
         : `${path}: expected an array`;
     case "error": {
       const problem = checkShape(ERROR_SHAPE, value, path, strict);

@@ -61,6 +61,7 @@ export class BookingChatElement extends HTMLElement {
     title: HTMLHeadingElement;
     status: HTMLSpanElement;
     booking: HTMLSpanElement;
+    presence: HTMLSpanElement;
     banner: HTMLDivElement;
     log: HTMLDivElement;
     older: HTMLButtonElement;
@@ -81,6 +82,7 @@ export class BookingChatElement extends HTMLElement {
       title: h("h2", { part: "title", id: "title" }),
       status: h("span", { class: "status", part: "status", role: "status" }),
       booking: h("span", { class: "booking", part: "booking-status" }),
+      presence: h("span", { class: "presence", part: "presence" }),
       banner: h("div", { class: "banner", part: "banner", hidden: "" }),
       log: h("div", { class: "log", part: "log", tabindex: "0", role: "region" }),
       older: h("button", { class: "older", part: "older", type: "button", hidden: "" }),
@@ -94,7 +96,7 @@ export class BookingChatElement extends HTMLElement {
     this.#els = e;
     e.log.append(e.older, e.list);
     e.form.append(e.input, e.send);
-    const header = h("header", { part: "header" }, h("div", {}, e.title, e.booking), e.status);
+    const header = h("header", { part: "header" }, h("div", {}, e.title, e.booking, e.presence), e.status);
     this.#root.append(style, h("section", { class: "chat", part: "container", "aria-labelledby": "title" }, header, e.banner, e.log, e.typing, e.live, e.form));
 
     e.form.addEventListener("submit", (event) => {
@@ -202,6 +204,7 @@ export class BookingChatElement extends HTMLElement {
         this.#els.typing.textContent = users.length ? this.#strings.typing(users) : "";
       }),
       client.on("receipt", () => this.#render()),
+      client.on("presence", () => this.#render()),
       client.on("message", (message) => {
         this.#announce(this.#strings.announce(message.sender_id, message.body));
         this.#fire("chat-message", message);
@@ -332,6 +335,13 @@ export class BookingChatElement extends HTMLElement {
 
     const lang = this.closest("[lang]")?.getAttribute("lang") || undefined;
     const time = new Intl.DateTimeFormat(lang, { timeStyle: "short" });
+    // The other members' presence, in the header.
+    const others = [...client.presence.values()].filter((p) => p.user_id !== me);
+    e.presence.textContent = others
+      .map((p) => this.#strings.presence(p.user_id, p.online, p.last_seen_at === null ? null : time.format(p.last_seen_at)))
+      .filter(Boolean)
+      .join(" · ");
+    e.presence.dataset.online = String(others.some((p) => p.online));
     const wanted: { key: string; sig: unknown; build: () => HTMLElement }[] = [];
     let day = "";
     for (const m of client.timeline) {

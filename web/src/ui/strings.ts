@@ -40,6 +40,8 @@ export interface ChatStrings {
   react: (emoji: string, count: number) => string;
   /** The booking's status, shown in the header. */
   bookingStatus: (status: string) => string;
+  /** Another member's presence, shown in the header: online, or when last seen (`null`: never). */
+  presence: (user: string, online: boolean, lastSeen: string | null) => string;
 }
 
 /** English. */
@@ -69,4 +71,5 @@ export const ENGLISH: ChatStrings = {
   announce: (sender, body) => `${sender}: ${body}`,
   react: (emoji, count) => (count ? `${emoji} ${count}` : `React with ${emoji}`),
   bookingStatus: (status) => `Booking ${status}`,
+  presence: (user, online, lastSeen) => (online ? `${user} is online` : lastSeen ? `${user} was last seen at ${lastSeen}` : ""),
 };

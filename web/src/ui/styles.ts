@@ -39,6 +39,8 @@ h2{font-size:1rem;margin:0;overflow-wrap:anywhere}
 .status[data-state=online]::before{background:#1f9d55}
 .status[data-state=stopped]::before{background:var(--_danger)}
 .booking{font-size:.75rem;color:var(--_muted)}
+.presence{display:block;font-size:.75rem;color:var(--_muted)}
+.presence:empty{display:none}
 .banner{padding:.45rem .9rem;background:var(--_notice);font-size:.85rem}
 .log{flex:1;overflow-y:auto;padding:.5rem .9rem;overscroll-behavior:contain}
 .log:focus-visible,button:focus-visible,textarea:focus-visible{outline:2px solid var(--_accent);outline-offset:2px}

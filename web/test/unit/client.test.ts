@@ -514,6 +514,31 @@ describe("events", () => {
     expect(t.client.receipts.get("bob")).toBe(2);
   });
 
+  it("a history answer carries read positions and presence, so seen and online show at once after a reload", async () => {
+    const t = setup();
+    t.client.start();
+    await tick();
+    const socket = t.socket;
+    socket.accept();
+    const sync = socket.actions("sync").at(-1)!;
+    socket.receive({
+      type: "history",
+      booking_id: 1,
+      messages: [msg(1, "alice"), msg(2, "alice")],
+      has_more: false,
+      read_positions: [{ user_id: "bob", last_read_message_id: 2 }],
+      presence: [{ user_id: "bob", online: false, last_seen_at: 1_700_000_000_000 }],
+      request_id: String(sync.request_id),
+    });
+    expect(t.client.receipts.get("bob")).toBe(2);
+    expect(t.client.presence.get("bob")).toEqual({ user_id: "bob", online: false, last_seen_at: 1_700_000_000_000 });
+    socket.receive({ type: "presence", booking_id: 1, user_id: "bob", online: true, last_seen_at: 1_700_000_000_500 });
+    expect(t.client.presence.get("bob")?.online).toBe(true);
+    // A stale position in a later page never moves a receipt back.
+    socket.receive({ type: "history", booking_id: 1, messages: [], has_more: false, read_positions: [{ user_id: "bob", last_read_message_id: 1 }] });
+    expect(t.client.receipts.get("bob")).toBe(2);
+  });
+
   it("edit() and remove() send their actions, and the message_updated answers replace the message in place", async () => {
     const t = setup();
     const socket = await online(t, [msg(1, "alice", "typo"), msg(2, "bob")]);
