@@ -288,6 +288,37 @@ async fn checks(options: &SmokeOptions) -> SmokeReport {
         Ok(()) => check("ping is answered with pong", true, String::new(), Some(ms(pinged))),
         Err(why) => check("ping is answered with pong", false, why, None),
     };
+
+    // The session: proves the proxy passes the connection's times to the backend (a proxy older than
+    // `session` answers INTERNAL_ERROR), and says when a client must renew and reconnect.
+    let asked = Instant::now();
+    let ask = json!({"action": "session", "request_id": "smoke-session"});
+    let session = match b.send(Message::Text(ask.to_string().into())).await {
+        Ok(()) => wait_for(&mut b, options.timeout, |f| f["type"] == "session").await,
+        Err(e) => Err(e.to_string()),
+    };
+    let name = "session says when the token expires and the connection closes";
+    match session {
+        Ok(frame) => {
+            let now = i64::try_from(
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap_or_default()
+                    .as_millis(),
+            )
+            .unwrap_or(i64::MAX);
+            let (expires, closes) = (frame["expires_at"].as_i64(), frame["closes_at"].as_i64());
+            let sane =
+                matches!((expires, closes), (Some(e), Some(c)) if e > now && c > now && c <= now + 7_200_000);
+            let detail = format!(
+                "token expires in {} s, the gateway closes the connection in {} s",
+                expires.map_or(-1, |e| (e - now) / 1000),
+                closes.map_or(-1, |c| (c - now) / 1000)
+            );
+            check(name, sane, detail, Some(ms(asked)))
+        }
+        Err(why) => check(name, false, why, None),
+    };
     let _ = a.close(None).await;
     let _ = b.close(None).await;
     finish(options, &url, checks)

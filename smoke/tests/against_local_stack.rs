@@ -52,8 +52,9 @@ async fn the_smoke_test_passes_against_a_healthy_stack() {
     let report: Value = serde_json::from_slice(&out.stdout).expect("JSON report");
     assert_eq!(report["passed"], true);
     let checks = report["checks"].as_array().expect("checks");
-    assert!(checks.len() >= 7, "{report}");
+    assert!(checks.len() >= 8, "{report}");
     assert!(checks.iter().all(|c| c["passed"] == true));
+    assert!(checks.iter().any(|c| c["name"].as_str().is_some_and(|n| n.starts_with("session says"))));
     assert!(
         checks.iter().any(|c| c["name"].as_str().is_some_and(|n| n.contains("other client"))
             && c["millis"].as_f64().is_some())
