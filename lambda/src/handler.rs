@@ -226,7 +226,7 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
                 "$disconnect" => self.on_disconnect(&event, &connection_id).await,
                 _ => self.on_message(&event, &connection_id).await,
             };
-            tracing::info!(status = answer.status_code, duration_ms = millis(started.elapsed()), "event");
+            tracing::info!(status = answer.status_code, duration_ms = millis(started.elapsed()), "handled");
             answer
         }
         .instrument(span)
@@ -257,7 +257,7 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
             let verdict = match self.verdict(request, connection_id).await {
                 Ok(verdict) => verdict,
                 Err(Unauthorized) => {
-                    tracing::info!(status = 401, duration_ms = millis(started.elapsed()), "event");
+                    tracing::info!(status = 401, duration_ms = millis(started.elapsed()), "handled");
                     // Lambda counts the refusal among the function's Errors; this metric lets an alarm
                     // tell refused tokens from real failures.
                     if self.settings.emit_metrics {
@@ -275,7 +275,7 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
                 Verdict::Accepted(identity) => (identity.user_id.clone(), 200),
                 Verdict::Refused(status) => ("anonymous".to_owned(), *status),
             };
-            tracing::info!(status, duration_ms = millis(started.elapsed()), "event");
+            tracing::info!(status, duration_ms = millis(started.elapsed()), "handled");
             Ok(AuthorizerResponse::allow(&request.method_arn, &principal, verdict.to_context()))
         }
         .instrument(span)
