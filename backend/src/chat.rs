@@ -159,7 +159,7 @@ impl Session {
     }
 }
 
-/// A page of history, oldest first, with where each member has read up to.
+/// A page of history, oldest first, with where each member has read up to and who is online.
 #[derive(Debug, Clone)]
 pub struct History {
     /// The messages, oldest first.
@@ -328,7 +328,7 @@ impl ChatService {
         if booking.is_member(user_id) { Ok(booking) } else { Err(ChatError::NotMember) }
     }
 
-    /// A page of history for a member, with every member's read position.
+    /// A page of history for a member, with every member's read position and presence.
     ///
     /// # Errors
     /// As [`ChatService::member_booking`].
@@ -343,7 +343,7 @@ impl ChatService {
         self.page_with_positions(booking_id, cursor, limit).await
     }
 
-    /// A page of history and the booking's read positions, read concurrently.
+    /// A page of history with the booking's read positions and presence, read concurrently.
     async fn page_with_positions(
         &self,
         booking_id: BookingId,

@@ -13,15 +13,19 @@ pub async fn create_if_missing(
     client: &aws_sdk_dynamodb::Client,
     table: &str,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    if client.describe_table().table_name(table).send().await.is_ok() {
-        return Ok(());
+    match client.describe_table().table_name(table).send().await {
+        Ok(_) => return Ok(()),
+        // Only a table that is not there is created: any other failure (a slow or overloaded endpoint) is
+        // the caller's to see, not a reason to create a table that may well exist.
+        Err(error) if error.as_service_error().is_some_and(|e| e.is_resource_not_found_exception()) => {}
+        Err(error) => return Err(aws_sdk_dynamodb::error::DisplayErrorContext(error).to_string().into()),
     }
     let attribute = |name: &str| {
         AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build()
     };
     let key =
         |name: &str, kind: KeyType| KeySchemaElement::builder().attribute_name(name).key_type(kind).build();
-    client
+    let created = client
         .create_table()
         .table_name(table)
         .billing_mode(BillingMode::PayPerRequest)
@@ -30,14 +34,27 @@ pub async fn create_if_missing(
         .key_schema(key("booking_id", KeyType::Hash)?)
         .key_schema(key("connection_id", KeyType::Range)?)
         .send()
-        .await?;
-    client
+        .await;
+    match created {
+        Ok(_) => {}
+        // Created meanwhile: by an earlier attempt of this very call that timed out on a slow endpoint and
+        // was retried by the SDK, or by someone else. It exists; its TTL is set below all the same.
+        Err(error) if error.as_service_error().is_some_and(|e| e.is_resource_in_use_exception()) => {}
+        Err(error) => return Err(aws_sdk_dynamodb::error::DisplayErrorContext(error).to_string().into()),
+    }
+    let ttl = client
         .update_time_to_live()
         .table_name(table)
         .time_to_live_specification(
             TimeToLiveSpecification::builder().enabled(true).attribute_name("ttl").build()?,
         )
         .send()
-        .await?;
+        .await;
+    match ttl {
+        Ok(_) => {}
+        // Set already, by the other creator.
+        Err(error) if format!("{error:?}").contains("already enabled") => {}
+        Err(error) => return Err(aws_sdk_dynamodb::error::DisplayErrorContext(error).to_string().into()),
+    }
     Ok(())
 }

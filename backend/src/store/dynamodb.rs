@@ -922,13 +922,17 @@ impl DynamoDbStore {
         if !self.create_table {
             return self.ping().await;
         }
-        if let Err(error) = self.client.describe_table().table_name(self.table()).send().await {
-            tracing::info!(table = %self.table, cause = %error, "creating the chat table");
-            create_table(&self.client, self.table())
-                .await
-                .map_err(|e| StoreError::database("creating the chat table", e))?;
+        match self.client.describe_table().table_name(self.table()).send().await {
+            Ok(_) => Ok(()),
+            Err(error) if error.as_service_error().is_some_and(|e| e.is_resource_not_found_exception()) => {
+                tracing::info!(table = %self.table, "creating the chat table");
+                create_table(&self.client, self.table())
+                    .await
+                    .map_err(|e| StoreError::database("creating the chat table", e))
+            }
+            // A slow or failing endpoint is not a missing table.
+            Err(error) => Err(StoreError::database("describing the chat table", error)),
         }
-        Ok(())
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
@@ -956,7 +960,7 @@ pub async fn create_table(
         .key_schema(key("gsi1sk", KeyType::Range)?)
         .projection(Projection::builder().projection_type(ProjectionType::All).build())
         .build()?;
-    client
+    let created = client
         .create_table()
         .table_name(table)
         .billing_mode(BillingMode::PayPerRequest)
@@ -968,15 +972,27 @@ pub async fn create_table(
         .key_schema(key("sk", KeyType::Range)?)
         .global_secondary_indexes(index)
         .send()
-        .await?;
-    client
+        .await;
+    match created {
+        Ok(_) => {}
+        // Created by an earlier attempt of this call that the SDK retried after a timeout, or by another
+        // instance: it exists; the TTL is set below all the same.
+        Err(error) if error.as_service_error().is_some_and(|e| e.is_resource_in_use_exception()) => {}
+        Err(error) => return Err(Box::new(error)),
+    }
+    let ttl = client
         .update_time_to_live()
         .table_name(table)
         .time_to_live_specification(
             TimeToLiveSpecification::builder().enabled(true).attribute_name("ttl").build()?,
         )
         .send()
-        .await?;
+        .await;
+    match ttl {
+        Ok(_) => {}
+        Err(error) if format!("{error:?}").contains("already enabled") => {}
+        Err(error) => return Err(Box::new(error)),
+    }
     Ok(())
 }
 
