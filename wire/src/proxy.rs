@@ -352,7 +352,8 @@ mod tests {
 
     #[test]
     fn answers_to_a_user_connection_name_their_booking_once() {
-        let pong = ProxyReply::new(&ServerFrame::new(ServerPayload::Pong, 1), Audience::Sender).naming_booking(7);
+        let pong =
+            ProxyReply::new(&ServerFrame::new(ServerPayload::Pong, 1), Audience::Sender).naming_booking(7);
         assert_eq!(pong.frame["booking_id"], 7);
         let receipt = ServerFrame::new(
             ServerPayload::Receipt { booking_id: 3, user_id: "a".into(), last_read_message_id: 1 },
@@ -360,7 +361,8 @@ mod tests {
         );
         let named = ProxyReply::new(&receipt, Audience::Booking).naming_booking(7);
         assert_eq!(named.frame["booking_id"], 3, "a frame that names its booking keeps it");
-        let parsed: ServerFrame = serde_json::from_str(&pong.frame_text()).expect("a named pong still parses");
+        let parsed: ServerFrame =
+            serde_json::from_str(&pong.frame_text()).expect("a named pong still parses");
         assert_eq!(parsed.payload, ServerPayload::Pong);
     }
 
