@@ -21,7 +21,7 @@ pub async fn create_if_missing(
     };
     let key =
         |name: &str, kind: KeyType| KeySchemaElement::builder().attribute_name(name).key_type(kind).build();
-    let created = client
+    client
         .create_table()
         .table_name(table)
         .billing_mode(BillingMode::PayPerRequest)
@@ -30,17 +30,7 @@ pub async fn create_if_missing(
         .key_schema(key("booking_id", KeyType::Hash)?)
         .key_schema(key("connection_id", KeyType::Range)?)
         .send()
-        .await;
-    match created {
-        Ok(_) => {}
-        // The SDK retried a CreateTable whose first attempt timed out but succeeded (a busy moto), or
-        // another process created it meanwhile: the table exists, which is what was asked.
-        Err(error)
-            if error.as_service_error().is_some_and(
-                aws_sdk_dynamodb::operation::create_table::CreateTableError::is_resource_in_use_exception,
-            ) => {}
-        Err(error) => return Err(error.into()),
-    }
+        .await?;
     client
         .update_time_to_live()
         .table_name(table)
