@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use chat_connections::record::MAX_CONNECTION_SECONDS;
-use chat_wire::proxy::{Audience, ConnectionType};
+use chat_wire::proxy::{Audience, ConnectionType, MAX_USER_BOOKINGS};
 use chat_wire::{
     BookingId, ChatMessage, ClientAction, ClientFrame, ErrorCode, MemberPresence, MessageId, ReadPosition,
     ServerFrame, ServerPayload,
@@ -216,6 +216,18 @@ pub struct Membership {
     pub expires_at: i64,
 }
 
+/// An accepted user connection.
+#[derive(Debug, Clone)]
+pub struct UserMembership {
+    /// Who connected.
+    pub user_id: String,
+    /// When the token expires, seconds since the Unix epoch.
+    pub expires_at: i64,
+    /// The user's bookings, most recently active first (at most
+    /// [`chat_wire::proxy::MAX_USER_BOOKINGS`]).
+    pub booking_ids: Vec<BookingId>,
+}
+
 /// Everything the chat does.
 pub struct ChatService {
     store: Store,
@@ -268,6 +280,22 @@ impl ChatService {
         let claims = self.verifier.verify(token).await?;
         let booking = self.member_booking(booking_id, &claims.sub).await?;
         Ok(Membership { user_id: claims.sub, booking, expires_at: claims.exp })
+    }
+
+    /// Authenticates a user connection (`?type=user`, no booking) and lists the bookings it covers: the
+    /// user's most recently active ones, at most [`chat_wire::proxy::MAX_USER_BOOKINGS`].
+    ///
+    /// # Errors
+    /// [`ChatError::Unauthenticated`], [`ChatError::Unexpected`].
+    pub async fn connect_user(&self, token: &str) -> Result<UserMembership, ChatError> {
+        let claims = self.verifier.verify(token).await?;
+        let limit = MAX_USER_BOOKINGS.min(MAX_INBOX_BOOKINGS);
+        let bookings = self.store.bookings_of(&claims.sub, limit).await?;
+        Ok(UserMembership {
+            booking_ids: bookings.into_iter().map(|activity| activity.booking.id).collect(),
+            user_id: claims.sub,
+            expires_at: claims.exp,
+        })
     }
 
     /// A member's connection opened (best effort: presence never refuses a connection). When it is their
@@ -595,6 +623,12 @@ impl ChatService {
     /// `refresh`: the connection's user presents a new token, still a member of the booking; the
     /// connection lives on until the new token expires (or the gateway's two hours end).
     async fn refresh(&self, caller: Caller<'_>, token: &str) -> Result<Reply, ChatError> {
+        if caller.connection_type == ConnectionType::User {
+            // A user connection is recorded once per booking: renewing it would cost a write per booking.
+            return Err(ChatError::Invalid(
+                "a user connection cannot be refreshed; reconnect with a fresh token".into(),
+            ));
+        }
         let session = caller.session.ok_or(ChatError::NoSession)?;
         if !self.rate_limits.try_acquire(caller.user_id).await? {
             return Err(ChatError::RateLimited);
@@ -689,7 +723,29 @@ impl ChatService {
             last_read_message_id: position.last_read_message_id,
         };
         let frame = ServerFrame::new(payload, now_ms());
-        Ok(if position.moved { Reply::to_booking(frame) } else { Reply::to_sender(frame) })
+        if !position.moved {
+            return Ok(Reply::to_sender(frame));
+        }
+        self.tell_unread(caller.booking_id, caller.user_id, position.last_read_message_id).await;
+        Ok(Reply::to_booking(frame))
+    }
+
+    /// Pushes the reader's new unread count of the booking to their user connections of it (every tab
+    /// and device that shows the inbox). Best effort: the read position has moved already.
+    async fn tell_unread(&self, booking_id: BookingId, user_id: &str, last_read_message_id: MessageId) {
+        let unread_count = match self.store.unread_count(booking_id, user_id, last_read_message_id).await {
+            Ok(count) => count,
+            Err(error) => {
+                tracing::warn!(error = %error, "could not count unread messages");
+                return;
+            }
+        };
+        let payload = ServerPayload::Unread {
+            booking_id,
+            unread_count,
+            last_read_message_id: Some(last_read_message_id),
+        };
+        self.notifier.notify_user(booking_id, user_id, ServerFrame::new(payload, now_ms())).await;
     }
 
     /// `typing`: relayed to the others, never stored.

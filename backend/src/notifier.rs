@@ -22,6 +22,19 @@ pub trait BookingNotifier: Send + Sync + 'static {
     /// Sends `frame` to the booking's connections. Delivery is best effort: failures are logged by the
     /// adapter, never returned, because the change that caused the frame has already happened.
     fn notify(&self, booking_id: BookingId, frame: ServerFrame) -> BoxFuture<'_, ()>;
+
+    /// Sends `frame` to the user connections of `user_id` that cover `booking_id` only (an `unread`
+    /// count is its reader's). Best effort, as [`BookingNotifier::notify`]. Nothing by default: a
+    /// transport without user connections (the direct WebSocket) has no one to tell.
+    fn notify_user<'a>(
+        &'a self,
+        booking_id: BookingId,
+        user_id: &'a str,
+        frame: ServerFrame,
+    ) -> BoxFuture<'a, ()> {
+        let _ = (booking_id, user_id, frame);
+        Box::pin(std::future::ready(()))
+    }
 }
 
 /// How many frames may wait for a slow direct-WebSocket client before it is disconnected.
@@ -135,22 +148,48 @@ impl<S: ConnectionStore, G: ConnectionGateway> BookingNotifier for FanoutNotifie
             let text = frame.to_text();
             let frame_type = frame.payload.type_name();
             match self.fanout.to_booking(&self.endpoint, booking_id, Some(frame_type), &text, None).await {
-                Ok(report) => {
-                    tracing::info!(
-                        booking_id,
-                        frame_type,
-                        recipients = report.recipients,
-                        delivered = report.delivered,
-                        gone = report.gone,
-                        failed = report.failed,
-                        "pushed through API Gateway"
-                    );
-                }
+                Ok(report) => Self::log(booking_id, frame_type, &report),
                 Err(error) => {
                     tracing::error!(booking_id, error = %error, "could not list the booking's connections");
                 }
             }
         })
+    }
+
+    /// One Query of the booking's records (where user connections are recorded too), then a post to
+    /// each of the user's user connections.
+    fn notify_user<'a>(
+        &'a self,
+        booking_id: BookingId,
+        user_id: &'a str,
+        frame: ServerFrame,
+    ) -> BoxFuture<'a, ()> {
+        Box::pin(async move {
+            let text = frame.to_text();
+            let frame_type = frame.payload.type_name();
+            let sent =
+                self.fanout.to_user_connections(&self.endpoint, booking_id, user_id, Some(frame_type), &text);
+            match sent.await {
+                Ok(report) => Self::log(booking_id, frame_type, &report),
+                Err(error) => {
+                    tracing::error!(booking_id, error = %error, "could not list the booking's connections");
+                }
+            }
+        })
+    }
+}
+
+impl<S: ConnectionStore, G: ConnectionGateway> FanoutNotifier<S, G> {
+    fn log(booking_id: BookingId, frame_type: &str, report: &chat_connections::FanoutReport) {
+        tracing::info!(
+            booking_id,
+            frame_type,
+            recipients = report.recipients,
+            delivered = report.delivered,
+            gone = report.gone,
+            failed = report.failed,
+            "pushed through API Gateway"
+        );
     }
 }
 
@@ -171,6 +210,18 @@ impl BookingNotifier for Notifiers {
     fn notify(&self, booking_id: BookingId, frame: ServerFrame) -> BoxFuture<'_, ()> {
         Box::pin(async move {
             let deliveries = self.0.iter().map(|n| n.notify(booking_id, frame.clone()));
+            futures_util::future::join_all(deliveries).await;
+        })
+    }
+
+    fn notify_user<'a>(
+        &'a self,
+        booking_id: BookingId,
+        user_id: &'a str,
+        frame: ServerFrame,
+    ) -> BoxFuture<'a, ()> {
+        Box::pin(async move {
+            let deliveries = self.0.iter().map(|n| n.notify_user(booking_id, user_id, frame.clone()));
             futures_util::future::join_all(deliveries).await;
         })
     }

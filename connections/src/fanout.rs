@@ -1,6 +1,7 @@
 //! Delivery of a frame to connections: to one (the sender) or to a whole booking, through [`Fanout`].
 //!
-//! A booking fan-out is one paginated Query of the booking's records, then PostToConnection with bounded
+//! A booking fan-out is one paginated Query of the booking's records (user connections are recorded in
+//! each booking of their user, so the same Query finds them), then PostToConnection with bounded
 //! concurrency. A 410 Gone removes that connection's records and does not fail the others; throttling and
 //! 5xx are retried with full-jitter exponential backoff a bounded number of times. A record whose token has
 //! expired is not delivered to: its connection is told (`TOKEN_EXPIRED`), closed and forgotten
@@ -10,7 +11,7 @@
 
 use std::time::{Duration, Instant};
 
-use chat_wire::proxy::delivers_to;
+use chat_wire::proxy::{ConnectionType, delivers_to};
 use chat_wire::{BookingId, ErrorCode, ServerFrame};
 use futures_util::StreamExt;
 
@@ -214,6 +215,43 @@ impl<S: ConnectionStore, G: ConnectionGateway> Fanout<S, G> {
         frame: &str,
         except: Option<&str>,
     ) -> Result<FanoutReport, StoreError> {
+        self.to_records(endpoint, booking_id, frame, |record| {
+            Some(record.connection_id.as_str()) != except && delivers_to(frame_type, record.connection_type)
+        })
+        .await
+    }
+
+    /// Sends `frame` (whose `type` is `frame_type`) to the user connections of `user_id` recorded in
+    /// `booking_id` (an `unread` count only its reader's connections receive): the same one Query of the
+    /// booking as [`Fanout::to_booking`], then a post to each of them.
+    ///
+    /// # Errors
+    /// Only when the booking's connections cannot be listed.
+    pub async fn to_user_connections(
+        &self,
+        endpoint: &str,
+        booking_id: BookingId,
+        user_id: &str,
+        frame_type: Option<&str>,
+        frame: &str,
+    ) -> Result<FanoutReport, StoreError> {
+        self.to_records(endpoint, booking_id, frame, |record| {
+            record.connection_type == ConnectionType::User
+                && record.user_id == user_id
+                && delivers_to(frame_type, record.connection_type)
+        })
+        .await
+    }
+
+    /// Posts `frame` to the live records of `booking_id` that `wanted` picks; expires the expired ones
+    /// (all of them: an expired connection is told whatever the frame).
+    async fn to_records(
+        &self,
+        endpoint: &str,
+        booking_id: BookingId,
+        frame: &str,
+        wanted: impl Fn(&ConnectionRecord) -> bool,
+    ) -> Result<FanoutReport, StoreError> {
         let started = Instant::now();
         let now = now_seconds();
         let mut report = FanoutReport::default();
@@ -227,9 +265,7 @@ impl<S: ConnectionStore, G: ConnectionGateway> Fanout<S, G> {
                     report.expired += 1;
                     return Some((record, false));
                 }
-                let wanted = Some(record.connection_id.as_str()) != except
-                    && delivers_to(frame_type, record.connection_type);
-                wanted.then(|| {
+                wanted(&record).then(|| {
                     report.recipients += 1;
                     (record, true)
                 })

@@ -43,6 +43,39 @@ pub trait ConnectionStore: Send + Sync + 'static {
         connection_id: &str,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
+    /// Records a connection under several bookings at once (a user connection: one record per booking of
+    /// its user). The DynamoDB adapter writes them with one `BatchWriteItem` per 25 records; an empty
+    /// slice costs nothing.
+    ///
+    /// # Errors
+    /// [`StoreError`] if a record could not be written (some of the others may have been).
+    fn put_all(&self, records: &[ConnectionRecord]) -> impl Future<Output = Result<(), StoreError>> + Send {
+        async move {
+            for record in records {
+                self.put(record).await?;
+            }
+            Ok(())
+        }
+    }
+
+    /// Forgets a connection in several bookings at once (a user connection's `$disconnect`). The
+    /// DynamoDB adapter deletes with one `BatchWriteItem` per 25 records; unknown records are no error.
+    ///
+    /// # Errors
+    /// [`StoreError`] if the store cannot be written (some records may have been removed).
+    fn remove_all(
+        &self,
+        booking_ids: &[BookingId],
+        connection_id: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        async move {
+            for booking_id in booking_ids {
+                self.remove(*booking_id, connection_id).await?;
+            }
+            Ok(())
+        }
+    }
+
     /// Every connection of a booking, expired records included (DynamoDB deletes expired items only
     /// eventually, and the fan-out tells their connections and closes them): one paginated query, never
     /// a scan.
@@ -130,6 +163,16 @@ impl<T: ConnectionStore> ConnectionStore for std::sync::Arc<T> {
         connection_id: &str,
     ) -> impl Future<Output = Result<(), StoreError>> + Send {
         (**self).remove(booking_id, connection_id)
+    }
+    fn put_all(&self, records: &[ConnectionRecord]) -> impl Future<Output = Result<(), StoreError>> + Send {
+        (**self).put_all(records)
+    }
+    fn remove_all(
+        &self,
+        booking_ids: &[BookingId],
+        connection_id: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        (**self).remove_all(booking_ids, connection_id)
     }
     fn list(
         &self,

@@ -176,3 +176,65 @@ async fn a_fan_out_through_dynamodb_forgets_gone_connections() {
     let left: Vec<ConnectionRecord> = fanout.store().list(9).await.expect("list");
     assert_eq!(left.len(), 2);
 }
+
+#[tokio::test]
+async fn a_user_connection_is_recorded_in_each_of_its_bookings_and_forgotten_in_all_in_batches() {
+    let (client, name) = table().await;
+    let store = DynamoDbConnectionStore::new(client, &name);
+    // 30 bookings: more than one BatchWriteItem (25 requests at most) holds.
+    let bookings: Vec<i64> = (100..130).collect();
+    let records: Vec<ConnectionRecord> = bookings
+        .iter()
+        .map(|b| {
+            let mut r = record(*b, "user-conn", "alice");
+            r.connection_type = ConnectionType::User;
+            r
+        })
+        .collect();
+    store.put_all(&records).await.expect("put_all");
+    for r in &records {
+        assert_eq!(
+            store.list(r.booking_id).await.expect("list"),
+            vec![r.clone()],
+            "booking {}",
+            r.booking_id
+        );
+    }
+    store.put(&record(100, "chat-conn", "bob")).await.expect("put");
+    store.remove_all(&bookings, "user-conn").await.expect("remove_all");
+    for b in &bookings[1..] {
+        assert!(store.list(*b).await.expect("list").is_empty(), "booking {b} forgets the user connection");
+    }
+    let left = store.list(100).await.expect("list");
+    assert_eq!(left.iter().map(|r| r.connection_id.as_str()).collect::<Vec<_>>(), ["chat-conn"]);
+    store.remove_all(&bookings, "user-conn").await.expect("removing again is no error");
+    store.put_all(&[]).await.expect("nothing to write");
+}
+
+#[tokio::test]
+async fn a_users_unread_count_reaches_only_that_users_user_connections_of_the_booking() {
+    let (client, name) = table().await;
+    let store = DynamoDbConnectionStore::new(client, &name);
+    let user = |booking, id: &str, who: &str| {
+        let mut r = record(booking, id, who);
+        r.connection_type = ConnectionType::User;
+        r
+    };
+    store.put(&record(5, "alice-chat", "alice")).await.expect("put");
+    store.put_all(&[user(5, "alice-user", "alice"), user(5, "bob-user", "bob")]).await.expect("put_all");
+    let gateway = RecordingGateway::default();
+    let fanout = Fanout::new(store, gateway, DeliveryPolicy::default());
+    let report = fanout
+        .to_user_connections("http://x", 5, "alice", Some("unread"), r#"{"type":"unread"}"#)
+        .await
+        .expect("fan-out");
+    assert_eq!((report.recipients, report.delivered), (1, 1));
+    assert_eq!(fanout.gateway().frames_to("alice-user").len(), 1);
+    assert!(fanout.gateway().frames_to("alice-chat").is_empty(), "not a chat connection");
+    assert!(fanout.gateway().frames_to("bob-user").is_empty(), "not another user's");
+    let typing = fanout
+        .to_booking("http://x", 5, Some("typing"), r#"{"type":"typing"}"#, None)
+        .await
+        .expect("fan-out");
+    assert_eq!(typing.recipients, 1, "typing reaches the chat connection only");
+}

@@ -116,11 +116,23 @@ pub enum Verdict {
     Refused(u16),
 }
 
+/// What a connection covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// One booking, named at the handshake (`chat` and `booking` connections).
+    Booking(BookingId),
+    /// Every booking of the user at `$connect` (a `user` connection, at most
+    /// [`chat_wire::proxy::MAX_USER_BOOKINGS`]): the connection is recorded in each; its frames name their
+    /// booking.
+    User(Vec<BookingId>),
+}
+
 /// Who a connection is, as the authorizer found: what every event after `$connect` needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnectionContext {
-    /// The booking joined.
-    pub booking_id: BookingId,
+    /// The booking joined, or the user's bookings (a `user` connection; then `connection_type` is
+    /// [`ConnectionType::User`], and only then).
+    pub scope: Scope,
     /// The authenticated user.
     pub user_id: String,
     /// What the connection is for.
@@ -149,6 +161,8 @@ impl ConnectionContext {
 
 const STATUS: &str = "status";
 const BOOKING_ID: &str = "booking_id";
+/// A user connection's bookings, comma-separated (context values must be strings or numbers).
+const BOOKING_IDS: &str = "booking_ids";
 const USER_ID: &str = "user_id";
 const CONNECTION_TYPE: &str = "connection_type";
 const EXPIRES_AT: &str = "expires_at";
@@ -160,7 +174,15 @@ impl Verdict {
         match self {
             Self::Accepted(identity) => {
                 map.insert(STATUS.into(), 200.into());
-                map.insert(BOOKING_ID.into(), identity.booking_id.into());
+                match &identity.scope {
+                    Scope::Booking(booking_id) => {
+                        map.insert(BOOKING_ID.into(), (*booking_id).into());
+                    }
+                    Scope::User(booking_ids) => {
+                        let ids: Vec<String> = booking_ids.iter().map(ToString::to_string).collect();
+                        map.insert(BOOKING_IDS.into(), ids.join(",").into());
+                    }
+                }
                 map.insert(USER_ID.into(), identity.user_id.clone().into());
                 map.insert(CONNECTION_TYPE.into(), identity.connection_type.as_str().into());
                 map.insert(EXPIRES_AT.into(), identity.expires_at.into());
@@ -185,10 +207,18 @@ impl Verdict {
         if status != 200 {
             return Some(Self::Refused(status));
         }
+        let connection_type = ConnectionType::parse(text(CONNECTION_TYPE)?)?;
+        let scope = if connection_type == ConnectionType::User {
+            let ids = text(BOOKING_IDS)?;
+            let ids = ids.split(',').filter(|id| !id.is_empty()).map(|id| id.parse().ok());
+            Scope::User(ids.collect::<Option<Vec<BookingId>>>()?)
+        } else {
+            Scope::Booking(number(BOOKING_ID)?)
+        };
         Some(Self::Accepted(ConnectionContext {
-            booking_id: number(BOOKING_ID)?,
+            scope,
             user_id: text(USER_ID)?.to_owned(),
-            connection_type: ConnectionType::parse(text(CONNECTION_TYPE)?)?,
+            connection_type,
             expires_at: number(EXPIRES_AT)?,
         }))
     }
@@ -205,7 +235,7 @@ mod tests {
     #[test]
     fn a_verdict_survives_the_context_map_even_stringified() {
         let accepted = Verdict::Accepted(ConnectionContext {
-            booking_id: 42,
+            scope: Scope::Booking(42),
             user_id: "alice".into(),
             connection_type: ConnectionType::Booking,
             expires_at: 1_800_000_000,
@@ -220,6 +250,40 @@ mod tests {
         let refused = Verdict::Refused(404);
         assert_eq!(Verdict::from_context(&fields(refused.to_context())), Some(refused));
         assert_eq!(Verdict::from_context(&HashMap::new()), None, "no authorizer, no verdict");
+    }
+
+    #[test]
+    fn a_user_connections_bookings_travel_as_one_comma_separated_string() {
+        let accepted = Verdict::Accepted(ConnectionContext {
+            scope: Scope::User(vec![3, 1, 20]),
+            user_id: "alice".into(),
+            connection_type: ConnectionType::User,
+            expires_at: 1_800_000_000,
+        });
+        let context = accepted.to_context();
+        assert_eq!(context[BOOKING_IDS], "3,1,20");
+        assert!(context.get(BOOKING_ID).is_none(), "a user connection has no one booking");
+        assert_eq!(Verdict::from_context(&fields(context)), Some(accepted));
+        let none = Verdict::Accepted(ConnectionContext {
+            scope: Scope::User(Vec::new()),
+            user_id: "alice".into(),
+            connection_type: ConnectionType::User,
+            expires_at: 1_800_000_000,
+        });
+        assert_eq!(Verdict::from_context(&fields(none.to_context())), Some(none), "a user with no booking");
+        let mut broken = fields(accepted_user_context());
+        broken.insert(BOOKING_IDS.into(), "1,x".into());
+        assert_eq!(Verdict::from_context(&broken), None, "a context that is not ours");
+    }
+
+    fn accepted_user_context() -> Map<String, Value> {
+        Verdict::Accepted(ConnectionContext {
+            scope: Scope::User(vec![1]),
+            user_id: "a".into(),
+            connection_type: ConnectionType::User,
+            expires_at: 1,
+        })
+        .to_context()
     }
 
     #[test]

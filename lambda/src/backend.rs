@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use chat_wire::proxy::{
     ConnectRequest, ConnectResponse, DisconnectRequest, ErrorResponse, MessageRequest, PROXY_SECRET_HEADER,
-    ProxyReply,
+    ProxyReply, USER_CONNECT_PATH, UserConnectResponse,
 };
 use chat_wire::{BookingId, ErrorBody, ErrorCode};
 use secrecy::{ExposeSecret, SecretString};
@@ -85,9 +85,16 @@ impl<T: Transport> BackendClient<T> {
         route: &str,
         body: &B,
     ) -> Result<Option<Vec<u8>>, BackendError> {
-        let path = format!("/api/chat/ws/{booking_id}/{route}");
+        self.call_path(&format!("/api/chat/ws/{booking_id}/{route}"), body).await
+    }
+
+    async fn call_path<B: Serialize + Sync>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<Option<Vec<u8>>, BackendError> {
         let body = serde_json::to_vec(body).map_err(|e| BackendError::Contract(e.to_string()))?;
-        let answer = self.transport.post(&path, body).await?;
+        let answer = self.transport.post(path, body).await?;
         match answer.status {
             204 => Ok(None),
             200..=299 => Ok(Some(answer.body)),
@@ -127,6 +134,13 @@ impl<T: Transport> Backend for BackendClient<T> {
         match self.call(booking_id, "connect", request).await? {
             Some(body) => Self::json(&body),
             None => Err(BackendError::Contract("connect answered 204".into())),
+        }
+    }
+
+    async fn connect_user(&self, request: &ConnectRequest) -> Result<UserConnectResponse, BackendError> {
+        match self.call_path(USER_CONNECT_PATH, request).await? {
+            Some(body) => Self::json(&body),
+            None => Err(BackendError::Contract("user connect answered 204".into())),
         }
     }
 

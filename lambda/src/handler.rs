@@ -13,6 +13,13 @@
 //!   whether a `refresh` extended its record; if not, it is told `TOKEN_EXPIRED` and closed. A `refresh` the
 //!   backend accepted extends the record (one `UpdateItem`) before its `session` answer is delivered.
 //! - `$disconnect`: remove the record (one `DeleteItem`, idempotent), tell the backend, best effort.
+//! - User connections (`?type=user`, no booking): the authorizer asks the backend for the user's bookings
+//!   (`/api/chat/ws/user/connect`) and carries them in the context; `$connect` records the connection in
+//!   each (one `BatchWriteItem` per 25), so each booking's one `Query` per message finds it. A frame names
+//!   its booking (`"booking_id"` at the top level, else `VALIDATION_ERROR`) and goes to that booking's
+//!   message route; the sender's copy of a broadcast goes to it directly and the booking's to everyone else,
+//!   and every answer names the booking. `$disconnect` removes every record (one `BatchWriteItem` per 25).
+//!   A user connection cannot be refreshed: once its token expires it is told `TOKEN_EXPIRED` and closed.
 //!
 //! Every event is logged as one line when it ends: route, action, connection, booking, user, outcome, status
 //! and duration (the event's span carries the fields, filled in as they become known). The handler never
@@ -23,7 +30,7 @@ use std::time::Instant;
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
 use aws_lambda_events::http::{HeaderMap, HeaderValue};
 use chat_connections::emf::{self, Unit};
-use chat_connections::fanout::emf_line;
+use chat_connections::fanout::{TOKEN_EXPIRED_MESSAGE, emf_line};
 use chat_connections::gateway::management_endpoint;
 use chat_connections::record::{ConnectionRecord, now_millis, now_seconds, ttl_for};
 use chat_connections::{
@@ -31,12 +38,15 @@ use chat_connections::{
 };
 use chat_wire::client::MAX_REQUEST_ID_CHARS;
 use chat_wire::handshake::{CHAT_SUBPROTOCOL, find_token, offers_chat_subprotocol};
-use chat_wire::proxy::{Audience, ConnectRequest, ConnectionType, DisconnectRequest, MessageRequest};
+use chat_wire::proxy::{
+    Audience, ConnectRequest, ConnectionType, DisconnectRequest, MAX_USER_BOOKINGS, MessageRequest,
+    ProxyReply, booking_named_by,
+};
 use chat_wire::{BookingId, ErrorCode, ServerFrame};
 use serde_json::Value;
 use tracing::Instrument;
 
-use crate::authorizer::{AuthorizerRequest, AuthorizerResponse, ConnectionContext, Verdict};
+use crate::authorizer::{AuthorizerRequest, AuthorizerResponse, ConnectionContext, Scope, Verdict};
 use crate::config::ProxyConfig;
 use crate::ports::{Backend, BackendError};
 
@@ -287,13 +297,6 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
         request: &AuthorizerRequest,
         connection_id: &str,
     ) -> Result<Verdict, Unauthorized> {
-        let Some(booking_id) =
-            request.query("booking_id").and_then(|b| b.parse::<BookingId>().ok()).filter(|b| *b > 0)
-        else {
-            span_field("reason", "missing or malformed booking_id");
-            return Ok(Verdict::Refused(400));
-        };
-        span_field("booking_id", booking_id);
         let connection_type = match request.query("type") {
             None | Some("") => ConnectionType::Chat,
             Some(text) => match ConnectionType::parse(text) {
@@ -304,6 +307,24 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
                 }
             },
         };
+        let booking_id = match (connection_type, request.query("booking_id")) {
+            // A user connection covers every booking of its user: naming one is a mistake, said at once.
+            (ConnectionType::User, None) => None,
+            (ConnectionType::User, Some(_)) => {
+                span_field("reason", "a user connection names no booking");
+                return Ok(Verdict::Refused(400));
+            }
+            (_, booking) => match booking.and_then(|b| b.parse::<BookingId>().ok()).filter(|b| *b > 0) {
+                Some(booking_id) => Some(booking_id),
+                None => {
+                    span_field("reason", "missing or malformed booking_id");
+                    return Ok(Verdict::Refused(400));
+                }
+            },
+        };
+        if let Some(booking_id) = booking_id {
+            span_field("booking_id", booking_id);
+        }
         let Some((token, source)) = find_token(
             request.query("token"),
             request.header("sec-websocket-protocol"),
@@ -318,7 +339,24 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
             token: token.to_owned(),
             connection_type,
         };
-        let accepted = match self.backend.connect(booking_id, &connect).await {
+        let accepted = match booking_id {
+            Some(booking_id) => self.backend.connect(booking_id, &connect).await.and_then(|accepted| {
+                if accepted.booking_id == booking_id {
+                    Ok((accepted.user_id, accepted.expires_at, Scope::Booking(booking_id)))
+                } else {
+                    Err(BackendError::Contract(format!("accepted booking {}", accepted.booking_id)))
+                }
+            }),
+            None => self.backend.connect_user(&connect).await.map(|accepted| {
+                let mut bookings = accepted.booking_ids;
+                // One record per booking: never more than the contract's cap, never one twice.
+                bookings.truncate(MAX_USER_BOOKINGS as usize);
+                let mut seen = std::collections::HashSet::new();
+                bookings.retain(|b| seen.insert(*b));
+                (accepted.user_id, accepted.expires_at, Scope::User(bookings))
+            }),
+        };
+        let (user_id, expires_at, scope) = match accepted {
             Ok(accepted) => accepted,
             Err(BackendError::Refused { status: 401, error }) => {
                 tracing::debug!(token_source = ?source, "token refused");
@@ -334,17 +372,8 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
                 return Ok(Verdict::Refused(502));
             }
         };
-        span_field("user_id", accepted.user_id.as_str());
-        if accepted.booking_id != booking_id {
-            tracing::error!(answered = accepted.booking_id, "backend accepted another booking; refusing");
-            return Ok(Verdict::Refused(502));
-        }
-        let identity = ConnectionContext {
-            booking_id,
-            user_id: accepted.user_id,
-            connection_type,
-            expires_at: accepted.expires_at,
-        };
+        span_field("user_id", user_id.as_str());
+        let identity = ConnectionContext { scope, user_id, connection_type, expires_at };
         let connected_at = request.request_context.connected_at.filter(|t| *t > 0).unwrap_or_else(now_millis);
         if identity.is_expired_now(connected_at) {
             span_field("reason", "token expires now");
@@ -366,18 +395,30 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
                 return response(500);
             }
         };
-        span_field("booking_id", identity.booking_id);
         span_field("user_id", identity.user_id.as_str());
         let connected_at = connected_at(event);
-        let record = ConnectionRecord {
-            booking_id: identity.booking_id,
+        let record = |booking_id| ConnectionRecord {
+            booking_id,
             connection_id: connection_id.to_owned(),
             user_id: identity.user_id.clone(),
             connection_type: identity.connection_type,
             connected_at,
             ttl: identity.ttl(connected_at),
         };
-        if let Err(error) = self.fanout.store().put(&record).await {
+        let recorded = match &identity.scope {
+            Scope::Booking(booking_id) => {
+                span_field("booking_id", *booking_id);
+                self.fanout.store().put(&record(*booking_id)).await
+            }
+            // One record in each of the user's bookings, so each booking's one Query per message finds
+            // the user's connection too: one BatchWriteItem per 25 bookings, once per connection.
+            Scope::User(booking_ids) => {
+                span_field("recipients", booking_ids.len());
+                let records: Vec<ConnectionRecord> = booking_ids.iter().copied().map(record).collect();
+                self.fanout.store().put_all(&records).await
+            }
+        };
+        if let Err(error) = recorded {
             tracing::error!(error = %error, "could not record the connection; refusing the handshake");
             return response(503);
         }
@@ -409,17 +450,17 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
         if body.len() > self.settings.max_frame_bytes {
             let message =
                 format!("frame is {} bytes; the limit is {}", body.len(), self.settings.max_frame_bytes);
-            return self.refuse(&endpoint, sender, ErrorCode::PayloadTooLarge, message, None).await;
+            return self.refuse(&endpoint, sender, ErrorCode::PayloadTooLarge, message, None, None).await;
         }
         if event.is_base64_encoded {
             let message = "binary frames are not supported; send JSON text".to_owned();
-            return self.refuse(&endpoint, sender, ErrorCode::ValidationError, message, None).await;
+            return self.refuse(&endpoint, sender, ErrorCode::ValidationError, message, None, None).await;
         }
         let frame: Value = match serde_json::from_str(body) {
             Ok(value) => value,
             Err(e) => {
                 let message = format!("frame is not valid JSON: {e}");
-                return self.refuse(&endpoint, sender, ErrorCode::ValidationError, message, None).await;
+                return self.refuse(&endpoint, sender, ErrorCode::ValidationError, message, None, None).await;
             }
         };
         let request_id = request_id_of(&frame);
@@ -430,21 +471,54 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
         let Some(Verdict::Accepted(identity)) = verdict_of(event) else {
             // No identity: no authorizer ran. Say so and close.
             let message = "this connection is not authenticated; reconnect".to_owned();
-            let answer =
-                self.refuse(&endpoint, sender, ErrorCode::AuthenticationError, message, request_id).await;
+            let answer = self
+                .refuse(&endpoint, sender, ErrorCode::AuthenticationError, message, request_id, None)
+                .await;
             if let Err(e) = self.fanout.gateway().close(&endpoint, connection_id).await {
                 tracing::debug!(error = %e, "closing an unauthenticated connection");
             }
             return answer;
         };
-        span_field("booking_id", identity.booking_id);
         span_field("user_id", identity.user_id.as_str());
         let connected_at = connected_at(event);
+        // The booking the frame acts on: the connection's own, or (a user connection) the one the frame
+        // names. A user connection's answers name it too, and its records are per booking.
+        let (booking_id, about, sender) = match &identity.scope {
+            Scope::Booking(booking_id) => {
+                (*booking_id, None, Recipient::Recorded { booking_id: *booking_id, connection_id })
+            }
+            Scope::User(bookings) => {
+                if identity.is_expired_now(connected_at) {
+                    // A user connection cannot be refreshed (its records are one per booking): it is
+                    // told and closed; its `$disconnect` forgets its records.
+                    self.expire_user_connection(&endpoint, connection_id).await;
+                    span_field("outcome", tracing::field::display(Outcome::Expired));
+                    return response(200);
+                }
+                let Some(booking_id) = booking_named_by(&frame) else {
+                    let message =
+                        "a user connection's frame names its booking: \"booking_id\": <id> beside \"action\""
+                            .to_owned();
+                    return self
+                        .refuse(&endpoint, sender, ErrorCode::ValidationError, message, request_id, None)
+                        .await;
+                };
+                // Recorded in the booking if it was the user's at connect; a booking joined since has
+                // no record of this connection (until it reconnects), but its answers still come back.
+                let sender = if bookings.contains(&booking_id) {
+                    Recipient::Recorded { booking_id, connection_id }
+                } else {
+                    Recipient::Unrecorded(connection_id)
+                };
+                (booking_id, Some(booking_id), sender)
+            }
+        };
+        span_field("booking_id", booking_id);
         let expires_at = if identity.is_expired_now(connected_at) {
-            match self.renewed_expiry(identity.booking_id, connection_id).await {
+            match self.renewed_expiry(booking_id, connection_id).await {
                 Ok(Some(expires_at)) => expires_at,
                 Ok(None) => {
-                    self.fanout.expire(&endpoint, identity.booking_id, connection_id).await;
+                    self.fanout.expire(&endpoint, booking_id, connection_id).await;
                     span_field("outcome", tracing::field::display(Outcome::Expired));
                     return response(200);
                 }
@@ -452,14 +526,13 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
                     tracing::error!(error = %error, "could not read the connection's renewed expiry");
                     let message = "the chat service is unavailable; try again shortly".to_owned();
                     return self
-                        .refuse(&endpoint, sender, ErrorCode::BackendUnavailable, message, request_id)
+                        .refuse(&endpoint, sender, ErrorCode::BackendUnavailable, message, request_id, about)
                         .await;
                 }
             }
         } else {
             identity.expires_at
         };
-        let sender = Recipient::Recorded { booking_id: identity.booking_id, connection_id };
 
         let request = MessageRequest {
             connection_id: connection_id.to_owned(),
@@ -469,32 +542,36 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
             connected_at: Some(connected_at),
             expires_at: Some(expires_at),
         };
-        let reply = match self.backend.message(identity.booking_id, &request).await {
+        let reply = match self.backend.message(booking_id, &request).await {
             Ok(Some(reply)) => reply,
             Ok(None) => {
                 span_field("outcome", tracing::field::display(Outcome::NothingToSend));
                 return response(200);
             }
             Err(BackendError::Refused { error, .. }) => {
-                return self.refuse(&endpoint, sender, error.code, error.message, request_id).await;
+                return self.refuse(&endpoint, sender, error.code, error.message, request_id, about).await;
             }
             Err(error) => {
                 tracing::error!(error = %error, "backend failed; answering BACKEND_UNAVAILABLE");
                 let message = "the chat service is unavailable; try again shortly".to_owned();
                 return self
-                    .refuse(&endpoint, sender, ErrorCode::BackendUnavailable, message, request_id)
+                    .refuse(&endpoint, sender, ErrorCode::BackendUnavailable, message, request_id, about)
                     .await;
             }
         };
-        if let Some(renewed) = reply.token_expires_at {
+        let reply = match about {
+            Some(booking_id) => reply.naming_booking(booking_id),
+            None => reply,
+        };
+        if let (Some(renewed), Scope::Booking(_)) = (reply.token_expires_at, &identity.scope) {
             // A `refresh` the backend accepted: the record must follow before the client is told.
             let ttl = ttl_for(connected_at, renewed);
-            match self.fanout.store().renew(identity.booking_id, connection_id, ttl).await {
+            match self.fanout.store().renew(booking_id, connection_id, ttl).await {
                 Ok(true) => {}
                 Ok(false) => {
                     // No record left to extend: the connection no longer receives anything. Close it, so
                     // the client reconnects.
-                    self.fanout.expire(&endpoint, identity.booking_id, connection_id).await;
+                    self.fanout.expire(&endpoint, booking_id, connection_id).await;
                     span_field("outcome", tracing::field::display(Outcome::Expired));
                     return response(200);
                 }
@@ -502,21 +579,29 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
                     tracing::error!(error = %error, "could not renew the connection's record");
                     let message = "the session could not be renewed; try again shortly".to_owned();
                     return self
-                        .refuse(&endpoint, sender, ErrorCode::BackendUnavailable, message, request_id)
+                        .refuse(&endpoint, sender, ErrorCode::BackendUnavailable, message, request_id, about)
                         .await;
                 }
             }
         }
         let text = reply.frame_text();
-        let except = match reply.audience() {
-            Audience::Sender => {
+        let except = match (reply.audience(), &identity.scope) {
+            (Audience::Sender, _) => {
                 return self.send(&endpoint, sender, &text, Outcome::Relayed, request_id).await;
             }
-            Audience::Booking => None,
-            Audience::BookingExceptSender => Some(connection_id),
+            (Audience::Booking, Scope::Booking(_)) => None,
+            // A user connection may have no record in the booking: its copy (its acknowledgement) goes
+            // to it directly, and the booking's to everyone else, so it never gets two.
+            (Audience::Booking, Scope::User(_)) => {
+                let (delivery, _) = self.fanout.to_connection(&endpoint, sender, &text).await;
+                if let Delivery::Failed(error) = &delivery {
+                    self.tell_undelivered(&endpoint, sender, error, request_id.clone()).await;
+                }
+                Some(connection_id)
+            }
+            (Audience::BookingExceptSender, _) => Some(connection_id),
         };
-        match self.fanout.to_booking(&endpoint, identity.booking_id, reply.frame_type(), &text, except).await
-        {
+        match self.fanout.to_booking(&endpoint, booking_id, reply.frame_type(), &text, except).await {
             Ok(report) => {
                 span_field("outcome", tracing::field::display(Outcome::Broadcast));
                 span_field("recipients", report.recipients);
@@ -539,8 +624,23 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
             Err(error) => {
                 tracing::error!(error = %error, "could not list the booking's connections");
                 let message = "the chat service is unavailable; try again shortly".to_owned();
-                self.refuse(&endpoint, sender, ErrorCode::BackendUnavailable, message, request_id).await
+                self.refuse(&endpoint, sender, ErrorCode::BackendUnavailable, message, request_id, about)
+                    .await
             }
+        }
+    }
+
+    /// Tells a user connection whose token has expired (`TOKEN_EXPIRED`) and closes it. Its records, one
+    /// per booking, are forgotten by its `$disconnect` (or expire with the token: their TTL is its expiry).
+    async fn expire_user_connection(&self, endpoint: &str, connection_id: &str) {
+        let frame = ServerFrame::error(ErrorCode::TokenExpired, TOKEN_EXPIRED_MESSAGE, now_millis());
+        let (delivery, _) =
+            self.fanout.to_connection(endpoint, Recipient::Unrecorded(connection_id), &frame.to_text()).await;
+        if delivery != Delivery::Gone
+            && let Err(error) = self.fanout.gateway().close(endpoint, connection_id).await
+            && error != PostError::Gone
+        {
+            tracing::warn!(error = %error, "could not close an expired user connection");
         }
     }
 
@@ -556,7 +656,8 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
         Ok(record.filter(|record| !record.is_expired(now)).map(|record| record.ttl))
     }
 
-    /// Sends an `error` frame to the sender; the connection stays open.
+    /// Sends an `error` frame to the sender (naming the booking `about`, for a user connection); the
+    /// connection stays open.
     async fn refuse(
         &self,
         endpoint: &str,
@@ -564,9 +665,17 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
         code: ErrorCode,
         message: String,
         request_id: Option<String>,
+        about: Option<BookingId>,
     ) -> ApiGatewayProxyResponse {
         let frame = ServerFrame::error(code, message, now_millis()).answering(request_id.clone());
-        self.send(endpoint, sender, &frame.to_text(), Outcome::Refused(code), request_id).await
+        let text = match about {
+            // A user connection's answers name their booking, errors included.
+            Some(booking_id) => {
+                ProxyReply::new(&frame, Audience::Sender).naming_booking(booking_id).frame_text()
+            }
+            None => frame.to_text(),
+        };
+        self.send(endpoint, sender, &text, Outcome::Refused(code), request_id).await
     }
 
     /// Sends a frame to the sender, retrying throttling; a recorded sender found gone is forgotten. An
@@ -635,14 +744,26 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
             span_field("outcome", "never_accepted");
             return response(200);
         };
-        span_field("booking_id", identity.booking_id);
         span_field("user_id", identity.user_id.as_str());
-        if let Err(error) = self.fanout.store().remove(identity.booking_id, connection_id).await {
+        let booking_id = match &identity.scope {
+            Scope::Booking(booking_id) => *booking_id,
+            Scope::User(bookings) => {
+                // Every record of the connection, one per booking (one BatchWriteItem per 25). A user
+                // connection counts for no presence, so the backend has nothing to hear.
+                if let Err(error) = self.fanout.store().remove_all(bookings, connection_id).await {
+                    tracing::error!(error = %error, "could not remove the connection; the TTL will expire it");
+                }
+                span_field("outcome", "removed");
+                return response(200);
+            }
+        };
+        span_field("booking_id", booking_id);
+        if let Err(error) = self.fanout.store().remove(booking_id, connection_id).await {
             tracing::error!(error = %error, "could not remove the connection; the TTL will expire it");
         }
         let request =
             DisconnectRequest { connection_id: connection_id.to_owned(), user_id: identity.user_id };
-        if let Err(error) = self.backend.disconnect(identity.booking_id, &request).await {
+        if let Err(error) = self.backend.disconnect(booking_id, &request).await {
             tracing::warn!(error = %error, "backend disconnect failed (best effort)");
         }
         span_field("outcome", "removed");

@@ -5,7 +5,9 @@
 
 use std::future::Future;
 
-use chat_wire::proxy::{ConnectRequest, ConnectResponse, DisconnectRequest, MessageRequest, ProxyReply};
+use chat_wire::proxy::{
+    ConnectRequest, ConnectResponse, DisconnectRequest, MessageRequest, ProxyReply, UserConnectResponse,
+};
 use chat_wire::{BookingId, ErrorBody};
 
 /// Why the backend did not give a usable answer.
@@ -39,6 +41,15 @@ pub trait Backend: Send + Sync + 'static {
         request: &ConnectRequest,
     ) -> impl Future<Output = Result<ConnectResponse, BackendError>> + Send;
 
+    /// `$connect` of a user connection (no booking): authenticate, and list the user's bookings.
+    ///
+    /// # Errors
+    /// As [`Backend::connect`].
+    fn connect_user(
+        &self,
+        request: &ConnectRequest,
+    ) -> impl Future<Output = Result<UserConnectResponse, BackendError>> + Send;
+
     /// `$default`: one client frame. `None` means the backend had nothing to send (204).
     ///
     /// # Errors
@@ -67,6 +78,12 @@ impl<T: Backend> Backend for std::sync::Arc<T> {
         request: &ConnectRequest,
     ) -> impl Future<Output = Result<ConnectResponse, BackendError>> + Send {
         (**self).connect(booking_id, request)
+    }
+    fn connect_user(
+        &self,
+        request: &ConnectRequest,
+    ) -> impl Future<Output = Result<UserConnectResponse, BackendError>> + Send {
+        (**self).connect_user(request)
     }
     fn message(
         &self,

@@ -22,7 +22,7 @@ use chat_wire::proxy::ConnectionType;
 use local_services::moto::Moto;
 use local_stack::{ConnectionRecords, LocalStack, ManagementPath, StackOptions};
 use serde_json::json;
-use support::{connect_as, next_matching, next_of_type, send};
+use support::{connect_as, connect_user, next_matching, next_of_type, put_booking, send};
 
 fn sdk_config() -> SdkConfig {
     SdkConfig::builder()
@@ -35,6 +35,106 @@ fn sdk_config() -> SdkConfig {
         )))
         .timeout_config(chat_settings::aws::timeouts(Duration::from_secs(10)))
         .build()
+}
+
+/// The local stack over a fresh table of moto, every DynamoDB and Management API call counted in `calls`.
+async fn counted_stack(calls: &AwsCalls, dir: &std::path::Path) -> LocalStack {
+    let sdk = sdk_config();
+    let table = format!("calls-{}", fastrand::u64(..));
+    chat_connections::table::create_if_missing(&support::dynamodb(), &table).await.expect("table");
+    LocalStack::start(StackOptions {
+        management: ManagementPath::Http(Arc::new(ManagementApiGateway::new(sdk.clone()).counting(calls))),
+        backend: support::backend_settings(dir),
+        emulator_addr: "127.0.0.1:0".parse().expect("addr"),
+        emulator: apigw_ws_emulator::EmulatorConfig::default(),
+        records: ConnectionRecords::DynamoDb { client: calls.dynamodb_client(&sdk), table },
+        max_frame_bytes: 32 * 1024,
+        backend_timeout: Duration::from_secs(5),
+    })
+    .await
+    .expect("stack")
+}
+
+/// What a user connection costs: one `BatchWriteItem` per 25 of its user's bookings at connect and at
+/// disconnect, no extra call per message (the booking's one `Query` finds it), one more post per message
+/// of its bookings; a booking whose members have no user connection costs what it always did.
+#[tokio::test]
+async fn a_user_connection_costs_one_batch_write_per_connect_and_disconnect_and_one_post_per_message() {
+    let calls = AwsCalls::default();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let stack = counted_stack(&calls, dir.path()).await;
+    put_booking(&stack, 3, "bob", "alice").await;
+
+    calls.reset();
+    let mut inbox = connect_user(&stack, "alice").await;
+    assert_eq!(
+        calls.snapshot(),
+        [("BatchWriteItem".to_owned(), 1)].into(),
+        "a user connection in two bookings: one BatchWriteItem, no presence"
+    );
+
+    let mut alice = connect_as(&stack, 1, "alice").await;
+    let mut bob = connect_as(&stack, 1, "bob").await;
+    let mut carol = connect_as(&stack, 2, "carol").await;
+    let mut dave = connect_as(&stack, 2, "dave").await;
+    support::eventually("the arrivals told", || async { calls.of("PostToConnection") >= 2 }).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    // Booking 2: no member has a user connection. Exactly what a message cost before user connections.
+    calls.reset();
+    for n in 0..10 {
+        send(&mut carol, json!({"action": "send_message", "data": {"body": format!("m{n}"), "client_message_id": format!("c{n}")}})).await;
+        next_matching(&mut carol, |f| f["message"]["client_message_id"] == format!("c{n}")).await;
+        next_matching(&mut dave, |f| f["message"]["client_message_id"] == format!("c{n}")).await;
+    }
+    assert_eq!(
+        calls.snapshot(),
+        [("PostToConnection".to_owned(), 20), ("Query".to_owned(), 10)].into(),
+        "no user connection: one Query and a post per connection"
+    );
+    assert_eq!(calls.items_read(), 20);
+
+    // Booking 1: alice's user connection is one more record the same Query reads, and one more post.
+    calls.reset();
+    let mut last = json!(null);
+    for n in 0..10 {
+        send(&mut bob, json!({"action": "send_message", "data": {"body": format!("m{n}"), "client_message_id": format!("b{n}")}})).await;
+        next_matching(&mut bob, |f| f["message"]["client_message_id"] == format!("b{n}")).await;
+        next_matching(&mut alice, |f| f["message"]["client_message_id"] == format!("b{n}")).await;
+        last = next_matching(&mut inbox, |f| f["message"]["client_message_id"] == format!("b{n}")).await;
+    }
+    assert_eq!(
+        calls.snapshot(),
+        [("PostToConnection".to_owned(), 30), ("Query".to_owned(), 10)].into(),
+        "a user connection: no extra call per message, one more post"
+    );
+    assert_eq!(calls.items_read(), 30);
+
+    // A read that moves: the receipt's broadcast, plus the backend's push of the reader's unread count
+    // (one Query of the booking, a post to each of the reader's user connections).
+    calls.reset();
+    send(&mut alice, json!({"action": "read", "data": {"message_id": last["message"]["id"]}})).await;
+    next_of_type(&mut inbox, "unread").await;
+    next_of_type(&mut bob, "receipt").await;
+    next_of_type(&mut inbox, "receipt").await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        calls.snapshot(),
+        [("PostToConnection".to_owned(), 4), ("Query".to_owned(), 2)].into(),
+        "a moved read: two Queries, the receipt to three connections and the count to one"
+    );
+
+    calls.reset();
+    inbox.close(None).await.expect("close");
+    support::eventually("the $disconnect", || async { calls.of("BatchWriteItem") == 1 }).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        calls.snapshot(),
+        [("BatchWriteItem".to_owned(), 1)].into(),
+        "a disconnect: one BatchWriteItem"
+    );
+    drop((alice, bob, carol, dave));
+    stack.stop().await;
 }
 
 #[tokio::test]

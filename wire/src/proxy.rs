@@ -5,6 +5,10 @@
 //! - `$default` → `POST /api/chat/ws/{booking_id}/message` with [`MessageRequest`], answered by a
 //!   [`ProxyReply`] (200) or nothing (204).
 //! - `$disconnect` → `POST /api/chat/ws/{booking_id}/disconnect` with [`DisconnectRequest`] (best effort).
+//! - `$connect` of a user connection (`?type=user`, no booking) → `POST /api/chat/ws/user/connect`
+//!   ([`USER_CONNECT_PATH`]) with [`ConnectRequest`], answered by [`UserConnectResponse`]: the user and
+//!   their bookings (at most [`MAX_USER_BOOKINGS`]). Its frames name their booking (`booking_id` at the top
+//!   level, [`booking_named_by`]) and go to that booking's message route.
 //!
 //! Every call carries [`PROXY_SECRET_HEADER`]. The Lambda knows nothing about chat: it relays
 //! [`ProxyReply::frame`] untouched, which is why the frame is kept as a JSON object here rather than a typed
@@ -19,6 +23,14 @@ use crate::server::{ErrorBody, ServerFrame};
 /// The header carrying the secret shared by the Lambda and the backend.
 pub const PROXY_SECRET_HEADER: &str = "x-proxy-secret";
 
+/// The route a user connection's `$connect` calls (no booking in the path: the user's bookings are the
+/// answer).
+pub const USER_CONNECT_PATH: &str = "/api/chat/ws/user/connect";
+
+/// Most bookings a user connection covers: the user's most recently active ones. Each is one connection
+/// record, written at `$connect` (one `BatchWriteItem` per 25) and removed at `$disconnect`.
+pub const MAX_USER_BOOKINGS: u32 = 100;
+
 /// What a connection is for, chosen by the client with `?type=`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -28,6 +40,9 @@ pub enum ConnectionType {
     Chat,
     /// Watches the booking's status only.
     Booking,
+    /// A user's connection across all their bookings (no `booking_id` at the handshake): messages,
+    /// edits, receipts, status changes and unread counts of every booking, each frame naming its booking.
+    User,
 }
 
 impl ConnectionType {
@@ -36,6 +51,7 @@ impl ConnectionType {
         match self {
             Self::Chat => "chat",
             Self::Booking => "booking",
+            Self::User => "user",
         }
     }
 
@@ -44,18 +60,37 @@ impl ConnectionType {
         match text {
             "chat" => Some(Self::Chat),
             "booking" => Some(Self::Booking),
+            "user" => Some(Self::User),
             _ => None,
         }
     }
 }
 
 /// Whether a frame of `frame_type` goes to a connection of `connection_type`: connections of type
-/// `booking` watch the booking's status only. Every transport's fan-out applies this one rule.
+/// `booking` watch the booking's status only; connections of type `user` receive what concerns their
+/// user across bookings (messages and their changes, receipts, status changes, unread counts), not the
+/// moment-to-moment frames of an open chat (typing, presence, reactions). Every transport's fan-out
+/// applies this one rule.
 pub fn delivers_to(frame_type: Option<&str>, connection_type: ConnectionType) -> bool {
     match connection_type {
         ConnectionType::Chat => true,
         ConnectionType::Booking => frame_type == Some("booking_status"),
+        ConnectionType::User => matches!(
+            frame_type,
+            Some("message" | "message_updated" | "receipt" | "booking_status" | "unread")
+        ),
     }
+}
+
+/// The booking a user connection's frame names: its top-level `booking_id`, a positive integer (or the
+/// text of one). `None` when it is missing or invalid: the frame is refused with `VALIDATION_ERROR`.
+pub fn booking_named_by(frame: &Value) -> Option<BookingId> {
+    match frame.get("booking_id")? {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.parse().ok(),
+        _ => None,
+    }
+    .filter(|id| *id > 0)
 }
 
 impl ProxyReply {
@@ -86,6 +121,18 @@ pub struct ConnectResponse {
     pub booking_id: BookingId,
     /// When the token expires, in seconds since the Unix epoch: connection records must not outlive it.
     pub expires_at: i64,
+}
+
+/// Answer to a successful user connect call ([`USER_CONNECT_PATH`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserConnectResponse {
+    /// The authenticated user.
+    pub user_id: String,
+    /// When the token expires, in seconds since the Unix epoch: connection records must not outlive it.
+    pub expires_at: i64,
+    /// The user's bookings, most recently active first, at most [`MAX_USER_BOOKINGS`]: the connection is
+    /// recorded in each.
+    pub booking_ids: Vec<BookingId>,
 }
 
 /// Body of the message call.
@@ -194,6 +241,14 @@ impl ProxyReply {
         self
     }
 
+    /// Names `booking_id` at the top level of the frame unless it names one already: every frame a user
+    /// connection receives says which booking it is about (a `pong` or an `error` included).
+    #[must_use]
+    pub fn naming_booking(mut self, booking_id: BookingId) -> Self {
+        self.frame.entry("booking_id").or_insert_with(|| booking_id.into());
+        self
+    }
+
     /// The frame as the text to send to clients (without the delivery instructions).
     pub fn frame_text(&self) -> String {
         serde_json::to_string(&self.frame).unwrap_or_else(|_| String::from("{}"))
@@ -268,6 +323,47 @@ mod tests {
         assert!(delivers_to(Some("booking_status"), ConnectionType::Booking));
         assert!(!delivers_to(Some("message"), ConnectionType::Booking));
         assert!(!delivers_to(None, ConnectionType::Booking));
+    }
+
+    #[test]
+    fn user_connections_receive_what_concerns_their_user_and_not_the_chatter() {
+        for kind in ["message", "message_updated", "receipt", "booking_status", "unread"] {
+            assert!(delivers_to(Some(kind), ConnectionType::User), "{kind}");
+        }
+        for kind in ["typing", "presence", "reaction", "pong", "history"] {
+            assert!(!delivers_to(Some(kind), ConnectionType::User), "{kind}");
+        }
+        assert!(!delivers_to(None, ConnectionType::User));
+        assert_eq!(ConnectionType::parse("user"), Some(ConnectionType::User));
+        assert_eq!(ConnectionType::User.as_str(), "user");
+    }
+
+    #[test]
+    fn a_frame_names_its_booking_with_a_positive_integer() {
+        assert_eq!(booking_named_by(&json!({"action": "ping", "booking_id": 7})), Some(7));
+        assert_eq!(booking_named_by(&json!({"booking_id": "7"})), Some(7));
+        assert_eq!(booking_named_by(&json!({"action": "ping"})), None);
+        assert_eq!(booking_named_by(&json!({"booking_id": 0})), None);
+        assert_eq!(booking_named_by(&json!({"booking_id": -3})), None);
+        assert_eq!(booking_named_by(&json!({"booking_id": 1.5})), None);
+        assert_eq!(booking_named_by(&json!({"booking_id": [7]})), None);
+        assert_eq!(booking_named_by(&json!("text")), None);
+    }
+
+    #[test]
+    fn answers_to_a_user_connection_name_their_booking_once() {
+        let pong =
+            ProxyReply::new(&ServerFrame::new(ServerPayload::Pong, 1), Audience::Sender).naming_booking(7);
+        assert_eq!(pong.frame["booking_id"], 7);
+        let receipt = ServerFrame::new(
+            ServerPayload::Receipt { booking_id: 3, user_id: "a".into(), last_read_message_id: 1 },
+            1,
+        );
+        let named = ProxyReply::new(&receipt, Audience::Booking).naming_booking(7);
+        assert_eq!(named.frame["booking_id"], 3, "a frame that names its booking keeps it");
+        let parsed: ServerFrame =
+            serde_json::from_str(&pong.frame_text()).expect("a named pong still parses");
+        assert_eq!(parsed.payload, ServerPayload::Pong);
     }
 
     #[test]

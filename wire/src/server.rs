@@ -152,6 +152,16 @@ pub enum ServerPayload {
         /// The message as it is now: the new body and `edited_at`, or a tombstone (`deleted`).
         message: ChatMessage,
     },
+    /// How many messages of a booking the connection's user has not read, pushed to their user
+    /// connections when it changes because they read (on any of their connections).
+    Unread {
+        /// The booking.
+        booking_id: BookingId,
+        /// Messages of the other member after the user's read position (capped like the inbox's).
+        unread_count: u32,
+        /// The user's read position; `null` if they have read nothing.
+        last_read_message_id: Option<MessageId>,
+    },
 }
 
 impl ServerPayload {
@@ -169,6 +179,7 @@ impl ServerPayload {
             Self::Presence { .. } => "presence",
             Self::Error { .. } => "error",
             Self::MessageUpdated { .. } => "message_updated",
+            Self::Unread { .. } => "unread",
         }
     }
 }
@@ -384,6 +395,21 @@ mod tests {
         let old = json!({"id": 3, "booking_id": 1, "sender_id": "alice", "body": "hi",
             "client_message_id": null, "created_at": 9, "reactions": []});
         assert_eq!(serde_json::from_value::<ChatMessage>(old).expect("parse"), message());
+    }
+
+    #[test]
+    fn unread_names_its_booking_count_and_position() {
+        let frame = ServerFrame::new(
+            ServerPayload::Unread { booking_id: 4, unread_count: 0, last_read_message_id: Some(9) },
+            3,
+        );
+        assert_eq!(frame.payload.type_name(), "unread");
+        assert_eq!(
+            serde_json::to_value(&frame).expect("serialise"),
+            json!({"type": "unread", "booking_id": 4, "unread_count": 0, "last_read_message_id": 9, "timestamp": 3})
+        );
+        let back: ServerFrame = serde_json::from_str(&frame.to_text()).expect("parse");
+        assert_eq!(back, frame);
     }
 
     #[test]

@@ -34,10 +34,11 @@ fn server_type(payload: &ServerPayload) -> &'static str {
         ServerPayload::Presence { .. } => "presence",
         ServerPayload::Error { .. } => "error",
         ServerPayload::MessageUpdated { .. } => "message_updated",
+        ServerPayload::Unread { .. } => "unread",
     }
 }
 
-const SERVER_TYPES: [&str; 11] = [
+const SERVER_TYPES: [&str; 12] = [
     "message",
     "history",
     "reaction",
@@ -49,6 +50,7 @@ const SERVER_TYPES: [&str; 11] = [
     "error",
     "message_updated",
     "presence",
+    "unread",
 ];
 
 /// Every action a client may send; as [`server_type`], no wildcard.

@@ -61,9 +61,16 @@ pub(super) async fn upgrade(
     .ok_or(AuthError::Missing)?;
     let connection_type = match query.connection_type.as_deref() {
         None => ConnectionType::Chat,
-        Some(text) => ConnectionType::parse(text).ok_or_else(|| {
-            ApiError::validation(format!("unknown connection type {text:?}: expected chat or booking"))
-        })?,
+        // User connections are API Gateway's (and the emulator's) only: this transport has no records to
+        // write per booking.
+        Some(text) => {
+            ConnectionType::parse(text).filter(|t| *t != ConnectionType::User).ok_or_else(|| {
+                ApiError::validation(format!(
+                    "connection type {text:?} is not served here: expected chat or booking (user connections \
+                 go through API Gateway)"
+                ))
+            })?
+        }
     };
     let membership = state.chat.connect(booking_id, token).await?;
     let max_frame = state.limits.max_ws_frame_bytes;

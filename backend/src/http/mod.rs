@@ -77,6 +77,7 @@ pub fn router(state: AppState, transport: Transport) -> Router {
         routes = routes.route("/chat/ws/{booking_id}", get(direct_ws::upgrade));
     }
     routes
+        .route(chat_wire::proxy::USER_CONNECT_PATH, post(proxy::connect_user))
         .route("/api/chat/ws/{booking_id}/connect", post(proxy::connect))
         .route("/api/chat/ws/{booking_id}/message", post(proxy::message))
         .route("/api/chat/ws/{booking_id}/disconnect", post(proxy::disconnect))

@@ -1,5 +1,5 @@
-//! The routes the Lambda calls (`/api/chat/ws/{booking_id}/connect|message|disconnect`), guarded by the
-//! shared proxy secret. See `chat_wire::proxy` for the contract.
+//! The routes the Lambda calls (`/api/chat/ws/{booking_id}/connect|message|disconnect`, and
+//! `/api/chat/ws/user/connect` for a user connection), guarded by the shared proxy secret. See `chat_wire::proxy` for the contract.
 
 use axum::Json;
 use axum::extract::{FromRequestParts, State};
@@ -7,7 +7,8 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use chat_wire::proxy::{
-    ConnectRequest, ConnectResponse, DisconnectRequest, MessageRequest, PROXY_SECRET_HEADER, ProxyReply,
+    ConnectRequest, ConnectResponse, ConnectionType, DisconnectRequest, MessageRequest, PROXY_SECRET_HEADER,
+    ProxyReply, UserConnectResponse,
 };
 use chat_wire::{BookingId, ErrorCode};
 use secrecy::ExposeSecret;
@@ -54,11 +55,35 @@ pub(super) async fn connect(
     ApiJson(request): ApiJson<ConnectRequest>,
 ) -> Result<Json<ConnectResponse>, ApiError> {
     tracing::Span::current().record("booking_id", booking_id);
+    if request.connection_type == ConnectionType::User {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::ValidationError,
+            "a user connection names no booking: connect it through /api/chat/ws/user/connect",
+        ));
+    }
     let membership = state.chat.connect(booking_id, &request.token).await?;
     tracing::info!(user_id = %membership.user_id, connection_type = request.connection_type.as_str(), "connection accepted");
     let session = Session { connected_at: now_ms(), expires_at: membership.expires_at };
     state.chat.joined(booking_id, session, &membership.user_id, &request.connection_id).await;
     Ok(Json(ConnectResponse { user_id: membership.user_id, booking_id, expires_at: membership.expires_at }))
+}
+
+/// `$connect` of a user connection: authenticate the token and list the user's bookings (the proxy
+/// records the connection in each). A user connection counts for no presence.
+#[tracing::instrument(skip_all, fields(connection_id = %request.connection_id))]
+pub(super) async fn connect_user(
+    _caller: ProxyCaller,
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<ConnectRequest>,
+) -> Result<Json<UserConnectResponse>, ApiError> {
+    let accepted = state.chat.connect_user(&request.token).await?;
+    tracing::info!(user_id = %accepted.user_id, bookings = accepted.booking_ids.len(), "user connection accepted");
+    Ok(Json(UserConnectResponse {
+        user_id: accepted.user_id,
+        expires_at: accepted.expires_at,
+        booking_ids: accepted.booking_ids,
+    }))
 }
 
 /// `$default`: one client frame; answers the frame to deliver and to whom.

@@ -18,3 +18,4 @@ mod proxy;
 mod rest;
 mod service;
 mod sessions;
+mod user_channel;

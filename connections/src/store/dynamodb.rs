@@ -4,14 +4,15 @@
 //!
 //! Each connection is one item, `(booking_id = "42", connection_id = "<id>")` with `user_id`,
 //! `connection_type`, `connected_at` and `ttl`: recording it is one `PutItem`, forgetting it one `DeleteItem`,
-//! and a booking's connections are one `Query` of partition `"42"`. Nothing looks a record up by connection
+//! and a booking's connections are one `Query` of partition `"42"`. A user connection is one such item in
+//! each of its user's bookings, written and deleted with one `BatchWriteItem` per 25. Nothing looks a record up by connection
 //! id: every event after `$connect` carries the connection's booking and user in API Gateway's authorizer
 //! context (`docs/connection-records.md`).
 
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, PutRequest, WriteRequest};
 use chat_wire::BookingId;
 use chat_wire::proxy::ConnectionType;
 
@@ -109,7 +110,79 @@ fn record_from(item: &Item) -> Result<ConnectionRecord, String> {
     })
 }
 
+/// Most write requests DynamoDB takes in one `BatchWriteItem`.
+const BATCH_WRITE_LIMIT: usize = 25;
+
+/// Rounds of `BatchWriteItem` for the items DynamoDB left unprocessed (throttling), before giving up.
+const BATCH_WRITE_ATTEMPTS: u32 = 5;
+
+impl DynamoDbConnectionStore {
+    /// Writes `requests` with one `BatchWriteItem` per 25, sending again what DynamoDB leaves unprocessed
+    /// (after a short pause) a bounded number of times.
+    async fn write_batches(
+        &self,
+        requests: Vec<WriteRequest>,
+        operation: &'static str,
+    ) -> Result<(), StoreError> {
+        for chunk in requests.chunks(BATCH_WRITE_LIMIT) {
+            let mut pending = chunk.to_vec();
+            let mut attempt = 0;
+            while !pending.is_empty() {
+                attempt += 1;
+                if attempt > BATCH_WRITE_ATTEMPTS {
+                    let left = format!(
+                        "{} items left unprocessed after {BATCH_WRITE_ATTEMPTS} attempts",
+                        pending.len()
+                    );
+                    return Err(failed(operation)(left.into()));
+                }
+                if attempt > 1 {
+                    tokio::time::sleep(std::time::Duration::from_millis(25 << attempt)).await;
+                }
+                let written = self
+                    .client
+                    .batch_write_item()
+                    .request_items(&self.table, pending)
+                    .send()
+                    .await
+                    .map_err(|e| failed(operation)(sdk(e)))?;
+                pending = written
+                    .unprocessed_items
+                    .and_then(|mut left| left.remove(&self.table))
+                    .unwrap_or_default();
+            }
+        }
+        Ok(())
+    }
+}
+
 impl ConnectionStore for DynamoDbConnectionStore {
+    async fn put_all(&self, records: &[ConnectionRecord]) -> Result<(), StoreError> {
+        let mut requests = Vec::with_capacity(records.len());
+        for record in records {
+            let mut item = Self::booking_key(record.booking_id, &record.connection_id);
+            item.extend(Self::attributes(record));
+            let put = PutRequest::builder()
+                .set_item(Some(item))
+                .build()
+                .map_err(|e| failed("recording a connection in several bookings")(sdk(e)))?;
+            requests.push(WriteRequest::builder().put_request(put).build());
+        }
+        self.write_batches(requests, "recording a connection in several bookings").await
+    }
+
+    async fn remove_all(&self, booking_ids: &[BookingId], connection_id: &str) -> Result<(), StoreError> {
+        let mut requests = Vec::with_capacity(booking_ids.len());
+        for booking_id in booking_ids {
+            let delete = DeleteRequest::builder()
+                .set_key(Some(Self::booking_key(*booking_id, connection_id)))
+                .build()
+                .map_err(|e| failed("removing a connection from several bookings")(sdk(e)))?;
+            requests.push(WriteRequest::builder().delete_request(delete).build());
+        }
+        self.write_batches(requests, "removing a connection from several bookings").await
+    }
+
     async fn put(&self, record: &ConnectionRecord) -> Result<(), StoreError> {
         let mut item = Self::booking_key(record.booking_id, &record.connection_id);
         item.extend(Self::attributes(record));

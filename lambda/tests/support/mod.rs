@@ -9,10 +9,11 @@ use aws_lambda_events::apigw::ApiGatewayWebsocketProxyRequest;
 use chat_connections::DeliveryPolicy;
 use chat_connections::record::{now_millis, now_seconds};
 use chat_proxy::ProxySettings;
-use chat_proxy::authorizer::{AuthorizerRequest, AuthorizerResponse, ConnectionContext, Verdict};
+use chat_proxy::authorizer::{AuthorizerRequest, AuthorizerResponse, ConnectionContext, Scope, Verdict};
 use chat_proxy::ports::{Backend, BackendError};
 use chat_wire::proxy::{
     Audience, ConnectRequest, ConnectResponse, ConnectionType, DisconnectRequest, MessageRequest, ProxyReply,
+    UserConnectResponse,
 };
 use chat_wire::{BookingId, ErrorBody, ErrorCode};
 use serde_json::Value;
@@ -65,10 +66,24 @@ pub fn passed_on(response: &AuthorizerResponse) -> Value {
 /// An event of a connection the authorizer accepted as `user_id` of `booking_id`, for an hour.
 pub fn as_user(mut value: Value, booking_id: BookingId, user_id: &str) -> Value {
     let verdict = Verdict::Accepted(ConnectionContext {
-        booking_id,
+        scope: Scope::Booking(booking_id),
         user_id: user_id.into(),
         connection_type: ConnectionType::Chat,
         expires_at: now_seconds() + 3600,
+    });
+    let response = AuthorizerResponse::allow("arn", user_id, verdict.to_context());
+    value["requestContext"]["authorizer"] = passed_on(&response);
+    value
+}
+
+/// An event of a user connection the authorizer accepted as `user_id`, covering `bookings`, until
+/// `expires_at` (epoch seconds).
+pub fn as_user_connection(mut value: Value, bookings: &[BookingId], user_id: &str, expires_at: i64) -> Value {
+    let verdict = Verdict::Accepted(ConnectionContext {
+        scope: Scope::User(bookings.to_vec()),
+        user_id: user_id.into(),
+        connection_type: ConnectionType::User,
+        expires_at,
     });
     let response = AuthorizerResponse::allow("arn", user_id, verdict.to_context());
     value["requestContext"]["authorizer"] = passed_on(&response);
@@ -121,14 +136,17 @@ pub const ENDPOINT: &str = "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.c
 pub use chat_connections::testing::record;
 
 type ConnectFn = dyn Fn(BookingId, &ConnectRequest) -> Result<ConnectResponse, BackendError> + Send + Sync;
+type UserConnectFn = dyn Fn(&ConnectRequest) -> Result<UserConnectResponse, BackendError> + Send + Sync;
 type MessageFn = dyn Fn(BookingId, &MessageRequest) -> Result<Option<ProxyReply>, BackendError> + Send + Sync;
 
 /// A backend whose answers the test scripts, recording what it was sent.
 pub struct FakeBackend {
     pub on_connect: Box<ConnectFn>,
+    pub on_connect_user: Box<UserConnectFn>,
     pub on_message: Box<MessageFn>,
     pub fail_disconnect: bool,
     pub connects: Mutex<Vec<(BookingId, ConnectRequest)>>,
+    pub user_connects: Mutex<Vec<ConnectRequest>>,
     pub messages: Mutex<Vec<(BookingId, MessageRequest)>>,
     pub disconnects: Mutex<Vec<(BookingId, DisconnectRequest)>>,
 }
@@ -140,6 +158,13 @@ impl Default for FakeBackend {
             on_connect: Box::new(|booking_id, _| {
                 Ok(ConnectResponse { user_id: "alice".into(), booking_id, expires_at: now_seconds() + 3600 })
             }),
+            on_connect_user: Box::new(|_| {
+                Ok(UserConnectResponse {
+                    user_id: "alice".into(),
+                    expires_at: now_seconds() + 3600,
+                    booking_ids: vec![1, 2],
+                })
+            }),
             on_message: Box::new(|booking_id, request| {
                 Ok(Some(reply(
                     serde_json::json!({"type": "message", "booking_id": booking_id, "echo": request.message, "timestamp": 1}),
@@ -148,6 +173,7 @@ impl Default for FakeBackend {
             }),
             fail_disconnect: false,
             connects: Mutex::default(),
+            user_connects: Mutex::default(),
             messages: Mutex::default(),
             disconnects: Mutex::default(),
         }
@@ -173,6 +199,11 @@ impl Backend for FakeBackend {
     ) -> Result<ConnectResponse, BackendError> {
         self.connects.lock().expect("lock").push((booking_id, request.clone()));
         (self.on_connect)(booking_id, request)
+    }
+
+    async fn connect_user(&self, request: &ConnectRequest) -> Result<UserConnectResponse, BackendError> {
+        self.user_connects.lock().expect("lock").push(request.clone());
+        (self.on_connect_user)(request)
     }
 
     async fn message(

@@ -57,6 +57,7 @@ pub fn backend_settings_with(dir: &std::path::Path, overrides: &[(&str, &str)]) 
         ("PROXY_SECRET", PROXY_SECRET.to_owned()),
         ("SEED_DEMO_DATA", "true".to_owned()),
         ("RATE_LIMIT_BURST", "1000".to_owned()),
+        ("SERVICE_TOKEN", SERVICE_TOKEN.to_owned()),
     ]);
     for (key, value) in overrides {
         env.insert(key, (*value).to_owned());
@@ -132,6 +133,31 @@ pub async fn connect(stack: &LocalStack, booking: &str, token: Option<&str>) -> 
 
 pub async fn connect_as(stack: &LocalStack, booking: i64, user: &str) -> Client {
     connect(stack, &booking.to_string(), Some(&token(user))).await.expect("connects")
+}
+
+/// The service API's credential in the test backend.
+pub const SERVICE_TOKEN: &str = "e2e-service-token";
+
+/// Connects a user connection of `user` (`?type=user`, no booking), as a browser does.
+pub async fn connect_user(stack: &LocalStack, user: &str) -> Client {
+    let mut request = format!("{}?type=user", stack.ws_url).into_client_request().expect("request");
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        format!("chat.v1, bearer.{}", token(user)).parse().expect("header"),
+    );
+    tokio_tungstenite::connect_async(request).await.map(|(client, _)| client).expect("a user connection")
+}
+
+/// Creates (or updates) booking `id` through the marketplace's service API.
+pub async fn put_booking(stack: &LocalStack, id: i64, owner: &str, renter: &str) {
+    let response = reqwest::Client::new()
+        .put(format!("{}/api/service/bookings/{id}", stack.backend_url))
+        .bearer_auth(SERVICE_TOKEN)
+        .json(&serde_json::json!({"owner_id": owner, "renter_id": renter, "title": "Tent", "status": "confirmed"}))
+        .send()
+        .await
+        .expect("service API");
+    assert!(response.status().is_success(), "booking {id}: {}", response.status());
 }
 
 pub async fn send(client: &mut Client, frame: Value) {

@@ -40,7 +40,7 @@ locals {
       {
         Sid      = "ConnectionRecords"
         Effect   = "Allow"
-        Action   = ["dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Query"]
+        Action   = ["dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Query", "dynamodb:BatchWriteItem"]
         Resource = [var.connections_table_arn]
       },
       {

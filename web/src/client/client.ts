@@ -66,9 +66,13 @@ export const browserNetwork: NetworkWatcher = {
 export interface ChatClientOptions {
   /** The WebSocket API's URL, e.g. `wss://abc.execute-api.eu-west-1.amazonaws.com/prod` (query added here). */
   url: string;
-  /** The booking (chat room). Not used by the draft per-user channel. */
+  /** The booking (chat room). Left out for the per-user channel (`channel: "user"`). */
   bookingId?: BookingId | undefined;
-  /** `chat` (default), `booking` (status frames only) or the draft `user` channel (every booking's events). */
+  /**
+   * `chat` (default), `booking` (status frames only) or `user`: every booking's messages, edits, receipts, status
+   * changes and unread counts, each naming its booking (API Gateway and the emulator only; this client listens on
+   * it and sends nothing but pings there).
+   */
   channel?: "chat" | "booking" | "user";
   /** Where tokens come from; called on every (re)connect. */
   token: TokenProvider;
@@ -146,7 +150,7 @@ export interface ChatClientEvents {
   booking_status: BookingStatusFrame;
   /** Draft. */
   presence: PresenceFrame;
-  /** Draft: the per-user channel's unread counts. */
+  /** The per-user channel's unread counts. */
   unread: UnreadFrame;
   /** Draft. */
   session: SessionFrame;

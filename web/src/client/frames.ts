@@ -119,7 +119,7 @@ export interface TypingFrame extends FrameMeta {
 }
 export interface PongFrame extends FrameMeta {
   type: "pong";
-  /** Draft: frames on per-user connections name their booking. */
+  /** On a per-user connection: the booking the answered frame named. */
   booking_id?: BookingId;
 }
 export interface BookingStatusFrame extends FrameMeta {
@@ -132,7 +132,7 @@ export interface BookingStatusFrame extends FrameMeta {
 export interface ErrorFrame extends FrameMeta {
   type: "error";
   error: ErrorBody;
-  /** Draft: frames on per-user connections name their booking. */
+  /** On a per-user connection: the booking the answered frame named. */
   booking_id?: BookingId;
 }
 /** The answer to `session` and `refresh`. Times in epoch milliseconds. */
@@ -143,6 +143,8 @@ export interface SessionFrame extends FrameMeta {
   expires_at: number;
   /** When the gateway will close this connection (API Gateway's 2-hour limit). */
   closes_at: number;
+  /** On a per-user connection: the booking the answered frame named. */
+  booking_id?: BookingId;
 }
 /** A message was edited or deleted: the message as it is now (the author's copy is its acknowledgement). */
 export interface MessageUpdatedFrame extends FrameMeta {
@@ -158,7 +160,7 @@ export interface PresenceFrame extends FrameMeta {
   online: boolean;
   last_seen_at: number | null;
 }
-/** Draft: the unread count of a booking, on the per-user channel. */
+/** The reader's unread count of a booking, on their per-user connections, after they read (on any connection). */
 export interface UnreadFrame extends FrameMeta {
   type: "unread";
   booking_id: BookingId;
@@ -261,14 +263,14 @@ export const SERVER_SHAPES = {
   pong: { booking_id: "?int" },
   booking_status: { booking_id: "int", status: "str", previous_status: "str", changed_by: "str" },
   error: { error: "error", booking_id: "?int" },
-  session: { user_id: "str", expires_at: "int", closes_at: "int" },
+  session: { user_id: "str", expires_at: "int", closes_at: "int", booking_id: "?int" },
   message_updated: { booking_id: "int", message: "message" },
   presence: { booking_id: "int", user_id: "str", online: "bool", last_seen_at: "int|null" },
+  unread: { booking_id: "int", unread_count: "int", last_read_message_id: "int|null" },
 } as const satisfies Record<string, Shape>;
 
 /** Server frames drafted for the chat-features issue: typed and handled, not sent by the server yet. */
 export const DRAFT_SERVER_SHAPES = {
-  unread: { booking_id: "int", unread_count: "int", last_read_message_id: "int|null" },
 } as const satisfies Record<string, Shape>;
 
 /** The client actions the wire crate defines today (`ClientAction`). */

@@ -87,10 +87,12 @@ describe("frame checks", () => {
     expect(checkClientFrame({ action: "ping", request_id: 1.5 })).toMatch(/request_id/);
   });
 
-  it("the draft kinds are accepted at run time but not as the wire crate's (strict)", () => {
+  it("the per-user channel's frames are the wire crate's (strict)", () => {
     const unread = { type: "unread", booking_id: 1, unread_count: 2, last_read_message_id: null, timestamp: 3 };
-    expect(checkServerFrame(unread)).toBeUndefined();
-    expect(checkServerFrame(unread, { strict: true })).toMatch(/unknown type/);
+    expect(checkServerFrame(unread, { strict: true })).toBeUndefined();
+    expect(checkServerFrame({ ...unread, unread_count: "2" }, { strict: true })).toMatch(/unread_count/);
+    const named = { type: "pong", booking_id: 7, timestamp: 3 };
+    expect(checkServerFrame(named, { strict: true })).toBeUndefined();
     const presence = { type: "presence", booking_id: 1, user_id: "a", online: true, last_seen_at: null, timestamp: 3 };
     expect(checkServerFrame(presence, { strict: true })).toBeUndefined();
     const session = { type: "session", user_id: "a", expires_at: 1, closes_at: 2, timestamp: 3 };
