@@ -361,21 +361,13 @@ function checkKind(kind: Kind, value: unknown, path: string, strict: boolean): s
     case "message":
       return checkShape(MESSAGE_SHAPE, value, path, strict);
     case "messages":
-      return Array.isArray(value)
-        ? value.map((v, i) => checkShape(MESSAGE_SHAPE, v, `${path}[${i}]`, strict)).find(Boolean)
-        : `${path}: expected an array`;
+      return checkList(MESSAGE_SHAPE, value, path, strict);
     case "reactions":
-      return Array.isArray(value)
-        ? value.map((v, i) => checkShape(REACTION_SHAPE, v, `${path}[${i}]`, strict)).find(Boolean)
-        : `${path}: expected an array`;
+      return checkList(REACTION_SHAPE, value, path, strict);
     case "reads":
-      return Array.isArray(value)
-        ? value.map((v, i) => checkShape(READ_SHAPE, v, `${path}[${i}]`, strict)).find(Boolean)
-        : `${path}: expected an array`;
+      return checkList(READ_SHAPE, value, path, strict);
     case "presences":
-      return Array.isArray(value)
-        ? value.map((v, i) => checkShape(PRESENCE_SHAPE, v, `${path}[${i}]`, strict)).find(Boolean)
-        : `${path}: expected an array`;
+      return checkList(PRESENCE_SHAPE, value, path, strict);
     case "error": {
       const problem = checkShape(ERROR_SHAPE, value, path, strict);
       if (problem || !strict || !isObject(value)) return problem;
@@ -384,6 +376,13 @@ function checkKind(kind: Kind, value: unknown, path: string, strict: boolean): s
         : `${path}.code: unknown error code ${JSON.stringify(value.code)}`;
     }
   }
+}
+
+/** An array whose every element has `shape`. */
+function checkList(shape: Shape, value: unknown, path: string, strict: boolean): string | undefined {
+  return Array.isArray(value)
+    ? value.map((v, i) => checkShape(shape, v, `${path}[${i}]`, strict)).find(Boolean)
+    : `${path}: expected an array`;
 }
 
 function checkShape(shape: Shape, value: unknown, path: string, strict: boolean): string | undefined {
