@@ -17,26 +17,9 @@ use chat_wire::ErrorCode;
 use chat_wire::proxy::{Audience, ConnectResponse, ConnectionType};
 use serde_json::{Value, json};
 use support::{
-    ENDPOINT, FakeBackend, accepted, as_user, authorizer_event, event, fixture, message_event, passed_on,
-    record, refused, reply,
+    ENDPOINT, FakeBackend, Harness, accepted, as_user, authorizer_event, event, fixture, harness,
+    message_event, passed_on, record, refused, reply,
 };
-
-type TestProxy = Proxy<Arc<InMemoryConnectionStore>, Arc<RecordingGateway>, Arc<FakeBackend>>;
-
-struct Harness {
-    proxy: TestProxy,
-    store: Arc<InMemoryConnectionStore>,
-    gateway: Arc<RecordingGateway>,
-    backend: Arc<FakeBackend>,
-}
-
-fn harness(backend: FakeBackend) -> Harness {
-    let store = Arc::new(InMemoryConnectionStore::default());
-    let gateway = Arc::new(RecordingGateway::default());
-    let backend = Arc::new(backend);
-    let proxy = Proxy::new(store.clone(), gateway.clone(), backend.clone(), support::settings());
-    Harness { proxy, store, gateway, backend }
-}
 
 const CONNECTION: &str = "Vx2pYdWsliACFtw=";
 

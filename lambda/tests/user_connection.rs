@@ -4,36 +4,16 @@
 
 mod support;
 
-use std::sync::Arc;
-
 use chat_connections::ConnectionStore;
 use chat_connections::record::now_seconds;
-use chat_connections::store::InMemoryConnectionStore;
-use chat_connections::testing::RecordingGateway;
+use chat_proxy::Unauthorized;
 use chat_proxy::authorizer::AuthorizerResponse;
-use chat_proxy::{Proxy, Unauthorized};
 use chat_wire::proxy::{Audience, ConnectionType, UserConnectResponse};
 use serde_json::{Value, json};
 use support::{
-    FakeBackend, as_user_connection, authorizer_event, event, fixture, passed_on, record, refused, reply,
+    FakeBackend, Harness, as_user_connection, authorizer_event, event, fixture, harness, passed_on, record,
+    refused, reply,
 };
-
-type TestProxy = Proxy<Arc<InMemoryConnectionStore>, Arc<RecordingGateway>, Arc<FakeBackend>>;
-
-struct Harness {
-    proxy: TestProxy,
-    store: Arc<InMemoryConnectionStore>,
-    gateway: Arc<RecordingGateway>,
-    backend: Arc<FakeBackend>,
-}
-
-fn harness(backend: FakeBackend) -> Harness {
-    let store = Arc::new(InMemoryConnectionStore::default());
-    let gateway = Arc::new(RecordingGateway::default());
-    let backend = Arc::new(backend);
-    let proxy = Proxy::new(store.clone(), gateway.clone(), backend.clone(), support::settings());
-    Harness { proxy, store, gateway, backend }
-}
 
 const CONNECTION: &str = "Vx2pYdWsliACFtw=";
 

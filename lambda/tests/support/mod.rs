@@ -8,9 +8,11 @@ use std::sync::{Arc, Mutex};
 use aws_lambda_events::apigw::ApiGatewayWebsocketProxyRequest;
 use chat_connections::DeliveryPolicy;
 use chat_connections::record::{now_millis, now_seconds};
-use chat_proxy::ProxySettings;
+use chat_connections::store::InMemoryConnectionStore;
+use chat_connections::testing::RecordingGateway;
 use chat_proxy::authorizer::{AuthorizerRequest, AuthorizerResponse, ConnectionContext, Scope, Verdict};
 use chat_proxy::ports::{Backend, BackendError};
+use chat_proxy::{Proxy, ProxySettings};
 use chat_wire::proxy::{
     Audience, ConnectRequest, ConnectResponse, ConnectionType, DisconnectRequest, MessageRequest, ProxyReply,
     UserConnectResponse,
@@ -228,4 +230,24 @@ impl Backend for FakeBackend {
 /// Shares a fake between the proxy and the test.
 pub fn shared<T>(value: T) -> Arc<T> {
     Arc::new(value)
+}
+
+/// The proxy under test, with the in-memory store, the recording gateway and a scripted backend.
+pub type TestProxy = Proxy<Arc<InMemoryConnectionStore>, Arc<RecordingGateway>, Arc<FakeBackend>>;
+
+/// The proxy and its fakes, for a test to drive and inspect.
+pub struct Harness {
+    pub proxy: TestProxy,
+    pub store: Arc<InMemoryConnectionStore>,
+    pub gateway: Arc<RecordingGateway>,
+    pub backend: Arc<FakeBackend>,
+}
+
+/// A proxy over fresh fakes, answering with `backend`.
+pub fn harness(backend: FakeBackend) -> Harness {
+    let store = Arc::new(InMemoryConnectionStore::default());
+    let gateway = Arc::new(RecordingGateway::default());
+    let backend = Arc::new(backend);
+    let proxy = Proxy::new(store.clone(), gateway.clone(), backend.clone(), settings());
+    Harness { proxy, store, gateway, backend }
 }
