@@ -42,6 +42,19 @@ pub async fn create_if_missing(
         Err(error) if error.as_service_error().is_some_and(|e| e.is_resource_in_use_exception()) => {}
         Err(error) => return Err(aws_sdk_dynamodb::error::DisplayErrorContext(error).to_string().into()),
     }
+    enable_ttl(client, table).await?;
+    Ok(())
+}
+
+/// Turns on TTL on the attribute `ttl` of `table`; a TTL already on (set by another creator, or by an
+/// earlier attempt) counts as done. Both tables' creation ends with it.
+///
+/// # Errors
+/// The SDK's error, with its whole chain in its text.
+pub async fn enable_ttl(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let ttl = client
         .update_time_to_live()
         .table_name(table)
@@ -51,10 +64,8 @@ pub async fn create_if_missing(
         .send()
         .await;
     match ttl {
-        Ok(_) => {}
-        // Set already, by the other creator.
-        Err(error) if format!("{error:?}").contains("already enabled") => {}
-        Err(error) => return Err(aws_sdk_dynamodb::error::DisplayErrorContext(error).to_string().into()),
+        Ok(_) => Ok(()),
+        Err(error) if format!("{error:?}").contains("already enabled") => Ok(()),
+        Err(error) => Err(aws_sdk_dynamodb::error::DisplayErrorContext(error).to_string().into()),
     }
-    Ok(())
 }

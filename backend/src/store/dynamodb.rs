@@ -34,7 +34,7 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, DeleteRequest, GlobalSecondaryIndex, KeySchemaElement,
     KeyType, KeysAndAttributes, Projection, ProjectionType, Put, PutRequest, ReturnValue,
-    ScalarAttributeType, Select, TimeToLiveSpecification, TransactWriteItem, Update, WriteRequest,
+    ScalarAttributeType, Select, TransactWriteItem, Update, WriteRequest,
 };
 use chat_wire::{BookingId, ChatMessage, MessageId, ReactionSummary};
 use futures_util::future::BoxFuture;
@@ -980,20 +980,7 @@ pub async fn create_table(
         Err(error) if error.as_service_error().is_some_and(|e| e.is_resource_in_use_exception()) => {}
         Err(error) => return Err(Box::new(error)),
     }
-    let ttl = client
-        .update_time_to_live()
-        .table_name(table)
-        .time_to_live_specification(
-            TimeToLiveSpecification::builder().enabled(true).attribute_name("ttl").build()?,
-        )
-        .send()
-        .await;
-    match ttl {
-        Ok(_) => {}
-        Err(error) if format!("{error:?}").contains("already enabled") => {}
-        Err(error) => return Err(Box::new(error)),
-    }
-    Ok(())
+    chat_connections::table::enable_ttl(client, table).await
 }
 
 /// Rate limits in the chat table, shared by every instance: a counter per user and minute, raised by a
