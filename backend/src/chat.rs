@@ -68,7 +68,7 @@ pub enum ChatError {
     #[error("too many requests: slow down")]
     RateLimited,
     /// The booking cannot move to the requested status.
-    #[error("a {from} booking cannot become {to}")]
+    #[error("a booking cannot go from {from} to {to}")]
     InvalidTransition {
         /// The current status.
         from: &'static str,

@@ -86,7 +86,7 @@ async fn the_owner_moves_a_booking_through_valid_transitions_only(app: TestApp) 
     assert_eq!(response.status(), 409, "requested cannot jump to completed");
     let error: Value = response.json().await.expect("json");
     assert_eq!(error["error"]["code"], "VALIDATION_ERROR");
-    assert_eq!(error["error"]["message"], "a requested booking cannot become completed");
+    assert_eq!(error["error"]["message"], "a booking cannot go from requested to completed");
     let response = app.change_status(2, &token("carol"), "sold").await;
     assert_eq!(response.status(), 400);
     let response = app.change_status(77, &token("carol"), "confirmed").await;
