@@ -32,7 +32,7 @@ TF_VARS = -var 'lambda_architecture=$(ARCH)' -var 'lambda_package_path=../../$(L
 	-var 'backend_package_path=../../$(BACKEND_LAMBDA_ZIP)'
 HCL_PYTHON := $(TOOLS)/hcl/bin/python
 
-.PHONY: help dev dev-lambda api-docs watch test test-deps lint fmt token clean reset-data package smoke bench fuzz tf-check tf-docs tf-lock tf-env plan apply destroy account-plan account-apply web
+.PHONY: help dev dev-lambda api-docs openapi watch test test-deps lint fmt token clean reset-data package smoke bench fuzz tf-check tf-docs tf-lock tf-env plan apply destroy account-plan account-apply web
 
 help: ## List the targets, and the variables you can set (`make VAR=value ...`) with their defaults
 	@# Bold names on a terminal only: piped or redirected, the output is plain text (NO_COLOR is honoured).
@@ -78,21 +78,28 @@ $(API_DOCS)/asyncapi.yaml: docs/asyncapi.yaml
 	@mkdir -p $(@D)
 	cp $< $@
 
+openapi: ## Write backend/openapi.json from the backend's routes and types (make test fails while it differs from them)
+	@mkdir -p target
+	$(CARGO) run -p chat-backend --bin chat-backend -- openapi >target/openapi.json
+	@if cmp -s target/openapi.json backend/openapi.json; then echo "backend/openapi.json: unchanged"; \
+	else mv target/openapi.json backend/openapi.json; echo "backend/openapi.json: written"; fi
+
 tools/contracts/node_modules/.package-lock.json: tools/contracts/package-lock.json
 	cd tools/contracts && npm ci --no-audit --no-fund --loglevel=error
 
 # What `make watch` rebuilds on: every crate chat-dev links (all of the workspace's), their manifests, and
-# the files compiled into them (the OpenAPI document, the SQL migrations). Tests, docs and web/ are not.
+# the files compiled into them (the SQL migrations). Tests, docs and web/ are not.
 WATCH_CRATES := wire settings connections backend lambda emulator local-stack smoke local-services
 WATCH_PATHS := Cargo.toml Cargo.lock $(foreach crate,$(WATCH_CRATES),$(crate)/src $(crate)/Cargo.toml) \
-	backend/openapi.json backend/migrations
+	backend/migrations
 
 watch: web api-docs ## `make dev` that rebuilds and restarts on a change to the Rust sources, and rebuilds the widget on web/src
 	@# The same build and environment as `make dev`; the program is the binary itself, so that a restart
-	@# does not wait for cargo. A failed build keeps the running stack. Ctrl-C stops everything.
+	@# does not wait for cargo. A failed build keeps the running stack. Each build also writes the OpenAPI
+	@# document (when the routes changed it), which rebuilds the API reference pages. Ctrl-C stops everything.
 	@target=$$($(CARGO) metadata --format-version 1 --no-deps | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])'); \
 	APP_ENV=local exec python3 scripts/dev-watch.py $(addprefix --watch ,$(WATCH_PATHS)) \
-		--build '$(CARGO) build -p local-stack --bin chat-dev' \
+		--build '$(CARGO) build -p local-stack --bin chat-dev && $(MAKE) --no-print-directory openapi' \
 		--on-change web/src '$(MAKE) --no-print-directory web' \
 		--on-change backend/openapi.json '$(MAKE) --no-print-directory api-docs' \
 		--on-change docs/asyncapi.yaml '$(MAKE) --no-print-directory api-docs' \

@@ -14,8 +14,9 @@ pub fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
-/// Where a booking is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Where a booking is in its life: requested → confirmed → active → completed, or cancelled before it is
+/// active.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum BookingStatus {
     /// The renter asked; the owner has not answered.

@@ -33,6 +33,9 @@ enum Command {
     },
     /// Insert the demo bookings (1: alice/bob, 2: carol/dave) if missing.
     Seed,
+    /// Print the OpenAPI document of the HTTP API, generated from the routes (`make openapi` writes it to
+    /// backend/openapi.json). Needs no configuration.
+    Openapi,
     /// Create, read or change bookings in the configured store (as the service API does).
     #[command(subcommand)]
     Booking(BookingCommand),
@@ -127,6 +130,10 @@ async fn booking(settings: &Settings, command: BookingCommand) -> anyhow::Result
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    if matches!(cli.command, Some(Command::Openapi)) {
+        print!("{}", chat_backend::http::openapi_json());
+        return Ok(());
+    }
     let settings = Settings::from_env().context("configuration")?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
@@ -153,6 +160,7 @@ async fn main() -> anyhow::Result<()> {
             store.close().await;
         }
         Command::Booking(command) => booking(&settings, command).await?,
+        Command::Openapi => unreachable!("printed before the configuration is read"),
     }
     Ok(())
 }

@@ -1,9 +1,9 @@
 // The backend's OpenAPI document: it passes Redocly's recommended rules with no error and no warning (the
-// exceptions, each with its reason, are in .redocly.lint-ignore.yaml), and it documents exactly the routes
-// backend/src/http/mod.rs serves outside local mode.
+// exceptions, each with its reason, are in .redocly.lint-ignore.yaml).
 //
-// Which document: the `apis` of redocly.yaml (today backend/openapi.json, hand-written; a generated one drops
-// in by changing `root` there), or OPENAPI_DOCUMENT to lint another file (to see the test fail on one).
+// Which document: the `apis` of redocly.yaml (backend/openapi.json, which `make openapi` generates from the
+// backend's routes and types; a Rust test, backend/tests/api/ops.rs, fails while it differs from them), or
+// OPENAPI_DOCUMENT to lint another file (to see the test fail on one).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
@@ -49,33 +49,3 @@ for (const [name, path] of Object.entries(documents())) {
     assert.equal(report.totals.errors + report.totals.warnings, 0);
   });
 }
-
-/** The (METHOD, path) pairs the backend's router serves, and those it serves only with APP_ENV=local. */
-function servedRoutes() {
-  const src = readFileSync(join(root, "backend/src/http/mod.rs"), "utf8");
-  const router = src.slice(src.indexOf("pub fn router("));
-  const localStart = router.indexOf("if state.dev_jwt.is_some() {");
-  const localEnd = router.indexOf("\n    }", localStart);
-  const routes = { always: [], local: [] };
-  // `.route("/path", get(handler))`, or several methods chained: `get(a).put(b)`.
-  for (const match of router.matchAll(/\.route\("([^"]+)",\s*((?:\.?[a-z]+\([\w:]+\))+)\)/g)) {
-    const local = localStart >= 0 && match.index > localStart && match.index < localEnd;
-    for (const method of match[2].matchAll(/([a-z]+)\(/g)) {
-      routes[local ? "local" : "always"].push(`${method[1].toUpperCase()} ${match[1]}`);
-    }
-  }
-  assert.ok(routes.always.length > 0, "no .route(...) found in backend/src/http/mod.rs: has the router changed shape?");
-  return routes;
-}
-
-// Routes mounted for one transport only (the direct WebSocket, not in the backend's Lambda) are documented too.
-test("the backend's document lists exactly the routes backend/src/http/mod.rs serves outside local mode", () => {
-  const document = JSON.parse(readFileSync(documents().backend, "utf8"));
-  const methods = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
-  const documented = Object.entries(document.paths).flatMap(([path, item]) =>
-    Object.keys(item).filter((k) => methods.includes(k)).map((m) => `${m.toUpperCase()} ${path}`),
-  );
-  const { always, local } = servedRoutes();
-  assert.ok(local.length > 0, "the local-only routes (demo page, /dev/...) were found");
-  assert.deepEqual(documented.sort(), always.sort());
-});

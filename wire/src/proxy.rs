@@ -34,6 +34,7 @@ pub const MAX_USER_BOOKINGS: u32 = 100;
 /// What a connection is for, chosen by the client with `?type=`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ConnectionType {
     /// The booking's chat (the default).
     #[default]
@@ -102,6 +103,7 @@ impl ProxyReply {
 
 /// Body of the connect call.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConnectRequest {
     /// API Gateway's connection id.
     pub connection_id: String,
@@ -114,6 +116,7 @@ pub struct ConnectRequest {
 
 /// Answer to a successful connect call.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConnectResponse {
     /// The authenticated user.
     pub user_id: String,
@@ -123,26 +126,30 @@ pub struct ConnectResponse {
     pub expires_at: i64,
 }
 
-/// Answer to a successful user connect call ([`USER_CONNECT_PATH`]).
+/// Answer to a successful user connect call (`POST /api/chat/ws/user/connect`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserConnectResponse {
     /// The authenticated user.
     pub user_id: String,
     /// When the token expires, in seconds since the Unix epoch: connection records must not outlive it.
     pub expires_at: i64,
-    /// The user's bookings, most recently active first, at most [`MAX_USER_BOOKINGS`]: the connection is
+    /// The user's bookings, most recently active first, at most 100 (`MAX_USER_BOOKINGS`): the connection is
     /// recorded in each.
     pub booking_ids: Vec<BookingId>,
 }
 
 /// Body of the message call.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MessageRequest {
     /// The sending connection.
     pub connection_id: String,
     /// The user the connection was authenticated as at connect time.
     pub user_id: String,
-    /// The client's frame: a JSON object, or the raw text of the frame.
+    /// The client's frame: a JSON object (`docs/asyncapi.yaml`), or the raw text of a frame that is not
+    /// one.
+    #[cfg_attr(feature = "openapi", schema(schema_with = client_frame_schema))]
     pub message: Value,
     /// What the connection is for, as recorded at connect time.
     #[serde(default)]
@@ -158,6 +165,7 @@ pub struct MessageRequest {
 
 /// Body of the disconnect call.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DisconnectRequest {
     /// The closed connection.
     pub connection_id: String,
@@ -167,6 +175,7 @@ pub struct DisconnectRequest {
 
 /// Body of every non-2xx answer of the backend.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorResponse {
     /// What went wrong.
     pub error: ErrorBody,
@@ -186,9 +195,10 @@ pub enum Audience {
 /// A 200 answer of the message call: a server frame plus delivery instructions.
 ///
 /// On the wire the audience is two booleans, `broadcast` and `exclude_sender` (the contract the Lambda
-/// and the backend agreed first); [`ProxyReply::audience`] reads them, so the combination that means
+/// and the backend agreed first); `ProxyReply::audience` reads them, so the combination that means
 /// nothing (`exclude_sender` without `broadcast`) never goes further than this type.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProxyReply {
     /// `true`: send to every connection of the booking. `false`: to the sender only.
     #[serde(default)]
@@ -202,7 +212,18 @@ pub struct ProxyReply {
     pub token_expires_at: Option<i64>,
     /// The frame to deliver, relayed as it is.
     #[serde(flatten)]
+    #[cfg_attr(feature = "openapi", schema(value_type = ServerFrame))]
     pub frame: Map<String, Value>,
+}
+
+/// The schema of [`MessageRequest::message`]: an object or a string.
+#[cfg(feature = "openapi")]
+fn client_frame_schema() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::Object, Type::String]))
+        .description(Some("The client's frame: a JSON object (docs/asyncapi.yaml), or the raw text of a frame that is not one."))
+        .into()
 }
 
 impl ProxyReply {

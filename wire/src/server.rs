@@ -8,6 +8,7 @@ use crate::{BookingId, MessageId};
 
 /// A frame sent to a client.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ServerFrame {
     /// The `type` tag and its fields.
     #[serde(flatten)]
@@ -47,6 +48,7 @@ impl ServerFrame {
 /// The kinds of server frame, tagged by `type`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ServerPayload {
     /// A new chat message (also the sender's acknowledgement).
     Message {
@@ -189,6 +191,7 @@ impl ServerPayload {
 /// `edited_at` and `deleted` are always written; a frame from an older producer without them reads as a
 /// message never edited nor deleted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChatMessage {
     /// Assigned by the backend; increasing within a booking.
     pub id: MessageId,
@@ -215,6 +218,7 @@ pub struct ChatMessage {
 
 /// How far one member of a booking has read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReadPosition {
     /// The member.
     pub user_id: String,
@@ -224,6 +228,7 @@ pub struct ReadPosition {
 
 /// Whether one member of a booking is online, and when they were last seen.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MemberPresence {
     /// The member.
     pub user_id: String,
@@ -236,6 +241,7 @@ pub struct MemberPresence {
 
 /// The reactions of one emoji on one message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReactionSummary {
     /// The emoji.
     pub emoji: String,
@@ -247,6 +253,7 @@ pub struct ReactionSummary {
 
 /// The `error` object of an error frame or an error HTTP response.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     /// Machine-readable code.
     pub code: ErrorCode,
@@ -264,6 +271,7 @@ impl ErrorBody {
 /// The error codes every part uses (`docs/protocol.md`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ErrorCode {
     /// Missing, malformed or forged token (an expired one is [`ErrorCode::TokenExpired`]).
     AuthenticationError,

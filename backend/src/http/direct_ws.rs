@@ -18,15 +18,17 @@ use axum::response::Response;
 use chat_connections::fanout::TOKEN_EXPIRED_MESSAGE;
 use chat_connections::record::MAX_CONNECTION_SECONDS;
 use chat_wire::handshake::{CHAT_SUBPROTOCOL, find_token};
-use chat_wire::proxy::{Audience, ConnectionType};
+use chat_wire::proxy::{Audience, ConnectionType, ErrorResponse};
 use chat_wire::{BookingId, ErrorCode, ServerFrame};
 use futures_util::{SinkExt, StreamExt};
 use serde::Deserialize;
 use serde_json::Value;
+use utoipa::IntoParams;
 
 use super::AppState;
 use super::error::ApiError;
 use super::extract::{ApiPath, ApiQuery};
+use super::openapi::{InternalError, Unauthenticated};
 use crate::auth::AuthError;
 use crate::chat::{Caller, Session};
 use crate::domain::now_ms;
@@ -36,14 +38,57 @@ use crate::domain::now_ms;
 const MAX_WS_MESSAGE_BYTES: usize = 128 * 1024;
 
 /// Query of the direct WebSocket.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(super) struct WsQuery {
+    /// The JWT; wins over the subprotocol and the headers.
     token: Option<String>,
+    /// What the connection is for (the description is its schema's: `schema_with` drops this one).
     #[serde(rename = "type")]
+    #[param(schema_with = direct_connection_types)]
     connection_type: Option<String>,
 }
 
+/// The `?type=` this transport serves: `chat` (the default) or `booking`.
+fn direct_connection_types() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .description(Some(
+            "What the connection is for: chat (the default) or booking (its status only). User connections go \
+             through API Gateway.",
+        ))
+        .enum_values(Some([ConnectionType::Chat.as_str(), ConnectionType::Booking.as_str()]))
+        .default(Some(ConnectionType::Chat.as_str().into()))
+        .build()
+}
+
 /// Authenticates, then upgrades.
+#[utoipa::path(
+    get,
+    path = "/chat/ws/{booking_id}",
+    operation_id = "openDirectWebSocket",
+    tag = "chat",
+    summary = "Direct WebSocket (local use): the same frames as through API Gateway",
+    description = "Authentication and membership are checked before the upgrade, so a refused client gets \
+        401/403/404 instead of a socket. The token: ?token=, the Sec-WebSocket-Protocol pair 'chat.v1, \
+        bearer.<jwt>' (then chat.v1 is echoed), Authorization: Bearer, or X-Api-Key. The frames are those of \
+        docs/asyncapi.yaml; when the token expires the socket gets TOKEN_EXPIRED and closes with 1008. Served by \
+        the chat-backend binary, not by the backend as a Lambda.",
+    security(("queryToken" = []), ("subprotocolToken" = []), ("bearer" = []), ("apiKeyHeader" = [])),
+    params(("booking_id" = i64, Path, minimum = 1, description = "The booking."), WsQuery),
+    responses(
+        (status = 101, description = "Switching protocols"),
+        (status = 400, description = "Not a WebSocket handshake (plain-text body), a malformed booking_id or an unknown type", content(
+            (ErrorResponse = "application/json"),
+            (String = "text/plain"),
+        )),
+        (status = 401, response = Unauthenticated),
+        (status = 403, description = "Not a member", body = ErrorResponse),
+        (status = 404, description = "Unknown booking", body = ErrorResponse),
+        (status = 426, description = "The connection cannot be upgraded (plain-text body)", body = String, content_type = "text/plain"),
+        (status = 500, response = InternalError),
+    ),
+)]
 pub(super) async fn upgrade(
     State(state): State<AppState>,
     ApiPath(booking_id): ApiPath<BookingId>,

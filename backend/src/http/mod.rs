@@ -4,6 +4,7 @@ mod dev;
 mod direct_ws;
 mod error;
 mod extract;
+mod openapi;
 mod ops;
 mod proxy;
 mod rest;
@@ -14,18 +15,20 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::{get, patch, post, put};
+use axum::routing::get;
+use axum::{Extension, Router};
 use secrecy::SecretString;
 use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub use error::ApiError;
 pub use extract::{ApiJson, ApiPath, ApiQuery, AuthUser};
-pub use ops::OPENAPI;
 
 use crate::auth::TokenVerifier;
 use crate::chat::ChatService;
@@ -66,30 +69,15 @@ pub enum Transport {
 /// The routes, without a listener.
 pub fn router(state: AppState, transport: Transport) -> Router {
     let max_body = state.limits.max_body_bytes;
-    let mut routes = Router::new();
+    let (mut routes, document) = documented_routes(transport).split_for_parts();
     if state.dev_jwt.is_some() {
         routes = routes.route("/dev/token", get(dev::token)).route("/dev/config", get(dev::config));
     }
     if let Some(dir) = state.static_dir.as_deref().filter(|_| state.dev_jwt.is_some()) {
         routes = dev::static_files(routes, dir);
     }
-    if transport == Transport::Server {
-        routes = routes.route("/chat/ws/{booking_id}", get(direct_ws::upgrade));
-    }
     routes
-        .route(chat_wire::proxy::USER_CONNECT_PATH, post(proxy::connect_user))
-        .route("/api/chat/ws/{booking_id}/connect", post(proxy::connect))
-        .route("/api/chat/ws/{booking_id}/message", post(proxy::message))
-        .route("/api/chat/ws/{booking_id}/disconnect", post(proxy::disconnect))
-        .route("/api/chat/bookings/{booking_id}/messages", get(rest::history))
-        .route("/api/chat/inbox", get(rest::inbox))
-        .route("/api/bookings/{booking_id}/status", patch(rest::change_status))
-        .route("/api/service/bookings/{booking_id}", get(service::get_booking).put(service::put_booking))
-        .route("/api/service/bookings/{booking_id}/status", put(service::set_status))
-        .route("/healthz", get(ops::healthz))
-        .route("/readyz", get(ops::readyz))
-        .route("/metrics", get(ops::metrics))
-        .route("/api/openapi.json", get(ops::openapi))
+        .layer(Extension(ops::Document(to_json(&document).into())))
         .layer(DefaultBodyLimit::max(max_body))
         .layer(middleware::from_fn_with_state(state.clone(), track))
         // The span names the route template, never the URI: a query string may carry a token.
@@ -98,6 +86,42 @@ pub fn router(state: AppState, transport: Transport) -> Router {
             tracing::info_span!("http", method = %request.method(), route)
         }))
         .with_state(state)
+}
+
+/// Every route but local mode's, each registered from its handler's `#[utoipa::path]`: the route and its
+/// description are one declaration. The direct WebSocket is the long-running server's only.
+fn documented_routes(transport: Transport) -> OpenApiRouter<AppState> {
+    let mut routes = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(proxy::connect))
+        .routes(routes!(proxy::connect_user))
+        .routes(routes!(proxy::message))
+        .routes(routes!(proxy::disconnect))
+        .routes(routes!(rest::history))
+        .routes(routes!(rest::inbox))
+        .routes(routes!(rest::change_status))
+        .routes(routes!(service::get_booking, service::put_booking))
+        .routes(routes!(service::set_status));
+    if transport == Transport::Server {
+        routes = routes.routes(routes!(direct_ws::upgrade));
+    }
+    routes
+        .routes(routes!(ops::healthz))
+        .routes(routes!(ops::readyz))
+        .routes(routes!(ops::metrics))
+        .routes(routes!(ops::openapi))
+}
+
+/// The OpenAPI document of the long-running server's routes (the backend as a Lambda serves the same but
+/// the direct WebSocket), as JSON text: what `chat-backend openapi` prints and `backend/openapi.json` holds.
+pub fn openapi_json() -> String {
+    to_json(&documented_routes(Transport::Server).into_openapi())
+}
+
+fn to_json(document: &utoipa::openapi::OpenApi) -> String {
+    // A document of strings, numbers and maps with string keys: serialising cannot fail.
+    let mut json = document.to_pretty_json().unwrap_or_else(|_| String::from("{}"));
+    json.push('\n');
+    json
 }
 
 async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
@@ -242,5 +266,21 @@ impl Application {
         let result = axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await;
         self.store.close().await;
         result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Transport, documented_routes};
+
+    #[test]
+    fn the_lambda_documents_every_route_but_the_direct_websocket() {
+        let paths = |transport| -> Vec<String> {
+            documented_routes(transport).into_openapi().paths.paths.into_keys().collect()
+        };
+        let (server, lambda) = (paths(Transport::Server), paths(Transport::Lambda));
+        let only_server: Vec<&String> = server.iter().filter(|path| !lambda.contains(path)).collect();
+        assert_eq!(only_server, ["/chat/ws/{booking_id}"]);
+        assert!(lambda.iter().all(|path| server.contains(path)));
     }
 }

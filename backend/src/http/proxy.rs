@@ -7,8 +7,8 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use chat_wire::proxy::{
-    ConnectRequest, ConnectResponse, ConnectionType, DisconnectRequest, MessageRequest, PROXY_SECRET_HEADER,
-    ProxyReply, UserConnectResponse,
+    ConnectRequest, ConnectResponse, ConnectionType, DisconnectRequest, ErrorResponse, MessageRequest,
+    PROXY_SECRET_HEADER, ProxyReply, UserConnectResponse,
 };
 use chat_wire::{BookingId, ErrorCode};
 use secrecy::ExposeSecret;
@@ -17,6 +17,7 @@ use subtle::ConstantTimeEq;
 use super::AppState;
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath};
+use super::openapi::{InternalError, PayloadTooLarge, Unauthenticated, UnsupportedMediaType};
 use crate::chat::{Caller, Session};
 use crate::domain::now_ms;
 
@@ -47,6 +48,26 @@ impl FromRequestParts<AppState> for ProxyCaller {
 }
 
 /// `$connect`: authenticate the token and check membership.
+#[utoipa::path(
+    post,
+    path = "/api/chat/ws/{booking_id}/connect",
+    operation_id = "proxyConnect",
+    tag = "proxy",
+    summary = "$connect: authenticate a WebSocket connection to a booking",
+    security(("proxySecret" = [])),
+    params(("booking_id" = i64, Path, minimum = 1, description = "The booking of the connection.")),
+    request_body = ConnectRequest,
+    responses(
+        (status = 200, description = "Accepted: the proxy records the connection until the token expires", body = ConnectResponse),
+        (status = 400, description = "Malformed request, or a connection of type user (it has its own route)", body = ErrorResponse),
+        (status = 401, response = Unauthenticated),
+        (status = 403, description = "Not a member of the booking, or wrong proxy secret", body = ErrorResponse),
+        (status = 404, description = "Unknown booking", body = ErrorResponse),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 500, response = InternalError),
+    ),
+)]
 #[tracing::instrument(skip_all, fields(booking_id, connection_id = %request.connection_id))]
 pub(super) async fn connect(
     _caller: ProxyCaller,
@@ -71,6 +92,27 @@ pub(super) async fn connect(
 
 /// `$connect` of a user connection: authenticate the token and list the user's bookings (the proxy
 /// records the connection in each). A user connection counts for no presence.
+#[utoipa::path(
+    post,
+    path = chat_wire::proxy::USER_CONNECT_PATH,
+    operation_id = "proxyConnectUser",
+    tag = "proxy",
+    summary = "$connect of a user connection (?type=user, no booking): authenticate it, list the user's bookings",
+    description = "The answer lists the user's most recently active bookings (at most 100): the proxy records \
+        the connection in each, and the connection's frames name their booking (booking_id) and go to that \
+        booking's message route. A user connection counts for no presence.",
+    security(("proxySecret" = [])),
+    request_body = ConnectRequest,
+    responses(
+        (status = 200, description = "Accepted: the user and their bookings", body = UserConnectResponse),
+        (status = 400, description = "Malformed request", body = ErrorResponse),
+        (status = 401, response = Unauthenticated),
+        (status = 403, description = "Wrong proxy secret", body = ErrorResponse),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 500, response = InternalError),
+    ),
+)]
 #[tracing::instrument(skip_all, fields(connection_id = %request.connection_id))]
 pub(super) async fn connect_user(
     _caller: ProxyCaller,
@@ -87,6 +129,26 @@ pub(super) async fn connect_user(
 }
 
 /// `$default`: one client frame; answers the frame to deliver and to whom.
+#[utoipa::path(
+    post,
+    path = "/api/chat/ws/{booking_id}/message",
+    operation_id = "proxyMessage",
+    tag = "proxy",
+    summary = "$default: one client frame",
+    security(("proxySecret" = [])),
+    params(("booking_id" = i64, Path, minimum = 1, description = "The connection's booking (for a user connection: the booking its frame names).")),
+    request_body = MessageRequest,
+    responses(
+        (status = 200, description = "The frame to deliver, and to whom. Problems with the client's frame are error \
+            frames (type=error) with broadcast=false, never HTTP errors.", body = ProxyReply),
+        (status = 204, description = "Nothing to deliver (allowed by the contract, and the Lambda then sends nothing; \
+            this backend always answers with a frame)."),
+        (status = 400, description = "Malformed request", body = ErrorResponse),
+        (status = 403, description = "Wrong proxy secret", body = ErrorResponse),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+    ),
+)]
 pub(super) async fn message(
     _caller: ProxyCaller,
     State(state): State<AppState>,
@@ -109,6 +171,23 @@ pub(super) async fn message(
 }
 
 /// `$disconnect`: the member's presence follows (best effort: always 204).
+#[utoipa::path(
+    post,
+    path = "/api/chat/ws/{booking_id}/disconnect",
+    operation_id = "proxyDisconnect",
+    tag = "proxy",
+    summary = "$disconnect (best effort): the member's presence follows",
+    security(("proxySecret" = [])),
+    params(("booking_id" = i64, Path, minimum = 1, description = "The connection's booking.")),
+    request_body = DisconnectRequest,
+    responses(
+        (status = 204, description = "Recorded: the member goes offline if this was their last connection."),
+        (status = 400, description = "Malformed request", body = ErrorResponse),
+        (status = 403, description = "Wrong proxy secret", body = ErrorResponse),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+    ),
+)]
 #[tracing::instrument(skip_all, fields(booking_id, connection_id = %request.connection_id, user_id = %request.user_id))]
 pub(super) async fn disconnect(
     _caller: ProxyCaller,

@@ -10,14 +10,18 @@ use axum::Json;
 use axum::extract::{FromRequestParts, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
+use chat_wire::proxy::ErrorResponse;
 use chat_wire::{BookingId, ErrorCode};
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
+use utoipa::ToSchema;
 
 use super::AppState;
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath};
+use super::openapi::{InternalError, PayloadTooLarge, ServiceUnauthorized, UnsupportedMediaType};
+use super::rest::StatusChanged;
 use crate::domain::{Booking, BookingStatus};
 use crate::store::BookingWrite;
 
@@ -49,22 +53,28 @@ impl FromRequestParts<AppState> for ServiceCaller {
     }
 }
 
-/// A booking as the service API reads and writes it.
-#[derive(Debug, Serialize, Deserialize)]
+/// A booking as the service API writes it.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub(super) struct BookingBody {
+    /// The owner's user id.
     owner_id: String,
+    /// The renter's user id (not the owner's).
     renter_id: String,
+    /// What is booked.
     title: String,
     /// Optional when writing: `requested` for a new booking, unchanged for an existing one.
     status: Option<BookingStatus>,
 }
 
 /// A booking as the service API answers it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(super) struct BookingView {
     booking_id: BookingId,
+    /// The owner's user id.
     owner_id: String,
+    /// The renter's user id.
     renter_id: String,
+    /// What is booked.
     title: String,
     status: BookingStatus,
 }
@@ -82,6 +92,29 @@ impl From<Booking> for BookingView {
 }
 
 /// `PUT /api/service/bookings/{booking_id}`.
+#[utoipa::path(
+    put,
+    path = "/api/service/bookings/{booking_id}",
+    operation_id = "putBooking",
+    tag = "service",
+    summary = "Create a booking or update its owner, renter and title (idempotent)",
+    description = "Without status: requested for a new booking, unchanged for an existing one. A status for an \
+        existing booking must be a valid transition (or the status it has); the booking's connections then get a \
+        booking_status frame.",
+    security(("serviceToken" = [])),
+    params(("booking_id" = i64, Path, minimum = 1, description = "The booking (the marketplace's id).")),
+    request_body = BookingBody,
+    responses(
+        (status = 200, description = "Updated, or already exactly so", body = BookingView),
+        (status = 201, description = "Created", body = BookingView),
+        (status = 400, description = "Malformed body or fields (users, title, booking_id)", body = ErrorResponse),
+        (status = 401, response = ServiceUnauthorized),
+        (status = 409, description = "Status transition not allowed", body = ErrorResponse),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 500, response = InternalError),
+    ),
+)]
 pub(super) async fn put_booking(
     _caller: ServiceCaller,
     State(state): State<AppState>,
@@ -110,6 +143,22 @@ pub(super) async fn put_booking(
 }
 
 /// `GET /api/service/bookings/{booking_id}`.
+#[utoipa::path(
+    get,
+    path = "/api/service/bookings/{booking_id}",
+    operation_id = "getBooking",
+    tag = "service",
+    summary = "Read a booking (the marketplace's view: any booking, no membership)",
+    security(("serviceToken" = [])),
+    params(("booking_id" = i64, Path, minimum = 1, description = "The booking (the marketplace's id).")),
+    responses(
+        (status = 200, description = "The booking", body = BookingView),
+        (status = 400, description = "Malformed booking_id", body = ErrorResponse),
+        (status = 401, response = ServiceUnauthorized),
+        (status = 404, description = "Unknown booking", body = ErrorResponse),
+        (status = 500, response = InternalError),
+    ),
+)]
 pub(super) async fn get_booking(
     _caller: ServiceCaller,
     State(state): State<AppState>,
@@ -118,27 +167,40 @@ pub(super) async fn get_booking(
     Ok(Json(state.chat.booking(booking_id).await?.into()))
 }
 
-/// Body of the status route.
-#[derive(Debug, Deserialize)]
-pub(super) struct StatusBody {
+/// Body of the service's status route.
+#[derive(Debug, Deserialize, ToSchema)]
+pub(super) struct StatusTarget {
+    /// The status to move to.
     status: BookingStatus,
-}
-
-/// Answer of the status route.
-#[derive(Debug, Serialize)]
-pub(super) struct StatusView {
-    booking_id: BookingId,
-    status: BookingStatus,
-    previous_status: BookingStatus,
 }
 
 /// `PUT /api/service/bookings/{booking_id}/status`.
+#[utoipa::path(
+    put,
+    path = "/api/service/bookings/{booking_id}/status",
+    operation_id = "setBookingStatus",
+    tag = "service",
+    summary = "Move a booking to a status (valid transitions only; idempotent); its connections get a booking_status frame",
+    security(("serviceToken" = [])),
+    params(("booking_id" = i64, Path, minimum = 1, description = "The booking (the marketplace's id).")),
+    request_body = StatusTarget,
+    responses(
+        (status = 200, description = "Moved (or there already)", body = StatusChanged),
+        (status = 400, description = "Malformed body or unknown status", body = ErrorResponse),
+        (status = 401, response = ServiceUnauthorized),
+        (status = 404, description = "Unknown booking", body = ErrorResponse),
+        (status = 409, description = "Transition not allowed (requested→confirmed|cancelled, confirmed→active|cancelled, active→completed)", body = ErrorResponse),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 500, response = InternalError),
+    ),
+)]
 pub(super) async fn set_status(
     _caller: ServiceCaller,
     State(state): State<AppState>,
     ApiPath(booking_id): ApiPath<BookingId>,
-    ApiJson(body): ApiJson<StatusBody>,
-) -> Result<Json<StatusView>, ApiError> {
+    ApiJson(body): ApiJson<StatusTarget>,
+) -> Result<Json<StatusChanged>, ApiError> {
     let previous_status = state.chat.set_status(booking_id, body.status).await?;
-    Ok(Json(StatusView { booking_id, status: body.status, previous_status }))
+    Ok(Json(StatusChanged { booking_id, status: body.status, previous_status }))
 }

@@ -24,6 +24,10 @@ async fn readiness_fails_when_the_database_is_gone(app: TestApp) {
     app.take_the_store_down().await;
     let ready = app.get("/readyz").await;
     assert_eq!(ready.status(), 503);
+    assert_eq!(
+        ready.json::<Value>().await.expect("json"),
+        serde_json::json!({"status": "unavailable", "database": "unreachable"})
+    );
     assert_eq!(app.get("/healthz").await.status(), 200, "liveness does not depend on the database");
 }
 
@@ -43,7 +47,9 @@ async fn metrics_count_requests_by_route_template_and_frames_by_action(app: Test
 async fn the_openapi_description_lists_every_route(app: TestApp) {
     let response = app.get("/api/openapi.json").await;
     assert_eq!(response.status(), 200);
-    let spec: Value = response.json().await.expect("json");
+    let served = response.text().await.expect("text");
+    assert_eq!(served, chat_backend::http::openapi_json(), "the server serves the generated document");
+    let spec: Value = serde_json::from_str(&served).expect("json");
     assert!(spec["openapi"].as_str().expect("version").starts_with("3."));
     let mut documented: Vec<String> = Vec::new();
     for (path, item) in spec["paths"].as_object().expect("paths") {
@@ -54,6 +60,7 @@ async fn the_openapi_description_lists_every_route(app: TestApp) {
     documented.sort();
     let mut served = vec![
         "POST /api/chat/ws/{booking_id}/connect",
+        "POST /api/chat/ws/user/connect",
         "POST /api/chat/ws/{booking_id}/message",
         "POST /api/chat/ws/{booking_id}/disconnect",
         "GET /api/chat/bookings/{booking_id}/messages",
@@ -77,6 +84,30 @@ async fn the_openapi_description_lists_every_route(app: TestApp) {
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
         let status = app.client.request(method, &url).send().await.expect("request").status().as_u16();
         assert!(status != 404 && status != 405, "{entry} answered {status}");
+    }
+}
+
+/// `backend/openapi.json` is what `make openapi` writes: the document generated from the routes and types,
+/// for Redocly, the API reference pages and readers of the repository.
+#[test]
+fn the_committed_openapi_document_is_the_generated_one() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.json");
+    let committed = std::fs::read_to_string(path).expect("backend/openapi.json");
+    let generated = chat_backend::http::openapi_json();
+    if committed != generated {
+        let (line, (was, is)) = committed
+            .lines()
+            .chain(std::iter::repeat("<end of file>"))
+            .zip(generated.lines().chain(std::iter::repeat("<end of file>")))
+            .take(committed.lines().count().max(generated.lines().count()) + 1)
+            .enumerate()
+            .find(|(_, (was, is))| was != is)
+            .unwrap_or((0, ("(the same lines: line endings differ)", "")));
+        panic!(
+            "backend/openapi.json is not the document the code generates: run `make openapi` and commit it.\n\
+             First difference, line {}:\n  committed: {was}\n  generated: {is}",
+            line + 1
+        );
     }
 }
 
