@@ -12,6 +12,7 @@ mod edit;
 mod hardening;
 mod helpers;
 mod inbox;
+mod openapi;
 mod ops;
 mod presence;
 mod proxy;

@@ -1,0 +1,314 @@
+//! The OpenAPI document against the server's real answers: every operation is driven through its success
+//! and its usual failures, and each answer must be one the document describes for that operation (its
+//! status listed, its content type listed, a JSON body valid against the listed schema). A handler whose
+//! `#[utoipa::path]` names the wrong body type, or a status it does not list, fails here.
+
+use reqwest::header::CONTENT_TYPE;
+use reqwest::{Method, RequestBuilder};
+use serde_json::{Value, json};
+
+use crate::helpers::{PROXY_SECRET, TestApp, expired_token, token};
+
+crate::on_every_store!(every_answer_is_one_the_document_describes);
+
+/// The generated document, and the answers checked against it.
+struct Document {
+    spec: Value,
+    checked: Vec<String>,
+}
+
+impl Document {
+    fn generated() -> Self {
+        Self {
+            spec: serde_json::from_str(&chat_backend::http::openapi_json()).expect("json"),
+            checked: Vec::new(),
+        }
+    }
+
+    /// The response object the document gives for `status` of `method template`, a `$ref` followed.
+    fn response(&self, method: &Method, template: &str, status: u16) -> Option<&Value> {
+        let operation = &self.spec["paths"][template][method.as_str().to_lowercase()];
+        assert!(operation.is_object(), "{method} {template} is not in the document");
+        let response = operation["responses"].get(status.to_string())?;
+        match response.get("$ref").and_then(Value::as_str) {
+            Some(reference) => self.spec.pointer(reference.trim_start_matches('#')),
+            None => Some(response),
+        }
+    }
+
+    /// Checks one answer: status, content type and body. Returns the body, parsed when it is JSON.
+    fn check(
+        &mut self,
+        method: &Method,
+        template: &str,
+        status: u16,
+        content_type: Option<&str>,
+        body: &[u8],
+    ) -> Value {
+        let text = String::from_utf8_lossy(body);
+        let what = format!("{method} {template} → {status}");
+        self.checked.push(what.clone());
+        let documented = self
+            .response(method, template, status)
+            .unwrap_or_else(|| panic!("{what} is not documented: {text}"));
+        let Some(content) = documented.get("content").and_then(Value::as_object) else {
+            assert!(body.is_empty(), "{what}: documented without a body, answered {text}");
+            return Value::Null;
+        };
+        let content_type = content_type.unwrap_or_else(|| panic!("{what}: no Content-Type"));
+        let media = content.get(content_type).unwrap_or_else(|| {
+            panic!("{what}: {content_type} is not documented (only {:?})", content.keys().collect::<Vec<_>>())
+        });
+        if content_type != "application/json" {
+            return Value::String(text.into_owned());
+        }
+        let value: Value =
+            serde_json::from_slice(body).unwrap_or_else(|e| panic!("{what}: not JSON ({e}): {text}"));
+        // The media type's schema, with the document's components beside it so that its `$ref`s resolve.
+        let mut schema = media["schema"].clone();
+        schema["components"] = self.spec["components"].clone();
+        let validator =
+            jsonschema::validator_for(&schema).unwrap_or_else(|e| panic!("{what}: bad schema: {e}"));
+        let errors: Vec<String> =
+            validator.iter_errors(&value).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+        assert!(errors.is_empty(), "{what}: the body breaks its schema: {errors:#?}\n{value:#}");
+        value
+    }
+
+    /// Sends `request` and checks its answer.
+    async fn send(&mut self, method: Method, template: &str, request: RequestBuilder) -> (u16, Value) {
+        let response = request.send().await.expect("request");
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.split(';').next().unwrap_or_default().trim().to_owned());
+        let body = response.bytes().await.expect("body");
+        (status, self.check(&method, template, status, content_type.as_deref(), &body))
+    }
+}
+
+async fn every_answer_is_one_the_document_describes(app: TestApp) {
+    let mut doc = Document::generated();
+    let url = |path: &str| format!("{}{path}", app.base);
+    let proxy = |path: &str| app.client.post(url(path)).header("x-proxy-secret", PROXY_SECRET);
+    let (alice, bob, carol) = (token("alice"), token("bob"), token("carol"));
+    let too_large = json!({"connection_id": "c", "token": "x".repeat(app.settings.limits.max_body_bytes)});
+
+    // The proxy contract.
+    let connect = "/api/chat/ws/{booking_id}/connect";
+    let cases = [
+        (200, proxy("/api/chat/ws/1/connect").json(&json!({"connection_id": "c1", "token": alice}))),
+        (
+            400,
+            proxy("/api/chat/ws/1/connect")
+                .json(&json!({"connection_id": "c1", "token": alice, "connection_type": "user"})),
+        ),
+        (400, proxy("/api/chat/ws/x/connect").json(&json!({"connection_id": "c1", "token": alice}))),
+        (400, proxy("/api/chat/ws/1/connect").header(CONTENT_TYPE, "application/json").body("{")),
+        (401, proxy("/api/chat/ws/1/connect").json(&json!({"connection_id": "c1", "token": "not-a-jwt"}))),
+        (
+            401,
+            proxy("/api/chat/ws/1/connect")
+                .json(&json!({"connection_id": "c1", "token": expired_token("alice")})),
+        ),
+        (403, proxy("/api/chat/ws/1/connect").json(&json!({"connection_id": "c1", "token": carol}))),
+        (
+            403,
+            app.client
+                .post(url("/api/chat/ws/1/connect"))
+                .json(&json!({"connection_id": "c1", "token": alice})),
+        ),
+        (404, proxy("/api/chat/ws/999/connect").json(&json!({"connection_id": "c1", "token": alice}))),
+        (413, proxy("/api/chat/ws/1/connect").json(&too_large)),
+        (
+            415,
+            proxy("/api/chat/ws/1/connect").body(json!({"connection_id": "c1", "token": alice}).to_string()),
+        ),
+    ];
+    for (expected, request) in cases {
+        assert_eq!(doc.send(Method::POST, connect, request).await.0, expected);
+    }
+    let user_connect = chat_wire::proxy::USER_CONNECT_PATH;
+    let (status, answer) = doc
+        .send(
+            Method::POST,
+            user_connect,
+            proxy(user_connect).json(&json!({"connection_id": "u1", "token": bob})),
+        )
+        .await;
+    assert_eq!((status, answer["booking_ids"].clone()), (200, json!([1])));
+    let refused = proxy(user_connect).json(&json!({"connection_id": "u1", "token": "not-a-jwt"}));
+    assert_eq!(doc.send(Method::POST, user_connect, refused).await.0, 401);
+
+    let message = "/api/chat/ws/{booking_id}/message";
+    let frame = |frame: Value| json!({"connection_id": "c1", "user_id": "alice", "message": frame});
+    let frames = [
+        json!({"action": "send_message", "data": {"body": "hello"}, "request_id": "r1"}),
+        json!({"action": "add_reaction", "data": {"message_id": 1, "emoji": "👍"}}),
+        json!({"action": "mark_read", "data": {"message_id": 1}}),
+        json!({"action": "typing", "data": {"is_typing": true}}),
+        json!({"action": "get_history"}),
+        json!({"action": "ping"}),
+        json!({"action": "session"}),
+        json!({"action": "no_such_action"}),
+        json!("not an object"),
+    ];
+    for sent in frames {
+        let (status, reply) =
+            doc.send(Method::POST, message, proxy("/api/chat/ws/1/message").json(&frame(sent.clone()))).await;
+        assert_eq!(status, 200, "{sent}");
+        assert!(reply["type"].is_string(), "{sent}: {reply}");
+    }
+    let unsigned = app.client.post(url("/api/chat/ws/1/message")).json(&frame(json!({"action": "ping"})));
+    assert_eq!(doc.send(Method::POST, message, unsigned).await.0, 403);
+    let incomplete = proxy("/api/chat/ws/1/message").json(&json!({"connection_id": "c1"}));
+    assert_eq!(doc.send(Method::POST, message, incomplete).await.0, 400);
+
+    let disconnect = "/api/chat/ws/{booking_id}/disconnect";
+    let closed = proxy("/api/chat/ws/1/disconnect").json(&json!({"connection_id": "c1", "user_id": "alice"}));
+    assert_eq!(doc.send(Method::POST, disconnect, closed).await.0, 204);
+    let unsigned = app
+        .client
+        .post(url("/api/chat/ws/1/disconnect"))
+        .json(&json!({"connection_id": "c1", "user_id": "alice"}));
+    assert_eq!(doc.send(Method::POST, disconnect, unsigned).await.0, 403);
+
+    // The users' routes.
+    let history = "/api/chat/bookings/{booking_id}/messages";
+    let cases = [
+        (200, app.client.get(url("/api/chat/bookings/1/messages?limit=1")).bearer_auth(&bob)),
+        (400, app.client.get(url("/api/chat/bookings/1/messages?limit=lots")).bearer_auth(&bob)),
+        (401, app.client.get(url("/api/chat/bookings/1/messages"))),
+        (401, app.client.get(url("/api/chat/bookings/1/messages")).bearer_auth(expired_token("bob"))),
+        (403, app.client.get(url("/api/chat/bookings/1/messages")).bearer_auth(&carol)),
+        (404, app.client.get(url("/api/chat/bookings/999/messages")).bearer_auth(&bob)),
+    ];
+    for (expected, request) in cases {
+        assert_eq!(doc.send(Method::GET, history, request).await.0, expected);
+    }
+    let inbox = "/api/chat/inbox";
+    let cases = [
+        (200, app.client.get(url(inbox)).bearer_auth(&bob)),
+        (400, app.client.get(url("/api/chat/inbox?limit=-1")).bearer_auth(&bob)),
+        (401, app.client.get(url(inbox))),
+    ];
+    for (expected, request) in cases {
+        assert_eq!(doc.send(Method::GET, inbox, request).await.0, expected);
+    }
+    let status = "/api/bookings/{booking_id}/status";
+    let change = |token: &str, booking: i64, to: &str| {
+        app.client
+            .patch(url(&format!("/api/bookings/{booking}/status")))
+            .bearer_auth(token)
+            .json(&json!({"status": to}))
+    };
+    let cases = [
+        // The demo booking 1 is confirmed.
+        (200, change(&alice, 1, "active")),
+        (409, change(&alice, 1, "requested")),
+        (400, change(&alice, 1, "sideways")),
+        (401, change("not-a-jwt", 1, "completed")),
+        (403, change(&bob, 1, "completed")),
+        (404, change(&alice, 999, "completed")),
+        (413, app.client.patch(url("/api/bookings/1/status")).bearer_auth(&alice).json(&too_large)),
+        (
+            415,
+            app.client
+                .patch(url("/api/bookings/1/status"))
+                .bearer_auth(&alice)
+                .body("{\"status\": \"active\"}"),
+        ),
+    ];
+    for (expected, request) in cases {
+        assert_eq!(doc.send(Method::PATCH, status, request).await.0, expected);
+    }
+
+    // The marketplace's service API.
+    let service =
+        |method: Method, path: &str| app.client.request(method, url(path)).bearer_auth("test-service-token");
+    let booking = "/api/service/bookings/{booking_id}";
+    let written = json!({"owner_id": "erin", "renter_id": "frank", "title": "A boat"});
+    let cases = [
+        (Method::PUT, 201, service(Method::PUT, "/api/service/bookings/77").json(&written)),
+        (Method::PUT, 200, service(Method::PUT, "/api/service/bookings/77").json(&written)),
+        (
+            Method::PUT,
+            400,
+            service(Method::PUT, "/api/service/bookings/77").json(&json!({"owner_id": "erin"})),
+        ),
+        (Method::PUT, 401, app.client.put(url("/api/service/bookings/77")).json(&written)),
+        (
+            Method::PUT,
+            409,
+            service(Method::PUT, "/api/service/bookings/77").json(
+                &json!({"owner_id": "erin", "renter_id": "frank", "title": "A boat", "status": "completed"}),
+            ),
+        ),
+        (Method::GET, 200, service(Method::GET, "/api/service/bookings/77")),
+        (Method::GET, 400, service(Method::GET, "/api/service/bookings/boat")),
+        (Method::GET, 401, app.client.get(url("/api/service/bookings/77")).bearer_auth(&alice)),
+        (Method::GET, 404, service(Method::GET, "/api/service/bookings/999")),
+    ];
+    for (method, expected, request) in cases {
+        assert_eq!(doc.send(method, booking, request).await.0, expected);
+    }
+    let service_status = "/api/service/bookings/{booking_id}/status";
+    let cases = [
+        (200, service(Method::PUT, "/api/service/bookings/77/status").json(&json!({"status": "confirmed"}))),
+        (400, service(Method::PUT, "/api/service/bookings/77/status").json(&json!({"status": "sideways"}))),
+        (401, app.client.put(url("/api/service/bookings/77/status")).json(&json!({"status": "active"}))),
+        (404, service(Method::PUT, "/api/service/bookings/999/status").json(&json!({"status": "active"}))),
+        (409, service(Method::PUT, "/api/service/bookings/77/status").json(&json!({"status": "requested"}))),
+    ];
+    for (expected, request) in cases {
+        assert_eq!(doc.send(Method::PUT, service_status, request).await.0, expected);
+    }
+
+    // The direct WebSocket: refusals before the upgrade, and the upgrade itself.
+    let direct = "/chat/ws/{booking_id}";
+    let not_a_handshake = app.client.get(url(&format!("/chat/ws/1?token={alice}")));
+    assert_eq!(doc.send(Method::GET, direct, not_a_handshake).await.0, 400);
+    let refusals = [
+        (1, String::new(), 401),
+        (1, format!("?token={carol}"), 403),
+        (1, format!("?token={alice}&type=sideways"), 400),
+        (999, format!("?token={alice}"), 404),
+    ];
+    for (booking, query, expected) in refusals {
+        let Err(tokio_tungstenite::tungstenite::Error::Http(refusal)) = app.ws(booking, &query, &[]).await
+        else {
+            panic!("{booking}{query}: the handshake must be refused");
+        };
+        let content_type =
+            refusal.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let body = refusal.body().clone().unwrap_or_default();
+        assert_eq!(refusal.status().as_u16(), expected, "{booking}{query}");
+        doc.check(&Method::GET, direct, expected, content_type.as_deref(), &body);
+    }
+    drop(app.ws_as(1, "alice").await);
+    doc.check(&Method::GET, direct, 101, None, &[]);
+
+    // Operations.
+    for (path, expected) in
+        [("/healthz", 200), ("/readyz", 200), ("/metrics", 200), ("/api/openapi.json", 200)]
+    {
+        assert_eq!(doc.send(Method::GET, path, app.client.get(url(path))).await.0, expected);
+    }
+    app.take_the_store_down().await;
+    assert_eq!(doc.send(Method::GET, "/readyz", app.client.get(url("/readyz"))).await.0, 503);
+
+    // Every operation of the document was driven at least once.
+    let operations: Vec<String> = doc.spec["paths"]
+        .as_object()
+        .expect("paths")
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object().expect("path item").keys().map(move |m| format!("{} {path} →", m.to_uppercase()))
+        })
+        .collect();
+    for operation in operations {
+        assert!(doc.checked.iter().any(|c| c.starts_with(&operation)), "{operation} was never called here");
+    }
+}
