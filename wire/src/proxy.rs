@@ -194,9 +194,10 @@ pub enum Audience {
 
 /// A 200 answer of the message call: a server frame plus delivery instructions.
 ///
-/// On the wire the audience is two booleans, `broadcast` and `exclude_sender` (the contract the Lambda
-/// and the backend agreed first); `ProxyReply::audience` reads them, so the combination that means
-/// nothing (`exclude_sender` without `broadcast`) never goes further than this type.
+/// The audience is two booleans, `broadcast` and `exclude_sender` (the contract the Lambda and the backend
+/// agreed first): the sender only, the whole booking, or the booking but the sender. `exclude_sender`
+/// without `broadcast` means the sender only (in Rust, `audience()` reads the pair, so that combination
+/// goes no further than this type).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProxyReply {

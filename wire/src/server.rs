@@ -207,7 +207,7 @@ pub struct ChatMessage {
     pub created_at: i64,
     /// Reactions, one entry per emoji, in the order they were first used.
     pub reactions: Vec<ReactionSummary>,
-    /// When the author last edited it, in milliseconds since the Unix epoch; `None` if never.
+    /// When the author last edited it, in milliseconds since the Unix epoch; `null` if never.
     #[serde(default)]
     pub edited_at: Option<i64>,
     /// The author deleted it: a tombstone that keeps its id, so history has no gap; `body` is empty and
