@@ -189,7 +189,7 @@ tf-env:
 	@case "$(ENV)" in dev|staging|prod) ;; *) echo "set ENV=dev, staging or prod" >&2; exit 2 ;; esac
 
 $(TF_ROOTS:%=%/backend.hcl):
-	@echo "missing $@: copy $@.example and name your state bucket (README, Deploying)" >&2; exit 1
+	@echo "missing $@: copy $@.example and name your state bucket (docs/deploying.md, First apply, step 2)" >&2; exit 1
 
 plan: tf-env ## Preflight, then terraform plan ENV=dev|staging|prod with the ARCH packages (build them first: make package)
 	scripts/preflight.py env $(ENV)

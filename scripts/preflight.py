@@ -187,7 +187,7 @@ def check_backend(report: Report, root: Path, rel: str) -> None:
     if not path.is_file():
         report.fail("state backend", f"{rel}/backend.hcl is missing",
                     f"cp {rel}/backend.hcl.example {rel}/backend.hcl, then name your state bucket in it\n"
-                    "(README, Deploying, step 2 creates the bucket).")
+                    "(docs/deploying.md, First apply, step 2 creates the bucket).")
         return
     text = path.read_text()
     if EXAMPLE_BUCKET in text:

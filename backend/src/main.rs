@@ -1,5 +1,5 @@
 //! `chat-backend`: serve the backend, manage bookings, mint a local token, or seed the demo bookings.
-//! Configuration comes from the environment (see the README's table); this file only wires it up.
+//! Configuration comes from the environment (docs/configuration.md lists it); this file only wires it up.
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -3,8 +3,8 @@
 //! Nothing in the Rust world emulates API Gateway WebSockets, and the Node tool most people use drifts from
 //! AWS in ways that break code only in production: no subprotocol echo, no stage in the management path,
 //! made-up ids, no size limits. This one calls the Lambda exactly as API Gateway does and serves the
-//! Management API where the AWS SDK expects it, so what works against it works on AWS. The README lists
-//! where it still differs.
+//! Management API where the AWS SDK expects it, so what works against it works on AWS.
+//! docs/local-development.md lists where it still differs.
 //!
 //! It knows nothing of what runs behind it: any function that handles API Gateway WebSocket events.
 //!

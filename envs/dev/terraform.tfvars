@@ -1,7 +1,7 @@
 # dev: small, cheap, easy to tear down.
 #
 # The backend is deployed as this environment's Lambda function, on DynamoDB. Its secrets and the proxy's
-# are SSM SecureString parameters created before the first apply (README, Deploying), never values here.
+# are SSM SecureString parameters created before the first apply (docs/deploying.md), never values here.
 #
 # Required before the first apply, and deliberately not committed: the web origins that call the HTTP
 # API (the marketplace's web app, pages embedding the chat), or [] when only servers call it:

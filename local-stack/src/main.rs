@@ -19,7 +19,7 @@ use local_stack::compiled::FunctionOptions;
 use local_stack::settings::{DevSettings, DynamoDbSettings};
 use local_stack::{ConnectionRecords, LocalStack, ManagementPath, StackOptions};
 
-const USAGE: &str = "usage: chat-dev [--lambda]   (settings from the environment: README, Local development)";
+const USAGE: &str = "usage: chat-dev [--lambda]   (settings from the environment: docs/configuration.md)";
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {

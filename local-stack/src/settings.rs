@@ -123,7 +123,7 @@ mod tests {
             ("AWS_ENDPOINT_URL", "http://127.0.0.1:5000"),
             ("CONNECTIONS_TABLE", "my-connections"),
         ])
-        .expect("the README's setting starts chat-dev");
+        .expect("the documented setting starts chat-dev");
         let dynamodb = s.dynamodb.expect("records in DynamoDB");
         assert_eq!(dynamodb.table, "my-connections");
         assert_eq!(dynamodb.endpoint, "http://127.0.0.1:5000");

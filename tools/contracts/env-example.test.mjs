@@ -1,6 +1,6 @@
 // .env.example lists every variable chat-dev and chat-backend read (found in their settings' source:
 // backend/src/config.rs, local-stack/src/settings.rs, and the AWS_TIMEOUT_MS chat-dev shares with the Lambda),
-// and is a file a shell can source as the README says.
+// and is a file a shell can source as docs/configuration.md says.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";

@@ -1,4 +1,4 @@
-// lambda/events/*.json, the fixtures of `cargo lambda invoke` (README, "Lambda paths"): each has the fields
+// lambda/events/*.json, the fixtures of `cargo lambda invoke` (docs/local-development.md, "Lambda paths"): each has the fields
 // emulator/src/events.rs builds for its event, the authorizer's context has the keys lambda/src/authorizer.rs
 // writes (stringified, as API Gateway passes them on), and scripts/lambda-event.py makes them current.
 import { test } from "node:test";

@@ -100,7 +100,7 @@ async fn parallel_receipts_leave_the_highest_read_position(app: TestApp) {
 }
 
 /// On DynamoDB the limit is shared by every instance: two backends with a limit of 5 per minute accept 5
-/// actions of one user between them, not 10. (On SQL each process limits on its own: README.)
+/// actions of one user between them, not 10. (On SQL each process limits on its own: docs/chat-store.md.)
 #[tokio::test]
 async fn on_dynamodb_the_rate_limit_holds_across_instances() {
     let limit = [("RATE_LIMIT_PER_MINUTE", "5"), ("RATE_LIMIT_BURST", "5")];
