@@ -20,9 +20,11 @@
 
 mod jwks;
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use chat_wire::time::now_seconds;
+
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 
@@ -205,11 +207,6 @@ pub fn is_valid_user_id(sub: &str) -> bool {
     !sub.is_empty() && sub.chars().count() <= MAX_USER_ID_CHARS && !sub.chars().any(char::is_control)
 }
 
-fn now_seconds() -> i64 {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
-    i64::try_from(now).unwrap_or(i64::MAX)
-}
-
 /// Why no token could be minted.
 #[derive(Debug, thiserror::Error)]
 pub enum MintError {
@@ -227,25 +224,19 @@ pub enum MintError {
 /// [`MintError::NoSecret`] without `JWT_SECRET`; [`MintError::Sign`] if signing fails.
 pub fn mint_token(settings: &JwtSettings, user_id: &str, ttl: Duration) -> Result<String, MintError> {
     let secret = settings.secret.as_ref().ok_or(MintError::NoSecret)?;
-    let exp = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().saturating_add(ttl).as_secs();
-    let claims = Claims {
-        sub: user_id.to_owned(),
-        exp: i64::try_from(exp).unwrap_or(i64::MAX),
-        nbf: None,
-        iat: Some(now_seconds()),
-        iss: settings.issuer.clone(),
-        aud: settings.audience.clone().map(Audience::One),
-    };
-    Ok(jsonwebtoken::encode(
-        &Header::new(Algorithm::HS256),
-        &claims,
-        &EncodingKey::from_secret(secret.expose_secret().as_bytes()),
+    Ok(chat_wire::token::mint_hs256(
+        secret.expose_secret().as_bytes(),
+        user_id,
+        ttl,
+        settings.issuer.as_deref(),
+        settings.audience.as_deref(),
     )?)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use jsonwebtoken::{EncodingKey, Header};
     use secrecy::SecretString;
 
     fn settings(secret: &str) -> JwtSettings {

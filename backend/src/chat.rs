@@ -7,25 +7,27 @@
 
 use std::sync::Arc;
 
-use chat_connections::record::MAX_CONNECTION_SECONDS;
-use chat_wire::proxy::{Audience, ConnectionType, MAX_USER_BOOKINGS};
+use chat_wire::proxy::{Audience, ConnectionType, MAX_USER_BOOKINGS, UserFrame};
+use chat_wire::server::MAX_CONNECTION_SECONDS;
+use chat_wire::server::RESUME_MARGIN_MS;
 use chat_wire::{
     BookingId, ChatMessage, ClientAction, ClientFrame, ErrorCode, MemberPresence, MessageId, ReadPosition,
-    ServerFrame, ServerPayload,
+    Resume, ServerFrame, ServerPayload,
 };
 use futures_util::StreamExt;
 use serde_json::Value;
 
 use crate::auth::{AuthError, TokenVerifier};
 use crate::config::ChatLimits;
-use crate::domain::{BodyError, Booking, BookingStatus, ClientMessageId, Emoji, MessageBody, now_ms};
+use crate::domain::{BodyError, Booking, BookingStatus, ClientMessageId, Emoji, MessageBody};
 use crate::metrics::Metrics;
 use crate::notifier::BookingNotifier;
 use crate::rate_limit::RateLimiter;
 use crate::store::{
-    BookingActivity, BookingWrite, MAX_INBOX_BOOKINGS, MessagePage, NewMessage, OwnMessage, PageCursor,
-    PresenceConnection, RateLimits, Store, StoreError,
+    ARRIVAL_UNREAD_CAP, BookingActivity, BookingWrite, MAX_INBOX_BOOKINGS, MAX_UNREAD_COUNT, MessagePage,
+    NewMessage, OwnMessage, PageCursor, PresenceConnection, RateLimits, Store, StoreError,
 };
+use chat_wire::time::now_millis;
 
 /// The envelope of a `history` frame around its messages (type, booking, `has_more`, a `request_id` of
 /// up to 128 characters, timestamp), with room to spare: what a page's messages may not use of the limit.
@@ -117,15 +119,23 @@ pub struct Reply {
     /// After a `refresh`: the connection's token now expires at this time (epoch seconds), and the
     /// transport must extend the connection to match before delivering the frame.
     pub renewed_until: Option<i64>,
+    /// Frames for members' user connections of the booking (their `unread` counts), delivered with the
+    /// frame by the transport that has user connections (through API Gateway; the direct WebSocket has
+    /// none).
+    pub user_frames: Vec<UserFrame>,
 }
 
 impl Reply {
     fn to_sender(frame: ServerFrame) -> Self {
-        Self { frame, audience: Audience::Sender, renewed_until: None }
+        Self { frame, audience: Audience::Sender, renewed_until: None, user_frames: Vec::new() }
     }
 
     fn to_booking(frame: ServerFrame) -> Self {
-        Self { frame, audience: Audience::Booking, renewed_until: None }
+        Self { frame, audience: Audience::Booking, renewed_until: None, user_frames: Vec::new() }
+    }
+
+    fn with_user_frames(self, user_frames: Vec<UserFrame>) -> Self {
+        Self { user_frames, ..self }
     }
 }
 
@@ -155,7 +165,7 @@ impl Session {
             expires_at: self.expires_at.saturating_mul(1000),
             closes_at,
         };
-        ServerFrame::new(payload, now_ms())
+        ServerFrame::new(payload, now_millis())
     }
 }
 
@@ -170,6 +180,8 @@ pub struct History {
     pub read_positions: Vec<ReadPosition>,
     /// Whether each member is online, and when they were last seen.
     pub presence: Vec<MemberPresence>,
+    /// When the reads began, epoch ms: the `changed_since` of the client's next resume.
+    pub synced_at: i64,
 }
 
 /// One booking of a user's inbox.
@@ -302,7 +314,7 @@ impl ChatService {
     /// first live one, the booking hears that they came online.
     pub async fn joined(&self, booking_id: BookingId, session: Session, user_id: &str, connection_id: &str) {
         let connection = PresenceConnection { user_id, connection_id, at: session.lapses_at() };
-        let now = now_ms();
+        let now = now_millis();
         let was_online = match self.store.presence_records(booking_id).await {
             Ok(records) => records.is_online(user_id, now),
             Err(error) => {
@@ -315,14 +327,16 @@ impl ChatService {
             return;
         }
         if !was_online {
-            self.tell_presence(booking_id, user_id, true, now).await;
+            // Not to the joining connection itself: it may still be completing its handshake (a post to it
+            // would answer 410), and its `sync` on opening says who is online.
+            self.tell_presence(booking_id, user_id, true, now, Some(connection_id)).await;
         }
     }
 
     /// A member's connection closed (best effort). When it was their last live one, the booking hears
     /// that they went offline.
     pub async fn left(&self, booking_id: BookingId, user_id: &str, connection_id: &str) {
-        let now = now_ms();
+        let now = now_millis();
         let connection = PresenceConnection { user_id, connection_id, at: now };
         if let Err(error) = self.store.remove_presence(booking_id, connection).await {
             tracing::warn!(error = %error, "could not remove a presence");
@@ -330,21 +344,28 @@ impl ChatService {
         }
         match self.store.presence_records(booking_id).await {
             Ok(records) if !records.is_online(user_id, now) => {
-                self.tell_presence(booking_id, user_id, false, now).await;
+                self.tell_presence(booking_id, user_id, false, now, None).await;
             }
             Ok(_) => {}
             Err(error) => tracing::warn!(error = %error, "could not read presence"),
         }
     }
 
-    async fn tell_presence(&self, booking_id: BookingId, user_id: &str, online: bool, at: i64) {
+    async fn tell_presence(
+        &self,
+        booking_id: BookingId,
+        user_id: &str,
+        online: bool,
+        at: i64,
+        except: Option<&str>,
+    ) {
         let payload = ServerPayload::Presence {
             booking_id,
             user_id: user_id.to_owned(),
             online,
             last_seen_at: Some(at),
         };
-        self.notifier.notify(booking_id, ServerFrame::new(payload, at)).await;
+        self.notifier.notify_except(booking_id, ServerFrame::new(payload, at), except).await;
     }
 
     /// The booking, if the user is its owner or renter.
@@ -378,6 +399,7 @@ impl ChatService {
         cursor: PageCursor,
         limit: Option<u32>,
     ) -> Result<History, ChatError> {
+        let synced_at = now_millis();
         let (page, read_positions, presence) = futures_util::try_join!(
             self.page(booking_id, cursor, limit),
             async { Ok(self.store.read_positions(booking_id).await?) },
@@ -387,7 +409,8 @@ impl ChatService {
             messages: page.messages,
             has_more: page.has_more,
             read_positions,
-            presence: presence.members(now_ms()),
+            presence: presence.members(now_millis()),
+            synced_at,
         })
     }
 
@@ -418,7 +441,8 @@ impl ChatService {
         let last_message = last.messages.into_iter().next_back();
         let unread_count = match &last_message {
             Some(last) if last_read_message_id.is_none_or(|read| read < last.id) => {
-                self.store.unread_count(booking_id, user_id, last_read_message_id.unwrap_or(0)).await?
+                let after = last_read_message_id.unwrap_or(0);
+                self.store.unread_count(booking_id, user_id, after, MAX_UNREAD_COUNT).await?
             }
             _ => 0,
         };
@@ -482,11 +506,32 @@ impl ChatService {
     /// [`ChatError::Unexpected`].
     pub async fn put_booking(&self, booking: &Booking) -> Result<BookingWrite, ChatError> {
         booking.validate().map_err(ChatError::Invalid)?;
+        let before = self.store.booking(booking.id).await?;
         let written = self.store.put_booking(booking).await?;
         if written != BookingWrite::Created {
             self.set_status(booking.id, booking.status).await?;
         }
+        if let Some(before) = before.filter(|_| written == BookingWrite::Updated) {
+            self.end_former_members(&before, booking).await;
+        }
         Ok(written)
+    }
+
+    /// Ends the open connections of the members `before` had and `after` has not: a member the
+    /// marketplace removed stops receiving the booking at once, not when their token expires. (Every frame
+    /// they might still send is refused already: membership is checked on each.)
+    async fn end_former_members(&self, before: &Booking, after: &Booking) {
+        let now = now_millis();
+        for former in [&before.owner_id, &before.renter_id] {
+            if after.is_member(former) {
+                continue;
+            }
+            let message = "you are no longer a member of this booking";
+            let closing = ServerFrame::error(ErrorCode::RemovedFromBooking, message, now);
+            let membership =
+                ServerPayload::Membership { booking_id: after.id, user_id: former.clone(), member: false };
+            self.notifier.evict(after.id, former, closing, ServerFrame::new(membership, now)).await;
+        }
     }
 
     /// Moves a booking to `next` for the marketplace (valid transitions only; nothing to do when it is
@@ -529,7 +574,7 @@ impl ChatService {
                 previous_status: booking.status.as_str().to_owned(),
                 changed_by: changed_by.to_owned(),
             },
-            now_ms(),
+            now_millis(),
         );
         self.notifier.notify(booking_id, frame).await;
         Ok(booking.status)
@@ -548,7 +593,7 @@ impl ChatService {
             Err(rejection) => {
                 self.metrics.frame("invalid", ErrorCode::ValidationError.as_str());
                 return Reply::to_sender(
-                    ServerFrame::error(ErrorCode::ValidationError, rejection.error.to_string(), now_ms())
+                    ServerFrame::error(ErrorCode::ValidationError, rejection.error.to_string(), now_millis())
                         .answering(rejection.request_id),
                 );
             }
@@ -570,7 +615,7 @@ impl ChatService {
                 }
                 self.metrics.frame(action, code.as_str());
                 Reply::to_sender(
-                    ServerFrame::error(code, error.public_message(), now_ms()).answering(request_id),
+                    ServerFrame::error(code, error.public_message(), now_millis()).answering(request_id),
                 )
             }
         }
@@ -579,7 +624,7 @@ impl ChatService {
     /// One action, by the method that implements it.
     async fn act(&self, caller: Caller<'_>, action: ClientAction) -> Result<Reply, ChatError> {
         match action {
-            ClientAction::Ping => Ok(Reply::to_sender(ServerFrame::new(ServerPayload::Pong, now_ms()))),
+            ClientAction::Ping => Ok(Reply::to_sender(ServerFrame::new(ServerPayload::Pong, now_millis()))),
             ClientAction::SendMessage { body, client_message_id } => {
                 self.send_message(caller, body, client_message_id).await
             }
@@ -591,10 +636,14 @@ impl ChatService {
                 Ok(Reply::to_sender(session.frame(caller.user_id)))
             }
             ClientAction::Refresh { token } => self.refresh(caller, &token).await,
-            ClientAction::Sync { after_message_id, before_message_id, limit } => {
-                let cursor = match after_message_id {
-                    Some(after) => PageCursor::After(after),
-                    None => PageCursor::Before(before_message_id),
+            ClientAction::Sync { after_message_id, before_message_id, resume, limit } => {
+                let cursor = match (resume, after_message_id) {
+                    (Some(Resume { from_message_id, changed_since }), _) => PageCursor::Changed {
+                        from: from_message_id,
+                        since: changed_since.saturating_sub(RESUME_MARGIN_MS),
+                    },
+                    (None, Some(after)) => PageCursor::After(after),
+                    (None, None) => PageCursor::Before(before_message_id),
                 };
                 self.sync(caller, cursor, limit).await
             }
@@ -607,7 +656,8 @@ impl ChatService {
 
     /// What every chat action but `ping` requires: a chat connection, a user under the rate limit, and
     /// membership, checked on every frame and not only at connect (a booking's members can change).
-    async fn admit(&self, caller: Caller<'_>) -> Result<(), ChatError> {
+    /// Returns the booking.
+    async fn admit(&self, caller: Caller<'_>) -> Result<Booking, ChatError> {
         if caller.connection_type == ConnectionType::Booking {
             return Err(ChatError::Invalid(
                 "a booking-status connection only receives status updates; connect with type=chat".into(),
@@ -616,8 +666,7 @@ impl ChatService {
         if !self.rate_limits.try_acquire(caller.user_id).await? {
             return Err(ChatError::RateLimited);
         }
-        self.member_booking(caller.booking_id, caller.user_id).await?;
-        Ok(())
+        self.member_booking(caller.booking_id, caller.user_id).await
     }
 
     /// `refresh`: the connection's user presents a new token, still a member of the booking; the
@@ -658,7 +707,7 @@ impl ChatService {
         body: String,
         client_message_id: Option<String>,
     ) -> Result<Reply, ChatError> {
-        self.admit(caller).await?;
+        let booking = self.admit(caller).await?;
         let body = self.body(body)?;
         let client_message_id =
             client_message_id.map(ClientMessageId::parse).transpose().map_err(ChatError::Invalid)?;
@@ -677,7 +726,50 @@ impl ChatService {
         // A retry is broadcast again: delivery is at least once, and clients de-duplicate by message id.
         // The store guarantees a retry never creates a second message.
         let payload = ServerPayload::Message { booking_id: caller.booking_id, message: stored.message };
-        Ok(Reply::to_booking(ServerFrame::new(payload, now_ms())))
+        let readers = [&booking.owner_id, &booking.renter_id].into_iter().filter(|m| *m != caller.user_id);
+        let unread = self.unread_frames(caller.booking_id, readers).await;
+        Ok(Reply::to_booking(ServerFrame::new(payload, now_millis())).with_user_frames(unread))
+    }
+
+    /// The `unread` count of each of `readers` after a message arrived, for their user connections (every
+    /// inbox they have open): one `Query` of the booking's read positions, and a count per reader (at most
+    /// [`ARRIVAL_UNREAD_CAP`]). Best effort: the message is stored already, and a reader whose count
+    /// cannot be read gets none.
+    async fn unread_frames<'a>(
+        &self,
+        booking_id: BookingId,
+        readers: impl Iterator<Item = &'a String>,
+    ) -> Vec<UserFrame> {
+        let positions = match self.store.read_positions(booking_id).await {
+            Ok(positions) => positions,
+            Err(error) => {
+                tracing::warn!(error = %error, "could not read the read positions for unread counts");
+                return Vec::new();
+            }
+        };
+        let mut frames = Vec::new();
+        for reader in readers {
+            let read = positions.iter().find(|p| &p.user_id == reader).map(|p| p.last_read_message_id);
+            match self.unread_frame(booking_id, reader, read, ARRIVAL_UNREAD_CAP).await {
+                Ok(frame) => frames.push(UserFrame::new(reader.as_str(), &frame)),
+                Err(error) => tracing::warn!(error = %error, "could not count unread messages"),
+            }
+        }
+        frames
+    }
+
+    /// `reader`'s `unread` frame for the booking, given their read position.
+    async fn unread_frame(
+        &self,
+        booking_id: BookingId,
+        reader: &str,
+        last_read_message_id: Option<MessageId>,
+        cap: u32,
+    ) -> Result<ServerFrame, StoreError> {
+        let after = last_read_message_id.unwrap_or(0);
+        let unread_count = self.store.unread_count(booking_id, reader, after, cap).await?;
+        let payload = ServerPayload::Unread { booking_id, unread_count, last_read_message_id };
+        Ok(ServerFrame::new(payload, now_millis()))
     }
 
     /// `react`: toggles the caller's reaction and sends the message's reactions to the booking.
@@ -708,7 +800,7 @@ impl ChatService {
             added: toggled.added,
             reactions: toggled.reactions,
         };
-        Ok(Reply::to_booking(ServerFrame::new(payload, now_ms())))
+        Ok(Reply::to_booking(ServerFrame::new(payload, now_millis())))
     }
 
     /// `read`: moves the caller's read position forward; a receipt that moved goes to the booking, one
@@ -722,30 +814,22 @@ impl ChatService {
             user_id: caller.user_id.to_owned(),
             last_read_message_id: position.last_read_message_id,
         };
-        let frame = ServerFrame::new(payload, now_ms());
+        let frame = ServerFrame::new(payload, now_millis());
         if !position.moved {
             return Ok(Reply::to_sender(frame));
         }
-        self.tell_unread(caller.booking_id, caller.user_id, position.last_read_message_id).await;
-        Ok(Reply::to_booking(frame))
-    }
-
-    /// Pushes the reader's new unread count of the booking to their user connections of it (every tab
-    /// and device that shows the inbox). Best effort: the read position has moved already.
-    async fn tell_unread(&self, booking_id: BookingId, user_id: &str, last_read_message_id: MessageId) {
-        let unread_count = match self.store.unread_count(booking_id, user_id, last_read_message_id).await {
-            Ok(count) => count,
+        // The reader's new count goes to their user connections (every tab and device that shows the
+        // inbox), in the receipt's own fan-out. Best effort: the read position has moved already.
+        let reader = caller.user_id;
+        let read = Some(position.last_read_message_id);
+        let unread = match self.unread_frame(caller.booking_id, reader, read, MAX_UNREAD_COUNT).await {
+            Ok(unread) => vec![UserFrame::new(reader, &unread)],
             Err(error) => {
                 tracing::warn!(error = %error, "could not count unread messages");
-                return;
+                Vec::new()
             }
         };
-        let payload = ServerPayload::Unread {
-            booking_id,
-            unread_count,
-            last_read_message_id: Some(last_read_message_id),
-        };
-        self.notifier.notify_user(booking_id, user_id, ServerFrame::new(payload, now_ms())).await;
+        Ok(Reply::to_booking(frame).with_user_frames(unread))
     }
 
     /// `typing`: relayed to the others, never stored.
@@ -757,9 +841,8 @@ impl ChatService {
             is_typing,
         };
         Ok(Reply {
-            frame: ServerFrame::new(payload, now_ms()),
             audience: Audience::BookingExceptSender,
-            renewed_until: None,
+            ..Reply::to_sender(ServerFrame::new(payload, now_millis()))
         })
     }
 
@@ -778,8 +861,9 @@ impl ChatService {
             has_more: page.has_more,
             read_positions: page.read_positions,
             presence: page.presence,
+            synced_at: Some(page.synced_at),
         };
-        Ok(Reply::to_sender(ServerFrame::new(payload, now_ms())))
+        Ok(Reply::to_sender(ServerFrame::new(payload, now_millis())))
     }
 
     /// `edit_message`: replaces the text of the caller's own message, within the edit window, and sends
@@ -833,7 +917,7 @@ impl ChatService {
             booking_id: caller.booking_id,
             message_id,
             sender_id: caller.user_id,
-            created_since: now_ms().saturating_sub(window_ms),
+            created_since: now_millis().saturating_sub(window_ms),
         })
     }
 
@@ -890,7 +974,7 @@ impl ChatService {
 /// A `message_updated` frame for the booking: the sender's copy is its acknowledgement.
 fn message_updated(message: ChatMessage) -> Reply {
     let payload = ServerPayload::MessageUpdated { booking_id: message.booking_id, message };
-    Reply::to_booking(ServerFrame::new(payload, now_ms()))
+    Reply::to_booking(ServerFrame::new(payload, now_millis()))
 }
 
 /// A duration as a person says it: `15 minutes`, `1 hour`, `90 seconds`.
@@ -913,7 +997,7 @@ fn fit_page(mut page: MessagePage, cursor: PageCursor, max_bytes: usize) -> Mess
         .iter()
         .map(|m| serde_json::to_vec(m).map_or(usize::MAX, |json| json.len() + 1))
         .collect();
-    let forward = matches!(cursor, PageCursor::After(_));
+    let forward = !matches!(cursor, PageCursor::Before(_));
     let mut used = 0usize;
     let mut keep = 0;
     let order: Box<dyn Iterator<Item = &usize>> =

@@ -90,6 +90,21 @@ pub struct ApiGatewayPush {
     pub management_endpoint: String,
     /// `AWS_TIMEOUT_MS`: the budget of one AWS call.
     pub aws_timeout: Duration,
+    /// `POST_ATTEMPTS`: attempts per connection for throttled or failed posts (as the proxy's).
+    pub post_attempts: u32,
+    /// `FANOUT_CONCURRENCY`: posts in flight at once (as the proxy's).
+    pub fanout_concurrency: usize,
+    /// `METRICS_NAMESPACE`: where the fan-out's embedded-metric-format lines go, with the dimension
+    /// `Stage` (the last segment of the Management API endpoint), so the same alarms watch both functions'
+    /// deliveries.
+    pub metrics_namespace: String,
+}
+
+impl ApiGatewayPush {
+    /// The API Gateway stage the pushes go to: the last segment of the Management API endpoint.
+    pub fn stage(&self) -> &str {
+        self.management_endpoint.rsplit('/').next().unwrap_or("unknown")
+    }
 }
 
 /// How JSON Web Tokens are verified (and, locally, minted).
@@ -339,6 +354,9 @@ impl Settings {
                 connections_table,
                 management_endpoint: management_endpoint.trim_end_matches('/').to_owned(),
                 aws_timeout,
+                post_attempts: parse(&lookup, "POST_ATTEMPTS", 3)?,
+                fanout_concurrency: parse(&lookup, "FANOUT_CONCURRENCY", 32)?,
+                metrics_namespace: lookup("METRICS_NAMESPACE").unwrap_or_else(|| "BookingChat".into()),
             }),
             (None, None) => None,
             (table, _) => {
@@ -466,6 +484,10 @@ mod tests {
         assert_eq!(
             (push.connections_table.as_str(), push.management_endpoint.as_str()),
             ("t", "http://x/dev")
+        );
+        assert_eq!(
+            (push.stage(), push.post_attempts, push.metrics_namespace.as_str()),
+            ("dev", 3, "BookingChat")
         );
     }
 

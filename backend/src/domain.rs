@@ -1,18 +1,8 @@
 //! The chat domain's rules, free of I/O: booking statuses and their transitions, who may do what, and what
 //! a valid message, emoji or idempotency key is.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use chat_wire::BookingId;
 use serde::{Deserialize, Serialize};
-
-/// Milliseconds since the Unix epoch, the unit of every timestamp we store and send.
-pub fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
 
 /// Where a booking is in its life: requested → confirmed → active → completed, or cancelled before it is
 /// active.

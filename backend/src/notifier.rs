@@ -1,5 +1,6 @@
-//! Pushing frames to a booking's connections when nobody asked: the [`BookingNotifier`] port and its
-//! adapters.
+//! Pushing frames to a booking's connections when no client frame caused them (a status change, a member
+//! coming online, a member removed): the [`BookingNotifier`] port and its adapters. What a client frame
+//! causes is delivered by the transport that carried the frame (the Lambda, or the direct WebSocket).
 //!
 //! - [`LocalHub`]: the direct WebSocket's connections, in process (it also carries every frame of that
 //!   transport).
@@ -17,33 +18,53 @@ use chat_wire::{BookingId, ServerFrame};
 use futures_util::future::BoxFuture;
 use tokio::sync::mpsc;
 
-/// Delivers a frame to every connection of a booking.
+/// Delivers frames to the connections of a booking.
 pub trait BookingNotifier: Send + Sync + 'static {
     /// Sends `frame` to the booking's connections. Delivery is best effort: failures are logged by the
     /// adapter, never returned, because the change that caused the frame has already happened.
-    fn notify(&self, booking_id: BookingId, frame: ServerFrame) -> BoxFuture<'_, ()>;
+    fn notify(&self, booking_id: BookingId, frame: ServerFrame) -> BoxFuture<'_, ()> {
+        self.notify_except(booking_id, frame, None)
+    }
 
-    /// Sends `frame` to the user connections of `user_id` that cover `booking_id` only (an `unread`
-    /// count is its reader's). Best effort, as [`BookingNotifier::notify`]. Nothing by default: a
-    /// transport without user connections (the direct WebSocket) has no one to tell.
-    fn notify_user<'a>(
+    /// Sends `frame` to the booking's connections but `except`. Best effort, as
+    /// [`BookingNotifier::notify`].
+    fn notify_except<'a>(
+        &'a self,
+        booking_id: BookingId,
+        frame: ServerFrame,
+        except: Option<&'a str>,
+    ) -> BoxFuture<'a, ()>;
+
+    /// Ends `user_id`'s connections of the booking, whose member they no longer are: each chat or booking
+    /// connection is sent `closing` and closed; each user connection (which covers other bookings too) is
+    /// sent `leaving` and stops covering this one. Best effort, as [`BookingNotifier::notify`].
+    fn evict<'a>(
         &'a self,
         booking_id: BookingId,
         user_id: &'a str,
-        frame: ServerFrame,
-    ) -> BoxFuture<'a, ()> {
-        let _ = (booking_id, user_id, frame);
-        Box::pin(std::future::ready(()))
-    }
+        closing: ServerFrame,
+        leaving: ServerFrame,
+    ) -> BoxFuture<'a, ()>;
 }
 
 /// How many frames may wait for a slow direct-WebSocket client before it is disconnected.
 pub const CONNECTION_QUEUE: usize = 256;
 
-/// A frame queued for one connection, already serialised.
-pub type Outbound = Arc<str>;
+/// What is queued for one direct-WebSocket connection.
+#[derive(Debug, Clone)]
+pub enum Outbound {
+    /// A frame, already serialised.
+    Text(Arc<str>),
+    /// Close the socket with this code and reason (after the frames queued before).
+    Close(u16, &'static str),
+}
+
+/// The close code of a connection whose member was removed from the booking: 4403, "forbidden" in the
+/// application range, as HTTP's 403 for reconnecting to it.
+pub const CLOSE_REMOVED: u16 = 4403;
 
 struct Member {
+    user_id: String,
     connection_type: ConnectionType,
     sender: mpsc::Sender<Outbound>,
 }
@@ -60,13 +81,12 @@ impl LocalHub {
         &self,
         booking_id: BookingId,
         connection_id: &str,
+        user_id: &str,
         connection_type: ConnectionType,
     ) -> mpsc::Receiver<Outbound> {
         let (sender, receiver) = mpsc::channel(CONNECTION_QUEUE);
-        self.lock()
-            .entry(booking_id)
-            .or_default()
-            .insert(connection_id.to_owned(), Member { connection_type, sender });
+        let member = Member { user_id: user_id.to_owned(), connection_type, sender };
+        self.lock().entry(booking_id).or_default().insert(connection_id.to_owned(), member);
         receiver
     }
 
@@ -85,8 +105,25 @@ impl LocalHub {
     /// receive status frames only. A connection whose queue is full is dropped (its socket closes)
     /// rather than slowing everyone down. Returns how many connections it was queued for.
     pub fn deliver(&self, booking_id: BookingId, frame: &ServerFrame, exclude: Option<&str>) -> usize {
+        self.deliver_answer(booking_id, frame, exclude, None)
+    }
+
+    /// Sends the answer to a connection's frame: `frame` (with its `request_id`) to `sender`, when given,
+    /// and the same without the `request_id` to the booking's other connections but `exclude`, each in the
+    /// order its queue holds. Returns how many connections it was queued for.
+    pub fn deliver_answer(
+        &self,
+        booking_id: BookingId,
+        frame: &ServerFrame,
+        exclude: Option<&str>,
+        sender: Option<&str>,
+    ) -> usize {
         let frame_type = frame.payload.type_name();
-        let text: Outbound = Arc::from(frame.to_text());
+        let own: Arc<str> = Arc::from(frame.to_text());
+        let others: Arc<str> = match (&frame.request_id, sender) {
+            (Some(_), Some(_)) => Arc::from(frame.clone().without_request_id().to_text()),
+            _ => Arc::clone(&own),
+        };
         let mut bookings = self.lock();
         let Some(members) = bookings.get_mut(&booking_id) else {
             return 0;
@@ -96,7 +133,8 @@ impl LocalHub {
             if Some(id.as_str()) == exclude || !delivers_to(Some(frame_type), member.connection_type) {
                 return true;
             }
-            match member.sender.try_send(Arc::clone(&text)) {
+            let text = if Some(id.as_str()) == sender { &own } else { &others };
+            match member.sender.try_send(Outbound::Text(Arc::clone(text))) {
                 Ok(()) => {
                     delivered += 1;
                     true
@@ -111,6 +149,27 @@ impl LocalHub {
         delivered
     }
 
+    /// Sends `closing` to `user_id`'s connections of the booking, then closes them (4403) and forgets them.
+    /// Returns how many there were.
+    pub fn evict(&self, booking_id: BookingId, user_id: &str, closing: &ServerFrame) -> usize {
+        let text: Arc<str> = Arc::from(closing.to_text());
+        let mut bookings = self.lock();
+        let Some(members) = bookings.get_mut(&booking_id) else {
+            return 0;
+        };
+        let before = members.len();
+        members.retain(|_, member| {
+            if member.user_id != user_id {
+                return true;
+            }
+            // Best effort: a full queue is closing anyway.
+            let _ = member.sender.try_send(Outbound::Text(Arc::clone(&text)));
+            let _ = member.sender.try_send(Outbound::Close(CLOSE_REMOVED, "removed from the booking"));
+            false
+        });
+        before - members.len()
+    }
+
     /// How many connections are registered (for metrics).
     pub fn connection_count(&self) -> usize {
         self.lock().values().map(HashMap::len).sum()
@@ -122,8 +181,25 @@ impl LocalHub {
 }
 
 impl BookingNotifier for LocalHub {
-    fn notify(&self, booking_id: BookingId, frame: ServerFrame) -> BoxFuture<'_, ()> {
-        self.deliver(booking_id, &frame, None);
+    fn notify_except<'a>(
+        &'a self,
+        booking_id: BookingId,
+        frame: ServerFrame,
+        except: Option<&'a str>,
+    ) -> BoxFuture<'a, ()> {
+        self.deliver(booking_id, &frame, except);
+        Box::pin(std::future::ready(()))
+    }
+
+    /// The direct WebSocket has no user connections: `leaving` has no one to reach.
+    fn evict<'a>(
+        &'a self,
+        booking_id: BookingId,
+        user_id: &'a str,
+        closing: ServerFrame,
+        _leaving: ServerFrame,
+    ) -> BoxFuture<'a, ()> {
+        LocalHub::evict(self, booking_id, user_id, &closing);
         Box::pin(std::future::ready(()))
     }
 }
@@ -133,22 +209,44 @@ impl BookingNotifier for LocalHub {
 pub struct FanoutNotifier<S, G> {
     fanout: Fanout<S, G>,
     endpoint: String,
+    metrics: Option<Metrics>,
+}
+
+/// Where a [`FanoutNotifier`]'s reports go as CloudWatch embedded-metric-format lines (in Lambda): the
+/// namespace and `Stage` of the proxy's, so the same alarms watch both functions' deliveries.
+#[derive(Debug, Clone)]
+pub struct Metrics {
+    /// `METRICS_NAMESPACE`.
+    pub namespace: String,
+    /// The API Gateway stage.
+    pub stage: String,
 }
 
 impl<S: ConnectionStore, G: ConnectionGateway> FanoutNotifier<S, G> {
     /// A notifier delivering through `fanout` to the Management API at `endpoint`.
     pub fn new(fanout: Fanout<S, G>, endpoint: impl Into<String>) -> Self {
-        Self { fanout, endpoint: endpoint.into() }
+        Self { fanout, endpoint: endpoint.into(), metrics: None }
+    }
+
+    /// Prints each push's report as an embedded-metric-format line too.
+    #[must_use]
+    pub fn emitting(self, metrics: Metrics) -> Self {
+        Self { metrics: Some(metrics), ..self }
     }
 }
 
 impl<S: ConnectionStore, G: ConnectionGateway> BookingNotifier for FanoutNotifier<S, G> {
-    fn notify(&self, booking_id: BookingId, frame: ServerFrame) -> BoxFuture<'_, ()> {
+    fn notify_except<'a>(
+        &'a self,
+        booking_id: BookingId,
+        frame: ServerFrame,
+        except: Option<&'a str>,
+    ) -> BoxFuture<'a, ()> {
         Box::pin(async move {
             let text = frame.to_text();
             let frame_type = frame.payload.type_name();
-            match self.fanout.to_booking(&self.endpoint, booking_id, Some(frame_type), &text, None).await {
-                Ok(report) => Self::log(booking_id, frame_type, &report),
+            match self.fanout.to_booking(&self.endpoint, booking_id, Some(frame_type), &text, except).await {
+                Ok(report) => self.log(booking_id, frame_type, &report),
                 Err(error) => {
                     tracing::error!(booking_id, error = %error, "could not list the booking's connections");
                 }
@@ -156,21 +254,19 @@ impl<S: ConnectionStore, G: ConnectionGateway> BookingNotifier for FanoutNotifie
         })
     }
 
-    /// One Query of the booking's records (where user connections are recorded too), then a post to
-    /// each of the user's user connections.
-    fn notify_user<'a>(
+    fn evict<'a>(
         &'a self,
         booking_id: BookingId,
         user_id: &'a str,
-        frame: ServerFrame,
+        closing: ServerFrame,
+        leaving: ServerFrame,
     ) -> BoxFuture<'a, ()> {
         Box::pin(async move {
-            let text = frame.to_text();
-            let frame_type = frame.payload.type_name();
-            let sent =
-                self.fanout.to_user_connections(&self.endpoint, booking_id, user_id, Some(frame_type), &text);
-            match sent.await {
-                Ok(report) => Self::log(booking_id, frame_type, &report),
+            let (closing, leaving) = (closing.to_text(), leaving.to_text());
+            match self.fanout.evict(&self.endpoint, booking_id, user_id, &closing, &leaving).await {
+                Ok(ended) => {
+                    tracing::info!(booking_id, user_id, ended, "a removed member's connections ended")
+                }
                 Err(error) => {
                     tracing::error!(booking_id, error = %error, "could not list the booking's connections");
                 }
@@ -180,16 +276,24 @@ impl<S: ConnectionStore, G: ConnectionGateway> BookingNotifier for FanoutNotifie
 }
 
 impl<S: ConnectionStore, G: ConnectionGateway> FanoutNotifier<S, G> {
-    fn log(booking_id: BookingId, frame_type: &str, report: &chat_connections::FanoutReport) {
+    fn log(&self, booking_id: BookingId, frame_type: &str, report: &chat_connections::FanoutReport) {
         tracing::info!(
             booking_id,
             frame_type,
             recipients = report.recipients,
             delivered = report.delivered,
             gone = report.gone,
+            connecting = report.connecting,
             failed = report.failed,
             "pushed through API Gateway"
         );
+        if let Some(metrics) = &self.metrics {
+            let now = chat_wire::time::now_millis();
+            println!(
+                "{}",
+                chat_connections::fanout::emf_line(report, &metrics.namespace, &metrics.stage, now)
+            );
+        }
     }
 }
 
@@ -207,22 +311,29 @@ impl Notifiers {
 }
 
 impl BookingNotifier for Notifiers {
-    fn notify(&self, booking_id: BookingId, frame: ServerFrame) -> BoxFuture<'_, ()> {
+    fn notify_except<'a>(
+        &'a self,
+        booking_id: BookingId,
+        frame: ServerFrame,
+        except: Option<&'a str>,
+    ) -> BoxFuture<'a, ()> {
         Box::pin(async move {
-            let deliveries = self.0.iter().map(|n| n.notify(booking_id, frame.clone()));
+            let deliveries = self.0.iter().map(|n| n.notify_except(booking_id, frame.clone(), except));
             futures_util::future::join_all(deliveries).await;
         })
     }
 
-    fn notify_user<'a>(
+    fn evict<'a>(
         &'a self,
         booking_id: BookingId,
         user_id: &'a str,
-        frame: ServerFrame,
+        closing: ServerFrame,
+        leaving: ServerFrame,
     ) -> BoxFuture<'a, ()> {
         Box::pin(async move {
-            let deliveries = self.0.iter().map(|n| n.notify_user(booking_id, user_id, frame.clone()));
-            futures_util::future::join_all(deliveries).await;
+            let evictions =
+                self.0.iter().map(|n| n.evict(booking_id, user_id, closing.clone(), leaving.clone()));
+            futures_util::future::join_all(evictions).await;
         })
     }
 }
@@ -236,13 +347,19 @@ pub async fn api_gateway(
 ) -> Option<Arc<dyn BookingNotifier>> {
     let push = settings.api_gateway_push.as_ref()?;
     let sdk = chat_settings::aws::reuse_or_load(sdk, push.aws_timeout).await;
+    let policy = chat_connections::DeliveryPolicy {
+        attempts: push.post_attempts,
+        concurrency: push.fanout_concurrency,
+        ..chat_connections::DeliveryPolicy::default()
+    };
     let fanout = Fanout::new(
         chat_connections::store::DynamoDbConnectionStore::from_sdk_config(&sdk, &push.connections_table),
         chat_connections::gateway::ManagementApiGateway::new(sdk.clone()),
-        chat_connections::DeliveryPolicy::default(),
+        policy,
     );
     tracing::info!(table = %push.connections_table, "booking status changes are pushed through API Gateway");
-    Some(Arc::new(FanoutNotifier::new(fanout, &push.management_endpoint)))
+    let metrics = Metrics { namespace: push.metrics_namespace.clone(), stage: push.stage().to_owned() };
+    Some(Arc::new(FanoutNotifier::new(fanout, &push.management_endpoint).emitting(metrics)))
 }
 
 #[cfg(test)]
@@ -257,9 +374,9 @@ mod tests {
     #[test]
     fn delivery_reaches_the_booking_except_the_excluded() {
         let hub = LocalHub::default();
-        let mut a = hub.join(1, "a", ConnectionType::Chat);
-        let mut b = hub.join(1, "b", ConnectionType::Chat);
-        let mut other = hub.join(2, "c", ConnectionType::Chat);
+        let mut a = hub.join(1, "a", "alice", ConnectionType::Chat);
+        let mut b = hub.join(1, "b", "bob", ConnectionType::Chat);
+        let mut other = hub.join(2, "c", "carol", ConnectionType::Chat);
         assert_eq!(hub.deliver(1, &pong(), Some("a")), 1);
         assert!(a.try_recv().is_err());
         assert!(b.try_recv().is_ok());
@@ -269,7 +386,7 @@ mod tests {
     #[test]
     fn booking_connections_get_status_frames_only() {
         let hub = LocalHub::default();
-        let mut watcher = hub.join(1, "w", ConnectionType::Booking);
+        let mut watcher = hub.join(1, "w", "bob", ConnectionType::Booking);
         hub.deliver(1, &pong(), None);
         assert!(watcher.try_recv().is_err());
         let status = ServerFrame::new(
@@ -288,7 +405,7 @@ mod tests {
     #[test]
     fn a_connection_that_does_not_keep_up_is_dropped() {
         let hub = LocalHub::default();
-        let _slow = hub.join(1, "slow", ConnectionType::Chat);
+        let _slow = hub.join(1, "slow", "bob", ConnectionType::Chat);
         for _ in 0..CONNECTION_QUEUE {
             assert_eq!(hub.deliver(1, &pong(), None), 1);
         }

@@ -1,9 +1,13 @@
-//! Delivery of a frame to connections: to one (the sender) or to a whole booking, through [`Fanout`].
+//! Delivery of frames to connections: to one (the sender) or to a booking's records, through [`Fanout`].
 //!
 //! A booking fan-out is one paginated Query of the booking's records (user connections are recorded in
 //! each booking of their user, so the same Query finds them), then PostToConnection with bounded
-//! concurrency. A 410 Gone removes that connection's records and does not fail the others; throttling and
-//! 5xx are retried with full-jitter exponential backoff a bounded number of times. A record whose token has
+//! concurrency; what each record receives is the caller's plan ([`Fanout::deliver`]): nothing, one frame,
+//! or several in order (a message, then its reader's `unread` count). A 410 Gone removes that connection's
+//! records and does not fail the others, except for a record younger than the handshake window
+//! ([`crate::record::HANDSHAKE_WINDOW_MS`]): API Gateway answers 410 for a connection whose upgrade is not
+//! finished too, so that record is kept and retried ([`Delivery::Connecting`]). Throttling and 5xx are
+//! retried with full-jitter exponential backoff a bounded number of times. A record whose token has
 //! expired is not delivered to: its connection is told (`TOKEN_EXPIRED`), closed and forgotten
 //! ([`Fanout::expire`]), so a client never sits on a connection that silently stopped receiving. Every
 //! fan-out ends in a [`FanoutReport`], logged as one line and emitted as CloudWatch embedded-metric-format
@@ -12,16 +16,15 @@
 use std::time::{Duration, Instant};
 
 use chat_wire::proxy::{ConnectionType, delivers_to};
+use chat_wire::server::TOKEN_EXPIRED_MESSAGE;
+use chat_wire::time::{now_millis, now_seconds};
 use chat_wire::{BookingId, ErrorCode, ServerFrame};
 use futures_util::StreamExt;
 
 use crate::emf::{self, Unit};
 
 use crate::ports::{ConnectionGateway, ConnectionStore, PostError, StoreError};
-use crate::record::{ConnectionRecord, now_millis, now_seconds};
-
-/// What an expired connection is told before it is closed.
-pub const TOKEN_EXPIRED_MESSAGE: &str = "this connection's token has expired; reconnect with a fresh token";
+use crate::record::ConnectionRecord;
 
 /// How deliveries are paced and retried.
 #[derive(Debug, Clone)]
@@ -64,33 +67,28 @@ pub enum Delivery {
     Delivered,
     /// The connection was gone; its records were removed.
     Gone,
+    /// API Gateway answered 410 for a record younger than the handshake window, on every attempt: the
+    /// connection is most likely still completing its upgrade. The record is kept; the client's `sync` on
+    /// opening returns what this frame carried.
+    Connecting,
     /// Every attempt failed, or the failure was not retryable: the last failure.
     Failed(PostError),
-}
-
-impl Delivery {
-    /// The outcome of a post: gone and failed posts become [`Delivery::Gone`] and [`Delivery::Failed`].
-    pub fn from_post(result: Result<(), PostError>) -> Self {
-        match result {
-            Ok(()) => Self::Delivered,
-            Err(PostError::Gone) => Self::Gone,
-            Err(error) => Self::Failed(error),
-        }
-    }
 }
 
 /// The outcome of one fan-out.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FanoutReport {
-    /// Connections the frame was meant for.
+    /// Connections the fan-out had something for.
     pub recipients: usize,
-    /// Deliveries accepted.
+    /// Connections that accepted everything they were sent.
     pub delivered: usize,
     /// Connections found gone (and forgotten).
     pub gone: usize,
+    /// Connections still completing their handshake (kept, see [`Delivery::Connecting`]).
+    pub connecting: usize,
     /// Connections whose token had expired: told, closed and forgotten instead of delivered to.
     pub expired: usize,
-    /// Deliveries that failed.
+    /// Connections a delivery failed to.
     pub failed: usize,
     /// Retries made.
     pub retries: usize,
@@ -98,6 +96,21 @@ pub struct FanoutReport {
     pub failures: Vec<(String, PostError)>,
     /// Wall time of the fan-out.
     pub duration: Duration,
+}
+
+impl FanoutReport {
+    fn count(&mut self, connection_id: String, delivery: Delivery, retries: usize) {
+        self.retries += retries;
+        match delivery {
+            Delivery::Delivered => self.delivered += 1,
+            Delivery::Gone => self.gone += 1,
+            Delivery::Connecting => self.connecting += 1,
+            Delivery::Failed(error) => {
+                self.failed += 1;
+                self.failures.push((connection_id, error));
+            }
+        }
+    }
 }
 
 /// Who a frame is posted to: a recorded connection (forgotten if found gone), or one without a record
@@ -110,22 +123,43 @@ pub enum Recipient<'a> {
         booking_id: BookingId,
         /// The connection.
         connection_id: &'a str,
+        /// When API Gateway accepted it, epoch milliseconds: a young record's 410 is not taken as gone.
+        connected_at: i64,
     },
     /// A connection id alone (it never completed `$connect`, or its record expired).
     Unrecorded(&'a str),
 }
 
-impl Recipient<'_> {
+impl<'a> Recipient<'a> {
+    /// The connection of `record`.
+    pub fn of(record: &'a ConnectionRecord) -> Self {
+        Self::Recorded {
+            booking_id: record.booking_id,
+            connection_id: &record.connection_id,
+            connected_at: record.connected_at,
+        }
+    }
+
     /// The connection id.
     pub fn connection_id(&self) -> &str {
         match self {
             Self::Recorded { connection_id, .. } | Self::Unrecorded(connection_id) => connection_id,
         }
     }
+
+    /// Whether a 410 for it may mean an unfinished handshake rather than a closed connection.
+    fn may_be_connecting(&self, now_millis: i64) -> bool {
+        match self {
+            Self::Recorded { connected_at, .. } => {
+                crate::record::may_be_connecting(*connected_at, now_millis)
+            }
+            Self::Unrecorded(_) => false,
+        }
+    }
 }
 
 /// Delivery of frames to connections: over a store of connection records and a gateway to the
-/// connections, paced and retried by a policy. The Lambda and the backend's status pushes both use it.
+/// connections, paced and retried by a policy. The Lambda and the backend's own pushes both use it.
 #[derive(Debug)]
 pub struct Fanout<S, G> {
     store: S,
@@ -150,8 +184,8 @@ impl<S: ConnectionStore, G: ConnectionGateway> Fanout<S, G> {
     }
 
     /// Posts `frame` to one connection through the Management API at `endpoint`, retrying throttling and
-    /// 5xx with backoff up to the policy's attempts; a recorded connection found gone is forgotten.
-    /// Returns what happened and the retries made.
+    /// 5xx (and a young record's 410) with backoff up to the policy's attempts; a recorded connection
+    /// found gone is forgotten. Returns what happened and the retries made.
     pub async fn to_connection(
         &self,
         endpoint: &str,
@@ -161,16 +195,29 @@ impl<S: ConnectionStore, G: ConnectionGateway> Fanout<S, G> {
         let connection_id = recipient.connection_id();
         let mut retries = 0;
         let result = loop {
+            let more = (retries as u32) + 1 < self.policy.attempts;
             match self.gateway.post(endpoint, connection_id, frame).await {
-                Err(PostError::Retryable(reason)) if (retries as u32) + 1 < self.policy.attempts => {
-                    retries += 1;
-                    tracing::debug!(connection_id, reason = %reason, retry = retries, "retrying a delivery");
-                    tokio::time::sleep(self.policy.backoff(retries as u32)).await;
+                Err(PostError::Retryable(reason)) if more => {
+                    tracing::debug!(connection_id, reason = %reason, retry = retries + 1, "retrying a delivery");
+                }
+                Err(PostError::Gone) if more && recipient.may_be_connecting(now_millis()) => {
+                    tracing::debug!(
+                        connection_id,
+                        retry = retries + 1,
+                        "410 for a connection still connecting"
+                    );
                 }
                 result => break result,
             }
+            retries += 1;
+            tokio::time::sleep(self.policy.backoff(retries as u32)).await;
         };
-        let delivery = Delivery::from_post(result);
+        let delivery = match result {
+            Ok(()) => Delivery::Delivered,
+            Err(PostError::Gone) if recipient.may_be_connecting(now_millis()) => Delivery::Connecting,
+            Err(PostError::Gone) => Delivery::Gone,
+            Err(error) => Delivery::Failed(error),
+        };
         match (&delivery, recipient) {
             (Delivery::Gone, Recipient::Recorded { booking_id, .. }) => {
                 if let Err(error) = self.store.remove(booking_id, connection_id).await {
@@ -187,23 +234,33 @@ impl<S: ConnectionStore, G: ConnectionGateway> Fanout<S, G> {
     /// its record. Best effort: a connection already gone is simply forgotten.
     pub async fn expire(&self, endpoint: &str, booking_id: BookingId, connection_id: &str) {
         let frame = ServerFrame::error(ErrorCode::TokenExpired, TOKEN_EXPIRED_MESSAGE, now_millis());
-        let recipient = Recipient::Recorded { booking_id, connection_id };
-        let (delivery, _) = self.to_connection(endpoint, recipient, &frame.to_text()).await;
-        if delivery != Delivery::Gone {
-            if let Err(error) = self.gateway.close(endpoint, connection_id).await
-                && error != PostError::Gone
-            {
-                tracing::warn!(connection_id, error = %error, "could not close an expired connection");
-            }
-            if let Err(error) = self.store.remove(booking_id, connection_id).await {
-                tracing::warn!(connection_id, error = %error, "could not remove an expired connection");
-            }
+        // An expired connection finished its handshake long ago: a 410 means gone.
+        let recipient = Recipient::Recorded { booking_id, connection_id, connected_at: 0 };
+        self.close_with(endpoint, recipient, &frame.to_text()).await;
+    }
+
+    /// Sends `frame`, then closes the connection and forgets its record (best effort).
+    async fn close_with(&self, endpoint: &str, recipient: Recipient<'_>, frame: &str) {
+        let connection_id = recipient.connection_id();
+        let (delivery, _) = self.to_connection(endpoint, recipient, frame).await;
+        if delivery == Delivery::Gone {
+            return;
+        }
+        if let Err(error) = self.gateway.close(endpoint, connection_id).await
+            && error != PostError::Gone
+        {
+            tracing::warn!(connection_id, error = %error, "could not close a connection");
+        }
+        if let Recipient::Recorded { booking_id, .. } = recipient
+            && let Err(error) = self.store.remove(booking_id, connection_id).await
+        {
+            tracing::warn!(connection_id, error = %error, "could not remove a closed connection");
         }
     }
 
     /// Sends `frame` (whose `type` is `frame_type`) to every connection of `booking_id` except `except`,
-    /// honouring connection types: one paginated Query, then posts with bounded concurrency. Connections
-    /// whose token has expired are expired ([`Fanout::expire`]) instead.
+    /// honouring connection types ([`delivers_to`]): one paginated Query, then posts with bounded
+    /// concurrency. Connections whose token has expired are expired ([`Fanout::expire`]) instead.
     ///
     /// # Errors
     /// Only when the booking's connections cannot be listed; individual delivery failures are counted.
@@ -215,98 +272,123 @@ impl<S: ConnectionStore, G: ConnectionGateway> Fanout<S, G> {
         frame: &str,
         except: Option<&str>,
     ) -> Result<FanoutReport, StoreError> {
-        self.to_records(endpoint, booking_id, frame, |record| {
-            Some(record.connection_id.as_str()) != except && delivers_to(frame_type, record.connection_type)
+        self.deliver(endpoint, booking_id, |record| {
+            let wanted = Some(record.connection_id.as_str()) != except
+                && delivers_to(frame_type, record.connection_type);
+            if wanted { vec![frame] } else { Vec::new() }
         })
         .await
     }
 
-    /// Sends `frame` (whose `type` is `frame_type`) to the user connections of `user_id` recorded in
-    /// `booking_id` (an `unread` count only its reader's connections receive): the same one Query of the
-    /// booking as [`Fanout::to_booking`], then a post to each of them.
+    /// Delivers to the live records of `booking_id` what `plan` says each receives, in order (one
+    /// paginated Query, then each record's posts one after the other, records concurrently); expires the
+    /// expired ones whatever the plan (an expired connection is told whatever the frame). A record whose
+    /// first post does not go through receives nothing more.
     ///
     /// # Errors
     /// Only when the booking's connections cannot be listed.
-    pub async fn to_user_connections(
+    pub async fn deliver<'f>(
         &self,
         endpoint: &str,
         booking_id: BookingId,
-        user_id: &str,
-        frame_type: Option<&str>,
-        frame: &str,
-    ) -> Result<FanoutReport, StoreError> {
-        self.to_records(endpoint, booking_id, frame, |record| {
-            record.connection_type == ConnectionType::User
-                && record.user_id == user_id
-                && delivers_to(frame_type, record.connection_type)
-        })
-        .await
-    }
-
-    /// Posts `frame` to the live records of `booking_id` that `wanted` picks; expires the expired ones
-    /// (all of them: an expired connection is told whatever the frame).
-    async fn to_records(
-        &self,
-        endpoint: &str,
-        booking_id: BookingId,
-        frame: &str,
-        wanted: impl Fn(&ConnectionRecord) -> bool,
+        mut plan: impl FnMut(&ConnectionRecord) -> Vec<&'f str>,
     ) -> Result<FanoutReport, StoreError> {
         let started = Instant::now();
         let now = now_seconds();
         let mut report = FanoutReport::default();
-        let jobs: Vec<(ConnectionRecord, bool)> = self
-            .store
-            .list(booking_id)
-            .await?
-            .into_iter()
-            .filter_map(|record| {
-                if record.is_expired(now) {
-                    report.expired += 1;
-                    return Some((record, false));
-                }
-                wanted(&record).then(|| {
-                    report.recipients += 1;
-                    (record, true)
-                })
-            })
-            .collect();
-        // Owned records: a closure over borrowed ones is higher-ranked, and rustc then cannot prove the
-        // fan-out future `Send` where callers need it (spawned tasks, boxed futures).
-        let mut deliveries = futures_util::stream::iter(jobs)
-            .map(|(record, live)| async move {
-                if !live {
-                    self.expire(endpoint, record.booking_id, &record.connection_id).await;
-                    return None;
-                }
-                let recipient = Recipient::Recorded {
-                    booking_id: record.booking_id,
-                    connection_id: &record.connection_id,
-                };
-                let (outcome, retries) = self.to_connection(endpoint, recipient, frame).await;
-                Some((record.connection_id, outcome, retries))
-            })
-            .buffer_unordered(self.policy.concurrency.max(1));
-        while let Some(delivered) = deliveries.next().await {
-            let Some((connection_id, outcome, retries)) = delivered else { continue };
-            report.retries += retries;
-            match outcome {
-                Delivery::Delivered => report.delivered += 1,
-                Delivery::Gone => report.gone += 1,
-                Delivery::Failed(error) => {
-                    report.failed += 1;
-                    report.failures.push((connection_id, error));
-                }
+        let mut expired = Vec::new();
+        // Each record's posts as indices into the distinct texts: the jobs then hold no borrowed data, which
+        // rustc needs to prove the fan-out future `Send` where callers need it (spawned tasks, boxed
+        // futures); a closure over borrowed arguments is higher-ranked, and that proof fails.
+        let mut texts: Vec<&'f str> = Vec::new();
+        let mut jobs: Vec<(ConnectionRecord, Vec<usize>)> = Vec::new();
+        for record in self.store.list(booking_id).await? {
+            if record.is_expired(now) {
+                expired.push(record);
+                continue;
+            }
+            let posts: Vec<usize> =
+                plan(&record).into_iter().map(|text| index_of(&mut texts, text)).collect();
+            if !posts.is_empty() {
+                jobs.push((record, posts));
             }
         }
+        report.expired = expired.len();
+        report.recipients = jobs.len();
+        let expiring = futures_util::future::join_all(
+            expired.iter().map(|record| self.expire(endpoint, record.booking_id, &record.connection_id)),
+        );
+        let texts = &texts;
+        let mut deliveries = futures_util::stream::iter(jobs)
+            .map(|(record, posts)| async move {
+                let (mut delivery, mut retries) = (Delivery::Delivered, 0);
+                for post in posts {
+                    let text = texts[post];
+                    let (outcome, tries) = self.to_connection(endpoint, Recipient::of(&record), text).await;
+                    (delivery, retries) = (outcome, retries + tries);
+                    if delivery != Delivery::Delivered {
+                        break;
+                    }
+                }
+                (record.connection_id, delivery, retries)
+            })
+            .buffer_unordered(self.policy.concurrency.max(1));
+        while let Some((connection_id, delivery, retries)) = deliveries.next().await {
+            report.count(connection_id, delivery, retries);
+        }
+        expiring.await;
         report.duration = started.elapsed();
         Ok(report)
+    }
+
+    /// Ends `user_id`'s connections of `booking_id` after the marketplace removed them from it: each chat
+    /// or booking connection is sent `closing` (a `REMOVED_FROM_BOOKING` error), closed and forgotten; each
+    /// user connection (which covers their other bookings too) is sent `leaving` (a `membership` frame)
+    /// and its record of this booking forgotten. Returns how many connections were ended.
+    ///
+    /// # Errors
+    /// Only when the booking's connections cannot be listed.
+    pub async fn evict(
+        &self,
+        endpoint: &str,
+        booking_id: BookingId,
+        user_id: &str,
+        closing: &str,
+        leaving: &str,
+    ) -> Result<usize, StoreError> {
+        let records: Vec<ConnectionRecord> =
+            self.store.list(booking_id).await?.into_iter().filter(|r| r.user_id == user_id).collect();
+        let endings = records.iter().map(|record| async move {
+            let recipient = Recipient::of(record);
+            if record.connection_type == ConnectionType::User {
+                self.to_connection(endpoint, recipient, leaving).await;
+                if let Err(error) = self.store.remove(booking_id, &record.connection_id).await {
+                    tracing::warn!(error = %error, "could not forget a removed member's user connection");
+                }
+            } else {
+                self.close_with(endpoint, recipient, closing).await;
+            }
+        });
+        futures_util::future::join_all(endings).await;
+        Ok(records.len())
+    }
+}
+
+/// The index of `text` among `texts` (the same text by address, as the plans hand out the same few
+/// texts), added if new.
+fn index_of<'f>(texts: &mut Vec<&'f str>, text: &'f str) -> usize {
+    match texts.iter().position(|t| std::ptr::eq(*t, text)) {
+        Some(index) => index,
+        None => {
+            texts.push(text);
+            texts.len() - 1
+        }
     }
 }
 
 /// The report as one CloudWatch embedded-metric-format line ([`crate::emf`]): metrics
-/// `FanoutRecipients`, `FanoutDelivered`, `FanoutGone`, `FanoutExpired`, `FanoutFailed`, `FanoutRetries`
-/// and `FanoutDuration`, dimension `Stage`.
+/// `FanoutRecipients`, `FanoutDelivered`, `FanoutGone`, `FanoutConnecting`, `FanoutExpired`,
+/// `FanoutFailed`, `FanoutRetries` and `FanoutDuration`, dimension `Stage`.
 pub fn emf_line(report: &FanoutReport, namespace: &str, stage: &str, timestamp_ms: i64) -> String {
     let count = |n: usize| n as f64;
     emf::line(
@@ -316,6 +398,7 @@ pub fn emf_line(report: &FanoutReport, namespace: &str, stage: &str, timestamp_m
             ("FanoutRecipients", Unit::Count, count(report.recipients)),
             ("FanoutDelivered", Unit::Count, count(report.delivered)),
             ("FanoutGone", Unit::Count, count(report.gone)),
+            ("FanoutConnecting", Unit::Count, count(report.connecting)),
             ("FanoutExpired", Unit::Count, count(report.expired)),
             ("FanoutFailed", Unit::Count, count(report.failed)),
             ("FanoutRetries", Unit::Count, count(report.retries)),

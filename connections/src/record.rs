@@ -2,9 +2,15 @@
 
 use chat_wire::BookingId;
 use chat_wire::proxy::ConnectionType;
+use chat_wire::server::MAX_CONNECTION_SECONDS;
 
-/// API Gateway closes every WebSocket after two hours; no record may outlive that.
-pub const MAX_CONNECTION_SECONDS: i64 = 2 * 60 * 60;
+/// How long after API Gateway accepted a connection (`connected_at`) its upgrade may still be unfinished:
+/// the authorizer and the `$connect` route each have API Gateway's 29-second integration timeout, and the
+/// record is written at the end of `$connect`. Until the upgrade is done the Management API answers 410 for
+/// the connection, exactly as for one that is gone; a 410 for a record this young is therefore not taken
+/// as gone ([`crate::Delivery::Connecting`]): the record stays, and the client's `sync` on opening returns
+/// what it could not be sent.
+pub const HANDSHAKE_WINDOW_MS: i64 = 60_000;
 
 /// One WebSocket connection of a booking.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,25 +37,15 @@ impl ConnectionRecord {
     }
 }
 
+/// Whether a connection accepted at `connected_at_ms` may still be in its handshake at `now_ms`
+/// ([`HANDSHAKE_WINDOW_MS`]).
+pub fn may_be_connecting(connected_at_ms: i64, now_ms: i64) -> bool {
+    now_ms.saturating_sub(connected_at_ms) < HANDSHAKE_WINDOW_MS
+}
+
 /// The record's expiry: never later than the token's expiry nor two hours after connect.
 pub fn ttl_for(connected_at_ms: i64, token_expires_at: i64) -> i64 {
     token_expires_at.min(connected_at_ms.div_euclid(1000) + MAX_CONNECTION_SECONDS)
-}
-
-/// Seconds since the Unix epoch.
-pub fn now_seconds() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
-
-/// Milliseconds since the Unix epoch.
-pub fn now_millis() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
 }
 
 #[cfg(test)]

@@ -11,18 +11,24 @@ use serde_json::Value;
 use chat_wire::proxy::ConnectionType;
 
 use crate::ports::{ConnectionGateway, ConnectionStore, PostError, StoreError};
-use crate::record::{ConnectionRecord, now_millis, now_seconds};
+use crate::record::ConnectionRecord;
+use chat_wire::time::{now_millis, now_seconds};
 
-/// A chat connection's record, made now, valid for an hour.
+/// A chat connection's record, opened ten minutes ago (its handshake long done), valid for an hour more.
 pub fn record(booking_id: BookingId, connection_id: &str, user_id: &str) -> ConnectionRecord {
     ConnectionRecord {
         booking_id,
         connection_id: connection_id.into(),
         user_id: user_id.into(),
         connection_type: ConnectionType::Chat,
-        connected_at: now_millis(),
+        connected_at: now_millis() - 10 * 60 * 1000,
         ttl: now_seconds() + 3600,
     }
+}
+
+/// A chat connection's record written just now, by a `$connect` whose upgrade may not be finished.
+pub fn connecting_record(booking_id: BookingId, connection_id: &str, user_id: &str) -> ConnectionRecord {
+    ConnectionRecord { connected_at: now_millis(), ..record(booking_id, connection_id, user_id) }
 }
 
 /// A gateway that records what it is asked to do; some connections can be made gone or flaky.
@@ -37,6 +43,8 @@ pub struct RecordingGateway {
     broken: Mutex<HashSet<String>>,
     /// Frames larger than this are refused as API Gateway refuses them (413).
     max_frame_bytes: Mutex<Option<usize>>,
+    /// Connection id → how many more posts answer 410 because its upgrade is not finished.
+    upgrading: Mutex<HashMap<String, u32>>,
 }
 
 impl RecordingGateway {
@@ -47,6 +55,11 @@ impl RecordingGateway {
     /// Posts to `connection_id` answer 410 Gone from now on.
     pub fn make_gone(&self, connection_id: &str) {
         Self::lock(&self.gone).insert(connection_id.into());
+    }
+    /// The next `posts` posts to `connection_id` answer 410, as API Gateway does while a connection's
+    /// upgrade is not finished.
+    pub fn make_upgrading(&self, connection_id: &str, posts: u32) {
+        Self::lock(&self.upgrading).insert(connection_id.into(), posts);
     }
     /// The next `failures` posts to `connection_id` are throttled (retryable).
     pub fn make_flaky(&self, connection_id: &str, failures: u32) {
@@ -85,6 +98,12 @@ impl RecordingGateway {
 impl ConnectionGateway for RecordingGateway {
     async fn post(&self, endpoint: &str, connection_id: &str, frame: &str) -> Result<(), PostError> {
         if Self::lock(&self.gone).contains(connection_id) {
+            return Err(PostError::Gone);
+        }
+        if let Some(left) = Self::lock(&self.upgrading).get_mut(connection_id)
+            && *left > 0
+        {
+            *left -= 1;
             return Err(PostError::Gone);
         }
         if Self::lock(&self.broken).contains(connection_id) {

@@ -5,11 +5,12 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
-use chat_connections::record::{ConnectionRecord, now_seconds};
+use chat_connections::record::ConnectionRecord;
 use chat_connections::store::DynamoDbConnectionStore;
 use chat_connections::testing::{RecordingGateway, record};
 use chat_connections::{ConnectionStore, DeliveryPolicy, Fanout};
 use chat_wire::proxy::ConnectionType;
+use chat_wire::time::now_seconds;
 use local_services::moto::Moto;
 
 fn client() -> Client {
@@ -212,7 +213,8 @@ async fn a_user_connection_is_recorded_in_each_of_its_bookings_and_forgotten_in_
 }
 
 #[tokio::test]
-async fn a_users_unread_count_reaches_only_that_users_user_connections_of_the_booking() {
+async fn one_query_delivers_each_record_its_own_frames_and_the_user_frames_reach_only_their_user_connections()
+{
     let (client, name) = table().await;
     let store = DynamoDbConnectionStore::new(client, &name);
     let user = |booking, id: &str, who: &str| {
@@ -224,14 +226,29 @@ async fn a_users_unread_count_reaches_only_that_users_user_connections_of_the_bo
     store.put_all(&[user(5, "alice-user", "alice"), user(5, "bob-user", "bob")]).await.expect("put_all");
     let gateway = RecordingGateway::default();
     let fanout = Fanout::new(store, gateway, DeliveryPolicy::default());
+    let (message, unread) = (r#"{"type":"message"}"#, r#"{"type":"unread"}"#);
     let report = fanout
-        .to_user_connections("http://x", 5, "alice", Some("unread"), r#"{"type":"unread"}"#)
+        .deliver("http://x", 5, |record| {
+            let mut posts = vec![message];
+            if record.connection_type == ConnectionType::User && record.user_id == "alice" {
+                posts.push(unread);
+            }
+            posts
+        })
         .await
         .expect("fan-out");
-    assert_eq!((report.recipients, report.delivered), (1, 1));
-    assert_eq!(fanout.gateway().frames_to("alice-user").len(), 1);
-    assert!(fanout.gateway().frames_to("alice-chat").is_empty(), "not a chat connection");
-    assert!(fanout.gateway().frames_to("bob-user").is_empty(), "not another user's");
+    assert_eq!((report.recipients, report.delivered), (3, 3));
+    let types = |id: &str| -> Vec<String> {
+        fanout
+            .gateway()
+            .frames_to(id)
+            .iter()
+            .map(|f| f["type"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    assert_eq!(types("alice-user"), ["message", "unread"], "in order, after the message");
+    assert_eq!(types("alice-chat"), ["message"], "not a user connection");
+    assert_eq!(types("bob-user"), ["message"], "not another user's");
     let typing = fanout
         .to_booking("http://x", 5, Some("typing"), r#"{"type":"typing"}"#, None)
         .await

@@ -19,6 +19,11 @@ pub struct Limits {
     /// Keep it at or below what the integration can take: `cargo lambda watch` queues at most 100
     /// invocations and was seen to stall beyond that.
     pub max_concurrent_invocations: usize,
+    /// How long API Gateway takes, once `$connect` has answered 200, to complete the upgrade. The
+    /// connection is still connecting meanwhile, so the Management API answers 410 for it: the window in
+    /// which a fan-out finds a connection's record before the connection can receive anything. On AWS it
+    /// is the network's round trip to the client; zero by default, raised by tests of that race.
+    pub upgrade_delay: Duration,
 }
 
 impl Default for Limits {
@@ -30,6 +35,7 @@ impl Default for Limits {
             max_connection_duration: Duration::from_secs(2 * 60 * 60),
             integration_timeout: Duration::from_secs(29),
             max_concurrent_invocations: 1000,
+            upgrade_delay: Duration::ZERO,
         }
     }
 }

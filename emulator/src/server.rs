@@ -327,6 +327,10 @@ async fn upgrade(
             }
         };
     let limits = emulator.config.limits.clone();
+    // Still connecting (posts answer 410) until the upgrade is done, as on AWS.
+    if !limits.upgrade_delay.is_zero() {
+        tokio::time::sleep(limits.upgrade_delay).await;
+    }
     let mut response = ws
         .max_frame_size(limits.max_frame_bytes)
         .max_message_size(limits.max_message_bytes)

@@ -18,9 +18,10 @@
 
 use std::collections::HashMap;
 
-use chat_connections::record::{now_seconds, ttl_for};
+use chat_connections::record::ttl_for;
 use chat_wire::BookingId;
 use chat_wire::proxy::ConnectionType;
+use chat_wire::time::now_seconds;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 

@@ -1,5 +1,5 @@
 //! The adapters of [`Backend`]: the chat backend's proxy routes, with the shared secret and a timeout well
-//! under API Gateway's 29 s, over one of two transports.
+//! under API Gateway's 29 s, over one of two links ([`BackendLink`]).
 //!
 //! - [`HttpBackend`]: over HTTP(S) at a URL (a backend that runs elsewhere: a container, a server, the
 //!   local stack). One `reqwest` client (one connection pool) for the process.
@@ -14,8 +14,8 @@
 use std::time::Duration;
 
 use chat_wire::proxy::{
-    ConnectRequest, ConnectResponse, DisconnectRequest, ErrorResponse, MessageRequest, PROXY_SECRET_HEADER,
-    ProxyReply, USER_CONNECT_PATH, UserConnectResponse,
+    ConnectRequest, ConnectResponse, ConnectedRequest, DisconnectRequest, ErrorResponse, MessageRequest,
+    PROXY_SECRET_HEADER, ProxyReply, USER_CONNECT_PATH, UserConnectResponse,
 };
 use chat_wire::{BookingId, ErrorBody, ErrorCode};
 use secrecy::{ExposeSecret, SecretString};
@@ -35,7 +35,7 @@ pub struct Answer {
 }
 
 /// How a proxy route's request reaches the backend.
-pub trait Transport: Send + Sync + 'static {
+pub trait BackendLink: Send + Sync + 'static {
     /// POSTs `body` (JSON) to `path` with the proxy secret.
     ///
     /// # Errors
@@ -43,17 +43,17 @@ pub trait Transport: Send + Sync + 'static {
     fn post(&self, path: &str, body: Vec<u8>) -> impl Future<Output = Result<Answer, BackendError>> + Send;
 }
 
-/// The [`Backend`] port over a [`Transport`].
+/// The [`Backend`] port over a [`BackendLink`].
 #[derive(Debug, Clone)]
 pub struct BackendClient<T> {
-    transport: T,
+    link: T,
 }
 
 /// The backend over HTTP.
-pub type HttpBackend = BackendClient<HttpTransport>;
+pub type HttpBackend = BackendClient<HttpLink>;
 
 /// The backend's Lambda function, invoked directly.
-pub type InvokeBackend = BackendClient<InvokeTransport>;
+pub type InvokeBackend = BackendClient<InvokeLink>;
 
 impl HttpBackend {
     /// A client of the backend at `base_url` (no trailing slash), giving up after `timeout`.
@@ -61,7 +61,7 @@ impl HttpBackend {
     /// # Errors
     /// When the HTTP client cannot be built (TLS roots unavailable).
     pub fn new(base_url: &str, secret: SecretString, timeout: Duration) -> Result<Self, reqwest::Error> {
-        Ok(Self { transport: HttpTransport::new(base_url, secret, timeout)? })
+        Ok(Self { link: HttpLink::new(base_url, secret, timeout)? })
     }
 }
 
@@ -74,11 +74,11 @@ impl InvokeBackend {
         secret: SecretString,
         timeout: Duration,
     ) -> Self {
-        Self { transport: InvokeTransport::new(sdk_config, function, secret, timeout) }
+        Self { link: InvokeLink::new(sdk_config, function, secret, timeout) }
     }
 }
 
-impl<T: Transport> BackendClient<T> {
+impl<T: BackendLink> BackendClient<T> {
     async fn call<B: Serialize + Sync>(
         &self,
         booking_id: BookingId,
@@ -94,7 +94,7 @@ impl<T: Transport> BackendClient<T> {
         body: &B,
     ) -> Result<Option<Vec<u8>>, BackendError> {
         let body = serde_json::to_vec(body).map_err(|e| BackendError::Contract(e.to_string()))?;
-        let answer = self.transport.post(path, body).await?;
+        let answer = self.link.post(path, body).await?;
         match answer.status {
             204 => Ok(None),
             200..=299 => Ok(Some(answer.body)),
@@ -125,7 +125,7 @@ fn code_for(status: u16) -> ErrorCode {
     }
 }
 
-impl<T: Transport> Backend for BackendClient<T> {
+impl<T: BackendLink> Backend for BackendClient<T> {
     async fn connect(
         &self,
         booking_id: BookingId,
@@ -135,6 +135,10 @@ impl<T: Transport> Backend for BackendClient<T> {
             Some(body) => Self::json(&body),
             None => Err(BackendError::Contract("connect answered 204".into())),
         }
+    }
+
+    async fn connected(&self, booking_id: BookingId, request: &ConnectedRequest) -> Result<(), BackendError> {
+        self.call(booking_id, "connected", request).await.map(drop)
     }
 
     async fn connect_user(&self, request: &ConnectRequest) -> Result<UserConnectResponse, BackendError> {
@@ -166,13 +170,13 @@ impl<T: Transport> Backend for BackendClient<T> {
 
 /// Proxy routes over HTTP(S).
 #[derive(Debug, Clone)]
-pub struct HttpTransport {
+pub struct HttpLink {
     client: reqwest::Client,
     base_url: String,
     secret: SecretString,
 }
 
-impl HttpTransport {
+impl HttpLink {
     fn new(base_url: &str, secret: SecretString, timeout: Duration) -> Result<Self, reqwest::Error> {
         let client = reqwest::Client::builder()
             // rustls on ring with the system roots read once (chat_settings::tls), not reqwest's platform
@@ -191,7 +195,7 @@ impl HttpTransport {
     }
 }
 
-impl Transport for HttpTransport {
+impl BackendLink for HttpLink {
     async fn post(&self, path: &str, body: Vec<u8>) -> Result<Answer, BackendError> {
         let response = self
             .client
@@ -232,13 +236,13 @@ fn describe(error: &reqwest::Error) -> String {
 
 /// Proxy routes through the Lambda Invoke API, as API Gateway HTTP API events (payload format 2.0).
 #[derive(Debug, Clone)]
-pub struct InvokeTransport {
+pub struct InvokeLink {
     client: aws_sdk_lambda::Client,
     function: String,
     secret: SecretString,
 }
 
-impl InvokeTransport {
+impl InvokeLink {
     fn new(
         sdk_config: &aws_config::SdkConfig,
         function: &str,
@@ -293,10 +297,10 @@ pub fn http_api_event(path: &str, secret: &str, body: &[u8], request_id: &str, n
     })
 }
 
-impl Transport for InvokeTransport {
+impl BackendLink for InvokeLink {
     async fn post(&self, path: &str, body: Vec<u8>) -> Result<Answer, BackendError> {
         let request_id = format!("invoke-{:016x}", fastrand::u64(..));
-        let now = chat_connections::record::now_millis();
+        let now = chat_wire::time::now_millis();
         let event = http_api_event(path, self.secret.expose_secret(), &body, &request_id, now);
         let payload = serde_json::to_vec(&event).map_err(|e| BackendError::Contract(e.to_string()))?;
         let output = self

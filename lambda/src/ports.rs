@@ -6,7 +6,8 @@
 use std::future::Future;
 
 use chat_wire::proxy::{
-    ConnectRequest, ConnectResponse, DisconnectRequest, MessageRequest, ProxyReply, UserConnectResponse,
+    ConnectRequest, ConnectResponse, ConnectedRequest, DisconnectRequest, MessageRequest, ProxyReply,
+    UserConnectResponse,
 };
 use chat_wire::{BookingId, ErrorBody};
 
@@ -40,6 +41,16 @@ pub trait Backend: Send + Sync + 'static {
         booking_id: BookingId,
         request: &ConnectRequest,
     ) -> impl Future<Output = Result<ConnectResponse, BackendError>> + Send;
+
+    /// `$connect` recorded the connection: the member's presence (best effort).
+    ///
+    /// # Errors
+    /// As [`Backend::connect`].
+    fn connected(
+        &self,
+        booking_id: BookingId,
+        request: &ConnectedRequest,
+    ) -> impl Future<Output = Result<(), BackendError>> + Send;
 
     /// `$connect` of a user connection (no booking): authenticate, and list the user's bookings.
     ///
@@ -84,6 +95,13 @@ impl<T: Backend> Backend for std::sync::Arc<T> {
         request: &ConnectRequest,
     ) -> impl Future<Output = Result<UserConnectResponse, BackendError>> + Send {
         (**self).connect_user(request)
+    }
+    fn connected(
+        &self,
+        booking_id: BookingId,
+        request: &ConnectedRequest,
+    ) -> impl Future<Output = Result<(), BackendError>> + Send {
+        (**self).connected(booking_id, request)
     }
     fn message(
         &self,

@@ -10,11 +10,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use aws_lambda_events::apigw::ApiGatewayWebsocketProxyRequest;
-use chat_connections::record::{now_millis, now_seconds};
 use chat_connections::store::InMemoryConnectionStore;
 use chat_connections::testing::RecordingGateway;
 use chat_proxy::authorizer::AuthorizerRequest;
 use chat_proxy::{InvocationError, Proxy};
+use chat_wire::time::{now_millis, now_seconds};
 use serde_json::{Value, json};
 use support::FakeBackend;
 

@@ -7,7 +7,6 @@ mod support;
 use std::sync::Arc;
 
 use chat_connections::ConnectionStore;
-use chat_connections::record::{MAX_CONNECTION_SECONDS, now_seconds};
 use chat_connections::store::InMemoryConnectionStore;
 use chat_connections::testing::{DownStore, RecordingGateway};
 use chat_proxy::authorizer::AuthorizerResponse;
@@ -15,6 +14,8 @@ use chat_proxy::ports::BackendError;
 use chat_proxy::{Proxy, Unauthorized};
 use chat_wire::ErrorCode;
 use chat_wire::proxy::{Audience, ConnectResponse, ConnectionType};
+use chat_wire::server::MAX_CONNECTION_SECONDS;
+use chat_wire::time::now_seconds;
 use serde_json::{Value, json};
 use support::{
     ENDPOINT, FakeBackend, Harness, accepted, as_user, authorizer_event, event, fixture, harness,

@@ -5,10 +5,10 @@
 mod support;
 
 use chat_connections::ConnectionStore;
-use chat_connections::record::now_seconds;
 use chat_proxy::Unauthorized;
 use chat_proxy::authorizer::AuthorizerResponse;
 use chat_wire::proxy::{Audience, ConnectionType, UserConnectResponse};
+use chat_wire::time::now_seconds;
 use serde_json::{Value, json};
 use support::{
     FakeBackend, Harness, as_user_connection, authorizer_event, event, fixture, harness, passed_on, record,

@@ -57,7 +57,7 @@ fn proxy_settings() -> ProxySettings {
 
 /// An event of connection `connection_id` as API Gateway sends it, with the authorizer's context.
 fn event(route: &str, connection_id: &str, authorizer: &Value, extra: &Value) -> Value {
-    let now = chat_connections::record::now_millis();
+    let now = chat_wire::time::now_millis();
     let mut event = json!({
         "requestContext": {
             "routeKey": route, "eventType": if route == "$connect" { "CONNECT" } else { "MESSAGE" },

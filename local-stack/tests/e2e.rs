@@ -4,9 +4,10 @@
 mod support;
 
 use chat_connections::ConnectionStore;
-use chat_connections::record::{ConnectionRecord, now_millis, now_seconds};
+use chat_connections::record::ConnectionRecord;
 use chat_connections::store::DynamoDbConnectionStore;
 use chat_wire::proxy::ConnectionType;
+use chat_wire::time::{now_millis, now_seconds};
 use futures_util::SinkExt;
 use serde_json::json;
 use support::{connect, connect_as, handshake_status, next_matching, next_of_type, send, start, token};
@@ -114,8 +115,9 @@ async fn missing_invalid_and_non_member_tokens_are_refused_at_the_handshake() {
     let s = start().await;
     assert_eq!(handshake_status(connect(&s.stack, "1", None).await), 401);
     assert_eq!(handshake_status(connect(&s.stack, "1", Some("not-a-jwt")).await), 401);
-    let forged = chat_smoke::mint_token("some-other-secret", "alice", std::time::Duration::from_secs(60))
-        .expect("mint");
+    let forged =
+        chat_wire::token::mint_local("some-other-secret", "alice", std::time::Duration::from_secs(60))
+            .expect("mint");
     assert_eq!(handshake_status(connect(&s.stack, "1", Some(&forged)).await), 401);
     assert_eq!(handshake_status(connect(&s.stack, "1", Some(&token("carol"))).await), 403);
     assert_eq!(handshake_status(connect(&s.stack, "999", Some(&token("alice"))).await), 404);

@@ -80,7 +80,7 @@ async fn invalid_utf8_in_a_text_frame_closes_with_1007() {
 #[tokio::test]
 async fn a_token_that_becomes_valid_later_is_refused_at_the_handshake() {
     let (stack, _dir) = start_in_memory(&[]).await;
-    let now = chat_connections::record::now_seconds();
+    let now = chat_wire::time::now_seconds();
     let claims = json!({"sub": "alice", "exp": now + 7200, "nbf": now + 3600});
     let early = jsonwebtoken::encode(
         &jsonwebtoken::Header::default(),

@@ -298,3 +298,150 @@ async fn hundreds_of_connections_over_many_bookings_lose_and_duplicate_nothing()
         );
     }
 }
+
+/// Bookings of the connect-burst tests: two members each, confirmed, through the service API.
+async fn put_bookings(stack: &local_stack::LocalStack, bookings: std::ops::Range<i64>) {
+    for id in bookings {
+        support::put_booking(stack, id, &format!("owner{id}"), &format!("renter{id}")).await;
+    }
+}
+
+/// A connection that asks for the booking's whole history as soon as it is open (what a client does on
+/// every connect), and gathers every frame.
+async fn open_and_sync(stack: &local_stack::LocalStack, booking: i64, user: &str) -> std::sync::Arc<Inbox> {
+    let (writer, inbox) = gather(connect_as(stack, booking, user).await);
+    writer
+        .send(json!({"action": "sync", "data": {"after_message_id": 0, "limit": 100}, "request_id": "open"}))
+        .expect("queue");
+    // Kept open for the test's length: the writer's task ends with it.
+    std::mem::forget(writer);
+    inbox
+}
+
+/// What a connection holds: the ids pushed to it (with repeats), and those its opening `sync` returned.
+fn held(inbox: &Inbox) -> (Vec<i64>, BTreeSet<i64>) {
+    let frames = inbox.frames.lock().expect("lock");
+    let pushed = frames
+        .iter()
+        .filter(|f| f["type"] == "message")
+        .filter_map(|f| f["message"]["id"].as_i64())
+        .collect();
+    let synced = frames
+        .iter()
+        .filter(|f| f["type"] == "history" && f["request_id"] == "open")
+        .flat_map(|f| f["messages"].as_array().cloned().unwrap_or_default())
+        .filter_map(|m| m["id"].as_i64())
+        .collect();
+    (pushed, synced)
+}
+
+/// The connect burst of issue 20: many clients connect at once to shared bookings while their bookings
+/// chat (every message a fan-out over records still in `$connect`, which API Gateway and the emulator
+/// answer with 410) and members come and go online. Afterwards every connection holds every message of
+/// its booking (pushed, or returned by the `sync` it sent on opening), none pushed twice, and every
+/// message sent once the burst is over reaches every connection by push.
+async fn a_connect_burst_while_bookings_chat_leaves_no_connection_deaf(
+    stack: &local_stack::LocalStack,
+    tabs: usize,
+) {
+    const BOOKINGS: i64 = 10;
+    const CHATTER: usize = 12;
+    const AFTER: usize = 3;
+    put_bookings(stack, 1000..1000 + BOOKINGS).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+
+    // One chatting connection per booking, sending without pause while the others connect.
+    let mut chatters = Vec::new();
+    for booking in 1000..1000 + BOOKINGS {
+        let (writer, inbox) = gather(connect_as(stack, booking, &format!("owner{booking}")).await);
+        chatters.push(tokio::spawn(async move {
+            for n in 0..CHATTER {
+                let id = format!("chat-{booking}-{n}");
+                writer
+                    .send(json!({"action": "send_message", "data": {"body": id, "client_message_id": id}}))
+                    .expect("queue");
+                let acked = inbox
+                    .wait_until(deadline, |f| {
+                        f.iter().any(|f| f["message"]["client_message_id"] == id.as_str())
+                    })
+                    .await;
+                assert!(acked, "{id} acknowledged");
+            }
+            (booking, writer, inbox)
+        }));
+    }
+    // The burst: every tab of every member of every booking, all at once.
+    let burst = futures_util::future::join_all((1000..1000 + BOOKINGS).flat_map(|booking| {
+        (0..tabs).map(move |tab| async move {
+            let user = if tab % 2 == 0 { format!("renter{booking}") } else { format!("owner{booking}") };
+            (booking, open_and_sync(stack, booking, &user).await)
+        })
+    }))
+    .await;
+    let mut chatting = Vec::new();
+    for chatter in chatters {
+        chatting.push(chatter.await.expect("chatter"));
+    }
+
+    // After the burst: a few more messages per booking, which every connection must get pushed.
+    let mut after: HashMap<i64, Vec<String>> = HashMap::new();
+    for (booking, writer, inbox) in &chatting {
+        for n in 0..AFTER {
+            let id = format!("after-{booking}-{n}");
+            writer
+                .send(json!({"action": "send_message", "data": {"body": id, "client_message_id": id}}))
+                .expect("queue");
+            let acked = inbox
+                .wait_until(deadline, |f| f.iter().any(|f| f["message"]["client_message_id"] == id.as_str()))
+                .await;
+            assert!(acked, "{id} acknowledged");
+            after.entry(*booking).or_default().push(id);
+        }
+    }
+    let expected_total = CHATTER + AFTER;
+    let mut deaf = 0;
+    for (booking, inbox) in &burst {
+        let wanted = &after[booking];
+        let complete = inbox
+            .wait_until(deadline, |frames| {
+                wanted
+                    .iter()
+                    .all(|id| frames.iter().any(|f| f["message"]["client_message_id"] == id.as_str()))
+            })
+            .await;
+        if !complete {
+            deaf += 1;
+            continue;
+        }
+        let (pushed, synced) = held(inbox);
+        let unique: BTreeSet<i64> = pushed.iter().copied().collect();
+        assert_eq!(unique.len(), pushed.len(), "booking {booking}: nothing pushed twice");
+        let all: BTreeSet<i64> = unique.union(&synced).copied().collect();
+        assert_eq!(all.len(), expected_total, "booking {booking}: every message, pushed or synced");
+    }
+    assert_eq!(deaf, 0, "{deaf} of {} connections missed messages sent after the burst", burst.len());
+}
+
+/// The emulated API of the burst tests: 50 ms between `$connect`'s answer and the finished upgrade (a
+/// client's round trip), during which the Management API answers 410 for the connection.
+fn slow_upgrades() -> apigw_ws_emulator::EmulatorConfig {
+    let mut config = apigw_ws_emulator::EmulatorConfig::default();
+    config.limits.upgrade_delay = Duration::from_millis(50);
+    config
+}
+
+const UNLIMITED: [(&str, &str); 2] = [("RATE_LIMIT_PER_MINUTE", "600000"), ("RATE_LIMIT_BURST", "100000")];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_connect_burst_leaves_no_connection_deaf_on_in_memory_records() {
+    install_log_subscriber();
+    let (stack, _dir) = support::start_in_memory_with(&UNLIMITED, slow_upgrades()).await;
+    a_connect_burst_while_bookings_chat_leaves_no_connection_deaf(&stack, 20).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_connect_burst_leaves_no_connection_deaf_on_dynamodb_records() {
+    install_log_subscriber();
+    let stack = support::start_dynamodb_with(&UNLIMITED, slow_upgrades()).await;
+    a_connect_burst_while_bookings_chat_leaves_no_connection_deaf(&stack.stack, 6).await;
+}

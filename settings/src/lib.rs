@@ -10,10 +10,12 @@
 //! - [`secrets`]: [`secrets::resolve`], reading a secret from where its source says.
 //! - [`aws`]: the AWS SDK configuration every deployable shares (call timeouts, its HTTPS client).
 //! - [`tls`]: the trust roots of every HTTPS client, read once.
+//! - [`tables`]: DynamoDB tables created as Terraform creates them, for local runs and tests.
 
 pub mod aws;
 pub mod env;
 pub mod secrets;
+pub mod tables;
 pub mod tls;
 
 pub use env::{ConfigError, Lookup};

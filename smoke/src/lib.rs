@@ -300,13 +300,7 @@ async fn checks(options: &SmokeOptions) -> SmokeReport {
     let name = "session says when the token expires and the connection closes";
     match session {
         Ok(frame) => {
-            let now = i64::try_from(
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .unwrap_or_default()
-                    .as_millis(),
-            )
-            .unwrap_or(i64::MAX);
+            let now = chat_wire::time::now_millis();
             let (expires, closes) = (frame["expires_at"].as_i64(), frame["closes_at"].as_i64());
             let sane =
                 matches!((expires, closes), (Some(e), Some(c)) if e > now && c > now && c <= now + 7_200_000);
@@ -327,21 +321,4 @@ async fn checks(options: &SmokeOptions) -> SmokeReport {
 fn finish(options: &SmokeOptions, url: &str, checks: Vec<Check>) -> SmokeReport {
     let passed = !checks.is_empty() && checks.iter().all(|c| c.passed);
     SmokeReport { url: url.to_owned(), booking_id: options.booking_id, checks, passed }
-}
-
-/// Mints an HS256 token for `user`, for environments whose JWT secret the tester holds (local).
-///
-/// # Errors
-/// The encoder's error.
-pub fn mint_token(secret: &str, user: &str, ttl: Duration) -> Result<String, jsonwebtoken::errors::Error> {
-    let exp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default()
-        .saturating_add(ttl)
-        .as_secs();
-    jsonwebtoken::encode(
-        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
-        &json!({"sub": user, "exp": exp}),
-        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
-    )
 }

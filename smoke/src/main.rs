@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 use anyhow::bail;
-use chat_smoke::{SmokeOptions, mint_token, run};
+use chat_smoke::{SmokeOptions, run};
+use chat_wire::token::mint_local;
 use clap::Parser;
 
 #[derive(Parser)]
@@ -49,8 +50,8 @@ async fn main() -> anyhow::Result<()> {
     let (token_a, token_b) = match (args.token_a, args.token_b, args.jwt_secret) {
         (Some(a), Some(b), _) => (a, b),
         (_, _, Some(secret)) => (
-            mint_token(&secret, &args.user_a, Duration::from_secs(600))?,
-            mint_token(&secret, &args.user_b, Duration::from_secs(600))?,
+            mint_local(&secret, &args.user_a, Duration::from_secs(600))?,
+            mint_local(&secret, &args.user_b, Duration::from_secs(600))?,
         ),
         _ => bail!("give --token-a and --token-b (or SMOKE_TOKEN_A/B), or --jwt-secret to mint them"),
     };

@@ -53,10 +53,13 @@ pub enum ClientAction {
     },
     /// History, or resume after a reconnect.
     Sync {
-        /// Only messages after this id (resume). Without it, the latest page.
+        /// Only messages after this id. Without it (and without `resume`), the latest page.
         after_message_id: Option<MessageId>,
         /// Only messages before this id (scrolling back). Ignored when `after_message_id` is given.
         before_message_id: Option<MessageId>,
+        /// Resume after a gap: every message the client holds that changed since it last synced, and every
+        /// newer one. Wins over `after_message_id` and `before_message_id`.
+        resume: Option<Resume>,
         /// Page size; the server caps it.
         limit: Option<u32>,
     },
@@ -100,6 +103,16 @@ impl ClientAction {
             Self::DeleteMessage { .. } => "delete_message",
         }
     }
+}
+
+/// What a resuming `sync` says about the client's copy of a booking: it holds messages from
+/// `from_message_id` on, as they were at `changed_since`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Resume {
+    /// The oldest message the client holds: changes to older ones do not concern it.
+    pub from_message_id: MessageId,
+    /// The `synced_at` of the client's last complete `sync` (the first page's, when it took several).
+    pub changed_since: i64,
 }
 
 /// Why a client frame could not be understood.
@@ -175,6 +188,10 @@ struct SyncData {
     after_message_id: Option<MessageId>,
     #[serde(default)]
     before_message_id: Option<MessageId>,
+    #[serde(default)]
+    from_message_id: Option<MessageId>,
+    #[serde(default)]
+    changed_since: Option<i64>,
     #[serde(default)]
     limit: Option<u32>,
 }
@@ -262,9 +279,22 @@ fn parse_action(name: &str, value: Value) -> Result<ClientAction, FrameError> {
         }
         "sync" => {
             let d: SyncData = data("sync", value)?;
+            let resume = match (d.from_message_id, d.changed_since) {
+                (Some(from_message_id), Some(changed_since)) => {
+                    Some(Resume { from_message_id, changed_since })
+                }
+                (None, None) => None,
+                _ => {
+                    return Err(FrameError::InvalidData {
+                        action: "sync",
+                        reason: "from_message_id and changed_since go together (a resume)".into(),
+                    });
+                }
+            };
             ClientAction::Sync {
                 after_message_id: d.after_message_id,
                 before_message_id: d.before_message_id,
+                resume,
                 limit: d.limit,
             }
         }
@@ -347,6 +377,20 @@ mod tests {
             (r#"{"action":"delete_message","data":{"message_id":3}}"#, "delete_message"),
         ] {
             assert_eq!(parse(text).expect(text).action.name(), name);
+        }
+    }
+
+    #[test]
+    fn a_resuming_sync_names_where_the_client_copy_starts_and_when_it_was_synced() {
+        let frame = parse(r#"{"action":"sync","data":{"from_message_id":4,"changed_since":1700000000000}}"#)
+            .expect("valid");
+        let ClientAction::Sync { resume, .. } = frame.action else { panic!("a sync") };
+        assert_eq!(resume, Some(Resume { from_message_id: 4, changed_since: 1_700_000_000_000 }));
+        for half in [
+            r#"{"action":"sync","data":{"from_message_id":4}}"#,
+            r#"{"action":"sync","data":{"changed_since":1}}"#,
+        ] {
+            assert!(matches!(parse(half), Err(FrameError::InvalidData { action: "sync", .. })), "{half}");
         }
     }
 

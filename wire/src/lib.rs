@@ -12,13 +12,18 @@
 //! - [`handshake`]: where the token comes from at the WebSocket handshake (query, subprotocol, headers).
 //! - [`proxy`]: the HTTP contract between the Lambda and the backend (`/api/chat/ws/{booking_id}/...`), and
 //!   who receives an answer ([`proxy::Audience`]).
+//! - [`time`]: the clock as frames and records write it (epoch milliseconds and seconds).
+//! - `token` (feature `mint`): minting HS256 tokens for local use and tests.
 
 pub mod client;
 pub mod handshake;
 pub mod proxy;
 pub mod server;
+pub mod time;
+#[cfg(feature = "mint")]
+pub mod token;
 
-pub use client::{ClientAction, ClientFrame, FrameError, FrameRejection};
+pub use client::{ClientAction, ClientFrame, FrameError, FrameRejection, Resume};
 pub use server::{
     ChatMessage, ErrorBody, ErrorCode, MemberPresence, ReactionSummary, ReadPosition, ServerFrame,
     ServerPayload,

@@ -1,7 +1,10 @@
 //! The HTTP contract between the Lambda proxy and the backend.
 //!
-//! - `$connect` → `POST /api/chat/ws/{booking_id}/connect` with [`ConnectRequest`], answered by
-//!   [`ConnectResponse`] (or 401/403/404 with an [`ErrorResponse`]).
+//! - the `$connect` authorizer → `POST /api/chat/ws/{booking_id}/connect` with [`ConnectRequest`],
+//!   answered by [`ConnectResponse`] (or 401/403/404 with an [`ErrorResponse`]): the token and the
+//!   membership, nothing recorded.
+//! - `$connect`, once the connection's record is written → `POST /api/chat/ws/{booking_id}/connected` with
+//!   [`ConnectedRequest`] (204, best effort): the member's presence, which so never precedes the record.
 //! - `$default` → `POST /api/chat/ws/{booking_id}/message` with [`MessageRequest`], answered by a
 //!   [`ProxyReply`] (200) or nothing (204).
 //! - `$disconnect` → `POST /api/chat/ws/{booking_id}/disconnect` with [`DisconnectRequest`] (best effort).
@@ -11,8 +14,10 @@
 //!   level, [`booking_named_by`]) and go to that booking's message route.
 //!
 //! Every call carries [`PROXY_SECRET_HEADER`]. The Lambda knows nothing about chat: it relays
-//! [`ProxyReply::frame`] untouched, which is why the frame is kept as a JSON object here rather than a typed
-//! [`ServerFrame`].
+//! [`ProxyReply::frame`] untouched but for one rule (only the sender's copy keeps the `request_id`), which is
+//! why the frame is kept as a JSON object here rather than a typed [`ServerFrame`]. A reply may also carry
+//! [`UserFrame`]s: frames for one member's user connections of the booking (their `unread` count), which
+//! the Lambda delivers in the same fan-out, from the same `Query` of the booking's records.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -78,7 +83,7 @@ pub fn delivers_to(frame_type: Option<&str>, connection_type: ConnectionType) ->
         ConnectionType::Booking => frame_type == Some("booking_status"),
         ConnectionType::User => matches!(
             frame_type,
-            Some("message" | "message_updated" | "receipt" | "booking_status" | "unread")
+            Some("message" | "message_updated" | "receipt" | "booking_status" | "unread" | "membership")
         ),
     }
 }
@@ -163,6 +168,21 @@ pub struct MessageRequest {
     pub expires_at: Option<i64>,
 }
 
+/// Body of the connected call: `$connect` recorded the connection.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ConnectedRequest {
+    /// The recorded connection.
+    pub connection_id: String,
+    /// Its user, as the connect call accepted it.
+    pub user_id: String,
+    /// When API Gateway accepted the connection, milliseconds since the Unix epoch.
+    pub connected_at: i64,
+    /// When its token expires, seconds since the Unix epoch: the member counts as online until then at
+    /// the latest, should the `$disconnect` be lost.
+    pub expires_at: i64,
+}
+
 /// Body of the disconnect call.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -211,10 +231,44 @@ pub struct ProxyReply {
     /// after a `refresh`: the proxy extends the connection's record to match before delivering the frame.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_expires_at: Option<i64>,
+    /// Frames for the user connections of one member each (an `unread` count), delivered in the same
+    /// fan-out as the frame.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub user_frames: Vec<UserFrame>,
     /// The frame to deliver, relayed as it is.
     #[serde(flatten)]
     #[cfg_attr(feature = "openapi", schema(value_type = ServerFrame))]
     pub frame: Map<String, Value>,
+}
+
+/// A frame for the user connections of one member of the booking (`type=user`), none of their others.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UserFrame {
+    /// The member.
+    pub user_id: String,
+    /// The frame, relayed as it is.
+    #[cfg_attr(feature = "openapi", schema(value_type = ServerFrame))]
+    pub frame: Map<String, Value>,
+}
+
+impl UserFrame {
+    /// A frame for `user_id`'s user connections.
+    pub fn new(user_id: impl Into<String>, frame: &ServerFrame) -> Self {
+        Self { user_id: user_id.into(), frame: to_object(frame) }
+    }
+
+    /// The frame as the text to send.
+    pub fn frame_text(&self) -> String {
+        serde_json::to_string(&self.frame).unwrap_or_else(|_| String::from("{}"))
+    }
+}
+
+fn to_object(frame: &ServerFrame) -> Map<String, Value> {
+    match serde_json::to_value(frame) {
+        Ok(Value::Object(map)) => map,
+        _ => Map::new(),
+    }
 }
 
 /// The schema of [`MessageRequest::message`]: an object or a string.
@@ -230,11 +284,7 @@ fn client_frame_schema() -> utoipa::openapi::schema::Schema {
 impl ProxyReply {
     /// Wraps a server frame with who receives it.
     pub fn new(frame: &ServerFrame, audience: Audience) -> Self {
-        let frame = match serde_json::to_value(frame) {
-            Ok(Value::Object(map)) => map,
-            _ => Map::new(),
-        };
-        Self::from_object(frame, audience)
+        Self::from_object(to_object(frame), audience)
     }
 
     /// Wraps a frame that is already a JSON object with who receives it.
@@ -244,7 +294,7 @@ impl ProxyReply {
             Audience::Booking => (true, false),
             Audience::BookingExceptSender => (true, true),
         };
-        Self { broadcast, exclude_sender, token_expires_at: None, frame }
+        Self { broadcast, exclude_sender, token_expires_at: None, user_frames: Vec::new(), frame }
     }
 
     /// Who receives the frame. `exclude_sender` without `broadcast` is read as the sender only.
@@ -263,6 +313,13 @@ impl ProxyReply {
         self
     }
 
+    /// Adds frames for members' user connections.
+    #[must_use]
+    pub fn with_user_frames(mut self, user_frames: Vec<UserFrame>) -> Self {
+        self.user_frames = user_frames;
+        self
+    }
+
     /// Names `booking_id` at the top level of the frame unless it names one already: every frame a user
     /// connection receives says which booking it is about (a `pong` or an `error` included).
     #[must_use]
@@ -271,9 +328,19 @@ impl ProxyReply {
         self
     }
 
-    /// The frame as the text to send to clients (without the delivery instructions).
+    /// The frame as the text to send to the sender (without the delivery instructions).
     pub fn frame_text(&self) -> String {
         serde_json::to_string(&self.frame).unwrap_or_else(|_| String::from("{}"))
+    }
+
+    /// The frame as the other connections of a broadcast receive it: without the sender's `request_id`.
+    pub fn others_text(&self) -> String {
+        if !self.frame.contains_key("request_id") {
+            return self.frame_text();
+        }
+        let mut frame = self.frame.clone();
+        frame.remove("request_id");
+        serde_json::to_string(&frame).unwrap_or_else(|_| String::from("{}"))
     }
 }
 
@@ -340,6 +407,33 @@ mod tests {
     }
 
     #[test]
+    fn only_the_sender_copy_of_a_reply_keeps_its_request_id() {
+        let frame = ServerFrame::new(ServerPayload::Pong, 7).answering(Some("1".into()));
+        let reply = ProxyReply::new(&frame, Audience::Booking);
+        assert_eq!(serde_json::from_str::<Value>(&reply.frame_text()).expect("json")["request_id"], "1");
+        let others: Value = serde_json::from_str(&reply.others_text()).expect("json");
+        assert_eq!(others, json!({"type": "pong", "timestamp": 7}));
+    }
+
+    #[test]
+    fn user_frames_travel_beside_the_frame_and_only_when_there_are_some() {
+        let unread = ServerFrame::new(
+            ServerPayload::Unread { booking_id: 3, unread_count: 2, last_read_message_id: Some(5) },
+            7,
+        );
+        let reply = ProxyReply::new(&ServerFrame::new(ServerPayload::Pong, 7), Audience::Booking)
+            .with_user_frames(vec![UserFrame::new("bob", &unread)]);
+        let wire = serde_json::to_value(&reply).expect("ser");
+        assert_eq!(wire["user_frames"][0]["user_id"], "bob");
+        assert_eq!(wire["user_frames"][0]["frame"]["unread_count"], 2);
+        let back: ProxyReply = serde_json::from_value(wire).expect("parse");
+        assert_eq!(back.user_frames[0].frame_text(), unread.to_text());
+        assert!(!back.frame_text().contains("user_frames"), "not in the relayed frame");
+        let plain = serde_json::to_value(ProxyReply::new(&unread, Audience::Sender)).expect("ser");
+        assert!(plain.get("user_frames").is_none());
+    }
+
+    #[test]
     fn booking_connections_receive_status_frames_only() {
         assert!(delivers_to(Some("message"), ConnectionType::Chat));
         assert!(delivers_to(Some("booking_status"), ConnectionType::Booking));
@@ -349,7 +443,7 @@ mod tests {
 
     #[test]
     fn user_connections_receive_what_concerns_their_user_and_not_the_chatter() {
-        for kind in ["message", "message_updated", "receipt", "booking_status", "unread"] {
+        for kind in ["message", "message_updated", "receipt", "booking_status", "unread", "membership"] {
             assert!(delivers_to(Some(kind), ConnectionType::User), "{kind}");
         }
         for kind in ["typing", "presence", "reaction", "pong", "history"] {

@@ -1,10 +1,26 @@
 //! Frames sent by the server, and the error codes shared by every part.
 //!
 //! A frame is `{"type": "...", ..., "request_id": "..." (echoed when given), "timestamp": <epoch ms>}`.
+//! Only the connection whose frame is answered sees its `request_id`: the copies of a broadcast the other
+//! connections receive carry none ([`ServerFrame::without_request_id`]).
 
 use serde::{Deserialize, Serialize};
 
 use crate::{BookingId, MessageId};
+
+/// API Gateway closes every WebSocket two hours after it opened, whatever its token: no connection record
+/// may outlive that, and `session` announces it as `closes_at`.
+pub const MAX_CONNECTION_SECONDS: i64 = 2 * 60 * 60;
+
+/// What a connection whose token has expired is told before it is closed.
+pub const TOKEN_EXPIRED_MESSAGE: &str = "this connection's token has expired; reconnect with a fresh token";
+
+/// How far back of a client's `changed_since` a resuming `sync` looks: writes are stamped by the clock of
+/// the backend instance that made them and commit within the backend's timeout (under 30 s), so a change
+/// stamped more than this before a `history` answer's `synced_at` was visible to that answer's reads. A
+/// resume therefore returns every change the client may have missed, and possibly a few it has already
+/// (the client replaces messages by id).
+pub const RESUME_MARGIN_MS: i64 = 2 * 60 * 1000;
 
 /// A frame sent to a client.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -31,6 +47,13 @@ impl ServerFrame {
     pub fn answering(mut self, request_id: Option<String>) -> Self {
         self.request_id = request_id;
         self
+    }
+
+    /// The frame as the other connections of a broadcast receive it: without the sender's `request_id`,
+    /// which a client numbering its requests 1, 2, 3 would take for the answer to its own.
+    #[must_use]
+    pub fn without_request_id(self) -> Self {
+        Self { request_id: None, ..self }
     }
 
     /// An `error` frame.
@@ -71,6 +94,11 @@ pub enum ServerPayload {
         /// Whether each member is online and when they were last seen.
         #[serde(default)]
         presence: Vec<MemberPresence>,
+        /// The server's time, in milliseconds since the Unix epoch, when it began reading this page: the
+        /// `changed_since` of the client's next resuming `sync` (the first page's, when a resume takes
+        /// several). `null` from a server that cannot resume.
+        #[serde(default)]
+        synced_at: Option<i64>,
     },
     /// A reaction was added or removed.
     Reaction {
@@ -155,7 +183,8 @@ pub enum ServerPayload {
         message: ChatMessage,
     },
     /// How many messages of a booking the connection's user has not read, pushed to their user
-    /// connections when it changes because they read (on any of their connections).
+    /// connections when it changes: when they read (on any of their connections), and when another member
+    /// sends a message.
     Unread {
         /// The booking.
         booking_id: BookingId,
@@ -163,6 +192,18 @@ pub enum ServerPayload {
         unread_count: u32,
         /// The user's read position; `null` if they have read nothing.
         last_read_message_id: Option<MessageId>,
+    },
+    /// The user became a member of a booking (a booking created or changed by the marketplace after
+    /// their user connection opened), or stopped being one: sent to their user connections, which cover
+    /// the booking from now on, or no longer. (A removed member's chat connections of the booking are
+    /// told `REMOVED_FROM_BOOKING` and closed instead.)
+    Membership {
+        /// The booking.
+        booking_id: BookingId,
+        /// The user whose membership changed.
+        user_id: String,
+        /// Whether they are a member now.
+        member: bool,
     },
 }
 
@@ -182,6 +223,7 @@ impl ServerPayload {
             Self::Error { .. } => "error",
             Self::MessageUpdated { .. } => "message_updated",
             Self::Unread { .. } => "unread",
+            Self::Membership { .. } => "membership",
         }
     }
 }
@@ -292,6 +334,9 @@ pub enum ErrorCode {
     BackendUnavailable,
     /// A bug or an infrastructure failure; details are in the logs only.
     InternalError,
+    /// The marketplace removed the user from the booking: on a WebSocket the connection is closed after
+    /// this frame, and reconnecting to the booking is refused (403).
+    RemovedFromBooking,
 }
 
 impl ErrorCode {
@@ -307,6 +352,7 @@ impl ErrorCode {
             Self::NotFound => "NOT_FOUND",
             Self::BackendUnavailable => "BACKEND_UNAVAILABLE",
             Self::InternalError => "INTERNAL_ERROR",
+            Self::RemovedFromBooking => "REMOVED_FROM_BOOKING",
         }
     }
 }
@@ -324,6 +370,14 @@ mod tests {
             serde_json::to_value(&frame).expect("serialise"),
             json!({"type": "pong", "request_id": "r9", "timestamp": 1700})
         );
+    }
+
+    #[test]
+    fn the_copies_of_a_broadcast_for_others_carry_no_request_id() {
+        let frame = ServerFrame::new(ServerPayload::Pong, 1700).answering(Some("1".into()));
+        let others = serde_json::to_value(frame.clone().without_request_id()).expect("serialise");
+        assert_eq!(others, json!({"type": "pong", "timestamp": 1700}));
+        assert_eq!(frame.request_id.as_deref(), Some("1"), "the sender's copy keeps it");
     }
 
     #[test]
@@ -370,6 +424,7 @@ mod tests {
             ErrorCode::NotFound,
             ErrorCode::BackendUnavailable,
             ErrorCode::InternalError,
+            ErrorCode::RemovedFromBooking,
         ] {
             assert_eq!(serde_json::to_value(code).expect("ser"), json!(code.as_str()));
         }

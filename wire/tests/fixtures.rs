@@ -35,10 +35,11 @@ fn server_type(payload: &ServerPayload) -> &'static str {
         ServerPayload::Error { .. } => "error",
         ServerPayload::MessageUpdated { .. } => "message_updated",
         ServerPayload::Unread { .. } => "unread",
+        ServerPayload::Membership { .. } => "membership",
     }
 }
 
-const SERVER_TYPES: [&str; 12] = [
+const SERVER_TYPES: [&str; 13] = [
     "message",
     "history",
     "reaction",
@@ -51,6 +52,7 @@ const SERVER_TYPES: [&str; 12] = [
     "message_updated",
     "presence",
     "unread",
+    "membership",
 ];
 
 /// Every action a client may send; as [`server_type`], no wildcard.

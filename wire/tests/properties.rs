@@ -96,7 +96,7 @@ proptest! {
             (json!({"action": "read", "data": {"message_id": message_id}}), ClientAction::Read { message_id }),
             (json!({"action": "typing", "data": {"is_typing": is_typing}}), ClientAction::Typing { is_typing }),
             (json!({"action": "sync", "data": {"after_message_id": after}}),
-             ClientAction::Sync { after_message_id: after, before_message_id: None, limit: None }),
+             ClientAction::Sync { after_message_id: after, before_message_id: None, resume: None, limit: None }),
             (json!({"action": "ping"}), ClientAction::Ping),
             (json!({"action": "edit_message", "data": {"message_id": message_id, "body": new_body}}),
              ClientAction::EditMessage { message_id, body: new_body }),

@@ -9,16 +9,14 @@
 //! [`ChatService`]: crate::chat::ChatService
 //! [`LocalHub`]: crate::notifier::LocalHub
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use chat_connections::fanout::TOKEN_EXPIRED_MESSAGE;
-use chat_connections::record::MAX_CONNECTION_SECONDS;
 use chat_wire::handshake::{CHAT_SUBPROTOCOL, find_token};
 use chat_wire::proxy::{Audience, ConnectionType, ErrorResponse};
+use chat_wire::server::{MAX_CONNECTION_SECONDS, TOKEN_EXPIRED_MESSAGE};
+use chat_wire::time::until_epoch_seconds;
 use chat_wire::{BookingId, ErrorCode, ServerFrame};
 use futures_util::{SinkExt, StreamExt};
 use serde::Deserialize;
@@ -31,7 +29,8 @@ use super::extract::{ApiPath, ApiQuery};
 use super::openapi::{InternalError, Unauthenticated};
 use crate::auth::AuthError;
 use crate::chat::{Caller, Session};
-use crate::domain::now_ms;
+use crate::notifier::Outbound;
+use chat_wire::time::now_millis;
 
 /// Largest message accepted on the socket (API Gateway's message limit); frames above the configured
 /// frame limit but within this one are answered with `PAYLOAD_TOO_LARGE` and the socket stays open.
@@ -142,14 +141,14 @@ async fn serve(
     tracing::info!("direct connection opened");
     // The connection lives until its token expires; a `refresh` moves that (never past the two hours
     // API Gateway allows, so both transports behave alike).
-    let mut session = Session { connected_at: now_ms(), expires_at };
+    let mut session = Session { connected_at: now_millis(), expires_at };
     let closes_at = session.connected_at / 1000 + MAX_CONNECTION_SECONDS;
     // Into the hub before anything else, so that no frame broadcast from now on is missed; the
     // connection may hear of its own arrival (on API Gateway it does not, not being recorded yet).
-    let mut outbound = state.hub.join(booking_id, &connection_id, connection_type);
+    let mut outbound = state.hub.join(booking_id, &connection_id, &user_id, connection_type);
     state.chat.joined(booking_id, session, &user_id, &connection_id).await;
     let (mut sink, mut stream) = socket.split();
-    let expiry = tokio::time::sleep(until_epoch(expires_at.min(closes_at)));
+    let expiry = tokio::time::sleep(until_epoch_seconds(expires_at.min(closes_at)));
     tokio::pin!(expiry);
     let max_frame = state.limits.max_ws_frame_bytes;
 
@@ -159,7 +158,7 @@ async fn serve(
                 let text = match incoming {
                     Some(Ok(Message::Text(text))) => text,
                     Some(Ok(Message::Binary(_))) => {
-                        let frame = ServerFrame::error(ErrorCode::ValidationError, "binary frames are not supported; send JSON text", now_ms());
+                        let frame = ServerFrame::error(ErrorCode::ValidationError, "binary frames are not supported; send JSON text", now_millis());
                         if sink.send(Message::Text(frame.to_text().into())).await.is_err() { break None; }
                         continue;
                     }
@@ -174,7 +173,7 @@ async fn serve(
                     let frame = ServerFrame::error(
                         ErrorCode::PayloadTooLarge,
                         format!("frame is {} bytes; the limit is {max_frame}", text.len()),
-                        now_ms(),
+                        now_millis(),
                     );
                     if sink.send(Message::Text(frame.to_text().into())).await.is_err() { break None; }
                     continue;
@@ -189,29 +188,34 @@ async fn serve(
                 let reply = state.chat.handle_frame(caller, Value::String(text.as_str().to_owned())).await;
                 if let Some(renewed) = reply.renewed_until {
                     session.expires_at = renewed;
-                    expiry.as_mut().reset(tokio::time::Instant::now() + until_epoch(renewed.min(closes_at)));
+                    expiry.as_mut().reset(tokio::time::Instant::now() + until_epoch_seconds(renewed.min(closes_at)));
                 }
-                let except = match reply.audience {
+                // The sender's copy goes through the hub too, so it takes its place in this connection's
+                // queue after what was broadcast before it; only it carries the frame's `request_id`.
+                match reply.audience {
                     Audience::Sender => {
                         if sink.send(Message::Text(reply.frame.to_text().into())).await.is_err() {
                             break None;
                         }
-                        continue;
                     }
-                    Audience::Booking => None,
-                    Audience::BookingExceptSender => Some(connection_id.as_str()),
-                };
-                state.hub.deliver(booking_id, &reply.frame, except);
+                    Audience::Booking => {
+                        state.hub.deliver_answer(booking_id, &reply.frame, None, Some(&connection_id));
+                    }
+                    Audience::BookingExceptSender => {
+                        state.hub.deliver_answer(booking_id, &reply.frame, Some(&connection_id), None);
+                    }
+                }
             }
             queued = outbound.recv() => match queued {
-                Some(text) => {
+                Some(Outbound::Text(text)) => {
                     if sink.send(Message::Text(text.as_ref().into())).await.is_err() { break None; }
                 }
+                Some(Outbound::Close(code, reason)) => break Some(CloseFrame { code, reason: reason.into() }),
                 // The hub dropped us for not keeping up.
                 None => break Some(CloseFrame { code: close_code::POLICY, reason: "too slow to keep up".into() }),
             },
             () = &mut expiry => {
-                let frame = ServerFrame::error(ErrorCode::TokenExpired, TOKEN_EXPIRED_MESSAGE, now_ms());
+                let frame = ServerFrame::error(ErrorCode::TokenExpired, TOKEN_EXPIRED_MESSAGE, now_millis());
                 let _ = sink.send(Message::Text(frame.to_text().into())).await;
                 break Some(CloseFrame { code: close_code::POLICY, reason: "token expired".into() });
             }
@@ -230,10 +234,4 @@ fn is_invalid_utf8(error: &axum::Error) -> bool {
     std::error::Error::source(error)
         .and_then(|e| e.downcast_ref::<tokio_tungstenite::tungstenite::Error>())
         .is_some_and(|e| matches!(e, tokio_tungstenite::tungstenite::Error::Utf8(_)))
-}
-
-/// How long until `epoch_seconds`, zero if it has passed.
-fn until_epoch(epoch_seconds: i64) -> Duration {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
-    Duration::from_secs(u64::try_from(epoch_seconds).unwrap_or(0).saturating_sub(now))
 }

@@ -6,9 +6,9 @@ mod error;
 mod extract;
 mod openapi;
 mod ops;
-mod proxy;
 mod rest;
 mod service;
+mod socket_events;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -92,10 +92,11 @@ pub fn router(state: AppState, transport: Transport) -> Router {
 /// description are one declaration. The direct WebSocket is the long-running server's only.
 fn documented_routes(transport: Transport) -> OpenApiRouter<AppState> {
     let mut routes = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
-        .routes(routes!(proxy::connect))
-        .routes(routes!(proxy::connect_user))
-        .routes(routes!(proxy::message))
-        .routes(routes!(proxy::disconnect))
+        .routes(routes!(socket_events::connect))
+        .routes(routes!(socket_events::connected))
+        .routes(routes!(socket_events::connect_user))
+        .routes(routes!(socket_events::message))
+        .routes(routes!(socket_events::disconnect))
         .routes(routes!(rest::history))
         .routes(routes!(rest::inbox))
         .routes(routes!(rest::change_status))

@@ -44,7 +44,8 @@ use super::{
     OwnMessage, PageCursor, PresenceConnection, PresenceRecords, RateLimits, ReactionToggle, ReadPosition,
     StoreError, StoredMessage, summarise,
 };
-use crate::domain::{Booking, BookingStatus, now_ms};
+use crate::domain::{Booking, BookingStatus};
+use chat_wire::time::now_millis;
 
 /// How often a message's transaction is tried when other senders of its booking win the race.
 const MAX_ATTEMPTS: u32 = 50;
@@ -319,15 +320,15 @@ impl DynamoDbStore {
         change: OwnMessage<'_>,
         body: &str,
     ) -> Result<Option<ChatMessage>, StoreError> {
-        let values = vec![(":body", s(body)), (":now", n(now_ms()))];
-        self.change_own_message(change, "SET body = :body, edited_at = :now", values, "editing a message")
-            .await
+        let values = vec![(":body", s(body)), (":now", n(now_millis()))];
+        let update = "SET body = :body, edited_at = :now, changed_at = :now";
+        self.change_own_message(change, update, values, "editing a message").await
     }
 
     async fn delete_message(&self, change: OwnMessage<'_>) -> Result<Option<ChatMessage>, StoreError> {
-        let values = vec![(":now", n(now_ms()))];
-        self.change_own_message(change, "SET deleted_at = :now REMOVE body", values, "deleting a message")
-            .await
+        let values = vec![(":now", n(now_millis()))];
+        let update = "SET deleted_at = :now, changed_at = :now REMOVE body";
+        self.change_own_message(change, update, values, "deleting a message").await
     }
 
     async fn existing(
@@ -357,7 +358,7 @@ impl DynamoDbStore {
                 .ok_or_else(|| StoreError::Inconsistent(format!("booking {} vanished", new.booking_id)))?;
             let last = number(&booking, "last_message_id").unwrap_or(0);
             let id = last + 1;
-            let now = now_ms();
+            let now = now_millis();
             let counter = Update::builder()
                 .table_name(self.table())
                 .set_key(Some(key(pk.clone(), "BOOKING")))
@@ -377,6 +378,7 @@ impl DynamoDbStore {
             message.insert("sender_id".into(), s(new.sender_id));
             message.insert("body".into(), s(new.body));
             message.insert("created_at".into(), n(now));
+            message.insert("changed_at".into(), n(now));
             if let Some(cmid) = new.client_message_id {
                 message.insert("client_message_id".into(), s(cmid));
             }
@@ -444,6 +446,9 @@ impl DynamoDbStore {
         const OP: &str = "reading history";
         let fetch = limit as usize + 1;
         let (from, to, forward) = match cursor {
+            PageCursor::Changed { from, since } => {
+                return self.changed_messages(booking_id, from, since, limit).await;
+            }
             PageCursor::After(after) => {
                 (message_sk(after.saturating_add(1).max(0)), message_sk(MessageId::MAX), true)
             }
@@ -462,6 +467,17 @@ impl DynamoDbStore {
         if !forward {
             messages.reverse();
         }
+        self.attach_reactions(booking_id, &mut messages).await?;
+        Ok(MessagePage { messages, has_more })
+    }
+
+    /// Gives each message of a page (oldest first) its reactions: one `Query` over the page's range of
+    /// reaction keys.
+    async fn attach_reactions(
+        &self,
+        booking_id: BookingId,
+        messages: &mut [ChatMessage],
+    ) -> Result<(), StoreError> {
         if let (Some(first), Some(last)) = (messages.first(), messages.last()) {
             let mut reactions = self.reactions(booking_id, first.id, last.id).await?;
             for message in messages.iter_mut().filter(|m| !m.deleted) {
@@ -469,11 +485,54 @@ impl DynamoDbStore {
                 message.reactions = reactions.remove(&message.id).unwrap_or_default();
             }
         }
+        Ok(())
+    }
+
+    /// The messages from `from` on whose last change was at or after `since`: one `Query` of the
+    /// booking's message keys from `from`, filtered on `changed_at` (DynamoDB reads, and bills, every
+    /// message of the range: the client's copy, usually a page), then one `Query` of their reactions.
+    async fn changed_messages(
+        &self,
+        booking_id: BookingId,
+        from: MessageId,
+        since: i64,
+        limit: u32,
+    ) -> Result<MessagePage, StoreError> {
+        const OP: &str = "reading changed messages";
+        let wanted = limit as usize + 1;
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let output = self
+                .client
+                .query()
+                .table_name(self.table())
+                .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
+                .filter_expression("changed_at >= :since OR attribute_not_exists(changed_at)")
+                .expression_attribute_values(":pk", booking_pk(booking_id))
+                .expression_attribute_values(":from", s(message_sk(from.max(0))))
+                .expression_attribute_values(":to", s(message_sk(MessageId::MAX)))
+                .expression_attribute_values(":since", n(since))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| StoreError::database(OP, e))?;
+            items.extend(output.items.unwrap_or_default());
+            start = output.last_evaluated_key;
+            if start.is_none() || items.len() >= wanted {
+                break;
+            }
+        }
+        let has_more = items.len() > limit as usize;
+        let mut messages =
+            items.iter().take(limit as usize).map(message_from).collect::<Result<Vec<_>, _>>()?;
+        self.attach_reactions(booking_id, &mut messages).await?;
         Ok(MessagePage { messages, has_more })
     }
 
     async fn insert_booking_if_absent(&self, booking: &Booking) -> Result<bool, StoreError> {
-        let now = now_ms();
+        let now = now_millis();
         let mut item = key(booking_pk(booking.id), "BOOKING");
         item.insert("id".into(), n(booking.id));
         item.insert("owner_id".into(), s(&booking.owner_id));
@@ -563,7 +622,7 @@ impl DynamoDbStore {
             .expression_attribute_values(":o", s(&booking.owner_id))
             .expression_attribute_values(":r", s(&booking.renter_id))
             .expression_attribute_values(":t", s(&booking.title))
-            .expression_attribute_values(":now", n(now_ms()))
+            .expression_attribute_values(":now", n(now_millis()))
             .send()
             .await;
         match result {
@@ -597,7 +656,7 @@ impl DynamoDbStore {
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":to", s(to.as_str()))
             .expression_attribute_values(":from", s(from.as_str()))
-            .expression_attribute_values(":now", n(now_ms()))
+            .expression_attribute_values(":now", n(now_millis()))
             .send()
             .await;
         match result {
@@ -622,6 +681,18 @@ impl DynamoDbStore {
         emoji: &str,
     ) -> Result<ReactionToggle, StoreError> {
         const OP: &str = "toggling a reaction";
+        // The message's `changed_at` first, so a reconnecting client learns of the change: should the
+        // toggle then fail, a resume only returns the message once more, unchanged.
+        self.client
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(key(booking_pk(booking_id), message_sk(message_id))))
+            .update_expression("SET changed_at = :now")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":now", n(now_millis()))
+            .send()
+            .await
+            .map_err(|e| StoreError::database(OP, e))?;
         let reaction = key(booking_pk(booking_id), reaction_sk(message_id, emoji, user_id));
         let removed = self
             .client
@@ -639,7 +710,7 @@ impl DynamoDbStore {
             item.insert("message_id".into(), n(message_id));
             item.insert("emoji".into(), s(emoji));
             item.insert("user_id".into(), s(user_id));
-            item.insert("created_at".into(), n(now_ms()));
+            item.insert("created_at".into(), n(now_millis()));
             match self
                 .client
                 .put_item()
@@ -676,7 +747,7 @@ impl DynamoDbStore {
             .update_expression("SET last_read_message_id = :m, updated_at = :now")
             .condition_expression("attribute_not_exists(last_read_message_id) OR last_read_message_id < :m")
             .expression_attribute_values(":m", n(message_id))
-            .expression_attribute_values(":now", n(now_ms()))
+            .expression_attribute_values(":now", n(now_millis()))
             .send()
             .await;
         match result {
@@ -864,8 +935,10 @@ impl DynamoDbStore {
         booking_id: BookingId,
         user_id: &str,
         after: MessageId,
+        cap: u32,
     ) -> Result<u32, StoreError> {
         const OP: &str = "counting unread messages";
+        let cap = cap.min(MAX_UNREAD_COUNT);
         let mut count = 0u32;
         let mut start = None;
         loop {
@@ -880,14 +953,16 @@ impl DynamoDbStore {
                 .expression_attribute_values(":to", s(message_sk(MessageId::MAX)))
                 .expression_attribute_values(":me", s(user_id))
                 .select(Select::Count)
+                // Items read before the filter: a page never reads far past the cap.
+                .limit(i32::try_from(cap.saturating_sub(count).saturating_add(1)).unwrap_or(i32::MAX))
                 .set_exclusive_start_key(start)
                 .send()
                 .await
                 .map_err(|e| StoreError::database(OP, e))?;
             count = count.saturating_add(u32::try_from(output.count).unwrap_or(0));
             start = output.last_evaluated_key;
-            if start.is_none() || count >= MAX_UNREAD_COUNT {
-                return Ok(count.min(MAX_UNREAD_COUNT));
+            if start.is_none() || count >= cap {
+                return Ok(count.min(cap));
             }
         }
     }
@@ -916,23 +991,19 @@ impl DynamoDbStore {
         }
     }
 
-    /// With `create_table`, creates the table when `DescribeTable` does not find it; otherwise (in AWS, where
-    /// the function may read and write items but not describe tables) checks that it answers a `GetItem`.
+    /// With `create_table`, creates the table unless it exists; otherwise (in AWS, where the function may
+    /// read and write items but not describe tables) checks that it answers a `GetItem`.
     async fn prepare(&self) -> Result<(), StoreError> {
         if !self.create_table {
             return self.ping().await;
         }
-        match self.client.describe_table().table_name(self.table()).send().await {
-            Ok(_) => Ok(()),
-            Err(error) if error.as_service_error().is_some_and(|e| e.is_resource_not_found_exception()) => {
-                tracing::info!(table = %self.table, "creating the chat table");
-                create_table(&self.client, self.table())
-                    .await
-                    .map_err(|e| StoreError::database("creating the chat table", e))
-            }
-            // A slow or failing endpoint is not a missing table.
-            Err(error) => Err(StoreError::database("describing the chat table", error)),
+        let created = create_table(&self.client, self.table())
+            .await
+            .map_err(|e| StoreError::database("creating the chat table", e))?;
+        if created {
+            tracing::info!(table = %self.table, "created the chat table");
         }
+        Ok(())
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
@@ -940,15 +1011,13 @@ impl DynamoDbStore {
     }
 }
 
-/// The table as Terraform creates it: `pk`/`sk`, the `gsi1` index (`gsi1pk`/`gsi1sk`, per user), on
-/// demand, TTL on `ttl`. For local runs and tests; in AWS, Terraform owns the table.
+/// Creates the table as Terraform creates it, unless it exists: `pk`/`sk`, the `gsi1` index
+/// (`gsi1pk`/`gsi1sk`, per user), on demand, TTL on `ttl`. For local runs and tests; in AWS, Terraform
+/// owns the table. Returns whether it created it.
 ///
 /// # Errors
 /// The SDK's error.
-pub async fn create_table(
-    client: &Client,
-    table: &str,
-) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+pub async fn create_table(client: &Client, table: &str) -> Result<bool, chat_settings::tables::TableError> {
     let attribute = |name: &str| {
         AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build()
     };
@@ -960,9 +1029,8 @@ pub async fn create_table(
         .key_schema(key("gsi1sk", KeyType::Range)?)
         .projection(Projection::builder().projection_type(ProjectionType::All).build())
         .build()?;
-    let created = client
+    let create = client
         .create_table()
-        .table_name(table)
         .billing_mode(BillingMode::PayPerRequest)
         .attribute_definitions(attribute("pk")?)
         .attribute_definitions(attribute("sk")?)
@@ -970,17 +1038,8 @@ pub async fn create_table(
         .attribute_definitions(attribute("gsi1sk")?)
         .key_schema(key("pk", KeyType::Hash)?)
         .key_schema(key("sk", KeyType::Range)?)
-        .global_secondary_indexes(index)
-        .send()
-        .await;
-    match created {
-        Ok(_) => {}
-        // Created by an earlier attempt of this call that the SDK retried after a timeout, or by another
-        // instance: it exists; the TTL is set below all the same.
-        Err(error) if error.as_service_error().is_some_and(|e| e.is_resource_in_use_exception()) => {}
-        Err(error) => return Err(Box::new(error)),
-    }
-    chat_connections::table::enable_ttl(client, table).await
+        .global_secondary_indexes(index);
+    chat_settings::tables::create_if_missing(client, table, create).await
 }
 
 /// Rate limits in the chat table, shared by every instance: a counter per user and minute, raised by a
@@ -994,7 +1053,7 @@ pub struct DynamoDbRateLimits {
 impl RateLimits for DynamoDbRateLimits {
     fn try_acquire<'a>(&'a self, user_id: &'a str) -> BoxFuture<'a, Result<bool, StoreError>> {
         Box::pin(async move {
-            let minute = now_ms().div_euclid(60_000);
+            let minute = now_millis().div_euclid(60_000);
             let result = self
                 .store
                 .client

@@ -121,8 +121,9 @@ macro_rules! delegate_to_inherent {
             booking_id: BookingId,
             user_id: &'a str,
             after: MessageId,
+            cap: u32,
         ) -> BoxFuture<'a, Result<u32, StoreError>> {
-            Box::pin(Self::unread_count(self, booking_id, user_id, after))
+            Box::pin(Self::unread_count(self, booking_id, user_id, after, cap))
         }
 
         fn add_presence<'a>(
@@ -286,6 +287,15 @@ pub enum PageCursor {
     After(MessageId),
     /// The latest messages before this id, or the latest of all (scrolling back, first open).
     Before(Option<MessageId>),
+    /// Messages from `from` on whose last change (sent, edited, deleted, a reaction added or removed) was
+    /// at or after `since` (epoch ms), oldest first: what a client that holds them from `from` on, as they
+    /// were at `since`, has missed (`sync` with `resume`).
+    Changed {
+        /// The oldest message the client holds.
+        from: MessageId,
+        /// When its copy was current, epoch ms (with the resume margin already taken off).
+        since: i64,
+    },
 }
 
 /// A booking and when it was last active (its last message, else its creation), for the inbox.
@@ -353,6 +363,11 @@ pub const MAX_INBOX_BOOKINGS: u32 = 100;
 
 /// Most unread messages counted per booking: a count at the cap means "at least".
 pub const MAX_UNREAD_COUNT: u32 = 999;
+
+/// Most unread messages counted when a message arrives (the `unread` pushed to the other members' user
+/// connections, on every message): a count at the cap means "at least", and it bounds what each message
+/// reads.
+pub const ARRIVAL_UNREAD_CAP: u32 = 99;
 
 /// What [`ChatStore::put_booking`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -512,13 +527,14 @@ pub trait ChatStore: Send + Sync + 'static {
         limit: u32,
     ) -> BoxFuture<'a, Result<Vec<BookingActivity>, StoreError>>;
 
-    /// How many messages of a booking after `after` others than `user_id` sent and did not delete, at most
-    /// [`MAX_UNREAD_COUNT`].
+    /// How many messages of a booking after `after` others than `user_id` sent and did not delete, counted
+    /// up to `cap` (itself at most [`MAX_UNREAD_COUNT`]): a count at the cap means "at least".
     fn unread_count<'a>(
         &'a self,
         booking_id: BookingId,
         user_id: &'a str,
         after: MessageId,
+        cap: u32,
     ) -> BoxFuture<'a, Result<u32, StoreError>>;
     /// One message of a booking with its reactions (none for a deleted one); `None` when the booking has
     /// no message with this id.

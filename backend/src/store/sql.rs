@@ -24,7 +24,8 @@ use super::{
     OwnMessage, PageCursor, PresenceConnection, PresenceRecords, ReactionToggle, ReadPosition, StoreError,
     StoredMessage, summarise,
 };
-use crate::domain::{Booking, BookingStatus, now_ms};
+use crate::domain::{Booking, BookingStatus};
+use chat_wire::time::now_millis;
 
 /// Which database a [`ChatStore`] talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,7 +62,7 @@ const OWN_MESSAGE: &str =
     "WHERE id = $3 AND booking_id = $4 AND sender_id = $5 AND created_at >= $6 AND deleted_at IS NULL";
 
 /// The migrations embedded for each database, in order; an applied one must never change.
-const MIGRATIONS: [(i64, &str, &str, &str); 4] = [
+const MIGRATIONS: [(i64, &str, &str, &str); 5] = [
     (
         1,
         "init",
@@ -85,6 +86,12 @@ const MIGRATIONS: [(i64, &str, &str, &str); 4] = [
         "presence",
         include_str!("../../migrations/sqlite/0004_presence.sql"),
         include_str!("../../migrations/postgres/0004_presence.sql"),
+    ),
+    (
+        5,
+        "resume and shared rate limits",
+        include_str!("../../migrations/sqlite/0005_resume.sql"),
+        include_str!("../../migrations/postgres/0005_resume.sql"),
     ),
 ];
 
@@ -172,7 +179,7 @@ impl SqlStore {
     /// # Errors
     /// [`StoreError::Database`].
     pub async fn insert_booking_if_absent(&self, booking: &Booking) -> Result<bool, StoreError> {
-        let now = now_ms();
+        let now = now_millis();
         let done = sqlx::query(
             "INSERT INTO bookings (id, owner_id, renter_id, title, status, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (id) DO NOTHING",
@@ -204,7 +211,7 @@ impl SqlStore {
         .bind(&booking.owner_id)
         .bind(&booking.renter_id)
         .bind(&booking.title)
-        .bind(now_ms())
+        .bind(now_millis())
         .bind(booking.id)
         .execute(&self.pool)
         .await
@@ -358,8 +365,8 @@ impl SqlStore {
             .collect()
     }
 
-    /// How many messages after `after` others than `user_id` sent and did not delete, at most
-    /// [`MAX_UNREAD_COUNT`].
+    /// How many messages after `after` others than `user_id` sent and did not delete, counted up to `cap`
+    /// (at most [`MAX_UNREAD_COUNT`]).
     ///
     /// # Errors
     /// [`StoreError::Database`].
@@ -368,7 +375,9 @@ impl SqlStore {
         booking_id: BookingId,
         user_id: &str,
         after: MessageId,
+        cap: u32,
     ) -> Result<u32, StoreError> {
+        let cap = cap.min(MAX_UNREAD_COUNT);
         let count: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM (SELECT 1 FROM messages \
              WHERE booking_id = $1 AND id > $2 AND sender_id <> $3 AND deleted_at IS NULL LIMIT $4) AS unread",
@@ -376,11 +385,11 @@ impl SqlStore {
         .bind(booking_id)
         .bind(after)
         .bind(user_id)
-        .bind(i64::from(MAX_UNREAD_COUNT))
+        .bind(i64::from(cap))
         .fetch_one(&self.pool)
         .await
         .context("counting unread messages")?;
-        Ok(u32::try_from(count).unwrap_or(MAX_UNREAD_COUNT))
+        Ok(u32::try_from(count).unwrap_or(cap))
     }
 
     /// Moves a booking from `from` to `to`, only if it is still in `from` (compare and set).
@@ -397,7 +406,7 @@ impl SqlStore {
         let done =
             sqlx::query("UPDATE bookings SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4")
                 .bind(to.as_str())
-                .bind(now_ms())
+                .bind(now_millis())
                 .bind(id)
                 .bind(from.as_str())
                 .execute(&self.pool)
@@ -413,7 +422,7 @@ impl SqlStore {
     /// [`StoreError::Database`]; [`StoreError::Inconsistent`] if the booking vanished.
     pub async fn insert_message(&self, new: NewMessage<'_>) -> Result<StoredMessage, StoreError> {
         const OP: &str = "storing a message";
-        let now = now_ms();
+        let now = now_millis();
         let mut tx = self.pool.begin().await.context(OP)?;
         // Lock the booking row first: see the module documentation.
         let touched = sqlx::query("UPDATE bookings SET last_message_at = $1 WHERE id = $2")
@@ -426,8 +435,8 @@ impl SqlStore {
             return Err(StoreError::Inconsistent(format!("booking {} vanished", new.booking_id)));
         }
         let inserted: Option<MessageId> = sqlx::query_scalar(
-            "INSERT INTO messages (booking_id, sender_id, body, client_message_id, created_at) \
-             VALUES ($1, $2, $3, $4, $5) \
+            "INSERT INTO messages (booking_id, sender_id, body, client_message_id, created_at, changed_at) \
+             VALUES ($1, $2, $3, $4, $5, $5) \
              ON CONFLICT (booking_id, sender_id, client_message_id) DO NOTHING RETURNING id",
         )
         .bind(new.booking_id)
@@ -488,6 +497,9 @@ impl SqlStore {
         const OP: &str = "reading history";
         let fetch = i64::from(limit) + 1;
         let (sql, bound) = match cursor {
+            PageCursor::Changed { from, since } => {
+                return self.changed_messages(booking_id, from, since, limit).await;
+            }
             PageCursor::After(after) => (
                 format!(
                     "SELECT {MESSAGE_COLUMNS} FROM messages WHERE booking_id = $1 AND id > $2 \
@@ -520,6 +532,50 @@ impl SqlStore {
         if matches!(cursor, PageCursor::Before(_)) {
             messages.reverse();
         }
+        self.attach_reactions(booking_id, &mut messages).await?;
+        Ok(MessagePage { messages, has_more })
+    }
+
+    /// The messages from `from` on whose last change was at or after `since`, oldest first.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    async fn changed_messages(
+        &self,
+        booking_id: BookingId,
+        from: MessageId,
+        since: i64,
+        limit: u32,
+    ) -> Result<MessagePage, StoreError> {
+        const OP: &str = "reading changed messages";
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE booking_id = $1 AND id >= $2 AND changed_at >= $3 \
+             ORDER BY id ASC LIMIT $4"
+        )))
+        .bind(booking_id)
+        .bind(from)
+        .bind(since)
+        .bind(i64::from(limit) + 1)
+        .fetch_all(&self.pool)
+        .await
+        .context(OP)?;
+        let has_more = rows.len() > limit as usize;
+        let mut messages = rows
+            .iter()
+            .take(limit as usize)
+            .map(message_from_row)
+            .collect::<Result<Vec<_>, _>>()
+            .context(OP)?;
+        self.attach_reactions(booking_id, &mut messages).await?;
+        Ok(MessagePage { messages, has_more })
+    }
+
+    /// Gives each message of a page (oldest first) its reactions: one query over the page's id range.
+    async fn attach_reactions(
+        &self,
+        booking_id: BookingId,
+        messages: &mut [ChatMessage],
+    ) -> Result<(), StoreError> {
         if let (Some(first), Some(last)) = (messages.first(), messages.last()) {
             let mut reactions = self.reactions_between(booking_id, first.id, last.id).await?;
             for message in messages.iter_mut().filter(|m| !m.deleted) {
@@ -527,7 +583,7 @@ impl SqlStore {
                 message.reactions = reactions.remove(&message.id).unwrap_or_default();
             }
         }
-        Ok(MessagePage { messages, has_more })
+        Ok(())
     }
 
     /// Whether the booking has this message.
@@ -581,11 +637,19 @@ impl SqlStore {
             .bind(booking_id)
             .bind(user_id)
             .bind(emoji)
-            .bind(now_ms())
+            .bind(now_millis())
             .execute(&mut *tx)
             .await
             .context(OP)?;
         }
+        // A reconnecting client learns of the change from the message's `changed_at`.
+        sqlx::query("UPDATE messages SET changed_at = $1 WHERE id = $2 AND booking_id = $3")
+            .bind(now_millis())
+            .bind(message_id)
+            .bind(booking_id)
+            .execute(&mut *tx)
+            .await
+            .context(OP)?;
         let reactions = self.reactions_of(&mut tx, message_id).await?;
         tx.commit().await.context(OP)?;
         Ok(ReactionToggle { added: !removed, reactions })
@@ -613,7 +677,7 @@ impl SqlStore {
         .bind(booking_id)
         .bind(user_id)
         .bind(message_id)
-        .bind(now_ms())
+        .bind(now_millis())
         .execute(&mut *tx)
         .await
         .context(OP)?
@@ -683,10 +747,11 @@ impl SqlStore {
         const OP: &str = "editing a message";
         let mut conn = self.pool.acquire().await.context(OP)?;
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "UPDATE messages SET body = $1, edited_at = $2 {OWN_MESSAGE} RETURNING {MESSAGE_COLUMNS}"
+            "UPDATE messages SET body = $1, edited_at = $2, changed_at = $2 {OWN_MESSAGE} \
+             RETURNING {MESSAGE_COLUMNS}"
         )))
         .bind(body)
-        .bind(now_ms())
+        .bind(now_millis())
         .bind(change.message_id)
         .bind(change.booking_id)
         .bind(change.sender_id)
@@ -709,10 +774,11 @@ impl SqlStore {
         const OP: &str = "deleting a message";
         let mut tx = self.pool.begin().await.context(OP)?;
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "UPDATE messages SET body = $1, deleted_at = $2 {OWN_MESSAGE} RETURNING {MESSAGE_COLUMNS}"
+            "UPDATE messages SET body = $1, deleted_at = $2, changed_at = $2 {OWN_MESSAGE} \
+             RETURNING {MESSAGE_COLUMNS}"
         )))
         .bind("")
-        .bind(now_ms())
+        .bind(now_millis())
         .bind(change.message_id)
         .bind(change.booking_id)
         .bind(change.sender_id)

@@ -268,6 +268,14 @@ impl TestApp {
         .await
     }
 
+    /// The Lambda's call once `$connect` recorded the connection (`conn-1`): presence. Asserts 204.
+    pub async fn connected(&self, booking: impl Display, user: &str, expires_at: i64) {
+        let body = json!({"connection_id": "conn-1", "user_id": user, "connected_at": chrono_now() * 1000,
+            "expires_at": expires_at});
+        let response = self.post_proxy(booking, "connected", body, Some(PROXY_SECRET)).await;
+        assert_eq!(response.status(), 204, "connected route answers 204");
+    }
+
     /// The Lambda's `$default` call; asserts 200 and returns the reply.
     pub async fn send(&self, booking: impl Display, user: &str, message: Value) -> Value {
         let response = self

@@ -132,6 +132,17 @@ async fn every_answer_is_one_the_document_describes(app: TestApp) {
     for (expected, request) in cases {
         assert_eq!(doc.send(Method::POST, connect, request).await.0, expected);
     }
+    let connected = "/api/chat/ws/{booking_id}/connected";
+    let recorded = json!({"connection_id": "c1", "user_id": "alice", "connected_at": 1, "expires_at": 2});
+    let cases = [
+        (204, proxy("/api/chat/ws/1/connected").json(&recorded)),
+        (400, proxy("/api/chat/ws/1/connected").json(&json!({"connection_id": "c1"}))),
+        (403, app.client.post(url("/api/chat/ws/1/connected")).json(&recorded)),
+        (415, proxy("/api/chat/ws/1/connected").body(recorded.to_string())),
+    ];
+    for (expected, request) in cases {
+        assert_eq!(doc.send(Method::POST, connected, request).await.0, expected);
+    }
     let user_connect = chat_wire::proxy::USER_CONNECT_PATH;
     let (status, answer) = doc
         .send(

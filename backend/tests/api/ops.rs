@@ -60,6 +60,7 @@ async fn the_openapi_description_lists_every_route(app: TestApp) {
     documented.sort();
     let mut served = vec![
         "POST /api/chat/ws/{booking_id}/connect",
+        "POST /api/chat/ws/{booking_id}/connected",
         "POST /api/chat/ws/user/connect",
         "POST /api/chat/ws/{booking_id}/message",
         "POST /api/chat/ws/{booking_id}/disconnect",

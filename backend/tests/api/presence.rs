@@ -83,6 +83,10 @@ async fn the_proxy_routes_keep_presence_and_history_reports_it(app: TestApp) {
 
     assert_eq!(app.connect(1, &token("bob")).await.status(), 200);
     let history = app.send(1, "alice", sync.clone()).await;
+    assert_eq!(history["presence"], json!([]), "the authorizer's check records nothing: {history}");
+    // Once $connect has recorded the connection, the member is online.
+    app.connected(1, "bob", chrono_now() + 3600).await;
+    let history = app.send(1, "alice", sync.clone()).await;
     assert_eq!(member(&history, "bob")["online"], true, "{history}");
 
     assert_eq!(app.disconnect(1, "bob").await.status(), 204);
@@ -99,6 +103,7 @@ async fn the_proxy_routes_keep_presence_and_history_reports_it(app: TestApp) {
 async fn a_connection_whose_disconnect_was_lost_stops_counting_at_its_expiry(app: TestApp) {
     let short = signed_token(&json!({"sub": "bob", "exp": chrono_now() + 2}));
     assert_eq!(app.connect(1, &short).await.status(), 200);
+    app.connected(1, "bob", chrono_now() + 2).await;
     let history = app.send(1, "alice", json!({"action": "sync"})).await;
     assert_eq!(member(&history, "bob")["online"], true);
     // No $disconnect ever comes.

@@ -7,16 +7,16 @@ use std::sync::{Arc, Mutex};
 
 use aws_lambda_events::apigw::ApiGatewayWebsocketProxyRequest;
 use chat_connections::DeliveryPolicy;
-use chat_connections::record::{now_millis, now_seconds};
 use chat_connections::store::InMemoryConnectionStore;
 use chat_connections::testing::RecordingGateway;
 use chat_proxy::authorizer::{AuthorizerRequest, AuthorizerResponse, ConnectionContext, Scope, Verdict};
 use chat_proxy::ports::{Backend, BackendError};
 use chat_proxy::{Proxy, ProxySettings};
 use chat_wire::proxy::{
-    Audience, ConnectRequest, ConnectResponse, ConnectionType, DisconnectRequest, MessageRequest, ProxyReply,
-    UserConnectResponse,
+    Audience, ConnectRequest, ConnectResponse, ConnectedRequest, ConnectionType, DisconnectRequest,
+    MessageRequest, ProxyReply, UserConnectResponse,
 };
+use chat_wire::time::{now_millis, now_seconds};
 use chat_wire::{BookingId, ErrorBody, ErrorCode};
 use serde_json::Value;
 
@@ -151,6 +151,7 @@ pub struct FakeBackend {
     pub user_connects: Mutex<Vec<ConnectRequest>>,
     pub messages: Mutex<Vec<(BookingId, MessageRequest)>>,
     pub disconnects: Mutex<Vec<(BookingId, DisconnectRequest)>>,
+    pub connecteds: Mutex<Vec<(BookingId, ConnectedRequest)>>,
 }
 
 impl Default for FakeBackend {
@@ -178,6 +179,7 @@ impl Default for FakeBackend {
             user_connects: Mutex::default(),
             messages: Mutex::default(),
             disconnects: Mutex::default(),
+            connecteds: Mutex::default(),
         }
     }
 }
@@ -201,6 +203,11 @@ impl Backend for FakeBackend {
     ) -> Result<ConnectResponse, BackendError> {
         self.connects.lock().expect("lock").push((booking_id, request.clone()));
         (self.on_connect)(booking_id, request)
+    }
+
+    async fn connected(&self, booking_id: BookingId, request: &ConnectedRequest) -> Result<(), BackendError> {
+        self.connecteds.lock().expect("lock").push((booking_id, request.clone()));
+        Ok(())
     }
 
     async fn connect_user(&self, request: &ConnectRequest) -> Result<UserConnectResponse, BackendError> {

@@ -40,7 +40,7 @@ impl Drop for Stack {
 }
 
 fn token(user: &str) -> anyhow::Result<String> {
-    Ok(chat_smoke::mint_token(chat_backend::config::LOCAL_JWT_SECRET, user, Duration::from_secs(3600))?)
+    Ok(chat_wire::token::mint_local(chat_backend::config::LOCAL_JWT_SECRET, user, Duration::from_secs(3600))?)
 }
 
 /// What one round of load measured.

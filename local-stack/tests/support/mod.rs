@@ -72,6 +72,21 @@ pub async fn start() -> Stack {
 
 /// The stack with records in a fresh table at the DynamoDB `endpoint`, whose calls give up after `timeout`.
 pub async fn start_on(endpoint: &str, timeout: Duration) -> Stack {
+    start_dynamodb(endpoint, timeout, &[], EmulatorConfig::default()).await
+}
+
+/// The stack with records in a fresh table on moto, some backend variables overridden and its own
+/// emulated API (for example a slower upgrade).
+pub async fn start_dynamodb_with(overrides: &[(&str, &str)], emulator: EmulatorConfig) -> Stack {
+    start_dynamodb(&Moto::shared().endpoint(), chat_settings::aws::DEFAULT_TIMEOUT, overrides, emulator).await
+}
+
+async fn start_dynamodb(
+    endpoint: &str,
+    timeout: Duration,
+    overrides: &[(&str, &str)],
+    emulator: EmulatorConfig,
+) -> Stack {
     let dir = tempfile::tempdir().expect("temp dir");
     let table = format!("e2e-connections-{}", fastrand_suffix());
     // Created with a patient client: a fresh moto takes its time over its first call.
@@ -79,14 +94,22 @@ pub async fn start_on(endpoint: &str, timeout: Duration) -> Stack {
     ensure_connections_table(&patient, &table).await.expect("table on moto");
     let dynamodb = dynamodb_at(endpoint, timeout);
     let records = ConnectionRecords::DynamoDb { client: dynamodb.clone(), table: table.clone() };
-    let stack = start_stack(dir.path(), records, &[]).await;
+    let stack = start_stack(dir.path(), records, overrides, emulator).await;
     Stack { stack, dynamodb, table, _dir: dir }
 }
 
 /// The stack as `make dev` runs it: records in memory. Returns the data directory with it.
 pub async fn start_in_memory(overrides: &[(&str, &str)]) -> (LocalStack, tempfile::TempDir) {
+    start_in_memory_with(overrides, EmulatorConfig::default()).await
+}
+
+/// [`start_in_memory`] with its own emulated API (for example a slower upgrade).
+pub async fn start_in_memory_with(
+    overrides: &[(&str, &str)],
+    emulator: EmulatorConfig,
+) -> (LocalStack, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let stack = start_stack(dir.path(), ConnectionRecords::InMemory, overrides).await;
+    let stack = start_stack(dir.path(), ConnectionRecords::InMemory, overrides, emulator).await;
     (stack, dir)
 }
 
@@ -94,12 +117,13 @@ async fn start_stack(
     dir: &std::path::Path,
     records: ConnectionRecords,
     overrides: &[(&str, &str)],
+    emulator: EmulatorConfig,
 ) -> LocalStack {
     LocalStack::start(StackOptions {
         management: ManagementPath::InProcess,
         backend: backend_settings_with(dir, overrides),
         emulator_addr: "127.0.0.1:0".parse().expect("addr"),
-        emulator: EmulatorConfig::default(),
+        emulator,
         records,
         max_frame_bytes: 32 * 1024,
         backend_timeout: Duration::from_secs(5),
@@ -114,7 +138,7 @@ fn fastrand_suffix() -> u64 {
 }
 
 pub fn token(user: &str) -> String {
-    chat_smoke::mint_token(JWT_SECRET, user, Duration::from_secs(3600)).expect("mint")
+    chat_wire::token::mint_local(JWT_SECRET, user, Duration::from_secs(3600)).expect("mint")
 }
 
 pub type Client =

@@ -20,7 +20,7 @@ fn authorizer_event(token: &str) -> anyhow::Result<Value> {
         stage: "local".into(),
         domain_name: "benchapi01.execute-api.us-east-1.amazonaws.com".into(),
         connection_id: "bench-connection=".into(),
-        connected_at: chat_connections::record::now_millis(),
+        connected_at: chat_wire::time::now_millis(),
         source_ip: "127.0.0.1".into(),
         user_agent: Some("chat-bench".into()),
         authorizer: None,

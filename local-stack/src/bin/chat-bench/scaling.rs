@@ -2,9 +2,10 @@
 
 use chat_connections::metering::AwsCalls;
 use chat_connections::ports::ConnectionStore;
-use chat_connections::record::{ConnectionRecord, now_millis, now_seconds};
+use chat_connections::record::ConnectionRecord;
 use chat_connections::store::DynamoDbConnectionStore;
 use chat_wire::proxy::ConnectionType;
+use chat_wire::time::{now_millis, now_seconds};
 use futures_util::{StreamExt, TryStreamExt};
 use local_stack::measure::machine;
 

@@ -1,5 +1,6 @@
-//! The routes the Lambda calls (`/api/chat/ws/{booking_id}/connect|message|disconnect`, and
-//! `/api/chat/ws/user/connect` for a user connection), guarded by the shared proxy secret. See `chat_wire::proxy` for the contract.
+//! The WebSocket events the Lambda proxy relays, as routes (`/api/chat/ws/{booking_id}/connect|connected|
+//! message|disconnect`, and `/api/chat/ws/user/connect` for a user connection), guarded by the shared proxy
+//! secret. See `chat_wire::proxy` for the contract.
 
 use axum::Json;
 use axum::extract::{FromRequestParts, State};
@@ -7,8 +8,8 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use chat_wire::proxy::{
-    ConnectRequest, ConnectResponse, ConnectionType, DisconnectRequest, ErrorResponse, MessageRequest,
-    PROXY_SECRET_HEADER, ProxyReply, UserConnectResponse,
+    ConnectRequest, ConnectResponse, ConnectedRequest, ConnectionType, DisconnectRequest, ErrorResponse,
+    MessageRequest, PROXY_SECRET_HEADER, ProxyReply, UserConnectResponse,
 };
 use chat_wire::{BookingId, ErrorCode};
 use secrecy::ExposeSecret;
@@ -19,7 +20,6 @@ use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath};
 use super::openapi::{InternalError, PayloadTooLarge, Unauthenticated, UnsupportedMediaType};
 use crate::chat::{Caller, Session};
-use crate::domain::now_ms;
 
 /// Proof that the caller presented the proxy secret.
 #[derive(Debug)]
@@ -47,18 +47,19 @@ impl FromRequestParts<AppState> for ProxyCaller {
     }
 }
 
-/// `$connect`: authenticate the token and check membership.
+/// The `$connect` authorizer: authenticate the token and check membership. Nothing is recorded: presence
+/// waits for the connection's record ([`connected`]).
 #[utoipa::path(
     post,
     path = "/api/chat/ws/{booking_id}/connect",
     operation_id = "proxyConnect",
     tag = "proxy",
-    summary = "$connect: authenticate a WebSocket connection to a booking",
+    summary = "$connect authorizer: authenticate a WebSocket connection to a booking",
     security(("proxySecret" = [])),
     params(("booking_id" = i64, Path, minimum = 1, description = "The booking of the connection.")),
     request_body = ConnectRequest,
     responses(
-        (status = 200, description = "Accepted: the proxy records the connection until the token expires", body = ConnectResponse),
+        (status = 200, description = "Accepted: the proxy records the connection until the token expires, then calls connected", body = ConnectResponse),
         (status = 400, description = "Malformed request, or a connection of type user (it has its own route)", body = ErrorResponse),
         (status = 401, response = Unauthenticated),
         (status = 403, description = "Not a member of the booking, or wrong proxy secret", body = ErrorResponse),
@@ -85,9 +86,39 @@ pub(super) async fn connect(
     }
     let membership = state.chat.connect(booking_id, &request.token).await?;
     tracing::info!(user_id = %membership.user_id, connection_type = request.connection_type.as_str(), "connection accepted");
-    let session = Session { connected_at: now_ms(), expires_at: membership.expires_at };
-    state.chat.joined(booking_id, session, &membership.user_id, &request.connection_id).await;
     Ok(Json(ConnectResponse { user_id: membership.user_id, booking_id, expires_at: membership.expires_at }))
+}
+
+/// `$connect` recorded the connection: the member's presence (best effort: always 204). After the
+/// record, never before it, so a handshake that fails leaves no one online.
+#[utoipa::path(
+    post,
+    path = "/api/chat/ws/{booking_id}/connected",
+    operation_id = "proxyConnected",
+    tag = "proxy",
+    summary = "$connect recorded the connection: the member's presence follows",
+    security(("proxySecret" = [])),
+    params(("booking_id" = i64, Path, minimum = 1, description = "The connection's booking.")),
+    request_body = ConnectedRequest,
+    responses(
+        (status = 204, description = "Recorded: the booking hears the member came online if this is their first live connection."),
+        (status = 400, description = "Malformed request", body = ErrorResponse),
+        (status = 403, description = "Wrong proxy secret", body = ErrorResponse),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+    ),
+)]
+#[tracing::instrument(skip_all, fields(booking_id, connection_id = %request.connection_id, user_id = %request.user_id))]
+pub(super) async fn connected(
+    _caller: ProxyCaller,
+    State(state): State<AppState>,
+    ApiPath(booking_id): ApiPath<BookingId>,
+    ApiJson(request): ApiJson<ConnectedRequest>,
+) -> StatusCode {
+    tracing::Span::current().record("booking_id", booking_id);
+    let session = Session { connected_at: request.connected_at, expires_at: request.expires_at };
+    state.chat.joined(booking_id, session, &request.user_id, &request.connection_id).await;
+    StatusCode::NO_CONTENT
 }
 
 /// `$connect` of a user connection: authenticate the token and list the user's bookings (the proxy
@@ -167,7 +198,10 @@ pub(super) async fn message(
         connection_id: &request.connection_id,
     };
     let reply = state.chat.handle_frame(caller, request.message).await;
-    Json(ProxyReply::new(&reply.frame, reply.audience).renewing(reply.renewed_until)).into_response()
+    let answer = ProxyReply::new(&reply.frame, reply.audience)
+        .renewing(reply.renewed_until)
+        .with_user_frames(reply.user_frames);
+    Json(answer).into_response()
 }
 
 /// `$disconnect`: the member's presence follows (best effort: always 204).
