@@ -51,10 +51,11 @@ export class SignedOutError extends Error {
 const isSignedOut = (error: unknown): boolean => error instanceof Error && error.name === "SignedOutError";
 
 /**
- * Asks the backend whether `token` may use the booking, as an HTTP status (200, 401, 403, 404). Browsers hide
- * the status of a refused WebSocket handshake, so this is how the client learns what a refusal meant.
+ * Asks the backend whether `token` may use the booking, as an HTTP status (200, 401, 403, 404), or `undefined`
+ * when it cannot tell. Browsers hide the status of a refused WebSocket handshake, so this is how the client
+ * learns what a refusal meant.
  */
-export type AccessProbe = (token: string) => Promise<number>;
+export type AccessProbe = (token: string) => Promise<number | undefined>;
 
 /** Tells the client when the network comes back (and when it may be gone). */
 export interface NetworkWatcher {
