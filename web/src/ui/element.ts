@@ -117,7 +117,11 @@ export class BookingChatElement extends Base {
     this.#els = e;
     e.log.append(e.older, e.list);
     e.banner.append(e.bannerText, e.reconnect);
-    e.reconnect.addEventListener("click", () => this.#client?.reconnect());
+    e.reconnect.addEventListener("click", () => {
+      this.#client?.reconnect();
+      // The button hides as the client connects: the focus goes where the user writes.
+      e.input.focus();
+    });
     e.form.append(e.input, e.send);
     const header = h("header", { part: "header" }, h("div", {}, e.title, e.booking, e.presence), e.status);
     this.#root.append(style, h("section", { class: "chat", part: "container", "aria-labelledby": "title" }, header, e.banner, e.log, e.typing, e.live, e.form));

@@ -268,6 +268,11 @@ test("a refused handshake without api-url ends, after a few tries, in a final st
   assert.deepEqual(await axe(page), [], "no axe violations in the refused state");
 
   await page.click(`${chat("alice #2")} .banner button`);
+  assert.equal(
+    await page.locator(chat("alice #2")).evaluate((el) => el.shadowRoot.activeElement?.tagName),
+    "TEXTAREA",
+    "the focus goes to the input as the button hides",
+  );
   await page.waitForFunction((n) => window.sockets > n, attempts, { timeout: 5_000 });
   await waitState(page, "alice #2", "stopped", 60_000);
   assert.ok(calls() > stopped, "Try again tries again");
