@@ -94,7 +94,7 @@ export interface ChatClientOptions {
    * it and sends nothing but pings there).
    */
   channel?: "chat" | "booking" | "user";
-  /** Where tokens come from; called on every (re)connect. */
+  /** Where tokens come from; called on every (re)connect and renewal (see `TokenProvider`: `null` is signed out). */
   token: TokenProvider;
   /**
    * Optional: what a refused handshake meant (see `AccessProbe`). Without it, a refusal is retried with a fresh
@@ -360,7 +360,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     else this.reconnectNow();
   }
 
-  /** Disconnects for good. Unsent messages stay in the outbox for the next start. */
+  /** Disconnects until `start()` or `reconnect()`. Unsent messages stay in the outbox for the next start. */
   close(): void {
     this.#stop("closed");
   }
