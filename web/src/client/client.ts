@@ -1,11 +1,13 @@
-//! `ChatClient`: the headless chat client. It owns the connection and every decision about it: tokens,
-//! reconnects with backoff, refused handshakes, resume with `sync`, the outbox, keep-alive and proactive
-//! reconnects, typing; it turns server frames into typed events and one ordered, de-duplicated timeline.
+//! `ChatClient`: the headless chat client. It owns the connection and every decision about it: tokens and
+//! their renewal, reconnects with backoff, refused handshakes, resume with `sync`, the outbox, keep-alive and
+//! proactive reconnects, typing; it turns server frames into typed events and one ordered, de-duplicated
+//! timeline. It retries whatever may pass and stops, saying why (`status.reason`), at what will not: a
+//! non-member, a missing booking, handshakes refused again and again, a signed-out user.
 //!
 //! I/O comes through ports so that the unit tests script all of it: the socket (`transport.ts`), the outbox
 //! storage (`outbox.ts`), the network watcher, the clock and the random source.
 
-import { fullJitter, type BackoffOptions } from "./backoff.js";
+import { equalJitter, fullJitter, type BackoffOptions } from "./backoff.js";
 import { Emitter } from "./emitter.js";
 import {
   parseServerFrame,
@@ -28,14 +30,32 @@ import { memoryOutbox, type OutboxEntry, type OutboxStore } from "./outbox.js";
 import { Timeline, type TimelineMessage } from "./timeline.js";
 import { webSocketFactory, type Socket, type SocketClose, type SocketFactory } from "./transport.js";
 
-/** Returns a token (a JWT). Called before every connection attempt; `forceRefresh` means "not a cached one". */
-export type TokenProvider = (context: { forceRefresh: boolean }) => Promise<string>;
+/**
+ * Returns a token (a JWT). Called before every connection attempt and to renew the token of an open
+ * connection; `forceRefresh` means "not a cached one". `null` (or a `SignedOutError`) says the user is signed
+ * out: the client stops with `signed_out` until `reconnect()`.
+ */
+export type TokenProvider = (context: { forceRefresh: boolean }) => Promise<string | null>;
 
 /**
- * Asks the backend whether `token` may use the booking, as an HTTP status (200, 401, 403, 404). Browsers hide
- * the status of a refused WebSocket handshake, so this is how the client learns what a refusal meant.
+ * What a token provider throws (or rejects with) to say the user is signed out, like resolving `null`. Any
+ * error named `SignedOutError` counts, so that a copy of this class from another bundle works too.
  */
-export type AccessProbe = (token: string) => Promise<number>;
+export class SignedOutError extends Error {
+  override name = "SignedOutError";
+  constructor(message = "signed out") {
+    super(message);
+  }
+}
+
+const isSignedOut = (error: unknown): boolean => error instanceof Error && error.name === "SignedOutError";
+
+/**
+ * Asks the backend whether `token` may use the booking, as an HTTP status (200, 401, 403, 404), or `undefined`
+ * when it cannot tell. Browsers hide the status of a refused WebSocket handshake, so this is how the client
+ * learns what a refusal meant.
+ */
+export type AccessProbe = (token: string) => Promise<number | undefined>;
 
 /** Tells the client when the network comes back (and when it may be gone). */
 export interface NetworkWatcher {
@@ -74,10 +94,19 @@ export interface ChatClientOptions {
    * it and sends nothing but pings there).
    */
   channel?: "chat" | "booking" | "user";
-  /** Where tokens come from; called on every (re)connect. */
+  /** Where tokens come from; called on every (re)connect and renewal (see `TokenProvider`: `null` is signed out). */
   token: TokenProvider;
-  /** Optional: what a refused handshake meant (see `AccessProbe`). Without it, every refusal is retried. */
+  /**
+   * Optional: what a refused handshake meant (see `AccessProbe`). Without it, a refusal is retried with a fresh
+   * token until `handshakeAttempts` in a row have failed.
+   */
   probe?: AccessProbe;
+  /**
+   * Handshakes refused in a row (closed before opening, each with a fresh token; the probe, if any, not saying
+   * the backend is fine) after which the client stops with `handshake_refused` (default 5). `reconnect()`
+   * starts again.
+   */
+  handshakeAttempts?: number;
   /** Where unsent messages wait (default: memory only; the element uses `localStorage`). */
   outbox?: OutboxStore;
   /** Opens sockets (default: the browser's `WebSocket`). */
@@ -98,7 +127,12 @@ export interface ChatClientOptions {
   connectTimeoutMs?: number;
   /** Reconnect (make before break) after this long (default 1 h 55 min; API Gateway closes at 2 h). */
   maxConnectionMs?: number;
-  /** Reconnect with a fresh token this long before the token expires (default 60 s). */
+  /**
+   * Renew the token this long before it expires (default 60 s), or halfway through its life if that is
+   * later: a token is renewed at most once per half of its life. A failed renewal is retried with growing
+   * waits (equal jitter over `backoff`) while the token lasts; then the connection is closed at expiry and
+   * reconnects like after any drop.
+   */
   tokenRefreshMarginMs?: number;
   /** Resend the oldest unacknowledged message after this long without an answer (default 10 s). */
   ackTimeoutMs?: number;
@@ -121,8 +155,13 @@ export interface ChatClientOptions {
 /** Where the connection stands. */
 export type ConnectionState = "idle" | "connecting" | "online" | "reconnecting" | "offline" | "stopped";
 
-/** Why the client stopped for good. */
-export type StopReason = "closed" | "forbidden" | "not_found";
+/**
+ * Why the client stopped: `close()` was called (`closed`); the probe said the user is not a member
+ * (`forbidden`) or the booking does not exist (`not_found`); `handshakeAttempts` handshakes in a row were
+ * refused (`handshake_refused`); the token provider said the user is signed out (`signed_out`). Only
+ * `reconnect()` (or `start()`) connects again.
+ */
+export type StopReason = "closed" | "forbidden" | "not_found" | "handshake_refused" | "signed_out";
 
 /** The connection's status, as the `status` event reports it. */
 export interface ConnectionStatus {
@@ -174,6 +213,14 @@ interface Link {
   ready: boolean;
   /** Opened to replace the active link (token or age), promoted when ready. */
   standby: boolean;
+  /** Closed by the connect timeout: no answer is not a refusal. */
+  timedOut?: boolean;
+  /** When `token` was fetched: its life, for "at most once per half-life", is counted from here. */
+  tokenAt: number;
+  /** When the gateway closes this connection, as the `session` frame says. */
+  closesAt?: number;
+  /** A `refresh` sent and not yet answered: the token it carries, and the timer that gives up on it. */
+  renewal?: { requestId: string; token: string; tokenAt: number; timer: ReturnType<typeof setTimeout> } | undefined;
   connectTimer?: ReturnType<typeof setTimeout>;
   rotateTimer?: ReturnType<typeof setTimeout>;
   keepAlive?: ReturnType<typeof setTimeout>;
@@ -220,7 +267,12 @@ export class ChatClient extends Emitter<ChatClientEvents> {
   #readSent: MessageId = 0;
   #readWanted: MessageId = 0;
   #serverRefresh = false;
+  /** Handshakes refused in a row since the last one that opened (see `handshakeAttempts`). */
+  #refusals = 0;
+  /** Renewals failed in a row on the current connection: the exponent of the wait before the next. */
+  #renewFailures = 0;
   #unwatch: (() => void) | undefined;
+  #unwatchOutbox: (() => void) | undefined;
 
   constructor(options: ChatClientOptions) {
     super();
@@ -242,6 +294,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
       typingIdleMs: 5_000,
       typingExpiryMs: 8_000,
       tokenRenewal: "action",
+      handshakeAttempts: 5,
       ...options,
       backoff: { baseMs: 1_000, capMs: 30_000, ...options.backoff },
     };
@@ -282,18 +335,32 @@ export class ChatClient extends Emitter<ChatClientEvents> {
 
   // ---- Lifecycle ----
 
-  /** Connects, and keeps connecting until `close()`. */
+  /**
+   * Connects, and keeps connecting until `close()` or a reason to stop (`status.reason`). Also starts a
+   * stopped client again, with its timeline and outbox.
+   */
   start(): void {
     if (this.#status.state !== "idle" && this.#status.state !== "stopped") return;
+    this.#refusals = this.#renewFailures = 0;
     this.#unwatch = this.#o.network.watch(
       () => this.#onNetworkBack(),
       () => this.#checkAlive(),
     );
+    this.#unwatchOutbox = this.#o.outbox.watch?.((entries) => this.#adopt(entries));
     this.#setStatus({ state: "connecting", attempt: 0 });
     void this.#connect(false);
   }
 
-  /** Disconnects for good. Unsent messages stay in the outbox for the next start. */
+  /**
+   * Connects again now: a stopped client (whatever the reason: signed in again, a "Try again" button) starts
+   * again; one waiting to reconnect skips the wait.
+   */
+  reconnect(): void {
+    if (this.#status.state === "idle" || this.#status.state === "stopped") this.start();
+    else this.reconnectNow();
+  }
+
+  /** Disconnects until `start()` or `reconnect()`. Unsent messages stay in the outbox for the next start. */
   close(): void {
     this.#stop("closed");
   }
@@ -318,7 +385,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     const entry: OutboxEntry = { client_message_id: newClientMessageId(), body, created_at: this.#o.now() };
     if (this.#me !== undefined) entry.sender_id = this.#me;
     this.#outbox.push(entry);
-    this.#saveOutbox();
+    this.#o.outbox.put(entry);
     // The next keystroke announces typing again at once.
     this.#typingSentAt = 0;
     clearTimeout(this.#typingIdle);
@@ -332,7 +399,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     const entry = this.#outbox.find((e) => e.client_message_id === clientMessageId);
     if (!entry?.failed) return;
     delete entry.failed;
-    this.#saveOutbox();
+    this.#o.outbox.put(entry);
     this.#render();
     this.#pump();
   }
@@ -341,7 +408,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
   discard(clientMessageId: string): void {
     if (this.#inflight?.cmid === clientMessageId) this.#clearInflight();
     this.#outbox = this.#outbox.filter((e) => e.client_message_id !== clientMessageId);
-    this.#saveOutbox();
+    this.#o.outbox.remove(clientMessageId);
     this.#render();
     this.#pump();
   }
@@ -412,10 +479,11 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     let token: string;
     try {
       token = await this.#freshToken(force);
-    } catch {
+    } catch (error) {
       this.#connecting = false;
       if (epoch !== this.#epoch) return;
-      if (standby && this.#link) this.#scheduleRotation(this.#link, Math.max(5_000, this.#retryDelay()));
+      if (isSignedOut(error)) return this.#stop("signed_out");
+      if (standby && this.#link) this.#renewFailed(this.#link);
       else this.#scheduleRetry();
       return;
     }
@@ -430,6 +498,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     let opened = false;
     const link: Link = {
       token,
+      tokenAt: this.#o.now(),
       openedAt: 0,
       ready: false,
       standby,
@@ -437,6 +506,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
       socket: this.#o.socket(url, ["chat.v1", `bearer.${token}`], {
         onOpen: () => {
           opened = true;
+          this.#refusals = 0;
           link.openedAt = this.#o.now();
           clearTimeout(link.connectTimer);
           this.#armKeepAlive(link);
@@ -448,18 +518,28 @@ export class ChatClient extends Emitter<ChatClientEvents> {
         onClose: (close) => this.#onClose(link, close),
       }),
     };
-    link.connectTimer = setTimeout(() => !opened && link.socket.close(4000, "connect timeout"), this.#o.connectTimeoutMs);
+    link.connectTimer = setTimeout(() => {
+      if (opened) return;
+      link.timedOut = true;
+      link.socket.close(4000, "connect timeout");
+    }, this.#o.connectTimeoutMs);
     if (standby) this.#standby = link;
     else this.#link = link;
   }
 
-  /** Asks the token provider, giving up after `connectTimeoutMs`: a provider that hangs must not stall reconnects. */
-  #askToken(forceRefresh: boolean): Promise<string> {
+  /**
+   * Asks the token provider, giving up after `connectTimeoutMs`: a provider that hangs must not stall reconnects.
+   * `null` becomes a `SignedOutError`.
+   */
+  async #askToken(forceRefresh: boolean): Promise<string> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error("the token provider did not answer")), this.#o.connectTimeoutMs);
     });
-    return Promise.race([this.#o.token({ forceRefresh }), timeout]).finally(() => clearTimeout(timer));
+    const token = await Promise.race([this.#o.token({ forceRefresh }), timeout]).finally(() => clearTimeout(timer));
+    if (token === null) throw new SignedOutError();
+    if (typeof token !== "string") throw new Error("the token provider returned no token");
+    return token;
   }
 
   /** A token with life left in it: asks again with `forceRefresh` when the provider's is (nearly) expired. */
@@ -475,7 +555,11 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     if (claims.sub !== undefined && claims.sub !== this.#me) {
       this.#me = claims.sub;
       // Entries written before the user was known belong to this user.
-      for (const e of this.#outbox) e.sender_id ??= claims.sub;
+      for (const e of this.#outbox) {
+        if (e.sender_id !== undefined) continue;
+        e.sender_id = claims.sub;
+        this.#o.outbox.put(e);
+      }
       this.#render();
     }
     return token;
@@ -486,7 +570,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     if (link === this.#standby) {
       this.#standby = undefined;
       // The replacement failed while the link it was to replace still works: try again later.
-      if (this.#link) this.#scheduleRotation(this.#link, Math.max(5_000, this.#retryDelay()));
+      if (this.#link) this.#renewFailed(this.#link);
       return;
     }
     if (link !== this.#link) return; // retired by us
@@ -507,23 +591,32 @@ export class ChatClient extends Emitter<ChatClientEvents> {
       return;
     }
     if (close.opened) this.#scheduleRetry();
-    else void this.#refused(link.token, close.status);
+    else void this.#refused(link, close.status);
   }
 
-  /** A handshake that failed: decides by its meaning, asking the probe when the transport could not see it. */
-  async #refused(token: string, status: number | undefined): Promise<void> {
+  /**
+   * A handshake that failed: decides by its meaning, asking the probe when the transport could not see it.
+   * A refusal a fresh token may cure (401, or one nobody could read) is retried with a fresh token, a bounded
+   * number of times in a row; a passing one (a timeout, a backend that answers or cannot be reached) forever.
+   */
+  async #refused(link: Link, status: number | undefined): Promise<void> {
     const epoch = this.#epoch;
-    if (status === undefined && this.#o.probe) {
+    // No answer in time, or a device that knows it is offline: not a refusal.
+    let passing = link.timedOut === true || !this.#o.network.isOnline();
+    if (status === undefined && this.#o.probe && !passing) {
       try {
-        status = await this.#o.probe(token);
+        status = await this.#o.probe(link.token);
       } catch {
-        status = undefined; // the backend is unreachable too: a transient failure
+        passing = true; // the backend is unreachable too
       }
       if (epoch !== this.#epoch) return;
     }
     if (status === 403) return this.#stop("forbidden");
     if (status === 404) return this.#stop("not_found");
-    if (status === 401) this.#forceRefresh = true;
+    if (!passing && (status === undefined || status === 401)) {
+      this.#forceRefresh = true;
+      if (++this.#refusals >= this.#o.handshakeAttempts) return this.#stop("handshake_refused");
+    }
     this.#scheduleRetry();
   }
 
@@ -565,7 +658,8 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     this.#connecting = false;
     clearTimeout(this.#retryTimer);
     this.#unwatch?.();
-    this.#unwatch = undefined;
+    this.#unwatchOutbox?.();
+    this.#unwatch = this.#unwatchOutbox = undefined;
     this.#setStatus({ state: "stopped", attempt: 0, reason });
     for (const link of [this.#link, this.#standby]) {
       if (!link) continue;
@@ -592,15 +686,9 @@ export class ChatClient extends Emitter<ChatClientEvents> {
       this.#clearInflight(); // resent on the new link; idempotent
     }
     clearTimeout(this.#retryTimer);
+    this.#renewFailures = 0;
     this.#setStatus({ state: "online", attempt: 0 });
-    const claims = readClaims(link.token);
-    const byAge = link.openedAt + this.#o.maxConnectionMs;
-    let at = byAge;
-    if (claims.expiresAt !== undefined) {
-      const life = claims.expiresAt - this.#o.now();
-      at = Math.min(at, claims.expiresAt - Math.min(this.#o.tokenRefreshMarginMs, life / 2));
-    }
-    this.#scheduleRotation(link, Math.max(1_000, at - this.#o.now()));
+    this.#scheduleRenewal(link);
     if (this.#o.tokenRenewal === "action") this.#sendOn(link, "session", {});
     this.#pump();
     this.#flushRead();
@@ -614,34 +702,93 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     return true;
   }
 
-  /** Replaces the link before the gateway's age limit or the token's expiry cuts it, unnoticed by the user. */
+  /** When the gateway's age limit closes the link (less five minutes, to replace it unnoticed). */
+  #agedAt(link: Link): number {
+    return link.closesAt !== undefined ? link.closesAt - 300_000 : link.openedAt + this.#o.maxConnectionMs;
+  }
+
+  /**
+   * Schedules the link's renewal before its token expires (`tokenRefreshMarginMs` before, but never before
+   * half its life has passed: at most one renewal per half-life) or the gateway's age limit cuts it.
+   */
+  #scheduleRenewal(link: Link): void {
+    let at = this.#agedAt(link);
+    const { expiresAt } = readClaims(link.token);
+    if (expiresAt !== undefined) {
+      const halfLife = (expiresAt - link.tokenAt) / 2;
+      at = Math.min(at, expiresAt - Math.min(this.#o.tokenRefreshMarginMs, halfLife));
+    }
+    this.#scheduleRotation(link, Math.max(1_000, at - this.#o.now()));
+  }
+
   #scheduleRotation(link: Link, delay: number): void {
     clearTimeout(link.rotateTimer);
     link.rotateTimer = setTimeout(() => void this.#rotate(link), delay);
   }
 
+  /**
+   * Renews the link, unnoticed by the user: `refresh` with a fresh token on a server that answers `session`,
+   * else (and at the age limit) a new connection that replaces this one once it is whole.
+   */
   async #rotate(link: Link): Promise<void> {
-    if (link !== this.#link || this.#standby) return;
-    const byAge = this.#o.now() - link.openedAt >= this.#o.maxConnectionMs;
-    if (this.#serverRefresh && !byAge) {
-      try {
-        const token = await this.#freshToken(true);
-        if (link === this.#link) {
-          link.token = token;
-          this.#sendOn(link, "refresh", { token });
-        }
-      } catch {
-        this.#scheduleRotation(link, this.#retryDelay());
-      }
-      return;
+    if (link !== this.#link || this.#standby || link.renewal) return;
+    if (!this.#serverRefresh || this.#o.now() >= this.#agedAt(link)) return void this.#connect(true);
+    const epoch = this.#epoch;
+    let token: string;
+    try {
+      token = await this.#freshToken(true);
+    } catch (error) {
+      if (epoch !== this.#epoch) return;
+      if (isSignedOut(error)) return this.#stop("signed_out");
+      return this.#renewFailed(link);
     }
-    void this.#connect(true);
+    if (link !== this.#link) return;
+    const requestId = `r${++this.#requestSeq}`;
+    // An unanswered refresh counts as refused.
+    const timer = setTimeout(() => this.#renewFailed(link), this.#o.ackTimeoutMs);
+    link.renewal = { requestId, token, tokenAt: this.#o.now(), timer };
+    this.#sendOn(link, "refresh", { token }, requestId);
+  }
+
+  /** The `session` frame: the answer to `session`, or to the link's pending `refresh` (its new token holds). */
+  #onSession(link: Link, frame: SessionFrame): void {
+    this.#serverRefresh = true;
+    link.closesAt = frame.closes_at;
+    const renewal = link.renewal;
+    if (renewal && (frame.request_id === undefined || frame.request_id === renewal.requestId)) {
+      clearTimeout(renewal.timer);
+      link.renewal = undefined;
+      link.token = renewal.token;
+      link.tokenAt = renewal.tokenAt;
+      this.#renewFailures = 0;
+    }
+    if (link === this.#link && !link.renewal && !this.#standby) this.#scheduleRenewal(link);
+  }
+
+  /**
+   * A renewal failed (no token, a refused or unanswered `refresh`, a replacement that did not open): tried
+   * again after a wait longer than the last, while the token lasts; past that the link is closed when its
+   * token expires, and the client reconnects as after any drop.
+   */
+  #renewFailed(link: Link): void {
+    clearTimeout(link.renewal?.timer);
+    link.renewal = undefined;
+    if (link !== this.#link) return;
+    const now = this.#o.now();
+    const delay = equalJitter(this.#renewFailures++, this.#o.backoff, this.#o.random);
+    const { expiresAt } = readClaims(link.token);
+    if (expiresAt === undefined || now + delay < expiresAt) return this.#scheduleRotation(link, delay);
+    clearTimeout(link.rotateTimer);
+    link.rotateTimer = setTimeout(() => {
+      this.#forceRefresh = true;
+      link.socket.close(4003, "token expired");
+    }, expiresAt - now);
   }
 
   /** Clears a link's timers. */
   #clear(link: Link): void {
-    for (const t of [link.connectTimer, link.rotateTimer, link.keepAlive, link.pongDue]) clearTimeout(t);
-    link.pongDue = undefined;
+    for (const t of [link.connectTimer, link.rotateTimer, link.keepAlive, link.pongDue, link.renewal?.timer]) clearTimeout(t);
+    link.pongDue = link.renewal = undefined;
   }
 
   // ---- Keep-alive ----
@@ -715,8 +862,22 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     }
   }
 
-  #saveOutbox(): void {
-    this.#o.outbox.save(this.#outbox);
+  /**
+   * Takes over messages a closed page left unsent (see `OutboxStore.watch`): shown and delivered here, in the
+   * order written; one the server already has just leaves the outbox.
+   */
+  #adopt(entries: OutboxEntry[]): void {
+    for (const entry of entries) {
+      const cmid = entry.client_message_id;
+      if (this.#outbox.some((e) => e.client_message_id === cmid)) continue;
+      if (entry.sender_id === undefined && this.#me !== undefined) entry.sender_id = this.#me;
+      const stored = this.#view.some((m) => m.id !== undefined && m.client_message_id === cmid && m.sender_id === entry.sender_id);
+      if (stored) this.#o.outbox.remove(cmid);
+      else this.#outbox.push(entry);
+    }
+    this.#outbox.sort((a, b) => a.created_at - b.created_at);
+    this.#render();
+    this.#pump();
   }
 
   // ---- Receiving ----
@@ -800,11 +961,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
         this.#onError(link, frame);
         break;
       case "session":
-        this.#serverRefresh = true;
-        if (link === this.#link) {
-          const at = Math.min(frame.closes_at - 300_000, frame.expires_at - this.#o.tokenRefreshMarginMs);
-          this.#scheduleRotation(link, Math.max(1_000, at - this.#o.now()));
-        }
+        this.#onSession(link, frame);
         this.emit("session", frame);
         break;
       case "booking_status":
@@ -831,6 +988,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
       // The server closes this connection; come back with a fresh token.
       this.#forceRefresh = true;
     }
+    if (link.renewal && frame.request_id === link.renewal.requestId) return this.#renewFailed(link);
     const purpose = frame.request_id !== undefined ? link.syncs.get(frame.request_id) : undefined;
     if (purpose && frame.request_id !== undefined) {
       link.syncs.delete(frame.request_id);
@@ -843,7 +1001,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
       const entry = this.#outbox.find((e) => e.client_message_id === inflight.cmid);
       if (entry && PERMANENT.has(code)) {
         entry.failed = { code, message: frame.error.message };
-        this.#saveOutbox();
+        this.#o.outbox.put(entry);
         this.#render();
         this.#pump();
       } else {
@@ -865,7 +1023,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     const before = this.#outbox.length;
     this.#outbox = this.#outbox.filter((e) => e.client_message_id !== cmid);
     if (this.#outbox.length === before) return false;
-    this.#saveOutbox();
+    this.#o.outbox.remove(cmid);
     if (this.#inflight?.cmid === cmid) {
       this.#clearInflight();
       this.#pump();

@@ -4,14 +4,15 @@
 //! - `frames.ts`: the wire frames, as types and as shapes checked against the wire crate's fixture.
 //! - `client.ts`: `ChatClient`, the state machine (connection, resume, outbox delivery, typing, events).
 //! - `timeline.ts`: stored messages de-duplicated and ordered by id, plus the unsent ones.
-//! - `outbox.ts`: where unsent messages wait (memory, `localStorage`).
+//! - `outbox.ts`: where unsent messages wait (memory, `localStorage` shared by a user's tabs).
 //! - `transport.ts`: the socket port and its `WebSocket` adapter.
-//! - `backoff.ts`, `jwt.ts`, `emitter.ts`: full-jitter delays, reading `sub`/`exp`, typed events.
+//! - `backoff.ts`, `jwt.ts`, `emitter.ts`: jittered delays, reading `sub`/`exp`, typed events.
 
 export {
   ChatClient,
   browserNetwork,
   MAX_BODY_CHARS,
+  SignedOutError,
   type AccessProbe,
   type ChatClientEvents,
   type ChatClientOptions,
@@ -22,10 +23,17 @@ export {
   type TokenProvider,
 } from "./client.js";
 export * from "./frames.js";
-export { localStorageOutbox, memoryOutbox, type OutboxEntry, type OutboxStore } from "./outbox.js";
+export {
+  localStorageOutbox,
+  memoryOutbox,
+  type LocalStorageOutboxOptions,
+  type OutboxEntry,
+  type OutboxStore,
+  type PageLocks,
+} from "./outbox.js";
 export type { MessageState, TimelineMessage } from "./timeline.js";
 export { webSocketFactory, type Socket, type SocketClose, type SocketFactory, type SocketHandlers } from "./transport.js";
-export { fullJitter, type BackoffOptions } from "./backoff.js";
+export { equalJitter, fullJitter, type BackoffOptions } from "./backoff.js";
 export { readClaims, type TokenClaims } from "./jwt.js";
 
 /** A probe for `ChatClientOptions.probe`: the backend's history route for the booking, as a cheap access check. */

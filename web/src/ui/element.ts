@@ -4,6 +4,11 @@
 //! Attributes: `ws-url`, `booking`, `token-url` (or the `tokenProvider` property), `api-url` (lets the client
 //! tell a refused handshake's meaning), `user` (names the outbox in storage), `heading`, `theme`
 //! (`light`/`dark`; default: the user's preference), and the standard `lang` and `dir`.
+//!
+//! One element, one client: frameworks re-render (a new `tokenProvider` function each time) and move elements
+//! around the DOM, and neither is a reason to reconnect. The element keeps its `ChatClient` for its life and
+//! replaces it only when what the client is for changes (`ws-url`, `booking`, the outbox's user), announcing it
+//! with `chat-client`. The module touches no DOM global when imported, so that it loads on a server.
 
 import { ChatClient, httpProbe, localStorageOutbox } from "../client/index.js";
 import type { ConnectionStatus, TokenProvider } from "../client/client.js";
@@ -44,12 +49,24 @@ export function tokenFromUrl(url: string): TokenProvider {
   };
 }
 
+/** `HTMLElement` where there is one; on a server (no DOM) a stand-in, so that importing does not throw. */
+const Base: typeof HTMLElement = globalThis.HTMLElement ?? (class {} as typeof HTMLElement);
+
+/** How long a removed element waits before closing its connection: a move in the DOM re-inserts it sooner. */
+const PARK_DELAY_MS = 1_000;
+
 /** The `<booking-chat>` element. */
-export class BookingChatElement extends HTMLElement {
+export class BookingChatElement extends Base {
   static readonly observedAttributes = ["ws-url", "booking", "token-url", "api-url", "user", "heading", "lang"];
 
   #client: ChatClient | undefined;
+  /** What `#client` is for (URL, booking, outbox): another value means another client. */
+  #identity = "";
   #provider: TokenProvider | undefined;
+  /** Closed because the element left the document; started again when it comes back. */
+  #parked = false;
+  #parkTimer: ReturnType<typeof setTimeout> | undefined;
+  #updatePending = false;
   #strings: ChatStrings = ENGLISH;
   #unsubscribe: (() => void)[] = [];
   #rows = new Map<string, { el: HTMLElement; sig: unknown }>();
@@ -63,6 +80,8 @@ export class BookingChatElement extends HTMLElement {
     booking: HTMLSpanElement;
     presence: HTMLSpanElement;
     banner: HTMLDivElement;
+    bannerText: HTMLSpanElement;
+    reconnect: HTMLButtonElement;
     log: HTMLDivElement;
     older: HTMLButtonElement;
     list: HTMLOListElement;
@@ -84,6 +103,8 @@ export class BookingChatElement extends HTMLElement {
       booking: h("span", { class: "booking", part: "booking-status" }),
       presence: h("span", { class: "presence", part: "presence" }),
       banner: h("div", { class: "banner", part: "banner", hidden: "" }),
+      bannerText: h("span"),
+      reconnect: h("button", { part: "reconnect", type: "button", hidden: "" }),
       log: h("div", { class: "log", part: "log", tabindex: "0", role: "region" }),
       older: h("button", { class: "older", part: "older", type: "button", hidden: "" }),
       list: h("ol", { part: "messages" }),
@@ -95,6 +116,12 @@ export class BookingChatElement extends HTMLElement {
     };
     this.#els = e;
     e.log.append(e.older, e.list);
+    e.banner.append(e.bannerText, e.reconnect);
+    e.reconnect.addEventListener("click", () => {
+      this.#client?.reconnect();
+      // The button hides as the client connects: the focus goes where the user writes.
+      e.input.focus();
+    });
     e.form.append(e.input, e.send);
     const header = h("header", { part: "header" }, h("div", {}, e.title, e.booking, e.presence), e.status);
     this.#root.append(style, h("section", { class: "chat", part: "container", "aria-labelledby": "title" }, header, e.banner, e.log, e.typing, e.live, e.form));
@@ -122,18 +149,27 @@ export class BookingChatElement extends HTMLElement {
     this.#applyStrings();
   }
 
-  /** The headless client behind the element (after it is connected to a document). */
+  /**
+   * The headless client behind the element, once `ws-url`, `booking` and a token source are set. The same
+   * instance for the element's life, unless `ws-url`, `booking` or `user` change: then a new one, announced by
+   * `chat-client`.
+   */
   get client(): ChatClient | undefined {
+    if (this.#updatePending) this.#update();
     return this.#client;
   }
 
-  /** Where tokens come from, instead of `token-url`. Called on every (re)connect. */
+  /**
+   * Where tokens come from, instead of `token-url`. Called on every (re)connect and renewal. Setting it again
+   * (a framework's re-render) only swaps the function the client calls: no reconnect.
+   */
   get tokenProvider(): TokenProvider | undefined {
     return this.#provider;
   }
   set tokenProvider(provider: TokenProvider | undefined) {
+    if (provider === this.#provider) return;
     this.#provider = provider;
-    this.#restart();
+    this.#scheduleUpdate();
   }
 
   /** The element's words; set a partial object to translate or reword (merged over English). */
@@ -149,51 +185,98 @@ export class BookingChatElement extends HTMLElement {
   }
 
   connectedCallback(): void {
-    this.#restart();
     document.addEventListener("visibilitychange", this.#onVisible);
+    clearTimeout(this.#parkTimer);
+    this.#update();
   }
 
   disconnectedCallback(): void {
     document.removeEventListener("visibilitychange", this.#onVisible);
-    this.#teardown();
+    // A move in the DOM (removed, then inserted elsewhere) must not reconnect: close only if it stays out.
+    clearTimeout(this.#parkTimer);
+    this.#parkTimer = setTimeout(() => {
+      const client = this.#client;
+      if (this.isConnected || !client || client.status.state === "stopped") return;
+      this.#parked = true;
+      client.close();
+    }, PARK_DELAY_MS);
   }
 
   attributeChangedCallback(name: string, old: string | null, value: string | null): void {
     if (old === value) return;
     if (name === "heading" || name === "lang") this.#applyStrings();
-    else this.#restart();
+    else this.#scheduleUpdate();
   }
 
   #onVisible = (): void => this.#markRead();
 
-  #teardown(): void {
-    for (const off of this.#unsubscribe) off();
-    this.#unsubscribe = [];
-    this.#client?.close();
-    this.#client = undefined;
+  /** Frameworks set attributes and properties one by one: the client follows once they are all set. */
+  #scheduleUpdate(): void {
+    if (this.#updatePending) return;
+    this.#updatePending = true;
+    queueMicrotask(() => this.#updatePending && this.#update());
   }
 
-  /** (Re)creates the client from the attributes, once everything it needs is there. */
-  #restart(): void {
-    if (!this.isConnected) return;
-    this.#teardown();
+  /** The token source, read at each call: a new `tokenProvider` or `token-url` applies from the next call. */
+  #token: TokenProvider = (context) => {
+    const tokenUrl = this.getAttribute("token-url");
+    const provider = this.#provider ?? (tokenUrl ? tokenFromUrl(tokenUrl) : undefined);
+    return provider ? provider(context) : Promise.reject(new Error("no token-url and no tokenProvider"));
+  };
+
+  /** The probe, read at each call like the token source: without `api-url` it cannot tell. */
+  #probe = (token: string): Promise<number | undefined> => {
+    const apiUrl = this.getAttribute("api-url");
+    return apiUrl === null ? Promise.resolve(undefined) : httpProbe(apiUrl, Number(this.getAttribute("booking")))(token);
+  };
+
+  /**
+   * Brings the client in line with the attributes: created once everything it needs is there, replaced only
+   * when its URL, booking or outbox change, started while the element is in a document.
+   */
+  #update(): void {
+    this.#updatePending = false;
     const url = this.getAttribute("ws-url");
     const booking = Number(this.getAttribute("booking"));
     const tokenUrl = this.getAttribute("token-url");
-    const token = this.#provider ?? (tokenUrl ? tokenFromUrl(tokenUrl) : undefined);
-    if (!url || !Number.isInteger(booking) || booking <= 0 || !token) return;
-    const apiUrl = this.getAttribute("api-url");
     const user = this.getAttribute("user") ?? tokenUrl ?? "";
-    const client = new ChatClient({
-      url,
-      bookingId: booking,
-      token,
-      outbox: localStorageOutbox(`booking-chat:outbox:${booking}:${user}`),
-      ...(apiUrl !== null ? { probe: httpProbe(apiUrl, booking) } : {}),
-    });
+    if (!url || !Number.isInteger(booking) || booking <= 0) {
+      if (this.#client) this.#replace(undefined);
+      return;
+    }
+    const identity = JSON.stringify([url, booking, user]);
+    if (!this.#client || identity !== this.#identity) {
+      // Without a token source no client is made; one that loses its source keeps trying, and finds the next.
+      if (!this.#client && !this.#provider && !tokenUrl) return;
+      this.#identity = identity;
+      this.#replace(
+        new ChatClient({
+          url,
+          bookingId: booking,
+          token: this.#token,
+          outbox: localStorageOutbox(`booking-chat:outbox:${booking}:${user}`),
+          probe: this.#probe,
+        }),
+      );
+    }
+    const client = this.#client;
+    if (this.isConnected && client && (client.status.state === "idle" || this.#parked)) {
+      this.#parked = false;
+      client.start();
+    }
+  }
+
+  /** Swaps the client (or drops it: `undefined`), and says so with `chat-client`. */
+  #replace(client: ChatClient | undefined): void {
+    for (const off of this.#unsubscribe) off();
+    this.#unsubscribe = [];
+    this.#client?.close();
     this.#client = client;
+    this.#parked = false;
     this.#rows.clear();
     this.#els.list.replaceChildren();
+    this.#fire("chat-client", client);
+    if (!client) return;
     this.#unsubscribe = [
       client.on("timeline", () => this.#render()),
       client.on("status", (status) => {
@@ -219,7 +302,6 @@ export class BookingChatElement extends HTMLElement {
     ];
     this.#renderStatus(client.status);
     this.#render();
-    client.start();
   }
 
   #fire(name: string, detail: unknown): void {
@@ -236,6 +318,7 @@ export class BookingChatElement extends HTMLElement {
     e.input.placeholder = s.placeholder;
     e.send.textContent = s.send;
     e.older.textContent = s.loadOlder;
+    e.reconnect.textContent = s.tryAgain;
     if (this.#bookingStatus) e.booking.textContent = s.bookingStatus(this.#bookingStatus);
     if (this.#client) this.#renderStatus(this.#client.status);
   }
@@ -254,18 +337,22 @@ export class BookingChatElement extends HTMLElement {
             : status.state === "stopped"
               ? s.closed
               : s.connecting;
+    const stopped: Partial<Record<string, string>> = {
+      forbidden: s.forbidden,
+      not_found: s.notFound,
+      handshake_refused: s.handshakeRefused,
+      signed_out: s.signedOut,
+    };
     const banner =
       status.state === "stopped"
-        ? status.reason === "forbidden"
-          ? s.forbidden
-          : status.reason === "not_found"
-            ? s.notFound
-            : ""
+        ? (stopped[status.reason ?? ""] ?? "")
         : (status.state === "reconnecting" || status.state === "offline") && status.attempt > 1
           ? s.queued
           : "";
-    e.banner.textContent = banner;
+    e.bannerText.textContent = banner;
     e.banner.hidden = !banner;
+    // Refusals that a retry may cure get a button; a non-member, a missing booking or a signed-out user do not.
+    e.reconnect.hidden = !(status.state === "stopped" && status.reason === "handshake_refused");
     e.input.disabled = e.send.disabled = status.state === "stopped" && status.reason !== "closed";
   }
 

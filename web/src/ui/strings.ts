@@ -20,6 +20,12 @@ export interface ChatStrings {
   forbidden: string;
   /** Stopped: the booking does not exist. */
   notFound: string;
+  /** Stopped: handshakes were refused again and again (shown with a "Try again" button). */
+  handshakeRefused: string;
+  /** Stopped: the token provider said the user is signed out. */
+  signedOut: string;
+  /** The button that connects again after `handshakeRefused`. */
+  tryAgain: string;
   /** Stopped by the page. */
   closed: string;
   /** Waiting for the connection; a sentence under the messages while not online. */
@@ -57,6 +63,9 @@ export const ENGLISH: ChatStrings = {
   offline: "Offline",
   forbidden: "You are not a member of this booking.",
   notFound: "This booking does not exist.",
+  handshakeRefused: "The chat could not connect.",
+  signedOut: "You are signed out.",
+  tryAgain: "Try again",
   closed: "Disconnected.",
   queued: "Messages you write now are sent when the connection is back.",
   sending: "Sending…",

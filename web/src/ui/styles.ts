@@ -42,6 +42,7 @@ h2{font-size:1rem;margin:0;overflow-wrap:anywhere}
 .presence{display:block;font-size:.75rem;color:var(--_muted)}
 .presence:empty{display:none}
 .banner{padding:.45rem .9rem;background:var(--_notice);font-size:.85rem}
+.banner button{margin-inline-start:.5rem;font-size:.8rem;border:1px solid var(--_border);background:var(--_bg);color:var(--_fg);border-radius:99px;padding:.1rem .7rem}
 .log{flex:1;overflow-y:auto;padding:.5rem .9rem;overscroll-behavior:contain}
 .log:focus-visible,button:focus-visible,textarea:focus-visible{outline:2px solid var(--_accent);outline-offset:2px}
 ol{list-style:none;margin:0;padding:0}

@@ -108,12 +108,14 @@ const TYPES = { ".html": "text/html; charset=utf-8", ".js": "text/javascript", "
 
 /**
  * The site: `/` the demo page, `/dist/*` the bundle, `/dev/*` and `/api/*` forwarded to the backend,
- * `/test/token?user=&ttl=&forge=first` test tokens (counted in `tokenCalls`), `/test/page?...` a page of
- * widgets built from the query.
+ * `/test/token?user=&ttl=&forge=first&fail=afterN` test tokens (counted in `tokenCalls`; `fail=afterN`: HTTP
+ * 503 once N have been handed out for that user and booking), `/test/page?w=user:booking:tokenQuery&noapi=1`
+ * a page of widgets built from the query (`noapi`: without `api-url`).
  */
 export async function startSite(stack) {
   const tokenCalls = [];
   const forged = new Set();
+  const handedOut = new Map();
   const server = createServer((req, res) => {
     const url = new URL(req.url, "http://site");
     if (url.pathname.startsWith("/dev/") || url.pathname.startsWith("/api/")) {
@@ -133,17 +135,27 @@ export async function startSite(stack) {
     if (url.pathname === "/test/token") {
       const user = url.searchParams.get("user") ?? "alice";
       const ttl = Number(url.searchParams.get("ttl") ?? "3600");
+      const booking = url.searchParams.get("booking");
+      const failAfter = /^after(\d+)$/.exec(url.searchParams.get("fail") ?? "")?.[1];
+      const served = handedOut.get(`${user}:${booking}`) ?? 0;
+      if (failAfter !== undefined && served >= Number(failAfter)) {
+        tokenCalls.push({ user, booking, at: Date.now(), forged: false, failed: true });
+        res.writeHead(503, { "content-type": "text/plain", "cache-control": "no-store" }).end("token service down");
+        return;
+      }
+      handedOut.set(`${user}:${booking}`, served + 1);
       const forge = url.searchParams.get("forge") === "first" && !forged.has(user);
       if (forge) forged.add(user);
-      tokenCalls.push({ user, booking: url.searchParams.get("booking"), at: Date.now(), forged: forge });
+      tokenCalls.push({ user, booking, at: Date.now(), forged: forge, failed: false });
       res.writeHead(200, { "content-type": "application/json", "cache-control": "no-store" });
       res.end(JSON.stringify({ token: mintToken(user, ttl, forge) }));
       return;
     }
     if (url.pathname === "/test/page") {
+      const api = url.searchParams.get("noapi") ? "" : 'api-url="/"';
       const widgets = url.searchParams.getAll("w").map((spec) => {
         const [user, booking, tokenQuery = ""] = spec.split(":");
-        return `<booking-chat heading="${user} #${booking}" user="${user}" booking="${booking}" api-url="/"
+        return `<booking-chat heading="${user} #${booking}" user="${user}" booking="${booking}" ${api}
           ws-url="ws://127.0.0.1:${stack.emulatorPort}/local" token-url="/test/token?user=${user}&booking=${booking}${tokenQuery ? "&" + tokenQuery : ""}"></booking-chat>`;
       });
       res.writeHead(200, { "content-type": TYPES[".html"] });

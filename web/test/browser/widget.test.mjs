@@ -210,7 +210,8 @@ test("a refused handshake is handled by its meaning: a forged token is replaced,
   await waitOnline(page, "alice #1");
   assert.ok(site.tokenCalls.some((c) => c.user === "alice" && c.forged), "the first token was forged");
   await page.waitForSelector(`${chat("alice #2")} .status[data-state=stopped]`, { timeout: 15_000 });
-  assert.equal((await page.textContent(`${chat("alice #2")} .banner`)).trim(), "You are not a member of this booking.");
+  assert.equal((await page.textContent(`${chat("alice #2")} .banner span`)).trim(), "You are not a member of this booking.");
+  assert.equal(await page.isVisible(`${chat("alice #2")} .banner button`), false, "no Try again: the answer will not change");
   const calls = () => site.tokenCalls.filter((c) => c.booking === "2").length;
   const stopped = calls();
   await new Promise((r) => setTimeout(r, 3_000));

@@ -2,10 +2,11 @@
 // resume, de-duplication, the outbox, keep-alive, proactive reconnects and typing.
 
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { fullJitter } from "../../src/client/backoff.js";
-import { ChatClient } from "../../src/client/client.js";
+import { equalJitter, fullJitter } from "../../src/client/backoff.js";
+import { ChatClient, SignedOutError } from "../../src/client/client.js";
 import { readClaims } from "../../src/client/jwt.js";
 import { localStorageOutbox, memoryOutbox } from "../../src/client/outbox.js";
+import { SharedStorage } from "./pages.js";
 import { jwt, msg, online, setup, tick } from "./scripted.js";
 
 beforeEach(() => {
@@ -99,14 +100,20 @@ describe("backoff", () => {
     expect(fullJitter(1_000, options, () => 0.5)).toBe(15_000);
   });
 
-  it("refused handshakes are retried forever, with delays growing to the cap", async () => {
+  it("equal jitter: at least half the ceiling, so each wait is longer than the one before until the cap", () => {
+    const options = { baseMs: 1_000, capMs: 30_000 };
+    expect([0, 1, 2, 3, 4, 5, 6].map((a) => equalJitter(a, options, () => 0))).toEqual([500, 1_000, 2_000, 4_000, 8_000, 15_000, 15_000]);
+    expect([0, 1, 2, 3, 4, 5].map((a) => equalJitter(a, options, () => 0.999_999))).toEqual([999, 1_999, 3_999, 7_999, 15_999, 29_999]);
+  });
+
+  it("handshakes refused for a passing reason (5xx) are retried forever, with delays growing to the cap", async () => {
     const t = setup();
     t.client.start();
     const delays: number[] = [];
     for (let i = 0; i < 40; i++) {
       await tick();
       const before = t.sockets.length;
-      t.socket.refuse();
+      t.socket.refuse(503);
       const { retryAt } = t.client.status;
       expect(retryAt).toBeDefined();
       delays.push(retryAt! - Date.now());
@@ -123,7 +130,7 @@ describe("backoff", () => {
     t.client.start();
     for (let i = 0; i < 5; i++) {
       await tick();
-      t.socket.refuse();
+      t.socket.refuse(503);
       await tick(t.client.status.retryAt! - Date.now());
     }
     t.socket.accept();
@@ -138,10 +145,10 @@ describe("backoff", () => {
     t.client.start();
     for (let i = 0; i < 6; i++) {
       await tick();
-      t.socket.refuse();
+      t.socket.refuse(503);
       await tick(t.client.status.retryAt! - Date.now());
     }
-    t.socket.refuse();
+    t.socket.refuse(503);
     expect(t.client.status.retryAt! - Date.now()).toBeGreaterThan(10_000);
     const count = t.sockets.length;
     t.network.goOnline();
@@ -219,6 +226,125 @@ describe("refused handshakes are handled by their meaning", () => {
     socket.drop(1000);
     await tick(1_000);
     expect(t.tokenCalls).toEqual([false, true, true]);
+  });
+});
+
+describe("refused handshakes without a probe", () => {
+  /** Refuses every handshake until the client stops or `max` sockets have been refused. */
+  async function refuseAll(t: ReturnType<typeof setup>, max = 20): Promise<void> {
+    for (let i = 0; i < max && t.client.status.state !== "stopped"; i++) {
+      await tick();
+      t.socket.refuse();
+      if (t.client.status.retryAt !== undefined) await tick(t.client.status.retryAt - Date.now());
+    }
+  }
+
+  it("are retried with backoff and a fresh token a few times, then stop with handshake_refused, and reconnect() starts again", async () => {
+    const t = setup();
+    t.client.start();
+    await refuseAll(t);
+    expect(t.client.status).toMatchObject({ state: "stopped", reason: "handshake_refused" });
+    expect(t.sockets.length).toBe(5);
+    expect(t.tokenCalls).toEqual([false, true, true, true, true]);
+    expect(t.statuses.map((s) => s.state).filter((s) => s === "reconnecting")).toHaveLength(4);
+    await tick(600_000);
+    expect(t.sockets.length).toBe(5);
+    expect(t.tokenCalls.length).toBe(5);
+
+    t.client.reconnect();
+    await tick();
+    expect(t.sockets.length).toBe(6);
+    t.socket.accept();
+    t.socket.answerSync([]);
+    expect(t.client.status.state).toBe("online");
+  });
+
+  it("count only refusals in a row: a handshake that opens starts the count again", async () => {
+    const t = setup();
+    t.client.start();
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 4; i++) {
+        await tick();
+        t.socket.refuse();
+        await tick(t.client.status.retryAt! - Date.now());
+      }
+      t.socket.accept();
+      t.socket.answerSync([]);
+      t.socket.drop();
+      await tick(t.client.status.retryAt! - Date.now());
+    }
+    expect(t.client.status.state).toBe("connecting");
+  });
+
+  it("a connect timeout is not a refusal: retried without end", async () => {
+    const t = setup();
+    t.client.start();
+    for (let i = 0; i < 12; i++) {
+      await tick(15_000);
+      await tick(t.client.status.retryAt! - Date.now());
+    }
+    expect(t.sockets.length).toBe(13);
+    expect(t.client.status.state).toBe("connecting");
+  });
+});
+
+describe("signed out", () => {
+  it("a provider answering null stops the client (signed_out) before any socket, and nothing is retried until reconnect()", async () => {
+    let signedIn = false;
+    let calls = 0;
+    const t = setup({
+      token: async () => {
+        calls++;
+        return signedIn ? jwt("alice") : null;
+      },
+    });
+    t.client.start();
+    await tick();
+    expect(t.client.status).toMatchObject({ state: "stopped", reason: "signed_out" });
+    expect(t.statuses.at(-1)).toMatchObject({ state: "stopped", reason: "signed_out" });
+    await tick(600_000);
+    expect(calls).toBe(1);
+    expect(t.sockets.length).toBe(0);
+    signedIn = true;
+    t.client.reconnect();
+    await tick();
+    t.socket.accept();
+    t.socket.answerSync([]);
+    expect(t.client.status.state).toBe("online");
+  });
+
+  it("a provider throwing SignedOutError while renewing closes the open connection and stops", async () => {
+    let signedIn = true;
+    const t = setup({
+      token: async () => {
+        if (!signedIn) throw new SignedOutError();
+        return jwt("alice", 600_000);
+      },
+    });
+    t.client.start();
+    await tick();
+    const socket = t.socket;
+    socket.autoSession = true;
+    socket.accept();
+    socket.answerSync([]);
+    await tick();
+    signedIn = false;
+    await tick(540_000);
+    expect(socket.closed).toMatchObject({ byClient: true });
+    expect(t.client.status).toMatchObject({ state: "stopped", reason: "signed_out" });
+    await tick(600_000);
+    expect(t.sockets.length).toBe(1);
+  });
+
+  it("an error of another copy of the class counts, by its name", async () => {
+    const t = setup({
+      token: async () => {
+        throw Object.assign(new Error("gone"), { name: "SignedOutError" });
+      },
+    });
+    t.client.start();
+    await tick();
+    expect(t.client.status).toMatchObject({ state: "stopped", reason: "signed_out" });
   });
 });
 
@@ -319,17 +445,12 @@ describe("outbox", () => {
   });
 
   it("survives a reload: a new client on the same storage shows and delivers the unsent message", async () => {
-    const storage = new Map<string, string>();
-    const fakeStorage = {
-      getItem: (k: string) => storage.get(k) ?? null,
-      setItem: (k: string, v: string) => void storage.set(k, v),
-      removeItem: (k: string) => void storage.delete(k),
-    } as Storage;
-    const first = setup({}, localStorageOutbox("outbox:1:alice", fakeStorage));
+    const storage = new SharedStorage();
+    const first = setup({}, localStorageOutbox("outbox:1:alice", { storage: storage.for("A"), locks: undefined }));
     const cmid = first.client.send("before the reload")!;
     first.client.close();
 
-    const second = setup({}, localStorageOutbox("outbox:1:alice", fakeStorage));
+    const second = setup({}, localStorageOutbox("outbox:1:alice", { storage: storage.for("B"), locks: undefined }));
     expect(second.client.timeline).toMatchObject([{ key: `c:${cmid}`, state: "sending", body: "before the reload" }]);
     const socket = await online(second);
     expect(socket.actions("send_message")[0]?.data).toEqual({ body: "before the reload", client_message_id: cmid });
@@ -378,7 +499,7 @@ describe("outbox", () => {
 
   it("never sends another user's unsent message", async () => {
     const store = memoryOutbox();
-    store.save([{ client_message_id: "bobs", body: "from bob", created_at: 1, sender_id: "bob" }]);
+    store.put({ client_message_id: "bobs", body: "from bob", created_at: 1, sender_id: "bob" });
     const t = setup({}, store);
     const socket = await online(t);
     expect(socket.actions("send_message")).toEqual([]);
@@ -457,6 +578,92 @@ describe("keep-alive and proactive reconnects", () => {
     await tick(540_000);
     expect(socket.actions("refresh").length).toBe(1);
     expect(t.sockets.length).toBe(1);
+  });
+});
+
+describe("token renewal", () => {
+  /** Starts `t` against a server that answers `session` and `refresh` (or refuses every `refresh`). */
+  async function onlineRenewing(t: ReturnType<typeof setup>, answer: true | "refuse" = true) {
+    t.client.start();
+    await tick();
+    const socket = t.socket;
+    socket.autoSession = answer;
+    socket.accept();
+    socket.answerSync([]);
+    await tick();
+    return socket;
+  }
+
+  it("renews a 20-s token at most once per half-life: 2 refreshes in 24 s, 10 s apart, not one a second", async () => {
+    const fetchedAt: number[] = [];
+    const t = setup({
+      token: async () => {
+        fetchedAt.push(Date.now());
+        return jwt("alice", 20_000);
+      },
+    });
+    const start = Date.now();
+    const socket = await onlineRenewing(t);
+    await tick(24_000);
+    expect(socket.actions("refresh").length).toBe(2);
+    expect(fetchedAt.map((at) => at - start)).toEqual([0, 10_000, 20_000]);
+    expect(t.sockets.length).toBe(1);
+    expect(t.client.status.state).toBe("online");
+  });
+
+  it("a failing token endpoint is retried with growing waits; when the token runs out the connection closes and reconnects", async () => {
+    const fetchedAt: number[] = [];
+    let fail = false;
+    const t = setup({
+      token: async () => {
+        fetchedAt.push(Date.now());
+        if (fail) throw new Error("token endpoint: HTTP 503");
+        return jwt("alice", 20_000);
+      },
+    });
+    const start = Date.now();
+    const socket = await onlineRenewing(t);
+    fail = true;
+    await tick(19_999);
+    const renewing = fetchedAt.slice(1).map((at) => at - start);
+    expect(renewing).toEqual([10_000, 10_750, 12_250, 15_250]);
+    expect(socket.closed).toBeUndefined();
+    await tick(1);
+    expect(socket.closed).toMatchObject({ code: 4003, byClient: true });
+    expect(t.client.status.state).toBe("reconnecting");
+    // Reconnecting now, with its own backoff: 8 fetches in 24 s in all.
+    await tick(4_000);
+    expect(fetchedAt.length).toBe(8);
+  });
+
+  it("a refused refresh is retried with growing waits, then the connection expires and reconnects with a fresh token", async () => {
+    const t = setup();
+    t.setTokenTtl(20_000);
+    const first = await onlineRenewing(t, "refuse");
+    await tick(19_000);
+    expect(first.actions("refresh").length).toBe(4);
+    expect(first.closed).toBeUndefined();
+    await tick(1_000);
+    expect(first.closed).toMatchObject({ code: 4003, byClient: true });
+    await tick(1_000);
+    expect(t.sockets.length).toBe(2);
+    expect(t.tokenCalls.at(-1)).toBe(true);
+  });
+
+  it("a successful refresh starts the waits over", async () => {
+    const t = setup();
+    t.setTokenTtl(20_000);
+    const socket = await onlineRenewing(t, "refuse");
+    await tick(10_750);
+    expect(socket.actions("refresh").length).toBe(2);
+    socket.autoSession = true;
+    await tick(1_500);
+    expect(socket.actions("refresh").length).toBe(3);
+    // The token renewed at 12.25 s lives 20 s (less the rounding of exp to seconds): renewed half of that later.
+    await tick(9_000);
+    expect(socket.actions("refresh").length).toBe(3);
+    await tick(1_000);
+    expect(socket.actions("refresh").length).toBe(4);
   });
 });
 

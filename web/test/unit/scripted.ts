@@ -4,6 +4,7 @@
 import { vi } from "vitest";
 import { ChatClient, type ChatClientOptions, type ConnectionStatus, type NetworkWatcher } from "../../src/client/client.js";
 import type { ChatMessage, ClientFrame, ServerFrame } from "../../src/client/frames.js";
+import { readClaims } from "../../src/client/jwt.js";
 import { memoryOutbox, type OutboxStore } from "../../src/client/outbox.js";
 import type { Socket, SocketFactory, SocketHandlers } from "../../src/client/transport.js";
 
@@ -16,6 +17,11 @@ export class ScriptedSocket implements Socket {
   opened = false;
   /** Answer pings like the server does (off to play a dead connection). */
   autoPong = true;
+  /**
+   * Answer `session` and `refresh` like a server with token renewal does: a `session` frame naming the token's
+   * expiry (off by default: a server without renewal). `"refuse"` answers `refresh` with an error instead.
+   */
+  autoSession: boolean | "refuse" = false;
   closed: { code: number; reason: string; byClient: boolean } | undefined;
 
   constructor(
@@ -30,6 +36,15 @@ export class ScriptedSocket implements Socket {
     this.sent.push(frame);
     if (frame.action === "ping" && this.autoPong) {
       void Promise.resolve().then(() => !this.closed && this.receive({ type: "pong" }));
+    }
+    if ((frame.action === "session" || frame.action === "refresh") && this.autoSession) {
+      const token = frame.action === "refresh" ? (frame.data?.token ?? "") : this.protocols[1]!.slice("bearer.".length);
+      const answer: Unstamped =
+        frame.action === "refresh" && this.autoSession === "refuse"
+          ? { type: "error", error: { code: "AUTHENTICATION_ERROR", message: "invalid token" } }
+          : { type: "session", user_id: "alice", expires_at: readClaims(token).expiresAt ?? 0, closes_at: Date.now() + 7_200_000 };
+      if (frame.request_id !== undefined) answer.request_id = String(frame.request_id);
+      void Promise.resolve().then(() => !this.closed && this.receive(answer));
     }
   }
   close(code = 1000, reason = ""): void {

@@ -1,0 +1,25 @@
+// The built package imported by plain Node, as a server renders a page (Next, Nuxt, Astro): no `window`,
+// `document`, `HTMLElement` or `customElements`. Importing must not throw, and must not define anything; the
+// headless client must be constructible there. Needs `npm run build` (npm test runs it first).
+
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+test("there is no DOM here", () => {
+  assert.equal(typeof HTMLElement, "undefined");
+  assert.equal(typeof customElements, "undefined");
+  assert.equal(typeof document, "undefined");
+});
+
+test("importing @booking-chat/widget (client and element) in Node does not throw", async () => {
+  const widget = await import("../../dist/booking-chat.js");
+  assert.equal(typeof widget.ChatClient, "function");
+  assert.equal(typeof widget.BookingChatElement, "function");
+  assert.equal(typeof widget.SignedOutError, "function");
+});
+
+test("importing @booking-chat/widget/client in Node does not throw, and a client can be built there", async () => {
+  const { ChatClient, memoryOutbox } = await import("../../dist/client.js");
+  const client = new ChatClient({ url: "wss://chat.example/prod", bookingId: 1, token: async () => null, outbox: memoryOutbox() });
+  assert.equal(client.status.state, "idle");
+});
