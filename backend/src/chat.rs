@@ -511,26 +511,33 @@ impl ChatService {
         if written != BookingWrite::Created {
             self.set_status(booking.id, booking.status).await?;
         }
-        if let Some(before) = before.filter(|_| written == BookingWrite::Updated) {
-            self.end_former_members(&before, booking).await;
+        if written != BookingWrite::Unchanged {
+            self.members_changed(before.as_ref(), booking).await;
         }
         Ok(written)
     }
 
-    /// Ends the open connections of the members `before` had and `after` has not: a member the
-    /// marketplace removed stops receiving the booking at once, not when their token expires. (Every frame
-    /// they might still send is refused already: membership is checked on each.)
-    async fn end_former_members(&self, before: &Booking, after: &Booking) {
+    /// Follows a change of members (`before` is `None` for a created booking). A member the marketplace
+    /// removed stops receiving the booking at once, not when their token expires: their connections of it
+    /// are told and closed (every frame they might still send is refused already: membership is checked
+    /// on each). A new member's open user connections start covering the booking.
+    async fn members_changed(&self, before: Option<&Booking>, after: &Booking) {
         let now = now_millis();
-        for former in [&before.owner_id, &before.renter_id] {
-            if after.is_member(former) {
-                continue;
-            }
+        let membership = |user_id: &str, member| {
+            let payload =
+                ServerPayload::Membership { booking_id: after.id, user_id: user_id.to_owned(), member };
+            ServerFrame::new(payload, now)
+        };
+        let former = before.map_or(Vec::new(), |b| vec![&b.owner_id, &b.renter_id]);
+        for user in former.into_iter().filter(|user| !after.is_member(user)) {
             let message = "you are no longer a member of this booking";
             let closing = ServerFrame::error(ErrorCode::RemovedFromBooking, message, now);
-            let membership =
-                ServerPayload::Membership { booking_id: after.id, user_id: former.clone(), member: false };
-            self.notifier.evict(after.id, former, closing, ServerFrame::new(membership, now)).await;
+            self.notifier.evict(after.id, user, closing, membership(user, false)).await;
+        }
+        for user in [&after.owner_id, &after.renter_id] {
+            if !before.is_some_and(|b| b.is_member(user)) {
+                self.notifier.adopt(after.id, user, membership(user, true)).await;
+            }
         }
     }
 

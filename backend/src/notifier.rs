@@ -45,6 +45,19 @@ pub trait BookingNotifier: Send + Sync + 'static {
         closing: ServerFrame,
         leaving: ServerFrame,
     ) -> BoxFuture<'a, ()>;
+
+    /// Makes `user_id`'s open user connections cover the booking they just joined, and sends them
+    /// `joined`. Best effort, as [`BookingNotifier::notify`]. Nothing by default: a transport without user
+    /// connections (the direct WebSocket) has no one to tell.
+    fn adopt<'a>(
+        &'a self,
+        booking_id: BookingId,
+        user_id: &'a str,
+        joined: ServerFrame,
+    ) -> BoxFuture<'a, ()> {
+        let _ = (booking_id, user_id, joined);
+        Box::pin(std::future::ready(()))
+    }
 }
 
 /// How many frames may wait for a slow direct-WebSocket client before it is disconnected.
@@ -273,6 +286,24 @@ impl<S: ConnectionStore, G: ConnectionGateway> BookingNotifier for FanoutNotifie
             }
         })
     }
+
+    fn adopt<'a>(
+        &'a self,
+        booking_id: BookingId,
+        user_id: &'a str,
+        joined: ServerFrame,
+    ) -> BoxFuture<'a, ()> {
+        Box::pin(async move {
+            match self.fanout.adopt(&self.endpoint, booking_id, user_id, &joined.to_text()).await {
+                Ok(adopted) => {
+                    tracing::info!(booking_id, user_id, adopted, "a new member's user connections joined");
+                }
+                Err(error) => {
+                    tracing::error!(booking_id, error = %error, "could not list a user's connections")
+                }
+            }
+        })
+    }
 }
 
 impl<S: ConnectionStore, G: ConnectionGateway> FanoutNotifier<S, G> {
@@ -334,6 +365,18 @@ impl BookingNotifier for Notifiers {
             let evictions =
                 self.0.iter().map(|n| n.evict(booking_id, user_id, closing.clone(), leaving.clone()));
             futures_util::future::join_all(evictions).await;
+        })
+    }
+
+    fn adopt<'a>(
+        &'a self,
+        booking_id: BookingId,
+        user_id: &'a str,
+        joined: ServerFrame,
+    ) -> BoxFuture<'a, ()> {
+        Box::pin(async move {
+            let adoptions = self.0.iter().map(|n| n.adopt(booking_id, user_id, joined.clone()));
+            futures_util::future::join_all(adoptions).await;
         })
     }
 }

@@ -372,6 +372,40 @@ impl<S: ConnectionStore, G: ConnectionGateway> Fanout<S, G> {
         futures_util::future::join_all(endings).await;
         Ok(records.len())
     }
+
+    /// Makes `user_id`'s open user connections cover `booking_id`, which the user just joined (a booking
+    /// created or changed after they connected): one Query of the user's user connections, then for each
+    /// live one a record in the booking (one PutItem) and `joined` (a `membership` frame). Returns how many.
+    ///
+    /// # Errors
+    /// When the user's connections cannot be listed.
+    pub async fn adopt(
+        &self,
+        endpoint: &str,
+        booking_id: BookingId,
+        user_id: &str,
+        joined: &str,
+    ) -> Result<usize, StoreError> {
+        let now = now_seconds();
+        let live: Vec<ConnectionRecord> = self
+            .store
+            .user_connections(user_id)
+            .await?
+            .into_iter()
+            .filter(|record| !record.is_expired(now))
+            .map(|record| ConnectionRecord { booking_id, ..record })
+            .collect();
+        let adoptions = live.iter().map(|record| async move {
+            match self.store.put(record).await {
+                Ok(()) => {
+                    self.to_connection(endpoint, Recipient::of(record), joined).await;
+                }
+                Err(error) => tracing::warn!(error = %error, "could not add a booking to a user connection"),
+            }
+        });
+        futures_util::future::join_all(adoptions).await;
+        Ok(live.len())
+    }
 }
 
 /// The index of `text` among `texts` (the same text by address, as the plans hand out the same few

@@ -43,38 +43,40 @@ pub trait ConnectionStore: Send + Sync + 'static {
         connection_id: &str,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// Records a connection under several bookings at once (a user connection: one record per booking of
-    /// its user). The DynamoDB adapter writes them with one `BatchWriteItem` per 25 records; an empty
-    /// slice costs nothing.
+    /// Records a user connection (`?type=user`): `connection` in each of `booking_ids` (its `booking_id`
+    /// is ignored), so each booking's one Query per message finds it, and once under its user, where
+    /// [`ConnectionStore::user_connections`] finds it when the user joins a booking later. The DynamoDB
+    /// adapter writes them with one `BatchWriteItem` per 25 records.
     ///
     /// # Errors
     /// [`StoreError`] if a record could not be written (some of the others may have been).
-    fn put_all(&self, records: &[ConnectionRecord]) -> impl Future<Output = Result<(), StoreError>> + Send {
-        async move {
-            for record in records {
-                self.put(record).await?;
-            }
-            Ok(())
-        }
-    }
+    fn put_user_connection(
+        &self,
+        connection: &ConnectionRecord,
+        booking_ids: &[BookingId],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// Forgets a connection in several bookings at once (a user connection's `$disconnect`). The
-    /// DynamoDB adapter deletes with one `BatchWriteItem` per 25 records; unknown records are no error.
+    /// Forgets a user connection: its records in `booking_ids` and under its user (a user connection's
+    /// `$disconnect`). Unknown records are no error.
     ///
     /// # Errors
     /// [`StoreError`] if the store cannot be written (some records may have been removed).
-    fn remove_all(
+    fn remove_user_connection(
         &self,
-        booking_ids: &[BookingId],
+        user_id: &str,
         connection_id: &str,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send {
-        async move {
-            for booking_id in booking_ids {
-                self.remove(*booking_id, connection_id).await?;
-            }
-            Ok(())
-        }
-    }
+        booking_ids: &[BookingId],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The user connections of `user_id`, expired ones included, from the records under the user: one
+    /// Query. Their `booking_id` is 0: they cover bookings, not one.
+    ///
+    /// # Errors
+    /// [`StoreError`] if the store cannot be read.
+    fn user_connections(
+        &self,
+        user_id: &str,
+    ) -> impl Future<Output = Result<Vec<ConnectionRecord>, StoreError>> + Send;
 
     /// Every connection of a booking, expired records included (DynamoDB deletes expired items only
     /// eventually, and the fan-out tells their connections and closes them): one paginated query, never
@@ -164,15 +166,26 @@ impl<T: ConnectionStore> ConnectionStore for std::sync::Arc<T> {
     ) -> impl Future<Output = Result<(), StoreError>> + Send {
         (**self).remove(booking_id, connection_id)
     }
-    fn put_all(&self, records: &[ConnectionRecord]) -> impl Future<Output = Result<(), StoreError>> + Send {
-        (**self).put_all(records)
-    }
-    fn remove_all(
+    fn put_user_connection(
         &self,
+        connection: &ConnectionRecord,
         booking_ids: &[BookingId],
-        connection_id: &str,
     ) -> impl Future<Output = Result<(), StoreError>> + Send {
-        (**self).remove_all(booking_ids, connection_id)
+        (**self).put_user_connection(connection, booking_ids)
+    }
+    fn remove_user_connection(
+        &self,
+        user_id: &str,
+        connection_id: &str,
+        booking_ids: &[BookingId],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        (**self).remove_user_connection(user_id, connection_id, booking_ids)
+    }
+    fn user_connections(
+        &self,
+        user_id: &str,
+    ) -> impl Future<Output = Result<Vec<ConnectionRecord>, StoreError>> + Send {
+        (**self).user_connections(user_id)
     }
     fn list(
         &self,

@@ -138,6 +138,15 @@ fn down() -> StoreError {
 }
 
 impl ConnectionStore for DownStore {
+    async fn put_user_connection(&self, _: &ConnectionRecord, _: &[BookingId]) -> Result<(), StoreError> {
+        Err(down())
+    }
+    async fn remove_user_connection(&self, _: &str, _: &str, _: &[BookingId]) -> Result<(), StoreError> {
+        Err(down())
+    }
+    async fn user_connections(&self, _user_id: &str) -> Result<Vec<ConnectionRecord>, StoreError> {
+        Err(down())
+    }
     async fn put(&self, _record: &ConnectionRecord) -> Result<(), StoreError> {
         Err(down())
     }

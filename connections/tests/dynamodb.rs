@@ -179,37 +179,32 @@ async fn a_fan_out_through_dynamodb_forgets_gone_connections() {
 }
 
 #[tokio::test]
-async fn a_user_connection_is_recorded_in_each_of_its_bookings_and_forgotten_in_all_in_batches() {
+async fn a_user_connection_is_recorded_in_each_of_its_bookings_and_under_its_user_and_forgotten_in_all() {
     let (client, name) = table().await;
     let store = DynamoDbConnectionStore::new(client, &name);
     // 30 bookings: more than one BatchWriteItem (25 requests at most) holds.
     let bookings: Vec<i64> = (100..130).collect();
-    let records: Vec<ConnectionRecord> = bookings
-        .iter()
-        .map(|b| {
-            let mut r = record(*b, "user-conn", "alice");
-            r.connection_type = ConnectionType::User;
-            r
-        })
-        .collect();
-    store.put_all(&records).await.expect("put_all");
-    for r in &records {
-        assert_eq!(
-            store.list(r.booking_id).await.expect("list"),
-            vec![r.clone()],
-            "booking {}",
-            r.booking_id
-        );
+    let mut connection = record(0, "user-conn", "alice");
+    connection.connection_type = ConnectionType::User;
+    store.put_user_connection(&connection, &bookings).await.expect("put_user_connection");
+    for b in &bookings {
+        let expected = ConnectionRecord { booking_id: *b, ..connection.clone() };
+        assert_eq!(store.list(*b).await.expect("list"), vec![expected], "booking {b}");
     }
+    assert_eq!(store.user_connections("alice").await.expect("user"), vec![connection.clone()]);
+    assert!(store.user_connections("bob").await.expect("user").is_empty());
     store.put(&record(100, "chat-conn", "bob")).await.expect("put");
-    store.remove_all(&bookings, "user-conn").await.expect("remove_all");
+    store.remove_user_connection("alice", "user-conn", &bookings).await.expect("remove");
     for b in &bookings[1..] {
         assert!(store.list(*b).await.expect("list").is_empty(), "booking {b} forgets the user connection");
     }
+    assert!(store.user_connections("alice").await.expect("user").is_empty(), "and so does its user");
     let left = store.list(100).await.expect("list");
     assert_eq!(left.iter().map(|r| r.connection_id.as_str()).collect::<Vec<_>>(), ["chat-conn"]);
-    store.remove_all(&bookings, "user-conn").await.expect("removing again is no error");
-    store.put_all(&[]).await.expect("nothing to write");
+    store.remove_user_connection("alice", "user-conn", &bookings).await.expect("removing again is no error");
+    // A user with no booking yet: recorded under the user alone.
+    store.put_user_connection(&connection, &[]).await.expect("no booking");
+    assert_eq!(store.user_connections("alice").await.expect("user").len(), 1);
 }
 
 #[tokio::test]
@@ -223,7 +218,8 @@ async fn one_query_delivers_each_record_its_own_frames_and_the_user_frames_reach
         r
     };
     store.put(&record(5, "alice-chat", "alice")).await.expect("put");
-    store.put_all(&[user(5, "alice-user", "alice"), user(5, "bob-user", "bob")]).await.expect("put_all");
+    store.put(&user(5, "alice-user", "alice")).await.expect("put");
+    store.put(&user(5, "bob-user", "bob")).await.expect("put");
     let gateway = RecordingGateway::default();
     let fanout = Fanout::new(store, gateway, DeliveryPolicy::default());
     let (message, unread) = (r#"{"type":"message"}"#, r#"{"type":"unread"}"#);

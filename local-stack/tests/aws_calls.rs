@@ -95,7 +95,8 @@ async fn a_user_connection_costs_one_batch_write_per_connect_and_disconnect_and_
     );
     assert_eq!(calls.items_read(), 20);
 
-    // Booking 1: alice's user connection is one more record the same Query reads, and one more post.
+    // Booking 1: alice's user connection is one more record the same Query reads, and two more posts:
+    // the message, then her new unread count (in the same fan-out: no extra Query).
     calls.reset();
     let mut last = json!(null);
     for n in 0..10 {
@@ -103,26 +104,28 @@ async fn a_user_connection_costs_one_batch_write_per_connect_and_disconnect_and_
         next_matching(&mut bob, |f| f["message"]["client_message_id"] == format!("b{n}")).await;
         next_matching(&mut alice, |f| f["message"]["client_message_id"] == format!("b{n}")).await;
         last = next_matching(&mut inbox, |f| f["message"]["client_message_id"] == format!("b{n}")).await;
+        let unread = next_of_type(&mut inbox, "unread").await;
+        assert_eq!(unread["unread_count"], n + 1, "{unread}");
     }
     assert_eq!(
         calls.snapshot(),
-        [("PostToConnection".to_owned(), 30), ("Query".to_owned(), 10)].into(),
-        "a user connection: no extra call per message, one more post"
+        [("PostToConnection".to_owned(), 40), ("Query".to_owned(), 10)].into(),
+        "a user connection: no extra call per message, the message and the count posted to it"
     );
     assert_eq!(calls.items_read(), 30);
 
-    // A read that moves: the receipt's broadcast, plus the backend's push of the reader's unread count
-    // (one Query of the booking, a post to each of the reader's user connections).
+    // A read that moves: the receipt and the reader's unread count, both delivered by the Lambda in one
+    // fan-out (one Query): the receipt to three connections, the count to the reader's user connection.
     calls.reset();
     send(&mut alice, json!({"action": "read", "data": {"message_id": last["message"]["id"]}})).await;
-    next_of_type(&mut inbox, "unread").await;
     next_of_type(&mut bob, "receipt").await;
     next_of_type(&mut inbox, "receipt").await;
+    next_of_type(&mut inbox, "unread").await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(
         calls.snapshot(),
-        [("PostToConnection".to_owned(), 4), ("Query".to_owned(), 2)].into(),
-        "a moved read: two Queries, the receipt to three connections and the count to one"
+        [("PostToConnection".to_owned(), 4), ("Query".to_owned(), 1)].into(),
+        "a moved read: one Query, the receipt to three connections and the count to one"
     );
 
     calls.reset();

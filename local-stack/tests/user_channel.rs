@@ -4,27 +4,13 @@
 
 mod support;
 
-use std::time::Duration;
-
 use chat_connections::ConnectionStore;
 use chat_connections::store::DynamoDbConnectionStore;
 use chat_wire::proxy::ConnectionType;
-use futures_util::StreamExt;
 use serde_json::{Value, json};
-use support::{Client, connect_as, connect_user, next_matching, next_of_type, put_booking, send, start};
-use tokio_tungstenite::tungstenite::Message;
-
-/// Every frame `client` receives within `ms`.
-async fn frames_within(client: &mut Client, ms: u64) -> Vec<Value> {
-    let mut frames = Vec::new();
-    let deadline = tokio::time::Instant::now() + Duration::from_millis(ms);
-    while let Ok(Some(Ok(message))) = tokio::time::timeout_at(deadline, client.next()).await {
-        if let Message::Text(text) = message {
-            frames.push(serde_json::from_str(&text).expect("json"));
-        }
-    }
-    frames
-}
+use support::{
+    Client, connect_as, connect_user, frames_within, next_matching, next_of_type, put_booking, send, start,
+};
 
 /// The frames `client` receives before the first of type `kind` (their types), and that frame, within 5 s.
 async fn until_type(client: &mut Client, kind: &str) -> (Vec<Value>, Value) {
@@ -70,6 +56,12 @@ async fn a_user_connection_hears_its_bookings_reads_update_its_unread_counts_and
         assert_eq!(heard["booking_id"], 1);
         assert_eq!(heard["message"]["body"], format!("b{n}"));
         ids.push(heard["message"]["id"].clone());
+        // Then her unread count of the booking, which the message raised.
+        let arrival = next_of_type(&mut inbox, "unread").await;
+        assert_eq!(
+            (arrival["unread_count"].as_i64(), &arrival["last_read_message_id"]),
+            (Some(n as i64 + 1), &json!(null))
+        );
         next_matching(&mut alice1, |f| f["type"] == "message" && f["message"]["id"] == ids[n]).await;
     }
 
@@ -85,10 +77,12 @@ async fn a_user_connection_hears_its_bookings_reads_update_its_unread_counts_and
         json!({"type": "unread", "booking_id": 1, "unread_count": 1, "last_read_message_id": ids[0], "timestamp": unread["timestamp"]})
     );
     send(&mut alice1, json!({"action": "read", "data": {"message_id": ids[1]}})).await;
-    let unread = next_of_type(&mut inbox, "unread").await;
+    // One fan-out, in order: the receipt, then the count.
+    let receipt = next_matching(&mut inbox, |_| true).await;
+    assert_eq!((receipt["type"].as_str(), receipt["booking_id"].as_i64()), (Some("receipt"), Some(1)));
+    let unread = next_matching(&mut inbox, |_| true).await;
+    assert_eq!(unread["type"], "unread");
     assert_eq!((unread["unread_count"].as_i64(), &unread["last_read_message_id"]), (Some(0), &ids[1]));
-    let receipt = next_of_type(&mut inbox, "receipt").await;
-    assert_eq!(receipt["booking_id"], 1);
 
     // Alice writes into booking 3 from her user connection by naming it: bob hears it there, and her
     // user connection gets its copy once (recorded in booking 3 too, it is not sent a second one).

@@ -427,7 +427,8 @@ mod tests {
         assert_eq!(wire["user_frames"][0]["user_id"], "bob");
         assert_eq!(wire["user_frames"][0]["frame"]["unread_count"], 2);
         let back: ProxyReply = serde_json::from_value(wire).expect("parse");
-        assert_eq!(back.user_frames[0].frame_text(), unread.to_text());
+        let relayed: Value = serde_json::from_str(&back.user_frames[0].frame_text()).expect("json");
+        assert_eq!(relayed, serde_json::to_value(&unread).expect("ser"));
         assert!(!back.frame_text().contains("user_frames"), "not in the relayed frame");
         let plain = serde_json::to_value(ProxyReply::new(&unread, Audience::Sender)).expect("ser");
         assert!(plain.get("user_frames").is_none());

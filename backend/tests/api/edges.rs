@@ -45,7 +45,9 @@ async fn a_resume_returns_every_change_to_the_messages_held_and_every_new_one(ap
     let since = held["synced_at"].as_i64().expect("every history says when it was read");
 
     // While she is away: bob edits one, deletes one, reacts to a third, reads, and writes a new one.
-    let edited = app.send(1, "bob", json!({"action": "edit_message", "data": {"message_id": first + 1, "body": "m2!"}})).await;
+    let edited = app
+        .send(1, "bob", json!({"action": "edit_message", "data": {"message_id": first + 1, "body": "m2!"}}))
+        .await;
     assert_eq!(edited["type"], "message_updated", "{edited}");
     app.send(1, "bob", json!({"action": "delete_message", "data": {"message_id": first + 3}})).await;
     app.send(1, "bob", json!({"action": "react", "data": {"message_id": first + 4, "emoji": "👍"}})).await;
@@ -53,7 +55,11 @@ async fn a_resume_returns_every_change_to_the_messages_held_and_every_new_one(ap
     let new = app.post_message(1, "bob", "m6").await;
 
     let resumed = app
-        .send(1, "alice", json!({"action": "sync", "data": {"from_message_id": first, "changed_since": since}}))
+        .send(
+            1,
+            "alice",
+            json!({"action": "sync", "data": {"from_message_id": first, "changed_since": since}}),
+        )
         .await;
     assert_eq!(resumed["type"], "history", "{resumed}");
     assert_eq!(resumed["has_more"], false);
@@ -67,7 +73,8 @@ async fn a_resume_returns_every_change_to_the_messages_held_and_every_new_one(ap
     assert_eq!(bob.expect("bob's receipt")["last_read_message_id"], first + 4, "the receipt");
 
     // The old way, after_message_id, misses the changes to messages already held: what the issue saw.
-    let after = app.send(1, "alice", json!({"action": "sync", "data": {"after_message_id": first + 4}})).await;
+    let after =
+        app.send(1, "alice", json!({"action": "sync", "data": {"after_message_id": first + 4}})).await;
     assert_eq!(ids(&after), vec![new["id"].as_i64().expect("id")]);
 }
 
@@ -81,7 +88,11 @@ async fn a_resume_after_no_change_returns_nothing_and_pages_within_the_limit(app
     let now = held["synced_at"].as_i64().expect("synced_at");
     let later = now + 10 * 60 * 1000;
     let nothing = app
-        .send(1, "alice", json!({"action": "sync", "data": {"from_message_id": first, "changed_since": later}}))
+        .send(
+            1,
+            "alice",
+            json!({"action": "sync", "data": {"from_message_id": first, "changed_since": later}}),
+        )
         .await;
     assert_eq!((ids(&nothing), nothing["has_more"].clone()), (Vec::<i64>::new(), json!(false)));
     // A resume over more than a page comes in pages, oldest first, each saying whether more follow.
@@ -145,7 +156,8 @@ async fn a_removed_member_is_told_and_closed_and_can_no_longer_read_or_write(app
     // Bob can no longer read or write, through any transport.
     let refused = app.send(1, "bob", json!({"action": "sync"})).await;
     assert_eq!(refused["error"]["code"], "AUTHORIZATION_ERROR", "{refused}");
-    let refused = app.send(1, "bob", json!({"action": "send_message", "data": {"body": "still here?"}})).await;
+    let refused =
+        app.send(1, "bob", json!({"action": "send_message", "data": {"body": "still here?"}})).await;
     assert_eq!(refused["error"]["code"], "AUTHORIZATION_ERROR", "{refused}");
     assert_eq!(app.connect(1, &token("bob")).await.status(), 403);
     assert_eq!(app.connect(1, &token("erin")).await.status(), 200, "the new renter may connect");
@@ -171,5 +183,8 @@ async fn a_message_carries_the_unread_count_of_each_other_member_for_their_user_
     // A read that moves the position carries the reader's own new count.
     let read = app.send(1, "bob", json!({"action": "read", "data": {"message_id": first["id"]}})).await;
     let frames = read["user_frames"].as_array().expect("user frames");
-    assert_eq!((frames[0]["user_id"].clone(), frames[0]["frame"]["unread_count"].clone()), (json!("bob"), json!(1)));
+    assert_eq!(
+        (frames[0]["user_id"].clone(), frames[0]["frame"]["unread_count"].clone()),
+        (json!("bob"), json!(1))
+    );
 }

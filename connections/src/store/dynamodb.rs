@@ -5,9 +5,10 @@
 //! Each connection is one item, `(booking_id = "42", connection_id = "<id>")` with `user_id`,
 //! `connection_type`, `connected_at` and `ttl`: recording it is one `PutItem`, forgetting it one `DeleteItem`,
 //! and a booking's connections are one `Query` of partition `"42"`. A user connection is one such item in
-//! each of its user's bookings, written and deleted with one `BatchWriteItem` per 25. Nothing looks a record up by connection
-//! id: every event after `$connect` carries the connection's booking and user in API Gateway's authorizer
-//! context (`docs/connection-records.md`).
+//! each of its user's bookings and one under its user (`booking_id = "USER#{user_id}"`, found by one
+//! `Query` when the user joins a booking later), written and deleted with one `BatchWriteItem` per 25.
+//! Nothing looks a record up by connection id: every event after `$connect` carries the connection's
+//! booking and user in API Gateway's authorizer context (`docs/connection-records.md`).
 
 use std::collections::HashMap;
 
@@ -66,8 +67,17 @@ impl DynamoDbConnectionStore {
     }
 
     fn booking_key(booking_id: BookingId, connection_id: &str) -> Item {
+        Self::partition_key(booking_id.to_string(), connection_id)
+    }
+
+    /// The key of a user connection's record under its user.
+    fn user_key(user_id: &str, connection_id: &str) -> Item {
+        Self::partition_key(user_partition(user_id), connection_id)
+    }
+
+    fn partition_key(partition: String, connection_id: &str) -> Item {
         HashMap::from([
-            ("booking_id".to_owned(), s(booking_id.to_string())),
+            ("booking_id".to_owned(), s(partition)),
             ("connection_id".to_owned(), s(connection_id)),
         ])
     }
@@ -96,11 +106,21 @@ fn number(item: &Item, name: &str) -> Result<i64, String> {
     }
 }
 
-/// Reads a record from its item.
+/// The partition of a user's user connections.
+fn user_partition(user_id: &str) -> String {
+    format!("USER#{user_id}")
+}
+
+/// Reads a record from its item (a record under a user reads as booking 0).
 fn record_from(item: &Item) -> Result<ConnectionRecord, String> {
     let connection_type = text(item, "connection_type")?;
+    let partition = text(item, "booking_id")?;
     Ok(ConnectionRecord {
-        booking_id: text(item, "booking_id")?.parse().map_err(|e| format!("attribute booking_id: {e}"))?,
+        booking_id: if partition.starts_with("USER#") {
+            0
+        } else {
+            partition.parse().map_err(|e| format!("attribute booking_id: {e}"))?
+        },
         connection_id: text(item, "connection_id")?.to_owned(),
         user_id: text(item, "user_id")?.to_owned(),
         connection_type: ConnectionType::parse(connection_type)
@@ -156,31 +176,83 @@ impl DynamoDbConnectionStore {
     }
 }
 
+impl DynamoDbConnectionStore {
+    /// Every record of a partition (a booking's, or a user's user connections): one paginated, consistent
+    /// Query.
+    async fn query_partition(
+        &self,
+        partition: String,
+        operation: &'static str,
+    ) -> Result<Vec<ConnectionRecord>, StoreError> {
+        let mut records = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("booking_id = :partition")
+                .expression_attribute_values(":partition", s(partition.clone()))
+                .consistent_read(true)
+                .set_limit(self.page_size)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| failed(operation)(sdk(e)))?;
+            for item in page.items() {
+                records.push(record_from(item).map_err(|e| failed(operation)(e.into()))?);
+            }
+            match page.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => break,
+            }
+        }
+        Ok(records)
+    }
+}
+
 impl ConnectionStore for DynamoDbConnectionStore {
-    async fn put_all(&self, records: &[ConnectionRecord]) -> Result<(), StoreError> {
-        let mut requests = Vec::with_capacity(records.len());
-        for record in records {
-            let mut item = Self::booking_key(record.booking_id, &record.connection_id);
-            item.extend(Self::attributes(record));
-            let put = PutRequest::builder()
-                .set_item(Some(item))
-                .build()
-                .map_err(|e| failed("recording a connection in several bookings")(sdk(e)))?;
+    async fn put_user_connection(
+        &self,
+        connection: &ConnectionRecord,
+        booking_ids: &[BookingId],
+    ) -> Result<(), StoreError> {
+        const OP: &str = "recording a user connection";
+        let keys = booking_ids
+            .iter()
+            .map(|booking_id| Self::booking_key(*booking_id, &connection.connection_id))
+            .chain(std::iter::once(Self::user_key(&connection.user_id, &connection.connection_id)));
+        let mut requests = Vec::with_capacity(booking_ids.len() + 1);
+        for mut item in keys {
+            item.extend(Self::attributes(connection));
+            let put = PutRequest::builder().set_item(Some(item)).build().map_err(|e| failed(OP)(sdk(e)))?;
             requests.push(WriteRequest::builder().put_request(put).build());
         }
-        self.write_batches(requests, "recording a connection in several bookings").await
+        self.write_batches(requests, OP).await
     }
 
-    async fn remove_all(&self, booking_ids: &[BookingId], connection_id: &str) -> Result<(), StoreError> {
-        let mut requests = Vec::with_capacity(booking_ids.len());
-        for booking_id in booking_ids {
-            let delete = DeleteRequest::builder()
-                .set_key(Some(Self::booking_key(*booking_id, connection_id)))
-                .build()
-                .map_err(|e| failed("removing a connection from several bookings")(sdk(e)))?;
+    async fn remove_user_connection(
+        &self,
+        user_id: &str,
+        connection_id: &str,
+        booking_ids: &[BookingId],
+    ) -> Result<(), StoreError> {
+        const OP: &str = "removing a user connection";
+        let keys = booking_ids
+            .iter()
+            .map(|booking_id| Self::booking_key(*booking_id, connection_id))
+            .chain(std::iter::once(Self::user_key(user_id, connection_id)));
+        let mut requests = Vec::with_capacity(booking_ids.len() + 1);
+        for key in keys {
+            let delete =
+                DeleteRequest::builder().set_key(Some(key)).build().map_err(|e| failed(OP)(sdk(e)))?;
             requests.push(WriteRequest::builder().delete_request(delete).build());
         }
-        self.write_batches(requests, "removing a connection from several bookings").await
+        self.write_batches(requests, OP).await
+    }
+
+    async fn user_connections(&self, user_id: &str) -> Result<Vec<ConnectionRecord>, StoreError> {
+        self.query_partition(user_partition(user_id), "listing a user's connections").await
     }
 
     async fn put(&self, record: &ConnectionRecord) -> Result<(), StoreError> {
@@ -208,33 +280,9 @@ impl ConnectionStore for DynamoDbConnectionStore {
     }
 
     async fn list(&self, booking_id: BookingId) -> Result<Vec<ConnectionRecord>, StoreError> {
-        let mut records = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("booking_id = :booking")
-                .expression_attribute_values(":booking", s(booking_id.to_string()))
-                .consistent_read(true)
-                .set_limit(self.page_size)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| failed("listing a booking's connections")(sdk(e)))?;
-            for item in page.items() {
-                records.push(
-                    record_from(item).map_err(|e| failed("listing a booking's connections")(e.into()))?,
-                );
-            }
-            match page.last_evaluated_key {
-                Some(key) if !key.is_empty() => start = Some(key),
-                _ => break,
-            }
-        }
-        Ok(records)
+        self.query_partition(booking_id.to_string(), "listing a booking's connections").await
     }
+
     async fn find(
         &self,
         booking_id: BookingId,

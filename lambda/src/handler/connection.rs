@@ -59,7 +59,8 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
     }
 
     /// Writes the connection's records: one in its booking, or one in each of its user's bookings (so
-    /// each booking's one Query per message finds the user's connection too).
+    /// each booking's one Query per message finds the user's connection too) and one under its user (so a
+    /// booking the user joins later finds it).
     async fn record(
         &self,
         identity: &ConnectionContext,
@@ -81,8 +82,7 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
             }
             Scope::User(booking_ids) => {
                 span_field("recipients", booking_ids.len());
-                let records: Vec<ConnectionRecord> = booking_ids.iter().copied().map(record).collect();
-                self.fanout.store().put_all(&records).await
+                self.fanout.store().put_user_connection(&record(0), booking_ids).await
             }
         }
     }
@@ -108,9 +108,13 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
         let booking_id = match &identity.scope {
             Scope::Booking(booking_id) => *booking_id,
             Scope::User(bookings) => {
-                // Every record of the connection, one per booking (one BatchWriteItem per 25). A user
-                // connection counts for no presence, so the backend has nothing to hear.
-                if let Err(error) = store.remove_all(bookings, connection_id).await {
+                // Every record of the connection, one per booking and the one under its user (one
+                // BatchWriteItem per 25). A booking it joined since is not in the context: that record
+                // lapses with the token (its TTL) or is forgotten at the first 410. A user connection
+                // counts for no presence, so the backend has nothing to hear.
+                if let Err(error) =
+                    store.remove_user_connection(&identity.user_id, connection_id, bookings).await
+                {
                     tracing::error!(error = %error, "could not remove the connection; the TTL will expire it");
                 }
                 span_field("outcome", "removed");

@@ -233,6 +233,18 @@ pub async fn next_matching(client: &mut Client, wanted: impl Fn(&Value) -> bool)
     }
 }
 
+/// Every frame `client` receives within `ms`.
+pub async fn frames_within(client: &mut Client, ms: u64) -> Vec<Value> {
+    let mut frames = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(ms);
+    while let Ok(Some(Ok(message))) = tokio::time::timeout_at(deadline, client.next()).await {
+        if let Message::Text(text) = message {
+            frames.push(serde_json::from_str(&text).expect("json"));
+        }
+    }
+    frames
+}
+
 pub async fn next_of_type(client: &mut Client, kind: &str) -> Value {
     next_matching(client, |f| f["type"] == kind).await
 }
