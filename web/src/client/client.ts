@@ -17,6 +17,7 @@ import {
   type ClientAction,
   type ErrorFrame,
   type MemberPresence,
+  type MembershipFrame,
   type MessageId,
   type PresenceFrame,
   type ReactionFrame,
@@ -158,10 +159,11 @@ export type ConnectionState = "idle" | "connecting" | "online" | "reconnecting" 
 /**
  * Why the client stopped: `close()` was called (`closed`); the probe said the user is not a member
  * (`forbidden`) or the booking does not exist (`not_found`); `handshakeAttempts` handshakes in a row were
- * refused (`handshake_refused`); the token provider said the user is signed out (`signed_out`). Only
- * `reconnect()` (or `start()`) connects again.
+ * refused (`handshake_refused`); the token provider said the user is signed out (`signed_out`); the
+ * marketplace removed the user from the booking while connected (`removed`: `REMOVED_FROM_BOOKING`, or close
+ * code 4403). Only `reconnect()` (or `start()`) connects again.
  */
-export type StopReason = "closed" | "forbidden" | "not_found" | "handshake_refused" | "signed_out";
+export type StopReason = "closed" | "forbidden" | "not_found" | "handshake_refused" | "signed_out" | "removed";
 
 /** The connection's status, as the `status` event reports it. */
 export interface ConnectionStatus {
@@ -187,11 +189,13 @@ export interface ChatClientEvents {
   receipt: ReceiptFrame;
   reaction: ReactionFrame;
   booking_status: BookingStatusFrame;
-  /** Draft. */
+  /** A member came online or went offline. */
   presence: PresenceFrame;
   /** The per-user channel's unread counts. */
   unread: UnreadFrame;
-  /** Draft. */
+  /** The per-user channel: the user joined or left a booking. */
+  membership: MembershipFrame;
+  /** When the connection's token expires and the gateway closes it (the answer to `session` and `refresh`). */
   session: SessionFrame;
   /** An error frame not about an outbox message (those mark the message `failed`). */
   error: ErrorFrame;
@@ -575,6 +579,8 @@ export class ChatClient extends Emitter<ChatClientEvents> {
 
   #onClose(link: Link, close: SocketClose): void {
     this.#clear(link);
+    // 4403: removed from the booking (the direct WebSocket's close code; the error frame may not have arrived).
+    if (close.code === 4403 && this.#status.state !== "stopped") return this.#stop("removed");
     if (link === this.#standby) {
       this.#standby = undefined;
       // The replacement failed while the link it was to replace still works: try again later.
@@ -1003,6 +1009,9 @@ export class ChatClient extends Emitter<ChatClientEvents> {
       case "unread":
         this.emit("unread", frame);
         break;
+      case "membership":
+        this.emit("membership", frame);
+        break;
       case "pong":
         break;
     }
@@ -1012,6 +1021,8 @@ export class ChatClient extends Emitter<ChatClientEvents> {
 
   #onError(link: Link, frame: ErrorFrame): void {
     const { code } = frame.error;
+    // The marketplace removed the user: the server closes the connection and refuses the next.
+    if (code === "REMOVED_FROM_BOOKING" && this.#o.channel !== "user") this.#stop("removed");
     if (code === "TOKEN_EXPIRED" || code === "AUTHENTICATION_ERROR") {
       // The server closes this connection; come back with a fresh token.
       this.#forceRefresh = true;

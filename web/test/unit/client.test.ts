@@ -229,6 +229,33 @@ describe("refused handshakes are handled by their meaning", () => {
   });
 });
 
+describe("removed from the booking", () => {
+  it("REMOVED_FROM_BOOKING stops the client for good (removed), says so with the error, and nothing is retried", async () => {
+    const t = setup();
+    const socket = await online(t, [msg(1)]);
+    const errors: string[] = [];
+    t.client.on("error", (f) => errors.push(f.error.code));
+    t.client.send("after the removal");
+    socket.receive({ type: "error", error: { code: "REMOVED_FROM_BOOKING", message: "you are no longer a member of this booking" } });
+    socket.drop(1000); // API Gateway closes with a code nobody chose
+    expect(t.client.status).toMatchObject({ state: "stopped", reason: "removed" });
+    expect(errors).toEqual(["REMOVED_FROM_BOOKING"]);
+    await tick(120_000);
+    expect(t.sockets.length).toBe(1);
+    expect(t.tokenCalls.length).toBe(1);
+    expect(t.client.timeline.map((m) => m.body)).toEqual(["message 1", "after the removal"]); // kept, unsent
+  });
+
+  it("close code 4403 (the direct WebSocket's) stops it the same way when the error frame did not arrive", async () => {
+    const t = setup();
+    const socket = await online(t);
+    socket.drop(4403);
+    expect(t.client.status).toMatchObject({ state: "stopped", reason: "removed" });
+    await tick(120_000);
+    expect(t.sockets.length).toBe(1);
+  });
+});
+
 describe("refused handshakes without a probe", () => {
   /** Refuses every handshake until the client stops or `max` sockets have been refused. */
   async function refuseAll(t: ReturnType<typeof setup>, max = 20): Promise<void> {
@@ -953,7 +980,7 @@ describe("other channels", () => {
     expect(seen).toEqual(["cancelled"]);
   });
 
-  it("the draft per-user channel names no booking and reports unread counts", async () => {
+  it("the per-user channel names no booking and reports unread counts and membership", async () => {
     const t = setup({ channel: "user", bookingId: undefined });
     const unread: number[] = [];
     t.client.on("unread", (f) => unread.push(f.unread_count));
@@ -961,8 +988,12 @@ describe("other channels", () => {
     await tick();
     expect(t.socket.url).toBe("wss://chat.example/prod?type=user");
     t.socket.accept();
+    const membership: boolean[] = [];
+    t.client.on("membership", (f) => membership.push(f.member));
     t.socket.receive({ type: "unread", booking_id: 7, unread_count: 2, last_read_message_id: 40 });
+    t.socket.receive({ type: "membership", booking_id: 8, user_id: "alice", member: true });
     expect(unread).toEqual([2]);
+    expect(membership).toEqual([true]);
     expect(t.client.send("not here")).toBeDefined();
     expect(t.socket.actions("send_message")).toEqual([]);
   });
