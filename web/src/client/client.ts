@@ -17,6 +17,7 @@ import {
   type ClientAction,
   type ErrorFrame,
   type MemberPresence,
+  type MembershipFrame,
   type MessageId,
   type PresenceFrame,
   type ReactionFrame,
@@ -158,10 +159,11 @@ export type ConnectionState = "idle" | "connecting" | "online" | "reconnecting" 
 /**
  * Why the client stopped: `close()` was called (`closed`); the probe said the user is not a member
  * (`forbidden`) or the booking does not exist (`not_found`); `handshakeAttempts` handshakes in a row were
- * refused (`handshake_refused`); the token provider said the user is signed out (`signed_out`). Only
- * `reconnect()` (or `start()`) connects again.
+ * refused (`handshake_refused`); the token provider said the user is signed out (`signed_out`); the
+ * marketplace removed the user from the booking while connected (`removed`: `REMOVED_FROM_BOOKING`, or close
+ * code 4403). Only `reconnect()` (or `start()`) connects again.
  */
-export type StopReason = "closed" | "forbidden" | "not_found" | "handshake_refused" | "signed_out";
+export type StopReason = "closed" | "forbidden" | "not_found" | "handshake_refused" | "signed_out" | "removed";
 
 /** The connection's status, as the `status` event reports it. */
 export interface ConnectionStatus {
@@ -187,11 +189,13 @@ export interface ChatClientEvents {
   receipt: ReceiptFrame;
   reaction: ReactionFrame;
   booking_status: BookingStatusFrame;
-  /** Draft. */
+  /** A member came online or went offline. */
   presence: PresenceFrame;
   /** The per-user channel's unread counts. */
   unread: UnreadFrame;
-  /** Draft. */
+  /** The per-user channel: the user joined or left a booking. */
+  membership: MembershipFrame;
+  /** When the connection's token expires and the gateway closes it (the answer to `session` and `refresh`). */
   session: SessionFrame;
   /** An error frame not about an outbox message (those mark the message `failed`). */
   error: ErrorFrame;
@@ -227,6 +231,8 @@ interface Link {
   pongDue?: ReturnType<typeof setTimeout> | undefined;
   /** Request ids of this link's open `sync` requests and what they were for. */
   syncs: Map<string, "initial" | "resume" | "older">;
+  /** The `synced_at` of the first page of this link's initial sync or resume (`null`: the server sent none). */
+  syncedAt?: number | null;
 }
 
 /** A new `client_message_id`: 32 hex digits, random (works where `crypto.randomUUID` does not: plain http). */
@@ -254,7 +260,12 @@ export class ChatClient extends Emitter<ChatClientEvents> {
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #forceRefresh = false;
   #connecting = false;
-  /** The id up to which the timeline is known to be whole; `sync` resumes after it. */
+  /**
+   * Where the next resume starts: the `synced_at` of the first page of the last complete sync. `undefined`
+   * before one, or from a server that cannot resume: that server is asked for what follows `#syncedUpTo`.
+   */
+  #syncedAt: number | undefined;
+  /** The id up to which the timeline is known to be whole (for a server without `synced_at`). */
   #syncedUpTo: MessageId | undefined;
   #hasOlder = false;
   #inflight: { cmid: string; requestId: string; timer: ReturnType<typeof setTimeout> } | undefined;
@@ -511,7 +522,8 @@ export class ChatClient extends Emitter<ChatClientEvents> {
           clearTimeout(link.connectTimer);
           this.#armKeepAlive(link);
           // Only chat connections have a timeline to resume; the others are whole once open.
-          if (this.#o.channel === "chat") this.#sync(link, this.#syncedUpTo === undefined ? "initial" : "resume");
+          // An empty timeline asks for the latest page; one with messages resumes.
+          if (this.#o.channel === "chat") this.#sync(link, this.#timeline.oldest === undefined ? "initial" : "resume");
           else this.#ready(link);
         },
         onMessage: (text) => this.#onText(link, text),
@@ -567,6 +579,8 @@ export class ChatClient extends Emitter<ChatClientEvents> {
 
   #onClose(link: Link, close: SocketClose): void {
     this.#clear(link);
+    // 4403: removed from the booking (the direct WebSocket's close code; the error frame may not have arrived).
+    if (close.code === 4403 && this.#status.state !== "stopped") return this.#stop("removed");
     if (link === this.#standby) {
       this.#standby = undefined;
       // The replacement failed while the link it was to replace still works: try again later.
@@ -822,10 +836,20 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     return true;
   }
 
+  /**
+   * Asks for history. A resume asks for every message from the oldest held on that changed since the last
+   * complete sync (edits, tombstones, reactions, new messages), or, from a server without `synced_at`, for the
+   * messages after `#syncedUpTo`; `data` continues it from where its last page ended.
+   */
   #sync(link: Link, purpose: "initial" | "resume" | "older", data: ClientActions["sync"] = {}): void {
     const requestId = `s${++this.#requestSeq}`;
     link.syncs.set(requestId, purpose);
-    if (purpose === "resume" && this.#syncedUpTo !== undefined) data = { after_message_id: this.#syncedUpTo, ...data };
+    if (purpose === "resume") {
+      data =
+        this.#syncedAt === undefined
+          ? { after_message_id: this.#syncedUpTo ?? 0 }
+          : { from_message_id: this.#timeline.oldest ?? 0, changed_since: this.#syncedAt, ...data };
+    }
     if (purpose === "initial") data = { limit: this.#o.pageSize };
     this.#sendOn(link, "sync", data, requestId);
   }
@@ -906,12 +930,19 @@ export class ChatClient extends Emitter<ChatClientEvents> {
       }
       case "history": {
         const purpose = frame.request_id !== undefined ? link.syncs.get(frame.request_id) : undefined;
-        // Read state and presence as the server has them now: "seen" shows at once after a reload.
-        for (const r of frame.read_positions ?? []) changed = this.#receipted(r.user_id, r.last_read_message_id) || changed;
-        for (const p of frame.presence ?? []) {
-          this.#presence.set(p.user_id, p);
+        // Read state and presence as the server has them now: "seen" shows at once after a reload. The answer's
+        // read positions replace the receipts (a position pushed meanwhile is not moved back).
+        if (frame.read_positions) {
+          const old = this.#receipts;
+          this.#receipts = new Map();
+          for (const r of frame.read_positions) this.#receipted(r.user_id, Math.max(r.last_read_message_id, old.get(r.user_id) ?? 0));
           changed = true;
         }
+        if (frame.presence) {
+          this.#presence = new Map(frame.presence.map((p) => [p.user_id, p]));
+          changed = true;
+        }
+        // Replaced by id: the server's state of each message (a copy older than one held is ignored).
         for (const m of frame.messages) {
           changed = this.#timeline.upsert(m) !== "same" || changed;
           changed = this.#acknowledge(m.sender_id, m.client_message_id) || changed;
@@ -924,16 +955,19 @@ export class ChatClient extends Emitter<ChatClientEvents> {
           break;
         }
         if (purpose === "initial") this.#hasOlder = frame.has_more;
+        if (link.syncedAt === undefined) link.syncedAt = frame.synced_at ?? null;
         const last = frame.messages[frame.messages.length - 1];
         if (last) this.#advance(last.id);
         if (purpose === "resume" && frame.has_more && last) {
-          this.#sync(link, "resume");
+          this.#sync(link, "resume", { from_message_id: last.id + 1 });
           break;
         }
+        // Complete: the next resume asks for what changed since this one began (never since a pushed frame,
+        // which says nothing of the frames that did not arrive).
+        this.#syncedAt = link.syncedAt ?? undefined;
         // Live messages that arrived while the pages came in are part of the whole now.
         const newest = this.#timeline.newest;
         if (newest !== undefined) this.#advance(newest);
-        this.#syncedUpTo ??= 0;
         this.#render();
         changed = false;
         this.#ready(link);
@@ -975,6 +1009,9 @@ export class ChatClient extends Emitter<ChatClientEvents> {
       case "unread":
         this.emit("unread", frame);
         break;
+      case "membership":
+        this.emit("membership", frame);
+        break;
       case "pong":
         break;
     }
@@ -984,6 +1021,8 @@ export class ChatClient extends Emitter<ChatClientEvents> {
 
   #onError(link: Link, frame: ErrorFrame): void {
     const { code } = frame.error;
+    // The marketplace removed the user: the server closes the connection and refuses the next.
+    if (code === "REMOVED_FROM_BOOKING" && this.#o.channel !== "user") this.#stop("removed");
     if (code === "TOKEN_EXPIRED" || code === "AUTHENTICATION_ERROR") {
       // The server closes this connection; come back with a fresh token.
       this.#forceRefresh = true;

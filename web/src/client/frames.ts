@@ -49,6 +49,7 @@ export const ERROR_CODES = [
   "NOT_FOUND",
   "BACKEND_UNAVAILABLE",
   "INTERNAL_ERROR",
+  "REMOVED_FROM_BOOKING",
 ] as const;
 /** A known error code; a newer server may send others, which are kept as plain strings. */
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -83,6 +84,11 @@ export interface HistoryFrame extends FrameMeta {
   read_positions?: ReadPosition[];
   /** Whether each member is online, and when they were last seen (absent from servers before presence). */
   presence?: MemberPresence[];
+  /**
+   * The server's time (epoch ms) when it began reading this page: the `changed_since` of the next resume (the
+   * first page's, when a sync takes several). Absent or `null` from a server that cannot resume.
+   */
+  synced_at?: number | null;
 }
 /** How far one member has read. */
 export interface ReadPosition {
@@ -152,7 +158,7 @@ export interface MessageUpdatedFrame extends FrameMeta {
   booking_id: BookingId;
   message: ChatMessage;
 }
-/** Draft: a member came online or went offline. */
+/** A member came online (their first live connection) or went offline (their last one closed). */
 export interface PresenceFrame extends FrameMeta {
   type: "presence";
   booking_id: BookingId;
@@ -160,12 +166,23 @@ export interface PresenceFrame extends FrameMeta {
   online: boolean;
   last_seen_at: number | null;
 }
-/** The reader's unread count of a booking, on their per-user connections, after they read (on any connection). */
+/**
+ * The user's unread count of a booking, on their per-user connections: after they read (on any connection), and
+ * when another member's message arrives.
+ */
 export interface UnreadFrame extends FrameMeta {
   type: "unread";
   booking_id: BookingId;
   unread_count: number;
   last_read_message_id: MessageId | null;
+}
+
+/** On a per-user connection: the user became a member of a booking, or stopped being one. */
+export interface MembershipFrame extends FrameMeta {
+  type: "membership";
+  booking_id: BookingId;
+  user_id: string;
+  member: boolean;
 }
 
 /** Every frame a server sends. */
@@ -181,7 +198,8 @@ export type ServerFrame =
   | SessionFrame
   | MessageUpdatedFrame
   | PresenceFrame
-  | UnreadFrame;
+  | UnreadFrame
+  | MembershipFrame;
 export type ServerFrameType = ServerFrame["type"];
 
 /** What each client action carries in `data`. */
@@ -190,7 +208,17 @@ export interface ClientActions {
   react: { message_id: MessageId; emoji: string };
   read: { message_id: MessageId };
   typing: { is_typing: boolean };
-  sync: { after_message_id?: MessageId; before_message_id?: MessageId; limit?: number };
+  /**
+   * The latest page (no field), newer (`after_message_id`) or older (`before_message_id`) messages, or a resume:
+   * every message from `from_message_id` on changed since `changed_since` (a `synced_at`), both or neither.
+   */
+  sync: {
+    after_message_id?: MessageId;
+    before_message_id?: MessageId;
+    from_message_id?: MessageId;
+    changed_since?: number;
+    limit?: number;
+  };
   ping: Record<never, never>;
   /** Replace the token of this connection. */
   refresh: { token: string };
@@ -249,7 +277,14 @@ const META_SHAPE = { request_id: "?str", timestamp: "int" } as const satisfies S
 /** The server frames the wire crate defines today (`ServerPayload`). */
 export const SERVER_SHAPES = {
   message: { booking_id: "int", message: "message" },
-  history: { booking_id: "int", messages: "messages", has_more: "bool", read_positions: "?reads", presence: "?presences" },
+  history: {
+    booking_id: "int",
+    messages: "messages",
+    has_more: "bool",
+    read_positions: "?reads",
+    presence: "?presences",
+    synced_at: "?int",
+  },
   reaction: {
     booking_id: "int",
     message_id: "int",
@@ -267,6 +302,7 @@ export const SERVER_SHAPES = {
   message_updated: { booking_id: "int", message: "message" },
   presence: { booking_id: "int", user_id: "str", online: "bool", last_seen_at: "int|null" },
   unread: { booking_id: "int", unread_count: "int", last_read_message_id: "int|null" },
+  membership: { booking_id: "int", user_id: "str", member: "bool" },
 } as const satisfies Record<string, Shape>;
 
 /** Server frames drafted for the chat-features issue: typed and handled, not sent by the server yet. */
@@ -279,7 +315,7 @@ export const CLIENT_SHAPES = {
   react: { message_id: "int", emoji: "str" },
   read: { message_id: "int" },
   typing: { is_typing: "bool" },
-  sync: { after_message_id: "?int", before_message_id: "?int", limit: "?int" },
+  sync: { after_message_id: "?int", before_message_id: "?int", from_message_id: "?int", changed_since: "?int", limit: "?int" },
   ping: {},
   refresh: { token: "str" },
   session: {},
@@ -310,6 +346,7 @@ const serverKeysMatch: { [T in ServerFrameType]: Same<Fields<T>, keyof AllShapes
   message_updated: true,
   presence: true,
   unread: true,
+  membership: true,
 };
 const clientKeysMatch: { [A in ClientAction]: Same<keyof ClientActions[A], keyof ClientShapes[A]> } = {
   send_message: true,

@@ -342,6 +342,7 @@ export class BookingChatElement extends Base {
       not_found: s.notFound,
       handshake_refused: s.handshakeRefused,
       signed_out: s.signedOut,
+      removed: s.removed,
     };
     const banner =
       status.state === "stopped"
@@ -351,7 +352,8 @@ export class BookingChatElement extends Base {
           : "";
     e.bannerText.textContent = banner;
     e.banner.hidden = !banner;
-    // Refusals that a retry may cure get a button; a non-member, a missing booking or a signed-out user do not.
+    // Refusals that a retry may cure get a button; a non-member (or one removed), a missing booking or a
+    // signed-out user do not.
     e.reconnect.hidden = !(status.state === "stopped" && status.reason === "handshake_refused");
     e.input.disabled = e.send.disabled = status.state === "stopped" && status.reason !== "closed";
   }

@@ -24,6 +24,8 @@ export interface ChatStrings {
   handshakeRefused: string;
   /** Stopped: the token provider said the user is signed out. */
   signedOut: string;
+  /** Stopped: the marketplace removed the user from the booking. */
+  removed: string;
   /** The button that connects again after `handshakeRefused`. */
   tryAgain: string;
   /** Stopped by the page. */
@@ -65,6 +67,7 @@ export const ENGLISH: ChatStrings = {
   notFound: "This booking does not exist.",
   handshakeRefused: "The chat could not connect.",
   signedOut: "You are signed out.",
+  removed: "You are no longer a member of this booking.",
   tryAgain: "Try again",
   closed: "Disconnected.",
   queued: "Messages you write now are sent when the connection is back.",

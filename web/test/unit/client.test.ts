@@ -229,6 +229,33 @@ describe("refused handshakes are handled by their meaning", () => {
   });
 });
 
+describe("removed from the booking", () => {
+  it("REMOVED_FROM_BOOKING stops the client for good (removed), says so with the error, and nothing is retried", async () => {
+    const t = setup();
+    const socket = await online(t, [msg(1)]);
+    const errors: string[] = [];
+    t.client.on("error", (f) => errors.push(f.error.code));
+    t.client.send("after the removal");
+    socket.receive({ type: "error", error: { code: "REMOVED_FROM_BOOKING", message: "you are no longer a member of this booking" } });
+    socket.drop(1000); // API Gateway closes with a code nobody chose
+    expect(t.client.status).toMatchObject({ state: "stopped", reason: "removed" });
+    expect(errors).toEqual(["REMOVED_FROM_BOOKING"]);
+    await tick(120_000);
+    expect(t.sockets.length).toBe(1);
+    expect(t.tokenCalls.length).toBe(1);
+    expect(t.client.timeline.map((m) => m.body)).toEqual(["message 1", "after the removal"]); // kept, unsent
+  });
+
+  it("close code 4403 (the direct WebSocket's) stops it the same way when the error frame did not arrive", async () => {
+    const t = setup();
+    const socket = await online(t);
+    socket.drop(4403);
+    expect(t.client.status).toMatchObject({ state: "stopped", reason: "removed" });
+    await tick(120_000);
+    expect(t.sockets.length).toBe(1);
+  });
+});
+
 describe("refused handshakes without a probe", () => {
   /** Refuses every handshake until the client stops or `max` sockets have been refused. */
   async function refuseAll(t: ReturnType<typeof setup>, max = 20): Promise<void> {
@@ -365,6 +392,113 @@ describe("resume", () => {
     expect(t.client.timeline.map((m) => m.id)).toEqual([1, 2, 3, 4, 5]);
   });
 
+  it("resumes with every change since the last complete sync, from the oldest message held; the answer replaces what the timeline held", async () => {
+    const t = setup();
+    let socket = await online(t, [msg(1, "bob"), msg(2, "bob"), msg(3, "bob"), msg(4, "alice")]);
+    expect(socket.actions("sync").at(-1)?.data).toEqual({ limit: 50 }); // the first connection: the latest page
+    socket.answerSync([], false, { synced_at: 1_000 }); // a stray answer changes nothing
+    socket = t.socket;
+    socket.drop();
+    await tick(1_000);
+    socket = t.socket;
+    socket.accept();
+    expect(socket.actions("sync").at(-1)?.data).toEqual({ after_message_id: 4 }); // the first answer had no synced_at
+    socket.answerSync([], false, { synced_at: 10_000, read_positions: [{ user_id: "bob", last_read_message_id: 3 }] });
+    socket.receive({ type: "receipt", booking_id: 1, user_id: "carol", last_read_message_id: 2 });
+    expect(t.client.receipts.get("bob")).toBe(3);
+    socket.drop(); // the gap: bob edits 1, deletes 2, reacts to 4 and reads it, and writes 5
+    await tick(1_000);
+    socket = t.socket;
+    socket.accept();
+    expect(socket.actions("sync").at(-1)?.data).toEqual({ from_message_id: 1, changed_since: 10_000 });
+    const reactions = [{ emoji: "👍", count: 1, user_ids: ["bob"] }];
+    socket.answerSync(
+      [
+        { ...msg(1, "bob", "edited in the gap"), edited_at: 11_000 },
+        { ...msg(2, "bob", ""), edited_at: 12_000, deleted: true },
+        msg(3, "bob"), // unchanged, within the server's margin
+        { ...msg(4, "alice"), reactions },
+        msg(5, "bob", "new in the gap"),
+      ],
+      false,
+      { synced_at: 20_000, read_positions: [{ user_id: "bob", last_read_message_id: 4 }] },
+    );
+    expect(t.client.status.state).toBe("online");
+    expect(t.client.timeline.map((m) => [m.id, m.body, m.deleted, m.edited_at, m.reactions])).toEqual([
+      [1, "edited in the gap", false, 11_000, []],
+      [2, "", true, 12_000, []],
+      [3, "message 3", false, null, []],
+      [4, "message 4", false, null, reactions],
+      [5, "new in the gap", false, null, []],
+    ]);
+    // The answer's read positions replace the receipts: carol is no longer listed.
+    expect([...t.client.receipts]).toEqual([["bob", 4]]);
+    socket.drop();
+    await tick(1_000);
+    t.socket.accept();
+    expect(t.socket.actions("sync").at(-1)?.data).toEqual({ from_message_id: 1, changed_since: 20_000 });
+  });
+
+  it("follows has_more from the last id + 1 with the same changed_since; the cursor is the first page's synced_at, moved only by a complete resume", async () => {
+    const t = setup();
+    t.client.start();
+    await tick();
+    let socket = t.socket;
+    socket.accept();
+    socket.answerSync([msg(5), msg(6)], true, { synced_at: 1_000 });
+    expect(t.client.loadOlder()).toBe(true);
+    socket.answerSync([msg(4)], true, { synced_at: 1_500 }); // an older page moves nothing
+    socket.drop();
+    await tick(1_000);
+    socket = t.socket;
+    socket.accept();
+    expect(socket.actions("sync").at(-1)?.data).toEqual({ from_message_id: 4, changed_since: 1_000 });
+    socket.answerSync([msg(5), msg(7)], true, { synced_at: 2_000 });
+    expect(socket.actions("sync").at(-1)?.data).toEqual({ from_message_id: 8, changed_since: 1_000 });
+    expect(t.client.status.state).toBe("connecting");
+    socket.drop(); // the resume breaks off: it never completed
+    await tick(1_000);
+    socket = t.socket;
+    socket.accept();
+    expect(socket.actions("sync").at(-1)?.data).toEqual({ from_message_id: 4, changed_since: 1_000 });
+    socket.answerSync([msg(7), msg(8)], true, { synced_at: 3_000 });
+    socket.receive({ type: "message", booking_id: 1, message: msg(20) }); // a push moves no cursor
+    socket.answerSync([msg(9)], false, { synced_at: 3_500 });
+    expect(t.client.status.state).toBe("online");
+    expect(t.client.timeline.map((m) => m.id)).toEqual([4, 5, 6, 7, 8, 9, 20]);
+    socket.drop();
+    await tick(1_000);
+    t.socket.accept();
+    expect(t.socket.actions("sync").at(-1)?.data).toEqual({ from_message_id: 4, changed_since: 3_000 });
+  });
+
+  it("an empty timeline asks for the latest page again; a server answering synced_at null is resumed with after_message_id", async () => {
+    const t = setup();
+    let socket = await online(t);
+    socket.drop();
+    await tick(1_000);
+    socket = t.socket;
+    socket.accept();
+    expect(socket.actions("sync").at(-1)?.data).toEqual({ limit: 50 });
+    socket.answerSync([msg(1), msg(2)], false, { synced_at: null });
+    socket.drop();
+    await tick(1_000);
+    t.socket.accept();
+    expect(t.socket.actions("sync").at(-1)?.data).toEqual({ after_message_id: 2 });
+  });
+
+  it("an edit pushed while a resume is in flight is not undone by the page read before it", async () => {
+    const t = setup();
+    let socket = await online(t, [msg(1, "bob", "first")]);
+    socket.drop();
+    await tick(1_000);
+    socket = t.socket;
+    socket.accept();
+    socket.receive({ type: "message_updated", booking_id: 1, message: { ...msg(1, "bob", "second"), edited_at: 20 } });
+    socket.answerSync([{ ...msg(1, "bob", "older"), edited_at: 10 }], false, { synced_at: 15 });
+    expect(t.client.timeline[0]).toMatchObject({ body: "second", edited_at: 20 });
+  });
+
   it("shows a message delivered twice once, and orders by id whatever the arrival order", async () => {
     const t = setup();
     const socket = await online(t, [msg(10)]);
@@ -495,6 +629,23 @@ describe("outbox", () => {
     t.client.discard(cmid);
     expect(t.client.timeline).toEqual([]);
     expect(t.store.load()).toEqual([]);
+  });
+
+  it("another member's message carrying the same request_id (as an old server sends) is not taken for the acknowledgement", async () => {
+    const t = setup();
+    const socket = await online(t, [msg(1)]);
+    const a = t.client.send("mine")!;
+    t.client.send("next");
+    const [sent] = socket.actions("send_message");
+    // bob numbers his requests the same way; an old server copies his request_id to every member.
+    socket.echo(msg(2, "bob", "bob's", "bobs-cmid"), sent?.request_id);
+    socket.echo(msg(3, "bob", "bob's again", a), sent?.request_id);
+    expect(t.client.timeline.filter((m) => m.state === "sending").map((m) => m.body)).toEqual(["mine", "next"]);
+    expect(socket.actions("send_message").map((f) => f.data?.body)).toEqual(["mine"]); // still waiting for its answer
+    expect(t.store.load().map((e) => e.body)).toEqual(["mine", "next"]);
+    socket.echo(msg(4, "alice", "mine", a)); // the server's copy for the sender: matched by client_message_id
+    expect(socket.actions("send_message").map((f) => f.data?.body)).toEqual(["mine", "next"]);
+    expect(t.store.load().map((e) => e.body)).toEqual(["next"]);
   });
 
   it("never sends another user's unsent message", async () => {
@@ -829,7 +980,7 @@ describe("other channels", () => {
     expect(seen).toEqual(["cancelled"]);
   });
 
-  it("the draft per-user channel names no booking and reports unread counts", async () => {
+  it("the per-user channel names no booking and reports unread counts and membership", async () => {
     const t = setup({ channel: "user", bookingId: undefined });
     const unread: number[] = [];
     t.client.on("unread", (f) => unread.push(f.unread_count));
@@ -837,8 +988,12 @@ describe("other channels", () => {
     await tick();
     expect(t.socket.url).toBe("wss://chat.example/prod?type=user");
     t.socket.accept();
+    const membership: boolean[] = [];
+    t.client.on("membership", (f) => membership.push(f.member));
     t.socket.receive({ type: "unread", booking_id: 7, unread_count: 2, last_read_message_id: 40 });
+    t.socket.receive({ type: "membership", booking_id: 8, user_id: "alice", member: true });
     expect(unread).toEqual([2]);
+    expect(membership).toEqual([true]);
     expect(t.client.send("not here")).toBeDefined();
     expect(t.socket.actions("send_message")).toEqual([]);
   });

@@ -98,6 +98,16 @@ describe("frame checks", () => {
     const session = { type: "session", user_id: "a", expires_at: 1, closes_at: 2, timestamp: 3 };
     expect(checkServerFrame(session, { strict: true })).toBeUndefined();
     expect(checkClientFrame({ action: "refresh", data: { token: "t" } }, { strict: true })).toBeUndefined();
+    const membership = { type: "membership", booking_id: 2, user_id: "a", member: false, timestamp: 3 };
+    expect(checkServerFrame(membership, { strict: true })).toBeUndefined();
+    expect(checkServerFrame({ ...membership, member: "no" }, { strict: true })).toMatch(/member: expected a boolean/);
+  });
+
+  it("a history answer's synced_at is an integer, or null or absent from a server that cannot resume", () => {
+    const history = { type: "history", booking_id: 1, messages: [], has_more: false, timestamp: 3 };
+    for (const synced_at of [5, null, undefined]) expect(checkServerFrame({ ...history, synced_at }, { strict: true })).toBeUndefined();
+    expect(checkServerFrame({ ...history, synced_at: "5" })).toMatch(/synced_at: expected an integer/);
+    expect(checkClientFrame({ action: "sync", data: { from_message_id: 1, changed_since: 5 } }, { strict: true })).toBeUndefined();
   });
 
   it("parseServerFrame returns frames and nothing else", () => {

@@ -3,7 +3,7 @@
 
 import { vi } from "vitest";
 import { ChatClient, type ChatClientOptions, type ConnectionStatus, type NetworkWatcher } from "../../src/client/client.js";
-import type { ChatMessage, ClientFrame, ServerFrame } from "../../src/client/frames.js";
+import type { ChatMessage, ClientFrame, HistoryFrame, ServerFrame } from "../../src/client/frames.js";
 import { readClaims } from "../../src/client/jwt.js";
 import { memoryOutbox, type OutboxStore } from "../../src/client/outbox.js";
 import type { Socket, SocketFactory, SocketHandlers } from "../../src/client/transport.js";
@@ -76,11 +76,14 @@ export class ScriptedSocket implements Socket {
   actions<A extends ClientFrame["action"]>(action: A): Extract<ClientFrame, { action: A }>[] {
     return this.sent.filter((f): f is Extract<ClientFrame, { action: A }> => f.action === action);
   }
-  /** Answers the last `sync` with a page of history. */
-  answerSync(messages: ChatMessage[], hasMore = false): void {
+  /**
+   * Answers the last `sync` with a page of history; `extra` adds fields of the answer: `synced_at` (from a
+   * server that can resume), `read_positions`, `presence`.
+   */
+  answerSync(messages: ChatMessage[], hasMore = false, extra: Partial<Omit<HistoryFrame, "type" | "booking_id">> = {}): void {
     const sync = this.actions("sync").at(-1);
     if (!sync) throw new Error("no sync to answer");
-    const frame: Unstamped = { type: "history", booking_id: 1, messages, has_more: hasMore };
+    const frame: Unstamped = { type: "history", booking_id: 1, messages, has_more: hasMore, ...extra };
     if (sync.request_id !== undefined) frame.request_id = String(sync.request_id);
     this.receive(frame);
   }
