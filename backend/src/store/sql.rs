@@ -232,7 +232,8 @@ impl SqlStore {
         row.as_ref().map(booking_from_row).transpose()
     }
 
-    /// Records a live connection of a member, or moves its expiry.
+    /// Records a live connection of a member, or moves its expiry; first prunes the booking's connections
+    /// that lapsed without a disconnect (their token expired), keeping when their member was last seen.
     ///
     /// # Errors
     /// [`StoreError::Database`].
@@ -241,6 +242,28 @@ impl SqlStore {
         booking_id: BookingId,
         connection: PresenceConnection<'_>,
     ) -> Result<(), StoreError> {
+        const OP: &str = "recording a presence";
+        let mut tx = self.pool.begin().await.context(OP)?;
+        let now = now_millis();
+        // `WHERE` before `GROUP BY` lets SQLite parse the upsert of an INSERT ... SELECT.
+        sqlx::query(
+            "INSERT INTO last_seen (booking_id, user_id, last_seen_at) \
+             SELECT booking_id, user_id, MAX(expires_at) FROM presence_connections \
+             WHERE booking_id = $1 AND expires_at <= $2 GROUP BY booking_id, user_id \
+             ON CONFLICT (booking_id, user_id) DO UPDATE SET last_seen_at = excluded.last_seen_at \
+             WHERE last_seen.last_seen_at < excluded.last_seen_at",
+        )
+        .bind(booking_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .context(OP)?;
+        sqlx::query("DELETE FROM presence_connections WHERE booking_id = $1 AND expires_at <= $2")
+            .bind(booking_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .context(OP)?;
         sqlx::query(
             "INSERT INTO presence_connections (booking_id, connection_id, user_id, expires_at) \
              VALUES ($1, $2, $3, $4) \
@@ -250,9 +273,10 @@ impl SqlStore {
         .bind(connection.connection_id)
         .bind(connection.user_id)
         .bind(connection.at)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
-        .context("recording a presence")?;
+        .context(OP)?;
+        tx.commit().await.context(OP)?;
         Ok(())
     }
 

@@ -49,6 +49,19 @@ macro_rules! on_every_store {
     };
 }
 
+/// As [`on_every_store`], for what only the SQL stores do themselves (DynamoDB leaves it to its TTL).
+#[macro_export]
+macro_rules! on_sql_stores {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test] async fn $name() { super::$name($crate::helpers::spawn_app($crate::helpers::StoreKind::Sqlite).await).await; })*
+        }
+        mod postgres {
+            $(#[tokio::test] async fn $name() { super::$name($crate::helpers::spawn_app($crate::helpers::StoreKind::Postgres).await).await; })*
+        }
+    };
+}
+
 pub struct TestApp {
     pub base: String,
     pub port: u16,

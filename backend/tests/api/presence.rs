@@ -114,3 +114,32 @@ async fn a_connection_whose_disconnect_was_lost_stops_counting_at_its_expiry(app
     let last_seen = bob["last_seen_at"].as_i64().expect("when the connection lapsed");
     assert!((chrono_now() - 4) * 1000 <= last_seen && last_seen <= chrono_now() * 1000, "{last_seen}");
 }
+
+/// What only the SQL stores do themselves: DynamoDB removes a lapsed presence item by its TTL (a month
+/// after it lapsed), SQL prunes them.
+mod pruning {
+    use super::*;
+
+    crate::on_sql_stores!(the_presence_rows_of_lost_disconnects_are_pruned_and_their_last_seen_kept);
+
+    async fn the_presence_rows_of_lost_disconnects_are_pruned_and_their_last_seen_kept(app: TestApp) {
+        let connected = |connection: &str, user: &str, expires_at: i64| {
+            json!({"connection_id": connection, "user_id": user, "connected_at": chrono_now() * 1000,
+                "expires_at": expires_at})
+        };
+        let lapses_at = chrono_now() + 1;
+        let lost = connected("lost", "bob", lapses_at);
+        assert_eq!(app.post_proxy(1, "connected", lost, Some(PROXY_SECRET)).await.status(), 204);
+        // No $disconnect ever comes; the token lapses.
+        tokio::time::sleep(Duration::from_millis(2200)).await;
+        let alice = connected("alice-1", "alice", chrono_now() + 3600);
+        assert_eq!(app.post_proxy(1, "connected", alice, Some(PROXY_SECRET)).await.status(), 204);
+
+        let records = app.store.presence_records(1).await.expect("presence");
+        let users: Vec<&str> = records.connections.iter().map(|(user, _)| user.as_str()).collect();
+        assert_eq!(users, ["alice"], "bob's lapsed row is gone: {records:?}");
+        assert_eq!(records.last_seen, vec![("bob".to_owned(), lapses_at * 1000)], "and he was last seen then");
+        let history = app.send(1, "alice", json!({"action": "sync"})).await;
+        assert_eq!(member(&history, "bob")["last_seen_at"], lapses_at * 1000);
+    }
+}
