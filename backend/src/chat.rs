@@ -22,7 +22,6 @@ use crate::config::ChatLimits;
 use crate::domain::{BodyError, Booking, BookingStatus, ClientMessageId, Emoji, MessageBody};
 use crate::metrics::Metrics;
 use crate::notifier::BookingNotifier;
-use crate::rate_limit::RateLimiter;
 use crate::store::{
     ARRIVAL_UNREAD_CAP, BookingActivity, BookingWrite, MAX_INBOX_BOOKINGS, MAX_UNREAD_COUNT, MessagePage,
     NewMessage, OwnMessage, PageCursor, PresenceConnection, RateLimits, Store, StoreError,
@@ -260,10 +259,10 @@ impl ChatService {
         metrics: Arc<Metrics>,
     ) -> Self {
         Self {
-            // Shared by every instance where the store keeps them (DynamoDB, for the backend on Lambda),
-            // else per process.
-            rate_limits: store.shared_rate_limits(limits.rate_per_minute).unwrap_or_else(|| {
-                Arc::new(RateLimiter::new(limits.rate_per_minute, limits.rate_burst)) as Arc<dyn RateLimits>
+            // Kept in the store, so every instance on it shares them.
+            rate_limits: store.rate_limits(crate::rate_limit::Limits {
+                per_minute: limits.rate_per_minute,
+                burst: limits.rate_burst,
             }),
             store,
             verifier,

@@ -156,9 +156,9 @@ pub struct ChatLimits {
     pub max_body_bytes: usize,
     /// Largest frame on the direct WebSocket, in bytes (API Gateway's is 32 KB).
     pub max_ws_frame_bytes: usize,
-    /// Sustained client actions per user per minute.
+    /// Client actions per user per calendar minute, across every instance ([`crate::rate_limit`]).
     pub rate_per_minute: u32,
-    /// Actions a user may send in a burst above the sustained rate.
+    /// Client actions per user per second (the burst), across every instance.
     pub rate_burst: u32,
     /// Default (and largest) number of messages in one history page.
     pub history_page_size: u32,

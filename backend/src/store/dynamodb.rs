@@ -12,7 +12,7 @@
 //! | presence: a live connection (expires by TTL a month after it lapses) | `BOOKING#{id}` | `PRES#C#{connection id}` |
 //! | presence: a member's last disconnect | `BOOKING#{id}` | `PRES#S#{user}` |
 //! | membership (the inbox's index: `gsi1pk = USER#{user}`, `gsi1sk = BOOKING#{id, 20 digits}`) | `BOOKING#{id}` | `MEMBER#{user}` |
-//! | rate-limit window | `RATE#{user}` | `MINUTE#{minutes since the epoch}` (expires by TTL) |
+//! | rate-limit windows (`actions` this minute, `s{second}` each second of it) | `RATE#{user}` | `MINUTE#{minutes since the epoch}` (expires by TTL) |
 //!
 //! A message takes the booking's next id in one transaction that also moves the booking's counter, on
 //! the condition that the counter still holds the value read: a message with id n+1 can only commit after
@@ -45,6 +45,7 @@ use super::{
     StoreError, StoredMessage, summarise,
 };
 use crate::domain::{Booking, BookingStatus};
+use crate::rate_limit::{Limits, Windows};
 use chat_wire::time::now_millis;
 
 /// How often a message's transaction is tried when other senders of its booking win the race.
@@ -1042,31 +1043,36 @@ pub async fn create_table(client: &Client, table: &str) -> Result<bool, chat_set
     chat_settings::tables::create_if_missing(client, table, create).await
 }
 
-/// Rate limits in the chat table, shared by every instance: a counter per user and minute, raised by a
-/// conditional update that fails once the minute's limit is reached, and removed by TTL.
+/// Rate limits in the chat table, shared by every instance ([`crate::rate_limit`]): one item per user and
+/// minute, `actions` counting the minute and `s{second}` each of its seconds, raised by one conditional
+/// `UpdateItem` that fails when either is at its limit, removed by TTL.
 #[derive(Debug, Clone)]
 pub struct DynamoDbRateLimits {
     store: DynamoDbStore,
-    per_minute: u32,
+    limits: Limits,
 }
 
 impl RateLimits for DynamoDbRateLimits {
     fn try_acquire<'a>(&'a self, user_id: &'a str) -> BoxFuture<'a, Result<bool, StoreError>> {
         Box::pin(async move {
-            let minute = now_millis().div_euclid(60_000);
+            let windows = Windows::at(now_millis());
             let result = self
                 .store
                 .client
                 .update_item()
                 .table_name(self.store.table())
-                .set_key(Some(key(s(format!("RATE#{user_id}")), format!("MINUTE#{minute}"))))
-                .update_expression("ADD actions :one SET #ttl = :ttl")
-                .condition_expression("attribute_not_exists(actions) OR actions < :limit")
+                .set_key(Some(key(s(format!("RATE#{user_id}")), format!("MINUTE#{}", windows.minute))))
+                .update_expression("ADD actions :one, #second :one SET #ttl = :ttl")
+                .condition_expression(
+                    "(attribute_not_exists(actions) OR actions < :limit) \
+                     AND (attribute_not_exists(#second) OR #second < :burst)",
+                )
                 .expression_attribute_names("#ttl", "ttl")
+                .expression_attribute_names("#second", format!("s{}", windows.second.rem_euclid(60)))
                 .expression_attribute_values(":one", n(1))
-                .expression_attribute_values(":limit", n(self.per_minute))
-                // Seconds since the epoch, a minute after the window closes.
-                .expression_attribute_values(":ttl", n((minute + 2) * 60))
+                .expression_attribute_values(":limit", n(self.limits.per_minute))
+                .expression_attribute_values(":burst", n(self.limits.burst))
+                .expression_attribute_values(":ttl", n(windows.forget_after()))
                 .send()
                 .await;
             match result {
@@ -1093,7 +1099,7 @@ impl ChatStore for DynamoDbStore {
         Box::pin(async {})
     }
 
-    fn shared_rate_limits(&self, per_minute: u32) -> Option<Arc<dyn RateLimits>> {
-        Some(Arc::new(DynamoDbRateLimits { store: self.clone(), per_minute }))
+    fn rate_limits(&self, limits: Limits) -> Arc<dyn RateLimits> {
+        Arc::new(DynamoDbRateLimits { store: self.clone(), limits })
     }
 }

@@ -568,17 +568,17 @@ pub trait ChatStore: Send + Sync + 'static {
         change: OwnMessage<'a>,
     ) -> BoxFuture<'a, Result<Option<ChatMessage>, StoreError>>;
 
-    /// The store's shared rate limits, when it keeps them (DynamoDB); `None` means each instance limits
-    /// on its own (a long-running server is one instance).
-    fn shared_rate_limits(&self, _per_minute: u32) -> Option<Arc<dyn RateLimits>> {
-        None
-    }
+    /// The rate limits of `limits`, shared by every instance on this store ([`crate::rate_limit`]).
+    fn rate_limits(&self, limits: crate::rate_limit::Limits) -> Arc<dyn RateLimits>;
 }
 
-/// Rate limits by user: a port with an in-memory adapter ([`crate::rate_limit::RateLimiter`], per
-/// instance) and one in DynamoDB (shared by every instance).
+/// Rate limits by user, kept where the chat is: an adapter per store, each shared by every instance on
+/// it ([`crate::rate_limit`] says how they count).
 pub trait RateLimits: Send + Sync + 'static {
-    /// Counts one action of `user_id`; `false` means the user is over the limit.
+    /// Counts one action of `user_id`; `false` means the user is over a limit (and nothing was counted).
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] when the count cannot be written.
     fn try_acquire<'a>(&'a self, user_id: &'a str) -> BoxFuture<'a, Result<bool, StoreError>>;
 }
 

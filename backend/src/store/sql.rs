@@ -21,10 +21,11 @@ use sqlx::{AnyPool, Executor, Row, SqlSafeStr};
 
 use super::{
     BookingActivity, BookingWrite, ChatStore, MAX_INBOX_BOOKINGS, MAX_UNREAD_COUNT, MessagePage, NewMessage,
-    OwnMessage, PageCursor, PresenceConnection, PresenceRecords, ReactionToggle, ReadPosition, StoreError,
-    StoredMessage, summarise,
+    OwnMessage, PageCursor, PresenceConnection, PresenceRecords, RateLimits, ReactionToggle, ReadPosition,
+    StoreError, StoredMessage, summarise,
 };
 use crate::domain::{Booking, BookingStatus};
+use crate::rate_limit::{Limits, Windows};
 use chat_wire::time::now_millis;
 
 /// Which database a [`ChatStore`] talks to.
@@ -858,8 +859,67 @@ impl SqlStore {
     }
 }
 
+/// Rate limits in the `rate_windows` table, shared by every backend on the database
+/// ([`crate::rate_limit`]): a row per user and window (`m{minute}`, `s{second}`), each raised only while
+/// under its limit, both in one transaction; the user's ended windows are deleted as they count.
+#[derive(Debug, Clone)]
+pub struct SqlRateLimits {
+    store: SqlStore,
+    limits: Limits,
+}
+
+impl SqlRateLimits {
+    async fn acquire(&self, user_id: &str) -> Result<bool, StoreError> {
+        const OP: &str = "counting an action";
+        let now = now_millis();
+        let windows = Windows::at(now);
+        let mut tx = self.store.pool.begin().await.context(OP)?;
+        sqlx::query("DELETE FROM rate_windows WHERE user_id = $1 AND ends_at < $2")
+            .bind(user_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .context(OP)?;
+        let periods = [
+            (format!("m{}", windows.minute), (windows.minute + 1) * 60_000, self.limits.per_minute),
+            (format!("s{}", windows.second), (windows.second + 1) * 1000, self.limits.burst),
+        ];
+        for (period, ends_at, limit) in periods {
+            let counted = sqlx::query(
+                "INSERT INTO rate_windows (user_id, period, actions, ends_at) VALUES ($1, $2, 1, $3) \
+                 ON CONFLICT (user_id, period) DO UPDATE SET actions = rate_windows.actions + 1 \
+                 WHERE rate_windows.actions < $4",
+            )
+            .bind(user_id)
+            .bind(period)
+            .bind(ends_at)
+            .bind(i64::from(limit))
+            .execute(&mut *tx)
+            .await
+            .context(OP)?;
+            if counted.rows_affected() == 0 {
+                // Over a limit: nothing of this action is counted.
+                tx.rollback().await.context(OP)?;
+                return Ok(false);
+            }
+        }
+        tx.commit().await.context(OP)?;
+        Ok(true)
+    }
+}
+
+impl RateLimits for SqlRateLimits {
+    fn try_acquire<'a>(&'a self, user_id: &'a str) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(self.acquire(user_id))
+    }
+}
+
 impl ChatStore for SqlStore {
     super::delegate_to_inherent!();
+
+    fn rate_limits(&self, limits: Limits) -> std::sync::Arc<dyn RateLimits> {
+        std::sync::Arc::new(SqlRateLimits { store: self.clone(), limits })
+    }
 
     fn kind(&self) -> &'static str {
         match self.kind {

@@ -1,7 +1,7 @@
 //! The store's guarantees under many parallel clients, on every store, with two backends sharing it as
 //! two Lambda instances do: ids in commit order (a reader following `after_message_id` never misses
-//! one), one message per retried `client_message_id`, read positions that only move forward, and (on
-//! DynamoDB) rate limits that hold across instances.
+//! one), one message per retried `client_message_id`, read positions that only move forward, and rate
+//! limits (per minute and per burst) that hold across instances.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -99,26 +99,16 @@ async fn parallel_receipts_leave_the_highest_read_position(app: TestApp) {
     assert_eq!(reply["last_read_message_id"], highest, "the position stayed at the highest id: {reply}");
 }
 
-/// On DynamoDB the limit is shared by every instance: two backends with a limit of 5 per minute accept 5
-/// actions of one user between them, not 10. (On SQL each process limits on its own: docs/chat-store.md.)
-#[tokio::test]
-async fn on_dynamodb_the_rate_limit_holds_across_instances() {
+/// The limit is shared by every instance, on every store: two backends with a limit of 5 per minute
+/// accept 5 actions of one user between them, not 10 (on SQL each process used to limit on its own, so a
+/// backend Lambda on PostgreSQL was effectively unlimited).
+async fn the_rate_limit_holds_across_instances(kind: StoreKind) {
     let limit = [("RATE_LIMIT_PER_MINUTE", "5"), ("RATE_LIMIT_BURST", "5")];
     loop {
         let minute = crate::helpers::chrono_now() / 60;
-        let app = spawn_app_with(StoreKind::DynamoDb, &limit).await;
+        let app = spawn_app_with(kind, &limit).await;
         let other = app.another_instance(&limit).await;
-        let mut accepted = 0;
-        for n in 0..10 {
-            let instance = if n % 2 == 0 { &app } else { &other };
-            let reply = instance
-                .send(1, "alice", json!({"action": "send_message", "data": {"body": format!("m{n}")}}))
-                .await;
-            match reply["type"].as_str() {
-                Some("message") => accepted += 1,
-                _ => assert_eq!(reply["error"]["code"], "RATE_LIMITED", "{reply}"),
-            }
-        }
+        let accepted = accepted_of(&[&app, &other], 10).await;
         if crate::helpers::chrono_now() / 60 != minute {
             continue; // The window turned mid-test; its count is not the figure asked about.
         }
@@ -129,5 +119,75 @@ async fn on_dynamodb_the_rate_limit_holds_across_instances() {
             "users are limited separately"
         );
         return;
+    }
+}
+
+/// The burst holds too, across instances: with room for 600 a minute but bursts of 3, six actions within
+/// one second are three accepted (DynamoDB used to count per minute only, ignoring the burst).
+async fn the_rate_limit_burst_holds_across_instances(kind: StoreKind) {
+    let limit = [("RATE_LIMIT_PER_MINUTE", "600"), ("RATE_LIMIT_BURST", "3")];
+    let app = spawn_app_with(kind, &limit).await;
+    let other = app.another_instance(&limit).await;
+    loop {
+        let second = crate::helpers::chrono_now();
+        let accepted = accepted_of(&[&app, &other], 6).await;
+        if crate::helpers::chrono_now() != second {
+            // The second turned mid-test: wait for a fresh one and try again.
+            tokio::time::sleep(Duration::from_millis(1100)).await;
+            continue;
+        }
+        assert_eq!(accepted, 3, "one burst across both instances");
+        return;
+    }
+}
+
+/// Sends `actions` messages of alice's in turn through `instances`; how many were accepted (the others
+/// must be refused as rate limited).
+async fn accepted_of(instances: &[&TestApp], actions: usize) -> usize {
+    let mut accepted = 0;
+    for n in 0..actions {
+        let instance = instances[n % instances.len()];
+        let reply = instance
+            .send(1, "alice", json!({"action": "send_message", "data": {"body": format!("m{n}")}}))
+            .await;
+        match reply["type"].as_str() {
+            Some("message") => accepted += 1,
+            _ => assert_eq!(reply["error"]["code"], "RATE_LIMITED", "{reply}"),
+        }
+    }
+    accepted
+}
+
+mod rate_limits {
+    use super::*;
+
+    #[tokio::test]
+    async fn hold_across_instances_on_sqlite() {
+        the_rate_limit_holds_across_instances(StoreKind::Sqlite).await;
+    }
+
+    #[tokio::test]
+    async fn hold_across_instances_on_postgres() {
+        the_rate_limit_holds_across_instances(StoreKind::Postgres).await;
+    }
+
+    #[tokio::test]
+    async fn hold_across_instances_on_dynamodb() {
+        the_rate_limit_holds_across_instances(StoreKind::DynamoDb).await;
+    }
+
+    #[tokio::test]
+    async fn bursts_hold_across_instances_on_sqlite() {
+        the_rate_limit_burst_holds_across_instances(StoreKind::Sqlite).await;
+    }
+
+    #[tokio::test]
+    async fn bursts_hold_across_instances_on_postgres() {
+        the_rate_limit_burst_holds_across_instances(StoreKind::Postgres).await;
+    }
+
+    #[tokio::test]
+    async fn bursts_hold_across_instances_on_dynamodb() {
+        the_rate_limit_burst_holds_across_instances(StoreKind::DynamoDb).await;
     }
 }

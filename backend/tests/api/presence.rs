@@ -138,7 +138,11 @@ mod pruning {
         let records = app.store.presence_records(1).await.expect("presence");
         let users: Vec<&str> = records.connections.iter().map(|(user, _)| user.as_str()).collect();
         assert_eq!(users, ["alice"], "bob's lapsed row is gone: {records:?}");
-        assert_eq!(records.last_seen, vec![("bob".to_owned(), lapses_at * 1000)], "and he was last seen then");
+        assert_eq!(
+            records.last_seen,
+            vec![("bob".to_owned(), lapses_at * 1000)],
+            "and he was last seen then"
+        );
         let history = app.send(1, "alice", json!({"action": "sync"})).await;
         assert_eq!(member(&history, "bob")["last_seen_at"], lapses_at * 1000);
     }

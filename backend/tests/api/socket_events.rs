@@ -399,7 +399,7 @@ mod rate_limit {
     #[tokio::test]
     async fn a_user_over_the_rate_limit_gets_rate_limited_frames_and_others_are_unaffected() {
         let app =
-            spawn_app_with(StoreKind::Sqlite, &[("RATE_LIMIT_PER_MINUTE", "1"), ("RATE_LIMIT_BURST", "3")])
+            spawn_app_with(StoreKind::Sqlite, &[("RATE_LIMIT_PER_MINUTE", "3"), ("RATE_LIMIT_BURST", "3")])
                 .await;
         for n in 0..3 {
             let reply = app.send(1, "alice", json!({"body": format!("burst {n}")})).await;
