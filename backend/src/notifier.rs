@@ -225,7 +225,8 @@ pub struct FanoutNotifier<S, G> {
     metrics: Option<Metrics>,
 }
 
-/// Where a [`FanoutNotifier`]'s reports go as CloudWatch embedded-metric-format lines (in Lambda): the
+/// Where a [`FanoutNotifier`]'s reports go as CloudWatch embedded-metric-format lines (on stdout, which
+/// CloudWatch Logs reads in Lambda): the
 /// namespace and `Stage` of the proxy's, so the same alarms watch both functions' deliveries.
 #[derive(Debug, Clone)]
 pub struct Metrics {

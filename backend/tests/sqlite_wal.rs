@@ -10,7 +10,15 @@ use chat_backend::domain::{Booking, BookingStatus};
 use chat_backend::store::sql::SqlStore;
 use chat_backend::store::{NewMessage, PageCursor};
 
-const MESSAGES: usize = 6_000;
+/// Messages written (`WAL_TEST_MESSAGES` for a longer run).
+fn messages() -> usize {
+    std::env::var("WAL_TEST_MESSAGES").ok().and_then(|n| n.parse().ok()).unwrap_or(6_000)
+}
+
+/// Readers that never pause (`WAL_TEST_READERS` for more).
+fn readers() -> usize {
+    std::env::var("WAL_TEST_READERS").ok().and_then(|n| n.parse().ok()).unwrap_or(4)
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_write_ahead_log_stays_bounded_while_readers_never_pause() {
@@ -28,10 +36,10 @@ async fn the_write_ahead_log_stays_bounded_while_readers_never_pause() {
     store.insert_booking_if_absent(&booking).await.expect("booking");
 
     let stop = Arc::new(AtomicBool::new(false));
-    let mut readers = Vec::new();
-    for _ in 0..4 {
+    let mut reading = Vec::new();
+    for _ in 0..readers() {
         let (store, stop) = (store.clone(), stop.clone());
-        readers.push(tokio::spawn(async move {
+        reading.push(tokio::spawn(async move {
             let mut reads = 0u64;
             while !stop.load(Ordering::Relaxed) {
                 store.messages(1, PageCursor::Before(None), 50).await.expect("history");
@@ -41,21 +49,25 @@ async fn the_write_ahead_log_stays_bounded_while_readers_never_pause() {
         }));
     }
     let mut largest = 0;
-    for n in 0..MESSAGES {
+    let total = messages();
+    for n in 0..total {
         let body = format!("message {n} {}", "x".repeat(200));
         let new = NewMessage { booking_id: 1, sender_id: "alice", body: &body, client_message_id: None };
         store.insert_message(new).await.expect("insert");
         if n % 500 == 0 {
+            if n % 10_000 == 0 {
+                println!("# {n} messages, WAL {} bytes", wal_bytes(&path));
+            }
             largest = largest.max(wal_bytes(&path));
         }
     }
     stop.store(true, Ordering::Relaxed);
     let mut reads = 0;
-    for reader in readers {
+    for reader in reading {
         reads += reader.await.expect("reader");
     }
     largest = largest.max(wal_bytes(&path));
-    println!("# measured: {MESSAGES} messages, {reads} concurrent reads, largest WAL {largest} bytes");
+    println!("# measured: {total} messages, {reads} concurrent reads, largest WAL {largest} bytes");
     assert!(reads > 100, "the readers really overlapped the writes: {reads}");
     assert!(largest < 8 << 20, "the write-ahead log grew to {largest} bytes");
     store.close().await;

@@ -1,7 +1,7 @@
 //! WebSocket connections of bookings, and delivery to them: what the Lambda behind API Gateway and the
 //! backend's own pushes (booking status) share.
 //!
-//! A connection is recorded when API Gateway accepts it, found by its id for each frame, listed by booking
+//! A connection is recorded when API Gateway accepts it (a user connection also under its user), listed by booking
 //! for a broadcast, and forgotten on `$disconnect` or when API Gateway says it is gone. Frames reach it
 //! through API Gateway's Management API. The record layout is `docs/connection-records.md`.
 //!

@@ -32,8 +32,9 @@ pub const PROXY_SECRET_HEADER: &str = "x-proxy-secret";
 /// answer).
 pub const USER_CONNECT_PATH: &str = "/api/chat/ws/user/connect";
 
-/// Most bookings a user connection covers: the user's most recently active ones. Each is one connection
-/// record, written at `$connect` (one `BatchWriteItem` per 25) and removed at `$disconnect`.
+/// Most bookings a user connection covers at `$connect`: the user's most recently active ones. Each is one
+/// connection record, written with one more under the user at `$connect` (one `BatchWriteItem` per 25) and
+/// removed at `$disconnect`; a booking the user joins later is added by the backend.
 pub const MAX_USER_BOOKINGS: u32 = 100;
 
 /// What a connection is for, chosen by the client with `?type=`.

@@ -143,8 +143,8 @@ async fn serve(
     // API Gateway allows, so both transports behave alike).
     let mut session = Session { connected_at: now_millis(), expires_at };
     let closes_at = session.connected_at / 1000 + MAX_CONNECTION_SECONDS;
-    // Into the hub before anything else, so that no frame broadcast from now on is missed; the
-    // connection may hear of its own arrival (on API Gateway it does not, not being recorded yet).
+    // Into the hub before anything else, so that no frame broadcast from now on is missed (its own
+    // arrival is announced to the others only, as through API Gateway).
     let mut outbound = state.hub.join(booking_id, &connection_id, &user_id, connection_type);
     state.chat.joined(booking_id, session, &user_id, &connection_id).await;
     let (mut sink, mut stream) = socket.split();

@@ -954,6 +954,8 @@ impl DynamoDbStore {
                 .expression_attribute_values(":to", s(message_sk(MessageId::MAX)))
                 .expression_attribute_values(":me", s(user_id))
                 .select(Select::Count)
+                // Consistent: the count that comes with a message includes it.
+                .consistent_read(true)
                 // Items read before the filter: a page never reads far past the cap.
                 .limit(i32::try_from(cap.saturating_sub(count).saturating_add(1)).unwrap_or(i32::MAX))
                 .set_exclusive_start_key(start)
