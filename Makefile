@@ -46,13 +46,13 @@ help: ## List the targets, and the variables you can set (`make VAR=value ...`) 
 
 dev: web api-docs ## Run the whole stack: backend :8000, API Gateway emulator :3001 with the Lambda in-process, demo page, API reference at /docs (CHAT_STORE=dynamodb: on moto)
 	@# Built first with cargo's progress (a first build takes minutes), then run without cargo's lines.
-	$(CARGO) build -p local-stack --bin chat-dev
-	APP_ENV=local $(CARGO) run --quiet -p local-stack --bin chat-dev
+	$(CARGO) build -p dev-stack --bin chat-dev
+	APP_ENV=local $(CARGO) run --quiet -p dev-stack --bin chat-dev
 
 dev-lambda: web api-docs ## `make dev` with the compiled Lambda binary behind the emulator (Runtime API, records on moto), same ports: make smoke works
 	@command -v moto_server >/dev/null || python3 -m pip install --quiet --disable-pip-version-check 'moto[server]>=5.1,<6'
-	$(CARGO) build -p local-stack --bin chat-dev -p chat-proxy --bin chat-proxy
-	APP_ENV=local $(CARGO) run --quiet -p local-stack --bin chat-dev -- --lambda
+	$(CARGO) build -p dev-stack --bin chat-dev -p chat-proxy --bin chat-proxy
+	APP_ENV=local $(CARGO) run --quiet -p dev-stack --bin chat-dev -- --lambda
 
 ## Where `make api-docs` writes the API reference pages (the backend serves them at /docs from STATIC_DIR/api-docs)
 API_DOCS ?= web/api-docs
@@ -89,7 +89,7 @@ tools/contracts/node_modules/.package-lock.json: tools/contracts/package-lock.js
 
 # What `make watch` rebuilds on: every crate chat-dev links (all of the workspace's), their manifests, and
 # the files compiled into them (the SQL migrations). Tests, docs and web/ are not.
-WATCH_CRATES := wire settings connections backend lambda emulator local-stack smoke local-services
+WATCH_CRATES := wire settings connections backend lambda emulator dev-stack smoke local-services
 WATCH_PATHS := Cargo.toml Cargo.lock $(foreach crate,$(WATCH_CRATES),$(crate)/src $(crate)/Cargo.toml) \
 	backend/migrations
 
@@ -99,7 +99,7 @@ watch: web api-docs ## `make dev` that rebuilds and restarts on a change to the 
 	@# document (when the routes changed it), which rebuilds the API reference pages. Ctrl-C stops everything.
 	@target=$$($(CARGO) metadata --format-version 1 --no-deps | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])'); \
 	APP_ENV=local exec python3 scripts/dev-watch.py $(addprefix --watch ,$(WATCH_PATHS)) \
-		--build '$(CARGO) build -p local-stack --bin chat-dev && $(MAKE) --no-print-directory openapi' \
+		--build '$(CARGO) build -p dev-stack --bin chat-dev && $(MAKE) --no-print-directory openapi' \
 		--on-change web/src '$(MAKE) --no-print-directory web' \
 		--on-change backend/openapi.json '$(MAKE) --no-print-directory api-docs' \
 		--on-change docs/asyncapi.yaml '$(MAKE) --no-print-directory api-docs' \
@@ -215,7 +215,7 @@ account-apply: ## Once per account and region, before the first environment ther
 
 bench: package ## Benchmarks (prints numbers): AWS calls per event, latency by path, cost against table size, cold start, memory, the zip
 	$(CARGO) build --profile deploy --locked -p chat-proxy --bin chat-proxy
-	$(CARGO) build --release --locked -p local-stack --bin chat-dev --bin chat-bench --bin chat-memory
+	$(CARGO) build --release --locked -p dev-stack --bin chat-dev --bin chat-bench --bin chat-memory
 	target/release/chat-bench
 	target/release/chat-memory
 

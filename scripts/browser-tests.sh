@@ -14,7 +14,7 @@ fi
 (cd web && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build)
 
 if [ -z "${CHAT_DEV_BIN:-}" ]; then
-  cargo build --quiet --locked -p local-stack --bin chat-dev
+  cargo build --quiet --locked -p dev-stack --bin chat-dev
   target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
   CHAT_DEV_BIN="$target_dir/debug/chat-dev"
 fi

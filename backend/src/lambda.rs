@@ -2,11 +2,11 @@
 //! API (or invoked directly by the proxy with the same event), instead of a listener.
 //!
 //! Configuration is read once at cold start; secrets given by reference are fetched once
-//! ([`crate::config::resolve_secrets`]). The direct WebSocket is absent ([`Transport::Lambda`]): a Lambda
+//! ([`crate::config::resolve_secrets`]). The direct WebSocket is absent ([`Hosting::Lambda`]): a Lambda
 //! invocation cannot hold a connection; clients use the API Gateway WebSocket API.
 
 use crate::config::{Settings, resolve_secrets};
-use crate::http::{AppState, Transport, router};
+use crate::http::{AppState, Hosting, router};
 use crate::{notifier, seed, store, telemetry};
 
 /// Why the function could not start or serve.
@@ -33,6 +33,6 @@ pub async fn run() -> Result<(), Error> {
     let state = AppState::new(&settings, store, push);
     // The identity provider's keys, if any, during the cold start (a failure is logged, not fatal).
     state.chat.verifier().prefetch().await;
-    let app = router(state, Transport::Lambda);
+    let app = router(state, Hosting::Lambda);
     lambda_http::run(app).await
 }

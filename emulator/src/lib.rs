@@ -9,7 +9,8 @@
 //! It knows nothing of what runs behind it: any function that handles API Gateway WebSocket events.
 //!
 //! # Layout
-//! - [`config`]: stage, API id, custom routes and limits.
+//! - [`cli`]: the standalone binary's options (its `$connect` authorizer among them).
+//! - [`config`]: stage, API id, custom routes, limits and the `$connect` authorizer.
 //! - [`server`]: [`server::Emulator`]: the WebSocket side and the `@connections` Management API.
 //! - [`events`]: the events it sends, field for field, and route selection.
 //! - [`integration`]: its port to the function ([`integration::Integration`]) and the adapter for a
@@ -18,6 +19,7 @@
 //!   function composed with the emulator in one process.
 //! - [`ids`]: ids and timestamps in API Gateway's formats.
 
+pub mod cli;
 pub mod config;
 pub mod connections;
 pub mod events;

@@ -1,5 +1,5 @@
 //! The HTTP backend client against backends that are down, slow or failing. (Against the real backend, it
-//! is tested where the parts are composed: `local-stack/tests/contract.rs`.)
+//! is tested where the parts are composed: `dev-stack/tests/contract.rs`.)
 
 use std::time::{Duration, Instant};
 

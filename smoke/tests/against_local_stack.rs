@@ -7,12 +7,12 @@ use std::time::Duration;
 
 use apigw_ws_emulator::EmulatorConfig;
 use chat_backend::Settings;
-use local_stack::{ConnectionRecords, LocalStack, ManagementPath, StackOptions};
+use dev_stack::{ConnectionRecords, DevStack, ManagementPath, StackOptions};
 use serde_json::Value;
 
 const JWT_SECRET: &str = "smoke-jwt-secret";
 
-async fn stack(dir: &std::path::Path) -> LocalStack {
+async fn stack(dir: &std::path::Path) -> DevStack {
     let env: HashMap<&str, String> = HashMap::from([
         ("APP_ENV", "test".to_owned()),
         ("BIND_ADDR", "127.0.0.1:0".to_owned()),
@@ -21,7 +21,7 @@ async fn stack(dir: &std::path::Path) -> LocalStack {
         ("PROXY_SECRET", "smoke-proxy-secret".to_owned()),
         ("SEED_DEMO_DATA", "true".to_owned()),
     ]);
-    LocalStack::start(StackOptions {
+    DevStack::start(StackOptions {
         management: ManagementPath::InProcess,
         backend: Settings::from_lookup(|k| env.get(k).cloned()).expect("settings"),
         emulator_addr: "127.0.0.1:0".parse().expect("addr"),

@@ -1,5 +1,5 @@
 // .env.example lists every variable chat-dev and chat-backend read (found in their settings' source:
-// backend/src/config.rs, local-stack/src/settings.rs, and the AWS_TIMEOUT_MS chat-dev shares with the Lambda),
+// backend/src/config.rs, dev-stack/src/settings.rs, and the AWS_TIMEOUT_MS chat-dev shares with the Lambda),
 // and is a file a shell can source as docs/configuration.md says.
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -10,7 +10,7 @@ import { join } from "node:path";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const example = process.env.ENV_EXAMPLE || join(root, ".env.example");
-const sources = ["backend/src/config.rs", "local-stack/src/settings.rs", "lambda/src/config.rs"];
+const sources = ["backend/src/config.rs", "dev-stack/src/settings.rs", "lambda/src/config.rs"];
 
 /** The variables a settings file reads: lookup("X"), parse(&lookup, "X", ..), secret("X", ..). */
 function variablesRead(file) {

@@ -56,9 +56,9 @@ pub struct AppState {
     static_dir: Option<std::path::PathBuf>,
 }
 
-/// Where the routes are served.
+/// What serves the routes: a long-running server, or a Lambda function.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Transport {
+pub enum Hosting {
     /// A long-running server: every route, the direct WebSocket included.
     Server,
     /// A Lambda function behind API Gateway (`lambda_http`): no direct WebSocket, which needs a
@@ -67,9 +67,9 @@ pub enum Transport {
 }
 
 /// The routes, without a listener.
-pub fn router(state: AppState, transport: Transport) -> Router {
+pub fn router(state: AppState, hosting: Hosting) -> Router {
     let max_body = state.limits.max_body_bytes;
-    let (mut routes, document) = documented_routes(transport).split_for_parts();
+    let (mut routes, document) = documented_routes(hosting).split_for_parts();
     if state.dev_jwt.is_some() {
         routes = routes.route("/dev/token", get(dev::token)).route("/dev/config", get(dev::config));
     }
@@ -90,7 +90,7 @@ pub fn router(state: AppState, transport: Transport) -> Router {
 
 /// Every route but local mode's, each registered from its handler's `#[utoipa::path]`: the route and its
 /// description are one declaration. The direct WebSocket is the long-running server's only.
-fn documented_routes(transport: Transport) -> OpenApiRouter<AppState> {
+fn documented_routes(hosting: Hosting) -> OpenApiRouter<AppState> {
     let mut routes = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(socket_events::connect))
         .routes(routes!(socket_events::connected))
@@ -102,7 +102,7 @@ fn documented_routes(transport: Transport) -> OpenApiRouter<AppState> {
         .routes(routes!(rest::change_status))
         .routes(routes!(service::get_booking, service::put_booking))
         .routes(routes!(service::set_status));
-    if transport == Transport::Server {
+    if hosting == Hosting::Server {
         routes = routes.routes(routes!(direct_ws::upgrade));
     }
     routes
@@ -115,7 +115,7 @@ fn documented_routes(transport: Transport) -> OpenApiRouter<AppState> {
 /// The OpenAPI document of the long-running server's routes (the backend as a Lambda serves the same but
 /// the direct WebSocket), as JSON text: what `chat-backend openapi` prints and `backend/openapi.json` holds.
 pub fn openapi_json() -> String {
-    to_json(&documented_routes(Transport::Server).into_openapi())
+    to_json(&documented_routes(Hosting::Server).into_openapi())
 }
 
 fn to_json(document: &utoipa::openapi::OpenApi) -> String {
@@ -190,7 +190,7 @@ impl Application {
         let state = AppState::new(settings, store.clone(), push);
         // The identity provider's keys, if any, before the first token needs them (a failure is logged).
         state.chat.verifier().prefetch().await;
-        Ok(Self { listener, router: router(state, Transport::Server), store })
+        Ok(Self { listener, router: router(state, Hosting::Server), store })
     }
 
     /// Assembles the application from an opened store and a bound listener.
@@ -201,7 +201,7 @@ impl Application {
         push: Option<Arc<dyn BookingNotifier>>,
     ) -> Self {
         let state = AppState::new(settings, store.clone(), push);
-        Self { listener, router: router(state, Transport::Server), store }
+        Self { listener, router: router(state, Hosting::Server), store }
     }
 }
 
@@ -272,14 +272,14 @@ impl Application {
 
 #[cfg(test)]
 mod tests {
-    use super::{Transport, documented_routes};
+    use super::{Hosting, documented_routes};
 
     #[test]
     fn the_lambda_documents_every_route_but_the_direct_websocket() {
-        let paths = |transport| -> Vec<String> {
-            documented_routes(transport).into_openapi().paths.paths.into_keys().collect()
+        let paths = |hosting| -> Vec<String> {
+            documented_routes(hosting).into_openapi().paths.paths.into_keys().collect()
         };
-        let (server, lambda) = (paths(Transport::Server), paths(Transport::Lambda));
+        let (server, lambda) = (paths(Hosting::Server), paths(Hosting::Lambda));
         let only_server: Vec<&String> = server.iter().filter(|path| !lambda.contains(path)).collect();
         assert_eq!(only_server, ["/chat/ws/{booking_id}"]);
         assert!(lambda.iter().all(|path| server.contains(path)));

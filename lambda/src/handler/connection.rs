@@ -23,6 +23,7 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
             Some(Verdict::Accepted(identity)) => identity,
             Some(Verdict::Refused(status)) => return response(status),
             None => {
+                // A deployment without the authorizer (the standalone emulator without --authorizer).
                 tracing::error!("no authorizer context on $connect: the route must use the authorizer");
                 return response(500);
             }

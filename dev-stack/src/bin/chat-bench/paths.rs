@@ -6,7 +6,7 @@ use std::time::Duration;
 use anyhow::Context;
 use chat_connections::metering::AwsCalls;
 use futures_util::SinkExt;
-use local_stack::measure::{machine, receive};
+use dev_stack::measure::{machine, receive};
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::setup::{

@@ -11,7 +11,7 @@ use chat_backend::Settings;
 use chat_connections::table::create_if_missing as ensure_connections_table;
 use futures_util::{SinkExt, StreamExt};
 use local_services::moto::Moto;
-use local_stack::{ConnectionRecords, LocalStack, ManagementPath, StackOptions};
+use dev_stack::{ConnectionRecords, DevStack, ManagementPath, StackOptions};
 use serde_json::Value;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
@@ -20,7 +20,7 @@ pub const JWT_SECRET: &str = "e2e-jwt-secret";
 pub const PROXY_SECRET: &str = "e2e-proxy-secret";
 
 pub struct Stack {
-    pub stack: LocalStack,
+    pub stack: DevStack,
     pub dynamodb: aws_sdk_dynamodb::Client,
     pub table: String,
     _dir: tempfile::TempDir,
@@ -99,7 +99,7 @@ async fn start_dynamodb(
 }
 
 /// The stack as `make dev` runs it: records in memory. Returns the data directory with it.
-pub async fn start_in_memory(overrides: &[(&str, &str)]) -> (LocalStack, tempfile::TempDir) {
+pub async fn start_in_memory(overrides: &[(&str, &str)]) -> (DevStack, tempfile::TempDir) {
     start_in_memory_with(overrides, EmulatorConfig::default()).await
 }
 
@@ -107,7 +107,7 @@ pub async fn start_in_memory(overrides: &[(&str, &str)]) -> (LocalStack, tempfil
 pub async fn start_in_memory_with(
     overrides: &[(&str, &str)],
     emulator: EmulatorConfig,
-) -> (LocalStack, tempfile::TempDir) {
+) -> (DevStack, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("temp dir");
     let stack = start_stack(dir.path(), ConnectionRecords::InMemory, overrides, emulator).await;
     (stack, dir)
@@ -118,8 +118,8 @@ async fn start_stack(
     records: ConnectionRecords,
     overrides: &[(&str, &str)],
     emulator: EmulatorConfig,
-) -> LocalStack {
-    LocalStack::start(StackOptions {
+) -> DevStack {
+    DevStack::start(StackOptions {
         management: ManagementPath::InProcess,
         backend: backend_settings_with(dir, overrides),
         emulator_addr: "127.0.0.1:0".parse().expect("addr"),
@@ -145,7 +145,7 @@ pub type Client =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// Connects as a browser does (subprotocol token), to `?booking_id=` plus `extra` query.
-pub async fn connect(stack: &LocalStack, booking: &str, token: Option<&str>) -> Result<Client, WsError> {
+pub async fn connect(stack: &DevStack, booking: &str, token: Option<&str>) -> Result<Client, WsError> {
     let mut request = format!("{}?booking_id={booking}", stack.ws_url).into_client_request()?;
     if let Some(token) = token {
         request
@@ -155,7 +155,7 @@ pub async fn connect(stack: &LocalStack, booking: &str, token: Option<&str>) -> 
     tokio_tungstenite::connect_async(request).await.map(|(client, _)| client)
 }
 
-pub async fn connect_as(stack: &LocalStack, booking: i64, user: &str) -> Client {
+pub async fn connect_as(stack: &DevStack, booking: i64, user: &str) -> Client {
     connect(stack, &booking.to_string(), Some(&token(user))).await.expect("connects")
 }
 
@@ -163,7 +163,7 @@ pub async fn connect_as(stack: &LocalStack, booking: i64, user: &str) -> Client 
 pub const SERVICE_TOKEN: &str = "e2e-service-token";
 
 /// Connects a user connection of `user` (`?type=user`, no booking), as a browser does.
-pub async fn connect_user(stack: &LocalStack, user: &str) -> Client {
+pub async fn connect_user(stack: &DevStack, user: &str) -> Client {
     let mut request = format!("{}?type=user", stack.ws_url).into_client_request().expect("request");
     request.headers_mut().insert(
         "sec-websocket-protocol",
@@ -173,7 +173,7 @@ pub async fn connect_user(stack: &LocalStack, user: &str) -> Client {
 }
 
 /// Creates (or updates) booking `id` through the marketplace's service API.
-pub async fn put_booking(stack: &LocalStack, id: i64, owner: &str, renter: &str) {
+pub async fn put_booking(stack: &DevStack, id: i64, owner: &str, renter: &str) {
     let response = reqwest::Client::new()
         .put(format!("{}/api/service/bookings/{id}", stack.backend_url))
         .bearer_auth(SERVICE_TOKEN)
@@ -190,7 +190,7 @@ pub async fn send(client: &mut Client, frame: Value) {
 
 /// The HTTP head of the emulator's answer to a handshake offering `protocols`, read off the socket: what a
 /// client library would hide when it refuses the answer.
-pub async fn raw_handshake(stack: &LocalStack, query: &str, protocols: &str) -> String {
+pub async fn raw_handshake(stack: &DevStack, query: &str, protocols: &str) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let url = stack.ws_url.strip_prefix("ws://").expect("ws url");
     let (host, path) = url.split_once('/').expect("host/path");

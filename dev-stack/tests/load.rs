@@ -300,7 +300,7 @@ async fn hundreds_of_connections_over_many_bookings_lose_and_duplicate_nothing()
 }
 
 /// Bookings of the connect-burst tests: two members each, confirmed, through the service API.
-async fn put_bookings(stack: &local_stack::LocalStack, bookings: std::ops::Range<i64>) {
+async fn put_bookings(stack: &dev_stack::DevStack, bookings: std::ops::Range<i64>) {
     for id in bookings {
         support::put_booking(stack, id, &format!("owner{id}"), &format!("renter{id}")).await;
     }
@@ -308,7 +308,7 @@ async fn put_bookings(stack: &local_stack::LocalStack, bookings: std::ops::Range
 
 /// A connection that asks for the booking's whole history as soon as it is open (what a client does on
 /// every connect), and gathers every frame.
-async fn open_and_sync(stack: &local_stack::LocalStack, booking: i64, user: &str) -> std::sync::Arc<Inbox> {
+async fn open_and_sync(stack: &dev_stack::DevStack, booking: i64, user: &str) -> std::sync::Arc<Inbox> {
     let (writer, inbox) = gather(connect_as(stack, booking, user).await);
     writer
         .send(json!({"action": "sync", "data": {"after_message_id": 0, "limit": 100}, "request_id": "open"}))
@@ -341,7 +341,7 @@ fn held(inbox: &Inbox) -> (Vec<i64>, BTreeSet<i64>) {
 /// its booking (pushed, or returned by the `sync` it sent on opening), none pushed twice, and every
 /// message sent once the burst is over reaches every connection by push.
 async fn a_connect_burst_while_bookings_chat_leaves_no_connection_deaf(
-    stack: &local_stack::LocalStack,
+    stack: &dev_stack::DevStack,
     tabs: usize,
 ) {
     const BOOKINGS: i64 = 10;

@@ -1,5 +1,5 @@
 //! `chat-bench` (`make bench`): what a message and a connection cost, measured through the local stack.
-//! Prints numbers; asserts nothing (`local-stack/tests/aws_calls.rs` pins the call counts).
+//! Prints numbers; asserts nothing (`dev-stack/tests/aws_calls.rs` pins the call counts).
 //!
 //! Sections, each naming the path it measures:
 //! 1. AWS calls per event, through the real adapters (DynamoDB on moto, the Management API over HTTP
@@ -20,7 +20,7 @@ mod setup;
 
 use std::path::PathBuf;
 
-use local_stack::measure::machine;
+use dev_stack::measure::machine;
 
 /// Where the compiled function is: `PROXY_BINARY`, else the `deploy` build `make bench` makes.
 fn proxy_binary() -> PathBuf {

@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use apigw_ws_emulator::events::{self, ConnectionMeta};
 use axum::http::{HeaderMap, HeaderValue};
-use local_stack::measure::{cpu_time, machine, status_mib};
-use local_stack::runtime_api::RuntimeApi;
+use dev_stack::measure::{cpu_time, machine, status_mib};
+use dev_stack::runtime_api::RuntimeApi;
 use serde_json::Value;
 
 use crate::setup::{self, backend, broadcast, clients, fresh_table, moto_sdk, spawn_function, tokens};

@@ -7,7 +7,7 @@ use chat_connections::store::DynamoDbConnectionStore;
 use chat_wire::proxy::ConnectionType;
 use chat_wire::time::{now_millis, now_seconds};
 use futures_util::{StreamExt, TryStreamExt};
-use local_stack::measure::machine;
+use dev_stack::measure::machine;
 
 use crate::setup::{
     self, Adapters, broadcast, clients, fresh_table, in_process, moto_sdk, percentile, tokens,

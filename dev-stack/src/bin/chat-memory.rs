@@ -12,7 +12,7 @@ use anyhow::{Context, bail};
 use chat_backend::domain::{Booking, BookingStatus};
 use chat_backend::store::sql::SqlStore;
 use futures_util::{SinkExt, StreamExt};
-use local_stack::measure::{connect, status_mib};
+use dev_stack::measure::{connect, status_mib};
 use tokio_tungstenite::tungstenite::Message;
 
 const BOOKINGS: i64 = 100;
@@ -142,7 +142,7 @@ async fn load(url: &str, pid: u32) -> anyhow::Result<Round> {
 async fn main() -> anyhow::Result<()> {
     let chat_dev = std::env::current_exe()?.with_file_name("chat-dev");
     if !chat_dev.exists() {
-        bail!("{} is missing: build it with cargo build --release -p local-stack", chat_dev.display());
+        bail!("{} is missing: build it with cargo build --release -p dev-stack", chat_dev.display());
     }
     let dir = std::env::temp_dir().join(format!("chat-memory-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;

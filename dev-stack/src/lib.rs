@@ -8,7 +8,7 @@
 //! This crate is where the parts meet: nothing else depends on both the emulator and the proxy.
 //!
 //! # Layout
-//! - [`LocalStack`]: start and stop the stack; where its parts listen.
+//! - [`DevStack`]: start and stop the stack; where its parts listen.
 //! - [`ConnectionRecords`]: in memory or DynamoDB.
 //! - [`in_process`]: the adapters that put the proxy behind the emulator in one process.
 //! - [`compiled`]: the compiled function binary behind the emulator instead (`make dev-lambda`).
@@ -121,7 +121,7 @@ enum Lambda {
 }
 
 /// A running stack. Dropping it stops every part.
-pub struct LocalStack {
+pub struct DevStack {
     /// The backend, e.g. `http://127.0.0.1:8000`.
     pub backend_url: String,
     /// The WebSocket API, e.g. `ws://127.0.0.1:3001/local`.
@@ -134,7 +134,7 @@ pub struct LocalStack {
     function: Option<CompiledFunction>,
 }
 
-impl LocalStack {
+impl DevStack {
     /// Starts the backend, the emulator and the Lambda behind it.
     ///
     /// # Errors
@@ -294,7 +294,7 @@ impl LocalStack {
     }
 }
 
-impl Drop for LocalStack {
+impl Drop for DevStack {
     fn drop(&mut self) {
         let _ = self.stop.send(true);
         for task in &self.tasks {

@@ -15,9 +15,9 @@ use aws_sdk_dynamodb::config::Credentials;
 use chat_backend::config::StoreSettings;
 use chat_backend::{auth, telemetry};
 use chat_settings::aws::timeouts;
-use local_stack::compiled::FunctionOptions;
-use local_stack::settings::{DevSettings, DynamoDbSettings};
-use local_stack::{ConnectionRecords, LocalStack, ManagementPath, StackOptions};
+use dev_stack::compiled::FunctionOptions;
+use dev_stack::settings::{DevSettings, DynamoDbSettings};
+use dev_stack::{ConnectionRecords, DevStack, ManagementPath, StackOptions};
 
 const USAGE: &str = "usage: chat-dev [--lambda]   (settings from the environment: docs/configuration.md)";
 
@@ -108,7 +108,7 @@ async fn main() -> anyhow::Result<()> {
                 dynamodb.table,
                 dynamodb.endpoint
             );
-            (LocalStack::start_compiled(options, function).await, lambda)
+            (DevStack::start_compiled(options, function).await, lambda)
         }
         _ => {
             let lambda = match &settings.dynamodb {
@@ -117,7 +117,7 @@ async fn main() -> anyhow::Result<()> {
                 }
                 None => "in-process; records in memory".to_owned(),
             };
-            (LocalStack::start(options).await, lambda)
+            (DevStack::start(options).await, lambda)
         }
     };
     let stack = stack.context("starting the local stack")?;

@@ -21,7 +21,7 @@ use chat_connections::store::DynamoDbConnectionStore;
 use chat_wire::proxy::ConnectionType;
 use chat_wire::time::{now_millis, now_seconds};
 use local_services::moto::Moto;
-use local_stack::{ConnectionRecords, LocalStack, ManagementPath, StackOptions};
+use dev_stack::{ConnectionRecords, DevStack, ManagementPath, StackOptions};
 use serde_json::json;
 use support::{connect_as, connect_user, next_matching, next_of_type, put_booking, send};
 
@@ -39,11 +39,11 @@ fn sdk_config() -> SdkConfig {
 }
 
 /// The local stack over a fresh table of moto, every DynamoDB and Management API call counted in `calls`.
-async fn counted_stack(calls: &AwsCalls, dir: &std::path::Path) -> LocalStack {
+async fn counted_stack(calls: &AwsCalls, dir: &std::path::Path) -> DevStack {
     let sdk = sdk_config();
     let table = format!("calls-{}", fastrand::u64(..));
     chat_connections::table::create_if_missing(&support::dynamodb(), &table).await.expect("table");
-    LocalStack::start(StackOptions {
+    DevStack::start(StackOptions {
         management: ManagementPath::Http(Arc::new(ManagementApiGateway::new(sdk.clone()).counting(calls))),
         backend: support::backend_settings(dir),
         emulator_addr: "127.0.0.1:0".parse().expect("addr"),
@@ -148,7 +148,7 @@ async fn a_message_costs_one_query_and_its_posts_and_a_connection_one_put_and_on
     let table = format!("calls-{}", fastrand::u64(..));
     chat_connections::table::create_if_missing(&support::dynamodb(), &table).await.expect("table");
     let dir = tempfile::tempdir().expect("temp dir");
-    let stack = LocalStack::start(StackOptions {
+    let stack = DevStack::start(StackOptions {
         management: ManagementPath::Http(Arc::new(ManagementApiGateway::new(sdk.clone()).counting(&calls))),
         backend: support::backend_settings(dir.path()),
         emulator_addr: "127.0.0.1:0".parse().expect("addr"),

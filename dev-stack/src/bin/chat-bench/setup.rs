@@ -18,9 +18,9 @@ use chat_connections::gateway::ManagementApiGateway;
 use chat_connections::metering::AwsCalls;
 use futures_util::SinkExt;
 use local_services::moto::Moto;
-use local_stack::measure::{Client, connect, receive};
-use local_stack::runtime_api::RuntimeApi;
-use local_stack::{ConnectionRecords, LocalStack, ManagementPath, StackOptions};
+use dev_stack::measure::{Client, connect, receive};
+use dev_stack::runtime_api::RuntimeApi;
+use dev_stack::{ConnectionRecords, DevStack, ManagementPath, StackOptions};
 use tokio_tungstenite::tungstenite::Message;
 
 /// The proxy's shared secret between the function and the backend here.
@@ -82,7 +82,7 @@ pub(crate) enum Adapters {
 }
 
 /// The stack with the Lambda in-process.
-pub(crate) async fn in_process(adapters: &Adapters, dir: &Path) -> anyhow::Result<LocalStack> {
+pub(crate) async fn in_process(adapters: &Adapters, dir: &Path) -> anyhow::Result<DevStack> {
     let (records, management) = match adapters {
         Adapters::InMemory => (ConnectionRecords::InMemory, ManagementPath::InProcess),
         Adapters::Aws { calls, table } => {
@@ -94,7 +94,7 @@ pub(crate) async fn in_process(adapters: &Adapters, dir: &Path) -> anyhow::Resul
             )
         }
     };
-    Ok(LocalStack::start(StackOptions {
+    Ok(DevStack::start(StackOptions {
         management,
         backend: backend_settings(dir)?,
         emulator_addr: "127.0.0.1:0".parse()?,

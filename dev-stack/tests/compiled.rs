@@ -1,4 +1,4 @@
-//! `make dev-lambda`'s stack (`LocalStack::start_compiled`): the compiled `chat-proxy` binary behind the
+//! `make dev-lambda`'s stack (`DevStack::start_compiled`): the compiled `chat-proxy` binary behind the
 //! emulator, its copies polling the stack's own Lambda Runtime API, its records in DynamoDB on moto, its
 //! frames through the emulator's Management API over HTTP. Two clients chat through it, and stopping the
 //! stack stops the function's processes.
@@ -14,8 +14,8 @@ use chat_connections::ConnectionStore;
 use chat_connections::store::DynamoDbConnectionStore;
 use chat_connections::table::create_if_missing as ensure_connections_table;
 use local_services::moto::Moto;
-use local_stack::compiled::{FunctionError, FunctionOptions};
-use local_stack::{ConnectionRecords, LocalStack, ManagementPath, StackError, StackOptions};
+use dev_stack::compiled::{FunctionError, FunctionOptions};
+use dev_stack::{ConnectionRecords, DevStack, ManagementPath, StackError, StackOptions};
 use serde_json::json;
 use support::{connect_as, next_of_type, send};
 
@@ -71,7 +71,7 @@ async fn two_clients_chat_through_the_compiled_function_and_it_stops_with_the_st
         log_level: "warn".into(),
     };
     let stack =
-        LocalStack::start_compiled(options(dir.path(), records), function).await.expect("stack starts");
+        DevStack::start_compiled(options(dir.path(), records), function).await.expect("stack starts");
     let pids = stack.function_pids();
     assert_eq!(pids.len(), 2, "two copies of the binary");
 
@@ -103,7 +103,7 @@ async fn the_compiled_function_needs_its_records_in_dynamodb() {
         log_level: "warn".into(),
     };
     let refused =
-        LocalStack::start_compiled(options(dir.path(), ConnectionRecords::InMemory), function).await;
+        DevStack::start_compiled(options(dir.path(), ConnectionRecords::InMemory), function).await;
     assert!(
         matches!(refused, Err(StackError::Function(FunctionError::NeedsDynamoDb))),
         "{:?}",
@@ -123,7 +123,7 @@ async fn a_missing_binary_is_named_with_the_command_that_builds_it() {
         log_level: "warn".into(),
     };
     let error =
-        LocalStack::start_compiled(options(dir.path(), records), function).await.err().expect("refused");
+        DevStack::start_compiled(options(dir.path(), records), function).await.err().expect("refused");
     let text = error.to_string();
     assert!(text.contains("/nonexistent/chat-proxy") && text.contains("make dev-lambda"), "{text}");
 }
