@@ -20,8 +20,8 @@ use chat_connections::record::ConnectionRecord;
 use chat_connections::store::DynamoDbConnectionStore;
 use chat_wire::proxy::ConnectionType;
 use chat_wire::time::{now_millis, now_seconds};
-use local_services::moto::Moto;
 use dev_stack::{ConnectionRecords, DevStack, ManagementPath, StackOptions};
+use local_services::moto::Moto;
 use serde_json::json;
 use support::{connect_as, connect_user, next_matching, next_of_type, put_booking, send};
 

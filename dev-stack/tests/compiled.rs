@@ -13,9 +13,9 @@ use apigw_ws_emulator::EmulatorConfig;
 use chat_connections::ConnectionStore;
 use chat_connections::store::DynamoDbConnectionStore;
 use chat_connections::table::create_if_missing as ensure_connections_table;
-use local_services::moto::Moto;
 use dev_stack::compiled::{FunctionError, FunctionOptions};
 use dev_stack::{ConnectionRecords, DevStack, ManagementPath, StackError, StackOptions};
+use local_services::moto::Moto;
 use serde_json::json;
 use support::{connect_as, next_of_type, send};
 
@@ -70,8 +70,7 @@ async fn two_clients_chat_through_the_compiled_function_and_it_stops_with_the_st
         region: "us-east-1".into(),
         log_level: "warn".into(),
     };
-    let stack =
-        DevStack::start_compiled(options(dir.path(), records), function).await.expect("stack starts");
+    let stack = DevStack::start_compiled(options(dir.path(), records), function).await.expect("stack starts");
     let pids = stack.function_pids();
     assert_eq!(pids.len(), 2, "two copies of the binary");
 
@@ -102,8 +101,7 @@ async fn the_compiled_function_needs_its_records_in_dynamodb() {
         region: "us-east-1".into(),
         log_level: "warn".into(),
     };
-    let refused =
-        DevStack::start_compiled(options(dir.path(), ConnectionRecords::InMemory), function).await;
+    let refused = DevStack::start_compiled(options(dir.path(), ConnectionRecords::InMemory), function).await;
     assert!(
         matches!(refused, Err(StackError::Function(FunctionError::NeedsDynamoDb))),
         "{:?}",

@@ -71,7 +71,9 @@ mod tests {
     use super::*;
 
     fn parse(args: &[&str]) -> Result<Args, clap::Error> {
-        Args::try_parse_from(["apigw-ws-emulator", "--invoke-url", "http://127.0.0.1:9000/x"].iter().chain(args))
+        Args::try_parse_from(
+            ["apigw-ws-emulator", "--invoke-url", "http://127.0.0.1:9000/x"].iter().chain(args),
+        )
     }
 
     #[test]
@@ -87,8 +89,12 @@ mod tests {
 
     #[test]
     fn the_limits_follow_the_options() {
-        let config = parse(&["--concurrency", "8", "--idle-timeout", "5", "--stage", "dev"]).expect("args").config();
-        assert_eq!((config.limits.max_concurrent_invocations, config.limits.idle_timeout), (8, Duration::from_secs(5)));
+        let config =
+            parse(&["--concurrency", "8", "--idle-timeout", "5", "--stage", "dev"]).expect("args").config();
+        assert_eq!(
+            (config.limits.max_concurrent_invocations, config.limits.idle_timeout),
+            (8, Duration::from_secs(5))
+        );
         assert_eq!(config.stage, "dev");
     }
 }

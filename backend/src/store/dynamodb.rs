@@ -42,7 +42,7 @@ use futures_util::future::BoxFuture;
 use super::{
     BookingActivity, BookingWrite, ChatStore, MAX_INBOX_BOOKINGS, MAX_UNREAD_COUNT, MessagePage, NewMessage,
     OwnMessage, PageCursor, PresenceConnection, PresenceRecords, RateLimits, ReactionToggle, ReadPosition,
-    StoreError, StoredMessage, summarise,
+    StoreError, StoredMessage, attach_reactions, summarise,
 };
 use crate::domain::{Booking, BookingStatus};
 use crate::rate_limit::{Limits, Windows};
@@ -200,15 +200,15 @@ impl DynamoDbStore {
         Ok(output.item)
     }
 
-    /// Every item of `pk` whose sort key is between `from` and `to`, in sort-key order (or reverse),
-    /// stopping after `limit` items when given.
+    /// Every item of `pk` whose sort key is between `from` and `to` (and that passes `filter`, an expression
+    /// with its values), in sort-key order (or reverse), stopping after `limit` items when given.
     async fn query(
         &self,
         pk: AttributeValue,
-        from: String,
-        to: String,
+        (from, to): (String, String),
         forward: bool,
         limit: Option<usize>,
+        filter: Option<(&str, Vec<(&str, AttributeValue)>)>,
         operation: &'static str,
     ) -> Result<Vec<Item>, StoreError> {
         let mut items = Vec::new();
@@ -225,7 +225,13 @@ impl DynamoDbStore {
                 .scan_index_forward(forward)
                 .consistent_read(true)
                 .set_exclusive_start_key(start);
-            if let Some(limit) = limit {
+            if let Some((expression, values)) = &filter {
+                request = request.filter_expression(*expression);
+                for (name, value) in values {
+                    request = request.expression_attribute_values(*name, value.clone());
+                }
+            } else if let Some(limit) = limit {
+                // Without a filter, DynamoDB's `Limit` (items read) is the items wanted.
                 request = request.limit(i32::try_from(limit - items.len()).unwrap_or(i32::MAX));
             }
             let output = request.send().await.map_err(|e| StoreError::database(operation, e))?;
@@ -246,7 +252,14 @@ impl DynamoDbStore {
         // `$` sorts right after `#`: every reaction key of `last` is below `REACT#{last}$`.
         let to = format!("REACT#{last:020}$");
         let mut items = self
-            .query(booking_pk(booking_id), reaction_prefix(first), to, true, None, "reading reactions")
+            .query(
+                booking_pk(booking_id),
+                (reaction_prefix(first), to),
+                true,
+                None,
+                None,
+                "reading reactions",
+            )
             .await?
             .iter()
             .map(|item| {
@@ -446,10 +459,8 @@ impl DynamoDbStore {
     ) -> Result<MessagePage, StoreError> {
         const OP: &str = "reading history";
         let fetch = limit as usize + 1;
+        let mut filter = None;
         let (from, to, forward) = match cursor {
-            PageCursor::Changed { from, since } => {
-                return self.changed_messages(booking_id, from, since, limit).await;
-            }
             PageCursor::After(after) => {
                 (message_sk(after.saturating_add(1).max(0)), message_sk(MessageId::MAX), true)
             }
@@ -460,75 +471,25 @@ impl DynamoDbStore {
                 }
                 (message_sk(0), message_sk(before - 1), false)
             }
+            // The client's copy, filtered on `changed_at` (DynamoDB reads, and bills, every message of the
+            // range: the client's copy, usually a page); items older than `changed_at` count as changed.
+            PageCursor::Changed { from, since } => {
+                let expression = "changed_at >= :since OR attribute_not_exists(changed_at)";
+                filter = Some((expression, vec![(":since", n(since))]));
+                (message_sk(from.max(0)), message_sk(MessageId::MAX), true)
+            }
         };
-        let items = self.query(booking_pk(booking_id), from, to, forward, Some(fetch), OP).await?;
+        let items = self.query(booking_pk(booking_id), (from, to), forward, Some(fetch), filter, OP).await?;
         let has_more = items.len() > limit as usize;
         let mut messages =
             items.iter().take(limit as usize).map(message_from).collect::<Result<Vec<_>, _>>()?;
         if !forward {
             messages.reverse();
         }
-        self.attach_reactions(booking_id, &mut messages).await?;
-        Ok(MessagePage { messages, has_more })
-    }
-
-    /// Gives each message of a page (oldest first) its reactions: one `Query` over the page's range of
-    /// reaction keys.
-    async fn attach_reactions(
-        &self,
-        booking_id: BookingId,
-        messages: &mut [ChatMessage],
-    ) -> Result<(), StoreError> {
-        if let (Some(first), Some(last)) = (messages.first(), messages.last()) {
-            let mut reactions = self.reactions(booking_id, first.id, last.id).await?;
-            for message in messages.iter_mut().filter(|m| !m.deleted) {
-                // A tombstone's reaction items stay in the table; they are never shown.
-                message.reactions = reactions.remove(&message.id).unwrap_or_default();
-            }
+        let range = messages.first().zip(messages.last()).map(|(first, last)| (first.id, last.id));
+        if let Some((first, last)) = range {
+            attach_reactions(&mut messages, self.reactions(booking_id, first, last).await?);
         }
-        Ok(())
-    }
-
-    /// The messages from `from` on whose last change was at or after `since`: one `Query` of the
-    /// booking's message keys from `from`, filtered on `changed_at` (DynamoDB reads, and bills, every
-    /// message of the range: the client's copy, usually a page), then one `Query` of their reactions.
-    async fn changed_messages(
-        &self,
-        booking_id: BookingId,
-        from: MessageId,
-        since: i64,
-        limit: u32,
-    ) -> Result<MessagePage, StoreError> {
-        const OP: &str = "reading changed messages";
-        let wanted = limit as usize + 1;
-        let mut items = Vec::new();
-        let mut start = None;
-        loop {
-            let output = self
-                .client
-                .query()
-                .table_name(self.table())
-                .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
-                .filter_expression("changed_at >= :since OR attribute_not_exists(changed_at)")
-                .expression_attribute_values(":pk", booking_pk(booking_id))
-                .expression_attribute_values(":from", s(message_sk(from.max(0))))
-                .expression_attribute_values(":to", s(message_sk(MessageId::MAX)))
-                .expression_attribute_values(":since", n(since))
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| StoreError::database(OP, e))?;
-            items.extend(output.items.unwrap_or_default());
-            start = output.last_evaluated_key;
-            if start.is_none() || items.len() >= wanted {
-                break;
-            }
-        }
-        let has_more = items.len() > limit as usize;
-        let mut messages =
-            items.iter().take(limit as usize).map(message_from).collect::<Result<Vec<_>, _>>()?;
-        self.attach_reactions(booking_id, &mut messages).await?;
         Ok(MessagePage { messages, has_more })
     }
 
@@ -821,8 +782,9 @@ impl DynamoDbStore {
     async fn presence_records(&self, booking_id: BookingId) -> Result<PresenceRecords, StoreError> {
         const OP: &str = "reading presence";
         // `$` sorts right after `#`: every PRES# key is below `PRES$`.
-        let items =
-            self.query(booking_pk(booking_id), "PRES#".into(), "PRES$".into(), true, None, OP).await?;
+        let items = self
+            .query(booking_pk(booking_id), ("PRES#".into(), "PRES$".into()), true, None, None, OP)
+            .await?;
         let mut records = PresenceRecords::default();
         for item in &items {
             let user = text(item, "user_id")?;
@@ -842,9 +804,9 @@ impl DynamoDbStore {
         // `$` sorts right after `#`: every READ# key is below `READ$`.
         self.query(
             booking_pk(booking_id),
-            "READ#".into(),
-            "READ$".into(),
+            ("READ#".into(), "READ$".into()),
             true,
+            None,
             None,
             "reading read positions",
         )

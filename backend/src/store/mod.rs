@@ -582,6 +582,17 @@ pub trait RateLimits: Send + Sync + 'static {
     fn try_acquire<'a>(&'a self, user_id: &'a str) -> BoxFuture<'a, Result<bool, StoreError>>;
 }
 
+/// Gives each message of a page its reactions, by message id; a tombstone shows none, even a reaction that
+/// raced its delete (its reaction rows or items may outlive it).
+pub(crate) fn attach_reactions(
+    messages: &mut [ChatMessage],
+    mut reactions: std::collections::HashMap<MessageId, Vec<ReactionSummary>>,
+) {
+    for message in messages.iter_mut().filter(|m| !m.deleted) {
+        message.reactions = reactions.remove(&message.id).unwrap_or_default();
+    }
+}
+
 /// Groups reactions (message, emoji, user), in the order they were made, by message and then by emoji in
 /// the order each emoji was first used.
 pub(crate) fn summarise<'a>(

@@ -22,7 +22,7 @@ use sqlx::{AnyPool, Executor, Row, SqlSafeStr};
 use super::{
     BookingActivity, BookingWrite, ChatStore, MAX_INBOX_BOOKINGS, MAX_UNREAD_COUNT, MessagePage, NewMessage,
     OwnMessage, PageCursor, PresenceConnection, PresenceRecords, RateLimits, ReactionToggle, ReadPosition,
-    StoreError, StoredMessage, summarise,
+    StoreError, StoredMessage, attach_reactions, summarise,
 };
 use crate::domain::{Booking, BookingStatus};
 use crate::rate_limit::{Limits, Windows};
@@ -520,33 +520,24 @@ impl SqlStore {
         limit: u32,
     ) -> Result<MessagePage, StoreError> {
         const OP: &str = "reading history";
-        let fetch = i64::from(limit) + 1;
-        let (sql, bound) = match cursor {
+        // The conditions after the booking's, with their values ($2 on), and the order.
+        let (condition, values, order) = match cursor {
+            PageCursor::After(after) => ("id > $2", vec![after], "ASC"),
+            PageCursor::Before(before) => ("id < $2", vec![before.unwrap_or(MessageId::MAX)], "DESC"),
             PageCursor::Changed { from, since } => {
-                return self.changed_messages(booking_id, from, since, limit).await;
+                ("id >= $2 AND changed_at >= $3", vec![from, since], "ASC")
             }
-            PageCursor::After(after) => (
-                format!(
-                    "SELECT {MESSAGE_COLUMNS} FROM messages WHERE booking_id = $1 AND id > $2 \
-                     ORDER BY id ASC LIMIT $3"
-                ),
-                after,
-            ),
-            PageCursor::Before(before) => (
-                format!(
-                    "SELECT {MESSAGE_COLUMNS} FROM messages WHERE booking_id = $1 AND id < $2 \
-                     ORDER BY id DESC LIMIT $3"
-                ),
-                before.unwrap_or(MessageId::MAX),
-            ),
         };
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(booking_id)
-            .bind(bound)
-            .bind(fetch)
-            .fetch_all(&self.pool)
-            .await
-            .context(OP)?;
+        let sql = format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE booking_id = $1 AND {condition} \
+             ORDER BY id {order} LIMIT ${}",
+            values.len() + 2
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(booking_id);
+        for value in values {
+            query = query.bind(value);
+        }
+        let rows = query.bind(i64::from(limit) + 1).fetch_all(&self.pool).await.context(OP)?;
         let has_more = rows.len() > limit as usize;
         let mut messages = rows
             .iter()
@@ -557,58 +548,11 @@ impl SqlStore {
         if matches!(cursor, PageCursor::Before(_)) {
             messages.reverse();
         }
-        self.attach_reactions(booking_id, &mut messages).await?;
-        Ok(MessagePage { messages, has_more })
-    }
-
-    /// The messages from `from` on whose last change was at or after `since`, oldest first.
-    ///
-    /// # Errors
-    /// [`StoreError::Database`].
-    async fn changed_messages(
-        &self,
-        booking_id: BookingId,
-        from: MessageId,
-        since: i64,
-        limit: u32,
-    ) -> Result<MessagePage, StoreError> {
-        const OP: &str = "reading changed messages";
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE booking_id = $1 AND id >= $2 AND changed_at >= $3 \
-             ORDER BY id ASC LIMIT $4"
-        )))
-        .bind(booking_id)
-        .bind(from)
-        .bind(since)
-        .bind(i64::from(limit) + 1)
-        .fetch_all(&self.pool)
-        .await
-        .context(OP)?;
-        let has_more = rows.len() > limit as usize;
-        let mut messages = rows
-            .iter()
-            .take(limit as usize)
-            .map(message_from_row)
-            .collect::<Result<Vec<_>, _>>()
-            .context(OP)?;
-        self.attach_reactions(booking_id, &mut messages).await?;
-        Ok(MessagePage { messages, has_more })
-    }
-
-    /// Gives each message of a page (oldest first) its reactions: one query over the page's id range.
-    async fn attach_reactions(
-        &self,
-        booking_id: BookingId,
-        messages: &mut [ChatMessage],
-    ) -> Result<(), StoreError> {
-        if let (Some(first), Some(last)) = (messages.first(), messages.last()) {
-            let mut reactions = self.reactions_between(booking_id, first.id, last.id).await?;
-            for message in messages.iter_mut().filter(|m| !m.deleted) {
-                // A tombstone shows none, even a reaction that raced its delete.
-                message.reactions = reactions.remove(&message.id).unwrap_or_default();
-            }
+        let range = messages.first().zip(messages.last()).map(|(first, last)| (first.id, last.id));
+        if let Some((first, last)) = range {
+            attach_reactions(&mut messages, self.reactions_between(booking_id, first, last).await?);
         }
-        Ok(())
+        Ok(MessagePage { messages, has_more })
     }
 
     /// Whether the booking has this message.

@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use chat_backend::domain::{Booking, BookingStatus};
 use chat_backend::store::sql::SqlStore;
-use futures_util::{SinkExt, StreamExt};
 use dev_stack::measure::{connect, status_mib};
+use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message;
 
 const BOOKINGS: i64 = 100;

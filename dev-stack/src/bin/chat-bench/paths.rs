@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use chat_connections::metering::AwsCalls;
-use futures_util::SinkExt;
 use dev_stack::measure::{machine, receive};
+use futures_util::SinkExt;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::setup::{

@@ -6,8 +6,8 @@ use chat_connections::record::ConnectionRecord;
 use chat_connections::store::DynamoDbConnectionStore;
 use chat_wire::proxy::ConnectionType;
 use chat_wire::time::{now_millis, now_seconds};
-use futures_util::{StreamExt, TryStreamExt};
 use dev_stack::measure::machine;
+use futures_util::{StreamExt, TryStreamExt};
 
 use crate::setup::{
     self, Adapters, broadcast, clients, fresh_table, in_process, moto_sdk, percentile, tokens,

@@ -16,11 +16,11 @@ use aws_sdk_dynamodb::config::{Credentials, SharedCredentialsProvider};
 use chat_backend::{Application, Settings, auth};
 use chat_connections::gateway::ManagementApiGateway;
 use chat_connections::metering::AwsCalls;
-use futures_util::SinkExt;
-use local_services::moto::Moto;
 use dev_stack::measure::{Client, connect, receive};
 use dev_stack::runtime_api::RuntimeApi;
 use dev_stack::{ConnectionRecords, DevStack, ManagementPath, StackOptions};
+use futures_util::SinkExt;
+use local_services::moto::Moto;
 use tokio_tungstenite::tungstenite::Message;
 
 /// The proxy's shared secret between the function and the backend here.
