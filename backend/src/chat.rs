@@ -8,8 +8,8 @@
 use std::sync::Arc;
 
 use chat_wire::proxy::{Audience, ConnectionType, MAX_USER_BOOKINGS, UserFrame};
-use chat_wire::server::MAX_CONNECTION_SECONDS;
-use chat_wire::server::RESUME_MARGIN_MS;
+use chat_wire::server::{MAX_CONNECTION_SECONDS, RESUME_MARGIN_MS};
+use chat_wire::time::now_millis;
 use chat_wire::{
     BookingId, ChatMessage, ClientAction, ClientFrame, ErrorCode, MemberPresence, MessageId, ReadPosition,
     Resume, ServerFrame, ServerPayload,
@@ -26,7 +26,6 @@ use crate::store::{
     ARRIVAL_UNREAD_CAP, BookingActivity, BookingWrite, MAX_INBOX_BOOKINGS, MAX_UNREAD_COUNT, MessagePage,
     NewMessage, OwnMessage, PageCursor, PresenceConnection, RateLimits, Store, StoreError,
 };
-use chat_wire::time::now_millis;
 
 /// The envelope of a `history` frame around its messages (type, booking, `has_more`, a `request_id` of
 /// up to 128 characters, timestamp), with room to spare: what a page's messages may not use of the limit.

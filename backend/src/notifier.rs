@@ -279,7 +279,7 @@ impl<S: ConnectionStore, G: ConnectionGateway> BookingNotifier for FanoutNotifie
             let (closing, leaving) = (closing.to_text(), leaving.to_text());
             match self.fanout.evict(&self.endpoint, booking_id, user_id, &closing, &leaving).await {
                 Ok(ended) => {
-                    tracing::info!(booking_id, user_id, ended, "a removed member's connections ended")
+                    tracing::info!(booking_id, user_id, ended, "a removed member's connections ended");
                 }
                 Err(error) => {
                     tracing::error!(booking_id, error = %error, "could not list the booking's connections");
@@ -300,7 +300,7 @@ impl<S: ConnectionStore, G: ConnectionGateway> BookingNotifier for FanoutNotifie
                     tracing::info!(booking_id, user_id, adopted, "a new member's user connections joined");
                 }
                 Err(error) => {
-                    tracing::error!(booking_id, error = %error, "could not list a user's connections")
+                    tracing::error!(booking_id, error = %error, "could not list a user's connections");
                 }
             }
         })

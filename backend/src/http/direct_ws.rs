@@ -16,7 +16,7 @@ use axum::response::Response;
 use chat_wire::handshake::{CHAT_SUBPROTOCOL, find_token};
 use chat_wire::proxy::{Audience, ConnectionType, ErrorResponse};
 use chat_wire::server::{MAX_CONNECTION_SECONDS, TOKEN_EXPIRED_MESSAGE};
-use chat_wire::time::until_epoch_seconds;
+use chat_wire::time::{now_millis, until_epoch_seconds};
 use chat_wire::{BookingId, ErrorCode, ServerFrame};
 use futures_util::{SinkExt, StreamExt};
 use serde::Deserialize;
@@ -30,7 +30,6 @@ use super::openapi::{InternalError, Unauthenticated};
 use crate::auth::AuthError;
 use crate::chat::{Caller, Session};
 use crate::notifier::Outbound;
-use chat_wire::time::now_millis;
 
 /// Largest message accepted on the socket (API Gateway's message limit); frames above the configured
 /// frame limit but within this one are answered with `PAYLOAD_TOO_LARGE` and the socket stays open.

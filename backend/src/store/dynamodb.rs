@@ -36,6 +36,7 @@ use aws_sdk_dynamodb::types::{
     KeyType, KeysAndAttributes, Projection, ProjectionType, Put, PutRequest, ReturnValue,
     ScalarAttributeType, Select, TransactWriteItem, Update, WriteRequest,
 };
+use chat_wire::time::now_millis;
 use chat_wire::{BookingId, ChatMessage, MessageId, ReactionSummary};
 use futures_util::future::BoxFuture;
 
@@ -46,7 +47,6 @@ use super::{
 };
 use crate::domain::{Booking, BookingStatus};
 use crate::rate_limit::{Limits, Windows};
-use chat_wire::time::now_millis;
 
 /// How often a message's transaction is tried when other senders of its booking win the race.
 const MAX_ATTEMPTS: u32 = 50;

@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::str::FromStr;
 
+use chat_wire::time::now_millis;
 use chat_wire::{BookingId, ChatMessage, MessageId, ReactionSummary};
 use futures_util::future::BoxFuture;
 use sqlx::any::{AnyPoolOptions, AnyRow};
@@ -26,7 +27,6 @@ use super::{
 };
 use crate::domain::{Booking, BookingStatus};
 use crate::rate_limit::{Limits, Windows};
-use chat_wire::time::now_millis;
 
 /// Which database a [`ChatStore`] talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -21,7 +21,7 @@ fn ids(history: &Value) -> Vec<i64> {
     history["messages"].as_array().expect("messages").iter().map(|m| m["id"].as_i64().expect("id")).collect()
 }
 
-fn message<'a>(history: &'a Value, id: i64) -> &'a Value {
+fn message(history: &Value, id: i64) -> &Value {
     history["messages"].as_array().expect("messages").iter().find(|m| m["id"] == id).expect("the message")
 }
 
