@@ -79,7 +79,7 @@ resource "aws_apigatewayv2_stage" "this" {
   default_route_settings {
     throttling_burst_limit   = var.throttling_burst_limit
     throttling_rate_limit    = var.throttling_rate_limit
-    detailed_metrics_enabled = true
+    detailed_metrics_enabled = var.detailed_route_metrics
   }
 
   dynamic "access_log_settings" {

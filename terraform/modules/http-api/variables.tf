@@ -83,6 +83,12 @@ variable "throttling_rate_limit" {
   }
 }
 
+variable "detailed_route_metrics" {
+  description = "Per-route metrics of the stage (its six routes: up to 36 custom metrics: 4xx, 5xx, Count, Latency, IntegrationLatency and DataProcessed each), which CloudWatch bills as custom metrics. Off, the stage-wide metrics (the alarm's) remain, and the access logs hold each request's route, status and latency."
+  type        = bool
+  default     = false
+}
+
 variable "access_logging" {
   description = "JSON access logs of the stage to their own log group."
   type        = bool

@@ -104,7 +104,7 @@ resource "aws_apigatewayv2_stage" "this" {
     throttling_rate_limit    = var.throttling_rate_limit
     logging_level            = var.execution_logging_level
     data_trace_enabled       = false # full message logging would write chat text and tokens to CloudWatch
-    detailed_metrics_enabled = true
+    detailed_metrics_enabled = var.detailed_route_metrics
   }
 
   # Access logging, like execution logging, needs API Gateway's CloudWatch role in the account's settings

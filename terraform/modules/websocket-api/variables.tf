@@ -60,6 +60,12 @@ variable "execution_logging_level" {
   }
 }
 
+variable "detailed_route_metrics" {
+  description = "Per-route metrics of the stage (its three routes ($connect, $disconnect, $default): up to 18 custom metrics, ConnectCount, MessageCount, IntegrationError, ClientError, ExecutionError and IntegrationLatency each), which CloudWatch bills as custom metrics. Off, the stage-wide metrics (the alarm's) remain, and the access logs hold each request's route, status and latency."
+  type        = bool
+  default     = false
+}
+
 variable "access_logging" {
   description = "JSON access logs of the stage to their own log group. Needs API Gateway's CloudWatch role in the account settings of the region (envs/account/<region>), like execution logging."
   type        = bool

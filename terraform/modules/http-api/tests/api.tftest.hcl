@@ -144,6 +144,27 @@ run "a_wildcard_beside_origins_is_refused" {
   expect_failures = [var.cors_allowed_origins]
 }
 
+run "per_route_metrics_are_off_unless_asked" {
+  command = plan
+
+  # Billed as custom metrics; the alarm reads the stage-wide metrics, and the access logs have each route.
+  assert {
+    condition     = aws_apigatewayv2_stage.this.default_route_settings[0].detailed_metrics_enabled == false
+    error_message = "no per-route metrics by default"
+  }
+}
+
+run "per_route_metrics_when_asked" {
+  command = plan
+  variables {
+    detailed_route_metrics = true
+  }
+  assert {
+    condition     = aws_apigatewayv2_stage.this.default_route_settings[0].detailed_metrics_enabled == true
+    error_message = "detailed_route_metrics turns the stage's per-route metrics on"
+  }
+}
+
 run "the_default_stage_deploys_itself_throttled_with_json_access_logs" {
   command = plan
 

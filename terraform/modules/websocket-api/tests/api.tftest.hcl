@@ -94,6 +94,27 @@ run "the_stage_is_throttled_and_logs_json_access_lines" {
   }
 }
 
+run "per_route_metrics_are_off_unless_asked" {
+  command = plan
+
+  # Billed as custom metrics; the alarm reads the stage-wide metrics, and the access logs have each route.
+  assert {
+    condition     = aws_apigatewayv2_stage.this.default_route_settings[0].detailed_metrics_enabled == false
+    error_message = "no per-route metrics by default"
+  }
+}
+
+run "per_route_metrics_when_asked" {
+  command = plan
+  variables {
+    detailed_route_metrics = true
+  }
+  assert {
+    condition     = aws_apigatewayv2_stage.this.default_route_settings[0].detailed_metrics_enabled == true
+    error_message = "detailed_route_metrics turns the stage's per-route metrics on"
+  }
+}
+
 run "access_logging_can_be_switched_off" {
   command = plan
   variables {
