@@ -1,0 +1,54 @@
+output "function_name" {
+  description = "Name of the function, for logs and `aws lambda` commands."
+  value       = aws_lambda_function.this.function_name
+}
+
+output "function_arn" {
+  description = "ARN of the function (unqualified)."
+  value       = aws_lambda_function.this.arn
+}
+
+output "alias_arn" {
+  description = "ARN of the alias (the function's ARN qualified with the alias): what another function may invoke, and nothing else of this one."
+  value       = aws_lambda_alias.this.arn
+}
+
+output "invoke_arn" {
+  description = "Invoke ARN of the alias, for API Gateway integrations and authorizers (they invoke the published version the alias points at)."
+  value       = aws_lambda_alias.this.invoke_arn
+}
+
+output "alias_name" {
+  description = "The alias callers invoke, for the qualifier of their lambda:InvokeFunction permissions."
+  value       = aws_lambda_alias.this.name
+}
+
+output "version" {
+  description = "The version published by this apply, which the alias points at (roll back to an earlier one with aws lambda update-alias)."
+  value       = aws_lambda_function.this.version
+}
+
+output "architecture" {
+  description = "Instruction set the function runs on (must match the package)."
+  value       = one(aws_lambda_function.this.architectures)
+}
+
+output "role_arn" {
+  description = "ARN of the function's execution role."
+  value       = aws_iam_role.this.arn
+}
+
+output "log_group_name" {
+  description = "The function's log group (its JSON logs and embedded-metric-format lines)."
+  value       = aws_cloudwatch_log_group.this.name
+}
+
+output "environment" {
+  description = "The function's environment variables (secrets by name, never by value), for review and tests."
+  value       = tomap(local.environment)
+}
+
+output "policy_json" {
+  description = "The function's inline policy document, for review and tests."
+  value       = local.policy
+}
