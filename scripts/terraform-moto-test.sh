@@ -5,9 +5,9 @@
 #   refuses a reservation the account's quota cannot hold, and tells a partial secret ARN from a full one;
 # - envs/dev, the whole system (both Lambdas, both APIs, the tables): init, apply, a second plan that must
 #   show no changes, what was applied checked through the AWS CLI (the $connect authorizer, the proxy
-#   invoking the backend's alias, the backend's environment, the HTTP API's routes, integration, stage,
-#   CORS and invoke permission, the chat table's keys, index, TTL and recovery), destroy; then the account
-#   root destroyed;
+#   invoking the backend's alias, the backend's environment, both roles' @connections permissions, the
+#   HTTP API's routes, integration, stage, CORS and invoke permission, the chat table's keys, index, TTL
+#   and recovery), destroy; then the account root destroyed;
 # - make apply ARCH=x86_64 hands the x86_64 architecture and both zips to Terraform.
 # Prints `moto: N passed, N failed` (counted by make test).
 #
@@ -376,6 +376,24 @@ connections = {a for a, r in actions if any(x.endswith(":table/booking-chat-dev-
 assert connections == {"dynamodb:Query", "dynamodb:DeleteItem"}, connections
 PY
 then ok "$name"; else cat "$work/backend.json" "$work/backend-policy.json" >"$work/out"; not_ok "$name"; fi
+
+# Both functions fan out (the proxy the chat, the backend its status pushes), so both may post to and close
+# connections: PostToConnection and DeleteConnection, on this API's dev stage and nothing else.
+name="both roles: execute-api:ManageConnections on POST and DELETE @connections of the dev stage, nothing else"
+if python3 - "$work/proxy-policy.json" "$work/backend-policy.json" "$api_id" <<'PY'
+import json, sys, urllib.parse
+api_id = sys.argv[3]
+for path in sys.argv[1:3]:
+    policy = json.load(open(path))
+    if isinstance(policy, str):
+        policy = json.loads(urllib.parse.unquote(policy))
+    manage = [s for s in policy["Statement"] if any(a.startswith("execute-api:") for a in s["Action"])]
+    assert [s["Action"] for s in manage] == [["execute-api:ManageConnections"]], (path, manage)
+    resources = manage[0]["Resource"]
+    assert [r.split(":", 5)[5] for r in resources] == [f"{api_id}/dev/POST/@connections/*", f"{api_id}/dev/DELETE/@connections/*"], (path, resources)
+    assert all(r.startswith("arn:aws:execute-api:eu-west-1:123456789012:") for r in resources), (path, resources)
+PY
+then ok "$name"; else cat "$work/proxy-policy.json" "$work/backend-policy.json" >"$work/out"; not_ok "$name"; fi
 
 # The HTTP API as applied: exactly the two routes (no /proxy), one Lambda proxy integration (payload 2.0)
 # on the backend's alias, the $default stage deploying itself, CORS for the configured origin, and the

@@ -2,9 +2,9 @@
 # group, its secrets by name, X-Ray, and in a VPC its network interfaces). Least privilege, checked against
 # the code: connections/src/store/dynamodb.rs, connections/src/gateway.rs, backend/src/store/dynamodb.rs.
 locals {
-  # The proxy's fan-out (connections/src/fanout.rs): a booking's connections are one Query of its
-  # partition; a connection API Gateway answers 410 Gone for loses its record (DeleteItem); one whose token
-  # has expired is told, closed (DeleteConnection) and forgotten (DeleteItem). PostToConnection and
+  # The fan-out, which both functions run (connections/src/fanout.rs): a booking's connections are one Query
+  # of its partition; a connection API Gateway answers 410 Gone for loses its record (DeleteItem); one whose
+  # token has expired is told, closed (DeleteConnection) and forgotten (DeleteItem). PostToConnection and
   # DeleteConnection are POST and DELETE on @connections of this API's stage, and nothing else of it.
   manage_connections = {
     Sid    = "ManageConnections"
@@ -71,12 +71,7 @@ locals {
         Action   = ["dynamodb:Query", "dynamodb:DeleteItem"]
         Resource = [module.connections_table.arn]
       },
-      {
-        # Status pushes post to connections; closing them is the proxy's.
-        Sid      = "PostToConnections"
-        Action   = ["execute-api:ManageConnections"]
-        Resource = ["${module.websocket_api.execution_arn}/${var.environment}/POST/@connections/*"]
-      },
+      local.manage_connections,
     ],
   )
 }
