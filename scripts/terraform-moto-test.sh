@@ -356,7 +356,8 @@ if isinstance(policy, str):
 assert (runtime, handler, arch) == ("provided.al2023", "bootstrap", "arm64"), (runtime, handler, arch)
 want = {
     "APP_ENV": "dev", "LOG_FORMAT": "json", "CHAT_STORE": "dynamodb", "CHAT_TABLE": "booking-chat-dev-chat",
-    "CONNECTIONS_TABLE": "booking-chat-dev-connections", "METRICS_NAMESPACE": "BookingChat", "AWS_TIMEOUT_MS": "3000",
+    "CONNECTIONS_TABLE": "booking-chat-dev-connections", "METRICS_NAMESPACE": "BookingChat", "STAGE": "dev",
+    "AWS_TIMEOUT_MS": "3000",
     "JWT_SECRET_SSM_PARAMETER": "/booking-chat/dev/jwt-secret",
     "PROXY_SECRET_SSM_PARAMETER": "/booking-chat/dev/proxy-secret",
     "SERVICE_TOKEN_SSM_PARAMETER": "/booking-chat/dev/service-token",

@@ -27,11 +27,12 @@ locals {
         statistic   = "p99"
         threshold   = 25000
       }
-      # The proxy's own deliveries to live connections that still failed after retries
-      # (connections/src/fanout.rs), so members of a booking missed a message.
+      # Deliveries to live connections that still failed after retries (connections/src/fanout.rs), so
+      # members of a booking missed a message or a status change. Both functions fan out - the proxy the
+      # chat, the backend its status pushes - and print FanoutFailed in the same namespace with the same
+      # Stage, so this one metric counts the failures of either.
       fanout-failed = {
-        alarm_name  = "${local.name}-proxy-fanout-failed"
-        description = "Fan-out deliveries failed after retries (not Gone): connected members missed messages."
+        description = "Fan-out deliveries failed after retries (not Gone), from the proxy or the backend's status pushes: connected members missed messages."
         namespace   = var.metrics_namespace
         metric_name = "FanoutFailed"
         dimensions  = local.emf_dimensions
@@ -189,7 +190,8 @@ resource "aws_cloudwatch_metric_alarm" "expression" {
   }
 }
 
-# Each alarm was once its module's; the state follows them here, names unchanged.
+# Each alarm was once its module's; the state follows them here (the names are unchanged, but for the
+# fan-out's, which was the proxy's alone).
 moved {
   from = module.proxy_function.aws_cloudwatch_metric_alarm.function["errors"]
   to   = module.proxy_function.aws_cloudwatch_metric_alarm.errors

@@ -13,9 +13,10 @@ locals {
   backend_function = var.backend_url == null
   chat_table       = local.backend_function && var.chat_store == "dynamodb"
 
-  # The proxy prints its embedded-metric-format lines (FanoutFailed and the other fan-out metrics,
-  # HandshakesUnauthorized) in this namespace with the one dimension Stage, the WebSocket stage's name,
-  # which it takes from each event's requestContext.stage. The alarms (alarms.tf) read them there.
+  # Both functions print their embedded-metric-format lines (FanoutFailed and the other fan-out metrics,
+  # the proxy's HandshakesUnauthorized) in this namespace with the one dimension Stage, the WebSocket
+  # stage's name: the proxy takes it from each event's requestContext.stage, the backend from STAGE. The
+  # alarms (alarms.tf) read them there, whichever function wrote them.
   emf_dimensions = { Stage = var.environment }
 
   # The proxy secret, which both functions read; each secret is an SSM parameter or a Secrets Manager
@@ -44,6 +45,7 @@ locals {
       CONNECTIONS_TABLE   = module.connections_table.name
       MANAGEMENT_ENDPOINT = module.websocket_api.management_endpoint
       METRICS_NAMESPACE   = var.metrics_namespace
+      STAGE               = var.environment
       # The budget of one AWS call (DynamoDB, the Management API, a secret), retries included.
       AWS_TIMEOUT_MS = "3000"
     },

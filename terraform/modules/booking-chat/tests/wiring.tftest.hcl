@@ -249,12 +249,13 @@ run "the_backends_environment_is_the_contract_it_reads" {
       CONNECTIONS_TABLE           = "booking-chat-test-connections"
       MANAGEMENT_ENDPOINT         = "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/test"
       METRICS_NAMESPACE           = "BookingChat"
+      STAGE                       = "test"
       AWS_TIMEOUT_MS              = "3000"
       JWT_SECRET_SSM_PARAMETER    = "/booking-chat/test/jwt-secret"
       PROXY_SECRET_SSM_PARAMETER  = "/booking-chat/test/proxy-secret"
       SERVICE_TOKEN_SSM_PARAMETER = "/booking-chat/test/service-token"
     })
-    error_message = "exactly the variables of the backend's contract: secrets by name, never by value"
+    error_message = "exactly the variables of the backend's contract: secrets by name, never by value; METRICS_NAMESPACE and STAGE for its fan-out metrics"
   }
 }
 
@@ -668,7 +669,7 @@ run "the_environment_has_these_alarms_named_after_it" {
       )) == toset([
       "booking-chat-test-proxy-errors", "booking-chat-test-proxy-throttles", "booking-chat-test-proxy-duration",
       "booking-chat-test-backend-errors", "booking-chat-test-backend-throttles", "booking-chat-test-backend-duration",
-      "booking-chat-test-proxy-fanout-failed", "booking-chat-test-test-execution-errors", "booking-chat-test-http-5xx",
+      "booking-chat-test-fanout-failed", "booking-chat-test-test-execution-errors", "booking-chat-test-http-5xx",
       "booking-chat-test-connections-throttled", "booking-chat-test-chat-throttled",
     ])
     error_message = "the functions' errors, throttles and duration, failed fan-outs, both APIs' failures, both tables' throttling: the names the alarms always had"
@@ -770,10 +771,11 @@ run "the_backends_duration_alarm_follows_its_timeout" {
   }
 }
 
-run "failed_fanouts_alarm" {
+run "fanout_failures_of_either_function_alarm" {
   command = plan
 
-  # The proxy prints FanoutFailed (connections/src/fanout.rs) with the dimension Stage, the event's stage.
+  # Both functions print FanoutFailed (connections/src/fanout.rs) with the dimension Stage: the proxy the
+  # event's stage, the backend its STAGE, both this environment's WebSocket stage.
   assert {
     condition = (aws_cloudwatch_metric_alarm.metric["fanout-failed"].namespace == "BookingChat"
       && aws_cloudwatch_metric_alarm.metric["fanout-failed"].metric_name == "FanoutFailed"
@@ -782,12 +784,12 @@ run "failed_fanouts_alarm" {
     error_message = "FanoutFailed in the functions' namespace, by stage: any failed delivery alarms"
   }
   assert {
-    condition     = aws_cloudwatch_metric_alarm.metric["fanout-failed"].dimensions["Stage"] == module.websocket_api.stage_name
-    error_message = "the alarm's Stage is the WebSocket stage"
+    condition     = aws_cloudwatch_metric_alarm.metric["fanout-failed"].dimensions["Stage"] == module.websocket_api.stage_name && output.backend_environment["STAGE"] == module.websocket_api.stage_name
+    error_message = "the alarm's Stage is the WebSocket stage, which the backend is told as STAGE"
   }
   assert {
-    condition     = output.proxy_environment["METRICS_NAMESPACE"] == "BookingChat"
-    error_message = "the proxy prints its metrics in the namespace the alarm reads"
+    condition     = output.proxy_environment["METRICS_NAMESPACE"] == "BookingChat" && output.backend_environment["METRICS_NAMESPACE"] == "BookingChat"
+    error_message = "both functions print their metrics in the namespace the alarm reads"
   }
 }
 
@@ -800,7 +802,7 @@ run "the_alarms_follow_the_metrics_namespace" {
     condition = (aws_cloudwatch_metric_alarm.metric["fanout-failed"].namespace == "BookingChatStaging"
       && output.proxy_environment["METRICS_NAMESPACE"] == "BookingChatStaging"
     && output.backend_environment["METRICS_NAMESPACE"] == "BookingChatStaging")
-    error_message = "the alarm reads the namespace the functions write"
+    error_message = "the alarm reads the namespace both functions write"
   }
   assert {
     condition = anytrue([for q in aws_cloudwatch_metric_alarm.expression["proxy-errors"].metric_query :
