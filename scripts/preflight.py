@@ -198,6 +198,34 @@ def check_backend(report: Report, root: Path, rel: str) -> None:
     report.ok("state backend", f"{rel}/backend.hcl (bucket {bucket.group(1) if bucket else '?'})")
 
 
+def state_key(root: Path) -> str | None:
+    """The S3 key a root's backend.tf keeps its state under."""
+    path = root / "backend.tf"
+    match = re.search(r'^\s*key\s*=\s*"([^"]+)"', path.read_text(), re.M) if path.is_file() else None
+    return match.group(1) if match else None
+
+
+def check_identity(report: Report, values: dict, root: Path, env: str, rel: str, envs_dir: Path) -> None:
+    """An environment is its values and its state: a root copied from another one keeps both until told."""
+    name = values.get("environment")
+    if name != env:
+        report.fail("environment", f"{rel}/terraform.tfvars says environment = {json.dumps(name)}, not \"{env}\"",
+                    f'in {rel}/terraform.tfvars: environment = "{env}" (it names every resource, and the directory names the environment).')
+        return
+    key = state_key(root)
+    if key is None:
+        report.fail("environment", f"{rel}/backend.tf names no state key",
+                    f'in {rel}/backend.tf: key = "booking-chat/{env}/terraform.tfstate" in the backend "s3" block.')
+        return
+    others = sorted(f"envs/{other.parent.name}" for other in envs_dir.glob("*/backend.tf")
+                    if other.parent.resolve() != root.resolve() and state_key(other.parent) == key)
+    if others:
+        report.fail("environment", f"{rel}/backend.tf keeps its state at {key}, as {' and '.join(others)} does",
+                    f'in {rel}/backend.tf: key = "booking-chat/{env}/terraform.tfstate" (one state per environment).')
+        return
+    report.ok("environment", f"{env}, state at {key}")
+
+
 def check_lock_file(report: Report, root: Path, rel: str) -> None:
     """A lock file made from a provider mirror has h1: hashes for the mirror's platforms only."""
     if not shutil.which("terraform"):
@@ -539,6 +567,7 @@ def main() -> int:
         if not isinstance(region, str):
             report.fail("region", "region is not set", f"in {rel}/terraform.tfvars: region = \"eu-west-1\" (for example).")
             return 1
+        check_identity(report, values, root, args.name, rel, args.envs_dir)
         check_backend_url(report, values, args.name, rel)
         check_cors(report, values, rel)
         if check_credentials(report, region):

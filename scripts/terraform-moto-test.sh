@@ -2,7 +2,8 @@
 # Terraform and the deploy preflight against moto_server, on a temporary copy of terraform/ and envs/:
 # - the preflight (scripts/preflight.py) on a fresh account: each missing piece fails with its fix;
 # - envs/account/eu-west-1 applied (API Gateway's CloudWatch Logs role), then the preflight passes,
-#   refuses a reservation the account's quota cannot hold, and tells a partial secret ARN from a full one;
+#   refuses another environment's name or state key in a root, a reservation the account's quota cannot
+#   hold, and tells a partial secret ARN from a full one;
 # - envs/dev, the whole system (both Lambdas, both APIs, the tables): init, apply, a second plan that must
 #   show no changes, what was applied checked through the AWS CLI (the $connect authorizer, the proxy
 #   invoking the backend's alias, the backend's environment, both roles' @connections permissions, the
@@ -121,12 +122,13 @@ PY
 # --- helpers -------------------------------------------------------------------------------------------
 ok() { passed=$((passed + 1)); echo "ok - $1"; }
 not_ok() { failed=$((failed + 1)); echo "not ok - $1"; sed 's/^/    /' "$work/out"; }
-# preflight_expect NAME pass|fail|usage [TEXT...]: runs the preflight for dev; passes when it exits with
-# 0, 1 (checks failed) or 2 (refused to run) as expected and its output contains every TEXT.
+# preflight_expect NAME pass|fail|usage [TEXT...]: runs the preflight for dev (PREFLIGHT_ENV for another);
+# passes when it exits with 0, 1 (checks failed) or 2 (refused to run) as expected and its output contains
+# every TEXT.
 preflight_expect() {
   local name=$1 want=$2 status=0 text
   shift 2
-  "$python" "$root/scripts/preflight.py" env dev --envs-dir "$work/envs" >"$work/out" 2>&1 || status=$?
+  "$python" "$root/scripts/preflight.py" env "${PREFLIGHT_ENV:-dev}" --envs-dir "$work/envs" >"$work/out" 2>&1 || status=$?
   if { [ "$want" = pass ] && [ "$status" -ne 0 ]; } || { [ "$want" = fail ] && [ "$status" -ne 1 ]; } \
     || { [ "$want" = usage ] && [ "$status" -ne 2 ]; }; then
     not_ok "$name (exit $status)"; return
@@ -201,10 +203,22 @@ aws ssm put-parameter --name /booking-chat/dev/jwt-secret --value moto-jwt-secre
 aws ssm put-parameter --name /booking-chat/dev/service-token --value moto-service-token --type SecureString >/dev/null
 
 preflight_expect "preflight: passes once the role and the secrets exist" pass \
+  "ok    environment: dev, state at booking-chat/dev/terraform.tfstate" \
   "ok    proxy secret: SSM SecureString /booking-chat/dev/proxy-secret" \
   "ok    JWT secret: SSM SecureString /booking-chat/dev/jwt-secret" \
   "ok    service token: SSM SecureString /booking-chat/dev/service-token" \
   "ok    CORS origins: https://app.booking.internal" "ok    API Gateway logging role" "preflight: ok"
+
+# An environment is its values and its state: a root copied from another keeps both until told.
+echo 'environment = "staging"' >"$work/envs/dev/name.auto.tfvars"
+preflight_expect "preflight: another environment's name in a root is refused" fail \
+  'envs/dev/terraform.tfvars says environment = "staging", not "dev"' 'environment = "dev"'
+rm "$work/envs/dev/name.auto.tfvars"
+cp "$work/envs/dev/backend.tf" "$work/dev-backend.tf"
+sed -i 's#booking-chat/dev/#booking-chat/staging/#' "$work/envs/dev/backend.tf"
+preflight_expect "preflight: another environment's state key in a root is refused" fail \
+  "envs/dev/backend.tf keeps its state at booking-chat/staging/terraform.tfstate, as envs/staging does"
+cp "$work/dev-backend.tf" "$work/envs/dev/backend.tf"
 
 # Custom domains: the preflight wants the certificate issued in the region and covering the domain. moto
 # cannot create API Gateway domain names (it reports no status, and the provider waits for AVAILABLE), so

@@ -10,6 +10,7 @@
 #
 # A backend that runs elsewhere instead: backend_url = "https://...", without cors_allowed_origins and the
 # jwt_secret_* and service_token_* lines (that backend holds its own secrets and has no HTTP API here).
+environment                      = "dev"
 region                           = "eu-west-1"
 proxy_secret_ssm_parameter_name  = "/booking-chat/dev/proxy-secret"
 jwt_secret_ssm_parameter_name    = "/booking-chat/dev/jwt-secret"

@@ -16,6 +16,7 @@
 # 1,000 or more, reserving guarantees the chat capacity and caps it, e.g.
 #   lambda_reserved_concurrency = 200
 # (`make apply` checks the quota before applying). The stage throttling below caps the load meanwhile.
+environment                      = "prod"
 region                           = "eu-west-1"
 proxy_secret_ssm_parameter_name  = "/booking-chat/prod/proxy-secret"
 jwt_secret_ssm_parameter_name    = "/booking-chat/prod/jwt-secret"

@@ -1,3 +1,15 @@
+variable "environment" {
+  description = "The environment's name, which is its directory's (envs/<environment>): part of every resource name, the WebSocket stage, the backend's APP_ENV."
+  type        = string
+
+  validation {
+    # A root copied for a new environment keeps its old name until told: it would plan the other
+    # environment's resources (and collide with them, or with its state).
+    condition     = var.environment == basename(abspath(path.root))
+    error_message = "environment must be the name of the root's directory, envs/${basename(abspath(path.root))}: set environment = \"${basename(abspath(path.root))}\" in its terraform.tfvars."
+  }
+}
+
 variable "region" {
   description = "AWS region of the environment."
   type        = string

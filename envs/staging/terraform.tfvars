@@ -14,6 +14,7 @@
 # Reserved concurrency stays unset (the function shares the account's unreserved pool): Lambda refuses a
 # reservation that leaves fewer than 100 unreserved, and new accounts start with a quota far below the
 # default 1,000. The stage throttling below already caps the load on the backend.
+environment                      = "staging"
 region                           = "eu-west-1"
 proxy_secret_ssm_parameter_name  = "/booking-chat/staging/proxy-secret"
 jwt_secret_ssm_parameter_name    = "/booking-chat/staging/jwt-secret"
