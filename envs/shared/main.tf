@@ -38,4 +38,5 @@ module "booking_chat" {
   log_kms_key_arn                   = var.log_kms_key_arn
   table_deletion_protection         = var.table_deletion_protection
   alarm_topic_arn                   = var.alarm_topic_arn
+  detailed_route_metrics            = var.detailed_route_metrics
 }

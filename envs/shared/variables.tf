@@ -437,6 +437,12 @@ variable "alarm_topic_arn" {
   default     = null
 }
 
+variable "detailed_route_metrics" {
+  description = "Per-route CloudWatch metrics of both APIs' stages, billed as custom metrics (up to 54 per environment: 18 for the WebSocket API, 36 for the HTTP API). Off, the stage-wide metrics the alarms read remain, and the access logs hold each request's route, status and latency."
+  type        = bool
+  default     = false
+}
+
 variable "tags" {
   description = "Extra tags on every resource."
   type        = map(string)

@@ -57,6 +57,10 @@ run "the_environment_is_sized_for_its_purpose" {
     condition     = var.lambda_reserved_concurrency == null
     error_message = "no reserved concurrency committed: Lambda refuses reservations on accounts with a low concurrency quota"
   }
+  assert {
+    condition     = var.detailed_route_metrics == false
+    error_message = "no per-route metrics (billed as custom metrics) committed: nothing reads them, and the access logs have each route"
+  }
 }
 
 run "the_environment_reads_its_own_secrets" {

@@ -20,6 +20,17 @@ run "another_environments_name_is_refused" {
   expect_failures = [var.environment]
 }
 
+run "per_route_metrics_can_be_switched_on" {
+  command = plan
+  variables {
+    detailed_route_metrics = true
+  }
+  assert {
+    condition     = var.detailed_route_metrics
+    error_message = "an environment may turn per-route metrics on where someone reads them"
+  }
+}
+
 # The root's own validation (envs/shared/variables.tf): a value that would apply but fail or misbehave on
 # AWS is refused at plan time, naming the variable.
 

@@ -131,6 +131,7 @@ module "http_api" {
   cors_allow_credentials = var.cors_allow_credentials
   throttling_burst_limit = var.http_throttling_burst_limit
   throttling_rate_limit  = var.http_throttling_rate_limit
+  detailed_route_metrics = var.detailed_route_metrics
   access_logging         = var.http_access_logging
   log_retention_days     = var.log_retention_days
   log_kms_key_arn        = var.log_kms_key_arn
@@ -192,6 +193,7 @@ module "websocket_api" {
   lambda_qualifier        = module.proxy_function.alias_name
   throttling_burst_limit  = var.throttling_burst_limit
   throttling_rate_limit   = var.throttling_rate_limit
+  detailed_route_metrics  = var.detailed_route_metrics
   execution_logging_level = var.execution_logging_level
   access_logging          = var.access_logging
   log_retention_days      = var.log_retention_days

@@ -353,6 +353,12 @@ variable "metrics_namespace" {
   }
 }
 
+variable "detailed_route_metrics" {
+  description = "Per-route CloudWatch metrics of both APIs' stages, which CloudWatch bills as custom metrics (up to 18 for the WebSocket API's three routes, 36 for the HTTP API's six); off, the stage-wide metrics the alarms read remain, and the access logs hold each request's route, status and latency."
+  type        = bool
+  default     = false
+}
+
 variable "alarm_topic_arn" {
   description = "SNS topic for every alarm; null for alarms without actions."
   type        = string
