@@ -35,6 +35,9 @@ PLACEHOLDER_HOST = re.compile(r"(^|\.)(example\.(com|net|org)|example|invalid|te
 SECRET_ARN = re.compile(
     r"^arn:aws[a-z-]*:secretsmanager:([a-z]{2}(?:-[a-z]+)+-[0-9]+):[0-9]{12}:secret:[a-zA-Z0-9/_+=.@-]+-[a-zA-Z0-9]{6}$"
 )
+TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:([a-z]{2}(?:-[a-z]+)+-[0-9]+):[0-9]{12}:[a-zA-Z0-9_-]{1,256}$")
+# The only environment whose alarms may go without actions (envs/shared/variables.tf says the same).
+UNWATCHED_ENVIRONMENTS = {"dev"}
 # A browser's Origin: https, a lowercase host, an optional port, nothing after it.
 ORIGIN = re.compile(r"^https://[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[0-9]{1,5})?$")
 EXAMPLE_BUCKET = "example-terraform-state-123456789012"
@@ -462,6 +465,46 @@ def check_domains(report: Report, values: dict, region: str, rel: str) -> None:
         report.ok(label, f"{domain}: certificate issued in {region}")
 
 
+def check_alarm_topic(report: Report, values: dict, region: str, env: str, rel: str) -> None:
+    """Outside dev, alarms must tell someone: a topic in the region with at least one confirmed subscription."""
+    arn = values.get("alarm_topic_arn")
+    create = (f"aws sns create-topic --region {region} --name booking-chat-{env}-alarms --query TopicArn --output text\n"
+              f"aws sns subscribe --region {region} --topic-arn ARN --protocol email --notification-endpoint you@yourcompany.com\n"
+              f"(and confirm the email), then alarm_topic_arn = \"ARN\" in {rel}/terraform.tfvars (not committed) or\n"
+              "TF_VAR_alarm_topic_arn.")
+    if arn is None:
+        if env in UNWATCHED_ENVIRONMENTS:
+            report.skip("alarm topic", f"alarm_topic_arn is unset: {env}'s alarms have no actions")
+        else:
+            report.fail("alarm topic", f"alarm_topic_arn is not set: {env}'s alarms would tell nobody", create)
+        return
+    match = TOPIC_ARN.match(str(arn))
+    if not match:
+        report.fail("alarm topic", f"{arn!r} is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)", create)
+        return
+    if match.group(1) != region:
+        report.fail("alarm topic", f"the topic is in {match.group(1)}, the environment in {region}",
+                    f"CloudWatch alarms notify topics of their own region only:\n{create}")
+        return
+    try:
+        subscriptions = aws("sns", "list-subscriptions-by-topic", "--topic-arn", str(arn), region=region).get("Subscriptions", [])
+    except AwsError as e:
+        if e.code in ("NotFound", "NotFoundException"):
+            report.fail("alarm topic", f"topic {arn} does not exist in {region}", create)
+        else:
+            report.fail("alarm topic", f"cannot list the subscriptions of {arn}: {e.message}",
+                        "the deploying identity needs sns:ListSubscriptionsByTopic on it.")
+        return
+    confirmed = [s for s in subscriptions if s.get("SubscriptionArn", "").startswith("arn:")]
+    if not confirmed:
+        pending = len(subscriptions)
+        report.fail("alarm topic", f"topic {arn} has no confirmed subscription{f' ({pending} pending)' if pending else ''}: an alarm would tell nobody",
+                    f"aws sns subscribe --region {region} --topic-arn {arn} --protocol email --notification-endpoint you@yourcompany.com\n"
+                    "and confirm the email (or subscribe your pager's or chat's endpoint).")
+        return
+    report.ok("alarm topic", f"{arn} ({len(confirmed)} confirmed subscription{'s' if len(confirmed) > 1 else ''})")
+
+
 def check_apigateway_account(report: Report, values: dict, region: str, rel: str) -> None:
     access = values.get("access_logging", True)
     level = values.get("execution_logging_level", "ERROR")
@@ -574,6 +617,7 @@ def main() -> int:
             for secret in secrets_needed(values):
                 check_secret(report, values, secret, region, args.name, rel)
             check_domains(report, values, region, rel)
+            check_alarm_topic(report, values, region, args.name, rel)
             check_apigateway_account(report, values, region, rel)
             check_concurrency(report, values, region, args.name, rel, skipped)
 

@@ -21,6 +21,7 @@ variables {
   lambda_package_path  = "main.tf" # any file: the plan only hashes it
   backend_package_path = "backend.tf"
   cors_allowed_origins = ["https://app.booking.internal"]
+  alarm_topic_arn      = "arn:aws:sns:eu-west-1:123456789012:booking-chat-alarms"
 }
 
 run "the_environment_is_sized_for_its_purpose" {

@@ -20,6 +20,14 @@ run "another_environments_name_is_refused" {
   expect_failures = [var.environment]
 }
 
+run "dev_needs_no_alarm_topic" {
+  command = plan
+  assert {
+    condition     = var.alarm_topic_arn == null
+    error_message = "dev's alarms may go without actions (staging and prod must name a topic: protected.tftest.hcl)"
+  }
+}
+
 run "per_route_metrics_can_be_switched_on" {
   command = plan
   variables {

@@ -360,9 +360,14 @@ variable "detailed_route_metrics" {
 }
 
 variable "alarm_topic_arn" {
-  description = "SNS topic for every alarm; null for alarms without actions."
+  description = "SNS topic (in this environment's region) for every alarm; null for alarms without actions."
   type        = string
   default     = null
+
+  validation {
+    condition     = var.alarm_topic_arn == null || can(regex("^arn:aws[a-z-]*:sns:[a-z]{2}(-[a-z]+)+-[0-9]+:[0-9]{12}:[a-zA-Z0-9_-]{1,256}$", var.alarm_topic_arn))
+    error_message = "alarm_topic_arn must be an SNS topic ARN, arn:aws:sns:REGION:ACCOUNT:NAME."
+  }
 }
 
 variable "tags" {

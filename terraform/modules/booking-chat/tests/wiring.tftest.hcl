@@ -871,3 +871,11 @@ run "every_alarm_notifies_the_topic" {
     error_message = "every alarm notifies the topic when it fires and when it clears"
   }
 }
+
+run "an_alarm_topic_name_instead_of_its_arn_is_refused" {
+  command = plan
+  variables {
+    alarm_topic_arn = "booking-chat-alarms"
+  }
+  expect_failures = [var.alarm_topic_arn]
+}
