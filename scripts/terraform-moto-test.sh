@@ -403,8 +403,7 @@ assert not any(k in env for k in ("JWT_SECRET", "PROXY_SECRET", "SERVICE_TOKEN",
 actions = {(a, tuple(s["Resource"])) for s in policy["Statement"] for a in s["Action"] if a.startswith("dynamodb:")}
 tables = {a for a, r in actions if any(x.endswith(":table/booking-chat-dev-chat") for x in r)}
 assert tables == {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
-                  "dynamodb:ConditionCheckItem", "dynamodb:Query", "dynamodb:BatchWriteItem",
-                  "dynamodb:BatchGetItem"}, tables
+                  "dynamodb:Query", "dynamodb:BatchWriteItem", "dynamodb:BatchGetItem"}, tables
 index = {a for a, r in actions if any(x.endswith(":table/booking-chat-dev-chat/index/gsi1") for x in r)}
 assert index == {"dynamodb:Query"}, index
 connections = {a for a, r in actions if any(x.endswith(":table/booking-chat-dev-connections") for x in r)}

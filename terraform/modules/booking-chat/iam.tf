@@ -40,9 +40,10 @@ locals {
   backend_statements = concat(
     local.chat_table ? [
       {
-        # Item reads and conditional writes, transactions included (TransactWriteItems is authorised per item
-        # as PutItem, UpdateItem, DeleteItem and ConditionCheckItem, TransactGetItems as GetItem), Query of a
-        # booking's items, and the inbox: a booking's membership items written in one batch, a user's
+        # Item reads and conditional writes (backend/src/store/dynamodb.rs), its one transaction included: a
+        # message with the booking's counter and its idempotency key, which TransactWriteItems authorises per
+        # item, as UpdateItem and PutItem (no ConditionCheck in it, so no ConditionCheckItem); Query of a
+        # booking's items; and the inbox: a booking's membership items written in one batch, a user's
         # bookings read in one. No Scan.
         Sid = "ChatTable"
         Action = [
@@ -50,7 +51,6 @@ locals {
           "dynamodb:PutItem",
           "dynamodb:UpdateItem",
           "dynamodb:DeleteItem",
-          "dynamodb:ConditionCheckItem",
           "dynamodb:Query",
           "dynamodb:BatchWriteItem",
           "dynamodb:BatchGetItem",
