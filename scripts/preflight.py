@@ -35,6 +35,9 @@ PLACEHOLDER_HOST = re.compile(r"(^|\.)(example\.(com|net|org)|example|invalid|te
 SECRET_ARN = re.compile(
     r"^arn:aws[a-z-]*:secretsmanager:([a-z]{2}(?:-[a-z]+)+-[0-9]+):[0-9]{12}:secret:[a-zA-Z0-9/_+=.@-]+-[a-zA-Z0-9]{6}$"
 )
+TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:([a-z]{2}(?:-[a-z]+)+-[0-9]+):[0-9]{12}:[a-zA-Z0-9_-]{1,256}$")
+# The only environment whose alarms may go without actions (envs/shared/variables.tf says the same).
+UNWATCHED_ENVIRONMENTS = {"dev"}
 # A browser's Origin: https, a lowercase host, an optional port, nothing after it.
 ORIGIN = re.compile(r"^https://[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[0-9]{1,5})?$")
 EXAMPLE_BUCKET = "example-terraform-state-123456789012"
@@ -196,6 +199,34 @@ def check_backend(report: Report, root: Path, rel: str) -> None:
         return
     bucket = re.search(r'^\s*bucket\s*=\s*"([^"]+)"', text, re.M)
     report.ok("state backend", f"{rel}/backend.hcl (bucket {bucket.group(1) if bucket else '?'})")
+
+
+def state_key(root: Path) -> str | None:
+    """The S3 key a root's backend.tf keeps its state under."""
+    path = root / "backend.tf"
+    match = re.search(r'^\s*key\s*=\s*"([^"]+)"', path.read_text(), re.M) if path.is_file() else None
+    return match.group(1) if match else None
+
+
+def check_identity(report: Report, values: dict, root: Path, env: str, rel: str, envs_dir: Path) -> None:
+    """An environment is its values and its state: a root copied from another one keeps both until told."""
+    name = values.get("environment")
+    if name != env:
+        report.fail("environment", f"{rel}/terraform.tfvars says environment = {json.dumps(name)}, not \"{env}\"",
+                    f'in {rel}/terraform.tfvars: environment = "{env}" (it names every resource, and the directory names the environment).')
+        return
+    key = state_key(root)
+    if key is None:
+        report.fail("environment", f"{rel}/backend.tf names no state key",
+                    f'in {rel}/backend.tf: key = "booking-chat/{env}/terraform.tfstate" in the backend "s3" block.')
+        return
+    others = sorted(f"envs/{other.parent.name}" for other in envs_dir.glob("*/backend.tf")
+                    if other.parent.resolve() != root.resolve() and state_key(other.parent) == key)
+    if others:
+        report.fail("environment", f"{rel}/backend.tf keeps its state at {key}, as {' and '.join(others)} does",
+                    f'in {rel}/backend.tf: key = "booking-chat/{env}/terraform.tfstate" (one state per environment).')
+        return
+    report.ok("environment", f"{env}, state at {key}")
 
 
 def check_lock_file(report: Report, root: Path, rel: str) -> None:
@@ -434,6 +465,46 @@ def check_domains(report: Report, values: dict, region: str, rel: str) -> None:
         report.ok(label, f"{domain}: certificate issued in {region}")
 
 
+def check_alarm_topic(report: Report, values: dict, region: str, env: str, rel: str) -> None:
+    """Outside dev, alarms must tell someone: a topic in the region with at least one confirmed subscription."""
+    arn = values.get("alarm_topic_arn")
+    create = (f"aws sns create-topic --region {region} --name booking-chat-{env}-alarms --query TopicArn --output text\n"
+              f"aws sns subscribe --region {region} --topic-arn ARN --protocol email --notification-endpoint you@yourcompany.com\n"
+              f"(and confirm the email), then alarm_topic_arn = \"ARN\" in {rel}/terraform.tfvars (not committed) or\n"
+              "TF_VAR_alarm_topic_arn.")
+    if arn is None:
+        if env in UNWATCHED_ENVIRONMENTS:
+            report.skip("alarm topic", f"alarm_topic_arn is unset: {env}'s alarms have no actions")
+        else:
+            report.fail("alarm topic", f"alarm_topic_arn is not set: {env}'s alarms would tell nobody", create)
+        return
+    match = TOPIC_ARN.match(str(arn))
+    if not match:
+        report.fail("alarm topic", f"{arn!r} is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)", create)
+        return
+    if match.group(1) != region:
+        report.fail("alarm topic", f"the topic is in {match.group(1)}, the environment in {region}",
+                    f"CloudWatch alarms notify topics of their own region only:\n{create}")
+        return
+    try:
+        subscriptions = aws("sns", "list-subscriptions-by-topic", "--topic-arn", str(arn), region=region).get("Subscriptions", [])
+    except AwsError as e:
+        if e.code in ("NotFound", "NotFoundException"):
+            report.fail("alarm topic", f"topic {arn} does not exist in {region}", create)
+        else:
+            report.fail("alarm topic", f"cannot list the subscriptions of {arn}: {e.message}",
+                        "the deploying identity needs sns:ListSubscriptionsByTopic on it.")
+        return
+    confirmed = [s for s in subscriptions if s.get("SubscriptionArn", "").startswith("arn:")]
+    if not confirmed:
+        pending = len(subscriptions)
+        report.fail("alarm topic", f"topic {arn} has no confirmed subscription{f' ({pending} pending)' if pending else ''}: an alarm would tell nobody",
+                    f"aws sns subscribe --region {region} --topic-arn {arn} --protocol email --notification-endpoint you@yourcompany.com\n"
+                    "and confirm the email (or subscribe your pager's or chat's endpoint).")
+        return
+    report.ok("alarm topic", f"{arn} ({len(confirmed)} confirmed subscription{'s' if len(confirmed) > 1 else ''})")
+
+
 def check_apigateway_account(report: Report, values: dict, region: str, rel: str) -> None:
     access = values.get("access_logging", True)
     level = values.get("execution_logging_level", "ERROR")
@@ -539,12 +610,14 @@ def main() -> int:
         if not isinstance(region, str):
             report.fail("region", "region is not set", f"in {rel}/terraform.tfvars: region = \"eu-west-1\" (for example).")
             return 1
+        check_identity(report, values, root, args.name, rel, args.envs_dir)
         check_backend_url(report, values, args.name, rel)
         check_cors(report, values, rel)
         if check_credentials(report, region):
             for secret in secrets_needed(values):
                 check_secret(report, values, secret, region, args.name, rel)
             check_domains(report, values, region, rel)
+            check_alarm_topic(report, values, region, args.name, rel)
             check_apigateway_account(report, values, region, rel)
             check_concurrency(report, values, region, args.name, rel, skipped)
 

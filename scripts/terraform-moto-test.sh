@@ -2,12 +2,14 @@
 # Terraform and the deploy preflight against moto_server, on a temporary copy of terraform/ and envs/:
 # - the preflight (scripts/preflight.py) on a fresh account: each missing piece fails with its fix;
 # - envs/account/eu-west-1 applied (API Gateway's CloudWatch Logs role), then the preflight passes,
-#   refuses a reservation the account's quota cannot hold, and tells a partial secret ARN from a full one;
+#   refuses another environment's name or state key in a root, an alarm topic missing (staging), absent or
+#   without a subscriber, a reservation the account's quota cannot hold, and tells a partial secret ARN
+#   from a full one;
 # - envs/dev, the whole system (both Lambdas, both APIs, the tables): init, apply, a second plan that must
 #   show no changes, what was applied checked through the AWS CLI (the $connect authorizer, the proxy
-#   invoking the backend's alias, the backend's environment, the HTTP API's routes, integration, stage,
-#   CORS and invoke permission, the chat table's keys, index, TTL and recovery), destroy; then the account
-#   root destroyed;
+#   invoking the backend's alias, the backend's environment, both roles' @connections permissions, every
+#   alarm notifying the topic, the HTTP API's routes, integration, stage, CORS and invoke permission, the
+#   chat table's keys, index, TTL and recovery), destroy; then the account root destroyed;
 # - make apply ARCH=x86_64 hands the x86_64 architecture and both zips to Terraform.
 # Prints `moto: N passed, N failed` (counted by make test).
 #
@@ -121,12 +123,13 @@ PY
 # --- helpers -------------------------------------------------------------------------------------------
 ok() { passed=$((passed + 1)); echo "ok - $1"; }
 not_ok() { failed=$((failed + 1)); echo "not ok - $1"; sed 's/^/    /' "$work/out"; }
-# preflight_expect NAME pass|fail|usage [TEXT...]: runs the preflight for dev; passes when it exits with
-# 0, 1 (checks failed) or 2 (refused to run) as expected and its output contains every TEXT.
+# preflight_expect NAME pass|fail|usage [TEXT...]: runs the preflight for dev (PREFLIGHT_ENV for another);
+# passes when it exits with 0, 1 (checks failed) or 2 (refused to run) as expected and its output contains
+# every TEXT.
 preflight_expect() {
   local name=$1 want=$2 status=0 text
   shift 2
-  "$python" "$root/scripts/preflight.py" env dev --envs-dir "$work/envs" >"$work/out" 2>&1 || status=$?
+  "$python" "$root/scripts/preflight.py" env "${PREFLIGHT_ENV:-dev}" --envs-dir "$work/envs" >"$work/out" 2>&1 || status=$?
   if { [ "$want" = pass ] && [ "$status" -ne 0 ]; } || { [ "$want" = fail ] && [ "$status" -ne 1 ]; } \
     || { [ "$want" = usage ] && [ "$status" -ne 2 ]; }; then
     not_ok "$name (exit $status)"; return
@@ -201,10 +204,41 @@ aws ssm put-parameter --name /booking-chat/dev/jwt-secret --value moto-jwt-secre
 aws ssm put-parameter --name /booking-chat/dev/service-token --value moto-service-token --type SecureString >/dev/null
 
 preflight_expect "preflight: passes once the role and the secrets exist" pass \
+  "ok    environment: dev, state at booking-chat/dev/terraform.tfstate" \
   "ok    proxy secret: SSM SecureString /booking-chat/dev/proxy-secret" \
   "ok    JWT secret: SSM SecureString /booking-chat/dev/jwt-secret" \
   "ok    service token: SSM SecureString /booking-chat/dev/service-token" \
-  "ok    CORS origins: https://app.booking.internal" "ok    API Gateway logging role" "preflight: ok"
+  "ok    CORS origins: https://app.booking.internal" "ok    API Gateway logging role" \
+  "skip  alarm topic: alarm_topic_arn is unset: dev's alarms have no actions" "preflight: ok"
+
+# An environment is its values and its state: a root copied from another keeps both until told.
+echo 'environment = "staging"' >"$work/envs/dev/name.auto.tfvars"
+preflight_expect "preflight: another environment's name in a root is refused" fail \
+  'envs/dev/terraform.tfvars says environment = "staging", not "dev"' 'environment = "dev"'
+rm "$work/envs/dev/name.auto.tfvars"
+cp "$work/envs/dev/backend.tf" "$work/dev-backend.tf"
+sed -i 's#booking-chat/dev/#booking-chat/staging/#' "$work/envs/dev/backend.tf"
+preflight_expect "preflight: another environment's state key in a root is refused" fail \
+  "envs/dev/backend.tf keeps its state at booking-chat/staging/terraform.tfstate, as envs/staging does"
+cp "$work/dev-backend.tf" "$work/envs/dev/backend.tf"
+
+# Alarms: outside dev they must tell someone, so staging and prod name a topic with a confirmed subscription.
+PREFLIGHT_ENV=staging preflight_expect "preflight: staging without an alarm topic is refused" fail \
+  "FAIL  alarm topic: alarm_topic_arn is not set: staging's alarms would tell nobody" \
+  "aws sns create-topic --region eu-west-1 --name booking-chat-staging-alarms"
+topic_tfvars() { printf 'alarm_topic_arn = "%s"\n' "$1" >"$work/envs/dev/alarms.auto.tfvars"; }
+topic_tfvars arn:aws:sns:eu-west-1:123456789012:booking-chat-dev-alarms
+preflight_expect "preflight: a topic that does not exist is refused" fail \
+  "topic arn:aws:sns:eu-west-1:123456789012:booking-chat-dev-alarms does not exist in eu-west-1"
+topic=$(aws sns create-topic --name booking-chat-dev-alarms --query TopicArn --output text)
+preflight_expect "preflight: a topic nobody subscribed to is refused" fail \
+  "has no confirmed subscription: an alarm would tell nobody" "aws sns subscribe --region eu-west-1 --topic-arn $topic"
+aws sns subscribe --topic-arn "$topic" --protocol email --notification-endpoint oncall@booking.internal >/dev/null
+preflight_expect "preflight: a subscribed topic passes" pass "ok    alarm topic: $topic (1 confirmed subscription)"
+topic_tfvars "${topic/eu-west-1/us-east-1}"
+preflight_expect "preflight: a topic in another region is refused" fail "the topic is in us-east-1, the environment in eu-west-1"
+# The apply below notifies this topic.
+topic_tfvars "$topic"
 
 # Custom domains: the preflight wants the certificate issued in the region and covering the domain. moto
 # cannot create API Gateway domain names (it reports no status, and the provider waits for AVAILABLE), so
@@ -356,7 +390,8 @@ if isinstance(policy, str):
 assert (runtime, handler, arch) == ("provided.al2023", "bootstrap", "arm64"), (runtime, handler, arch)
 want = {
     "APP_ENV": "dev", "LOG_FORMAT": "json", "CHAT_STORE": "dynamodb", "CHAT_TABLE": "booking-chat-dev-chat",
-    "CONNECTIONS_TABLE": "booking-chat-dev-connections", "METRICS_NAMESPACE": "BookingChat", "AWS_TIMEOUT_MS": "3000",
+    "CONNECTIONS_TABLE": "booking-chat-dev-connections", "METRICS_NAMESPACE": "BookingChat", "STAGE": "dev",
+    "AWS_TIMEOUT_MS": "3000",
     "JWT_SECRET_SSM_PARAMETER": "/booking-chat/dev/jwt-secret",
     "PROXY_SECRET_SSM_PARAMETER": "/booking-chat/dev/proxy-secret",
     "SERVICE_TOKEN_SSM_PARAMETER": "/booking-chat/dev/service-token",
@@ -368,14 +403,51 @@ assert not any(k in env for k in ("JWT_SECRET", "PROXY_SECRET", "SERVICE_TOKEN",
 actions = {(a, tuple(s["Resource"])) for s in policy["Statement"] for a in s["Action"] if a.startswith("dynamodb:")}
 tables = {a for a, r in actions if any(x.endswith(":table/booking-chat-dev-chat") for x in r)}
 assert tables == {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
-                  "dynamodb:ConditionCheckItem", "dynamodb:Query", "dynamodb:BatchWriteItem",
-                  "dynamodb:BatchGetItem"}, tables
+                  "dynamodb:Query", "dynamodb:BatchWriteItem", "dynamodb:BatchGetItem"}, tables
 index = {a for a, r in actions if any(x.endswith(":table/booking-chat-dev-chat/index/gsi1") for x in r)}
 assert index == {"dynamodb:Query"}, index
 connections = {a for a, r in actions if any(x.endswith(":table/booking-chat-dev-connections") for x in r)}
 assert connections == {"dynamodb:Query", "dynamodb:DeleteItem"}, connections
 PY
 then ok "$name"; else cat "$work/backend.json" "$work/backend-policy.json" >"$work/out"; not_ok "$name"; fi
+
+# Both functions fan out (the proxy the chat, the backend its status pushes), so both may post to and close
+# connections: PostToConnection and DeleteConnection, on this API's dev stage and nothing else.
+name="both roles: execute-api:ManageConnections on POST and DELETE @connections of the dev stage, nothing else"
+if python3 - "$work/proxy-policy.json" "$work/backend-policy.json" "$api_id" <<'PY'
+import json, sys, urllib.parse
+api_id = sys.argv[3]
+for path in sys.argv[1:3]:
+    policy = json.load(open(path))
+    if isinstance(policy, str):
+        policy = json.loads(urllib.parse.unquote(policy))
+    manage = [s for s in policy["Statement"] if any(a.startswith("execute-api:") for a in s["Action"])]
+    assert [s["Action"] for s in manage] == [["execute-api:ManageConnections"]], (path, manage)
+    resources = manage[0]["Resource"]
+    assert [r.split(":", 5)[5] for r in resources] == [f"{api_id}/dev/POST/@connections/*", f"{api_id}/dev/DELETE/@connections/*"], (path, resources)
+    assert all(r.startswith("arn:aws:execute-api:eu-west-1:123456789012:") for r in resources), (path, resources)
+PY
+then ok "$name"; else cat "$work/proxy-policy.json" "$work/backend-policy.json" >"$work/out"; not_ok "$name"; fi
+
+# Every alarm of the environment tells the topic, when it fires and when it clears.
+aws cloudwatch describe-alarms --alarm-name-prefix booking-chat-dev- --output json >"$work/alarms.json"
+name="every alarm of the environment notifies the alarm topic"
+if python3 - "$work/alarms.json" "$topic" <<'PY'
+import json, sys
+alarms = json.load(open(sys.argv[1]))["MetricAlarms"]
+names = sorted(a["AlarmName"] for a in alarms)
+assert names == sorted([
+    "booking-chat-dev-proxy-errors", "booking-chat-dev-proxy-throttles", "booking-chat-dev-proxy-duration",
+    "booking-chat-dev-backend-errors", "booking-chat-dev-backend-throttles", "booking-chat-dev-backend-duration",
+    "booking-chat-dev-fanout-failed", "booking-chat-dev-dev-execution-errors", "booking-chat-dev-http-5xx",
+    "booking-chat-dev-connections-throttled", "booking-chat-dev-chat-throttled",
+]), names
+for alarm in alarms:
+    assert alarm["AlarmActions"] == [sys.argv[2]] and alarm["OKActions"] == [sys.argv[2]], alarm
+fanout = next(a for a in alarms if a["AlarmName"] == "booking-chat-dev-fanout-failed")
+assert (fanout["Namespace"], fanout["MetricName"], fanout["Dimensions"]) == ("BookingChat", "FanoutFailed", [{"Name": "Stage", "Value": "dev"}]), fanout
+PY
+then ok "$name"; else cp "$work/alarms.json" "$work/out"; not_ok "$name"; fi
 
 # The HTTP API as applied: exactly the two routes (no /proxy), one Lambda proxy integration (payload 2.0)
 # on the backend's alias, the $default stage deploying itself, CORS for the configured origin, and the

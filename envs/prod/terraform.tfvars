@@ -3,10 +3,9 @@
 # The backend is deployed as this environment's Lambda function, on DynamoDB. Its secrets and the proxy's
 # are SSM SecureString parameters created before the first apply (docs/deploying.md), never values here.
 #
-# Required before the first apply, and deliberately not committed: the web origins that call the HTTP
-# API (the marketplace's web app, pages embedding the chat), or [] when only servers call it:
-#   cors_allowed_origins = ["https://app.yourcompany.com"]
-# (here, or TF_VAR_cors_allowed_origins='["https://..."]'). Placeholders such as example.com are refused.
+# Required before the first apply, and deliberately not committed (here, or TF_VAR_<name>; envs/README.md):
+#   cors_allowed_origins = ["https://app.yourcompany.com"]   # the web origins that call the HTTP API, or []
+#   alarm_topic_arn      = "arn:aws:sns:eu-west-1:<account>:<topic>"  # who is told when an alarm fires
 #
 # A backend that runs elsewhere instead: backend_url = "https://...", without cors_allowed_origins and the
 # jwt_secret_* and service_token_* lines (that backend holds its own secrets and has no HTTP API here).
@@ -16,6 +15,7 @@
 # 1,000 or more, reserving guarantees the chat capacity and caps it, e.g.
 #   lambda_reserved_concurrency = 200
 # (`make apply` checks the quota before applying). The stage throttling below caps the load meanwhile.
+environment                      = "prod"
 region                           = "eu-west-1"
 proxy_secret_ssm_parameter_name  = "/booking-chat/prod/proxy-secret"
 jwt_secret_ssm_parameter_name    = "/booking-chat/prod/jwt-secret"
@@ -29,4 +29,3 @@ log_retention_days               = 90
 table_deletion_protection        = true
 lambda_memory_size               = 512
 backend_memory_size              = 512
-# alarm_topic_arn = "arn:aws:sns:eu-west-1:123456789012:booking-chat-alarms"

@@ -5,7 +5,7 @@ provider "aws" {
     tags = merge(
       {
         Project     = "booking-chat"
-        Environment = local.environment
+        Environment = var.environment
         ManagedBy   = "terraform"
       },
       var.tags,

@@ -1,3 +1,15 @@
+variable "environment" {
+  description = "The environment's name, which is its directory's (envs/<environment>): part of every resource name, the WebSocket stage, the backend's APP_ENV."
+  type        = string
+
+  validation {
+    # A root copied for a new environment keeps its old name until told: it would plan the other
+    # environment's resources (and collide with them, or with its state).
+    condition     = var.environment == basename(abspath(path.root))
+    error_message = "environment must be the name of the root's directory, envs/${basename(abspath(path.root))}: set environment = \"${basename(abspath(path.root))}\" in its terraform.tfvars."
+  }
+}
+
 variable "region" {
   description = "AWS region of the environment."
   type        = string
@@ -420,9 +432,31 @@ variable "table_deletion_protection" {
 }
 
 variable "alarm_topic_arn" {
-  description = "SNS topic for every alarm; null for alarms without actions."
+  description = "SNS topic in this environment's region that every alarm notifies. Required outside dev (alarms nobody receives protect nothing) and deliberately not committed: set it in terraform.tfvars or TF_VAR_alarm_topic_arn. null (dev only) for alarms without actions."
   type        = string
   default     = null
+
+  validation {
+    condition     = var.alarm_topic_arn != null || var.environment == "dev"
+    error_message = "Set alarm_topic_arn to the SNS topic that tells someone (arn:aws:sns:REGION:ACCOUNT:NAME): outside dev, alarms without actions tell nobody. In terraform.tfvars (not committed) or TF_VAR_alarm_topic_arn."
+  }
+
+  validation {
+    condition     = var.alarm_topic_arn == null || can(regex("^arn:aws[a-z-]*:sns:[a-z]{2}(-[a-z]+)+-[0-9]+:[0-9]{12}:[a-zA-Z0-9_-]{1,256}$", var.alarm_topic_arn))
+    error_message = "alarm_topic_arn must be an SNS topic ARN, arn:aws:sns:REGION:ACCOUNT:NAME (not its name)."
+  }
+
+  validation {
+    # CloudWatch alarms notify topics of their own region only.
+    condition     = var.alarm_topic_arn == null || try(split(":", var.alarm_topic_arn)[3] == var.region, false)
+    error_message = "The alarm topic must be in the environment's region: CloudWatch alarms notify topics of their own region only."
+  }
+}
+
+variable "detailed_route_metrics" {
+  description = "Per-route CloudWatch metrics of both APIs' stages, billed as custom metrics (up to 54 per environment: 18 for the WebSocket API, 36 for the HTTP API). Off, the stage-wide metrics the alarms read remain, and the access logs hold each request's route, status and latency."
+  type        = bool
+  default     = false
 }
 
 variable "tags" {

@@ -3,10 +3,9 @@
 # The backend is deployed as this environment's Lambda function, on DynamoDB. Its secrets and the proxy's
 # are SSM SecureString parameters created before the first apply (docs/deploying.md), never values here.
 #
-# Required before the first apply, and deliberately not committed: the web origins that call the HTTP
-# API (the marketplace's web app, pages embedding the chat), or [] when only servers call it:
-#   cors_allowed_origins = ["https://app.yourcompany.com"]
-# (here, or TF_VAR_cors_allowed_origins='["https://..."]'). Placeholders such as example.com are refused.
+# Required before the first apply, and deliberately not committed (here, or TF_VAR_<name>; envs/README.md):
+#   cors_allowed_origins = ["https://app.yourcompany.com"]   # the web origins that call the HTTP API, or []
+#   alarm_topic_arn      = "arn:aws:sns:eu-west-1:<account>:<topic>"  # who is told when an alarm fires
 #
 # A backend that runs elsewhere instead: backend_url = "https://...", without cors_allowed_origins and the
 # jwt_secret_* and service_token_* lines (that backend holds its own secrets and has no HTTP API here).
@@ -14,6 +13,7 @@
 # Reserved concurrency stays unset (the function shares the account's unreserved pool): Lambda refuses a
 # reservation that leaves fewer than 100 unreserved, and new accounts start with a quota far below the
 # default 1,000. The stage throttling below already caps the load on the backend.
+environment                      = "staging"
 region                           = "eu-west-1"
 proxy_secret_ssm_parameter_name  = "/booking-chat/staging/proxy-secret"
 jwt_secret_ssm_parameter_name    = "/booking-chat/staging/jwt-secret"

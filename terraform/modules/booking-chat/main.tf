@@ -1,9 +1,10 @@
 # The booking chat's AWS side for one environment, wired together: the WebSocket API in front of the proxy
 # function, the connections table, and - unless backend_url names a backend that runs elsewhere - the
 # backend function the proxy invokes directly, with its chat table (or an existing PostgreSQL reached in
-# its VPC) and the public HTTP API in front of it; optionally a custom domain for each API. API Gateway's
-# account-level logging role is not part of an environment (module apigateway-account, applied once per
-# account and region).
+# its VPC) and the public HTTP API in front of it; optionally a custom domain for each API. Both functions
+# are module lambda-function; what each is given to do - its environment here, its permissions in iam.tf -
+# is this module's, and so are the environment's alarms (alarms.tf). API Gateway's account-level logging
+# role is not part of an environment (module apigateway-account, applied once per account and region).
 locals {
   name = "booking-chat-${var.environment}"
 
@@ -12,17 +13,68 @@ locals {
   backend_function = var.backend_url == null
   chat_table       = local.backend_function && var.chat_store == "dynamodb"
 
-  # The backend's secrets by the name it reads them under; each is an SSM parameter or a Secrets Manager
+  # Both functions print their embedded-metric-format lines (FanoutFailed and the other fan-out metrics,
+  # the proxy's HandshakesUnauthorized) in this namespace with the one dimension Stage, the WebSocket
+  # stage's name: the proxy takes it from each event's requestContext.stage, the backend from STAGE. The
+  # alarms (alarms.tf) read them there, whichever function wrote them.
+  emf_dimensions = { Stage = var.environment }
+
+  # The proxy secret, which both functions read; each secret is an SSM parameter or a Secrets Manager
   # secret, never a value.
+  proxy_secret = { ssm_parameter_name = var.proxy_secret_ssm_parameter_name, secrets_manager_arn = var.proxy_secret_secrets_manager_arn }
+
+  # The backend's secrets by the name it reads them under.
   backend_secrets = merge(
     {
       JWT_SECRET    = { ssm_parameter_name = var.jwt_secret_ssm_parameter_name, secrets_manager_arn = var.jwt_secret_secrets_manager_arn }
-      PROXY_SECRET  = { ssm_parameter_name = var.proxy_secret_ssm_parameter_name, secrets_manager_arn = var.proxy_secret_secrets_manager_arn }
+      PROXY_SECRET  = local.proxy_secret
       SERVICE_TOKEN = { ssm_parameter_name = var.service_token_ssm_parameter_name, secrets_manager_arn = var.service_token_secrets_manager_arn }
     },
+    var.chat_store == "postgres" ? {
+      DATABASE_URL = { ssm_parameter_name = var.database_url_ssm_parameter_name, secrets_manager_arn = var.database_url_secrets_manager_arn }
+    } : {},
+  )
+
+  # The backend's configuration contract (backend/src/config.rs), secrets aside.
+  backend_environment = merge(
     {
-      for name, secret in { DATABASE_URL = { ssm_parameter_name = var.database_url_ssm_parameter_name, secrets_manager_arn = var.database_url_secrets_manager_arn } } :
-      name => secret if var.chat_store == "postgres"
+      APP_ENV             = var.environment
+      LOG_FORMAT          = "json"
+      RUST_LOG            = "info"
+      CHAT_STORE          = var.chat_store
+      CONNECTIONS_TABLE   = module.connections_table.name
+      MANAGEMENT_ENDPOINT = module.websocket_api.management_endpoint
+      METRICS_NAMESPACE   = var.metrics_namespace
+      STAGE               = var.environment
+      # The budget of one AWS call (DynamoDB, the Management API, a secret), retries included.
+      AWS_TIMEOUT_MS = "3000"
+    },
+    local.chat_table ? { CHAT_TABLE = module.chat_table[0].name } : {},
+    # Each execution environment serves one request at a time: the database sees this times the
+    # function's concurrency.
+    var.chat_store == "postgres" ? { DATABASE_MAX_CONNECTIONS = "2" } : {},
+    var.identity_provider == null ? {} : {
+      JWT_JWKS_URL = var.identity_provider.jwks_url
+      JWT_ISSUER   = var.identity_provider.issuer
+      JWT_AUDIENCE = var.identity_provider.audience
+    },
+  )
+
+  # The proxy's configuration contract (lambda/src/config.rs), its secret aside.
+  proxy_environment = merge(
+    # Exactly one way to the backend: its function's alias, invoked with IAM, or a URL.
+    local.backend_function ? { BACKEND_FUNCTION = module.backend_function[0].alias_arn } : { BACKEND_URL = var.backend_url },
+    {
+      # How long the proxy waits for the backend before answering BACKEND_UNAVAILABLE.
+      BACKEND_TIMEOUT_MS = "10000"
+      CONNECTIONS_TABLE  = module.connections_table.name
+      # API Gateway's frame limit is 32 KB.
+      MAX_FRAME_BYTES = "32768"
+      # PostToConnection calls in flight per fan-out.
+      FANOUT_CONCURRENCY = "32"
+      METRICS_NAMESPACE  = var.metrics_namespace
+      # The JSON log lines' level; embedded-metric-format lines are printed whatever it says.
+      RUST_LOG = "info"
     },
   )
 }
@@ -32,7 +84,6 @@ module "connections_table" {
 
   name                = "${local.name}-connections"
   deletion_protection = var.table_deletion_protection
-  alarm_topic_arn     = var.alarm_topic_arn
   tags                = var.tags
 }
 
@@ -42,37 +93,29 @@ module "chat_table" {
 
   name                = "${local.name}-chat"
   deletion_protection = var.table_deletion_protection
-  alarm_topic_arn     = var.alarm_topic_arn
   tags                = var.tags
 }
 
+# The chat backend (backend/, crate chat-backend) on Lambda: the same axum router as the long-running server,
+# served by lambda_http, behind the HTTP API and invoked directly by the proxy for the WebSocket events.
 module "backend_function" {
-  source = "../backend-function"
+  source = "../lambda-function"
   count  = local.backend_function ? 1 : 0
 
   name                   = "${local.name}-backend"
+  description            = "Booking chat backend: history, bookings service API, the proxy's WebSocket events, status pushes"
   package_path           = var.backend_package_path
   architecture           = var.lambda_architecture
   memory_size            = var.backend_memory_size
   timeout_seconds        = var.backend_timeout_seconds
-  app_env                = var.environment
-  chat_store             = var.chat_store
-  chat_table_name        = local.chat_table ? module.chat_table[0].name : null
-  chat_table_arn         = local.chat_table ? module.chat_table[0].arn : null
-  chat_table_index_arns  = local.chat_table ? [module.chat_table[0].gsi1_arn] : []
+  environment            = local.backend_environment
   secrets                = local.backend_secrets
   secret_kms_key_arn     = var.secret_kms_key_arn
-  identity_provider      = var.identity_provider
+  policy_statements      = local.backend_statements
   vpc_subnet_ids         = var.vpc_subnet_ids
   vpc_security_group_ids = var.vpc_security_group_ids
-  connections_table_name = module.connections_table.name
-  connections_table_arn  = module.connections_table.arn
-  api_execution_arn      = module.websocket_api.execution_arn
-  stage_name             = var.environment
-  management_endpoint    = module.websocket_api.management_endpoint
   log_retention_days     = var.log_retention_days
   log_kms_key_arn        = var.log_kms_key_arn
-  alarm_topic_arn        = var.alarm_topic_arn
   tags                   = var.tags
 }
 
@@ -88,10 +131,10 @@ module "http_api" {
   cors_allow_credentials = var.cors_allow_credentials
   throttling_burst_limit = var.http_throttling_burst_limit
   throttling_rate_limit  = var.http_throttling_rate_limit
+  detailed_route_metrics = var.detailed_route_metrics
   access_logging         = var.http_access_logging
   log_retention_days     = var.log_retention_days
   log_kms_key_arn        = var.log_kms_key_arn
-  alarm_topic_arn        = var.alarm_topic_arn
   tags                   = var.tags
 }
 
@@ -119,27 +162,25 @@ module "http_domain" {
   tags            = var.tags
 }
 
+# The Rust proxy (lambda/, crate chat-proxy): both the WebSocket API's `$connect` authorizer and the
+# integration of every route, through one alias, so both always run the same version.
 module "proxy_function" {
-  source = "../proxy-function"
+  source = "../lambda-function"
 
-  name                             = "${local.name}-proxy"
-  package_path                     = var.lambda_package_path
-  architecture                     = var.lambda_architecture
-  memory_size                      = var.lambda_memory_size
-  reserved_concurrency             = var.lambda_reserved_concurrency
-  backend_url                      = var.backend_url
-  backend_function_arn             = local.backend_function ? module.backend_function[0].alias_arn : null
-  proxy_secret_ssm_parameter_name  = var.proxy_secret_ssm_parameter_name
-  proxy_secret_secrets_manager_arn = var.proxy_secret_secrets_manager_arn
-  secret_kms_key_arn               = var.secret_kms_key_arn
-  connections_table_name           = module.connections_table.name
-  connections_table_arn            = module.connections_table.arn
-  api_execution_arn                = module.websocket_api.execution_arn
-  stage_name                       = var.environment
-  log_retention_days               = var.log_retention_days
-  log_kms_key_arn                  = var.log_kms_key_arn
-  alarm_topic_arn                  = var.alarm_topic_arn
-  tags                             = var.tags
+  name                 = "${local.name}-proxy"
+  description          = "Booking chat: the $connect authorizer, API Gateway WebSocket events to the chat backend, connection records, fan-out"
+  package_path         = var.lambda_package_path
+  architecture         = var.lambda_architecture
+  memory_size          = var.lambda_memory_size
+  timeout_seconds      = 29 # API Gateway gives up on a WebSocket integration after 29 s anyway
+  reserved_concurrency = var.lambda_reserved_concurrency
+  environment          = local.proxy_environment
+  secrets              = { PROXY_SECRET = local.proxy_secret }
+  secret_kms_key_arn   = var.secret_kms_key_arn
+  policy_statements    = local.proxy_statements
+  log_retention_days   = var.log_retention_days
+  log_kms_key_arn      = var.log_kms_key_arn
+  tags                 = var.tags
 }
 
 module "websocket_api" {
@@ -152,10 +193,10 @@ module "websocket_api" {
   lambda_qualifier        = module.proxy_function.alias_name
   throttling_burst_limit  = var.throttling_burst_limit
   throttling_rate_limit   = var.throttling_rate_limit
+  detailed_route_metrics  = var.detailed_route_metrics
   execution_logging_level = var.execution_logging_level
   access_logging          = var.access_logging
   log_retention_days      = var.log_retention_days
   log_kms_key_arn         = var.log_kms_key_arn
-  alarm_topic_arn         = var.alarm_topic_arn
   tags                    = var.tags
 }

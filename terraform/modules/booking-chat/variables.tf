@@ -15,9 +15,20 @@ variable "environment" {
 }
 
 variable "backend_url" {
-  description = "Base URL of a chat backend that runs elsewhere, which the proxy then calls over HTTPS; null (the default) deploys the backend as this environment's Lambda function, with its chat table and HTTP API."
+  description = "Base URL of a chat backend that runs elsewhere, which the proxy then calls over HTTPS (its proxy routes reachable from Lambda; BACKEND_URL); null (the default) deploys the backend as this environment's Lambda function, with its chat table and HTTP API."
   type        = string
   default     = null
+
+  validation {
+    condition     = var.backend_url == null || can(regex("^https?://[^/:?#]+", var.backend_url))
+    error_message = "backend_url must be an http(s) URL."
+  }
+
+  validation {
+    # Reserved names (RFC 2606 and 6761) are placeholders: applied, every $connect would fail.
+    condition     = var.backend_url == null || !can(regex("(^|\\.)(example\\.(com|net|org)|example|invalid|test|localhost)$", lower(try(regex("^https?://([^/:?#]+)", var.backend_url)[0], ""))))
+    error_message = "backend_url names a placeholder host (example.com/.net/.org, .example, .invalid, .test, localhost): set the real backend URL."
+  }
 }
 
 variable "backend_package_path" {
@@ -77,13 +88,18 @@ variable "jwt_secret_secrets_manager_arn" {
 }
 
 variable "identity_provider" {
-  description = "An identity provider (Cognito, Auth0) whose RS256/ES256 tokens the backend function accepts beside the HS256 ones: its JWKS URL, its tokens' issuer and this application's audience (module backend-function); null for HS256 tokens only. Ignored with backend_url."
+  description = "An identity provider (Cognito, Auth0) whose RS256/ES256 tokens the backend function accepts beside the HS256 ones: its JWKS URL, its tokens' issuer and this application's audience, the backend's JWT_JWKS_URL, JWT_ISSUER and JWT_AUDIENCE; null for HS256 tokens only. In a VPC, the subnets need a route to the provider. Ignored with backend_url."
   type = object({
     jwks_url = string
     issuer   = string
     audience = string
   })
   default = null
+
+  validation {
+    condition     = var.identity_provider == null || try(startswith(var.identity_provider.jwks_url, "https://") && length(var.identity_provider.issuer) > 0 && length(var.identity_provider.audience) > 0, false)
+    error_message = "identity_provider needs an https:// jwks_url, an issuer and an audience: the backend refuses a provider's tokens without both."
+  }
 }
 
 variable "service_token_ssm_parameter_name" {
@@ -252,6 +268,11 @@ variable "proxy_secret_secrets_manager_arn" {
   description = "Complete ARN of the Secrets Manager secret holding the proxy secret (or use the SSM parameter)."
   type        = string
   default     = null
+
+  validation {
+    condition     = (var.proxy_secret_secrets_manager_arn == null) != (var.proxy_secret_ssm_parameter_name == null)
+    error_message = "Set exactly one of proxy_secret_ssm_parameter_name and proxy_secret_secrets_manager_arn."
+  }
 }
 
 variable "secret_kms_key_arn" {
@@ -321,10 +342,32 @@ variable "table_deletion_protection" {
   type        = bool
 }
 
+variable "metrics_namespace" {
+  description = "CloudWatch namespace of the embedded-metric-format metrics both functions print (FanoutFailed and the other fan-out metrics, HandshakesUnauthorized), their METRICS_NAMESPACE, and where the alarms read them."
+  type        = string
+  default     = "BookingChat"
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9._/#:-]{1,255}$", var.metrics_namespace)) && !startswith(var.metrics_namespace, "AWS/")
+    error_message = "metrics_namespace must be 1 to 255 letters, digits or . - _ / # :, and not start with AWS/ (reserved for AWS)."
+  }
+}
+
+variable "detailed_route_metrics" {
+  description = "Per-route CloudWatch metrics of both APIs' stages, which CloudWatch bills as custom metrics (up to 18 for the WebSocket API's three routes, 36 for the HTTP API's six); off, the stage-wide metrics the alarms read remain, and the access logs hold each request's route, status and latency."
+  type        = bool
+  default     = false
+}
+
 variable "alarm_topic_arn" {
-  description = "SNS topic for every alarm; null for alarms without actions."
+  description = "SNS topic (in this environment's region) for every alarm; null for alarms without actions."
   type        = string
   default     = null
+
+  validation {
+    condition     = var.alarm_topic_arn == null || can(regex("^arn:aws[a-z-]*:sns:[a-z]{2}(-[a-z]+)+-[0-9]+:[0-9]{12}:[a-zA-Z0-9_-]{1,256}$", var.alarm_topic_arn))
+    error_message = "alarm_topic_arn must be an SNS topic ARN, arn:aws:sns:REGION:ACCOUNT:NAME."
+  }
 }
 
 variable "tags" {

@@ -25,12 +25,6 @@ variable "kms_key_arn" {
   }
 }
 
-variable "alarm_topic_arn" {
-  description = "SNS topic notified when requests to the table are throttled; null creates the alarm without actions."
-  type        = string
-  default     = null
-}
-
 variable "tags" {
   description = "Tags added to every resource of the module."
   type        = map(string)

@@ -1,9 +1,9 @@
 # The public HTTP API in front of the backend function, for what browsers and the marketplace call: the
-# public /api routes (history, status changes, the bookings service API, OpenAPI) and /healthz, through one Lambda
+# public /api routes (history, the inbox, status changes, the bookings service API, OpenAPI) and /healthz, through one Lambda
 # proxy integration (payload format 2.0) on the alias the backend publishes. The backend's proxy routes are
 # not routed: only the proxy function reaches them, by invoking the backend directly. CORS for configured
-# origins (API Gateway answers preflights itself), stage throttling, JSON access logs, the permission to
-# invoke the backend from this API only, and an alarm on 5xx answers.
+# origins (API Gateway answers preflights itself), stage throttling, JSON access logs, and the permission to
+# invoke the backend from this API only.
 resource "aws_apigatewayv2_api" "this" {
   name          = var.name
   protocol_type = "HTTP"
@@ -79,7 +79,7 @@ resource "aws_apigatewayv2_stage" "this" {
   default_route_settings {
     throttling_burst_limit   = var.throttling_burst_limit
     throttling_rate_limit    = var.throttling_rate_limit
-    detailed_metrics_enabled = true
+    detailed_metrics_enabled = var.detailed_route_metrics
   }
 
   dynamic "access_log_settings" {
@@ -119,23 +119,4 @@ resource "aws_lambda_permission" "invoke" {
   qualifier     = var.lambda_qualifier
   principal     = "apigateway.amazonaws.com"
   source_arn    = "${aws_apigatewayv2_api.this.execution_arn}/*"
-}
-
-# 5xx: the integration failed (the function crashed, timed out or was throttled) or API Gateway could not
-# call it. 4xx (refused tokens, unknown routes, throttled clients) are the callers' and alarm nothing.
-resource "aws_cloudwatch_metric_alarm" "server_errors" {
-  alarm_name          = "${var.name}-5xx"
-  alarm_description   = "The HTTP API answered with 5xx: history, status changes or the bookings service API failed."
-  namespace           = "AWS/ApiGateway"
-  metric_name         = "5xx"
-  dimensions          = { ApiId = aws_apigatewayv2_api.this.id, Stage = aws_apigatewayv2_stage.this.name }
-  statistic           = "Sum"
-  period              = 300
-  evaluation_periods  = 1
-  threshold           = var.server_error_alarm_threshold
-  comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = var.alarm_topic_arn == null ? [] : [var.alarm_topic_arn]
-  ok_actions          = var.alarm_topic_arn == null ? [] : [var.alarm_topic_arn]
-  tags                = var.tags
 }

@@ -1,5 +1,5 @@
 variable "name" {
-  description = "Name of the HTTP API (and prefix of its log group and alarm)."
+  description = "Name of the HTTP API (and prefix of its log group)."
   type        = string
 
   validation {
@@ -83,6 +83,12 @@ variable "throttling_rate_limit" {
   }
 }
 
+variable "detailed_route_metrics" {
+  description = "Per-route metrics of the stage (its six routes: up to 36 custom metrics: 4xx, 5xx, Count, Latency, IntegrationLatency and DataProcessed each), which CloudWatch bills as custom metrics. Off, the stage-wide metrics (which the environment's alarms read) remain, and the access logs hold each request's route, status and latency."
+  type        = bool
+  default     = false
+}
+
 variable "access_logging" {
   description = "JSON access logs of the stage to their own log group."
   type        = bool
@@ -109,23 +115,6 @@ variable "log_kms_key_arn" {
     condition     = var.log_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[a-zA-Z0-9-]+$", var.log_kms_key_arn))
     error_message = "log_kms_key_arn must be a key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)."
   }
-}
-
-variable "server_error_alarm_threshold" {
-  description = "5xx answers per 5 minutes above which the alarm fires (0: any)."
-  type        = number
-  default     = 0
-
-  validation {
-    condition     = var.server_error_alarm_threshold >= 0
-    error_message = "server_error_alarm_threshold must be at least 0."
-  }
-}
-
-variable "alarm_topic_arn" {
-  description = "SNS topic notified on 5xx answers; null creates the alarm without actions."
-  type        = string
-  default     = null
 }
 
 variable "tags" {

@@ -1,8 +1,8 @@
 # The WebSocket API in front of the proxy function: routes, one Lambda proxy integration, the `$connect`
 # authorizer (the same function), a deployment that follows them, the stage with throttling and logs, the
-# permissions to invoke the function from this stage and as the authorizer, and the alarm on failed
-# integration calls. API Gateway's account-level CloudWatch role is not here: it is one per account and
-# region (module apigateway-account, root envs/account/<region>).
+# permissions to invoke the function from this stage and as the authorizer. API Gateway's account-level
+# CloudWatch role is not here: it is one per account and region (module apigateway-account, root
+# envs/account/<region>).
 data "aws_region" "current" {}
 
 resource "aws_apigatewayv2_api" "this" {
@@ -104,7 +104,7 @@ resource "aws_apigatewayv2_stage" "this" {
     throttling_rate_limit    = var.throttling_rate_limit
     logging_level            = var.execution_logging_level
     data_trace_enabled       = false # full message logging would write chat text and tokens to CloudWatch
-    detailed_metrics_enabled = true
+    detailed_metrics_enabled = var.detailed_route_metrics
   }
 
   # Access logging, like execution logging, needs API Gateway's CloudWatch role in the account's settings
@@ -156,24 +156,4 @@ resource "aws_lambda_permission" "authorizer" {
   qualifier     = var.lambda_qualifier
   principal     = "apigateway.amazonaws.com"
   source_arn    = "${aws_apigatewayv2_api.this.execution_arn}/authorizers/${aws_apigatewayv2_authorizer.this.id}"
-}
-
-# ExecutionError: API Gateway could not call the integration (permission, throttling, the 29 s timeout).
-# Not IntegrationError, which also counts every handshake the integration refuses on purpose (400, 403, 404,
-# the authorizer's verdict).
-resource "aws_cloudwatch_metric_alarm" "execution_errors" {
-  alarm_name          = "${var.name}-${var.stage_name}-execution-errors"
-  alarm_description   = "API Gateway failed to call the proxy function (permission, throttling or timeout): handshakes or messages failed."
-  namespace           = "AWS/ApiGateway"
-  metric_name         = "ExecutionError"
-  dimensions          = { ApiId = aws_apigatewayv2_api.this.id, Stage = aws_apigatewayv2_stage.this.name }
-  statistic           = "Sum"
-  period              = 300
-  evaluation_periods  = 1
-  threshold           = 0
-  comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = var.alarm_topic_arn == null ? [] : [var.alarm_topic_arn]
-  ok_actions          = var.alarm_topic_arn == null ? [] : [var.alarm_topic_arn]
-  tags                = var.tags
 }

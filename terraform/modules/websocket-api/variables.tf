@@ -60,6 +60,12 @@ variable "execution_logging_level" {
   }
 }
 
+variable "detailed_route_metrics" {
+  description = "Per-route metrics of the stage (its three routes ($connect, $disconnect, $default): up to 18 custom metrics, ConnectCount, MessageCount, IntegrationError, ClientError, ExecutionError and IntegrationLatency each), which CloudWatch bills as custom metrics. Off, the stage-wide metrics (which the environment's alarms read) remain, and the access logs hold each request's route, status and latency."
+  type        = bool
+  default     = false
+}
+
 variable "access_logging" {
   description = "JSON access logs of the stage to their own log group. Needs API Gateway's CloudWatch role in the account settings of the region (envs/account/<region>), like execution logging."
   type        = bool
@@ -86,12 +92,6 @@ variable "log_kms_key_arn" {
     condition     = var.log_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[a-zA-Z0-9-]+$", var.log_kms_key_arn))
     error_message = "log_kms_key_arn must be a key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)."
   }
-}
-
-variable "alarm_topic_arn" {
-  description = "SNS topic notified when API Gateway cannot call the function; null creates the alarm without actions."
-  type        = string
-  default     = null
 }
 
 variable "tags" {

@@ -1,5 +1,7 @@
-# The composition with a mocked AWS provider: what the environment roots pass in reaches the modules, and the
-# backend is either this environment's function (the default) or a URL elsewhere, never both.
+# The composition with a mocked AWS provider: what the environment roots pass in reaches the modules, the
+# backend is either this environment's function (the default) or a URL elsewhere, never both, each function
+# gets exactly its contract (its environment, its permissions), and the environment alarms on what means
+# trouble. How a function runs, is published and reads its secrets is module lambda-function's own tests.
 mock_provider "aws" {
   source          = "../../testing/aws"
   override_during = plan
@@ -89,15 +91,119 @@ run "the_api_invokes_the_published_alias" {
   }
 }
 
-run "the_proxy_may_put_delete_and_query_only_its_own_table" {
+# Both functions fan out (connections/src/fanout.rs): they post to connections and close those whose token
+# has expired, through the Management API of this stage.
+
+run "both_functions_may_post_to_and_close_connections_of_this_stage_only" {
   command = plan
 
   assert {
-    condition = anytrue([for s in jsondecode(output.proxy_policy_json).Statement :
-      s.Action == ["dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Query", "dynamodb:BatchWriteItem", "dynamodb:GetItem", "dynamodb:UpdateItem"]
-    && s.Resource == ["arn:aws:dynamodb:eu-west-1:123456789012:table/mock"]])
-    error_message = "the connections table's ARN reaches the proxy's policy, with exactly PutItem, DeleteItem, Query and BatchWriteItem"
+    condition = alltrue([for policy in [output.proxy_policy_json, output.backend_policy_json] :
+      [for s in jsondecode(policy).Statement : s.Resource if contains(s.Action, "execute-api:ManageConnections")] == [[
+        "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/test/POST/@connections/*",
+        "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/test/DELETE/@connections/*",
+    ]]])
+    error_message = "PostToConnection and DeleteConnection (closing expired connections) on this API's stage, in one statement of each role"
   }
+  assert {
+    condition = alltrue([for policy in [output.proxy_policy_json, output.backend_policy_json] :
+      anytrue([for s in jsondecode(policy).Statement : s.Sid == "ManageConnections" && s.Action == ["execute-api:ManageConnections"]])
+    ])
+    error_message = "exactly execute-api:ManageConnections"
+  }
+  assert {
+    condition = alltrue(flatten([for policy in [output.proxy_policy_json, output.backend_policy_json] :
+    [for s in jsondecode(policy).Statement : [for a in s.Action : !strcontains(lower(a), "scan") && !strcontains(a, "*")]]]))
+    error_message = "no Scan and no wildcard actions in either role"
+  }
+  assert {
+    condition = alltrue(flatten([for policy in [output.proxy_policy_json, output.backend_policy_json] :
+    [for s in jsondecode(policy).Statement : s.Sid == "Tracing" || !contains(s.Resource, "*")]]))
+    error_message = "only X-Ray, which has no resource-level permissions, may use a wildcard resource"
+  }
+}
+
+# The proxy function: its environment and its permissions.
+
+run "the_proxys_environment_is_the_contract_it_reads" {
+  command = plan
+
+  assert {
+    condition = output.proxy_environment == tomap({
+      BACKEND_FUNCTION           = "arn:aws:lambda:eu-west-1:123456789012:function:booking-chat-test-backend:live"
+      BACKEND_TIMEOUT_MS         = "10000"
+      CONNECTIONS_TABLE          = "booking-chat-test-connections"
+      MAX_FRAME_BYTES            = "32768"
+      FANOUT_CONCURRENCY         = "32"
+      METRICS_NAMESPACE          = "BookingChat"
+      RUST_LOG                   = "info"
+      PROXY_SECRET_SSM_PARAMETER = "/booking-chat/test/proxy-secret"
+    })
+    error_message = "exactly the variables of lambda/src/config.rs's contract: the secret by name, never by value"
+  }
+}
+
+run "the_proxy_may_do_exactly_what_its_code_does" {
+  command = plan
+
+  assert {
+    condition = [for s in jsondecode(output.proxy_policy_json).Statement : s.Sid] == [
+      "OwnLogs", "ConnectionRecords", "ManageConnections", "InvokeBackend", "SecretParameters", "Tracing",
+    ]
+    error_message = "these statements and no other (no KMS without a key)"
+  }
+  assert {
+    condition = anytrue([for s in jsondecode(output.proxy_policy_json).Statement : s.Sid == "ConnectionRecords"
+      && s.Action == ["dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Query", "dynamodb:BatchWriteItem", "dynamodb:GetItem", "dynamodb:UpdateItem"]
+    && s.Resource == ["arn:aws:dynamodb:eu-west-1:123456789012:table/mock"]])
+    error_message = "the connections table's ARN reaches the proxy's policy, with exactly the actions connections/src/store/dynamodb.rs makes: PutItem, DeleteItem, Query, BatchWriteItem (a user connection's item per booking), GetItem and UpdateItem (refresh)"
+  }
+  assert {
+    condition = (toset(flatten([for s in jsondecode(output.proxy_policy_json).Statement : s.Action if anytrue([for a in s.Action : startswith(a, "dynamodb:")])]))
+    == toset(["dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Query", "dynamodb:BatchWriteItem", "dynamodb:GetItem", "dynamodb:UpdateItem"]))
+    error_message = "no other DynamoDB action in any statement: no Scan"
+  }
+  assert {
+    condition = anytrue([for s in jsondecode(output.proxy_policy_json).Statement : s.Sid == "SecretParameters"
+    && s.Action == ["ssm:GetParameter"] && s.Resource == ["arn:aws:ssm:eu-west-1:123456789012:parameter/booking-chat/test/proxy-secret"]])
+    error_message = "the proxy may read exactly its parameter"
+  }
+}
+
+run "the_proxy_secret_from_secrets_manager" {
+  command = plan
+  variables {
+    proxy_secret_ssm_parameter_name  = null
+    proxy_secret_secrets_manager_arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:booking-chat/test/proxy-AbCdEf"
+  }
+
+  assert {
+    condition = (output.proxy_environment["PROXY_SECRET_SECRETS_MANAGER_ID"] == var.proxy_secret_secrets_manager_arn
+    && output.backend_environment["PROXY_SECRET_SECRETS_MANAGER_ID"] == var.proxy_secret_secrets_manager_arn)
+    error_message = "both functions get the secret's ARN"
+  }
+  assert {
+    condition = (anytrue([for s in jsondecode(output.proxy_policy_json).Statement :
+      s.Action == ["secretsmanager:GetSecretValue"] && s.Resource == [var.proxy_secret_secrets_manager_arn]])
+    && !anytrue([for s in jsondecode(output.proxy_policy_json).Statement : contains(s.Action, "ssm:GetParameter")]))
+    error_message = "the proxy may read exactly that secret, and no SSM parameter"
+  }
+}
+
+run "both_proxy_secret_sources_are_refused" {
+  command = plan
+  variables {
+    proxy_secret_secrets_manager_arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:booking-chat/test/proxy-AbCdEf"
+  }
+  expect_failures = [var.proxy_secret_secrets_manager_arn]
+}
+
+run "no_proxy_secret_is_refused" {
+  command = plan
+  variables {
+    proxy_secret_ssm_parameter_name = null
+  }
+  expect_failures = [var.proxy_secret_secrets_manager_arn]
 }
 
 run "the_proxy_invokes_the_backend_function_alias_and_nothing_else" {
@@ -115,7 +221,91 @@ run "the_proxy_invokes_the_backend_function_alias_and_nothing_else" {
     condition = [for s in jsondecode(output.proxy_policy_json).Statement : s.Resource if contains(s.Action, "lambda:InvokeFunction")] == [
       ["arn:aws:lambda:eu-west-1:123456789012:function:booking-chat-test-backend:live"],
     ]
-    error_message = "lambda:InvokeFunction on the alias ARN only"
+    error_message = "lambda:InvokeFunction on the alias ARN only: not $LATEST, a version, another alias or another function"
+  }
+  assert {
+    condition = anytrue([for s in jsondecode(output.proxy_policy_json).Statement :
+    s.Sid == "InvokeBackend" && s.Action == ["lambda:InvokeFunction"]])
+    error_message = "exactly lambda:InvokeFunction"
+  }
+  assert {
+    condition     = length([for s in jsondecode(output.proxy_policy_json).Statement : s if anytrue([for a in s.Action : startswith(a, "lambda:")])]) == 1
+    error_message = "no other Lambda permission"
+  }
+}
+
+# The backend function: its environment and its permissions.
+
+run "the_backends_environment_is_the_contract_it_reads" {
+  command = plan
+
+  assert {
+    condition = output.backend_environment == tomap({
+      APP_ENV                     = "test"
+      LOG_FORMAT                  = "json"
+      RUST_LOG                    = "info"
+      CHAT_STORE                  = "dynamodb"
+      CHAT_TABLE                  = "booking-chat-test-chat"
+      CONNECTIONS_TABLE           = "booking-chat-test-connections"
+      MANAGEMENT_ENDPOINT         = "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/test"
+      METRICS_NAMESPACE           = "BookingChat"
+      STAGE                       = "test"
+      AWS_TIMEOUT_MS              = "3000"
+      JWT_SECRET_SSM_PARAMETER    = "/booking-chat/test/jwt-secret"
+      PROXY_SECRET_SSM_PARAMETER  = "/booking-chat/test/proxy-secret"
+      SERVICE_TOKEN_SSM_PARAMETER = "/booking-chat/test/service-token"
+    })
+    error_message = "exactly the variables of the backend's contract: secrets by name, never by value; METRICS_NAMESPACE and STAGE for its fan-out metrics"
+  }
+}
+
+run "the_backend_may_do_exactly_what_its_code_does" {
+  command = plan
+  variables {
+    service_token_ssm_parameter_name  = null
+    service_token_secrets_manager_arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:booking-chat/test/service-token-AbCdEf"
+  }
+
+  assert {
+    condition = [for s in jsondecode(output.backend_policy_json).Statement : s.Sid] == [
+      "OwnLogs", "ChatTable", "ChatTableIndexes", "ConnectionRecords", "ManageConnections", "SecretParameters",
+      "SecretsManagerSecrets", "Tracing",
+    ]
+    error_message = "these statements and no other (no VPC, no KMS without a key)"
+  }
+  assert {
+    condition = anytrue([for s in jsondecode(output.backend_policy_json).Statement : s.Sid == "ChatTable"
+      && s.Action == ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query", "dynamodb:BatchWriteItem", "dynamodb:BatchGetItem"]
+    && s.Resource == ["arn:aws:dynamodb:eu-west-1:123456789012:table/booking-chat-test-chat"]])
+    error_message = "the chat table: item reads and conditional writes (its transaction is authorised per item: Update, Put), Query, and the inbox's batches; no ConditionCheckItem, which no transaction uses"
+  }
+  assert {
+    condition = anytrue([for s in jsondecode(output.backend_policy_json).Statement : s.Sid == "ChatTableIndexes"
+    && s.Action == ["dynamodb:Query"] && s.Resource == ["arn:aws:dynamodb:eu-west-1:123456789012:table/booking-chat-test-chat/index/gsi1"]])
+    error_message = "the index gsi1: Query only"
+  }
+  assert {
+    condition = anytrue([for s in jsondecode(output.backend_policy_json).Statement : s.Sid == "ConnectionRecords"
+    && s.Action == ["dynamodb:Query", "dynamodb:DeleteItem"] && s.Resource == ["arn:aws:dynamodb:eu-west-1:123456789012:table/mock"]])
+    error_message = "the connections table: Query (a booking's connections) and DeleteItem (gone or expired connections), nothing else"
+  }
+  assert {
+    condition = (toset(flatten([for s in jsondecode(output.backend_policy_json).Statement : s.Action if anytrue([for a in s.Action : startswith(a, "dynamodb:")])]))
+    == toset(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query", "dynamodb:BatchWriteItem", "dynamodb:BatchGetItem"]))
+    error_message = "no other DynamoDB action anywhere: no Scan, no table management"
+  }
+  assert {
+    condition = anytrue([for s in jsondecode(output.backend_policy_json).Statement : s.Sid == "SecretParameters"
+      && s.Action == ["ssm:GetParameter"] && toset(s.Resource) == toset([
+        "arn:aws:ssm:eu-west-1:123456789012:parameter/booking-chat/test/jwt-secret",
+        "arn:aws:ssm:eu-west-1:123456789012:parameter/booking-chat/test/proxy-secret",
+    ])])
+    error_message = "exactly its SSM parameters"
+  }
+  assert {
+    condition = anytrue([for s in jsondecode(output.backend_policy_json).Statement : s.Sid == "SecretsManagerSecrets"
+    && s.Action == ["secretsmanager:GetSecretValue"] && s.Resource == ["arn:aws:secretsmanager:eu-west-1:123456789012:secret:booking-chat/test/service-token-AbCdEf"]])
+    error_message = "exactly its Secrets Manager secret"
   }
 }
 
@@ -146,8 +336,8 @@ run "the_backend_function_is_wired_to_its_tables_api_and_secrets" {
     error_message = "Query on the chat table's gsi1"
   }
   assert {
-    condition = anytrue([for s in jsondecode(output.backend_policy_json).Statement : s.Sid == "PostToConnections"
-    && s.Resource == ["arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/test/POST/@connections/*"]])
+    condition = anytrue([for s in jsondecode(output.backend_policy_json).Statement : s.Sid == "ManageConnections"
+    && alltrue([for r in s.Resource : startswith(r, "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/test/")])])
     error_message = "status pushes to this environment's WebSocket stage only"
   }
   assert {
@@ -169,6 +359,14 @@ run "an_identity_provider_reaches_the_backend_function" {
     && output.backend_environment["JWT_AUDIENCE"] == "booking-chat")
     error_message = "the provider's JWKS URL, issuer and audience are the backend's JWT_JWKS_URL, JWT_ISSUER and JWT_AUDIENCE"
   }
+}
+
+run "an_identity_provider_over_plain_http_or_without_an_audience_is_refused" {
+  command = plan
+  variables {
+    identity_provider = { jwks_url = "http://idp.booking.internal/jwks.json", issuer = "https://idp.booking.internal/", audience = "" }
+  }
+  expect_failures = [var.identity_provider]
 }
 
 run "the_http_api_fronts_the_backend_function" {
@@ -317,6 +515,11 @@ run "a_backend_elsewhere_means_no_backend_function_no_chat_table_and_no_http_api
     condition     = output.backend_function_name == null && output.chat_table_name == null && output.backend_policy_json == null
     error_message = "no backend outputs"
   }
+  assert {
+    condition = (toset(keys(aws_cloudwatch_metric_alarm.metric)) == toset(["proxy-throttles", "proxy-duration", "fanout-failed", "execution-errors"])
+    && toset(keys(aws_cloudwatch_metric_alarm.expression)) == toset(["proxy-errors", "connections-throttled"]))
+    error_message = "no alarms on what is not here: the backend function, the HTTP API, the chat table"
+  }
 }
 
 run "backend_secrets_with_a_backend_elsewhere_are_refused" {
@@ -335,6 +538,34 @@ run "a_backend_function_without_its_secrets_is_refused" {
     jwt_secret_ssm_parameter_name = null
   }
   expect_failures = [var.jwt_secret_secrets_manager_arn]
+}
+
+run "a_backend_function_without_its_service_token_is_refused" {
+  command = plan
+  variables {
+    service_token_ssm_parameter_name = null
+  }
+  expect_failures = [var.service_token_secrets_manager_arn]
+}
+
+run "a_jwt_secret_from_both_sources_is_refused" {
+  command = plan
+  variables {
+    jwt_secret_secrets_manager_arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:booking-chat/test/jwt-AbCdEf"
+  }
+  expect_failures = [var.jwt_secret_secrets_manager_arn]
+}
+
+run "placeholder_backend_urls_are_refused" {
+  command = plan
+  variables {
+    cors_allowed_origins             = []
+    backend_url                      = "https://chat-backend.dev.example.com"
+    backend_package_path             = null
+    jwt_secret_ssm_parameter_name    = null
+    service_token_ssm_parameter_name = null
+  }
+  expect_failures = [var.backend_url]
 }
 
 run "a_backend_function_without_its_package_is_refused" {
@@ -375,6 +606,30 @@ run "postgres_drops_the_chat_table_and_puts_the_backend_in_the_vpc" {
     condition     = module.backend_function[0].environment["CONNECTIONS_TABLE"] == "booking-chat-test-connections"
     error_message = "status pushes still use the connections table"
   }
+  assert {
+    condition     = output.backend_environment["DATABASE_MAX_CONNECTIONS"] == "2"
+    error_message = "a small pool per execution environment, which serves one request at a time"
+  }
+}
+
+run "postgres_without_a_database_url_is_refused" {
+  command = plan
+  variables {
+    chat_store             = "postgres"
+    vpc_subnet_ids         = ["subnet-0a1b2c3d"]
+    vpc_security_group_ids = ["sg-0123456789abcdef0"]
+  }
+  expect_failures = [var.database_url_secrets_manager_arn]
+}
+
+run "subnets_without_security_groups_are_refused" {
+  command = plan
+  variables {
+    chat_store                      = "postgres"
+    database_url_ssm_parameter_name = "/booking-chat/test/database-url"
+    vpc_subnet_ids                  = ["subnet-0a1b2c3d"]
+  }
+  expect_failures = [var.vpc_security_group_ids]
 }
 
 run "postgres_without_subnets_is_refused" {
@@ -400,4 +655,227 @@ run "the_local_environment_is_refused" {
     environment = "local"
   }
   expect_failures = [var.environment]
+}
+
+# The environment's alarms (alarms.tf): what means trouble, and who is told.
+
+run "the_environment_has_these_alarms_named_after_it" {
+  command = plan
+
+  assert {
+    condition = toset(concat(
+      [for alarm in aws_cloudwatch_metric_alarm.metric : alarm.alarm_name],
+      [for alarm in aws_cloudwatch_metric_alarm.expression : alarm.alarm_name],
+      )) == toset([
+      "booking-chat-test-proxy-errors", "booking-chat-test-proxy-throttles", "booking-chat-test-proxy-duration",
+      "booking-chat-test-backend-errors", "booking-chat-test-backend-throttles", "booking-chat-test-backend-duration",
+      "booking-chat-test-fanout-failed", "booking-chat-test-test-execution-errors", "booking-chat-test-http-5xx",
+      "booking-chat-test-connections-throttled", "booking-chat-test-chat-throttled",
+    ])
+    error_message = "the functions' errors, throttles and duration, failed fan-outs, both APIs' failures, both tables' throttling: the names the alarms always had"
+  }
+  assert {
+    condition = alltrue([for alarm in concat(values(aws_cloudwatch_metric_alarm.metric), values(aws_cloudwatch_metric_alarm.expression)) :
+      alarm.evaluation_periods == 1 && alarm.comparison_operator == "GreaterThanThreshold" && alarm.treat_missing_data == "notBreaching"
+    && length(alarm.alarm_actions) == 0 && length(alarm.ok_actions) == 0])
+    error_message = "each fires on the first 5-minute period above its threshold, a period without data is fine, and without a topic nobody is told"
+  }
+  assert {
+    condition     = alltrue([for alarm in values(aws_cloudwatch_metric_alarm.metric) : alarm.period == 300])
+    error_message = "5-minute periods"
+  }
+}
+
+run "the_proxys_errors_alarm_leaves_refused_tokens_out" {
+  command = plan
+
+  # The $connect authorizer fails with `Unauthorized` (API Gateway's 401) for every missing or bad token, and
+  # Lambda counts each in Errors: the alarm subtracts them, counted by the proxy's own embedded-metric-format
+  # metric HandshakesUnauthorized (lambda/src/handler.rs), in the namespace and with the Stage it prints.
+  assert {
+    condition = anytrue([for q in aws_cloudwatch_metric_alarm.expression["proxy-errors"].metric_query :
+      q.id == "errors" && one(q.metric[*].namespace) == "AWS/Lambda" && one(q.metric[*].metric_name) == "Errors"
+    && one(q.metric[*].dimensions) == tomap({ FunctionName = "booking-chat-test-proxy" })])
+    error_message = "the errors alarm reads the proxy's Errors"
+  }
+  assert {
+    condition = anytrue([for q in aws_cloudwatch_metric_alarm.expression["proxy-errors"].metric_query :
+      q.id == "unauthorized" && one(q.metric[*].namespace) == "BookingChat"
+      && one(q.metric[*].metric_name) == "HandshakesUnauthorized" && one(q.metric[*].stat) == "Sum"
+    && one(q.metric[*].dimensions) == tomap({ Stage = "test" })])
+    error_message = "the errors alarm reads HandshakesUnauthorized in the proxy's namespace, for this stage"
+  }
+  assert {
+    condition = anytrue([for q in aws_cloudwatch_metric_alarm.expression["proxy-errors"].metric_query :
+    q.return_data == true && q.expression == "FILL(errors, 0) - FILL(unauthorized, 0)"])
+    error_message = "errors minus refused tokens, each side FILLed with 0: errors alone alarm, refusals alone do not"
+  }
+  assert {
+    condition     = length([for q in aws_cloudwatch_metric_alarm.expression["proxy-errors"].metric_query : q if q.return_data == true]) == 1
+    error_message = "the alarm evaluates the expression alone"
+  }
+  assert {
+    condition = alltrue([for q in aws_cloudwatch_metric_alarm.expression["proxy-errors"].metric_query :
+    length(q.metric) == 0 || one(q.metric[*].period) == 300])
+    error_message = "both metrics are summed over the same 300 s period, so the subtraction lines up"
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.expression["proxy-errors"].threshold == 0
+    error_message = "any error that is not a refused token alarms"
+  }
+}
+
+run "each_function_alarms_on_throttles_and_on_duration_near_its_timeout" {
+  command = plan
+
+  assert {
+    condition = alltrue([for key, function in { proxy = "booking-chat-test-proxy", backend = "booking-chat-test-backend" } :
+      aws_cloudwatch_metric_alarm.metric["${key}-throttles"].namespace == "AWS/Lambda"
+      && aws_cloudwatch_metric_alarm.metric["${key}-throttles"].metric_name == "Throttles"
+      && aws_cloudwatch_metric_alarm.metric["${key}-throttles"].statistic == "Sum"
+      && aws_cloudwatch_metric_alarm.metric["${key}-throttles"].threshold == 0
+    && aws_cloudwatch_metric_alarm.metric["${key}-throttles"].dimensions == tomap({ FunctionName = function })])
+    error_message = "any throttled invocation of either function alarms"
+  }
+  assert {
+    condition = (aws_cloudwatch_metric_alarm.metric["proxy-duration"].metric_name == "Duration"
+      && aws_cloudwatch_metric_alarm.metric["proxy-duration"].extended_statistic == "p99"
+      && aws_cloudwatch_metric_alarm.metric["proxy-duration"].statistic == null
+    && aws_cloudwatch_metric_alarm.metric["proxy-duration"].threshold == 25000)
+    error_message = "the proxy's p99 duration above 25 s, close to API Gateway's 29 s"
+  }
+  assert {
+    condition = (aws_cloudwatch_metric_alarm.metric["backend-duration"].extended_statistic == "p99"
+      && aws_cloudwatch_metric_alarm.metric["backend-duration"].threshold == 8000
+    && aws_cloudwatch_metric_alarm.metric["backend-duration"].dimensions == tomap({ FunctionName = "booking-chat-test-backend" }))
+    error_message = "the backend's p99 duration above 80 % of its default 10 s timeout"
+  }
+  # The backend answers refusals (401, 403, 404, 409) as responses, not as function errors.
+  assert {
+    condition = (aws_cloudwatch_metric_alarm.metric["backend-errors"].namespace == "AWS/Lambda"
+      && aws_cloudwatch_metric_alarm.metric["backend-errors"].metric_name == "Errors"
+      && aws_cloudwatch_metric_alarm.metric["backend-errors"].threshold == 0
+    && aws_cloudwatch_metric_alarm.metric["backend-errors"].dimensions == tomap({ FunctionName = "booking-chat-test-backend" }))
+    error_message = "every error of the backend is a failure"
+  }
+}
+
+run "the_backends_duration_alarm_follows_its_timeout" {
+  command = plan
+  variables {
+    backend_timeout_seconds = 25
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.metric["backend-duration"].threshold == 20000
+    error_message = "80 % of the timeout"
+  }
+}
+
+run "fanout_failures_of_either_function_alarm" {
+  command = plan
+
+  # Both functions print FanoutFailed (connections/src/fanout.rs) with the dimension Stage: the proxy the
+  # event's stage, the backend its STAGE, both this environment's WebSocket stage.
+  assert {
+    condition = (aws_cloudwatch_metric_alarm.metric["fanout-failed"].namespace == "BookingChat"
+      && aws_cloudwatch_metric_alarm.metric["fanout-failed"].metric_name == "FanoutFailed"
+      && aws_cloudwatch_metric_alarm.metric["fanout-failed"].dimensions == tomap({ Stage = "test" })
+    && aws_cloudwatch_metric_alarm.metric["fanout-failed"].statistic == "Sum" && aws_cloudwatch_metric_alarm.metric["fanout-failed"].threshold == 0)
+    error_message = "FanoutFailed in the functions' namespace, by stage: any failed delivery alarms"
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.metric["fanout-failed"].dimensions["Stage"] == module.websocket_api.stage_name && output.backend_environment["STAGE"] == module.websocket_api.stage_name
+    error_message = "the alarm's Stage is the WebSocket stage, which the backend is told as STAGE"
+  }
+  assert {
+    condition     = output.proxy_environment["METRICS_NAMESPACE"] == "BookingChat" && output.backend_environment["METRICS_NAMESPACE"] == "BookingChat"
+    error_message = "both functions print their metrics in the namespace the alarm reads"
+  }
+}
+
+run "the_alarms_follow_the_metrics_namespace" {
+  command = plan
+  variables {
+    metrics_namespace = "BookingChatStaging"
+  }
+  assert {
+    condition = (aws_cloudwatch_metric_alarm.metric["fanout-failed"].namespace == "BookingChatStaging"
+      && output.proxy_environment["METRICS_NAMESPACE"] == "BookingChatStaging"
+    && output.backend_environment["METRICS_NAMESPACE"] == "BookingChatStaging")
+    error_message = "the alarm reads the namespace both functions write"
+  }
+  assert {
+    condition = anytrue([for q in aws_cloudwatch_metric_alarm.expression["proxy-errors"].metric_query :
+    q.id == "unauthorized" && one(q.metric[*].namespace) == "BookingChatStaging"])
+    error_message = "the errors alarm reads refused tokens from the namespace the proxy writes"
+  }
+}
+
+run "an_aws_namespace_is_refused" {
+  command = plan
+  variables {
+    metrics_namespace = "AWS/Lambda"
+  }
+  expect_failures = [var.metrics_namespace]
+}
+
+run "the_apis_alarm_on_their_failures_not_on_refused_requests" {
+  command = plan
+
+  # ExecutionError: API Gateway could not call the integration. Not IntegrationError, which also counts every
+  # handshake the integration refuses on purpose.
+  assert {
+    condition = (aws_cloudwatch_metric_alarm.metric["execution-errors"].namespace == "AWS/ApiGateway"
+      && aws_cloudwatch_metric_alarm.metric["execution-errors"].metric_name == "ExecutionError"
+    && aws_cloudwatch_metric_alarm.metric["execution-errors"].dimensions == tomap({ ApiId = "a1b2c3d4e5", Stage = "test" }))
+    error_message = "ExecutionError of the WebSocket API's stage"
+  }
+  assert {
+    condition = (aws_cloudwatch_metric_alarm.metric["http-5xx"].namespace == "AWS/ApiGateway" && aws_cloudwatch_metric_alarm.metric["http-5xx"].metric_name == "5xx"
+    && aws_cloudwatch_metric_alarm.metric["http-5xx"].dimensions == tomap({ ApiId = "h1t2t3p4a5", Stage = "$default" }))
+    error_message = "the HTTP API's 5xx of its stage"
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.metric["http-5xx"].threshold == 0 && aws_cloudwatch_metric_alarm.metric["execution-errors"].threshold == 0
+    error_message = "any 5xx or execution error alarms"
+  }
+}
+
+run "each_tables_throttle_alarm_counts_reads_or_writes_alone" {
+  command = plan
+
+  assert {
+    condition = alltrue([for key, table in { connections = "booking-chat-test-connections", chat = "booking-chat-test-chat" } :
+      anytrue([for q in aws_cloudwatch_metric_alarm.expression["${key}-throttled"].metric_query :
+    q.return_data == true && q.expression == "FILL(reads, 0) + FILL(writes, 0)"])])
+    error_message = "a side without data is 0, so throttled reads alone (or writes alone) still alarm"
+  }
+  assert {
+    condition = alltrue([for key, table in { connections = "booking-chat-test-connections", chat = "booking-chat-test-chat" } :
+      toset([for q in aws_cloudwatch_metric_alarm.expression["${key}-throttled"].metric_query :
+      [one(q.metric[*].namespace), one(q.metric[*].metric_name), one(q.metric[*].dimensions)] if length(q.metric) > 0])
+      == toset([["AWS/DynamoDB", "ReadThrottleEvents", tomap({ TableName = table })], ["AWS/DynamoDB", "WriteThrottleEvents", tomap({ TableName = table })]])
+    ])
+    error_message = "each alarm reads its own table's read and write throttle events"
+  }
+}
+
+run "every_alarm_notifies_the_topic" {
+  command = plan
+  variables {
+    alarm_topic_arn = "arn:aws:sns:eu-west-1:123456789012:booking-chat-alarms"
+  }
+  assert {
+    condition = alltrue([for alarm in concat(values(aws_cloudwatch_metric_alarm.metric), values(aws_cloudwatch_metric_alarm.expression)) :
+    alarm.alarm_actions == toset([var.alarm_topic_arn]) && alarm.ok_actions == toset([var.alarm_topic_arn])])
+    error_message = "every alarm notifies the topic when it fires and when it clears"
+  }
+}
+
+run "an_alarm_topic_name_instead_of_its_arn_is_refused" {
+  command = plan
+  variables {
+    alarm_topic_arn = "booking-chat-alarms"
+  }
+  expect_failures = [var.alarm_topic_arn]
 }

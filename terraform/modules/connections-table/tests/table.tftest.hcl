@@ -55,17 +55,3 @@ run "a_malformed_table_name_is_refused" {
   }
   expect_failures = [var.name]
 }
-
-run "the_throttle_alarm_counts_reads_or_writes_alone" {
-  command = plan
-
-  assert {
-    condition = anytrue([for q in aws_cloudwatch_metric_alarm.throttled.metric_query :
-    q.return_data == true && q.expression == "FILL(reads, 0) + FILL(writes, 0)"])
-    error_message = "the expression fills a side without data with 0, so throttled reads alone (or writes alone) still alarm"
-  }
-  assert {
-    condition     = toset([for q in aws_cloudwatch_metric_alarm.throttled.metric_query : one(q.metric[*].metric_name) if length(q.metric) > 0]) == toset(["ReadThrottleEvents", "WriteThrottleEvents"])
-    error_message = "the alarm reads the table's read and write throttle events"
-  }
-}

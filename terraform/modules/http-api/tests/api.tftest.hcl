@@ -144,6 +144,28 @@ run "a_wildcard_beside_origins_is_refused" {
   expect_failures = [var.cors_allowed_origins]
 }
 
+run "per_route_metrics_are_off_unless_asked" {
+  command = plan
+
+  # Billed as custom metrics; the environment's alarms read the stage-wide ones, and the access logs have
+  # each route.
+  assert {
+    condition     = aws_apigatewayv2_stage.this.default_route_settings[0].detailed_metrics_enabled == false
+    error_message = "no per-route metrics by default"
+  }
+}
+
+run "per_route_metrics_when_asked" {
+  command = plan
+  variables {
+    detailed_route_metrics = true
+  }
+  assert {
+    condition     = aws_apigatewayv2_stage.this.default_route_settings[0].detailed_metrics_enabled == true
+    error_message = "detailed_route_metrics turns the stage's per-route metrics on"
+  }
+}
+
 run "the_default_stage_deploys_itself_throttled_with_json_access_logs" {
   command = plan
 
@@ -191,20 +213,6 @@ run "only_this_api_may_invoke_the_backend_alias" {
       && aws_lambda_permission.invoke.qualifier == "live" && aws_lambda_permission.invoke.function_name == "chat-backend-test"
     && aws_lambda_permission.invoke.principal == "apigateway.amazonaws.com" && aws_lambda_permission.invoke.action == "lambda:InvokeFunction")
     error_message = "API Gateway may invoke the alias from this API only"
-  }
-}
-
-run "the_alarm_is_on_5xx_of_the_stage" {
-  command = plan
-
-  assert {
-    condition = (aws_cloudwatch_metric_alarm.server_errors.namespace == "AWS/ApiGateway" && aws_cloudwatch_metric_alarm.server_errors.metric_name == "5xx"
-    && aws_cloudwatch_metric_alarm.server_errors.dimensions == tomap({ ApiId = "h1t2t3p4a5", Stage = "$default" }))
-    error_message = "the HTTP API's 5xx of its stage"
-  }
-  assert {
-    condition     = aws_cloudwatch_metric_alarm.server_errors.threshold == 0 && aws_cloudwatch_metric_alarm.server_errors.comparison_operator == "GreaterThanThreshold"
-    error_message = "any 5xx alarms by default"
   }
 }
 

@@ -94,6 +94,28 @@ run "the_stage_is_throttled_and_logs_json_access_lines" {
   }
 }
 
+run "per_route_metrics_are_off_unless_asked" {
+  command = plan
+
+  # Billed as custom metrics; the environment's alarms read the stage-wide ones, and the access logs have
+  # each route.
+  assert {
+    condition     = aws_apigatewayv2_stage.this.default_route_settings[0].detailed_metrics_enabled == false
+    error_message = "no per-route metrics by default"
+  }
+}
+
+run "per_route_metrics_when_asked" {
+  command = plan
+  variables {
+    detailed_route_metrics = true
+  }
+  assert {
+    condition     = aws_apigatewayv2_stage.this.default_route_settings[0].detailed_metrics_enabled == true
+    error_message = "detailed_route_metrics turns the stage's per-route metrics on"
+  }
+}
+
 run "access_logging_can_be_switched_off" {
   command = plan
   variables {
@@ -143,17 +165,6 @@ run "log_groups_use_the_kms_key_when_given" {
   assert {
     condition     = aws_cloudwatch_log_group.execution.retention_in_days == 90 && aws_cloudwatch_log_group.access[0].retention_in_days == 90
     error_message = "both log groups follow log_retention_days"
-  }
-}
-
-run "the_alarm_is_on_execution_errors_not_refused_handshakes" {
-  command = plan
-
-  assert {
-    condition = (aws_cloudwatch_metric_alarm.execution_errors.namespace == "AWS/ApiGateway"
-      && aws_cloudwatch_metric_alarm.execution_errors.metric_name == "ExecutionError"
-    && aws_cloudwatch_metric_alarm.execution_errors.dimensions == tomap({ ApiId = "a1b2c3d4e5", Stage = "test" }))
-    error_message = "ExecutionError of this API's stage"
   }
 }
 

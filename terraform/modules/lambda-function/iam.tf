@@ -1,10 +1,8 @@
-# Least privilege: its own log group; on the chat table (DynamoDB store only) the item actions its store uses,
-# transactions included (TransactWriteItems is authorised per item as PutItem, UpdateItem, DeleteItem and
-# ConditionCheckItem, TransactGetItems as GetItem), and Query on the table and on gsi1 - no BatchGetItem,
-# BatchWriteItem or Scan; on the connections table Query (a booking's connections, for status pushes) and
-# DeleteItem (a connection API Gateway answers 410 Gone for); PostToConnection on this API's stage; reading
-# its secrets by name; writing X-Ray traces when tracing is on; and, in a VPC, the network interfaces
-# Lambda creates with the function's role (what AWSLambdaVPCAccessExecutionRole grants beyond logs).
+# The function's role, least privilege: its own log group; what its caller's policy_statements allow (the
+# function's own work: its tables, its API stage, what it invokes); reading its secrets by name, and
+# kms:Decrypt on their key when they have a customer managed one; writing X-Ray traces when tracing is on;
+# and, in a VPC, the network interfaces Lambda creates with the function's role (what
+# AWSLambdaVPCAccessExecutionRole grants beyond logs).
 data "aws_iam_policy_document" "assume" {
   statement {
     actions = ["sts:AssumeRole"]
@@ -32,54 +30,13 @@ locals {
   secrets_manager_arns = [for name, secret in var.secrets : secret.secrets_manager_arn if secret.secrets_manager_arn != null]
 
   statements = concat(
-    [
-      {
-        Sid      = "OwnLogs"
-        Effect   = "Allow"
-        Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-        Resource = ["${aws_cloudwatch_log_group.this.arn}:*"]
-      },
-    ],
-    var.chat_store == "dynamodb" ? [
-      {
-        Sid    = "ChatTable"
-        Effect = "Allow"
-        Action = [
-          "dynamodb:GetItem",
-          "dynamodb:PutItem",
-          "dynamodb:UpdateItem",
-          "dynamodb:DeleteItem",
-          "dynamodb:ConditionCheckItem",
-          "dynamodb:Query",
-          # The inbox: a booking's membership items are written in one batch, a user's bookings read in one.
-          "dynamodb:BatchWriteItem",
-          "dynamodb:BatchGetItem",
-        ]
-        Resource = [var.chat_table_arn]
-      },
-      {
-        # An index can only be queried (or scanned): item actions on it mean nothing.
-        Sid      = "ChatTableIndexes"
-        Effect   = "Allow"
-        Action   = ["dynamodb:Query"]
-        Resource = var.chat_table_index_arns
-      },
-    ] : [],
-    [
-      {
-        Sid      = "ConnectionRecords"
-        Effect   = "Allow"
-        Action   = ["dynamodb:Query", "dynamodb:DeleteItem"]
-        Resource = [var.connections_table_arn]
-      },
-      {
-        # Status pushes post to connections; closing them is the proxy's.
-        Sid      = "PostToConnections"
-        Effect   = "Allow"
-        Action   = ["execute-api:ManageConnections"]
-        Resource = ["${var.api_execution_arn}/${var.stage_name}/POST/@connections/*"]
-      },
-    ],
+    [{
+      Sid      = "OwnLogs"
+      Effect   = "Allow"
+      Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+      Resource = ["${aws_cloudwatch_log_group.this.arn}:*"]
+    }],
+    [for statement in var.policy_statements : merge({ Effect = "Allow" }, statement)],
     length(local.ssm_parameter_arns) == 0 ? [] : [{
       Sid      = "SecretParameters"
       Effect   = "Allow"

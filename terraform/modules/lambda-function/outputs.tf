@@ -1,20 +1,25 @@
 output "function_name" {
-  description = "Name of the backend function, for logs and alarms."
+  description = "Name of the function, for logs and `aws lambda` commands."
   value       = aws_lambda_function.this.function_name
 }
 
+output "function_arn" {
+  description = "ARN of the function (unqualified)."
+  value       = aws_lambda_function.this.arn
+}
+
 output "alias_arn" {
-  description = "ARN of the alias (function ARN qualified with the alias): the proxy's BACKEND_FUNCTION, and the only resource of its lambda:InvokeFunction."
+  description = "ARN of the alias (the function's ARN qualified with the alias): what another function may invoke, and nothing else of this one."
   value       = aws_lambda_alias.this.arn
 }
 
 output "invoke_arn" {
-  description = "Invoke ARN of the alias, for the HTTP API's integration."
+  description = "Invoke ARN of the alias, for API Gateway integrations and authorizers (they invoke the published version the alias points at)."
   value       = aws_lambda_alias.this.invoke_arn
 }
 
 output "alias_name" {
-  description = "The alias the HTTP API and the proxy invoke, for the HTTP API's lambda:InvokeFunction permission."
+  description = "The alias callers invoke, for the qualifier of their lambda:InvokeFunction permissions."
   value       = aws_lambda_alias.this.name
 }
 
@@ -34,16 +39,16 @@ output "role_arn" {
 }
 
 output "log_group_name" {
-  description = "The function's log group (JSON logs)."
+  description = "The function's log group (its JSON logs and embedded-metric-format lines)."
   value       = aws_cloudwatch_log_group.this.name
 }
 
 output "environment" {
-  description = "The function's environment variables (names of secrets, never their values), for review and tests."
+  description = "The function's environment variables (secrets by name, never by value), for review and tests."
   value       = tomap(local.environment)
 }
 
 output "policy_json" {
-  description = "The function's inline policy document, for review."
+  description = "The function's inline policy document, for review and tests."
   value       = local.policy
 }

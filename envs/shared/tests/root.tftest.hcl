@@ -1,17 +1,9 @@
-# The dev root with a mocked AWS provider: its sizing, and the outputs operators and make smoke use.
+# The shared root's refusals and options, with a mocked AWS provider. Run once, from envs/dev (its tests
+# link this file): they are the code's, whatever the values, and dev's values are the ones every option
+# can be tried on.
 mock_provider "aws" {
   source          = "../../terraform/testing/aws"
   override_during = plan
-}
-
-override_resource {
-  target          = module.booking_chat.module.http_api[0].aws_apigatewayv2_api.this
-  override_during = plan
-  values = {
-    id            = "h1t2t3p4a5"
-    execution_arn = "arn:aws:execute-api:eu-west-1:123456789012:h1t2t3p4a5"
-    api_endpoint  = "https://h1t2t3p4a5.execute-api.eu-west-1.amazonaws.com"
-  }
 }
 
 variables {
@@ -20,84 +12,35 @@ variables {
   cors_allowed_origins = ["https://app.booking.internal"]
 }
 
-run "dev_is_sized_for_its_purpose" {
+run "another_environments_name_is_refused" {
   command = plan
+  variables {
+    environment = "staging"
+  }
+  expect_failures = [var.environment]
+}
 
+run "dev_needs_no_alarm_topic" {
+  command = plan
   assert {
-    condition     = var.table_deletion_protection == false
-    error_message = "deletion protection of the connections table in dev"
-  }
-  assert {
-    condition     = var.log_retention_days == 7
-    error_message = "log retention in dev"
-  }
-  assert {
-    condition     = var.throttling_burst_limit == 50 && var.throttling_rate_limit == 25
-    error_message = "stage throttling in dev"
-  }
-  assert {
-    condition     = var.http_throttling_burst_limit == 50 && var.http_throttling_rate_limit == 25
-    error_message = "HTTP API throttling in dev"
-  }
-  assert {
-    condition     = var.lambda_reserved_concurrency == null
-    error_message = "no reserved concurrency committed: Lambda refuses reservations on accounts with a low concurrency quota"
-  }
-  assert {
-    condition     = var.proxy_secret_ssm_parameter_name == "/booking-chat/dev/proxy-secret"
-    error_message = "the proxy secret is read from the environment's own SSM parameter"
-  }
-  assert {
-    condition = (var.jwt_secret_ssm_parameter_name == "/booking-chat/dev/jwt-secret"
-    && var.service_token_ssm_parameter_name == "/booking-chat/dev/service-token")
-    error_message = "the backend's secrets are the environment's own SSM parameters"
-  }
-  assert {
-    condition     = var.backend_url == null && var.chat_store == "dynamodb"
-    error_message = "dev deploys the backend function on DynamoDB: no URL to fill in"
+    condition     = var.alarm_topic_arn == null
+    error_message = "dev's alarms may go without actions (staging and prod must name a topic: protected.tftest.hcl)"
   }
 }
 
-run "dev_outputs_name_the_stage_and_its_resources" {
+run "per_route_metrics_can_be_switched_on" {
   command = plan
-
-  assert {
-    condition     = output.websocket_url == "wss://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/dev"
-    error_message = "the stage is named after the environment"
+  variables {
+    detailed_route_metrics = true
   }
   assert {
-    condition     = output.management_endpoint == "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/dev"
-    error_message = "the Management API endpoint of the stage"
-  }
-  assert {
-    condition     = output.connections_table_name == "booking-chat-dev-connections" && output.function_name == "booking-chat-dev-proxy"
-    error_message = "resources are named after the environment"
-  }
-  assert {
-    condition     = output.function_alias == "live" && output.function_architecture == "arm64"
-    error_message = "API Gateway invokes the alias of an arm64 function by default"
-  }
-  assert {
-    condition     = output.backend_function_name == "booking-chat-dev-backend" && output.chat_table_name == "booking-chat-dev-chat"
-    error_message = "the backend function and its chat table, named after the environment"
-  }
-  assert {
-    condition     = output.backend_function_alias == "live"
-    error_message = "the proxy invokes the backend's alias"
+    condition     = var.detailed_route_metrics
+    error_message = "an environment may turn per-route metrics on where someone reads them"
   }
 }
 
-run "dev_logs_access_and_execution" {
-  command = plan
-
-  assert {
-    condition     = var.access_logging && var.execution_logging_level != "OFF"
-    error_message = "access and execution logging are on (the account root gives API Gateway its role first)"
-  }
-}
-
-# The roots' own validation (shared by every environment through envs/shared/variables.tf): a value that
-# would apply but fail or misbehave on AWS is refused at plan time, naming the variable.
+# The root's own validation (envs/shared/variables.tf): a value that would apply but fail or misbehave on
+# AWS is refused at plan time, naming the variable.
 
 run "a_placeholder_backend_url_is_refused" {
   command = plan
@@ -247,14 +190,6 @@ run "the_backends_secrets_and_origins_beside_a_backend_url_are_refused" {
 }
 
 # The HTTP API's origins: required with the backend function, never committed, never a placeholder.
-
-run "the_http_api_url_is_an_output" {
-  command = plan
-  assert {
-    condition     = output.http_api_url == "https://h1t2t3p4a5.execute-api.eu-west-1.amazonaws.com"
-    error_message = "the HTTP API's base URL is an output"
-  }
-}
 
 run "missing_cors_origins_are_refused_naming_the_variable" {
   command = plan

@@ -1,0 +1,1 @@
+../../shared/tests/root.tftest.hcl

@@ -1,0 +1,1 @@
+../../shared/tests/protected.tftest.hcl

@@ -1,0 +1,258 @@
+# Every alarm of the environment, in one place: what means trouble, at what threshold, and why. Each looks
+# at 5-minute periods, fires on the first one above its threshold, treats a period without data as fine,
+# and notifies alarm_topic_arn (when set) when it fires and when it clears.
+locals {
+  alarm_actions = var.alarm_topic_arn == null ? [] : [var.alarm_topic_arn]
+
+  proxy_dimensions   = { FunctionName = module.proxy_function.function_name }
+  backend_dimensions = local.backend_function ? { FunctionName = module.backend_function[0].function_name } : {}
+
+  # Alarms on one metric each, by the end of their name; statistic is Sum, or a percentile such as p99.
+  metric_alarms = merge(
+    {
+      proxy-throttles = {
+        description = "The proxy function is throttled (reserved or account concurrency): API Gateway answers 500."
+        namespace   = "AWS/Lambda"
+        metric_name = "Throttles"
+        dimensions  = local.proxy_dimensions
+        statistic   = "Sum"
+        threshold   = 0
+      }
+      # Close to API Gateway's 29 s integration timeout, clients get an error frame instead of an answer.
+      proxy-duration = {
+        description = "The proxy function's p99 duration is close to API Gateway's 29 s integration timeout: the backend or the fan-out is slow."
+        namespace   = "AWS/Lambda"
+        metric_name = "Duration"
+        dimensions  = local.proxy_dimensions
+        statistic   = "p99"
+        threshold   = 25000
+      }
+      # Deliveries to live connections that still failed after retries (connections/src/fanout.rs), so
+      # members of a booking missed a message or a status change. Both functions fan out - the proxy the
+      # chat, the backend its status pushes - and print FanoutFailed in the same namespace with the same
+      # Stage, so this one metric counts the failures of either.
+      fanout-failed = {
+        description = "Fan-out deliveries failed after retries (not Gone), from the proxy or the backend's status pushes: connected members missed messages."
+        namespace   = var.metrics_namespace
+        metric_name = "FanoutFailed"
+        dimensions  = local.emf_dimensions
+        statistic   = "Sum"
+        threshold   = 0
+      }
+      # API Gateway could not call the integration (permission, throttling, the 29 s timeout). Not
+      # IntegrationError, which also counts every handshake the integration refuses on purpose (400, 403,
+      # 404, the authorizer's verdict).
+      execution-errors = {
+        alarm_name  = "${local.name}-${var.environment}-execution-errors"
+        description = "API Gateway failed to call the proxy function (permission, throttling or timeout): handshakes or messages failed."
+        namespace   = "AWS/ApiGateway"
+        metric_name = "ExecutionError"
+        dimensions  = { ApiId = module.websocket_api.api_id, Stage = module.websocket_api.stage_name }
+        statistic   = "Sum"
+        threshold   = 0
+      }
+    },
+    local.backend_function ? {
+      # The backend answers refusals (401, 403, 404, 409) as responses, not as function errors: every error
+      # is a crash, a timeout or an unhandled failure.
+      backend-errors = {
+        description = "The backend function failed (crash, timeout or unhandled error): API calls or WebSocket events failed."
+        namespace   = "AWS/Lambda"
+        metric_name = "Errors"
+        dimensions  = local.backend_dimensions
+        statistic   = "Sum"
+        threshold   = 0
+      }
+      backend-throttles = {
+        description = "The backend function is throttled (reserved or account concurrency): the HTTP API answers with a 5xx, the proxy with BACKEND_UNAVAILABLE."
+        namespace   = "AWS/Lambda"
+        metric_name = "Throttles"
+        dimensions  = local.backend_dimensions
+        statistic   = "Sum"
+        threshold   = 0
+      }
+      # Close to the function's own timeout, requests start timing out (the proxy answers
+      # BACKEND_UNAVAILABLE, the HTTP API a 5xx): 80 % of it.
+      backend-duration = {
+        description = "The backend function's p99 duration is close to its timeout: the store or the database is slow."
+        namespace   = "AWS/Lambda"
+        metric_name = "Duration"
+        dimensions  = local.backend_dimensions
+        statistic   = "p99"
+        threshold   = floor(var.backend_timeout_seconds * 1000 * 0.8)
+      }
+      # The integration failed (the function crashed, timed out or was throttled) or API Gateway could not
+      # call it. 4xx (refused tokens, unknown routes, throttled clients) are the callers' and alarm nothing.
+      http-5xx = {
+        description = "The HTTP API answered with 5xx: history, status changes or the bookings service API failed."
+        namespace   = "AWS/ApiGateway"
+        metric_name = "5xx"
+        dimensions  = { ApiId = module.http_api[0].api_id, Stage = module.http_api[0].stage_name }
+        statistic   = "Sum"
+        threshold   = 0
+      }
+    } : {},
+  )
+
+  # Each table, and what fails when it throttles.
+  tables = merge(
+    { connections = { name = module.connections_table.name, serving = "connects, messages or fan-outs" } },
+    local.chat_table ? { chat = { name = module.chat_table[0].name, serving = "messages, history or booking changes" } } : {},
+  )
+
+  # Alarms on an expression over summed metrics, by the end of their name: the expression is `id`, each
+  # metric is its key.
+  expression_alarms = merge(
+    {
+      # Every missing, malformed, forged or expired token makes the $connect authorizer fail with
+      # `Unauthorized`, which API Gateway answers with 401 and Lambda counts in the proxy's Errors; for each,
+      # the proxy prints HandshakesUnauthorized (lambda/src/handler.rs) in its namespace with its Stage.
+      # Each side is FILLed with 0, so errors alone alarm, and refusals alone do not.
+      proxy-errors = {
+        description = "The proxy function failed (crash, timeout or unhandled error; refused tokens are left out): connects or messages are lost."
+        id          = "failures"
+        expression  = "FILL(errors, 0) - FILL(unauthorized, 0)"
+        label       = "Errors other than refused tokens"
+        metrics = {
+          errors       = { namespace = "AWS/Lambda", metric_name = "Errors", dimensions = local.proxy_dimensions }
+          unauthorized = { namespace = var.metrics_namespace, metric_name = "HandshakesUnauthorized", dimensions = local.emf_dimensions }
+        }
+      }
+    },
+    # DynamoDB publishes ThrottledRequests per table *and* operation, the read and write throttle events per
+    # table. A metric has no datapoint in a period without throttling, and `reads + writes` is then empty
+    # too even when the other side throttled: FILL makes each side 0 where it has no data.
+    { for key, table in local.tables : "${key}-throttled" => {
+      description = "Requests to the ${key} table are throttled: ${table.serving} are failing."
+      id          = "throttled"
+      expression  = "FILL(reads, 0) + FILL(writes, 0)"
+      label       = "Throttle events"
+      metrics = {
+        reads  = { namespace = "AWS/DynamoDB", metric_name = "ReadThrottleEvents", dimensions = { TableName = table.name } }
+        writes = { namespace = "AWS/DynamoDB", metric_name = "WriteThrottleEvents", dimensions = { TableName = table.name } }
+      }
+    } },
+  )
+}
+
+resource "aws_cloudwatch_metric_alarm" "metric" {
+  for_each = local.metric_alarms
+
+  alarm_name          = try(each.value.alarm_name, "${local.name}-${each.key}")
+  alarm_description   = each.value.description
+  namespace           = each.value.namespace
+  metric_name         = each.value.metric_name
+  dimensions          = each.value.dimensions
+  statistic           = startswith(each.value.statistic, "p") ? null : each.value.statistic
+  extended_statistic  = startswith(each.value.statistic, "p") ? each.value.statistic : null
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = each.value.threshold
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+  tags                = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "expression" {
+  for_each = local.expression_alarms
+
+  alarm_name          = "${local.name}-${each.key}"
+  alarm_description   = each.value.description
+  evaluation_periods  = 1
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+  tags                = var.tags
+
+  metric_query {
+    id          = each.value.id
+    expression  = each.value.expression
+    label       = each.value.label
+    return_data = true
+  }
+
+  dynamic "metric_query" {
+    for_each = each.value.metrics
+    content {
+      id = metric_query.key
+      metric {
+        namespace   = metric_query.value.namespace
+        metric_name = metric_query.value.metric_name
+        stat        = "Sum"
+        period      = 300
+        dimensions  = metric_query.value.dimensions
+      }
+    }
+  }
+}
+
+# Each alarm was once its module's; the state follows them here (the names are unchanged, but for the
+# fan-out's, which was the proxy's alone).
+moved {
+  from = module.proxy_function.aws_cloudwatch_metric_alarm.function["errors"]
+  to   = module.proxy_function.aws_cloudwatch_metric_alarm.errors
+}
+
+moved {
+  from = module.proxy_function.aws_cloudwatch_metric_alarm.function["throttles"]
+  to   = module.proxy_function.aws_cloudwatch_metric_alarm.throttles
+}
+
+moved {
+  from = module.proxy_function.aws_cloudwatch_metric_alarm.errors
+  to   = aws_cloudwatch_metric_alarm.expression["proxy-errors"]
+}
+
+moved {
+  from = module.proxy_function.aws_cloudwatch_metric_alarm.throttles
+  to   = aws_cloudwatch_metric_alarm.metric["proxy-throttles"]
+}
+
+moved {
+  from = module.proxy_function.aws_cloudwatch_metric_alarm.duration
+  to   = aws_cloudwatch_metric_alarm.metric["proxy-duration"]
+}
+
+moved {
+  from = module.proxy_function.aws_cloudwatch_metric_alarm.fanout_failed
+  to   = aws_cloudwatch_metric_alarm.metric["fanout-failed"]
+}
+
+moved {
+  from = module.backend_function[0].aws_cloudwatch_metric_alarm.errors
+  to   = aws_cloudwatch_metric_alarm.metric["backend-errors"]
+}
+
+moved {
+  from = module.backend_function[0].aws_cloudwatch_metric_alarm.throttles
+  to   = aws_cloudwatch_metric_alarm.metric["backend-throttles"]
+}
+
+moved {
+  from = module.backend_function[0].aws_cloudwatch_metric_alarm.duration
+  to   = aws_cloudwatch_metric_alarm.metric["backend-duration"]
+}
+
+moved {
+  from = module.websocket_api.aws_cloudwatch_metric_alarm.execution_errors
+  to   = aws_cloudwatch_metric_alarm.metric["execution-errors"]
+}
+
+moved {
+  from = module.http_api[0].aws_cloudwatch_metric_alarm.server_errors
+  to   = aws_cloudwatch_metric_alarm.metric["http-5xx"]
+}
+
+moved {
+  from = module.connections_table.aws_cloudwatch_metric_alarm.throttled
+  to   = aws_cloudwatch_metric_alarm.expression["connections-throttled"]
+}
+
+moved {
+  from = module.chat_table[0].aws_cloudwatch_metric_alarm.throttled
+  to   = aws_cloudwatch_metric_alarm.expression["chat-throttled"]
+}

@@ -1,0 +1,77 @@
+# What each function's work needs, beyond what module lambda-function grants every function (its own log
+# group, its secrets by name, X-Ray, and in a VPC its network interfaces). Least privilege, checked against
+# the code: connections/src/store/dynamodb.rs, connections/src/gateway.rs, backend/src/store/dynamodb.rs.
+locals {
+  # The fan-out, which both functions run (connections/src/fanout.rs): a booking's connections are one Query
+  # of its partition; a connection API Gateway answers 410 Gone for loses its record (DeleteItem); one whose
+  # token has expired is told, closed (DeleteConnection) and forgotten (DeleteItem). PostToConnection and
+  # DeleteConnection are POST and DELETE on @connections of this API's stage, and nothing else of it.
+  manage_connections = {
+    Sid    = "ManageConnections"
+    Action = ["execute-api:ManageConnections"]
+    Resource = [
+      "${module.websocket_api.execution_arn}/${var.environment}/POST/@connections/*",
+      "${module.websocket_api.execution_arn}/${var.environment}/DELETE/@connections/*",
+    ]
+  }
+
+  proxy_statements = concat(
+    [
+      {
+        # One item per connection and booking: PutItem at $connect, DeleteItem at $disconnect and for gone or
+        # expired connections, Query of a booking's partition per fan-out; a user connection's item in each of
+        # its bookings, written and deleted with BatchWriteItem; GetItem for a frame on a connection whose
+        # $connect token has expired (did a `refresh` renew it?), UpdateItem when `refresh` renews one (its
+        # TTL moved), both by the record's full key. No Scan anywhere.
+        Sid      = "ConnectionRecords"
+        Action   = ["dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Query", "dynamodb:BatchWriteItem", "dynamodb:GetItem", "dynamodb:UpdateItem"]
+        Resource = [module.connections_table.arn]
+      },
+      local.manage_connections,
+    ],
+    local.backend_function ? [{
+      # The alias ARN exactly: invoking $LATEST, a version or another alias of the function is denied.
+      Sid      = "InvokeBackend"
+      Action   = ["lambda:InvokeFunction"]
+      Resource = [module.backend_function[0].alias_arn]
+    }] : [],
+  )
+
+  backend_statements = concat(
+    local.chat_table ? [
+      {
+        # Item reads and conditional writes (backend/src/store/dynamodb.rs), its one transaction included: a
+        # message with the booking's counter and its idempotency key, which TransactWriteItems authorises per
+        # item, as UpdateItem and PutItem (no ConditionCheck in it, so no ConditionCheckItem); Query of a
+        # booking's items; and the inbox: a booking's membership items written in one batch, a user's
+        # bookings read in one. No Scan.
+        Sid = "ChatTable"
+        Action = [
+          "dynamodb:GetItem",
+          "dynamodb:PutItem",
+          "dynamodb:UpdateItem",
+          "dynamodb:DeleteItem",
+          "dynamodb:Query",
+          "dynamodb:BatchWriteItem",
+          "dynamodb:BatchGetItem",
+        ]
+        Resource = [module.chat_table[0].arn]
+      },
+      {
+        # An index can only be queried (or scanned): item actions on it mean nothing.
+        Sid      = "ChatTableIndexes"
+        Action   = ["dynamodb:Query"]
+        Resource = [module.chat_table[0].gsi1_arn]
+      },
+    ] : [],
+    [
+      {
+        # The fan-out of status pushes: Query a booking's connections, DeleteItem gone or expired ones.
+        Sid      = "ConnectionRecords"
+        Action   = ["dynamodb:Query", "dynamodb:DeleteItem"]
+        Resource = [module.connections_table.arn]
+      },
+      local.manage_connections,
+    ],
+  )
+}
