@@ -95,15 +95,17 @@ pub struct ApiGatewayPush {
     /// `FANOUT_CONCURRENCY`: posts in flight at once (as the proxy's).
     pub fanout_concurrency: usize,
     /// `METRICS_NAMESPACE`: where the fan-out's embedded-metric-format lines go, with the dimension
-    /// `Stage` (the last segment of the Management API endpoint), so the same alarms watch both functions'
-    /// deliveries.
+    /// `Stage`, so the same alarms watch both functions' deliveries.
     pub metrics_namespace: String,
+    /// `STAGE`: the API Gateway stage the pushes go to (the metrics' `Stage`, as the proxy's are the
+    /// event's stage); by default the last segment of the Management API endpoint.
+    pub stage: String,
 }
 
 impl ApiGatewayPush {
-    /// The API Gateway stage the pushes go to: the last segment of the Management API endpoint.
+    /// The API Gateway stage the pushes go to.
     pub fn stage(&self) -> &str {
-        self.management_endpoint.rsplit('/').next().unwrap_or("unknown")
+        &self.stage
     }
 }
 
@@ -352,6 +354,14 @@ impl Settings {
         let api_gateway_push = match (lookup("CONNECTIONS_TABLE"), lookup("MANAGEMENT_ENDPOINT")) {
             (Some(connections_table), Some(management_endpoint)) => Some(ApiGatewayPush {
                 connections_table,
+                stage: lookup("STAGE").unwrap_or_else(|| {
+                    management_endpoint
+                        .trim_end_matches('/')
+                        .rsplit('/')
+                        .next()
+                        .unwrap_or("unknown")
+                        .to_owned()
+                }),
                 management_endpoint: management_endpoint.trim_end_matches('/').to_owned(),
                 aws_timeout,
                 post_attempts: parse(&lookup, "POST_ATTEMPTS", 3)?,

@@ -66,9 +66,11 @@ locals {
     ] : [],
     [
       {
-        # The fan-out of status pushes: Query a booking's connections, DeleteItem gone or expired ones.
+        # The backend's pushes (connections/src/fanout.rs): Query a booking's connections (and a user's user
+        # connections, under USER#{user}), DeleteItem gone, expired or removed members' ones, PutItem a new
+        # member's user connection into the booking it joined (adopt).
         Sid      = "ConnectionRecords"
-        Action   = ["dynamodb:Query", "dynamodb:DeleteItem"]
+        Action   = ["dynamodb:Query", "dynamodb:DeleteItem", "dynamodb:PutItem"]
         Resource = [module.connections_table.arn]
       },
       local.manage_connections,

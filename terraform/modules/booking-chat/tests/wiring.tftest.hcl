@@ -286,8 +286,8 @@ run "the_backend_may_do_exactly_what_its_code_does" {
   }
   assert {
     condition = anytrue([for s in jsondecode(output.backend_policy_json).Statement : s.Sid == "ConnectionRecords"
-    && s.Action == ["dynamodb:Query", "dynamodb:DeleteItem"] && s.Resource == ["arn:aws:dynamodb:eu-west-1:123456789012:table/mock"]])
-    error_message = "the connections table: Query (a booking's connections) and DeleteItem (gone or expired connections), nothing else"
+    && s.Action == ["dynamodb:Query", "dynamodb:DeleteItem", "dynamodb:PutItem"] && s.Resource == ["arn:aws:dynamodb:eu-west-1:123456789012:table/mock"]])
+    error_message = "the connections table: Query (a booking's or a user's connections), DeleteItem (gone, expired or removed members' connections) and PutItem (a new member's user connection), nothing else"
   }
   assert {
     condition = (toset(flatten([for s in jsondecode(output.backend_policy_json).Statement : s.Action if anytrue([for a in s.Action : startswith(a, "dynamodb:")])]))
