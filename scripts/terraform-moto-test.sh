@@ -407,7 +407,7 @@ assert tables == {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
 index = {a for a, r in actions if any(x.endswith(":table/booking-chat-dev-chat/index/gsi1") for x in r)}
 assert index == {"dynamodb:Query"}, index
 connections = {a for a, r in actions if any(x.endswith(":table/booking-chat-dev-connections") for x in r)}
-assert connections == {"dynamodb:Query", "dynamodb:DeleteItem"}, connections
+assert connections == {"dynamodb:Query", "dynamodb:DeleteItem", "dynamodb:PutItem"}, connections
 PY
 then ok "$name"; else cat "$work/backend.json" "$work/backend-policy.json" >"$work/out"; not_ok "$name"; fi
 

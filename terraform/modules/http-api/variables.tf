@@ -9,7 +9,7 @@ variable "name" {
 }
 
 variable "lambda_function_name" {
-  description = "The backend function behind every route (module backend-function)."
+  description = "The backend function behind every route (the backend, module lambda-function as booking-chat calls it)."
   type        = string
 }
 

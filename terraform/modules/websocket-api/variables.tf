@@ -14,7 +14,7 @@ variable "stage_name" {
 }
 
 variable "lambda_function_name" {
-  description = "The proxy function every route and the $connect authorizer invoke (module proxy-function)."
+  description = "The proxy function every route and the $connect authorizer invoke (the proxy, module lambda-function as booking-chat calls it)."
   type        = string
 }
 
