@@ -16,6 +16,9 @@ import type { TimelineMessage } from "../client/timeline.js";
 import { ENGLISH, type ChatStrings } from "./strings.js";
 import { STYLES } from "./styles.js";
 
+/** For promises whose failure the element shows otherwise (a failed message) or that need no word. */
+const ignore = (): void => {};
+
 /** The reactions offered on every message. */
 const QUICK_REACTIONS = ["👍", "❤️", "🎉"];
 
@@ -360,7 +363,10 @@ export class BookingChatElement extends Base {
 
   #submit(): void {
     const input = this.#els.input;
-    if (this.#client?.send(input.value) !== undefined) {
+    const client = this.#client;
+    if (client && input.value.trim()) {
+      // A refusal shows on the message itself ("Not sent", with Retry and Discard).
+      client.send(input.value).catch(ignore);
       input.value = "";
       this.#stickToBottom = true;
     }
@@ -375,11 +381,7 @@ export class BookingChatElement extends Base {
   #loadOlder(): void {
     const log = this.#els.log;
     const fromBottom = log.scrollHeight - log.scrollTop;
-    if (!this.#client?.loadOlder()) return;
-    const off = this.#client.on("timeline", () => {
-      off();
-      log.scrollTop = log.scrollHeight - fromBottom;
-    });
+    this.#client?.loadOlder().then(() => (log.scrollTop = log.scrollHeight - fromBottom), ignore);
   }
 
   #onListClick(event: Event): void {
@@ -389,8 +391,8 @@ export class BookingChatElement extends Base {
     const { action, key } = target.dataset;
     const row = key ? client.timeline.find((m) => m.key === key) : undefined;
     if (!row) return;
-    if (action === "react" && row.id !== undefined && target.dataset.emoji) client.react(row.id, target.dataset.emoji);
-    if (action === "retry" && row.client_message_id) client.retry(row.client_message_id);
+    if (action === "react" && row.id !== undefined && target.dataset.emoji) client.react(row.id, target.dataset.emoji).catch(ignore);
+    if (action === "retry" && row.client_message_id) client.retry(row.client_message_id).catch(ignore);
     if (action === "discard" && row.client_message_id) {
       client.discard(row.client_message_id);
       this.#els.input.focus();
@@ -409,7 +411,7 @@ export class BookingChatElement extends Base {
     this.#stickToBottom = true;
     let newest: number | undefined;
     for (const m of client.timeline) if (!m.mine && m.id !== undefined) newest = m.id;
-    if (newest !== undefined) client.markRead(newest);
+    if (newest !== undefined) client.markRead(newest).catch(ignore);
   }
 
   #render(): void {
