@@ -10,10 +10,13 @@ import { expect, it } from "vitest";
 const BUDGET_BYTES = 15_000;
 /** 8 KB, counted as 8,192 bytes. */
 const CLIENT_BUDGET_BYTES = 8_192;
+/** What the React entry (hooks, provider, the per-user channel for the inbox) adds to the client: 3 KB, 3,000 bytes. */
+const REACT_BUDGET_BYTES = 3_000;
 
 async function bundle(entry: string): Promise<{ gzipped: number; text: string }> {
   const result = await build({
     entryPoints: [entry],
+    external: ["react"],
     bundle: true,
     format: "esm",
     target: "es2022",
@@ -40,4 +43,20 @@ it("the headless client alone fits in 8 KB and has no DOM element in it", async 
   expect(client.gzipped).toBeLessThan(whole.gzipped);
   expect(client.text).not.toMatch(/customElements|attachShadow|HTMLElement/);
   expect(whole.text).toMatch(/attachShadow/);
+});
+
+it("the React entry adds less than 3 KB to the client, and bundles no React", async () => {
+  const client = await bundle("src/client/index.ts");
+  const react = await bundle("src/react/index.ts");
+  const added = react.gzipped - client.gzipped;
+  console.log(`# size: React entry ${react.gzipped} bytes gzipped with the client, ${added} on top of it (budget ${REACT_BUDGET_BYTES})`);
+  expect(added).toBeLessThanOrEqual(REACT_BUDGET_BYTES);
+  expect(react.text).toMatch(/from"react"/);
+  expect(react.text).not.toMatch(/__SECRET_INTERNALS|react\.production/);
+});
+
+it("<booking-inbox> with the client and the per-user channel fits in 15 KB", async () => {
+  const inbox = await bundle("src/inbox.ts");
+  console.log(`# size: client + per-user channel + <booking-inbox> ${inbox.gzipped} bytes gzipped (budget ${BUDGET_BYTES})`);
+  expect(inbox.gzipped).toBeLessThanOrEqual(BUDGET_BYTES);
 });
