@@ -29,7 +29,7 @@ export const STYLES = `
 height:var(--booking-chat-height,480px);min-width:0;container-type:inline-size;color-scheme:light;font:15px/1.4 var(--_font);color:var(--_fg)}
 @media (prefers-color-scheme:dark){:host(:not([theme=light])){${vars(true)}color-scheme:dark}}
 :host([theme=dark]){${vars(true)}color-scheme:dark}
-:host([hidden]){display:none}
+:host([hidden]),[hidden]{display:none!important}
 *{box-sizing:border-box}
 .chat{display:flex;flex-direction:column;height:100%;background:var(--_bg);border:1px solid var(--_border);border-radius:var(--_radius);overflow:hidden}
 header{display:flex;gap:.5rem;align-items:center;justify-content:space-between;padding:.6rem .9rem;border-block-end:1px solid var(--_border)}
