@@ -194,6 +194,29 @@ test("the inbox is live over the per-user channel: unread counts, a booking crea
   await bob.page.close();
 });
 
+test("the inbox's user connection, which cannot be refreshed, is replaced before each 20-s token expires: online throughout, live after", async () => {
+  const { page, errors } = await newPage(await browser.newContext());
+  await page.goto(`${site.url}/test/readme?user=alice&ttl=20`);
+  await page.waitForSelector(`booking-inbox button[data-booking="1"]`, { timeout: 20_000 });
+  await page.evaluate(() => {
+    window.userStates = [];
+    document.querySelector("booking-inbox").channel.on("status", (s) => window.userStates.push(s.state));
+  });
+  await sleep(25_000); // past the first token's expiry and the server's 1-s leeway
+  const sockets = (await page.evaluate(() => window.socketUrls)).filter((u) => u === "type=user").length;
+  const states = await page.evaluate(() => window.userStates);
+  console.log(`# measured: 25 s with 20-s tokens: ${sockets} user connections, status changes ${JSON.stringify(states)}`);
+  assert.ok(sockets >= 2, "a new user connection before the token expired");
+  assert.deepEqual(states, [], "the inbox never left online");
+  const bob = await widgets("bob:1");
+  const text = `After the renewal ${Date.now()}`;
+  await send(bob.page, "bob #1", text);
+  await waitFor("the inbox, live on the new connection", async () => (await inboxRows(page)).find((r) => r.booking === 1)?.text.includes(text));
+  assert.deepEqual([...errors, ...bob.errors], []);
+  await page.context().close();
+  await bob.page.close();
+});
+
 test("own messages: edited and deleted from the keyboard within the window, a refusal said where it happened", async () => {
   await putBooking(202, "alice", "bob");
   const { page, errors } = await widgets("alice:202", "bob:202");

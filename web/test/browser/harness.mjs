@@ -120,8 +120,8 @@ export const PEOPLE = { alice: { name: "Alice Ashby" }, bob: { name: "Bob Brook"
 
 /**
  * The site: `/` the demo page, `/dist/*` the bundle, `/dev/*` and `/api/*` forwarded to the backend,
- * `/examples/react/` the React example's build, `/test/readme?user=` the README's HTML example as written
- * (the page's user in a cookie; `/session/chat-token` mints that user's tokens; `/people/{id}` names users),
+ * `/examples/react/` the React example's build, `/test/readme?user=&ttl=` the README's HTML example as written
+ * (the page's user and its tokens' life in cookies; `/session/chat-token` mints them; `/people/{id}` names users),
  * `/test/token?user=&ttl=&forge=first&fail=afterN` test tokens (counted in `tokenCalls`; `fail=afterN`: HTTP
  * 503 once N have been handed out for that user and booking), `/test/page?w=user:booking:tokenQuery&noapi=1`
  * a page of widgets built from the query (`noapi`: without `api-url`).
@@ -171,17 +171,19 @@ export async function startSite(stack) {
         .replaceAll("wss://abc123.execute-api.eu-west-1.amazonaws.com/prod", `ws://127.0.0.1:${stack.emulatorPort}/local`)
         .replaceAll("https://api.example.com", "/");
       const imports = { "@booking-chat/widget": "/dist/booking-chat.js", "@booking-chat/widget/inbox": "/dist/inbox.js" };
-      res.writeHead(200, { "content-type": TYPES[".html"], "set-cookie": `user=${url.searchParams.get("user") ?? "alice"}; Path=/` });
+      const cookies = [`user=${url.searchParams.get("user") ?? "alice"}; Path=/`, `ttl=${url.searchParams.get("ttl") ?? 3600}; Path=/`];
+      res.writeHead(200, { "content-type": TYPES[".html"], "set-cookie": cookies });
       res.end(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>README example</title>
         <script type="importmap">${JSON.stringify({ imports })}</script></head><body><main><h1>The README's example</h1>${html}</main></body></html>`);
       return;
     }
     if (url.pathname === "/session/chat-token") {
-      const user = /(?:^|; )user=([^;]+)/.exec(req.headers.cookie ?? "")?.[1];
+      const cookie = (name) => new RegExp(`(?:^|; )${name}=([^;]+)`).exec(req.headers.cookie ?? "")?.[1];
+      const user = cookie("user");
       if (!user) return void res.writeHead(401).end();
       tokenCalls.push({ user, booking: null, at: Date.now(), forged: false, failed: false });
       res.writeHead(200, { "content-type": "application/json", "cache-control": "no-store" });
-      res.end(JSON.stringify({ token: mintToken(user, 3600) }));
+      res.end(JSON.stringify({ token: mintToken(user, Number(cookie("ttl") ?? 3600)) }));
       return;
     }
     if (url.pathname.startsWith("/people/")) {
