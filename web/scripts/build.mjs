@@ -2,7 +2,8 @@
 // element and the React hooks loads one client), and the type declarations. React is the app's (a peer
 // dependency), never bundled. Run by `npm run build` (and `npm pack`).
 import { execFileSync } from "node:child_process";
-import { rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
+import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
 
 rmSync("dist", { recursive: true, force: true });
@@ -29,3 +30,15 @@ await build({
 });
 execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.json"], { stdio: "inherit" });
 console.log("built dist/ (booking-chat, client, frames, user, inbox, react, vue) and dist/types/");
+
+// The budgets: what a page loads from each entry, bundled whole (chunks included), gzipped.
+const budgets = Object.entries(JSON.parse(readFileSync("size-budgets.json", "utf8"))).filter(([key]) => key !== "//");
+const gzipped = {};
+for (const [name, { entry }] of budgets) {
+  const result = await build({ entryPoints: [entry], bundle: true, external: ["react"], format: "esm", target: "es2022", minify: true, legalComments: "none", write: false });
+  gzipped[name] = gzipSync(result.outputFiles[0].contents, { level: 9 }).length;
+}
+for (const [name, { budget, onTopOf, what }] of budgets) {
+  const size = gzipped[name] - (onTopOf ? gzipped[onTopOf] : 0);
+  console.log(`size: ${what}: ${size} B gzipped, budget ${budget} B${size > budget ? " — OVER BUDGET" : ""}`);
+}
