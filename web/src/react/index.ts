@@ -163,8 +163,14 @@ export function useChatStore(): ChatStore {
   return store;
 }
 
-/** A snapshot kept until one of `events` says it changed: what `useSyncExternalStore` needs. */
-function useSnapshot<T>(source: { on(event: never, listener: () => void): () => void }, events: string[], read: () => T): T {
+/** A client before it starts: what a server renders, and what hydration must find (an outbox in storage shows after). */
+const IDLE: ConnectionStatus = { state: "idle", attempt: 0 };
+
+/**
+ * A snapshot kept until one of `events` says it changed: what `useSyncExternalStore` needs. `initial` is the
+ * server's (and hydration's) snapshot.
+ */
+function useSnapshot<T>(source: { on(event: never, listener: () => void): () => void }, events: string[], read: () => T, initial: T): T {
   const cache = useRef<{ source: object; value: T } | undefined>(undefined);
   if (cache.current?.source !== source) cache.current = { source, value: read() };
   const subscribe = useMemo(
@@ -179,8 +185,7 @@ function useSnapshot<T>(source: { on(event: never, listener: () => void): () => 
     },
     [source], // eslint-disable-line react-hooks/exhaustive-deps
   );
-  const get = () => cache.current!.value;
-  return useSyncExternalStore(subscribe, get, get);
+  return useSyncExternalStore(subscribe, () => cache.current!.value, () => initial);
 }
 
 /** The booking's `ChatClient`, started while the component is mounted (for its events, `client.on(...)`). */
@@ -217,6 +222,10 @@ export interface Conversation {
   client: ChatClient;
 }
 
+const NONE: readonly never[] = [];
+const INITIAL_CONVERSATION = { messages: NONE, status: IDLE, typingUsers: NONE, receipts: new Map<string, MessageId>(), hasOlder: false, me: undefined };
+const INITIAL_INBOX = { bookings: NONE, unreadCount: 0, status: IDLE };
+
 /** One booking's conversation: its messages, status, typing and read state, and its actions. */
 export function useConversation(bookingId: BookingId): Conversation {
   const client = useChatClient(bookingId);
@@ -227,7 +236,7 @@ export function useConversation(bookingId: BookingId): Conversation {
     receipts: new Map(client.receipts),
     hasOlder: client.hasOlder,
     me: client.me,
-  }));
+  }), INITIAL_CONVERSATION);
   const actions = useMemo(
     () => ({
       send: client.send.bind(client),
@@ -250,9 +259,7 @@ export function useConversation(bookingId: BookingId): Conversation {
 /** The other members' presence in a booking (online, or when last seen), live. */
 export function usePresence(bookingId: BookingId): readonly MemberPresence[] {
   const client = useChatClient(bookingId);
-  return useSnapshot(client, ["presence", "timeline", "status"], () =>
-    [...client.presence.values()].filter((p) => p.user_id !== client.me),
-  );
+  return useSnapshot<readonly MemberPresence[]>(client, ["presence", "timeline", "status"], () => [...client.presence.values()].filter((p) => p.user_id !== client.me), NONE);
 }
 
 /** What `useInbox` returns. */
@@ -276,6 +283,6 @@ export function useInbox(): Inbox {
     bookings: channel.inbox,
     unreadCount: channel.unreadCount,
     status: channel.status,
-  }));
+  }), INITIAL_INBOX);
   return { ...state, channel };
 }
