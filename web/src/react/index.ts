@@ -223,7 +223,14 @@ export interface Conversation {
 }
 
 const NONE: readonly never[] = [];
-const INITIAL_CONVERSATION = { messages: NONE, status: IDLE, typingUsers: NONE, receipts: new Map<string, MessageId>(), hasOlder: false, me: undefined };
+const INITIAL_CONVERSATION = {
+  messages: NONE,
+  status: IDLE,
+  typingUsers: NONE,
+  receipts: new Map<string, MessageId>(),
+  hasOlder: false,
+  me: undefined,
+};
 const INITIAL_INBOX = { bookings: NONE, unreadCount: 0, status: IDLE };
 
 /** One booking's conversation: its messages, status, typing and read state, and its actions. */
@@ -259,7 +266,8 @@ export function useConversation(bookingId: BookingId): Conversation {
 /** The other members' presence in a booking (online, or when last seen), live. */
 export function usePresence(bookingId: BookingId): readonly MemberPresence[] {
   const client = useChatClient(bookingId);
-  return useSnapshot<readonly MemberPresence[]>(client, ["presence", "timeline", "status"], () => [...client.presence.values()].filter((p) => p.user_id !== client.me), NONE);
+  const others = () => [...client.presence.values()].filter((p) => p.user_id !== client.me);
+  return useSnapshot<readonly MemberPresence[]>(client, ["presence", "timeline", "status"], others, NONE);
 }
 
 /** What `useInbox` returns. */

@@ -207,7 +207,14 @@ export class BookingInboxElement extends Base {
       h("span", { class: "name", part: "name" }, person.name, h("span", { class: "title" }, ` · ${b.title}`)),
       h("time", { datetime: when.toISOString() }, time),
       h("span", { class: "last", part: "last", dir: "auto" }, text),
-      b.unread_count > 0 && h("span", { class: "unread", part: "unread" }, h("span", { "aria-hidden": "true" }, String(b.unread_count)), h("span", { style: "position:absolute;clip-path:inset(50%)" }, s.unread(b.unread_count))),
+      b.unread_count > 0 &&
+        h(
+          "span",
+          { class: "unread", part: "unread" },
+          // The number for the eye, the words for a screen reader.
+          h("span", { "aria-hidden": "true" }, String(b.unread_count)),
+          h("span", { style: "position:absolute;clip-path:inset(50%)" }, s.unread(b.unread_count)),
+        ),
     );
     return h("li", {}, button);
   }
