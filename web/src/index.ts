@@ -3,12 +3,16 @@
 //! # Layout
 //! - `client/`: `ChatClient` and its ports (transport, outbox storage, network); no UI. Also importable alone
 //!   as `@booking-chat/widget/client`.
-//! - `ui/`: the custom element (`element.ts`), its words (`strings.ts`) and its style sheet (`styles.ts`).
+//! - `ui/`: the custom element (`element.ts`), its words (`strings.ts`), its style sheet (`styles.ts`), display
+//!   names (`people.ts`), and `<booking-inbox>` (`inbox.ts`, its own entry: `inbox.ts` beside this file).
+//! - `frames.ts`, `inbox.ts`, `react/`: the other entries (`/frames`, `/inbox`, `/react`).
 
-import { BookingChatElement } from "./ui/element.js";
+import { BookingChatElement, type BookingChatEventMap } from "./ui/element.js";
 
 export * from "./client/index.js";
-export { BookingChatElement, tokenFromUrl } from "./ui/element.js";
+export { BookingChatElement, type BookingChatEventMap } from "./ui/element.js";
+export type { Person, PersonResolver } from "./ui/people.js";
+export { tokenFromUrl } from "./ui/dom.js";
 export { ENGLISH, type ChatStrings } from "./ui/strings.js";
 
 if (typeof customElements !== "undefined" && !customElements.get("booking-chat")) {
@@ -19,4 +23,6 @@ declare global {
   interface HTMLElementTagNameMap {
     "booking-chat": BookingChatElement;
   }
+  // `addEventListener("chat-message", (e) => e.detail.body)` is typed on every element (the events bubble).
+  interface HTMLElementEventMap extends BookingChatEventMap {}
 }

@@ -13,6 +13,8 @@ import {
   parseServerFrame,
   type BookingId,
   type BookingStatusFrame,
+  type ChatMessage,
+  type MessageUpdatedFrame,
   type ClientActions,
   type ClientAction,
   type ErrorFrame,
@@ -45,6 +47,22 @@ export type TokenProvider = (context: { forceRefresh: boolean }) => Promise<stri
 export class SignedOutError extends Error {
   override name = "SignedOutError";
   constructor(message = "signed out") {
+    super(message);
+  }
+}
+
+/**
+ * Why an action's promise was rejected: the server's `error` frame answering it (`code` one of `ERROR_CODES`,
+ * and its `message`), or the client's own reason: `NOT_CONNECTED` (the action needs a connection and there is
+ * none), `DISCONNECTED` (the connection closed before the answer; the action may have been applied, and the
+ * resume shows it), `TIMEOUT` (no answer within `ackTimeoutMs`), `DISCARDED` (an unsent message was discarded).
+ */
+export class ChatError extends Error {
+  override name = "ChatError";
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -148,9 +166,11 @@ export interface ChatClientOptions {
   /**
    * How a token is renewed on an open connection: the `refresh` action (`action`, the default: the client
    * asks `session` on open, and renews before the token expires once the server has answered it, so a
-   * server without `session` still gets reconnects), or a new connection each time (`reconnect`).
+   * server without `session` still gets reconnects), or a new connection each time (`reconnect`, the
+   * default of the per-user channel, which cannot be refreshed); `none` for a client whose socket someone
+   * else renews (a conversation carried by a `UserChannel`).
    */
-  tokenRenewal?: "reconnect" | "action";
+  tokenRenewal?: "reconnect" | "action" | "none";
 }
 
 /** Where the connection stands. */
@@ -270,6 +290,12 @@ export class ChatClient extends Emitter<ChatClientEvents> {
   #hasOlder = false;
   #inflight: { cmid: string; requestId: string; timer: ReturnType<typeof setTimeout> } | undefined;
   #requestSeq = 0;
+  /** Actions awaiting their answer, by `request_id`: the link they went on, and how to settle them. */
+  #pending = new Map<string, { link: Link; settle: (frame: ServerFrame | ChatError) => void }>();
+  /** The promises of `send`, by `client_message_id`. */
+  #sends = new Map<string, { resolve: (m: ChatMessage) => void; reject: (e: ChatError) => void }>();
+  /** `markRead` callers waiting for the position to reach their id. */
+  #readWaiters: [MessageId, () => void, (e: ChatError) => void][] = [];
   #typingSentAt = 0;
   #typingIdle: ReturnType<typeof setTimeout> | undefined;
   #typing = new Map<string, ReturnType<typeof setTimeout>>();
@@ -304,7 +330,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
       typingIntervalMs: 3_000,
       typingIdleMs: 5_000,
       typingExpiryMs: 8_000,
-      tokenRenewal: "action",
+      tokenRenewal: options.channel === "user" ? "reconnect" : "action",
       handshakeAttempts: 5,
       ...options,
       backoff: { baseMs: 1_000, capMs: 30_000, ...options.backoff },
@@ -386,13 +412,17 @@ export class ChatClient extends Emitter<ChatClientEvents> {
   }
 
   // ---- Actions ----
+  // Each returns a promise settled by the server's answer to it (its `request_id`), rejected with a `ChatError`.
 
   /**
    * Writes a message: stored in the outbox at once, delivered as soon as a connection allows, exactly once.
-   * Returns its `client_message_id`, or `undefined` for an empty or overlong body.
+   * The promise resolves with the stored message when the server's copy comes back (recognised by its
+   * `client_message_id`, live or in a resumed page, whenever that is), and rejects when the server refuses it
+   * for good (the message stays, failed, for `retry` or `discard`) or it is discarded. It carries the
+   * `client_message_id` at once (absent for an empty or overlong body, refused with `VALIDATION_ERROR`).
    */
-  send(body: string): string | undefined {
-    if (!body.trim() || [...body].length > MAX_BODY_CHARS) return undefined;
+  send(body: string): Promise<ChatMessage> & { clientMessageId?: string } {
+    if (!body.trim() || [...body].length > MAX_BODY_CHARS) return Promise.reject(new ChatError("VALIDATION_ERROR", "empty or too long"));
     const entry: OutboxEntry = { client_message_id: newClientMessageId(), body, created_at: this.#o.now() };
     if (this.#me !== undefined) entry.sender_id = this.#me;
     this.#outbox.push(entry);
@@ -400,43 +430,54 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     // The next keystroke announces typing again at once.
     this.#typingSentAt = 0;
     clearTimeout(this.#typingIdle);
+    const promise = this.#whenStored(entry.client_message_id);
     this.#render();
     this.#pump();
-    return entry.client_message_id;
+    return Object.assign(promise, { clientMessageId: entry.client_message_id });
   }
 
-  /** Sends a failed message again, with its original `client_message_id`. */
-  retry(clientMessageId: string): void {
+  /** Sends a failed message again, with its original `client_message_id`; settled as `send`'s. */
+  retry(clientMessageId: string): Promise<ChatMessage> {
     const entry = this.#outbox.find((e) => e.client_message_id === clientMessageId);
-    if (!entry?.failed) return;
+    if (!entry?.failed) return Promise.reject(new ChatError("NOT_FOUND", "not failed"));
     delete entry.failed;
     this.#o.outbox.put(entry);
+    const promise = this.#whenStored(clientMessageId);
     this.#render();
     this.#pump();
+    return promise;
   }
 
-  /** Gives up on an unsent (or failed) message. */
+  /** Gives up on an unsent (or failed) message; its `send` promise rejects with `DISCARDED`. */
   discard(clientMessageId: string): void {
     if (this.#inflight?.cmid === clientMessageId) this.#clearInflight();
     this.#outbox = this.#outbox.filter((e) => e.client_message_id !== clientMessageId);
     this.#o.outbox.remove(clientMessageId);
+    this.#sends.get(clientMessageId)?.reject(new ChatError("DISCARDED", "discarded"));
+    this.#sends.delete(clientMessageId);
     this.#render();
     this.#pump();
   }
 
-  /** Toggles a reaction. Returns `false` when not connected (reactions are not queued). */
-  react(messageId: MessageId, emoji: string): boolean {
-    return this.#sendAction("react", { message_id: messageId, emoji });
+  /** Toggles a reaction; resolves with the `reaction` answer (`added`, the message's `reactions`). Not queued. */
+  react(messageId: MessageId, emoji: string): Promise<ReactionFrame> {
+    return this.#request("react", { message_id: messageId, emoji });
   }
 
-  /** Marks everything up to `messageId` read; sent once connected, never backwards. */
-  markRead(messageId: MessageId): void {
-    if (messageId <= this.#readWanted) return;
-    this.#readWanted = messageId;
-    this.#flushRead();
+  /**
+   * Marks everything up to `messageId` read; sent once connected, never backwards. Resolves when the server
+   * has the user's position there (or beyond).
+   */
+  markRead(messageId: MessageId): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (messageId <= (this.#receipts.get(this.#me ?? "") ?? 0)) return resolve();
+      this.#readWaiters.push([messageId, resolve, reject]);
+      if (messageId > this.#readWanted) this.#readWanted = messageId;
+      this.#flushRead();
+    });
   }
 
-  /** Call on every keystroke: announces typing, throttled, and its end after a pause. */
+  /** Call on every keystroke: announces typing, throttled, and its end after a pause (the server answers neither). */
   typing(): void {
     const now = this.#o.now();
     if (now - this.#typingSentAt >= this.#o.typingIntervalMs && this.#sendAction("typing", { is_typing: true })) {
@@ -453,29 +494,60 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     this.#typingSentAt = 0;
   }
 
-  /** Loads the page of messages before the oldest one loaded. Returns `false` when not possible now. */
-  loadOlder(): boolean {
-    const link = this.#link;
+  /** Loads the page of messages before the oldest one loaded; resolves once it is in the timeline. */
+  loadOlder(): Promise<void> {
     const oldest = this.#timeline.oldest;
-    if (!link?.ready || !this.#hasOlder || oldest === undefined) return false;
-    this.#sync(link, "older", { before_message_id: oldest, limit: this.#o.pageSize });
-    return true;
+    if (!this.#hasOlder || oldest === undefined) return Promise.reject(new ChatError("NOT_FOUND", "no older"));
+    return this.#request("sync", { before_message_id: oldest, limit: this.#o.pageSize }, "older").then(() => {});
   }
 
   /**
    * Edits one of the user's messages (the server allows it within its edit window); every member then gets
-   * `message_updated`. Returns `false` when not connected (edits are not queued).
+   * `message_updated`. Resolves with the message as edited. Not queued.
    */
-  edit(messageId: MessageId, body: string): boolean {
-    return this.#sendAction("edit_message", { message_id: messageId, body });
+  edit(messageId: MessageId, body: string): Promise<ChatMessage> {
+    return this.#request<MessageUpdatedFrame>("edit_message", { message_id: messageId, body }).then((f) => f.message);
   }
 
   /**
    * Deletes one of the user's messages (within the server's edit window); it stays in the timeline as a
-   * tombstone (`deleted`, empty body). Returns `false` when not connected.
+   * tombstone (`deleted`, empty body). Resolves with the tombstone. Not queued.
    */
-  remove(messageId: MessageId): boolean {
-    return this.#sendAction("delete_message", { message_id: messageId });
+  remove(messageId: MessageId): Promise<ChatMessage> {
+    return this.#request<MessageUpdatedFrame>("delete_message", { message_id: messageId }).then((f) => f.message);
+  }
+
+  /** A promise settled with the server's copy of an outbox message, or its refusal. */
+  #whenStored(cmid: string): Promise<ChatMessage> {
+    return new Promise((resolve, reject) => this.#sends.set(cmid, { resolve, reject }));
+  }
+
+  /**
+   * Sends an action on the ready link with a `request_id` of its own, settled by the answer naming it: an error
+   * frame rejects, anything else resolves. No link, a link that closes first, or no answer in time reject.
+   */
+  #request<F extends ServerFrame>(action: ClientAction, data: ClientActions[ClientAction], purpose?: "older"): Promise<F> {
+    const link = this.#link;
+    if (!link?.ready) return Promise.reject(new ChatError("NOT_CONNECTED", "not connected"));
+    const id = `a${++this.#requestSeq}`;
+    return new Promise<F>((resolve, reject) => {
+      const timer = setTimeout(() => settle(new ChatError("TIMEOUT", "no answer")), this.#o.ackTimeoutMs);
+      const settle = (frame: ServerFrame | ChatError) => {
+        clearTimeout(timer);
+        this.#pending.delete(id);
+        if (frame instanceof ChatError) reject(frame);
+        else if (frame.type === "error") reject(new ChatError(frame.error.code, frame.error.message));
+        else resolve(frame as F);
+      };
+      this.#pending.set(id, { link, settle });
+      if (purpose) link.syncs.set(id, purpose);
+      this.#sendOn(link, action as "ping", data as ClientActions["ping"], id);
+    });
+  }
+
+  /** Rejects the requests sent on `link` (it closed before they were answered). */
+  #abandon(link: Link): void {
+    for (const p of [...this.#pending.values()]) if (p.link === link) p.settle(new ChatError("DISCONNECTED", "closed first"));
   }
 
   // ---- Connection ----
@@ -546,11 +618,11 @@ export class ChatClient extends Emitter<ChatClientEvents> {
   async #askToken(forceRefresh: boolean): Promise<string> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error("the token provider did not answer")), this.#o.connectTimeoutMs);
+      timer = setTimeout(() => reject(new Error("token: no answer")), this.#o.connectTimeoutMs);
     });
     const token = await Promise.race([this.#o.token({ forceRefresh }), timeout]).finally(() => clearTimeout(timer));
     if (token === null) throw new SignedOutError();
-    if (typeof token !== "string") throw new Error("the token provider returned no token");
+    if (typeof token !== "string") throw new Error("token: none");
     return token;
   }
 
@@ -563,7 +635,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
       token = await this.#askToken(true);
       claims = readClaims(token);
     }
-    if (stale()) throw new Error("the token provider returned an expired token");
+    if (stale()) throw new Error("token: expired");
     if (claims.sub !== undefined && claims.sub !== this.#me) {
       this.#me = claims.sub;
       // Entries written before the user was known belong to this user.
@@ -579,6 +651,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
 
   #onClose(link: Link, close: SocketClose): void {
     this.#clear(link);
+    this.#abandon(link);
     // 4403: removed from the booking (the direct WebSocket's close code; the error frame may not have arrived).
     if (close.code === 4403 && this.#status.state !== "stopped") return this.#stop("removed");
     if (link === this.#standby) {
@@ -678,7 +751,8 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     for (const link of [this.#link, this.#standby]) {
       if (!link) continue;
       this.#clear(link);
-      link.socket.close(1000, "closed by the client");
+      this.#abandon(link);
+      link.socket.close(1000, "closed");
     }
     this.#link = this.#standby = undefined;
     this.#clearInflight();
@@ -702,7 +776,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     clearTimeout(this.#retryTimer);
     this.#renewFailures = 0;
     this.#setStatus({ state: "online", attempt: 0 });
-    this.#scheduleRenewal(link);
+    if (this.#o.tokenRenewal !== "none") this.#scheduleRenewal(link);
     if (this.#o.tokenRenewal === "action") this.#sendOn(link, "session", {});
     this.#pump();
     this.#flushRead();
@@ -710,7 +784,10 @@ export class ChatClient extends Emitter<ChatClientEvents> {
 
   /** Moves a user's read position forward (never back); whether it moved. */
   #receipted(user: string, id: MessageId): boolean {
-    if (user === this.#me) this.#readSent = Math.max(this.#readSent, id);
+    if (user === this.#me) {
+      this.#readSent = Math.max(this.#readSent, id);
+      this.#readWaiters = this.#readWaiters.filter(([w, resolve]) => w > id || void resolve());
+    }
     if (id <= (this.#receipts.get(user) ?? 0)) return false;
     this.#receipts.set(user, id);
     return true;
@@ -881,9 +958,15 @@ export class ChatClient extends Emitter<ChatClientEvents> {
   }
 
   #flushRead(): void {
-    if (this.#readWanted > this.#readSent && this.#sendAction("read", { message_id: this.#readWanted })) {
-      this.#readSent = this.#readWanted;
-    }
+    const id = this.#readWanted;
+    if (id <= this.#readSent || !this.#link?.ready) return;
+    this.#readSent = id;
+    // The answer is a `receipt`, which resolves the waiters (`#receipted`); a refusal rejects theirs, a lost
+    // answer sends the position again on the next connection.
+    this.#request("read", { message_id: id }).catch((e: ChatError) => {
+      if (e.code === "DISCONNECTED" || e.code === "TIMEOUT") this.#readSent = this.#receipts.get(this.#me ?? "") ?? 0;
+      else this.#readWaiters = this.#readWaiters.filter(([w, , reject]) => w > id || void reject(e));
+    });
   }
 
   /**
@@ -917,7 +1000,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
       case "message":
       case "message_updated": {
         const result = this.#timeline.upsert(frame.message);
-        changed = this.#acknowledge(frame.message.sender_id, frame.message.client_message_id) || result !== "same";
+        changed = this.#acknowledge(frame.message) || result !== "same";
         if (!link.syncs.size || link.ready) this.#advance(frame.message.id);
         if (frame.type === "message") this.#typingStopped(frame.message.sender_id);
         if (result === "new" && frame.type === "message" && frame.message.sender_id !== this.#me) {
@@ -945,7 +1028,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
         // Replaced by id: the server's state of each message (a copy older than one held is ignored).
         for (const m of frame.messages) {
           changed = this.#timeline.upsert(m) !== "same" || changed;
-          changed = this.#acknowledge(m.sender_id, m.client_message_id) || changed;
+          changed = this.#acknowledge(m) || changed;
         }
         if (!purpose || frame.request_id === undefined) break;
         link.syncs.delete(frame.request_id);
@@ -1016,6 +1099,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
         break;
     }
     if (changed) this.#render();
+    if (frame.request_id !== undefined) this.#pending.get(frame.request_id)?.settle(frame);
     this.emit("frame", frame);
   }
 
@@ -1040,6 +1124,8 @@ export class ChatClient extends Emitter<ChatClientEvents> {
       const entry = this.#outbox.find((e) => e.client_message_id === inflight.cmid);
       if (entry && PERMANENT.has(code)) {
         entry.failed = { code, message: frame.error.message };
+        this.#sends.get(inflight.cmid)?.reject(new ChatError(code, frame.error.message));
+        this.#sends.delete(inflight.cmid);
         this.#o.outbox.put(entry);
         this.#render();
         this.#pump();
@@ -1053,12 +1139,16 @@ export class ChatClient extends Emitter<ChatClientEvents> {
       }
       return;
     }
-    this.emit("error", frame);
+    // The answer to one of this client's actions settles its promise (`#onText`); events are for the rest.
+    if (frame.request_id === undefined || !this.#pending.has(frame.request_id)) this.emit("error", frame);
   }
 
   /** The server stored one of this user's outbox messages: it leaves the outbox. */
-  #acknowledge(sender: string, cmid: string | null): boolean {
-    if (cmid === null || sender !== this.#me) return false;
+  #acknowledge(m: ChatMessage): boolean {
+    const cmid = m.client_message_id;
+    if (cmid === null || m.sender_id !== this.#me) return false;
+    this.#sends.get(cmid)?.resolve(m);
+    this.#sends.delete(cmid);
     const before = this.#outbox.length;
     this.#outbox = this.#outbox.filter((e) => e.client_message_id !== cmid);
     if (this.#outbox.length === before) return false;

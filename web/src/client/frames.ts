@@ -379,50 +379,37 @@ export interface CheckOptions {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
-function checkKind(kind: Kind, value: unknown, path: string, strict: boolean): string | undefined {
+/** What strict checking adds to each object checked (unknown fields, error codes); absent when lenient. */
+type Strict = ((shape: Shape, value: Record<string, unknown>, path: string) => string | undefined) | undefined;
+
+/** Why `value` is not of `kind` (`"path: expected kind"`), or `undefined`. */
+function checkKind(kind: Kind, value: unknown, path: string, strict: Strict): string | undefined {
+  const expected = `${path}: expected ${kind}`;
   switch (kind) {
     case "int":
-      return Number.isInteger(value) ? undefined : `${path}: expected an integer`;
+      return Number.isInteger(value) ? undefined : expected;
     case "str":
-      return typeof value === "string" ? undefined : `${path}: expected a string`;
+      return typeof value === "string" ? undefined : expected;
     case "bool":
-      return typeof value === "boolean" ? undefined : `${path}: expected a boolean`;
+      return typeof value === "boolean" ? undefined : expected;
     case "str|null":
-      return value === null ? undefined : checkKind("str", value, path, strict);
     case "int|null":
-      return value === null ? undefined : checkKind("int", value, path, strict);
+      return value === null ? undefined : checkKind(kind.slice(0, 3) as Kind, value, path, strict);
     case "strs":
-      return Array.isArray(value)
-        ? value.map((v, i) => checkKind("str", v, `${path}[${i}]`, strict)).find(Boolean)
-        : `${path}: expected an array`;
+      return Array.isArray(value) ? value.map((v, i) => checkKind("str", v, `${path}[${i}]`, strict)).find(Boolean) : expected;
     case "message":
       return checkShape(MESSAGE_SHAPE, value, path, strict);
-    case "messages":
-      return checkList(MESSAGE_SHAPE, value, path, strict);
-    case "reactions":
-      return checkList(REACTION_SHAPE, value, path, strict);
-    case "reads":
-      return checkList(READ_SHAPE, value, path, strict);
-    case "presences":
-      return checkList(PRESENCE_SHAPE, value, path, strict);
-    case "error": {
-      const problem = checkShape(ERROR_SHAPE, value, path, strict);
-      if (problem || !strict || !isObject(value)) return problem;
-      return (ERROR_CODES as readonly unknown[]).includes(value.code)
-        ? undefined
-        : `${path}.code: unknown error code ${JSON.stringify(value.code)}`;
-    }
+    case "error":
+      return checkShape(ERROR_SHAPE, value, path, strict);
+    default:
+      // A list of objects.
+      return Array.isArray(value) ? value.map((v, i) => checkShape(LISTS[kind], v, `${path}[${i}]`, strict)).find(Boolean) : expected;
   }
 }
 
-/** An array whose every element has `shape`. */
-function checkList(shape: Shape, value: unknown, path: string, strict: boolean): string | undefined {
-  return Array.isArray(value)
-    ? value.map((v, i) => checkShape(shape, v, `${path}[${i}]`, strict)).find(Boolean)
-    : `${path}: expected an array`;
-}
+const LISTS = { messages: MESSAGE_SHAPE, reactions: REACTION_SHAPE, reads: READ_SHAPE, presences: PRESENCE_SHAPE };
 
-function checkShape(shape: Shape, value: unknown, path: string, strict: boolean): string | undefined {
+function checkShape(shape: Shape, value: unknown, path: string, strict: Strict): string | undefined {
   if (!isObject(value)) return `${path}: expected an object`;
   for (const [key, spec] of Object.entries(shape)) {
     const optional = spec.startsWith("?");
@@ -434,12 +421,18 @@ function checkShape(shape: Shape, value: unknown, path: string, strict: boolean)
     const problem = checkKind((optional ? spec.slice(1) : spec) as Kind, field, `${path}.${key}`, strict);
     if (problem) return problem;
   }
-  if (strict) {
-    const unknown = Object.keys(value).find((key) => !(key in shape));
-    if (unknown) return `${path}.${unknown}: unknown field`;
+  return strict?.(shape, value, path);
+}
+
+/** Strict checking: no field the shape does not name, no error code this client does not know. */
+const strictly: Strict = (shape, value, path) => {
+  const unknown = Object.keys(value).find((key) => !(key in shape));
+  if (unknown) return `${path}.${unknown}: unknown field`;
+  if (shape === ERROR_SHAPE && !(ERROR_CODES as readonly unknown[]).includes(value.code)) {
+    return `${path}.code: unknown error code ${JSON.stringify(value.code)}`;
   }
   return undefined;
-}
+};
 
 function lookup<T extends object>(table: T, key: unknown): T[keyof T] | undefined {
   return typeof key === "string" && Object.prototype.hasOwnProperty.call(table, key) ? table[key as keyof T] : undefined;
@@ -450,7 +443,7 @@ function lookup<T extends object>(table: T, key: unknown): T[keyof T] | undefine
  * Lenient by default: unknown fields are allowed. `strict` refuses them, unknown error codes, and draft kinds.
  */
 export function checkServerFrame(value: unknown, options: CheckOptions = {}): string | undefined {
-  const strict = options.strict ?? false;
+  const strict = options.strict ? strictly : undefined;
   if (!isObject(value)) return "frame: expected an object";
   const shape: Shape | undefined =
     lookup(SERVER_SHAPES, value.type) ?? (strict ? undefined : lookup(DRAFT_SERVER_SHAPES, value.type));
@@ -460,7 +453,7 @@ export function checkServerFrame(value: unknown, options: CheckOptions = {}): st
 
 /** Why `value` is not a client frame, or `undefined` when it is one. As strict as `checkServerFrame`. */
 export function checkClientFrame(value: unknown, options: CheckOptions = {}): string | undefined {
-  const strict = options.strict ?? false;
+  const strict = options.strict ? strictly : undefined;
   if (!isObject(value)) return "frame: expected an object";
   const shape: Shape | undefined =
     lookup(CLIENT_SHAPES, value.action) ?? (strict ? undefined : lookup(DRAFT_CLIENT_SHAPES, value.action));
@@ -474,12 +467,13 @@ export function checkClientFrame(value: unknown, options: CheckOptions = {}): st
     const unknown = Object.keys(value).find((key) => !["action", "data", "request_id"].includes(key));
     if (unknown) return `${name}.${unknown}: unknown field`;
   }
-  return value.data === undefined || value.data === null
-    ? checkShape(shape, {}, `${name}.data`, strict)
-    : checkShape(shape, value.data, `${name}.data`, strict);
+  return checkShape(shape, value.data ?? {}, `${name}.data`, strict);
 }
 
-/** Parses a text frame from the server; `undefined` for anything that is not a frame this client knows. */
+/**
+ * Parses a text frame from the server; `undefined` for anything that is not a frame this client knows (checked
+ * leniently, as `checkServerFrame` does without `strict`: a newer server may add fields).
+ */
 export function parseServerFrame(text: string): ServerFrame | undefined {
   let value: unknown;
   try {
@@ -487,13 +481,14 @@ export function parseServerFrame(text: string): ServerFrame | undefined {
   } catch {
     return undefined;
   }
-  if (checkServerFrame(value) !== undefined) return undefined;
-  const frame = value as Record<string, unknown>;
-  const messages = Array.isArray(frame.messages) ? frame.messages : isObject(frame.message) ? [frame.message] : [];
+  if (!isObject(value)) return undefined;
+  const shape: Shape | undefined = lookup(SERVER_SHAPES, value.type) ?? lookup(DRAFT_SERVER_SHAPES, value.type);
+  if (!shape || checkShape({ type: "str", ...META_SHAPE, ...shape }, value, "", undefined)) return undefined;
+  const messages = Array.isArray(value.messages) ? value.messages : isObject(value.message) ? [value.message] : [];
   for (const m of messages as Record<string, unknown>[]) {
     // A server from before editing: never edited, not deleted.
     m.edited_at ??= null;
     m.deleted ??= false;
   }
-  return value as ServerFrame;
+  return value as unknown as ServerFrame;
 }

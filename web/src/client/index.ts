@@ -10,6 +10,7 @@
 
 export {
   ChatClient,
+  ChatError,
   browserNetwork,
   MAX_BODY_CHARS,
   SignedOutError,
@@ -22,7 +23,9 @@ export {
   type StopReason,
   type TokenProvider,
 } from "./client.js";
-export * from "./frames.js";
+// The frame types, and the parser the client uses; the validators and shapes are `@booking-chat/widget/frames`.
+export type * from "./frames.js";
+export { parseServerFrame } from "./frames.js";
 export {
   localStorageOutbox,
   memoryOutbox,

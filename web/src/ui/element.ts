@@ -2,8 +2,12 @@
 //! forwards the user's input; every decision about the connection is the client's.
 //!
 //! Attributes: `ws-url`, `booking`, `token-url` (or the `tokenProvider` property), `api-url` (lets the client
-//! tell a refused handshake's meaning), `user` (names the outbox in storage), `heading`, `theme`
-//! (`light`/`dark`; default: the user's preference), and the standard `lang` and `dir`.
+//! tell a refused handshake's meaning), `user` (names the outbox in storage), `heading`, `people` (display
+//! names and avatars; or the `resolveUser` property), `edit-window` (seconds the server allows editing),
+//! `theme` (`light`/`dark`; default: the user's preference), and the standard `lang` and `dir`.
+//!
+//! Keyboard: each message's actions (reactions, and Edit and Delete on the user's own within the edit window)
+//! are one toolbar, one Tab stop, with the arrow keys (Home, End) inside it.
 //!
 //! One element, one client: frameworks re-render (a new `tokenProvider` function each time) and move elements
 //! around the DOM, and neither is a reason to reconnect. The element keeps its `ChatClient` for its life and
@@ -12,52 +16,47 @@
 
 import { ChatClient, httpProbe, localStorageOutbox } from "../client/index.js";
 import type { ConnectionStatus, TokenProvider } from "../client/client.js";
+import type { BookingStatusFrame, ErrorFrame } from "../client/frames.js";
+import { People, type PersonResolver } from "./people.js";
 import type { TimelineMessage } from "../client/timeline.js";
+import { Base, h, ignore, tokenFromUrl } from "./dom.js";
 import { ENGLISH, type ChatStrings } from "./strings.js";
 import { STYLES } from "./styles.js";
 
 /** The reactions offered on every message. */
 const QUICK_REACTIONS = ["👍", "❤️", "🎉"];
 
-/** Builds an element: `h("li", {class: "msg", part: "message"}, ...children)`. */
-function h<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  attrs: Record<string, string> = {},
-  ...children: (Node | string | false | undefined)[]
-): HTMLElementTagNameMap[K] {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
-  for (const c of children) if (c !== false && c !== undefined) el.append(c);
-  return el;
+/** The events `<booking-chat>` dispatches (they bubble and cross shadow roots), by name. */
+export interface BookingChatEventMap {
+  /** The client's status changed. */
+  "chat-status": CustomEvent<ConnectionStatus>;
+  /** A new message of another member arrived live. */
+  "chat-message": CustomEvent<TimelineMessage>;
+  /** The booking's status changed. */
+  "chat-booking-status": CustomEvent<BookingStatusFrame>;
+  /** An error frame not about one of this user's actions (those show where they happened). */
+  "chat-error": CustomEvent<ErrorFrame>;
+  /** The element made its client, or replaced it (`undefined`: dropped). */
+  "chat-client": CustomEvent<ChatClient | undefined>;
 }
 
-/** A token provider from a URL answering `{"token": "..."}` (or the token as text), with the page's cookies. */
-export function tokenFromUrl(url: string): TokenProvider {
-  return async () => {
-    const response = await fetch(url, { credentials: "include", cache: "no-store" });
-    if (!response.ok) throw new Error(`token: HTTP ${response.status}`);
-    const text = await response.text();
-    try {
-      const json: unknown = JSON.parse(text);
-      if (typeof json === "object" && json !== null && typeof (json as { token?: unknown }).token === "string") {
-        return (json as { token: string }).token;
-      }
-    } catch {
-      // Not JSON: the body is the token.
-    }
-    return text.trim();
-  };
+/** A message being edited, or asked about deleting: its draft, and the last refusal. */
+interface Editing {
+  key: string;
+  mode: "edit" | "delete";
+  draft: string;
+  error?: string;
 }
 
-/** `HTMLElement` where there is one; on a server (no DOM) a stand-in, so that importing does not throw. */
-const Base: typeof HTMLElement = globalThis.HTMLElement ?? (class {} as typeof HTMLElement);
+/** The server's default edit window (`CHAT_EDIT_WINDOW_SECONDS`). */
+const EDIT_WINDOW_SECONDS = 900;
 
 /** How long a removed element waits before closing its connection: a move in the DOM re-inserts it sooner. */
 const PARK_DELAY_MS = 1_000;
 
 /** The `<booking-chat>` element. */
 export class BookingChatElement extends Base {
-  static readonly observedAttributes = ["ws-url", "booking", "token-url", "api-url", "user", "heading", "lang"];
+  static readonly observedAttributes = ["ws-url", "booking", "token-url", "api-url", "user", "heading", "lang", "people", "edit-window"];
 
   #client: ChatClient | undefined;
   /** What `#client` is for (URL, booking, outbox): another value means another client. */
@@ -71,6 +70,11 @@ export class BookingChatElement extends Base {
   #unsubscribe: (() => void)[] = [];
   #rows = new Map<string, { el: HTMLElement; sig: unknown }>();
   #bookingStatus: string | undefined;
+  #people = new People(() => this.#render());
+  /** The message being edited, or asked about deleting; its draft; the last refusal of an edit or delete. */
+  #editing: Editing | undefined;
+  /** Renders again when the next own message leaves the edit window (its buttons go). */
+  #windowTimer: ReturnType<typeof setTimeout> | undefined;
   /** Follow new messages: the user is at the end of the list (or just sent). */
   #stickToBottom = true;
   readonly #root: ShadowRoot;
@@ -146,6 +150,10 @@ export class BookingChatElement extends Base {
     // A resized widget (phone rotation, layout change) stays at the newest message if it was there.
     new ResizeObserver(() => this.#stickToBottom && (e.log.scrollTop = e.log.scrollHeight)).observe(e.log);
     e.list.addEventListener("click", (event) => this.#onListClick(event));
+    e.list.addEventListener("keydown", (event) => this.#onListKey(event));
+    e.list.addEventListener("input", (event) => {
+      if (this.#editing && event.target instanceof HTMLTextAreaElement) this.#editing.draft = event.target.value;
+    });
     this.#applyStrings();
   }
 
@@ -184,6 +192,19 @@ export class BookingChatElement extends Base {
     this.#render();
   }
 
+  /**
+   * Names and avatars for user ids: `(userId) => ({name, avatar?})`, at once or as a promise; the `people`
+   * attribute (`{"u-17": {"name": "Ann", "avatar": "/ann.png"}}`) wins. Unnamed users show as their id.
+   */
+  get resolveUser(): PersonResolver | undefined {
+    return this.#people.resolver;
+  }
+  set resolveUser(resolver: PersonResolver | undefined) {
+    this.#people.resolver = resolver;
+  }
+
+
+
   connectedCallback(): void {
     document.addEventListener("visibilitychange", this.#onVisible);
     clearTimeout(this.#parkTimer);
@@ -204,7 +225,9 @@ export class BookingChatElement extends Base {
 
   attributeChangedCallback(name: string, old: string | null, value: string | null): void {
     if (old === value) return;
-    if (name === "heading" || name === "lang") this.#applyStrings();
+    if (name === "people") this.#people.attribute = value;
+    else if (name === "edit-window") this.#render();
+    else if (name === "heading" || name === "lang") this.#applyStrings();
     else this.#scheduleUpdate();
   }
 
@@ -284,12 +307,12 @@ export class BookingChatElement extends Base {
         this.#fire("chat-status", status);
       }),
       client.on("typing", (users) => {
-        this.#els.typing.textContent = users.length ? this.#strings.typing(users) : "";
+        this.#els.typing.textContent = users.length ? this.#strings.typing(users.map(this.#people.name)) : "";
       }),
       client.on("receipt", () => this.#render()),
       client.on("presence", () => this.#render()),
       client.on("message", (message) => {
-        this.#announce(this.#strings.announce(message.sender_id, message.body));
+        this.#announce(this.#strings.announce(this.#people.name(message.sender_id), message.body));
         this.#fire("chat-message", message);
       }),
       client.on("booking_status", (frame) => {
@@ -304,7 +327,7 @@ export class BookingChatElement extends Base {
     this.#render();
   }
 
-  #fire(name: string, detail: unknown): void {
+  #fire<K extends keyof BookingChatEventMap>(name: K, detail: BookingChatEventMap[K]["detail"]): void {
     this.dispatchEvent(new CustomEvent(name, { detail, bubbles: true, composed: true }));
   }
 
@@ -360,7 +383,10 @@ export class BookingChatElement extends Base {
 
   #submit(): void {
     const input = this.#els.input;
-    if (this.#client?.send(input.value) !== undefined) {
+    const client = this.#client;
+    if (client && input.value.trim()) {
+      // A refusal shows on the message itself ("Not sent", with Retry and Discard).
+      client.send(input.value).catch(ignore);
       input.value = "";
       this.#stickToBottom = true;
     }
@@ -375,11 +401,7 @@ export class BookingChatElement extends Base {
   #loadOlder(): void {
     const log = this.#els.log;
     const fromBottom = log.scrollHeight - log.scrollTop;
-    if (!this.#client?.loadOlder()) return;
-    const off = this.#client.on("timeline", () => {
-      off();
-      log.scrollTop = log.scrollHeight - fromBottom;
-    });
+    this.#client?.loadOlder().then(() => (log.scrollTop = log.scrollHeight - fromBottom), ignore);
   }
 
   #onListClick(event: Event): void {
@@ -389,12 +411,76 @@ export class BookingChatElement extends Base {
     const { action, key } = target.dataset;
     const row = key ? client.timeline.find((m) => m.key === key) : undefined;
     if (!row) return;
-    if (action === "react" && row.id !== undefined && target.dataset.emoji) client.react(row.id, target.dataset.emoji);
-    if (action === "retry" && row.client_message_id) client.retry(row.client_message_id);
+    const id = row.id;
+    const editing = this.#editing;
+    if (action === "react" && id !== undefined && target.dataset.emoji) client.react(id, target.dataset.emoji).catch(ignore);
+    if (action === "retry" && row.client_message_id) client.retry(row.client_message_id).catch(ignore);
     if (action === "discard" && row.client_message_id) {
       client.discard(row.client_message_id);
       this.#els.input.focus();
     }
+    if (action === "edit" || action === "delete") {
+      this.#editing = { key: row.key, mode: action, draft: row.body };
+      this.#render();
+      this.#focus(action === "edit" ? `editor:${row.key}` : `confirm:${row.key}`);
+    }
+    if (action === "cancel") this.#endEdit(row.key);
+    if (action === "save" && editing && id !== undefined) {
+      const body = editing.draft;
+      if (!body.trim() || body === row.body) return this.#endEdit(row.key);
+      this.#settle(editing, client.edit(id, body), `edit:${row.key}`);
+    }
+    if (action === "confirm" && editing && id !== undefined) this.#settle(editing, client.remove(id), "input");
+  }
+
+  /** An edit or a delete on its way: done, the row goes back (focus to `focusAfter`); refused, it says why. */
+  #settle(editing: Editing, answer: Promise<unknown>, focusAfter: string): void {
+    answer.then(
+      () => {
+        if (this.#editing === editing) this.#endEdit(editing.key, focusAfter);
+      },
+      (error: Error) => {
+        if (this.#editing !== editing) return;
+        editing.error = this.#strings.notSaved(error.message);
+        this.#render();
+      },
+    );
+  }
+
+  /** Leaves editing (or the delete question); the focus goes back to where it started, or to `focus`. */
+  #endEdit(key: string, focus = `edit:${key}`): void {
+    this.#editing = undefined;
+    this.#render();
+    this.#focus(focus);
+  }
+
+  #focus(key: string): void {
+    (key === "input" ? this.#els.input : this.#root.querySelector<HTMLElement>(`[data-focus="${CSS.escape(key)}"]`))?.focus();
+  }
+
+  /** Arrow keys (and Home, End) move within a message's toolbar; Enter saves an edit, Escape leaves it. */
+  #onListKey(event: KeyboardEvent): void {
+    const target = event.target as HTMLElement;
+    if (target.localName === "textarea") {
+      if (event.key === "Escape") this.#endEdit(this.#editing?.key ?? "");
+      else if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        target.parentElement?.querySelector<HTMLElement>("[data-action=save]")?.click();
+      }
+      return;
+    }
+    const bar = target.closest("[role=toolbar]");
+    if (!bar) return;
+    const buttons = [...bar.querySelectorAll<HTMLElement>("button")];
+    const rtl = getComputedStyle(this).direction === "rtl";
+    const step = { ArrowRight: rtl ? -1 : 1, ArrowLeft: rtl ? 1 : -1, ArrowDown: 1, ArrowUp: -1 }[event.key];
+    const index = buttons.indexOf(target);
+    const next =
+      event.key === "Home" ? buttons[0] : event.key === "End" ? buttons.at(-1) : step ? buttons[(index + step + buttons.length) % buttons.length] : undefined;
+    if (!next) return;
+    event.preventDefault();
+    for (const b of buttons) b.tabIndex = b === next ? 0 : -1;
+    next.focus();
   }
 
   /** Marks the newest message read when the user can see it: page visible, list scrolled to the end. */
@@ -409,7 +495,7 @@ export class BookingChatElement extends Base {
     this.#stickToBottom = true;
     let newest: number | undefined;
     for (const m of client.timeline) if (!m.mine && m.id !== undefined) newest = m.id;
-    if (newest !== undefined) client.markRead(newest);
+    if (newest !== undefined) client.markRead(newest).catch(ignore);
   }
 
   #render(): void {
@@ -427,12 +513,16 @@ export class BookingChatElement extends Base {
     // The other members' presence, in the header.
     const others = [...client.presence.values()].filter((p) => p.user_id !== me);
     e.presence.textContent = others
-      .map((p) => this.#strings.presence(p.user_id, p.online, p.last_seen_at === null ? null : time.format(p.last_seen_at)))
+      .map((p) => this.#strings.presence(this.#people.name(p.user_id), p.online, p.last_seen_at === null ? null : time.format(p.last_seen_at)))
       .filter(Boolean)
       .join(" · ");
     e.presence.dataset.online = String(others.some((p) => p.online));
     const wanted: { key: string; sig: unknown; build: () => HTMLElement }[] = [];
     let day = "";
+    // The user's messages may be edited and deleted within the server's window: the buttons go when it ends.
+    const windowMs = Number(this.getAttribute("edit-window") ?? EDIT_WINDOW_SECONDS) * 1000;
+    const now = Date.now();
+    let nextExpiry = Infinity;
     for (const m of client.timeline) {
       const date = new Date(m.created_at);
       const thisDay = date.toDateString();
@@ -441,7 +531,15 @@ export class BookingChatElement extends Base {
         wanted.push({ key: `d:${day}`, sig: lang, build: () => h("li", { class: "day", part: "day" }, h("span", {}, dayLabel(date, lang))) });
       }
       const seen = m.key === seenKey;
-      wanted.push({ key: m.key, sig: [m, seen, lang], build: () => this.#message(m, seen, time) });
+      const until = m.created_at + windowMs;
+      const editable = m.mine && m.state === "sent" && !m.deleted && until > now;
+      if (editable) nextExpiry = Math.min(nextExpiry, until);
+      const editing = this.#editing?.key === m.key ? this.#editing : undefined;
+      wanted.push({
+        key: m.key,
+        sig: [m, seen, lang, editable, editing?.mode, editing?.error, this.#people.get(m.sender_id)],
+        build: () => this.#message(m, seen, time, editable, editing),
+      });
     }
 
     // Keyed update: rows whose content did not change keep their element (and the focus in it).
@@ -467,55 +565,71 @@ export class BookingChatElement extends Base {
       this.#root.querySelector<HTMLElement>(`[data-focus="${CSS.escape(focusedKey)}"]`)?.focus();
     }
     e.older.hidden = !client.hasOlder;
+    clearTimeout(this.#windowTimer);
+    if (nextExpiry < Infinity) this.#windowTimer = setTimeout(() => this.#render(), nextExpiry - now + 100);
     if (this.#stickToBottom) e.log.scrollTop = e.log.scrollHeight;
     this.#markRead();
   }
 
-  #message(m: TimelineMessage, seen: boolean, time: Intl.DateTimeFormat): HTMLElement {
+  #message(
+    m: TimelineMessage,
+    seen: boolean,
+    time: Intl.DateTimeFormat,
+    editable: boolean,
+    editing: Editing | undefined,
+  ): HTMLElement {
     const s = this.#strings;
     const parts = ["message", m.mine ? "message-mine" : "", m.state !== "sent" ? `message-${m.state}` : ""];
+    const button = (action: string, label: string, attrs: Record<string, string> = {}) =>
+      h("button", { type: "button", part: action, "data-action": action, "data-key": m.key, "data-focus": `${action}:${m.key}`, ...attrs }, label);
     const meta = h("div", { class: "meta", part: "meta" }, h("time", { datetime: new Date(m.created_at).toISOString() }, time.format(m.created_at)));
     if (m.edited_at && !m.deleted) meta.append(s.edited);
     if (m.state === "sending") meta.append(s.sending);
-    if (m.state === "failed") {
-      const button = (action: string, label: string) =>
-        h("button", { type: "button", part: action, "data-action": action, "data-key": m.key, "data-focus": `${action}:${m.key}` }, label);
-      meta.append(h("span", { role: "alert" }, s.failed), button("retry", s.retry), button("discard", s.discard));
-    }
+    if (m.state === "failed") meta.append(h("span", { role: "alert" }, s.failed), button("retry", s.retry), button("discard", s.discard));
     if (seen) meta.append(h("span", { part: "seen" }, s.seen));
-    const reactions = h("div", { class: "reactions", part: "reactions" });
-    if (m.id !== undefined && !m.deleted) {
+    // One toolbar per message: one Tab stop, the arrow keys inside (`#onListKey`).
+    const actions = h("div", { class: "reactions", part: "reactions", role: "toolbar", "aria-label": s.actions });
+    if (m.id !== undefined && !m.deleted && !editing) {
+      const me = this.#client?.me;
       const emojis = [...QUICK_REACTIONS, ...m.reactions.map((r) => r.emoji).filter((x) => !QUICK_REACTIONS.includes(x))];
       for (const emoji of emojis) {
         const r = m.reactions.find((x) => x.emoji === emoji);
         const count = r?.count ?? 0;
-        const label = s.react(emoji, count);
-        reactions.append(
-          h(
-            "button",
-            {
-              type: "button",
-              part: "reaction",
-              "data-action": "react",
-              "data-key": m.key,
-              "data-emoji": emoji,
-              "data-focus": `react:${emoji}:${m.key}`,
-              "aria-pressed": String(!!(this.#client?.me && r?.user_ids.includes(this.#client.me))),
-              "aria-label": label,
-              ...(count ? {} : { class: "quick" }),
-            },
-            count ? `${emoji} ${count}` : emoji,
-          ),
+        actions.append(
+          button("react", count ? `${emoji} ${count}` : emoji, {
+            part: "reaction",
+            "data-emoji": emoji,
+            "data-focus": `react:${emoji}:${m.key}`,
+            "aria-pressed": String(!!(me && r?.user_ids.includes(me))),
+            "aria-label": s.react(emoji, count),
+            ...(count ? {} : { class: "quick" }),
+          }),
         );
       }
+      if (editable) actions.append(button("edit", s.edit, { class: "quick" }), button("delete", s.delete, { class: "quick" }));
+      actions.querySelectorAll("button").forEach((b, i) => (b.tabIndex = i ? -1 : 0));
     }
+    let body: HTMLElement = h("p", { class: "body", part: "body", dir: "auto" }, m.deleted ? s.deleted : m.body);
+    if (editing) {
+      const field = h("textarea", { part: "editor", "aria-label": s.editLabel, "data-focus": `editor:${m.key}`, maxlength: "4000", dir: "auto" });
+      field.value = editing.draft;
+      body = h(
+        "div",
+        { class: "editor" },
+        editing.mode === "edit" ? field : h("span", {}, s.confirmDelete),
+        editing.mode === "edit" ? button("save", s.save) : button("confirm", s.delete),
+        button("cancel", s.cancel),
+        editing.error !== undefined && h("span", { role: "alert" }, editing.error),
+      );
+    }
+    const person = this.#people.get(m.sender_id);
     const bubble = h(
       "div",
       { class: "bubble", part: "bubble" },
-      !m.mine && h("div", { class: "sender", part: "sender" }, m.sender_id),
-      h("p", { class: "body", part: "body", dir: "auto" }, m.deleted ? s.deleted : m.body),
+      !m.mine && h("div", { class: "sender", part: "sender" }, person.avatar ? h("img", { src: person.avatar, alt: "", part: "avatar" }) : "", person.name),
+      body,
       meta,
-      reactions.childElementCount > 0 && reactions,
+      actions.childElementCount > 0 && actions,
     );
     const li = h("li", {
       class: ["msg", m.mine && "mine", m.state === "failed" && "failed", m.deleted && "deleted"].filter(Boolean).join(" "),

@@ -40,7 +40,19 @@ export interface ChatStrings {
   edited: string;
   deleted: string;
   loadOlder: string;
-  /** Who is typing. */
+  /** The label of a message's toolbar (reactions, Edit, Delete). */
+  actions: string;
+  edit: string;
+  delete: string;
+  save: string;
+  cancel: string;
+  /** The label of the text box that edits a message. */
+  editLabel: string;
+  /** Asked before a message is deleted. */
+  confirmDelete: string;
+  /** The server refused an edit or a delete; its message says why. */
+  notSaved: (reason: string) => string;
+  /** Who is typing (display names). */
   typing: (users: readonly string[]) => string;
   /** What a screen reader hears when a message arrives. */
   announce: (sender: string, body: string) => string;
@@ -79,6 +91,14 @@ export const ENGLISH: ChatStrings = {
   edited: "edited",
   deleted: "Message deleted",
   loadOlder: "Load earlier messages",
+  actions: "Message actions",
+  edit: "Edit",
+  delete: "Delete",
+  save: "Save",
+  cancel: "Cancel",
+  editLabel: "Edit message",
+  confirmDelete: "Delete this message?",
+  notSaved: (reason) => `Not saved: ${reason}`,
   typing: (users) => (users.length === 1 ? `${users[0]} is typing…` : `${users.join(", ")} are typing…`),
   announce: (sender, body) => `${sender}: ${body}`,
   react: (emoji, count) => (count ? `${emoji} ${count}` : `React with ${emoji}`),

@@ -18,7 +18,7 @@ const PALETTE: Record<string, [string, string]> = {
   notice: ["#fff6d6", "#3b3217"],
 };
 
-const vars = (dark: boolean) =>
+export const vars = (dark: boolean): string =>
   Object.entries(PALETTE)
     .map(([name, values]) => `--_${name}:var(--booking-chat-${name},${values[dark ? 1 : 0]});`)
     .join("");
@@ -29,7 +29,7 @@ export const STYLES = `
 height:var(--booking-chat-height,480px);min-width:0;container-type:inline-size;color-scheme:light;font:15px/1.4 var(--_font);color:var(--_fg)}
 @media (prefers-color-scheme:dark){:host(:not([theme=light])){${vars(true)}color-scheme:dark}}
 :host([theme=dark]){${vars(true)}color-scheme:dark}
-:host([hidden]){display:none}
+:host([hidden]),[hidden]{display:none!important}
 *{box-sizing:border-box}
 .chat{display:flex;flex-direction:column;height:100%;background:var(--_bg);border:1px solid var(--_border);border-radius:var(--_radius);overflow:hidden}
 header{display:flex;gap:.5rem;align-items:center;justify-content:space-between;padding:.6rem .9rem;border-block-end:1px solid var(--_border)}
@@ -42,7 +42,7 @@ h2{font-size:1rem;margin:0;overflow-wrap:anywhere}
 .presence{display:block;font-size:.75rem;color:var(--_muted)}
 .presence:empty{display:none}
 .banner{padding:.45rem .9rem;background:var(--_notice);font-size:.85rem}
-.banner button{margin-inline-start:.5rem;font-size:.8rem;border:1px solid var(--_border);background:var(--_bg);color:var(--_fg);border-radius:99px;padding:.1rem .7rem}
+.banner button{margin-inline-start:.5rem;padding:.1rem .7rem}
 .log{flex:1;overflow-y:auto;padding:.5rem .9rem;overscroll-behavior:contain}
 .log:focus-visible,button:focus-visible,textarea:focus-visible{outline:2px solid var(--_accent);outline-offset:2px}
 ol{list-style:none;margin:0;padding:0}
@@ -58,11 +58,16 @@ li.mine{justify-content:flex-end}
 .mine .meta{justify-content:flex-end}
 .reactions{display:flex;flex-wrap:wrap;gap:.25rem;margin-block-start:.25rem}
 button{font:inherit;color:inherit;cursor:pointer}
-.reactions button,.meta button{font-size:.75rem;border:1px solid var(--_border);background:var(--_bg);color:var(--_fg);border-radius:99px;padding:.05rem .45rem;min-block-size:1.6rem}
+.banner button,.older,li button{font-size:.8rem;border:1px solid var(--_border);background:var(--_bg);color:var(--_fg);border-radius:99px}
+.sender img{inline-size:1.3rem;block-size:1.3rem;border-radius:50%;object-fit:cover;vertical-align:middle;margin-inline-end:.3rem}
+.editor{display:flex;flex-wrap:wrap;gap:.3rem;align-items:center}
+.editor textarea{flex-basis:100%;min-block-size:3rem}
+.editor [role=alert]{color:var(--_danger);font-size:.8rem}
+li button{font-size:.75rem;padding:.05rem .45rem;min-block-size:1.6rem}
 .reactions button[aria-pressed=true]{border-color:var(--_accent)}
 @media (hover:hover){li:not(:hover,:focus-within) .reactions button.quick{opacity:0}}
 li.day{text-align:center;font-size:.75rem;color:var(--_muted);margin:.7rem 0 .3rem}
-.older{display:block;margin:.2rem auto .5rem;border:1px solid var(--_border);background:var(--_bg);border-radius:99px;padding:.2rem .8rem;font-size:.8rem}
+.older{display:block;margin:.2rem auto .5rem;padding:.2rem .8rem}
 .typing{min-block-size:1.3rem;padding:0 .9rem;font-size:.8rem;color:var(--_muted)}
 form{display:flex;gap:.5rem;padding:.5rem .9rem .7rem;border-block-start:1px solid var(--_border)}
 textarea{flex:1;min-inline-size:0;resize:none;font:inherit;color:var(--_fg);background:var(--_bg);border:1px solid var(--_border);border-radius:8px;padding:.45rem .6rem;max-block-size:8rem}

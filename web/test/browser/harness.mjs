@@ -106,8 +106,22 @@ export function mintToken(sub, ttlSeconds, forged = false) {
 
 const TYPES = { ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".map": "application/json", ".css": "text/css" };
 
+/** The README's ten-line HTML example, as written (the code block after the "## Ten lines" heading). */
+export function readmeExample(language) {
+  const readme = readFileSync(join(WEB, "README.md"), "utf8");
+  const section = readme.slice(readme.indexOf("## Ten lines"));
+  const block = new RegExp("```" + language + "\n([\\s\\S]*?)\n```").exec(section);
+  if (!block) throw new Error(`no ${language} block under "## Ten lines" in web/README.md`);
+  return block[1];
+}
+
+/** The people the site names (`GET /people/{id}`, as an app's user directory would). */
+export const PEOPLE = { alice: { name: "Alice Ashby" }, bob: { name: "Bob Brook" } };
+
 /**
  * The site: `/` the demo page, `/dist/*` the bundle, `/dev/*` and `/api/*` forwarded to the backend,
+ * `/examples/react/` the React example's build, `/test/readme?user=&ttl=` the README's HTML example as written
+ * (the page's user and its tokens' life in cookies; `/session/chat-token` mints them; `/people/{id}` names users),
  * `/test/token?user=&ttl=&forge=first&fail=afterN` test tokens (counted in `tokenCalls`; `fail=afterN`: HTTP
  * 503 once N have been handed out for that user and booking), `/test/page?w=user:booking:tokenQuery&noapi=1`
  * a page of widgets built from the query (`noapi`: without `api-url`).
@@ -151,6 +165,32 @@ export async function startSite(stack) {
       res.end(JSON.stringify({ token: mintToken(user, ttl, forge) }));
       return;
     }
+    if (url.pathname === "/test/readme") {
+      // As written, but for where the WebSocket and the backend are; bare imports resolve with an import map.
+      const html = readmeExample("html")
+        .replaceAll("wss://abc123.execute-api.eu-west-1.amazonaws.com/prod", `ws://127.0.0.1:${stack.emulatorPort}/local`)
+        .replaceAll("https://api.example.com", "/");
+      const imports = { "@booking-chat/widget": "/dist/booking-chat.js", "@booking-chat/widget/inbox": "/dist/inbox.js" };
+      const cookies = [`user=${url.searchParams.get("user") ?? "alice"}; Path=/`, `ttl=${url.searchParams.get("ttl") ?? 3600}; Path=/`];
+      res.writeHead(200, { "content-type": TYPES[".html"], "set-cookie": cookies });
+      res.end(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>README example</title>
+        <script type="importmap">${JSON.stringify({ imports })}</script></head><body><main><h1>The README's example</h1>${html}</main></body></html>`);
+      return;
+    }
+    if (url.pathname === "/session/chat-token") {
+      const cookie = (name) => new RegExp(`(?:^|; )${name}=([^;]+)`).exec(req.headers.cookie ?? "")?.[1];
+      const user = cookie("user");
+      if (!user) return void res.writeHead(401).end();
+      tokenCalls.push({ user, booking: null, at: Date.now(), forged: false, failed: false });
+      res.writeHead(200, { "content-type": "application/json", "cache-control": "no-store" });
+      res.end(JSON.stringify({ token: mintToken(user, Number(cookie("ttl") ?? 3600)) }));
+      return;
+    }
+    if (url.pathname.startsWith("/people/")) {
+      const person = PEOPLE[decodeURIComponent(url.pathname.slice("/people/".length))];
+      res.writeHead(person ? 200 : 404, { "content-type": "application/json" }).end(JSON.stringify(person ?? null));
+      return;
+    }
     if (url.pathname === "/test/page") {
       const api = url.searchParams.get("noapi") ? "" : 'api-url="/"';
       const widgets = url.searchParams.getAll("w").map((spec) => {
@@ -164,7 +204,14 @@ export async function startSite(stack) {
         <body><main><h1>Widgets</h1><div style="display:grid;grid-template-columns:1fr 1fr;gap:1rem">${widgets.join("")}</div></main></body></html>`);
       return;
     }
-    const path = url.pathname === "/" ? "/demo/index.html" : url.pathname.startsWith("/dist/") ? url.pathname : `/demo${url.pathname}`;
+    const path =
+      url.pathname === "/"
+        ? "/demo/index.html"
+        : url.pathname.startsWith("/dist/")
+          ? url.pathname
+          : url.pathname.startsWith("/examples/react/")
+            ? `/examples/react/dist/${url.pathname.slice("/examples/react/".length) || "index.html"}`
+            : `/demo${url.pathname}`;
     const file = normalize(join(WEB, path));
     if (!file.startsWith(WEB) || !existsSync(file) || !statSync(file).isFile()) {
       res.writeHead(404).end();

@@ -86,7 +86,7 @@ test("the demo page's two widgets chat through the emulator: messages, typing, r
     "focus stays in the input after sending",
   );
 
-  await demo.fill(`${chat("alice")} textarea`, "Y");
+  await demo.fill(`${chat("alice")} textarea[part=input]`, "Y");
   await demo.waitForSelector(`${chat("bob")} .typing:has-text("alice is typing")`);
   const reply = `Yes, see you at 9. ${Date.now()}`;
   await send(demo, "alice", reply);
@@ -95,7 +95,7 @@ test("the demo page's two widgets chat through the emulator: messages, typing, r
   // Typing right after a send is announced again at once (the old demo waited out its throttle).
   await demo.type(`${chat("alice")} textarea`, "A");
   await demo.waitForSelector(`${chat("bob")} .typing:has-text("alice is typing")`, { timeout: 2_000 });
-  await demo.fill(`${chat("alice")} textarea`, "");
+  await demo.fill(`${chat("alice")} textarea[part=input]`, "");
 
   await demo.click(`${chat("alice")} li.msg:has-text("${hello}") button[data-emoji="👍"]`);
   await demo.waitForSelector(`${chat("bob")} li.msg:has-text("${hello}") button[data-emoji="👍"]:has-text("1")`);
@@ -110,14 +110,17 @@ test("the demo page's two widgets chat through the emulator: messages, typing, r
   );
   assert.equal(overflow, 0, "long words wrap inside their bubble");
 
-  // Keyboard only: from the input, Shift+Tab reaches the last message's reactions; Space toggles one.
+  // Keyboard only: from the input, Shift+Tab reaches the last message's toolbar (one stop per message), the
+  // arrow keys move inside it, and Space toggles a reaction.
   await demo.focus(`${chat("alice")} textarea`);
   await demo.keyboard.press("Shift+Tab");
   assert.equal(
     await demo.locator(chat("alice")).evaluate((el) => el.shadowRoot.activeElement?.dataset.emoji),
-    "🎉",
-    "the last reaction button of the last message is one Shift+Tab away",
+    "👍",
+    "the last message's toolbar is one Shift+Tab away",
   );
+  await demo.keyboard.press("ArrowRight");
+  await demo.keyboard.press("ArrowRight");
   await demo.keyboard.press("Space");
   await demo.waitForSelector(`${chat("bob")} li.msg:has-text("a-very-long-path-segment") button[data-emoji="🎉"]:has-text("1")`);
   assert.deepEqual(errors, []);

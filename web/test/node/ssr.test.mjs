@@ -23,3 +23,26 @@ test("importing @booking-chat/widget/client in Node does not throw, and a client
   const client = new ChatClient({ url: "wss://chat.example/prod", bookingId: 1, token: async () => null, outbox: memoryOutbox() });
   assert.equal(client.status.state, "idle");
 });
+
+test("importing @booking-chat/widget/inbox and /user in Node does not throw, and a per-user channel can be built there", async () => {
+  const inbox = await import("../../dist/inbox.js");
+  assert.equal(typeof inbox.BookingInboxElement, "function");
+  const { UserChannel } = await import("../../dist/user.js");
+  const channel = new UserChannel({ url: "wss://chat.example/prod", token: async () => null });
+  assert.equal(channel.status.state, "idle");
+});
+
+test("the built React entry renders on a server: hooks in StrictMode, no socket, React not bundled", async () => {
+  const { createElement, StrictMode } = await import("react");
+  const { renderToString } = await import("react-dom/server");
+  const { ChatProvider, useConversation, useInbox } = await import("../../dist/react.js");
+  function Chat() {
+    const { messages, status } = useConversation(42);
+    const { unreadCount } = useInbox();
+    return createElement("p", null, `${status.state} ${messages.length} ${unreadCount}`);
+  }
+  const html = renderToString(
+    createElement(StrictMode, null, createElement(ChatProvider, { url: "wss://chat.example/prod", token: async () => null }, createElement(Chat))),
+  );
+  assert.equal(html, "<p>idle 0 0</p>");
+});

@@ -446,7 +446,7 @@ describe("resume", () => {
     let socket = t.socket;
     socket.accept();
     socket.answerSync([msg(5), msg(6)], true, { synced_at: 1_000 });
-    expect(t.client.loadOlder()).toBe(true);
+    void t.client.loadOlder();
     socket.answerSync([msg(4)], true, { synced_at: 1_500 }); // an older page moves nothing
     socket.drop();
     await tick(1_000);
@@ -535,7 +535,7 @@ describe("resume", () => {
     socket.accept();
     socket.answerSync([msg(5), msg(6)], true);
     expect(t.client.hasOlder).toBe(true);
-    expect(t.client.loadOlder()).toBe(true);
+    void t.client.loadOlder();
     expect(socket.actions("sync").at(-1)?.data).toEqual({ before_message_id: 5, limit: 50 });
     socket.answerSync([msg(3), msg(4)], false);
     expect(t.client.timeline.map((m) => m.id)).toEqual([3, 4, 5, 6]);
@@ -548,7 +548,7 @@ describe("outbox", () => {
     const t = setup();
     const socket = await online(t, [msg(1)]);
     socket.drop();
-    const cmid = t.client.send("written offline")!;
+    const cmid = t.client.send("written offline").clientMessageId!;
     expect(t.store.load()).toMatchObject([{ client_message_id: cmid, body: "written offline" }]);
     expect(t.client.timeline.at(-1)).toMatchObject({ key: `c:${cmid}`, state: "sending", mine: true });
     await tick(1_000);
@@ -569,8 +569,8 @@ describe("outbox", () => {
   it("delivers one message at a time, in the order written", async () => {
     const t = setup();
     const socket = await online(t);
-    const a = t.client.send("first")!;
-    const b = t.client.send("second")!;
+    const a = t.client.send("first").clientMessageId!;
+    const b = t.client.send("second").clientMessageId!;
     expect(socket.actions("send_message").map((f) => f.data?.body)).toEqual(["first"]);
     socket.echo(msg(1, "alice", "first", a));
     expect(socket.actions("send_message").map((f) => f.data?.body)).toEqual(["first", "second"]);
@@ -581,7 +581,7 @@ describe("outbox", () => {
   it("survives a reload: a new client on the same storage shows and delivers the unsent message", async () => {
     const storage = new SharedStorage();
     const first = setup({}, localStorageOutbox("outbox:1:alice", { storage: storage.for("A"), locks: undefined }));
-    const cmid = first.client.send("before the reload")!;
+    const cmid = first.client.send("before the reload").clientMessageId!;
     first.client.close();
 
     const second = setup({}, localStorageOutbox("outbox:1:alice", { storage: storage.for("B"), locks: undefined }));
@@ -593,7 +593,7 @@ describe("outbox", () => {
   it("a message whose acknowledgement was lost is found in the resumed history and not sent again", async () => {
     const t = setup();
     const socket = await online(t, [msg(1)]);
-    const cmid = t.client.send("hello")!;
+    const cmid = t.client.send("hello").clientMessageId!;
     expect(socket.actions("send_message").length).toBe(1);
     socket.drop(); // stored by the server, but the echo never arrived
     await tick(1_000);
@@ -606,7 +606,7 @@ describe("outbox", () => {
   it("an unanswered message is sent again with the same client_message_id", async () => {
     const t = setup();
     const socket = await online(t);
-    const cmid = t.client.send("anyone?");
+    const cmid = t.client.send("anyone?").clientMessageId!;
     await tick(10_000);
     expect(socket.actions("send_message").map((f) => f.data?.client_message_id)).toEqual([cmid, cmid]);
   });
@@ -614,12 +614,14 @@ describe("outbox", () => {
   it("a refused message is marked failed and can be retried or discarded; a rate-limited one is retried alone", async () => {
     const t = setup();
     const socket = await online(t);
-    const cmid = t.client.send("x")!;
+    const sent = t.client.send("x");
+    const cmid = sent.clientMessageId!;
     const first = socket.actions("send_message")[0]!;
     socket.receive({ type: "error", error: { code: "VALIDATION_ERROR", message: "no" }, request_id: String(first.request_id) });
+    await expect(sent).rejects.toMatchObject({ name: "ChatError", code: "VALIDATION_ERROR", message: "no" });
     expect(t.client.timeline.at(-1)).toMatchObject({ state: "failed", error: { code: "VALIDATION_ERROR" } });
     expect(t.store.load()[0]?.failed?.code).toBe("VALIDATION_ERROR");
-    t.client.retry(cmid);
+    const retried = t.client.retry(cmid);
     const second = socket.actions("send_message")[1]!;
     expect(second.data?.client_message_id).toBe(cmid);
     socket.receive({ type: "error", error: { code: "RATE_LIMITED", message: "slow down" }, request_id: String(second.request_id) });
@@ -627,6 +629,7 @@ describe("outbox", () => {
     await tick(1_000);
     expect(socket.actions("send_message").length).toBe(3);
     t.client.discard(cmid);
+    await expect(retried).rejects.toMatchObject({ code: "DISCARDED" });
     expect(t.client.timeline).toEqual([]);
     expect(t.store.load()).toEqual([]);
   });
@@ -634,7 +637,7 @@ describe("outbox", () => {
   it("another member's message carrying the same request_id (as an old server sends) is not taken for the acknowledgement", async () => {
     const t = setup();
     const socket = await online(t, [msg(1)]);
-    const a = t.client.send("mine")!;
+    const a = t.client.send("mine").clientMessageId!;
     t.client.send("next");
     const [sent] = socket.actions("send_message");
     // bob numbers his requests the same way; an old server copies his request_id to every member.
@@ -900,14 +903,18 @@ describe("events", () => {
   it("edit() and remove() send their actions, and the message_updated answers replace the message in place", async () => {
     const t = setup();
     const socket = await online(t, [msg(1, "alice", "typo"), msg(2, "bob")]);
-    expect(t.client.edit(1, "fixed")).toBe(true);
-    expect(t.client.remove(1)).toBe(true);
+    const edited = t.client.edit(1, "fixed");
+    const removed = t.client.remove(1);
     expect(socket.actions("edit_message").map((f) => f.data)).toEqual([{ message_id: 1, body: "fixed" }]);
     expect(socket.actions("delete_message").map((f) => f.data)).toEqual([{ message_id: 1 }]);
-    socket.receive({ type: "message_updated", booking_id: 1, message: { ...msg(1, "alice", "fixed"), edited_at: 10 } });
+    const [edit] = socket.actions("edit_message");
+    const [remove] = socket.actions("delete_message");
+    socket.receive({ type: "message_updated", booking_id: 1, message: { ...msg(1, "alice", "fixed"), edited_at: 10 }, request_id: String(edit!.request_id) });
     expect(t.client.timeline.find((m) => m.id === 1)).toMatchObject({ body: "fixed", edited_at: 10, deleted: false });
+    await expect(edited).resolves.toMatchObject({ id: 1, body: "fixed" });
     const tombstone = { ...msg(1, "alice", ""), edited_at: 10, deleted: true };
-    socket.receive({ type: "message_updated", booking_id: 1, message: tombstone });
+    socket.receive({ type: "message_updated", booking_id: 1, message: tombstone, request_id: String(remove!.request_id) });
+    await expect(removed).resolves.toMatchObject({ id: 1, deleted: true });
     expect(t.client.timeline.map((m) => m.id)).toEqual([1, 2]);
     expect(t.client.timeline.find((m) => m.id === 1)).toMatchObject({ body: "", deleted: true });
   });
@@ -936,10 +943,10 @@ describe("events", () => {
 
   it("marks read once connected and never backwards", async () => {
     const t = setup();
-    t.client.markRead(3);
+    void t.client.markRead(3);
     const socket = await online(t);
-    t.client.markRead(2);
-    t.client.markRead(5);
+    void t.client.markRead(2);
+    void t.client.markRead(5);
     expect(socket.actions("read").map((f) => f.data?.message_id)).toEqual([3, 5]);
   });
 
@@ -994,7 +1001,7 @@ describe("other channels", () => {
     t.socket.receive({ type: "membership", booking_id: 8, user_id: "alice", member: true });
     expect(unread).toEqual([2]);
     expect(membership).toEqual([true]);
-    expect(t.client.send("not here")).toBeDefined();
+    expect(t.client.send("not here").clientMessageId).toBeDefined();
     expect(t.socket.actions("send_message")).toEqual([]);
   });
 });
@@ -1004,4 +1011,95 @@ it("a client with no token provider is a type error, and one with its options ha
   const bad = () => new ChatClient({ url: "wss://x" });
   void bad;
   expect(new ChatClient({ url: "wss://x", bookingId: 1, token: async () => "t" }).status.state).toBe("idle");
+});
+
+describe("actions return promises settled by their own answer", () => {
+  it("react() resolves with the reaction answering its request_id, and another member's reaction does not settle it", async () => {
+    const t = setup();
+    const socket = await online(t, [msg(1)]);
+    let settled = false;
+    const reacted = t.client.react(1, "👍").finally(() => (settled = true));
+    const [frame] = socket.actions("react");
+    const reactions = [{ emoji: "👍", count: 1, user_ids: ["alice"] }];
+    // bob's reaction, broadcast without a request_id: an event, not the answer.
+    socket.receive({ type: "reaction", booking_id: 1, message_id: 1, user_id: "bob", emoji: "🎉", added: true, reactions: [] });
+    await tick();
+    expect(settled).toBe(false);
+    socket.receive({ type: "reaction", booking_id: 1, message_id: 1, user_id: "alice", emoji: "👍", added: true, reactions, request_id: String(frame!.request_id) });
+    await expect(reacted).resolves.toMatchObject({ added: true, reactions });
+  });
+
+  it("a refusal rejects with the server's code and message, and is not also an error event", async () => {
+    const t = setup();
+    const socket = await online(t, [msg(1, "alice")]);
+    const errors: string[] = [];
+    t.client.on("error", (f) => errors.push(f.error.code));
+    const edited = t.client.edit(1, "too late");
+    const [edit] = socket.actions("edit_message");
+    socket.receive({ type: "error", error: { code: "VALIDATION_ERROR", message: "the edit window (15 minutes) has passed" }, request_id: String(edit!.request_id) });
+    await expect(edited).rejects.toMatchObject({ name: "ChatError", code: "VALIDATION_ERROR", message: "the edit window (15 minutes) has passed" });
+    expect(errors).toEqual([]);
+    // An error frame answering nothing of this client's is still an event.
+    socket.receive({ type: "error", error: { code: "INTERNAL_ERROR", message: "oops" } });
+    expect(errors).toEqual(["INTERNAL_ERROR"]);
+  });
+
+  it("an action while not connected rejects at once with NOT_CONNECTED; one whose connection drops rejects with DISCONNECTED", async () => {
+    const t = setup();
+    await expect(t.client.remove(1)).rejects.toMatchObject({ code: "NOT_CONNECTED" });
+    const socket = await online(t, [msg(1, "alice")]);
+    const removed = t.client.remove(1);
+    socket.drop();
+    await expect(removed).rejects.toMatchObject({ code: "DISCONNECTED" });
+  });
+
+  it("an unanswered action rejects with TIMEOUT after ackTimeoutMs", async () => {
+    const t = setup();
+    await online(t, [msg(1)]);
+    const reacted = t.client.react(1, "👍");
+    const outcome = reacted.catch((e: { code: string }) => e.code);
+    await tick(10_000);
+    expect(await outcome).toBe("TIMEOUT");
+  });
+
+  it("send() resolves with the stored message when its copy comes back, even after a reconnect, and rejects an empty body at once", async () => {
+    const t = setup();
+    const socket = await online(t);
+    await expect(t.client.send("   ")).rejects.toMatchObject({ code: "VALIDATION_ERROR" });
+    const sent = t.client.send("hello");
+    socket.drop();
+    await tick(1_000);
+    t.socket.accept();
+    t.socket.answerSync([msg(7, "alice", "hello", sent.clientMessageId!)]);
+    await expect(sent).resolves.toMatchObject({ id: 7, body: "hello" });
+  });
+
+  it("markRead() resolves when the server has the position, loadOlder() when the page is in", async () => {
+    const t = setup();
+    const socket = await online(t, [msg(5), msg(6)]);
+    const read = t.client.markRead(6);
+    const [frame] = socket.actions("read");
+    socket.receive({ type: "receipt", booking_id: 1, user_id: "alice", last_read_message_id: 6, request_id: String(frame!.request_id) });
+    await expect(read).resolves.toBeUndefined();
+    await expect(t.client.markRead(4)).resolves.toBeUndefined(); // already there
+    await expect(t.client.loadOlder()).rejects.toMatchObject({ code: "NOT_FOUND" }); // the first page had no more
+  });
+});
+
+describe("the per-user channel's connection", () => {
+  it("is renewed by a new connection before its token expires (it cannot be refreshed), never with session or refresh", async () => {
+    const t = setup({ channel: "user", bookingId: undefined });
+    t.setTokenTtl(600_000);
+    t.client.start();
+    await tick();
+    t.socket.accept();
+    expect(t.client.status.state).toBe("online");
+    await tick(540_000); // 60 s before expiry
+    expect(t.sockets.length).toBe(2);
+    const [first, second] = t.sockets;
+    second!.accept();
+    expect(first!.closed?.byClient).toBe(true);
+    expect(t.client.status.state).toBe("online");
+    expect(t.sockets.flatMap((s) => s.sent.map((f) => f.action)).filter((a) => a === "session" || a === "refresh")).toEqual([]);
+  });
 });

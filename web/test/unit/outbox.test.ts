@@ -43,9 +43,9 @@ it("two pages never overwrite each other's unsent messages", async () => {
   // Both pages are open before either writes (with one array per origin, B's write replaced A's).
   const a = o.page("A");
   const b = o.page("B");
-  const fromA = a.client.send("from A, offline")!;
+  const fromA = a.client.send("from A, offline").clientMessageId!;
   const socket = await online(b);
-  const fromB = b.client.send("from B")!;
+  const fromB = b.client.send("from B").clientMessageId!;
   socket.echo(msg(1, "alice", "from B", fromB), sent(socket).length);
   expect(o.stored()).toEqual([fromA]);
   a.close();
@@ -61,7 +61,7 @@ it("a page that closes mid-send hands its message to another open page, which de
   const b = o.page("B");
   const socketA = await online(a);
   const socketB = await online(b);
-  const cmid = a.client.send("written in A")!;
+  const cmid = a.client.send("written in A").clientMessageId!;
   expect(sent(socketA)).toEqual([cmid]); // never answered: A's connection is stuck
   expect(sent(socketB)).toEqual([]); // A is open: its message is A's to send
   await tick(1_000);
@@ -79,7 +79,7 @@ it("a page that closes mid-send hands its message to another open page, which de
 it("two open pages adopt a closed page's message once between them", async () => {
   const o = origin();
   const a = o.page("A");
-  const cmid = a.client.send("written in A")!;
+  const cmid = a.client.send("written in A").clientMessageId!;
   const b = o.page("B");
   const c = o.page("C");
   const socketB = await online(b);
@@ -97,7 +97,7 @@ it("an adopted message the server already has is not sent again and shows once",
   const b = o.page("B");
   const socketA = await online(a);
   const socketB = await online(b);
-  const cmid = a.client.send("stored, echo lost")!;
+  const cmid = a.client.send("stored, echo lost").clientMessageId!;
   // The server stored it and told the booking; A closed before its copy arrived.
   socketB.echo(msg(3, "alice", "stored, echo lost", cmid));
   void socketA;
@@ -113,7 +113,7 @@ it("a page adopts messages written after it started, when their page closes", as
   const b = o.page("B");
   const socketB = await online(b);
   const a = o.page("A");
-  const cmid = a.client.send("later")!;
+  const cmid = a.client.send("later").clientMessageId!;
   await tick();
   expect(sent(socketB)).toEqual([]);
   a.close();
@@ -124,7 +124,7 @@ it("a page adopts messages written after it started, when their page closes", as
 it("a stopped client adopts nothing; started again, it does", async () => {
   const o = origin();
   const a = o.page("A");
-  const cmid = a.client.send("x")!;
+  const cmid = a.client.send("x").clientMessageId!;
   const b = o.page("B");
   a.close();
   await tick();
@@ -147,7 +147,7 @@ it("an outbox of the one-array format is moved to one key per message and delive
 it("without Web Locks, a page takes every message it finds when it starts (a reload delivers them)", () => {
   const storage = new SharedStorage();
   const first = setup({}, localStorageOutbox(KEY, { storage: storage.for("A"), locks: undefined, page: "A" }));
-  const cmid = first.client.send("before the reload")!;
+  const cmid = first.client.send("before the reload").clientMessageId!;
   first.client.close();
   const second = setup({}, localStorageOutbox(KEY, { storage: storage.for("B"), locks: undefined, page: "B" }));
   expect(second.client.timeline.map((m) => [m.client_message_id, m.state])).toEqual([[cmid, "sending"]]);

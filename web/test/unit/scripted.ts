@@ -35,7 +35,9 @@ export class ScriptedSocket implements Socket {
     const frame = JSON.parse(text) as ClientFrame;
     this.sent.push(frame);
     if (frame.action === "ping" && this.autoPong) {
-      void Promise.resolve().then(() => !this.closed && this.receive({ type: "pong" }));
+      // A user connection's answers name the booking the frame named.
+      const booking = (frame as { booking_id?: number }).booking_id;
+      void Promise.resolve().then(() => !this.closed && this.receive(booking ? { type: "pong", booking_id: booking } : { type: "pong" }));
     }
     if ((frame.action === "session" || frame.action === "refresh") && this.autoSession) {
       const token = frame.action === "refresh" ? (frame.data?.token ?? "") : this.protocols[1]!.slice("bearer.".length);
