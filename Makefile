@@ -105,23 +105,8 @@ watch: web api-docs ## `make dev` that rebuilds and restarts on a change to the 
 		--on-change docs/asyncapi.yaml '$(MAKE) --no-print-directory api-docs' \
 		-- "$$target/debug/chat-dev"
 
-test: test-deps $(TOOLS)/venv/bin/cargo-lambda ## Run every test: make help, the API contracts, Rust (SQLite, PostgreSQL, moto, the emulator), the demo page in Chromium
-	@mkdir -p target
-	scripts/check-make-help.py 2>&1 | tee target/test-help.log
-	scripts/test_dev_watch.py 2>&1 | tee target/test-scripts.log
-	scripts/contract-tests.sh 2>&1 | tee target/test-contracts.log
-	$(CARGO) test --workspace --doc --locked 2>&1 | tee target/test-doc.log
-	$(CARGO) test --workspace --all-targets --locked 2>&1 | tee target/test.log
-	(cd web && npm ci --no-audit --no-fund --loglevel=error && npm test) 2>&1 | tee target/test-web.log
-	scripts/fuzz.sh 2>&1 | tee target/test-fuzz.log
-	scripts/browser-tests.sh 2>&1 | tee target/test-browser.log
-	$(MAKE) --no-print-directory tf-check 2>&1 | tee target/test-terraform.log
-	@awk '/^test result:/ { passed += $$4; failed += $$6 } /^# pass / { passed += $$3 } /^# fail / { failed += $$3 } \
-		/^Success! [0-9]+ passed/ { passed += $$2; failed += $$4 } /^Failure! [0-9]+ passed/ { passed += $$2; failed += $$4 } \
-		/^(moto|scripts): [0-9]+ passed, [0-9]+ failed$$/ { passed += $$2; failed += $$4 } \
-		END { printf "tests: %d passed, %d failed\n", passed, failed }' \
-		target/test-help.log target/test-scripts.log target/test-contracts.log target/test-doc.log target/test.log target/test-web.log \
-		target/test-fuzz.log target/test-browser.log target/test-terraform.log
+test: test-deps $(TOOLS)/venv/bin/cargo-lambda ## Run every test: make help, the API contracts, Rust (SQLite, PostgreSQL, moto, the emulator), the widget (unit, Chromium), fuzzing, Terraform; suites side by side, each phase's time at the end
+	scripts/test-all.sh
 
 test-deps: # The services tests start: PostgreSQL binaries come with the machine, moto from PyPI when missing
 	@command -v moto_server >/dev/null || python3 -m pip install --quiet --disable-pip-version-check 'moto[server]>=5.1,<6'

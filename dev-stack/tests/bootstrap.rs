@@ -47,22 +47,8 @@ impl Drop for Process {
     }
 }
 
-/// The host build of a Lambda's binary (the same code `make package` zips as `bootstrap`).
-fn build_binary(package: &str, bin: &str) -> PathBuf {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
-        .args(["build", "--quiet", "-p", package, "--bin", bin])
-        .current_dir(workspace_root())
-        .status()
-        .expect("cargo build");
-    assert!(status.success(), "building {bin} failed");
-    // target/debug/deps/bootstrap-<hash> → target/debug/<bin>
-    let exe = std::env::current_exe().expect("test binary path");
-    exe.parent().and_then(Path::parent).expect("target dir").join(bin)
-}
-
 fn build_lambda_binary() -> PathBuf {
-    build_binary("chat-proxy", "chat-proxy")
+    support::workspace_binary("chat-proxy")
 }
 
 /// `cargo lambda watch --only-lambda-apis` on a free port: the Runtime API (a function named `f` polls
@@ -279,7 +265,7 @@ async fn http_api(
 #[tokio::test]
 async fn both_lambdas_compiled_a_booking_from_the_service_api_two_clients_and_a_pushed_status() {
     let proxy_binary = build_lambda_binary();
-    let backend_binary = build_binary("chat-backend", "chat-backend-lambda");
+    let backend_binary = support::workspace_binary("chat-backend-lambda");
     let moto = Moto::shared();
     let connections = format!("two-lambdas-connections-{}", fastrand::u32(..));
     // Created with a patient client: moto takes its time over a first table.

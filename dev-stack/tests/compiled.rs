@@ -6,7 +6,6 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
 use apigw_ws_emulator::EmulatorConfig;
@@ -19,20 +18,9 @@ use local_services::moto::Moto;
 use serde_json::json;
 use support::{connect_as, next_of_type, send};
 
-/// The host build of the function (the code `make package` zips as `bootstrap`), as `make dev-lambda`
-/// builds it.
+/// The host build of the function (the code `make package` zips as `bootstrap`).
 fn function_binary() -> PathBuf {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace");
-    let status = Command::new(cargo)
-        .args(["build", "--quiet", "-p", "chat-proxy", "--bin", "chat-proxy"])
-        .current_dir(root)
-        .status()
-        .expect("cargo build");
-    assert!(status.success(), "building chat-proxy failed");
-    // target/debug/deps/compiled-<hash> → target/debug/chat-proxy
-    let exe = std::env::current_exe().expect("test binary path");
-    exe.parent().and_then(Path::parent).expect("target dir").join("chat-proxy")
+    support::workspace_binary("chat-proxy")
 }
 
 fn options(dir: &Path, records: ConnectionRecords) -> StackOptions {

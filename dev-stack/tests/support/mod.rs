@@ -17,6 +17,28 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
 pub const JWT_SECRET: &str = "e2e-jwt-secret";
+
+/// The host build of one of the workspace's binaries (the Lambdas' code `make package` zips as
+/// `bootstrap`), built as the test run built everything: `--workspace --all-targets`, so its dependencies
+/// have the features the tests' have and nothing is compiled a second time (a `-p` build resolves features
+/// per package and rebuilt most of the tree: five minutes of the test run). Under `make test` this is a
+/// check that finds everything built already.
+pub fn workspace_binary(bin: &str) -> std::path::PathBuf {
+    static BUILT: std::sync::Once = std::sync::Once::new();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace").to_path_buf();
+    BUILT.call_once(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = std::process::Command::new(cargo)
+            .args(["build", "--quiet", "--workspace", "--all-targets"])
+            .current_dir(&root)
+            .status()
+            .expect("cargo build");
+        assert!(status.success(), "building the workspace's binaries failed");
+    });
+    // target/debug/deps/<test>-<hash> → target/debug/<bin>
+    let exe = std::env::current_exe().expect("test binary path");
+    exe.parent().and_then(std::path::Path::parent).expect("target dir").join(bin)
+}
 pub const PROXY_SECRET: &str = "e2e-proxy-secret";
 
 pub struct Stack {
