@@ -677,12 +677,6 @@ impl ChatService {
     /// `refresh`: the connection's user presents a new token, still a member of the booking; the
     /// connection lives on until the new token expires (or the gateway's two hours end).
     async fn refresh(&self, caller: Caller<'_>, token: &str) -> Result<Reply, ChatError> {
-        if caller.connection_type == ConnectionType::User {
-            // A user connection is recorded once per booking: renewing it would cost a write per booking.
-            return Err(ChatError::Invalid(
-                "a user connection cannot be refreshed; reconnect with a fresh token".into(),
-            ));
-        }
         let session = caller.session.ok_or(ChatError::NoSession)?;
         if !self.rate_limits.try_acquire(caller.user_id).await? {
             return Err(ChatError::RateLimited);
@@ -693,14 +687,17 @@ impl ChatService {
         }
         self.member_booking(caller.booking_id, caller.user_id).await?;
         let renewed = Session { expires_at: claims.exp, ..session };
-        // The member stays online as long as the connection now lives.
-        let connection = PresenceConnection {
-            user_id: caller.user_id,
-            connection_id: caller.connection_id,
-            at: renewed.lapses_at(),
-        };
-        if let Err(error) = self.store.add_presence(caller.booking_id, connection).await {
-            tracing::warn!(error = %error, "could not extend the connection's presence");
+        // The member stays online as long as the connection now lives (a user connection counts for no
+        // presence: it renews its records in every booking, through the transport).
+        if caller.connection_type != ConnectionType::User {
+            let connection = PresenceConnection {
+                user_id: caller.user_id,
+                connection_id: caller.connection_id,
+                at: renewed.lapses_at(),
+            };
+            if let Err(error) = self.store.add_presence(caller.booking_id, connection).await {
+                tracing::warn!(error = %error, "could not extend the connection's presence");
+            }
         }
         Ok(Reply { renewed_until: Some(claims.exp), ..Reply::to_sender(renewed.frame(caller.user_id)) })
     }

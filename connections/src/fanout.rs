@@ -303,10 +303,17 @@ impl<S: ConnectionStore, G: ConnectionGateway> Fanout<S, G> {
         let mut texts: Vec<&'f str> = Vec::new();
         let mut jobs: Vec<(ConnectionRecord, Vec<usize>)> = Vec::new();
         for record in self.store.list(booking_id).await? {
-            if record.is_expired(now) {
-                expired.push(record);
-                continue;
-            }
+            let record = if record.is_expired(now) {
+                match self.renewed_user_connection(record, now).await {
+                    Ok(record) => record,
+                    Err(record) => {
+                        expired.push(record);
+                        continue;
+                    }
+                }
+            } else {
+                record
+            };
             let posts: Vec<usize> =
                 plan(&record).into_iter().map(|text| index_of(&mut texts, text)).collect();
             if !posts.is_empty() {
@@ -339,6 +346,32 @@ impl<S: ConnectionStore, G: ConnectionGateway> Fanout<S, G> {
         expiring.await;
         report.duration = started.elapsed();
         Ok(report)
+    }
+
+    /// An expired record of a user connection that a `refresh` renewed after it joined this booking (the
+    /// refresh renews the records of the bookings its connection knew): its record under its user says it
+    /// lives on, and this one is renewed to match (one `GetItem`, one `UpdateItem`, only for such records).
+    /// Any other record comes back as `Err`, expired.
+    async fn renewed_user_connection(
+        &self,
+        record: ConnectionRecord,
+        now: i64,
+    ) -> Result<ConnectionRecord, ConnectionRecord> {
+        if record.connection_type != ConnectionType::User {
+            return Err(record);
+        }
+        let renewed = match self.store.find_user_connection(&record.user_id, &record.connection_id).await {
+            Ok(Some(current)) if !current.is_expired(now) => current.ttl,
+            Ok(_) => return Err(record),
+            Err(error) => {
+                tracing::warn!(error = %error, "could not read a user connection's own record");
+                return Err(record);
+            }
+        };
+        if let Err(error) = self.store.renew(record.booking_id, &record.connection_id, renewed).await {
+            tracing::warn!(error = %error, "could not renew a user connection's record of a booking");
+        }
+        Ok(ConnectionRecord { ttl: renewed, ..record })
     }
 
     /// Ends `user_id`'s connections of `booking_id` after the marketplace removed them from it: each chat

@@ -111,6 +111,31 @@ pub trait ConnectionStore: Send + Sync + 'static {
         connection_id: &str,
         ttl: i64,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// A user connection's record under its user, expired or not: its expiry as the last `refresh` left it
+    /// (one `GetItem`).
+    ///
+    /// # Errors
+    /// [`StoreError`] if the store cannot be read.
+    fn find_user_connection(
+        &self,
+        user_id: &str,
+        connection_id: &str,
+    ) -> impl Future<Output = Result<Option<ConnectionRecord>, StoreError>> + Send;
+
+    /// Moves a user connection's expiry to `ttl` (after a `refresh`): its record under its user, then its
+    /// records in `booking_ids` (one `UpdateItem` each; a booking without its record is skipped). `false`
+    /// when it has no record under its user (it is gone, or was forgotten).
+    ///
+    /// # Errors
+    /// [`StoreError`] if the store cannot be written.
+    fn renew_user_connection(
+        &self,
+        user_id: &str,
+        connection_id: &str,
+        booking_ids: &[BookingId],
+        ttl: i64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
 /// Why a frame could not be pushed to a connection.
@@ -207,6 +232,22 @@ impl<T: ConnectionStore> ConnectionStore for std::sync::Arc<T> {
         ttl: i64,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send {
         (**self).renew(booking_id, connection_id, ttl)
+    }
+    fn find_user_connection(
+        &self,
+        user_id: &str,
+        connection_id: &str,
+    ) -> impl Future<Output = Result<Option<ConnectionRecord>, StoreError>> + Send {
+        (**self).find_user_connection(user_id, connection_id)
+    }
+    fn renew_user_connection(
+        &self,
+        user_id: &str,
+        connection_id: &str,
+        booking_ids: &[BookingId],
+        ttl: i64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        (**self).renew_user_connection(user_id, connection_id, booking_ids, ttl)
     }
 }
 

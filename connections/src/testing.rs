@@ -147,6 +147,18 @@ impl ConnectionStore for DownStore {
     async fn user_connections(&self, _user_id: &str) -> Result<Vec<ConnectionRecord>, StoreError> {
         Err(down())
     }
+    async fn find_user_connection(&self, _: &str, _: &str) -> Result<Option<ConnectionRecord>, StoreError> {
+        Err(down())
+    }
+    async fn renew_user_connection(
+        &self,
+        _: &str,
+        _: &str,
+        _: &[BookingId],
+        _: i64,
+    ) -> Result<bool, StoreError> {
+        Err(down())
+    }
     async fn put(&self, _record: &ConnectionRecord) -> Result<(), StoreError> {
         Err(down())
     }

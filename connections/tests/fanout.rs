@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use chat_connections::store::InMemoryConnectionStore;
 use chat_connections::testing::{RecordingGateway, connecting_record, record};
-use chat_connections::{ConnectionStore, Delivery, DeliveryPolicy, Fanout, Recipient};
+use chat_connections::{ConnectionRecord, ConnectionStore, Delivery, DeliveryPolicy, Fanout, Recipient};
 use chat_wire::proxy::ConnectionType;
 
 fn fanout() -> Fanout<InMemoryConnectionStore, RecordingGateway> {
@@ -81,6 +81,36 @@ async fn each_record_receives_its_own_frames_in_order_and_nothing_after_a_failed
     assert_eq!(numbers, [1, 2]);
     assert!(fanout.gateway().frames_to("b").is_empty(), "nothing planned for b");
     assert_eq!(fanout.gateway().post_count(), 2, "c's second frame is not tried after its first failed");
+}
+
+#[tokio::test]
+async fn a_user_connection_refreshed_after_joining_a_booking_keeps_receiving_it() {
+    let fanout = fanout();
+    let mut inbox = record(0, "inbox", "bob");
+    inbox.connection_type = ConnectionType::User;
+    // Recorded in booking 1 at its connect, refreshed since: its record under bob is renewed, and so is
+    // booking 1's; booking 2 it joined later, and that record still has the old expiry.
+    fanout.store().put_user_connection(&inbox, &[1]).await.expect("put");
+    let old = ConnectionRecord { booking_id: 2, ttl: chat_wire::time::now_seconds() - 1, ..inbox.clone() };
+    fanout.store().put(&old).await.expect("put");
+    let renewed = chat_wire::time::now_seconds() + 3600;
+    assert!(fanout.store().renew_user_connection("bob", "inbox", &[1], renewed).await.expect("renew"));
+    let report = fanout
+        .to_booking("http://x", 2, Some("message"), r#"{"type":"message"}"#, None)
+        .await
+        .expect("fan-out");
+    assert_eq!((report.delivered, report.expired), (1, 0), "delivered, not expired");
+    assert!(fanout.gateway().closed().is_empty());
+    assert_eq!(
+        fanout.store().find(2, "inbox").await.expect("find").expect("kept").ttl,
+        renewed,
+        "renewed to match"
+    );
+    // Without a renewed record under its user, an expired one is expired as before.
+    fanout.store().remove_user_connection("bob", "inbox", &[1]).await.expect("remove");
+    fanout.store().put(&old).await.expect("put");
+    let report = fanout.to_booking("http://x", 2, None, "{}", None).await.expect("fan-out");
+    assert_eq!(report.expired, 1);
 }
 
 #[tokio::test]

@@ -44,13 +44,11 @@ fn user_frame(frame: &Value) -> aws_lambda_events::apigw::ApiGatewayWebsocketPro
     event(as_user_connection(value, &[1, 2], "alice", now_seconds() + 3600))
 }
 
-/// Records alice's user connection in bookings 1 and 2, as its `$connect` does.
+/// Records alice's user connection in bookings 1 and 2 and under her, as its `$connect` does.
 async fn recorded_user_connection(h: &Harness) {
-    for booking in [1, 2] {
-        let mut r = record(booking, CONNECTION, "alice");
-        r.connection_type = ConnectionType::User;
-        h.store.put(&r).await.expect("put");
-    }
+    let mut r = record(0, CONNECTION, "alice");
+    r.connection_type = ConnectionType::User;
+    h.store.put_user_connection(&r, &[1, 2]).await.expect("put");
 }
 
 #[tokio::test]
@@ -181,9 +179,42 @@ async fn disconnect_forgets_every_record_of_a_user_connection_and_tells_no_prese
 }
 
 #[tokio::test]
+async fn a_refreshed_user_connection_lives_on_past_its_connect_token_in_every_booking() {
+    let renewed = now_seconds() + 1800;
+    let h = harness(FakeBackend {
+        on_message: Box::new(move |_, _| {
+            let session = json!({"type": "session", "user_id": "alice", "expires_at": renewed * 1000,
+                "closes_at": (now_seconds() + 7200) * 1000, "timestamp": 1});
+            Ok(Some(reply(session, Audience::Sender).renewing(Some(renewed))))
+        }),
+        ..FakeBackend::default()
+    });
+    recorded_user_connection(&h).await;
+    h.proxy.handle(user_frame(&json!({"action": "refresh", "booking_id": 1, "data": {"token": "t"}}))).await;
+    assert_eq!(h.gateway.frames_to(CONNECTION)[0]["type"], "session");
+    let own = h.store.find_user_connection("alice", CONNECTION).await.expect("find").expect("recorded");
+    assert_eq!(own.ttl, renewed, "its record under alice");
+    for booking in [1, 2] {
+        assert_eq!(h.store.find(booking, CONNECTION).await.expect("find").expect("recorded").ttl, renewed);
+    }
+    // Its $connect token has expired since: the next frame reads the renewed record and goes through.
+    let mut value = fixture("message", "");
+    value["requestContext"]["connectionId"] = CONNECTION.into();
+    value["body"] = json!({"action": "ping", "booking_id": 2}).to_string().into();
+    h.proxy.handle(event(as_user_connection(value, &[1, 2], "alice", now_seconds() - 1))).await;
+    let forwarded = h.backend.messages.lock().expect("lock").clone();
+    assert_eq!(forwarded.len(), 2, "the refresh and the ping both reached the backend");
+    assert_eq!((forwarded[1].0, forwarded[1].1.expires_at), (2, Some(renewed)));
+    assert!(h.gateway.closed().is_empty(), "not closed");
+}
+
+#[tokio::test]
 async fn an_expired_user_connection_is_told_and_closed_on_its_next_frame() {
     let h = harness(FakeBackend::default());
     recorded_user_connection(&h).await;
+    // Never refreshed: its records expire with its $connect token.
+    let lapsed = now_seconds() - 1;
+    h.store.renew_user_connection("alice", CONNECTION, &[1, 2], lapsed).await.expect("renew");
     let mut value = fixture("message", "");
     value["body"] = json!({"action": "ping", "booking_id": 1}).to_string().into();
     let expired = event(as_user_connection(value, &[1, 2], "alice", now_seconds() - 1));

@@ -10,7 +10,7 @@ use crate::service::booking;
 crate::on_every_store!(
     a_user_connection_learns_its_user_and_bookings_most_recently_active_first,
     a_user_connect_without_the_secret_or_with_a_bad_token_is_refused,
-    a_user_connection_acts_on_a_booking_it_belongs_to_and_cannot_refresh,
+    a_user_connection_acts_on_a_booking_it_belongs_to_and_refreshes_without_presence,
 );
 
 impl TestApp {
@@ -77,7 +77,7 @@ async fn a_user_connect_without_the_secret_or_with_a_bad_token_is_refused(app: T
     assert_eq!(response.status(), 400);
 }
 
-async fn a_user_connection_acts_on_a_booking_it_belongs_to_and_cannot_refresh(app: TestApp) {
+async fn a_user_connection_acts_on_a_booking_it_belongs_to_and_refreshes_without_presence(app: TestApp) {
     let sent = app
         .send_as_user_connection(
             1,
@@ -102,6 +102,16 @@ async fn a_user_connection_acts_on_a_booking_it_belongs_to_and_cannot_refresh(ap
             json!({"action": "refresh", "booking_id": 1, "data": {"token": token("alice")}}),
         )
         .await;
-    assert_eq!(refresh["error"]["code"], "VALIDATION_ERROR");
-    assert!(refresh.get("token_expires_at").is_none(), "nothing to renew");
+    assert_eq!(refresh["type"], "session", "{refresh}");
+    assert!(refresh["token_expires_at"].as_i64().is_some(), "the proxy renews its records: {refresh}");
+    let presence = app.store.presence_records(1).await.expect("presence");
+    assert!(presence.connections.is_empty(), "a user connection counts for no presence: {presence:?}");
+    let bob = app
+        .send_as_user_connection(
+            1,
+            "alice",
+            json!({"action": "refresh", "booking_id": 1, "data": {"token": token("bob")}}),
+        )
+        .await;
+    assert_eq!(bob["error"]["code"], "AUTHENTICATION_ERROR", "a connection keeps its user: {bob}");
 }

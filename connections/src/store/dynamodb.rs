@@ -177,6 +177,46 @@ impl DynamoDbConnectionStore {
 }
 
 impl DynamoDbConnectionStore {
+    /// The record at `key`, expired or not (one consistent `GetItem`).
+    async fn get_record(&self, key: Item) -> Result<Option<ConnectionRecord>, StoreError> {
+        let found = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| failed("reading a connection")(sdk(e)))?;
+        found.item.as_ref().map(record_from).transpose().map_err(|e| failed("reading a connection")(e.into()))
+    }
+
+    /// Moves the expiry of the record at `key` to `ttl`; `false` when there is no such record.
+    async fn renew_record(&self, key: Item, ttl: i64) -> Result<bool, StoreError> {
+        let renewed = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .update_expression("SET #ttl = :ttl")
+            .condition_expression("attribute_exists(connection_id)")
+            .expression_attribute_names("#ttl", "ttl")
+            .expression_attribute_values(":ttl", n(ttl))
+            .send()
+            .await;
+        match renewed {
+            Ok(_) => Ok(true),
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(aws_sdk_dynamodb::operation::update_item::UpdateItemError::is_conditional_check_failed_exception) =>
+            {
+                Ok(false)
+            }
+            Err(error) => Err(failed("renewing a connection")(sdk(error))),
+        }
+    }
+
     /// Every record of a partition (a booking's, or a user's user connections): one paginated, consistent
     /// Query.
     async fn query_partition(
@@ -288,40 +328,34 @@ impl ConnectionStore for DynamoDbConnectionStore {
         booking_id: BookingId,
         connection_id: &str,
     ) -> Result<Option<ConnectionRecord>, StoreError> {
-        let found = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(Self::booking_key(booking_id, connection_id)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| failed("reading a connection")(sdk(e)))?;
-        found.item.as_ref().map(record_from).transpose().map_err(|e| failed("reading a connection")(e.into()))
+        self.get_record(Self::booking_key(booking_id, connection_id)).await
     }
 
     async fn renew(&self, booking_id: BookingId, connection_id: &str, ttl: i64) -> Result<bool, StoreError> {
-        let renewed = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(Self::booking_key(booking_id, connection_id)))
-            .update_expression("SET #ttl = :ttl")
-            .condition_expression("attribute_exists(connection_id)")
-            .expression_attribute_names("#ttl", "ttl")
-            .expression_attribute_values(":ttl", n(ttl))
-            .send()
-            .await;
-        match renewed {
-            Ok(_) => Ok(true),
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(aws_sdk_dynamodb::operation::update_item::UpdateItemError::is_conditional_check_failed_exception) =>
-            {
-                Ok(false)
-            }
-            Err(error) => Err(failed("renewing a connection")(sdk(error))),
+        self.renew_record(Self::booking_key(booking_id, connection_id), ttl).await
+    }
+
+    async fn find_user_connection(
+        &self,
+        user_id: &str,
+        connection_id: &str,
+    ) -> Result<Option<ConnectionRecord>, StoreError> {
+        self.get_record(Self::user_key(user_id, connection_id)).await
+    }
+
+    async fn renew_user_connection(
+        &self,
+        user_id: &str,
+        connection_id: &str,
+        booking_ids: &[BookingId],
+        ttl: i64,
+    ) -> Result<bool, StoreError> {
+        if !self.renew_record(Self::user_key(user_id, connection_id), ttl).await? {
+            return Ok(false);
         }
+        for booking_id in booking_ids {
+            self.renew_record(Self::booking_key(*booking_id, connection_id), ttl).await?;
+        }
+        Ok(true)
     }
 }

@@ -123,4 +123,33 @@ impl ConnectionStore for InMemoryConnectionStore {
         let record = bookings.get_mut(&booking_id).and_then(|records| records.get_mut(connection_id));
         Ok(record.map(|record| record.ttl = ttl).is_some())
     }
+
+    async fn find_user_connection(
+        &self,
+        user_id: &str,
+        connection_id: &str,
+    ) -> Result<Option<ConnectionRecord>, StoreError> {
+        Ok(self.users().get(user_id).and_then(|records| records.get(connection_id)).cloned())
+    }
+
+    async fn renew_user_connection(
+        &self,
+        user_id: &str,
+        connection_id: &str,
+        booking_ids: &[BookingId],
+        ttl: i64,
+    ) -> Result<bool, StoreError> {
+        {
+            let mut users = self.users();
+            let Some(record) = users.get_mut(user_id).and_then(|records| records.get_mut(connection_id))
+            else {
+                return Ok(false);
+            };
+            record.ttl = ttl;
+        }
+        for booking_id in booking_ids {
+            self.renew(*booking_id, connection_id, ttl).await?;
+        }
+        Ok(true)
+    }
 }

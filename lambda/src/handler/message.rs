@@ -162,12 +162,6 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
                 *booking_id
             }
             Scope::User(bookings) => {
-                if identity.is_expired_now(connected_at) {
-                    // A user connection cannot be refreshed (its records are one per booking): it is
-                    // told and closed; its `$disconnect` forgets its records.
-                    self.expire_user_connection(&sender.endpoint, connection_id).await;
-                    return Err(Stop::Done(Outcome::Expired));
-                }
                 let Some(booking_id) = booking_named_by(frame) else {
                     let message =
                         "a user connection's frame names its booking: \"booking_id\": <id> beside \"action\"";
@@ -187,8 +181,9 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
     }
 
     /// When the connection's token expires: the `$connect` token's expiry while it is valid (no lookup),
-    /// else the one a `refresh` gave its record (one `GetItem`). A connection with neither is expired:
-    /// told and closed.
+    /// else the one a `refresh` gave its record (one `GetItem`; a user connection's record under its
+    /// user). A connection with neither is expired: told and closed (a user connection's `$disconnect`
+    /// forgets its records).
     async fn current_expiry(
         &self,
         identity: &ConnectionContext,
@@ -198,10 +193,10 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
         if !identity.is_expired_now(sender.connected_at) {
             return Ok(identity.expires_at);
         }
-        match self.renewed_expiry(booking_id, sender.connection_id).await {
+        match self.renewed_expiry(identity, booking_id, sender.connection_id).await {
             Ok(Some(expires_at)) => Ok(expires_at),
             Ok(None) => {
-                self.fanout.expire(&sender.endpoint, booking_id, sender.connection_id).await;
+                self.expire_sender(identity, booking_id, sender).await;
                 Err(Stop::Done(Outcome::Expired))
             }
             Err(error) => {
@@ -211,15 +206,29 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
         }
     }
 
+    /// Tells the sender its token has expired and closes it (and forgets its record; a user connection's
+    /// records go at its `$disconnect`).
+    async fn expire_sender(&self, identity: &ConnectionContext, booking_id: BookingId, sender: &Sender<'_>) {
+        match identity.scope {
+            Scope::Booking(_) => self.fanout.expire(&sender.endpoint, booking_id, sender.connection_id).await,
+            Scope::User(_) => self.expire_user_connection(&sender.endpoint, sender.connection_id).await,
+        }
+    }
+
     /// The expiry a `refresh` gave a connection whose `$connect` token has expired, if it was renewed and
     /// is still valid: one `GetItem`, only for such connections.
     async fn renewed_expiry(
         &self,
+        identity: &ConnectionContext,
         booking_id: BookingId,
         connection_id: &str,
     ) -> Result<Option<i64>, StoreError> {
         let now = now_seconds();
-        let record = self.fanout.store().find(booking_id, connection_id).await?;
+        let store = self.fanout.store();
+        let record = match identity.scope {
+            Scope::Booking(_) => store.find(booking_id, connection_id).await?,
+            Scope::User(_) => store.find_user_connection(&identity.user_id, connection_id).await?,
+        };
         Ok(record.filter(|record| !record.is_expired(now)).map(|record| record.ttl))
     }
 
@@ -252,9 +261,11 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
         }
     }
 
-    /// After a `refresh` the backend accepted, the record must follow (one `UpdateItem`) before the client
-    /// is told. A connection with no record left to extend receives nothing any more: it is closed, so the
-    /// client reconnects.
+    /// After a `refresh` the backend accepted, the records must follow before the client is told: the
+    /// connection's record (one `UpdateItem`), or a user connection's under its user and in each booking it
+    /// knew at connect (one `UpdateItem` each; a booking it joined since follows when a fan-out finds its
+    /// record expired). A connection with no record left to extend receives nothing any more: it is
+    /// closed, so the client reconnects.
     async fn follow_renewal(
         &self,
         identity: &ConnectionContext,
@@ -262,14 +273,21 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
         reply: &ProxyReply,
         sender: &Sender<'_>,
     ) -> Result<(), Stop> {
-        let (Some(renewed), Scope::Booking(_)) = (reply.token_expires_at, &identity.scope) else {
+        let Some(renewed) = reply.token_expires_at else {
             return Ok(());
         };
         let ttl = ttl_for(sender.connected_at, renewed);
-        match self.fanout.store().renew(booking_id, sender.connection_id, ttl).await {
+        let store = self.fanout.store();
+        let renewal = match &identity.scope {
+            Scope::Booking(_) => store.renew(booking_id, sender.connection_id, ttl).await,
+            Scope::User(bookings) => {
+                store.renew_user_connection(&identity.user_id, sender.connection_id, bookings, ttl).await
+            }
+        };
+        match renewal {
             Ok(true) => Ok(()),
             Ok(false) => {
-                self.fanout.expire(&sender.endpoint, booking_id, sender.connection_id).await;
+                self.expire_sender(identity, booking_id, sender).await;
                 Err(Stop::Done(Outcome::Expired))
             }
             Err(error) => {

@@ -21,7 +21,8 @@
 //!   each (one `BatchWriteItem` per 25), so each booking's one `Query` per message finds it. A frame names
 //!   its booking (`"booking_id"` at the top level, else `VALIDATION_ERROR`) and goes to that booking's
 //!   message route, and every answer names the booking. `$disconnect` removes every record (one
-//!   `BatchWriteItem` per 25). A user connection cannot be refreshed: once its token expires it is told
+//!   `BatchWriteItem` per 25). A user connection's `refresh` renews its records under its user and in the
+//!   bookings it knew at connect (one `UpdateItem` each); unrenewed, once its token expires it is told
 //!   `TOKEN_EXPIRED` and closed.
 //!
 //! Every event is logged as one line when it ends: route, action, connection, booking, user, outcome, status
