@@ -167,8 +167,8 @@ export interface ChatClientOptions {
    * How a token is renewed on an open connection: the `refresh` action (`action`, the default: the client
    * asks `session` on open, and renews before the token expires once the server has answered it, so a
    * server without `session` still gets reconnects), or a new connection each time (`reconnect`, the
-   * default of the per-user channel, which cannot be refreshed); `none` for a client whose socket someone
-   * else renews (a conversation carried by a `UserChannel`).
+   * default of the per-user channel, whose frames must name a booking a user may not have); `none` for a
+   * client whose socket someone else renews (a conversation carried by a `UserChannel`).
    */
   tokenRenewal?: "reconnect" | "action" | "none";
 }

@@ -3,8 +3,8 @@
 //!
 //! It is built from `ChatClient`s, so that nothing the client decides is written twice:
 //! - `connection`, a `ChatClient` on the user channel, owns the socket: tokens, reconnects with backoff,
-//!   keep-alive, and a new connection (make before break) before each token expires, since a user connection
-//!   cannot be refreshed;
+//!   keep-alive, and a new connection (make before break) before each token expires (a `refresh` on a user
+//!   connection must name a booking, and a user may have none yet);
 //! - `conversation(id)` is a `ChatClient` of one booking whose socket is virtual: its frames go out on the user
 //!   connection naming the booking, and the frames naming the booking come back to it. So each booking has its
 //!   own timeline, resume after any gap, outbox delivered exactly once, and promises settled by their answers.

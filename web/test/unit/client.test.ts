@@ -1087,7 +1087,7 @@ describe("actions return promises settled by their own answer", () => {
 });
 
 describe("the per-user channel's connection", () => {
-  it("is renewed by a new connection before its token expires (it cannot be refreshed), never with session or refresh", async () => {
+  it("is renewed by a new connection before its token expires (a refresh must name a booking), never with session or refresh", async () => {
     const t = setup({ channel: "user", bookingId: undefined });
     t.setTokenTtl(600_000);
     t.client.start();
