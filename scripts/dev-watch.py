@@ -20,6 +20,7 @@ Standard library only: a fresh clone needs nothing more than `make dev` does.
 """
 
 import argparse
+import contextlib
 import os
 import signal
 import subprocess
@@ -78,6 +79,38 @@ class Stopping(Exception):
     """Ctrl-C or SIGTERM."""
 
 
+class StopSignals:
+    """Turns the first Ctrl-C or SIGTERM into `Stopping` (later ones are ignored: nothing may interrupt the
+    clean-up), except while a child is being started: `Popen` may have started it without having returned
+    it yet, and a signal raised then would leave it running unseen. Such a signal is raised as soon as the
+    child is known."""
+
+    def __init__(self):
+        self.holding = False
+        self.pending = None
+        signal.signal(signal.SIGINT, self.arrived)
+        signal.signal(signal.SIGTERM, self.arrived)
+
+    def arrived(self, signum, _frame):
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        name = signal.Signals(signum).name
+        if self.holding:
+            self.pending = name
+            return
+        raise Stopping(name)
+
+    @contextlib.contextmanager
+    def held(self):
+        self.holding = True
+        try:
+            yield
+        finally:
+            self.holding = False
+            if self.pending:
+                raise Stopping(self.pending)
+
+
 def group_alive(pgid):
     try:
         os.killpg(pgid, 0)
@@ -113,8 +146,9 @@ def stop_group(process, grace, what):
 
 
 class Watcher:
-    def __init__(self, args):
+    def __init__(self, args, signals):
         self.args = args
+        self.signals = signals
         self.program = None
         self.program_stamp = None
         self.reported_exit = False
@@ -122,7 +156,8 @@ class Watcher:
 
     def run_command(self, command, what):
         """Runs a shell command in its own process group; returns its exit code."""
-        self.running_command = subprocess.Popen(command, shell=True, start_new_session=True)
+        with self.signals.held():
+            self.running_command = subprocess.Popen(command, shell=True, start_new_session=True)
         try:
             return self.running_command.wait()
         finally:
@@ -131,7 +166,8 @@ class Watcher:
 
     def start(self):
         say("starting: " + " ".join(self.args.program))
-        self.program = subprocess.Popen(self.args.program, start_new_session=True)
+        with self.signals.held():
+            self.program = subprocess.Popen(self.args.program, start_new_session=True)
         self.program_stamp = stamp(self.args.program[0])
         self.reported_exit = False
 
@@ -216,16 +252,7 @@ def parse(argv):
 
 def main(argv):
     args = parse(argv)
-    watcher = Watcher(args)
-
-    def stopping(signum, _frame):
-        # No second signal may interrupt the clean-up.
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        raise Stopping(signal.Signals(signum).name)
-
-    signal.signal(signal.SIGINT, stopping)
-    signal.signal(signal.SIGTERM, stopping)
+    watcher = Watcher(args, StopSignals())
     try:
         watcher.loop()
     except Stopping as why:

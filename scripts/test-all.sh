@@ -24,9 +24,24 @@ launch() {
   shift
   starts[$name]=$(date +%s)
   echo "== $name started"
-  ("$@") >"target/test-$name.log" 2>&1 &
+  rm -f "target/test-$name.end"
+  (
+    "$@"
+    status=$?
+    date +%s >"target/test-$name.end"
+    exit $status
+  ) >"target/test-$name.log" 2>&1 &
   pids[$name]=$!
   if [ "$jobs" -le 1 ]; then wait_for "$name"; fi
+}
+
+# What a failed suite's log says about its failures: each failure's report (a Rust test's panic, a Python
+# or Node test's traceback, Playwright's error), then the log's last lines.
+failures() {
+  grep -E -A14 '^---- .* stdout ----$|^(FAIL|ERROR): |^not ok |^\s+[0-9]+\) |^Error: |^error(\[|:)' "$1" |
+    grep -v -E '^\s+[0-9]+: |^\s+at /' | head -n 150
+  echo "-- last lines of $1:"
+  tail -n 15 "$1"
 }
 
 # Waits for a suite; records its time and whether it failed.
@@ -35,13 +50,15 @@ wait_for() {
   [ -n "${pids[$name]:-}" ] || return 0
   wait "${pids[$name]}" || status=$?
   unset "pids[$name]"
-  local took=$(($(date +%s) - starts[$name]))
+  local ended
+  ended=$(cat "target/test-$name.end" 2>/dev/null || date +%s)
+  local took=$((ended - starts[$name]))
   timings+=("$(printf '%-10s %5d s  (from %4d s)%s' "$name" "$took" "$((starts[$name] - started))" \
     "$([ "$status" -ne 0 ] && echo '  FAILED')")")
   if [ "$status" -ne 0 ]; then
     failed+=("$name")
     echo "== $name FAILED after $took s (target/test-$name.log):" >&2
-    tail -n 40 "target/test-$name.log" >&2
+    failures "target/test-$name.log" >&2
   else
     echo "== $name passed in $took s"
   fi

@@ -805,7 +805,9 @@ impl SqlStore {
 
 /// Rate limits in the `rate_windows` table, shared by every backend on the database
 /// ([`crate::rate_limit`]): a row per user and window (`m{minute}`, `s{second}`), each raised only while
-/// under its limit, both in one transaction; the user's ended windows are deleted as they count.
+/// under its limit, both in one transaction that locks them in that order. The user's windows that ended
+/// over [`ENDED_WINDOW_GRACE_MS`] ago are deleted after it, on their own: deleting inside the transaction
+/// deadlocked on PostgreSQL with a transaction still counting the second that had just ended.
 #[derive(Debug, Clone)]
 pub struct SqlRateLimits {
     store: SqlStore,
@@ -818,12 +820,6 @@ impl SqlRateLimits {
         let now = now_millis();
         let windows = Windows::at(now);
         let mut tx = self.store.pool.begin().await.context(OP)?;
-        sqlx::query("DELETE FROM rate_windows WHERE user_id = $1 AND ends_at < $2")
-            .bind(user_id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await
-            .context(OP)?;
         let periods = [
             (format!("m{}", windows.minute), (windows.minute + 1) * 60_000, self.limits.per_minute),
             (format!("s{}", windows.second), (windows.second + 1) * 1000, self.limits.burst),
@@ -848,9 +844,19 @@ impl SqlRateLimits {
             }
         }
         tx.commit().await.context(OP)?;
+        sqlx::query("DELETE FROM rate_windows WHERE user_id = $1 AND ends_at < $2")
+            .bind(user_id)
+            .bind(now - ENDED_WINDOW_GRACE_MS)
+            .execute(&self.store.pool)
+            .await
+            .context(OP)?;
         Ok(true)
     }
 }
+
+/// How long after its end a rate window's row is kept: longer than any counting transaction lasts, so
+/// that the deletion never waits on a row such a transaction holds (nor it on the deletion).
+const ENDED_WINDOW_GRACE_MS: i64 = 60_000;
 
 impl RateLimits for SqlRateLimits {
     fn try_acquire<'a>(&'a self, user_id: &'a str) -> BoxFuture<'a, Result<bool, StoreError>> {

@@ -4,6 +4,7 @@
 //! limits (per minute and per burst) that hold across instances.
 
 use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use futures_util::future::join_all;
@@ -15,6 +16,7 @@ crate::on_every_store!(
     parallel_senders_on_two_instances_never_let_a_resuming_reader_miss_a_message,
     parallel_retries_of_one_client_message_id_store_one_message,
     parallel_receipts_leave_the_highest_read_position,
+    one_users_parallel_frames_across_second_boundaries_are_all_answered,
 );
 
 const SENDERS: usize = 8;
@@ -31,34 +33,42 @@ async fn sync_after(app: &TestApp, after: i64) -> Vec<i64> {
 async fn parallel_senders_on_two_instances_never_let_a_resuming_reader_miss_a_message(app: TestApp) {
     let other = app.another_instance(&[]).await;
     let instances = [&app, &other];
-    let senders = (0..SENDERS).map(|sender| {
-        let instance = instances[sender % 2];
-        let user = if sender % 2 == 0 { "alice" } else { "bob" };
-        async move {
-            let mut ids = Vec::new();
-            for n in 0..MESSAGES_PER_SENDER {
-                let frame = json!({"action": "send_message", "data": {"body": format!("s{sender} m{n}"), "client_message_id": format!("s{sender}-{n}")}});
-                let reply = instance.send(1, user, frame).await;
-                assert_eq!(reply["type"], "message", "{reply}");
-                ids.push(reply["message"]["id"].as_i64().expect("id"));
+    let senders_done = AtomicBool::new(false);
+    let senders = async {
+        let ids = join_all((0..SENDERS).map(|sender| {
+            let instance = instances[sender % 2];
+            let user = if sender % 2 == 0 { "alice" } else { "bob" };
+            async move {
+                let mut ids = Vec::new();
+                for n in 0..MESSAGES_PER_SENDER {
+                    let frame = json!({"action": "send_message", "data": {"body": format!("s{sender} m{n}"), "client_message_id": format!("s{sender}-{n}")}});
+                    let reply = instance.send(1, user, frame).await;
+                    assert_eq!(reply["type"], "message", "{reply}");
+                    ids.push(reply["message"]["id"].as_i64().expect("id"));
+                }
+                ids
             }
-            ids
-        }
-    });
-    // A reader resuming from the last id it has, as a reconnecting client does, all along.
+        }))
+        .await;
+        senders_done.store(true, Ordering::SeqCst);
+        ids
+    };
+    // A reader resuming from the last id it has, as a reconnecting client does, all along; once the
+    // senders are done, it syncs until a page comes back empty.
     let reader = async {
         let mut seen: Vec<i64> = Vec::new();
-        for _ in 0..400 {
+        loop {
+            let last_round = senders_done.load(Ordering::SeqCst);
             let after = seen.last().copied().unwrap_or(0);
-            seen.extend(sync_after(&app, after).await);
-            if seen.len() >= SENDERS * MESSAGES_PER_SENDER {
-                break;
+            let page = sync_after(&app, after).await;
+            if last_round && page.is_empty() {
+                break seen;
             }
+            seen.extend(page);
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
-        seen
     };
-    let (sent, seen) = tokio::join!(join_all(senders), reader);
+    let (sent, seen) = tokio::join!(senders, reader);
     let sent: BTreeSet<i64> = sent.into_iter().flatten().collect();
     assert_eq!(sent.len(), SENDERS * MESSAGES_PER_SENDER, "every message got its own id");
     assert!(seen.windows(2).all(|w| w[0] < w[1]), "the reader saw ids in increasing order: {seen:?}");
@@ -97,6 +107,29 @@ async fn parallel_receipts_leave_the_highest_read_position(app: TestApp) {
     let highest = *ids.last().expect("ids");
     let reply = app.send(1, "bob", json!({"action": "read", "data": {"message_id": ids[0]}})).await;
     assert_eq!(reply["last_read_message_id"], highest, "the position stayed at the highest id: {reply}");
+}
+
+/// One user's many parallel frames, for a few seconds on two instances, are all answered: counting them
+/// in the shared rate limit never fails. (On PostgreSQL a frame that began in one second and one that
+/// began in the next used to deadlock: the later deleted the ended second's row the earlier was about to
+/// raise, while holding the minute's row, and the loser answered `INTERNAL_ERROR`.)
+async fn one_users_parallel_frames_across_second_boundaries_are_all_answered(app: TestApp) {
+    let other = app.another_instance(&[]).await;
+    let instances = [&app, &other];
+    let started = std::time::Instant::now();
+    // Sixteen streams of frames, without pause, so that some are always in flight as a second turns.
+    let streams = (0..16).map(|n| async move {
+        let mut answered = 0;
+        while started.elapsed() < Duration::from_secs(4) {
+            let frame = json!({"action": "typing", "data": {"is_typing": n % 3 == 0}});
+            let reply = instances[n % 2].send(1, "alice", frame).await;
+            assert_ne!(reply["type"], "error", "{reply}");
+            answered += 1;
+        }
+        answered
+    });
+    let answered: usize = join_all(streams).await.into_iter().sum();
+    assert!(answered >= 64, "the streams kept sending: {answered}");
 }
 
 /// The limit is shared by every instance, on every store: two backends with a limit of 5 per minute

@@ -48,8 +48,10 @@ pub struct Stack {
     _dir: tempfile::TempDir,
 }
 
+/// The tests' own DynamoDB client (creating tables, reading records): patient, since moto on a machine
+/// busy with other suites can take seconds to create a table; the stacks under test keep their budgets.
 pub fn dynamodb() -> aws_sdk_dynamodb::Client {
-    dynamodb_at(&Moto::shared().endpoint(), chat_settings::aws::DEFAULT_TIMEOUT)
+    dynamodb_at(&Moto::shared().endpoint(), Duration::from_secs(20))
 }
 
 /// A DynamoDB client of `endpoint` whose calls give up after `timeout`, as the Lambda's do.
