@@ -17,7 +17,7 @@
 //! - [`chat`]: [`chat::ChatService`], every client action (one method each), used by both transports.
 //! - [`notifier`]: the [`notifier::BookingNotifier`] port, the in-process [`notifier::LocalHub`], and
 //!   [`notifier::FanoutNotifier`] (API Gateway connections, through `chat-connections`).
-//! - [`rate_limit`]: per-user token buckets in memory (the DynamoDB store brings shared limits).
+//! - [`rate_limit`]: per-user limits per minute and per second, counted in the store (shared by instances).
 //! - [`lambda`]: the Lambda entry point (`lambda_http`).
 //! - [`metrics`]: Prometheus metrics.
 //! - [`http`]: routes, extractors (the authenticated [`http::AuthUser`] among them), the error type of the

@@ -7,7 +7,7 @@
 //! in both: a flooding client is stopped within a second, a steady one at the minute's limit. Both counts
 //! are raised in one write (DynamoDB: one conditional `UpdateItem`; SQL: one transaction), so instances
 //! never admit more than the limits between them. A window outlives its period by a minute, then goes
-//! (DynamoDB's TTL; SQL deletes a user's ended windows as it counts).
+//! (DynamoDB's TTL; SQL deletes a user's windows ended over a minute ago once it has counted).
 
 /// The windows an action at `now_ms` counts in, and their limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
