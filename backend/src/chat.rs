@@ -7,6 +7,7 @@
 
 use std::sync::Arc;
 
+use chat_wire::events::{Change, ChatEvent};
 use chat_wire::proxy::{Audience, ConnectionType, MAX_USER_BOOKINGS, UserFrame};
 use chat_wire::server::{MAX_CONNECTION_SECONDS, RESUME_MARGIN_MS};
 use chat_wire::time::now_millis;
@@ -20,6 +21,7 @@ use serde_json::Value;
 use crate::auth::{AuthError, TokenVerifier};
 use crate::config::ChatLimits;
 use crate::domain::{BodyError, Booking, BookingStatus, ClientMessageId, Emoji, MessageBody};
+use crate::events::EventPublisher;
 use crate::metrics::Metrics;
 use crate::notifier::BookingNotifier;
 use crate::store::{
@@ -245,16 +247,18 @@ pub struct ChatService {
     limits: ChatLimits,
     rate_limits: Arc<dyn RateLimits>,
     notifier: Arc<dyn BookingNotifier>,
+    events: Arc<dyn EventPublisher>,
     metrics: Arc<Metrics>,
 }
 
 impl ChatService {
-    /// Wires the service to its store, token verifier and notifier.
+    /// Wires the service to its store, token verifier, notifier and event publisher.
     pub fn new(
         store: Store,
         verifier: TokenVerifier,
         limits: ChatLimits,
         notifier: Arc<dyn BookingNotifier>,
+        events: Arc<dyn EventPublisher>,
         metrics: Arc<Metrics>,
     ) -> Self {
         Self {
@@ -267,8 +271,14 @@ impl ChatService {
             verifier,
             limits,
             notifier,
+            events,
             metrics,
         }
+    }
+
+    /// Publishes the event of `change` for the app ([`crate::events`]); best effort.
+    async fn publish(&self, booking_id: BookingId, occurred_at: i64, change: Change) {
+        self.events.publish(ChatEvent::new(booking_id, occurred_at, change)).await;
     }
 
     /// The store, for readiness checks.
@@ -581,7 +591,12 @@ impl ChatService {
             },
             now_millis(),
         );
-        self.notifier.notify(booking_id, frame).await;
+        let change = Change::BookingStatusChanged {
+            status: next.as_str().to_owned(),
+            previous_status: booking.status.as_str().to_owned(),
+            changed_by: changed_by.to_owned(),
+        };
+        tokio::join!(self.notifier.notify(booking_id, frame), self.publish(booking_id, now_millis(), change));
         Ok(booking.status)
     }
 
@@ -722,14 +737,26 @@ impl ChatService {
                 client_message_id: client_message_id.as_ref().map(ClientMessageId::as_str),
             })
             .await?;
+        let readers: Vec<&String> =
+            [&booking.owner_id, &booking.renter_id].into_iter().filter(|m| *m != caller.user_id).collect();
+        // A retry publishes nothing more: the app hears of each message once.
+        let created = stored.inserted.then(|| Change::MessageCreated {
+            message: stored.message.clone(),
+            recipients: readers.iter().map(|reader| (*reader).clone()).collect(),
+        });
         if stored.inserted {
             self.metrics.messages_stored.inc();
         }
+        let published = async {
+            if let Some(change) = created {
+                self.publish(caller.booking_id, stored.message.created_at, change).await;
+            }
+        };
+        let (unread, ()) =
+            tokio::join!(self.unread_frames(caller.booking_id, readers.into_iter()), published);
         // A retry is broadcast again: delivery is at least once, and clients de-duplicate by message id.
         // The store guarantees a retry never creates a second message.
         let payload = ServerPayload::Message { booking_id: caller.booking_id, message: stored.message };
-        let readers = [&booking.owner_id, &booking.renter_id].into_iter().filter(|m| *m != caller.user_id);
-        let unread = self.unread_frames(caller.booking_id, readers).await;
         Ok(Reply::to_booking(ServerFrame::new(payload, now_millis())).with_user_frames(unread))
     }
 
@@ -820,6 +847,11 @@ impl ChatService {
         if !position.moved {
             return Ok(Reply::to_sender(frame));
         }
+        let change = Change::MessageRead {
+            user_id: caller.user_id.to_owned(),
+            last_read_message_id: position.last_read_message_id,
+        };
+        self.publish(caller.booking_id, frame.timestamp, change).await;
         // The reader's new count goes to their user connections (every tab and device that shows the
         // inbox), in the receipt's own fan-out. Best effort: the read position has moved already.
         let reader = caller.user_id;
@@ -880,7 +912,16 @@ impl ChatService {
         let own = self.own_message(caller, message_id)?;
         let body = self.body(body)?;
         match self.store.edit_message(own, body.as_str()).await? {
-            Some(message) => Ok(message_updated(message)),
+            Some(message) => {
+                let edited_at = message.edited_at.unwrap_or_else(now_millis);
+                self.publish(
+                    caller.booking_id,
+                    edited_at,
+                    Change::MessageEdited { message: message.clone() },
+                )
+                .await;
+                Ok(message_updated(message))
+            }
             None => match self.deleted_or_refused(own).await {
                 Ok(_tombstone) => {
                     Err(ChatError::Invalid("the message was deleted: it can no longer be edited".into()))
@@ -897,7 +938,15 @@ impl ChatService {
         self.admit(caller).await?;
         let own = self.own_message(caller, message_id)?;
         let tombstone = match self.store.delete_message(own).await? {
-            Some(tombstone) => tombstone,
+            Some(tombstone) => {
+                let change = Change::MessageDeleted {
+                    message_id: tombstone.id,
+                    sender_id: tombstone.sender_id.clone(),
+                };
+                self.publish(caller.booking_id, now_millis(), change).await;
+                tombstone
+            }
+            // Deleted before: its event was published then.
             None => self.deleted_or_refused(own).await?,
         };
         Ok(message_updated(tombstone))

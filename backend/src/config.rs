@@ -24,6 +24,8 @@ pub const LOCAL_SERVICE_TOKEN: &str = "local-service-token";
 
 /// The database used when `DATABASE_URL` is not set.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://.data/chat.db";
+/// Where the chat's events go with `APP_ENV=local` and no `EVENT_BUS_NAME` or `EVENTS_FILE`.
+pub const DEFAULT_EVENTS_FILE: &str = ".data/events.jsonl";
 
 /// Everything the backend needs to start.
 #[derive(Debug, Clone)]
@@ -55,6 +57,32 @@ pub struct Settings {
     pub static_dir: Option<std::path::PathBuf>,
     /// Push booking status changes to API Gateway connections too (through the Lambda's fan-out).
     pub api_gateway_push: Option<ApiGatewayPush>,
+    /// Where the chat's events for the app are published ([`crate::events`]).
+    pub events: EventSettings,
+}
+
+/// Where the chat's events for the app go (`chat_wire::events`): at most one place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventSettings {
+    /// Neither `EVENT_BUS_NAME` nor `EVENTS_FILE` is set (and not `APP_ENV=local`): nothing is published.
+    Off,
+    /// `EVENT_BUS_NAME`: `PutEvents` on that Amazon EventBridge bus.
+    EventBridge {
+        /// The bus's name or ARN.
+        bus: String,
+        /// `EVENTBRIDGE_ENDPOINT`: a local EventBridge (moto), reached with made-up credentials.
+        endpoint: Option<String>,
+        /// `AWS_TIMEOUT_MS`: the budget of one call.
+        aws_timeout: Duration,
+        /// `METRICS_NAMESPACE` of the `EventsPublished` and `EventsFailed` metrics (embedded metric
+        /// format, as the fan-out's).
+        metrics_namespace: String,
+        /// Their `Stage`: `STAGE`, else the push's stage, else `default`.
+        stage: String,
+    },
+    /// `EVENTS_FILE`: one JSON line per event appended to that file ([`DEFAULT_EVENTS_FILE`] with
+    /// `APP_ENV=local`).
+    File(std::path::PathBuf),
 }
 
 /// Where the chat is stored (`CHAT_STORE`).
@@ -377,7 +405,29 @@ impl Settings {
             }
         };
 
+        let events = match (lookup("EVENT_BUS_NAME"), lookup("EVENTS_FILE")) {
+            (None, None) if local => EventSettings::File(DEFAULT_EVENTS_FILE.into()),
+            (None, None) => EventSettings::Off,
+            (Some(bus), None) => EventSettings::EventBridge {
+                bus,
+                endpoint: lookup("EVENTBRIDGE_ENDPOINT"),
+                aws_timeout,
+                metrics_namespace: lookup("METRICS_NAMESPACE").unwrap_or_else(|| "BookingChat".into()),
+                stage: lookup("STAGE")
+                    .or_else(|| api_gateway_push.as_ref().map(|push| push.stage().to_owned()))
+                    .unwrap_or_else(|| "default".into()),
+            },
+            (None, Some(path)) => EventSettings::File(path.into()),
+            (Some(_), Some(_)) => {
+                return Err(ConfigError::invalid(
+                    "EVENTS_FILE",
+                    "EVENT_BUS_NAME and EVENTS_FILE exclude each other",
+                ));
+            }
+        };
+
         Ok(Self {
+            events,
             local,
             demo_ws_url: lookup("DEMO_WS_URL"),
             static_dir: local.then(|| lookup("STATIC_DIR").unwrap_or_else(|| "web".into()).into()),
@@ -478,6 +528,24 @@ mod tests {
         assert_eq!(err.to_string(), "missing required configuration: JWT_SECRET, PROXY_SECRET");
         let err = settings(&[]).expect_err("no APP_ENV is not local");
         assert!(matches!(err, ConfigError::Missing(_)));
+    }
+
+    #[test]
+    fn events_go_to_one_place_a_file_locally_and_nowhere_by_default_elsewhere() {
+        let local = settings(&[("APP_ENV", "local")]).expect("local");
+        assert_eq!(local.events, EventSettings::File(DEFAULT_EVENTS_FILE.into()));
+        let secrets = [("JWT_SECRET", "s"), ("PROXY_SECRET", "p")];
+        assert_eq!(settings(&secrets).expect("no events").events, EventSettings::Off);
+        let s =
+            settings(&[("APP_ENV", "local"), ("EVENT_BUS_NAME", "bus"), ("STAGE", "prod")]).expect("a bus");
+        assert!(
+            matches!(&s.events, EventSettings::EventBridge { bus, stage, endpoint: None, .. } if bus == "bus" && stage == "prod"),
+            "{:?}",
+            s.events
+        );
+        let err = settings(&[("APP_ENV", "local"), ("EVENT_BUS_NAME", "bus"), ("EVENTS_FILE", "f")])
+            .expect_err("both");
+        assert!(err.to_string().contains("exclude each other"), "{err}");
     }
 
     #[test]

@@ -7,7 +7,7 @@
 
 use crate::config::{Settings, resolve_secrets};
 use crate::http::{AppState, Hosting, router};
-use crate::{notifier, seed, store, telemetry};
+use crate::{events, notifier, seed, store, telemetry};
 
 /// Why the function could not start or serve.
 pub type Error = lambda_http::Error;
@@ -22,7 +22,8 @@ pub async fn run() -> Result<(), Error> {
     let settings =
         Settings::from_lookup(resolve_secrets(chat_settings::env::process_env, &sdk_config).await?)?;
     telemetry::init(settings.json_logs);
-    // One SDK configuration for the whole cold start: the secrets', reused by the store and the notifier.
+    // One SDK configuration for the whole cold start: the secrets', reused by the store, the notifier and
+    // the events.
     let store = store::open(&settings.store, Some(&sdk_config)).await?;
     store.prepare().await?;
     if settings.seed_demo_data {
@@ -30,7 +31,8 @@ pub async fn run() -> Result<(), Error> {
     }
     let push = notifier::api_gateway(&settings, Some(&sdk_config)).await;
     tracing::info!(store = store.kind(), "backend function ready");
-    let state = AppState::new(&settings, store, push);
+    let events = events::publisher(&settings.events, Some(&sdk_config)).await;
+    let state = AppState::new(&settings, store, push, events);
     // The identity provider's keys, if any, during the cold start (a failure is logged, not fatal).
     state.chat.verifier().prefetch().await;
     let app = router(state, Hosting::Lambda);

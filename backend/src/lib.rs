@@ -17,6 +17,8 @@
 //! - [`chat`]: [`chat::ChatService`], every client action (one method each), used by both transports.
 //! - [`notifier`]: the [`notifier::BookingNotifier`] port, the in-process [`notifier::LocalHub`], and
 //!   [`notifier::FanoutNotifier`] (API Gateway connections, through `chat-connections`).
+//! - [`events`]: the [`events::EventPublisher`] port of the chat's events for the app, and its adapters
+//!   (EventBridge, a JSON-lines file).
 //! - [`rate_limit`]: per-user limits per minute and per second, counted in the store (shared by instances).
 //! - [`lambda`]: the Lambda entry point (`lambda_http`).
 //! - [`metrics`]: Prometheus metrics.
@@ -26,12 +28,13 @@
 //! - [`shutdown`]: the signals that stop a server.
 //! - [`telemetry`]: log setup.
 //!
-//! Dependencies point one way: `http` → `chat` → `domain`, `auth`, `store`, `notifier`.
+//! Dependencies point one way: `http` → `chat` → `domain`, `auth`, `store`, `notifier`, `events`.
 
 pub mod auth;
 pub mod chat;
 pub mod config;
 pub mod domain;
+pub mod events;
 pub mod http;
 pub mod lambda;
 pub mod metrics;

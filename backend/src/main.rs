@@ -8,7 +8,7 @@ use anyhow::{Context, bail};
 use chat_backend::chat::ChatService;
 use chat_backend::domain::{Booking, BookingStatus};
 use chat_backend::http::AppState;
-use chat_backend::{Application, Settings, auth, notifier, seed, shutdown, store, telemetry};
+use chat_backend::{Application, Settings, auth, events, notifier, seed, shutdown, store, telemetry};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -90,7 +90,8 @@ async fn service(settings: &Settings) -> anyhow::Result<(Arc<ChatService>, store
     let store = store::open(&settings.store, None).await.context("opening the store")?;
     store.prepare().await.context("preparing the store")?;
     let push = notifier::api_gateway(settings, None).await;
-    Ok((AppState::new(settings, store.clone(), push).chat(), store))
+    let events = events::publisher(&settings.events, None).await;
+    Ok((AppState::new(settings, store.clone(), push, events).chat(), store))
 }
 
 async fn booking(settings: &Settings, command: BookingCommand) -> anyhow::Result<()> {

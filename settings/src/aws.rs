@@ -28,6 +28,22 @@ pub async fn load(timeout: Duration) -> aws_config::SdkConfig {
         .await
 }
 
+/// The SDK configuration of a local AWS emulator at `endpoint` (moto, DynamoDB Local): calls bounded by
+/// `timeout`, signed with made-up credentials in `us-east-1`, since nothing there checks them.
+pub fn local(endpoint: &str, timeout: Duration) -> aws_config::SdkConfig {
+    use aws_sdk_dynamodb::config::{Credentials, SharedCredentialsProvider};
+    aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .http_client(https_client())
+        .region(aws_config::Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+            "local", "local", None, None, "local",
+        )))
+        .timeout_config(timeouts(timeout))
+        .build()
+}
+
 /// The SDK configuration with calls bounded by `timeout`: `loaded`'s credentials, region and HTTP client
 /// when a configuration was loaded already (a Lambda's cold start loads one for its secrets), without
 /// resolving them again; else [`load`].

@@ -12,10 +12,12 @@
 //! - [`handshake`]: where the token comes from at the WebSocket handshake (query, subprotocol, headers).
 //! - [`proxy`]: the HTTP contract between the Lambda and the backend (`/api/chat/ws/{booking_id}/...`), and
 //!   who receives an answer ([`proxy::Audience`]).
+//! - [`events`]: the chat events published for the app ([`events::ChatEvent`]), one per change.
 //! - [`time`]: the clock as frames and records write it (epoch milliseconds and seconds).
 //! - `token` (feature `mint`): minting HS256 tokens for local use and tests.
 
 pub mod client;
+pub mod events;
 pub mod handshake;
 pub mod proxy;
 pub mod server;

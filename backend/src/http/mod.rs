@@ -33,6 +33,7 @@ pub use extract::{ApiJson, ApiPath, ApiQuery, AuthUser};
 use crate::auth::TokenVerifier;
 use crate::chat::ChatService;
 use crate::config::{ChatLimits, JwtSettings, Settings};
+use crate::events::EventPublisher;
 use crate::metrics::Metrics;
 use crate::notifier::{BookingNotifier, LocalHub, Notifiers};
 use crate::seed;
@@ -187,28 +188,24 @@ impl Application {
         let listener = TcpListener::bind(settings.bind_addr)
             .await
             .map_err(|source| StartupError::Bind { addr: settings.bind_addr, source })?;
-        let state = AppState::new(settings, store.clone(), push);
+        let events = crate::events::publisher(&settings.events, None).await;
+        let state = AppState::new(settings, store.clone(), push, events);
         // The identity provider's keys, if any, before the first token needs them (a failure is logged).
         state.chat.verifier().prefetch().await;
         Ok(Self { listener, router: router(state, Hosting::Server), store })
-    }
-
-    /// Assembles the application from an opened store and a bound listener.
-    pub fn with_parts(
-        settings: &Settings,
-        store: Store,
-        listener: TcpListener,
-        push: Option<Arc<dyn BookingNotifier>>,
-    ) -> Self {
-        let state = AppState::new(settings, store.clone(), push);
-        Self { listener, router: router(state, Hosting::Server), store }
     }
 }
 
 impl AppState {
     /// The state of every route over an opened store: the chat service with its token verifier and
-    /// notifiers (the direct WebSocket's hub, and `push` when given).
-    pub fn new(settings: &Settings, store: Store, push: Option<Arc<dyn BookingNotifier>>) -> Self {
+    /// notifiers (the direct WebSocket's hub, and `push` when given), publishing the chat's events to
+    /// `events`.
+    pub fn new(
+        settings: &Settings,
+        store: Store,
+        push: Option<Arc<dyn BookingNotifier>>,
+        events: Arc<dyn EventPublisher>,
+    ) -> Self {
         let hub = Arc::new(LocalHub::default());
         let mut notifiers = Notifiers::default().with(hub.clone());
         if let Some(push) = push {
@@ -220,6 +217,7 @@ impl AppState {
             TokenVerifier::new(&settings.jwt),
             settings.limits.clone(),
             Arc::new(notifiers),
+            events,
             metrics.clone(),
         );
         Self {

@@ -10,6 +10,7 @@ mod dev;
 mod direct_ws;
 mod edges;
 mod edit;
+mod events;
 mod hardening;
 mod helpers;
 mod inbox;
