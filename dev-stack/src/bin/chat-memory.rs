@@ -153,6 +153,7 @@ async fn main() -> anyhow::Result<()> {
         .env("BIND_ADDR", format!("127.0.0.1:{backend_port}"))
         .env("EMULATOR_BIND_ADDR", format!("127.0.0.1:{emulator_port}"))
         .env("DATABASE_URL", &database_url)
+        .env("EVENTS_FILE", dir.join("events.jsonl"))
         .env("RATE_LIMIT_PER_MINUTE", "1000000")
         .env("RATE_LIMIT_BURST", "1000000")
         .env("LOG_FORMAT", "json")

@@ -30,12 +30,14 @@ pub(crate) fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf)
 }
 
-/// The backend's settings: SQLite in `dir`, the demo bookings (1: alice and bob), no rate limit in the way.
+/// The backend's settings: SQLite and the events' file in `dir`, the demo bookings (1: alice and bob), no rate limit in the way.
 pub(crate) fn backend_settings(dir: &Path) -> anyhow::Result<Settings> {
     let env: HashMap<&str, String> = HashMap::from([
         ("APP_ENV", "local".to_owned()),
         ("BIND_ADDR", "127.0.0.1:0".to_owned()),
         ("DATABASE_URL", format!("sqlite://{}/bench.db", dir.display())),
+        // As make dev does, in the run's own folder.
+        ("EVENTS_FILE", format!("{}/events.jsonl", dir.display())),
         ("PROXY_SECRET", PROXY_SECRET.to_owned()),
         ("RATE_LIMIT_PER_MINUTE", "1000000".to_owned()),
         ("RATE_LIMIT_BURST", "1000000".to_owned()),
