@@ -89,9 +89,9 @@ tools/contracts/node_modules/.package-lock.json: tools/contracts/package-lock.js
 
 # What `make watch` rebuilds on: every crate chat-dev links (all of the workspace's), their manifests, and
 # the files compiled into them (the SQL migrations). Tests, docs and web/ are not.
-WATCH_CRATES := wire settings connections backend lambda emulator dev-stack smoke local-services
+WATCH_CRATES := wire settings connections store backend lambda emulator dev-stack smoke local-services
 WATCH_PATHS := Cargo.toml Cargo.lock $(foreach crate,$(WATCH_CRATES),$(crate)/src $(crate)/Cargo.toml) \
-	backend/migrations
+	store/migrations
 
 watch: web api-docs ## `make dev` that rebuilds and restarts on a change to the Rust sources, and rebuilds the widget on web/src
 	@# The same build and environment as `make dev`; the program is the binary itself, so that a restart

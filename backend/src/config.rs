@@ -15,6 +15,8 @@ use chat_settings::env::{Lookup, parse, parse_bool, process_env};
 use chat_settings::secrets::SecretSource;
 use secrecy::{ExposeSecret, SecretString};
 
+pub use chat_store::StoreSettings;
+
 /// The JWT secret used when `APP_ENV=local` and none is configured.
 pub const LOCAL_JWT_SECRET: &str = "local-dev-secret";
 /// The proxy secret used when `APP_ENV=local` and none is configured.
@@ -83,30 +85,6 @@ pub enum EventSettings {
     /// `EVENTS_FILE`: one JSON line per event appended to that file ([`DEFAULT_EVENTS_FILE`] with
     /// `APP_ENV=local`).
     File(std::path::PathBuf),
-}
-
-/// Where the chat is stored (`CHAT_STORE`).
-#[derive(Debug, Clone)]
-pub enum StoreSettings {
-    /// `CHAT_STORE=sql` (the default): SQLite or PostgreSQL at `DATABASE_URL`.
-    Sql {
-        /// `sqlite://...` or `postgres://...`.
-        url: String,
-        /// Upper bound of the database pool (`DATABASE_MAX_CONNECTIONS`).
-        max_connections: u32,
-    },
-    /// `CHAT_STORE=dynamodb`: one DynamoDB table.
-    DynamoDb {
-        /// `CHAT_TABLE`.
-        table: String,
-        /// `CHAT_TABLE_CREATE`: create the table when missing (local runs and tests; default with
-        /// `APP_ENV=local`). In AWS, Terraform owns it.
-        create_table: bool,
-        /// `DYNAMODB_ENDPOINT`: a local DynamoDB (moto, DynamoDB Local), reached with dummy credentials.
-        endpoint: Option<String>,
-        /// `AWS_TIMEOUT_MS`: the budget of one call.
-        aws_timeout: Duration,
-    },
 }
 
 /// Where the backend finds API Gateway's connections to push to.

@@ -11,15 +11,14 @@
 //! - [`config`]: typed settings, read once from the environment.
 //! - [`auth`]: JWT verification (HS256 with the shared secret; RS256 and ES256 against an identity
 //!   provider's JWKS, fetched and cached) and minting (nothing of the HTTP edge).
-//! - [`domain`]: rules and value types without I/O (statuses and transitions, [`domain::MessageBody`],
-//!   [`domain::ClientMessageId`], [`domain::Emoji`]).
-//! - [`store`]: the [`store::ChatStore`] port and its adapters: SQL (SQLite, PostgreSQL) and DynamoDB.
+//! - [`domain`], [`store`], [`rate_limit`]: the `chat-store` crate's (the domain's rules and value types,
+//!   the [`store::ChatStore`] port and its SQL and DynamoDB adapters, the shared rate limits), re-exported
+//!   under the names the backend has always used.
 //! - [`chat`]: [`chat::ChatService`], every client action (one method each), used by both transports.
 //! - [`notifier`]: the [`notifier::BookingNotifier`] port, the in-process [`notifier::LocalHub`], and
 //!   [`notifier::FanoutNotifier`] (API Gateway connections, through `chat-connections`).
 //! - [`events`]: the [`events::EventPublisher`] port of the chat's events for the app, and its adapters
 //!   (EventBridge, a JSON-lines file).
-//! - [`rate_limit`]: per-user limits per minute and per second, counted in the store (shared by instances).
 //! - [`lambda`]: the Lambda entry point (`lambda_http`).
 //! - [`metrics`]: Prometheus metrics.
 //! - [`http`]: routes, extractors (the authenticated [`http::AuthUser`] among them), the error type of the
@@ -33,17 +32,18 @@
 pub mod auth;
 pub mod chat;
 pub mod config;
-pub mod domain;
 pub mod events;
 pub mod http;
 pub mod lambda;
 pub mod metrics;
 pub mod notifier;
-pub mod rate_limit;
 pub mod seed;
 pub mod shutdown;
-pub mod store;
 pub mod telemetry;
 
+pub use chat_store::{domain, rate_limit};
 pub use config::Settings;
+
+/// The `chat-store` crate: the [`store::ChatStore`] port and its adapters.
+pub use chat_store as store;
 pub use http::Application;

@@ -1,8 +1,12 @@
-//! Persistence of bookings, messages, reactions and read receipts: the [`ChatStore`] port and its two
-//! adapters.
+//! Where booking chat keeps its data, for every deployable that needs it (the backend; the notifier to
+//! come): the [`ChatStore`] port and its two adapters, and the domain they store.
 //!
-//! - [`sql::SqlStore`]: SQLite (the local default) or PostgreSQL, through sqlx.
+//! - [`domain`]: bookings and their rules (statuses and transitions, membership), and the value types of
+//!   what members write ([`domain::MessageBody`], [`domain::ClientMessageId`], [`domain::Emoji`]).
+//! - [`sql::SqlStore`]: SQLite (the local default) or PostgreSQL, through sqlx; its migrations are in
+//!   `store/migrations/`, compiled in.
 //! - [`dynamodb::DynamoDbStore`]: one DynamoDB table (the default on Lambda: no VPC, no pool, no idle cost).
+//! - [`rate_limit`]: the per-user windows every adapter counts in ([`RateLimits`]).
 //!
 //! Every adapter keeps the same guarantees, enforced by the database itself:
 //! - a booking's message ids increase in commit order, so `after_message_id` never skips a message that
@@ -16,7 +20,7 @@
 //!
 //! Message ids are unique per booking on every store (on SQL they are also unique across bookings; no
 //! caller relies on that). Rate limits shared by every instance of the backend live beside the chat data
-//! where the store offers it ([`RateLimits`]).
+//! ([`RateLimits`]). `docs/chat-store.md` is the design.
 
 /// The data methods of [`ChatStore`], for an adapter whose inherent `async fn`s have the same names and
 /// signatures: each is boxed and delegated. An adapter's `impl ChatStore` invokes this once and writes
@@ -175,16 +179,42 @@ macro_rules! delegate_to_inherent {
 }
 use delegate_to_inherent;
 
+pub mod domain;
 pub mod dynamodb;
+pub mod rate_limit;
 pub mod sql;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use chat_wire::{BookingId, ChatMessage, MessageId, ReactionSummary};
 use futures_util::future::BoxFuture;
 
-use crate::config::StoreSettings;
 use crate::domain::{Booking, BookingStatus};
+
+/// Where the chat is stored (`CHAT_STORE`).
+#[derive(Debug, Clone)]
+pub enum StoreSettings {
+    /// `CHAT_STORE=sql` (the default): SQLite or PostgreSQL at `DATABASE_URL`.
+    Sql {
+        /// `sqlite://...` or `postgres://...`.
+        url: String,
+        /// Upper bound of the database pool (`DATABASE_MAX_CONNECTIONS`).
+        max_connections: u32,
+    },
+    /// `CHAT_STORE=dynamodb`: one DynamoDB table.
+    DynamoDb {
+        /// `CHAT_TABLE`.
+        table: String,
+        /// `CHAT_TABLE_CREATE`: create the table when missing (local runs and tests; default with
+        /// `APP_ENV=local`). In AWS, Terraform owns it.
+        create_table: bool,
+        /// `DYNAMODB_ENDPOINT`: a local DynamoDB (moto, DynamoDB Local), reached with dummy credentials.
+        endpoint: Option<String>,
+        /// `AWS_TIMEOUT_MS`: the budget of one call.
+        aws_timeout: Duration,
+    },
+}
 
 /// A failure of the store.
 #[derive(Debug, thiserror::Error)]

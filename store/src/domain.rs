@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 
 /// Where a booking is in its life: requested → confirmed → active → completed, or cancelled before it is
 /// active.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum BookingStatus {
     /// The renter asked; the owner has not answered.

@@ -67,32 +67,32 @@ const MIGRATIONS: [(i64, &str, &str, &str); 5] = [
     (
         1,
         "init",
-        include_str!("../../migrations/sqlite/0001_init.sql"),
-        include_str!("../../migrations/postgres/0001_init.sql"),
+        include_str!("../migrations/sqlite/0001_init.sql"),
+        include_str!("../migrations/postgres/0001_init.sql"),
     ),
     (
         2,
         "edit delete",
-        include_str!("../../migrations/sqlite/0002_edit_delete.sql"),
-        include_str!("../../migrations/postgres/0002_edit_delete.sql"),
+        include_str!("../migrations/sqlite/0002_edit_delete.sql"),
+        include_str!("../migrations/postgres/0002_edit_delete.sql"),
     ),
     (
         3,
         "inbox",
-        include_str!("../../migrations/sqlite/0003_inbox.sql"),
-        include_str!("../../migrations/postgres/0003_inbox.sql"),
+        include_str!("../migrations/sqlite/0003_inbox.sql"),
+        include_str!("../migrations/postgres/0003_inbox.sql"),
     ),
     (
         4,
         "presence",
-        include_str!("../../migrations/sqlite/0004_presence.sql"),
-        include_str!("../../migrations/postgres/0004_presence.sql"),
+        include_str!("../migrations/sqlite/0004_presence.sql"),
+        include_str!("../migrations/postgres/0004_presence.sql"),
     ),
     (
         5,
         "resume and shared rate limits",
-        include_str!("../../migrations/sqlite/0005_resume.sql"),
-        include_str!("../../migrations/postgres/0005_resume.sql"),
+        include_str!("../migrations/sqlite/0005_resume.sql"),
+        include_str!("../migrations/postgres/0005_resume.sql"),
     ),
 ];
 

@@ -1,6 +1,6 @@
 //! Per-user rate limits, shared by every backend instance on a store (every Lambda instance on DynamoDB,
 //! every server on one PostgreSQL): two windows per user, counted where the chat is stored
-//! ([`crate::store::RateLimits`], one adapter per store).
+//! ([`crate::RateLimits`], one adapter per store).
 //!
 //! An action is admitted when the user's count in the current calendar minute is under
 //! `RATE_LIMIT_PER_MINUTE` and their count in the current second under `RATE_LIMIT_BURST`, and then counts
