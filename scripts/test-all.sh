@@ -2,8 +2,9 @@
 # Every test (`make test`), in phases. The Rust test binaries (and the binaries the browser and compiled
 # tests drive) are built once, with the features the tests use; then the suites that do not wait on each
 # other run side by side: the Rust tests spend most of their time waiting on sockets, moto and timers, the
-# Terraform checks on providers and moto, not on the two cores. With ALSO_PACKAGE=1 (CI) the Lambda zips
-# are built in that phase too (`make package`), overlapping the waits instead of preceding every test.
+# Terraform checks on providers and moto, not on the two cores. With ALSO_LINT=1 and ALSO_PACKAGE=1 (CI)
+# `make lint` and the Lambda zips (`make package`) run alongside from the start, overlapping the waits
+# instead of preceding every test.
 #
 # Each suite writes target/test-<suite>.log. At the end: each phase's time and the one line
 # `tests: N passed, N failed`. Exits non-zero when any suite failed. TEST_JOBS=1 runs the suites one after
@@ -65,8 +66,16 @@ wait_for() {
 }
 
 # Phase 1: every Rust target of the workspace, the binaries included, in one build; meanwhile the checks
-# that need none (each installs what it needs: npm packages, checkov, python-hcl2, moto).
+# that need none (each installs what it needs: npm packages, checkov, python-hcl2, moto). In CI the lint
+# (ALSO_LINT=1) and the Lambda zips (ALSO_PACKAGE=1) start here too, each in a target directory of its own:
+# they share no artifact with the tests' build (clippy checks, the zips are another profile and target),
+# and cargo's lock on a shared directory would make them wait for it. The zips' link steps run on one core
+# (fat LTO, one codegen unit), so starting them first keeps them off the end of the run.
 launch build "$CARGO" build --workspace --all-targets --locked
+if [ "${ALSO_LINT:-0}" = 1 ]; then launch lint env CARGO_TARGET_DIR=target/lint make --no-print-directory lint; fi
+if [ "${ALSO_PACKAGE:-0}" = 1 ]; then
+  launch package env CARGO_TARGET_DIR=target/package make --no-print-directory package
+fi
 launch checks bash -c "scripts/check-make-help.py && scripts/test_dev_watch.py && scripts/contract-tests.sh"
 launch web bash -c "cd web && npm ci --no-audit --no-fund --loglevel=error && npm test"
 wait_for build
@@ -75,12 +84,11 @@ wait_for web
 # Phase 2: what runs on the build, side by side (the doc tests first: they link against the libraries).
 target_dir=$("$CARGO" metadata --format-version 1 --no-deps |
   python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
-if [ "${ALSO_PACKAGE:-0}" = 1 ]; then launch package make --no-print-directory package; fi
 launch rust bash -c "$CARGO test --workspace --doc --locked && $CARGO test --workspace --all-targets --locked --no-fail-fast"
 launch browser env CHAT_DEV_BIN="$target_dir/debug/chat-dev" scripts/browser-tests.sh
 launch terraform make --no-print-directory tf-check
 launch fuzz scripts/fuzz.sh
-for name in checks rust browser terraform fuzz package; do wait_for "$name"; done
+for name in checks lint rust browser terraform fuzz package; do wait_for "$name"; done
 
 echo
 echo "Phases (seconds; suites of a phase run side by side):"
