@@ -43,6 +43,21 @@ output "chat_table_name" {
   value       = module.booking_chat.chat_table_name
 }
 
+output "event_bus_name" {
+  description = "The chat events' EventBridge bus, which the app's rules name (event_bus_name); null with chat_events off."
+  value       = module.booking_chat.event_bus_name
+}
+
+output "event_bus_arn" {
+  description = "The chat events' bus ARN (a backend elsewhere needs events:PutEvents on it); null with chat_events off."
+  value       = module.booking_chat.event_bus_arn
+}
+
+output "event_archive_arn" {
+  description = "The chat events' archive, for aws events start-replay --event-source-arn; null without chat_events_archive_retention_days."
+  value       = module.booking_chat.event_archive_arn
+}
+
 output "function_name" {
   description = "The proxy function (logs: /aws/lambda/<name>)."
   value       = module.booking_chat.function_name

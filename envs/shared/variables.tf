@@ -453,6 +453,29 @@ variable "alarm_topic_arn" {
   }
 }
 
+variable "chat_events" {
+  description = "Publish the chat's events to the environment's EventBridge bus (booking-chat-<environment>, outputs event_bus_name and event_bus_arn) for the app's own rules (docs/deploying.md, Chat events for the app). Off: no bus, and the backend publishes nothing."
+  type        = bool
+  default     = true
+}
+
+variable "chat_events_archive_retention_days" {
+  description = "Days an archive of the chat events' bus keeps every event, for replay; null (the default) for none. Archived events hold messages' text, deleted messages' too, until they expire."
+  type        = number
+  default     = null
+
+  validation {
+    # 0 is EventBridge's "forever": chat text, deleted messages' included, would never expire.
+    condition     = var.chat_events_archive_retention_days == null || try(var.chat_events_archive_retention_days >= 1 && floor(var.chat_events_archive_retention_days) == var.chat_events_archive_retention_days, false)
+    error_message = "chat_events_archive_retention_days must be null (no archive) or a whole number of days of at least 1: 0 would keep chat text forever."
+  }
+
+  validation {
+    condition     = var.chat_events_archive_retention_days == null || var.chat_events
+    error_message = "chat_events_archive_retention_days archives the chat events' bus, and with chat_events = false there is none."
+  }
+}
+
 variable "detailed_route_metrics" {
   description = "Per-route CloudWatch metrics of both APIs' stages, billed as custom metrics (up to 54 per environment: 18 for the WebSocket API, 36 for the HTTP API). Off, the stage-wide metrics the alarms read remain, and the access logs hold each request's route, status and latency."
   type        = bool

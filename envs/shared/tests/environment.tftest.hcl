@@ -62,6 +62,10 @@ run "the_environment_is_sized_for_its_purpose" {
     condition     = var.detailed_route_metrics == false
     error_message = "no per-route metrics (billed as custom metrics) committed: nothing reads them, and the access logs have each route"
   }
+  assert {
+    condition     = var.chat_events && var.chat_events_archive_retention_days == null
+    error_message = "chat events on, without an archive (it would keep chat text, deleted messages' too): the app's rules need the bus in every environment"
+  }
 }
 
 run "the_environment_reads_its_own_secrets" {
@@ -123,5 +127,13 @@ run "outputs_name_the_stage_and_its_resources" {
   assert {
     condition     = output.http_api_url == "https://h1t2t3p4a5.execute-api.eu-west-1.amazonaws.com"
     error_message = "the HTTP API's base URL is an output"
+  }
+  assert {
+    condition     = output.event_bus_name == "booking-chat-${var.environment}" && output.event_bus_arn != null
+    error_message = "the chat events' bus, named after the environment, for the app's rules"
+  }
+  assert {
+    condition     = module.booking_chat.backend_environment["EVENT_BUS_NAME"] == output.event_bus_name
+    error_message = "the backend publishes to that bus"
   }
 }

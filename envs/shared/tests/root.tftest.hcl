@@ -39,6 +39,37 @@ run "per_route_metrics_can_be_switched_on" {
   }
 }
 
+run "chat_events_can_be_switched_off" {
+  command = plan
+  variables {
+    chat_events = false
+  }
+  assert {
+    condition     = output.event_bus_name == null && output.event_bus_arn == null && !contains(keys(module.booking_chat.backend_environment), "EVENT_BUS_NAME")
+    error_message = "no bus, and a backend that publishes nothing"
+  }
+}
+
+run "an_archive_of_the_chat_events_can_be_switched_on" {
+  command = plan
+  variables {
+    chat_events_archive_retention_days = 14
+  }
+  assert {
+    condition     = output.event_archive_arn != null
+    error_message = "an archive of the bus, for replays"
+  }
+}
+
+run "an_archive_without_chat_events_is_refused" {
+  command = plan
+  variables {
+    chat_events                        = false
+    chat_events_archive_retention_days = 14
+  }
+  expect_failures = [var.chat_events_archive_retention_days]
+}
+
 # The root's own validation (envs/shared/variables.tf): a value that would apply but fail or misbehave on
 # AWS is refused at plan time, naming the variable.
 

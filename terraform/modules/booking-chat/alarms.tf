@@ -92,6 +92,20 @@ locals {
         threshold   = 0
       }
     } : {},
+    var.chat_events ? {
+      # Chat events the backend could not put on the bus even after retries (PutEvents entries that still
+      # failed): the app's rules never see them. The chat itself is unaffected (publishing is best effort,
+      # never shown to the sender). The backend prints EventsFailed beside EventsPublished, in the namespace
+      # and with the Stage of FanoutFailed; a count above 0 is at least one lost event.
+      events-failed = {
+        description = "Chat events failed to reach the EventBridge bus after retries: the app's rules never saw them (the chat itself is unaffected)."
+        namespace   = var.metrics_namespace
+        metric_name = "EventsFailed"
+        dimensions  = local.emf_dimensions
+        statistic   = "Sum"
+        threshold   = 0
+      }
+    } : {},
   )
 
   # Each table, and what fails when it throttles.

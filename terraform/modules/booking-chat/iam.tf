@@ -1,6 +1,7 @@
 # What each function's work needs, beyond what module lambda-function grants every function (its own log
 # group, its secrets by name, X-Ray, and in a VPC its network interfaces). Least privilege, checked against
-# the code: connections/src/store/dynamodb.rs, connections/src/gateway.rs, backend/src/store/dynamodb.rs.
+# the code: connections/src/store/dynamodb.rs, connections/src/gateway.rs, backend/src/store/dynamodb.rs, and
+# the backend's event publishing (docs/events.md).
 locals {
   # The fan-out, which both functions run (connections/src/fanout.rs): a booking's connections are one Query
   # of its partition; a connection API Gateway answers 410 Gone for loses its record (DeleteItem); one whose
@@ -75,5 +76,12 @@ locals {
       },
       local.manage_connections,
     ],
+    var.chat_events ? [{
+      # The chat's events (docs/events.md): PutEvents to this environment's bus, which IAM authorises on the
+      # bus's ARN; nothing else of EventBridge (no rules, no other bus).
+      Sid      = "PublishChatEvents"
+      Action   = ["events:PutEvents"]
+      Resource = [aws_cloudwatch_event_bus.chat_events[0].arn]
+    }] : [],
   )
 }

@@ -3,8 +3,10 @@
 # backend function the proxy invokes directly, with its chat table (or an existing PostgreSQL reached in
 # its VPC) and the public HTTP API in front of it; optionally a custom domain for each API. Both functions
 # are module lambda-function; what each is given to do - its environment here, its permissions in iam.tf -
-# is this module's, and so are the environment's alarms (alarms.tf). API Gateway's account-level logging
-# role is not part of an environment (module apigateway-account, applied once per account and region).
+# is this module's, and so are the environment's alarms (alarms.tf). Unless chat_events is off, an
+# EventBridge bus the backend publishes the chat's events to, for the app's own rules. API Gateway's
+# account-level logging role is not part of an environment (module apigateway-account, applied once per
+# account and region).
 locals {
   name = "booking-chat-${var.environment}"
 
@@ -14,9 +16,10 @@ locals {
   chat_table       = local.backend_function && var.chat_store == "dynamodb"
 
   # Both functions print their embedded-metric-format lines (FanoutFailed and the other fan-out metrics,
-  # the proxy's HandshakesUnauthorized) in this namespace with the one dimension Stage, the WebSocket
-  # stage's name: the proxy takes it from each event's requestContext.stage, the backend from STAGE. The
-  # alarms (alarms.tf) read them there, whichever function wrote them.
+  # the proxy's HandshakesUnauthorized, the backend's EventsPublished and EventsFailed) in this namespace
+  # with the one dimension Stage, the WebSocket stage's name: the proxy takes it from each event's
+  # requestContext.stage, the backend from STAGE. The alarms (alarms.tf) read them there, whichever
+  # function wrote them.
   emf_dimensions = { Stage = var.environment }
 
   # The proxy secret, which both functions read; each secret is an SSM parameter or a Secrets Manager
@@ -50,6 +53,8 @@ locals {
       AWS_TIMEOUT_MS = "3000"
     },
     local.chat_table ? { CHAT_TABLE = module.chat_table[0].name } : {},
+    # Where it publishes the chat's events; unset, it publishes none.
+    var.chat_events ? { EVENT_BUS_NAME = aws_cloudwatch_event_bus.chat_events[0].name } : {},
     # Each execution environment serves one request at a time: the database sees this times the
     # function's concurrency.
     var.chat_store == "postgres" ? { DATABASE_MAX_CONNECTIONS = "2" } : {},
@@ -94,6 +99,30 @@ module "chat_table" {
   name                = "${local.name}-chat"
   deletion_protection = var.table_deletion_protection
   tags                = var.tags
+}
+
+# The chat's events for the app (docs/events.md): the backend puts each one on this bus, Source booking-chat,
+# DetailType the event's type, best effort; the app subscribes with rules of its own on the bus
+# (docs/deploying.md, Chat events for the app). Only this account may put events on it (no bus policy).
+# With a backend elsewhere the bus is still the environment's: that backend is given its name and ARN.
+resource "aws_cloudwatch_event_bus" "chat_events" {
+  count = var.chat_events ? 1 : 0
+
+  name        = local.name
+  description = "Booking chat events of ${var.environment} (source booking-chat): messages created, edited, deleted and read, booking status changes"
+  tags        = var.tags
+}
+
+# What the bus received, kept for replay when chat_events_archive_retention_days is set (off by default:
+# it keeps every message's text, a deleted one's too, until the retention ends).
+resource "aws_cloudwatch_event_archive" "chat_events" {
+  count = var.chat_events && var.chat_events_archive_retention_days != null ? 1 : 0
+
+  name             = "${local.name}-events"
+  description      = "Booking chat events of ${var.environment}, for replay"
+  event_source_arn = aws_cloudwatch_event_bus.chat_events[0].arn
+  event_pattern    = jsonencode({ source = ["booking-chat"] })
+  retention_days   = var.chat_events_archive_retention_days
 }
 
 # The chat backend (backend/, crate chat-backend) on Lambda: the same axum router as the long-running server,

@@ -56,6 +56,21 @@ output "chat_table_name" {
   value       = one(module.chat_table[*].name)
 }
 
+output "event_bus_name" {
+  description = "The chat events' EventBridge bus, which the app's rules name (event_bus_name) and the backend function publishes to (EVENT_BUS_NAME); a backend elsewhere's EVENT_BUS_NAME. null with chat_events off."
+  value       = one(aws_cloudwatch_event_bus.chat_events[*].name)
+}
+
+output "event_bus_arn" {
+  description = "The chat events' bus ARN: what a backend elsewhere needs events:PutEvents on, and the destination of a replay. null with chat_events off."
+  value       = one(aws_cloudwatch_event_bus.chat_events[*].arn)
+}
+
+output "event_archive_arn" {
+  description = "The archive of the chat events (aws events start-replay --event-source-arn); null without chat_events_archive_retention_days."
+  value       = one(aws_cloudwatch_event_archive.chat_events[*].arn)
+}
+
 output "function_name" {
   description = "The proxy function, for logs and `aws lambda` commands."
   value       = module.proxy_function.function_name

@@ -137,7 +137,7 @@ variable "database_url_secrets_manager_arn" {
 }
 
 variable "vpc_subnet_ids" {
-  description = "With chat_store = postgres: subnets the backend function runs in to reach the database; they need a route to DynamoDB, SSM or Secrets Manager and the Management API (NAT, or VPC endpoints)."
+  description = "With chat_store = postgres: subnets the backend function runs in to reach the database; they need a route to DynamoDB, SSM or Secrets Manager, the Management API and, with chat_events, EventBridge (NAT, or VPC endpoints)."
   type        = list(string)
   default     = []
 
@@ -342,8 +342,31 @@ variable "table_deletion_protection" {
   type        = bool
 }
 
+variable "chat_events" {
+  description = "Publish the chat's events (message.created, message.edited, message.deleted, message.read, booking.status_changed) to an EventBridge bus of this environment, booking-chat-<environment>, for the app's own rules: the bus, the backend function's EVENT_BUS_NAME and events:PutEvents on that bus, the events-failed alarm. Off: none of them, and the backend publishes nothing."
+  type        = bool
+  default     = true
+}
+
+variable "chat_events_archive_retention_days" {
+  description = "Days an EventBridge archive of the bus keeps every chat event, for replay (aws events start-replay); null (the default) for no archive. Archived events hold messages' text, a deleted message's too, until they expire."
+  type        = number
+  default     = null
+
+  validation {
+    # 0 is EventBridge's "forever": chat text, deleted messages' included, would never expire.
+    condition     = var.chat_events_archive_retention_days == null || try(var.chat_events_archive_retention_days >= 1 && floor(var.chat_events_archive_retention_days) == var.chat_events_archive_retention_days, false)
+    error_message = "chat_events_archive_retention_days must be null (no archive) or a whole number of days of at least 1: 0 would keep chat text forever."
+  }
+
+  validation {
+    condition     = var.chat_events_archive_retention_days == null || var.chat_events
+    error_message = "chat_events_archive_retention_days archives the chat events' bus, and with chat_events off there is none."
+  }
+}
+
 variable "metrics_namespace" {
-  description = "CloudWatch namespace of the embedded-metric-format metrics both functions print (FanoutFailed and the other fan-out metrics, HandshakesUnauthorized), their METRICS_NAMESPACE, and where the alarms read them."
+  description = "CloudWatch namespace of the embedded-metric-format metrics both functions print (FanoutFailed and the other fan-out metrics, HandshakesUnauthorized, EventsPublished and EventsFailed), their METRICS_NAMESPACE, and where the alarms read them."
   type        = string
   default     = "BookingChat"
 

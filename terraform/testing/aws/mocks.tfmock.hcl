@@ -72,3 +72,15 @@ mock_resource "aws_dynamodb_table" {
     arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/mock"
   }
 }
+
+mock_resource "aws_cloudwatch_event_bus" {
+  defaults = {
+    arn = "arn:aws:events:eu-west-1:123456789012:event-bus/mock"
+  }
+}
+
+mock_resource "aws_cloudwatch_event_archive" {
+  defaults = {
+    arn = "arn:aws:events:eu-west-1:123456789012:archive/mock"
+  }
+}

@@ -25,6 +25,14 @@ override_resource {
 }
 
 override_resource {
+  target          = aws_cloudwatch_event_bus.chat_events[0]
+  override_during = plan
+  values = {
+    arn = "arn:aws:events:eu-west-1:123456789012:event-bus/booking-chat-test"
+  }
+}
+
+override_resource {
   target          = module.http_api[0].aws_apigatewayv2_api.this
   override_during = plan
   values = {
@@ -251,11 +259,12 @@ run "the_backends_environment_is_the_contract_it_reads" {
       METRICS_NAMESPACE           = "BookingChat"
       STAGE                       = "test"
       AWS_TIMEOUT_MS              = "3000"
+      EVENT_BUS_NAME              = "booking-chat-test"
       JWT_SECRET_SSM_PARAMETER    = "/booking-chat/test/jwt-secret"
       PROXY_SECRET_SSM_PARAMETER  = "/booking-chat/test/proxy-secret"
       SERVICE_TOKEN_SSM_PARAMETER = "/booking-chat/test/service-token"
     })
-    error_message = "exactly the variables of the backend's contract: secrets by name, never by value; METRICS_NAMESPACE and STAGE for its fan-out metrics"
+    error_message = "exactly the variables of the backend's contract: secrets by name, never by value; METRICS_NAMESPACE and STAGE for its fan-out and event metrics; EVENT_BUS_NAME for its events"
   }
 }
 
@@ -268,8 +277,8 @@ run "the_backend_may_do_exactly_what_its_code_does" {
 
   assert {
     condition = [for s in jsondecode(output.backend_policy_json).Statement : s.Sid] == [
-      "OwnLogs", "ChatTable", "ChatTableIndexes", "ConnectionRecords", "ManageConnections", "SecretParameters",
-      "SecretsManagerSecrets", "Tracing",
+      "OwnLogs", "ChatTable", "ChatTableIndexes", "ConnectionRecords", "ManageConnections", "PublishChatEvents",
+      "SecretParameters", "SecretsManagerSecrets", "Tracing",
     ]
     error_message = "these statements and no other (no VPC, no KMS without a key)"
   }
@@ -516,9 +525,17 @@ run "a_backend_elsewhere_means_no_backend_function_no_chat_table_and_no_http_api
     error_message = "no backend outputs"
   }
   assert {
-    condition = (toset(keys(aws_cloudwatch_metric_alarm.metric)) == toset(["proxy-throttles", "proxy-duration", "fanout-failed", "execution-errors"])
+    condition = (toset(keys(aws_cloudwatch_metric_alarm.metric)) == toset(["proxy-throttles", "proxy-duration", "fanout-failed", "execution-errors", "events-failed"])
     && toset(keys(aws_cloudwatch_metric_alarm.expression)) == toset(["proxy-errors", "connections-throttled"]))
     error_message = "no alarms on what is not here: the backend function, the HTTP API, the chat table"
+  }
+  assert {
+    condition     = output.event_bus_name == "booking-chat-test" && output.event_bus_arn == "arn:aws:events:eu-west-1:123456789012:event-bus/booking-chat-test"
+    error_message = "the chat events' bus is still the environment's, for the backend elsewhere to publish to (given its name and ARN)"
+  }
+  assert {
+    condition     = !anytrue(flatten([for s in jsondecode(output.proxy_policy_json).Statement : [for a in s.Action : startswith(a, "events:")]]))
+    error_message = "the proxy never publishes events"
   }
 }
 
@@ -670,9 +687,9 @@ run "the_environment_has_these_alarms_named_after_it" {
       "booking-chat-test-proxy-errors", "booking-chat-test-proxy-throttles", "booking-chat-test-proxy-duration",
       "booking-chat-test-backend-errors", "booking-chat-test-backend-throttles", "booking-chat-test-backend-duration",
       "booking-chat-test-fanout-failed", "booking-chat-test-test-execution-errors", "booking-chat-test-http-5xx",
-      "booking-chat-test-connections-throttled", "booking-chat-test-chat-throttled",
+      "booking-chat-test-connections-throttled", "booking-chat-test-chat-throttled", "booking-chat-test-events-failed",
     ])
-    error_message = "the functions' errors, throttles and duration, failed fan-outs, both APIs' failures, both tables' throttling: the names the alarms always had"
+    error_message = "the functions' errors, throttles and duration, failed fan-outs, both APIs' failures, both tables' throttling, lost chat events: the names the alarms always had"
   }
   assert {
     condition = alltrue([for alarm in concat(values(aws_cloudwatch_metric_alarm.metric), values(aws_cloudwatch_metric_alarm.expression)) :
@@ -809,6 +826,10 @@ run "the_alarms_follow_the_metrics_namespace" {
     q.id == "unauthorized" && one(q.metric[*].namespace) == "BookingChatStaging"])
     error_message = "the errors alarm reads refused tokens from the namespace the proxy writes"
   }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.metric["events-failed"].namespace == "BookingChatStaging"
+    error_message = "the lost-events alarm reads the namespace the backend writes"
+  }
 }
 
 run "an_aws_namespace_is_refused" {
@@ -878,4 +899,148 @@ run "an_alarm_topic_name_instead_of_its_arn_is_refused" {
     alarm_topic_arn = "booking-chat-alarms"
   }
   expect_failures = [var.alarm_topic_arn]
+}
+
+# The chat's events for the app (docs/events.md): an EventBridge bus of the environment, which the backend
+# names in EVENT_BUS_NAME and may put events on, and nothing else of EventBridge; an alarm when events are
+# lost; all of it gone with chat_events off.
+
+run "the_chat_events_bus_is_the_environments" {
+  command = plan
+
+  assert {
+    condition     = aws_cloudwatch_event_bus.chat_events[0].name == "booking-chat-test"
+    error_message = "one bus, named like the environment's other resources"
+  }
+  assert {
+    condition     = output.event_bus_name == "booking-chat-test" && output.event_bus_arn == "arn:aws:events:eu-west-1:123456789012:event-bus/booking-chat-test"
+    error_message = "its name and ARN are outputs, for the app's rules"
+  }
+  assert {
+    condition     = length(aws_cloudwatch_event_archive.chat_events) == 0 && output.event_archive_arn == null
+    error_message = "no archive unless asked: it keeps chat text, deleted messages' too"
+  }
+}
+
+run "the_backend_publishes_to_the_bus_it_names" {
+  command = plan
+
+  assert {
+    condition     = output.backend_environment["EVENT_BUS_NAME"] == aws_cloudwatch_event_bus.chat_events[0].name
+    error_message = "EVENT_BUS_NAME is the bus's name"
+  }
+  assert {
+    condition     = !contains(keys(output.proxy_environment), "EVENT_BUS_NAME")
+    error_message = "the proxy publishes no events"
+  }
+}
+
+run "the_backend_may_put_events_on_its_bus_and_nothing_else_of_eventbridge" {
+  command = plan
+
+  assert {
+    condition = [for s in jsondecode(output.backend_policy_json).Statement : [s.Action, s.Resource] if s.Sid == "PublishChatEvents"] == [[
+      ["events:PutEvents"], ["arn:aws:events:eu-west-1:123456789012:event-bus/booking-chat-test"],
+    ]]
+    error_message = "one statement: exactly events:PutEvents, on exactly the bus's ARN"
+  }
+  assert {
+    condition = (toset(flatten([for s in jsondecode(output.backend_policy_json).Statement : [for a in s.Action : a if startswith(a, "events:")]]))
+    == toset(["events:PutEvents"]))
+    error_message = "no other EventBridge action in any statement"
+  }
+  assert {
+    condition = alltrue([for s in jsondecode(output.backend_policy_json).Statement :
+    s.Sid == "PublishChatEvents" || !contains(s.Resource, "arn:aws:events:eu-west-1:123456789012:event-bus/booking-chat-test")])
+    error_message = "no other statement names the bus"
+  }
+}
+
+run "lost_chat_events_alarm" {
+  command = plan
+
+  # The backend prints EventsFailed (entries still failed after retries) as it prints FanoutFailed: in
+  # METRICS_NAMESPACE, with the dimension Stage from STAGE.
+  assert {
+    condition = (aws_cloudwatch_metric_alarm.metric["events-failed"].alarm_name == "booking-chat-test-events-failed"
+      && aws_cloudwatch_metric_alarm.metric["events-failed"].namespace == "BookingChat"
+      && aws_cloudwatch_metric_alarm.metric["events-failed"].metric_name == "EventsFailed"
+    && aws_cloudwatch_metric_alarm.metric["events-failed"].dimensions == tomap({ Stage = "test" }))
+    error_message = "EventsFailed in the backend's namespace, for this stage"
+  }
+  assert {
+    condition = (aws_cloudwatch_metric_alarm.metric["events-failed"].namespace == aws_cloudwatch_metric_alarm.metric["fanout-failed"].namespace
+    && aws_cloudwatch_metric_alarm.metric["events-failed"].dimensions == aws_cloudwatch_metric_alarm.metric["fanout-failed"].dimensions)
+    error_message = "the same namespace and Stage dimension as fanout-failed"
+  }
+  assert {
+    condition = (aws_cloudwatch_metric_alarm.metric["events-failed"].statistic == "Sum"
+      && aws_cloudwatch_metric_alarm.metric["events-failed"].comparison_operator == "GreaterThanThreshold"
+      && aws_cloudwatch_metric_alarm.metric["events-failed"].threshold == 0
+    && aws_cloudwatch_metric_alarm.metric["events-failed"].period == aws_cloudwatch_metric_alarm.metric["fanout-failed"].period)
+    error_message = "a Sum of at least 1 over the 5-minute period of the other alarms: any lost event alarms"
+  }
+}
+
+run "chat_events_off_removes_the_bus_its_variable_its_permission_and_its_alarm" {
+  command = plan
+  variables {
+    chat_events = false
+  }
+
+  assert {
+    condition     = length(aws_cloudwatch_event_bus.chat_events) == 0 && output.event_bus_name == null && output.event_bus_arn == null
+    error_message = "no bus, and null outputs"
+  }
+  assert {
+    condition     = !contains(keys(output.backend_environment), "EVENT_BUS_NAME")
+    error_message = "no EVENT_BUS_NAME: the backend publishes nothing"
+  }
+  assert {
+    condition     = !anytrue(flatten([for s in jsondecode(output.backend_policy_json).Statement : [for a in s.Action : startswith(a, "events:")]]))
+    error_message = "no EventBridge permission"
+  }
+  assert {
+    condition     = !contains(keys(aws_cloudwatch_metric_alarm.metric), "events-failed")
+    error_message = "no alarm on events nobody publishes"
+  }
+}
+
+run "an_archive_keeps_the_chat_events_for_its_retention" {
+  command = plan
+  variables {
+    chat_events_archive_retention_days = 7
+  }
+
+  assert {
+    condition = (aws_cloudwatch_event_archive.chat_events[0].name == "booking-chat-test-events"
+      && aws_cloudwatch_event_archive.chat_events[0].event_source_arn == "arn:aws:events:eu-west-1:123456789012:event-bus/booking-chat-test"
+    && aws_cloudwatch_event_archive.chat_events[0].retention_days == 7)
+    error_message = "an archive of the bus, for the days asked"
+  }
+  assert {
+    condition     = jsondecode(aws_cloudwatch_event_archive.chat_events[0].event_pattern) == { source = ["booking-chat"] }
+    error_message = "it keeps the chat's events"
+  }
+  assert {
+    condition     = output.event_archive_arn == "arn:aws:events:eu-west-1:123456789012:archive/mock"
+    error_message = "its ARN is an output, for replays"
+  }
+}
+
+run "an_archive_kept_forever_is_refused" {
+  command = plan
+  variables {
+    chat_events_archive_retention_days = 0
+  }
+  expect_failures = [var.chat_events_archive_retention_days]
+}
+
+run "an_archive_without_chat_events_is_refused" {
+  command = plan
+  variables {
+    chat_events                        = false
+    chat_events_archive_retention_days = 30
+  }
+  expect_failures = [var.chat_events_archive_retention_days]
 }
