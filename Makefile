@@ -122,7 +122,7 @@ web/node_modules/.package-lock.json: web/package-lock.json
 lint: ## Check formatting, run clippy with warnings denied, and refuse any DynamoDB Scan
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
-	@if grep -rnE '\.scan\(\)|ScanInput|ScanOutput|scan_paginator' --include='*.rs' wire settings connections backend lambda local-services; then \
+	@if grep -rnE '\.scan\(\)|ScanInput|ScanOutput|scan_paginator' --include='*.rs' wire settings connections store backend lambda local-services; then \
 		echo "DynamoDB Scan is not allowed: query the booking's partition instead" >&2; exit 1; fi
 
 fuzz: ## Fuzz the parsers of untrusted input (cargo fuzz; FUZZ_RUNS inputs per target, default 1,000,000)
