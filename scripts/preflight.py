@@ -573,6 +573,40 @@ def check_concurrency(report: Report, values: dict, region: str, env: str, rel: 
     report.ok("concurrency", f"reserving {int(reserved)} leaves {left} of {total} unreserved in {region}")
 
 
+def check_chat_events(report: Report, values: dict, region: str, env: str, rel: str) -> None:
+    """The chat events' bus (booking-chat-<env>) carries the app's own rules, which Terraform does not know
+    of: EventBridge refuses to delete a bus that has rules, so switching chat_events off would fail halfway
+    through the apply. With it on there is nothing to check: the apply creates the bus, or keeps it."""
+    bus = f"booking-chat-{env}"  # the name module booking-chat gives the bus
+    if values.get("chat_events", True) is not False:
+        archive = values.get("chat_events_archive_retention_days")
+        kept = f", archived for {archive} days" if archive is not None else ""
+        report.ok("chat events", f"on: the EventBridge bus {bus}{kept}")
+        return
+    try:
+        rules = aws("events", "list-rules", "--event-bus-name", bus, region=region).get("Rules", [])
+    except AwsError as e:
+        if e.code == "ResourceNotFoundException":
+            report.ok("chat events", f"off (there is no bus {bus} in {region})")
+        else:
+            report.fail("chat events", f"cannot list the rules of the bus {bus} in {region}: {e.message}",
+                        "the deploying identity needs events:ListRules on it.")
+        return
+    # An archive's own rule (ManagedBy EventBridge) goes with the archive, which Terraform deletes first.
+    apps = sorted(rule["Name"] for rule in rules if not rule.get("ManagedBy"))
+    if apps:
+        first = apps[0]
+        report.fail("chat events",
+                    f"chat_events = false deletes the bus {bus}, and EventBridge refuses while it has rules: {', '.join(apps)}",
+                    "remove the app's rules from the bus first (in the app's Terraform, or for each rule:\n"
+                    f"aws events list-targets-by-rule --region {region} --event-bus-name {bus} --rule {first}\n"
+                    f"aws events remove-targets --region {region} --event-bus-name {bus} --rule {first} --ids ID...\n"
+                    f"aws events delete-rule --region {region} --event-bus-name {bus} --name {first}),\n"
+                    f"or keep chat_events = true in {rel}/terraform.tfvars.")
+        return
+    report.ok("chat events", f"off: the bus {bus} has no rules of the app, and the apply deletes it")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("kind", choices=["env", "account"])
@@ -620,6 +654,7 @@ def main() -> int:
             check_alarm_topic(report, values, region, args.name, rel)
             check_apigateway_account(report, values, region, rel)
             check_concurrency(report, values, region, args.name, rel, skipped)
+            check_chat_events(report, values, region, args.name, rel)
 
     if report.failed:
         print(f"preflight: {report.failed} check(s) failed; nothing was packaged or applied.")

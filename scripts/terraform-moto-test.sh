@@ -3,13 +3,14 @@
 # - the preflight (scripts/preflight.py) on a fresh account: each missing piece fails with its fix;
 # - envs/account/eu-west-1 applied (API Gateway's CloudWatch Logs role), then the preflight passes,
 #   refuses another environment's name or state key in a root, an alarm topic missing (staging), absent or
-#   without a subscriber, a reservation the account's quota cannot hold, and tells a partial secret ARN
-#   from a full one;
+#   without a subscriber, a reservation the account's quota cannot hold, chat events switched off while the
+#   app's rules are on their bus, and tells a partial secret ARN from a full one;
 # - envs/dev, the whole system (both Lambdas, both APIs, the tables): init, apply, a second plan that must
 #   show no changes, what was applied checked through the AWS CLI (the $connect authorizer, the proxy
 #   invoking the backend's alias, the backend's environment, both roles' @connections permissions, every
 #   alarm notifying the topic, the HTTP API's routes, integration, stage, CORS and invoke permission, the
-#   chat table's keys, index, TTL and recovery), destroy; then the account root destroyed;
+#   chat table's keys, index, TTL and recovery, the chat events' bus and archive, and a rule of the app on
+#   that bus delivering to SQS as docs/deploying.md shows), destroy; then the account root destroyed;
 # - make apply ARCH=x86_64 hands the x86_64 architecture and both zips to Terraform.
 # Prints `moto: N passed, N failed` (counted by make test).
 #
@@ -85,6 +86,7 @@ provider "aws" {
     cloudwatch     = "$endpoint"
     cloudwatchlogs = "$endpoint"
     dynamodb       = "$endpoint"
+    events         = "$endpoint"
     iam            = "$endpoint"
     lambda         = "$endpoint"
     secretsmanager = "$endpoint"
@@ -209,7 +211,10 @@ preflight_expect "preflight: passes once the role and the secrets exist" pass \
   "ok    JWT secret: SSM SecureString /booking-chat/dev/jwt-secret" \
   "ok    service token: SSM SecureString /booking-chat/dev/service-token" \
   "ok    CORS origins: https://app.booking.internal" "ok    API Gateway logging role" \
-  "skip  alarm topic: alarm_topic_arn is unset: dev's alarms have no actions" "preflight: ok"
+  "skip  alarm topic: alarm_topic_arn is unset: dev's alarms have no actions" \
+  "ok    chat events: on: the EventBridge bus booking-chat-dev" "preflight: ok"
+TF_VAR_chat_events=false preflight_expect "preflight: chat events off, with no bus to delete, pass" pass \
+  "ok    chat events: off (there is no bus booking-chat-dev in eu-west-1)"
 
 # An environment is its values and its state: a root copied from another keeps both until told.
 echo 'environment = "staging"' >"$work/envs/dev/name.auto.tfvars"
@@ -314,6 +319,8 @@ cd "$work/envs/dev"
 tf init >/dev/null
 started=$(date +%s)
 vars=(-var "lambda_package_path=$work/bootstrap.zip" -var "backend_package_path=$work/backend-bootstrap.zip")
+# The chat events' archive is off by default; on here, so that it is applied and planned again too.
+echo 'chat_events_archive_retention_days = 7' >"$work/envs/dev/archive.auto.tfvars"
 tf apply -auto-approve "${vars[@]}" | tail -n 12
 ok "envs/dev applies"
 set +e
@@ -375,13 +382,15 @@ assert [(s["Action"], s["Resource"]) for s in invoke] == [(["lambda:InvokeFuncti
 PY
 then ok "$name"; else cp "$work/proxy-env.json" "$work/out"; cat "$work/proxy-policy.json" >>"$work/out"; not_ok "$name"; fi
 
-# The backend function as applied: its alias, its environment (secrets by name), its role's DynamoDB actions.
+# The backend function as applied: its alias, its environment (secrets by name), its role's DynamoDB and
+# EventBridge actions.
+bus_arn=$(aws events describe-event-bus --name booking-chat-dev --query Arn --output text || true)
 aws lambda get-function-configuration --function-name booking-chat-dev-backend:live \
   --query '[Runtime, Handler, Architectures[0], Environment.Variables]' --output json >"$work/backend.json"
 aws iam get-role-policy --role-name booking-chat-dev-backend-role --policy-name booking-chat-dev-backend-least-privilege \
   --query PolicyDocument --output json >"$work/backend-policy.json"
-name="the backend function: provided.al2023 arm64 behind live, the contract's environment, its DynamoDB actions"
-if python3 - "$work/backend.json" "$work/backend-policy.json" <<'PY'
+name="the backend function: provided.al2023 arm64 behind live, the contract's environment, its DynamoDB actions, PutEvents on its bus only"
+if python3 - "$work/backend.json" "$work/backend-policy.json" "$bus_arn" <<'PY'
 import json, sys, urllib.parse
 runtime, handler, arch, env = json.load(open(sys.argv[1]))
 policy = json.load(open(sys.argv[2]))
@@ -391,7 +400,7 @@ assert (runtime, handler, arch) == ("provided.al2023", "bootstrap", "arm64"), (r
 want = {
     "APP_ENV": "dev", "LOG_FORMAT": "json", "CHAT_STORE": "dynamodb", "CHAT_TABLE": "booking-chat-dev-chat",
     "CONNECTIONS_TABLE": "booking-chat-dev-connections", "METRICS_NAMESPACE": "BookingChat", "STAGE": "dev",
-    "AWS_TIMEOUT_MS": "3000",
+    "AWS_TIMEOUT_MS": "3000", "EVENT_BUS_NAME": "booking-chat-dev",
     "JWT_SECRET_SSM_PARAMETER": "/booking-chat/dev/jwt-secret",
     "PROXY_SECRET_SSM_PARAMETER": "/booking-chat/dev/proxy-secret",
     "SERVICE_TOKEN_SSM_PARAMETER": "/booking-chat/dev/service-token",
@@ -408,6 +417,11 @@ index = {a for a, r in actions if any(x.endswith(":table/booking-chat-dev-chat/i
 assert index == {"dynamodb:Query"}, index
 connections = {a for a, r in actions if any(x.endswith(":table/booking-chat-dev-connections") for x in r)}
 assert connections == {"dynamodb:Query", "dynamodb:DeleteItem", "dynamodb:PutItem"}, connections
+bus = sys.argv[3]
+assert bus == "arn:aws:events:eu-west-1:123456789012:event-bus/booking-chat-dev", bus
+events = [(s["Action"], s["Resource"]) for s in policy["Statement"] if any(a.startswith("events:") for a in s["Action"])]
+assert events == [(["events:PutEvents"], [bus])], events
+assert not any(bus in s["Resource"] for s in policy["Statement"] if s["Action"] != ["events:PutEvents"]), policy
 PY
 then ok "$name"; else cat "$work/backend.json" "$work/backend-policy.json" >"$work/out"; not_ok "$name"; fi
 
@@ -440,12 +454,15 @@ assert names == sorted([
     "booking-chat-dev-proxy-errors", "booking-chat-dev-proxy-throttles", "booking-chat-dev-proxy-duration",
     "booking-chat-dev-backend-errors", "booking-chat-dev-backend-throttles", "booking-chat-dev-backend-duration",
     "booking-chat-dev-fanout-failed", "booking-chat-dev-dev-execution-errors", "booking-chat-dev-http-5xx",
-    "booking-chat-dev-connections-throttled", "booking-chat-dev-chat-throttled",
+    "booking-chat-dev-connections-throttled", "booking-chat-dev-chat-throttled", "booking-chat-dev-events-failed",
 ]), names
 for alarm in alarms:
     assert alarm["AlarmActions"] == [sys.argv[2]] and alarm["OKActions"] == [sys.argv[2]], alarm
 fanout = next(a for a in alarms if a["AlarmName"] == "booking-chat-dev-fanout-failed")
 assert (fanout["Namespace"], fanout["MetricName"], fanout["Dimensions"]) == ("BookingChat", "FanoutFailed", [{"Name": "Stage", "Value": "dev"}]), fanout
+events = next(a for a in alarms if a["AlarmName"] == "booking-chat-dev-events-failed")
+assert (events["Namespace"], events["MetricName"], events["Dimensions"], events["Statistic"], events["Period"], events["Threshold"], events["ComparisonOperator"]) == (
+    "BookingChat", "EventsFailed", [{"Name": "Stage", "Value": "dev"}], "Sum", 300, 0.0, "GreaterThanThreshold"), events
 PY
 then ok "$name"; else cp "$work/alarms.json" "$work/out"; not_ok "$name"; fi
 
@@ -509,6 +526,49 @@ assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": "ttl"}, ttl
 assert pitr["PointInTimeRecoveryStatus"] == "ENABLED", pitr
 PY
 then ok "$name"; else cat "$work/chat-table.json" "$work/chat-ttl.json" "$work/chat-pitr.json" >"$work/out"; not_ok "$name"; fi
+
+# The chat events' bus as applied, and its archive (7 days here), of the chat's events only.
+aws events describe-archive --archive-name booking-chat-dev-events --output json >"$work/archive.json" 2>&1 || true
+name="the chat events: the bus booking-chat-dev, archived 7 days (source booking-chat) when asked"
+if python3 - "$work/archive.json" "$bus_arn" <<'PY'
+import json, sys
+archive = json.load(open(sys.argv[1]))
+assert archive["EventSourceArn"] == sys.argv[2], archive
+assert int(archive["RetentionDays"]) == 7 and json.loads(archive["EventPattern"]) == {"source": ["booking-chat"]}, archive
+PY
+then ok "$name"; else cp "$work/archive.json" "$work/out"; not_ok "$name"; fi
+
+# A rule of the app on the bus, as docs/deploying.md's example: every booking-chat event to an SQS queue.
+# (The AWS CLI v1 ignores AWS_ENDPOINT_URL for SQS: its endpoint is given.)
+queue_url=$(aws sqs create-queue --endpoint-url "$endpoint" --queue-name booking-chat-dev-app-events --query QueueUrl --output text)
+queue_arn=$(aws sqs get-queue-attributes --endpoint-url "$endpoint" --queue-url "$queue_url" --attribute-names QueueArn \
+  --query Attributes.QueueArn --output text)
+aws events put-rule --event-bus-name booking-chat-dev --name app-chat-events \
+  --event-pattern '{"source": ["booking-chat"]}' >/dev/null
+aws events put-targets --event-bus-name booking-chat-dev --rule app-chat-events --targets "Id=queue,Arn=$queue_arn" >/dev/null
+aws events put-events --entries '[{"EventBusName": "booking-chat-dev", "Source": "booking-chat", "DetailType": "message.created",
+  "Detail": "{\"version\": 1, \"id\": \"1/message.created/1\", \"booking_id\": 1, \"type\": \"message.created\"}"}]' \
+  --query FailedEntryCount --output text >"$work/out"
+aws sqs receive-message --endpoint-url "$endpoint" --queue-url "$queue_url" --wait-time-seconds 1 --output json >"$work/received.json" || true
+name="a rule of the app on the bus delivers the chat's events to its queue, the detail's id to de-duplicate by"
+if python3 - "$work/received.json" <<'PY'
+import json, sys
+(message,) = json.load(open(sys.argv[1]))["Messages"]
+event = json.loads(message["Body"])
+assert (event["source"], event["detail-type"]) == ("booking-chat", "message.created"), event
+assert event["detail"]["version"] == 1 and event["detail"]["id"] == "1/message.created/1", event
+PY
+then ok "$name"; else cat "$work/received.json" >>"$work/out"; not_ok "$name"; fi
+
+# EventBridge refuses to delete a bus with rules on it: the preflight stops chat_events = false until the
+# app's rules are gone.
+TF_VAR_chat_events=false preflight_expect "preflight: chat events off while the app's rules are on the bus is refused, naming them" fail \
+  "chat_events = false deletes the bus booking-chat-dev, and EventBridge refuses while it has rules: app-chat-events" \
+  "aws events delete-rule --region eu-west-1 --event-bus-name booking-chat-dev --name app-chat-events"
+aws events remove-targets --event-bus-name booking-chat-dev --rule app-chat-events --ids queue >/dev/null
+aws events delete-rule --event-bus-name booking-chat-dev --name app-chat-events
+TF_VAR_chat_events=false preflight_expect "preflight: chat events off once the app's rules are gone pass (the archive's own rule aside)" pass \
+  "ok    chat events: off: the bus booking-chat-dev has no rules of the app, and the apply deletes it"
 
 tf destroy -auto-approve "${vars[@]}" | tail -n 1
 ok "envs/dev destroys"
