@@ -1,6 +1,6 @@
 # What each function's work needs, beyond what module lambda-function grants every function (its own log
 # group, its secrets by name, X-Ray, and in a VPC its network interfaces). Least privilege, checked against
-# the code: connections/src/store/dynamodb.rs, connections/src/gateway.rs, backend/src/store/dynamodb.rs, and
+# the code: connections/src/store/dynamodb.rs, connections/src/gateway.rs, store/src/dynamodb.rs, and
 # the backend's event publishing (docs/events.md).
 locals {
   # The fan-out, which both functions run (connections/src/fanout.rs): a booking's connections are one Query
@@ -41,7 +41,7 @@ locals {
   backend_statements = concat(
     local.chat_table ? [
       {
-        # Item reads and conditional writes (backend/src/store/dynamodb.rs), its one transaction included: a
+        # Item reads and conditional writes (store/src/dynamodb.rs), its one transaction included: a
         # message with the booking's counter and its idempotency key, which TransactWriteItems authorises per
         # item, as UpdateItem and PutItem (no ConditionCheck in it, so no ConditionCheckItem); Query of a
         # booking's items; and the inbox: a booking's membership items written in one batch, a user's

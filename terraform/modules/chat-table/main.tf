@@ -1,6 +1,6 @@
 # The chat store of the backend function on DynamoDB (CHAT_STORE=dynamodb): one table for bookings, messages,
 # idempotency keys, reactions, read positions, presence, memberships and rate-limit windows (single-table
-# design; the backend's store owns the layout, backend/src/store/dynamodb.rs and docs/chat-store.md).
+# design; the chat store (crate chat-store) owns the layout, store/src/dynamodb.rs and docs/chat-store.md).
 # Keys are generic: partition key `pk`, sort key `sk`, both strings, and one global secondary index `gsi1`
 # (`gsi1pk`, `gsi1sk`, every attribute projected) for what is looked up by user rather than by booking.
 # Items that should go away by themselves (rate-limit windows, lapsed presence records) carry `ttl` (epoch
