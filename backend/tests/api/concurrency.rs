@@ -18,6 +18,10 @@ crate::on_every_store!(
     parallel_receipts_leave_the_highest_read_position,
     one_users_parallel_frames_across_second_boundaries_are_all_answered,
 );
+crate::on_every_store_kind!(
+    the_rate_limit_holds_across_instances,
+    the_rate_limit_burst_holds_across_instances,
+);
 
 const SENDERS: usize = 8;
 const MESSAGES_PER_SENDER: usize = 15;
@@ -189,38 +193,4 @@ async fn accepted_of(instances: &[&TestApp], actions: usize) -> usize {
         }
     }
     accepted
-}
-
-mod rate_limits {
-    use super::*;
-
-    #[tokio::test]
-    async fn hold_across_instances_on_sqlite() {
-        the_rate_limit_holds_across_instances(StoreKind::Sqlite).await;
-    }
-
-    #[tokio::test]
-    async fn hold_across_instances_on_postgres() {
-        the_rate_limit_holds_across_instances(StoreKind::Postgres).await;
-    }
-
-    #[tokio::test]
-    async fn hold_across_instances_on_dynamodb() {
-        the_rate_limit_holds_across_instances(StoreKind::DynamoDb).await;
-    }
-
-    #[tokio::test]
-    async fn bursts_hold_across_instances_on_sqlite() {
-        the_rate_limit_burst_holds_across_instances(StoreKind::Sqlite).await;
-    }
-
-    #[tokio::test]
-    async fn bursts_hold_across_instances_on_postgres() {
-        the_rate_limit_burst_holds_across_instances(StoreKind::Postgres).await;
-    }
-
-    #[tokio::test]
-    async fn bursts_hold_across_instances_on_dynamodb() {
-        the_rate_limit_burst_holds_across_instances(StoreKind::DynamoDb).await;
-    }
 }

@@ -9,24 +9,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{StoreKind, spawn_app_with, token};
 
-mod every_change_is_published_once_and_nothing_else {
-    use super::{StoreKind, every_change_is_published_once};
-
-    #[tokio::test]
-    async fn on_sqlite() {
-        every_change_is_published_once(StoreKind::Sqlite).await;
-    }
-
-    #[tokio::test]
-    async fn on_postgres() {
-        every_change_is_published_once(StoreKind::Postgres).await;
-    }
-
-    #[tokio::test]
-    async fn on_dynamodb() {
-        every_change_is_published_once(StoreKind::DynamoDb).await;
-    }
-}
+crate::on_every_store_kind!(every_change_is_published_once);
 
 fn schema() -> jsonschema::Validator {
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/events.schema.json"))

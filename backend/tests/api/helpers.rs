@@ -62,6 +62,20 @@ macro_rules! on_sql_stores {
     };
 }
 
+/// For tests that start their own apps (with settings of their own): generates, for each listed
+/// `async fn(StoreKind)`, a module of its name with one test per store (`on_sqlite`, `on_postgres`,
+/// `on_dynamodb`).
+#[macro_export]
+macro_rules! on_every_store_kind {
+    ($($name:ident),* $(,)?) => {
+        $(mod $name {
+            #[tokio::test] async fn on_sqlite() { super::$name($crate::helpers::StoreKind::Sqlite).await; }
+            #[tokio::test] async fn on_postgres() { super::$name($crate::helpers::StoreKind::Postgres).await; }
+            #[tokio::test] async fn on_dynamodb() { super::$name($crate::helpers::StoreKind::DynamoDb).await; }
+        })*
+    };
+}
+
 pub struct TestApp {
     pub base: String,
     pub port: u16,

@@ -18,9 +18,17 @@ use tokio_tungstenite::tungstenite::Message;
 const BOOKINGS: i64 = 100;
 const CONNECTIONS_PER_BOOKING: usize = 10;
 const MESSAGES_PER_BOOKING: usize = 100;
-/// Rounds of load: in a run of seven the ends rose over the first three (44.3, 46.4, 46.7 MiB) and then held
-/// at 46.7 to 46.8 MiB, so three rounds tell a leak from caches warming up.
+/// Rounds of load (`CHAT_MEMORY_ROUNDS` for more): in a run of seven the ends rose over the first three
+/// (44.3, 46.4, 46.7 MiB) and then held at 46.7 to 46.8 MiB, so three rounds tell a leak from caches
+/// warming up.
 const ROUNDS: usize = 3;
+
+fn rounds() -> anyhow::Result<usize> {
+    match std::env::var("CHAT_MEMORY_ROUNDS") {
+        Ok(value) => value.parse().with_context(|| format!("CHAT_MEMORY_ROUNDS={value:?} is not a number")),
+        Err(_) => Ok(ROUNDS),
+    }
+}
 
 fn rss_mib(pid: u32) -> Option<f64> {
     status_mib(pid, "VmRSS")
@@ -187,13 +195,14 @@ async fn main() -> anyhow::Result<()> {
     let idle = rss_mib(pid).unwrap_or(0.0);
     let url = format!("ws://127.0.0.1:{emulator_port}/local");
     let messages = BOOKINGS as usize * MESSAGES_PER_BOOKING;
+    let rounds = rounds()?;
     println!(
-        "chat-dev resident memory: {} connections over {BOOKINGS} bookings, {messages} messages, {ROUNDS} \
+        "chat-dev resident memory: {} connections over {BOOKINGS} bookings, {messages} messages, {rounds} \
          times (the first rounds warm caches up; ends that keep rising round after round would be a leak):",
         BOOKINGS as usize * CONNECTIONS_PER_BOOKING,
     );
     println!("  {:<36} {idle:>7.1} MiB", "started, idle");
-    for round in 1..=ROUNDS {
+    for round in 1..=rounds {
         let r = load(&url, pid).await?;
         println!(
             "  round {round}: {} of {} deliveries in {:.1} s",
