@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { chromium } from "playwright-core";
-import { AXE_SOURCE, CHROMIUM_OPTIONS, Stack, startSite } from "./harness.mjs";
+import { CHROMIUM_OPTIONS, Stack, startSite, axe } from "./harness.mjs";
 
 const BIN = process.env.CHAT_DEV_BIN;
 let stack;
@@ -79,14 +79,6 @@ function watchErrors(page) {
   const errors = [];
   page.on("pageerror", (e) => errors.push(e.message));
   return errors;
-}
-
-async function axe(page) {
-  await page.addScriptTag({ content: AXE_SOURCE });
-  return page.evaluate(async () => {
-    const result = await window.axe.run(document, { resultTypes: ["violations"] });
-    return result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
-  });
 }
 
 /** The bodies of booking `booking`'s stored messages, read as `user`. */

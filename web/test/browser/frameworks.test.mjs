@@ -12,7 +12,7 @@ import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { after, before, test } from "node:test";
 import { chromium } from "playwright-core";
-import { AXE_SOURCE, CHROMIUM_OPTIONS, PEOPLE, Stack, startSite } from "./harness.mjs";
+import { CHROMIUM_OPTIONS, PEOPLE, Stack, startSite, axe } from "./harness.mjs";
 
 const BIN = process.env.CHAT_DEV_BIN;
 const WEB = fileURLToPath(new URL("../..", import.meta.url));
@@ -87,14 +87,6 @@ async function send(page, heading, text) {
   await page.fill(`${chat(heading)} textarea[part=input]`, text);
   await page.press(`${chat(heading)} textarea[part=input]`, "Enter");
   await page.waitForSelector(`${chat(heading)} li[data-state=sent]:has-text("${text}")`);
-}
-
-async function axe(page) {
-  await page.addScriptTag({ content: AXE_SOURCE });
-  return page.evaluate(async () => {
-    const result = await window.axe.run(document, { resultTypes: ["violations"] });
-    return result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
-  });
 }
 
 /** The README's HTML example, as written, for `user`. */

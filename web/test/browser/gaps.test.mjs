@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { chromium } from "playwright-core";
-import { AXE_SOURCE, CHROMIUM_OPTIONS, Stack, startSite } from "./harness.mjs";
+import { CHROMIUM_OPTIONS, Stack, startSite, axe } from "./harness.mjs";
 
 const BIN = process.env.CHAT_DEV_BIN;
 /** The service API's credential in local mode (`LOCAL_SERVICE_TOKEN` in backend/src/config.rs). */
@@ -193,11 +193,7 @@ test("a member the marketplace removes is told so at once and not retried: no re
   assert.equal((await page.textContent(`${chat("lee #32")} .banner span`)).trim(), "You are no longer a member of this booking.");
   assert.equal(await page.isVisible(`${chat("lee #32")} .banner button`), false, "no Try again");
   assert.equal(await page.isDisabled(`${chat("lee #32")} textarea`), true, "nothing more can be written");
-  await page.addScriptTag({ content: AXE_SOURCE });
-  const violations = await page.evaluate(async () =>
-    (await window.axe.run(document, { resultTypes: ["violations"] })).violations.map((v) => `${v.id}: ${v.help}`),
-  );
-  assert.deepEqual(violations, [], "no axe violations in the removed state");
+  assert.deepEqual(await axe(page), [], "no axe violations in the removed state");
   assert.deepEqual(errors, []);
   await context.close();
 });

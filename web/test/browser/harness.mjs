@@ -238,5 +238,14 @@ export const CHROMIUM_OPTIONS = {
 /** axe-core's source, to inject into a page. */
 export const AXE_SOURCE = readFileSync(fileURLToPath(import.meta.resolve("axe-core/axe.min.js")), "utf8");
 
+/** axe-core's violations on `page`, one line each (rule, help, where). */
+export async function axe(page) {
+  await page.addScriptTag({ content: AXE_SOURCE });
+  return page.evaluate(async () => {
+    const result = await window.axe.run(document, { resultTypes: ["violations"] });
+    return result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
+  });
+}
+
 /** Where screenshots are kept. */
 export const ARTEFACTS = join(WEB, "test-results");

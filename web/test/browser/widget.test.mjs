@@ -12,7 +12,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { chromium } from "playwright-core";
-import { ARTEFACTS, AXE_SOURCE, CHROMIUM_OPTIONS, Stack, startSite } from "./harness.mjs";
+import { ARTEFACTS, CHROMIUM_OPTIONS, Stack, startSite, axe } from "./harness.mjs";
 
 const BIN = process.env.CHAT_DEV_BIN;
 let stack;
@@ -221,14 +221,6 @@ test("a refused handshake is handled by its meaning: a forged token is replaced,
   assert.equal(calls(), stopped, "a stopped widget does not retry");
   await page.close();
 });
-
-async function axe(page) {
-  await page.addScriptTag({ content: AXE_SOURCE });
-  return page.evaluate(async () => {
-    const result = await window.axe.run(document, { resultTypes: ["violations"] });
-    return result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
-  });
-}
 
 test("axe-core finds no violations, in light and dark, with sent and failed messages; screenshots at desktop and phone sizes", async () => {
   const dir = join(ARTEFACTS, "screenshots");
