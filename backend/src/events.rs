@@ -71,10 +71,13 @@ impl EventPublisher for NoEvents {
 /// How many times an entry is put before it counts as failed, and the pause before the second.
 const PUT_ATTEMPTS: u32 = 3;
 const FIRST_RETRY_DELAY: Duration = Duration::from_millis(50);
+/// How long one event's publication may take, attempts included: the sender's answer waits for it, so a
+/// slow EventBridge costs a message at most this, not three of the SDK's call budgets.
+pub const PUBLISH_BUDGET: Duration = Duration::from_secs(1);
 
 /// `PutEvents` on one bus: one entry per event (`Source` [`EVENT_SOURCE`], `DetailType` the event's
-/// type, `Detail` the event), retried when the call fails or EventBridge refuses the entry, then logged
-/// and counted as `EventsFailed`.
+/// type, `Detail` the event), retried when the call fails or EventBridge refuses the entry, within
+/// [`PUBLISH_BUDGET`], then logged and counted as `EventsFailed`.
 #[derive(Debug, Clone)]
 pub struct EventBridgePublisher {
     client: aws_sdk_eventbridge::Client,
@@ -97,7 +100,7 @@ impl EventBridgePublisher {
             .entries(entry)
             .send()
             .await
-            .map_err(|e| format!("{}", e.into_service_error()))?;
+            .map_err(|e| aws_sdk_eventbridge::error::DisplayErrorContext(e).to_string())?;
         match output.entries().first() {
             Some(result) if result.error_code().is_some() => Err(format!(
                 "{}: {}",
@@ -123,18 +126,26 @@ impl EventBridgePublisher {
             .detail_type(event.change.kind())
             .detail(detail)
             .build();
-        let mut delay = FIRST_RETRY_DELAY;
-        let mut failure = String::new();
-        for attempt in 1..=PUT_ATTEMPTS {
-            match self.put(entry.clone()).await {
-                Ok(()) => return self.count(true),
-                Err(why) => failure = why,
+        let attempts = async {
+            let mut delay = FIRST_RETRY_DELAY;
+            let mut failure = String::new();
+            for attempt in 1..=PUT_ATTEMPTS {
+                match self.put(entry.clone()).await {
+                    Ok(()) => return Ok(()),
+                    Err(why) => failure = why,
+                }
+                if attempt < PUT_ATTEMPTS {
+                    tokio::time::sleep(delay).await;
+                    delay *= 2;
+                }
             }
-            if attempt < PUT_ATTEMPTS {
-                tokio::time::sleep(delay).await;
-                delay *= 2;
-            }
-        }
+            Err(failure)
+        };
+        let failure = match tokio::time::timeout(PUBLISH_BUDGET, attempts).await {
+            Ok(Ok(())) => return self.count(true),
+            Ok(Err(failure)) => failure,
+            Err(_) => format!("no answer within {} ms", PUBLISH_BUDGET.as_millis()),
+        };
         tracing::warn!(event_id = %event.id, kind = event.change.kind(), error = %failure, "a chat event could not be published");
         self.count(false);
     }

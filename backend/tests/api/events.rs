@@ -1,7 +1,9 @@
 //! The chat's events for the app (`docs/events.md`): one per change, none for what changed nothing, each
 //! valid against `docs/events.schema.json`; on every store through the file publisher, and through
 //! Amazon EventBridge on moto to a rule's queue, as an app would subscribe. Publishing never fails the
-//! sender's answer, even with EventBridge unreachable.
+//! sender's answer, with EventBridge unreachable, and holds it at most its budget with EventBridge silent.
+
+use std::time::Duration;
 
 use aws_sdk_eventbridge::types::Target;
 use local_services::moto::Moto;
@@ -156,6 +158,35 @@ async fn with_eventbridge_unreachable_the_sender_still_gets_its_answer() {
         app.send(1, "alice", json!({"action": "send_message", "data": {"body": "still delivered"}})).await;
     assert_eq!(reply["type"], "message", "{reply}");
     assert_eq!(app.store.count_messages(1).await.expect("count"), 1);
+}
+
+#[tokio::test]
+async fn with_eventbridge_silent_the_sender_waits_at_most_the_publish_budget() {
+    // A listener that accepts connections and never answers, with calls allowed 20 s each: without a
+    // budget for the whole publication, three attempts would hold the answer for a minute.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("port");
+    let endpoint = format!("http://{}", silent.local_addr().expect("addr"));
+    let held = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((socket, _)) = silent.accept().await {
+            open.push(socket);
+        }
+    });
+    let app = spawn_app_with(
+        StoreKind::Sqlite,
+        &[("EVENT_BUS_NAME", "silent"), ("EVENTBRIDGE_ENDPOINT", &endpoint), ("AWS_TIMEOUT_MS", "20000")],
+    )
+    .await;
+    let started = std::time::Instant::now();
+    let reply = app.send(1, "alice", json!({"action": "send_message", "data": {"body": "on time"}})).await;
+    assert_eq!(reply["type"], "message", "{reply}");
+    let waited = started.elapsed();
+    assert!(
+        waited < Duration::from_secs(10),
+        "the answer waited {waited:?}: the budget is {:?}",
+        chat_backend::events::PUBLISH_BUDGET
+    );
+    held.abort();
 }
 
 fn fastrand_suffix() -> String {
