@@ -715,21 +715,9 @@ impl SqlStore {
     ) -> Result<Option<ChatMessage>, StoreError> {
         const OP: &str = "editing a message";
         let mut conn = self.pool.acquire().await.context(OP)?;
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "UPDATE messages SET body = $1, edited_at = $2, changed_at = $2 {OWN_MESSAGE} \
-             RETURNING {MESSAGE_COLUMNS}"
-        )))
-        .bind(body)
-        .bind(now_millis())
-        .bind(change.message_id)
-        .bind(change.booking_id)
-        .bind(change.sender_id)
-        .bind(change.created_since)
-        .fetch_optional(&mut *conn)
-        .await
-        .context(OP)?;
-        let Some(row) = row else { return Ok(None) };
-        let mut message = message_from_row(&row).context(OP)?;
+        let Some(mut message) = change_own_message(&mut conn, "edited_at", body, change, OP).await? else {
+            return Ok(None);
+        };
         message.reactions = self.reactions_of(&mut conn, message.id).await?;
         Ok(Some(message))
     }
@@ -742,21 +730,9 @@ impl SqlStore {
     pub async fn delete_message(&self, change: OwnMessage<'_>) -> Result<Option<ChatMessage>, StoreError> {
         const OP: &str = "deleting a message";
         let mut tx = self.pool.begin().await.context(OP)?;
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "UPDATE messages SET body = $1, deleted_at = $2, changed_at = $2 {OWN_MESSAGE} \
-             RETURNING {MESSAGE_COLUMNS}"
-        )))
-        .bind("")
-        .bind(now_millis())
-        .bind(change.message_id)
-        .bind(change.booking_id)
-        .bind(change.sender_id)
-        .bind(change.created_since)
-        .fetch_optional(&mut *tx)
-        .await
-        .context(OP)?;
-        let Some(row) = row else { return Ok(None) };
-        let message = message_from_row(&row).context(OP)?;
+        let Some(message) = change_own_message(&mut tx, "deleted_at", "", change, OP).await? else {
+            return Ok(None);
+        };
         sqlx::query("DELETE FROM reactions WHERE message_id = $1")
             .bind(change.message_id)
             .execute(&mut *tx)
@@ -801,6 +777,31 @@ impl SqlStore {
         .context("reading reactions")?;
         summarise_rows(&rows)
     }
+}
+
+/// Sets the text of the caller's own message to `body` and stamps `stamp` (`edited_at` or `deleted_at`)
+/// and `changed_at` with now, in one `UPDATE` whose conditions are [`OwnMessage`]'s. The message as it is
+/// now, or `None` when a condition failed.
+async fn change_own_message(
+    conn: &mut sqlx::AnyConnection,
+    stamp: &'static str,
+    body: &str,
+    change: OwnMessage<'_>,
+    op: &'static str,
+) -> Result<Option<ChatMessage>, StoreError> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE messages SET body = $1, {stamp} = $2, changed_at = $2 {OWN_MESSAGE} RETURNING {MESSAGE_COLUMNS}"
+    )))
+    .bind(body)
+    .bind(now_millis())
+    .bind(change.message_id)
+    .bind(change.booking_id)
+    .bind(change.sender_id)
+    .bind(change.created_since)
+    .fetch_optional(conn)
+    .await
+    .context(op)?;
+    row.map(|row| message_from_row(&row).context(op)).transpose()
 }
 
 /// Rate limits in the `rate_windows` table, shared by every backend on the database
