@@ -503,21 +503,25 @@ impl DynamoDbStore {
         item.insert("status".into(), s(booking.status.as_str()));
         item.insert("created_at".into(), n(now));
         item.insert("updated_at".into(), n(now));
-        match self
+        if !self.put_if_absent(item, "inserting a booking").await? {
+            return Ok(false);
+        }
+        self.index_members(booking, &[]).await?;
+        Ok(true)
+    }
+
+    /// Writes `item` unless an item with its key exists; whether it wrote it.
+    async fn put_if_absent(&self, item: Item, op: &'static str) -> Result<bool, StoreError> {
+        let put = self
             .client
             .put_item()
             .table_name(self.table())
             .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await
-        {
-            Ok(_) => {
-                self.index_members(booking, &[]).await?;
-                Ok(true)
-            }
+            .condition_expression("attribute_not_exists(pk)");
+        match put.send().await {
+            Ok(_) => Ok(true),
             Err(error) if is_conditional_failure(&error) => Ok(false),
-            Err(error) => Err(StoreError::database("inserting a booking", error)),
+            Err(error) => Err(StoreError::database(op, error)),
         }
     }
 
@@ -673,20 +677,8 @@ impl DynamoDbStore {
             item.insert("emoji".into(), s(emoji));
             item.insert("user_id".into(), s(user_id));
             item.insert("created_at".into(), n(now_millis()));
-            match self
-                .client
-                .put_item()
-                .table_name(self.table())
-                .set_item(Some(item))
-                .condition_expression("attribute_not_exists(pk)")
-                .send()
-                .await
-            {
-                // Present either way: a concurrent toggle of the same reaction added it first.
-                Ok(_) => {}
-                Err(error) if is_conditional_failure(&error) => {}
-                Err(error) => return Err(StoreError::database(OP, error)),
-            }
+            // Present either way: when it was not written, a concurrent toggle of it added it first.
+            self.put_if_absent(item, OP).await?;
         }
         let reactions =
             self.reactions(booking_id, message_id, message_id).await?.remove(&message_id).unwrap_or_default();
