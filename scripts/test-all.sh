@@ -66,12 +66,16 @@ wait_for() {
 }
 
 # Phase 1: every Rust target of the workspace, the binaries included, in one build; meanwhile the checks
-# that need none (each installs what it needs: npm packages, checkov, python-hcl2, moto). In CI the lint
+# that need none (each installs what it needs: npm packages, checkov, python-hcl2, moto), Terraform's
+# among them. In CI the lint
 # (ALSO_LINT=1) and the Lambda zips (ALSO_PACKAGE=1) start here too, each in a target directory of its own:
 # they share no artifact with the tests' build (clippy checks, the zips are another profile and target),
 # and cargo's lock on a shared directory would make them wait for it. The zips' link steps run on one core
 # (fat LTO, one codegen unit), so starting them first keeps them off the end of the run.
 launch build "$CARGO" build --workspace --all-targets --locked
+# Terraform's checks need nothing cargo builds (the moto apply makes its own stand-in zips) and mostly wait
+# on providers and moto: from the start, they are off the end of the run.
+launch terraform make --no-print-directory tf-check
 if [ "${ALSO_LINT:-0}" = 1 ]; then launch lint env CARGO_TARGET_DIR=target/lint make --no-print-directory lint; fi
 if [ "${ALSO_PACKAGE:-0}" = 1 ]; then
   launch package env CARGO_TARGET_DIR=target/package make --no-print-directory package
@@ -86,7 +90,6 @@ target_dir=$("$CARGO" metadata --format-version 1 --no-deps |
   python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
 launch rust bash -c "$CARGO test --workspace --doc --locked && $CARGO test --workspace --all-targets --locked --no-fail-fast"
 launch browser env CHAT_DEV_BIN="$target_dir/debug/chat-dev" scripts/browser-tests.sh
-launch terraform make --no-print-directory tf-check
 launch fuzz scripts/fuzz.sh
 for name in checks lint rust browser terraform fuzz package; do wait_for "$name"; done
 
