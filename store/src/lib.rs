@@ -427,25 +427,12 @@ pub async fn open(
             Arc::new(sql::SqlStore::connect(url, *max_connections).await?)
         }
         StoreSettings::DynamoDb { table, create_table, endpoint, aws_timeout } => {
-            let client = match endpoint {
+            let sdk = match endpoint {
                 // A local DynamoDB (moto, DynamoDB Local): any credentials sign, none are checked.
-                Some(endpoint) => {
-                    let config = aws_sdk_dynamodb::Config::builder()
-                        .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
-                        .http_client(chat_settings::aws::https_client())
-                        .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
-                        .endpoint_url(endpoint)
-                        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-                            "local", "local", None, None, "local",
-                        ))
-                        .timeout_config(chat_settings::aws::timeouts(*aws_timeout))
-                        .build();
-                    aws_sdk_dynamodb::Client::from_conf(config)
-                }
-                None => {
-                    aws_sdk_dynamodb::Client::new(&chat_settings::aws::reuse_or_load(sdk, *aws_timeout).await)
-                }
+                Some(endpoint) => chat_settings::aws::local(endpoint, *aws_timeout),
+                None => chat_settings::aws::reuse_or_load(sdk, *aws_timeout).await,
             };
+            let client = aws_sdk_dynamodb::Client::new(&sdk);
             Arc::new(dynamodb::DynamoDbStore::new(client, table.as_str(), *create_table))
         }
     })
