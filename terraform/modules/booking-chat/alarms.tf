@@ -106,6 +106,52 @@ locals {
         threshold   = 0
       }
     } : {},
+    local.notifications ? {
+      # The notifier reports the messages it failed on (ReportBatchItemFailures) rather than failing the
+      # batch: a function error is a crash, a timeout or a failure to start (configuration, secrets), and
+      # its whole batch is received again.
+      notifier-errors = {
+        description = "The notifier function failed (crash, timeout or bad configuration): its batch of unread-message notifications is retried, then dead-lettered."
+        namespace   = "AWS/Lambda"
+        metric_name = "Errors"
+        dimensions  = { FunctionName = module.notifier_function[0].function_name }
+        statistic   = "Sum"
+        threshold   = 0
+      }
+      # Emails the notifier gave up on (SES refused or failed them after retries), printed as
+      # NotificationsFailed beside NotificationsSent, NotificationsSkipped and NotificationsDeferred, in the
+      # namespace and with the Stage of the other functions' metrics.
+      notifications-failed = {
+        description = "Notification emails failed (SES refused or failed them): members were not told of unread messages."
+        namespace   = var.metrics_namespace
+        metric_name = "NotificationsFailed"
+        dimensions  = local.emf_dimensions
+        statistic   = "Sum"
+        threshold   = 0
+      }
+      # What was received five times without being handled, or what EventBridge could not deliver: a message
+      # in the dead-letter queue is a notification nobody will send until it is redriven.
+      notifications-dead-letters = {
+        description = "Messages are in the notifications dead-letter queue: unread-message notifications the notifier never handled (or EventBridge never delivered). Look at them, fix the cause, redrive."
+        namespace   = "AWS/SQS"
+        metric_name = "ApproximateNumberOfMessagesVisible"
+        dimensions  = { QueueName = aws_sqs_queue.notifications_dead_letter[0].name }
+        statistic   = "Maximum"
+        threshold   = 0
+      }
+      # A message's age counts from when it was sent, its DelaySeconds included: the notifier waits with
+      # delays of up to 900 s (SQS's most), so a healthy queue's oldest message is younger than that plus a
+      # receive. Older by a further delay_seconds means nothing is receiving: the mapping is off, the
+      # function cannot start, or maximum_concurrency is too low for the load.
+      notifications-queue-age = {
+        description = "The notifications queue's oldest message is older than the longest wait (900 s) plus the notification delay: the notifier is not keeping up, or not receiving at all."
+        namespace   = "AWS/SQS"
+        metric_name = "ApproximateAgeOfOldestMessage"
+        dimensions  = { QueueName = aws_sqs_queue.notifications[0].name }
+        statistic   = "Maximum"
+        threshold   = local.sqs_max_delay_seconds + var.notifications.delay_seconds
+      }
+    } : {},
   )
 
   # Each table, and what fails when it throttles.

@@ -1,7 +1,7 @@
 # What each function's work needs, beyond what module lambda-function grants every function (its own log
 # group, its secrets by name, X-Ray, and in a VPC its network interfaces). Least privilege, checked against
-# the code: connections/src/store/dynamodb.rs, connections/src/gateway.rs, store/src/dynamodb.rs, and
-# the backend's event publishing (docs/events.md).
+# the code: connections/src/store/dynamodb.rs, connections/src/gateway.rs, store/src/dynamodb.rs, the
+# backend's event publishing (docs/events.md), and the notifier (notifier/).
 locals {
   # The fan-out, which both functions run (connections/src/fanout.rs): a booking's connections are one Query
   # of its partition; a connection API Gateway answers 410 Gone for loses its record (DeleteItem); one whose
@@ -84,4 +84,33 @@ locals {
       Resource = [aws_cloudwatch_event_bus.chat_events[0].arn]
     }] : [],
   )
+
+  # The notifier (notifier/): the chat store as the backend reads it, its own two small kinds of items
+  # there, the notifications queue, and SES.
+  notifier_statements = local.notifications ? concat(
+    local.chat_table ? [{
+      # What its contract names: reads of the booking, its messages and read positions (GetItem, Query),
+      # and its own items, written and removed with conditions (PutItem, DeleteItem). No gsi1, no batch,
+      # no UpdateItem, no Scan: a call outside these is denied, and needs adding here.
+      Sid      = "ChatTable"
+      Action   = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem"]
+      Resource = [module.chat_table[0].arn]
+    }] : [],
+    [
+      {
+        # The event source mapping receives, deletes and makes visible again with the function's role, and
+        # reads the queue's attributes; the function itself sends delayed messages to wait.
+        Sid      = "NotificationsQueue"
+        Action   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes", "sqs:SendMessage"]
+        Resource = [aws_sqs_queue.notifications[0].arn]
+      },
+      {
+        # SES v2 SendEmail with Raw content is authorised as ses:SendRawEmail (with Simple content, as
+        # ses:SendEmail), on the identity it sends as and the configuration set it names: nothing else.
+        Sid      = "SendEmail"
+        Action   = ["ses:SendEmail", "ses:SendRawEmail"]
+        Resource = compact([local.ses_identity_arn, local.ses_configuration_set_arn])
+      },
+    ],
+  ) : []
 }

@@ -1,12 +1,13 @@
 # The booking chat's AWS side for one environment, wired together: the WebSocket API in front of the proxy
 # function, the connections table, and - unless backend_url names a backend that runs elsewhere - the
 # backend function the proxy invokes directly, with its chat table (or an existing PostgreSQL reached in
-# its VPC) and the public HTTP API in front of it; optionally a custom domain for each API. Both functions
-# are module lambda-function; what each is given to do - its environment here, its permissions in iam.tf -
+# its VPC) and the public HTTP API in front of it; optionally a custom domain for each API. Every function
+# is module lambda-function; what each is given to do - its environment here, its permissions in iam.tf -
 # is this module's, and so are the environment's alarms (alarms.tf). Unless chat_events is off, an
-# EventBridge bus the backend publishes the chat's events to, for the app's own rules. API Gateway's
-# account-level logging role is not part of an environment (module apigateway-account, applied once per
-# account and region).
+# EventBridge bus the backend publishes the chat's events to, for the app's own rules; with notifications, a
+# queue fed by a rule on that bus and the notifier function that emails unread messages (notifications.tf).
+# API Gateway's account-level logging role is not part of an environment (module apigateway-account,
+# applied once per account and region).
 locals {
   name = "booking-chat-${var.environment}"
 
@@ -26,6 +27,13 @@ locals {
   # secret, never a value.
   proxy_secret = { ssm_parameter_name = var.proxy_secret_ssm_parameter_name, secrets_manager_arn = var.proxy_secret_secrets_manager_arn }
 
+  # With PostgreSQL, the database the backend and the notifier both use.
+  database_url = { ssm_parameter_name = var.database_url_ssm_parameter_name, secrets_manager_arn = var.database_url_secrets_manager_arn }
+
+  # The HMAC key of the notification emails' unsubscribe links: the notifier signs them, the backend checks
+  # them (notifications.tf).
+  notify_link_secret = { ssm_parameter_name = var.notify_link_secret_ssm_parameter_name, secrets_manager_arn = var.notify_link_secret_secrets_manager_arn }
+
   # The backend's secrets by the name it reads them under.
   backend_secrets = merge(
     {
@@ -33,9 +41,9 @@ locals {
       PROXY_SECRET  = local.proxy_secret
       SERVICE_TOKEN = { ssm_parameter_name = var.service_token_ssm_parameter_name, secrets_manager_arn = var.service_token_secrets_manager_arn }
     },
-    var.chat_store == "postgres" ? {
-      DATABASE_URL = { ssm_parameter_name = var.database_url_ssm_parameter_name, secrets_manager_arn = var.database_url_secrets_manager_arn }
-    } : {},
+    var.chat_store == "postgres" ? { DATABASE_URL = local.database_url } : {},
+    # The backend checks the unsubscribe links the notifier signs.
+    local.notifications ? { NOTIFY_LINK_SECRET = local.notify_link_secret } : {},
   )
 
   # The backend's configuration contract (backend/src/config.rs), secrets aside.

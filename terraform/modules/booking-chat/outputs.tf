@@ -130,3 +130,33 @@ output "proxy_environment" {
   description = "The proxy function's environment variables (secrets by name only), for review."
   value       = module.proxy_function.environment
 }
+
+output "notifications_queue_url" {
+  description = "The notifications queue's URL (the notifier's NOTIFY_QUEUE_URL), for `aws sqs` commands; null without notifications."
+  value       = one(aws_sqs_queue.notifications[*].url)
+}
+
+output "notifications_queue_arn" {
+  description = "The notifications queue's ARN, the source of the notifier's event source mapping and the redrive's destination; null without notifications."
+  value       = one(aws_sqs_queue.notifications[*].arn)
+}
+
+output "notifications_dead_letter_queue_arn" {
+  description = "The notifications dead-letter queue's ARN (aws sqs start-message-move-task --source-arn, to redrive what failed); null without notifications."
+  value       = one(aws_sqs_queue.notifications_dead_letter[*].arn)
+}
+
+output "notifier_function_name" {
+  description = "The notifier function, for logs and `aws lambda` commands; null without notifications."
+  value       = one(module.notifier_function[*].function_name)
+}
+
+output "notifier_policy_json" {
+  description = "The notifier function's IAM policy, for review; null without notifications."
+  value       = one(module.notifier_function[*].policy_json)
+}
+
+output "notifier_environment" {
+  description = "The notifier function's environment variables (secrets by name only), for review; null without notifications."
+  value       = one(module.notifier_function[*].environment)
+}

@@ -137,7 +137,7 @@ variable "database_url_secrets_manager_arn" {
 }
 
 variable "vpc_subnet_ids" {
-  description = "With chat_store = postgres: subnets the backend function runs in to reach the database; they need a route to DynamoDB, SSM or Secrets Manager, the Management API and, with chat_events, EventBridge (NAT, or VPC endpoints)."
+  description = "With chat_store = postgres: subnets the backend function (and the notifier) runs in to reach the database; they need a route to DynamoDB, SSM or Secrets Manager, the Management API, with chat_events EventBridge, and with notifications SQS and SES (NAT, or VPC endpoints)."
   type        = list(string)
   default     = []
 
@@ -148,7 +148,7 @@ variable "vpc_subnet_ids" {
 }
 
 variable "vpc_security_group_ids" {
-  description = "With chat_store = postgres: security groups of the backend function (allowed to the database and to HTTPS)."
+  description = "With chat_store = postgres: security groups of the backend function and the notifier (allowed to the database and to HTTPS)."
   type        = list(string)
   default     = []
 
@@ -276,7 +276,7 @@ variable "proxy_secret_secrets_manager_arn" {
 }
 
 variable "secret_kms_key_arn" {
-  description = "Customer managed KMS key encrypting the secrets, if any (both functions get kms:Decrypt on it)."
+  description = "Customer managed KMS key encrypting the secrets, if any (every function gets kms:Decrypt on it)."
   type        = string
   default     = null
 }
@@ -365,8 +365,103 @@ variable "chat_events_archive_retention_days" {
   }
 }
 
+variable "notifications" {
+  description = "Email members about chat messages they have not read (the notifier function, docs/deploying.md, Email notifications); null (the default) for none. email_from is the From header (\"Booking chat <chat@yourcompany.com>\" or an address) on ses_identity, the SES identity (a domain, or the address) the deployer verified in this region, whose ARN alone the function may send as; booking_url the marketplace's page of a booking's chat, with {booking_id}; delay_seconds (0 to 900) how long a message waits unread before it is emailed; min_interval_seconds the least time between two emails to one member about one booking; configuration_set an SES configuration set to send with; maximum_concurrency the most notifier invocations at once (2 to 1000; SES's sending rate bounds what helps). Needs chat_events, the backend function, and the notify_link_secret_* secret."
+  type = object({
+    email_from           = string
+    booking_url          = string
+    ses_identity         = string
+    delay_seconds        = optional(number, 180)
+    min_interval_seconds = optional(number, 900)
+    configuration_set    = optional(string)
+    maximum_concurrency  = optional(number, 2)
+  })
+  default = null
+
+  validation {
+    # The notifier is fed by a rule on the chat events' bus.
+    condition     = var.notifications == null || var.chat_events
+    error_message = "notifications read the chat events' message.created from their bus: they need chat_events = true."
+  }
+
+  validation {
+    # It reads and writes the chat store the backend function uses, and links to that backend's HTTP API.
+    condition     = var.notifications == null || var.backend_url == null
+    error_message = "notifications need the backend function (its chat store and HTTP API): with backend_url the backend runs elsewhere."
+  }
+
+  validation {
+    condition     = var.notifications == null || try(startswith(var.notifications.booking_url, "https://") && strcontains(var.notifications.booking_url, "{booking_id}"), false)
+    error_message = "notifications.booking_url must be an https:// URL containing {booking_id}, e.g. https://app.yourcompany.com/bookings/{booking_id}/chat."
+  }
+
+  validation {
+    # "Name <address>" or a bare address; the address is what SES authorises against ses_identity.
+    condition     = var.notifications == null || can(regex("^([^<>]+<[^<>@\\s]+@[^<>@\\s]+>|[^<>@\\s]+@[^<>@\\s]+)$", var.notifications.email_from))
+    error_message = "notifications.email_from must be an address or \"Display name <address>\"."
+  }
+
+  validation {
+    # IAM allows sending as ses_identity only: an address outside it would be refused at every send.
+    condition = var.notifications == null || try(anytrue([
+      for address in [lower(regex("([^<>@\\s]+@[^<>@\\s]+)>?$", var.notifications.email_from)[0])] :
+      contains([address, split("@", address)[1]], lower(var.notifications.ses_identity)) || endswith(split("@", address)[1], ".${lower(var.notifications.ses_identity)}")
+    ]), false)
+    error_message = "notifications.ses_identity must be email_from's address, its domain or a parent domain: the notifier may send as that identity only."
+  }
+
+  validation {
+    condition     = var.notifications == null || try(var.notifications.delay_seconds >= 0 && var.notifications.delay_seconds <= 900 && floor(var.notifications.delay_seconds) == var.notifications.delay_seconds, false)
+    error_message = "notifications.delay_seconds must be a whole number from 0 to 900 (SQS delays a message 15 minutes at most)."
+  }
+
+  validation {
+    condition     = var.notifications == null || try(var.notifications.min_interval_seconds >= 0 && var.notifications.min_interval_seconds <= 86400 && floor(var.notifications.min_interval_seconds) == var.notifications.min_interval_seconds, false)
+    error_message = "notifications.min_interval_seconds must be a whole number from 0 to 86400 (a day)."
+  }
+
+  validation {
+    condition     = var.notifications == null || try(var.notifications.configuration_set == null || can(regex("^[a-zA-Z0-9_-]{1,64}$", var.notifications.configuration_set)), false)
+    error_message = "notifications.configuration_set must be an SES configuration set's name (letters, digits, '-' and '_', at most 64)."
+  }
+
+  validation {
+    # Lambda's bounds for an SQS event source's maximum concurrency.
+    condition     = var.notifications == null || try(var.notifications.maximum_concurrency >= 2 && var.notifications.maximum_concurrency <= 1000 && floor(var.notifications.maximum_concurrency) == var.notifications.maximum_concurrency, false)
+    error_message = "notifications.maximum_concurrency must be a whole number from 2 to 1000 (Lambda's bounds for an SQS event source)."
+  }
+}
+
+variable "notify_link_secret_ssm_parameter_name" {
+  description = "With notifications: SSM SecureString parameter holding the HMAC key of the emails' unsubscribe links, NOTIFY_LINK_SECRET of the notifier (which signs them) and of the backend function (which checks them); or use the Secrets Manager ARN."
+  type        = string
+  default     = null
+}
+
+variable "notify_link_secret_secrets_manager_arn" {
+  description = "With notifications: complete ARN of the Secrets Manager secret holding NOTIFY_LINK_SECRET (or use the SSM parameter)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.notifications != null ? (var.notify_link_secret_ssm_parameter_name == null) != (var.notify_link_secret_secrets_manager_arn == null) : (var.notify_link_secret_ssm_parameter_name == null && var.notify_link_secret_secrets_manager_arn == null)
+    error_message = "notifications need exactly one of notify_link_secret_ssm_parameter_name and notify_link_secret_secrets_manager_arn; without notifications, set neither."
+  }
+}
+
+variable "notifier_package_path" {
+  description = "The notifier function's zip `make package` builds (target/lambda/<arch>/chat-notifier/bootstrap.zip); required with notifications, unused without."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = (var.notifier_package_path == null) == (var.notifications == null)
+    error_message = "notifier_package_path is required with notifications, and has no use without them."
+  }
+}
+
 variable "metrics_namespace" {
-  description = "CloudWatch namespace of the embedded-metric-format metrics both functions print (FanoutFailed and the other fan-out metrics, HandshakesUnauthorized, EventsPublished and EventsFailed), their METRICS_NAMESPACE, and where the alarms read them."
+  description = "CloudWatch namespace of the embedded-metric-format metrics the functions print (FanoutFailed and the other fan-out metrics, HandshakesUnauthorized, EventsPublished and EventsFailed, the notifier's NotificationsSent, NotificationsSkipped, NotificationsDeferred and NotificationsFailed), their METRICS_NAMESPACE, and where the alarms read them."
   type        = string
   default     = "BookingChat"
 

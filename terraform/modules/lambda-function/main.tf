@@ -1,4 +1,4 @@
-# One Rust Lambda function from the zip `make package` builds, as both of this project's functions run: its
+# One Rust Lambda function from the zip `make package` builds, as each of this project's functions runs: its
 # log group, the function (a new published version on every code or configuration change), the alias its
 # callers invoke, and its role (iam.tf). What the function does is its caller's to say: its environment,
 # the statements of its role, and which of its metrics mean trouble. Terraform never builds code.
@@ -29,7 +29,7 @@ locals {
 
 # The zip comes from `make package`; Terraform never builds code.
 resource "aws_lambda_function" "this" {
-  #checkov:skip=CKV_AWS_116:API Gateway and the proxy invoke the functions synchronously; a DLQ only serves asynchronous invocations.
+  #checkov:skip=CKV_AWS_116:API Gateway, the proxy and an SQS event source mapping invoke the functions synchronously (the notifications queue has its own dead-letter queue); a function DLQ only serves asynchronous invocations.
   #checkov:skip=CKV_AWS_117:A function runs in a VPC only when it must reach something there (vpc_subnet_ids, e.g. PostgreSQL); otherwise a VPC would need NAT or endpoints for DynamoDB, SSM and the Management API for no gain.
   #checkov:skip=CKV_AWS_173:The environment holds no secret (secrets are read by name from SSM or Secrets Manager at start); the default key suffices.
   #checkov:skip=CKV_AWS_272:Packages come from make package in the same pipeline that applies them; add a Signer profile where signed code is mandated.

@@ -84,3 +84,17 @@ mock_resource "aws_cloudwatch_event_archive" {
     arn = "arn:aws:events:eu-west-1:123456789012:archive/mock"
   }
 }
+
+mock_resource "aws_sqs_queue" {
+  defaults = {
+    arn = "arn:aws:sqs:eu-west-1:123456789012:mock"
+    id  = "https://sqs.eu-west-1.amazonaws.com/123456789012/mock"
+    url = "https://sqs.eu-west-1.amazonaws.com/123456789012/mock"
+  }
+}
+
+mock_resource "aws_cloudwatch_event_rule" {
+  defaults = {
+    arn = "arn:aws:events:eu-west-1:123456789012:rule/mock"
+  }
+}
