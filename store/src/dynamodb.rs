@@ -13,6 +13,12 @@
 //! | presence: a member's last disconnect | `BOOKING#{id}` | `PRES#S#{user}` |
 //! | membership (the inbox's index: `gsi1pk = USER#{user}`, `gsi1sk = BOOKING#{id, 20 digits}`) | `BOOKING#{id}` | `MEMBER#{user}` |
 //! | rate-limit windows (`actions` this minute, `s{second}` each second of it) | `RATE#{user}` | `MINUTE#{minutes since the epoch}` (expires by TTL) |
+//! | notification settings (`settings`, their JSON; `version`, the compare-and-set guard) | `USER#{user}` | `NOTIFY#SETTINGS` |
+//! | notification claim (`through`, the newest message notified; `at`, when claimed) | `BOOKING#{id}` | `NOTIFIED#{user}` |
+//!
+//! Every `Query` of a booking's partition names a sort-key range of one kind (`MSG#`, `REACT#`, `READ#`,
+//! `PRES#`), so the claim items never show up in one; the settings items carry no `gsi1pk`, so the
+//! inbox's index does not list them.
 //!
 //! A message takes the booking's next id in one transaction that also moves the booking's counter, on
 //! the condition that the counter still holds the value read: a message with id n+1 can only commit after
@@ -23,6 +29,10 @@
 //! An edit or a delete is one `UpdateItem` of the message on the condition that the caller sent it within
 //! the edit window and it is not deleted (`attribute_not_exists(deleted_at)`), so a deleted message never
 //! comes back. A delete removes the body; the reaction items of a deleted message stay but are never read.
+//!
+//! Notification settings are replaced by one `PutItem` on the condition that their `version` is still the
+//! one read (or that there are none yet), and a claim by one `PutItem` on the condition that the claim item
+//! still holds what was read (or is absent): of notifiers racing for the same messages, one sends.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -46,10 +56,17 @@ use super::{
     StoreError, StoredMessage, attach_reactions, summarise,
 };
 use crate::domain::{Booking, BookingStatus};
+use crate::notifications::{
+    Claim, ClaimRequest, NotificationSettings, Notified, VersionedSettings, decide_claim,
+};
 use crate::rate_limit::{Limits, Windows};
 
 /// How often a message's transaction is tried when other senders of its booking win the race.
 const MAX_ATTEMPTS: u32 = 50;
+
+/// How often a claim is decided again when another notifier changed its item between the read and the
+/// write: each lost race means another claim was recorded, so the next decision is almost always final.
+const CLAIM_ATTEMPTS: u32 = 8;
 
 /// Most memberships of one user read for the inbox (which then lists the most recently active).
 const MAX_MEMBERSHIPS_READ: usize = 500;
@@ -90,6 +107,14 @@ fn reaction_prefix(message_id: MessageId) -> String {
 
 fn reaction_sk(message_id: MessageId, emoji: &str, user_id: &str) -> String {
     format!("{}{}#{emoji}#{user_id}", reaction_prefix(message_id), emoji.len())
+}
+
+fn settings_key(user_id: &str) -> Item {
+    key(s(format!("USER#{user_id}")), "NOTIFY#SETTINGS")
+}
+
+fn notified_key(booking_id: BookingId, user_id: &str) -> Item {
+    key(booking_pk(booking_id), format!("NOTIFIED#{user_id}"))
 }
 
 fn key(pk: AttributeValue, sk: impl Into<String>) -> Item {
@@ -146,6 +171,19 @@ where
 {
     error.as_service_error().and_then(aws_sdk_dynamodb::error::ProvideErrorMetadata::code)
         == Some("ConditionalCheckFailedException")
+}
+
+/// Whether a conditional write wrote: `false` when its condition failed.
+fn conditional<T, E, R>(result: Result<T, SdkError<E, R>>, op: &'static str) -> Result<bool, StoreError>
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    match result {
+        Ok(_) => Ok(true),
+        Err(error) if is_conditional_failure(&error) => Ok(false),
+        Err(error) => Err(StoreError::database(op, error)),
+    }
 }
 
 /// Why a message's transaction was cancelled.
@@ -944,6 +982,125 @@ impl DynamoDbStore {
             start = output.last_evaluated_key;
             if start.is_none() {
                 return Ok(count);
+            }
+        }
+    }
+
+    async fn notification_settings(&self, user_id: &str) -> Result<VersionedSettings, StoreError> {
+        let Some(item) = self.get(settings_key(user_id), "reading notification settings").await? else {
+            return Ok(VersionedSettings { settings: NotificationSettings::default(), version: 0 });
+        };
+        let settings = serde_json::from_str(&text(&item, "settings")?)
+            .map_err(|e| StoreError::Inconsistent(format!("notification settings of {user_id:?}: {e}")))?;
+        Ok(VersionedSettings { settings, version: number(&item, "version")? })
+    }
+
+    /// One `PutItem` on the condition that the item is absent (`expected_version` 0) or still at
+    /// `expected_version`; whether it wrote.
+    async fn put_notification_settings(
+        &self,
+        user_id: &str,
+        settings: &NotificationSettings,
+        expected_version: i64,
+    ) -> Result<bool, StoreError> {
+        const OP: &str = "writing notification settings";
+        let json = serde_json::to_string(settings).map_err(|e| StoreError::database(OP, e))?;
+        let mut item = settings_key(user_id);
+        item.insert("settings".into(), s(json));
+        item.insert("version".into(), n(expected_version + 1));
+        item.insert("updated_at".into(), n(now_millis()));
+        let put = self.client.put_item().table_name(self.table()).set_item(Some(item));
+        let put = if expected_version == 0 {
+            put.condition_expression("attribute_not_exists(pk)")
+        } else {
+            put.condition_expression("version = :v").expression_attribute_values(":v", n(expected_version))
+        };
+        conditional(put.send().await, OP)
+    }
+
+    /// Decides on the claim item read consistently ([`decide_claim`]) and, when granted, writes it on
+    /// the condition that it is unchanged; decides again when another notifier wrote in between.
+    async fn claim_notification(&self, request: ClaimRequest<'_>) -> Result<Claim, StoreError> {
+        const OP: &str = "claiming a notification";
+        for _ in 0..CLAIM_ATTEMPTS {
+            let current = self.notified(request.booking_id, request.user_id).await?;
+            let claim = decide_claim(current, &request);
+            let Claim::Claimed { previous } = claim else { return Ok(claim) };
+            let claimed = Notified { through: request.through, at: request.now };
+            if self.replace_notified(&request, previous, Some(claimed), OP).await? {
+                return Ok(claim);
+            }
+        }
+        Err(StoreError::Contention(OP))
+    }
+
+    async fn release_notification(
+        &self,
+        request: ClaimRequest<'_>,
+        previous: Option<Notified>,
+    ) -> Result<(), StoreError> {
+        let claimed = Notified { through: request.through, at: request.now };
+        self.replace_notified(&request, Some(claimed), previous, "releasing a notification").await?;
+        Ok(())
+    }
+
+    /// The notification recorded for a member about a booking, read consistently.
+    async fn notified(&self, booking_id: BookingId, user_id: &str) -> Result<Option<Notified>, StoreError> {
+        let item = self.get(notified_key(booking_id, user_id), "reading a notification claim").await?;
+        item.map(|item| Ok(Notified { through: number(&item, "through")?, at: number(&item, "at")? }))
+            .transpose()
+    }
+
+    /// Replaces the claim item of `request`'s booking and member with `to` (deletes it for `None`), on the
+    /// condition that it holds `from` (is absent for `None`); whether it did.
+    async fn replace_notified(
+        &self,
+        request: &ClaimRequest<'_>,
+        from: Option<Notified>,
+        to: Option<Notified>,
+        op: &'static str,
+    ) -> Result<bool, StoreError> {
+        let key = notified_key(request.booking_id, request.user_id);
+        let (condition, values) = match from {
+            None => ("attribute_not_exists(pk)", None),
+            Some(from) => ("through = :t AND #at = :a", Some((n(from.through), n(from.at)))),
+        };
+        match to {
+            Some(to) => {
+                let mut item = key;
+                item.insert("through".into(), n(to.through));
+                item.insert("at".into(), n(to.at));
+                let put = self
+                    .client
+                    .put_item()
+                    .table_name(self.table())
+                    .set_item(Some(item))
+                    .condition_expression(condition);
+                let put = match values {
+                    // `at` is a reserved word of DynamoDB's expressions.
+                    Some((through, at)) => put
+                        .expression_attribute_names("#at", "at")
+                        .expression_attribute_values(":t", through)
+                        .expression_attribute_values(":a", at),
+                    None => put,
+                };
+                conditional(put.send().await, op)
+            }
+            None => {
+                let delete = self
+                    .client
+                    .delete_item()
+                    .table_name(self.table())
+                    .set_key(Some(key))
+                    .condition_expression(condition);
+                let delete = match values {
+                    Some((through, at)) => delete
+                        .expression_attribute_names("#at", "at")
+                        .expression_attribute_values(":t", through)
+                        .expression_attribute_values(":a", at),
+                    None => delete,
+                };
+                conditional(delete.send().await, op)
             }
         }
     }

@@ -26,6 +26,9 @@ use super::{
     StoreError, StoredMessage, attach_reactions, summarise,
 };
 use crate::domain::{Booking, BookingStatus};
+use crate::notifications::{
+    Claim, ClaimRequest, NotificationSettings, Notified, VersionedSettings, decide_claim,
+};
 use crate::rate_limit::{Limits, Windows};
 
 /// Which database a [`ChatStore`] talks to.
@@ -63,7 +66,7 @@ const OWN_MESSAGE: &str =
     "WHERE id = $3 AND booking_id = $4 AND sender_id = $5 AND created_at >= $6 AND deleted_at IS NULL";
 
 /// The migrations embedded for each database, in order; an applied one must never change.
-const MIGRATIONS: [(i64, &str, &str, &str); 5] = [
+const MIGRATIONS: [(i64, &str, &str, &str); 6] = [
     (
         1,
         "init",
@@ -94,7 +97,17 @@ const MIGRATIONS: [(i64, &str, &str, &str); 5] = [
         include_str!("../migrations/sqlite/0005_resume.sql"),
         include_str!("../migrations/postgres/0005_resume.sql"),
     ),
+    (
+        6,
+        "notifications",
+        include_str!("../migrations/sqlite/0006_notifications.sql"),
+        include_str!("../migrations/postgres/0006_notifications.sql"),
+    ),
 ];
+
+/// How often a claim is decided again when another notifier changed the record between its read and its
+/// write: each lost race means another claim was recorded, so the next decision is almost always final.
+const CLAIM_ATTEMPTS: u32 = 8;
 
 impl SqlStore {
     /// Connects to `url` (`sqlite:` or `postgres://`). A SQLite file and its directory are created when
@@ -742,6 +755,148 @@ impl SqlStore {
         Ok(Some(message))
     }
 
+    /// A member's notification settings and their version; the defaults at version 0 when none are stored.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`]; [`StoreError::Inconsistent`] when the stored JSON does not parse.
+    pub async fn notification_settings(&self, user_id: &str) -> Result<VersionedSettings, StoreError> {
+        const OP: &str = "reading notification settings";
+        let row = sqlx::query("SELECT settings, version FROM notification_settings WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await
+            .context(OP)?;
+        let Some(row) = row else {
+            return Ok(VersionedSettings { settings: NotificationSettings::default(), version: 0 });
+        };
+        let json: String = row.try_get("settings").context(OP)?;
+        let settings = serde_json::from_str(&json)
+            .map_err(|e| StoreError::Inconsistent(format!("notification settings of {user_id:?}: {e}")))?;
+        Ok(VersionedSettings { settings, version: row.try_get("version").context(OP)? })
+    }
+
+    /// Replaces a member's notification settings if their version is still `expected_version` (0: none
+    /// stored): an insert that does nothing on conflict, or an update on the version; whether it wrote.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn put_notification_settings(
+        &self,
+        user_id: &str,
+        settings: &NotificationSettings,
+        expected_version: i64,
+    ) -> Result<bool, StoreError> {
+        const OP: &str = "writing notification settings";
+        let json = serde_json::to_string(settings).map_err(|e| StoreError::database(OP, e))?;
+        let query = if expected_version == 0 {
+            sqlx::query(
+                "INSERT INTO notification_settings (user_id, settings, version, updated_at) \
+                 VALUES ($1, $2, 1, $3) ON CONFLICT (user_id) DO NOTHING",
+            )
+            .bind(user_id)
+            .bind(json)
+            .bind(now_millis())
+        } else {
+            sqlx::query(
+                "UPDATE notification_settings SET settings = $1, version = $2 + 1, updated_at = $3 \
+                 WHERE user_id = $4 AND version = $2",
+            )
+            .bind(json)
+            .bind(expected_version)
+            .bind(now_millis())
+            .bind(user_id)
+        };
+        Ok(query.execute(&self.pool).await.context(OP)?.rows_affected() == 1)
+    }
+
+    /// Decides a claim on the recorded notification ([`decide_claim`]) and records it when granted, by an
+    /// insert that does nothing on conflict or an update conditional on the values read; decides again
+    /// when another notifier wrote in between.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`]; [`StoreError::Contention`] after [`CLAIM_ATTEMPTS`] lost races.
+    pub async fn claim_notification(&self, request: ClaimRequest<'_>) -> Result<Claim, StoreError> {
+        const OP: &str = "claiming a notification";
+        for _ in 0..CLAIM_ATTEMPTS {
+            let current = self.notified(request.booking_id, request.user_id).await?;
+            let claim = decide_claim(current, &request);
+            let Claim::Claimed { previous } = claim else { return Ok(claim) };
+            let claimed = Notified { through: request.through, at: request.now };
+            let written = match previous {
+                None => sqlx::query(
+                    "INSERT INTO notification_claims (booking_id, user_id, through_message_id, notified_at) \
+                     VALUES ($1, $2, $3, $4) ON CONFLICT (booking_id, user_id) DO NOTHING",
+                )
+                .bind(request.booking_id)
+                .bind(request.user_id)
+                .bind(claimed.through)
+                .bind(claimed.at)
+                .execute(&self.pool)
+                .await
+                .context(OP)?,
+                Some(previous) => replace_notified(&self.pool, &request, previous, claimed, OP).await?,
+            };
+            if written.rows_affected() == 1 {
+                return Ok(claim);
+            }
+        }
+        Err(StoreError::Contention(OP))
+    }
+
+    /// Puts `previous` back (deletes the record when `None`) if the record is still the claim `request`
+    /// made; a later claim is left as it is.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn release_notification(
+        &self,
+        request: ClaimRequest<'_>,
+        previous: Option<Notified>,
+    ) -> Result<(), StoreError> {
+        const OP: &str = "releasing a notification";
+        let claimed = Notified { through: request.through, at: request.now };
+        match previous {
+            None => {
+                sqlx::query(
+                    "DELETE FROM notification_claims WHERE booking_id = $1 AND user_id = $2 \
+                     AND through_message_id = $3 AND notified_at = $4",
+                )
+                .bind(request.booking_id)
+                .bind(request.user_id)
+                .bind(claimed.through)
+                .bind(claimed.at)
+                .execute(&self.pool)
+                .await
+                .context(OP)?;
+            }
+            Some(previous) => {
+                replace_notified(&self.pool, &request, claimed, previous, OP).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The notification recorded for a member about a booking.
+    async fn notified(&self, booking_id: BookingId, user_id: &str) -> Result<Option<Notified>, StoreError> {
+        const OP: &str = "reading a notification claim";
+        let row = sqlx::query(
+            "SELECT through_message_id, notified_at FROM notification_claims \
+             WHERE booking_id = $1 AND user_id = $2",
+        )
+        .bind(booking_id)
+        .bind(user_id)
+        .fetch_optional(&self.pool)
+        .await
+        .context(OP)?;
+        row.map(|row| {
+            Ok(Notified {
+                through: row.try_get("through_message_id").context(OP)?,
+                at: row.try_get("notified_at").context(OP)?,
+            })
+        })
+        .transpose()
+    }
+
     async fn reactions_of(
         &self,
         conn: &mut sqlx::AnyConnection,
@@ -802,6 +957,30 @@ async fn change_own_message(
     .await
     .context(op)?;
     row.map(|row| message_from_row(&row).context(op)).transpose()
+}
+
+/// Replaces the notification recorded for `request`'s member and booking with `to`, only if it is still
+/// `from`: whether the row matched is in the result's `rows_affected`.
+async fn replace_notified(
+    pool: &AnyPool,
+    request: &ClaimRequest<'_>,
+    from: Notified,
+    to: Notified,
+    op: &'static str,
+) -> Result<sqlx::any::AnyQueryResult, StoreError> {
+    sqlx::query(
+        "UPDATE notification_claims SET through_message_id = $1, notified_at = $2 \
+         WHERE booking_id = $3 AND user_id = $4 AND through_message_id = $5 AND notified_at = $6",
+    )
+    .bind(to.through)
+    .bind(to.at)
+    .bind(request.booking_id)
+    .bind(request.user_id)
+    .bind(from.through)
+    .bind(from.at)
+    .execute(pool)
+    .await
+    .context(op)
 }
 
 /// Rate limits in the `rate_windows` table, shared by every backend on the database

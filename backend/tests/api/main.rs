@@ -14,6 +14,7 @@ mod events;
 mod hardening;
 mod helpers;
 mod inbox;
+mod notification_store;
 mod openapi;
 mod ops;
 mod presence;
