@@ -10,6 +10,15 @@
 #
 # A backend that runs elsewhere instead: backend_url = "https://...", without cors_allowed_origins and the
 # jwt_secret_* and service_token_* lines (that backend holds its own secrets and has no HTTP API here).
+#
+# Email notifications of unread messages are off. To turn them on (docs/deploying.md, Email notifications):
+# verify an SES identity for sending in the region, create the link secret's SecureString, then
+#   notifications = {
+#     email_from   = "Booking chat <chat@yourcompany.com>"
+#     booking_url  = "https://app.yourcompany.com/bookings/{booking_id}/chat"
+#     ses_identity = "yourcompany.com"   # the verified domain (or the address itself)
+#   }
+#   notify_link_secret_ssm_parameter_name = "/booking-chat/dev/notify-link-secret"
 environment                      = "dev"
 region                           = "eu-west-1"
 proxy_secret_ssm_parameter_name  = "/booking-chat/dev/proxy-secret"

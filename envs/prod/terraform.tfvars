@@ -15,6 +15,15 @@
 # 1,000 or more, reserving guarantees the chat capacity and caps it, e.g.
 #   lambda_reserved_concurrency = 200
 # (`make apply` checks the quota before applying). The stage throttling below caps the load meanwhile.
+#
+# Email notifications of unread messages are off. To turn them on (docs/deploying.md, Email notifications):
+# verify an SES identity for sending in the region, create the link secret's SecureString, then
+#   notifications = {
+#     email_from   = "Booking chat <chat@yourcompany.com>"
+#     booking_url  = "https://app.yourcompany.com/bookings/{booking_id}/chat"
+#     ses_identity = "yourcompany.com"   # the verified domain (or the address itself)
+#   }
+#   notify_link_secret_ssm_parameter_name = "/booking-chat/prod/notify-link-secret"
 environment                      = "prod"
 region                           = "eu-west-1"
 proxy_secret_ssm_parameter_name  = "/booking-chat/prod/proxy-secret"

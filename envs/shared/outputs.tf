@@ -92,3 +92,23 @@ output "backend_function_version" {
   description = "The backend version this apply published and the alias points at."
   value       = module.booking_chat.backend_function_version
 }
+
+output "notifications_queue_url" {
+  description = "The notifications queue (aws sqs get-queue-attributes --queue-url ...); null without notifications."
+  value       = module.booking_chat.notifications_queue_url
+}
+
+output "notifications_queue_arn" {
+  description = "The notifications queue's ARN, where a redrive moves dead letters back to (--destination-arn); null without notifications."
+  value       = module.booking_chat.notifications_queue_arn
+}
+
+output "notifications_dead_letter_queue_arn" {
+  description = "The notifications dead-letter queue's ARN: aws sqs start-message-move-task --source-arn <it> redrives what failed; null without notifications."
+  value       = module.booking_chat.notifications_dead_letter_queue_arn
+}
+
+output "notifier_function_name" {
+  description = "The notifier function (logs: /aws/lambda/<name>); null without notifications."
+  value       = module.booking_chat.notifier_function_name
+}

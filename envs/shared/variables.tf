@@ -365,6 +365,12 @@ variable "backend_package_path" {
   default     = null
 }
 
+variable "notifier_package_path" {
+  description = "The notifier function's zip `make package` builds; null for ../../target/lambda/<lambda_architecture>/chat-notifier/bootstrap.zip (relative to this directory). Unused without notifications."
+  type        = string
+  default     = null
+}
+
 variable "lambda_memory_size" {
   description = "Memory of the proxy function in MB."
   type        = number
@@ -473,6 +479,68 @@ variable "chat_events_archive_retention_days" {
   validation {
     condition     = var.chat_events_archive_retention_days == null || var.chat_events
     error_message = "chat_events_archive_retention_days archives the chat events' bus, and with chat_events = false there is none."
+  }
+}
+
+variable "notifications" {
+  description = "Email members about chat messages they have not read (docs/deploying.md, Email notifications); null (the default) for none. email_from: the From header, \"Booking chat <chat@yourcompany.com>\" or an address; ses_identity: the SES identity (the domain, or the address) verified for sending in this environment's region; booking_url: the marketplace's page of a booking's chat, with {booking_id}; optional delay_seconds (180, at most 900), min_interval_seconds (900), configuration_set (an SES configuration set) and maximum_concurrency (2). Needs chat_events, the backend function and notify_link_secret_*."
+  type = object({
+    email_from           = string
+    booking_url          = string
+    ses_identity         = string
+    delay_seconds        = optional(number, 180)
+    min_interval_seconds = optional(number, 900)
+    configuration_set    = optional(string)
+    maximum_concurrency  = optional(number, 2)
+  })
+  default = null
+
+  validation {
+    condition     = var.notifications == null || var.chat_events
+    error_message = "notifications read message.created from the chat events' bus: they need chat_events = true."
+  }
+
+  validation {
+    condition     = var.notifications == null || var.backend_url == null
+    error_message = "notifications need the backend function (its chat store and HTTP API): with backend_url the backend runs elsewhere."
+  }
+
+  validation {
+    # Reserved names (RFC 2606 and 6761) are placeholders: every email would link to nowhere.
+    condition     = var.notifications == null || !can(regex("(^|\\.)(example\\.(com|net|org)|example|invalid|test|localhost)$", lower(try(regex("^https://([^/:?#]+)", var.notifications.booking_url)[0], ""))))
+    error_message = "notifications.booking_url names a placeholder host (example.com/.net/.org, .example, .invalid, .test, localhost): set the marketplace's real URL."
+  }
+}
+
+variable "notify_link_secret_ssm_parameter_name" {
+  description = "With notifications: name of the SSM SecureString parameter holding the HMAC key of the emails' unsubscribe links (NOTIFY_LINK_SECRET of the notifier and of the backend function), in this environment's region; created outside Terraform so the secret never enters the state."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.notify_link_secret_ssm_parameter_name == null || can(regex("^/?[a-zA-Z0-9_.-]+(/[a-zA-Z0-9_.-]+)*$", var.notify_link_secret_ssm_parameter_name))
+    error_message = "notify_link_secret_ssm_parameter_name must be a parameter name such as /booking-chat/dev/notify-link-secret (not an ARN)."
+  }
+}
+
+variable "notify_link_secret_secrets_manager_arn" {
+  description = "With notifications: complete ARN of a Secrets Manager secret in this environment's region holding NOTIFY_LINK_SECRET (instead of the SSM parameter)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.notifications != null ? (var.notify_link_secret_ssm_parameter_name == null) != (var.notify_link_secret_secrets_manager_arn == null) : (var.notify_link_secret_ssm_parameter_name == null && var.notify_link_secret_secrets_manager_arn == null)
+    error_message = "notifications need exactly one of notify_link_secret_ssm_parameter_name and notify_link_secret_secrets_manager_arn; without notifications set neither."
+  }
+
+  validation {
+    condition     = var.notify_link_secret_secrets_manager_arn == null || can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z]{2}(-[a-z]+)+-[0-9]+:[0-9]{12}:secret:[a-zA-Z0-9/_+=.@-]+-[a-zA-Z0-9]{6}$", var.notify_link_secret_secrets_manager_arn))
+    error_message = "notify_link_secret_secrets_manager_arn must be the secret's complete ARN, arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME-XXXXXX (aws secretsmanager describe-secret --secret-id NAME --query ARN), not a name or a partial ARN."
+  }
+
+  validation {
+    condition     = var.notify_link_secret_secrets_manager_arn == null || try(split(":", var.notify_link_secret_secrets_manager_arn)[3] == var.region, false)
+    error_message = "The Secrets Manager secret must be in the environment's region (the functions read it from there)."
   }
 }
 

@@ -13,6 +13,15 @@
 # Reserved concurrency stays unset (the function shares the account's unreserved pool): Lambda refuses a
 # reservation that leaves fewer than 100 unreserved, and new accounts start with a quota far below the
 # default 1,000. The stage throttling below already caps the load on the backend.
+#
+# Email notifications of unread messages are off. To turn them on (docs/deploying.md, Email notifications):
+# verify an SES identity for sending in the region, create the link secret's SecureString, then
+#   notifications = {
+#     email_from   = "Booking chat <chat@yourcompany.com>"
+#     booking_url  = "https://app.yourcompany.com/bookings/{booking_id}/chat"
+#     ses_identity = "yourcompany.com"   # the verified domain (or the address itself)
+#   }
+#   notify_link_secret_ssm_parameter_name = "/booking-chat/staging/notify-link-secret"
 environment                      = "staging"
 region                           = "eu-west-1"
 proxy_secret_ssm_parameter_name  = "/booking-chat/staging/proxy-secret"

@@ -66,6 +66,10 @@ run "the_environment_is_sized_for_its_purpose" {
     condition     = var.chat_events && var.chat_events_archive_retention_days == null
     error_message = "chat events on, without an archive (it would keep chat text, deleted messages' too): the app's rules need the bus in every environment"
   }
+  assert {
+    condition     = var.notifications == null && output.notifier_function_name == null && output.notifications_queue_url == null
+    error_message = "no email notifications committed: they need the deployer's own SES identity, verified in the region (docs/deploying.md, Email notifications)"
+  }
 }
 
 run "the_environment_reads_its_own_secrets" {

@@ -70,6 +70,72 @@ run "an_archive_without_chat_events_is_refused" {
   expect_failures = [var.chat_events_archive_retention_days]
 }
 
+# Email notifications: off unless asked, and then the notifier, its queue and the link secret of both
+# functions (module booking-chat's tests hold the details).
+
+run "notifications_can_be_switched_on" {
+  command = plan
+  variables {
+    notifications                         = { email_from = "Booking chat <chat@booking.internal>", booking_url = "https://app.booking.internal/bookings/{booking_id}/chat", ses_identity = "booking.internal" }
+    notify_link_secret_ssm_parameter_name = "/booking-chat/dev/notify-link-secret"
+    notifier_package_path                 = "variables.tf"
+  }
+  assert {
+    condition = (output.notifier_function_name == "booking-chat-dev-notifier" && output.notifications_queue_url != null
+    && output.notifications_queue_arn != null && output.notifications_dead_letter_queue_arn != null)
+    error_message = "the notifier and its queues, named after the environment, as outputs"
+  }
+  assert {
+    condition = (module.booking_chat.notifier_environment["NOTIFY_LINK_SECRET_SSM_PARAMETER"] == "/booking-chat/dev/notify-link-secret"
+    && module.booking_chat.backend_environment["NOTIFY_LINK_SECRET_SSM_PARAMETER"] == "/booking-chat/dev/notify-link-secret")
+    error_message = "the notifier signs the unsubscribe links with the secret the backend checks them with"
+  }
+  assert {
+    condition     = module.booking_chat.notifier_environment["NOTIFY_DELAY_SECONDS"] == "180" && module.booking_chat.notifier_environment["NOTIFY_MIN_INTERVAL_SECONDS"] == "900"
+    error_message = "the defaults of the delay and the interval"
+  }
+}
+
+run "notifications_without_a_link_secret_are_refused" {
+  command = plan
+  variables {
+    notifications         = { email_from = "chat@booking.internal", booking_url = "https://app.booking.internal/b/{booking_id}", ses_identity = "booking.internal" }
+    notifier_package_path = "variables.tf"
+  }
+  expect_failures = [var.notify_link_secret_secrets_manager_arn]
+}
+
+run "notifications_without_chat_events_are_refused" {
+  command = plan
+  variables {
+    chat_events                           = false
+    notifications                         = { email_from = "chat@booking.internal", booking_url = "https://app.booking.internal/b/{booking_id}", ses_identity = "booking.internal" }
+    notify_link_secret_ssm_parameter_name = "/booking-chat/dev/notify-link-secret"
+    notifier_package_path                 = "variables.tf"
+  }
+  expect_failures = [var.notifications]
+}
+
+run "a_placeholder_booking_url_is_refused" {
+  command = plan
+  variables {
+    notifications                         = { email_from = "chat@booking.internal", booking_url = "https://app.example.com/b/{booking_id}", ses_identity = "booking.internal" }
+    notify_link_secret_ssm_parameter_name = "/booking-chat/dev/notify-link-secret"
+    notifier_package_path                 = "variables.tf"
+  }
+  expect_failures = [var.notifications]
+}
+
+run "a_link_secret_in_another_region_is_refused" {
+  command = plan
+  variables {
+    notifications                          = { email_from = "chat@booking.internal", booking_url = "https://app.booking.internal/b/{booking_id}", ses_identity = "booking.internal" }
+    notify_link_secret_secrets_manager_arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:booking-chat/dev/notify-link-AbCdEf"
+    notifier_package_path                  = "variables.tf"
+  }
+  expect_failures = [var.notify_link_secret_secrets_manager_arn]
+}
+
 # The root's own validation (envs/shared/variables.tf): a value that would apply but fail or misbehave on
 # AWS is refused at plan time, naming the variable.
 
