@@ -12,8 +12,7 @@ use std::time::Duration;
 
 pub use chat_settings::ConfigError;
 use chat_settings::env::{Lookup, parse, parse_bool, process_env};
-use chat_settings::secrets::SecretSource;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 
 pub use chat_store::StoreSettings;
 
@@ -25,7 +24,7 @@ pub const LOCAL_PROXY_SECRET: &str = "local-proxy-secret";
 pub const LOCAL_SERVICE_TOKEN: &str = "local-service-token";
 
 /// The database used when `DATABASE_URL` is not set.
-pub const DEFAULT_DATABASE_URL: &str = "sqlite://.data/chat.db";
+pub use chat_store::DEFAULT_DATABASE_URL;
 /// Where the chat's events go with `APP_ENV=local` and no `EVENT_BUS_NAME` or `EVENTS_FILE`.
 pub const DEFAULT_EVENTS_FILE: &str = ".data/events.jsonl";
 
@@ -45,6 +44,9 @@ pub struct Settings {
     pub jwt: JwtSettings,
     /// Shared with the Lambda; required on the proxy routes.
     pub proxy_secret: SecretString,
+    /// The key of the notification emails' unsubscribe links (`NOTIFY_LINK_SECRET`, the notifier's too);
+    /// without one the unsubscribe route refuses every link.
+    pub notify_link_secret: Option<SecretString>,
     /// Limits applied to chat traffic.
     pub limits: ChatLimits,
     /// Whether to insert the demo bookings at start.
@@ -201,10 +203,12 @@ impl Default for ChatLimits {
 
 /// The settings that are secrets: each may be given as its value (`NAME`), or by reference
 /// (`NAME_SSM_PARAMETER`, `NAME_SECRETS_MANAGER_ID`), read once at start by [`resolve_secrets`].
-pub const SECRET_SETTINGS: [&str; 4] = ["JWT_SECRET", "PROXY_SECRET", "SERVICE_TOKEN", "DATABASE_URL"];
+pub const SECRET_SETTINGS: [&str; 5] =
+    ["JWT_SECRET", "PROXY_SECRET", "SERVICE_TOKEN", "DATABASE_URL", "NOTIFY_LINK_SECRET"];
 
-/// `lookup`, with every secret given by reference fetched once (SSM Parameter Store or Secrets Manager)
-/// and served as if given by value. The Lambda entry point reads its configuration through this.
+/// `lookup`, with every secret of [`SECRET_SETTINGS`] given by reference fetched once (SSM Parameter Store
+/// or Secrets Manager) and served as if given by value. The Lambda entry point reads its configuration
+/// through this.
 ///
 /// # Errors
 /// [`ConfigError`] when a secret is given twice or cannot be read (naming where it was looked for).
@@ -212,19 +216,7 @@ pub async fn resolve_secrets(
     lookup: impl Lookup,
     sdk_config: &aws_config::SdkConfig,
 ) -> Result<impl Lookup, ConfigError> {
-    let mut resolved = std::collections::HashMap::new();
-    for name in SECRET_SETTINGS {
-        match chat_settings::env::secret_source(&lookup, name)? {
-            Some(source @ (SecretSource::SsmParameter(_) | SecretSource::SecretsManager(_))) => {
-                let value = chat_settings::secrets::resolve(name, &source, sdk_config)
-                    .await
-                    .map_err(|e| ConfigError::invalid(name, e.to_string()))?;
-                resolved.insert(name.to_owned(), value.expose_secret().to_owned());
-            }
-            Some(SecretSource::Plain(_)) | None => {}
-        }
-    }
-    Ok(move |key: &str| resolved.get(key).cloned().or_else(|| lookup(key)))
+    chat_settings::secrets::resolve_all(lookup, &SECRET_SETTINGS, sdk_config).await
 }
 
 impl Settings {
@@ -322,40 +314,7 @@ impl Settings {
         }
 
         let aws_timeout = Duration::from_millis(parse(&lookup, "AWS_TIMEOUT_MS", 3_000)?);
-        let store = match lookup("CHAT_STORE").as_deref() {
-            // `postgres` and `sqlite` name the same adapter; `DATABASE_URL` says which database.
-            None | Some("sql" | "postgres" | "sqlite") => {
-                let url = lookup("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
-                if !(url.starts_with("sqlite:")
-                    || url.starts_with("postgres://")
-                    || url.starts_with("postgresql://"))
-                {
-                    return Err(ConfigError::Invalid {
-                        key: "DATABASE_URL".into(),
-                        reason: "must start with sqlite:, postgres:// or postgresql://".into(),
-                    });
-                }
-                StoreSettings::Sql { url, max_connections: parse(&lookup, "DATABASE_MAX_CONNECTIONS", 10)? }
-            }
-            Some("dynamodb") => StoreSettings::DynamoDb {
-                table: match lookup("CHAT_TABLE") {
-                    Some(table) => table,
-                    None if local => "chat".into(),
-                    None => {
-                        return Err(ConfigError::invalid("CHAT_TABLE", "required with CHAT_STORE=dynamodb"));
-                    }
-                },
-                create_table: parse_bool(&lookup, "CHAT_TABLE_CREATE", local)?,
-                endpoint: lookup("DYNAMODB_ENDPOINT"),
-                aws_timeout,
-            },
-            Some(other) => {
-                return Err(ConfigError::invalid(
-                    "CHAT_STORE",
-                    format!("{other:?} is none of \"sql\" (or \"postgres\", \"sqlite\") and \"dynamodb\""),
-                ));
-            }
-        };
+        let store = StoreSettings::from_lookup(&lookup, local, aws_timeout)?;
 
         let api_gateway_push = match (lookup("CONNECTIONS_TABLE"), lookup("MANAGEMENT_ENDPOINT")) {
             (Some(connections_table), Some(management_endpoint)) => Some(ApiGatewayPush {
@@ -423,6 +382,9 @@ impl Settings {
                 jwks,
             },
             proxy_secret,
+            notify_link_secret: lookup("NOTIFY_LINK_SECRET")
+                .or_else(|| local.then(|| chat_store::notifications::unsubscribe::LOCAL_KEY.to_owned()))
+                .map(SecretString::from),
             limits,
             seed_demo_data: parse_bool(&lookup, "SEED_DEMO_DATA", local)?,
             json_logs: match lookup("LOG_FORMAT").as_deref() {

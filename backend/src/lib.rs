@@ -19,6 +19,8 @@
 //!   [`notifier::FanoutNotifier`] (API Gateway connections, through `chat-connections`).
 //! - [`events`]: the [`events::EventPublisher`] port of the chat's events for the app, and its adapters
 //!   (EventBridge, a JSON-lines file).
+//! - [`preferences`]: members' notification settings and the unsubscribe link (the notifier, a
+//!   deployable of its own, reads them through the store).
 //! - [`lambda`]: the Lambda entry point (`lambda_http`).
 //! - [`metrics`]: Prometheus metrics.
 //! - [`http`]: routes, extractors (the authenticated [`http::AuthUser`] among them), the error type of the
@@ -27,7 +29,8 @@
 //! - [`shutdown`]: the signals that stop a server.
 //! - [`telemetry`]: log setup.
 //!
-//! Dependencies point one way: `http` → `chat` → `domain`, `auth`, `store`, `notifier`, `events`.
+//! Dependencies point one way: `http` → `chat`, `preferences` → `domain`, `auth`, `store`, `notifier`,
+//! `events`.
 
 pub mod auth;
 pub mod chat;
@@ -37,6 +40,7 @@ pub mod http;
 pub mod lambda;
 pub mod metrics;
 pub mod notifier;
+pub mod preferences;
 pub mod seed;
 pub mod shutdown;
 pub mod telemetry;

@@ -15,10 +15,10 @@
 //!   concurrency, Gone cleanup, jittered retries and EMF metrics.
 //! - [`table`]: the DynamoDB table as Terraform creates it, for local DynamoDB and tests.
 //! - [`metering`]: [`metering::AwsCalls`], counting the adapters' AWS calls by operation.
-//! - [`emf`]: CloudWatch embedded-metric-format lines.
+//! - [`emf`]: CloudWatch embedded-metric-format lines (from `chat-settings`, which every deployable shares).
 //! - `testing` (feature `testing`): fakes of the ports for the tests of their users.
 
-pub mod emf;
+pub use chat_settings::emf;
 pub mod fanout;
 pub mod gateway;
 pub mod metering;

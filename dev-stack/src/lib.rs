@@ -12,6 +12,7 @@
 //! - [`ConnectionRecords`]: in memory or DynamoDB.
 //! - [`in_process`]: the adapters that put the proxy behind the emulator in one process.
 //! - [`compiled`]: the compiled function binary behind the emulator instead (`make dev-lambda`).
+//! - [`notifications`]: the notifier and its bus, queue and SES identity, on moto.
 //! - [`runtime_api`]: a Lambda Runtime API, to run the compiled function binary behind the emulator or
 //!   alone (`make bench`).
 //! - [`measure`]: what the benchmarks share (a client, a process's memory and CPU time).
@@ -41,6 +42,7 @@ use crate::runtime_api::RuntimeApi;
 pub mod compiled;
 pub mod in_process;
 pub mod measure;
+pub mod notifications;
 pub mod runtime_api;
 pub mod settings;
 
@@ -274,6 +276,19 @@ impl DevStack {
             }
         }));
         Ok(Self { backend_url, ws_url, management_url, stop, tasks, function })
+    }
+
+    /// Runs the notifier beside the stack (polling its queue in this process) until the stack stops.
+    ///
+    /// # Errors
+    /// When the notifier's store cannot be opened.
+    pub async fn run_notifier(
+        &mut self,
+        settings: &chat_notifier::config::NotifierSettings,
+    ) -> Result<(), chat_backend::store::StoreError> {
+        let (notifier, queue) = chat_notifier::build(settings, None).await?;
+        self.tasks.push(tokio::spawn(chat_notifier::poll(notifier, queue, self.stop.subscribe())));
+        Ok(())
     }
 
     /// The process ids of the compiled function's copies (none with the Lambda in-process).

@@ -9,10 +9,12 @@
 //! - [`env`](mod@env): [`env::ConfigError`], parsing helpers, and [`env::secret_source`] (where a secret comes from).
 //! - [`secrets`]: [`secrets::resolve`], reading a secret from where its source says.
 //! - [`aws`]: the AWS SDK configuration every deployable shares (call timeouts, its HTTPS client).
+//! - [`emf`]: CloudWatch embedded-metric-format lines, the deployables' metrics.
 //! - [`tls`]: the trust roots of every HTTPS client, read once.
 //! - [`tables`]: DynamoDB tables created as Terraform creates them, for local runs and tests.
 
 pub mod aws;
+pub mod emf;
 pub mod env;
 pub mod secrets;
 pub mod tables;

@@ -1,6 +1,8 @@
 //! Secrets by reference: where a secret comes from ([`SecretSource`]), and reading it once at start.
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::env::{ConfigError, Lookup, secret_source};
 
 /// Where a secret comes from.
 #[derive(Debug, Clone)]
@@ -87,4 +89,30 @@ pub async fn resolve(
         .filter(|v| !v.is_empty())
         .map(SecretString::from)
         .ok_or_else(|| SecretError::Empty { what: what.to_owned(), from: from.clone() })
+}
+
+/// `lookup`, with each secret of `names` given by reference (`NAME_SSM_PARAMETER`,
+/// `NAME_SECRETS_MANAGER_ID`) fetched once and served as if given by value (`NAME`): how a Lambda reads
+/// its configuration at cold start.
+///
+/// # Errors
+/// [`ConfigError`] when a secret is given twice or cannot be read (naming where it was looked for).
+pub async fn resolve_all(
+    lookup: impl Lookup,
+    names: &[&str],
+    sdk_config: &aws_config::SdkConfig,
+) -> Result<impl Lookup, ConfigError> {
+    let mut resolved = std::collections::HashMap::new();
+    for name in names {
+        match secret_source(&lookup, name)? {
+            Some(source @ (SecretSource::SsmParameter(_) | SecretSource::SecretsManager(_))) => {
+                let value = resolve(name, &source, sdk_config)
+                    .await
+                    .map_err(|e| ConfigError::invalid(*name, e.to_string()))?;
+                resolved.insert((*name).to_owned(), value.expose_secret().to_owned());
+            }
+            Some(SecretSource::Plain(_)) | None => {}
+        }
+    }
+    Ok(move |key: &str| resolved.get(key).cloned().or_else(|| lookup(key)))
 }

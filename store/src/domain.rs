@@ -77,6 +77,21 @@ pub const MAX_USER_ID_CHARS: usize = 128;
 /// Longest booking title.
 pub const MAX_TITLE_CHARS: usize = 200;
 
+/// Checks a user id the marketplace sends: 1 to [`MAX_USER_ID_CHARS`] characters without control
+/// characters or surrounding spaces (they become JWT subjects and store keys).
+///
+/// # Errors
+/// A sentence naming `field` and saying what is wrong.
+pub fn validate_user_id(field: &str, user: &str) -> Result<(), String> {
+    let chars = user.chars().count();
+    if chars == 0 || chars > MAX_USER_ID_CHARS || user.chars().any(char::is_control) || user.trim() != user {
+        return Err(format!(
+            "{field} must be 1 to {MAX_USER_ID_CHARS} characters, without control characters or surrounding spaces"
+        ));
+    }
+    Ok(())
+}
+
 impl Booking {
     /// Only the owner and the renter may connect, read or write.
     pub fn is_member(&self, user_id: &str) -> bool {
@@ -90,16 +105,7 @@ impl Booking {
     /// A sentence saying what is wrong.
     pub fn validate(&self) -> Result<(), String> {
         for (field, user) in [("owner_id", &self.owner_id), ("renter_id", &self.renter_id)] {
-            let chars = user.chars().count();
-            if chars == 0
-                || chars > MAX_USER_ID_CHARS
-                || user.chars().any(char::is_control)
-                || user.trim() != user
-            {
-                return Err(format!(
-                    "{field} must be 1 to {MAX_USER_ID_CHARS} characters, without control characters or surrounding spaces"
-                ));
-            }
+            validate_user_id(field, user)?;
         }
         if self.owner_id == self.renter_id {
             return Err("owner_id and renter_id must be different users".into());

@@ -175,22 +175,56 @@ macro_rules! delegate_to_inherent {
         ) -> BoxFuture<'a, Result<Option<ChatMessage>, StoreError>> {
             Box::pin(Self::delete_message(self, change))
         }
+
+        fn notification_settings<'a>(
+            &'a self,
+            user_id: &'a str,
+        ) -> BoxFuture<'a, Result<VersionedSettings, StoreError>> {
+            Box::pin(Self::notification_settings(self, user_id))
+        }
+
+        fn put_notification_settings<'a>(
+            &'a self,
+            user_id: &'a str,
+            settings: &'a NotificationSettings,
+            expected_version: i64,
+        ) -> BoxFuture<'a, Result<bool, StoreError>> {
+            Box::pin(Self::put_notification_settings(self, user_id, settings, expected_version))
+        }
+
+        fn claim_notification<'a>(
+            &'a self,
+            request: ClaimRequest<'a>,
+        ) -> BoxFuture<'a, Result<Claim, StoreError>> {
+            Box::pin(Self::claim_notification(self, request))
+        }
+
+        fn release_notification<'a>(
+            &'a self,
+            request: ClaimRequest<'a>,
+            previous: Option<Notified>,
+        ) -> BoxFuture<'a, Result<(), StoreError>> {
+            Box::pin(Self::release_notification(self, request, previous))
+        }
     };
 }
 use delegate_to_inherent;
 
 pub mod domain;
 pub mod dynamodb;
+pub mod notifications;
 pub mod rate_limit;
 pub mod sql;
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use chat_settings::env::{ConfigError, Lookup, parse, parse_bool};
 use chat_wire::{BookingId, ChatMessage, MessageId, ReactionSummary};
 use futures_util::future::BoxFuture;
 
 use crate::domain::{Booking, BookingStatus};
+use crate::notifications::{Claim, ClaimRequest, NotificationSettings, Notified, VersionedSettings};
 
 /// Where the chat is stored (`CHAT_STORE`).
 #[derive(Debug, Clone)]
@@ -214,6 +248,58 @@ pub enum StoreSettings {
         /// `AWS_TIMEOUT_MS`: the budget of one call.
         aws_timeout: Duration,
     },
+}
+
+/// The local default database (`make dev`): SQLite in `.data/`.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://.data/chat.db";
+
+impl StoreSettings {
+    /// Reads `CHAT_STORE` and what it needs (`DATABASE_URL`, `DATABASE_MAX_CONNECTIONS`; `CHAT_TABLE`,
+    /// `CHAT_TABLE_CREATE`, `DYNAMODB_ENDPOINT`): every deployable on the chat store reads it so. `local`
+    /// (`APP_ENV=local`) gives the defaults a laptop needs; `aws_timeout` bounds one DynamoDB call.
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the missing or malformed variable.
+    pub fn from_lookup(
+        lookup: &impl Lookup,
+        local: bool,
+        aws_timeout: Duration,
+    ) -> Result<Self, ConfigError> {
+        Ok(match lookup("CHAT_STORE").as_deref() {
+            // `postgres` and `sqlite` name the same adapter; `DATABASE_URL` says which database.
+            None | Some("sql" | "postgres" | "sqlite") => {
+                let url = lookup("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
+                if !(url.starts_with("sqlite:")
+                    || url.starts_with("postgres://")
+                    || url.starts_with("postgresql://"))
+                {
+                    return Err(ConfigError::Invalid {
+                        key: "DATABASE_URL".into(),
+                        reason: "must start with sqlite:, postgres:// or postgresql://".into(),
+                    });
+                }
+                StoreSettings::Sql { url, max_connections: parse(lookup, "DATABASE_MAX_CONNECTIONS", 10)? }
+            }
+            Some("dynamodb") => StoreSettings::DynamoDb {
+                table: match lookup("CHAT_TABLE") {
+                    Some(table) => table,
+                    None if local => "chat".into(),
+                    None => {
+                        return Err(ConfigError::invalid("CHAT_TABLE", "required with CHAT_STORE=dynamodb"));
+                    }
+                },
+                create_table: parse_bool(lookup, "CHAT_TABLE_CREATE", local)?,
+                endpoint: lookup("DYNAMODB_ENDPOINT"),
+                aws_timeout,
+            },
+            Some(other) => {
+                return Err(ConfigError::invalid(
+                    "CHAT_STORE",
+                    format!("{other:?} is none of \"sql\" (or \"postgres\", \"sqlite\") and \"dynamodb\""),
+                ));
+            }
+        })
+    }
 }
 
 /// A failure of the store.
@@ -584,6 +670,39 @@ pub trait ChatStore: Send + Sync + 'static {
         &'a self,
         change: OwnMessage<'a>,
     ) -> BoxFuture<'a, Result<Option<ChatMessage>, StoreError>>;
+
+    /// A member's notification settings and their version (the defaults at version 0 when none are
+    /// stored).
+    fn notification_settings<'a>(
+        &'a self,
+        user_id: &'a str,
+    ) -> BoxFuture<'a, Result<VersionedSettings, StoreError>>;
+
+    /// Replaces a member's notification settings if their version is still `expected_version` (0: none
+    /// stored yet); whether it wrote. The caller reads, changes and retries on `false`, so concurrent
+    /// changes (a mute in one tab, quiet hours in another) are never lost.
+    fn put_notification_settings<'a>(
+        &'a self,
+        user_id: &'a str,
+        settings: &'a NotificationSettings,
+        expected_version: i64,
+    ) -> BoxFuture<'a, Result<bool, StoreError>>;
+
+    /// Decides, in one conditional write, whether the notifier may notify `request.user_id` about
+    /// `request.booking_id` up to `request.through` ([`crate::notifications::decide_claim`]), and records
+    /// the claim when it may: of two notifiers racing for the same messages, one sends.
+    fn claim_notification<'a>(
+        &'a self,
+        request: ClaimRequest<'a>,
+    ) -> BoxFuture<'a, Result<Claim, StoreError>>;
+
+    /// Puts back `previous` after a claim made with `request` could not be sent, if the claim is still
+    /// the one recorded (a later claim is kept), so that a retry may send.
+    fn release_notification<'a>(
+        &'a self,
+        request: ClaimRequest<'a>,
+        previous: Option<Notified>,
+    ) -> BoxFuture<'a, Result<(), StoreError>>;
 
     /// The rate limits of `limits`, shared by every instance on this store ([`crate::rate_limit`]).
     fn rate_limits(&self, limits: crate::rate_limit::Limits) -> Arc<dyn RateLimits>;

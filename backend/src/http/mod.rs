@@ -4,6 +4,7 @@ mod dev;
 mod direct_ws;
 mod error;
 mod extract;
+mod notifications;
 mod openapi;
 mod ops;
 mod rest;
@@ -36,6 +37,7 @@ use crate::config::{ChatLimits, JwtSettings, Settings};
 use crate::events::EventPublisher;
 use crate::metrics::Metrics;
 use crate::notifier::{BookingNotifier, LocalHub, Notifiers};
+use crate::preferences::Preferences;
 use crate::seed;
 use crate::store::{Store, StoreError};
 
@@ -43,6 +45,7 @@ use crate::store::{Store, StoreError};
 #[derive(Clone)]
 pub struct AppState {
     pub(crate) chat: Arc<ChatService>,
+    pub(crate) preferences: Arc<Preferences>,
     hub: Arc<LocalHub>,
     metrics: Arc<Metrics>,
     proxy_secret: Arc<SecretString>,
@@ -102,7 +105,11 @@ fn documented_routes(hosting: Hosting) -> OpenApiRouter<AppState> {
         .routes(routes!(rest::inbox))
         .routes(routes!(rest::change_status))
         .routes(routes!(service::get_booking, service::put_booking))
-        .routes(routes!(service::set_status));
+        .routes(routes!(service::set_status))
+        .routes(routes!(notifications::get_settings, notifications::put_settings))
+        .routes(routes!(notifications::mute))
+        .routes(routes!(notifications::set_email))
+        .routes(routes!(notifications::unsubscribe_page, notifications::unsubscribe));
     if hosting == Hosting::Server {
         routes = routes.routes(routes!(direct_ws::upgrade));
     }
@@ -212,6 +219,7 @@ impl AppState {
             notifiers = notifiers.with(push);
         }
         let metrics = Arc::new(Metrics::default());
+        let preferences = Arc::new(Preferences::new(store.clone(), settings.notify_link_secret.clone()));
         let chat = ChatService::new(
             store,
             TokenVerifier::new(&settings.jwt),
@@ -221,6 +229,7 @@ impl AppState {
             metrics.clone(),
         );
         Self {
+            preferences,
             chat: Arc::new(chat),
             hub,
             metrics,

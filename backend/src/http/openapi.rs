@@ -45,6 +45,7 @@ use utoipa::{Modify, OpenApi};
         (name = "bookings", description = "Bookings, with a Bearer JWT."),
         (name = "service", description = "How the marketplace that owns bookings tells the chat about them, with \
             the service credential (SERVICE_TOKEN), never a user's token."),
+        (name = "notifications", description = "The notification emails' unsubscribe link: no authentication, a signed token."),
         (name = "ops", description = "Liveness, readiness, metrics and this document: no authentication."),
     ),
     components(responses(Unauthenticated, ServiceUnauthorized, PayloadTooLarge, UnsupportedMediaType, InternalError)),

@@ -82,6 +82,7 @@ pub fn backend_settings_with(dir: &std::path::Path, overrides: &[(&str, &str)]) 
         ("SEED_DEMO_DATA", "true".to_owned()),
         ("RATE_LIMIT_BURST", "1000".to_owned()),
         ("SERVICE_TOKEN", SERVICE_TOKEN.to_owned()),
+        ("NOTIFY_LINK_SECRET", "e2e-link-secret".to_owned()),
     ]);
     for (key, value) in overrides {
         env.insert(key, (*value).to_owned());
@@ -143,9 +144,18 @@ async fn start_stack(
     overrides: &[(&str, &str)],
     emulator: EmulatorConfig,
 ) -> DevStack {
+    start_stack_with(backend_settings_with(dir, overrides), records, emulator).await
+}
+
+/// The stack on these backend settings.
+pub async fn start_stack_with(
+    backend: Settings,
+    records: ConnectionRecords,
+    emulator: EmulatorConfig,
+) -> DevStack {
     DevStack::start(StackOptions {
         management: ManagementPath::InProcess,
-        backend: backend_settings_with(dir, overrides),
+        backend,
         emulator_addr: "127.0.0.1:0".parse().expect("addr"),
         emulator,
         records,
@@ -156,7 +166,7 @@ async fn start_stack(
     .expect("stack starts")
 }
 
-fn fastrand_suffix() -> u64 {
+pub fn fastrand_suffix() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_nanos() as u64
         % 1_000_000_007
 }

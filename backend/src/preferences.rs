@@ -1,0 +1,100 @@
+//! Members' notification settings: the domain service behind the settings routes, the mute of a booking,
+//! the address the marketplace sets, and the unsubscribe link of the emails. The notifier
+//! (`chat-notifier`) reads what this keeps, through the same store.
+//!
+//! Every change is a read, a change and a write conditional on the version read
+//! ([`crate::store::ChatStore::put_notification_settings`]), retried when another change came between:
+//! a mute in one tab and quiet hours in another are both kept.
+
+use chat_store::notifications::{NotificationSettings, SettingsError, unsubscribe};
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::chat::ChatError;
+use crate::store::{Store, StoreError};
+
+/// How many times a change is tried against concurrent changes before giving up.
+const MAX_ATTEMPTS: usize = 8;
+
+/// What an unsubscribe link did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unsubscribed {
+    /// The member the link was for.
+    pub user_id: String,
+    /// `false` when email was off already (the link was used before, or email turned off since).
+    pub changed: bool,
+}
+
+/// The service.
+#[derive(Clone)]
+pub struct Preferences {
+    store: Store,
+    link_key: Option<SecretString>,
+}
+
+impl Preferences {
+    /// Settings kept in `store`; unsubscribe links checked with `link_key` (none: every link refused).
+    pub fn new(store: Store, link_key: Option<SecretString>) -> Self {
+        Self { store, link_key }
+    }
+
+    /// The member's settings (the defaults when they never changed any).
+    ///
+    /// # Errors
+    /// [`ChatError::Unexpected`] when the store fails.
+    pub async fn get(&self, user_id: &str) -> Result<NotificationSettings, ChatError> {
+        Ok(self.store.notification_settings(user_id).await?.settings)
+    }
+
+    /// Applies `change` to the member's settings; `change` answers whether it changed anything (nothing is
+    /// written otherwise). The settings afterwards.
+    ///
+    /// # Errors
+    /// [`ChatError::Invalid`] when `change` refuses; [`ChatError::Unexpected`] when the store fails or
+    /// other changes keep winning the race.
+    pub async fn change(
+        &self,
+        user_id: &str,
+        change: impl Fn(&mut NotificationSettings) -> Result<bool, SettingsError>,
+    ) -> Result<NotificationSettings, ChatError> {
+        for _ in 0..MAX_ATTEMPTS {
+            let current = self.store.notification_settings(user_id).await?;
+            let mut settings = current.settings;
+            if !change(&mut settings).map_err(|e| ChatError::Invalid(e.to_string()))? {
+                return Ok(settings);
+            }
+            if self.store.put_notification_settings(user_id, &settings, current.version).await? {
+                return Ok(settings);
+            }
+        }
+        Err(StoreError::Contention("changing notification settings").into())
+    }
+
+    /// Turns email off for the member an unsubscribe link was made for.
+    ///
+    /// # Errors
+    /// [`ChatError::Invalid`] when the token is not one of ours (or no key is configured);
+    /// [`ChatError::Unexpected`] when the store fails.
+    pub async fn unsubscribe(&self, token: &str) -> Result<Unsubscribed, ChatError> {
+        let user_id = self
+            .link_key
+            .as_ref()
+            .and_then(|key| unsubscribe::verify(key.expose_secret().as_bytes(), token))
+            .ok_or_else(|| ChatError::Invalid("this unsubscribe link is not valid".to_owned()))?;
+        let changed = std::sync::atomic::AtomicBool::new(false);
+        self.change(&user_id, |settings| {
+            let was_on = std::mem::replace(&mut settings.email_enabled, false);
+            changed.store(was_on, std::sync::atomic::Ordering::Relaxed);
+            Ok(was_on)
+        })
+        .await?;
+        Ok(Unsubscribed { user_id, changed: changed.into_inner() })
+    }
+
+    /// Whether `token` is a valid link (for the page that confirms before unsubscribing).
+    pub fn check_link(&self, token: &str) -> bool {
+        self.link_key
+            .as_ref()
+            .and_then(|key| unsubscribe::verify(key.expose_secret().as_bytes(), token))
+            .is_some()
+    }
+}

@@ -1,0 +1,184 @@
+//! The notifier's settings, read once from the environment (`docs/configuration.md` lists them). Secrets
+//! ([`SECRET_SETTINGS`]) may be given by reference, as the backend's are.
+
+use std::time::Duration;
+
+use chat_settings::env::{ConfigError, Lookup, parse, process_env};
+use chat_store::StoreSettings;
+use secrecy::SecretString;
+
+/// The link key with `APP_ENV=local`, the same as the local backend's.
+pub use chat_store::notifications::unsubscribe::LOCAL_KEY as LOCAL_LINK_SECRET;
+
+/// The settings that are secrets (see `chat_settings::secrets::resolve_all`).
+pub const SECRET_SETTINGS: [&str; 2] = ["NOTIFY_LINK_SECRET", "DATABASE_URL"];
+
+/// SQS's longest delay: a wait longer than this is taken in hops.
+pub const MAX_QUEUE_DELAY: Duration = Duration::from_secs(900);
+
+/// Everything the notifier needs.
+#[derive(Debug, Clone)]
+pub struct NotifierSettings {
+    /// `APP_ENV=local`: local defaults, and each email printed.
+    pub local: bool,
+    /// `LOG_FORMAT=json` (default outside `APP_ENV=local`).
+    pub json_logs: bool,
+    /// The chat store, read exactly as the backend reads it.
+    pub store: StoreSettings,
+    /// `NOTIFY_QUEUE_URL`: the queue it reads, and writes to in order to wait.
+    pub queue_url: String,
+    /// `SQS_ENDPOINT`: a local SQS (moto).
+    pub sqs_endpoint: Option<String>,
+    /// `NOTIFY_DELAY_SECONDS` (default 180): how long a member with a live connection has to read a message
+    /// before being told. A member with none is told at once.
+    pub delay: Duration,
+    /// `NOTIFY_MIN_INTERVAL_SECONDS` (default 900): the quiet period, at most one notification per booking
+    /// and member within it.
+    pub min_interval: Duration,
+    /// The email channel; off without `MAIL_FROM`.
+    pub email: Option<EmailSettings>,
+    /// `APP_BOOKING_URL`: the marketplace's page of a booking's chat, `{booking_id}` replaced.
+    pub booking_url: String,
+    /// `PUBLIC_API_URL`: the backend's public base URL, where unsubscribe links point.
+    pub public_api_url: String,
+    /// `NOTIFY_LINK_SECRET`: the key that signs unsubscribe links (the backend checks them with it).
+    pub link_secret: SecretString,
+    /// `AWS_TIMEOUT_MS` (default 3000): the budget of one AWS call.
+    pub aws_timeout: Duration,
+    /// `METRICS_NAMESPACE` (default `BookingChat`) and `STAGE` (default `default`) of the metrics.
+    pub metrics: (String, String),
+}
+
+/// How email goes out.
+#[derive(Debug, Clone)]
+pub struct EmailSettings {
+    /// `MAIL_FROM`: the sender, an address (or `Name <address>`) of a verified SES identity.
+    pub from: lettre::message::Mailbox,
+    /// `SES_ENDPOINT`: a local SES (moto).
+    pub ses_endpoint: Option<String>,
+    /// `SES_CONFIGURATION_SET`: where SES reports sends, bounces and complaints.
+    pub configuration_set: Option<String>,
+    /// `MAIL_DIR`: write each email as an `.eml` file there instead of sending it.
+    pub dir: Option<std::path::PathBuf>,
+}
+
+impl NotifierSettings {
+    /// Reads the settings from the process environment.
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the missing or malformed variable.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(process_env)
+    }
+
+    /// Reads the settings through `lookup`.
+    ///
+    /// # Errors
+    /// As [`NotifierSettings::from_env`].
+    pub fn from_lookup(lookup: impl Lookup) -> Result<Self, ConfigError> {
+        let local = lookup("APP_ENV").as_deref() == Some("local");
+        let required = |key: &str| lookup(key).ok_or_else(|| ConfigError::invalid(key, "required"));
+        let aws_timeout = Duration::from_millis(parse(&lookup, "AWS_TIMEOUT_MS", 3_000)?);
+        let seconds = |key: &str, default: u64| parse(&lookup, key, default).map(Duration::from_secs);
+        let email = match lookup("MAIL_FROM") {
+            Some(from) => Some(EmailSettings {
+                from: from
+                    .parse()
+                    .map_err(|e| ConfigError::invalid("MAIL_FROM", format!("not an address: {e}")))?,
+                ses_endpoint: lookup("SES_ENDPOINT"),
+                configuration_set: lookup("SES_CONFIGURATION_SET"),
+                dir: lookup("MAIL_DIR").map(Into::into),
+            }),
+            None => None,
+        };
+        let booking_url = required("APP_BOOKING_URL").or_else(|e| {
+            if local { Ok("http://127.0.0.1:8000/?booking_id={booking_id}".into()) } else { Err(e) }
+        })?;
+        if !booking_url.contains("{booking_id}") {
+            return Err(ConfigError::invalid("APP_BOOKING_URL", "must contain {booking_id}"));
+        }
+        let public_api_url = required("PUBLIC_API_URL")
+            .or_else(|e| if local { Ok("http://127.0.0.1:8000".into()) } else { Err(e) })?;
+        let link_secret = match lookup("NOTIFY_LINK_SECRET") {
+            Some(secret) if !secret.is_empty() => SecretString::from(secret),
+            _ if local => SecretString::from(LOCAL_LINK_SECRET.to_owned()),
+            _ => return Err(ConfigError::invalid("NOTIFY_LINK_SECRET", "required outside APP_ENV=local")),
+        };
+        let delay = seconds("NOTIFY_DELAY_SECONDS", 180)?;
+        let min_interval = seconds("NOTIFY_MIN_INTERVAL_SECONDS", 900)?;
+        Ok(Self {
+            local,
+            json_logs: match lookup("LOG_FORMAT").as_deref() {
+                Some("json") => true,
+                Some("text") => false,
+                _ => !local,
+            },
+            store: StoreSettings::from_lookup(&lookup, local, aws_timeout)?,
+            queue_url: required("NOTIFY_QUEUE_URL")?,
+            sqs_endpoint: lookup("SQS_ENDPOINT"),
+            delay,
+            min_interval,
+            email,
+            booking_url,
+            public_api_url: public_api_url.trim_end_matches('/').to_owned(),
+            link_secret,
+            aws_timeout,
+            metrics: (
+                lookup("METRICS_NAMESPACE").unwrap_or_else(|| "BookingChat".into()),
+                lookup("STAGE").unwrap_or_else(|| "default".into()),
+            ),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use secrecy::ExposeSecret;
+
+    use super::*;
+
+    fn settings(pairs: &[(&str, &str)]) -> Result<NotifierSettings, ConfigError> {
+        let map: HashMap<&str, &str> = pairs.iter().copied().collect();
+        NotifierSettings::from_lookup(|key| map.get(key).map(|v| (*v).to_owned()))
+    }
+
+    #[test]
+    fn local_defaults_need_only_the_queue() {
+        let s = settings(&[("APP_ENV", "local"), ("NOTIFY_QUEUE_URL", "http://q")]).expect("defaults");
+        assert_eq!((s.delay.as_secs(), s.min_interval.as_secs()), (180, 900));
+        assert!(s.email.is_none(), "email is off without MAIL_FROM");
+        assert_eq!(s.link_secret.expose_secret(), LOCAL_LINK_SECRET);
+        assert!(s.booking_url.contains("{booking_id}"));
+    }
+
+    #[test]
+    fn outside_local_the_links_and_their_key_are_required() {
+        let base =
+            [("APP_ENV", "prod"), ("NOTIFY_QUEUE_URL", "q"), ("CHAT_STORE", "dynamodb"), ("CHAT_TABLE", "t")];
+        let err = settings(&base).expect_err("no booking url").to_string();
+        assert!(err.contains("APP_BOOKING_URL"), "{err}");
+        let mut pairs = base.to_vec();
+        pairs.extend([
+            ("APP_BOOKING_URL", "https://m.example/b/{booking_id}"),
+            ("PUBLIC_API_URL", "https://api/"),
+        ]);
+        let err = settings(&pairs).expect_err("no key").to_string();
+        assert!(err.contains("NOTIFY_LINK_SECRET"), "{err}");
+        pairs.extend([("NOTIFY_LINK_SECRET", "k"), ("MAIL_FROM", "Booking chat <chat@example.com>")]);
+        let s = settings(&pairs).expect("complete");
+        assert_eq!(s.public_api_url, "https://api");
+        assert_eq!(s.email.expect("email on").from.email.to_string(), "chat@example.com");
+        let err =
+            settings(&[("APP_ENV", "local"), ("NOTIFY_QUEUE_URL", "q"), ("APP_BOOKING_URL", "https://m/b")])
+                .expect_err("no placeholder")
+                .to_string();
+        assert!(err.contains("{booking_id}"), "{err}");
+        let err =
+            settings(&[("APP_ENV", "local"), ("NOTIFY_QUEUE_URL", "q"), ("MAIL_FROM", "not an address")])
+                .expect_err("bad sender")
+                .to_string();
+        assert!(err.contains("MAIL_FROM"), "{err}");
+    }
+}

@@ -1,0 +1,197 @@
+//! `chat-notifier`: tells members about chat messages they have not read, by email, once per booking per
+//! quiet period. A deployable of its own beside the proxy and the backend: it reads the chat through the
+//! same store port ([`chat_store`]) and never calls the backend.
+//!
+//! On AWS, an EventBridge rule sends each `message.created` event of the chat's bus to an SQS queue, and
+//! this function consumes it (an SQS event source mapping, with partial batch failures). Locally
+//! (`make dev`, tests), [`poll`] long-polls the same queue on moto.
+//!
+//! # Layout
+//! - [`config`]: the settings.
+//! - [`job`]: what the queue carries.
+//! - [`service`]: the rules ([`service::Notifier`]).
+//! - [`queue`]: the SQS adapter, where jobs wait.
+//! - [`mail`]: the email, and the SES and directory mailers.
+//! - [`lambda`]: the Lambda transport (SQS batches).
+//!
+//! `docs/notifications.md` is the design.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chat_settings::emf::{self, Unit};
+use chat_wire::time::now_millis;
+use tokio::sync::watch;
+
+pub mod config;
+pub mod job;
+pub mod lambda;
+pub mod mail;
+pub mod queue;
+pub mod service;
+
+use crate::config::NotifierSettings;
+use crate::queue::SqsQueue;
+use crate::service::{Notifier, NotifyError, Outcome, Policy};
+
+/// What one batch of queue messages came to, for logs and metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Emails sent.
+    pub sent: u32,
+    /// Jobs that went back on the queue to wait.
+    pub deferred: u32,
+    /// Jobs that needed nothing sent (read in time, covered, muted, no channel), and bodies not understood.
+    pub skipped: u32,
+    /// Jobs that failed (their message comes back).
+    pub failed: u32,
+}
+
+impl Tally {
+    /// Counts one outcome.
+    pub fn count(&mut self, outcome: &Result<Outcome, NotifyError>) {
+        match outcome {
+            Ok(Outcome::Sent) => self.sent += 1,
+            Ok(Outcome::Deferred(_)) => self.deferred += 1,
+            Ok(Outcome::Skipped(_)) => self.skipped += 1,
+            Err(_) => self.failed += 1,
+        }
+    }
+
+    /// The tally as one CloudWatch embedded-metric-format line.
+    pub fn emf(&self, namespace: &str, stage: &str) -> String {
+        let metrics = [
+            ("NotificationsSent", Unit::Count, f64::from(self.sent)),
+            ("NotificationsDeferred", Unit::Count, f64::from(self.deferred)),
+            ("NotificationsSkipped", Unit::Count, f64::from(self.skipped)),
+            ("NotificationsFailed", Unit::Count, f64::from(self.failed)),
+        ];
+        emf::line(namespace, stage, &metrics, now_millis())
+    }
+}
+
+/// Handles one queue body: every job it carries. `Ok` when the message may be deleted (a body that is
+/// not understood is logged and dropped: it would fail the same way forever).
+///
+/// # Errors
+/// The first job's error when any failed: the whole message comes back (its other jobs are idempotent).
+pub async fn handle_body(notifier: &Notifier, body: &str, tally: &mut Tally) -> Result<(), NotifyError> {
+    let jobs = match job::parse(body) {
+        Ok(jobs) => jobs,
+        Err(error) => {
+            tracing::warn!(%error, "dropped a queue message");
+            tally.skipped += 1;
+            return Ok(());
+        }
+    };
+    let mut first_error = None;
+    for job in &jobs {
+        let outcome = notifier.handle(job, now_millis()).await;
+        tally.count(&outcome);
+        match outcome {
+            Ok(outcome) => tracing::debug!(booking_id = job.booking_id, ?outcome, "job handled"),
+            Err(error) => {
+                tracing::warn!(booking_id = job.booking_id, %error, "notification failed; the queue retries it");
+                first_error.get_or_insert(error);
+            }
+        }
+    }
+    first_error.map_or(Ok(()), Err)
+}
+
+/// The notifier and its queue, from the settings: the store opened (not created), SES (or `MAIL_DIR`'s
+/// directory) when `MAIL_FROM` is set.
+///
+/// # Errors
+/// When the store cannot be opened.
+pub async fn build(
+    settings: &NotifierSettings,
+    sdk: Option<&aws_config::SdkConfig>,
+) -> Result<(Notifier, Arc<SqsQueue>), chat_store::StoreError> {
+    let store = chat_store::open(&settings.store, sdk).await?;
+    let aws = |endpoint: &Option<String>| {
+        let endpoint = endpoint.clone();
+        let timeout = settings.aws_timeout;
+        async move {
+            match endpoint {
+                Some(endpoint) => chat_settings::aws::local(&endpoint, timeout),
+                None => chat_settings::aws::reuse_or_load(sdk, timeout).await,
+            }
+        }
+    };
+    let queue = Arc::new(SqsQueue::new(
+        aws_sdk_sqs::Client::new(&aws(&settings.sqs_endpoint).await),
+        settings.queue_url.clone(),
+    ));
+    let mailer: Option<Arc<dyn mail::Mailer>> = match &settings.email {
+        None => None,
+        Some(email) => Some(match &email.dir {
+            Some(dir) => Arc::new(mail::DirMailer::new(dir.clone(), email.from.clone())),
+            None => Arc::new(mail::SesMailer::new(
+                aws_sdk_sesv2::Client::new(&aws(&email.ses_endpoint).await),
+                email.from.clone(),
+                email.configuration_set.clone(),
+            )),
+        }),
+    };
+    let policy = Policy {
+        delay: settings.delay,
+        min_interval: settings.min_interval,
+        booking_url: settings.booking_url.clone(),
+        public_api_url: settings.public_api_url.clone(),
+        link_secret: settings.link_secret.clone(),
+    };
+    Ok((Notifier::new(store, queue.clone(), mailer, policy), queue))
+}
+
+/// Polls `queue` and handles what arrives until `stop` turns true (the local transport; on AWS, Lambda
+/// polls). A message whose jobs failed is left on the queue: it comes back after its visibility timeout.
+///
+/// Short polls, a quarter of a second apart when the queue is empty: the local moto answers one request
+/// at a time, and a long poll would hold every other call to it (the backend's `PutEvents` among them).
+pub async fn poll(notifier: Notifier, queue: Arc<SqsQueue>, mut stop: watch::Receiver<bool>) {
+    let visibility = Duration::from_secs(30);
+    while !*stop.borrow() {
+        let received = tokio::select! {
+            received = queue.receive(Duration::ZERO, visibility) => received,
+            _ = stop.changed() => break,
+        };
+        let messages = match received {
+            Ok(messages) => messages,
+            Err(error) => {
+                tracing::warn!(%error, "polling the notification queue failed; trying again");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+        };
+        if messages.is_empty() {
+            tokio::select! {
+                () = tokio::time::sleep(Duration::from_millis(250)) => {}
+                _ = stop.changed() => break,
+            }
+            continue;
+        }
+        let mut tally = Tally::default();
+        for message in messages {
+            if handle_body(&notifier, &message.body, &mut tally).await.is_ok()
+                && let Err(error) = queue.delete(&message.receipt_handle).await
+            {
+                tracing::warn!(%error, "a handled notification message was not deleted; it will come back");
+            }
+        }
+        if tally != Tally::default() {
+            tracing::debug!(?tally, "notification batch");
+        }
+    }
+}
+
+/// Logs to stdout: JSON lines (CloudWatch) or compact text; the level from `RUST_LOG` (default `info`).
+pub fn init_logs(json: bool) {
+    let level = std::env::var("RUST_LOG").ok().and_then(|l| l.parse().ok()).unwrap_or(tracing::Level::INFO);
+    let builder = tracing_subscriber::fmt().with_max_level(level).with_target(false);
+    if json {
+        builder.json().flatten_event(true).init();
+    } else {
+        builder.compact().init();
+    }
+}
