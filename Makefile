@@ -46,7 +46,8 @@ help: ## List the targets, and the variables you can set (`make VAR=value ...`) 
 		/^[A-Z_]+ *\?=/ {value = $$0; sub(/^[A-Z_]+ *\?= */, "", value); \
 			printf "  %s%-14s%s %s [%s]\n", b, $$1, r, (doc == "" ? "(undocumented)" : doc), value} {doc = ""}' $(MAKEFILE_LIST)
 
-dev: web api-docs ## Run the whole stack: backend :8000, API Gateway emulator :3001 with the Lambda in-process, demo page, API reference at /docs (CHAT_STORE=dynamodb: on moto)
+dev: web api-docs ## Run the whole stack: backend :8000, API Gateway emulator :3001 with the Lambda in-process, demo page, API reference at /docs, the notifier emailing through SES on moto (CHAT_STORE=dynamodb: on moto)
+	@command -v moto_server >/dev/null || python3 -m pip install --quiet --disable-pip-version-check 'moto[server]>=5.1,<6'
 	@# Built first with cargo's progress (a first build takes minutes), then run without cargo's lines.
 	$(CARGO) build -p dev-stack --bin chat-dev
 	APP_ENV=local $(CARGO) run --quiet -p dev-stack --bin chat-dev

@@ -83,6 +83,9 @@ pub enum EventSettings {
         metrics_namespace: String,
         /// Their `Stage`: `STAGE`, else the push's stage, else `default`.
         stage: String,
+        /// `EVENTS_FILE` beside `EVENT_BUS_NAME`: each event appended there too (`make dev`, whose bus
+        /// feeds the local notifier, keeps the developer's file).
+        copy_to_file: Option<std::path::PathBuf>,
     },
     /// `EVENTS_FILE`: one JSON line per event appended to that file ([`DEFAULT_EVENTS_FILE`] with
     /// `APP_ENV=local`).
@@ -345,7 +348,7 @@ impl Settings {
         let events = match (lookup("EVENT_BUS_NAME"), lookup("EVENTS_FILE")) {
             (None, None) if local => EventSettings::File(DEFAULT_EVENTS_FILE.into()),
             (None, None) => EventSettings::Off,
-            (Some(bus), None) => EventSettings::EventBridge {
+            (Some(bus), file) => EventSettings::EventBridge {
                 bus,
                 endpoint: lookup("EVENTBRIDGE_ENDPOINT"),
                 aws_timeout,
@@ -353,14 +356,9 @@ impl Settings {
                 stage: lookup("STAGE")
                     .or_else(|| api_gateway_push.as_ref().map(|push| push.stage().to_owned()))
                     .unwrap_or_else(|| "default".into()),
+                copy_to_file: file.map(Into::into),
             },
             (None, Some(path)) => EventSettings::File(path.into()),
-            (Some(_), Some(_)) => {
-                return Err(ConfigError::invalid(
-                    "EVENTS_FILE",
-                    "EVENT_BUS_NAME and EVENTS_FILE exclude each other",
-                ));
-            }
         };
 
         Ok(Self {
@@ -483,9 +481,13 @@ mod tests {
             "{:?}",
             s.events
         );
-        let err = settings(&[("APP_ENV", "local"), ("EVENT_BUS_NAME", "bus"), ("EVENTS_FILE", "f")])
-            .expect_err("both");
-        assert!(err.to_string().contains("exclude each other"), "{err}");
+        let both =
+            settings(&[("APP_ENV", "local"), ("EVENT_BUS_NAME", "bus"), ("EVENTS_FILE", "f")]).expect("both");
+        assert!(
+            matches!(&both.events, EventSettings::EventBridge { copy_to_file: Some(file), .. } if file.as_os_str() == "f"),
+            "{:?}",
+            both.events
+        );
     }
 
     #[test]

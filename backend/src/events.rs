@@ -43,18 +43,37 @@ pub async fn publisher(
             tracing::info!(file = %path.display(), "chat events are appended to a file");
             Arc::new(FilePublisher::new(path.clone()))
         }
-        EventSettings::EventBridge { bus, endpoint, aws_timeout, metrics_namespace, stage } => {
+        EventSettings::EventBridge { bus, endpoint, aws_timeout, metrics_namespace, stage, copy_to_file } => {
             let sdk = match endpoint {
                 Some(endpoint) => chat_settings::aws::local(endpoint, *aws_timeout),
                 None => chat_settings::aws::reuse_or_load(sdk, *aws_timeout).await,
             };
             tracing::info!(bus = %bus, "chat events are published to EventBridge");
-            Arc::new(EventBridgePublisher {
+            let bridge = Arc::new(EventBridgePublisher {
                 client: aws_sdk_eventbridge::Client::new(&sdk),
                 bus: bus.clone(),
                 metrics: Some((metrics_namespace.clone(), stage.clone())),
-            })
+            });
+            match copy_to_file {
+                Some(path) => {
+                    tracing::info!(file = %path.display(), "and appended to a file");
+                    Arc::new(Tee(bridge, Arc::new(FilePublisher::new(path.clone()))))
+                }
+                None => bridge,
+            }
         }
+    }
+}
+
+/// Publishes to two publishers at once.
+struct Tee(Arc<dyn EventPublisher>, Arc<dyn EventPublisher>);
+
+impl EventPublisher for Tee {
+    fn publish(&self, event: ChatEvent) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            let copy = event.clone();
+            futures_util::join!(self.0.publish(event), self.1.publish(copy));
+        })
     }
 }
 

@@ -1,7 +1,9 @@
 //! `chat-dev` (`make dev`): the backend on :8000, the API Gateway WebSocket emulator on :3001 with the
 //! Lambda in-process, connection records in memory (or in DynamoDB at `AWS_ENDPOINT_URL`), the chat on
 //! SQLite (or, with `CHAT_STORE=dynamodb`, in DynamoDB on a moto_server it starts), and the demo page.
-//! Prints what to open and paste; Ctrl-C (or SIGTERM) stops everything.
+//! With notifications on (the default), the chat's events go to a bus on moto and the notifier runs here,
+//! emailing through moto's SES ([`dev_stack::notifications`]). Prints what to open and paste; Ctrl-C (or
+//! SIGTERM) stops everything.
 //!
 //! `chat-dev --lambda` (`make dev-lambda`) puts the compiled function binary (`chat-proxy`, beside this
 //! one) behind the emulator instead, through a Lambda Runtime API, with its connection records in
@@ -16,6 +18,7 @@ use chat_backend::config::StoreSettings;
 use chat_backend::{auth, telemetry};
 use chat_settings::aws::timeouts;
 use dev_stack::compiled::FunctionOptions;
+use dev_stack::notifications::LocalNotifications;
 use dev_stack::settings::{DevSettings, DynamoDbSettings};
 use dev_stack::{ConnectionRecords, DevStack, ManagementPath, StackOptions};
 
@@ -81,6 +84,17 @@ async fn main() -> anyhow::Result<()> {
         }
         None => ConnectionRecords::InMemory,
     };
+    // Notifications: the chat's events go to a bus on moto, a rule routes messages to the notifier's
+    // queue, and the notifier polls it in this process, sending through moto's SES.
+    let notifications = match settings.notifications {
+        Some(_) => {
+            let moto = local_services::moto::Moto::shared();
+            let local = LocalNotifications::provision(&moto.endpoint(), "chat-local").await?;
+            backend.events = local.events(&backend);
+            Some(local)
+        }
+        None => None,
+    };
     let emulator_addr = settings.emulator_addr;
     let options = StackOptions {
         management: ManagementPath::InProcess,
@@ -120,7 +134,23 @@ async fn main() -> anyhow::Result<()> {
             (DevStack::start(options).await, lambda)
         }
     };
-    let stack = stack.context("starting the local stack")?;
+    let mut stack = stack.context("starting the local stack")?;
+    let notifications = match (&notifications, settings.notifications) {
+        (Some(local), Some(wait)) => {
+            let notifier = local.notifier(&backend, &stack.backend_url, wait.delay, wait.min_interval);
+            stack.run_notifier(&notifier).await.context("starting the notifier")?;
+            demo_addresses(&stack.backend_url, &backend).await?;
+            format!(
+                "alice@example.com and bob@example.com, {}s after a message they have not read (at once \
+                 with no connection), at most one per {}s; each is logged, and moto's SES keeps it: \
+                 {}/moto-api/data.json (ses.RawMessage). NOTIFICATIONS=off turns them off",
+                wait.delay.as_secs(),
+                wait.min_interval.as_secs(),
+                local.endpoint
+            )
+        }
+        _ => "off (NOTIFICATIONS=off)".to_owned(),
+    };
 
     let token = |user: &str| auth::mint_token(&backend.jwt, user, Duration::from_secs(8 * 3600));
     let (alice, bob) = (token("alice")?, token("bob")?);
@@ -133,6 +163,7 @@ async fn main() -> anyhow::Result<()> {
          \n  API reference      {backend}/docs   (HTTP and WebSocket APIs; make api-docs builds the pages)\
          \n  Chat store         {store}\
          \n  Lambda             {lambda}\
+         \n  Notifications      {notifications}\
          \n\n  Tokens (8 h): alice = {alice}\
          \n                bob   = {bob}\
          \n\n  wscat -c '{ws}?booking_id=1' -s chat.v1 -s 'bearer.{alice}'\
@@ -149,6 +180,24 @@ async fn main() -> anyhow::Result<()> {
     );
     chat_backend::shutdown::signal().await;
     stack.stop().await;
+    Ok(())
+}
+
+/// Gives the demo members the addresses their notification emails go to, as a marketplace does through
+/// the service API.
+async fn demo_addresses(backend_url: &str, backend: &chat_backend::Settings) -> anyhow::Result<()> {
+    use secrecy::ExposeSecret;
+    let token = backend.service_token.as_ref().context("the service API needs SERVICE_TOKEN")?;
+    let http = reqwest::Client::new();
+    for user in ["alice", "bob", "carol", "dave"] {
+        http.put(format!("{backend_url}/api/service/users/{user}/email"))
+            .bearer_auth(token.expose_secret())
+            .json(&serde_json::json!({"email": format!("{user}@example.com")}))
+            .send()
+            .await
+            .and_then(reqwest::Response::error_for_status)
+            .with_context(|| format!("setting {user}'s address"))?;
+    }
     Ok(())
 }
 

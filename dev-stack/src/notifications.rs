@@ -118,7 +118,7 @@ impl LocalNotifications {
         Ok(Self { endpoint: endpoint.to_owned(), bus, queue_url })
     }
 
-    /// The backend's events, published to this bus.
+    /// The backend's events, published to this bus (and still to the file the backend was writing).
     pub fn events(&self, backend: &Settings) -> EventSettings {
         EventSettings::EventBridge {
             bus: self.bus.clone(),
@@ -126,6 +126,11 @@ impl LocalNotifications {
             aws_timeout: chat_settings::aws::DEFAULT_TIMEOUT,
             metrics_namespace: "BookingChat".into(),
             stage: if backend.local { "local".into() } else { "test".into() },
+            copy_to_file: match &backend.events {
+                EventSettings::File(path) => Some(path.clone()),
+                EventSettings::EventBridge { copy_to_file, .. } => copy_to_file.clone(),
+                EventSettings::Off => None,
+            },
         }
     }
 

@@ -47,6 +47,18 @@ pub struct DevSettings {
     pub function_instances: usize,
     /// `FUNCTION_LOG` (default `info`), with `--lambda`: the compiled function's `RUST_LOG`, a level.
     pub function_log: String,
+    /// `NOTIFICATIONS` (default `on`): the notifier, with its event bus, queue and SES on moto; `off`
+    /// leaves the chat's events in the backend's `EVENTS_FILE`.
+    pub notifications: Option<LocalNotifySettings>,
+}
+
+/// How the local notifier waits: shorter than in AWS, so that a developer sees an email in a minute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LocalNotifySettings {
+    /// `NOTIFY_DELAY_SECONDS` (default 30 here).
+    pub delay: Duration,
+    /// `NOTIFY_MIN_INTERVAL_SECONDS` (default 120 here).
+    pub min_interval: Duration,
 }
 
 impl DevSettings {
@@ -87,7 +99,16 @@ impl DevSettings {
                 "must be a level: error, warn, info, debug or trace",
             ));
         }
+        let notifications = match lookup("NOTIFICATIONS").as_deref() {
+            None | Some("on") => Some(LocalNotifySettings {
+                delay: Duration::from_secs(parse(&lookup, "NOTIFY_DELAY_SECONDS", 30)?),
+                min_interval: Duration::from_secs(parse(&lookup, "NOTIFY_MIN_INTERVAL_SECONDS", 120)?),
+            }),
+            Some("off") => None,
+            Some(_) => return Err(ConfigError::invalid("NOTIFICATIONS", "must be on or off")),
+        };
         Ok(Self {
+            notifications,
             backend,
             emulator_addr,
             dynamodb,
@@ -143,10 +164,15 @@ mod tests {
     fn the_compiled_function_runs_two_copies_logging_at_info_unless_told_otherwise() {
         let s = settings(&[("APP_ENV", "local")]).expect("defaults");
         assert_eq!((s.function_instances, s.function_log.as_str()), (2, "info"));
+        assert_eq!(s.notifications.map(|n| n.delay.as_secs()), Some(30), "notifications on, a 30-s delay");
         let s = settings(&[("APP_ENV", "local"), ("FUNCTION_INSTANCES", "4"), ("FUNCTION_LOG", "debug")])
             .expect("set");
         assert_eq!((s.function_instances, s.function_log.as_str()), (4, "debug"));
-        for (key, value) in [("FUNCTION_INSTANCES", "0"), ("FUNCTION_LOG", "chat_proxy=debug")] {
+        let off = settings(&[("APP_ENV", "local"), ("NOTIFICATIONS", "off")]).expect("off");
+        assert!(off.notifications.is_none());
+        for (key, value) in
+            [("FUNCTION_INSTANCES", "0"), ("FUNCTION_LOG", "chat_proxy=debug"), ("NOTIFICATIONS", "maybe")]
+        {
             let err = settings(&[("APP_ENV", "local"), (key, value)]).expect_err("refused");
             assert!(err.to_string().contains(key), "{err}");
         }

@@ -199,8 +199,14 @@ pub(super) async fn set_email(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(super) struct LinkQuery {
-    /// The signed token of the email's link.
-    token: String,
+    /// The signed token of the email's link (without one, the answer is the invalid link's page).
+    token: Option<String>,
+}
+
+impl LinkQuery {
+    fn token(&self) -> &str {
+        self.token.as_deref().unwrap_or_default()
+    }
 }
 
 /// `GET /api/notifications/unsubscribe`.
@@ -220,7 +226,7 @@ pub(super) async fn unsubscribe_page(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<LinkQuery>,
 ) -> (StatusCode, Html<String>) {
-    if !state.preferences.check_link(&query.token) {
+    if !state.preferences.check_link(query.token()) {
         return page(
             StatusCode::BAD_REQUEST,
             "This link is not valid",
@@ -229,7 +235,7 @@ pub(super) async fn unsubscribe_page(
     }
     let form = format!(
         "<form method=\"post\" action=\"?token={}\"><button type=\"submit\">Stop these emails</button></form>",
-        escape_attribute(&query.token)
+        escape_attribute(query.token())
     );
     page(StatusCode::OK, "Stop emails about unread messages?", &form)
 }
@@ -254,7 +260,7 @@ pub(super) async fn unsubscribe(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<LinkQuery>,
 ) -> (StatusCode, Html<String>) {
-    match state.preferences.unsubscribe(&query.token).await {
+    match state.preferences.unsubscribe(query.token()).await {
         Ok(done) if done.changed => {
             tracing::info!("a member unsubscribed from notification emails");
             page(
