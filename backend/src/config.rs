@@ -380,9 +380,7 @@ impl Settings {
                 jwks,
             },
             proxy_secret,
-            notify_link_secret: lookup("NOTIFY_LINK_SECRET")
-                .or_else(|| local.then(|| chat_store::notifications::unsubscribe::LOCAL_KEY.to_owned()))
-                .map(SecretString::from),
+            notify_link_secret: notify_link_secret(&lookup, local)?,
             limits,
             seed_demo_data: parse_bool(&lookup, "SEED_DEMO_DATA", local)?,
             json_logs: match lookup("LOG_FORMAT").as_deref() {
@@ -397,6 +395,19 @@ impl Settings {
                 }
             },
         })
+    }
+}
+
+/// `NOTIFY_LINK_SECRET`: the local key with `APP_ENV=local`; a short one refused (anyone who guesses it
+/// can unsubscribe anyone).
+fn notify_link_secret(lookup: &impl Lookup, local: bool) -> Result<Option<SecretString>, ConfigError> {
+    use chat_store::notifications::unsubscribe::{LOCAL_KEY, MIN_KEY_BYTES};
+    match lookup("NOTIFY_LINK_SECRET") {
+        Some(secret) if secret.len() < MIN_KEY_BYTES => {
+            Err(ConfigError::invalid("NOTIFY_LINK_SECRET", format!("must be at least {MIN_KEY_BYTES} bytes")))
+        }
+        Some(secret) => Ok(Some(SecretString::from(secret))),
+        None => Ok(local.then(|| SecretString::from(LOCAL_KEY))),
     }
 }
 
@@ -564,6 +575,17 @@ mod tests {
         {
             assert!(with(accepted).is_ok(), "{accepted}");
         }
+    }
+
+    #[test]
+    fn an_unsubscribe_key_is_local_by_default_absent_otherwise_and_never_short() {
+        let local = settings(&[("APP_ENV", "local")]).expect("local");
+        assert!(local.notify_link_secret.is_some());
+        let base = [("APP_ENV", "production"), ("PROXY_SECRET", "p"), ("JWT_SECRET", "j")];
+        assert!(settings(&base).expect("no key").notify_link_secret.is_none(), "every link refused");
+        let short = [base.as_slice(), &[("NOTIFY_LINK_SECRET", "")]].concat();
+        let err = settings(&short).expect_err("empty key").to_string();
+        assert!(err.contains("NOTIFY_LINK_SECRET"), "{err}");
     }
 
     #[test]

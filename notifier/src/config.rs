@@ -10,6 +10,8 @@ use secrecy::SecretString;
 /// The link key with `APP_ENV=local`, the same as the local backend's.
 pub use chat_store::notifications::unsubscribe::LOCAL_KEY as LOCAL_LINK_SECRET;
 
+pub use chat_store::notifications::unsubscribe::MIN_KEY_BYTES as MIN_LINK_SECRET_BYTES;
+
 /// The settings that are secrets (see `chat_settings::secrets::resolve_all`).
 pub const SECRET_SETTINGS: [&str; 2] = ["NOTIFY_LINK_SECRET", "DATABASE_URL"];
 
@@ -100,9 +102,12 @@ impl NotifierSettings {
         let public_api_url = required("PUBLIC_API_URL")
             .or_else(|e| if local { Ok("http://127.0.0.1:8000".into()) } else { Err(e) })?;
         let link_secret = match lookup("NOTIFY_LINK_SECRET") {
-            Some(secret) if !secret.is_empty() => SecretString::from(secret),
-            _ if local => SecretString::from(LOCAL_LINK_SECRET.to_owned()),
-            _ => return Err(ConfigError::invalid("NOTIFY_LINK_SECRET", "required outside APP_ENV=local")),
+            Some(secret) if secret.len() < MIN_LINK_SECRET_BYTES => {
+                return Err(ConfigError::invalid("NOTIFY_LINK_SECRET", "must be at least 16 bytes"));
+            }
+            Some(secret) => SecretString::from(secret),
+            None if local => SecretString::from(LOCAL_LINK_SECRET.to_owned()),
+            None => return Err(ConfigError::invalid("NOTIFY_LINK_SECRET", "required outside APP_ENV=local")),
         };
         let delay = seconds("NOTIFY_DELAY_SECONDS", 180)?;
         let min_interval = seconds("NOTIFY_MIN_INTERVAL_SECONDS", 900)?;
@@ -166,7 +171,12 @@ mod tests {
         ]);
         let err = settings(&pairs).expect_err("no key").to_string();
         assert!(err.contains("NOTIFY_LINK_SECRET"), "{err}");
-        pairs.extend([("NOTIFY_LINK_SECRET", "k"), ("MAIL_FROM", "Booking chat <chat@example.com>")]);
+        let short = [pairs.clone(), vec![("NOTIFY_LINK_SECRET", "short")]].concat();
+        assert!(settings(&short).expect_err("short key").to_string().contains("16 bytes"));
+        pairs.extend([
+            ("NOTIFY_LINK_SECRET", "a key of 16 bytes or more"),
+            ("MAIL_FROM", "Booking chat <chat@example.com>"),
+        ]);
         let s = settings(&pairs).expect("complete");
         assert_eq!(s.public_api_url, "https://api");
         assert_eq!(s.email.expect("email on").from.email.to_string(), "chat@example.com");

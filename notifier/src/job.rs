@@ -38,8 +38,25 @@ struct Envelope {
 
 /// Why a body was not understood: the message is dropped (it would fail the same way forever) and logged.
 #[derive(Debug, thiserror::Error)]
-#[error("not a chat event or a notification job: {0}")]
+#[error("not a chat event or a notification job (line {}, column {})", .0.line(), .0.column())]
 pub struct BadBody(#[from] serde_json::Error);
+
+impl BadBody {
+    /// The line where parsing stopped.
+    pub fn line(&self) -> usize {
+        self.0.line()
+    }
+
+    /// The column where parsing stopped.
+    pub fn column(&self) -> usize {
+        self.0.column()
+    }
+
+    /// Whether the body was not JSON, or JSON of another shape.
+    pub fn kind(&self) -> serde_json::error::Category {
+        self.0.classify()
+    }
+}
 
 /// The jobs a queue body carries: none for an event other than `message.created`.
 ///

@@ -39,11 +39,12 @@ use crate::service::{Notifier, NotifyError, Outcome, Policy};
 pub struct Tally {
     /// Emails sent.
     pub sent: u32,
-    /// Jobs that went back on the queue to wait.
+    /// Jobs that went back on the queue: to wait, or split from an event with several recipients.
     pub deferred: u32,
-    /// Jobs that needed nothing sent (read in time, covered, muted, no channel), and bodies not understood.
+    /// Jobs that needed nothing sent (read in time, covered, muted, no channel, undeliverable).
     pub skipped: u32,
-    /// Jobs that failed (their message comes back).
+    /// Jobs that failed (their message comes back), emails whose sending SES did not confirm, and bodies
+    /// not understood.
     pub failed: u32,
 }
 
@@ -54,7 +55,7 @@ impl Tally {
             Ok(Outcome::Sent) => self.sent += 1,
             Ok(Outcome::Deferred(_)) => self.deferred += 1,
             Ok(Outcome::Skipped(_)) => self.skipped += 1,
-            Err(_) => self.failed += 1,
+            Ok(Outcome::Unconfirmed) | Err(_) => self.failed += 1,
         }
     }
 
@@ -70,33 +71,44 @@ impl Tally {
     }
 }
 
-/// Handles one queue body: every job it carries. `Ok` when the message may be deleted (a body that is
-/// not understood is logged and dropped: it would fail the same way forever).
+/// Handles one queue body. `Ok` when the message may be deleted.
+///
+/// An event for several recipients is split into one job each, queued on their own, so that one
+/// recipient's failure brings back only their job (a booking has two members, so most events carry one
+/// recipient and are handled at once).
 ///
 /// # Errors
-/// The first job's error when any failed: the whole message comes back (its other jobs are idempotent).
+/// The job's error, or the split's; [`NotifyError::BadBody`] for a body that is neither an event nor a
+/// job (it reaches the dead-letter queue after its retries, where it can be looked at).
 pub async fn handle_body(notifier: &Notifier, body: &str, tally: &mut Tally) -> Result<(), NotifyError> {
     let jobs = match job::parse(body) {
         Ok(jobs) => jobs,
         Err(error) => {
-            tracing::warn!(%error, "dropped a queue message");
-            tally.skipped += 1;
-            return Ok(());
+            // The error's place only: its text may quote the event, message bodies included.
+            tracing::warn!(line = error.line(), column = error.column(), kind = ?error.kind(), "a queue message is neither an event nor a job");
+            tally.failed += 1;
+            return Err(error.into());
         }
     };
-    let mut first_error = None;
-    for job in &jobs {
+    if let [job] = jobs.as_slice() {
         let outcome = notifier.handle(job, now_millis()).await;
         tally.count(&outcome);
-        match outcome {
-            Ok(outcome) => tracing::debug!(booking_id = job.booking_id, ?outcome, "job handled"),
+        return match outcome {
+            Ok(outcome) => {
+                tracing::debug!(booking_id = job.booking_id, ?outcome, "job handled");
+                Ok(())
+            }
             Err(error) => {
                 tracing::warn!(booking_id = job.booking_id, %error, "notification failed; the queue retries it");
-                first_error.get_or_insert(error);
+                Err(error)
             }
-        }
+        };
     }
-    first_error.map_or(Ok(()), Err)
+    for job in &jobs {
+        notifier.requeue(job).await?;
+        tally.deferred += 1;
+    }
+    Ok(())
 }
 
 /// The notifier and its queue, from the settings: the store opened (not created), SES (or `MAIL_DIR`'s

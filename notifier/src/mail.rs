@@ -39,7 +39,7 @@ pub struct Email {
 }
 
 /// What an email is about.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Digest<'a> {
     /// The booking.
     pub booking: &'a Booking,
@@ -47,24 +47,29 @@ pub struct Digest<'a> {
     pub messages: &'a [ChatMessage],
     /// How many messages are unread in all (at least `messages.len()`).
     pub unread: u32,
+    /// Whether `unread` is a cap the count reached: "99+".
+    pub unread_capped: bool,
     /// The link to the booking's chat.
-    pub booking_url: &'a str,
+    pub booking_url: String,
     /// The one-click unsubscribe link.
-    pub unsubscribe_url: &'a str,
+    pub unsubscribe_url: String,
 }
 
 /// The email for `digest`, to `to`.
 pub fn compose(to: &str, digest: &Digest<'_>) -> Email {
-    let Digest { booking, messages, unread, booking_url, unsubscribe_url } = *digest;
-    let unread = unread.max(u32::try_from(messages.len()).unwrap_or(u32::MAX));
+    let Digest { booking, messages, booking_url, unsubscribe_url, .. } = digest;
+    let unread = digest.unread.max(u32::try_from(messages.len()).unwrap_or(u32::MAX));
+    let plus = if digest.unread_capped { "+" } else { "" };
     let subject = match unread {
         1 => format!("New message about {}", booking.title),
-        n => format!("{n} new messages about {}", booking.title),
+        n => format!("{n}{plus} new messages about {}", booking.title),
     };
     let quoted = &messages[messages.len().saturating_sub(MAX_QUOTED)..];
     let more = unread as usize - quoted.len();
-    let who = |message: &ChatMessage| {
-        if message.sender_id == booking.owner_id { "The owner" } else { "The renter" }
+    let who = |message: &ChatMessage| match message.sender_id.as_str() {
+        id if id == booking.owner_id => "The owner",
+        id if id == booking.renter_id => "The renter",
+        _ => "A former member",
     };
     let quote = |message: &ChatMessage| -> String {
         let mut text: String = message.body.chars().take(MAX_QUOTE_CHARS).collect();
@@ -75,7 +80,7 @@ pub fn compose(to: &str, digest: &Digest<'_>) -> Email {
     };
     let lead = match unread {
         1 => format!("You have an unread message about \"{}\".", booking.title),
-        n => format!("You have {n} unread messages about \"{}\".", booking.title),
+        n => format!("You have {n}{plus} unread messages about \"{}\".", booking.title),
     };
     let footer =
         "You get this email because someone wrote to you in a booking's chat and you had not read it.";
@@ -85,7 +90,7 @@ pub fn compose(to: &str, digest: &Digest<'_>) -> Email {
         text.push_str(&format!("{}: {}\n", who(message), quote(message)));
     }
     if more > 0 {
-        text.push_str(&format!("…and {more} more.\n"));
+        text.push_str(&format!("…and {more}{plus} more.\n"));
     }
     text.push_str(&format!(
         "\nRead and reply: {booking_url}\n\n--\n{footer}\nStop these emails: {unsubscribe_url}\n"
@@ -103,7 +108,7 @@ pub fn compose(to: &str, digest: &Digest<'_>) -> Email {
         ));
     }
     if more > 0 {
-        html.push_str(&format!("<p>…and {more} more.</p>"));
+        html.push_str(&format!("<p>…and {more}{plus} more.</p>"));
     }
     html.push_str(&format!(
         "<p><a href=\"{url}\">Read and reply</a></p><hr><p style=\"font-size:small;color:#555\">{footer}<br>\
@@ -111,7 +116,7 @@ pub fn compose(to: &str, digest: &Digest<'_>) -> Email {
         url = escape(booking_url),
         unsubscribe = escape(unsubscribe_url),
     ));
-    Email { to: to.to_owned(), subject, text, html, unsubscribe_url: unsubscribe_url.to_owned() }
+    Email { to: to.to_owned(), subject, text, html, unsubscribe_url: unsubscribe_url.clone() }
 }
 
 /// `text` safe inside HTML text and attribute values.
@@ -130,15 +135,46 @@ fn escape(text: &str) -> String {
     out
 }
 
-/// Why an email was not sent.
+/// Why an email was not sent. Never carries an address or a message text: SES's error messages name
+/// the addresses, so only its error code is kept.
 #[derive(Debug, thiserror::Error)]
 pub enum MailError {
     /// The recipient's address or the message could not be formed (it never will be: not retried).
     #[error("the email cannot be formed: {0}")]
     Invalid(String),
-    /// The mail service failed or could not be reached (retried through the queue).
+    /// SES refused this message for good (`MessageRejected`, `BadRequestException`): not retried.
+    #[error("SES rejected the email: {0}")]
+    Rejected(String),
+    /// Not sent, and it may succeed later: SES answered with another error (throttling, a paused
+    /// account), or the request never left. Retried through the queue.
     #[error("sending failed: {0}")]
-    Send(String),
+    Failed(String),
+    /// The request may have reached SES but no answer came (a timeout, an unreadable response): whether
+    /// the email went out is unknown.
+    #[error("no answer from SES: {0}")]
+    Unknown(&'static str),
+}
+
+impl MailError {
+    /// Sorts an SES v2 error by what it says of the email.
+    fn from_ses<E: aws_sdk_sesv2::error::ProvideErrorMetadata, R>(
+        error: &aws_sdk_sesv2::error::SdkError<E, R>,
+    ) -> Self {
+        use aws_sdk_sesv2::error::SdkError;
+        match error {
+            SdkError::ServiceError(service) => {
+                let code = service.err().code().unwrap_or("unknown").to_owned();
+                match code.as_str() {
+                    "MessageRejected" | "BadRequestException" => Self::Rejected(code),
+                    _ => Self::Failed(code),
+                }
+            }
+            SdkError::ConstructionFailure(_) => Self::Failed("the request could not be built".to_owned()),
+            SdkError::DispatchFailure(_) => Self::Failed("the request could not be sent".to_owned()),
+            SdkError::TimeoutError(_) => Self::Unknown("timed out"),
+            _ => Self::Unknown("the response could not be read"),
+        }
+    }
 }
 
 /// Sends emails.
@@ -230,7 +266,7 @@ impl Mailer for SesMailer {
                 .set_configuration_set_name(self.configuration_set.clone())
                 .send()
                 .await
-                .map_err(|e| MailError::Send(aws_sdk_sesv2::error::DisplayErrorContext(e).to_string()))?;
+                .map_err(|e| MailError::from_ses(&e))?;
             Ok(())
         })
     }
@@ -254,7 +290,7 @@ impl Mailer for DirMailer {
     fn send<'a>(&'a self, email: &'a Email) -> BoxFuture<'a, Result<(), MailError>> {
         Box::pin(async move {
             let bytes = mime(&self.from, email)?;
-            let failed = |e: std::io::Error| MailError::Send(format!("{}: {e}", self.dir.display()));
+            let failed = |e: std::io::Error| MailError::Failed(format!("{}: {e}", self.dir.display()));
             tokio::fs::create_dir_all(&self.dir).await.map_err(failed)?;
             let safe: String = email
                 .to
@@ -305,11 +341,15 @@ mod tests {
             booking: &booking(),
             messages: &messages,
             unread: 9,
-            booking_url: "https://m.example/b/7",
-            unsubscribe_url: "https://api.example/u?token=t",
+            unread_capped: false,
+            booking_url: "https://m.example/b/7".into(),
+            unsubscribe_url: "https://api.example/u?token=t".into(),
         };
         let email = compose("rob@example.com", &digest);
         assert_eq!(email.subject, "9 new messages about Canoe <2 days>");
+        let capped =
+            compose("rob@example.com", &Digest { unread: 99, unread_capped: true, ..digest.clone() });
+        assert_eq!(capped.subject, "99+ new messages about Canoe <2 days>");
         assert!(email.text.contains("The owner: line 7 <b>&"), "{}", email.text);
         assert!(!email.text.contains("line 2 "), "only the newest five are quoted");
         assert!(email.text.contains("…and 4 more."), "{}", email.text);
@@ -326,8 +366,9 @@ mod tests {
             booking: &booking(),
             messages: &messages,
             unread: 1,
-            booking_url: "https://m.example/b/7",
-            unsubscribe_url: "https://api.example/u?token=t",
+            unread_capped: false,
+            booking_url: "https://m.example/b/7".into(),
+            unsubscribe_url: "https://api.example/u?token=t".into(),
         };
         let email = compose("olga@example.com", &digest);
         assert_eq!(email.subject, "New message about Canoe <2 days>");

@@ -17,11 +17,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chat_store::notifications::{Claim, ClaimRequest, unsubscribe};
+use chat_store::domain::Booking;
+use chat_store::notifications::{Claim, ClaimRequest, NotificationSettings, unsubscribe};
 use chat_store::{PageCursor, Store, StoreError};
 use chat_wire::ChatMessage;
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::config::MAX_QUEUE_DELAY;
 use crate::job::Job;
 use crate::mail::{self, Digest, MailError, Mailer};
 use crate::queue::{Queue, QueueError};
@@ -35,6 +37,9 @@ pub enum Outcome {
     Deferred(i64),
     /// Nothing is to be sent, and why.
     Skipped(Skip),
+    /// SES did not answer whether it took the email (a timeout after sending). The claim is kept, so the
+    /// member gets it at most once: a retry could send it twice.
+    Unconfirmed,
 }
 
 /// Why nothing was sent.
@@ -50,6 +55,9 @@ pub enum Skip {
     Read,
     /// An earlier notification listed it.
     Covered,
+    /// The email can never be sent (an address the mail library refuses, or SES rejecting the message):
+    /// retrying would not help.
+    Undeliverable,
 }
 
 /// Why a job failed: the queue brings it back (and, after its retries, to the dead-letter queue).
@@ -61,9 +69,12 @@ pub enum NotifyError {
     /// The queue failed.
     #[error(transparent)]
     Queue(#[from] QueueError),
-    /// The email could not be sent.
+    /// The email could not be sent this time.
     #[error(transparent)]
     Mail(#[from] MailError),
+    /// A queue body that is neither an event nor a job.
+    #[error(transparent)]
+    BadBody(#[from] crate::job::BadBody),
 }
 
 /// How the notifier behaves (from [`crate::config::NotifierSettings`]).
@@ -90,8 +101,25 @@ pub struct Notifier {
     policy: Policy,
 }
 
-/// A job due less than this far in the future is handled now (SQS delays are whole seconds).
+/// A job due less than this far in the future is handled now (SQS delays are whole seconds); a job sent
+/// back waits at least this, so that no mistake can make one spin.
 const EARLY_TOLERANCE_MS: i64 = 1_000;
+
+/// Who is to be told, and where.
+struct Recipient<'a> {
+    booking: Booking,
+    settings: NotificationSettings,
+    mailer: &'a dyn Mailer,
+}
+
+/// What the email will say, read before anything is claimed (so that nothing but sending can fail
+/// after the claim).
+struct Unread {
+    /// The newest messages to quote, oldest first.
+    messages: Vec<ChatMessage>,
+    /// How many are unread in all (at most [`chat_store::ARRIVAL_UNREAD_CAP`]).
+    count: u32,
+}
 
 impl Notifier {
     /// A notifier on these ports; without a mailer, nobody has a channel.
@@ -99,7 +127,16 @@ impl Notifier {
         Self { store, queue, mailer, policy }
     }
 
-    /// Handles one job at `now` (epoch ms).
+    /// Sends `job` back to the queue to be handled as a job of its own (a message's recipients, one
+    /// each, so that one's failure does not bring back the others').
+    ///
+    /// # Errors
+    /// [`NotifyError::Queue`].
+    pub async fn requeue(&self, job: &Job) -> Result<(), NotifyError> {
+        Ok(self.queue.defer(job, Duration::ZERO).await?)
+    }
+
+    /// Handles one job at `now` (epoch ms), by the rules of the module's documentation.
     ///
     /// # Errors
     /// [`NotifyError`] when a port fails; the job may be handled again (it is idempotent: a claim that
@@ -108,37 +145,66 @@ impl Notifier {
         if let Some(due) = job.due_at.filter(|due| *due > now + EARLY_TOLERANCE_MS) {
             return self.defer(job, due, now).await;
         }
-        let store = self.store.as_ref();
-        let Some(booking) = store.booking(job.booking_id).await?.filter(|b| b.is_member(&job.recipient))
-        else {
-            return Ok(Outcome::Skipped(Skip::NotAMember));
-        };
-        let settings = store.notification_settings(&job.recipient).await?.settings;
-        if settings.is_muted(job.booking_id) {
-            return Ok(Outcome::Skipped(Skip::Muted));
-        }
-        let (Some(address), Some(mailer)) = (settings.email_to(), &self.mailer) else {
-            return Ok(Outcome::Skipped(Skip::NoChannel));
+        let recipient = match self.recipient(job).await? {
+            Ok(recipient) => recipient,
+            Err(skip) => return Ok(Outcome::Skipped(skip)),
         };
         if job.due_at.is_none()
-            && store.presence_records(job.booking_id).await?.is_online(&job.recipient, now)
+            && self.store.presence_records(job.booking_id).await?.is_online(&job.recipient, now)
         {
             return self.defer(job, now + millis(self.policy.delay), now).await;
         }
-        let last_read = store
-            .read_positions(job.booking_id)
-            .await?
-            .into_iter()
-            .find(|p| p.user_id == job.recipient)
-            .map_or(0, |p| p.last_read_message_id);
+        let last_read = self.last_read(job).await?;
         if last_read >= job.message_id {
             return Ok(Outcome::Skipped(Skip::Read));
         }
-        if let Some(end) = settings.quiet_hours.as_ref().and_then(|q| q.ends_after(now)) {
+        if let Some(end) = recipient.settings.quiet_hours.as_ref().and_then(|q| q.ends_after(now)) {
             return self.defer(job, end, now).await;
         }
-        let unread = self.unread_messages(job, last_read).await?;
-        let Some(through) = unread.last().map(|m| m.id) else {
+        let unread = self.unread(job, last_read).await?;
+        self.claim_and_send(job, &recipient, &unread, now).await
+    }
+
+    /// The booking, the recipient's settings and the mailer, unless nothing is to be sent to them.
+    async fn recipient(&self, job: &Job) -> Result<Result<Recipient<'_>, Skip>, StoreError> {
+        let Some(booking) = self.store.booking(job.booking_id).await?.filter(|b| b.is_member(&job.recipient))
+        else {
+            return Ok(Err(Skip::NotAMember));
+        };
+        let settings = self.store.notification_settings(&job.recipient).await?.settings;
+        if settings.is_muted(job.booking_id) {
+            return Ok(Err(Skip::Muted));
+        }
+        match (settings.email_to(), &self.mailer) {
+            (Some(_), Some(mailer)) => Ok(Ok(Recipient { booking, settings, mailer: mailer.as_ref() })),
+            _ => Ok(Err(Skip::NoChannel)),
+        }
+    }
+
+    async fn last_read(&self, job: &Job) -> Result<i64, StoreError> {
+        let positions = self.store.read_positions(job.booking_id).await?;
+        Ok(positions.into_iter().find(|p| p.user_id == job.recipient).map_or(0, |p| p.last_read_message_id))
+    }
+
+    async fn unread(&self, job: &Job, last_read: i64) -> Result<Unread, StoreError> {
+        let messages = self.unread_messages(job, last_read).await?;
+        let count = self
+            .store
+            .unread_count(job.booking_id, &job.recipient, last_read, chat_store::ARRIVAL_UNREAD_CAP)
+            .await?;
+        Ok(Unread { messages, count })
+    }
+
+    /// Claims the notification and sends it. After the claim only sending can fail: a refusal puts the
+    /// claim back (so that the retry sends), an unknown outcome keeps it (so that nothing is sent twice).
+    async fn claim_and_send(
+        &self,
+        job: &Job,
+        recipient: &Recipient<'_>,
+        unread: &Unread,
+        now: i64,
+    ) -> Result<Outcome, NotifyError> {
+        let Some(through) = unread.messages.last().map(|m| m.id) else {
             return Ok(Outcome::Skipped(Skip::Read));
         };
         let request = ClaimRequest {
@@ -148,44 +214,54 @@ impl Notifier {
             now,
             min_interval_ms: millis(self.policy.min_interval),
         };
-        let previous = match store.claim_notification(request).await? {
+        let previous = match self.store.claim_notification(request).await? {
             Claim::Covered => return Ok(Outcome::Skipped(Skip::Covered)),
             Claim::TooSoon { until } => return self.defer(job, until, now).await,
             Claim::Claimed { previous } => previous,
         };
-        let count = store
-            .unread_count(job.booking_id, &job.recipient, last_read, chat_store::ARRIVAL_UNREAD_CAP)
-            .await?;
-        let booking_url = self.policy.booking_url.replace("{booking_id}", &job.booking_id.to_string());
-        let unsubscribe_url = format!(
-            "{}/api/notifications/unsubscribe?token={}",
-            self.policy.public_api_url,
-            unsubscribe::token(self.policy.link_secret.expose_secret().as_bytes(), &job.recipient)
-        );
-        let digest = Digest {
-            booking: &booking,
-            messages: &unread,
-            unread: count,
-            booking_url: &booking_url,
-            unsubscribe_url: &unsubscribe_url,
-        };
-        let email = mail::compose(address, &digest);
-        if let Err(error) = mailer.send(&email).await {
-            // Put the claim back so that the retry may send; a failure here leaves the claim, and the
-            // messages it listed are then not emailed (logged).
-            if let Err(release) = store.release_notification(request, previous).await {
-                tracing::error!(error = %release, booking_id = job.booking_id, "could not release a notification claim");
+        let address = recipient.settings.email.as_deref().unwrap_or_default();
+        let email = mail::compose(address, &self.digest(job, recipient, unread));
+        let booking_id = job.booking_id;
+        match recipient.mailer.send(&email).await {
+            Ok(()) => {
+                tracing::info!(booking_id, through, unread = unread.count, "notification emailed");
+                Ok(Outcome::Sent)
             }
-            return Err(error.into());
+            Err(MailError::Unknown(kind)) => {
+                tracing::warn!(booking_id, kind, "SES did not say whether it took the email; not sent again");
+                Ok(Outcome::Unconfirmed)
+            }
+            Err(MailError::Invalid(why)) => {
+                tracing::warn!(booking_id, why, "the email cannot be sent to this member");
+                Ok(Outcome::Skipped(Skip::Undeliverable))
+            }
+            Err(MailError::Rejected(code)) => {
+                tracing::warn!(booking_id, code, "SES rejected the email");
+                Ok(Outcome::Skipped(Skip::Undeliverable))
+            }
+            Err(error @ MailError::Failed(_)) => {
+                if let Err(release) = self.store.release_notification(request, previous).await {
+                    // The claim stays: the retry finds it covered, and these messages are not emailed.
+                    tracing::error!(error = %release, booking_id, "could not release a notification claim");
+                }
+                Err(error.into())
+            }
         }
-        tracing::info!(
-            booking_id = job.booking_id,
-            through,
-            unread = count,
-            subject = %email.subject,
-            "notification emailed"
-        );
-        Ok(Outcome::Sent)
+    }
+
+    fn digest<'a>(&self, job: &Job, recipient: &'a Recipient<'_>, unread: &'a Unread) -> Digest<'a> {
+        Digest {
+            booking: &recipient.booking,
+            messages: &unread.messages,
+            unread: unread.count,
+            unread_capped: unread.count >= chat_store::ARRIVAL_UNREAD_CAP,
+            booking_url: self.policy.booking_url.replace("{booking_id}", &job.booking_id.to_string()),
+            unsubscribe_url: format!(
+                "{}/api/notifications/unsubscribe?token={}",
+                self.policy.public_api_url,
+                unsubscribe::token(self.policy.link_secret.expose_secret().as_bytes(), &job.recipient)
+            ),
+        }
     }
 
     /// The newest unread messages others wrote to the recipient, oldest first, at most
@@ -203,8 +279,9 @@ impl Notifier {
     }
 
     async fn defer(&self, job: &Job, due: i64, now: i64) -> Result<Outcome, NotifyError> {
+        let due = due.max(now + EARLY_TOLERANCE_MS);
         let later = Job { due_at: Some(due), ..job.clone() };
-        let wait = Duration::from_millis(u64::try_from(due - now).unwrap_or(0));
+        let wait = Duration::from_millis(u64::try_from(due - now).unwrap_or(0)).min(MAX_QUEUE_DELAY);
         self.queue.defer(&later, wait).await?;
         Ok(Outcome::Deferred(due))
     }

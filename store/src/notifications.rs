@@ -86,27 +86,19 @@ impl NotificationSettings {
     }
 }
 
-/// Checks an email address as the service API sets it: one `@`, a dot in the domain, no space or
-/// control character, at most [`MAX_EMAIL_BYTES`]. Deliverability is the marketplace's to verify.
+/// Checks an email address as the service API sets it: at most [`MAX_EMAIL_BYTES`], and one that the
+/// notifier's mail library (`lettre`) will put in a `To:` header, parsed by the same code, so that an
+/// address accepted here is never refused when an email is due. Deliverability is the marketplace's to
+/// verify.
 ///
 /// # Errors
 /// [`SettingsError::InvalidEmail`].
 pub fn validate_email(address: &str) -> Result<(), SettingsError> {
-    let invalid = || SettingsError::InvalidEmail;
-    let (local, domain) = address.split_once('@').ok_or_else(invalid)?;
-    let clean =
-        |part: &str| !part.is_empty() && !part.contains(|c: char| c.is_whitespace() || c.is_control());
-    if address.len() > MAX_EMAIL_BYTES
-        || !clean(local)
-        || !clean(domain)
-        || domain.contains('@')
-        || !domain.contains('.')
-        || domain.starts_with('.')
-        || domain.ends_with('.')
-    {
-        return Err(invalid());
+    let parsed: Result<lettre::Address, _> = address.parse();
+    match parsed {
+        Ok(parsed) if address.len() <= MAX_EMAIL_BYTES && parsed.domain().contains('.') => Ok(()),
+        _ => Err(SettingsError::InvalidEmail),
     }
-    Ok(())
 }
 
 /// Daily hours during which nothing is sent, in the member's time zone: `start` to `end`, local wall
@@ -152,8 +144,8 @@ impl QuietHours {
         } else {
             return None;
         };
-        let ends = end_day.to_datetime(end).to_zoned(now.time_zone().clone()).ok()?;
-        Some(ends.timestamp().as_millisecond())
+        let ends = zone_end(now.time_zone(), end_day.to_datetime(end), now.timestamp())?;
+        Some(ends.as_millisecond())
     }
 
     fn parts(&self) -> Result<(jiff::civil::Time, jiff::civil::Time, jiff::tz::TimeZone), SettingsError> {
@@ -170,6 +162,25 @@ impl QuietHours {
         let zone = jiff::tz::TimeZone::get(&self.time_zone)
             .map_err(|_| invalid("time_zone must be an IANA time zone name, such as Europe/Paris"))?;
         Ok((start, end, zone))
+    }
+}
+
+/// The instant a wall-clock end falls on. In a gap (clocks jump forward), moved forward by the gap's
+/// length (jiff's compatible choice). In a fold (clocks go back, the wall-clock time happens twice), the
+/// first of the two that is still ahead of `now`: taking the first one blindly would end quiet hours
+/// in the past, during the repeated hour.
+fn zone_end(
+    zone: &jiff::tz::TimeZone,
+    end: jiff::civil::DateTime,
+    now: jiff::Timestamp,
+) -> Option<jiff::Timestamp> {
+    let ambiguous = zone.to_ambiguous_zoned(end);
+    match ambiguous.offset() {
+        jiff::tz::AmbiguousOffset::Fold { .. } => {
+            let earlier = ambiguous.clone().earlier().ok()?.timestamp();
+            if earlier > now { Some(earlier) } else { Some(ambiguous.later().ok()?.timestamp()) }
+        }
+        _ => Some(ambiguous.compatible().ok()?.timestamp()),
     }
 }
 
@@ -258,6 +269,9 @@ pub mod unsubscribe {
     use base64::Engine;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
+    /// The shortest key accepted: anyone who can guess the key can unsubscribe anyone.
+    pub const MIN_KEY_BYTES: usize = 16;
+
     /// The key with `APP_ENV=local`, shared by the local backend and notifier.
     pub const LOCAL_KEY: &str = "local-notify-link-secret";
 
@@ -327,6 +341,13 @@ mod tests {
         // does not exist that day) end at 03:30 CEST = 01:30 UTC.
         let gap = quiet("23:00", "02:30", "Europe/Paris");
         assert_eq!(gap.ends_after(ms("2027-03-27T23:30:00Z")), Some(ms("2027-03-28T01:30:00Z")));
+        // Paris falls back from 03:00 to 02:00 on 2026-10-25, so 02:30 happens twice (00:30 and 01:30
+        // UTC). Before the first, quiet hours end at the first; during the repeated hour, at the second,
+        // never in the past.
+        let fold = quiet("22:00", "02:30", "Europe/Paris");
+        assert_eq!(fold.ends_after(ms("2026-10-24T23:00:00Z")), Some(ms("2026-10-25T00:30:00Z")));
+        assert_eq!(fold.ends_after(ms("2026-10-25T01:15:00Z")), Some(ms("2026-10-25T01:30:00Z")));
+        assert_eq!(fold.ends_after(ms("2026-10-25T01:30:00Z")), None);
     }
 
     #[test]
