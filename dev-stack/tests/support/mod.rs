@@ -82,7 +82,7 @@ pub fn backend_settings_with(dir: &std::path::Path, overrides: &[(&str, &str)]) 
         ("SEED_DEMO_DATA", "true".to_owned()),
         ("RATE_LIMIT_BURST", "1000".to_owned()),
         ("SERVICE_TOKEN", SERVICE_TOKEN.to_owned()),
-        ("NOTIFY_LINK_SECRET", "e2e-link-secret".to_owned()),
+        ("NOTIFY_LINK_SECRET", "e2e-unsubscribe-link-key".to_owned()),
     ]);
     for (key, value) in overrides {
         env.insert(key, (*value).to_owned());
