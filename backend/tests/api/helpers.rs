@@ -20,6 +20,9 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use local_services::moto::Moto;
 use local_services::postgres::Postgres;
 
+/// The test backend's key of unsubscribe links.
+pub const NOTIFY_LINK_SECRET: &str = "test-unsubscribe-link-key";
+
 pub const PROXY_SECRET: &str = "test-proxy-secret";
 pub const JWT_SECRET: &str = "test-jwt-secret";
 
@@ -138,6 +141,7 @@ pub async fn spawn_app_with(db: StoreKind, overrides: &[(&str, &str)]) -> TestAp
         ("PROXY_SECRET", PROXY_SECRET),
         ("SEED_DEMO_DATA", "true"),
         ("SERVICE_TOKEN", "test-service-token"),
+        ("NOTIFY_LINK_SECRET", NOTIFY_LINK_SECRET),
         ("RATE_LIMIT_PER_MINUTE", "6000"),
         ("RATE_LIMIT_BURST", "1000"),
         ("DATABASE_MAX_CONNECTIONS", "5"),

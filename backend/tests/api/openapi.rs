@@ -7,7 +7,7 @@ use reqwest::header::CONTENT_TYPE;
 use reqwest::{Method, RequestBuilder};
 use serde_json::{Value, json};
 
-use crate::helpers::{PROXY_SECRET, TestApp, expired_token, token};
+use crate::helpers::{NOTIFY_LINK_SECRET, PROXY_SECRET, TestApp, expired_token, token};
 
 crate::on_every_store!(every_answer_is_one_the_document_describes);
 
@@ -301,6 +301,57 @@ async fn every_answer_is_one_the_document_describes(app: TestApp) {
     }
     drop(app.ws_as(1, "alice").await);
     doc.check(&Method::GET, direct, 101, None, &[]);
+
+    // Notification settings and the unsubscribe link.
+    let settings = "/api/chat/notifications";
+    let quiet = |zone: &str| json!({"email_enabled": true, "push_enabled": false, "quiet_hours": {"start": "22:00", "end": "07:00", "time_zone": zone}});
+    let cases = [
+        (200, Method::GET, app.client.get(url(settings)).bearer_auth(&alice)),
+        (401, Method::GET, app.client.get(url(settings))),
+        (200, Method::PUT, app.client.put(url(settings)).bearer_auth(&alice).json(&quiet("Europe/Paris"))),
+        (400, Method::PUT, app.client.put(url(settings)).bearer_auth(&alice).json(&quiet("Mars/Olympus"))),
+        (401, Method::PUT, app.client.put(url(settings)).json(&quiet("UTC"))),
+        (415, Method::PUT, app.client.put(url(settings)).bearer_auth(&alice).body("{}")),
+    ];
+    for (expected, method, request) in cases {
+        assert_eq!(doc.send(method, settings, request).await.0, expected);
+    }
+    let mute = "/api/chat/bookings/{booking_id}/mute";
+    for (expected, booking, who) in [(200, 1, &alice), (403, 1, &carol), (404, 999, &alice)] {
+        let request = app
+            .client
+            .put(url(&format!("/api/chat/bookings/{booking}/mute")))
+            .bearer_auth(who)
+            .json(&json!({"muted": true}));
+        assert_eq!(doc.send(Method::PUT, mute, request).await.0, expected);
+    }
+    let email = "/api/service/users/{user_id}/email";
+    let service = |address: Value| {
+        app.client
+            .put(url("/api/service/users/bob/email"))
+            .bearer_auth("test-service-token")
+            .json(&json!({"email": address}))
+    };
+    for (expected, request) in [
+        (200, service(json!("bob@example.com"))),
+        (200, service(Value::Null)),
+        (400, service(json!("bob@localhost"))),
+        (401, app.client.put(url("/api/service/users/bob/email")).json(&json!({"email": null}))),
+    ] {
+        assert_eq!(doc.send(Method::PUT, email, request).await.0, expected);
+    }
+    let link = "/api/notifications/unsubscribe";
+    let valid = chat_backend::store::notifications::unsubscribe::token(NOTIFY_LINK_SECRET.as_bytes(), "bob");
+    let with = |token: &str| url(&format!("{link}?token={token}"));
+    for (expected, method, request) in [
+        (200, Method::GET, app.client.get(with(&valid))),
+        (400, Method::GET, app.client.get(with("forged.token"))),
+        (400, Method::GET, app.client.get(url(link))),
+        (200, Method::POST, app.client.post(with(&valid)).body("List-Unsubscribe=One-Click")),
+        (400, Method::POST, app.client.post(with("forged.token"))),
+    ] {
+        assert_eq!(doc.send(method, link, request).await.0, expected);
+    }
 
     // Operations.
     for (path, expected) in

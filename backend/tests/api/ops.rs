@@ -75,13 +75,19 @@ async fn the_openapi_description_lists_every_route(app: TestApp) {
         "PUT /api/service/bookings/{booking_id}",
         "GET /api/service/bookings/{booking_id}",
         "PUT /api/service/bookings/{booking_id}/status",
+        "GET /api/chat/notifications",
+        "PUT /api/chat/notifications",
+        "PUT /api/chat/bookings/{booking_id}/mute",
+        "PUT /api/service/users/{user_id}/email",
+        "GET /api/notifications/unsubscribe",
+        "POST /api/notifications/unsubscribe",
     ];
     served.sort_unstable();
     assert_eq!(documented, served);
     // Each documented route exists on the server (anything but 404/405 for a bare request).
     for entry in &documented {
         let (method, path) = entry.split_once(' ').expect("entry");
-        let url = format!("{}{}", app.base, path.replace("{booking_id}", "1"));
+        let url = format!("{}{}", app.base, path.replace("{booking_id}", "1").replace("{user_id}", "alice"));
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
         let status = app.client.request(method, &url).send().await.expect("request").status().as_u16();
         assert!(status != 404 && status != 405, "{entry} answered {status}");
