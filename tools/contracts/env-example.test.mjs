@@ -1,5 +1,6 @@
 // .env.example lists every variable chat-dev and chat-backend read (found in their settings' source:
-// backend/src/config.rs, dev-stack/src/settings.rs, and the AWS_TIMEOUT_MS chat-dev shares with the Lambda),
+// backend/src/config.rs, store/src/lib.rs, dev-stack/src/settings.rs, and the AWS_TIMEOUT_MS chat-dev shares
+// with the Lambda),
 // and is a file a shell can source as docs/configuration.md says.
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -10,7 +11,7 @@ import { join } from "node:path";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const example = process.env.ENV_EXAMPLE || join(root, ".env.example");
-const sources = ["backend/src/config.rs", "dev-stack/src/settings.rs", "lambda/src/config.rs"];
+const sources = ["backend/src/config.rs", "dev-stack/src/settings.rs", "lambda/src/config.rs", "store/src/lib.rs"];
 
 /** The variables a settings file reads: lookup("X"), parse(&lookup, "X", ..), secret("X", ..). */
 function variablesRead(file) {
@@ -24,7 +25,8 @@ function variablesRead(file) {
 }
 
 test(".env.example lists every variable chat-dev and chat-backend read", () => {
-  const backend = variablesRead(sources[0]);
+  // The backend reads the chat store's settings through chat-store (StoreSettings::from_lookup).
+  const backend = new Set([...variablesRead(sources[0]), ...variablesRead(sources[3])]);
   const dev = variablesRead(sources[1]);
   // Of the Lambda's configuration, chat-dev reads only the AWS call budget (chat_proxy::config::aws_timeout).
   assert.ok(variablesRead(sources[2]).has("AWS_TIMEOUT_MS"), "lambda/src/config.rs reads AWS_TIMEOUT_MS");

@@ -215,6 +215,7 @@ impl LinkQuery {
     path = "/api/notifications/unsubscribe",
     operation_id = "unsubscribePage",
     tag = "notifications",
+    security(()),
     summary = "The page of an email's unsubscribe link: one button, nothing changed until it is pressed",
     params(LinkQuery),
     responses(
@@ -246,6 +247,7 @@ pub(super) async fn unsubscribe_page(
     path = "/api/notifications/unsubscribe",
     operation_id = "unsubscribe",
     tag = "notifications",
+    security(()),
     summary = "Turn off the link's member's notification emails (RFC 8058 one-click; idempotent)",
     description = "The body, if any (`List-Unsubscribe=One-Click` from a mail client, or the page's form), is \
         ignored: the token says who. A second use changes nothing and says so.",
