@@ -51,6 +51,8 @@ export class Stack {
         // Expired means expired: the token tests must not pass on the leeway.
         JWT_LEEWAY_SECONDS: "1",
         LOG_FORMAT: "text",
+        // The widget's tests need no emails: no moto, no notifier (dev-stack's tests cover them).
+        NOTIFICATIONS: "off",
       },
       stdio: ["ignore", "pipe", "pipe"],
     });
