@@ -1,5 +1,6 @@
 # The public HTTP API in front of the backend function, for what browsers and the marketplace call: the
-# public /api routes (history, the inbox, status changes, the bookings service API, OpenAPI) and /healthz, through one Lambda
+# public /api routes (history, the inbox, status changes, the bookings service API, notification settings and
+# the unsubscribe link, OpenAPI) and /healthz, through one Lambda
 # proxy integration (payload format 2.0) on the alias the backend publishes. The backend's proxy routes are
 # not routed: only the proxy function reaches them, by invoking the backend directly. CORS for configured
 # origins (API Gateway answers preflights itself), stage throttling, JSON access logs, and the permission to
@@ -42,6 +43,14 @@ locals {
     "GET /api/chat/inbox",
     "PATCH /api/bookings/{booking_id}/status",
     "ANY /api/service/{proxy+}",
+    # Notification settings, and the emails' unsubscribe link (GET shows a page, POST is RFC 8058's
+    # one-click from mail clients): there whether or not this environment sends emails, so that a link
+    # in an email sent before notifications were turned off keeps working.
+    "GET /api/chat/notifications",
+    "PUT /api/chat/notifications",
+    "PUT /api/chat/bookings/{booking_id}/mute",
+    "GET /api/notifications/unsubscribe",
+    "POST /api/notifications/unsubscribe",
     "GET /api/openapi.json",
     "GET /healthz",
   ]

@@ -55,10 +55,15 @@ run "only_the_api_routes_and_healthz_are_routed" {
       "GET /api/chat/inbox",
       "PATCH /api/bookings/{booking_id}/status",
       "ANY /api/service/{proxy+}",
+      "GET /api/chat/notifications",
+      "PUT /api/chat/notifications",
+      "PUT /api/chat/bookings/{booking_id}/mute",
+      "GET /api/notifications/unsubscribe",
+      "POST /api/notifications/unsubscribe",
       "GET /api/openapi.json",
       "GET /healthz",
     ])
-    error_message = "exactly the public routes: history, the inbox, status, the service API, OpenAPI and /healthz"
+    error_message = "exactly the public routes: history, the inbox, status, the service API, notification settings and the unsubscribe link, OpenAPI and /healthz"
   }
 
   assert {
