@@ -92,7 +92,7 @@ tools/contracts/node_modules/.package-lock.json: tools/contracts/package-lock.js
 
 # What `make watch` rebuilds on: every crate chat-dev links (all of the workspace's), their manifests, and
 # the files compiled into them (the SQL migrations). Tests, docs and web/ are not.
-WATCH_CRATES := wire settings connections store backend lambda emulator dev-stack smoke local-services
+WATCH_CRATES := wire settings connections store backend notifier lambda emulator dev-stack smoke local-services
 WATCH_PATHS := Cargo.toml Cargo.lock $(foreach crate,$(WATCH_CRATES),$(crate)/src $(crate)/Cargo.toml) \
 	store/migrations
 
@@ -125,7 +125,7 @@ web/node_modules/.package-lock.json: web/package-lock.json
 lint: ## Check formatting, run clippy with warnings denied, and refuse any DynamoDB Scan
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
-	@if grep -rnE '\.scan\(\)|ScanInput|ScanOutput|scan_paginator' --include='*.rs' wire settings connections store backend lambda local-services; then \
+	@if grep -rnE '\.scan\(\)|ScanInput|ScanOutput|scan_paginator' --include='*.rs' wire settings connections store backend notifier lambda local-services; then \
 		echo "DynamoDB Scan is not allowed: query the booking's partition instead" >&2; exit 1; fi
 
 fuzz: ## Fuzz the parsers of untrusted input (cargo fuzz; FUZZ_RUNS inputs per target, default 1,000,000)
