@@ -9,7 +9,8 @@ runs even after a failure, so one run lists everything that is missing. Exit sta
 
 The values come from the root's terraform.tfvars and *.auto.tfvars and from TF_VAR_* variables, with
 Terraform's precedence (TF_VAR_ lowest, then terraform.tfvars, then *.auto.tfvars in name order). Only
-the simple values these checks need are read (strings, numbers, booleans, null).
+the simple values these checks need are read (strings, numbers, booleans, null, and objects of those such
+as `notifications`).
 
 AWS is reached through the AWS CLI with the caller's usual configuration (AWS_PROFILE, AWS_REGION,
 AWS_ENDPOINT_URL for an emulator). PREFLIGHT_SKIP=concurrency (comma-separated) skips the checks named;
@@ -61,6 +62,12 @@ class Report:
 
     def skip(self, name: str, reason: str) -> None:
         print(f"  skip  {name}: {reason}")
+
+    def warn(self, name: str, problem: str, advice: str) -> None:
+        """Something that applies and runs, but not as one would expect: said, never a failure."""
+        print(f"  warn  {name}: {problem}")
+        for line in advice.strip().splitlines():
+            print(f"        {line}")
 
     def fail(self, name: str, problem: str, fix: str) -> None:
         self.failed += 1
@@ -311,6 +318,20 @@ def string_list(value) -> list | None:
     return parsed if isinstance(parsed, list) and all(isinstance(item, str) for item in parsed) else None
 
 
+OBJECT_ATTRIBUTE = re.compile(
+    r'(?:"([^"]+)"|([A-Za-z_][A-Za-z0-9_-]*))\s*[=:]\s*("(?:[^"\\]|\\.)*"|true|false|null|-?[0-9]+(?:\.[0-9]+)?)'
+)
+
+
+def flat_object(value) -> dict | None:
+    """An object of simple values from tfvars (kept as Unreadable text: `{ name = "value" ... }`) or from a
+    TF_VAR_ value (HCL or JSON); None if it is not one. Nested values are not read."""
+    text = (value.text if isinstance(value, Unreadable) else value) if value is not None else None
+    if not isinstance(text, str) or not text.strip().startswith("{") or not text.strip().endswith("}"):
+        return None
+    return {quoted or bare: _scalar(raw) for quoted, bare, raw in OBJECT_ATTRIBUTE.findall(text.strip()[1:-1])}
+
+
 def check_cors(report: Report, values: dict, rel: str) -> None:
     """The HTTP API's browser origins: required with the backend function, and never committed."""
     if values.get("backend_url") is not None:
@@ -348,7 +369,8 @@ class Secret:
 
 
 def secrets_needed(values: dict) -> list[Secret]:
-    """The proxy's secret always; the backend function's own when it is deployed (no backend_url)."""
+    """The proxy's secret always; the backend function's own when it is deployed (no backend_url), the
+    unsubscribe links' key among them with notifications."""
     backend_function = values.get("backend_url") is None
     needed = [Secret("proxy secret", "proxy_secret", '"$(openssl rand -hex 32)"',
                      "" if backend_function else "and give the chat backend the same value as PROXY_SECRET")]
@@ -359,6 +381,9 @@ def secrets_needed(values: dict) -> list[Secret]:
                              "the marketplace sends it as Authorization: Bearer to /api/service/..."))
         if values.get("chat_store", "dynamodb") == "postgres":
             needed.append(Secret("database URL", "database_url", "'postgres://USER:PASSWORD@HOST:5432/DATABASE'", ""))
+        if values.get("notifications") is not None:
+            needed.append(Secret("notify link secret", "notify_link_secret", '"$(openssl rand -hex 32)"',
+                                 "the key of the emails' unsubscribe links: the notifier signs, the backend checks"))
     return needed
 
 
@@ -592,8 +617,10 @@ def check_chat_events(report: Report, values: dict, region: str, env: str, rel: 
             report.fail("chat events", f"cannot list the rules of the bus {bus} in {region}: {e.message}",
                         "the deploying identity needs events:ListRules on it.")
         return
-    # An archive's own rule (ManagedBy EventBridge) goes with the archive, which Terraform deletes first.
-    apps = sorted(rule["Name"] for rule in rules if not rule.get("ManagedBy"))
+    # An archive's own rule (ManagedBy EventBridge) goes with the archive, and the notifications' rule with
+    # the notifications (which need the bus): Terraform deletes both before the bus.
+    own = {f"{bus}-notifications"}
+    apps = sorted(rule["Name"] for rule in rules if not rule.get("ManagedBy") and rule["Name"] not in own)
     if apps:
         first = apps[0]
         report.fail("chat events",
@@ -605,6 +632,85 @@ def check_chat_events(report: Report, values: dict, region: str, env: str, rel: 
                     f"or keep chat_events = true in {rel}/terraform.tfvars.")
         return
     report.ok("chat events", f"off: the bus {bus} has no rules of the app, and the apply deletes it")
+
+
+def check_notifications(report: Report, values: dict, region: str, env: str, rel: str) -> None:
+    """With notifications, the notifier sends as an SES identity: it must exist in the region and be
+    verified for sending (else every email is refused), the configuration set it names must exist, and the
+    account must be allowed to send. An account still in the SES sandbox sends to verified addresses only:
+    said as a warning, since a test environment may want exactly that."""
+    raw = values.get("notifications")
+    if raw is None:
+        report.ok("notifications", "off (no notifier)")
+        return
+    example = (f"in {rel}/terraform.tfvars: notifications = {{ email_from = \"Booking chat <chat@yourcompany.com>\",\n"
+               "booking_url = \"https://app.yourcompany.com/bookings/{booking_id}/chat\", ses_identity = \"yourcompany.com\" }"
+               " (docs/deploying.md, Email notifications).")
+    notifications = flat_object(raw)
+    missing = [key for key in ("email_from", "booking_url", "ses_identity")
+               if not isinstance((notifications or {}).get(key), str) or not notifications[key]]
+    if notifications is None or missing:
+        report.fail("notifications", f"notifications lacks {', '.join(missing) or 'email_from, booking_url and ses_identity'}", example)
+        return
+    if values.get("chat_events", True) is False or values.get("backend_url") is not None:
+        report.fail("notifications", "notifications need chat_events = true and the backend function (no backend_url)",
+                    f"in {rel}/terraform.tfvars: remove notifications, or remove chat_events = false and backend_url.")
+        return
+    identity = notifications["ses_identity"]
+    is_address = "@" in identity
+    create = (f"aws sesv2 create-email-identity --region {region} --email-identity {identity}\n"
+              + ("then open the link SES emails to that address." if is_address else
+                 f"then publish the DKIM records it prints (aws sesv2 get-email-identity --region {region}\n"
+                 f"--email-identity {identity} --query DkimAttributes.Tokens: CNAMEs <token>._domainkey.{identity}\n"
+                 "-> <token>.dkim.amazonses.com) and wait until SES has verified them."))
+    try:
+        found = aws("sesv2", "get-email-identity", "--email-identity", identity, region=region)
+    except AwsError as e:
+        if e.code in ("NotFoundException", "BadRequestException"):
+            report.fail("SES identity", f"{identity} is not an SES identity in {region}: the notifier could send nothing", create)
+        else:
+            report.fail("SES identity", f"cannot read the SES identity {identity} in {region}: {e.message}",
+                        "the deploying identity needs ses:GetEmailIdentity on it.")
+        return
+    if found.get("VerifiedForSendingStatus") is not True:
+        status = found.get("VerificationStatus") or "not verified"
+        report.fail("SES identity", f"{identity} is not verified for sending in {region} ({status}): SES refuses every email from it",
+                    f"finish its verification: {create}")
+        return
+    report.ok("SES identity", f"{identity} verified for sending in {region}, From {notifications['email_from']}")
+    configuration_set = notifications.get("configuration_set")
+    if configuration_set is not None:
+        try:
+            aws("sesv2", "get-configuration-set", "--configuration-set-name", str(configuration_set), region=region)
+            report.ok("SES configuration set", f"{configuration_set} in {region}")
+        except AwsError as e:
+            if e.code == "NotFoundException":
+                report.fail("SES configuration set", f"{configuration_set} does not exist in {region}: SES refuses an email naming it",
+                            f"aws sesv2 create-configuration-set --region {region} --configuration-set-name {configuration_set}\n"
+                            f"or remove configuration_set from notifications in {rel}/terraform.tfvars.")
+            else:
+                report.fail("SES configuration set", f"cannot read {configuration_set} in {region}: {e.message}",
+                            "the deploying identity needs ses:GetConfigurationSet on it.")
+    try:
+        account = aws("sesv2", "get-account", region=region)
+    except AwsError as e:
+        report.fail("SES account", f"cannot read the SES account settings in {region}: {e.message}",
+                    "the deploying identity needs ses:GetAccount.")
+        return
+    if account.get("SendingEnabled") is False:
+        report.fail("SES account", f"sending is paused for this account in {region} ({account.get('EnforcementStatus', '?')})",
+                    f"see why in the SES console (reputation), then aws sesv2 put-account-sending-attributes --region {region} --sending-enabled.")
+        return
+    quota = account.get("SendQuota") or {}
+    count = lambda key: f"{quota[key]:g}" if isinstance(quota.get(key), (int, float)) else "?"
+    limits = f"{count('Max24HourSend')} emails a day, {count('MaxSendRate')} a second"
+    if account.get("ProductionAccessEnabled") is not True:
+        report.warn("SES account", f"the account is in the SES sandbox in {region} ({limits}): only verified addresses receive the notifications",
+                    "fine for a test environment; for members to receive them, request production access:\n"
+                    f"aws sesv2 put-account-details --region {region} --production-access-enabled --mail-type TRANSACTIONAL \\\n"
+                    "  --website-url https://app.yourcompany.com --use-case-description '...' (SES answers within a day).")
+        return
+    report.ok("SES account", f"production access in {region} ({limits})")
 
 
 def main() -> int:
@@ -655,6 +761,7 @@ def main() -> int:
             check_apigateway_account(report, values, region, rel)
             check_concurrency(report, values, region, args.name, rel, skipped)
             check_chat_events(report, values, region, args.name, rel)
+            check_notifications(report, values, region, args.name, rel)
 
     if report.failed:
         print(f"preflight: {report.failed} check(s) failed; nothing was packaged or applied.")

@@ -4,14 +4,17 @@
 # - envs/account/eu-west-1 applied (API Gateway's CloudWatch Logs role), then the preflight passes,
 #   refuses another environment's name or state key in a root, an alarm topic missing (staging), absent or
 #   without a subscriber, a reservation the account's quota cannot hold, chat events switched off while the
-#   app's rules are on their bus, and tells a partial secret ARN from a full one;
+#   app's rules are on their bus, and tells a partial secret ARN from a full one; with notifications, wants
+#   their link secret and a verified SES identity (and configuration set), and warns of the SES sandbox;
 # - envs/dev, the whole system (both Lambdas, both APIs, the tables): init, apply, a second plan that must
 #   show no changes, what was applied checked through the AWS CLI (the $connect authorizer, the proxy
 #   invoking the backend's alias, the backend's environment, both roles' @connections permissions, every
 #   alarm notifying the topic, the HTTP API's routes, integration, stage, CORS and invoke permission, the
-#   chat table's keys, index, TTL and recovery, the chat events' bus and archive, and a rule of the app on
-#   that bus delivering to SQS as docs/deploying.md shows), destroy; then the account root destroyed;
-# - make apply ARCH=x86_64 hands the x86_64 architecture and both zips to Terraform.
+#   chat table's keys, index, TTL and recovery, the chat events' bus and archive, a rule of the app on
+#   that bus delivering to SQS as docs/deploying.md shows, and the email notifications: their queues, rule,
+#   event source mapping, the notifier's environment and role, a new message reaching their queue),
+#   destroy; then the account root destroyed;
+# - make apply ARCH=x86_64 hands the x86_64 architecture and the three zips to Terraform.
 # Prints `moto: N passed, N failed` (counted by make test).
 #
 # moto's gaps are handled in the copy, by override files written at test time, never by changing the
@@ -21,7 +24,15 @@
 # - moto cannot reset API Gateway's account settings (UpdateAccount without a value): the account root is
 #   destroyed without reset_on_delete, and that reset is asserted only by the module's terraform test;
 # - moto has no Lambda GetAccountSettings: the preflight runs with PREFLIGHT_SKIP=concurrency, and the
-#   quota check itself runs against an `aws` wrapper that answers that one call from a file.
+#   quota check itself runs against an `aws` wrapper that answers that one call from a file;
+# - moto never verifies an SES identity and has no SES GetAccount: the preflight's SES checks run against a
+#   wrapper that says the identity is verified and answers GetAccount from a file;
+# - moto has no SQS RedriveAllowPolicy (the provider would wait 20 minutes for it): the dead-letter queue's
+#   allow-policy is not created, and is asserted by the module's terraform test only;
+# - moto invokes a function in Docker for each message sent to a queue with an enabled event source
+#   mapping: the notifier's mapping is applied disabled, so that messages stay in the queue to be read;
+# - moto answers a queue's RedrivePolicy re-serialised (with spaces) and a mapping's FunctionArn with the
+#   version its alias points at: the second plan ignores those two attributes, which the AWS CLI checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -91,6 +102,7 @@ provider "aws" {
     lambda         = "$endpoint"
     secretsmanager = "$endpoint"
     sns            = "$endpoint"
+    sqs            = "$endpoint"
     ssm            = "$endpoint"
     sts            = "$endpoint"
   }
@@ -106,6 +118,25 @@ resource "aws_apigatewayv2_stage" "this" {
   deployment_id = null
 }
 HCL
+cat >"$work/terraform/modules/booking-chat/moto_override.tf" <<'HCL'
+resource "aws_sqs_queue_redrive_allow_policy" "notifications_dead_letter" {
+  count = 0
+}
+
+resource "aws_sqs_queue" "notifications" {
+  lifecycle {
+    ignore_changes = [redrive_policy]
+  }
+}
+
+resource "aws_lambda_event_source_mapping" "notifications" {
+  enabled = false
+
+  lifecycle {
+    ignore_changes = [function_name]
+  }
+}
+HCL
 cat >"$work/terraform/modules/apigateway-account/moto_override.tf" <<'HCL'
 resource "aws_api_gateway_account" "this" {
   reset_on_delete = false
@@ -113,7 +144,7 @@ resource "aws_api_gateway_account" "this" {
 HCL
 
 # Placeholder packages stand in for `make package`: made here, in the temporary directory, never committed.
-python3 - "$work/bootstrap.zip" "$work/backend-bootstrap.zip" <<'PY'
+python3 - "$work/bootstrap.zip" "$work/backend-bootstrap.zip" "$work/notifier-bootstrap.zip" <<'PY'
 import sys, zipfile
 for path in sys.argv[1:]:
     with zipfile.ZipFile(path, "w") as z:
@@ -314,11 +345,69 @@ secret_tfvars "${full/eu-west-1/us-east-1}"
 preflight_expect "preflight: a secret in another region is refused" fail "the secret is in us-east-1, the environment in eu-west-1"
 rm "$work/envs/dev/secret.auto.tfvars"
 
+# Email notifications: the link secret, and the SES identity the notifier sends as, existing and verified
+# for sending in the region; the configuration set it names; an account in the SES sandbox is a warning.
+notifications_tfvars() {
+  printf 'notifications = {\n  email_from   = "Booking chat <chat@booking.internal>"\n  booking_url  = "https://app.booking.internal/bookings/{booking_id}/chat"\n  ses_identity = "booking.internal"%s\n}\nnotify_link_secret_ssm_parameter_name = "/booking-chat/dev/notify-link-secret"\n' \
+    "${1:-}" >"$work/envs/dev/notifications.auto.tfvars"
+}
+preflight_expect "preflight: notifications off by default" pass "ok    notifications: off (no notifier)"
+notifications_tfvars
+preflight_expect "preflight: notifications without their link secret and SES identity fail, each with its fix" fail \
+  "SSM parameter /booking-chat/dev/notify-link-secret does not exist in eu-west-1" \
+  "aws ssm put-parameter --region eu-west-1 --name /booking-chat/dev/notify-link-secret --type SecureString" \
+  "FAIL  SES identity: booking.internal is not an SES identity in eu-west-1" \
+  "aws sesv2 create-email-identity --region eu-west-1 --email-identity booking.internal"
+TF_VAR_chat_events=false preflight_expect "preflight: notifications without chat events are refused" fail \
+  "notifications need chat_events = true and the backend function"
+aws ssm put-parameter --name /booking-chat/dev/notify-link-secret --value moto-link-secret --type SecureString >/dev/null
+aws sesv2 create-email-identity --email-identity booking.internal >/dev/null
+preflight_expect "preflight: an SES identity not verified for sending is refused, saying how to verify it" fail \
+  "booking.internal is not verified for sending in eu-west-1" "._domainkey.booking.internal"
+# moto never verifies an identity and has no GetAccount: a wrapper answers both from files (as the quota's
+# does) and passes every other call to the real CLI.
+mkdir -p "$work/ses-bin"
+cat >"$work/ses-bin/aws" <<SH
+#!/usr/bin/env bash
+if [ "\$1 \$2" = "sesv2 get-account" ]; then cat "$work/ses-account.json"; exit 0; fi
+if [ "\$1 \$2" = "sesv2 get-email-identity" ]; then
+  "$(command -v aws)" "\$@" | sed 's/"VerifiedForSendingStatus": false/"VerifiedForSendingStatus": true/'; exit "\${PIPESTATUS[0]}"
+fi
+exec "$(command -v aws)" "\$@"
+SH
+chmod +x "$work/ses-bin/aws"
+ses_account() { printf '{"SendingEnabled": %s, "ProductionAccessEnabled": %s, "SendQuota": {"Max24HourSend": %s, "MaxSendRate": %s}}\n' "$@" >"$work/ses-account.json"; }
+saved_path=$PATH
+export PATH="$work/ses-bin:$PATH"
+ses_account true false 200.0 1.0
+preflight_expect "preflight: a verified identity passes; an account in the SES sandbox is a warning, not a failure" pass \
+  "ok    notify link secret: SSM SecureString /booking-chat/dev/notify-link-secret" \
+  "ok    SES identity: booking.internal verified for sending in eu-west-1, From Booking chat <chat@booking.internal>" \
+  "warn  SES account: the account is in the SES sandbox in eu-west-1 (200 emails a day, 1 a second): only verified addresses receive the notifications" \
+  "aws sesv2 put-account-details --region eu-west-1 --production-access-enabled"
+ses_account true true 50000.0 14.0
+preflight_expect "preflight: with production access the account passes" pass "ok    SES account: production access in eu-west-1 (50000 emails a day, 14 a second)"
+ses_account false true 50000.0 14.0
+preflight_expect "preflight: an account whose sending is paused is refused" fail "FAIL  SES account: sending is paused for this account in eu-west-1"
+ses_account true true 50000.0 14.0
+notifications_tfvars $'\n  configuration_set = "booking-chat-dev"'
+preflight_expect "preflight: a configuration set that does not exist is refused" fail \
+  "FAIL  SES configuration set: booking-chat-dev does not exist in eu-west-1" \
+  "aws sesv2 create-configuration-set --region eu-west-1 --configuration-set-name booking-chat-dev"
+aws sesv2 create-configuration-set --configuration-set-name booking-chat-dev >/dev/null
+preflight_expect "preflight: an existing configuration set passes" pass "ok    SES configuration set: booking-chat-dev in eu-west-1"
+export PATH=$saved_path
+rm "$work/envs/dev/notifications.auto.tfvars"
+
 # --- envs/dev: apply, an empty second plan, destroy ----------------------------------------------------
 cd "$work/envs/dev"
 tf init >/dev/null
 started=$(date +%s)
-vars=(-var "lambda_package_path=$work/bootstrap.zip" -var "backend_package_path=$work/backend-bootstrap.zip")
+vars=(-var "lambda_package_path=$work/bootstrap.zip" -var "backend_package_path=$work/backend-bootstrap.zip"
+  -var "notifier_package_path=$work/notifier-bootstrap.zip")
+# Email notifications are off by default; on here (the identity, its configuration set and the link secret
+# exist since the preflight's checks), so that their queues, rule, function and mapping are applied too.
+notifications_tfvars $'\n  configuration_set = "booking-chat-dev"'
 # The chat events' archive is off by default; on here, so that it is applied and planned again too.
 echo 'chat_events_archive_retention_days = 7' >"$work/envs/dev/archive.auto.tfvars"
 tf apply -auto-approve "${vars[@]}" | tail -n 12
@@ -455,6 +544,8 @@ assert names == sorted([
     "booking-chat-dev-backend-errors", "booking-chat-dev-backend-throttles", "booking-chat-dev-backend-duration",
     "booking-chat-dev-fanout-failed", "booking-chat-dev-dev-execution-errors", "booking-chat-dev-http-5xx",
     "booking-chat-dev-connections-throttled", "booking-chat-dev-chat-throttled", "booking-chat-dev-events-failed",
+    "booking-chat-dev-notifier-errors", "booking-chat-dev-notifications-failed",
+    "booking-chat-dev-notifications-dead-letters", "booking-chat-dev-notifications-queue-age",
 ]), names
 for alarm in alarms:
     assert alarm["AlarmActions"] == [sys.argv[2]] and alarm["OKActions"] == [sys.argv[2]], alarm
@@ -463,6 +554,11 @@ assert (fanout["Namespace"], fanout["MetricName"], fanout["Dimensions"]) == ("Bo
 events = next(a for a in alarms if a["AlarmName"] == "booking-chat-dev-events-failed")
 assert (events["Namespace"], events["MetricName"], events["Dimensions"], events["Statistic"], events["Period"], events["Threshold"], events["ComparisonOperator"]) == (
     "BookingChat", "EventsFailed", [{"Name": "Stage", "Value": "dev"}], "Sum", 300, 0.0, "GreaterThanThreshold"), events
+age = next(a for a in alarms if a["AlarmName"] == "booking-chat-dev-notifications-queue-age")
+assert (age["Namespace"], age["MetricName"], age["Dimensions"], age["Statistic"], age["Threshold"]) == (
+    "AWS/SQS", "ApproximateAgeOfOldestMessage", [{"Name": "QueueName", "Value": "booking-chat-dev-notifications"}], "Maximum", 1080.0), age
+dead = next(a for a in alarms if a["AlarmName"] == "booking-chat-dev-notifications-dead-letters")
+assert (dead["MetricName"], dead["Dimensions"]) == ("ApproximateNumberOfMessagesVisible", [{"Name": "QueueName", "Value": "booking-chat-dev-notifications-dlq"}]), dead
 PY
 then ok "$name"; else cp "$work/alarms.json" "$work/out"; not_ok "$name"; fi
 
@@ -560,8 +656,92 @@ assert event["detail"]["version"] == 1 and event["detail"]["id"] == "1/message.c
 PY
 then ok "$name"; else cat "$work/received.json" >>"$work/out"; not_ok "$name"; fi
 
+# Email notifications as applied: the queue (encrypted, redriven to its dead-letter queue after 5 receives,
+# a visibility timeout of 6 x the notifier's 20 s) and its dead-letter queue, both sent to by this rule only;
+# the rule on the bus (message.created of booking-chat) with the queue as target and the dead-letter queue
+# behind it; the mapping (batches of 10, failed items reported, at most 2 at once) on the notifier's alias;
+# the notifier's environment and role; the backend checking the same link secret. The message the app's
+# rule delivered above reached this queue too.
+notify_url=$(aws sqs get-queue-url --endpoint-url "$endpoint" --queue-name booking-chat-dev-notifications --query QueueUrl --output text)
+dead_url=$(aws sqs get-queue-url --endpoint-url "$endpoint" --queue-name booking-chat-dev-notifications-dlq --query QueueUrl --output text)
+aws sqs get-queue-attributes --endpoint-url "$endpoint" --queue-url "$notify_url" --attribute-names All --output json >"$work/notify-queue.json"
+aws sqs get-queue-attributes --endpoint-url "$endpoint" --queue-url "$dead_url" --attribute-names All --output json >"$work/notify-dlq.json"
+aws events describe-rule --event-bus-name booking-chat-dev --name booking-chat-dev-notifications --output json >"$work/notify-rule.json"
+aws events list-targets-by-rule --event-bus-name booking-chat-dev --rule booking-chat-dev-notifications --output json >"$work/notify-targets.json"
+notify_arn=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["Attributes"]["QueueArn"])' "$work/notify-queue.json")
+aws lambda list-event-source-mappings --event-source-arn "$notify_arn" --output json >"$work/notify-esm.json"
+aws lambda get-function-configuration --function-name booking-chat-dev-notifier:live \
+  --query '[Runtime, Architectures[0], Timeout, Environment.Variables]' --output json >"$work/notifier.json"
+aws iam get-role-policy --role-name booking-chat-dev-notifier-role --policy-name booking-chat-dev-notifier-least-privilege \
+  --query PolicyDocument --output json >"$work/notifier-policy.json"
+aws sqs receive-message --endpoint-url "$endpoint" --queue-url "$notify_url" --wait-time-seconds 1 --output json >"$work/notify-received.json" || true
+name="email notifications: both queues, the rule and its target, the mapping, the notifier's environment and role, a new message in the queue"
+notifier_alias=$(aws lambda get-alias --function-name booking-chat-dev-notifier --name live --query '[FunctionVersion, AliasArn]' --output text)
+if python3 - "$work" "$notify_url" $notifier_alias <<'PY'
+import json, sys, urllib.parse
+work, notify_url, alias_version, alias_arn = sys.argv[1:]
+notifier_arn = alias_arn.rsplit(":", 1)[0]
+load = lambda name: json.load(open(f"{work}/{name}.json"))
+queue, dead = load("notify-queue")["Attributes"], load("notify-dlq")["Attributes"]
+rule, targets, mappings = load("notify-rule"), load("notify-targets")["Targets"], load("notify-esm")["EventSourceMappings"]
+runtime, arch, timeout, env = load("notifier")
+policy = load("notifier-policy")
+if isinstance(policy, str):
+    policy = json.loads(urllib.parse.unquote(policy))
+queue_arn, dead_arn = queue["QueueArn"], dead["QueueArn"]
+assert queue_arn.endswith(":booking-chat-dev-notifications") and dead_arn.endswith(":booking-chat-dev-notifications-dlq"), (queue_arn, dead_arn)
+assert queue["SqsManagedSseEnabled"] == "true" and dead["SqsManagedSseEnabled"] == "true", (queue, dead)
+assert json.loads(queue["RedrivePolicy"]) == {"deadLetterTargetArn": dead_arn, "maxReceiveCount": 5}, queue["RedrivePolicy"]
+assert int(queue["VisibilityTimeout"]) >= 6 * timeout and timeout == 20, (queue["VisibilityTimeout"], timeout)
+assert dead["MessageRetentionPeriod"] == "1209600", dead
+for attributes, arn in ((queue, queue_arn), (dead, dead_arn)):
+    (statement,) = json.loads(attributes["Policy"])["Statement"]
+    assert statement["Principal"] == {"Service": "events.amazonaws.com"} and statement["Action"] == "sqs:SendMessage", statement
+    assert statement["Resource"] == arn and statement["Condition"] == {"ArnEquals": {"aws:SourceArn": rule["Arn"]}}, statement
+assert json.loads(rule["EventPattern"]) == {"source": ["booking-chat"], "detail-type": ["message.created"]}, rule
+(target,) = targets
+assert target["Arn"] == queue_arn and target["DeadLetterConfig"]["Arn"] == dead_arn, target
+(mapping,) = mappings
+# moto names the version the alias points at (AWS, the alias): either is the alias's.
+assert mapping["EventSourceArn"] == queue_arn and mapping["FunctionArn"].rsplit(":", 1) in (
+    [notifier_arn, "live"], [notifier_arn, alias_version]), (mapping, notifier_arn, alias_version)
+assert mapping["BatchSize"] == 10 and mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"], mapping
+assert mapping["ScalingConfig"] == {"MaximumConcurrency": 2}, mapping
+assert (runtime, arch) == ("provided.al2023", "arm64"), (runtime, arch)
+want = {
+    "APP_ENV": "dev", "LOG_FORMAT": "json", "METRICS_NAMESPACE": "BookingChat", "STAGE": "dev", "AWS_TIMEOUT_MS": "3000",
+    "CHAT_STORE": "dynamodb", "CHAT_TABLE": "booking-chat-dev-chat", "NOTIFY_QUEUE_URL": notify_url,
+    "NOTIFY_DELAY_SECONDS": "180", "NOTIFY_MIN_INTERVAL_SECONDS": "900", "MAIL_FROM": "Booking chat <chat@booking.internal>",
+    "SES_CONFIGURATION_SET": "booking-chat-dev", "APP_BOOKING_URL": "https://app.booking.internal/bookings/{booking_id}/chat",
+    "NOTIFY_LINK_SECRET_SSM_PARAMETER": "/booking-chat/dev/notify-link-secret",
+}
+for key, value in want.items():
+    assert env.get(key) == value, (key, env.get(key))
+assert env["PUBLIC_API_URL"].startswith("https://") or env["PUBLIC_API_URL"].startswith("http"), env["PUBLIC_API_URL"]
+assert "NOTIFY_LINK_SECRET" not in env, "a secret's value"
+by_sid = {s["Sid"]: s for s in policy["Statement"]}
+assert by_sid["NotificationsQueue"]["Resource"] == [queue_arn], by_sid["NotificationsQueue"]
+assert sorted(by_sid["SendEmail"]["Action"]) == ["ses:SendEmail", "ses:SendRawEmail"], by_sid["SendEmail"]
+assert by_sid["SendEmail"]["Resource"] == ["arn:aws:ses:eu-west-1:123456789012:identity/booking.internal",
+                                           "arn:aws:ses:eu-west-1:123456789012:configuration-set/booking-chat-dev"], by_sid["SendEmail"]
+assert [r.rsplit("/", 1)[-1] for r in by_sid["ChatTable"]["Resource"]] == ["booking-chat-dev-chat"], by_sid["ChatTable"]
+(message,) = load("notify-received")["Messages"]
+event = json.loads(message["Body"])
+assert (event["source"], event["detail-type"], event["detail"]["id"]) == ("booking-chat", "message.created", "1/message.created/1"), event
+PY
+then ok "$name"; else cat "$work"/notify-*.json "$work/notifier.json" "$work/notifier-policy.json" >"$work/out"; not_ok "$name"; fi
+backend_link=$(aws lambda get-function-configuration --function-name booking-chat-dev-backend:live \
+  --query 'Environment.Variables.NOTIFY_LINK_SECRET_SSM_PARAMETER' --output text)
+if [ "$backend_link" = /booking-chat/dev/notify-link-secret ]; then
+  ok "the backend function reads the link secret the notifier signs with"
+else
+  echo "$backend_link" >"$work/out"; not_ok "the backend function reads the link secret the notifier signs with"
+fi
+
 # EventBridge refuses to delete a bus with rules on it: the preflight stops chat_events = false until the
 # app's rules are gone.
+# Notifications off in the values (their rule is still on the bus, which the preflight knows for its own).
+rm "$work/envs/dev/notifications.auto.tfvars"
 TF_VAR_chat_events=false preflight_expect "preflight: chat events off while the app's rules are on the bus is refused, naming them" fail \
   "chat_events = false deletes the bus booking-chat-dev, and EventBridge refuses while it has rules: app-chat-events" \
   "aws events delete-rule --region eu-west-1 --event-bus-name booking-chat-dev --name app-chat-events"
@@ -569,6 +749,11 @@ aws events remove-targets --event-bus-name booking-chat-dev --rule app-chat-even
 aws events delete-rule --event-bus-name booking-chat-dev --name app-chat-events
 TF_VAR_chat_events=false preflight_expect "preflight: chat events off once the app's rules are gone pass (the archive's own rule aside)" pass \
   "ok    chat events: off: the bus booking-chat-dev has no rules of the app, and the apply deletes it"
+if aws events describe-rule --event-bus-name booking-chat-dev --name booking-chat-dev-notifications >/dev/null 2>&1; then
+  ok "preflight: the notifications' own rule on the bus is not taken for one of the app's"
+else
+  echo "booking-chat-dev-notifications is not on the bus" >"$work/out"; not_ok "preflight: the notifications' own rule on the bus is not taken for one of the app's"
+fi
 
 tf destroy -auto-approve "${vars[@]}" | tail -n 1
 ok "envs/dev destroys"
@@ -580,11 +765,11 @@ ok "the account root destroys"
 
 # --- the Makefile hands ARCH and its zip to Terraform --------------------------------------------------
 make -C "$root" -n apply ENV=dev ARCH=x86_64 >"$work/out" 2>&1 || true
-if grep -q "apply -input=false -var 'lambda_architecture=x86_64' -var 'lambda_package_path=../../target/lambda/x86_64/chat-proxy/bootstrap.zip' -var 'backend_package_path=../../target/lambda/x86_64/chat-backend-lambda/bootstrap.zip'" "$work/out" \
+if grep -q "apply -input=false -var 'lambda_architecture=x86_64' -var 'lambda_package_path=../../target/lambda/x86_64/chat-proxy/bootstrap.zip' -var 'backend_package_path=../../target/lambda/x86_64/chat-backend-lambda/bootstrap.zip' -var 'notifier_package_path=../../target/lambda/x86_64/chat-notifier/bootstrap.zip'" "$work/out" \
   && grep -n "preflight.py env dev" "$work/out" | head -1 | grep -q . \
   && [ "$(grep -n 'preflight.py env dev' "$work/out" | head -1 | cut -d: -f1)" -lt "$(grep -n 'cargo lambda build' "$work/out" | head -1 | cut -d: -f1)" ]; then
-  ok "make apply ARCH=x86_64 runs the preflight before packaging, and gives Terraform the x86_64 architecture and both zips"
+  ok "make apply ARCH=x86_64 runs the preflight before packaging, and gives Terraform the x86_64 architecture and the three zips"
 else
-  not_ok "make apply ARCH=x86_64 runs the preflight before packaging, and gives Terraform the x86_64 architecture and both zips"
+  not_ok "make apply ARCH=x86_64 runs the preflight before packaging, and gives Terraform the x86_64 architecture and the three zips"
 fi
 [ "$failed" -eq 0 ]
