@@ -89,9 +89,10 @@ locals {
   # there, the notifications queue, and SES.
   notifier_statements = local.notifications ? concat(
     local.chat_table ? [{
-      # What its contract names: reads of the booking, its messages and read positions (GetItem, Query),
-      # and its own items, written and removed with conditions (PutItem, DeleteItem). No gsi1, no batch,
-      # no UpdateItem, no Scan: a call outside these is denied, and needs adding here.
+      # The booking, the member's settings and the last notification (GetItem); the booking's presence,
+      # read positions and newest messages, and the unread count (Query); its claim, written and released
+      # with conditions (PutItem, DeleteItem). No gsi1, no batch, no UpdateItem, no Scan: a call outside
+      # these is denied, and needs adding here.
       Sid      = "ChatTable"
       Action   = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem"]
       Resource = [module.chat_table[0].arn]
