@@ -585,6 +585,11 @@ assert sorted(r["RouteKey"] for r in routes["Items"]) == sorted([
     "GET /api/chat/inbox",
     "PATCH /api/bookings/{booking_id}/status",
     "ANY /api/service/{proxy+}",
+    "GET /api/chat/notifications",
+    "PUT /api/chat/notifications",
+    "PUT /api/chat/bookings/{booking_id}/mute",
+    "GET /api/notifications/unsubscribe",
+    "POST /api/notifications/unsubscribe",
     "GET /api/openapi.json",
     "GET /healthz",
 ]), routes
