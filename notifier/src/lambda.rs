@@ -8,6 +8,10 @@ use lambda_runtime::{LambdaEvent, service_fn};
 use crate::config::{NotifierSettings, SECRET_SETTINGS};
 use crate::{Tally, build, handle_body};
 
+/// How much of the invocation's time is kept back for one more record: a job makes a few store calls and
+/// one SES call, each bounded by `AWS_TIMEOUT_MS` (3 s in Terraform).
+const RESERVE_MS: i64 = 8_000;
+
 /// Why the function could not start or serve.
 pub type Error = lambda_runtime::Error;
 
@@ -30,9 +34,13 @@ pub async fn run() -> Result<(), Error> {
         async move {
             let mut tally = Tally::default();
             let mut failures = Vec::new();
+            let deadline = i64::try_from(event.context.deadline).unwrap_or(i64::MAX);
             for record in event.payload.records {
+                // Records the function has no time left for come back (a timeout would bring back the
+                // whole batch, and could leave a claim without its email).
+                let out_of_time = chat_wire::time::now_millis() + RESERVE_MS > deadline;
                 let body = record.body.unwrap_or_default();
-                if handle_body(notifier, &body, &mut tally).await.is_err() {
+                if out_of_time || handle_body(notifier, &body, &mut tally).await.is_err() {
                     let mut failure = BatchItemFailure::default();
                     failure.item_identifier = record.message_id.unwrap_or_default();
                     failures.push(failure);
