@@ -288,7 +288,7 @@ async fn messages_are_routed_by_the_body_action_with_message_ids() {
 #[tokio::test]
 async fn a_failed_or_slow_integration_sends_api_gateways_error_frame_and_keeps_the_connection() {
     let integration = Scripted::new(200, &[]);
-    let limits = Limits { integration_timeout: Duration::from_millis(200), ..Limits::default() };
+    let limits = Limits { integration_timeout: Duration::from_millis(1_000), ..Limits::default() };
     let running = start(integration.clone(), limits, &[]).await;
     let (mut client, _) = connect(&running.ws_url(""), None).await.expect("accepted");
     client.send(Message::Text("fail".into())).await.expect("send");
