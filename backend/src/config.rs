@@ -380,34 +380,11 @@ impl Settings {
                 jwks,
             },
             proxy_secret,
-            notify_link_secret: notify_link_secret(&lookup, local)?,
+            notify_link_secret: chat_store::notifications::unsubscribe::key_setting(&lookup, local)?,
             limits,
             seed_demo_data: parse_bool(&lookup, "SEED_DEMO_DATA", local)?,
-            json_logs: match lookup("LOG_FORMAT").as_deref() {
-                None => !local,
-                Some("json") => true,
-                Some("text") => false,
-                Some(other) => {
-                    return Err(ConfigError::Invalid {
-                        key: "LOG_FORMAT".into(),
-                        reason: format!("{other:?} is neither \"json\" nor \"text\""),
-                    });
-                }
-            },
+            json_logs: chat_settings::env::json_logs(&lookup, local)?,
         })
-    }
-}
-
-/// `NOTIFY_LINK_SECRET`: the local key with `APP_ENV=local`; a short one refused (anyone who guesses it
-/// can unsubscribe anyone).
-fn notify_link_secret(lookup: &impl Lookup, local: bool) -> Result<Option<SecretString>, ConfigError> {
-    use chat_store::notifications::unsubscribe::{LOCAL_KEY, MIN_KEY_BYTES};
-    match lookup("NOTIFY_LINK_SECRET") {
-        Some(secret) if secret.len() < MIN_KEY_BYTES => {
-            Err(ConfigError::invalid("NOTIFY_LINK_SECRET", format!("must be at least {MIN_KEY_BYTES} bytes")))
-        }
-        Some(secret) => Ok(Some(SecretString::from(secret))),
-        None => Ok(local.then(|| SecretString::from(LOCAL_KEY))),
     }
 }
 

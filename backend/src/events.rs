@@ -44,10 +44,7 @@ pub async fn publisher(
             Arc::new(FilePublisher::new(path.clone()))
         }
         EventSettings::EventBridge { bus, endpoint, aws_timeout, metrics_namespace, stage, copy_to_file } => {
-            let sdk = match endpoint {
-                Some(endpoint) => chat_settings::aws::local(endpoint, *aws_timeout),
-                None => chat_settings::aws::reuse_or_load(sdk, *aws_timeout).await,
-            };
+            let sdk = chat_settings::aws::local_or_aws(endpoint.as_deref(), sdk, *aws_timeout).await;
             tracing::info!(bus = %bus, "chat events are published to EventBridge");
             let bridge = Arc::new(EventBridgePublisher {
                 client: aws_sdk_eventbridge::Client::new(&sdk),

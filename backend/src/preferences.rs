@@ -76,9 +76,7 @@ impl Preferences {
     /// [`ChatError::Unexpected`] when the store fails.
     pub async fn unsubscribe(&self, token: &str) -> Result<Unsubscribed, ChatError> {
         let user_id = self
-            .link_key
-            .as_ref()
-            .and_then(|key| unsubscribe::verify(key.expose_secret().as_bytes(), token))
+            .link_user(token)
             .ok_or_else(|| ChatError::Invalid("this unsubscribe link is not valid".to_owned()))?;
         let changed = std::sync::atomic::AtomicBool::new(false);
         self.change(&user_id, |settings| {
@@ -92,9 +90,11 @@ impl Preferences {
 
     /// Whether `token` is a valid link (for the page that confirms before unsubscribing).
     pub fn check_link(&self, token: &str) -> bool {
-        self.link_key
-            .as_ref()
-            .and_then(|key| unsubscribe::verify(key.expose_secret().as_bytes(), token))
-            .is_some()
+        self.link_user(token).is_some()
+    }
+
+    /// The member a link was made for, if it verifies under this deployment's key.
+    fn link_user(&self, token: &str) -> Option<String> {
+        self.link_key.as_ref().and_then(|key| unsubscribe::verify(key.expose_secret().as_bytes(), token))
     }
 }

@@ -10,8 +10,6 @@ use secrecy::SecretString;
 /// The link key with `APP_ENV=local`, the same as the local backend's.
 pub use chat_store::notifications::unsubscribe::LOCAL_KEY as LOCAL_LINK_SECRET;
 
-pub use chat_store::notifications::unsubscribe::MIN_KEY_BYTES as MIN_LINK_SECRET_BYTES;
-
 /// The settings that are secrets (see `chat_settings::secrets::resolve_all`).
 pub const SECRET_SETTINGS: [&str; 2] = ["NOTIFY_LINK_SECRET", "DATABASE_URL"];
 
@@ -101,23 +99,13 @@ impl NotifierSettings {
         }
         let public_api_url = required("PUBLIC_API_URL")
             .or_else(|e| if local { Ok("http://127.0.0.1:8000".into()) } else { Err(e) })?;
-        let link_secret = match lookup("NOTIFY_LINK_SECRET") {
-            Some(secret) if secret.len() < MIN_LINK_SECRET_BYTES => {
-                return Err(ConfigError::invalid("NOTIFY_LINK_SECRET", "must be at least 16 bytes"));
-            }
-            Some(secret) => SecretString::from(secret),
-            None if local => SecretString::from(LOCAL_LINK_SECRET.to_owned()),
-            None => return Err(ConfigError::invalid("NOTIFY_LINK_SECRET", "required outside APP_ENV=local")),
-        };
+        let link_secret = chat_store::notifications::unsubscribe::key_setting(&lookup, local)?
+            .ok_or_else(|| ConfigError::invalid("NOTIFY_LINK_SECRET", "required outside APP_ENV=local"))?;
         let delay = seconds("NOTIFY_DELAY_SECONDS", 180)?;
         let min_interval = seconds("NOTIFY_MIN_INTERVAL_SECONDS", 900)?;
         Ok(Self {
             local,
-            json_logs: match lookup("LOG_FORMAT").as_deref() {
-                Some("json") => true,
-                Some("text") => false,
-                _ => !local,
-            },
+            json_logs: chat_settings::env::json_logs(&lookup, local)?,
             store: StoreSettings::from_lookup(&lookup, local, aws_timeout)?,
             queue_url: required("NOTIFY_QUEUE_URL")?,
             sqs_endpoint: lookup("SQS_ENDPOINT"),

@@ -121,18 +121,11 @@ pub async fn build(
     sdk: Option<&aws_config::SdkConfig>,
 ) -> Result<(Notifier, Arc<SqsQueue>), chat_store::StoreError> {
     let store = chat_store::open(&settings.store, sdk).await?;
-    let aws = |endpoint: &Option<String>| {
-        let endpoint = endpoint.clone();
-        let timeout = settings.aws_timeout;
-        async move {
-            match endpoint {
-                Some(endpoint) => chat_settings::aws::local(&endpoint, timeout),
-                None => chat_settings::aws::reuse_or_load(sdk, timeout).await,
-            }
-        }
-    };
     let queue = Arc::new(SqsQueue::new(
-        aws_sdk_sqs::Client::new(&aws(&settings.sqs_endpoint).await),
+        aws_sdk_sqs::Client::new(
+            &chat_settings::aws::local_or_aws(settings.sqs_endpoint.as_deref(), sdk, settings.aws_timeout)
+                .await,
+        ),
         settings.queue_url.clone(),
     ));
     let mailer: Option<Arc<dyn mail::Mailer>> = match &settings.email {
@@ -140,7 +133,14 @@ pub async fn build(
         Some(email) => Some(match &email.dir {
             Some(dir) => Arc::new(mail::DirMailer::new(dir.clone(), email.from.clone())),
             None => Arc::new(mail::SesMailer::new(
-                aws_sdk_sesv2::Client::new(&aws(&email.ses_endpoint).await),
+                aws_sdk_sesv2::Client::new(
+                    &chat_settings::aws::local_or_aws(
+                        email.ses_endpoint.as_deref(),
+                        sdk,
+                        settings.aws_timeout,
+                    )
+                    .await,
+                ),
                 email.from.clone(),
                 email.configuration_set.clone(),
             )),

@@ -44,6 +44,19 @@ pub fn local(endpoint: &str, timeout: Duration) -> aws_config::SdkConfig {
         .build()
 }
 
+/// The SDK configuration of a service that may be emulated: [`local`] at `endpoint` when one is given
+/// (moto, DynamoDB Local), else AWS's through [`reuse_or_load`].
+pub async fn local_or_aws(
+    endpoint: Option<&str>,
+    loaded: Option<&aws_config::SdkConfig>,
+    timeout: Duration,
+) -> aws_config::SdkConfig {
+    match endpoint {
+        Some(endpoint) => local(endpoint, timeout),
+        None => reuse_or_load(loaded, timeout).await,
+    }
+}
+
 /// The SDK configuration with calls bounded by `timeout`: `loaded`'s credentials, region and HTTP client
 /// when a configuration was loaded already (a Lambda's cold start loads one for its secrets), without
 /// resolving them again; else [`load`].

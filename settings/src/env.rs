@@ -16,6 +16,23 @@ pub fn process_env(key: &str) -> Option<String> {
     std::env::var(key).ok().filter(|v| !v.trim().is_empty())
 }
 
+/// `LOG_FORMAT`: `json` (the default outside `APP_ENV=local`, for CloudWatch) or `text`; whether logs are
+/// JSON lines.
+///
+/// # Errors
+/// [`ConfigError::Invalid`] for any other value.
+pub fn json_logs(lookup: &impl Lookup, local: bool) -> Result<bool, ConfigError> {
+    match lookup("LOG_FORMAT").as_deref() {
+        None => Ok(!local),
+        Some("json") => Ok(true),
+        Some("text") => Ok(false),
+        Some(other) => Err(ConfigError::Invalid {
+            key: "LOG_FORMAT".into(),
+            reason: format!("{other:?} is neither \"json\" nor \"text\""),
+        }),
+    }
+}
+
 /// Why the settings cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {

@@ -513,11 +513,8 @@ pub async fn open(
             Arc::new(sql::SqlStore::connect(url, *max_connections).await?)
         }
         StoreSettings::DynamoDb { table, create_table, endpoint, aws_timeout } => {
-            let sdk = match endpoint {
-                // A local DynamoDB (moto, DynamoDB Local): any credentials sign, none are checked.
-                Some(endpoint) => chat_settings::aws::local(endpoint, *aws_timeout),
-                None => chat_settings::aws::reuse_or_load(sdk, *aws_timeout).await,
-            };
+            // A local DynamoDB (moto, DynamoDB Local): any credentials sign, none are checked.
+            let sdk = chat_settings::aws::local_or_aws(endpoint.as_deref(), sdk, *aws_timeout).await;
             let client = aws_sdk_dynamodb::Client::new(&sdk);
             Arc::new(dynamodb::DynamoDbStore::new(client, table.as_str(), *create_table))
         }

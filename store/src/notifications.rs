@@ -268,6 +268,8 @@ pub fn decide_claim(current: Option<Notified>, request: &ClaimRequest<'_>) -> Cl
 pub mod unsubscribe {
     use base64::Engine;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use chat_settings::env::{ConfigError, Lookup};
+    use secrecy::SecretString;
 
     /// The shortest key accepted: anyone who can guess the key can unsubscribe anyone.
     pub const MIN_KEY_BYTES: usize = 16;
@@ -283,6 +285,22 @@ pub mod unsubscribe {
         context.update(PURPOSE);
         context.update(user_id.as_bytes());
         context.sign()
+    }
+
+    /// `NOTIFY_LINK_SECRET`, which the backend and the notifier both read: the local key with
+    /// `APP_ENV=local`, none otherwise when unset; a key shorter than [`MIN_KEY_BYTES`] is refused.
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the variable.
+    pub fn key_setting(lookup: &impl Lookup, local: bool) -> Result<Option<SecretString>, ConfigError> {
+        match lookup("NOTIFY_LINK_SECRET") {
+            Some(secret) if secret.len() < MIN_KEY_BYTES => Err(ConfigError::invalid(
+                "NOTIFY_LINK_SECRET",
+                format!("must be at least {MIN_KEY_BYTES} bytes"),
+            )),
+            Some(secret) => Ok(Some(SecretString::from(secret))),
+            None => Ok(local.then(|| SecretString::from(LOCAL_KEY))),
+        }
     }
 
     /// The token for `user_id`'s link.

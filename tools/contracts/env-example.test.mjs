@@ -11,7 +11,13 @@ import { join } from "node:path";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const example = process.env.ENV_EXAMPLE || join(root, ".env.example");
-const sources = ["backend/src/config.rs", "dev-stack/src/settings.rs", "lambda/src/config.rs", "store/src/lib.rs"];
+const sources = [
+  "backend/src/config.rs",
+  "dev-stack/src/settings.rs",
+  "lambda/src/config.rs",
+  "store/src/lib.rs",
+  "store/src/notifications.rs",
+];
 
 /** The variables a settings file reads: lookup("X"), parse(&lookup, "X", ..), secret("X", ..). */
 function variablesRead(file) {
@@ -25,8 +31,8 @@ function variablesRead(file) {
 }
 
 test(".env.example lists every variable chat-dev and chat-backend read", () => {
-  // The backend reads the chat store's settings through chat-store (StoreSettings::from_lookup).
-  const backend = new Set([...variablesRead(sources[0]), ...variablesRead(sources[3])]);
+  // The backend reads the chat store's settings and the unsubscribe key through chat-store.
+  const backend = new Set([...variablesRead(sources[0]), ...variablesRead(sources[3]), ...variablesRead(sources[4])]);
   const dev = variablesRead(sources[1]);
   // Of the Lambda's configuration, chat-dev reads only the AWS call budget (chat_proxy::config::aws_timeout).
   assert.ok(variablesRead(sources[2]).has("AWS_TIMEOUT_MS"), "lambda/src/config.rs reads AWS_TIMEOUT_MS");
