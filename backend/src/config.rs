@@ -47,6 +47,9 @@ pub struct Settings {
     /// The key of the notification emails' unsubscribe links (`NOTIFY_LINK_SECRET`, the notifier's too);
     /// without one the unsubscribe route refuses every link.
     pub notify_link_secret: Option<SecretString>,
+    /// Web Push: the key browsers subscribe with (`VAPID_PUBLIC_KEY`; none, no Web Push) and the push
+    /// services their endpoints may be on (`PUSH_ENDPOINT_HOSTS`).
+    pub web_push: chat_store::push::PushSettings,
     /// Limits applied to chat traffic.
     pub limits: ChatLimits,
     /// Whether to insert the demo bookings at start.
@@ -381,6 +384,7 @@ impl Settings {
             },
             proxy_secret,
             notify_link_secret: chat_store::notifications::unsubscribe::key_setting(&lookup, local)?,
+            web_push: chat_store::push::PushSettings::from_lookup(&lookup, local)?,
             limits,
             seed_demo_data: parse_bool(&lookup, "SEED_DEMO_DATA", local)?,
             json_logs: chat_settings::env::json_logs(&lookup, local)?,

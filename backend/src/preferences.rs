@@ -1,19 +1,17 @@
 //! Members' notification settings: the domain service behind the settings routes, the mute of a booking,
-//! the address the marketplace sets, and the unsubscribe link of the emails. The notifier
+//! the address the marketplace sets, browsers' Web Push subscriptions, and the unsubscribe link of the emails. The notifier
 //! (`chat-notifier`) reads what this keeps, through the same store.
 //!
-//! Every change is a read, a change and a write conditional on the version read
-//! ([`crate::store::ChatStore::put_notification_settings`]), retried when another change came between:
-//! a mute in one tab and quiet hours in another are both kept.
+//! Every change is a read, a change and a write conditional on the version read, retried when another
+//! change came between ([`notifications::change_settings`], which the notifier uses too): a mute in one
+//! tab and quiet hours in another are both kept.
 
-use chat_store::notifications::{NotificationSettings, SettingsError, unsubscribe};
+use chat_store::notifications::{self, NotificationSettings, SettingsError, unsubscribe};
+use chat_store::push::{PushSettings, PushSubscription};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::chat::ChatError;
-use crate::store::{Store, StoreError};
-
-/// How many times a change is tried against concurrent changes before giving up.
-const MAX_ATTEMPTS: usize = 8;
+use crate::store::Store;
 
 /// What an unsubscribe link did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,12 +27,14 @@ pub struct Unsubscribed {
 pub struct Preferences {
     store: Store,
     link_key: Option<SecretString>,
+    push: PushSettings,
 }
 
 impl Preferences {
-    /// Settings kept in `store`; unsubscribe links checked with `link_key` (none: every link refused).
-    pub fn new(store: Store, link_key: Option<SecretString>) -> Self {
-        Self { store, link_key }
+    /// Settings kept in `store`; unsubscribe links checked with `link_key` (none: every link refused);
+    /// browsers subscribed to Web Push as `push` allows.
+    pub fn new(store: Store, link_key: Option<SecretString>, push: PushSettings) -> Self {
+        Self { store, link_key, push }
     }
 
     /// The member's settings (the defaults when they never changed any).
@@ -45,8 +45,8 @@ impl Preferences {
         Ok(self.store.notification_settings(user_id).await?.settings)
     }
 
-    /// Applies `change` to the member's settings; `change` answers whether it changed anything (nothing is
-    /// written otherwise). The settings afterwards.
+    /// Applies `change` to the member's settings ([`notifications::change_settings`]); `change` answers
+    /// whether it changed anything. The settings afterwards.
     ///
     /// # Errors
     /// [`ChatError::Invalid`] when `change` refuses; [`ChatError::Unexpected`] when the store fails or
@@ -56,17 +56,41 @@ impl Preferences {
         user_id: &str,
         change: impl Fn(&mut NotificationSettings) -> Result<bool, SettingsError>,
     ) -> Result<NotificationSettings, ChatError> {
-        for _ in 0..MAX_ATTEMPTS {
-            let current = self.store.notification_settings(user_id).await?;
-            let mut settings = current.settings;
-            if !change(&mut settings).map_err(|e| ChatError::Invalid(e.to_string()))? {
-                return Ok(settings);
-            }
-            if self.store.put_notification_settings(user_id, &settings, current.version).await? {
-                return Ok(settings);
-            }
-        }
-        Err(StoreError::Contention("changing notification settings").into())
+        notifications::change_settings(self.store.as_ref(), user_id, |settings| {
+            change(settings).map_err(|e| ChatError::Invalid(e.to_string()))
+        })
+        .await
+    }
+
+    /// The public key browsers subscribe with; `None` when this deployment sends no Web Push.
+    pub fn push_public_key(&self) -> Option<&str> {
+        self.push.public_key.as_deref()
+    }
+
+    /// Adds (or renews) a browser's Web Push subscription; the settings afterwards.
+    ///
+    /// # Errors
+    /// [`ChatError::Invalid`] when the endpoint is not on an allowed push service or the keys are
+    /// malformed; [`ChatError::Unexpected`] when the store fails.
+    pub async fn subscribe_push(
+        &self,
+        user_id: &str,
+        subscription: PushSubscription,
+    ) -> Result<NotificationSettings, ChatError> {
+        subscription.validate(&self.push.hosts).map_err(|why| ChatError::Invalid(why.to_owned()))?;
+        self.change(user_id, |settings| Ok(settings.add_push(subscription.clone()))).await
+    }
+
+    /// Removes the subscription of `endpoint` (nothing when there is none); the settings afterwards.
+    ///
+    /// # Errors
+    /// [`ChatError::Unexpected`] when the store fails.
+    pub async fn unsubscribe_push(
+        &self,
+        user_id: &str,
+        endpoint: &str,
+    ) -> Result<NotificationSettings, ChatError> {
+        self.change(user_id, |settings| Ok(settings.remove_push(endpoint))).await
     }
 
     /// Turns email off for the member an unsubscribe link was made for.

@@ -213,6 +213,7 @@ use delegate_to_inherent;
 pub mod domain;
 pub mod dynamodb;
 pub mod notifications;
+pub mod push;
 pub mod rate_limit;
 pub mod sql;
 

@@ -8,6 +8,9 @@
 use chat_wire::{BookingId, MessageId};
 use serde::{Deserialize, Serialize};
 
+use crate::push::{MAX_PUSH_SUBSCRIPTIONS, PushSubscription};
+use crate::{ChatStore, StoreError};
+
 /// Most bookings one member may mute.
 pub const MAX_MUTED_BOOKINGS: usize = 500;
 
@@ -35,6 +38,10 @@ pub struct NotificationSettings {
     /// Bookings the member muted: none of their messages are notified, on any channel.
     #[serde(default)]
     pub muted_bookings: Vec<BookingId>,
+    /// The browsers the member subscribed to Web Push, oldest first, at most
+    /// [`MAX_PUSH_SUBSCRIPTIONS`].
+    #[serde(default)]
+    pub push_subscriptions: Vec<PushSubscription>,
 }
 
 fn yes() -> bool {
@@ -49,6 +56,7 @@ impl Default for NotificationSettings {
             push_enabled: true,
             quiet_hours: None,
             muted_bookings: vec![],
+            push_subscriptions: vec![],
         }
     }
 }
@@ -84,6 +92,61 @@ impl NotificationSettings {
     pub fn email_to(&self) -> Option<&str> {
         self.email.as_deref().filter(|_| self.email_enabled)
     }
+
+    /// The browsers pushes go to: none when the member turned Web Push off.
+    pub fn push_to(&self) -> &[PushSubscription] {
+        if self.push_enabled { &self.push_subscriptions } else { &[] }
+    }
+
+    /// Adds a browser's subscription, or replaces the one with the same endpoint (a browser subscribing
+    /// again with new keys). Beyond [`MAX_PUSH_SUBSCRIPTIONS`], the oldest goes. Whether anything changed.
+    pub fn add_push(&mut self, subscription: PushSubscription) -> bool {
+        let same = |s: &PushSubscription| s.endpoint == subscription.endpoint && s.keys == subscription.keys;
+        if self.push_subscriptions.iter().any(same) {
+            return false;
+        }
+        self.push_subscriptions.retain(|s| s.endpoint != subscription.endpoint);
+        self.push_subscriptions.push(subscription);
+        let excess = self.push_subscriptions.len().saturating_sub(MAX_PUSH_SUBSCRIPTIONS);
+        self.push_subscriptions.drain(..excess);
+        true
+    }
+
+    /// Removes the subscription of `endpoint`; whether there was one.
+    pub fn remove_push(&mut self, endpoint: &str) -> bool {
+        let before = self.push_subscriptions.len();
+        self.push_subscriptions.retain(|s| s.endpoint != endpoint);
+        self.push_subscriptions.len() != before
+    }
+}
+
+/// How many times a change of settings is tried against concurrent changes before giving up.
+const MAX_CHANGE_ATTEMPTS: usize = 8;
+
+/// Applies `change` to a member's settings: a read, the change, and a write conditional on the version
+/// read, tried again when another change came between (a mute in one tab and quiet hours in another, or
+/// the notifier removing a dead browser while the member subscribes a new one: all are kept). `change`
+/// answers whether it changed anything; nothing is written otherwise. The settings afterwards.
+///
+/// # Errors
+/// What `change` refuses with; the store's errors, and [`StoreError::Contention`] when other changes keep
+/// winning the race.
+pub async fn change_settings<E: From<StoreError>>(
+    store: &dyn ChatStore,
+    user_id: &str,
+    change: impl Fn(&mut NotificationSettings) -> Result<bool, E>,
+) -> Result<NotificationSettings, E> {
+    for _ in 0..MAX_CHANGE_ATTEMPTS {
+        let current = store.notification_settings(user_id).await?;
+        let mut settings = current.settings;
+        if !change(&mut settings)? {
+            return Ok(settings);
+        }
+        if store.put_notification_settings(user_id, &settings, current.version).await? {
+            return Ok(settings);
+        }
+    }
+    Err(StoreError::Contention("changing notification settings").into())
 }
 
 /// Checks an email address as the service API sets it: at most [`MAX_EMAIL_BYTES`], and one that the
@@ -332,6 +395,38 @@ mod tests {
 
     fn ms(rfc3339: &str) -> i64 {
         rfc3339.parse::<jiff::Timestamp>().expect("instant").as_millisecond()
+    }
+
+    fn subscription(endpoint: &str, auth: &str) -> PushSubscription {
+        let keys = crate::push::PushKeys { p256dh: "B".repeat(87), auth: auth.to_owned() };
+        PushSubscription { endpoint: endpoint.to_owned(), keys, created_at: 0 }
+    }
+
+    #[test]
+    fn a_browser_subscribes_once_renews_its_keys_and_the_oldest_goes_beyond_the_cap() {
+        let mut settings = NotificationSettings::default();
+        assert!(settings.add_push(subscription("https://a/1", "k1")));
+        assert!(!settings.add_push(subscription("https://a/1", "k1")), "the same subscription twice");
+        assert!(settings.add_push(subscription("https://a/1", "k2")), "new keys replace the old");
+        assert_eq!(settings.push_subscriptions.len(), 1);
+        assert_eq!(settings.push_subscriptions[0].keys.auth, "k2");
+        for n in 2..=MAX_PUSH_SUBSCRIPTIONS + 1 {
+            settings.add_push(subscription(&format!("https://a/{n}"), "k"));
+        }
+        assert_eq!(settings.push_subscriptions.len(), MAX_PUSH_SUBSCRIPTIONS);
+        assert_eq!(settings.push_subscriptions[0].endpoint, "https://a/2", "the oldest went");
+        assert!(settings.remove_push("https://a/2") && !settings.remove_push("https://a/2"));
+        assert_eq!(settings.push_to().len(), MAX_PUSH_SUBSCRIPTIONS - 1);
+        settings.push_enabled = false;
+        assert!(settings.push_to().is_empty(), "push off: no browser");
+    }
+
+    #[test]
+    fn settings_written_before_web_push_existed_still_read() {
+        let old: NotificationSettings =
+            serde_json::from_str(r#"{"email":"a@b.co","email_enabled":true,"push_enabled":true}"#)
+                .expect("reads");
+        assert!(old.push_subscriptions.is_empty());
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod ops;
 mod rest;
 mod service;
 mod socket_events;
+mod web_push;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -109,6 +110,7 @@ fn documented_routes(hosting: Hosting) -> OpenApiRouter<AppState> {
         .routes(routes!(notifications::get_settings, notifications::put_settings))
         .routes(routes!(notifications::mute))
         .routes(routes!(notifications::set_email))
+        .routes(routes!(web_push::get, web_push::subscribe, web_push::unsubscribe))
         .routes(routes!(notifications::unsubscribe_page, notifications::unsubscribe));
     if hosting == Hosting::Server {
         routes = routes.routes(routes!(direct_ws::upgrade));
@@ -219,7 +221,11 @@ impl AppState {
             notifiers = notifiers.with(push);
         }
         let metrics = Arc::new(Metrics::default());
-        let preferences = Arc::new(Preferences::new(store.clone(), settings.notify_link_secret.clone()));
+        let preferences = Arc::new(Preferences::new(
+            store.clone(),
+            settings.notify_link_secret.clone(),
+            settings.web_push.clone(),
+        ));
         let chat = ChatService::new(
             store,
             TokenVerifier::new(&settings.jwt),

@@ -16,7 +16,7 @@ use axum::response::Html;
 use chat_store::notifications::{NotificationSettings, QuietHours, validate_email};
 use chat_wire::BookingId;
 use chat_wire::proxy::ErrorResponse;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
@@ -26,6 +26,38 @@ use super::openapi::{
     InternalError, PayloadTooLarge, ServiceUnauthorized, Unauthenticated, UnsupportedMediaType,
 };
 use super::service::ServiceCaller;
+
+/// A member's settings as the API shows them: the browsers subscribed to Web Push by endpoint only (their
+/// keys are the browser's; `GET /api/chat/notifications/push` lists them).
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct SettingsView {
+    /// Where emails go (set by the marketplace through the service API).
+    #[schema(example = "renter@example.com")]
+    email: Option<String>,
+    /// Whether unread messages are emailed.
+    email_enabled: bool,
+    /// Whether unread messages are pushed to the member's subscribed browsers.
+    push_enabled: bool,
+    /// Hours during which nothing is sent.
+    quiet_hours: Option<QuietHours>,
+    /// Muted bookings: none of their messages are notified.
+    muted_bookings: Vec<BookingId>,
+    /// How many browsers are subscribed to Web Push.
+    push_subscriptions: usize,
+}
+
+impl From<NotificationSettings> for SettingsView {
+    fn from(s: NotificationSettings) -> Self {
+        Self {
+            email: s.email,
+            email_enabled: s.email_enabled,
+            push_enabled: s.push_enabled,
+            quiet_hours: s.quiet_hours,
+            muted_bookings: s.muted_bookings,
+            push_subscriptions: s.push_subscriptions.len(),
+        }
+    }
+}
 
 /// What a member may change of their settings (the address is the marketplace's; mutes have their route).
 #[derive(Debug, Deserialize, ToSchema)]
@@ -48,7 +80,7 @@ pub(super) struct SettingsChange {
     summary = "The caller's notification settings: channels, quiet hours, muted bookings, and the address emails go to",
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The settings (the defaults if never changed)", body = NotificationSettings),
+        (status = 200, description = "The settings (the defaults if never changed)", body = SettingsView),
         (status = 401, response = Unauthenticated),
         (status = 500, response = InternalError),
     ),
@@ -56,8 +88,8 @@ pub(super) struct SettingsChange {
 pub(super) async fn get_settings(
     user: AuthUser,
     State(state): State<AppState>,
-) -> Result<Json<NotificationSettings>, ApiError> {
-    Ok(Json(state.preferences.get(&user.user_id).await?))
+) -> Result<Json<SettingsView>, ApiError> {
+    Ok(Json(state.preferences.get(&user.user_id).await?.into()))
 }
 
 /// `PUT /api/chat/notifications`.
@@ -72,7 +104,7 @@ pub(super) async fn get_settings(
     security(("bearer" = [])),
     request_body = SettingsChange,
     responses(
-        (status = 200, description = "The settings now", body = NotificationSettings),
+        (status = 200, description = "The settings now", body = SettingsView),
         (status = 400, description = "Malformed body or quiet hours", body = ErrorResponse),
         (status = 401, response = Unauthenticated),
         (status = 413, response = PayloadTooLarge),
@@ -84,7 +116,7 @@ pub(super) async fn put_settings(
     user: AuthUser,
     State(state): State<AppState>,
     ApiJson(body): ApiJson<SettingsChange>,
-) -> Result<Json<NotificationSettings>, ApiError> {
+) -> Result<Json<SettingsView>, ApiError> {
     if let Some(hours) = &body.quiet_hours {
         hours.validate().map_err(|e| ApiError::validation(e.to_string()))?;
     }
@@ -98,7 +130,7 @@ pub(super) async fn put_settings(
             Ok(*settings != before)
         })
         .await?;
-    Ok(Json(settings))
+    Ok(Json(settings.into()))
 }
 
 /// Body of the mute route.
@@ -120,7 +152,7 @@ pub(super) struct Mute {
     params(("booking_id" = i64, Path, minimum = 1, description = "The booking.")),
     request_body = Mute,
     responses(
-        (status = 200, description = "The settings now", body = NotificationSettings),
+        (status = 200, description = "The settings now", body = SettingsView),
         (status = 400, description = "Malformed body, or too many muted bookings", body = ErrorResponse),
         (status = 401, response = Unauthenticated),
         (status = 403, description = "Not a member of the booking", body = ErrorResponse),
@@ -135,13 +167,13 @@ pub(super) async fn mute(
     State(state): State<AppState>,
     ApiPath(booking_id): ApiPath<BookingId>,
     ApiJson(body): ApiJson<Mute>,
-) -> Result<Json<NotificationSettings>, ApiError> {
+) -> Result<Json<SettingsView>, ApiError> {
     state.chat.member_booking(booking_id, &user.user_id).await?;
     let settings = state
         .preferences
         .change(&user.user_id, |settings| settings.set_muted(booking_id, body.muted))
         .await?;
-    Ok(Json(settings))
+    Ok(Json(settings.into()))
 }
 
 /// Body of the service's email route.
@@ -166,7 +198,7 @@ pub(super) struct EmailAddress {
     params(("user_id" = String, Path, description = "The member (the token's `sub`).")),
     request_body = EmailAddress,
     responses(
-        (status = 200, description = "The member's settings now", body = NotificationSettings),
+        (status = 200, description = "The member's settings now", body = SettingsView),
         (status = 400, description = "Malformed body or address", body = ErrorResponse),
         (status = 401, response = ServiceUnauthorized),
         (status = 413, response = PayloadTooLarge),
@@ -179,7 +211,7 @@ pub(super) async fn set_email(
     State(state): State<AppState>,
     ApiPath(user_id): ApiPath<String>,
     ApiJson(body): ApiJson<EmailAddress>,
-) -> Result<Json<NotificationSettings>, ApiError> {
+) -> Result<Json<SettingsView>, ApiError> {
     crate::domain::validate_user_id("user_id", &user_id).map_err(ApiError::validation)?;
     if let Some(email) = &body.email {
         validate_email(email).map_err(|e| ApiError::validation(e.to_string()))?;
@@ -192,7 +224,7 @@ pub(super) async fn set_email(
             Ok(changed)
         })
         .await?;
-    Ok(Json(settings))
+    Ok(Json(settings.into()))
 }
 
 /// The unsubscribe link's query.

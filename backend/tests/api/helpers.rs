@@ -142,6 +142,7 @@ pub async fn spawn_app_with(db: StoreKind, overrides: &[(&str, &str)]) -> TestAp
         ("SEED_DEMO_DATA", "true"),
         ("SERVICE_TOKEN", "test-service-token"),
         ("NOTIFY_LINK_SECRET", NOTIFY_LINK_SECRET),
+        ("VAPID_PUBLIC_KEY", chat_backend::store::push::LOCAL_VAPID_PUBLIC_KEY),
         ("RATE_LIMIT_PER_MINUTE", "6000"),
         ("RATE_LIMIT_BURST", "1000"),
         ("DATABASE_MAX_CONNECTIONS", "5"),

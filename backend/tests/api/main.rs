@@ -23,3 +23,4 @@ mod service;
 mod sessions;
 mod socket_events;
 mod user_channel;
+mod web_push;

@@ -4,6 +4,7 @@
 //! startup path opened.
 
 use chat_backend::store::notifications::{Claim, ClaimRequest, NotificationSettings, Notified, QuietHours};
+use chat_backend::store::push::{PushKeys, PushSubscription};
 use chat_backend::store::{NewMessage, PageCursor, PresenceConnection, Store};
 
 use crate::helpers::{TestApp, chrono_now};
@@ -44,6 +45,11 @@ async fn settings_written_at_version_0_read_back_at_version_1_and_the_next_write
             time_zone: "Europe/Paris".into(),
         }),
         muted_bookings: vec![1, 2],
+        push_subscriptions: vec![PushSubscription {
+            endpoint: "https://fcm.googleapis.com/fcm/send/x:APA91b".into(),
+            keys: PushKeys { p256dh: format!("B{}", "A".repeat(86)), auth: "AAAAAAAAAAAAAAAAAAAAAA".into() },
+            created_at: 1_765_000_000_000,
+        }],
     };
     assert!(app.store.put_notification_settings("bob", &settings, 0).await.expect("write"));
     let stored = app.store.notification_settings("bob").await.expect("read");

@@ -316,6 +316,32 @@ async fn every_answer_is_one_the_document_describes(app: TestApp) {
     for (expected, method, request) in cases {
         assert_eq!(doc.send(method, settings, request).await.0, expected);
     }
+    let push = "/api/chat/notifications/push";
+    let browser = json!({
+        "endpoint": "https://updates.push.services.mozilla.com/wpush/v2/gAAAA",
+        "expirationTime": null,
+        "keys": {"p256dh": chat_backend::store::push::LOCAL_VAPID_PUBLIC_KEY, "auth": "AAAAAAAAAAAAAAAAAAAAAA"},
+    });
+    let gone =
+        format!("{push}?endpoint=https%3A%2F%2Fupdates.push.services.mozilla.com%2Fwpush%2Fv2%2FgAAAA");
+    let cases = [
+        (200, Method::GET, app.client.get(url(push)).bearer_auth(&alice)),
+        (401, Method::GET, app.client.get(url(push))),
+        (200, Method::POST, app.client.post(url(push)).bearer_auth(&alice).json(&browser)),
+        (
+            400,
+            Method::POST,
+            app.client.post(url(push)).bearer_auth(&alice).json(&json!({"endpoint": "https://x.example/"})),
+        ),
+        (401, Method::POST, app.client.post(url(push)).json(&browser)),
+        (415, Method::POST, app.client.post(url(push)).bearer_auth(&alice).body("{}")),
+        (200, Method::DELETE, app.client.delete(url(&gone)).bearer_auth(&alice)),
+        (400, Method::DELETE, app.client.delete(url(push)).bearer_auth(&alice)),
+        (401, Method::DELETE, app.client.delete(url(&gone))),
+    ];
+    for (expected, method, request) in cases {
+        assert_eq!(doc.send(method, push, request).await.0, expected);
+    }
     let mute = "/api/chat/bookings/{booking_id}/mute";
     for (expected, booking, who) in [(200, 1, &alice), (403, 1, &carol), (404, 999, &alice)] {
         let request = app
