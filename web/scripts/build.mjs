@@ -1,5 +1,6 @@
 // Builds the package: minified ES modules, one per entry point, sharing chunks (so that an app importing the
-// element and the React hooks loads one client), and the type declarations. React is the app's (a peer
+// element and the React hooks loads one client), the service worker (one classic script, nothing to import:
+// the app serves it from its own origin), and the type declarations. React is the app's (a peer
 // dependency), never bundled. Run by `npm run build` (and `npm pack`).
 import { execFileSync } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
@@ -16,6 +17,7 @@ await build({
     inbox: "src/inbox.ts",
     react: "src/react/index.ts",
     vue: "src/vue.ts",
+    push: "src/push.ts",
   },
   outdir: "dist",
   bundle: true,
@@ -28,8 +30,18 @@ await build({
   sourcemap: true,
   legalComments: "none",
 });
+await build({
+  entryPoints: { "booking-chat-sw": "src/sw.ts" },
+  outdir: "dist",
+  bundle: true,
+  format: "iife",
+  target: "es2022",
+  minify: true,
+  sourcemap: true,
+  legalComments: "none",
+});
 execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.json"], { stdio: "inherit" });
-console.log("built dist/ (booking-chat, client, frames, user, inbox, react, vue) and dist/types/");
+console.log("built dist/ (booking-chat, client, frames, user, inbox, react, vue, push, booking-chat-sw) and dist/types/");
 
 // The budgets: what a page loads from each entry, bundled whole (chunks included), gzipped.
 const budgets = Object.entries(JSON.parse(readFileSync("size-budgets.json", "utf8"))).filter(([key]) => key !== "//");

@@ -6,6 +6,8 @@
 //! - `ui/`: the custom element (`element.ts`), its words (`strings.ts`), its style sheet (`styles.ts`), display
 //!   names (`people.ts`), and `<booking-inbox>` (`inbox.ts`, its own entry: `inbox.ts` beside this file).
 //! - `frames.ts`, `inbox.ts`, `react/`: the other entries (`/frames`, `/inbox`, `/react`).
+//! - `push.ts` (`/push`) and `sw.ts` (the service worker, `dist/booking-chat-sw.js`): Web Push, which nothing
+//!   here imports, so that the element's bundle does not carry it.
 
 import { BookingChatElement, type BookingChatEventMap } from "./ui/element.js";
 

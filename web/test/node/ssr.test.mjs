@@ -1,6 +1,7 @@
 // The built package imported by plain Node, as a server renders a page (Next, Nuxt, Astro): no `window`,
 // `document`, `HTMLElement` or `customElements`. Importing must not throw, and must not define anything; the
-// headless client must be constructible there. Needs `npm run build` (npm test runs it first).
+// headless client must be constructible there; the Web Push helper answers "unsupported"; the service worker is a
+// classic script. Needs `npm run build` (npm test runs it first).
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -45,4 +46,27 @@ test("the built React entry renders on a server: hooks in StrictMode, no socket,
     createElement(StrictMode, null, createElement(ChatProvider, { url: "wss://chat.example/prod", token: async () => null }, createElement(Chat))),
   );
   assert.equal(html, "<p>idle 0 0</p>");
+});
+
+test("importing @booking-chat/widget/push in Node does not throw, and it answers unsupported there", async () => {
+  const push = await import("../../dist/push.js");
+  const options = { apiUrl: "https://api.example.com", token: () => "t", serviceWorkerUrl: "/booking-chat-sw.js" };
+  assert.equal(await push.pushState(options), "unsupported");
+  assert.equal(await push.enablePush(options), "unsupported");
+  assert.equal(await push.disablePush(options), "unsupported");
+});
+
+test("the built service worker is a classic script that wires its four events in a worker, and nothing elsewhere", async () => {
+  const { readFile } = await import("node:fs/promises");
+  const { runInNewContext } = await import("node:vm");
+  const source = await readFile(new URL("../../dist/booking-chat-sw.js", import.meta.url), "utf8");
+  assert.doesNotMatch(source, /\bimport\s*[({"']|\bexport\s*[{*]/);
+  const added = [];
+  runInNewContext(source, { addEventListener: (type) => added.push(type), URL });
+  assert.deepEqual(added, [], "outside a service worker");
+  // A service worker's global: `globalThis instanceof ServiceWorkerGlobalScope`.
+  function ServiceWorkerGlobalScope() {}
+  Object.defineProperty(ServiceWorkerGlobalScope, Symbol.hasInstance, { value: () => true });
+  runInNewContext(source, { addEventListener: (type) => added.push(type), URL, ServiceWorkerGlobalScope });
+  assert.deepEqual(added.sort(), ["install", "notificationclick", "push", "pushsubscriptionchange"]);
 });

@@ -1,6 +1,7 @@
 // The size budgets (size-budgets.json), bundled and minified as the package ships them, gzipped: the core client
 // (what a chat page loads without the element) under 8 KB, the client plus the element under 15 KB, the React
-// entry under 3 KB on top of the client, the inbox under 15 KB. Built here with the package's own esbuild
+// entry under 3 KB on top of the client, the inbox under 15 KB, the Web Push helper and the service worker under
+// 2 KB each, neither with anything of the client or the element in it. Built here with the package's own esbuild
 // settings, so a stale dist/ cannot hide growth. Each test prints what it measured.
 
 import { readFileSync } from "node:fs";
@@ -9,11 +10,13 @@ import { build } from "esbuild";
 import { expect, it } from "vitest";
 
 /** The budgets (size-budgets.json, which the build prints against too). */
-const budgets = JSON.parse(readFileSync("size-budgets.json", "utf8")) as Record<"client" | "element" | "react" | "inbox", { budget: number }>;
+const budgets = JSON.parse(readFileSync("size-budgets.json", "utf8")) as Record<"client" | "element" | "react" | "inbox" | "push" | "sw", { budget: number }>;
 const BUDGET_BYTES = budgets.element.budget;
 const CLIENT_BUDGET_BYTES = budgets.client.budget;
 const REACT_BUDGET_BYTES = budgets.react.budget;
 const INBOX_BUDGET_BYTES = budgets.inbox.budget;
+const PUSH_BUDGET_BYTES = budgets.push.budget;
+const SW_BUDGET_BYTES = budgets.sw.budget;
 
 async function bundle(entry: string): Promise<{ gzipped: number; text: string }> {
   const result = await build({
@@ -61,4 +64,18 @@ it("<booking-inbox> with the client and the per-user channel fits in 15 KB", asy
   const inbox = await bundle("src/inbox.ts");
   console.log(`# size: client + per-user channel + <booking-inbox> ${inbox.gzipped} bytes gzipped (budget ${INBOX_BUDGET_BYTES})`);
   expect(inbox.gzipped).toBeLessThanOrEqual(INBOX_BUDGET_BYTES);
+});
+
+it("the Web Push helper fits in 2 KB and has nothing of the client or the element in it", async () => {
+  const push = await bundle("src/push.ts");
+  console.log(`# size: Web Push helper ${push.gzipped} bytes gzipped (budget ${PUSH_BUDGET_BYTES})`);
+  expect(push.gzipped).toBeLessThanOrEqual(PUSH_BUDGET_BYTES);
+  expect(push.text).not.toMatch(/customElements|attachShadow|WebSocket/);
+});
+
+it("the service worker fits in 2 KB and has nothing of the client or the element in it", async () => {
+  const sw = await bundle("src/sw.ts");
+  console.log(`# size: service worker ${sw.gzipped} bytes gzipped (budget ${SW_BUDGET_BYTES})`);
+  expect(sw.gzipped).toBeLessThanOrEqual(SW_BUDGET_BYTES);
+  expect(sw.text).not.toMatch(/customElements|attachShadow|WebSocket/);
 });
