@@ -11,7 +11,10 @@ use secrecy::SecretString;
 pub use chat_store::notifications::unsubscribe::LOCAL_KEY as LOCAL_LINK_SECRET;
 
 /// The settings that are secrets (see `chat_settings::secrets::resolve_all`).
-pub const SECRET_SETTINGS: [&str; 2] = ["NOTIFY_LINK_SECRET", "DATABASE_URL"];
+pub const SECRET_SETTINGS: [&str; 3] = ["NOTIFY_LINK_SECRET", "VAPID_PRIVATE_KEY", "DATABASE_URL"];
+
+/// The longest a push service keeps a notification for an offline browser (FCM's limit, 28 days).
+pub const MAX_PUSH_TTL: Duration = Duration::from_secs(28 * 24 * 3600);
 
 /// SQS's longest delay: a wait longer than this is taken in hops.
 pub const MAX_QUEUE_DELAY: Duration = Duration::from_secs(900);
@@ -37,6 +40,8 @@ pub struct NotifierSettings {
     pub min_interval: Duration,
     /// The email channel; off without `MAIL_FROM`.
     pub email: Option<EmailSettings>,
+    /// The Web Push channel; off without `VAPID_PRIVATE_KEY` (outside `APP_ENV=local`).
+    pub push: Option<PushSettings>,
     /// `APP_BOOKING_URL`: the marketplace's page of a booking's chat, `{booking_id}` replaced.
     pub booking_url: String,
     /// `PUBLIC_API_URL`: the backend's public base URL, where unsubscribe links point.
@@ -60,6 +65,46 @@ pub struct EmailSettings {
     pub configuration_set: Option<String>,
     /// `MAIL_DIR`: write each email as an `.eml` file there instead of sending it.
     pub dir: Option<std::path::PathBuf>,
+}
+
+/// How pushes go out.
+#[derive(Debug, Clone)]
+pub struct PushSettings {
+    /// `VAPID_PRIVATE_KEY` (base64url of the 32-byte P-256 private key; the backend's `VAPID_PUBLIC_KEY`
+    /// is its public half) and `VAPID_SUBJECT` (`mailto:` or `https:`, for push services to write to).
+    pub vapid: crate::push::Vapid,
+    /// `PUSH_TTL_SECONDS` (default 86400): how long a push service keeps a notification for a browser that
+    /// is offline; at most [`MAX_PUSH_TTL`].
+    pub ttl: Duration,
+    /// `PUSH_ENDPOINT_HOSTS`: the push services pushes may go to (the backend's list).
+    pub hosts: chat_store::push::PushHosts,
+}
+
+impl PushSettings {
+    /// The channel's settings, `None` when it is off: with `APP_ENV=local` the local key pair, else only
+    /// with `VAPID_PRIVATE_KEY` set.
+    fn from_lookup(lookup: &impl Lookup, local: bool) -> Result<Option<Self>, ConfigError> {
+        use chat_store::push::LOCAL_VAPID_PRIVATE_KEY;
+        let key = match lookup("VAPID_PRIVATE_KEY") {
+            Some(key) => SecretString::from(key),
+            None if local => SecretString::from(LOCAL_VAPID_PRIVATE_KEY),
+            None => return Ok(None),
+        };
+        let subject = match lookup("VAPID_SUBJECT") {
+            Some(subject) => subject,
+            None if local => "mailto:chat@example.com".to_owned(),
+            None => return Err(ConfigError::invalid("VAPID_SUBJECT", "required with VAPID_PRIVATE_KEY")),
+        };
+        let vapid = crate::push::Vapid::new(&key, &subject).map_err(|why| {
+            let key = if why.starts_with("VAPID_SUBJECT") { "VAPID_SUBJECT" } else { "VAPID_PRIVATE_KEY" };
+            ConfigError::invalid(key, why)
+        })?;
+        let ttl = Duration::from_secs(parse(lookup, "PUSH_TTL_SECONDS", 86_400)?);
+        if ttl > MAX_PUSH_TTL {
+            return Err(ConfigError::invalid("PUSH_TTL_SECONDS", "at most 2419200 (28 days)"));
+        }
+        Ok(Some(Self { vapid, ttl, hosts: chat_store::push::PushHosts::from_setting(lookup) }))
+    }
 }
 
 impl NotifierSettings {
@@ -112,6 +157,7 @@ impl NotifierSettings {
             delay,
             min_interval,
             email,
+            push: PushSettings::from_lookup(&lookup, local)?,
             booking_url,
             public_api_url: public_api_url.trim_end_matches('/').to_owned(),
             link_secret,
@@ -142,6 +188,9 @@ mod tests {
         let s = settings(&[("APP_ENV", "local"), ("NOTIFY_QUEUE_URL", "http://q")]).expect("defaults");
         assert_eq!((s.delay.as_secs(), s.min_interval.as_secs()), (180, 900));
         assert!(s.email.is_none(), "email is off without MAIL_FROM");
+        let push = s.push.expect("push is on locally, with the local key pair");
+        assert_eq!(push.vapid.public_key(), chat_store::push::LOCAL_VAPID_PUBLIC_KEY);
+        assert_eq!(push.ttl.as_secs(), 86_400);
         assert_eq!(s.link_secret.expose_secret(), LOCAL_LINK_SECRET);
         assert!(s.booking_url.contains("{booking_id}"));
     }
@@ -166,6 +215,19 @@ mod tests {
             ("MAIL_FROM", "Booking chat <chat@example.com>"),
         ]);
         let s = settings(&pairs).expect("complete");
+        assert!(s.push.is_none(), "no Web Push without a key outside APP_ENV=local");
+        let key = ("VAPID_PRIVATE_KEY", chat_store::push::LOCAL_VAPID_PRIVATE_KEY);
+        let err = settings(&[pairs.clone(), vec![key]].concat()).expect_err("no subject").to_string();
+        assert!(err.contains("VAPID_SUBJECT"), "{err}");
+        let subject = ("VAPID_SUBJECT", "mailto:ops@example.com");
+        assert!(settings(&[pairs.clone(), vec![key, subject]].concat()).expect("push").push.is_some());
+        let bad_key = ("VAPID_PRIVATE_KEY", "c2hvcnQ");
+        let err =
+            settings(&[pairs.clone(), vec![bad_key, subject]].concat()).expect_err("bad key").to_string();
+        assert!(err.contains("VAPID_PRIVATE_KEY") && err.contains("32-byte"), "{err}");
+        let long = ("PUSH_TTL_SECONDS", "2419201");
+        let err = settings(&[pairs.clone(), vec![key, subject, long]].concat()).expect_err("ttl").to_string();
+        assert!(err.contains("PUSH_TTL_SECONDS"), "{err}");
         assert_eq!(s.public_api_url, "https://api");
         assert_eq!(s.email.expect("email on").from.email.to_string(), "chat@example.com");
         let err =

@@ -27,17 +27,21 @@ pub mod config;
 pub mod job;
 pub mod lambda;
 pub mod mail;
+pub mod push;
 pub mod queue;
 pub mod service;
 
 use crate::config::NotifierSettings;
 use crate::queue::SqsQueue;
-use crate::service::{Notifier, NotifyError, Outcome, Policy};
+use crate::service::{ChannelCounts, Channels, Notifier, NotifyError, Outcome, Policy};
+
+/// The budget of one push to a push service (they answer in well under a second).
+const PUSH_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// What one batch of queue messages came to, for logs and metrics.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Tally {
-    /// Emails sent.
+    /// Notifications sent (on one channel or more).
     pub sent: u32,
     /// Jobs that went back on the queue: to wait, or split from an event with several recipients.
     pub deferred: u32,
@@ -46,6 +50,8 @@ pub struct Tally {
     /// Jobs that failed (their message comes back), emails whose sending SES did not confirm, and bodies
     /// not understood.
     pub failed: u32,
+    /// What each channel did.
+    pub channels: ChannelCounts,
 }
 
 impl Tally {
@@ -66,6 +72,10 @@ impl Tally {
             ("NotificationsDeferred", Unit::Count, f64::from(self.deferred)),
             ("NotificationsSkipped", Unit::Count, f64::from(self.skipped)),
             ("NotificationsFailed", Unit::Count, f64::from(self.failed)),
+            ("EmailsSent", Unit::Count, f64::from(self.channels.emailed)),
+            ("PushSent", Unit::Count, f64::from(self.channels.pushed)),
+            ("PushGone", Unit::Count, f64::from(self.channels.push_gone)),
+            ("PushFailed", Unit::Count, f64::from(self.channels.push_failed)),
         ];
         emf::line(namespace, stage, &metrics, now_millis())
     }
@@ -93,6 +103,11 @@ pub async fn handle_body(notifier: &Notifier, body: &str, tally: &mut Tally) -> 
     if let [job] = jobs.as_slice() {
         let outcome = notifier.handle(job, now_millis()).await;
         tally.count(&outcome);
+        let channels = notifier.take_counts();
+        tally.channels.emailed += channels.emailed;
+        tally.channels.pushed += channels.pushed;
+        tally.channels.push_gone += channels.push_gone;
+        tally.channels.push_failed += channels.push_failed;
         return match outcome {
             Ok(outcome) => {
                 tracing::debug!(booking_id = job.booking_id, ?outcome, "job handled");
@@ -128,6 +143,10 @@ pub async fn build(
         ),
         settings.queue_url.clone(),
     ));
+    let pusher: Option<Arc<dyn push::Pusher>> = settings.push.as_ref().map(|push| {
+        let pusher = push::WebPusher::new(push.vapid.clone(), push.ttl, push.hosts.clone(), PUSH_TIMEOUT);
+        Arc::new(pusher) as Arc<dyn push::Pusher>
+    });
     let mailer: Option<Arc<dyn mail::Mailer>> = match &settings.email {
         None => None,
         Some(email) => Some(match &email.dir {
@@ -153,7 +172,7 @@ pub async fn build(
         public_api_url: settings.public_api_url.clone(),
         link_secret: settings.link_secret.clone(),
     };
-    Ok((Notifier::new(store, queue.clone(), mailer, policy), queue))
+    Ok((Notifier::new(store, queue.clone(), Channels { mailer, pusher }, policy), queue))
 }
 
 /// Polls `queue` and handles what arrives until `stop` turns true (the local transport; on AWS, Lambda

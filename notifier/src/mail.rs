@@ -55,29 +55,44 @@ pub struct Digest<'a> {
     pub unsubscribe_url: String,
 }
 
+/// The subject of the email (and the title of a push) for `digest`: how many are unread, about what.
+pub fn subject(digest: &Digest<'_>) -> String {
+    let unread = digest.unread.max(u32::try_from(digest.messages.len()).unwrap_or(u32::MAX));
+    let plus = if digest.unread_capped { "+" } else { "" };
+    match unread {
+        1 => format!("New message about {}", digest.booking.title),
+        n => format!("{n}{plus} new messages about {}", digest.booking.title),
+    }
+}
+
+/// Who wrote `message`, by their role in the booking (the chat knows no names).
+pub fn sender_label(booking: &Booking, message: &ChatMessage) -> &'static str {
+    match message.sender_id.as_str() {
+        id if id == booking.owner_id => "The owner",
+        id if id == booking.renter_id => "The renter",
+        _ => "A former member",
+    }
+}
+
+/// `text`'s first `chars` characters, and an ellipsis when there was more.
+pub fn shorten(text: &str, chars: usize) -> String {
+    let mut short: String = text.chars().take(chars).collect();
+    if text.chars().nth(chars).is_some() {
+        short.push('…');
+    }
+    short
+}
+
 /// The email for `digest`, to `to`.
 pub fn compose(to: &str, digest: &Digest<'_>) -> Email {
     let Digest { booking, messages, booking_url, unsubscribe_url, .. } = digest;
     let unread = digest.unread.max(u32::try_from(messages.len()).unwrap_or(u32::MAX));
     let plus = if digest.unread_capped { "+" } else { "" };
-    let subject = match unread {
-        1 => format!("New message about {}", booking.title),
-        n => format!("{n}{plus} new messages about {}", booking.title),
-    };
+    let subject = subject(digest);
     let quoted = &messages[messages.len().saturating_sub(MAX_QUOTED)..];
     let more = unread as usize - quoted.len();
-    let who = |message: &ChatMessage| match message.sender_id.as_str() {
-        id if id == booking.owner_id => "The owner",
-        id if id == booking.renter_id => "The renter",
-        _ => "A former member",
-    };
-    let quote = |message: &ChatMessage| -> String {
-        let mut text: String = message.body.chars().take(MAX_QUOTE_CHARS).collect();
-        if message.body.chars().nth(MAX_QUOTE_CHARS).is_some() {
-            text.push('…');
-        }
-        text
-    };
+    let who = |message: &ChatMessage| sender_label(booking, message);
+    let quote = |message: &ChatMessage| shorten(&message.body, MAX_QUOTE_CHARS);
     let lead = match unread {
         1 => format!("You have an unread message about \"{}\".", booking.title),
         n => format!("You have {n}{plus} unread messages about \"{}\".", booking.title),
@@ -137,7 +152,7 @@ fn escape(text: &str) -> String {
 
 /// Why an email was not sent. Never carries an address or a message text: SES's error messages name
 /// the addresses, so only its error code is kept.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum MailError {
     /// The recipient's address or the message could not be formed (it never will be: not retried).
     #[error("the email cannot be formed: {0}")]

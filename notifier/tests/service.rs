@@ -8,7 +8,7 @@ use std::time::Duration;
 use chat_notifier::job::{self, Job};
 use chat_notifier::mail::{Email, MailError, Mailer};
 use chat_notifier::queue::{Queue, QueueError};
-use chat_notifier::service::{Notifier, Outcome, Policy, Skip};
+use chat_notifier::service::{Channels, Notifier, Outcome, Policy, Skip};
 use chat_notifier::{Tally, handle_body};
 use chat_store::domain::{Booking, BookingStatus};
 use chat_store::notifications::{NotificationSettings, QuietHours};
@@ -81,7 +81,8 @@ async fn fixture() -> Fixture {
         public_api_url: "https://api.example".into(),
         link_secret: "a key of at least sixteen bytes".into(),
     };
-    let notifier = Notifier::new(store.clone(), queue.clone(), Some(mailer.clone()), policy);
+    let channels = Channels { mailer: Some(mailer.clone()), pusher: None };
+    let notifier = Notifier::new(store.clone(), queue.clone(), channels, policy);
     Fixture { notifier, store, queue, mailer, _dir: dir }
 }
 
