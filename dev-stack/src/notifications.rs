@@ -13,7 +13,7 @@ use aws_sdk_sqs::types::QueueAttributeName;
 use chat_backend::Settings;
 use chat_backend::config::EventSettings;
 use chat_backend::store::notifications::unsubscribe::LOCAL_KEY;
-use chat_notifier::config::{EmailSettings, NotifierSettings};
+use chat_notifier::config::{EmailSettings, NotifierSettings, PushSettings};
 use secrecy::SecretString;
 
 /// The sender of local emails (its domain is the verified SES identity on moto).
@@ -158,6 +158,13 @@ impl LocalNotifications {
                 configuration_set: None,
                 dir: None,
             }),
+            // The local key pair, whose public half the local backend hands browsers; pushes only to the
+            // push services the backend accepts subscriptions on.
+            push: backend
+                .web_push
+                .public_key
+                .as_ref()
+                .map(|_| PushSettings::local(backend.web_push.hosts.clone())),
             booking_url: format!("{backend_url}/?booking_id={{booking_id}}"),
             public_api_url: backend_url.to_owned(),
             link_secret: backend.notify_link_secret.clone().unwrap_or_else(|| SecretString::from(LOCAL_KEY)),

@@ -333,3 +333,115 @@ async fn the_unsubscribe_link_works_for_its_member_only_and_once() {
     t.expect_emails("olga", 1, Duration::from_secs(20), Duration::ZERO).await;
     t.expect_emails("rob", 1, Duration::ZERO, Duration::from_secs(4)).await;
 }
+
+/// A push service on loopback: records what each browser (the path's last segment) is sent, and answers
+/// 201, or what it is told.
+#[derive(Default)]
+struct PushService {
+    received: std::sync::Mutex<Vec<(String, Vec<u8>)>>,
+    answer: std::sync::Mutex<u16>,
+}
+
+impl PushService {
+    async fn start() -> (std::sync::Arc<Self>, String) {
+        use axum::extract::{Path, State};
+        let service = std::sync::Arc::new(Self { answer: std::sync::Mutex::new(201), ..Self::default() });
+        let receive = |State(service): State<std::sync::Arc<Self>>,
+                       Path(browser): Path<String>,
+                       body: axum::body::Bytes| async move {
+            service.received.lock().expect("lock").push((browser, body.to_vec()));
+            axum::http::StatusCode::from_u16(*service.answer.lock().expect("lock")).expect("status")
+        };
+        let app = axum::Router::new()
+            .route("/push/{browser}", axum::routing::post(receive))
+            .with_state(service.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let origin = format!("http://127.0.0.1:{}", listener.local_addr().expect("addr").port());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        (service, origin)
+    }
+
+    /// Waits up to `within` for `count` pushes; the bodies.
+    async fn expect(&self, count: usize, within: Duration) -> Vec<Vec<u8>> {
+        let deadline = tokio::time::Instant::now() + within;
+        while self.received.lock().expect("lock").len() < count && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        let received = self.received.lock().expect("lock").clone();
+        assert_eq!(
+            received.len(),
+            count,
+            "pushes: {:?}",
+            received.iter().map(|(b, _)| b).collect::<Vec<_>>()
+        );
+        received.into_iter().map(|(_, body)| body).collect()
+    }
+}
+
+#[tokio::test]
+async fn a_message_to_an_offline_member_reaches_their_browser_encrypted_to_its_keys() {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use p256::elliptic_curve::sec1::ToEncodedPoint as _;
+
+    let (service, origin) = PushService::start().await;
+    let public_key = chat_backend::store::push::LOCAL_VAPID_PUBLIC_KEY;
+    let t =
+        Harness::start(2, 1, &[("VAPID_PUBLIC_KEY", public_key), ("PUSH_ENDPOINT_HOSTS", "127.0.0.1")]).await;
+    // Rob's browser subscribes, as the widget does: the key from the API, its subscription back to it.
+    let http = reqwest::Client::new();
+    let push_url = format!("{}/api/chat/notifications/push", t.stack.backend_url);
+    let state: Value =
+        http.get(&push_url).bearer_auth(token("rob")).send().await.expect("get").json().await.expect("json");
+    assert_eq!(state["public_key"], public_key);
+    let secret = p256::SecretKey::from_slice(&[42; 32]).expect("the browser's key");
+    let auth = [7u8; 16];
+    let subscription = json!({
+        "endpoint": format!("{origin}/push/rob-phone"),
+        "expirationTime": null,
+        "keys": {
+            "p256dh": URL_SAFE_NO_PAD.encode(secret.public_key().to_encoded_point(false).as_bytes()),
+            "auth": URL_SAFE_NO_PAD.encode(auth),
+        },
+    });
+    let subscribed =
+        http.post(&push_url).bearer_auth(token("rob")).json(&subscription).send().await.expect("post");
+    assert_eq!(subscribed.status(), 200, "{}", subscribed.text().await.unwrap_or_default());
+
+    let mut olga = connect_as(&t.stack, 7, "olga").await;
+    t.say(&mut olga, "o-1", "The tent is dry and packed").await;
+
+    // One push, which only rob's browser can read, and the email beside it.
+    let bodies = service.expect(1, Duration::from_secs(20)).await;
+    let plain =
+        web_push_native::decrypt(bodies[0].clone(), &secret, &auth.into()).expect("decrypts with rob's keys");
+    let payload: Value = serde_json::from_slice(&plain).expect("json");
+    assert_eq!(payload["title"], "New message about Tent");
+    assert_eq!(payload["body"], "The owner: The tent is dry and packed");
+    assert_eq!(payload["url"], format!("{}/?booking_id=7", t.stack.backend_url));
+    assert_eq!((payload["booking_id"].as_i64(), payload["tag"].as_str()), (Some(7), Some("booking-7")));
+    t.expect_emails("rob", 1, Duration::from_secs(10), Duration::ZERO).await;
+
+    // The browser is gone (its push service answers 410): the next notification removes it.
+    *service.answer.lock().expect("lock") = 410;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    t.say(&mut olga, "o-2", "Did you see it?").await;
+    service.expect(2, Duration::from_secs(20)).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let state: Value = http
+            .get(&push_url)
+            .bearer_auth(token("rob"))
+            .send()
+            .await
+            .expect("get")
+            .json()
+            .await
+            .expect("json");
+        if state["subscriptions"] == json!([]) {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "still subscribed: {state}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}

@@ -13,6 +13,12 @@ pub use chat_store::notifications::unsubscribe::LOCAL_KEY as LOCAL_LINK_SECRET;
 /// The settings that are secrets (see `chat_settings::secrets::resolve_all`).
 pub const SECRET_SETTINGS: [&str; 3] = ["NOTIFY_LINK_SECRET", "VAPID_PRIVATE_KEY", "DATABASE_URL"];
 
+/// How long a push service keeps a notification for an offline browser unless `PUSH_TTL_SECONDS` says.
+pub const DEFAULT_PUSH_TTL: Duration = Duration::from_secs(24 * 3600);
+
+/// The VAPID contact of `APP_ENV=local`.
+const LOCAL_VAPID_SUBJECT: &str = "mailto:chat@example.com";
+
 /// The longest a push service keeps a notification for an offline browser (FCM's limit, 28 days).
 pub const MAX_PUSH_TTL: Duration = Duration::from_secs(28 * 24 * 3600);
 
@@ -81,29 +87,38 @@ pub struct PushSettings {
 }
 
 impl PushSettings {
+    /// The local channel: the local key pair (the local backend's `VAPID_PUBLIC_KEY`), a day's TTL, and
+    /// these push services.
+    pub fn local(hosts: chat_store::push::PushHosts) -> Self {
+        let key = SecretString::from(chat_store::push::LOCAL_VAPID_PRIVATE_KEY);
+        let vapid = crate::push::Vapid::new(&key, LOCAL_VAPID_SUBJECT)
+            .unwrap_or_else(|_| unreachable!("the local key pair is valid"));
+        Self { vapid, ttl: DEFAULT_PUSH_TTL, hosts }
+    }
+
     /// The channel's settings, `None` when it is off: with `APP_ENV=local` the local key pair, else only
     /// with `VAPID_PRIVATE_KEY` set.
     fn from_lookup(lookup: &impl Lookup, local: bool) -> Result<Option<Self>, ConfigError> {
-        use chat_store::push::LOCAL_VAPID_PRIVATE_KEY;
+        let hosts = chat_store::push::PushHosts::from_setting(lookup);
         let key = match lookup("VAPID_PRIVATE_KEY") {
             Some(key) => SecretString::from(key),
-            None if local => SecretString::from(LOCAL_VAPID_PRIVATE_KEY),
+            None if local => return Ok(Some(Self::local(hosts))),
             None => return Ok(None),
         };
         let subject = match lookup("VAPID_SUBJECT") {
             Some(subject) => subject,
-            None if local => "mailto:chat@example.com".to_owned(),
+            None if local => LOCAL_VAPID_SUBJECT.to_owned(),
             None => return Err(ConfigError::invalid("VAPID_SUBJECT", "required with VAPID_PRIVATE_KEY")),
         };
         let vapid = crate::push::Vapid::new(&key, &subject).map_err(|why| {
             let key = if why.starts_with("VAPID_SUBJECT") { "VAPID_SUBJECT" } else { "VAPID_PRIVATE_KEY" };
             ConfigError::invalid(key, why)
         })?;
-        let ttl = Duration::from_secs(parse(lookup, "PUSH_TTL_SECONDS", 86_400)?);
+        let ttl = Duration::from_secs(parse(lookup, "PUSH_TTL_SECONDS", DEFAULT_PUSH_TTL.as_secs())?);
         if ttl > MAX_PUSH_TTL {
             return Err(ConfigError::invalid("PUSH_TTL_SECONDS", "at most 2419200 (28 days)"));
         }
-        Ok(Some(Self { vapid, ttl, hosts: chat_store::push::PushHosts::from_setting(lookup) }))
+        Ok(Some(Self { vapid, ttl, hosts }))
     }
 }
 
