@@ -1,6 +1,6 @@
 # The public HTTP API in front of the backend function, for what browsers and the marketplace call: the
-# public /api routes (history, the inbox, status changes, the bookings service API, notification settings and
-# the unsubscribe link, OpenAPI) and /healthz, through one Lambda
+# public /api routes (history, the inbox, status changes, the bookings service API, notification settings,
+# Web Push subscriptions and the unsubscribe link, OpenAPI) and /healthz, through one Lambda
 # proxy integration (payload format 2.0) on the alias the backend publishes. The backend's proxy routes are
 # not routed: only the proxy function reaches them, by invoking the backend directly. CORS for configured
 # origins (API Gateway answers preflights itself), stage throttling, JSON access logs, and the permission to
@@ -49,6 +49,12 @@ locals {
     "GET /api/chat/notifications",
     "PUT /api/chat/notifications",
     "PUT /api/chat/bookings/{booking_id}/mute",
+    # A member's Web Push subscriptions (GET, with the VAPID public key to subscribe with; POST adds the
+    # browser's, DELETE removes it), with the member's token like the settings: there whether or not this
+    # environment sends pushes, the backend saying which.
+    "GET /api/chat/notifications/push",
+    "POST /api/chat/notifications/push",
+    "DELETE /api/chat/notifications/push",
     "GET /api/notifications/unsubscribe",
     "POST /api/notifications/unsubscribe",
     "GET /api/openapi.json",

@@ -58,12 +58,15 @@ run "only_the_api_routes_and_healthz_are_routed" {
       "GET /api/chat/notifications",
       "PUT /api/chat/notifications",
       "PUT /api/chat/bookings/{booking_id}/mute",
+      "GET /api/chat/notifications/push",
+      "POST /api/chat/notifications/push",
+      "DELETE /api/chat/notifications/push",
       "GET /api/notifications/unsubscribe",
       "POST /api/notifications/unsubscribe",
       "GET /api/openapi.json",
       "GET /healthz",
     ])
-    error_message = "exactly the public routes: history, the inbox, status, the service API, notification settings and the unsubscribe link, OpenAPI and /healthz"
+    error_message = "exactly the public routes: history, the inbox, status, the service API, notification settings, Web Push subscriptions and the unsubscribe link, OpenAPI and /healthz"
   }
 
   assert {
