@@ -1,13 +1,14 @@
 # Every alarm of the environment, in one place: what means trouble, at what threshold, and why. Each looks
-# at 5-minute periods, fires on the first one above its threshold, treats a period without data as fine,
-# and notifies alarm_topic_arn (when set) when it fires and when it clears.
+# at 5-minute periods (push-failed at 15-minute ones), fires on the first one above its threshold, treats a
+# period without data as fine, and notifies alarm_topic_arn (when set) when it fires and when it clears.
 locals {
   alarm_actions = var.alarm_topic_arn == null ? [] : [var.alarm_topic_arn]
 
   proxy_dimensions   = { FunctionName = module.proxy_function.function_name }
   backend_dimensions = local.backend_function ? { FunctionName = module.backend_function[0].function_name } : {}
 
-  # Alarms on one metric each, by the end of their name; statistic is Sum, or a percentile such as p99.
+  # Alarms on one metric each, by the end of their name; statistic is Sum, or a percentile such as p99;
+  # period is 300 s unless given.
   metric_alarms = merge(
     {
       proxy-throttles = {
@@ -152,6 +153,22 @@ locals {
         threshold   = local.sqs_max_delay_seconds + var.notifications.delay_seconds
       }
     } : {},
+    local.web_push ? {
+      # Pushes the notifier gave up on: printed as PushFailed beside PushSent and PushGone (subscriptions a
+      # push service answered 404 or 410 for, which it removes: expected as browsers drop them, not counted
+      # here), in the namespace and with the Stage of the other metrics. A push service refuses or delays
+      # some pushes in the ordinary course (429, 5xx, a browser's stale subscription), so a few are no
+      # news: more than failed_alarm_threshold in 15 minutes is.
+      push-failed = {
+        description = "Web Push notifications failed (push services refused them or could not be reached; gone subscriptions are not counted): members' browsers were not told of unread messages."
+        namespace   = var.metrics_namespace
+        metric_name = "PushFailed"
+        dimensions  = local.emf_dimensions
+        statistic   = "Sum"
+        period      = 900
+        threshold   = var.web_push.failed_alarm_threshold
+      }
+    } : {},
   )
 
   # Each table, and what fails when it throttles.
@@ -205,7 +222,7 @@ resource "aws_cloudwatch_metric_alarm" "metric" {
   dimensions          = each.value.dimensions
   statistic           = startswith(each.value.statistic, "p") ? null : each.value.statistic
   extended_statistic  = startswith(each.value.statistic, "p") ? each.value.statistic : null
-  period              = 300
+  period              = try(each.value.period, 300)
   evaluation_periods  = 1
   threshold           = each.value.threshold
   comparison_operator = "GreaterThanThreshold"

@@ -86,7 +86,8 @@ locals {
   )
 
   # The notifier (notifier/): the chat store as the backend reads it, its own two small kinds of items
-  # there, the notifications queue, and SES.
+  # there, the notifications queue, and SES. Web Push needs nothing of IAM but reading the VAPID private key
+  # (a secret, granted by module lambda-function): its requests go to the push services over HTTPS.
   notifier_statements = local.notifications ? concat(
     local.chat_table ? [{
       # The booking, the member's settings and the last notification (GetItem); the booking's presence,

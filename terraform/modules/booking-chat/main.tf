@@ -5,7 +5,8 @@
 # is module lambda-function; what each is given to do - its environment here, its permissions in iam.tf -
 # is this module's, and so are the environment's alarms (alarms.tf). Unless chat_events is off, an
 # EventBridge bus the backend publishes the chat's events to, for the app's own rules; with notifications, a
-# queue fed by a rule on that bus and the notifier function that emails unread messages (notifications.tf).
+# queue fed by a rule on that bus and the notifier function that emails unread messages, and with web_push
+# pushes them to the members' browsers too (notifications.tf).
 # API Gateway's account-level logging role is not part of an environment (module apigateway-account,
 # applied once per account and region).
 locals {
@@ -33,6 +34,13 @@ locals {
   # The HMAC key of the notification emails' unsubscribe links: the notifier signs them, the backend checks
   # them (notifications.tf).
   notify_link_secret = { ssm_parameter_name = var.notify_link_secret_ssm_parameter_name, secrets_manager_arn = var.notify_link_secret_secrets_manager_arn }
+
+  # Web Push (with notifications): the VAPID key pair, whose public half the backend gives browsers to
+  # subscribe with and whose private half the notifier signs with; and, when set, the push services' hosts,
+  # which the notifier may POST to and the backend accepts subscriptions for (the same list in both).
+  web_push            = var.web_push != null
+  vapid_private_key   = { ssm_parameter_name = var.vapid_private_key_ssm_parameter_name, secrets_manager_arn = var.vapid_private_key_secrets_manager_arn }
+  push_endpoint_hosts = local.web_push ? (var.web_push.endpoint_hosts == null ? {} : { PUSH_ENDPOINT_HOSTS = join(",", var.web_push.endpoint_hosts) }) : {}
 
   # The backend's secrets by the name it reads them under.
   backend_secrets = merge(
@@ -71,6 +79,9 @@ locals {
       JWT_ISSUER   = var.identity_provider.issuer
       JWT_AUDIENCE = var.identity_provider.audience
     },
+    # The key browsers subscribe to Web Push with (public), and the push services it accepts subscriptions for.
+    local.web_push ? { VAPID_PUBLIC_KEY = var.web_push.public_key } : {},
+    local.push_endpoint_hosts,
   )
 
   # The proxy's configuration contract (lambda/src/config.rs), its secret aside.

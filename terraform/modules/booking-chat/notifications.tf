@@ -1,12 +1,14 @@
-# Email notifications of unread messages, with `notifications` set (docs/deploying.md, Email notifications).
+# Email notifications of unread messages, with `notifications` set (docs/deploying.md, Email notifications),
+# and with `web_push` Web Push to the browsers members subscribed, sent by the same notifier.
 # A rule on the chat events' bus sends every message.created to the notifications queue; the notifier
 # function (notifier/, crate chat-notifier) consumes that queue through an event source mapping, reporting
 # the items that failed rather than failing the batch, and sends messages of its own to the same queue with
 # DelaySeconds to wait (the delay before notifying, quiet hours, one email per quiet period). It reads the
 # chat store as the backend function does and writes its own small items there, and emails through SES v2
-# as ses_identity. What was received five times without being handled goes to the dead-letter queue, and so
-# does what EventBridge could not deliver to the queue. Its permissions are in iam.tf, its alarms in
-# alarms.tf.
+# as ses_identity; with web_push it also POSTs to the push services of the members' subscriptions, on the
+# internet (outside a VPC, or through the subnets' NAT in one). What was received five times without being
+# handled goes to the dead-letter queue, and so does what EventBridge could not deliver to the queue. Its
+# permissions are in iam.tf, its alarms in alarms.tf.
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
 data "aws_region" "current" {}
@@ -32,10 +34,12 @@ locals {
   # Where the emails' unsubscribe links point: the backend's HTTP API, on its custom domain when it has one.
   public_api_url = var.http_domain_name != null ? "https://${var.http_domain_name}" : one(module.http_api[*].url)
 
-  # The notifier's secrets: the unsubscribe links' key, and the database's URL with PostgreSQL.
+  # The notifier's secrets: the unsubscribe links' key, the database's URL with PostgreSQL, and with Web Push
+  # the VAPID private key, which it alone reads (the backend has the public key).
   notifier_secrets = merge(
     { NOTIFY_LINK_SECRET = local.notify_link_secret },
     var.chat_store == "postgres" ? { DATABASE_URL = local.database_url } : {},
+    local.web_push ? { VAPID_PRIVATE_KEY = local.vapid_private_key } : {},
   )
 
   # The notifier's configuration contract (notifier/), secrets aside: the chat store as the backend reads
@@ -64,6 +68,13 @@ locals {
     # As the backend's: each execution environment handles one batch at a time.
     var.chat_store == "postgres" ? { DATABASE_MAX_CONNECTIONS = "2" } : {},
     var.notifications.configuration_set == null ? {} : { SES_CONFIGURATION_SET = var.notifications.configuration_set },
+    # Web Push: the contact the push services see in the VAPID claims, how long they keep an undelivered
+    # push, and where the notifier may POST (unset, its built-in push services).
+    local.web_push ? {
+      VAPID_SUBJECT    = var.web_push.subject
+      PUSH_TTL_SECONDS = tostring(var.web_push.ttl_seconds)
+    } : {},
+    local.push_endpoint_hosts,
   )) : tomap({})
 }
 
@@ -155,7 +166,7 @@ module "notifier_function" {
   count  = local.notifications ? 1 : 0
 
   name                   = "${local.name}-notifier"
-  description            = "Booking chat notifier: emails members about messages they have not read (SQS, SES)"
+  description            = "Booking chat notifier: emails (and with Web Push, pushes to) members about messages they have not read"
   package_path           = var.notifier_package_path
   architecture           = var.lambda_architecture
   memory_size            = 256

@@ -137,7 +137,7 @@ variable "database_url_secrets_manager_arn" {
 }
 
 variable "vpc_subnet_ids" {
-  description = "With chat_store = postgres: subnets the backend function (and the notifier) runs in to reach the database; they need a route to DynamoDB, SSM or Secrets Manager, the Management API, with chat_events EventBridge, and with notifications SQS and SES (NAT, or VPC endpoints)."
+  description = "With chat_store = postgres: subnets the backend function (and the notifier) runs in to reach the database; they need a route to DynamoDB, SSM or Secrets Manager, the Management API, with chat_events EventBridge, and with notifications SQS and SES (NAT, or VPC endpoints); with web_push, the push services on the internet (NAT only: they have no VPC endpoints)."
   type        = list(string)
   default     = []
 
@@ -449,6 +449,73 @@ variable "notify_link_secret_secrets_manager_arn" {
   }
 }
 
+variable "web_push" {
+  description = "With notifications: Web Push to the browsers members subscribed, beside the emails (VAPID, RFC 8292; payloads encrypted, RFC 8291); null (the default) for none. public_key is the VAPID public key, base64url without padding of the 65-byte uncompressed P-256 point (87 characters starting with B, as `npx web-push generate-vapid-keys` prints it): the backend function's VAPID_PUBLIC_KEY, which browsers subscribe with; its private key is the vapid_private_key_* secret. subject (VAPID_SUBJECT) is the contact push services see, mailto:address or an https:// URL. endpoint_hosts (PUSH_ENDPOINT_HOSTS of both functions) are the host suffixes of the push services the notifier may POST to and the backend accepts subscriptions for; null keeps the notifier's built-in list (FCM, Mozilla, Apple, Windows), which a list replaces. ttl_seconds (PUSH_TTL_SECONDS, 0 to 2419200) is how long a push service keeps a notification it could not deliver yet; failed_alarm_threshold the failed pushes in 15 minutes above which the push-failed alarm fires. In a VPC (chat_store = postgres) the notifier reaches the push services through the subnets' NAT: they have no VPC endpoints."
+  type = object({
+    public_key             = string
+    subject                = string
+    endpoint_hosts         = optional(list(string))
+    ttl_seconds            = optional(number, 86400)
+    failed_alarm_threshold = optional(number, 20)
+  })
+  default = null
+
+  validation {
+    # The notifier sends the pushes, beside the emails.
+    condition     = var.web_push == null || var.notifications != null
+    error_message = "web_push is sent by the notifier: it needs notifications."
+  }
+
+  validation {
+    # 65 bytes are 87 base64url characters: 0x04 (uncompressed) makes the first B and the second one of
+    # A to P, and the last carries 4 bits and two zero bits.
+    condition     = var.web_push == null || try(can(regex("^B[A-P][A-Za-z0-9_-]{84}[AEIMQUYcgkosw048]$", var.web_push.public_key)), false)
+    error_message = "web_push.public_key must be the VAPID public key as base64url without padding of the 65-byte uncompressed P-256 point: 87 characters starting with B (npx web-push generate-vapid-keys prints it), not the private key, not PEM."
+  }
+
+  validation {
+    condition     = var.web_push == null || try(can(regex("^(mailto:[^@\\s]+@[^@\\s]+|https://[^/?#\\s]+[^\\s]*)$", var.web_push.subject)), false)
+    error_message = "web_push.subject must be mailto:address or an https:// URL (RFC 8292): whom push services contact about this sender."
+  }
+
+  validation {
+    # Host suffixes, which the notifier matches against each subscription's endpoint: names only (no
+    # scheme, port, path or IP address), and at least two labels, as a single one would admit a whole TLD.
+    condition = var.web_push == null ? true : (var.web_push.endpoint_hosts == null ? true : try(length(var.web_push.endpoint_hosts) > 0 && alltrue([
+      for host in var.web_push.endpoint_hosts : can(regex("^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$", host))
+    ]), false))
+    error_message = "web_push.endpoint_hosts must be null (the notifier's built-in push services) or a non-empty list of lowercase host names such as fcm.googleapis.com: no scheme, port, path, IP address or single label."
+  }
+
+  validation {
+    # 28 days: the longest FCM keeps a message.
+    condition     = var.web_push == null || try(var.web_push.ttl_seconds >= 0 && var.web_push.ttl_seconds <= 2419200 && floor(var.web_push.ttl_seconds) == var.web_push.ttl_seconds, false)
+    error_message = "web_push.ttl_seconds must be a whole number from 0 to 2419200 (28 days, the longest FCM keeps a notification)."
+  }
+
+  validation {
+    condition     = var.web_push == null || try(var.web_push.failed_alarm_threshold >= 0 && floor(var.web_push.failed_alarm_threshold) == var.web_push.failed_alarm_threshold, false)
+    error_message = "web_push.failed_alarm_threshold must be a whole number of at least 0."
+  }
+}
+
+variable "vapid_private_key_ssm_parameter_name" {
+  description = "With web_push: SSM SecureString parameter holding the VAPID private key, base64url without padding of the 32-byte P-256 private scalar (as `npx web-push generate-vapid-keys` prints it), the notifier's VAPID_PRIVATE_KEY, which it signs its pushes with (the backend function never reads it); or use the Secrets Manager ARN."
+  type        = string
+  default     = null
+}
+
+variable "vapid_private_key_secrets_manager_arn" {
+  description = "With web_push: complete ARN of the Secrets Manager secret holding VAPID_PRIVATE_KEY (or use the SSM parameter)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.web_push != null ? (var.vapid_private_key_ssm_parameter_name == null) != (var.vapid_private_key_secrets_manager_arn == null) : (var.vapid_private_key_ssm_parameter_name == null && var.vapid_private_key_secrets_manager_arn == null)
+    error_message = "web_push needs exactly one of vapid_private_key_ssm_parameter_name and vapid_private_key_secrets_manager_arn; without web_push, set neither."
+  }
+}
+
 variable "notifier_package_path" {
   description = "The notifier function's zip `make package` builds (target/lambda/<arch>/chat-notifier/bootstrap.zip); required with notifications, unused without."
   type        = string
@@ -461,7 +528,7 @@ variable "notifier_package_path" {
 }
 
 variable "metrics_namespace" {
-  description = "CloudWatch namespace of the embedded-metric-format metrics the functions print (FanoutFailed and the other fan-out metrics, HandshakesUnauthorized, EventsPublished and EventsFailed, the notifier's NotificationsSent, NotificationsSkipped, NotificationsDeferred and NotificationsFailed), their METRICS_NAMESPACE, and where the alarms read them."
+  description = "CloudWatch namespace of the embedded-metric-format metrics the functions print (FanoutFailed and the other fan-out metrics, HandshakesUnauthorized, EventsPublished and EventsFailed, the notifier's NotificationsSent, NotificationsSkipped, NotificationsDeferred and NotificationsFailed, and with web_push PushSent, PushGone and PushFailed), their METRICS_NAMESPACE, and where the alarms read them."
   type        = string
   default     = "BookingChat"
 
@@ -472,7 +539,7 @@ variable "metrics_namespace" {
 }
 
 variable "detailed_route_metrics" {
-  description = "Per-route CloudWatch metrics of both APIs' stages, which CloudWatch bills as custom metrics (up to 18 for the WebSocket API's three routes, 36 for the HTTP API's six); off, the stage-wide metrics the alarms read remain, and the access logs hold each request's route, status and latency."
+  description = "Per-route CloudWatch metrics of both APIs' stages, which CloudWatch bills as custom metrics (up to 18 for the WebSocket API's three routes, 84 for the HTTP API's fourteen); off, the stage-wide metrics the alarms read remain, and the access logs hold each request's route, status and latency."
   type        = bool
   default     = false
 }
