@@ -45,4 +45,7 @@ module "booking_chat" {
   notify_link_secret_ssm_parameter_name  = var.notify_link_secret_ssm_parameter_name
   notify_link_secret_secrets_manager_arn = var.notify_link_secret_secrets_manager_arn
   notifier_package_path                  = var.notifications == null ? null : coalesce(var.notifier_package_path, "../../target/lambda/${var.lambda_architecture}/chat-notifier/bootstrap.zip")
+  web_push                               = var.web_push
+  vapid_private_key_ssm_parameter_name   = var.vapid_private_key_ssm_parameter_name
+  vapid_private_key_secrets_manager_arn  = var.vapid_private_key_secrets_manager_arn
 }

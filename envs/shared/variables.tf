@@ -150,7 +150,7 @@ variable "database_url_secrets_manager_arn" {
 }
 
 variable "vpc_subnet_ids" {
-  description = "With chat_store = postgres: subnets the backend function runs in to reach the database. They need a route to DynamoDB, SSM or Secrets Manager and the Management API's public endpoint (a NAT gateway, or VPC endpoints)."
+  description = "With chat_store = postgres: subnets the backend function (and the notifier, with notifications) runs in to reach the database. They need a route to DynamoDB, SSM or Secrets Manager and the Management API's public endpoint (a NAT gateway, or VPC endpoints), with notifications to SQS and SES, and with web_push to the push services on the internet (a NAT gateway: they have no VPC endpoints)."
   type        = list(string)
   default     = []
 
@@ -544,8 +544,63 @@ variable "notify_link_secret_secrets_manager_arn" {
   }
 }
 
+variable "web_push" {
+  description = "With notifications: Web Push to the browsers members subscribed, beside the emails; null (the default) for none. public_key: the VAPID public key, 87 base64url characters starting with B (npx web-push generate-vapid-keys prints the pair; its private key goes in vapid_private_key_*); subject: mailto:you@yourcompany.com or an https:// URL, whom the push services contact; optional endpoint_hosts (the push services' host suffixes allowed; null for the browsers' own: FCM, Mozilla, Apple, Windows), ttl_seconds (86400, at most 2419200) and failed_alarm_threshold (20 failed pushes in 15 minutes). With PostgreSQL the notifier runs in vpc_subnet_ids, which then need a NAT route to the internet."
+  type = object({
+    public_key             = string
+    subject                = string
+    endpoint_hosts         = optional(list(string))
+    ttl_seconds            = optional(number, 86400)
+    failed_alarm_threshold = optional(number, 20)
+  })
+  default = null
+
+  validation {
+    condition     = var.web_push == null || var.notifications != null
+    error_message = "web_push is sent by the notifier: it needs notifications."
+  }
+
+  validation {
+    # Reserved names (RFC 2606 and 6761) are placeholders: push services would have nobody to contact.
+    condition     = var.web_push == null || !can(regex("(^|\\.)(example\\.(com|net|org)|example|invalid|test|localhost)$", lower(try(regex("^(?:mailto:[^@]+@|https://)([^/:?#>]+)", var.web_push.subject)[0], ""))))
+    error_message = "web_push.subject names a placeholder host (example.com/.net/.org, .example, .invalid, .test, localhost): set the address or page where the push services can reach you."
+  }
+}
+
+variable "vapid_private_key_ssm_parameter_name" {
+  description = "With web_push: name of the SSM SecureString parameter holding the VAPID private key (base64url of the 32-byte P-256 private scalar, as npx web-push generate-vapid-keys prints it), the notifier's VAPID_PRIVATE_KEY, in this environment's region; created outside Terraform so the key never enters the state."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.vapid_private_key_ssm_parameter_name == null || can(regex("^/?[a-zA-Z0-9_.-]+(/[a-zA-Z0-9_.-]+)*$", var.vapid_private_key_ssm_parameter_name))
+    error_message = "vapid_private_key_ssm_parameter_name must be a parameter name such as /booking-chat/dev/vapid-private-key (not an ARN)."
+  }
+}
+
+variable "vapid_private_key_secrets_manager_arn" {
+  description = "With web_push: complete ARN of a Secrets Manager secret in this environment's region holding VAPID_PRIVATE_KEY (instead of the SSM parameter)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.web_push != null ? (var.vapid_private_key_ssm_parameter_name == null) != (var.vapid_private_key_secrets_manager_arn == null) : (var.vapid_private_key_ssm_parameter_name == null && var.vapid_private_key_secrets_manager_arn == null)
+    error_message = "web_push needs exactly one of vapid_private_key_ssm_parameter_name and vapid_private_key_secrets_manager_arn; without web_push set neither."
+  }
+
+  validation {
+    condition     = var.vapid_private_key_secrets_manager_arn == null || can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z]{2}(-[a-z]+)+-[0-9]+:[0-9]{12}:secret:[a-zA-Z0-9/_+=.@-]+-[a-zA-Z0-9]{6}$", var.vapid_private_key_secrets_manager_arn))
+    error_message = "vapid_private_key_secrets_manager_arn must be the secret's complete ARN, arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME-XXXXXX (aws secretsmanager describe-secret --secret-id NAME --query ARN), not a name or a partial ARN."
+  }
+
+  validation {
+    condition     = var.vapid_private_key_secrets_manager_arn == null || try(split(":", var.vapid_private_key_secrets_manager_arn)[3] == var.region, false)
+    error_message = "The Secrets Manager secret must be in the environment's region (the notifier reads it from there)."
+  }
+}
+
 variable "detailed_route_metrics" {
-  description = "Per-route CloudWatch metrics of both APIs' stages, billed as custom metrics (up to 54 per environment: 18 for the WebSocket API, 36 for the HTTP API). Off, the stage-wide metrics the alarms read remain, and the access logs hold each request's route, status and latency."
+  description = "Per-route CloudWatch metrics of both APIs' stages, billed as custom metrics (up to 102 per environment: 18 for the WebSocket API, 84 for the HTTP API). Off, the stage-wide metrics the alarms read remain, and the access logs hold each request's route, status and latency."
   type        = bool
   default     = false
 }

@@ -22,6 +22,13 @@
 #     ses_identity = "yourcompany.com"   # the verified domain (or the address itself)
 #   }
 #   notify_link_secret_ssm_parameter_name = "/booking-chat/staging/notify-link-secret"
+# and to push them to members' browsers too (Web Push): make a VAPID key pair (npx web-push
+# generate-vapid-keys), put its private key in a SecureString of its own (make plan says how), then
+#   web_push = {
+#     public_key = "B..."                        # the public key it printed: 87 characters
+#     subject    = "mailto:ops@yourcompany.com"  # whom the push services contact (or an https:// page)
+#   }
+#   vapid_private_key_ssm_parameter_name = "/booking-chat/staging/vapid-private-key"
 environment                      = "staging"
 region                           = "eu-west-1"
 proxy_secret_ssm_parameter_name  = "/booking-chat/staging/proxy-secret"

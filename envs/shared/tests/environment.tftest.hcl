@@ -70,6 +70,10 @@ run "the_environment_is_sized_for_its_purpose" {
     condition     = var.notifications == null && output.notifier_function_name == null && output.notifications_queue_url == null
     error_message = "no email notifications committed: they need the deployer's own SES identity, verified in the region (docs/deploying.md, Email notifications)"
   }
+  assert {
+    condition     = var.web_push == null && var.vapid_private_key_ssm_parameter_name == null && var.vapid_private_key_secrets_manager_arn == null
+    error_message = "no Web Push committed: it needs notifications and the deployer's own VAPID key pair"
+  }
 }
 
 run "the_environment_reads_its_own_secrets" {

@@ -136,6 +136,85 @@ run "a_link_secret_in_another_region_is_refused" {
   expect_failures = [var.notify_link_secret_secrets_manager_arn]
 }
 
+# Web Push: with notifications, off unless asked; the VAPID private key by name to the notifier, the public
+# key to the backend (module booking-chat's tests hold the details).
+
+run "web_push_can_be_switched_on" {
+  command = plan
+  variables {
+    notifications                         = { email_from = "Booking chat <chat@booking.internal>", booking_url = "https://app.booking.internal/bookings/{booking_id}/chat", ses_identity = "booking.internal" }
+    notify_link_secret_ssm_parameter_name = "/booking-chat/dev/notify-link-secret"
+    notifier_package_path                 = "variables.tf"
+    web_push = {
+      public_key     = "BOiBaHArrndhUg0um_05T2Gaq-hhE2grXrl7_5SpLZgLIY7toVas4gGQDox-K_VpgD4h4ZbfBH7AdNygpubdsPs"
+      subject        = "mailto:ops@booking.internal"
+      endpoint_hosts = ["fcm.googleapis.com", "push.booking.net"]
+    }
+    vapid_private_key_ssm_parameter_name = "/booking-chat/dev/vapid-private-key"
+  }
+  assert {
+    condition = (module.booking_chat.notifier_environment["VAPID_PRIVATE_KEY_SSM_PARAMETER"] == "/booking-chat/dev/vapid-private-key"
+      && module.booking_chat.notifier_environment["VAPID_SUBJECT"] == "mailto:ops@booking.internal"
+    && module.booking_chat.notifier_environment["PUSH_TTL_SECONDS"] == "86400")
+    error_message = "the notifier signs with the private key, read by name, as the subject, a day's TTL by default"
+  }
+  assert {
+    condition = (module.booking_chat.backend_environment["VAPID_PUBLIC_KEY"] == var.web_push.public_key
+      && module.booking_chat.backend_environment["PUSH_ENDPOINT_HOSTS"] == "fcm.googleapis.com,push.booking.net"
+    && module.booking_chat.notifier_environment["PUSH_ENDPOINT_HOSTS"] == "fcm.googleapis.com,push.booking.net")
+    error_message = "the backend gives out the public key, and both functions allow the same push services"
+  }
+  assert {
+    condition = (length([for key in keys(module.booking_chat.backend_environment) : key if startswith(key, "VAPID_PRIVATE_KEY")]) == 0
+    && !contains(keys(module.booking_chat.notifier_environment), "VAPID_PRIVATE_KEY"))
+    error_message = "the private key's value is in no environment, and the backend is not even told its name"
+  }
+}
+
+run "web_push_without_notifications_is_refused" {
+  command = plan
+  variables {
+    web_push                             = { public_key = "BOiBaHArrndhUg0um_05T2Gaq-hhE2grXrl7_5SpLZgLIY7toVas4gGQDox-K_VpgD4h4ZbfBH7AdNygpubdsPs", subject = "mailto:ops@booking.internal" }
+    vapid_private_key_ssm_parameter_name = "/booking-chat/dev/vapid-private-key"
+  }
+  expect_failures = [var.web_push]
+}
+
+run "web_push_without_its_private_key_is_refused" {
+  command = plan
+  variables {
+    notifications                         = { email_from = "chat@booking.internal", booking_url = "https://app.booking.internal/b/{booking_id}", ses_identity = "booking.internal" }
+    notify_link_secret_ssm_parameter_name = "/booking-chat/dev/notify-link-secret"
+    notifier_package_path                 = "variables.tf"
+    web_push                              = { public_key = "BOiBaHArrndhUg0um_05T2Gaq-hhE2grXrl7_5SpLZgLIY7toVas4gGQDox-K_VpgD4h4ZbfBH7AdNygpubdsPs", subject = "mailto:ops@booking.internal" }
+  }
+  expect_failures = [var.vapid_private_key_secrets_manager_arn]
+}
+
+run "a_placeholder_push_subject_is_refused" {
+  command = plan
+  variables {
+    notifications                         = { email_from = "chat@booking.internal", booking_url = "https://app.booking.internal/b/{booking_id}", ses_identity = "booking.internal" }
+    notify_link_secret_ssm_parameter_name = "/booking-chat/dev/notify-link-secret"
+    notifier_package_path                 = "variables.tf"
+    web_push                              = { public_key = "BOiBaHArrndhUg0um_05T2Gaq-hhE2grXrl7_5SpLZgLIY7toVas4gGQDox-K_VpgD4h4ZbfBH7AdNygpubdsPs", subject = "mailto:ops@example.com" }
+    vapid_private_key_ssm_parameter_name  = "/booking-chat/dev/vapid-private-key"
+  }
+  expect_failures = [var.web_push]
+}
+
+run "a_vapid_key_secret_in_another_region_is_refused" {
+  command = plan
+  variables {
+    notifications                         = { email_from = "chat@booking.internal", booking_url = "https://app.booking.internal/b/{booking_id}", ses_identity = "booking.internal" }
+    notify_link_secret_ssm_parameter_name = "/booking-chat/dev/notify-link-secret"
+    notifier_package_path                 = "variables.tf"
+    web_push                              = { public_key = "BOiBaHArrndhUg0um_05T2Gaq-hhE2grXrl7_5SpLZgLIY7toVas4gGQDox-K_VpgD4h4ZbfBH7AdNygpubdsPs", subject = "https://app.booking.internal/contact" }
+    vapid_private_key_secrets_manager_arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:booking-chat/dev/vapid-private-key-AbCdEf"
+  }
+  expect_failures = [var.vapid_private_key_secrets_manager_arn]
+}
+
 # The root's own validation (envs/shared/variables.tf): a value that would apply but fail or misbehave on
 # AWS is refused at plan time, naming the variable.
 
