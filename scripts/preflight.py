@@ -9,8 +9,8 @@ runs even after a failure, so one run lists everything that is missing. Exit sta
 
 The values come from the root's terraform.tfvars and *.auto.tfvars and from TF_VAR_* variables, with
 Terraform's precedence (TF_VAR_ lowest, then terraform.tfvars, then *.auto.tfvars in name order). Only
-the simple values these checks need are read (strings, numbers, booleans, null, and objects of those such
-as `notifications`).
+the simple values these checks need are read (strings, numbers, booleans, null, objects of those such as
+`notifications`, and a list of strings in one, as `web_push`'s `endpoint_hosts`).
 
 AWS is reached through the AWS CLI with the caller's usual configuration (AWS_PROFILE, AWS_REGION,
 AWS_ENDPOINT_URL for an emulator). PREFLIGHT_SKIP=concurrency (comma-separated) skips the checks named;
@@ -19,6 +19,7 @@ the offline tests need it because moto has no GetAccountSettings for Lambda. Not
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import re
@@ -42,6 +43,30 @@ UNWATCHED_ENVIRONMENTS = {"dev"}
 # A browser's Origin: https, a lowercase host, an optional port, nothing after it.
 ORIGIN = re.compile(r"^https://[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[0-9]{1,5})?$")
 EXAMPLE_BUCKET = "example-terraform-state-123456789012"
+# The push services of the browsers people use, which the code allows when PUSH_ENDPOINT_HOSTS is unset
+# (chat_store::push::DEFAULT_PUSH_HOSTS): web_push.endpoint_hosts replaces them.
+BROWSER_PUSH_HOSTS = {
+    "fcm.googleapis.com": "Chrome, Edge on Android, Opera",
+    "updates.push.services.mozilla.com": "Firefox",
+    "push.apple.com": "Safari",
+    "notify.windows.com": "Edge on Windows",
+}
+# Names no push service has a publicly trusted https certificate for: reserved (RFC 2606, 6761), local or
+# private-use names, and addresses.
+NOT_A_PUBLIC_HOST = re.compile(
+    r"(^|\.)(example\.(com|net|org)|example|invalid|test|localhost|local|internal|lan|home\.arpa|corp)$"
+    r"|^[0-9.]+$|:"
+)
+# The curve of VAPID keys, NIST P-256: y^2 = x^3 - 3x + b over the prime p.
+P256_P = 2**256 - 2**224 + 2**192 + 2**96 - 1
+P256_B = 0x5AC635D8AA3A93E7B3EBBD55769886BC651D06B0CC53B0F63BCE3C3E27D2604B
+# A VAPID key pair, with what everyone has (npx web-push generate-vapid-keys), or with openssl alone.
+VAPID_KEYS_HOWTO = (
+    "npx web-push generate-vapid-keys   (its Public Key is web_push.public_key, its Private Key the secret), or:\n"
+    "openssl ecparam -name prime256v1 -genkey -noout -out vapid.pem\n"
+    "openssl ec -in vapid.pem -pubout -outform DER | tail -c 65 | base64 | tr '/+' '_-' | tr -d '=\\n'   # public\n"
+    "openssl ec -in vapid.pem -outform DER | tail -c +8 | head -c 32 | base64 | tr '/+' '_-' | tr -d '=\\n'   # private"
+)
 # Variables of the backend function, which has no use beside backend_url (a backend elsewhere).
 BACKEND_FUNCTION_ONLY = [
     "jwt_secret_ssm_parameter_name", "jwt_secret_secrets_manager_arn",
@@ -384,6 +409,9 @@ def secrets_needed(values: dict) -> list[Secret]:
         if values.get("notifications") is not None:
             needed.append(Secret("notify link secret", "notify_link_secret", '"$(openssl rand -hex 32)"',
                                  "the key of the emails' unsubscribe links: the notifier signs, the backend checks"))
+        if values.get("web_push") is not None:
+            needed.append(Secret("VAPID private key", "vapid_private_key", "'<the private key>'",
+                                 "web_push.public_key's private half, 43 base64url characters (npx web-push generate-vapid-keys)"))
     return needed
 
 
@@ -634,6 +662,87 @@ def check_chat_events(report: Report, values: dict, region: str, env: str, rel: 
     report.ok("chat events", f"off: the bus {bus} has no rules of the app, and the apply deletes it")
 
 
+def list_attribute(value, name: str) -> list | None:
+    """A list of strings that is one attribute of an object from tfvars or a TF_VAR_ value (`name = [...]`
+    or `"name": [...]`); None if there is none, or it is not a list of strings."""
+    text = value.text if isinstance(value, Unreadable) else value
+    if not isinstance(text, str):
+        return None
+    match = re.search(r'(?:"' + re.escape(name) + r'"|\b' + re.escape(name) + r')\s*[=:]\s*(\[[^\]]*\])', text)
+    return string_list(match.group(1)) if match else None
+
+
+def vapid_public_key_problem(key: str) -> str | None:
+    """Why a VAPID public key is not one browsers can subscribe with (base64url without padding of an
+    uncompressed P-256 point), or None. Terraform checks its shape; only arithmetic tells a mistyped key."""
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", key):
+        return "it is not base64url (A-Z, a-z, 0-9, - and _, no padding)"
+    try:
+        raw = base64.urlsafe_b64decode(key + "=" * (-len(key) % 4))
+    except ValueError:  # binascii.Error: a length no base64 has
+        return f"{len(key)} characters are no base64url encoding"
+    if len(raw) != 65 or raw[0] != 4:
+        return f"it decodes to {len(raw)} bytes, not the 65 of an uncompressed point (0x04, x, y)"
+    x, y = int.from_bytes(raw[1:33], "big"), int.from_bytes(raw[33:], "big")
+    if x >= P256_P or y >= P256_P or (y * y - (x * x * x - 3 * x + P256_B)) % P256_P != 0:
+        return "it is not a point of the P-256 curve (a character changed or missing?)"
+    return None
+
+
+def check_web_push(report: Report, values: dict, rel: str) -> None:
+    """With web_push, the public key must be a P-256 point (a mistyped one makes every browser's subscribe
+    fail), and the push services' hosts, when set, should be public https hosts and include the browsers'
+    own: the list replaces the built-in one. The private key is checked with the other secrets (it exists);
+    that it is the public key's other half only the notifier can tell, at its first push."""
+    raw = values.get("web_push")
+    if raw is None:
+        report.ok("Web Push", "off (emails only, if any)")
+        return
+    example = (f'in {rel}/terraform.tfvars: web_push = {{ public_key = "B...", subject = "mailto:ops@yourcompany.com" }}\n'
+               f"with a key pair made so:\n{VAPID_KEYS_HOWTO}")
+    web_push = flat_object(raw)
+    missing = [key for key in ("public_key", "subject") if not isinstance((web_push or {}).get(key), str) or not web_push[key]]
+    if web_push is None or missing:
+        report.fail("Web Push", f"web_push lacks {', '.join(missing) or 'public_key and subject'}", example)
+        return
+    if values.get("notifications") is None:
+        report.fail("Web Push", "web_push needs notifications: the notifier sends the pushes",
+                    f"in {rel}/terraform.tfvars: set notifications too, or remove web_push.")
+        return
+    problem = vapid_public_key_problem(web_push["public_key"])
+    if problem:
+        report.fail("Web Push", f"web_push.public_key is not a VAPID public key: {problem}",
+                    "make a new key pair (and put its private half in the vapid_private_key_* secret, replacing the old):\n"
+                    + VAPID_KEYS_HOWTO)
+        return
+    subject = web_push["subject"]
+    if not re.match(r"^(mailto:[^@\s]+@[^@\s]+|https://\S+)$", subject):
+        report.fail("Web Push", f"web_push.subject = {subject!r} is neither mailto:address nor an https:// URL (RFC 8292)",
+                    f'in {rel}/terraform.tfvars: subject = "mailto:ops@yourcompany.com" (whom the push services contact).')
+        return
+    hosts = list_attribute(raw, "endpoint_hosts")
+    if hosts is None:
+        report.ok("Web Push", f"public key a P-256 point, subject {subject}, the browsers' push services ({', '.join(BROWSER_PUSH_HOSTS)})")
+        return
+    not_public = [host for host in hosts if NOT_A_PUBLIC_HOST.search(host.lower()) or "/" in host or "." not in host]
+    if not_public:
+        report.warn("Web Push", f"web_push.endpoint_hosts names hosts no push service answers https on: {', '.join(not_public)}",
+                    "the notifier POSTs to push services over https on the internet: a reserved, local or private name,\n"
+                    "an address or a URL there admits subscriptions whose pushes cannot be delivered (Terraform refuses\n"
+                    "addresses and URLs). Name the push services' public host suffixes, such as fcm.googleapis.com.")
+    # A browser's push service is kept by its suffix, a parent of it, or a narrower name under it (Apple's
+    # pushes all go to web.push.apple.com).
+    dropped = [f"{host} ({browsers})" for host, browsers in BROWSER_PUSH_HOSTS.items()
+               if not any(host == allowed or host.endswith("." + allowed) or allowed.endswith("." + host)
+                          for allowed in (a.lower() for a in hosts))]
+    if dropped:
+        report.warn("Web Push", f"web_push.endpoint_hosts replaces the browsers' push services, and leaves out {', '.join(dropped)}",
+                    "the backend refuses those browsers' subscriptions, and the notifier never pushes to them. Keep them\n"
+                    "in the list beside your own, or remove endpoint_hosts for the built-in list.")
+    if not not_public and not dropped:
+        report.ok("Web Push", f"public key a P-256 point, subject {subject}, push services {', '.join(hosts)}")
+
+
 def check_notifications(report: Report, values: dict, region: str, env: str, rel: str) -> None:
     """With notifications, the notifier sends as an SES identity: it must exist in the region and be
     verified for sending (else every email is refused), the configuration set it names must exist, and the
@@ -753,6 +862,7 @@ def main() -> int:
         check_identity(report, values, root, args.name, rel, args.envs_dir)
         check_backend_url(report, values, args.name, rel)
         check_cors(report, values, rel)
+        check_web_push(report, values, rel)
         if check_credentials(report, region):
             for secret in secrets_needed(values):
                 check_secret(report, values, secret, region, args.name, rel)

@@ -6,13 +6,17 @@
 #   without a subscriber, a reservation the account's quota cannot hold, chat events switched off while the
 #   app's rules are on their bus, and tells a partial secret ARN from a full one; with notifications, wants
 #   their link secret and a verified SES identity (and configuration set), and warns of the SES sandbox;
+#   with Web Push, wants its private key's secret and a public key on the P-256 curve, and warns of push
+#   services' hosts that leave the browsers' own out;
 # - envs/dev, the whole system (both Lambdas, both APIs, the tables): init, apply, a second plan that must
 #   show no changes, what was applied checked through the AWS CLI (the $connect authorizer, the proxy
 #   invoking the backend's alias, the backend's environment, both roles' @connections permissions, every
 #   alarm notifying the topic, the HTTP API's routes, integration, stage, CORS and invoke permission, the
 #   chat table's keys, index, TTL and recovery, the chat events' bus and archive, a rule of the app on
 #   that bus delivering to SQS as docs/deploying.md shows, and the email notifications: their queues, rule,
-#   event source mapping, the notifier's environment and role, a new message reaching their queue),
+#   event source mapping, the notifier's environment and role, a new message reaching their queue; Web
+#   Push: the VAPID private key by name to the notifier alone, never its value, the public key to the
+#   backend, the push-failed alarm, the push subscription routes),
 #   destroy; then the account root destroyed;
 # - make apply ARCH=x86_64 hands the x86_64 architecture and the three zips to Terraform.
 # Prints `moto: N passed, N failed` (counted by make test).
@@ -396,6 +400,35 @@ preflight_expect "preflight: a configuration set that does not exist is refused"
   "aws sesv2 create-configuration-set --region eu-west-1 --configuration-set-name booking-chat-dev"
 aws sesv2 create-configuration-set --configuration-set-name booking-chat-dev >/dev/null
 preflight_expect "preflight: an existing configuration set passes" pass "ok    SES configuration set: booking-chat-dev in eu-west-1"
+
+# Web Push: the VAPID private key's secret must exist, the public key be a P-256 point; push services' hosts
+# that leave the browsers' own out are a warning. (A test key pair: its private half is only ever in moto.)
+vapid_public=BOiBaHArrndhUg0um_05T2Gaq-hhE2grXrl7_5SpLZgLIY7toVas4gGQDox-K_VpgD4h4ZbfBH7AdNygpubdsPs
+vapid_private=cbz18L_Bd51SmgpHlwaPYq88vEt7zSEuTely2ay9HcA
+web_push_tfvars() {
+  printf 'web_push = {\n  public_key = "%s"\n  subject    = "mailto:ops@booking.internal"%s\n}\nvapid_private_key_ssm_parameter_name = "/booking-chat/dev/vapid-private-key"\n' \
+    "$1" "${2:-}" >"$work/envs/dev/web-push.auto.tfvars"
+}
+preflight_expect "preflight: Web Push off by default" pass "ok    Web Push: off"
+web_push_tfvars "$vapid_public"
+preflight_expect "preflight: Web Push without its private key's secret fails, saying how to create it" fail \
+  "ok    Web Push: public key a P-256 point, subject mailto:ops@booking.internal, the browsers' push services" \
+  "FAIL  VAPID private key: SSM parameter /booking-chat/dev/vapid-private-key does not exist in eu-west-1" \
+  "aws ssm put-parameter --region eu-west-1 --name /booking-chat/dev/vapid-private-key --type SecureString" \
+  "npx web-push generate-vapid-keys"
+aws ssm put-parameter --name /booking-chat/dev/vapid-private-key --value "$vapid_private" --type SecureString >/dev/null
+preflight_expect "preflight: Web Push with its private key's secret passes" pass \
+  "ok    VAPID private key: SSM SecureString /booking-chat/dev/vapid-private-key"
+# One character changed: still Terraform's shape (87 base64url characters from B), no longer a point.
+web_push_tfvars "${vapid_public:0:40}x${vapid_public:41}"
+preflight_expect "preflight: a mistyped public key is refused: it is not on the curve" fail \
+  "FAIL  Web Push: web_push.public_key is not a VAPID public key: it is not a point of the P-256 curve" \
+  "openssl ecparam -name prime256v1 -genkey -noout -out vapid.pem"
+web_push_tfvars "$vapid_public" $'\n  endpoint_hosts = ["fcm.googleapis.com", "push.booking.test"]'
+preflight_expect "preflight: push services' hosts that are placeholders or leave browsers out are warnings" pass \
+  "warn  Web Push: web_push.endpoint_hosts names hosts no push service answers https on: push.booking.test" \
+  "leaves out updates.push.services.mozilla.com (Firefox), push.apple.com (Safari), notify.windows.com (Edge on Windows)"
+rm "$work/envs/dev/web-push.auto.tfvars"
 export PATH=$saved_path
 rm "$work/envs/dev/notifications.auto.tfvars"
 
@@ -408,6 +441,8 @@ vars=(-var "lambda_package_path=$work/bootstrap.zip" -var "backend_package_path=
 # Email notifications are off by default; on here (the identity, its configuration set and the link secret
 # exist since the preflight's checks), so that their queues, rule, function and mapping are applied too.
 notifications_tfvars $'\n  configuration_set = "booking-chat-dev"'
+# Web Push too, with push services of its own beside the browsers' (the private key's parameter exists).
+web_push_tfvars "$vapid_public" $'\n  endpoint_hosts = ["fcm.googleapis.com", "updates.push.services.mozilla.com", "push.apple.com", "notify.windows.com", "push.booking.net"]'
 # The chat events' archive is off by default; on here, so that it is applied and planned again too.
 echo 'chat_events_archive_retention_days = 7' >"$work/envs/dev/archive.auto.tfvars"
 tf apply -auto-approve "${vars[@]}" | tail -n 12
@@ -546,6 +581,7 @@ assert names == sorted([
     "booking-chat-dev-connections-throttled", "booking-chat-dev-chat-throttled", "booking-chat-dev-events-failed",
     "booking-chat-dev-notifier-errors", "booking-chat-dev-notifications-failed",
     "booking-chat-dev-notifications-dead-letters", "booking-chat-dev-notifications-queue-age",
+    "booking-chat-dev-push-failed",
 ]), names
 for alarm in alarms:
     assert alarm["AlarmActions"] == [sys.argv[2]] and alarm["OKActions"] == [sys.argv[2]], alarm
@@ -559,6 +595,9 @@ assert (age["Namespace"], age["MetricName"], age["Dimensions"], age["Statistic"]
     "AWS/SQS", "ApproximateAgeOfOldestMessage", [{"Name": "QueueName", "Value": "booking-chat-dev-notifications"}], "Maximum", 1080.0), age
 dead = next(a for a in alarms if a["AlarmName"] == "booking-chat-dev-notifications-dead-letters")
 assert (dead["MetricName"], dead["Dimensions"]) == ("ApproximateNumberOfMessagesVisible", [{"Name": "QueueName", "Value": "booking-chat-dev-notifications-dlq"}]), dead
+push = next(a for a in alarms if a["AlarmName"] == "booking-chat-dev-push-failed")
+assert (push["Namespace"], push["MetricName"], push["Dimensions"], push["Statistic"], push["Period"], push["EvaluationPeriods"], push["Threshold"]) == (
+    "BookingChat", "PushFailed", [{"Name": "Stage", "Value": "dev"}], "Sum", 900, 1, 20.0), push
 PY
 then ok "$name"; else cp "$work/alarms.json" "$work/out"; not_ok "$name"; fi
 
@@ -722,12 +761,19 @@ want = {
     "NOTIFY_DELAY_SECONDS": "180", "NOTIFY_MIN_INTERVAL_SECONDS": "900", "MAIL_FROM": "Booking chat <chat@booking.internal>",
     "SES_CONFIGURATION_SET": "booking-chat-dev", "APP_BOOKING_URL": "https://app.booking.internal/bookings/{booking_id}/chat",
     "NOTIFY_LINK_SECRET_SSM_PARAMETER": "/booking-chat/dev/notify-link-secret",
+    "VAPID_PRIVATE_KEY_SSM_PARAMETER": "/booking-chat/dev/vapid-private-key", "VAPID_SUBJECT": "mailto:ops@booking.internal",
+    "PUSH_TTL_SECONDS": "86400",
+    "PUSH_ENDPOINT_HOSTS": "fcm.googleapis.com,updates.push.services.mozilla.com,push.apple.com,notify.windows.com,push.booking.net",
 }
 for key, value in want.items():
     assert env.get(key) == value, (key, env.get(key))
 assert env["PUBLIC_API_URL"].startswith("https://") or env["PUBLIC_API_URL"].startswith("http"), env["PUBLIC_API_URL"]
-assert "NOTIFY_LINK_SECRET" not in env, "a secret's value"
+assert "NOTIFY_LINK_SECRET" not in env and "VAPID_PRIVATE_KEY" not in env, "a secret's value"
+assert "VAPID_PUBLIC_KEY" not in env, "the notifier signs with the private key alone"
 by_sid = {s["Sid"]: s for s in policy["Statement"]}
+# It reads the link secret and the VAPID private key, and no other parameter.
+assert [r.rsplit(":", 1)[-1] for r in by_sid["SecretParameters"]["Resource"]] == [
+    "parameter/booking-chat/dev/notify-link-secret", "parameter/booking-chat/dev/vapid-private-key"], by_sid["SecretParameters"]
 assert by_sid["NotificationsQueue"]["Resource"] == [queue_arn], by_sid["NotificationsQueue"]
 assert sorted(by_sid["SendEmail"]["Action"]) == ["ses:SendEmail", "ses:SendRawEmail"], by_sid["SendEmail"]
 assert by_sid["SendEmail"]["Resource"] == ["arn:aws:ses:eu-west-1:123456789012:identity/booking.internal",
@@ -746,10 +792,32 @@ else
   echo "$backend_link" >"$work/out"; not_ok "the backend function reads the link secret the notifier signs with"
 fi
 
+# Web Push as applied: the backend gives out the public key and allows the notifier's push services; the
+# private key is read by name by the notifier alone, and its value is in neither function's configuration.
+aws lambda get-function-configuration --function-name booking-chat-dev-backend:live --output json >"$work/backend-config.json"
+aws lambda get-function-configuration --function-name booking-chat-dev-notifier:live --output json >"$work/notifier-config.json"
+name="Web Push: the public key and the push services to the backend, the private key by name to the notifier alone, its value nowhere"
+if python3 - "$work" "$vapid_public" "$vapid_private" <<'PY'
+import json, sys, urllib.parse
+work, public, private = sys.argv[1:]
+backend, notifier = (json.load(open(f"{work}/{name}-config.json")) for name in ("backend", "notifier"))
+env = backend["Environment"]["Variables"]
+assert env.get("VAPID_PUBLIC_KEY") == public, env.get("VAPID_PUBLIC_KEY")
+assert env.get("PUSH_ENDPOINT_HOSTS") == notifier["Environment"]["Variables"]["PUSH_ENDPOINT_HOSTS"], env.get("PUSH_ENDPOINT_HOSTS")
+assert not any(key.startswith("VAPID_PRIVATE_KEY") for key in env), "the backend is not told of the private key"
+for config in (backend, notifier):
+    assert private not in json.dumps(config), f"the private key's value in {config['FunctionName']}'s configuration"
+policy = json.load(open(f"{work}/backend-policy.json"))
+if isinstance(policy, str):
+    policy = json.loads(urllib.parse.unquote(policy))
+assert "vapid-private-key" not in json.dumps(policy), "the backend may not read the private key"
+PY
+then ok "$name"; else cat "$work/backend-config.json" "$work/notifier-config.json" >"$work/out"; not_ok "$name"; fi
+
 # EventBridge refuses to delete a bus with rules on it: the preflight stops chat_events = false until the
 # app's rules are gone.
 # Notifications off in the values (their rule is still on the bus, which the preflight knows for its own).
-rm "$work/envs/dev/notifications.auto.tfvars"
+rm "$work/envs/dev/notifications.auto.tfvars" "$work/envs/dev/web-push.auto.tfvars"
 TF_VAR_chat_events=false preflight_expect "preflight: chat events off while the app's rules are on the bus is refused, naming them" fail \
   "chat_events = false deletes the bus booking-chat-dev, and EventBridge refuses while it has rules: app-chat-events" \
   "aws events delete-rule --region eu-west-1 --event-bus-name booking-chat-dev --name app-chat-events"
