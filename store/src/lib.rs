@@ -210,6 +210,7 @@ macro_rules! delegate_to_inherent {
 }
 use delegate_to_inherent;
 
+pub mod contact;
 pub mod domain;
 pub mod dynamodb;
 pub mod notifications;
