@@ -114,6 +114,15 @@ impl PushSettings {
             let key = if why.starts_with("VAPID_SUBJECT") { "VAPID_SUBJECT" } else { "VAPID_PRIVATE_KEY" };
             ConfigError::invalid(key, why)
         })?;
+        // The backend hands browsers VAPID_PUBLIC_KEY: given here too, a key pair that does not match
+        // stops the notifier at start, not at the first push (which every push service would refuse).
+        if lookup("VAPID_PUBLIC_KEY").is_some_and(|public| public.trim_end_matches('=') != vapid.public_key())
+        {
+            return Err(ConfigError::invalid(
+                "VAPID_PUBLIC_KEY",
+                "is not the public half of VAPID_PRIVATE_KEY: browsers would subscribe with a key pushes are not signed with",
+            ));
+        }
         let ttl = Duration::from_secs(parse(lookup, "PUSH_TTL_SECONDS", DEFAULT_PUSH_TTL.as_secs())?);
         if ttl > MAX_PUSH_TTL {
             return Err(ConfigError::invalid("PUSH_TTL_SECONDS", "at most 2419200 (28 days)"));
@@ -240,6 +249,16 @@ mod tests {
         let err =
             settings(&[pairs.clone(), vec![bad_key, subject]].concat()).expect_err("bad key").to_string();
         assert!(err.contains("VAPID_PRIVATE_KEY") && err.contains("32-byte"), "{err}");
+        let other_half = (
+            "VAPID_PUBLIC_KEY",
+            "BP4z9KsN6nGRTbVYI_c7VJSPQTBtkgcy27mlmlMoZIIgDll6e3vCYLocInmYWAmS6TlzAC8wEqKK6PBru3jl7A8",
+        );
+        let err = settings(&[pairs.clone(), vec![key, subject, other_half]].concat())
+            .expect_err("mismatch")
+            .to_string();
+        assert!(err.contains("VAPID_PUBLIC_KEY"), "{err}");
+        let own_half = ("VAPID_PUBLIC_KEY", chat_store::push::LOCAL_VAPID_PUBLIC_KEY);
+        assert!(settings(&[pairs.clone(), vec![key, subject, own_half]].concat()).is_ok());
         let long = ("PUSH_TTL_SECONDS", "2419201");
         let err = settings(&[pairs.clone(), vec![key, subject, long]].concat()).expect_err("ttl").to_string();
         assert!(err.contains("PUSH_TTL_SECONDS"), "{err}");

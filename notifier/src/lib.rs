@@ -76,6 +76,7 @@ impl Tally {
             ("PushSent", Unit::Count, f64::from(self.channels.pushed)),
             ("PushGone", Unit::Count, f64::from(self.channels.push_gone)),
             ("PushFailed", Unit::Count, f64::from(self.channels.push_failed)),
+            ("PushUnauthorized", Unit::Count, f64::from(self.channels.push_unauthorized)),
         ];
         emf::line(namespace, stage, &metrics, now_millis())
     }
@@ -108,6 +109,7 @@ pub async fn handle_body(notifier: &Notifier, body: &str, tally: &mut Tally) -> 
         tally.channels.pushed += channels.pushed;
         tally.channels.push_gone += channels.push_gone;
         tally.channels.push_failed += channels.push_failed;
+        tally.channels.push_unauthorized += channels.push_unauthorized;
         return match outcome {
             Ok(outcome) => {
                 tracing::debug!(booking_id = job.booking_id, ?outcome, "job handled");

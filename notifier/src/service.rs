@@ -120,6 +120,9 @@ pub struct ChannelCounts {
     pub push_gone: u32,
     /// Pushes that failed otherwise (refused, not answered, or to be retried).
     pub push_failed: u32,
+    /// Of those, pushes refused with 401 or 403: the push service does not accept the VAPID key, and
+    /// will refuse every push until it is fixed.
+    pub push_unauthorized: u32,
 }
 
 /// The service.
@@ -333,7 +336,10 @@ impl Notifier {
             match result {
                 Ok(()) => counts.pushed += 1,
                 Err(PushError::Gone(_)) => counts.push_gone += 1,
-                Err(_) => counts.push_failed += 1,
+                Err(error) => {
+                    counts.push_failed += 1;
+                    counts.push_unauthorized += u32::from(matches!(error, PushError::Rejected(401 | 403)));
+                }
             }
         }
     }
