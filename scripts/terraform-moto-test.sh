@@ -16,7 +16,7 @@
 #   that bus delivering to SQS as docs/deploying.md shows, and the email notifications: their queues, rule,
 #   event source mapping, the notifier's environment and role, a new message reaching their queue; Web
 #   Push: the VAPID private key by name to the notifier alone, never its value, the public key to the
-#   backend, the push-failed alarm, the push subscription routes),
+#   backend and notifier, the push-failed and push-unauthorized alarms, the push subscription routes),
 #   destroy; then the account root destroyed;
 # - make apply ARCH=x86_64 hands the x86_64 architecture and the three zips to Terraform.
 # Prints `moto: N passed, N failed` (counted by make test).
@@ -581,7 +581,7 @@ assert names == sorted([
     "booking-chat-dev-connections-throttled", "booking-chat-dev-chat-throttled", "booking-chat-dev-events-failed",
     "booking-chat-dev-notifier-errors", "booking-chat-dev-notifications-failed",
     "booking-chat-dev-notifications-dead-letters", "booking-chat-dev-notifications-queue-age",
-    "booking-chat-dev-push-failed",
+    "booking-chat-dev-push-failed", "booking-chat-dev-push-unauthorized",
 ]), names
 for alarm in alarms:
     assert alarm["AlarmActions"] == [sys.argv[2]] and alarm["OKActions"] == [sys.argv[2]], alarm
@@ -598,6 +598,9 @@ assert (dead["MetricName"], dead["Dimensions"]) == ("ApproximateNumberOfMessages
 push = next(a for a in alarms if a["AlarmName"] == "booking-chat-dev-push-failed")
 assert (push["Namespace"], push["MetricName"], push["Dimensions"], push["Statistic"], push["Period"], push["EvaluationPeriods"], push["Threshold"]) == (
     "BookingChat", "PushFailed", [{"Name": "Stage", "Value": "dev"}], "Sum", 900, 1, 20.0), push
+refused = next(a for a in alarms if a["AlarmName"] == "booking-chat-dev-push-unauthorized")
+assert (refused["Namespace"], refused["MetricName"], refused["Dimensions"], refused["Statistic"], refused["Period"], refused["Threshold"]) == (
+    "BookingChat", "PushUnauthorized", [{"Name": "Stage", "Value": "dev"}], "Sum", 300, 0.0), refused
 PY
 then ok "$name"; else cp "$work/alarms.json" "$work/out"; not_ok "$name"; fi
 
@@ -769,7 +772,6 @@ for key, value in want.items():
     assert env.get(key) == value, (key, env.get(key))
 assert env["PUBLIC_API_URL"].startswith("https://") or env["PUBLIC_API_URL"].startswith("http"), env["PUBLIC_API_URL"]
 assert "NOTIFY_LINK_SECRET" not in env and "VAPID_PRIVATE_KEY" not in env, "a secret's value"
-assert "VAPID_PUBLIC_KEY" not in env, "the notifier signs with the private key alone"
 by_sid = {s["Sid"]: s for s in policy["Statement"]}
 # It reads the link secret and the VAPID private key, and no other parameter.
 assert [r.rsplit(":", 1)[-1] for r in by_sid["SecretParameters"]["Resource"]] == [
@@ -803,6 +805,8 @@ work, public, private = sys.argv[1:]
 backend, notifier = (json.load(open(f"{work}/{name}-config.json")) for name in ("backend", "notifier"))
 env = backend["Environment"]["Variables"]
 assert env.get("VAPID_PUBLIC_KEY") == public, env.get("VAPID_PUBLIC_KEY")
+# The notifier gets the same public key: it refuses to start when its private key is not the other half.
+assert notifier["Environment"]["Variables"].get("VAPID_PUBLIC_KEY") == public, notifier["Environment"]["Variables"]
 assert env.get("PUSH_ENDPOINT_HOSTS") == notifier["Environment"]["Variables"]["PUSH_ENDPOINT_HOSTS"], env.get("PUSH_ENDPOINT_HOSTS")
 assert not any(key.startswith("VAPID_PRIVATE_KEY") for key in env), "the backend is not told of the private key"
 for config in (backend, notifier):

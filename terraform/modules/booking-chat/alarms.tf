@@ -168,6 +168,19 @@ locals {
         period      = 900
         threshold   = var.web_push.failed_alarm_threshold
       }
+      # Of those, the ones a push service refused with 401 or 403: it does not accept the VAPID key (a
+      # rotated or mistyped key pair), and will refuse every push until it is fixed. One is enough. The
+      # period is the default's, written out: both alarms of this map need the same attributes, or the
+      # map and {} have no common type.
+      push-unauthorized = {
+        description = "A push service refused the VAPID key (401/403): it will refuse every push until the key pair is fixed."
+        namespace   = var.metrics_namespace
+        metric_name = "PushUnauthorized"
+        dimensions  = local.emf_dimensions
+        statistic   = "Sum"
+        period      = 300
+        threshold   = 0
+      }
     } : {},
   )
 

@@ -72,6 +72,7 @@ locals {
     # push, and where the notifier may POST (unset, its built-in push services).
     local.web_push ? {
       VAPID_SUBJECT    = var.web_push.subject
+      VAPID_PUBLIC_KEY = var.web_push.public_key
       PUSH_TTL_SECONDS = tostring(var.web_push.ttl_seconds)
     } : {},
     local.push_endpoint_hosts,

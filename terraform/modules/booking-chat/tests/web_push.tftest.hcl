@@ -1,7 +1,8 @@
 # Web Push (web_push, with notifications) with a mocked AWS provider: off unless asked, and then the
 # notifier's contract (the VAPID private key by name, the subject, the TTL, the push services' hosts), the
-# backend's (the public key, the same hosts), who may read the private key (the notifier alone), the
-# push-failed alarm, and the refusals.
+# backend's (the public key, the same hosts), the public key to the notifier too (it checks the pair at
+# start), who may read the private key (the notifier alone), the push-failed and push-unauthorized alarms,
+# and the refusals.
 mock_provider "aws" {
   source          = "../../testing/aws"
   override_during = plan
@@ -54,12 +55,12 @@ run "without_web_push_neither_function_hears_of_it" {
     error_message = "no VAPID key, subject, TTL or push hosts in either function's environment"
   }
   assert {
-    condition     = !contains(keys(aws_cloudwatch_metric_alarm.metric), "push-failed")
+    condition     = !contains(keys(aws_cloudwatch_metric_alarm.metric), "push-failed") && !contains(keys(aws_cloudwatch_metric_alarm.metric), "push-unauthorized")
     error_message = "no alarm on pushes nobody sends"
   }
 }
 
-run "the_notifier_signs_with_the_private_key_by_name_and_the_backend_gives_out_the_public_key" {
+run "the_notifier_signs_with_the_private_key_by_name_and_both_functions_get_the_public_key" {
   command = plan
   variables {
     web_push                             = { public_key = "BOiBaHArrndhUg0um_05T2Gaq-hhE2grXrl7_5SpLZgLIY7toVas4gGQDox-K_VpgD4h4ZbfBH7AdNygpubdsPs", subject = "mailto:ops@booking.internal" }
@@ -85,9 +86,10 @@ run "the_notifier_signs_with_the_private_key_by_name_and_the_backend_gives_out_t
       NOTIFY_LINK_SECRET_SSM_PARAMETER = "/booking-chat/test/notify-link-secret"
       VAPID_PRIVATE_KEY_SSM_PARAMETER  = "/booking-chat/test/vapid-private-key"
       VAPID_SUBJECT                    = "mailto:ops@booking.internal"
+      VAPID_PUBLIC_KEY                 = "BOiBaHArrndhUg0um_05T2Gaq-hhE2grXrl7_5SpLZgLIY7toVas4gGQDox-K_VpgD4h4ZbfBH7AdNygpubdsPs"
       PUSH_TTL_SECONDS                 = "86400"
     })
-    error_message = "the email contract plus the VAPID private key by name, the subject and a TTL of a day; no PUSH_ENDPOINT_HOSTS without endpoint_hosts (the notifier's built-in push services)"
+    error_message = "the email contract plus the VAPID private key by name, the public key, the subject and a TTL of a day; no PUSH_ENDPOINT_HOSTS without endpoint_hosts (the notifier's built-in push services)"
   }
   assert {
     condition = (output.backend_environment["VAPID_PUBLIC_KEY"] == var.web_push.public_key
@@ -96,8 +98,8 @@ run "the_notifier_signs_with_the_private_key_by_name_and_the_backend_gives_out_t
     error_message = "the backend gives browsers the public key, and never hears of the private one"
   }
   assert {
-    condition     = !contains(keys(output.notifier_environment), "VAPID_PRIVATE_KEY") && !contains(keys(output.notifier_environment), "VAPID_PUBLIC_KEY")
-    error_message = "the private key travels by name only (the notifier reads its value at start), and the notifier is not given the public key"
+    condition     = !contains(keys(output.notifier_environment), "VAPID_PRIVATE_KEY") && lookup(output.notifier_environment, "VAPID_PUBLIC_KEY", null) == output.backend_environment["VAPID_PUBLIC_KEY"]
+    error_message = "the private key travels by name only (the notifier reads its value at start); the notifier gets the public key the backend gives browsers, and refuses to start if the private key is not its other half"
   }
   assert {
     condition = [for s in jsondecode(output.notifier_policy_json).Statement : s.Resource if s.Sid == "SecretParameters"] == [[
@@ -164,7 +166,7 @@ run "a_customer_managed_key_decrypts_the_private_key_as_the_other_secrets" {
   }
 }
 
-run "failed_pushes_alarm_over_15_minutes_above_the_threshold" {
+run "failed_pushes_alarm_over_15_minutes_above_the_threshold_and_a_refused_key_at_once" {
   command = plan
   variables {
     web_push                             = { public_key = "BOiBaHArrndhUg0um_05T2Gaq-hhE2grXrl7_5SpLZgLIY7toVas4gGQDox-K_VpgD4h4ZbfBH7AdNygpubdsPs", subject = "mailto:ops@booking.internal" }
@@ -190,10 +192,27 @@ run "failed_pushes_alarm_over_15_minutes_above_the_threshold" {
     error_message = "told to the topic, like every alarm"
   }
   assert {
+    condition = (aws_cloudwatch_metric_alarm.metric["push-unauthorized"].alarm_name == "booking-chat-test-push-unauthorized"
+      && aws_cloudwatch_metric_alarm.metric["push-unauthorized"].namespace == "BookingChat"
+      && aws_cloudwatch_metric_alarm.metric["push-unauthorized"].metric_name == "PushUnauthorized"
+      && aws_cloudwatch_metric_alarm.metric["push-unauthorized"].dimensions == aws_cloudwatch_metric_alarm.metric["notifications-failed"].dimensions
+    && aws_cloudwatch_metric_alarm.metric["push-unauthorized"].statistic == "Sum")
+    error_message = "PushUnauthorized (pushes a push service refused with 401 or 403) summed, in the functions' namespace with the Stage of the other metrics"
+  }
+  assert {
+    condition = (aws_cloudwatch_metric_alarm.metric["push-unauthorized"].period == 300 && aws_cloudwatch_metric_alarm.metric["push-unauthorized"].evaluation_periods == 1
+    && aws_cloudwatch_metric_alarm.metric["push-unauthorized"].threshold == 0 && aws_cloudwatch_metric_alarm.metric["push-unauthorized"].comparison_operator == "GreaterThanThreshold")
+    error_message = "the first refused key alarms, within 5 minutes, whatever failed_alarm_threshold (20 here): the push service will refuse every push until the key pair is fixed"
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.metric["push-unauthorized"].alarm_actions == toset([var.alarm_topic_arn]) && aws_cloudwatch_metric_alarm.metric["push-unauthorized"].ok_actions == toset([var.alarm_topic_arn])
+    error_message = "told to the topic, like every alarm"
+  }
+  assert {
     condition = toset([for key in keys(aws_cloudwatch_metric_alarm.metric) : key if strcontains(key, "notif") || strcontains(key, "push")]) == toset([
-      "notifier-errors", "notifications-failed", "notifications-dead-letters", "notifications-queue-age", "push-failed",
+      "notifier-errors", "notifications-failed", "notifications-dead-letters", "notifications-queue-age", "push-failed", "push-unauthorized",
     ])
-    error_message = "one alarm more than the emails' four"
+    error_message = "two alarms more than the emails' four"
   }
   assert {
     condition     = alltrue([for key, alarm in aws_cloudwatch_metric_alarm.metric : alarm.period == 300 if key != "push-failed"])
