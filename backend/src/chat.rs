@@ -12,8 +12,8 @@ use chat_wire::proxy::{Audience, ConnectionType, MAX_USER_BOOKINGS, UserFrame};
 use chat_wire::server::{MAX_CONNECTION_SECONDS, RESUME_MARGIN_MS};
 use chat_wire::time::now_millis;
 use chat_wire::{
-    BookingId, ChatMessage, ClientAction, ClientFrame, ErrorCode, MemberPresence, MessageId, ReadPosition,
-    Resume, ServerFrame, ServerPayload,
+    BookingId, ChatMessage, ClientAction, ClientFrame, ContactKind, ErrorCode, MemberPresence, MessageId,
+    ReadPosition, Resume, ServerFrame, ServerPayload,
 };
 use futures_util::StreamExt;
 use serde_json::Value;
@@ -725,7 +725,7 @@ impl ChatService {
         client_message_id: Option<String>,
     ) -> Result<Reply, ChatError> {
         let booking = self.admit(caller).await?;
-        let body = self.body(body)?;
+        let (body, masked) = self.hide_contacts(&booking, self.body(body)?)?;
         let client_message_id =
             client_message_id.map(ClientMessageId::parse).transpose().map_err(ChatError::Invalid)?;
         let stored = self
@@ -756,7 +756,8 @@ impl ChatService {
             tokio::join!(self.unread_frames(caller.booking_id, readers.into_iter()), published);
         // A retry is broadcast again: delivery is at least once, and clients de-duplicate by message id.
         // The store guarantees a retry never creates a second message.
-        let payload = ServerPayload::Message { booking_id: caller.booking_id, message: stored.message };
+        let payload =
+            ServerPayload::Message { booking_id: caller.booking_id, message: stored.message, masked };
         Ok(Reply::to_booking(ServerFrame::new(payload, now_millis())).with_user_frames(unread))
     }
 
@@ -908,9 +909,9 @@ impl ChatService {
         message_id: MessageId,
         body: String,
     ) -> Result<Reply, ChatError> {
-        self.admit(caller).await?;
+        let booking = self.admit(caller).await?;
         let own = self.own_message(caller, message_id)?;
-        let body = self.body(body)?;
+        let (body, masked) = self.hide_contacts(&booking, self.body(body)?)?;
         match self.store.edit_message(own, body.as_str()).await? {
             Some(message) => {
                 let edited_at = message.edited_at.unwrap_or_else(now_millis);
@@ -920,7 +921,7 @@ impl ChatService {
                     Change::MessageEdited { message: message.clone() },
                 )
                 .await;
-                Ok(message_updated(message))
+                Ok(message_updated(message, masked))
             }
             None => match self.deleted_or_refused(own).await {
                 Ok(_tombstone) => {
@@ -949,7 +950,7 @@ impl ChatService {
             // Deleted before: its event was published then.
             None => self.deleted_or_refused(own).await?,
         };
-        Ok(message_updated(tombstone))
+        Ok(message_updated(tombstone, vec![]))
     }
 
     /// What an edit or a delete asks the store to check: the caller's message of this booking, sent within
@@ -995,6 +996,35 @@ impl ChatService {
             .into())
     }
 
+    /// `body` with the contact details the deployment hides while `booking` is in its status replaced by
+    /// their placeholders (before anything stores or sends it: the original is kept nowhere), and the
+    /// kinds hidden. A placeholder is longer than what it hides, so the result may pass the length limit
+    /// by up to [`MASK_SLACK_CHARS`] (a message of nothing but details beyond that is `PAYLOAD_TOO_LARGE`).
+    fn hide_contacts(
+        &self,
+        booking: &Booking,
+        body: MessageBody,
+    ) -> Result<(MessageBody, Vec<ContactKind>), ChatError> {
+        let policy = &self.limits.contact_masking;
+        if !policy.statuses.contains(&booking.status) {
+            return Ok((body, vec![]));
+        }
+        let Some(masked) =
+            chat_store::contact::mask_with(body.as_str(), &policy.kinds, &policy.phone_regions)
+        else {
+            return Ok((body, vec![]));
+        };
+        self.metrics.contacts_masked.inc();
+        let hidden = MessageBody::parse(masked.text, self.limits.max_message_chars + MASK_SLACK_CHARS)
+            .map_err(|_| {
+                ChatError::TooLarge(format!(
+                    "too many contact details to hide while the booking is {}: send fewer",
+                    booking.status.as_str()
+                ))
+            })?;
+        Ok((hidden, masked.kinds))
+    }
+
     /// A message body as `send_message` and `edit_message` accept it.
     fn body(&self, text: String) -> Result<MessageBody, ChatError> {
         MessageBody::parse(text, self.limits.max_message_chars).map_err(|e| match e {
@@ -1022,9 +1052,13 @@ impl ChatService {
     }
 }
 
+/// How far past `MAX_MESSAGE_LENGTH` a body may grow when its contact details are replaced by placeholders
+/// (about twenty of them): with the longest limit (30,000) a message frame still fits API Gateway's 128 KB.
+const MASK_SLACK_CHARS: usize = 1_000;
+
 /// A `message_updated` frame for the booking: the sender's copy is its acknowledgement.
-fn message_updated(message: ChatMessage) -> Reply {
-    let payload = ServerPayload::MessageUpdated { booking_id: message.booking_id, message };
+fn message_updated(message: ChatMessage, masked: Vec<ContactKind>) -> Reply {
+    let payload = ServerPayload::MessageUpdated { booking_id: message.booking_id, message, masked };
     Reply::to_booking(ServerFrame::new(payload, now_millis()))
 }
 

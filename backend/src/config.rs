@@ -183,6 +183,70 @@ pub struct ChatLimits {
     /// How long after sending a user may still edit or delete a message (`CHAT_EDIT_WINDOW_SECONDS`);
     /// zero turns editing and deleting off.
     pub edit_window: Duration,
+    /// Which contact details are hidden from messages, and while the booking is in which statuses.
+    pub contact_masking: ContactMasking,
+}
+
+/// Contact details (phone numbers, email addresses, links, messaging handles) are hidden from a message
+/// before it is stored while its booking is in one of `statuses` (`CONTACT_MASK_STATUSES`, default
+/// `requested`; `none`: never, since an empty variable is an unset one), for the kinds of `kinds` (`CONTACT_MASK_KINDS`, default all four).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactMasking {
+    /// The statuses during which details are hidden.
+    pub statuses: Vec<crate::domain::BookingStatus>,
+    /// The kinds hidden.
+    pub kinds: Vec<chat_wire::ContactKind>,
+    /// The countries whose national phone numbers are recognised (`CONTACT_PHONE_REGIONS`, ISO 3166
+    /// codes, default the marketplace's seven); international numbers are recognised from anywhere.
+    pub phone_regions: chat_store::contact::PhoneRegions,
+}
+
+impl Default for ContactMasking {
+    fn default() -> Self {
+        Self {
+            statuses: vec![crate::domain::BookingStatus::Requested],
+            kinds: chat_wire::ContactKind::ALL.to_vec(),
+            phone_regions: chat_store::contact::PhoneRegions::default(),
+        }
+    }
+}
+
+impl ContactMasking {
+    /// From `CONTACT_MASK_STATUSES` and `CONTACT_MASK_KINDS`.
+    fn from_lookup(lookup: &impl Lookup) -> Result<Self, ConfigError> {
+        let defaults = Self::default();
+        let statuses = match lookup("CONTACT_MASK_STATUSES") {
+            None => defaults.statuses,
+            Some(list) if list.trim().eq_ignore_ascii_case("none") => Vec::new(),
+            Some(list) => list
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| {
+                    crate::domain::BookingStatus::parse(s).ok_or_else(|| {
+                        ConfigError::invalid(
+                            "CONTACT_MASK_STATUSES",
+                            format!("{s:?} is not a booking status"),
+                        )
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+        };
+        let kinds = match lookup("CONTACT_MASK_KINDS") {
+            None => defaults.kinds,
+            Some(list) => chat_wire::ContactKind::parse_list(&list)
+                .map_err(|e| ConfigError::invalid("CONTACT_MASK_KINDS", e))?,
+        };
+        let phone_regions = match lookup("CONTACT_PHONE_REGIONS") {
+            None => defaults.phone_regions,
+            Some(list) => {
+                let codes: Vec<&str> = list.split(',').map(str::trim).filter(|c| !c.is_empty()).collect();
+                chat_store::contact::PhoneRegions::new(&codes)
+                    .map_err(|e| ConfigError::invalid("CONTACT_PHONE_REGIONS", e))?
+            }
+        };
+        Ok(Self { statuses, kinds, phone_regions })
+    }
 }
 
 /// API Gateway's limit on one WebSocket message (and so on one frame the Management API posts).
@@ -203,6 +267,7 @@ impl Default for ChatLimits {
             history_page_size: 50,
             history_max_bytes: 96 * 1024,
             edit_window: Duration::from_secs(15 * 60),
+            contact_masking: ContactMasking::default(),
         }
     }
 }
@@ -289,6 +354,7 @@ impl Settings {
             history_page_size: parse(&lookup, "HISTORY_PAGE_SIZE", defaults.history_page_size)?,
             history_max_bytes: parse(&lookup, "HISTORY_MAX_BYTES", defaults.history_max_bytes)?,
             edit_window: Duration::from_secs(edit_window_seconds),
+            contact_masking: ContactMasking::from_lookup(&lookup)?,
         };
         if limits.max_message_chars > MAX_MESSAGE_CHARS_LIMIT {
             return Err(ConfigError::Invalid {

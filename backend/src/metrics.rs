@@ -41,6 +41,8 @@ pub struct Metrics {
     frames: Family<FrameLabels, Counter>,
     /// Messages stored (retries that returned a stored message are not counted).
     pub messages_stored: Counter,
+    /// Messages (and edits) whose contact details were hidden (`CONTACT_MASK_STATUSES`).
+    pub contacts_masked: Counter,
     /// Open direct-WebSocket connections.
     pub direct_connections: Gauge,
 }
@@ -56,6 +58,7 @@ impl Default for Metrics {
         let http_duration: HistogramFamily = Family::new_with_constructor(latency_histogram);
         let frames = Family::<FrameLabels, Counter>::default();
         let messages_stored = Counter::default();
+        let contacts_masked = Counter::default();
         let direct_connections = Gauge::default();
         registry.register("http_requests", "HTTP requests by route and status", http_requests.clone());
         registry.register(
@@ -66,11 +69,24 @@ impl Default for Metrics {
         registry.register("frames", "Client frames by action and outcome", frames.clone());
         registry.register("messages_stored", "Chat messages stored", messages_stored.clone());
         registry.register(
+            "contacts_masked",
+            "Messages and edits whose contact details were hidden before they were stored",
+            contacts_masked.clone(),
+        );
+        registry.register(
             "direct_ws_connections",
             "Open connections on the direct WebSocket",
             direct_connections.clone(),
         );
-        Self { registry, http_requests, http_duration, frames, messages_stored, direct_connections }
+        Self {
+            registry,
+            http_requests,
+            http_duration,
+            frames,
+            messages_stored,
+            contacts_masked,
+            direct_connections,
+        }
     }
 }
 

@@ -32,66 +32,8 @@ use std::sync::LazyLock;
 use phonenumber::country::Id as Country;
 use regex::Regex;
 
-/// A kind of contact detail the chat can hide.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub enum ContactKind {
-    /// A phone number, international or national, in digits or in English digit words.
-    Phone,
-    /// An email address, plain or spelled out ("john at gmail dot com").
-    Email,
-    /// A link, with or without its scheme (`https://…`, `www.…`, `example.com/x`).
-    Link,
-    /// A messaging handle: `@name`, or a service's name and an id (`telegram: johnd`).
-    Handle,
-}
-
-impl ContactKind {
-    /// Every kind, in order.
-    pub const ALL: [ContactKind; 4] = [Self::Phone, Self::Email, Self::Link, Self::Handle];
-
-    /// The kind's name in settings and on the wire: `phone`, `email`, `link` or `handle`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Phone => "phone",
-            Self::Email => "email",
-            Self::Link => "link",
-            Self::Handle => "handle",
-        }
-    }
-
-    /// Reads a comma-separated list of kinds (`"phone,email,link,handle"`; spaces and case are ignored,
-    /// an empty list hides nothing), sorted and without duplicates.
-    ///
-    /// # Errors
-    /// A message naming the entry that is not a kind.
-    pub fn parse_list(list: &str) -> Result<Vec<ContactKind>, String> {
-        let mut kinds = Vec::new();
-        for entry in list.split(',').map(str::trim).filter(|entry| !entry.is_empty()) {
-            let kind = Self::ALL
-                .into_iter()
-                .find(|kind| kind.as_str().eq_ignore_ascii_case(entry))
-                .ok_or_else(|| {
-                    format!("unknown contact kind {entry:?}: expected a comma-separated list of phone, email, link, handle")
-                })?;
-            kinds.push(kind);
-        }
-        kinds.sort_unstable();
-        kinds.dedup();
-        Ok(kinds)
-    }
-
-    /// What replaces a detail of this kind, so that any client shows why without code of its own.
-    pub fn placeholder(self) -> &'static str {
-        match self {
-            Self::Phone => "[phone number hidden until the booking is confirmed]",
-            Self::Email => "[email address hidden until the booking is confirmed]",
-            Self::Link => "[link hidden until the booking is confirmed]",
-            Self::Handle => "[messaging handle hidden until the booking is confirmed]",
-        }
-    }
-}
+/// The kinds of contact detail (the wire's: frames say which were hidden).
+pub use chat_wire::ContactKind;
 
 /// A message with its contact details replaced by placeholders.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -27,8 +27,8 @@ pub mod token;
 
 pub use client::{ClientAction, ClientFrame, FrameError, FrameRejection, Resume};
 pub use server::{
-    ChatMessage, ErrorBody, ErrorCode, MemberPresence, ReactionSummary, ReadPosition, ServerFrame,
-    ServerPayload,
+    ChatMessage, ContactKind, ErrorBody, ErrorCode, MemberPresence, ReactionSummary, ReadPosition,
+    ServerFrame, ServerPayload,
 };
 
 /// Identifier of a booking (and so of a chat room). Positive.

@@ -79,6 +79,10 @@ pub enum ServerPayload {
         booking_id: BookingId,
         /// The stored message.
         message: ChatMessage,
+        /// The kinds of contact detail hidden from this message before it was stored, because the
+        /// booking is not confirmed yet; absent when none was.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        masked: Vec<ContactKind>,
     },
     /// A page of history, oldest first.
     History {
@@ -181,6 +185,9 @@ pub enum ServerPayload {
         booking_id: BookingId,
         /// The message as it is now: the new body and `edited_at`, or a tombstone (`deleted`).
         message: ChatMessage,
+        /// The kinds of contact detail hidden from the edited text (as for [`ServerPayload::Message`]).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        masked: Vec<ContactKind>,
     },
     /// How many messages of a booking the connection's user has not read, pushed to their user
     /// connections when it changes: when they read (on any of their connections), and when another member
@@ -224,6 +231,67 @@ impl ServerPayload {
             Self::MessageUpdated { .. } => "message_updated",
             Self::Unread { .. } => "unread",
             Self::Membership { .. } => "membership",
+        }
+    }
+}
+
+/// A kind of contact detail the chat hides while a booking is not confirmed (`docs/protocol.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum ContactKind {
+    /// A phone number, international or national, in digits or in English digit words.
+    Phone,
+    /// An email address, plain or spelled out ("john at gmail dot com").
+    Email,
+    /// A link, with or without its scheme (`https://…`, `www.…`, `example.com/x`).
+    Link,
+    /// A messaging handle: `@name`, or a service's name and an id (`telegram: johnd`).
+    Handle,
+}
+
+impl ContactKind {
+    /// Every kind, in order.
+    pub const ALL: [ContactKind; 4] = [Self::Phone, Self::Email, Self::Link, Self::Handle];
+
+    /// The kind's name in settings and on the wire: `phone`, `email`, `link` or `handle`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Phone => "phone",
+            Self::Email => "email",
+            Self::Link => "link",
+            Self::Handle => "handle",
+        }
+    }
+
+    /// Reads a comma-separated list of kinds (`"phone,email,link,handle"`; spaces and case are ignored,
+    /// an empty list hides nothing), sorted and without duplicates.
+    ///
+    /// # Errors
+    /// A message naming the entry that is not a kind.
+    pub fn parse_list(list: &str) -> Result<Vec<ContactKind>, String> {
+        let mut kinds = Vec::new();
+        for entry in list.split(',').map(str::trim).filter(|entry| !entry.is_empty()) {
+            let kind = Self::ALL
+                .into_iter()
+                .find(|kind| kind.as_str().eq_ignore_ascii_case(entry))
+                .ok_or_else(|| {
+                    format!("unknown contact kind {entry:?}: expected a comma-separated list of phone, email, link, handle")
+                })?;
+            kinds.push(kind);
+        }
+        kinds.sort_unstable();
+        kinds.dedup();
+        Ok(kinds)
+    }
+
+    /// What replaces a detail of this kind, so that any client shows why without code of its own.
+    pub fn placeholder(self) -> &'static str {
+        match self {
+            Self::Phone => "[phone number hidden until the booking is confirmed]",
+            Self::Email => "[email address hidden until the booking is confirmed]",
+            Self::Link => "[link hidden until the booking is confirmed]",
+            Self::Handle => "[messaging handle hidden until the booking is confirmed]",
         }
     }
 }
@@ -405,11 +473,32 @@ mod tests {
                     edited_at: None,
                     deleted: false,
                 },
+                masked: vec![],
             },
             10,
         );
         let back: ServerFrame = serde_json::from_str(&frame.to_text()).expect("parse");
         assert_eq!(back, frame);
+        assert!(!frame.to_text().contains("masked"), "absent when nothing was hidden");
+        let ServerPayload::Message { booking_id, message, .. } = frame.payload else { unreachable!() };
+        let masked = ServerPayload::Message {
+            booking_id,
+            message,
+            masked: vec![ContactKind::Phone, ContactKind::Link],
+        };
+        let text = ServerFrame::new(masked, 10).to_text();
+        assert!(text.contains(r#""masked":["phone","link"]"#), "{text}");
+    }
+
+    #[test]
+    fn contact_kinds_parse_from_a_list_and_say_why_they_are_hidden() {
+        assert_eq!(
+            ContactKind::parse_list(" phone, link,phone,"),
+            Ok(vec![ContactKind::Phone, ContactKind::Link])
+        );
+        assert_eq!(ContactKind::parse_list(""), Ok(vec![]));
+        assert!(ContactKind::parse_list("phone,fax").expect_err("fax").contains("fax"));
+        assert!(ContactKind::ALL.iter().all(|k| k.placeholder().contains("confirmed")));
     }
 
     #[test]
@@ -478,8 +567,11 @@ mod tests {
     #[test]
     fn message_updated_carries_the_message_as_it_is_now() {
         let tombstone = ChatMessage { body: String::new(), deleted: true, ..message() };
-        let frame = ServerFrame::new(ServerPayload::MessageUpdated { booking_id: 1, message: tombstone }, 30)
-            .answering(Some("d1".into()));
+        let frame = ServerFrame::new(
+            ServerPayload::MessageUpdated { booking_id: 1, message: tombstone, masked: vec![] },
+            30,
+        )
+        .answering(Some("d1".into()));
         assert_eq!(frame.payload.type_name(), "message_updated");
         let written = serde_json::to_value(&frame).expect("serialise");
         assert_eq!(written["type"], "message_updated");

@@ -221,6 +221,10 @@ impl AppState {
             notifiers = notifiers.with(push);
         }
         let metrics = Arc::new(Metrics::default());
+        if !settings.limits.contact_masking.statuses.is_empty() {
+            // The phone-number data loads in about 0.1 s: not on the first masked message's time.
+            tokio::task::spawn_blocking(chat_store::contact::warm_up);
+        }
         let preferences = Arc::new(Preferences::new(
             store.clone(),
             settings.notify_link_secret.clone(),

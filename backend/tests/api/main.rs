@@ -6,6 +6,7 @@
 
 mod auth;
 mod concurrency;
+mod contacts;
 mod dev;
 mod direct_ws;
 mod edges;
