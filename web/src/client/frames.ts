@@ -68,10 +68,18 @@ interface FrameMeta {
   timestamp: number;
 }
 
+/**
+ * A kind of contact detail the server hid from a message because its booking was not confirmed yet (each
+ * replaced in the body by a placeholder such as "[phone number hidden until the booking is confirmed]").
+ */
+export type ContactKind = "phone" | "email" | "link" | "handle";
+
 export interface MessageFrame extends FrameMeta {
   type: "message";
   booking_id: BookingId;
   message: ChatMessage;
+  /** What was hidden from the body before it was stored; absent when nothing was. */
+  masked?: ContactKind[];
 }
 export interface HistoryFrame extends FrameMeta {
   type: "history";
@@ -157,6 +165,8 @@ export interface MessageUpdatedFrame extends FrameMeta {
   type: "message_updated";
   booking_id: BookingId;
   message: ChatMessage;
+  /** What was hidden from the edited body; absent when nothing was. */
+  masked?: ContactKind[];
 }
 /** A member came online (their first live connection) or went offline (their last one closed). */
 export interface PresenceFrame extends FrameMeta {
