@@ -286,7 +286,7 @@ const META_SHAPE = { request_id: "?str", timestamp: "int" } as const satisfies S
 
 /** The server frames the wire crate defines today (`ServerPayload`). */
 export const SERVER_SHAPES = {
-  message: { booking_id: "int", message: "message" },
+  message: { booking_id: "int", message: "message", masked: "?strs" },
   history: {
     booking_id: "int",
     messages: "messages",
@@ -309,7 +309,7 @@ export const SERVER_SHAPES = {
   booking_status: { booking_id: "int", status: "str", previous_status: "str", changed_by: "str" },
   error: { error: "error", booking_id: "?int" },
   session: { user_id: "str", expires_at: "int", closes_at: "int", booking_id: "?int" },
-  message_updated: { booking_id: "int", message: "message" },
+  message_updated: { booking_id: "int", message: "message", masked: "?strs" },
   presence: { booking_id: "int", user_id: "str", online: "bool", last_seen_at: "int|null" },
   unread: { booking_id: "int", unread_count: "int", last_read_message_id: "int|null" },
   membership: { booking_id: "int", user_id: "str", member: "bool" },
