@@ -42,6 +42,36 @@ locals {
   vapid_private_key   = { ssm_parameter_name = var.vapid_private_key_ssm_parameter_name, secrets_manager_arn = var.vapid_private_key_secrets_manager_arn }
   push_endpoint_hosts = local.web_push ? (var.web_push.endpoint_hosts == null ? {} : { PUSH_ENDPOINT_HOSTS = join(",", var.web_push.endpoint_hosts) }) : {}
 
+  # The chat rules (var.chat_rules), always all four: backend_environment then shows the rules in force, and a
+  # change of the code's defaults reaches no environment unasked. No status at all is "none": the backend
+  # reads an empty variable as an unset one, which would mean its default (requested).
+  chat_rules_environment = {
+    CONTACT_MASK_STATUSES        = length(var.chat_rules.contact_mask_statuses) == 0 ? "none" : join(",", var.chat_rules.contact_mask_statuses)
+    CONTACT_MASK_KINDS           = join(",", var.chat_rules.contact_mask_kinds)
+    CONTACT_PHONE_REGIONS        = join(",", var.chat_rules.contact_phone_regions)
+    CHAT_READ_ONLY_AFTER_SECONDS = tostring(var.chat_rules.read_only_after_seconds)
+  }
+
+  # The regions whose phone numbers the backend can read (the phonenumber crate's, libphonenumber's metadata,
+  # Cargo.lock: phonenumber 0.3.10+9.0.33): ISO 3166 alpha-2 codes, and AC, TA and XK, which it numbers
+  # too. chat_rules.contact_phone_regions is refused outside them, as the backend would refuse to start. A
+  # newer crate that adds a region needs it added here.
+  phone_regions = [
+    "AC", "AD", "AE", "AF", "AG", "AI", "AL", "AM", "AO", "AR", "AS", "AT", "AU", "AW", "AX", "AZ", "BA", "BB", "BD", "BE",
+    "BF", "BG", "BH", "BI", "BJ", "BL", "BM", "BN", "BO", "BQ", "BR", "BS", "BT", "BW", "BY", "BZ", "CA", "CC", "CD", "CF",
+    "CG", "CH", "CI", "CK", "CL", "CM", "CN", "CO", "CR", "CU", "CV", "CW", "CX", "CY", "CZ", "DE", "DJ", "DK", "DM", "DO",
+    "DZ", "EC", "EE", "EG", "EH", "ER", "ES", "ET", "FI", "FJ", "FK", "FM", "FO", "FR", "GA", "GB", "GD", "GE", "GF", "GG",
+    "GH", "GI", "GL", "GM", "GN", "GP", "GQ", "GR", "GT", "GU", "GW", "GY", "HK", "HN", "HR", "HT", "HU", "ID", "IE", "IL",
+    "IM", "IN", "IO", "IQ", "IR", "IS", "IT", "JE", "JM", "JO", "JP", "KE", "KG", "KH", "KI", "KM", "KN", "KP", "KR", "KW",
+    "KY", "KZ", "LA", "LB", "LC", "LI", "LK", "LR", "LS", "LT", "LU", "LV", "LY", "MA", "MC", "MD", "ME", "MF", "MG", "MH",
+    "MK", "ML", "MM", "MN", "MO", "MP", "MQ", "MR", "MS", "MT", "MU", "MV", "MW", "MX", "MY", "MZ", "NA", "NC", "NE", "NF",
+    "NG", "NI", "NL", "NO", "NP", "NR", "NU", "NZ", "OM", "PA", "PE", "PF", "PG", "PH", "PK", "PL", "PM", "PR", "PS", "PT",
+    "PW", "PY", "QA", "RE", "RO", "RS", "RU", "RW", "SA", "SB", "SC", "SD", "SE", "SG", "SH", "SI", "SJ", "SK", "SL", "SM",
+    "SN", "SO", "SR", "SS", "ST", "SV", "SX", "SY", "SZ", "TA", "TC", "TD", "TG", "TH", "TJ", "TK", "TL", "TM", "TN", "TO",
+    "TR", "TT", "TV", "TW", "TZ", "UA", "UG", "US", "UY", "UZ", "VA", "VC", "VE", "VG", "VI", "VN", "VU", "WF", "WS", "XK",
+    "YE", "YT", "ZA", "ZM", "ZW",
+  ]
+
   # The backend's secrets by the name it reads them under.
   backend_secrets = merge(
     {
@@ -82,6 +112,8 @@ locals {
     # The key browsers subscribe to Web Push with (public), and the push services it accepts subscriptions for.
     local.web_push ? { VAPID_PUBLIC_KEY = var.web_push.public_key } : {},
     local.push_endpoint_hosts,
+    # Contact masking and when a closed booking's chat turns read-only.
+    local.chat_rules_environment,
   )
 
   # The proxy's configuration contract (lambda/src/config.rs), its secret aside.

@@ -70,6 +70,59 @@ variable "backend_timeout_seconds" {
   default     = 10
 }
 
+variable "chat_rules" {
+  description = "The backend function's chat rules (docs/protocol.md, Contact details before a booking is confirmed). contact_mask_statuses (CONTACT_MASK_STATUSES): the booking statuses (requested, confirmed, active, completed, cancelled) during which phone numbers, email addresses, links and messaging handles are hidden from a message before it is stored; [] for never (passed as none, since the backend reads an empty variable as unset). contact_mask_kinds (CONTACT_MASK_KINDS): which of phone, email, link and handle are hidden, at least one. contact_phone_regions (CONTACT_PHONE_REGIONS): the countries (ISO 3166 alpha-2 codes in upper case that libphonenumber knows: GB, not UK) whose national phone numbers are recognised, at least one; international numbers always are. read_only_after_seconds (CHAT_READ_ONLY_AFTER_SECONDS, a whole number from 0 to 31536000): how long a cancelled or completed booking's chat stays writable, 0 for read-only at once. {} (the default) is the backend's own defaults. All four are always passed, defaults included, so that backend_environment shows the rules in force and a later change of the code's defaults changes no deployed environment unasked. Only with the backend function (a backend elsewhere reads its own environment)."
+  type = object({
+    contact_mask_statuses   = optional(list(string), ["requested"])
+    contact_mask_kinds      = optional(list(string), ["phone", "email", "link", "handle"])
+    contact_phone_regions   = optional(list(string), ["US", "GB", "FR", "DE", "ES", "IT", "NL"])
+    read_only_after_seconds = optional(number, 604800)
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    # The backend refuses to start on a status it does not know (store/src/domain.rs BookingStatus).
+    condition     = try(alltrue([for status in var.chat_rules.contact_mask_statuses : contains(["requested", "confirmed", "active", "completed", "cancelled"], status)]), false)
+    error_message = "chat_rules.contact_mask_statuses must be booking statuses: requested, confirmed, active, completed, cancelled; [] (not [\"none\"]) hides nothing."
+  }
+
+  validation {
+    # An empty CONTACT_MASK_KINDS is read as unset, which is all four: no masking is an empty status list.
+    condition     = try(length(var.chat_rules.contact_mask_kinds) > 0 && alltrue([for kind in var.chat_rules.contact_mask_kinds : contains(["phone", "email", "link", "handle"], kind)]), false)
+    error_message = "chat_rules.contact_mask_kinds must be one or more of phone, email, link, handle (an empty list would reach the backend as unset, all four: to hide nothing, set contact_mask_statuses = [])."
+  }
+
+  validation {
+    # An empty CONTACT_PHONE_REGIONS is read as unset, which is the default seven.
+    condition     = try(length(var.chat_rules.contact_phone_regions) > 0 && alltrue([for code in var.chat_rules.contact_phone_regions : can(regex("^[A-Z]{2}$", code))]), false)
+    error_message = "chat_rules.contact_phone_regions must be one or more ISO 3166 alpha-2 codes in upper case, such as GB (an empty list would reach the backend as unset, the default seven)."
+  }
+
+  validation {
+    # Two letters are not yet a region: the backend refuses to start on a code its phone metadata does not
+    # know, and a failed start fails every request (UK, for one, is GB).
+    condition     = try(alltrue([for code in var.chat_rules.contact_phone_regions : contains(local.phone_regions, code) if can(regex("^[A-Z]{2}$", code))]), false)
+    error_message = "chat_rules.contact_phone_regions has codes the backend's phone metadata (libphonenumber) does not know, and the backend would refuse to start: ${try(join(", ", [for code in var.chat_rules.contact_phone_regions : code if can(regex("^[A-Z]{2}$", code)) && !contains(local.phone_regions, code)]), "?")} (the United Kingdom is GB)."
+  }
+
+  validation {
+    condition     = try(var.chat_rules.read_only_after_seconds >= 0 && var.chat_rules.read_only_after_seconds <= 31536000 && floor(var.chat_rules.read_only_after_seconds) == var.chat_rules.read_only_after_seconds, false)
+    error_message = "chat_rules.read_only_after_seconds must be a whole number of seconds from 0 (read-only as soon as the booking is cancelled or completed) to 31536000 (a year)."
+  }
+
+  validation {
+    # Refused rather than ignored, as the backend's other inputs are: rules given here would not apply.
+    condition = var.backend_url == null || var.chat_rules == {
+      contact_mask_statuses   = tolist(["requested"])
+      contact_mask_kinds      = tolist(["phone", "email", "link", "handle"])
+      contact_phone_regions   = tolist(["US", "GB", "FR", "DE", "ES", "IT", "NL"])
+      read_only_after_seconds = 604800
+    }
+    error_message = "chat_rules configure the backend function; with backend_url the backend runs elsewhere and reads CONTACT_MASK_STATUSES, CONTACT_MASK_KINDS, CONTACT_PHONE_REGIONS and CHAT_READ_ONLY_AFTER_SECONDS from its own environment."
+  }
+}
+
 variable "jwt_secret_ssm_parameter_name" {
   description = "SSM SecureString parameter holding the HS256 key of user tokens, the backend's JWT_SECRET (or use the Secrets Manager ARN)."
   type        = string

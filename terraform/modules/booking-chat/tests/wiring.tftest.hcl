@@ -249,22 +249,26 @@ run "the_backends_environment_is_the_contract_it_reads" {
 
   assert {
     condition = output.backend_environment == tomap({
-      APP_ENV                     = "test"
-      LOG_FORMAT                  = "json"
-      RUST_LOG                    = "info"
-      CHAT_STORE                  = "dynamodb"
-      CHAT_TABLE                  = "booking-chat-test-chat"
-      CONNECTIONS_TABLE           = "booking-chat-test-connections"
-      MANAGEMENT_ENDPOINT         = "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/test"
-      METRICS_NAMESPACE           = "BookingChat"
-      STAGE                       = "test"
-      AWS_TIMEOUT_MS              = "3000"
-      EVENT_BUS_NAME              = "booking-chat-test"
-      JWT_SECRET_SSM_PARAMETER    = "/booking-chat/test/jwt-secret"
-      PROXY_SECRET_SSM_PARAMETER  = "/booking-chat/test/proxy-secret"
-      SERVICE_TOKEN_SSM_PARAMETER = "/booking-chat/test/service-token"
+      APP_ENV                      = "test"
+      LOG_FORMAT                   = "json"
+      RUST_LOG                     = "info"
+      CHAT_STORE                   = "dynamodb"
+      CHAT_TABLE                   = "booking-chat-test-chat"
+      CONNECTIONS_TABLE            = "booking-chat-test-connections"
+      MANAGEMENT_ENDPOINT          = "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/test"
+      METRICS_NAMESPACE            = "BookingChat"
+      STAGE                        = "test"
+      AWS_TIMEOUT_MS               = "3000"
+      EVENT_BUS_NAME               = "booking-chat-test"
+      JWT_SECRET_SSM_PARAMETER     = "/booking-chat/test/jwt-secret"
+      PROXY_SECRET_SSM_PARAMETER   = "/booking-chat/test/proxy-secret"
+      SERVICE_TOKEN_SSM_PARAMETER  = "/booking-chat/test/service-token"
+      CONTACT_MASK_STATUSES        = "requested"
+      CONTACT_MASK_KINDS           = "phone,email,link,handle"
+      CONTACT_PHONE_REGIONS        = "US,GB,FR,DE,ES,IT,NL"
+      CHAT_READ_ONLY_AFTER_SECONDS = "604800"
     })
-    error_message = "exactly the variables of the backend's contract: secrets by name, never by value; METRICS_NAMESPACE and STAGE for its fan-out and event metrics; EVENT_BUS_NAME for its events"
+    error_message = "exactly the variables of the backend's contract: secrets by name, never by value; METRICS_NAMESPACE and STAGE for its fan-out and event metrics; EVENT_BUS_NAME for its events; the chat rules, the code's defaults unless asked"
   }
 }
 
