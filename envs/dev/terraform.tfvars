@@ -26,6 +26,14 @@
 #     subject    = "mailto:ops@yourcompany.com"  # whom the push services contact (or an https:// page)
 #   }
 #   vapid_private_key_ssm_parameter_name = "/booking-chat/dev/vapid-private-key"
+#
+# The chat rules are the backend's own (docs/deploying.md, Chat rules): contact details hidden from messages
+# while a booking is requested, a cancelled or completed booking's chat writable for 7 days. To change them:
+#   chat_rules = {
+#     contact_mask_statuses   = ["requested"]             # [] never hides them
+#     contact_phone_regions   = ["FR", "BE", "CH", "LU"]  # whose national numbers are recognised
+#     read_only_after_seconds = 2592000                   # 30 days; 0: read-only as soon as it closes
+#   }
 environment                      = "dev"
 region                           = "eu-west-1"
 proxy_secret_ssm_parameter_name  = "/booking-chat/dev/proxy-secret"

@@ -48,4 +48,5 @@ module "booking_chat" {
   web_push                               = var.web_push
   vapid_private_key_ssm_parameter_name   = var.vapid_private_key_ssm_parameter_name
   vapid_private_key_secrets_manager_arn  = var.vapid_private_key_secrets_manager_arn
+  chat_rules                             = var.chat_rules
 }

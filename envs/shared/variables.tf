@@ -599,6 +599,19 @@ variable "vapid_private_key_secrets_manager_arn" {
   }
 }
 
+variable "chat_rules" {
+  description = "The backend function's chat rules (docs/deploying.md, Chat rules); {} (the default) for the code's own. contact_mask_statuses: the booking statuses during which contact details are hidden from messages (requested by default; [] for never); contact_mask_kinds: which of phone, email, link and handle (all four by default); contact_phone_regions: the countries, ISO 3166 alpha-2 in upper case, whose national phone numbers are recognised (US, GB, FR, DE, ES, IT, NL by default); read_only_after_seconds: how long a cancelled or completed booking's chat stays writable (604800, 7 days; 0 to 31536000). An attribute left out keeps its default, which module booking-chat sets and checks."
+  # No defaults here: module booking-chat's type fills in each attribute left null, so they live in one place.
+  type = object({
+    contact_mask_statuses   = optional(list(string))
+    contact_mask_kinds      = optional(list(string))
+    contact_phone_regions   = optional(list(string))
+    read_only_after_seconds = optional(number)
+  })
+  default  = {}
+  nullable = false
+}
+
 variable "detailed_route_metrics" {
   description = "Per-route CloudWatch metrics of both APIs' stages, billed as custom metrics (up to 102 per environment: 18 for the WebSocket API, 84 for the HTTP API). Off, the stage-wide metrics the alarms read remain, and the access logs hold each request's route, status and latency."
   type        = bool

@@ -74,6 +74,10 @@ run "the_environment_is_sized_for_its_purpose" {
     condition     = var.web_push == null && var.vapid_private_key_ssm_parameter_name == null && var.vapid_private_key_secrets_manager_arn == null
     error_message = "no Web Push committed: it needs notifications and the deployer's own VAPID key pair"
   }
+  assert {
+    condition     = alltrue([for rule in values(var.chat_rules) : rule == null])
+    error_message = "no chat rules committed: every environment runs the backend's own (docs/deploying.md, Chat rules)"
+  }
 }
 
 run "the_environment_reads_its_own_secrets" {
@@ -143,5 +147,17 @@ run "outputs_name_the_stage_and_its_resources" {
   assert {
     condition     = module.booking_chat.backend_environment["EVENT_BUS_NAME"] == output.event_bus_name
     error_message = "the backend publishes to that bus"
+  }
+}
+
+run "the_backend_runs_the_default_chat_rules" {
+  command = plan
+
+  assert {
+    condition = (module.booking_chat.backend_environment["CONTACT_MASK_STATUSES"] == "requested"
+      && module.booking_chat.backend_environment["CONTACT_MASK_KINDS"] == "phone,email,link,handle"
+      && module.booking_chat.backend_environment["CONTACT_PHONE_REGIONS"] == "US,GB,FR,DE,ES,IT,NL"
+    && module.booking_chat.backend_environment["CHAT_READ_ONLY_AFTER_SECONDS"] == "604800")
+    error_message = "contact details hidden while a booking is requested, every kind, the marketplace's seven regions, a closed booking's chat writable for 7 days: the code's defaults, spelled out"
   }
 }

@@ -494,3 +494,25 @@ run "a_url_as_domain_name_is_refused" {
   }
   expect_failures = [var.http_domain_name]
 }
+
+# Chat rules: the root passes them through, and what it leaves out module booking-chat fills in (its tests
+# hold the refusals).
+
+run "chat_rules_reach_the_backend_and_what_is_left_out_keeps_its_default" {
+  command = plan
+  variables {
+    chat_rules = {
+      contact_mask_statuses   = []
+      contact_phone_regions   = ["FR", "BE", "CH", "LU"]
+      read_only_after_seconds = 2592000
+    }
+  }
+
+  assert {
+    condition = (module.booking_chat.backend_environment["CONTACT_MASK_STATUSES"] == "none"
+      && module.booking_chat.backend_environment["CONTACT_MASK_KINDS"] == "phone,email,link,handle"
+      && module.booking_chat.backend_environment["CONTACT_PHONE_REGIONS"] == "FR,BE,CH,LU"
+    && module.booking_chat.backend_environment["CHAT_READ_ONLY_AFTER_SECONDS"] == "2592000")
+    error_message = "no statuses is none, the kinds left out are all four, the regions and 30 days as given"
+  }
+}
