@@ -1215,4 +1215,8 @@ impl ChatStore for DynamoDbStore {
     fn rate_limits(&self, limits: Limits) -> Arc<dyn RateLimits> {
         Arc::new(DynamoDbRateLimits { store: self.clone(), limits })
     }
+
+    fn moderation(&self) -> Arc<dyn crate::moderation::ModerationStore> {
+        Arc::new(crate::dynamodb_moderation::DynamoDbModeration::new(self.client.clone(), self.table.clone()))
+    }
 }

@@ -7,6 +7,8 @@
 //!   `store/migrations/`, compiled in.
 //! - [`dynamodb::DynamoDbStore`]: one DynamoDB table (the default on Lambda: no VPC, no pool, no idle cost).
 //! - [`rate_limit`]: the per-user windows every adapter counts in ([`RateLimits`]).
+//! - [`moderation`]: members' reports and the operator's append-only audit log, behind a port of their
+//!   own ([`moderation::ModerationStore`]; adapters [`sql_moderation`] and [`dynamodb_moderation`]).
 //!
 //! Every adapter keeps the same guarantees, enforced by the database itself:
 //! - a booking's message ids increase in commit order, so `after_message_id` never skips a message that
@@ -213,10 +215,13 @@ use delegate_to_inherent;
 pub mod contact;
 pub mod domain;
 pub mod dynamodb;
+pub mod dynamodb_moderation;
+pub mod moderation;
 pub mod notifications;
 pub mod push;
 pub mod rate_limit;
 pub mod sql;
+pub mod sql_moderation;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -705,6 +710,9 @@ pub trait ChatStore: Send + Sync + 'static {
 
     /// The rate limits of `limits`, shared by every instance on this store ([`crate::rate_limit`]).
     fn rate_limits(&self, limits: crate::rate_limit::Limits) -> Arc<dyn RateLimits>;
+
+    /// Members' reports and the operator's append-only audit log, on this store ([`moderation`]).
+    fn moderation(&self) -> Arc<dyn moderation::ModerationStore>;
 }
 
 /// Rate limits by user, kept where the chat is: an adapter per store, each shared by every instance on

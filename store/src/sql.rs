@@ -65,8 +65,9 @@ const MESSAGE_COLUMNS: &str =
 const OWN_MESSAGE: &str =
     "WHERE id = $3 AND booking_id = $4 AND sender_id = $5 AND created_at >= $6 AND deleted_at IS NULL";
 
-/// The migrations embedded for each database, in order; an applied one must never change.
-const MIGRATIONS: [(i64, &str, &str, &str); 6] = [
+/// The migrations embedded for each database (the migrator applies them in version order); an applied one
+/// must never change.
+const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
     (
         1,
         "init",
@@ -102,6 +103,12 @@ const MIGRATIONS: [(i64, &str, &str, &str); 6] = [
         "notifications",
         include_str!("../migrations/sqlite/0006_notifications.sql"),
         include_str!("../migrations/postgres/0006_notifications.sql"),
+    ),
+    (
+        8,
+        "moderation",
+        include_str!("../migrations/sqlite/0008_moderation.sql"),
+        include_str!("../migrations/postgres/0008_moderation.sql"),
     ),
 ];
 
@@ -1049,6 +1056,10 @@ impl ChatStore for SqlStore {
 
     fn rate_limits(&self, limits: Limits) -> std::sync::Arc<dyn RateLimits> {
         std::sync::Arc::new(SqlRateLimits { store: self.clone(), limits })
+    }
+
+    fn moderation(&self) -> std::sync::Arc<dyn crate::moderation::ModerationStore> {
+        std::sync::Arc::new(crate::sql_moderation::SqlModeration::new(self.pool.clone()))
     }
 
     fn kind(&self) -> &'static str {

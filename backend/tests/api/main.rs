@@ -15,6 +15,7 @@ mod events;
 mod hardening;
 mod helpers;
 mod inbox;
+mod moderation_store;
 mod notification_store;
 mod openapi;
 mod ops;
