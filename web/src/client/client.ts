@@ -14,6 +14,7 @@ import {
   type BookingId,
   type BookingStatusFrame,
   type ChatMessage,
+  type ChatStateView,
   type MessageUpdatedFrame,
   type ClientActions,
   type ClientAction,
@@ -24,7 +25,9 @@ import {
   type PresenceFrame,
   type ReactionFrame,
   type ReceiptFrame,
+  type ReportReceivedFrame,
   type ServerFrame,
+  type ServerFrameType,
   type SessionFrame,
   type UnreadFrame,
 } from "./frames.js";
@@ -217,6 +220,8 @@ export interface ChatClientEvents {
   membership: MembershipFrame;
   /** When the connection's token expires and the gateway closes it (the answer to `session` and `refresh`). */
   session: SessionFrame;
+  /** Whether the chat may be written in, and who blocked whom, changed (see `ChatClient.chatState`). */
+  chat_state: ChatStateView;
   /** An error frame not about an outbox message (those mark the message `failed`). */
   error: ErrorFrame;
   /** Every valid frame, after the client has handled it. */
@@ -224,7 +229,9 @@ export interface ChatClientEvents {
 }
 
 /** Error codes that will not go away by sending the same message again. */
-const PERMANENT = new Set(["VALIDATION_ERROR", "PAYLOAD_TOO_LARGE", "AUTHORIZATION_ERROR", "NOT_FOUND"]);
+const PERMANENT = new Set(["VALIDATION_ERROR", "PAYLOAD_TOO_LARGE", "AUTHORIZATION_ERROR", "NOT_FOUND", "BLOCKED", "CHAT_CLOSED"]);
+/** The chat state of a server that sends none: anyone may write, nobody is blocked. */
+export const WRITABLE_CHAT: ChatStateView = { writable: true, closed: null, read_only_at: null, blocks: [] };
 /** Longest message body the server accepts, in characters. */
 export const MAX_BODY_CHARS = 4000;
 
@@ -290,8 +297,13 @@ export class ChatClient extends Emitter<ChatClientEvents> {
   #hasOlder = false;
   #inflight: { cmid: string; requestId: string; timer: ReturnType<typeof setTimeout> } | undefined;
   #requestSeq = 0;
-  /** Actions awaiting their answer, by `request_id`: the link they went on, and how to settle them. */
-  #pending = new Map<string, { link: Link; settle: (frame: ServerFrame | ChatError) => void }>();
+  /**
+   * Actions awaiting their answer, by `request_id`: the link they went on, how to settle them, and the kind of
+   * frame that answers them also without naming the request (a broadcast such as `chat_state`).
+   */
+  #pending = new Map<string, { link: Link; settle: (frame: ServerFrame | ChatError) => void; answer?: string | undefined }>();
+  /** What the server last said of the chat (see `chatState`). */
+  #chatState = WRITABLE_CHAT;
   /** The promises of `send`, by `client_message_id`. */
   #sends = new Map<string, { resolve: (m: ChatMessage) => void; reject: (e: ChatError) => void }>();
   /** `markRead` callers waiting for the position to reach their id. */
@@ -368,6 +380,15 @@ export class ChatClient extends Emitter<ChatClientEvents> {
   /** Whether older messages exist than the oldest loaded (`loadOlder`). */
   get hasOlder(): boolean {
     return this.#hasOlder;
+  }
+  /**
+   * Whether the chat may be written in and who blocked whom, as the server last said (`chat_state`, or a
+   * `history` answer's); `WRITABLE_CHAT` from a server that says nothing. A `BLOCKED` refusal adds a block of
+   * this user (its `user_id` `""` and `at` 0: the refusal names neither), a `CHAT_CLOSED` one makes it not
+   * `writable`, until the server's next word.
+   */
+  get chatState(): ChatStateView {
+    return this.#chatState;
   }
 
   // ---- Lifecycle ----
@@ -517,16 +538,39 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     return this.#request<MessageUpdatedFrame>("delete_message", { message_id: messageId }).then((f) => f.message);
   }
 
+  /**
+   * Blocks the other member of the booking: they can no longer write in its chat (the user still can).
+   * Resolves with the chat state the server answers (`chat_state`). Not queued.
+   */
+  block(): Promise<ChatStateView> {
+    return this.#request("block", {}, "chat_state").then(() => this.#chatState);
+  }
+
+  /** Lifts the user's block of the other member; resolves with the chat state the server answers. Not queued. */
+  unblock(): Promise<ChatStateView> {
+    return this.#request("unblock", {}, "chat_state").then(() => this.#chatState);
+  }
+
+  /**
+   * Reports a message (`message_id`) or the other member (without) to the marketplace: `reason` one of
+   * `REPORT_REASONS`, `details` at most `MAX_REPORT_DETAILS_CHARS` characters (else `VALIDATION_ERROR`).
+   * Resolves with the report's id (`report_received`). Not queued.
+   */
+  report(report: ClientActions["report"]): Promise<string> {
+    return this.#request<ReportReceivedFrame>("report", report).then((f) => f.report_id);
+  }
+
   /** A promise settled with the server's copy of an outbox message, or its refusal. */
   #whenStored(cmid: string): Promise<ChatMessage> {
     return new Promise((resolve, reject) => this.#sends.set(cmid, { resolve, reject }));
   }
 
   /**
-   * Sends an action on the ready link with a `request_id` of its own, settled by the answer naming it: an error
-   * frame rejects, anything else resolves. No link, a link that closes first, or no answer in time reject.
+   * Sends an action on the ready link with a `request_id` of its own, settled by the answer naming it (or by
+   * the next frame of type `answer` naming none): an error frame rejects, anything else resolves. No link, a
+   * link that closes first, or no answer in time reject.
    */
-  #request<F extends ServerFrame>(action: ClientAction, data: ClientActions[ClientAction], purpose?: "older"): Promise<F> {
+  #request<F extends ServerFrame>(action: ClientAction, data: ClientActions[ClientAction], answer?: "older" | ServerFrameType): Promise<F> {
     const link = this.#link;
     if (!link?.ready) return Promise.reject(new ChatError("NOT_CONNECTED", "not connected"));
     const id = `a${++this.#requestSeq}`;
@@ -539,8 +583,8 @@ export class ChatClient extends Emitter<ChatClientEvents> {
         else if (frame.type === "error") reject(new ChatError(frame.error.code, frame.error.message));
         else resolve(frame as F);
       };
-      this.#pending.set(id, { link, settle });
-      if (purpose) link.syncs.set(id, purpose);
+      this.#pending.set(id, { link, settle, answer });
+      if (answer === "older") link.syncs.set(id, answer);
       this.#sendOn(link, action as "ping", data as ClientActions["ping"], id);
     });
   }
@@ -1025,6 +1069,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
           this.#presence = new Map(frame.presence.map((p) => [p.user_id, p]));
           changed = true;
         }
+        if (frame.chat_state) this.#setChatState(frame.chat_state);
         // Replaced by id: the server's state of each message (a copy older than one held is ignored).
         for (const m of frame.messages) {
           changed = this.#timeline.upsert(m) !== "same" || changed;
@@ -1095,11 +1140,13 @@ export class ChatClient extends Emitter<ChatClientEvents> {
       case "membership":
         this.emit("membership", frame);
         break;
-      case "pong":
+      case "chat_state":
+        this.#setChatState({ writable: frame.writable, closed: frame.closed, read_only_at: frame.read_only_at, blocks: frame.blocks });
         break;
     }
     if (changed) this.#render();
     if (frame.request_id !== undefined) this.#pending.get(frame.request_id)?.settle(frame);
+    else for (const p of this.#pending.values()) if (p.answer === frame.type) p.settle(frame);
     this.emit("frame", frame);
   }
 
@@ -1111,6 +1158,10 @@ export class ChatClient extends Emitter<ChatClientEvents> {
       // The server closes this connection; come back with a fresh token.
       this.#forceRefresh = true;
     }
+    // A refusal that says what the chat state is, before (or without) the `chat_state` frame that tells it.
+    const state = this.#chatState;
+    if (code === "CHAT_CLOSED") this.#setChatState({ ...state, writable: false });
+    if (code === "BLOCKED") this.#setChatState({ ...state, blocks: [...state.blocks.filter((b) => b.user_id), { user_id: "", blocked_user_id: this.#me ?? "", at: 0 }] });
     if (link.renewal && frame.request_id === link.renewal.requestId) return this.#renewFailed(link);
     const purpose = frame.request_id !== undefined ? link.syncs.get(frame.request_id) : undefined;
     if (purpose && frame.request_id !== undefined) {
@@ -1186,6 +1237,12 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     if (next.size === 0) for (const t of this.#typing.values()) clearTimeout(t);
     this.#typing = next;
     if (announce) this.emit("typing", this.typingUsers);
+  }
+
+  #setChatState(state: ChatStateView): void {
+    if (JSON.stringify(state) === JSON.stringify(this.#chatState)) return;
+    this.#chatState = state;
+    this.emit("chat_state", state);
   }
 
   #setStatus(status: ConnectionStatus): void {

@@ -36,6 +36,14 @@ export interface ChatMessage {
   edited_at: number | null;
   /** The author deleted it: a tombstone that keeps its id; `body` is empty and `reactions` too. */
   deleted: boolean;
+  /** On a tombstone: the marketplace's moderators hid it, and why (absent when its author deleted it). */
+  moderation?: Moderation;
+}
+
+/** Why the marketplace's moderators hid a message, and when (epoch ms). */
+export interface Moderation {
+  reason: string;
+  at: number;
 }
 
 /** Error codes of `error` frames (`ErrorCode` in the wire crate). */
@@ -50,6 +58,10 @@ export const ERROR_CODES = [
   "BACKEND_UNAVAILABLE",
   "INTERNAL_ERROR",
   "REMOVED_FROM_BOOKING",
+  /** The other member blocked the caller: they cannot send, edit, react or type in the booking. */
+  "BLOCKED",
+  /** The booking's chat is read-only (see `ChatStateView`). */
+  "CHAT_CLOSED",
 ] as const;
 /** A known error code; a newer server may send others, which are kept as plain strings. */
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -97,6 +109,8 @@ export interface HistoryFrame extends FrameMeta {
    * first page's, when a sync takes several). Absent or `null` from a server that cannot resume.
    */
   synced_at?: number | null;
+  /** Whether the chat may be written in, and who blocked whom (absent from servers before it: writable). */
+  chat_state?: ChatStateView;
 }
 /** How far one member has read. */
 export interface ReadPosition {
@@ -187,6 +201,53 @@ export interface UnreadFrame extends FrameMeta {
   last_read_message_id: MessageId | null;
 }
 
+/**
+ * Whether a booking's chat may be written in, and who blocked whom: what a `chat_state` frame says, and the
+ * `chat_state` of a `history` answer.
+ */
+export interface ChatStateView {
+  /** Whether members may write (send, edit, react, type); history stays readable either way. */
+  writable: boolean;
+  /** Why the chat is read-only; `null` while it is writable. */
+  closed: ChatClosure | null;
+  /** When an ended booking's chat becomes (or became) read-only, epoch ms; `null` if it is not to. */
+  read_only_at: number | null;
+  /** Who blocked whom in this booking (a blocked member cannot write; the blocker still can). */
+  blocks: ChatBlock[];
+}
+/** Why a chat is read-only. */
+export interface ChatClosure {
+  /** `ended`: the booking was cancelled or completed and its grace period is over; `moderator`: the operator closed it. */
+  reason: "ended" | "moderator" | (string & {});
+  /** Since when, epoch ms. */
+  at: number;
+  /** The operator's note to the members. */
+  note: string | null;
+}
+/** One member's block of the other. */
+export interface ChatBlock {
+  user_id: string;
+  blocked_user_id: string;
+  /** Epoch ms. */
+  at: number;
+}
+/**
+ * The booking's chat state changed (a block, an unblock, the operator closing or reopening it, the booking
+ * ending): to every connection of the booking; the caller's copy of the answer to `block` or `unblock` names its
+ * request.
+ */
+export interface ChatStateFrame extends FrameMeta, ChatStateView {
+  type: "chat_state";
+  booking_id: BookingId;
+}
+/** The answer to `report`, to the reporter only. */
+export interface ReportReceivedFrame extends FrameMeta {
+  type: "report_received";
+  booking_id: BookingId;
+  /** The report's id, for the member's reference. */
+  report_id: string;
+}
+
 /** On a per-user connection: the user became a member of a booking, or stopped being one. */
 export interface MembershipFrame extends FrameMeta {
   type: "membership";
@@ -209,7 +270,9 @@ export type ServerFrame =
   | MessageUpdatedFrame
   | PresenceFrame
   | UnreadFrame
-  | MembershipFrame;
+  | MembershipFrame
+  | ChatStateFrame
+  | ReportReceivedFrame;
 export type ServerFrameType = ServerFrame["type"];
 
 /** What each client action carries in `data`. */
@@ -238,7 +301,22 @@ export interface ClientActions {
   edit_message: { message_id: MessageId; body: string };
   /** Delete one of the user's own messages, within the server's edit window; it becomes a tombstone. */
   delete_message: { message_id: MessageId };
+  /** Block the other member of the booking; answered with `chat_state`. */
+  block: Record<never, never>;
+  /** Lift the user's block of the other member; answered with `chat_state`. */
+  unblock: Record<never, never>;
+  /**
+   * Report a message (`message_id`) or the other member (without) to the marketplace; `details` at most
+   * `MAX_REPORT_DETAILS_CHARS` characters. Answered with `report_received`.
+   */
+  report: { reason: ReportReason; message_id?: MessageId; details?: string };
 }
+
+/** Why a member reports a message or a member, in the order a UI offers them. */
+export const REPORT_REASONS = ["spam", "scam", "harassment", "off_platform", "inappropriate", "other"] as const;
+export type ReportReason = (typeof REPORT_REASONS)[number];
+/** Longest `details` of a report, in characters. */
+export const MAX_REPORT_DETAILS_CHARS = 1000;
 export type ClientAction = keyof ClientActions;
 
 /** A frame a client sends. */
@@ -261,7 +339,12 @@ type Kind =
   | "error"
   | "strs"
   | "reads"
-  | "presences";
+  | "presences"
+  | "state"
+  | "closure"
+  | "closure|null"
+  | "blocks"
+  | "moderation";
 type FieldSpec = Kind | `?${Kind}`;
 type Shape = Readonly<Record<string, FieldSpec>>;
 
@@ -277,12 +360,17 @@ const MESSAGE_SHAPE = {
   // `parseServerFrame` fills them in, so `ChatMessage` always has them. The wire crate always sends both.
   edited_at: "?int|null",
   deleted: "?bool",
+  moderation: "?moderation",
 } as const satisfies Shape;
 const REACTION_SHAPE = { emoji: "str", count: "int", user_ids: "strs" } as const satisfies Shape;
 const READ_SHAPE = { user_id: "str", last_read_message_id: "int" } as const satisfies Shape;
 const PRESENCE_SHAPE = { user_id: "str", online: "bool", last_seen_at: "int|null" } as const satisfies Shape;
 const ERROR_SHAPE = { code: "str", message: "str" } as const satisfies Shape;
 const META_SHAPE = { request_id: "?str", timestamp: "int" } as const satisfies Shape;
+const MODERATION_SHAPE = { reason: "str", at: "int" } as const satisfies Shape;
+const CLOSURE_SHAPE = { reason: "str", at: "int", note: "str|null" } as const satisfies Shape;
+const BLOCK_SHAPE = { user_id: "str", blocked_user_id: "str", at: "int" } as const satisfies Shape;
+const STATE_SHAPE = { writable: "bool", closed: "closure|null", read_only_at: "int|null", blocks: "blocks" } as const satisfies Shape;
 
 /** The server frames the wire crate defines today (`ServerPayload`). */
 export const SERVER_SHAPES = {
@@ -294,6 +382,7 @@ export const SERVER_SHAPES = {
     read_positions: "?reads",
     presence: "?presences",
     synced_at: "?int",
+    chat_state: "?state",
   },
   reaction: {
     booking_id: "int",
@@ -313,6 +402,8 @@ export const SERVER_SHAPES = {
   presence: { booking_id: "int", user_id: "str", online: "bool", last_seen_at: "int|null" },
   unread: { booking_id: "int", unread_count: "int", last_read_message_id: "int|null" },
   membership: { booking_id: "int", user_id: "str", member: "bool" },
+  chat_state: { booking_id: "int", ...STATE_SHAPE },
+  report_received: { booking_id: "int", report_id: "str" },
 } as const satisfies Record<string, Shape>;
 
 /** Server frames drafted for the chat-features issue: typed and handled, not sent by the server yet. */
@@ -331,6 +422,9 @@ export const CLIENT_SHAPES = {
   session: {},
   edit_message: { message_id: "int", body: "str" },
   delete_message: { message_id: "int" },
+  block: {},
+  unblock: {},
+  report: { reason: "str", message_id: "?int", details: "?str" },
 } as const satisfies Record<string, Shape>;
 
 /** Client actions drafted for the chat-features issue. */
@@ -357,6 +451,8 @@ const serverKeysMatch: { [T in ServerFrameType]: Same<Fields<T>, keyof AllShapes
   presence: true,
   unread: true,
   membership: true,
+  chat_state: true,
+  report_received: true,
 };
 const clientKeysMatch: { [A in ClientAction]: Same<keyof ClientActions[A], keyof ClientShapes[A]> } = {
   send_message: true,
@@ -369,6 +465,9 @@ const clientKeysMatch: { [A in ClientAction]: Same<keyof ClientActions[A], keyof
   session: true,
   edit_message: true,
   delete_message: true,
+  block: true,
+  unblock: true,
+  report: true,
 };
 const nestedKeysMatch: [
   Same<keyof ChatMessage, keyof typeof MESSAGE_SHAPE>,
@@ -376,7 +475,11 @@ const nestedKeysMatch: [
   Same<keyof ErrorBody, keyof typeof ERROR_SHAPE>,
   Same<keyof ReadPosition, keyof typeof READ_SHAPE>,
   Same<keyof MemberPresence, keyof typeof PRESENCE_SHAPE>,
-] = [true, true, true, true, true];
+  Same<keyof Moderation, keyof typeof MODERATION_SHAPE>,
+  Same<keyof ChatClosure, keyof typeof CLOSURE_SHAPE>,
+  Same<keyof ChatBlock, keyof typeof BLOCK_SHAPE>,
+  Same<keyof ChatStateView, keyof typeof STATE_SHAPE>,
+] = [true, true, true, true, true, true, true, true, true];
 void serverKeysMatch;
 void clientKeysMatch;
 void nestedKeysMatch;
@@ -404,20 +507,25 @@ function checkKind(kind: Kind, value: unknown, path: string, strict: Strict): st
       return typeof value === "boolean" ? undefined : expected;
     case "str|null":
     case "int|null":
-      return value === null ? undefined : checkKind(kind.slice(0, 3) as Kind, value, path, strict);
+    case "closure|null":
+      return value === null ? undefined : checkKind(kind.slice(0, -5) as Kind, value, path, strict);
     case "strs":
       return Array.isArray(value) ? value.map((v, i) => checkKind("str", v, `${path}[${i}]`, strict)).find(Boolean) : expected;
     case "message":
       return checkShape(MESSAGE_SHAPE, value, path, strict);
     case "error":
-      return checkShape(ERROR_SHAPE, value, path, strict);
+    case "moderation":
+    case "state":
+    case "closure":
+      return checkShape(OBJECTS[kind], value, path, strict);
     default:
       // A list of objects.
       return Array.isArray(value) ? value.map((v, i) => checkShape(LISTS[kind], v, `${path}[${i}]`, strict)).find(Boolean) : expected;
   }
 }
 
-const LISTS = { messages: MESSAGE_SHAPE, reactions: REACTION_SHAPE, reads: READ_SHAPE, presences: PRESENCE_SHAPE };
+const LISTS = { messages: MESSAGE_SHAPE, reactions: REACTION_SHAPE, reads: READ_SHAPE, presences: PRESENCE_SHAPE, blocks: BLOCK_SHAPE };
+const OBJECTS = { error: ERROR_SHAPE, moderation: MODERATION_SHAPE, state: STATE_SHAPE, closure: CLOSURE_SHAPE };
 
 function checkShape(shape: Shape, value: unknown, path: string, strict: Strict): string | undefined {
   if (!isObject(value)) return `${path}: expected an object`;

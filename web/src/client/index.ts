@@ -14,6 +14,7 @@ export {
   browserNetwork,
   MAX_BODY_CHARS,
   SignedOutError,
+  WRITABLE_CHAT,
   type AccessProbe,
   type ChatClientEvents,
   type ChatClientOptions,

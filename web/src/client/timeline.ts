@@ -1,7 +1,7 @@
 //! The messages of one booking as the client knows them: stored messages de-duplicated and ordered by id, then
 //! the outbox's messages not yet acknowledged. Pure data; no I/O and no timers.
 
-import type { ChatMessage, MessageId, ReactionSummary } from "./frames.js";
+import type { ChatMessage, MessageId, Moderation, ReactionSummary } from "./frames.js";
 import type { OutboxEntry } from "./outbox.js";
 
 /** Where a message of the timeline stands. */
@@ -31,6 +31,8 @@ export interface TimelineMessage {
   edited_at?: number | null;
   /** A tombstone: its author deleted it; `body` is empty. Absent for the outbox's. */
   deleted?: boolean;
+  /** On a tombstone the marketplace's moderators hid: why, and when. */
+  moderation?: Moderation;
 }
 
 /** What `upsert` did. */

@@ -12,8 +12,8 @@
 //! - actions are the client's, returning its promises (settled by the server's answer, rejected with a `ChatError`).
 
 import { createContext, createElement, useContext, useEffect, useMemo, useRef, useSyncExternalStore, type ReactNode } from "react";
-import { ChatClient, type ChatClientOptions, type ConnectionStatus, type TokenProvider } from "../client/client.js";
-import type { BookingId, MemberPresence, MessageId } from "../client/frames.js";
+import { ChatClient, WRITABLE_CHAT, type ChatClientOptions, type ConnectionStatus, type TokenProvider } from "../client/client.js";
+import type { BookingId, ChatStateView, MemberPresence, MessageId } from "../client/frames.js";
 import { httpProbe } from "../client/index.js";
 import { localStorageOutbox } from "../client/outbox.js";
 import type { TimelineMessage } from "../client/timeline.js";
@@ -208,6 +208,8 @@ export interface Conversation {
   hasOlder: boolean;
   /** This user's id (the token's `sub`). */
   me: string | undefined;
+  /** Whether the chat may be written in, and who blocked whom (see `ChatClient.chatState`). */
+  chatState: ChatStateView;
   /** The client's actions, bound (stable across renders). Each returns the client's promise. */
   send: ChatClient["send"];
   edit: ChatClient["edit"];
@@ -219,6 +221,9 @@ export interface Conversation {
   discard: ChatClient["discard"];
   typing: ChatClient["typing"];
   stopTyping: ChatClient["stopTyping"];
+  block: ChatClient["block"];
+  unblock: ChatClient["unblock"];
+  report: ChatClient["report"];
   client: ChatClient;
 }
 
@@ -230,19 +235,21 @@ const INITIAL_CONVERSATION = {
   receipts: new Map<string, MessageId>(),
   hasOlder: false,
   me: undefined,
+  chatState: WRITABLE_CHAT,
 };
 const INITIAL_INBOX = { bookings: NONE, unreadCount: 0, status: IDLE };
 
-/** One booking's conversation: its messages, status, typing and read state, and its actions. */
+/** One booking's conversation: its messages, status, typing, read and chat state, and its actions. */
 export function useConversation(bookingId: BookingId): Conversation {
   const client = useChatClient(bookingId);
-  const state = useSnapshot(client, ["timeline", "status", "typing", "receipt"], () => ({
+  const state = useSnapshot(client, ["timeline", "status", "typing", "receipt", "chat_state"], () => ({
     messages: client.timeline,
     status: client.status,
     typingUsers: client.typingUsers,
     receipts: new Map(client.receipts),
     hasOlder: client.hasOlder,
     me: client.me,
+    chatState: client.chatState,
   }), INITIAL_CONVERSATION);
   const actions = useMemo(
     () => ({
@@ -256,6 +263,9 @@ export function useConversation(bookingId: BookingId): Conversation {
       discard: client.discard.bind(client),
       typing: client.typing.bind(client),
       stopTyping: client.stopTyping.bind(client),
+      block: client.block.bind(client),
+      unblock: client.unblock.bind(client),
+      report: client.report.bind(client),
       client,
     }),
     [client],

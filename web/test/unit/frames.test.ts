@@ -110,6 +110,38 @@ describe("frame checks", () => {
     expect(checkClientFrame({ action: "sync", data: { from_message_id: 1, changed_since: 5 } }, { strict: true })).toBeUndefined();
   });
 
+  it("trust and safety: chat_state and report_received are checked with their nested fields", () => {
+    const state = { writable: false, closed: { reason: "ended", at: 5, note: null }, read_only_at: 5, blocks: [{ user_id: "a", blocked_user_id: "b", at: 4 }] };
+    const frame = { type: "chat_state", booking_id: 1, timestamp: 6, ...state };
+    expect(checkServerFrame(frame, { strict: true })).toBeUndefined();
+    expect(checkServerFrame({ ...frame, blocks: [{ ...state.blocks[0], since: 1 }] }, { strict: true })).toMatch(/blocks\[0\].since: unknown field/);
+    expect(checkServerFrame({ ...frame, closed: null, writable: true })).toBeUndefined();
+    expect(checkServerFrame({ ...frame, closed: { reason: "ended", at: 5 } })).toMatch(/chat_state.closed.note: missing/);
+    expect(checkServerFrame({ ...frame, blocks: [{ user_id: "a", at: 4 }] })).toMatch(/blocks\[0\].blocked_user_id: missing/);
+    expect(checkServerFrame({ ...frame, read_only_at: "soon" })).toMatch(/read_only_at: expected int/);
+    expect(parseServerFrame(JSON.stringify(frame))).toEqual(frame);
+    const received = { type: "report_received", booking_id: 1, report_id: "r-1", request_id: "a3", timestamp: 6 };
+    expect(checkServerFrame(received, { strict: true })).toBeUndefined();
+    expect(checkServerFrame({ ...received, report_id: 1 })).toMatch(/report_id: expected str/);
+    // A history answer may carry the chat state; an error may say BLOCKED or CHAT_CLOSED; a tombstone its
+    // moderation (not in the wire crate yet: the fixture has none).
+    const history = { type: "history", booking_id: 1, messages: [], has_more: false, timestamp: 3 };
+    expect(checkServerFrame({ ...history, chat_state: state }, { strict: true })).toBeUndefined();
+    expect(checkServerFrame({ ...history, chat_state: { ...state, blocks: undefined } })).toMatch(/chat_state.blocks: missing/);
+    for (const code of ["BLOCKED", "CHAT_CLOSED"]) {
+      expect(checkServerFrame({ type: "error", timestamp: 1, error: { code, message: "m" } }, { strict: true })).toBeUndefined();
+    }
+    const message = fixture.server.find((f) => f.type === "message")!;
+    const tombstone = { ...(message.message as object), body: "", deleted: true, moderation: { reason: "scam", at: 9 } };
+    expect(checkServerFrame({ ...message, message: tombstone, masked: ["phone", "link"] }, { strict: true })).toBeUndefined();
+    expect(checkServerFrame({ ...message, message: { ...tombstone, moderation: { reason: "scam" } } })).toMatch(/moderation.at: missing/);
+    // The actions: block and unblock carry nothing, report a reason and optionally a message and details.
+    expect(checkClientFrame({ action: "block", request_id: "a1" }, { strict: true })).toBeUndefined();
+    expect(checkClientFrame({ action: "unblock" }, { strict: true })).toBeUndefined();
+    expect(checkClientFrame({ action: "report", data: { reason: "spam", message_id: 4, details: "x" } }, { strict: true })).toBeUndefined();
+    expect(checkClientFrame({ action: "report", data: { message_id: 4 } })).toMatch(/report.data.reason: missing/);
+  });
+
   it("parseServerFrame returns frames and nothing else", () => {
     expect(parseServerFrame('{"type":"pong","timestamp":1}')).toEqual({ type: "pong", timestamp: 1 });
     expect(parseServerFrame("not json")).toBeUndefined();

@@ -102,6 +102,23 @@ describe("on a server", () => {
     expect(sockets).toEqual([]);
   });
 
+  it("useConversation has the chat state (writable before the server says more) and block, unblock, report bound", () => {
+    const { clientOptions } = scripted();
+    let actions: unknown[] = [];
+    function Chat() {
+      const { chatState, block, unblock, report } = useConversation(1);
+      actions = [block, unblock, report];
+      return <p>{`${chatState.writable} ${chatState.blocks.length}`}</p>;
+    }
+    const html = renderToString(
+      <ChatProvider url="wss://chat.example/prod" token={async () => null} clientOptions={clientOptions}>
+        <Chat />
+      </ChatProvider>,
+    );
+    expect(html).toBe("<p>true 0</p>");
+    expect(actions.every((a) => typeof a === "function")).toBe(true);
+  });
+
   it("a hook outside a provider says what is missing", () => {
     function Lost() {
       useConversation(1);

@@ -5,7 +5,7 @@
 import type { GlobalComponents } from "vue";
 import { expectTypeOf, it } from "vitest";
 import type { ChatError } from "../../src/client/client.js";
-import type { ChatMessage, ReactionFrame } from "../../src/client/frames.js";
+import type { ChatMessage, ChatStateView, ReactionFrame } from "../../src/client/frames.js";
 import type { TimelineMessage } from "../../src/client/timeline.js";
 import type { InboxBooking } from "../../src/client/user.js";
 import "../../src/index.js";
@@ -37,5 +37,7 @@ it("actions return promises of the server's answer", () => {
   type Client = import("../../src/client/client.js").ChatClient;
   expectTypeOf<ReturnType<Client["edit"]>>().toEqualTypeOf<Promise<ChatMessage>>();
   expectTypeOf<ReturnType<Client["react"]>>().toEqualTypeOf<Promise<ReactionFrame>>();
+  expectTypeOf<ReturnType<Client["block"]>>().toEqualTypeOf<Promise<ChatStateView>>();
+  expectTypeOf<ReturnType<Client["report"]>>().toEqualTypeOf<Promise<string>>();
   expectTypeOf<ChatError["code"]>().toBeString();
 });
