@@ -6,8 +6,13 @@
 //! names and avatars; or the `resolveUser` property), `edit-window` (seconds the server allows editing),
 //! `theme` (`light`/`dark`; default: the user's preference), and the standard `lang` and `dir`.
 //!
-//! Keyboard: each message's actions (reactions, and Edit and Delete on the user's own within the edit window)
-//! are one toolbar, one Tab stop, with the arrow keys (Home, End) inside it.
+//! Keyboard: each message's actions (reactions, Edit and Delete on the user's own within the edit window,
+//! Report on the others') are one toolbar, one Tab stop, with the arrow keys (Home, End) inside it.
+//!
+//! Trust and safety: the chat state (`client.chatState`) shows as a line above the composer (read-only, blocked,
+//! "You blocked this member" with Unblock, the date it becomes read-only) and disables writing where the user
+//! may not; the sender of a message whose contact details were hidden is told so; Block (in the header) blocks
+//! at once, undone by Unblock; a message's Report asks why in place (one button per reason), as Delete asks first.
 //!
 //! One element, one client: frameworks re-render (a new `tokenProvider` function each time) and move elements
 //! around the DOM, and neither is a reason to reconnect. The element keeps its `ChatClient` for its life and
@@ -16,7 +21,7 @@
 
 import { ChatClient, httpProbe, localStorageOutbox } from "../client/index.js";
 import type { ConnectionStatus, TokenProvider } from "../client/client.js";
-import type { BookingStatusFrame, ErrorFrame } from "../client/frames.js";
+import { REPORT_REASONS, type BookingStatusFrame, type ChatStateView, type ErrorFrame, type ReportReason } from "../client/frames.js";
 import { People, type PersonResolver } from "./people.js";
 import type { TimelineMessage } from "../client/timeline.js";
 import { Base, h, ignore, tokenFromUrl } from "./dom.js";
@@ -34,16 +39,21 @@ export interface BookingChatEventMap {
   "chat-message": CustomEvent<TimelineMessage>;
   /** The booking's status changed. */
   "chat-booking-status": CustomEvent<BookingStatusFrame>;
-  /** An error frame not about one of this user's actions (those show where they happened). */
+  /**
+   * An error frame not about one of this user's actions (those show where they happened), nor a `BLOCKED` or
+   * `CHAT_CLOSED` refusal (those show as the chat state, `chat-state`).
+   */
   "chat-error": CustomEvent<ErrorFrame>;
+  /** Whether the chat may be written in, and who blocked whom, changed (`client.chatState`). */
+  "chat-state": CustomEvent<ChatStateView>;
   /** The element made its client, or replaced it (`undefined`: dropped). */
   "chat-client": CustomEvent<ChatClient | undefined>;
 }
 
-/** A message being edited, or asked about deleting: its draft, and the last refusal. */
+/** A message being edited, asked about deleting, or reported: its draft, and the last refusal. */
 interface Editing {
   key: string;
-  mode: "edit" | "delete";
+  mode: "edit" | "delete" | "report";
   draft: string;
   error?: string;
 }
@@ -77,10 +87,12 @@ export class BookingChatElement extends Base {
   #windowTimer: ReturnType<typeof setTimeout> | undefined;
   /** Follow new messages: the user is at the end of the list (or just sent). */
   #stickToBottom = true;
+
   readonly #root: ShadowRoot;
   readonly #els: {
     title: HTMLHeadingElement;
     status: HTMLSpanElement;
+    block: HTMLButtonElement;
     booking: HTMLSpanElement;
     presence: HTMLSpanElement;
     banner: HTMLDivElement;
@@ -91,6 +103,8 @@ export class BookingChatElement extends Base {
     list: HTMLOListElement;
     typing: HTMLDivElement;
     live: HTMLDivElement;
+    state: HTMLDivElement;
+    notice: HTMLDivElement;
     form: HTMLFormElement;
     input: HTMLTextAreaElement;
     send: HTMLButtonElement;
@@ -104,6 +118,7 @@ export class BookingChatElement extends Base {
     const e = {
       title: h("h2", { part: "title", id: "title" }),
       status: h("span", { class: "status", part: "status", role: "status" }),
+      block: h("button", { part: "block", type: "button" }),
       booking: h("span", { class: "booking", part: "booking-status" }),
       presence: h("span", { class: "presence", part: "presence" }),
       banner: h("div", { class: "banner", part: "banner", hidden: "" }),
@@ -114,6 +129,9 @@ export class BookingChatElement extends Base {
       list: h("ol", { part: "messages" }),
       typing: h("div", { class: "typing", part: "typing", "aria-live": "polite" }),
       live: h("div", { class: "sr", "aria-live": "polite" }),
+      // Live regions that stay in the page (empty when there is nothing to say), so that what appears is read.
+      state: h("div", { class: "note", part: "chat-state", role: "status" }),
+      notice: h("div", { class: "note", part: "notice", role: "status" }),
       form: h("form", { part: "composer" }),
       input: h("textarea", { part: "input", rows: "1", maxlength: "4000", autocomplete: "off", enterkeyhint: "send" }),
       send: h("button", { class: "send", part: "send", type: "submit" }),
@@ -127,8 +145,11 @@ export class BookingChatElement extends Base {
       e.input.focus();
     });
     e.form.append(e.input, e.send);
-    const header = h("header", { part: "header" }, h("div", {}, e.title, e.booking, e.presence), e.status);
-    this.#root.append(style, h("section", { class: "chat", part: "container", "aria-labelledby": "title" }, header, e.banner, e.log, e.typing, e.live, e.form));
+    const header = h("header", { part: "header" }, h("div", {}, e.title, e.booking, e.presence), h("div", { class: "end" }, e.status, e.block));
+    this.#root.append(style, h("section", { class: "chat", part: "container", "aria-labelledby": "title" }, header, e.banner, e.log, e.typing, e.live, e.state, e.notice, e.form));
+    // Blocking is undone as easily (Unblock, where it says so): no question first. The focus follows the button.
+    e.block.onclick = () => this.#client?.block().then(() => this.#focus("unblock"), ignore);
+    e.state.onclick = (event) => (event.target as Element).localName === "button" && this.#client?.unblock().then(() => e.block.focus(), ignore);
 
     e.form.addEventListener("submit", (event) => {
       event.preventDefault();
@@ -141,6 +162,8 @@ export class BookingChatElement extends Base {
       }
     });
     e.input.addEventListener("input", () => {
+      // A notice stays until the user writes again.
+      this.#notify();
       if (e.input.value) this.#client?.typing();
       else this.#client?.stopTyping();
     });
@@ -321,8 +344,21 @@ export class BookingChatElement extends Base {
         this.#announce(this.#strings.bookingStatus(frame.status));
         this.#fire("chat-booking-status", frame);
       }),
-      client.on("error", (frame) => this.#fire("chat-error", frame)),
+      // Refusals that are the chat state show as it.
+      client.on("error", (frame) => /^(BLOCKED|CHAT_CLOSED)$/.test(frame.error.code) || this.#fire("chat-error", frame)),
+      client.on("chat_state", (state) => {
+        this.#renderState();
+        this.#render();
+        this.#fire("chat-state", state);
+      }),
+      // The sender is told when contact details were hidden from their message (the other members see the placeholders).
+      client.on("frame", (f) => {
+        if ((f.type === "message" || f.type === "message_updated") && f.masked?.length && f.message.sender_id === client.me) {
+          this.#notify(this.#strings.masked);
+        }
+      }),
     ];
+    this.#notify();
     this.#renderStatus(client.status);
     this.#render();
   }
@@ -342,6 +378,8 @@ export class BookingChatElement extends Base {
     e.send.textContent = s.send;
     e.older.textContent = s.loadOlder;
     e.reconnect.textContent = s.tryAgain;
+    e.block.textContent = s.block;
+    e.state.replaceChildren();
     if (this.#bookingStatus) e.booking.textContent = s.bookingStatus(this.#bookingStatus);
     if (this.#client) this.#renderStatus(this.#client.status);
   }
@@ -378,7 +416,54 @@ export class BookingChatElement extends Base {
     // Refusals that a retry may cure get a button; a non-member (or one removed), a missing booking or a
     // signed-out user do not.
     e.reconnect.hidden = !(status.state === "stopped" && status.reason === "handshake_refused");
-    e.input.disabled = e.send.disabled = status.state === "stopped" && status.reason !== "closed";
+    this.#renderState();
+  }
+
+  /** Whether the user may write: the chat is writable and nobody blocked them. */
+  #canWrite(): boolean {
+    const client = this.#client;
+    const state = client?.chatState;
+    return !state || (state.writable && !state.blocks.some((b) => b.blocked_user_id === client?.me));
+  }
+
+  /** The chat state: its line above the composer, the composer, Block. */
+  #renderState(): void {
+    const client = this.#client;
+    if (!client) return;
+    const s = this.#strings;
+    const e = this.#els;
+    const { status, me } = client;
+    const { writable, closed, read_only_at, blocks } = client.chatState;
+    const mine = blocks.some((b) => b.user_id === me);
+    const lines = [
+      writable
+        ? read_only_at !== null &&
+          read_only_at > Date.now() &&
+          s.readOnlyOn(new Intl.DateTimeFormat(this.#lang(), { dateStyle: "medium", timeStyle: "short" }).format(read_only_at))
+        : closed?.reason === "ended"
+          ? s.chatEnded
+          : s.chatClosed,
+      !writable && closed?.note,
+      blocks.some((b) => b.blocked_user_id === me) && s.blockedByOther,
+      mine && s.blockedByMe,
+    ].filter((x): x is string => !!x);
+    // Rebuilt (and so announced) only when it says something else.
+    if (e.state.textContent !== lines.join("") + (mine ? s.unblock : "")) {
+      e.state.replaceChildren(...lines.map((line) => h("p", {}, line)));
+      if (mine) e.state.lastChild?.appendChild(h("button", { part: "unblock", type: "button", "data-focus": "unblock" }, s.unblock));
+    }
+    e.block.hidden = mine;
+    e.input.disabled = e.send.disabled = (status.state === "stopped" && status.reason !== "closed") || !this.#canWrite();
+  }
+
+  /** Shows a notice above the composer (until the user writes again); nothing: none. */
+  #notify(text?: string): void {
+    this.#els.notice.replaceChildren(...(text ? [h("p", {}, text)] : []));
+  }
+
+  /** The page's language (the nearest `lang`), for dates and times. */
+  #lang(): string | undefined {
+    return this.closest("[lang]")?.getAttribute("lang") || undefined;
   }
 
   #submit(): void {
@@ -419,10 +504,10 @@ export class BookingChatElement extends Base {
       client.discard(row.client_message_id);
       this.#els.input.focus();
     }
-    if (action === "edit" || action === "delete") {
+    if (action === "edit" || action === "delete" || action === "report") {
       this.#editing = { key: row.key, mode: action, draft: row.body };
       this.#render();
-      this.#focus(action === "edit" ? `editor:${row.key}` : `confirm:${row.key}`);
+      this.#focus(`${action === "edit" ? "editor" : "confirm"}:${row.key}`);
     }
     if (action === "cancel") this.#endEdit(row.key);
     if (action === "save" && editing && id !== undefined) {
@@ -430,13 +515,18 @@ export class BookingChatElement extends Base {
       if (!body.trim() || body === row.body) return this.#endEdit(row.key);
       this.#settle(editing, client.edit(id, body), `edit:${row.key}`);
     }
-    if (action === "confirm" && editing && id !== undefined) this.#settle(editing, client.remove(id), "input");
+    const reason = target.dataset.reason as ReportReason | undefined;
+    if (action === "confirm" && editing && id !== undefined) this.#settle(editing, reason ? client.report({ reason, message_id: id }) : client.remove(id), "input");
   }
 
-  /** An edit or a delete on its way: done, the row goes back (focus to `focusAfter`); refused, it says why. */
+  /**
+   * An edit, a delete or a report on its way: done, the row goes back (focus to `focusAfter`), and a report's
+   * id is told; refused, it says why.
+   */
   #settle(editing: Editing, answer: Promise<unknown>, focusAfter: string): void {
     answer.then(
-      () => {
+      (done) => {
+        if (typeof done === "string") this.#notify(this.#strings.reported(done));
         if (this.#editing === editing) this.#endEdit(editing.key, focusAfter);
       },
       (error: Error) => {
@@ -447,8 +537,8 @@ export class BookingChatElement extends Base {
     );
   }
 
-  /** Leaves editing (or the delete question); the focus goes back to where it started, or to `focus`. */
-  #endEdit(key: string, focus = `edit:${key}`): void {
+  /** Leaves editing (or the delete question, or a report); the focus goes back to where it started, or to `focus`. */
+  #endEdit(key: string, focus = `${this.#editing?.mode}:${key}`): void {
     this.#editing = undefined;
     this.#render();
     this.#focus(focus);
@@ -458,12 +548,13 @@ export class BookingChatElement extends Base {
     (key === "input" ? this.#els.input : this.#root.querySelector<HTMLElement>(`[data-focus="${CSS.escape(key)}"]`))?.focus();
   }
 
-  /** Arrow keys (and Home, End) move within a message's toolbar; Enter saves an edit, Escape leaves it. */
+  /** Arrow keys (and Home, End) move within a message's toolbar; Enter saves an edit, Escape leaves it (or a question). */
   #onListKey(event: KeyboardEvent): void {
     const target = event.target as HTMLElement;
+    // Escape leaves an edit, the delete question or a report, wherever the focus is in it.
+    if (event.key === "Escape" && target.closest(".editor")) return this.#endEdit(this.#editing?.key ?? "");
     if (target.localName === "textarea") {
-      if (event.key === "Escape") this.#endEdit(this.#editing?.key ?? "");
-      else if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
         event.preventDefault();
         target.parentElement?.querySelector<HTMLElement>("[data-action=save]")?.click();
       }
@@ -471,7 +562,7 @@ export class BookingChatElement extends Base {
     }
     const bar = target.closest("[role=toolbar]");
     if (!bar) return;
-    const buttons = [...bar.querySelectorAll<HTMLElement>("button")];
+    const buttons = [...bar.querySelectorAll<HTMLElement>("button:enabled")];
     const rtl = getComputedStyle(this).direction === "rtl";
     const step = { ArrowRight: rtl ? -1 : 1, ArrowLeft: rtl ? 1 : -1, ArrowDown: 1, ArrowUp: -1 }[event.key];
     const index = buttons.indexOf(target);
@@ -508,7 +599,7 @@ export class BookingChatElement extends Base {
     let seenKey: string | undefined;
     for (const m of client.timeline) if (m.mine && m.id !== undefined && m.id <= seenUpTo) seenKey = m.key;
 
-    const lang = this.closest("[lang]")?.getAttribute("lang") || undefined;
+    const lang = this.#lang();
     const time = new Intl.DateTimeFormat(lang, { timeStyle: "short" });
     // The other members' presence, in the header.
     const others = [...client.presence.values()].filter((p) => p.user_id !== me);
@@ -523,6 +614,8 @@ export class BookingChatElement extends Base {
     const windowMs = Number(this.getAttribute("edit-window") ?? EDIT_WINDOW_SECONDS) * 1000;
     const now = Date.now();
     let nextExpiry = Infinity;
+    // Where the user may not write, nothing of theirs is editable (an edit under way says why, if saved).
+    const canWrite = this.#canWrite();
     for (const m of client.timeline) {
       const date = new Date(m.created_at);
       const thisDay = date.toDateString();
@@ -532,13 +625,13 @@ export class BookingChatElement extends Base {
       }
       const seen = m.key === seenKey;
       const until = m.created_at + windowMs;
-      const editable = m.mine && m.state === "sent" && !m.deleted && until > now;
+      const editable = canWrite && m.mine && m.state === "sent" && !m.deleted && until > now;
       if (editable) nextExpiry = Math.min(nextExpiry, until);
       const editing = this.#editing?.key === m.key ? this.#editing : undefined;
       wanted.push({
         key: m.key,
-        sig: [m, seen, lang, editable, editing?.mode, editing?.error, this.#people.get(m.sender_id)],
-        build: () => this.#message(m, seen, time, editable, editing),
+        sig: [m, seen, lang, editable, canWrite, editing?.mode, editing?.error, this.#people.get(m.sender_id)],
+        build: () => this.#message(m, seen, time, editable, editing, canWrite),
       });
     }
 
@@ -577,6 +670,7 @@ export class BookingChatElement extends Base {
     time: Intl.DateTimeFormat,
     editable: boolean,
     editing: Editing | undefined,
+    canWrite: boolean,
   ): HTMLElement {
     const s = this.#strings;
     const parts = ["message", m.mine ? "message-mine" : "", m.state !== "sent" ? `message-${m.state}` : ""];
@@ -595,7 +689,9 @@ export class BookingChatElement extends Base {
       for (const emoji of emojis) {
         const r = m.reactions.find((x) => x.emoji === emoji);
         const count = r?.count ?? 0;
-        actions.append(
+        // Where the user may not write, the reactions show, and cannot be toggled.
+        if (canWrite || count)
+          actions.append(
           button("react", count ? `${emoji} ${count}` : emoji, {
             part: "reaction",
             "data-emoji": emoji,
@@ -603,21 +699,32 @@ export class BookingChatElement extends Base {
             "aria-pressed": String(!!(me && r?.user_ids.includes(me))),
             "aria-label": s.react(emoji, count),
             ...(count ? {} : { class: "quick" }),
+            ...(canWrite ? {} : { disabled: "" }),
           }),
         );
       }
       if (editable) actions.append(button("edit", s.edit, { class: "quick" }), button("delete", s.delete, { class: "quick" }));
-      actions.querySelectorAll("button").forEach((b, i) => (b.tabIndex = i ? -1 : 0));
+      if (!m.mine) actions.append(button("report", s.report, { class: "quick" }));
+      actions.querySelectorAll("button:enabled").forEach((b, i) => ((b as HTMLElement).tabIndex = i ? -1 : 0));
     }
-    let body: HTMLElement = h("p", { class: "body", part: "body", dir: "auto" }, m.deleted ? s.deleted : m.body);
+    const hidden = m.deleted && (m.moderation ? s.moderated(m.moderation.reason) : s.deleted);
+    const text = h("p", { class: "body", part: "body", dir: "auto" }, hidden || m.body);
+    let body: HTMLElement = text;
     if (editing) {
+      const { mode } = editing;
       const field = h("textarea", { part: "editor", "aria-label": s.editLabel, "data-focus": `editor:${m.key}`, maxlength: "4000", dir: "auto" });
       field.value = editing.draft;
       body = h(
         "div",
         { class: "editor" },
-        editing.mode === "edit" ? field : h("span", {}, s.confirmDelete),
-        editing.mode === "edit" ? button("save", s.save) : button("confirm", s.delete),
+        // A report: the message stays in view, and one button per reason sends it (the first takes the focus).
+        mode === "report" && text,
+        mode === "edit" ? field : h("span", {}, mode === "report" ? s.reason : s.confirmDelete),
+        ...(mode === "edit"
+          ? [button("save", s.save)]
+          : mode === "report"
+            ? REPORT_REASONS.map((r, i) => button("confirm", s.reasons[r], { "data-reason": r, "data-focus": i ? r : `confirm:${m.key}` }))
+            : [button("confirm", s.delete)]),
         button("cancel", s.cancel),
         editing.error !== undefined && h("span", { role: "alert" }, editing.error),
       );

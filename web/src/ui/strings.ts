@@ -1,6 +1,8 @@
 //! The words `<booking-chat>` shows, replaceable for translation through its `strings` property. Dates and
 //! times are formatted by `Intl` in the element's language (`lang`).
 
+import type { ReportReason } from "../client/frames.js";
+
 /** Every text the element shows or announces. */
 export interface ChatStrings {
   /** The heading, unless the `heading` attribute is set. */
@@ -62,6 +64,31 @@ export interface ChatStrings {
   bookingStatus: (status: string) => string;
   /** Another member's presence, shown in the header: online, or when last seen (`null`: never). */
   presence: (user: string, online: boolean, lastSeen: string | null) => string;
+  /** Told to the sender whose message had contact details hidden (until they write again). */
+  masked: string;
+  /** The chat is read-only (closed by the marketplace, or any reason but `ended`). */
+  chatClosed: string;
+  /** The chat is read-only because the booking ended. */
+  chatEnded: string;
+  /** The chat will be read-only from a date (formatted). */
+  readOnlyOn: (date: string) => string;
+  /** The other member blocked this user. */
+  blockedByOther: string;
+  /** This user blocked the other member (shown with `unblock`). */
+  blockedByMe: string;
+  block: string;
+  unblock: string;
+  /** Asked before blocking. */
+  confirmBlock: string;
+  /** A message's Report button. */
+  report: string;
+  /** Asked when a message is reported, and each reason's button (which sends the report). */
+  reason: string;
+  reasons: Record<ReportReason, string>;
+  /** The marketplace received a report (its id). */
+  reported: (id: string) => string;
+  /** Instead of `deleted`: the marketplace's moderators hid the message, and why. */
+  moderated: (reason: string) => string;
 }
 
 /** English. */
@@ -104,4 +131,18 @@ export const ENGLISH: ChatStrings = {
   react: (emoji, count) => (count ? `${emoji} ${count}` : `React with ${emoji}`),
   bookingStatus: (status) => `Booking ${status}`,
   presence: (user, online, lastSeen) => (online ? `${user} is online` : lastSeen ? `${user} was last seen at ${lastSeen}` : ""),
+  masked: "Contact details are hidden until the booking is confirmed.",
+  chatClosed: "This conversation is closed.",
+  chatEnded: "This booking has ended; the conversation is read-only.",
+  readOnlyOn: (date) => `This conversation becomes read-only on ${date}.`,
+  blockedByOther: "You can't send messages in this conversation.",
+  blockedByMe: "You blocked this member.",
+  block: "Block",
+  unblock: "Unblock",
+  confirmBlock: "Block this member?",
+  report: "Report",
+  reason: "Why report it?",
+  reasons: { spam: "Spam", scam: "Scam", harassment: "Harassment", off_platform: "Off-platform contact", inappropriate: "Inappropriate", other: "Other" },
+  reported: (id) => `Thank you: report ${id} received.`,
+  moderated: (reason) => `Removed by the marketplace: ${reason}`,
 };

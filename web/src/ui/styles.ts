@@ -32,7 +32,8 @@ height:var(--booking-chat-height,480px);min-width:0;container-type:inline-size;c
 :host([hidden]),[hidden]{display:none!important}
 *{box-sizing:border-box}
 .chat{display:flex;flex-direction:column;height:100%;background:var(--_bg);border:1px solid var(--_border);border-radius:var(--_radius);overflow:hidden}
-header{display:flex;gap:.5rem;align-items:center;justify-content:space-between;padding:.6rem .9rem;border-block-end:1px solid var(--_border)}
+header,.end{display:flex;gap:.5rem;align-items:center;justify-content:space-between;padding:.6rem .9rem;border-block-end:1px solid var(--_border)}
+.end{padding:0;border:0}
 h2{font-size:1rem;margin:0;overflow-wrap:anywhere}
 .status{font-size:.8rem;color:var(--_muted);display:flex;gap:.35rem;align-items:center;white-space:nowrap}
 .status::before{content:"";inline-size:.55rem;block-size:.55rem;border-radius:50%;background:var(--_muted)}
@@ -41,8 +42,8 @@ h2{font-size:1rem;margin:0;overflow-wrap:anywhere}
 .booking{font-size:.75rem;color:var(--_muted)}
 .presence{display:block;font-size:.75rem;color:var(--_muted)}
 .presence:empty{display:none}
-.banner{padding:.45rem .9rem;background:var(--_notice);font-size:.85rem}
-.banner button{margin-inline-start:.5rem;padding:.1rem .7rem}
+.banner,.note p{padding:.45rem .9rem;background:var(--_notice);font-size:.85rem;margin:0}
+.banner button,.note button,header button{margin-inline-start:.5rem;padding:.1rem .7rem}
 .log{flex:1;overflow-y:auto;padding:.5rem .9rem;overscroll-behavior:contain}
 .log:focus-visible,button:focus-visible,textarea:focus-visible{outline:2px solid var(--_accent);outline-offset:2px}
 ol{list-style:none;margin:0;padding:0}
@@ -58,10 +59,12 @@ li.mine{justify-content:flex-end}
 .mine .meta{justify-content:flex-end}
 .reactions{display:flex;flex-wrap:wrap;gap:.25rem;margin-block-start:.25rem}
 button{font:inherit;color:inherit;cursor:pointer}
-.banner button,.older,li button{font-size:.8rem;border:1px solid var(--_border);background:var(--_bg);color:var(--_fg);border-radius:99px}
+button:disabled{cursor:default;opacity:.6}
+.banner button,.note button,header button,.older,li button{font-size:.8rem;border:1px solid var(--_border);background:var(--_bg);color:var(--_fg);border-radius:99px}
 .sender img{inline-size:1.3rem;block-size:1.3rem;border-radius:50%;object-fit:cover;vertical-align:middle;margin-inline-end:.3rem}
 .editor{display:flex;flex-wrap:wrap;gap:.3rem;align-items:center}
-.editor textarea{flex-basis:100%;min-block-size:3rem}
+.editor textarea,.editor p{flex-basis:100%;min-block-size:3rem}
+.editor p{min-block-size:0}
 .editor [role=alert]{color:var(--_danger);font-size:.8rem}
 li button{font-size:.75rem;padding:.05rem .45rem;min-block-size:1.6rem}
 .reactions button[aria-pressed=true]{border-color:var(--_accent)}

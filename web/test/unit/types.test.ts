@@ -18,6 +18,7 @@ it("addEventListener knows every chat-* event's detail", () => {
     el.addEventListener("chat-status", (e) => expectTypeOf(e.detail.state).toBeString());
     el.addEventListener("chat-open", (e) => expectTypeOf(e.detail).toEqualTypeOf<InboxBooking>());
     document.querySelector("booking-chat")?.addEventListener("chat-error", (e) => expectTypeOf(e.detail.error.code).toBeString());
+    el.addEventListener("chat-state", (e) => expectTypeOf(e.detail).toEqualTypeOf<ChatStateView>());
   };
   void listen;
 });
