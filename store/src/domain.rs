@@ -69,6 +69,9 @@ pub struct Booking {
     pub title: String,
     /// Where it is in its life.
     pub status: BookingStatus,
+    /// Its chat's blocks and closure, read with it ([`crate::chat_state`]); the default for a booking
+    /// the marketplace sends, whose chat state the store keeps apart from what it writes.
+    pub chat: crate::chat_state::ChatState,
 }
 
 /// Longest user id of a booking's owner or renter.

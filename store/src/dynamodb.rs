@@ -55,6 +55,7 @@ use super::{
     OwnMessage, PageCursor, PresenceConnection, PresenceRecords, RateLimits, ReactionToggle, ReadPosition,
     StoreError, StoredMessage, attach_reactions, summarise,
 };
+use crate::chat_state::ChatState;
 use crate::domain::{Booking, BookingStatus};
 use crate::notifications::{
     Claim, ClaimRequest, NotificationSettings, Notified, VersionedSettings, decide_claim,
@@ -139,7 +140,15 @@ fn number(item: &Item, name: &str) -> Result<i64, StoreError> {
 
 fn booking_from(item: &Item) -> Result<Booking, StoreError> {
     let status = text(item, "status")?;
+    let mut chat: ChatState = match text(item, "chat_state") {
+        Err(_) => ChatState::default(),
+        Ok(json) => {
+            serde_json::from_str(&json).map_err(|e| StoreError::Inconsistent(format!("chat state: {e}")))?
+        }
+    };
+    chat.version = number(item, "chat_version").unwrap_or(0);
     Ok(Booking {
+        chat,
         id: number(item, "id")?,
         owner_id: text(item, "owner_id")?,
         renter_id: text(item, "renter_id")?,
@@ -162,6 +171,10 @@ fn message_from(item: &Item) -> Result<ChatMessage, StoreError> {
         reactions: Vec::new(),
         edited_at: item.contains_key("edited_at").then(|| number(item, "edited_at")).transpose()?,
         deleted,
+        moderation: match text(item, "hidden_reason") {
+            Ok(reason) => Some(chat_wire::Moderation { reason, at: number(item, "hidden_at")? }),
+            Err(_) => None,
+        },
     })
 }
 
@@ -383,6 +396,40 @@ impl DynamoDbStore {
         self.change_own_message(change, update, values, "deleting a message").await
     }
 
+    async fn hide_message(
+        &self,
+        booking_id: BookingId,
+        message_id: MessageId,
+        reason: &str,
+    ) -> Result<Option<ChatMessage>, StoreError> {
+        const OP: &str = "hiding a message";
+        let now = n(now_millis());
+        let request = self
+            .client
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(key(booking_pk(booking_id), message_sk(message_id))))
+            .update_expression(
+                "SET deleted_at = if_not_exists(deleted_at, :now), changed_at = :now, \
+                 hidden_reason = :reason, hidden_at = :now REMOVE body",
+            )
+            .condition_expression("attribute_exists(pk) AND attribute_not_exists(hidden_reason)")
+            .expression_attribute_values(":now", now)
+            .expression_attribute_values(":reason", s(reason))
+            .return_values(ReturnValue::AllNew);
+        match request.send().await {
+            // A tombstone's reactions are never read: nothing else to remove.
+            Ok(output) => {
+                let item = output
+                    .attributes
+                    .ok_or_else(|| StoreError::Inconsistent(format!("{OP} returned no message")))?;
+                message_from(&item).map(Some)
+            }
+            Err(error) if is_conditional_failure(&error) => self.message(booking_id, message_id).await,
+            Err(error) => Err(StoreError::database(OP, error)),
+        }
+    }
+
     async fn existing(
         &self,
         new: &NewMessage<'_>,
@@ -470,6 +517,7 @@ impl DynamoDbStore {
                         reactions: Vec::new(),
                         edited_at: None,
                         deleted: false,
+                        moderation: None,
                     };
                     return Ok(StoredMessage { message, inserted: true });
                 }
@@ -667,6 +715,36 @@ impl DynamoDbStore {
             Ok(_) => Ok(true),
             Err(error) if is_conditional_failure(&error) => Ok(false),
             Err(error) => Err(StoreError::database("changing a booking's status", error)),
+        }
+    }
+
+    async fn put_chat_state(
+        &self,
+        booking_id: BookingId,
+        state: &ChatState,
+        expected_version: i64,
+    ) -> Result<bool, StoreError> {
+        const OP: &str = "writing a chat state";
+        let json = serde_json::to_string(state).map_err(|e| StoreError::database(OP, e))?;
+        let update = self
+            .client
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(key(booking_pk(booking_id), "BOOKING")))
+            .update_expression("SET chat_state = :state, chat_version = :next")
+            .expression_attribute_values(":state", s(json))
+            .expression_attribute_values(":next", n(expected_version + 1));
+        let update = if expected_version == 0 {
+            update.condition_expression("attribute_exists(pk) AND attribute_not_exists(chat_version)")
+        } else {
+            update
+                .condition_expression("chat_version = :version")
+                .expression_attribute_values(":version", n(expected_version))
+        };
+        match update.send().await {
+            Ok(_) => Ok(true),
+            Err(error) if is_conditional_failure(&error) => Ok(false),
+            Err(error) => Err(StoreError::database(OP, error)),
         }
     }
 

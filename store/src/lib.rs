@@ -60,6 +60,24 @@ macro_rules! delegate_to_inherent {
             Box::pin(Self::set_booking_status(self, id, from, to))
         }
 
+        fn hide_message<'a>(
+            &'a self,
+            booking_id: BookingId,
+            message_id: MessageId,
+            reason: &'a str,
+        ) -> BoxFuture<'a, Result<Option<ChatMessage>, StoreError>> {
+            Box::pin(Self::hide_message(self, booking_id, message_id, reason))
+        }
+
+        fn put_chat_state<'a>(
+            &'a self,
+            booking_id: BookingId,
+            state: &'a crate::chat_state::ChatState,
+            expected_version: i64,
+        ) -> BoxFuture<'a, Result<bool, StoreError>> {
+            Box::pin(Self::put_chat_state(self, booking_id, state, expected_version))
+        }
+
         fn insert_message<'a>(
             &'a self,
             new: NewMessage<'a>,
@@ -212,6 +230,7 @@ macro_rules! delegate_to_inherent {
 }
 use delegate_to_inherent;
 
+pub mod chat_state;
 pub mod contact;
 pub mod domain;
 pub mod dynamodb;
@@ -563,6 +582,25 @@ pub trait ChatStore: Send + Sync + 'static {
         from: BookingStatus,
         to: BookingStatus,
     ) -> BoxFuture<'_, Result<bool, StoreError>>;
+
+    /// The operator hides a message of the booking, whoever sent it and however old: a tombstone
+    /// (`deleted`, empty body, no reactions) carrying `reason` in its `moderation`. Hiding a hidden message
+    /// changes nothing. The message as it is now; `None` when the booking has no such message.
+    fn hide_message<'a>(
+        &'a self,
+        booking_id: BookingId,
+        message_id: MessageId,
+        reason: &'a str,
+    ) -> BoxFuture<'a, Result<Option<ChatMessage>, StoreError>>;
+
+    /// Replaces the chat state of a booking ([`chat_state`]) if its version is still `expected_version`
+    /// (the `version` it was read at); whether it wrote. Go through [`chat_state::change`].
+    fn put_chat_state<'a>(
+        &'a self,
+        booking_id: BookingId,
+        state: &'a chat_state::ChatState,
+        expected_version: i64,
+    ) -> BoxFuture<'a, Result<bool, StoreError>>;
 
     /// Stores a message with the booking's next id, or, when the sender already stored one with the same
     /// `client_message_id` in this booking, returns that one.

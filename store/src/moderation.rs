@@ -33,46 +33,8 @@ pub const MAX_TEXT_CHARS: usize = 1000;
 /// Most reports or audit entries one call returns; a larger `limit` is read as this.
 pub const MAX_PAGE: usize = 100;
 
-/// Why a member reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ReportReason {
-    /// Unsolicited advertising or repeated junk.
-    Spam,
-    /// An attempt to defraud: fake payments, phishing, deposits asked in advance.
-    Scam,
-    /// Abuse, threats or insults.
-    Harassment,
-    /// Pushing to pay or talk outside the platform.
-    OffPlatform,
-    /// Sexual, violent or otherwise unfit content.
-    Inappropriate,
-    /// Anything else (the details say what).
-    Other,
-}
-
-impl ReportReason {
-    /// Every reason, in the order a form lists them.
-    pub const ALL: [Self; 6] =
-        [Self::Spam, Self::Scam, Self::Harassment, Self::OffPlatform, Self::Inappropriate, Self::Other];
-
-    /// The reason as stored and sent.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Spam => "spam",
-            Self::Scam => "scam",
-            Self::Harassment => "harassment",
-            Self::OffPlatform => "off_platform",
-            Self::Inappropriate => "inappropriate",
-            Self::Other => "other",
-        }
-    }
-
-    /// Parses a stored or requested reason.
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|reason| reason.as_str() == text)
-    }
-}
+/// Why a member reports (the wire's: a `report` frame names it).
+pub use chat_wire::ReportReason;
 
 /// Where a report is: waiting for the operator, or resolved (which is final).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -25,6 +25,7 @@ use super::{
     OwnMessage, PageCursor, PresenceConnection, PresenceRecords, RateLimits, ReactionToggle, ReadPosition,
     StoreError, StoredMessage, attach_reactions, summarise,
 };
+use crate::chat_state::ChatState;
 use crate::domain::{Booking, BookingStatus};
 use crate::notifications::{
     Claim, ClaimRequest, NotificationSettings, Notified, VersionedSettings, decide_claim,
@@ -57,8 +58,8 @@ pub struct SqlStore {
     kind: DatabaseKind,
 }
 
-const MESSAGE_COLUMNS: &str =
-    "id, booking_id, sender_id, body, client_message_id, created_at, edited_at, deleted_at";
+const MESSAGE_COLUMNS: &str = "id, booking_id, sender_id, body, client_message_id, created_at, edited_at, \
+     deleted_at, hidden_reason, hidden_at";
 
 /// The conditions of an edit or a delete (after `SET`, whose parameters come first): the message of this
 /// booking, sent by the caller within the window, not deleted.
@@ -103,6 +104,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         "notifications",
         include_str!("../migrations/sqlite/0006_notifications.sql"),
         include_str!("../migrations/postgres/0006_notifications.sql"),
+    ),
+    (
+        7,
+        "chat state",
+        include_str!("../migrations/sqlite/0007_chat_state.sql"),
+        include_str!("../migrations/postgres/0007_chat_state.sql"),
     ),
     (
         8,
@@ -245,12 +252,37 @@ impl SqlStore {
     /// # Errors
     /// [`StoreError::Database`]; [`StoreError::Inconsistent`] for an unknown stored status.
     pub async fn booking(&self, id: BookingId) -> Result<Option<Booking>, StoreError> {
-        let row = sqlx::query("SELECT id, owner_id, renter_id, title, status FROM bookings WHERE id = $1")
+        let row = sqlx::query("SELECT id, owner_id, renter_id, title, status, chat_state, chat_version FROM bookings WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.pool)
             .await
             .context("reading a booking")?;
         row.as_ref().map(booking_from_row).transpose()
+    }
+
+    /// Replaces the chat state of a booking if its version is still `expected_version`; whether it wrote
+    /// (false also for an unknown booking).
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn put_chat_state(
+        &self,
+        booking_id: BookingId,
+        state: &ChatState,
+        expected_version: i64,
+    ) -> Result<bool, StoreError> {
+        const OP: &str = "writing a chat state";
+        let json = serde_json::to_string(state).map_err(|e| StoreError::database(OP, e))?;
+        let written = sqlx::query(
+            "UPDATE bookings SET chat_state = $1, chat_version = $2 + 1 WHERE id = $3 AND chat_version = $2",
+        )
+        .bind(json)
+        .bind(expected_version)
+        .bind(booking_id)
+        .execute(&self.pool)
+        .await
+        .context(OP)?;
+        Ok(written.rows_affected() == 1)
     }
 
     /// Records a live connection of a member, or moves its expiry; first prunes the booking's connections
@@ -392,7 +424,8 @@ impl SqlStore {
     /// [`StoreError::Database`]; [`StoreError::Inconsistent`] for an unknown stored status.
     pub async fn bookings_of(&self, user_id: &str, limit: u32) -> Result<Vec<BookingActivity>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, owner_id, renter_id, title, status, COALESCE(last_message_at, created_at) AS active_at \
+            "SELECT id, owner_id, renter_id, title, status, chat_state, chat_version, \
+             COALESCE(last_message_at, created_at) AS active_at \
              FROM bookings WHERE owner_id = $1 OR renter_id = $1 ORDER BY active_at DESC, id DESC LIMIT $2",
         )
         .bind(user_id)
@@ -504,6 +537,7 @@ impl SqlStore {
                     reactions: Vec::new(),
                     edited_at: None,
                     deleted: false,
+                    moderation: None,
                 };
                 StoredMessage { message, inserted: true }
             }
@@ -760,6 +794,47 @@ impl SqlStore {
             .context(OP)?;
         tx.commit().await.context(OP)?;
         Ok(Some(message))
+    }
+
+    /// The operator hides a message: a tombstone with `reason`, whoever sent it and however old it is
+    /// (a sender's tombstone gains the reason); one conditional write, so hiding again leaves the first
+    /// reason. The message as it is now; `None` for an unknown message of this booking.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn hide_message(
+        &self,
+        booking_id: BookingId,
+        message_id: MessageId,
+        reason: &str,
+    ) -> Result<Option<ChatMessage>, StoreError> {
+        const OP: &str = "hiding a message";
+        let mut tx = self.pool.begin().await.context(OP)?;
+        let now = now_millis();
+        let hidden = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE messages SET body = '', deleted_at = COALESCE(deleted_at, $1), changed_at = $1, \
+             hidden_reason = $2, hidden_at = $1 \
+             WHERE id = $3 AND booking_id = $4 AND hidden_reason IS NULL RETURNING {MESSAGE_COLUMNS}"
+        )))
+        .bind(now)
+        .bind(reason)
+        .bind(message_id)
+        .bind(booking_id)
+        .fetch_optional(&mut *tx)
+        .await
+        .context(OP)?;
+        if hidden.is_some() {
+            sqlx::query("DELETE FROM reactions WHERE message_id = $1")
+                .bind(message_id)
+                .execute(&mut *tx)
+                .await
+                .context(OP)?;
+        }
+        tx.commit().await.context(OP)?;
+        match hidden {
+            Some(row) => Ok(Some(message_from_row(&row).context(OP)?)),
+            None => self.message(booking_id, message_id).await,
+        }
     }
 
     /// A member's notification settings and their version; the defaults at version 0 when none are stored.
@@ -1106,6 +1181,10 @@ fn message_from_row(row: &AnyRow) -> Result<ChatMessage, sqlx::Error> {
         reactions: Vec::new(),
         edited_at: row.try_get("edited_at")?,
         deleted: deleted_at.is_some(),
+        moderation: row
+            .try_get::<Option<String>, _>("hidden_reason")?
+            .zip(row.try_get::<Option<i64>, _>("hidden_at")?)
+            .map(|(reason, at)| chat_wire::Moderation { reason, at }),
     })
 }
 
@@ -1162,7 +1241,16 @@ fn prepare_sqlite_url(url: &str) -> Result<String, StoreError> {
 /// A booking from a row with its columns.
 fn booking_from_row(row: &AnyRow) -> Result<Booking, StoreError> {
     let status: String = row.try_get("status").context("reading a booking")?;
+    let chat: Option<String> = row.try_get("chat_state").context("reading a booking")?;
+    let mut chat: ChatState = match chat {
+        None => ChatState::default(),
+        Some(json) => {
+            serde_json::from_str(&json).map_err(|e| StoreError::Inconsistent(format!("chat state: {e}")))?
+        }
+    };
+    chat.version = row.try_get("chat_version").context("reading a booking")?;
     Ok(Booking {
+        chat,
         id: row.try_get("id").context("reading a booking")?,
         owner_id: row.try_get("owner_id").context("reading a booking")?,
         renter_id: row.try_get("renter_id").context("reading a booking")?,

@@ -85,6 +85,66 @@ pub enum ClientAction {
         /// The message to delete; must be the sender's own, in the same booking.
         message_id: MessageId,
     },
+    /// Block the other member of the booking: they can no longer write in its chat. Answered with
+    /// `chat_state` to the booking; blocking again changes nothing.
+    Block,
+    /// Lift the sender's block of the other member. Answered with `chat_state`.
+    Unblock,
+    /// Report a message, or the other member, to the marketplace. Answered with `report_received` to
+    /// the sender only.
+    Report {
+        /// Why.
+        reason: ReportReason,
+        /// The message reported; absent to report the other member.
+        message_id: Option<MessageId>,
+        /// The member's own words, at most [`MAX_REPORT_DETAILS_CHARS`] characters.
+        details: Option<String>,
+    },
+}
+
+/// Longest `details` of a report.
+pub const MAX_REPORT_DETAILS_CHARS: usize = 1000;
+
+/// Why a member reports a message or a member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum ReportReason {
+    /// Unwanted advertising or repeated messages.
+    Spam,
+    /// An attempt to defraud (fake payment, a deposit asked for outside the marketplace).
+    Scam,
+    /// Insults, threats, harassment.
+    Harassment,
+    /// Asking to talk or pay outside the marketplace.
+    OffPlatform,
+    /// Sexual, violent or otherwise inappropriate content.
+    Inappropriate,
+    /// Anything else (say what in `details`).
+    Other,
+}
+
+impl ReportReason {
+    /// Every reason, in the order above.
+    pub const ALL: [Self; 6] =
+        [Self::Spam, Self::Scam, Self::Harassment, Self::OffPlatform, Self::Inappropriate, Self::Other];
+
+    /// The reason as it appears on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Spam => "spam",
+            Self::Scam => "scam",
+            Self::Harassment => "harassment",
+            Self::OffPlatform => "off_platform",
+            Self::Inappropriate => "inappropriate",
+            Self::Other => "other",
+        }
+    }
+
+    /// The reason of a wire name.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|reason| reason.as_str() == name)
+    }
 }
 
 impl ClientAction {
@@ -101,6 +161,9 @@ impl ClientAction {
             Self::Session => "session",
             Self::EditMessage { .. } => "edit_message",
             Self::DeleteMessage { .. } => "delete_message",
+            Self::Block => "block",
+            Self::Unblock => "unblock",
+            Self::Report { .. } => "report",
         }
     }
 }
@@ -180,6 +243,15 @@ struct EditMessageData {
 #[derive(Deserialize)]
 struct DeleteMessageData {
     message_id: MessageId,
+}
+
+#[derive(Deserialize)]
+struct ReportData {
+    reason: ReportReason,
+    #[serde(default)]
+    message_id: Option<MessageId>,
+    #[serde(default)]
+    details: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -311,6 +383,12 @@ fn parse_action(name: &str, value: Value) -> Result<ClientAction, FrameError> {
         "delete_message" => {
             let d: DeleteMessageData = data("delete_message", value)?;
             ClientAction::DeleteMessage { message_id: d.message_id }
+        }
+        "block" => ClientAction::Block,
+        "unblock" => ClientAction::Unblock,
+        "report" => {
+            let d: ReportData = data("report", value)?;
+            ClientAction::Report { reason: d.reason, message_id: d.message_id, details: d.details }
         }
         other => return Err(FrameError::UnknownAction(other.to_owned())),
     })

@@ -79,6 +79,37 @@ pub enum Change {
         /// Who changed it.
         changed_by: String,
     },
+    /// A member blocked the other: the blocked member can no longer write in this booking's chat.
+    #[serde(rename = "member.blocked")]
+    MemberBlocked {
+        /// Who blocked.
+        user_id: String,
+        /// Who is blocked.
+        blocked_user_id: String,
+    },
+    /// A member lifted their block of the other.
+    #[serde(rename = "member.unblocked")]
+    MemberUnblocked {
+        /// Who lifted it.
+        user_id: String,
+        /// Who was blocked.
+        blocked_user_id: String,
+    },
+    /// A member reported a message or the other member (the report's own words are not in the event:
+    /// the operator reads them through the moderation API).
+    #[serde(rename = "member.reported")]
+    MemberReported {
+        /// The report's id.
+        report_id: String,
+        /// Who reported.
+        reporter_id: String,
+        /// Who is reported.
+        reported_user_id: String,
+        /// The message reported, if one was.
+        message_id: Option<MessageId>,
+        /// Why.
+        reason: crate::ReportReason,
+    },
 }
 
 impl Change {
@@ -90,6 +121,9 @@ impl Change {
             Self::MessageDeleted { .. } => "message.deleted",
             Self::MessageRead { .. } => "message.read",
             Self::BookingStatusChanged { .. } => "booking.status_changed",
+            Self::MemberBlocked { .. } => "member.blocked",
+            Self::MemberUnblocked { .. } => "member.unblocked",
+            Self::MemberReported { .. } => "member.reported",
         }
     }
 
@@ -106,6 +140,10 @@ impl Change {
                 format!("{user_id}.{last_read_message_id}")
             }
             Self::BookingStatusChanged { status, .. } => format!("{status}.{occurred_at}"),
+            Self::MemberBlocked { user_id, .. } | Self::MemberUnblocked { user_id, .. } => {
+                format!("{user_id}.{occurred_at}")
+            }
+            Self::MemberReported { report_id, .. } => report_id.clone(),
         }
     }
 }

@@ -25,10 +25,10 @@ pub mod time;
 #[cfg(feature = "mint")]
 pub mod token;
 
-pub use client::{ClientAction, ClientFrame, FrameError, FrameRejection, Resume};
+pub use client::{ClientAction, ClientFrame, FrameError, FrameRejection, ReportReason, Resume};
 pub use server::{
-    ChatMessage, ContactKind, ErrorBody, ErrorCode, MemberPresence, ReactionSummary, ReadPosition,
-    ServerFrame, ServerPayload,
+    ChatBlock, ChatClosure, ChatMessage, ChatStateView, ClosureReason, ContactKind, ErrorBody, ErrorCode,
+    MemberPresence, Moderation, ReactionSummary, ReadPosition, ServerFrame, ServerPayload,
 };
 
 /// Identifier of a booking (and so of a chat room). Positive.

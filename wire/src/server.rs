@@ -103,6 +103,9 @@ pub enum ServerPayload {
         /// several). `null` from a server that cannot resume.
         #[serde(default)]
         synced_at: Option<i64>,
+        /// Whether the chat may be written in and who blocked whom; absent from servers before it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        chat_state: Option<ChatStateView>,
     },
     /// A reaction was added or removed.
     Reaction {
@@ -212,6 +215,87 @@ pub enum ServerPayload {
         /// Whether they are a member now.
         member: bool,
     },
+    /// Whether the booking's chat may be written in, and who blocked whom: to every connection of the
+    /// booking whenever it changes (a block, an unblock, the operator closing or reopening the chat, the
+    /// booking ending).
+    ChatState {
+        /// The booking.
+        booking_id: BookingId,
+        /// Whether members may write (send, edit, react, type); history stays readable either way.
+        writable: bool,
+        /// Why the chat is read-only; `null` while it is writable.
+        closed: Option<ChatClosure>,
+        /// When the chat of a cancelled or completed booking becomes (or became) read-only; `null` while
+        /// the booking has not ended, or after the operator reopened it.
+        read_only_at: Option<i64>,
+        /// Who blocked whom in this booking.
+        blocks: Vec<ChatBlock>,
+    },
+    /// A member's report was received (to the reporter only).
+    ReportReceived {
+        /// The booking reported about.
+        booking_id: BookingId,
+        /// The report's id, for the member's reference.
+        report_id: String,
+    },
+}
+
+/// The chat state of a booking as `history` carries it (a `chat_state` frame without its booking).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ChatStateView {
+    /// Whether members may write.
+    pub writable: bool,
+    /// Why the chat is read-only; `null` while it is writable.
+    pub closed: Option<ChatClosure>,
+    /// When an ended booking's chat becomes (or became) read-only.
+    pub read_only_at: Option<i64>,
+    /// Who blocked whom.
+    pub blocks: Vec<ChatBlock>,
+}
+
+impl ChatStateView {
+    /// The `chat_state` frame of `booking_id` showing this state.
+    pub fn frame(self, booking_id: BookingId) -> ServerPayload {
+        let Self { writable, closed, read_only_at, blocks } = self;
+        ServerPayload::ChatState { booking_id, writable, closed, read_only_at, blocks }
+    }
+}
+
+/// Why a chat is read-only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ChatClosure {
+    /// `ended`: the booking was cancelled or completed and its grace period is over; `moderator`: the
+    /// marketplace's operator closed it.
+    pub reason: ClosureReason,
+    /// Since when, epoch milliseconds.
+    pub at: i64,
+    /// The operator's note to the members, if any.
+    pub note: Option<String>,
+}
+
+/// Why a chat was closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum ClosureReason {
+    /// The booking ended (cancelled or completed) and the grace period is over.
+    Ended,
+    /// The operator closed it.
+    Moderator,
+}
+
+/// One member's block of the other.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ChatBlock {
+    /// Who blocked.
+    pub user_id: String,
+    /// Who is blocked: they cannot write in the booking's chat while the block stands.
+    pub blocked_user_id: String,
+    /// When, epoch milliseconds.
+    pub at: i64,
 }
 
 impl ServerPayload {
@@ -231,6 +315,8 @@ impl ServerPayload {
             Self::MessageUpdated { .. } => "message_updated",
             Self::Unread { .. } => "unread",
             Self::Membership { .. } => "membership",
+            Self::ChatState { .. } => "chat_state",
+            Self::ReportReceived { .. } => "report_received",
         }
     }
 }
@@ -324,6 +410,20 @@ pub struct ChatMessage {
     /// `reactions` is empty.
     #[serde(default)]
     pub deleted: bool,
+    /// Set when the marketplace's operator hid the message (a tombstone, `deleted` true): why, and
+    /// when. Absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moderation: Option<Moderation>,
+}
+
+/// Why and when the operator hid a message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Moderation {
+    /// The reason shown to the members, e.g. "Removed by the marketplace: spam".
+    pub reason: String,
+    /// When, epoch milliseconds.
+    pub at: i64,
 }
 
 /// How far one member of a booking has read.
@@ -405,6 +505,10 @@ pub enum ErrorCode {
     /// The marketplace removed the user from the booking: on a WebSocket the connection is closed after
     /// this frame, and reconnecting to the booking is refused (403).
     RemovedFromBooking,
+    /// The other member blocked the caller: they cannot send, edit, react or type in this booking.
+    Blocked,
+    /// The booking's chat is read-only (ended past its grace period, or closed by the operator).
+    ChatClosed,
 }
 
 impl ErrorCode {
@@ -421,6 +525,8 @@ impl ErrorCode {
             Self::BackendUnavailable => "BACKEND_UNAVAILABLE",
             Self::InternalError => "INTERNAL_ERROR",
             Self::RemovedFromBooking => "REMOVED_FROM_BOOKING",
+            Self::Blocked => "BLOCKED",
+            Self::ChatClosed => "CHAT_CLOSED",
         }
     }
 }
@@ -472,6 +578,7 @@ mod tests {
                     reactions: vec![],
                     edited_at: None,
                     deleted: false,
+                    moderation: None,
                 },
                 masked: vec![],
             },
@@ -530,6 +637,7 @@ mod tests {
             reactions: vec![],
             edited_at: None,
             deleted: false,
+            moderation: None,
         }
     }
 

@@ -32,7 +32,10 @@ fn every_kind() -> BTreeSet<&'static str> {
         | Change::MessageEdited { .. }
         | Change::MessageDeleted { .. }
         | Change::MessageRead { .. }
-        | Change::BookingStatusChanged { .. } => change.kind(),
+        | Change::BookingStatusChanged { .. }
+        | Change::MemberBlocked { .. }
+        | Change::MemberUnblocked { .. }
+        | Change::MemberReported { .. } => change.kind(),
     };
     let message = message();
     [
@@ -44,6 +47,15 @@ fn every_kind() -> BTreeSet<&'static str> {
             status: "confirmed".into(),
             previous_status: "requested".into(),
             changed_by: "a".into(),
+        },
+        Change::MemberBlocked { user_id: "a".into(), blocked_user_id: "b".into() },
+        Change::MemberUnblocked { user_id: "a".into(), blocked_user_id: "b".into() },
+        Change::MemberReported {
+            report_id: "r".into(),
+            reporter_id: "a".into(),
+            reported_user_id: "b".into(),
+            message_id: None,
+            reason: chat_wire::ReportReason::Spam,
         },
     ]
     .iter()
@@ -62,6 +74,7 @@ fn message() -> ChatMessage {
         reactions: vec![],
         edited_at: Some(1_796_600_001_000),
         deleted: false,
+        moderation: None,
     }
 }
 

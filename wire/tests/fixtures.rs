@@ -36,10 +36,12 @@ fn server_type(payload: &ServerPayload) -> &'static str {
         ServerPayload::MessageUpdated { .. } => "message_updated",
         ServerPayload::Unread { .. } => "unread",
         ServerPayload::Membership { .. } => "membership",
+        ServerPayload::ChatState { .. } => "chat_state",
+        ServerPayload::ReportReceived { .. } => "report_received",
     }
 }
 
-const SERVER_TYPES: [&str; 13] = [
+const SERVER_TYPES: [&str; 15] = [
     "message",
     "history",
     "reaction",
@@ -53,6 +55,8 @@ const SERVER_TYPES: [&str; 13] = [
     "presence",
     "unread",
     "membership",
+    "chat_state",
+    "report_received",
 ];
 
 /// Every action a client may send; as [`server_type`], no wildcard.
@@ -68,10 +72,13 @@ fn client_action(action: &ClientAction) -> &'static str {
         ClientAction::Session => "session",
         ClientAction::EditMessage { .. } => "edit_message",
         ClientAction::DeleteMessage { .. } => "delete_message",
+        ClientAction::Block => "block",
+        ClientAction::Unblock => "unblock",
+        ClientAction::Report { .. } => "report",
     }
 }
 
-const CLIENT_ACTIONS: [&str; 10] = [
+const CLIENT_ACTIONS: [&str; 13] = [
     "send_message",
     "react",
     "read",
@@ -82,6 +89,9 @@ const CLIENT_ACTIONS: [&str; 10] = [
     "session",
     "edit_message",
     "delete_message",
+    "block",
+    "unblock",
+    "report",
 ];
 
 #[test]
