@@ -12,8 +12,8 @@ use chat_wire::proxy::{Audience, ConnectionType, MAX_USER_BOOKINGS, UserFrame};
 use chat_wire::server::{MAX_CONNECTION_SECONDS, RESUME_MARGIN_MS};
 use chat_wire::time::now_millis;
 use chat_wire::{
-    BookingId, ChatMessage, ClientAction, ClientFrame, ContactKind, ErrorCode, MemberPresence, MessageId,
-    ReadPosition, Resume, ServerFrame, ServerPayload,
+    BookingId, ChatMessage, ChatStateView, ClientAction, ClientFrame, ContactKind, ErrorCode, MemberPresence,
+    MessageId, ReadPosition, Resume, ServerFrame, ServerPayload,
 };
 use futures_util::StreamExt;
 use serde_json::Value;
@@ -35,6 +35,11 @@ const HISTORY_ENVELOPE_BYTES: usize = 1024;
 
 /// `changed_by` of a status change the marketplace made through the service API.
 pub const SERVICE_ACTOR: &str = "service";
+
+mod moderation;
+mod safety;
+pub use moderation::{MAX_HIDE_REASON_CHARS, ReportInContext};
+pub use safety::MAX_NOTE_CHARS;
 
 /// Why a chat operation was refused or failed.
 #[derive(Debug, thiserror::Error)]
@@ -83,6 +88,12 @@ pub enum ChatError {
     /// Only a message's sender may edit or delete it.
     #[error("only the sender of a message may edit or delete it")]
     NotSender,
+    /// The other member blocked the caller.
+    #[error("the other member blocked you: you cannot write in this conversation")]
+    Blocked,
+    /// The chat is read-only.
+    #[error("this conversation is closed: it can be read, not written")]
+    ChatClosed,
 }
 
 impl ChatError {
@@ -96,6 +107,8 @@ impl ChatError {
             Self::Invalid(_) | Self::InvalidTransition { .. } => ErrorCode::ValidationError,
             Self::TooLarge(_) => ErrorCode::PayloadTooLarge,
             Self::RateLimited => ErrorCode::RateLimited,
+            Self::Blocked => ErrorCode::Blocked,
+            Self::ChatClosed => ErrorCode::ChatClosed,
             Self::Unexpected(_) | Self::NoSession => ErrorCode::InternalError,
         }
     }
@@ -182,6 +195,8 @@ pub struct History {
     pub presence: Vec<MemberPresence>,
     /// When the reads began, epoch ms: the `changed_since` of the client's next resume.
     pub synced_at: i64,
+    /// Whether the chat may be written in, and who blocked whom.
+    pub chat_state: ChatStateView,
 }
 
 /// One booking of a user's inbox.
@@ -249,6 +264,7 @@ pub struct ChatService {
     notifier: Arc<dyn BookingNotifier>,
     events: Arc<dyn EventPublisher>,
     metrics: Arc<Metrics>,
+    moderation: Arc<dyn chat_store::moderation::ModerationStore>,
 }
 
 impl ChatService {
@@ -267,6 +283,7 @@ impl ChatService {
                 per_minute: limits.rate_per_minute,
                 burst: limits.rate_burst,
             }),
+            moderation: store.moderation(),
             store,
             verifier,
             limits,
@@ -396,17 +413,18 @@ impl ChatService {
         cursor: PageCursor,
         limit: Option<u32>,
     ) -> Result<History, ChatError> {
-        self.member_booking(booking_id, user_id).await?;
-        self.page_with_positions(booking_id, cursor, limit).await
+        let booking = self.member_booking(booking_id, user_id).await?;
+        self.page_with_positions(&booking, cursor, limit).await
     }
 
     /// A page of history with the booking's read positions and presence, read concurrently.
     async fn page_with_positions(
         &self,
-        booking_id: BookingId,
+        booking: &Booking,
         cursor: PageCursor,
         limit: Option<u32>,
     ) -> Result<History, ChatError> {
+        let booking_id = booking.id;
         let synced_at = now_millis();
         let (page, read_positions, presence) = futures_util::try_join!(
             self.page(booking_id, cursor, limit),
@@ -419,6 +437,7 @@ impl ChatService {
             read_positions,
             presence: presence.members(now_millis()),
             synced_at,
+            chat_state: self.chat_view(booking),
         })
     }
 
@@ -597,6 +616,9 @@ impl ChatService {
             changed_by: changed_by.to_owned(),
         };
         tokio::join!(self.notifier.notify(booking_id, frame), self.publish(booking_id, now_millis(), change));
+        if matches!(next, BookingStatus::Cancelled | BookingStatus::Completed) {
+            self.booking_ended(booking_id).await;
+        }
         Ok(booking.status)
     }
 
@@ -671,6 +693,11 @@ impl ChatService {
                 self.edit_message(caller, message_id, body).await
             }
             ClientAction::DeleteMessage { message_id } => self.delete_message(caller, message_id).await,
+            ClientAction::Block => self.block_frame(caller, true).await,
+            ClientAction::Unblock => self.block_frame(caller, false).await,
+            ClientAction::Report { reason, message_id, details } => {
+                self.report_frame(caller, reason, message_id, details).await
+            }
         }
     }
 
@@ -724,7 +751,7 @@ impl ChatService {
         body: String,
         client_message_id: Option<String>,
     ) -> Result<Reply, ChatError> {
-        let booking = self.admit(caller).await?;
+        let booking = self.admit_writer(caller).await?;
         let (body, masked) = self.hide_contacts(&booking, self.body(body)?)?;
         let client_message_id =
             client_message_id.map(ClientMessageId::parse).transpose().map_err(ChatError::Invalid)?;
@@ -809,7 +836,7 @@ impl ChatService {
         message_id: MessageId,
         emoji: &str,
     ) -> Result<Reply, ChatError> {
-        self.admit(caller).await?;
+        self.admit_writer(caller).await?;
         let emoji =
             Emoji::parse(emoji).ok_or_else(|| ChatError::Invalid("emoji must be a single emoji".into()))?;
         match self.store.message(caller.booking_id, message_id).await? {
@@ -869,7 +896,7 @@ impl ChatService {
 
     /// `typing`: relayed to the others, never stored.
     async fn typing(&self, caller: Caller<'_>, is_typing: bool) -> Result<Reply, ChatError> {
-        self.admit(caller).await?;
+        self.admit_writer(caller).await?;
         let payload = ServerPayload::Typing {
             booking_id: caller.booking_id,
             user_id: caller.user_id.to_owned(),
@@ -888,8 +915,8 @@ impl ChatService {
         cursor: PageCursor,
         limit: Option<u32>,
     ) -> Result<Reply, ChatError> {
-        self.admit(caller).await?;
-        let page = self.page_with_positions(caller.booking_id, cursor, limit).await?;
+        let booking = self.admit(caller).await?;
+        let page = self.page_with_positions(&booking, cursor, limit).await?;
         let payload = ServerPayload::History {
             booking_id: caller.booking_id,
             messages: page.messages,
@@ -897,6 +924,7 @@ impl ChatService {
             read_positions: page.read_positions,
             presence: page.presence,
             synced_at: Some(page.synced_at),
+            chat_state: Some(page.chat_state),
         };
         Ok(Reply::to_sender(ServerFrame::new(payload, now_millis())))
     }
@@ -909,7 +937,7 @@ impl ChatService {
         message_id: MessageId,
         body: String,
     ) -> Result<Reply, ChatError> {
-        let booking = self.admit(caller).await?;
+        let booking = self.admit_writer(caller).await?;
         let own = self.own_message(caller, message_id)?;
         let (body, masked) = self.hide_contacts(&booking, self.body(body)?)?;
         match self.store.edit_message(own, body.as_str()).await? {
@@ -936,7 +964,7 @@ impl ChatService {
     /// the tombstone to the booking. Deleting a deleted message answers its tombstone again (and sends it
     /// to the booking again, as a retried `send_message` is: clients replace a message by id).
     async fn delete_message(&self, caller: Caller<'_>, message_id: MessageId) -> Result<Reply, ChatError> {
-        self.admit(caller).await?;
+        self.admit_writer(caller).await?;
         let own = self.own_message(caller, message_id)?;
         let tombstone = match self.store.delete_message(own).await? {
             Some(tombstone) => {
@@ -1124,6 +1152,7 @@ mod tests {
                 reactions: Vec::new(),
                 edited_at: None,
                 deleted: false,
+                moderation: None,
             })
             .collect();
         MessagePage { messages, has_more: false }

@@ -185,6 +185,9 @@ pub struct ChatLimits {
     pub edit_window: Duration,
     /// Which contact details are hidden from messages, and while the booking is in which statuses.
     pub contact_masking: ContactMasking,
+    /// How long the chat of a cancelled or completed booking stays writable
+    /// (`CHAT_READ_ONLY_AFTER_SECONDS`, default 7 days; zero: read-only at once). History stays readable.
+    pub read_only_after: Duration,
 }
 
 /// Contact details (phone numbers, email addresses, links, messaging handles) are hidden from a message
@@ -267,6 +270,7 @@ impl Default for ChatLimits {
             history_page_size: 50,
             history_max_bytes: 96 * 1024,
             edit_window: Duration::from_secs(15 * 60),
+            read_only_after: Duration::from_secs(7 * 24 * 3600),
             contact_masking: ContactMasking::default(),
         }
     }
@@ -354,6 +358,11 @@ impl Settings {
             history_page_size: parse(&lookup, "HISTORY_PAGE_SIZE", defaults.history_page_size)?,
             history_max_bytes: parse(&lookup, "HISTORY_MAX_BYTES", defaults.history_max_bytes)?,
             edit_window: Duration::from_secs(edit_window_seconds),
+            read_only_after: Duration::from_secs(parse(
+                &lookup,
+                "CHAT_READ_ONLY_AFTER_SECONDS",
+                defaults.read_only_after.as_secs(),
+            )?),
             contact_masking: ContactMasking::from_lookup(&lookup)?,
         };
         if limits.max_message_chars > MAX_MESSAGE_CHARS_LIMIT {

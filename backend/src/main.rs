@@ -102,8 +102,16 @@ async fn booking(settings: &Settings, command: BookingCommand) -> anyhow::Result
                 Some(status) => parse_status(&status)?,
                 None => chat.booking(id).await.map_or(BookingStatus::Requested, |b| b.status),
             };
-            let written =
-                chat.put_booking(&Booking { id, owner_id: owner, renter_id: renter, title, status }).await?;
+            let written = chat
+                .put_booking(&Booking {
+                    id,
+                    owner_id: owner,
+                    renter_id: renter,
+                    title,
+                    status,
+                    chat: Default::default(),
+                })
+                .await?;
             eprintln!("booking {id}: {written:?}");
             chat.booking(id).await?
         }

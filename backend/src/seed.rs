@@ -13,6 +13,7 @@ pub fn demo() -> [Booking; 2] {
             renter_id: "bob".into(),
             title: "Canoe for the weekend".into(),
             status: BookingStatus::Confirmed,
+            chat: Default::default(),
         },
         Booking {
             id: 2,
@@ -20,6 +21,7 @@ pub fn demo() -> [Booking; 2] {
             renter_id: "dave".into(),
             title: "Cargo bike, one week".into(),
             status: BookingStatus::Requested,
+            chat: Default::default(),
         },
     ]
 }

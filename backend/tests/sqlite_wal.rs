@@ -34,6 +34,7 @@ async fn the_write_ahead_log_stays_bounded_while_readers_never_pause() {
         renter_id: "bob".into(),
         title: "Tent".into(),
         status: BookingStatus::Confirmed,
+        chat: Default::default(),
     };
     store.insert_booking_if_absent(&booking).await.expect("booking");
 

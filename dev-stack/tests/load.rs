@@ -238,6 +238,7 @@ async fn hundreds_of_connections_over_many_bookings_lose_and_duplicate_nothing()
             renter_id: format!("renter{b}"),
             title: format!("booking {b}"),
             status: BookingStatus::Confirmed,
+            chat: Default::default(),
         };
         store.insert_booking_if_absent(&booking).await.expect("booking");
     }

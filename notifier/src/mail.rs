@@ -331,6 +331,7 @@ mod tests {
             renter_id: "rob".into(),
             title: "Canoe <2 days>".into(),
             status: BookingStatus::Requested,
+            chat: Default::default(),
         }
     }
 
@@ -345,6 +346,7 @@ mod tests {
             reactions: vec![],
             edited_at: None,
             deleted: false,
+            moderation: None,
         }
     }
 

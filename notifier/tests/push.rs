@@ -157,6 +157,7 @@ async fn fixture(browsers: &[&Browser], email: bool) -> Fixture {
         renter_id: "rob".into(),
         title: "Tent".into(),
         status: BookingStatus::Confirmed,
+        chat: Default::default(),
     };
     store.insert_booking_if_absent(&booking).await.expect("booking");
     let settings = NotificationSettings {

@@ -50,6 +50,7 @@ impl From<ChatError> for ApiError {
             ChatError::InvalidTransition { .. } => StatusCode::CONFLICT,
             ChatError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ChatError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            ChatError::Blocked | ChatError::ChatClosed => StatusCode::FORBIDDEN,
             ChatError::Unexpected(_) | ChatError::NoSession => StatusCode::INTERNAL_SERVER_ERROR,
         };
         let code = error.code();

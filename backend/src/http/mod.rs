@@ -4,10 +4,12 @@ mod dev;
 mod direct_ws;
 mod error;
 mod extract;
+mod moderation;
 mod notifications;
 mod openapi;
 mod ops;
 mod rest;
+mod safety;
 mod service;
 mod socket_events;
 mod web_push;
@@ -107,6 +109,13 @@ fn documented_routes(hosting: Hosting) -> OpenApiRouter<AppState> {
         .routes(routes!(rest::change_status))
         .routes(routes!(service::get_booking, service::put_booking))
         .routes(routes!(service::set_status))
+        .routes(routes!(safety::block, safety::unblock))
+        .routes(routes!(safety::set_chat_open))
+        .routes(routes!(moderation::report))
+        .routes(routes!(moderation::reports))
+        .routes(routes!(moderation::resolve))
+        .routes(routes!(moderation::hide))
+        .routes(routes!(moderation::audit))
         .routes(routes!(notifications::get_settings, notifications::put_settings))
         .routes(routes!(notifications::mute))
         .routes(routes!(notifications::set_email))

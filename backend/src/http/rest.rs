@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use chat_wire::proxy::ErrorResponse;
-use chat_wire::{BookingId, ChatMessage, MemberPresence, MessageId, ReadPosition};
+use chat_wire::{BookingId, ChatMessage, ChatStateView, MemberPresence, MessageId, ReadPosition};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -39,6 +39,8 @@ pub(super) struct HistoryPage {
     read_positions: Vec<ReadPosition>,
     /// Whether each member is online and when they were last seen.
     presence: Vec<MemberPresence>,
+    /// Whether the chat may be written in, and who blocked whom.
+    chat_state: ChatStateView,
 }
 
 /// `GET /api/chat/bookings/{booking_id}/messages`.
@@ -76,6 +78,7 @@ pub(super) async fn history(
         has_more: page.has_more,
         read_positions: page.read_positions,
         presence: page.presence,
+        chat_state: page.chat_state,
     }))
 }
 

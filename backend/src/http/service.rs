@@ -135,6 +135,7 @@ pub(super) async fn put_booking(
         renter_id: body.renter_id,
         title: body.title,
         status,
+        chat: Default::default(),
     };
     let written = state.chat.put_booking(&booking).await?;
     let stored = state.chat.booking(booking_id).await?;

@@ -379,6 +379,98 @@ async fn every_answer_is_one_the_document_describes(app: TestApp) {
         assert_eq!(doc.send(method, link, request).await.0, expected);
     }
 
+    // Trust and safety: blocks, reports and the operator's moderation.
+    let block = "/api/chat/bookings/{booking_id}/block";
+    for (expected, method, request) in [
+        (200, Method::PUT, app.client.put(url("/api/chat/bookings/1/block")).bearer_auth(&bob)),
+        (403, Method::PUT, app.client.put(url("/api/chat/bookings/1/block")).bearer_auth(&carol)),
+        (404, Method::PUT, app.client.put(url("/api/chat/bookings/999/block")).bearer_auth(&bob)),
+        (401, Method::PUT, app.client.put(url("/api/chat/bookings/1/block"))),
+        (200, Method::DELETE, app.client.delete(url("/api/chat/bookings/1/block")).bearer_auth(&bob)),
+        (403, Method::DELETE, app.client.delete(url("/api/chat/bookings/1/block")).bearer_auth(&carol)),
+    ] {
+        assert_eq!(doc.send(method, block, request).await.0, expected);
+    }
+    let reports = "/api/chat/bookings/{booking_id}/reports";
+    let report = |booking: i64, who: &str, body: Value| {
+        app.client.post(url(&format!("/api/chat/bookings/{booking}/reports"))).bearer_auth(who).json(&body)
+    };
+    for (expected, request) in [
+        (201, report(1, &bob, json!({"reason": "spam", "details": "Ads"}))),
+        (400, report(1, &bob, json!({"reason": "rude"}))),
+        (403, report(1, &carol, json!({"reason": "spam"}))),
+        (404, report(1, &bob, json!({"reason": "spam", "message_id": 999}))),
+        (404, report(999, &bob, json!({"reason": "spam"}))),
+        (401, app.client.post(url("/api/chat/bookings/1/reports")).json(&json!({"reason": "spam"}))),
+        (415, app.client.post(url("/api/chat/bookings/1/reports")).bearer_auth(&bob).body("{}")),
+    ] {
+        assert_eq!(doc.send(Method::POST, reports, request).await.0, expected);
+    }
+    let operator = |method: reqwest::Method, path: &str| {
+        app.client.request(method, url(path)).bearer_auth("test-service-token")
+    };
+    let list = "/api/service/reports";
+    let (_, page) = doc.send(Method::GET, list, operator(Method::GET, list)).await;
+    let report_id = page["reports"][0]["report"]["id"].as_str().expect("a report").to_owned();
+    for (expected, request) in [
+        (200, operator(Method::GET, "/api/service/reports?status=resolved&limit=5")),
+        (400, operator(Method::GET, "/api/service/reports?status=lost")),
+        (401, app.client.get(url(list))),
+    ] {
+        assert_eq!(doc.send(Method::GET, list, request).await.0, expected);
+    }
+    let resolve = "/api/service/reports/{report_id}/resolve";
+    let path = format!("/api/service/reports/{report_id}/resolve");
+    for (expected, request) in [
+        (200, operator(Method::POST, &path).json(&json!({"outcome": "dismissed", "note": "Not spam"}))),
+        (400, operator(Method::POST, &path).json(&json!({"outcome": "maybe"}))),
+        (
+            404,
+            operator(Method::POST, "/api/service/reports/none/resolve")
+                .json(&json!({"outcome": "dismissed"})),
+        ),
+        (401, app.client.post(url(&path)).json(&json!({"outcome": "dismissed"}))),
+    ] {
+        assert_eq!(doc.send(Method::POST, resolve, request).await.0, expected);
+    }
+    let hide = "/api/service/bookings/{booking_id}/messages/{message_id}/hide";
+    let hidden = app.post_message(1, "alice", "to be hidden").await["id"].clone();
+    let path = format!("/api/service/bookings/1/messages/{hidden}/hide");
+    for (expected, request) in [
+        (200, operator(Method::POST, &path).json(&json!({"reason": "Removed by the marketplace"}))),
+        (400, operator(Method::POST, &path).json(&json!({"reason": ""}))),
+        (
+            404,
+            operator(Method::POST, "/api/service/bookings/1/messages/999/hide").json(&json!({"reason": "x"})),
+        ),
+        (401, app.client.post(url(&path)).json(&json!({"reason": "x"}))),
+    ] {
+        assert_eq!(doc.send(Method::POST, hide, request).await.0, expected);
+    }
+    let chat = "/api/service/bookings/{booking_id}/chat";
+    for (expected, request) in [
+        (
+            200,
+            operator(Method::PUT, "/api/service/bookings/1/chat")
+                .json(&json!({"open": false, "note": "Review"})),
+        ),
+        (200, operator(Method::PUT, "/api/service/bookings/1/chat").json(&json!({"open": true}))),
+        (400, operator(Method::PUT, "/api/service/bookings/1/chat").json(&json!({"open": "no"}))),
+        (404, operator(Method::PUT, "/api/service/bookings/999/chat").json(&json!({"open": false}))),
+        (401, app.client.put(url("/api/service/bookings/1/chat")).json(&json!({"open": false}))),
+    ] {
+        assert_eq!(doc.send(Method::PUT, chat, request).await.0, expected);
+    }
+    let audit = "/api/service/audit";
+    for (expected, request) in [
+        (200, operator(Method::GET, audit)),
+        (200, operator(Method::GET, "/api/service/audit?booking_id=1&limit=2")),
+        (400, operator(Method::GET, "/api/service/audit?limit=x")),
+        (401, app.client.get(url(audit))),
+    ] {
+        assert_eq!(doc.send(Method::GET, audit, request).await.0, expected);
+    }
+
     // Operations.
     for (path, expected) in
         [("/healthz", 200), ("/readyz", 200), ("/metrics", 200), ("/api/openapi.json", 200)]

@@ -84,6 +84,14 @@ async fn the_openapi_description_lists_every_route(app: TestApp) {
         "PUT /api/service/users/{user_id}/email",
         "GET /api/notifications/unsubscribe",
         "POST /api/notifications/unsubscribe",
+        "PUT /api/chat/bookings/{booking_id}/block",
+        "DELETE /api/chat/bookings/{booking_id}/block",
+        "POST /api/chat/bookings/{booking_id}/reports",
+        "PUT /api/service/bookings/{booking_id}/chat",
+        "GET /api/service/reports",
+        "POST /api/service/reports/{report_id}/resolve",
+        "POST /api/service/bookings/{booking_id}/messages/{message_id}/hide",
+        "GET /api/service/audit",
     ];
     served.sort_unstable();
     assert_eq!(documented, served);

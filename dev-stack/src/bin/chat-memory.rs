@@ -189,6 +189,7 @@ async fn main() -> anyhow::Result<()> {
                 renter_id: format!("renter{b}"),
                 title: format!("booking {b}"),
                 status: BookingStatus::Confirmed,
+                chat: Default::default(),
             })
             .await?;
     }
