@@ -53,6 +53,8 @@ pub enum Skip {
     NotAMember,
     /// The recipient muted the booking.
     Muted,
+    /// The recipient blocked the other member: nothing of theirs reaches the recipient.
+    Blocked,
     /// The recipient has no channel on: no email address, email off or no mailer configured; and no
     /// browser subscribed, push off or no VAPID key configured.
     NoChannel,
@@ -222,6 +224,9 @@ impl Notifier {
         let settings = self.store.notification_settings(&job.recipient).await?.settings;
         if settings.is_muted(job.booking_id) {
             return Ok(Err(Skip::Muted));
+        }
+        if booking.chat.blocks.iter().any(|block| block.user_id == job.recipient) {
+            return Ok(Err(Skip::Blocked));
         }
         let email = settings.email_to().filter(|_| self.channels.mailer.is_some()).map(str::to_owned);
         let browsers = if self.channels.pusher.is_some() { settings.push_to().to_vec() } else { vec![] };

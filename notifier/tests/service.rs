@@ -68,6 +68,7 @@ async fn fixture() -> Fixture {
         renter_id: "rob".into(),
         title: "Tent".into(),
         status: BookingStatus::Confirmed,
+        chat: Default::default(),
     };
     store.insert_booking_if_absent(&booking).await.expect("booking");
     let settings =
@@ -195,4 +196,25 @@ async fn an_event_for_several_recipients_is_split_into_a_job_each() {
     let mut bad = Tally::default();
     assert!(handle_body(&f.notifier, "not json", &mut bad).await.is_err(), "to the dead-letter queue");
     assert_eq!(bad.failed, 1);
+}
+
+#[tokio::test]
+async fn a_member_who_blocked_the_other_is_not_told_of_what_they_sent_before() {
+    let f = fixture().await;
+    // olga writes, then rob blocks her before the delay is over: the waiting job sends nothing.
+    let job = f.message_from_olga("Pay me outside the site").await;
+    let blocked =
+        chat_store::chat_state::change(f.store.as_ref(), 7, |_, state| state.block("rob", "olga", NOW))
+            .await
+            .expect("block");
+    assert!(blocked.is_some());
+    assert_eq!(f.notifier.handle(&job, NOW).await.expect("handled"), Outcome::Skipped(Skip::Blocked));
+    assert_eq!(f.sent(), 0);
+    // Lifted, the next message is emailed as usual.
+    chat_store::chat_state::change(f.store.as_ref(), 7, |_, state| state.unblock("rob"))
+        .await
+        .expect("unblock");
+    let job = f.message_from_olga("Sorry, through the site then").await;
+    assert_eq!(f.notifier.handle(&job, NOW).await.expect("handled"), Outcome::Sent);
+    assert_eq!(f.sent(), 1);
 }
