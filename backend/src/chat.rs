@@ -94,6 +94,12 @@ pub enum ChatError {
     /// The chat is read-only.
     #[error("this conversation is closed: it can be read, not written")]
     ChatClosed,
+    /// The deployment's pre-send hook refused the message; the text is its reason.
+    #[error("message refused: {0}")]
+    Refused(String),
+    /// The pre-send hook failed and the deployment fails closed.
+    #[error("the message checks are unavailable: try again")]
+    HookUnavailable,
 }
 
 impl ChatError {
@@ -109,6 +115,8 @@ impl ChatError {
             Self::RateLimited => ErrorCode::RateLimited,
             Self::Blocked => ErrorCode::Blocked,
             Self::ChatClosed => ErrorCode::ChatClosed,
+            Self::Refused(_) => ErrorCode::ValidationError,
+            Self::HookUnavailable => ErrorCode::BackendUnavailable,
             Self::Unexpected(_) | Self::NoSession => ErrorCode::InternalError,
         }
     }
@@ -265,6 +273,7 @@ pub struct ChatService {
     events: Arc<dyn EventPublisher>,
     metrics: Arc<Metrics>,
     moderation: Arc<dyn chat_store::moderation::ModerationStore>,
+    presend: Option<Arc<crate::presend::PreSendHook>>,
 }
 
 impl ChatService {
@@ -284,6 +293,7 @@ impl ChatService {
                 burst: limits.rate_burst,
             }),
             moderation: store.moderation(),
+            presend: None,
             store,
             verifier,
             limits,
@@ -296,6 +306,12 @@ impl ChatService {
     /// Publishes the event of `change` for the app ([`crate::events`]); best effort.
     async fn publish(&self, booking_id: BookingId, occurred_at: i64, change: Change) {
         self.events.publish(ChatEvent::new(booking_id, occurred_at, change)).await;
+    }
+
+    /// The same service, asking `hook` about each message and edit before storing it.
+    #[must_use]
+    pub fn with_presend(self, hook: Option<Arc<crate::presend::PreSendHook>>) -> Self {
+        Self { presend: hook, ..self }
     }
 
     /// The store, for readiness checks.
@@ -752,7 +768,8 @@ impl ChatService {
         client_message_id: Option<String>,
     ) -> Result<Reply, ChatError> {
         let booking = self.admit_writer(caller).await?;
-        let (body, masked) = self.hide_contacts(&booking, self.body(body)?)?;
+        let body = self.presend(&booking, caller.user_id, self.body(body)?, None).await?;
+        let (body, masked) = self.hide_contacts(&booking, body)?;
         let client_message_id =
             client_message_id.map(ClientMessageId::parse).transpose().map_err(ChatError::Invalid)?;
         let stored = self
@@ -939,7 +956,8 @@ impl ChatService {
     ) -> Result<Reply, ChatError> {
         let booking = self.admit_writer(caller).await?;
         let own = self.own_message(caller, message_id)?;
-        let (body, masked) = self.hide_contacts(&booking, self.body(body)?)?;
+        let body = self.presend(&booking, caller.user_id, self.body(body)?, Some(message_id)).await?;
+        let (body, masked) = self.hide_contacts(&booking, body)?;
         match self.store.edit_message(own, body.as_str()).await? {
             Some(message) => {
                 let edited_at = message.edited_at.unwrap_or_else(now_millis);

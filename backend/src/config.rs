@@ -52,6 +52,8 @@ pub struct Settings {
     pub web_push: chat_store::push::PushSettings,
     /// Limits applied to chat traffic.
     pub limits: ChatLimits,
+    /// The deployment's pre-send hook (`PRESEND_HOOK_*`), if it has one.
+    pub presend: Option<crate::presend::PreSendSettings>,
     /// Whether to insert the demo bookings at start.
     pub seed_demo_data: bool,
     /// JSON log lines instead of human-readable ones.
@@ -461,6 +463,7 @@ impl Settings {
             notify_link_secret: chat_store::notifications::unsubscribe::key_setting(&lookup, local)?,
             web_push: chat_store::push::PushSettings::from_lookup(&lookup, local)?,
             limits,
+            presend: presend_settings(&lookup)?,
             seed_demo_data: parse_bool(&lookup, "SEED_DEMO_DATA", local)?,
             json_logs: chat_settings::env::json_logs(&lookup, local)?,
         })
@@ -468,6 +471,44 @@ impl Settings {
 }
 
 /// The identity provider's keys (`JWT_JWKS_URL`), if configured.
+/// `PRESEND_HOOK_URL` (https, or http to this machine) with `PRESEND_HOOK_SECRET` (required, at least 16
+/// bytes), `PRESEND_HOOK_TIMEOUT_MS` (1 to 5000, default 1000) and `PRESEND_HOOK_ON_FAILURE` (`open`, the
+/// default, or `closed`).
+fn presend_settings(lookup: &impl Lookup) -> Result<Option<crate::presend::PreSendSettings>, ConfigError> {
+    let Some(url) = lookup("PRESEND_HOOK_URL") else { return Ok(None) };
+    let url = url.trim().to_owned();
+    let loopback =
+        ["http://127.0.0.1:", "http://127.0.0.1/", "http://localhost:", "http://localhost/", "http://[::1]"];
+    if !(url.starts_with("https://") || loopback.iter().any(|prefix| url.starts_with(prefix))) {
+        return Err(ConfigError::invalid(
+            "PRESEND_HOOK_URL",
+            format!("{url:?} must be an https:// URL (http:// only to localhost): messages travel to it"),
+        ));
+    }
+    let secret = lookup("PRESEND_HOOK_SECRET")
+        .filter(|s| s.len() >= 16)
+        .ok_or_else(|| ConfigError::invalid("PRESEND_HOOK_SECRET", "required with PRESEND_HOOK_URL, at least 16 bytes: the hook checks the requests' signature with it"))?;
+    let timeout_ms: u64 = parse(lookup, "PRESEND_HOOK_TIMEOUT_MS", 1000)?;
+    let timeout = Duration::from_millis(timeout_ms);
+    if timeout.is_zero() || timeout > crate::presend::MAX_TIMEOUT {
+        return Err(ConfigError::invalid(
+            "PRESEND_HOOK_TIMEOUT_MS",
+            "must be 1 to 5000: the hook holds the sender's message",
+        ));
+    }
+    let fail_open = match lookup("PRESEND_HOOK_ON_FAILURE").as_deref().map(str::trim) {
+        None | Some("open") => true,
+        Some("closed") => false,
+        Some(other) => {
+            return Err(ConfigError::invalid(
+                "PRESEND_HOOK_ON_FAILURE",
+                format!("{other:?} is neither open nor closed"),
+            ));
+        }
+    };
+    Ok(Some(crate::presend::PreSendSettings { url, secret: SecretString::from(secret), timeout, fail_open }))
+}
+
 fn jwks_settings(lookup: &impl Lookup) -> Result<Option<JwksSettings>, ConfigError> {
     let Some(url) = lookup("JWT_JWKS_URL") else { return Ok(None) };
     let url = url.trim().to_owned();
@@ -514,6 +555,33 @@ mod tests {
         assert!(matches!(&s.store, StoreSettings::Sql { url, .. } if url == DEFAULT_DATABASE_URL));
         assert_eq!(s.bind_addr.to_string(), "127.0.0.1:8000");
         assert_eq!(s.limits.edit_window, Duration::from_secs(900));
+    }
+
+    #[test]
+    fn a_pre_send_hook_needs_its_secret_a_safe_url_a_short_timeout_and_a_known_failure_mode() {
+        let hook = |extra: &[(&str, &str)]| {
+            let mut vars = vec![("APP_ENV", "local"), ("PRESEND_HOOK_URL", "https://hooks.example/check")];
+            vars.extend_from_slice(extra);
+            settings(&vars)
+        };
+        let secret = ("PRESEND_HOOK_SECRET", "sixteen bytes at least");
+        let s = hook(&[secret]).expect("valid");
+        let presend = s.presend.expect("a hook");
+        assert_eq!((presend.timeout, presend.fail_open), (Duration::from_secs(1), true));
+        let closed = hook(&[secret, ("PRESEND_HOOK_ON_FAILURE", "closed")]).expect("closed");
+        assert!(!closed.presend.expect("a hook").fail_open);
+        for (extra, key) in [
+            (vec![], "PRESEND_HOOK_SECRET"),
+            (vec![("PRESEND_HOOK_SECRET", "short")], "PRESEND_HOOK_SECRET"),
+            (vec![secret, ("PRESEND_HOOK_TIMEOUT_MS", "6000")], "PRESEND_HOOK_TIMEOUT_MS"),
+            (vec![secret, ("PRESEND_HOOK_ON_FAILURE", "maybe")], "PRESEND_HOOK_ON_FAILURE"),
+        ] {
+            let error = hook(&extra).expect_err("refused");
+            assert!(error.to_string().contains(key), "{error}");
+        }
+        let plain = settings(&[("APP_ENV", "local"), ("PRESEND_HOOK_URL", "http://hooks.example/"), secret]);
+        assert!(plain.expect_err("plain http").to_string().contains("PRESEND_HOOK_URL"));
+        assert!(settings(&[("APP_ENV", "local")]).expect("none").presend.is_none());
     }
 
     #[test]

@@ -41,6 +41,7 @@ pub mod lambda;
 pub mod metrics;
 pub mod notifier;
 pub mod preferences;
+pub mod presend;
 pub mod seed;
 pub mod shutdown;
 pub mod telemetry;

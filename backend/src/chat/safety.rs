@@ -4,12 +4,14 @@
 //! on every frame; every change goes through its compare-and-set loop and reaches the booking's
 //! connections as a `chat_state` frame.
 
+use crate::presend::Verdict;
 use chat_store::chat_state::{self, ChatState, WriteRefusal};
 use chat_store::domain::Booking;
+use chat_store::domain::MessageBody;
 use chat_store::moderation::{AuditEntry, actions};
 use chat_wire::events::Change;
 use chat_wire::time::now_millis;
-use chat_wire::{BookingId, ChatStateView, ServerFrame};
+use chat_wire::{BookingId, ChatStateView, MessageId, ServerFrame};
 use serde_json::json;
 
 use super::{Caller, ChatError, ChatService, Reply};
@@ -165,3 +167,23 @@ impl ChatService {
 
 /// Longest note an operator leaves the members when closing a chat.
 pub const MAX_NOTE_CHARS: usize = 500;
+
+impl ChatService {
+    /// What the deployment's pre-send hook makes of `body` ([`crate::presend`]): the body to store, the
+    /// hook's rewrite checked as any body (its length with the masking's slack).
+    pub(super) async fn presend(
+        &self,
+        booking: &Booking,
+        sender_id: &str,
+        body: MessageBody,
+        edit_of: Option<MessageId>,
+    ) -> Result<MessageBody, ChatError> {
+        let Some(hook) = &self.presend else { return Ok(body) };
+        match hook.check(booking.id, sender_id, body.as_str(), edit_of).await {
+            Ok(Verdict::Allow) => Ok(body),
+            Ok(Verdict::Reject(reason)) => Err(ChatError::Refused(reason.chars().take(200).collect())),
+            Ok(Verdict::Rewrite(text)) => self.body(text),
+            Err(_) => Err(ChatError::HookUnavailable),
+        }
+    }
+}

@@ -51,6 +51,8 @@ impl From<ChatError> for ApiError {
             ChatError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ChatError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             ChatError::Blocked | ChatError::ChatClosed => StatusCode::FORBIDDEN,
+            ChatError::Refused(_) => StatusCode::BAD_REQUEST,
+            ChatError::HookUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             ChatError::Unexpected(_) | ChatError::NoSession => StatusCode::INTERNAL_SERVER_ERROR,
         };
         let code = error.code();

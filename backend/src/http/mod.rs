@@ -239,6 +239,7 @@ impl AppState {
             settings.notify_link_secret.clone(),
             settings.web_push.clone(),
         ));
+        let presend = settings.presend.clone().map(|hook| Arc::new(crate::presend::PreSendHook::new(hook)));
         let chat = ChatService::new(
             store,
             TokenVerifier::new(&settings.jwt),
@@ -246,7 +247,8 @@ impl AppState {
             Arc::new(notifiers),
             events,
             metrics.clone(),
-        );
+        )
+        .with_presend(presend);
         Self {
             preferences,
             chat: Arc::new(chat),

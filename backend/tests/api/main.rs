@@ -21,6 +21,7 @@ mod notification_store;
 mod openapi;
 mod ops;
 mod presence;
+mod presend;
 mod rest;
 mod safety;
 mod service;
