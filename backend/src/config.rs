@@ -471,15 +471,21 @@ impl Settings {
 }
 
 /// The identity provider's keys (`JWT_JWKS_URL`), if configured.
+/// Whether `url` is `https://`, or `http://` to this machine (tests, local services): what the backend
+/// accepts for a URL it sends secrets or messages to, or trusts the answers of.
+fn is_https_or_loopback(url: &str) -> bool {
+    let loopback =
+        ["http://127.0.0.1:", "http://127.0.0.1/", "http://localhost:", "http://localhost/", "http://[::1]"];
+    url.starts_with("https://") || loopback.iter().any(|prefix| url.starts_with(prefix))
+}
+
 /// `PRESEND_HOOK_URL` (https, or http to this machine) with `PRESEND_HOOK_SECRET` (required, at least 16
 /// bytes), `PRESEND_HOOK_TIMEOUT_MS` (1 to 5000, default 1000) and `PRESEND_HOOK_ON_FAILURE` (`open`, the
 /// default, or `closed`).
 fn presend_settings(lookup: &impl Lookup) -> Result<Option<crate::presend::PreSendSettings>, ConfigError> {
     let Some(url) = lookup("PRESEND_HOOK_URL") else { return Ok(None) };
     let url = url.trim().to_owned();
-    let loopback =
-        ["http://127.0.0.1:", "http://127.0.0.1/", "http://localhost:", "http://localhost/", "http://[::1]"];
-    if !(url.starts_with("https://") || loopback.iter().any(|prefix| url.starts_with(prefix))) {
+    if !is_https_or_loopback(&url) {
         return Err(ConfigError::invalid(
             "PRESEND_HOOK_URL",
             format!("{url:?} must be an https:// URL (http:// only to localhost): messages travel to it"),
@@ -514,9 +520,7 @@ fn jwks_settings(lookup: &impl Lookup) -> Result<Option<JwksSettings>, ConfigErr
     let url = url.trim().to_owned();
     // Whoever can change the keys in transit can sign any token: plain HTTP only to this machine (tests, a
     // local identity provider).
-    let loopback =
-        ["http://127.0.0.1:", "http://127.0.0.1/", "http://localhost:", "http://localhost/", "http://[::1]"];
-    if !(url.starts_with("https://") || loopback.iter().any(|prefix| url.starts_with(prefix))) {
+    if !is_https_or_loopback(&url) {
         return Err(ConfigError::invalid(
             "JWT_JWKS_URL",
             format!(

@@ -40,6 +40,7 @@ pub mod http;
 pub mod lambda;
 pub mod metrics;
 pub mod notifier;
+pub mod outbound;
 pub mod preferences;
 pub mod presend;
 pub mod seed;

@@ -78,13 +78,7 @@ pub struct PreSendHook {
 impl PreSendHook {
     /// A client for `settings`.
     pub fn new(settings: PreSendSettings) -> Self {
-        let client = reqwest::Client::builder()
-            .tls_backend_preconfigured(chat_settings::tls::client_config())
-            .timeout(settings.timeout)
-            .connect_timeout(settings.timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("chat-backend/", env!("CARGO_PKG_VERSION")))
-            .build()
+        let client = crate::outbound::client(settings.timeout)
             .map_err(|e| format!("its HTTP client could not be built: {e}"));
         Self { client, settings }
     }

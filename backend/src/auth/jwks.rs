@@ -85,20 +85,10 @@ struct Cache {
 impl JwksKeys {
     /// An empty cache for the provider at `settings.url`; nothing is fetched yet.
     pub(super) fn new(settings: &JwksSettings) -> Self {
-        let client = reqwest::Client::builder()
-            // rustls on ring with the system roots read once, as the deployables' other HTTPS clients.
-            .tls_backend_preconfigured(chat_settings::tls::client_config())
-            .timeout(settings.fetch_timeout)
-            .connect_timeout(settings.fetch_timeout)
-            // The keys come from the configured URL, not from wherever it points (possibly over plain
-            // HTTP).
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("chat-backend/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| {
-                tracing::error!(error = %e, "cannot build the HTTP client of JWT_JWKS_URL");
-                e.to_string()
-            });
+        let client = crate::outbound::client(settings.fetch_timeout).map_err(|e| {
+            tracing::error!(error = %e, "cannot build the HTTP client of JWT_JWKS_URL");
+            e.to_string()
+        });
         Self {
             inner: Arc::new(Inner {
                 settings: settings.clone(),
