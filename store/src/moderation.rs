@@ -479,6 +479,62 @@ pub trait ModerationStore: Send + Sync + 'static {
     ) -> BoxFuture<'a, Result<Vec<AuditEntry>, StoreError>>;
 }
 
+/// [`ModerationStore`] for an adapter whose inherent `async fn`s have its methods' names and signatures
+/// (`audit` taking the booking as an `Option`): each is boxed and delegated, as `delegate_to_inherent!`
+/// does for [`crate::ChatStore`].
+macro_rules! delegate_moderation_store {
+    ($adapter:ty) => {
+        impl $crate::moderation::ModerationStore for $adapter {
+            fn add_report<'a>(&'a self, report: &'a NewReport) -> BoxFuture<'a, Result<Report, StoreError>> {
+                Box::pin(self.add_report(report))
+            }
+
+            fn report<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<Report>, StoreError>> {
+                Box::pin(self.report(id))
+            }
+
+            fn reports<'a>(
+                &'a self,
+                status: ReportStatus,
+                after: Option<&'a str>,
+                limit: usize,
+            ) -> BoxFuture<'a, Result<Vec<Report>, StoreError>> {
+                Box::pin(self.reports(status, after, limit))
+            }
+
+            fn resolve_report<'a>(
+                &'a self,
+                id: &'a str,
+                resolution: &'a Resolution,
+            ) -> BoxFuture<'a, Result<Option<Resolved>, StoreError>> {
+                Box::pin(self.resolve_report(id, resolution))
+            }
+
+            fn append_audit<'a>(&'a self, entry: &'a AuditEntry) -> BoxFuture<'a, Result<bool, StoreError>> {
+                Box::pin(self.append_audit(entry))
+            }
+
+            fn audit<'a>(
+                &'a self,
+                after: Option<&'a str>,
+                limit: usize,
+            ) -> BoxFuture<'a, Result<Vec<AuditEntry>, StoreError>> {
+                Box::pin(self.audit(None, after, limit))
+            }
+
+            fn audit_of_booking<'a>(
+                &'a self,
+                booking_id: BookingId,
+                after: Option<&'a str>,
+                limit: usize,
+            ) -> BoxFuture<'a, Result<Vec<AuditEntry>, StoreError>> {
+                Box::pin(self.audit(Some(booking_id), after, limit))
+            }
+        }
+    };
+}
+pub(crate) use delegate_moderation_store;
+
 /// `limit` as a page size: at most [`MAX_PAGE`].
 pub(crate) fn page_size(limit: usize) -> usize {
     limit.min(MAX_PAGE)

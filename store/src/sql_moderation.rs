@@ -14,8 +14,8 @@ use sqlx::{AnyPool, Row};
 
 use crate::StoreError;
 use crate::moderation::{
-    AuditEntry, ModerationStore, ModerationText, NewReport, Report, ReportReason, ReportStatus, Resolution,
-    ResolutionOutcome, Resolved, new_record_id, page_size,
+    AuditEntry, ModerationText, NewReport, Report, ReportReason, ReportStatus, Resolution, ResolutionOutcome,
+    Resolved, new_record_id, page_size,
 };
 
 const REPORT_COLUMNS: &str = "id, booking_id, reporter_id, reported_user_id, message_id, reason, details, \
@@ -169,53 +169,7 @@ impl SqlModeration {
     }
 }
 
-impl ModerationStore for SqlModeration {
-    fn add_report<'a>(&'a self, report: &'a NewReport) -> BoxFuture<'a, Result<Report, StoreError>> {
-        Box::pin(self.add_report(report))
-    }
-
-    fn report<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<Report>, StoreError>> {
-        Box::pin(self.report(id))
-    }
-
-    fn reports<'a>(
-        &'a self,
-        status: ReportStatus,
-        after: Option<&'a str>,
-        limit: usize,
-    ) -> BoxFuture<'a, Result<Vec<Report>, StoreError>> {
-        Box::pin(self.reports(status, after, limit))
-    }
-
-    fn resolve_report<'a>(
-        &'a self,
-        id: &'a str,
-        resolution: &'a Resolution,
-    ) -> BoxFuture<'a, Result<Option<Resolved>, StoreError>> {
-        Box::pin(self.resolve_report(id, resolution))
-    }
-
-    fn append_audit<'a>(&'a self, entry: &'a AuditEntry) -> BoxFuture<'a, Result<bool, StoreError>> {
-        Box::pin(self.append_audit(entry))
-    }
-
-    fn audit<'a>(
-        &'a self,
-        after: Option<&'a str>,
-        limit: usize,
-    ) -> BoxFuture<'a, Result<Vec<AuditEntry>, StoreError>> {
-        Box::pin(self.audit(None, after, limit))
-    }
-
-    fn audit_of_booking<'a>(
-        &'a self,
-        booking_id: BookingId,
-        after: Option<&'a str>,
-        limit: usize,
-    ) -> BoxFuture<'a, Result<Vec<AuditEntry>, StoreError>> {
-        Box::pin(self.audit(Some(booking_id), after, limit))
-    }
-}
+crate::moderation::delegate_moderation_store!(SqlModeration);
 
 /// A page size as a `LIMIT` parameter.
 fn limit_param(limit: usize) -> i64 {
