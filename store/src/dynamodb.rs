@@ -82,11 +82,11 @@ pub struct DynamoDbStore {
     create_table: bool,
 }
 
-fn s(value: impl Into<String>) -> AttributeValue {
+pub(crate) fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
 }
 
-fn n(value: impl std::fmt::Display) -> AttributeValue {
+pub(crate) fn n(value: impl std::fmt::Display) -> AttributeValue {
     AttributeValue::N(value.to_string())
 }
 
@@ -187,7 +187,10 @@ where
 }
 
 /// Whether a conditional write wrote: `false` when its condition failed.
-fn conditional<T, E, R>(result: Result<T, SdkError<E, R>>, op: &'static str) -> Result<bool, StoreError>
+pub(crate) fn conditional<T, E, R>(
+    result: Result<T, SdkError<E, R>>,
+    op: &'static str,
+) -> Result<bool, StoreError>
 where
     E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,

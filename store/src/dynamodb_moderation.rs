@@ -21,13 +21,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 use chat_wire::BookingId;
 use futures_util::future::BoxFuture;
 
 use crate::StoreError;
+use crate::dynamodb::{conditional, n, s};
 use crate::moderation::{
     AuditEntry, ModerationText, NewReport, Report, ReportReason, ReportStatus, Resolution, ResolutionOutcome,
     Resolved, new_record_id, page_size,
@@ -50,14 +51,6 @@ type Item = HashMap<String, AttributeValue>;
 pub struct DynamoDbModeration {
     client: Client,
     table: Arc<str>,
-}
-
-fn s(value: impl Into<String>) -> AttributeValue {
-    AttributeValue::S(value.into())
-}
-
-fn n(value: impl std::fmt::Display) -> AttributeValue {
-    AttributeValue::N(value.to_string())
 }
 
 fn queue_pk(status: ReportStatus) -> String {
@@ -379,16 +372,7 @@ impl DynamoDbModeration {
             .condition_expression("attribute_not_exists(pk)")
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(error)
-                if error.as_service_error().and_then(ProvideErrorMetadata::code)
-                    == Some("ConditionalCheckFailedException") =>
-            {
-                Ok(false)
-            }
-            Err(error) => Err(StoreError::database("appending to the audit log", error)),
-        }
+        conditional(result, "appending to the audit log")
     }
 
     async fn audit(
