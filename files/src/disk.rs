@@ -22,8 +22,8 @@ use tokio::sync::mpsc;
 
 use crate::policy::{Policy, Violation, sign_hex};
 use crate::{
-    Disposition, DownloadRequest, FileError, FileStore, SignedUrl, UploadForm, UploadRequest, content_disposition,
-    expiry, keys, now_millis,
+    Disposition, DownloadRequest, FileError, FileStore, SignedUrl, UploadForm, UploadRequest,
+    content_disposition, expiry, keys, now_millis,
 };
 
 /// The form field carrying the disk adapter's signature of the policy.
@@ -78,9 +78,13 @@ impl DiskFileStore {
     /// # Errors
     /// [`FileError::Unavailable`] when the directory cannot be created or no random key made.
     pub async fn open(dir: &Path, public_url: &str) -> Result<Self, FileError> {
-        tokio::fs::create_dir_all(dir).await.map_err(|e| FileError::unavailable("creating the file directory", e))?;
+        tokio::fs::create_dir_all(dir)
+            .await
+            .map_err(|e| FileError::unavailable("creating the file directory", e))?;
         let mut secret = [0u8; 32];
-        SystemRandom::new().fill(&mut secret).map_err(|_| FileError::unavailable("making a key", "no randomness"))?;
+        SystemRandom::new()
+            .fill(&mut secret)
+            .map_err(|_| FileError::unavailable("making a key", "no randomness"))?;
         Ok(Self {
             dir: dir.to_owned(),
             public_url: public_url.trim_end_matches('/').to_owned(),
@@ -109,7 +113,11 @@ impl DiskFileStore {
     ///
     /// # Errors
     /// [`Rejected::Policy`] with what S3 would answer; [`Rejected::File`] when the disk fails.
-    pub async fn accept_upload(&self, fields: &BTreeMap<String, String>, file: Vec<u8>) -> Result<String, Rejected> {
+    pub async fn accept_upload(
+        &self,
+        fields: &BTreeMap<String, String>,
+        file: Vec<u8>,
+    ) -> Result<String, Rejected> {
         let encoded = fields.get("policy").ok_or(Violation::AccessDenied("no policy"))?;
         let signature = fields.get(SIGNATURE_FIELD).ok_or(Violation::AccessDenied("no signature"))?;
         let signature = unhex(signature).ok_or(Violation::AccessDenied("malformed signature"))?;
@@ -121,7 +129,8 @@ impl DiskFileStore {
             return Err(Violation::AccessDenied("not an upload key").into());
         }
         write_atomically(&self.path(&policy.key)?, &file).await?;
-        if let Some(sender) = self.uploads.lock().unwrap_or_else(std::sync::PoisonError::into_inner).as_ref() {
+        if let Some(sender) = self.uploads.lock().unwrap_or_else(std::sync::PoisonError::into_inner).as_ref()
+        {
             let _ = sender.send(policy.key.clone());
         }
         Ok(policy.key)
@@ -129,7 +138,10 @@ impl DiskFileStore {
 
     /// What a download URL's signature covers.
     fn signed_text(key: &str, query: &DownloadQuery) -> String {
-        format!("GET\n{key}\n{}\n{}\n{}\n{}", query.expires, query.content_type, query.disposition, query.name)
+        format!(
+            "GET\n{key}\n{}\n{}\n{}\n{}",
+            query.expires, query.content_type, query.disposition, query.name
+        )
     }
 
     /// Serves a download whose URL this store signed.
@@ -144,7 +156,8 @@ impl DiskFileStore {
         if now_millis() >= query.expires {
             return Err(Violation::Expired.into());
         }
-        let disposition = if query.disposition == "inline" { Disposition::Inline } else { Disposition::Attachment };
+        let disposition =
+            if query.disposition == "inline" { Disposition::Inline } else { Disposition::Attachment };
         let Some(bytes) = read(&self.path(key)?).await? else { return Ok(None) };
         Ok(Some(Served {
             bytes,
@@ -158,9 +171,15 @@ impl DiskFileStore {
     ///
     /// # Errors
     /// [`FileError::Unavailable`] when the directory cannot be read.
-    pub async fn sweep(&self, uploads_after: Duration, unreferenced_after: Duration) -> Result<usize, FileError> {
+    pub async fn sweep(
+        &self,
+        uploads_after: Duration,
+        unreferenced_after: Duration,
+    ) -> Result<usize, FileError> {
         let now = SystemTime::now();
-        let old = |modified: SystemTime, after: Duration| now.duration_since(modified).is_ok_and(|age| age >= after);
+        let old = |modified: SystemTime, after: Duration| {
+            now.duration_since(modified).is_ok_and(|age| age >= after)
+        };
         let mut deleted = 0;
         for path in walk(&self.dir).await? {
             let Ok(meta) = tokio::fs::metadata(&path).await else { continue };
@@ -168,7 +187,9 @@ impl DiskFileStore {
             let relative = path.strip_prefix(&self.dir).unwrap_or(&path).to_string_lossy().replace('\\', "/");
             if relative.starts_with(keys::UPLOADS_PREFIX) && old(modified, uploads_after) {
                 deleted += usize::from(tokio::fs::remove_file(&path).await.is_ok());
-            } else if let Some(file) = relative.strip_suffix(MARKER).filter(|_| old(modified, unreferenced_after)) {
+            } else if let Some(file) =
+                relative.strip_suffix(MARKER).filter(|_| old(modified, unreferenced_after))
+            {
                 let file = self.dir.join(file);
                 deleted += usize::from(tokio::fs::remove_file(&file).await.is_ok());
                 let _ = tokio::fs::remove_file(&path).await;
@@ -223,7 +244,10 @@ impl DiskFileStore {
             .append_pair("name", &query.name)
             .append_pair("signature", &query.signature)
             .finish();
-        SignedUrl { url: format!("{}/api/files/{}?{encoded}", self.public_url, request.key), expires_at: query.expires }
+        SignedUrl {
+            url: format!("{}/api/files/{}?{encoded}", self.public_url, request.key),
+            expires_at: query.expires,
+        }
     }
 
     async fn put_file(&self, key: &str, bytes: Vec<u8>) -> Result<(), FileError> {
@@ -331,7 +355,7 @@ async fn walk(dir: &Path) -> Result<Vec<PathBuf>, FileError> {
 }
 
 fn unhex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return None;
     }
     (0..text.len()).step_by(2).map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok()).collect()
@@ -346,7 +370,10 @@ impl FileStore for DiskFileStore {
         Box::pin(async move { Ok(self.form(request)) })
     }
 
-    fn download_url<'a>(&'a self, request: DownloadRequest<'a>) -> BoxFuture<'a, Result<SignedUrl, FileError>> {
+    fn download_url<'a>(
+        &'a self,
+        request: DownloadRequest<'a>,
+    ) -> BoxFuture<'a, Result<SignedUrl, FileError>> {
         Box::pin(async move { Ok(self.url(request)) })
     }
 

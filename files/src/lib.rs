@@ -130,15 +130,22 @@ pub trait FileStore: Send + Sync + 'static {
     fn upload_form<'a>(&'a self, request: UploadRequest<'a>) -> BoxFuture<'a, Result<UploadForm, FileError>>;
 
     /// A URL that serves one object for a while.
-    fn download_url<'a>(&'a self, request: DownloadRequest<'a>) -> BoxFuture<'a, Result<SignedUrl, FileError>>;
+    fn download_url<'a>(
+        &'a self,
+        request: DownloadRequest<'a>,
+    ) -> BoxFuture<'a, Result<SignedUrl, FileError>>;
 
     /// An object's bytes; `None` when there is none. [`FileError::TooLarge`] over `max_bytes`, found
     /// before reading the body.
     fn get<'a>(&'a self, key: &'a str, max_bytes: u64) -> BoxFuture<'a, Result<Option<Vec<u8>>, FileError>>;
 
     /// Writes an object, tagged [`UNREFERENCED`].
-    fn put<'a>(&'a self, key: &'a str, bytes: Vec<u8>, content_type: &'a str)
-    -> BoxFuture<'a, Result<(), FileError>>;
+    fn put<'a>(
+        &'a self,
+        key: &'a str,
+        bytes: Vec<u8>,
+        content_type: &'a str,
+    ) -> BoxFuture<'a, Result<(), FileError>>;
 
     /// Deletes objects; a missing one is not an error.
     fn delete<'a>(&'a self, keys: &'a [String]) -> BoxFuture<'a, Result<(), FileError>>;
@@ -186,7 +193,10 @@ impl FileStoreSettings {
                 return Err(ConfigError::invalid("FILE_STORE", "disk:/path names a directory"));
             }
             let public_url = lookup("FILE_STORE_PUBLIC_URL").unwrap_or_else(|| default_public_url.into());
-            return Ok(Some(Self::Disk { dir: dir.into(), public_url: public_url.trim_end_matches('/').into() }));
+            return Ok(Some(Self::Disk {
+                dir: dir.into(),
+                public_url: public_url.trim_end_matches('/').into(),
+            }));
         }
         Err(ConfigError::invalid("FILE_STORE", format!("{spec:?} is neither s3://bucket nor disk:/path")))
     }
@@ -260,7 +270,10 @@ mod tests {
         );
         assert_eq!(
             FileStoreSettings::from_lookup(&lookup("disk:/tmp/f"), "http://127.0.0.1:8000/").ok().flatten(),
-            Some(FileStoreSettings::Disk { dir: "/tmp/f".into(), public_url: "http://127.0.0.1:8000".into() })
+            Some(FileStoreSettings::Disk {
+                dir: "/tmp/f".into(),
+                public_url: "http://127.0.0.1:8000".into()
+            })
         );
         for bad in ["s3://", "s3://a/b", "disk:", "ftp://x"] {
             assert!(FileStoreSettings::from_lookup(&lookup(bad), "http://x").is_err(), "{bad}");

@@ -108,7 +108,9 @@ impl Policy {
         };
         for condition in document["conditions"].as_array().ok_or_else(malformed)? {
             match condition {
-                Value::Array(range) if range.first().and_then(Value::as_str) == Some("content-length-range") => {
+                Value::Array(range)
+                    if range.first().and_then(Value::as_str) == Some("content-length-range") =>
+                {
                     policy.max_bytes = range.get(2).and_then(Value::as_u64).ok_or_else(malformed)?;
                 }
                 Value::Object(pair) if pair.len() == 1 => {
@@ -198,7 +200,11 @@ mod tests {
     fn the_document_names_key_type_and_length_range_and_reads_back() {
         let document: Value = serde_json::from_str(&policy().document()).expect("json");
         assert_eq!(document["expiration"], "2027-01-15T08:00:00.000Z");
-        assert!(document["conditions"].as_array().expect("array").contains(&json!(["content-length-range", 1, 100])));
+        assert!(document["conditions"].as_array().expect("array").contains(&json!([
+            "content-length-range",
+            1,
+            100
+        ])));
         assert_eq!(Policy::decode(&policy().encoded()), Ok(policy()));
     }
 
@@ -213,7 +219,7 @@ mod tests {
         let mut other = fields.clone();
         other.insert("key".into(), "uploads/1/att_ffffffffffffffffffffffffffffffff".into());
         assert_eq!(policy.check(&other, 1, 0), Err(Violation::Field("key".into())));
-        let mut other = fields.clone();
+        let mut other = fields;
         other.insert("Content-Type".into(), "text/html".into());
         assert_eq!(policy.check(&other, 1, 0), Err(Violation::Field("Content-Type".into())));
     }
@@ -226,9 +232,14 @@ mod tests {
         // independent computation of the same chain.
         let chain = ["20120215", "us-east-1", "iam", "aws4_request"].iter().fold(
             b"AWS4wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY".to_vec(),
-            |key, data| hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, &key), data.as_bytes()).as_ref().to_vec(),
+            |key, data| {
+                hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, &key), data.as_bytes()).as_ref().to_vec()
+            },
         );
         assert_eq!(hex(&chain), "f4780e2d9f65fa895f9c67b32ce1baf0b0d8a43505a000a1a9e090d414db404d");
-        assert_eq!(sign_hex(&key, "x"), hex(hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, &chain), b"x").as_ref()));
+        assert_eq!(
+            sign_hex(&key, "x"),
+            hex(hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, &chain), b"x").as_ref())
+        );
     }
 }

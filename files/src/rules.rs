@@ -74,8 +74,11 @@ impl AttachmentRules {
         let types = match lookup("ATTACHMENTS_TYPES") {
             None => defaults.types,
             Some(list) => {
-                let types: Vec<String> =
-                    list.split(',').map(|t| t.trim().to_ascii_lowercase()).filter(|t| !t.is_empty()).collect();
+                let types: Vec<String> = list
+                    .split(',')
+                    .map(|t| t.trim().to_ascii_lowercase())
+                    .filter(|t| !t.is_empty())
+                    .collect();
                 if let Some(unknown) = types.iter().find(|t| !KNOWN_TYPES.contains(&t.as_str())) {
                     return Err(ConfigError::invalid(
                         "ATTACHMENTS_TYPES",
@@ -148,9 +151,15 @@ mod tests {
         let rules = AttachmentRules::default();
         assert_eq!(rules.check_declared("C:\\photos\\bike.jpg", "image/jpeg", 10), Ok("bike.jpg".into()));
         assert_eq!(rules.check_declared("../x\u{0}.png", "image/png", 1), Ok("x.png".into()));
-        assert!(matches!(rules.check_declared("a.jpg", "image/jpeg", rules.max_bytes + 1), Err(Refused::TooLarge { .. })));
+        assert!(matches!(
+            rules.check_declared("a.jpg", "image/jpeg", rules.max_bytes + 1),
+            Err(Refused::TooLarge { .. })
+        ));
         assert_eq!(rules.check_declared("a.jpg", "image/jpeg", 0), Err(Refused::Empty));
-        assert!(matches!(rules.check_declared("a.exe", "application/x-msdownload", 5), Err(Refused::Type(..))));
+        assert!(matches!(
+            rules.check_declared("a.exe", "application/x-msdownload", 5),
+            Err(Refused::Type(..))
+        ));
         assert_eq!(rules.check_declared("  ", "image/jpeg", 5), Err(Refused::Name));
         assert_eq!(rules.check_declared(&"n".repeat(201), "image/jpeg", 5), Err(Refused::Name));
     }
@@ -160,8 +169,9 @@ mod tests {
         let env = |pairs: &'static [(&'static str, &'static str)]| {
             move |key: &str| pairs.iter().find(|(k, _)| *k == key).map(|(_, v)| (*v).to_owned())
         };
-        let rules = AttachmentRules::from_lookup(&env(&[("ATTACHMENTS_TYPES", "image/PNG, application/pdf")]))
-            .expect("valid");
+        let rules =
+            AttachmentRules::from_lookup(&env(&[("ATTACHMENTS_TYPES", "image/PNG, application/pdf")]))
+                .expect("valid");
         assert_eq!(rules.types, ["image/png", "application/pdf"]);
         assert!(AttachmentRules::from_lookup(&env(&[("ATTACHMENTS_TYPES", "image/heic")])).is_err());
         assert!(AttachmentRules::from_lookup(&env(&[("ATTACHMENTS_MAX_BYTES", "0")])).is_err());

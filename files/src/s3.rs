@@ -11,7 +11,7 @@ use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::types::{Tag, Tagging};
 use futures_util::future::BoxFuture;
 
-use crate::policy::{Policy, sigv4_key, sign_hex};
+use crate::policy::{Policy, sign_hex, sigv4_key};
 use crate::{
     DownloadRequest, FileError, FileStore, SignedUrl, UploadForm, UploadRequest, content_disposition, expiry,
 };
@@ -169,7 +169,10 @@ impl FileStore for S3FileStore {
         Box::pin(self.form(request))
     }
 
-    fn download_url<'a>(&'a self, request: DownloadRequest<'a>) -> BoxFuture<'a, Result<SignedUrl, FileError>> {
+    fn download_url<'a>(
+        &'a self,
+        request: DownloadRequest<'a>,
+    ) -> BoxFuture<'a, Result<SignedUrl, FileError>> {
         Box::pin(self.presign_get(request))
     }
 
