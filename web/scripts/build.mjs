@@ -13,6 +13,7 @@ await build({
     "booking-chat": "src/index.ts",
     client: "src/client/index.ts",
     frames: "src/frames.ts",
+    attachments: "src/client/attachments.ts",
     user: "src/client/user.ts",
     inbox: "src/inbox.ts",
     react: "src/react/index.ts",
@@ -41,7 +42,7 @@ await build({
   legalComments: "none",
 });
 execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.json"], { stdio: "inherit" });
-console.log("built dist/ (booking-chat, client, frames, user, inbox, react, vue, push, booking-chat-sw) and dist/types/");
+console.log("built dist/ (booking-chat, client, frames, attachments, user, inbox, react, vue, push, booking-chat-sw) and dist/types/");
 
 // The budgets: what a page loads from each entry, bundled whole (chunks included), gzipped.
 const budgets = Object.entries(JSON.parse(readFileSync("size-budgets.json", "utf8"))).filter(([key]) => key !== "//");

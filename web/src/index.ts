@@ -12,6 +12,7 @@
 import { BookingChatElement, type BookingChatEventMap } from "./ui/element.js";
 
 export * from "./client/index.js";
+export * from "./client/attachments.js";
 export { BookingChatElement, type BookingChatEventMap } from "./ui/element.js";
 export type { Person, PersonResolver } from "./ui/people.js";
 export { tokenFromUrl } from "./ui/dom.js";

@@ -11,6 +11,9 @@ import { equalJitter, fullJitter, type BackoffOptions } from "./backoff.js";
 import { Emitter } from "./emitter.js";
 import {
   parseServerFrame,
+  type Attachment,
+  type AttachmentUrlFrame,
+  type AttachmentVariant,
   type BookingId,
   type BookingStatusFrame,
   type ChatMessage,
@@ -30,6 +33,7 @@ import {
   type ServerFrameType,
   type SessionFrame,
   type UnreadFrame,
+  type UploadFrame,
 } from "./frames.js";
 import { readClaims } from "./jwt.js";
 import { memoryOutbox, type OutboxEntry, type OutboxStore } from "./outbox.js";
@@ -222,6 +226,8 @@ export interface ChatClientEvents {
   session: SessionFrame;
   /** Whether the chat may be written in, and who blocked whom, changed (see `ChatClient.chatState`). */
   chat_state: ChatStateView;
+  /** The server finished checking one of this user's uploads: `ready`, or `rejected` with its `reason`. */
+  attachment: Attachment;
   /** An error frame not about an outbox message (those mark the message `failed`). */
   error: ErrorFrame;
   /** Every valid frame, after the client has handled it. */
@@ -234,6 +240,8 @@ const PERMANENT = new Set(["VALIDATION_ERROR", "PAYLOAD_TOO_LARGE", "AUTHORIZATI
 export const WRITABLE_CHAT: ChatStateView = { writable: true, closed: null, read_only_at: null, blocks: [] };
 /** Longest message body the server accepts, in characters. */
 export const MAX_BODY_CHARS = 4000;
+/** Most attachments on one message (the server's `ATTACHMENTS_PER_MESSAGE` default). */
+export const MAX_ATTACHMENTS = 10;
 
 /** One socket and what belongs to it. */
 interface Link {
@@ -304,6 +312,11 @@ export class ChatClient extends Emitter<ChatClientEvents> {
   #pending = new Map<string, { link: Link; settle: (frame: ServerFrame | ChatError) => void; answer?: string | undefined }>();
   /** What the server last said of the chat (see `chatState`). */
   #chatState = WRITABLE_CHAT;
+  /**
+   * Signed attachment URLs by `{id} {variant}`: the answer (or the request on its way, shared) and the local time
+   * until which it is used (`attachmentUrl`). Memory only: a URL is never stored.
+   */
+  #urls = new Map<string, { url: Promise<string>; until: number }>();
   /** The promises of `send`, by `client_message_id`. */
   #sends = new Map<string, { resolve: (m: ChatMessage) => void; reject: (e: ChatError) => void }>();
   /** `markRead` callers waiting for the position to reach their id. */
@@ -441,11 +454,16 @@ export class ChatClient extends Emitter<ChatClientEvents> {
    * `client_message_id`, live or in a resumed page, whenever that is), and rejects when the server refuses it
    * for good (the message stays, failed, for `retry` or `discard`) or it is discarded. It carries the
    * `client_message_id` at once (absent for an empty or overlong body, refused with `VALIDATION_ERROR`).
+   * `attachments` (the user's `ready` ones, at most `MAX_ATTACHMENTS`) go with it, sent as their ids; the body
+   * may then be empty.
    */
-  send(body: string): Promise<ChatMessage> & { clientMessageId?: string } {
-    if (!body.trim() || [...body].length > MAX_BODY_CHARS) return Promise.reject(new ChatError("VALIDATION_ERROR", "empty or too long"));
+  send(body: string, attachments: readonly Attachment[] = []): Promise<ChatMessage> & { clientMessageId?: string } {
+    if ((!body.trim() && !attachments.length) || [...body].length > MAX_BODY_CHARS || attachments.length > MAX_ATTACHMENTS) {
+      return Promise.reject(new ChatError("VALIDATION_ERROR", "empty or too long"));
+    }
     const entry: OutboxEntry = { client_message_id: newClientMessageId(), body, created_at: this.#o.now() };
     if (this.#me !== undefined) entry.sender_id = this.#me;
+    if (attachments.length) entry.attachments = [...attachments];
     this.#outbox.push(entry);
     this.#o.outbox.put(entry);
     // The next keystroke announces typing again at once.
@@ -558,6 +576,45 @@ export class ChatClient extends Emitter<ChatClientEvents> {
    */
   report(report: ClientActions["report"]): Promise<string> {
     return this.#request<ReportReceivedFrame>("report", report).then((f) => f.report_id);
+  }
+
+  /**
+   * Asks to upload a file (`upload_attachment`, with what it claims to be: `name`, `type`, `size`). Resolves
+   * with the `pending` attachment and the signed form to POST it with (`Uploads` does); rejects with
+   * `PAYLOAD_TOO_LARGE` (over the server's limit) or `VALIDATION_ERROR` (a type not allowed, attachments off).
+   * When the server has checked the upload, the `attachment` event says `ready` or `rejected`. Not queued.
+   */
+  requestUpload(file: { name: string; type: string; size: number }): Promise<UploadFrame> {
+    return this.#request("upload_attachment", { name: file.name, content_type: file.type, size: file.size });
+  }
+
+  /**
+   * A signed URL of an attachment's `thumbnail` or `original`, to show it now. The answer is kept in memory per
+   * attachment and variant until shortly before it expires (a tenth of its life, at most 30 s; counted from the
+   * server's clock, so a skewed device does not matter), and one request serves every caller meanwhile; after
+   * that it is asked again. Never stored. Rejects with `NOT_FOUND` (unknown to the server), `NOT_CONNECTED`...
+   */
+  attachmentUrl(attachmentId: string, variant: AttachmentVariant = "thumbnail"): Promise<string> {
+    const key = `${attachmentId} ${variant}`;
+    const now = this.#o.now();
+    for (const [k, v] of this.#urls) if (v.until <= now) this.#urls.delete(k);
+    const held = this.#urls.get(key);
+    if (held) return held.url;
+    // Until answered, the request itself is kept: callers meanwhile share it.
+    const entry = { until: Infinity, url: Promise.resolve("") };
+    entry.url = this.#request<AttachmentUrlFrame>("attachment_url", { attachment_id: attachmentId, variant }).then(
+      (f) => {
+        const life = f.expires_at - f.timestamp;
+        entry.until = this.#o.now() + life - Math.min(30_000, life / 10);
+        return f.url;
+      },
+      (error: unknown) => {
+        if (this.#urls.get(key) === entry) this.#urls.delete(key);
+        throw error;
+      },
+    );
+    this.#urls.set(key, entry);
+    return entry.url;
   }
 
   /** A promise settled with the server's copy of an outbox message, or its refusal. */
@@ -993,7 +1050,9 @@ export class ChatClient extends Emitter<ChatClientEvents> {
         this.#pump();
       }, this.#o.ackTimeoutMs),
     };
-    this.#sendOn(link, "send_message", { body: entry.body, client_message_id: entry.client_message_id }, requestId);
+    const data: ClientActions["send_message"] = { body: entry.body, client_message_id: entry.client_message_id };
+    if (entry.attachments?.length) data.attachments = entry.attachments.map((a) => a.id);
+    this.#sendOn(link, "send_message", data, requestId);
   }
 
   #clearInflight(): void {
@@ -1142,6 +1201,9 @@ export class ChatClient extends Emitter<ChatClientEvents> {
         break;
       case "chat_state":
         this.#setChatState({ writable: frame.writable, closed: frame.closed, read_only_at: frame.read_only_at, blocks: frame.blocks });
+        break;
+      case "attachment":
+        this.emit("attachment", frame.attachment);
         break;
     }
     if (changed) this.#render();

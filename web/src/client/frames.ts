@@ -6,8 +6,9 @@
 //! `frames.test.ts` validates every frame of `wire/fixtures/frames.json` (written from the Rust types) against
 //! the shapes, strictly: every kind covered, every required field present and typed, no unknown field or type.
 //!
-//! Kinds marked "draft" are the protocol of the chat-features issue that the server does not send or accept yet;
-//! the client types and handles them so that nothing changes here when they arrive.
+//! Kinds marked "draft" are the protocol of an issue that the wire crate does not have yet (today: attachments,
+//! issue 24, docs/attachments.md); the client types and handles them so that nothing changes here when they
+//! arrive but moving their shapes to `SERVER_SHAPES` and `CLIENT_SHAPES` (the fixture test says when).
 
 /** Identifier of a booking (a chat room). Positive. */
 export type BookingId = number;
@@ -38,6 +39,47 @@ export interface ChatMessage {
   deleted: boolean;
   /** On a tombstone: the marketplace's moderators hid it, and why (absent when its author deleted it). */
   moderation?: Moderation;
+  /** Its files, each `ready` (absent from servers before attachments, or empty; none on a tombstone). */
+  attachments?: Attachment[];
+}
+
+/** Where an attachment stands: uploaded and being checked (`pending`), usable (`ready`), or refused (`rejected`). */
+export type AttachmentStatus = "pending" | "ready" | "rejected";
+
+/**
+ * A file attached to a message, as clients see it. No URL: one is asked for each time it is shown
+ * (`attachment_url`), valid minutes.
+ */
+export interface Attachment {
+  /** `att_...`. */
+  id: string;
+  /** The file's name as the uploader's device had it. */
+  name: string;
+  /** What the server found in the bytes (the declared type while `pending`). */
+  content_type: string;
+  /** Bytes, as stored (declared while `pending`). */
+  size: number;
+  status: AttachmentStatus | (string & {});
+  /** Pixels of an image (absent or `null` for a PDF, and while `pending`). */
+  width?: number | null;
+  height?: number | null;
+  /** A thumbnail exists (`attachment_url` with `variant: "thumbnail"`): images once `ready`. */
+  thumbnail?: boolean | null;
+  /** Why it was `rejected`. */
+  reason?: string | null;
+}
+
+/**
+ * A signed upload form (S3's browser-based POST): a multipart/form-data `method` (POST) to `url` with every
+ * field of `fields` in order, then the file as the last part, named `file`.
+ */
+export interface UploadForm {
+  url: string;
+  method: string;
+  /** In the order they must be sent (`key`, `Content-Type`, `policy`, the signature...). */
+  fields: Record<string, string>;
+  /** Epoch ms after which the store refuses the form. */
+  expires_at: number;
 }
 
 /** Why the marketplace's moderators hid a message, and when (epoch ms). */
@@ -248,6 +290,31 @@ export interface ReportReceivedFrame extends FrameMeta {
   report_id: string;
 }
 
+/** The answer to `upload_attachment`, to the sender: the attachment (`pending`) and the form to upload it with. */
+export interface UploadFrame extends FrameMeta {
+  type: "upload";
+  booking_id?: BookingId;
+  attachment: Attachment;
+  upload: UploadForm;
+}
+/** The server finished checking an upload (`ready`, or `rejected` with its `reason`): to the uploader's chat connections. */
+export interface AttachmentFrame extends FrameMeta {
+  type: "attachment";
+  booking_id?: BookingId;
+  attachment: Attachment;
+}
+/** Which file of an attachment: the one sent (`original`, metadata stripped) or the timeline's `thumbnail`. */
+export type AttachmentVariant = "thumbnail" | "original";
+/** The answer to `attachment_url`: a signed URL of one variant of an attachment, valid until `expires_at` (epoch ms). */
+export interface AttachmentUrlFrame extends FrameMeta {
+  type: "attachment_url";
+  booking_id?: BookingId;
+  attachment_id: string;
+  variant: AttachmentVariant | (string & {});
+  url: string;
+  expires_at: number;
+}
+
 /** On a per-user connection: the user became a member of a booking, or stopped being one. */
 export interface MembershipFrame extends FrameMeta {
   type: "membership";
@@ -272,12 +339,16 @@ export type ServerFrame =
   | UnreadFrame
   | MembershipFrame
   | ChatStateFrame
-  | ReportReceivedFrame;
+  | ReportReceivedFrame
+  | UploadFrame
+  | AttachmentFrame
+  | AttachmentUrlFrame;
 export type ServerFrameType = ServerFrame["type"];
 
 /** What each client action carries in `data`. */
 export interface ClientActions {
-  send_message: { body: string; client_message_id?: string };
+  /** `body` may be empty when `attachments` (ids of the sender's `ready` attachments, at most 10) are given. */
+  send_message: { body: string; client_message_id?: string; attachments?: string[] };
   react: { message_id: MessageId; emoji: string };
   read: { message_id: MessageId };
   typing: { is_typing: boolean };
@@ -310,6 +381,10 @@ export interface ClientActions {
    * `MAX_REPORT_DETAILS_CHARS` characters. Answered with `report_received`.
    */
   report: { reason: ReportReason; message_id?: MessageId; details?: string };
+  /** Ask to upload one file (what it claims to be); answered with `upload`, or `PAYLOAD_TOO_LARGE`, `VALIDATION_ERROR`. */
+  upload_attachment: { name: string; content_type: string; size: number };
+  /** Ask for a signed URL of an attachment; answered with `attachment_url`. */
+  attachment_url: { attachment_id: string; variant: AttachmentVariant };
 }
 
 /** Why a member reports a message or a member, in the order a UI offers them. */
@@ -344,7 +419,11 @@ type Kind =
   | "closure"
   | "closure|null"
   | "blocks"
-  | "moderation";
+  | "moderation"
+  | "attachment"
+  | "attachments"
+  | "form"
+  | "fields";
 type FieldSpec = Kind | `?${Kind}`;
 type Shape = Readonly<Record<string, FieldSpec>>;
 
@@ -361,7 +440,20 @@ const MESSAGE_SHAPE = {
   edited_at: "?int|null",
   deleted: "?bool",
   moderation: "?moderation",
+  attachments: "?attachments",
 } as const satisfies Shape;
+const ATTACHMENT_SHAPE = {
+  id: "str",
+  name: "str",
+  content_type: "str",
+  size: "int",
+  status: "str",
+  width: "?int",
+  height: "?int",
+  thumbnail: "?bool",
+  reason: "?str",
+} as const satisfies Shape;
+const FORM_SHAPE = { url: "str", method: "str", fields: "fields", expires_at: "int" } as const satisfies Shape;
 const REACTION_SHAPE = { emoji: "str", count: "int", user_ids: "strs" } as const satisfies Shape;
 const READ_SHAPE = { user_id: "str", last_read_message_id: "int" } as const satisfies Shape;
 const PRESENCE_SHAPE = { user_id: "str", online: "bool", last_seen_at: "int|null" } as const satisfies Shape;
@@ -406,13 +498,16 @@ export const SERVER_SHAPES = {
   report_received: { booking_id: "int", report_id: "str" },
 } as const satisfies Record<string, Shape>;
 
-/** Server frames drafted for the chat-features issue: typed and handled, not sent by the server yet. */
+/** Server frames drafted for an issue: typed and handled, not in the wire crate yet (attachments, issue 24). */
 export const DRAFT_SERVER_SHAPES = {
+  upload: { booking_id: "?int", attachment: "attachment", upload: "form" },
+  attachment: { booking_id: "?int", attachment: "attachment" },
+  attachment_url: { booking_id: "?int", attachment_id: "str", variant: "str", url: "str", expires_at: "int" },
 } as const satisfies Record<string, Shape>;
 
 /** The client actions the wire crate defines today (`ClientAction`). */
 export const CLIENT_SHAPES = {
-  send_message: { body: "str", client_message_id: "?str" },
+  send_message: { body: "str", client_message_id: "?str", attachments: "?strs" },
   react: { message_id: "int", emoji: "str" },
   read: { message_id: "int" },
   typing: { is_typing: "bool" },
@@ -427,8 +522,10 @@ export const CLIENT_SHAPES = {
   report: { reason: "str", message_id: "?int", details: "?str" },
 } as const satisfies Record<string, Shape>;
 
-/** Client actions drafted for the chat-features issue. */
+/** Client actions drafted for an issue (attachments, issue 24). */
 export const DRAFT_CLIENT_SHAPES = {
+  upload_attachment: { name: "str", content_type: "str", size: "int" },
+  attachment_url: { attachment_id: "str", variant: "str" },
 } as const satisfies Record<string, Shape>;
 
 // Compile-time: each hand-written type names exactly the keys of its shape, so neither can gain or lose a
@@ -453,6 +550,9 @@ const serverKeysMatch: { [T in ServerFrameType]: Same<Fields<T>, keyof AllShapes
   membership: true,
   chat_state: true,
   report_received: true,
+  upload: true,
+  attachment: true,
+  attachment_url: true,
 };
 const clientKeysMatch: { [A in ClientAction]: Same<keyof ClientActions[A], keyof ClientShapes[A]> } = {
   send_message: true,
@@ -468,6 +568,8 @@ const clientKeysMatch: { [A in ClientAction]: Same<keyof ClientActions[A], keyof
   block: true,
   unblock: true,
   report: true,
+  upload_attachment: true,
+  attachment_url: true,
 };
 const nestedKeysMatch: [
   Same<keyof ChatMessage, keyof typeof MESSAGE_SHAPE>,
@@ -479,7 +581,9 @@ const nestedKeysMatch: [
   Same<keyof ChatClosure, keyof typeof CLOSURE_SHAPE>,
   Same<keyof ChatBlock, keyof typeof BLOCK_SHAPE>,
   Same<keyof ChatStateView, keyof typeof STATE_SHAPE>,
-] = [true, true, true, true, true, true, true, true, true];
+  Same<keyof Attachment, keyof typeof ATTACHMENT_SHAPE>,
+  Same<keyof UploadForm, keyof typeof FORM_SHAPE>,
+] = [true, true, true, true, true, true, true, true, true, true, true];
 void serverKeysMatch;
 void clientKeysMatch;
 void nestedKeysMatch;
@@ -513,10 +617,15 @@ function checkKind(kind: Kind, value: unknown, path: string, strict: Strict): st
       return Array.isArray(value) ? value.map((v, i) => checkKind("str", v, `${path}[${i}]`, strict)).find(Boolean) : expected;
     case "message":
       return checkShape(MESSAGE_SHAPE, value, path, strict);
+    case "fields":
+      // A form's fields: any names, each a string (their order is the object's).
+      return isObject(value) ? Object.keys(value).map((k) => checkKind("str", value[k], `${path}.${k}`, strict)).find(Boolean) : expected;
     case "error":
     case "moderation":
     case "state":
     case "closure":
+    case "attachment":
+    case "form":
       return checkShape(OBJECTS[kind], value, path, strict);
     default:
       // A list of objects.
@@ -524,8 +633,8 @@ function checkKind(kind: Kind, value: unknown, path: string, strict: Strict): st
   }
 }
 
-const LISTS = { messages: MESSAGE_SHAPE, reactions: REACTION_SHAPE, reads: READ_SHAPE, presences: PRESENCE_SHAPE, blocks: BLOCK_SHAPE };
-const OBJECTS = { error: ERROR_SHAPE, moderation: MODERATION_SHAPE, state: STATE_SHAPE, closure: CLOSURE_SHAPE };
+const LISTS = { messages: MESSAGE_SHAPE, reactions: REACTION_SHAPE, reads: READ_SHAPE, presences: PRESENCE_SHAPE, blocks: BLOCK_SHAPE, attachments: ATTACHMENT_SHAPE };
+const OBJECTS = { error: ERROR_SHAPE, moderation: MODERATION_SHAPE, state: STATE_SHAPE, closure: CLOSURE_SHAPE, attachment: ATTACHMENT_SHAPE, form: FORM_SHAPE };
 
 function checkShape(shape: Shape, value: unknown, path: string, strict: Strict): string | undefined {
   if (!isObject(value)) return `${path}: expected an object`;

@@ -5,6 +5,8 @@
 //! - `client.ts`: `ChatClient`, the state machine (connection, resume, outbox delivery, typing, events).
 //! - `timeline.ts`: stored messages de-duplicated and ordered by id, plus the unsent ones.
 //! - `outbox.ts`: where unsent messages wait (memory, `localStorage` shared by a user's tabs).
+//! - `attachments.ts`: `Uploads`, a composer's files from picked to `ready` (the upload port, its XHR adapter);
+//!   an entry of its own (`@booking-chat/widget/attachments`), so that a page without attachments does not load it.
 //! - `transport.ts`: the socket port and its `WebSocket` adapter.
 //! - `backoff.ts`, `jwt.ts`, `emitter.ts`: jittered delays, reading `sub`/`exp`, typed events.
 
@@ -12,6 +14,7 @@ export {
   ChatClient,
   ChatError,
   browserNetwork,
+  MAX_ATTACHMENTS,
   MAX_BODY_CHARS,
   SignedOutError,
   WRITABLE_CHAT,

@@ -9,6 +9,8 @@
 //! it left, one page alone, inside the lock. Nothing is lost when a page closes mid-send, and each page shows
 //! and sends only what it owns.
 
+import type { Attachment } from "./frames.js";
+
 /** A message waiting for the server's acknowledgement. */
 export interface OutboxEntry {
   /** The idempotency key, chosen once when the message was written and never changed. */
@@ -18,6 +20,8 @@ export interface OutboxEntry {
   created_at: number;
   /** Who wrote it (the token's `sub`), when known: an entry is only ever sent as its author. */
   sender_id?: string;
+  /** Its files (`ready` attachments of the author's), sent as their ids. */
+  attachments?: Attachment[];
   /** Set when the server refused it for good; it waits for the user's retry or discard. */
   failed?: { code: string; message: string };
 }

@@ -1,7 +1,7 @@
 //! The messages of one booking as the client knows them: stored messages de-duplicated and ordered by id, then
 //! the outbox's messages not yet acknowledged. Pure data; no I/O and no timers.
 
-import type { ChatMessage, MessageId, Moderation, ReactionSummary } from "./frames.js";
+import type { Attachment, ChatMessage, MessageId, Moderation, ReactionSummary } from "./frames.js";
 import type { OutboxEntry } from "./outbox.js";
 
 /** Where a message of the timeline stands. */
@@ -33,6 +33,8 @@ export interface TimelineMessage {
   deleted?: boolean;
   /** On a tombstone the marketplace's moderators hid: why, and when. */
   moderation?: Moderation;
+  /** Its files (for the outbox's, those it will send). */
+  attachments?: Attachment[];
 }
 
 /** What `upsert` did. */
@@ -119,6 +121,7 @@ export class Timeline {
         mine: true,
       };
       if (e.failed) item.error = e.failed;
+      if (e.attachments?.length) item.attachments = e.attachments;
       items.push(reuse(item));
     }
     this.#cache = cache;

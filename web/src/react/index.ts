@@ -224,6 +224,9 @@ export interface Conversation {
   block: ChatClient["block"];
   unblock: ChatClient["unblock"];
   report: ChatClient["report"];
+  /** Attachments: the upload form for a file (or `new Uploads(client)` for the whole flow), and signed URLs. */
+  requestUpload: ChatClient["requestUpload"];
+  attachmentUrl: ChatClient["attachmentUrl"];
   client: ChatClient;
 }
 
@@ -266,6 +269,8 @@ export function useConversation(bookingId: BookingId): Conversation {
       block: client.block.bind(client),
       unblock: client.unblock.bind(client),
       report: client.report.bind(client),
+      requestUpload: client.requestUpload.bind(client),
+      attachmentUrl: client.attachmentUrl.bind(client),
       client,
     }),
     [client],

@@ -25,6 +25,16 @@ test("importing @booking-chat/widget/client in Node does not throw, and a client
   assert.equal(client.status.state, "idle");
 });
 
+test("importing @booking-chat/widget/attachments in Node does not throw, and an Uploads can be built there", async () => {
+  const { Uploads, uploadBody } = await import("../../dist/attachments.js");
+  const { ChatClient } = await import("../../dist/client.js");
+  const client = new ChatClient({ url: "wss://chat.example/prod", bookingId: 1, token: async () => null });
+  const uploads = new Uploads(client);
+  assert.deepEqual([uploads.items, uploads.busy], [[], false]);
+  assert.equal(typeof uploadBody, "function");
+  uploads.dispose();
+});
+
 test("importing @booking-chat/widget/inbox and /user in Node does not throw, and a per-user channel can be built there", async () => {
   const inbox = await import("../../dist/inbox.js");
   assert.equal(typeof inbox.BookingInboxElement, "function");

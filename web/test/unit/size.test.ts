@@ -1,7 +1,8 @@
 // The size budgets (size-budgets.json, which says why each is what it is), bundled and minified as the package
 // ships them, gzipped: the core client (what a chat page loads without the element), the client plus the
-// element, the React entry on top of the client, the inbox under 15 KB (without the chat's style sheet), the Web
-// Push helper and the service worker under 2 KB each, neither with anything of the client or the element in it.
+// element, the React entry on top of the client, the inbox under 15 KB (without the chat's style sheet), the
+// attachments entry (Uploads), the Web Push helper and the service worker under 2 KB each, none with anything of
+// the element in it.
 // Built here with the package's own esbuild settings, so a stale dist/ cannot hide growth. Each test prints what
 // it measured.
 
@@ -11,9 +12,13 @@ import { build } from "esbuild";
 import { expect, it } from "vitest";
 
 /** The budgets (size-budgets.json, which the build prints against too). */
-const budgets = JSON.parse(readFileSync("size-budgets.json", "utf8")) as Record<"client" | "element" | "react" | "inbox" | "push" | "sw", { budget: number }>;
+const budgets = JSON.parse(readFileSync("size-budgets.json", "utf8")) as Record<
+  "client" | "attachments" | "element" | "react" | "inbox" | "push" | "sw",
+  { budget: number }
+>;
 const BUDGET_BYTES = budgets.element.budget;
 const CLIENT_BUDGET_BYTES = budgets.client.budget;
+const ATTACHMENTS_BUDGET_BYTES = budgets.attachments.budget;
 const REACT_BUDGET_BYTES = budgets.react.budget;
 const INBOX_BUDGET_BYTES = budgets.inbox.budget;
 const PUSH_BUDGET_BYTES = budgets.push.budget;
@@ -49,6 +54,15 @@ it("the headless client alone fits in its budget and has no DOM element in it", 
   expect(client.gzipped).toBeLessThan(whole.gzipped);
   expect(client.text).not.toMatch(/customElements|attachShadow|HTMLElement/);
   expect(whole.text).toMatch(/attachShadow/);
+});
+
+it("the attachments entry (Uploads) fits in 2 KB, has no element in it, and the client alone does not carry it", async () => {
+  const attachments = await bundle("src/client/attachments.ts");
+  const client = await bundle("src/client/index.ts");
+  console.log(`# size: attachments entry ${attachments.gzipped} bytes gzipped (budget ${ATTACHMENTS_BUDGET_BYTES})`);
+  expect(attachments.gzipped).toBeLessThanOrEqual(ATTACHMENTS_BUDGET_BYTES);
+  expect(attachments.text).not.toMatch(/customElements|attachShadow|WebSocket/);
+  expect(client.text).not.toMatch(/XMLHttpRequest/);
 });
 
 it("the React entry adds less than 3 KB to the client, and bundles no React", async () => {
