@@ -14,14 +14,20 @@
 //! may not; the sender of a message whose contact details were hidden is told so; Block (in the header) blocks
 //! at once, undone by Unblock; a message's Report asks why in place (one button per reason), as Delete asks first.
 //!
+//! Attachments: the composer's attach button (a file input), files dropped on the chat or pasted into the text
+//! box become chips above the composer (`Uploads`: progress, "Processing…", a preview, why one failed, Remove);
+//! Send waits for them. A message's images show as thumbnails (their signed URLs asked for when shown, never
+//! kept) that open the original in a modal dialog; other files as a button that opens the original in a tab.
+//!
 //! One element, one client: frameworks re-render (a new `tokenProvider` function each time) and move elements
 //! around the DOM, and neither is a reason to reconnect. The element keeps its `ChatClient` for its life and
 //! replaces it only when what the client is for changes (`ws-url`, `booking`, the outbox's user), announcing it
 //! with `chat-client`. The module touches no DOM global when imported, so that it loads on a server.
 
 import { ChatClient, httpProbe, localStorageOutbox } from "../client/index.js";
+import { Uploads, type Upload } from "../client/attachments.js";
 import type { ConnectionStatus, TokenProvider } from "../client/client.js";
-import { REPORT_REASONS, type BookingStatusFrame, type ChatStateView, type ErrorFrame, type ReportReason } from "../client/frames.js";
+import { REPORT_REASONS, type Attachment, type BookingStatusFrame, type ChatStateView, type ErrorFrame, type ReportReason } from "../client/frames.js";
 import { People, type PersonResolver } from "./people.js";
 import type { TimelineMessage } from "../client/timeline.js";
 import { Base, h, ignore, tokenFromUrl } from "./dom.js";
@@ -66,7 +72,7 @@ const PARK_DELAY_MS = 1_000;
 
 /** The `<booking-chat>` element. */
 export class BookingChatElement extends Base {
-  static readonly observedAttributes = ["ws-url", "booking", "token-url", "api-url", "user", "heading", "lang", "people", "edit-window"];
+  static readonly observedAttributes = ["ws-url", "booking", "token-url", "api-url", "user", "heading", "lang", "people", "edit-window", "max-attachment-bytes"];
 
   #client: ChatClient | undefined;
   /** What `#client` is for (URL, booking, outbox): another value means another client. */
@@ -87,6 +93,12 @@ export class BookingChatElement extends Base {
   #windowTimer: ReturnType<typeof setTimeout> | undefined;
   /** Follow new messages: the user is at the end of the list (or just sent). */
   #stickToBottom = true;
+  /** The composer's files (one per client). */
+  #uploads: Uploads | undefined;
+  /** What opened the viewer: the focus goes back to it. */
+  #opener: HTMLElement | undefined;
+  /** Images whose URL could not be asked for (not connected yet): asked again once online. */
+  #unloaded: (() => void)[] = [];
 
   readonly #root: ShadowRoot;
   readonly #els: {
@@ -105,9 +117,16 @@ export class BookingChatElement extends Base {
     live: HTMLDivElement;
     state: HTMLDivElement;
     notice: HTMLDivElement;
+    files: HTMLUListElement;
     form: HTMLFormElement;
+    attach: HTMLButtonElement;
+    picker: HTMLInputElement;
     input: HTMLTextAreaElement;
     send: HTMLButtonElement;
+    chat: HTMLElement;
+    viewer: HTMLDialogElement;
+    original: HTMLImageElement;
+    close: HTMLButtonElement;
   };
 
   constructor() {
@@ -132,9 +151,17 @@ export class BookingChatElement extends Base {
       // Live regions that stay in the page (empty when there is nothing to say), so that what appears is read.
       state: h("div", { class: "note", part: "chat-state", role: "status" }),
       notice: h("div", { class: "note", part: "notice", role: "status" }),
+      files: h("ul", { class: "files", part: "attachments" }),
       form: h("form", { part: "composer" }),
+      attach: h("button", { part: "attach", type: "button" }, "📎"),
+      picker: h("input", { type: "file", multiple: "", hidden: "" }),
       input: h("textarea", { part: "input", rows: "1", maxlength: "4000", autocomplete: "off", enterkeyhint: "send" }),
       send: h("button", { class: "send", part: "send", type: "submit" }),
+      chat: h("section", { class: "chat", part: "container", "aria-labelledby": "title" }),
+      // Modal: the focus stays in it, Escape closes it (the browser's), and it goes back where it was (`close`).
+      viewer: h("dialog", { part: "viewer" }),
+      original: h("img", { part: "original" }),
+      close: h("button", { part: "close", type: "button", autofocus: "" }),
     };
     this.#els = e;
     e.log.append(e.older, e.list);
@@ -144,9 +171,13 @@ export class BookingChatElement extends Base {
       // The button hides as the client connects: the focus goes where the user writes.
       e.input.focus();
     });
-    e.form.append(e.input, e.send);
+    // After the text box: from the messages, Tab still reaches the text box first.
+    e.form.append(e.input, e.attach, e.picker, e.send);
     const header = h("header", { part: "header" }, h("div", {}, e.title, e.booking, e.presence), h("div", { class: "end" }, e.status, e.block));
-    this.#root.append(style, h("section", { class: "chat", part: "container", "aria-labelledby": "title" }, header, e.banner, e.log, e.typing, e.live, e.state, e.notice, e.form));
+    e.chat.append(header, e.banner, e.log, e.typing, e.live, e.state, e.notice, e.files, e.form);
+    e.viewer.append(e.original, e.close);
+    this.#root.append(style, e.chat, e.viewer);
+    this.#wireAttachments();
     // Blocking is undone as easily (Unblock, where it says so): no question first. The focus follows the button.
     e.block.onclick = () => this.#client?.block().then(() => this.#focus("unblock"), ignore);
     e.state.onclick = (event) => (event.target as Element).localName === "button" && this.#client?.unblock().then(() => e.block.focus(), ignore);
@@ -164,6 +195,7 @@ export class BookingChatElement extends Base {
     e.input.addEventListener("input", () => {
       // A notice stays until the user writes again.
       this.#notify();
+      this.#renderComposer();
       if (e.input.value) this.#client?.typing();
       else this.#client?.stopTyping();
     });
@@ -250,6 +282,7 @@ export class BookingChatElement extends Base {
     if (old === value) return;
     if (name === "people") this.#people.attribute = value;
     else if (name === "edit-window") this.#render();
+    else if (name === "max-attachment-bytes") this.#limit();
     else if (name === "heading" || name === "lang") this.#applyStrings();
     else this.#scheduleUpdate();
   }
@@ -317,15 +350,22 @@ export class BookingChatElement extends Base {
     for (const off of this.#unsubscribe) off();
     this.#unsubscribe = [];
     this.#client?.close();
+    this.#uploads?.dispose();
+    this.#els.files.replaceChildren();
     this.#client = client;
+    this.#uploads = client && new Uploads(client);
+    this.#unloaded = [];
+    this.#limit();
     this.#parked = false;
     this.#rows.clear();
     this.#els.list.replaceChildren();
     this.#fire("chat-client", client);
     if (!client) return;
     this.#unsubscribe = [
+      this.#uploads!.on("change", (items) => this.#renderFiles(items)),
       client.on("timeline", () => this.#render()),
       client.on("status", (status) => {
+        if (status.state === "online") for (const load of this.#unloaded.splice(0)) load();
         this.#renderStatus(status);
         this.#fire("chat-status", status);
       }),
@@ -335,7 +375,8 @@ export class BookingChatElement extends Base {
       client.on("receipt", () => this.#render()),
       client.on("presence", () => this.#render()),
       client.on("message", (message) => {
-        this.#announce(this.#strings.announce(this.#people.name(message.sender_id), message.body));
+        const files = message.attachments?.map((a) => a.name).join(", ");
+        this.#announce(this.#strings.announce(this.#people.name(message.sender_id), message.body || files || ""));
         this.#fire("chat-message", message);
       }),
       client.on("booking_status", (frame) => {
@@ -376,6 +417,8 @@ export class BookingChatElement extends Base {
     e.input.setAttribute("aria-label", s.input);
     e.input.placeholder = s.placeholder;
     e.send.textContent = s.send;
+    e.attach.setAttribute("aria-label", s.attach);
+    e.close.textContent = s.close;
     e.older.textContent = s.loadOlder;
     e.reconnect.textContent = s.tryAgain;
     e.block.textContent = s.block;
@@ -453,7 +496,15 @@ export class BookingChatElement extends Base {
       if (mine) e.state.lastChild?.appendChild(h("button", { part: "unblock", type: "button", "data-focus": "unblock" }, s.unblock));
     }
     e.block.hidden = mine;
-    e.input.disabled = e.send.disabled = (status.state === "stopped" && status.reason !== "closed") || !this.#canWrite();
+    e.input.disabled = e.attach.disabled = (status.state === "stopped" && status.reason !== "closed") || !this.#canWrite();
+    this.#renderComposer();
+  }
+
+  /** Send: something to send (text, or a ready file), and no file still on its way. */
+  #renderComposer(): void {
+    const e = this.#els;
+    const uploads = this.#uploads;
+    e.send.disabled = e.input.disabled || !!uploads?.busy || !(e.input.value.trim() || uploads?.ready.length);
   }
 
   /** Shows a notice above the composer (until the user writes again); nothing: none. */
@@ -467,15 +518,149 @@ export class BookingChatElement extends Base {
   }
 
   #submit(): void {
-    const input = this.#els.input;
+    const { input, send } = this.#els;
     const client = this.#client;
-    if (client && input.value.trim()) {
+    if (client && !send.disabled) {
       // A refusal shows on the message itself ("Not sent", with Retry and Discard).
-      client.send(input.value).catch(ignore);
+      client.send(input.value, this.#uploads?.take()).catch(ignore);
       input.value = "";
       this.#stickToBottom = true;
+      this.#renderComposer();
     }
     input.focus();
+  }
+
+  // ---- Attachments ----
+
+  /** The attach button and its file input, dropping on the chat, pasting into the text box, the viewer. */
+  #wireAttachments(): void {
+    const { attach, picker, chat, input, files, viewer } = this.#els;
+    const add = (list: FileList | null | undefined) => list?.length && !input.disabled && this.#uploads?.add(list);
+    picker.accept = "image/jpeg,image/png,image/webp,application/pdf";
+    attach.onclick = () => picker.click();
+    picker.onchange = () => {
+      add(picker.files);
+      picker.value = "";
+    };
+    // Dragging files over the chat shows where they go (data-drop, its words); leaving or dropping ends it.
+    const drop = (on: boolean) => (on ? chat.setAttribute("data-drop", this.#strings.drop) : chat.removeAttribute("data-drop"));
+    chat.ondragover = (event) => {
+      if (!event.dataTransfer?.types.includes("Files") || input.disabled) return;
+      event.preventDefault();
+      drop(true);
+    };
+    chat.ondragleave = (event) => !chat.contains(event.relatedTarget as Node | null) && drop(false);
+    chat.ondrop = (event) => {
+      drop(false);
+      // Files only: text dragged into the text box is the browser's.
+      if (!event.dataTransfer?.files.length) return;
+      event.preventDefault();
+      add(event.dataTransfer.files);
+    };
+    // A pasted image is attached; pasted text (even with a picture of it, as office apps copy) is text.
+    input.onpaste = (event) => {
+      const data = event.clipboardData;
+      if (!data?.files.length || data.types.includes("text/plain")) return;
+      event.preventDefault();
+      add(data.files);
+    };
+    files.onclick = (event) => {
+      const key = (event.target as Element).closest("button")?.dataset.key;
+      if (!key) return;
+      this.#uploads?.remove(key);
+      input.focus();
+    };
+    viewer.onclick = (event) => (event.target === viewer || event.target === this.#els.close) && viewer.close();
+    viewer.onclose = () => {
+      this.#els.original.removeAttribute("src");
+      this.#opener?.focus();
+    };
+  }
+
+  /** The largest file the composer takes (`max-attachment-bytes`; default the server's, 10 MiB). */
+  #limit(): void {
+    const max = Number(this.getAttribute("max-attachment-bytes"));
+    if (this.#uploads && max > 0) this.#uploads.maxBytes = max;
+  }
+
+  /** The chips above the composer: rebuilt when their state changes, the progress bar moved in place. */
+  #renderFiles(items: readonly Upload[]): void {
+    const list = this.#els.files;
+    const s = this.#strings;
+    const old = new Map([...list.children].map((li) => [(li as HTMLElement).dataset.key, li as HTMLElement]));
+    const focused = this.#root.activeElement;
+    list.replaceChildren(
+      ...items.map((u) => {
+        const sig = `${u.state} ${u.error?.code} ${u.attachment?.thumbnail}`;
+        const kept = old.get(u.key);
+        if (kept?.dataset.sig === sig) {
+          kept.querySelector("progress")?.setAttribute("value", String(u.progress));
+          return kept;
+        }
+        const error = u.error;
+        const li = h(
+          "li",
+          { part: "attachment", "data-key": u.key, "data-sig": sig, "data-state": u.state },
+          u.state === "ready" && u.attachment?.thumbnail ? this.#thumbnail(u.attachment, "preview") : "",
+          h("span", { class: "name" }, u.name),
+          u.state === "uploading" && h("progress", { max: "1", value: String(u.progress), "aria-label": s.uploading(u.name) }),
+          u.state === "processing" && h("span", {}, s.processing),
+          error &&
+            h(
+              "span",
+              { role: "alert" },
+              {
+                too_large: s.tooLarge(this.#size(this.#uploads?.maxBytes ?? 0)),
+                type: s.fileType,
+                too_many: s.tooMany(this.#uploads?.perMessage ?? 0),
+                rejected: s.rejected(error.detail ?? ""),
+                failed: s.uploadFailed(error.detail ?? ""),
+              }[error.code],
+            ),
+          h("button", { type: "button", part: "remove", "data-key": u.key, "aria-label": s.remove(u.name) }, "×"),
+        );
+        // A chip rebuilt under the focus (its Remove) keeps it.
+        if (kept?.contains(focused)) queueMicrotask(() => li.querySelector("button")?.focus());
+        return li;
+      }),
+    );
+    this.#renderComposer();
+  }
+
+  /** An image of an attachment (`alt` its name; its size reserved before it loads), its signed URL asked for now. */
+  #thumbnail(a: Attachment, part: string, variant: "thumbnail" | "original" = "thumbnail", img = h("img", { part })): HTMLImageElement {
+    img.alt = a.name;
+    if (a.width && a.height) {
+      img.width = a.width;
+      img.height = a.height;
+    }
+    const client = this.#client;
+    const load = (): unknown =>
+      client?.status.state === "online" ? client.attachmentUrl(a.id, variant).then((url) => (img.src = url), () => this.#unloaded.push(load)) : this.#unloaded.push(load);
+    load();
+    return img;
+  }
+
+  /** Opens an attachment: an image in the viewer, anything else in a new tab (the store says to download or show it). */
+  #open(a: Attachment, opener: HTMLElement): void {
+    const { viewer, original } = this.#els;
+    if (a.thumbnail) {
+      this.#opener = opener;
+      viewer.setAttribute("aria-label", a.name);
+      this.#thumbnail(a, "original", "original", original);
+      viewer.showModal();
+      return;
+    }
+    // Opened now, while the click allows a new window; sent to the URL when it comes.
+    const tab = window.open("", "_blank");
+    if (tab) tab.opener = null;
+    this.#client?.attachmentUrl(a.id, "original").then((url) => tab?.location.replace(url), () => tab?.close());
+  }
+
+  /** Bytes in the page's language: "470 kB", "9.6 MB". */
+  #size(bytes: number): string {
+    const mb = bytes >= 1_048_576;
+    return new Intl.NumberFormat(this.#lang(), { style: "unit", unit: mb ? "megabyte" : "kilobyte", maximumFractionDigits: 1 }).format(bytes / (mb ? 1_048_576 : 1024));
   }
 
   #announce(text: string): void {
@@ -509,6 +694,8 @@ export class BookingChatElement extends Base {
       this.#render();
       this.#focus(`${action === "edit" ? "editor" : "confirm"}:${row.key}`);
     }
+    const file = row.attachments?.find((a) => a.id === target.dataset.att);
+    if (file) this.#open(file, target);
     if (action === "cancel") this.#endEdit(row.key);
     if (action === "save" && editing && id !== undefined) {
       const body = editing.draft;
@@ -730,11 +917,26 @@ export class BookingChatElement extends Base {
       );
     }
     const person = this.#people.get(m.sender_id);
+    // Images as thumbnails that open the viewer; other files (PDFs) as their name and size, opening a tab.
+    const files =
+      !m.deleted &&
+      m.attachments?.length &&
+      h(
+        "div",
+        { class: "files" },
+        ...m.attachments.map((a) => {
+          if (!a.thumbnail) return button("file", `📄 ${a.name} (${this.#size(a.size)})`, { "data-att": a.id, "data-focus": `file:${a.id}` });
+          const view = button("view", "", { part: "thumbnail", "data-att": a.id, "data-focus": `view:${a.id}`, "aria-haspopup": "dialog" });
+          view.append(this.#thumbnail(a, "image"));
+          return view;
+        }),
+      );
     const bubble = h(
       "div",
       { class: "bubble", part: "bubble" },
       !m.mine && h("div", { class: "sender", part: "sender" }, person.avatar ? h("img", { src: person.avatar, alt: "", part: "avatar" }) : "", person.name),
-      body,
+      files || "",
+      (m.body || hidden || editing) && body,
       meta,
       actions.childElementCount > 0 && actions,
     );

@@ -89,6 +89,28 @@ export interface ChatStrings {
   reported: (id: string) => string;
   /** Instead of `deleted`: the marketplace's moderators hid the message, and why. */
   moderated: (reason: string) => string;
+  /** The label of the attach button. */
+  attach: string;
+  /** Shown over the chat while files are dragged over it. */
+  drop: string;
+  /** The label of a file's Remove button, above the composer. */
+  remove: (name: string) => string;
+  /** The label of a file's progress bar. */
+  uploading: (name: string) => string;
+  /** Uploaded; the server is checking it. */
+  processing: string;
+  /** A file over the largest size (formatted). */
+  tooLarge: (max: string) => string;
+  /** A file of a type that cannot be attached. */
+  fileType: string;
+  /** More files than one message may carry. */
+  tooMany: (max: number) => string;
+  /** The server refused a file, and why. */
+  rejected: (reason: string) => string;
+  /** The upload did not go through, and what the file store (or the connection) said. */
+  uploadFailed: (reason: string) => string;
+  /** The button that closes the picture viewer. */
+  close: string;
 }
 
 /** English. */
@@ -145,4 +167,15 @@ export const ENGLISH: ChatStrings = {
   reasons: { spam: "Spam", scam: "Scam", harassment: "Harassment", off_platform: "Off-platform contact", inappropriate: "Inappropriate", other: "Other" },
   reported: (id) => `Thank you: report ${id} received.`,
   moderated: (reason) => `Removed by the marketplace: ${reason}`,
+  attach: "Attach files",
+  drop: "Drop files to attach them",
+  remove: (name) => `Remove ${name}`,
+  uploading: (name) => `Uploading ${name}`,
+  processing: "Processing…",
+  tooLarge: (max) => `Too large: at most ${max}`,
+  fileType: "Only JPEG, PNG, WebP and PDF files can be attached",
+  tooMany: (max) => `At most ${max} files per message`,
+  rejected: (reason) => `Not accepted: ${reason}`,
+  uploadFailed: (reason) => `Upload failed: ${reason}`,
+  close: "Close",
 };

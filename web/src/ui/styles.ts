@@ -79,5 +79,20 @@ form{display:flex;gap:.5rem;padding:.5rem .9rem .7rem;border-block-start:1px sol
 textarea{flex:1;min-inline-size:0;resize:none;font:inherit;color:var(--_fg);background:var(--_bg);border:1px solid var(--_border);border-radius:8px;padding:.45rem .6rem;max-block-size:8rem}
 .send{border:0;border-radius:8px;padding:.45rem .95rem;background:var(--_accent);color:var(--_accent-fg);font-weight:600}
 .sr{position:absolute;inline-size:1px;block-size:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap}
+.files{display:flex;flex-wrap:wrap;gap:.3rem;margin:0;padding:.2rem 0;list-style:none}
+.files:empty{display:none}
+ul.files{padding:.3rem .9rem 0}
+ul.files li{display:flex;gap:.4rem;align-items:center;padding:.2rem .3rem .2rem .5rem;border:1px solid var(--_border);border-radius:8px;font-size:.8rem}
+.files [role=alert]{color:var(--_danger)}
+.files progress{inline-size:5rem}
+.files img{display:block;inline-size:15rem;max-inline-size:100%;block-size:auto;max-block-size:12rem;object-fit:contain;border-radius:6px}
+ul.files img{inline-size:auto;block-size:2.2rem}
+li [part=thumbnail]{padding:0;border-radius:6px;overflow:hidden}
+.chat[data-drop]{outline:2px dashed var(--_accent);outline-offset:-4px;position:relative}
+.chat[data-drop]::after{content:attr(data-drop);position:absolute;inset-inline:0;top:45%;text-align:center;font-weight:600}
+[part=attach]{border:0;background:none;padding:0 .2rem;font-size:1.1rem}
+dialog{padding:.5rem;border:0;border-radius:var(--_radius);background:var(--_bg);color:var(--_fg);text-align:end}
+dialog img{display:block;inline-size:auto;block-size:auto;max-inline-size:90vw;max-block-size:80vh;margin-block-end:.5rem}
+dialog::backdrop{background:#000c}
 @container (max-width:480px){header,form,.log{padding-inline:.6rem}.bubble{max-inline-size:88%}}
 `)();

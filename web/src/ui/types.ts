@@ -18,6 +18,8 @@ export interface BookingChatAttributes {
   people?: string;
   /** Seconds after sending during which the server allows edits and deletes (default 900; 0: none). */
   "edit-window"?: number | string;
+  /** The largest file the composer takes, in bytes: the server's `ATTACHMENTS_MAX_BYTES` (default 10485760, 10 MiB). */
+  "max-attachment-bytes"?: number | string;
   theme?: "light" | "dark";
 }
 
