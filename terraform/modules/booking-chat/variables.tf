@@ -68,6 +68,12 @@ variable "backend_timeout_seconds" {
   description = "Timeout of the backend function (at most 29 s: the WebSocket path gives up then, the HTTP API at 30 s)."
   type        = number
   default     = 10
+
+  validation {
+    # The proxy waits on it over the WebSocket path, which API Gateway gives up on at 29 s.
+    condition     = var.backend_timeout_seconds >= 3 && var.backend_timeout_seconds <= 29
+    error_message = "backend_timeout_seconds must be between 3 and 29 (API Gateway gives up at 29 s on the WebSocket path, at 30 s on the HTTP API)."
+  }
 }
 
 variable "chat_rules" {

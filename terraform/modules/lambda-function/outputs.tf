@@ -52,3 +52,18 @@ output "policy_json" {
   description = "The function's inline policy document, for review and tests."
   value       = local.policy
 }
+
+output "memory_size" {
+  description = "Memory of the function in MB, as applied, for review and tests."
+  value       = aws_lambda_function.this.memory_size
+}
+
+output "timeout_seconds" {
+  description = "Timeout of the function in seconds, as applied, for review and tests (an SQS queue's visibility timeout follows it)."
+  value       = aws_lambda_function.this.timeout
+}
+
+output "reserved_concurrency" {
+  description = "Reserved concurrent executions, null when unreserved, for review and tests."
+  value       = var.reserved_concurrency
+}

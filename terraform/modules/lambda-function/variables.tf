@@ -41,12 +41,12 @@ variable "memory_size" {
 }
 
 variable "timeout_seconds" {
-  description = "Function timeout. Both functions answer API Gateway, which gives up after 29 s on a WebSocket integration and 30 s on an HTTP API."
+  description = "Function timeout, at most Lambda's 900 s. A function that answers API Gateway needs less than it waits (29 s on a WebSocket integration, 30 s on an HTTP API): its caller bounds it (booking-chat's backend_timeout_seconds, the proxy's 29 s); one on an SQS queue (the notifier, the media processor) is bounded by Lambda's own limit."
   type        = number
 
   validation {
-    condition     = var.timeout_seconds >= 3 && var.timeout_seconds <= 29
-    error_message = "timeout_seconds must be between 3 and 29 (API Gateway gives up at 29 s on the WebSocket path, at 30 s on the HTTP API)."
+    condition     = var.timeout_seconds >= 3 && var.timeout_seconds <= 900 && floor(var.timeout_seconds) == var.timeout_seconds
+    error_message = "timeout_seconds must be a whole number of seconds from 3 to 900 (Lambda's longest)."
   }
 }
 

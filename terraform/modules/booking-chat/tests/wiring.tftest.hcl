@@ -792,6 +792,16 @@ run "the_backends_duration_alarm_follows_its_timeout" {
   }
 }
 
+run "a_backend_timeout_beyond_api_gateways_is_refused" {
+  command = plan
+  variables {
+    # The proxy waits on the backend over the WebSocket path, which API Gateway gives up on at 29 s (module
+    # lambda-function admits up to Lambda's 900 s, for the functions on queues).
+    backend_timeout_seconds = 30
+  }
+  expect_failures = [var.backend_timeout_seconds]
+}
+
 run "fanout_failures_of_either_function_alarm" {
   command = plan
 

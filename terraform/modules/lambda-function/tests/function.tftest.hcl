@@ -283,10 +283,22 @@ run "subnets_without_security_groups_are_refused" {
   expect_failures = [var.vpc_security_group_ids]
 }
 
-run "a_timeout_beyond_api_gateways_is_refused" {
+run "a_queue_consumers_minute_is_accepted" {
   command = plan
   variables {
-    timeout_seconds = 30
+    timeout_seconds = 60
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.timeout == 60
+    error_message = "a function on an SQS queue (the media processor) may take longer than API Gateway waits: its callers bound the others"
+  }
+}
+
+run "a_timeout_beyond_lambdas_is_refused" {
+  command = plan
+  variables {
+    timeout_seconds = 901
   }
   expect_failures = [var.timeout_seconds]
 }
