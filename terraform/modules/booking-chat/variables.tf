@@ -598,7 +598,7 @@ variable "metrics_namespace" {
 }
 
 variable "detailed_route_metrics" {
-  description = "Per-route CloudWatch metrics of both APIs' stages, which CloudWatch bills as custom metrics (up to 18 for the WebSocket API's three routes, 84 for the HTTP API's fourteen); off, the stage-wide metrics the alarms read remain, and the access logs hold each request's route, status and latency."
+  description = "Per-route CloudWatch metrics of both APIs' stages, which CloudWatch bills as custom metrics (up to 18 for the WebSocket API's three routes, 102 for the HTTP API's seventeen); off, the stage-wide metrics the alarms read remain, and the access logs hold each request's route, status and latency."
   type        = bool
   default     = false
 }

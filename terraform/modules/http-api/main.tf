@@ -1,6 +1,6 @@
 # The public HTTP API in front of the backend function, for what browsers and the marketplace call: the
 # public /api routes (history, the inbox, status changes, the bookings service API, notification settings,
-# Web Push subscriptions and the unsubscribe link, OpenAPI) and /healthz, through one Lambda
+# Web Push subscriptions and the unsubscribe link, attachments, OpenAPI) and /healthz, through one Lambda
 # proxy integration (payload format 2.0) on the alias the backend publishes. The backend's proxy routes are
 # not routed: only the proxy function reaches them, by invoking the backend directly. CORS for configured
 # origins (API Gateway answers preflights itself), stage throttling, JSON access logs, and the permission to
@@ -57,6 +57,13 @@ locals {
     "DELETE /api/chat/notifications/push",
     "GET /api/notifications/unsubscribe",
     "POST /api/notifications/unsubscribe",
+    # Attachments (docs/attachments.md): ask for an upload form, read an attachment, get a download URL;
+    # with the member's token, there whether or not this environment keeps files, the backend saying which.
+    # The media processor's report (POST /api/service/attachments/processed) is the service API's, under
+    # ANY /api/service/{proxy+}. The disk adapter's /api/files/... routes are local only: never here.
+    "POST /api/chat/bookings/{booking_id}/attachments",
+    "GET /api/chat/bookings/{booking_id}/attachments/{attachment_id}",
+    "GET /api/chat/bookings/{booking_id}/attachments/{attachment_id}/url",
     "GET /api/openapi.json",
     "GET /healthz",
   ]

@@ -84,7 +84,7 @@ variable "throttling_rate_limit" {
 }
 
 variable "detailed_route_metrics" {
-  description = "Per-route metrics of the stage (its fourteen routes: up to 84 custom metrics: 4xx, 5xx, Count, Latency, IntegrationLatency and DataProcessed each), which CloudWatch bills as custom metrics. Off, the stage-wide metrics (which the environment's alarms read) remain, and the access logs hold each request's route, status and latency."
+  description = "Per-route metrics of the stage (its seventeen routes: up to 102 custom metrics: 4xx, 5xx, Count, Latency, IntegrationLatency and DataProcessed each), which CloudWatch bills as custom metrics. Off, the stage-wide metrics (which the environment's alarms read) remain, and the access logs hold each request's route, status and latency."
   type        = bool
   default     = false
 }

@@ -63,10 +63,20 @@ run "only_the_api_routes_and_healthz_are_routed" {
       "DELETE /api/chat/notifications/push",
       "GET /api/notifications/unsubscribe",
       "POST /api/notifications/unsubscribe",
+      "POST /api/chat/bookings/{booking_id}/attachments",
+      "GET /api/chat/bookings/{booking_id}/attachments/{attachment_id}",
+      "GET /api/chat/bookings/{booking_id}/attachments/{attachment_id}/url",
       "GET /api/openapi.json",
       "GET /healthz",
     ])
-    error_message = "exactly the public routes: history, the inbox, status, the service API, notification settings, Web Push subscriptions and the unsubscribe link, OpenAPI and /healthz"
+    error_message = "exactly the public routes: history, the inbox, status, the service API, notification settings, Web Push subscriptions and the unsubscribe link, attachments, OpenAPI and /healthz"
+  }
+  assert {
+    # The media processor's report is a service call: the service API's greedy route carries it, and the
+    # disk adapter's form target and downloads (/api/files/...) are local only.
+    condition = (contains(keys(aws_apigatewayv2_route.this), "ANY /api/service/{proxy+}")
+    && !anytrue([for key in keys(aws_apigatewayv2_route.this) : strcontains(key, "/api/files")]))
+    error_message = "POST /api/service/attachments/processed reaches the backend through ANY /api/service/{proxy+}; no /api/files route"
   }
 
   assert {
