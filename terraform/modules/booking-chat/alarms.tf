@@ -153,6 +153,50 @@ locals {
         threshold   = local.sqs_max_delay_seconds + var.notifications.delay_seconds
       }
     } : {},
+    local.attachments ? {
+      # The processor reports an upload it refuses (a type not allowed, a file too large) to the backend as
+      # rejected, and an item it failed on (ReportBatchItemFailures) rather than failing: a function error
+      # is a crash, a timeout or a failure to start (configuration, the service token), and the upload's
+      # event is received again.
+      media-errors = {
+        description = "The media processor failed (crash, timeout or bad configuration): uploads stay pending until their events are received again, then are dead-lettered."
+        namespace   = "AWS/Lambda"
+        metric_name = "Errors"
+        dimensions  = { FunctionName = module.media_function[0].function_name }
+        statistic   = "Sum"
+        threshold   = 0
+      }
+      # Reserved concurrency, or the account's, below what the event source mapping asks for.
+      media-throttles = {
+        description = "The media processor is throttled (reserved or account concurrency): uploads wait in the queue, pending."
+        namespace   = "AWS/Lambda"
+        metric_name = "Throttles"
+        dimensions  = { FunctionName = module.media_function[0].function_name }
+        statistic   = "Sum"
+        threshold   = 0
+      }
+      # An upload event received five times without being handled: the member's attachment stays pending,
+      # and the upload itself is deleted by the lifecycle after upload_days.
+      media-dead-letters = {
+        description = "Upload events are in the media dead-letter queue: attachments the processor never handled stay pending. Look at them and the processor's logs, fix the cause, redrive within a day (while the uploads exist)."
+        namespace   = "AWS/SQS"
+        metric_name = "ApproximateNumberOfMessagesVisible"
+        dimensions  = { QueueName = aws_sqs_queue.media_dead_letter[0].name }
+        statistic   = "Maximum"
+        threshold   = 0
+      }
+      # A member waits for their photo while its event waits here: nothing is receiving (the mapping is off,
+      # the function cannot start), maximum_concurrency is too low for the load, or an item failed and came
+      # back after the visibility timeout.
+      media-queue-age = {
+        description = "The media queue's oldest upload event is older than 5 minutes: the processor is not keeping up, not receiving, or retrying failed uploads."
+        namespace   = "AWS/SQS"
+        metric_name = "ApproximateAgeOfOldestMessage"
+        dimensions  = { QueueName = aws_sqs_queue.media[0].name }
+        statistic   = "Maximum"
+        threshold   = local.media_queue_age_alarm_seconds
+      }
+    } : {},
     local.web_push ? {
       # Pushes the notifier gave up on: printed as PushFailed beside PushSent and PushGone (subscriptions a
       # push service answered 404 or 410 for, which it removes: expected as browsers drop them, not counted

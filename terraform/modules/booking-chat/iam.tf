@@ -1,8 +1,19 @@
 # What each function's work needs, beyond what module lambda-function grants every function (its own log
 # group, its secrets by name, X-Ray, and in a VPC its network interfaces). Least privilege, checked against
 # the code: connections/src/store/dynamodb.rs, connections/src/gateway.rs, store/src/dynamodb.rs, the
-# backend's event publishing (docs/events.md), and the notifier (notifier/).
+# backend's event publishing (docs/events.md), the notifier (notifier/), and the attachments' file store
+# (files/, the S3 adapter) and media processor (media/).
 locals {
+  # With attachments and a customer managed key on their bucket: S3 encrypts each object written (through
+  # the backend's signed upload form, or by the processor) with a data key from GenerateDataKey, and
+  # decrypts each one read (a signed download, the processor's read of an upload) with Decrypt, both as the
+  # caller. Nothing without a key: SSE-S3 needs no permission.
+  attachments_key = local.attachments_kms ? [{
+    Sid      = "AttachmentsKey"
+    Action   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    Resource = [var.attachments.kms_key_arn]
+  }] : []
+
   # The fan-out, which both functions run (connections/src/fanout.rs): a booking's connections are one Query
   # of its partition; a connection API Gateway answers 410 Gone for loses its record (DeleteItem); one whose
   # token has expired is told, closed (DeleteConnection) and forgotten (DeleteItem). PostToConnection and
@@ -83,7 +94,52 @@ locals {
       Action   = ["events:PutEvents"]
       Resource = [aws_cloudwatch_event_bus.chat_events[0].arn]
     }] : [],
+    local.attachments ? concat([
+      {
+        # The backend signs each browser's upload form (a POST policy for one key under uploads/) with its
+        # own credentials, and S3 authorises the upload as PutObject by the signer: the form can be no wider
+        # than this. It never reads, lists or deletes an upload (the processor and the lifecycle do).
+        Sid      = "AttachmentUploads"
+        Action   = ["s3:PutObject"]
+        Resource = ["${local.attachments_bucket_arn}/uploads/*"]
+      },
+      {
+        # Processed files: a download URL is a signed GetObject; a deleted or hidden message's files are
+        # deleted; a file a message takes is tagged state=referenced, out of the lifecycle rule's reach. No
+        # ListBucket (keys are known from the attachments' records), nothing on the bucket itself.
+        Sid      = "AttachmentFiles"
+        Action   = ["s3:GetObject", "s3:DeleteObject", "s3:PutObjectTagging"]
+        Resource = ["${local.attachments_bucket_arn}/files/*"]
+      },
+    ], local.attachments_key) : [],
   )
+
+  # The media processor (media/): its queue, the uploads it reads and deletes, the files it writes tagged.
+  # It reports to the backend over HTTPS with the service token (a secret, granted by module
+  # lambda-function): no IAM for that.
+  media_statements = local.attachments ? concat([
+    {
+      # The event source mapping receives and deletes with the function's role, and reads the queue's
+      # attributes (AWSLambdaSQSQueueExecutionRole's three actions); the function sends nothing.
+      Sid      = "MediaQueue"
+      Action   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]
+      Resource = [aws_sqs_queue.media[0].arn]
+    },
+    {
+      # The upload an event names, read (HeadObject is GetObject's) and deleted once processed. Without
+      # ListBucket, a key that is gone (processed already, or expired) reads as 403 AccessDenied, not 404.
+      Sid      = "Uploads"
+      Action   = ["s3:GetObject", "s3:DeleteObject"]
+      Resource = ["${local.attachments_bucket_arn}/uploads/*"]
+    },
+    {
+      # The file and its thumbnail, written with their tag state=unreferenced (a PutObject with tags needs
+      # PutObjectTagging too).
+      Sid      = "Files"
+      Action   = ["s3:PutObject", "s3:PutObjectTagging"]
+      Resource = ["${local.attachments_bucket_arn}/files/*"]
+    },
+  ], local.attachments_key) : []
 
   # The notifier (notifier/): the chat store as the backend reads it, its own two small kinds of items
   # there, the notifications queue, and SES. Web Push needs nothing of IAM but reading the VAPID private key

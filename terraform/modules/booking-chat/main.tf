@@ -6,7 +6,8 @@
 # is this module's, and so are the environment's alarms (alarms.tf). Unless chat_events is off, an
 # EventBridge bus the backend publishes the chat's events to, for the app's own rules; with notifications, a
 # queue fed by a rule on that bus and the notifier function that emails unread messages, and with web_push
-# pushes them to the members' browsers too (notifications.tf).
+# pushes them to the members' browsers too (notifications.tf); with attachments, their private bucket and
+# the media processor on its upload events (attachments.tf).
 # API Gateway's account-level logging role is not part of an environment (module apigateway-account,
 # applied once per account and region).
 locals {
@@ -27,6 +28,10 @@ locals {
   # The proxy secret, which both functions read; each secret is an SSM parameter or a Secrets Manager
   # secret, never a value.
   proxy_secret = { ssm_parameter_name = var.proxy_secret_ssm_parameter_name, secrets_manager_arn = var.proxy_secret_secrets_manager_arn }
+
+  # The marketplace's credential for the service API, which the backend checks and the media processor
+  # presents to report a processed upload.
+  service_token = { ssm_parameter_name = var.service_token_ssm_parameter_name, secrets_manager_arn = var.service_token_secrets_manager_arn }
 
   # With PostgreSQL, the database the backend and the notifier both use.
   database_url = { ssm_parameter_name = var.database_url_ssm_parameter_name, secrets_manager_arn = var.database_url_secrets_manager_arn }
@@ -77,7 +82,7 @@ locals {
     {
       JWT_SECRET    = { ssm_parameter_name = var.jwt_secret_ssm_parameter_name, secrets_manager_arn = var.jwt_secret_secrets_manager_arn }
       PROXY_SECRET  = local.proxy_secret
-      SERVICE_TOKEN = { ssm_parameter_name = var.service_token_ssm_parameter_name, secrets_manager_arn = var.service_token_secrets_manager_arn }
+      SERVICE_TOKEN = local.service_token
     },
     var.chat_store == "postgres" ? { DATABASE_URL = local.database_url } : {},
     # The backend checks the unsubscribe links the notifier signs.
@@ -114,6 +119,8 @@ locals {
     local.push_endpoint_hosts,
     # Contact masking and when a closed booking's chat turns read-only.
     local.chat_rules_environment,
+    # With attachments: the bucket it signs uploads and downloads for, and their rules (attachments.tf).
+    local.backend_attachments_environment,
   )
 
   # The proxy's configuration contract (lambda/src/config.rs), its secret aside.

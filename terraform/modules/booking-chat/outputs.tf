@@ -160,3 +160,43 @@ output "notifier_environment" {
   description = "The notifier function's environment variables (secrets by name only), for review; null without notifications."
   value       = one(module.notifier_function[*].environment)
 }
+
+output "attachments_bucket_name" {
+  description = "The attachments' bucket (FILE_STORE of the backend and the media processor is s3://<this>), for `aws s3api` commands; null without attachments."
+  value       = one(aws_s3_bucket.attachments[*].bucket)
+}
+
+output "attachments_bucket_arn" {
+  description = "The attachments' bucket ARN, for review of the policies that name it; null without attachments."
+  value       = one(aws_s3_bucket.attachments[*].arn)
+}
+
+output "media_queue_url" {
+  description = "The queue of the bucket's upload events, which the media processor consumes, for `aws sqs` commands; null without attachments."
+  value       = one(aws_sqs_queue.media[*].url)
+}
+
+output "media_queue_arn" {
+  description = "The media queue's ARN, the source of the processor's event source mapping and the redrive's destination; null without attachments."
+  value       = one(aws_sqs_queue.media[*].arn)
+}
+
+output "media_dead_letter_queue_arn" {
+  description = "The media dead-letter queue's ARN (aws sqs start-message-move-task --source-arn, to redrive what failed); null without attachments."
+  value       = one(aws_sqs_queue.media_dead_letter[*].arn)
+}
+
+output "media_function_name" {
+  description = "The media processor function, for logs and `aws lambda` commands; null without attachments."
+  value       = one(module.media_function[*].function_name)
+}
+
+output "media_policy_json" {
+  description = "The media processor's IAM policy, for review; null without attachments."
+  value       = one(module.media_function[*].policy_json)
+}
+
+output "media_environment" {
+  description = "The media processor's environment variables (secrets by name only), for review; null without attachments."
+  value       = one(module.media_function[*].environment)
+}

@@ -586,6 +586,98 @@ variable "notifier_package_path" {
   }
 }
 
+variable "attachments" {
+  description = "Photos and documents attached to messages (docs/attachments.md; docs/deploying.md, Attachments); null (the default) for none. {} turns them on with these defaults: a private S3 bucket of this environment, its upload events on a queue, and the media processor function (media/, crate chat-media) on that queue. max_bytes (ATTACHMENTS_MAX_BYTES, 10485760: 10 MiB, at most 50 MiB) is the largest file; types (ATTACHMENTS_TYPES) what may be declared and is kept, among image/jpeg, image/png, image/webp and application/pdf; per_message (ATTACHMENTS_PER_MESSAGE, 10) the most on one message; upload_ttl_seconds and download_ttl_seconds (ATTACHMENTS_UPLOAD_TTL_SECONDS and ATTACHMENTS_DOWNLOAD_TTL_SECONDS, 300, from 60 to 3600) how long an upload form and a download URL are valid. upload_days (1) is when an upload the processor never took is deleted, unreferenced_days (2) when a processed file no message uses is (both lifecycle rules, counted from the object's creation). allowed_origins (null: cors_allowed_origins) are the browser origins that may POST uploads to the bucket and GET downloads from it (CORS); none, no CORS rule, and browsers cannot upload. kms_key_arn a customer managed KMS key for the bucket (null: SSE-S3, AES256). memory_size (1024 MB: a decoded 12-megapixel photo), maximum_concurrency (5, from 2 to 1000) and reserved_concurrency (null: none) size the processor. Needs the backend function, and media_package_path."
+  type = object({
+    max_bytes            = optional(number, 10485760)
+    types                = optional(list(string), ["image/jpeg", "image/png", "image/webp", "application/pdf"])
+    per_message          = optional(number, 10)
+    upload_ttl_seconds   = optional(number, 300)
+    download_ttl_seconds = optional(number, 300)
+    upload_days          = optional(number, 1)
+    unreferenced_days    = optional(number, 2)
+    allowed_origins      = optional(list(string))
+    kms_key_arn          = optional(string)
+    memory_size          = optional(number, 1024)
+    maximum_concurrency  = optional(number, 5)
+    reserved_concurrency = optional(number)
+  })
+  default = null
+
+  validation {
+    # The backend function signs the uploads and downloads with its role, and the processor reports to it.
+    condition     = var.attachments == null || var.backend_url == null
+    error_message = "attachments need the backend function (it signs uploads and downloads with its role, and the processor reports to its HTTP API): with backend_url the backend runs elsewhere."
+  }
+
+  validation {
+    # The processor holds a whole file in memory, and an image's decoded pixels beside it.
+    condition     = var.attachments == null || try(var.attachments.max_bytes >= 1 && var.attachments.max_bytes <= 52428800 && floor(var.attachments.max_bytes) == var.attachments.max_bytes, false)
+    error_message = "attachments.max_bytes must be a whole number of bytes from 1 to 52428800 (50 MiB): the processor holds a whole file, and an image's decoded pixels, in its memory."
+  }
+
+  validation {
+    # What the processor can read from the bytes and keep; HEIC has no decoder without a C library.
+    condition     = var.attachments == null || try(length(var.attachments.types) > 0 && alltrue([for type in var.attachments.types : contains(["image/jpeg", "image/png", "image/webp", "application/pdf"], type)]), false)
+    error_message = "attachments.types must be one or more of image/jpeg, image/png, image/webp and application/pdf: the types the processor recognises and keeps (HEIC is refused: docs/attachments.md)."
+  }
+
+  validation {
+    condition     = var.attachments == null || try(var.attachments.per_message >= 1 && floor(var.attachments.per_message) == var.attachments.per_message, false)
+    error_message = "attachments.per_message must be a whole number of at least 1."
+  }
+
+  validation {
+    # Short-lived is the point; a URL signed with the function's temporary credentials also stops working
+    # when those expire, which can come sooner than an hour.
+    condition = var.attachments == null || try(alltrue([for ttl in [var.attachments.upload_ttl_seconds, var.attachments.download_ttl_seconds] :
+    ttl >= 60 && ttl <= 3600 && floor(ttl) == ttl]), false)
+    error_message = "attachments.upload_ttl_seconds and download_ttl_seconds must be whole numbers of seconds from 60 to 3600: an upload form or a download URL is for the moment it is asked for."
+  }
+
+  validation {
+    # S3 lifecycle rules count whole days, at least one.
+    condition = var.attachments == null || try(alltrue([for days in [var.attachments.upload_days, var.attachments.unreferenced_days] :
+    days >= 1 && floor(days) == days]), false)
+    error_message = "attachments.upload_days and unreferenced_days must be whole numbers of days of at least 1 (S3 lifecycle rules count whole days)."
+  }
+
+  validation {
+    condition = var.attachments == null ? true : (var.attachments.allowed_origins == null ? true : alltrue([for origin in var.attachments.allowed_origins :
+    origin == "*" || can(regex("^https://[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[0-9]{1,5})?$", origin))]))
+    error_message = "attachments.allowed_origins must be full https origins in lowercase, https://host or https://host:port, without a path or trailing slash (browsers send exactly that in Origin), or null for cors_allowed_origins."
+  }
+
+  validation {
+    # IAM matches a key's ARN, not an alias.
+    condition     = var.attachments == null ? true : (var.attachments.kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[a-zA-Z0-9-]+$", var.attachments.kms_key_arn)))
+    error_message = "attachments.kms_key_arn must be a key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID); IAM does not match aliases."
+  }
+
+  validation {
+    # Lambda's bounds for an SQS event source's maximum concurrency.
+    condition     = var.attachments == null || try(var.attachments.maximum_concurrency >= 2 && var.attachments.maximum_concurrency <= 1000 && floor(var.attachments.maximum_concurrency) == var.attachments.maximum_concurrency, false)
+    error_message = "attachments.maximum_concurrency must be a whole number from 2 to 1000 (Lambda's bounds for an SQS event source)."
+  }
+
+  validation {
+    # A reservation below the mapping's concurrency throttles the invocations the mapping makes.
+    condition     = var.attachments == null ? true : (var.attachments.reserved_concurrency == null || try(var.attachments.reserved_concurrency >= var.attachments.maximum_concurrency, false))
+    error_message = "attachments.reserved_concurrency, when set, must be at least maximum_concurrency: below it, the event source mapping's invocations are throttled."
+  }
+}
+
+variable "media_package_path" {
+  description = "The media processor function's zip `make package` builds (target/lambda/<arch>/chat-media/bootstrap.zip); required with attachments, unused without."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = (var.media_package_path == null) == (var.attachments == null)
+    error_message = "media_package_path is required with attachments, and has no use without them."
+  }
+}
+
 variable "metrics_namespace" {
   description = "CloudWatch namespace of the embedded-metric-format metrics the functions print (FanoutFailed and the other fan-out metrics, HandshakesUnauthorized, EventsPublished and EventsFailed, the notifier's NotificationsSent, NotificationsSkipped, NotificationsDeferred and NotificationsFailed, and with web_push PushSent, PushGone and PushFailed), their METRICS_NAMESPACE, and where the alarms read them."
   type        = string

@@ -98,3 +98,9 @@ mock_resource "aws_cloudwatch_event_rule" {
     arn = "arn:aws:events:eu-west-1:123456789012:rule/mock"
   }
 }
+
+mock_resource "aws_s3_bucket" {
+  defaults = {
+    arn = "arn:aws:s3:::mock"
+  }
+}
