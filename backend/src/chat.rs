@@ -36,8 +36,10 @@ const HISTORY_ENVELOPE_BYTES: usize = 1024;
 /// `changed_by` of a status change the marketplace made through the service API.
 pub const SERVICE_ACTOR: &str = "service";
 
+mod attachments;
 mod moderation;
 mod safety;
+pub use attachments::{Files, Verdict};
 pub use moderation::{MAX_HIDE_REASON_CHARS, ReportInContext};
 pub use safety::MAX_NOTE_CHARS;
 
@@ -100,6 +102,12 @@ pub enum ChatError {
     /// The pre-send hook failed and the deployment fails closed.
     #[error("the message checks are unavailable: try again")]
     HookUnavailable,
+    /// No attachment with this id that the caller may see.
+    #[error("attachment not found")]
+    AttachmentNotFound,
+    /// The file store failed; details are logged, never sent.
+    #[error("the file store is unavailable: try again")]
+    FilesUnavailable(#[source] chat_files::FileError),
 }
 
 impl ChatError {
@@ -116,7 +124,8 @@ impl ChatError {
             Self::Blocked => ErrorCode::Blocked,
             Self::ChatClosed => ErrorCode::ChatClosed,
             Self::Refused(_) => ErrorCode::ValidationError,
-            Self::HookUnavailable => ErrorCode::BackendUnavailable,
+            Self::HookUnavailable | Self::FilesUnavailable(_) => ErrorCode::BackendUnavailable,
+            Self::AttachmentNotFound => ErrorCode::NotFound,
             Self::Unexpected(_) | Self::NoSession => ErrorCode::InternalError,
         }
     }
@@ -240,6 +249,13 @@ pub struct Caller<'a> {
     pub connection_id: &'a str,
 }
 
+impl<'a> Caller<'a> {
+    /// A member calling over HTTP: a chat caller without a connection.
+    pub fn http(booking_id: BookingId, user_id: &'a str) -> Self {
+        Self { booking_id, user_id, connection_type: ConnectionType::Chat, session: None, connection_id: "" }
+    }
+}
+
 /// An accepted connection.
 #[derive(Debug, Clone)]
 pub struct Membership {
@@ -264,6 +280,7 @@ pub struct UserMembership {
 }
 
 /// Everything the chat does.
+#[derive(Clone)]
 pub struct ChatService {
     store: Store,
     verifier: TokenVerifier,
@@ -274,6 +291,8 @@ pub struct ChatService {
     metrics: Arc<Metrics>,
     moderation: Arc<dyn chat_store::moderation::ModerationStore>,
     presend: Option<Arc<crate::presend::PreSendHook>>,
+    /// Members' files; `None`: attachments are off.
+    files: Option<Files>,
 }
 
 impl ChatService {
@@ -294,6 +313,7 @@ impl ChatService {
             }),
             moderation: store.moderation(),
             presend: None,
+            files: None,
             store,
             verifier,
             limits,
@@ -312,6 +332,12 @@ impl ChatService {
     #[must_use]
     pub fn with_presend(self, hook: Option<Arc<crate::presend::PreSendHook>>) -> Self {
         Self { presend: hook, ..self }
+    }
+
+    /// The same service, keeping members' files in `files` (attachments on).
+    #[must_use]
+    pub fn with_files(self, files: Option<Files>) -> Self {
+        Self { files, ..self }
     }
 
     /// The store, for readiness checks.
@@ -668,6 +694,8 @@ impl ChatService {
                 let code = error.code();
                 if let ChatError::Unexpected(source) = &error {
                     tracing::error!(error = %source, cause = ?std::error::Error::source(source), "chat action failed");
+                } else if let ChatError::FilesUnavailable(source) = &error {
+                    tracing::error!(error = %source, "the file store failed");
                 } else {
                     tracing::info!(code = code.as_str(), "chat action refused");
                 }
@@ -683,8 +711,14 @@ impl ChatService {
     async fn act(&self, caller: Caller<'_>, action: ClientAction) -> Result<Reply, ChatError> {
         match action {
             ClientAction::Ping => Ok(Reply::to_sender(ServerFrame::new(ServerPayload::Pong, now_millis()))),
-            ClientAction::SendMessage { body, client_message_id } => {
-                self.send_message(caller, body, client_message_id).await
+            ClientAction::SendMessage { body, client_message_id, attachments } => {
+                self.send_message(caller, body, client_message_id, &attachments).await
+            }
+            ClientAction::UploadAttachment { name, content_type, size } => {
+                self.upload_frame(caller, &name, &content_type, size).await
+            }
+            ClientAction::AttachmentUrl { attachment_id, variant } => {
+                self.attachment_url_frame(caller, &attachment_id, variant).await
             }
             ClientAction::React { message_id, emoji } => self.react(caller, message_id, &emoji).await,
             ClientAction::Read { message_id } => self.read(caller, message_id).await,
@@ -766,21 +800,36 @@ impl ChatService {
         caller: Caller<'_>,
         body: String,
         client_message_id: Option<String>,
+        attachment_ids: &[String],
     ) -> Result<Reply, ChatError> {
         let booking = self.admit_writer(caller).await?;
-        let body = self.presend(&booking, caller.user_id, self.body(body)?, None).await?;
-        let (body, masked) = self.hide_contacts(&booking, body)?;
         let client_message_id =
             client_message_id.map(ClientMessageId::parse).transpose().map_err(ChatError::Invalid)?;
+        // Files say enough: a message of attachments alone needs no text.
+        let (body, masked) = if body.trim().is_empty() && !attachment_ids.is_empty() {
+            (String::new(), Vec::new())
+        } else {
+            let body = self.presend(&booking, caller.user_id, self.body(body)?, None).await?;
+            let (body, masked) = self.hide_contacts(&booking, body)?;
+            (body.as_str().to_owned(), masked)
+        };
+        let attachments = self.attachments_to_send(caller.booking_id, caller.user_id, attachment_ids).await?;
         let stored = self
             .store
             .insert_message(NewMessage {
                 booking_id: caller.booking_id,
                 sender_id: caller.user_id,
-                body: body.as_str(),
+                body: &body,
                 client_message_id: client_message_id.as_ref().map(ClientMessageId::as_str),
+                attachments: &attachments,
             })
-            .await?;
+            .await
+            .map_err(|error| match error {
+                StoreError::AttachmentUnavailable(id) => {
+                    ChatError::Invalid(format!("attachment {id} is on another message already, or not ready"))
+                }
+                other => ChatError::Unexpected(other),
+            })?;
         let readers: Vec<&String> =
             [&booking.owner_id, &booking.renter_id].into_iter().filter(|m| *m != caller.user_id).collect();
         // A retry publishes nothing more: the app hears of each message once.
@@ -984,8 +1033,16 @@ impl ChatService {
     async fn delete_message(&self, caller: Caller<'_>, message_id: MessageId) -> Result<Reply, ChatError> {
         self.admit_writer(caller).await?;
         let own = self.own_message(caller, message_id)?;
+        // Its files go with it: what they are is on the message, which the delete clears.
+        let before = match self.files {
+            Some(_) => self.store.message(caller.booking_id, message_id).await?,
+            None => None,
+        };
         let tombstone = match self.store.delete_message(own).await? {
             Some(tombstone) => {
+                if let Some(before) = &before {
+                    self.delete_files(before).await;
+                }
                 let change = Change::MessageDeleted {
                     message_id: tombstone.id,
                     sender_id: tombstone.sender_id.clone(),
@@ -1171,6 +1228,7 @@ mod tests {
                 edited_at: None,
                 deleted: false,
                 moderation: None,
+                attachments: Vec::new(),
             })
             .collect();
         MessagePage { messages, has_more: false }

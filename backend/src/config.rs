@@ -54,6 +54,8 @@ pub struct Settings {
     pub limits: ChatLimits,
     /// The deployment's pre-send hook (`PRESEND_HOOK_*`), if it has one.
     pub presend: Option<crate::presend::PreSendSettings>,
+    /// Members' files (`FILE_STORE`, `ATTACHMENTS_*`); `None`: attachments are off.
+    pub files: Option<FileSettings>,
     /// Whether to insert the demo bookings at start.
     pub seed_demo_data: bool,
     /// JSON log lines instead of human-readable ones.
@@ -441,13 +443,15 @@ impl Settings {
             (None, Some(path)) => EventSettings::File(path.into()),
         };
 
+        let bind_addr = parse(&lookup, "BIND_ADDR", SocketAddr::from(([127, 0, 0, 1], 8000)))?;
         Ok(Self {
+            files: file_settings(&lookup, local, bind_addr)?,
             events,
             local,
             demo_ws_url: lookup("DEMO_WS_URL"),
             static_dir: local.then(|| lookup("STATIC_DIR").unwrap_or_else(|| "web".into()).into()),
             api_gateway_push,
-            bind_addr: parse(&lookup, "BIND_ADDR", SocketAddr::from(([127, 0, 0, 1], 8000)))?,
+            bind_addr,
             store,
             service_token: lookup("SERVICE_TOKEN")
                 .or_else(|| local.then(|| LOCAL_SERVICE_TOKEN.to_owned()))
@@ -470,13 +474,41 @@ impl Settings {
     }
 }
 
-/// The identity provider's keys (`JWT_JWKS_URL`), if configured.
 /// Whether `url` is `https://`, or `http://` to this machine (tests, local services): what the backend
 /// accepts for a URL it sends secrets or messages to, or trusts the answers of.
 fn is_https_or_loopback(url: &str) -> bool {
     let loopback =
         ["http://127.0.0.1:", "http://127.0.0.1/", "http://localhost:", "http://localhost/", "http://[::1]"];
     url.starts_with("https://") || loopback.iter().any(|prefix| url.starts_with(prefix))
+}
+
+/// `FILE_STORE` and the `ATTACHMENTS_*` rules. With `APP_ENV=local` and no `FILE_STORE`, files are kept
+/// in `.data/files` and served by this backend (so `make dev` has attachments with no AWS account).
+fn file_settings(
+    lookup: &impl Lookup,
+    local: bool,
+    bind_addr: SocketAddr,
+) -> Result<Option<FileSettings>, ConfigError> {
+    let host =
+        if bind_addr.ip().is_unspecified() { "127.0.0.1".to_owned() } else { bind_addr.ip().to_string() };
+    let default_url = format!("http://{host}:{}", bind_addr.port());
+    let store = match chat_files::FileStoreSettings::from_lookup(lookup, &default_url)? {
+        Some(store) => store,
+        None if local => {
+            chat_files::FileStoreSettings::Disk { dir: ".data/files".into(), public_url: default_url }
+        }
+        None => return Ok(None),
+    };
+    Ok(Some(FileSettings { store, rules: chat_files::rules::AttachmentRules::from_lookup(lookup)? }))
+}
+
+/// Where members' files are kept, and the rules for them.
+#[derive(Debug, Clone)]
+pub struct FileSettings {
+    /// `FILE_STORE`.
+    pub store: chat_files::FileStoreSettings,
+    /// `ATTACHMENTS_*`.
+    pub rules: chat_files::rules::AttachmentRules,
 }
 
 /// `PRESEND_HOOK_URL` (https, or http to this machine) with `PRESEND_HOOK_SECRET` (required, at least 16

@@ -6,7 +6,7 @@
 //! invocation cannot hold a connection; clients use the API Gateway WebSocket API.
 
 use crate::config::{Settings, resolve_secrets};
-use crate::http::{AppState, Hosting, router};
+use crate::http::{AppState, Hosting, open_files, router};
 use crate::{events, notifier, seed, store, telemetry};
 
 /// Why the function could not start or serve.
@@ -32,7 +32,8 @@ pub async fn run() -> Result<(), Error> {
     let push = notifier::api_gateway(&settings, Some(&sdk_config)).await;
     tracing::info!(store = store.kind(), "backend function ready");
     let events = events::publisher(&settings.events, Some(&sdk_config)).await;
-    let state = AppState::new(&settings, store, push, events);
+    let files = open_files(&settings, Some(&sdk_config)).await?;
+    let state = AppState::new(&settings, store, push, events).with_files(files, &settings);
     // The identity provider's keys, if any, during the cold start (a failure is logged, not fatal).
     state.chat.verifier().prefetch().await;
     let app = router(state, Hosting::Lambda);

@@ -35,6 +35,15 @@ pub trait BookingNotifier: Send + Sync + 'static {
         except: Option<&'a str>,
     ) -> BoxFuture<'a, ()>;
 
+    /// Sends `frame` to `user_id`'s connections of the booking only (those its type reaches). Best effort,
+    /// as [`BookingNotifier::notify`].
+    fn notify_member<'a>(
+        &'a self,
+        booking_id: BookingId,
+        user_id: &'a str,
+        frame: ServerFrame,
+    ) -> BoxFuture<'a, ()>;
+
     /// Ends `user_id`'s connections of the booking, whose member they no longer are: each chat or booking
     /// connection is sent `closing` and closed; each user connection (which covers other bookings too) is
     /// sent `leaving` and stops covering this one. Best effort, as [`BookingNotifier::notify`].
@@ -118,7 +127,7 @@ impl LocalHub {
     /// receive status frames only. A connection whose queue is full is dropped (its socket closes)
     /// rather than slowing everyone down. Returns how many connections it was queued for.
     pub fn deliver(&self, booking_id: BookingId, frame: &ServerFrame, exclude: Option<&str>) -> usize {
-        self.deliver_answer(booking_id, frame, exclude, None)
+        self.queue(booking_id, frame, exclude, None, None)
     }
 
     /// Sends the answer to a connection's frame: `frame` (with its `request_id`) to `sender`, when given,
@@ -130,6 +139,19 @@ impl LocalHub {
         frame: &ServerFrame,
         exclude: Option<&str>,
         sender: Option<&str>,
+    ) -> usize {
+        self.queue(booking_id, frame, exclude, sender, None)
+    }
+
+    /// Queues `frame` for the booking's connections but `exclude` (only `only`'s, when given): with its
+    /// `request_id` for `sender`, without for the others.
+    fn queue(
+        &self,
+        booking_id: BookingId,
+        frame: &ServerFrame,
+        exclude: Option<&str>,
+        sender: Option<&str>,
+        only: Option<&str>,
     ) -> usize {
         let frame_type = frame.payload.type_name();
         let own: Arc<str> = Arc::from(frame.to_text());
@@ -143,7 +165,10 @@ impl LocalHub {
         };
         let mut delivered = 0;
         members.retain(|id, member| {
-            if Some(id.as_str()) == exclude || !delivers_to(Some(frame_type), member.connection_type) {
+            if Some(id.as_str()) == exclude
+                || !delivers_to(Some(frame_type), member.connection_type)
+                || only.is_some_and(|user| user != member.user_id)
+            {
                 return true;
             }
             let text = if Some(id.as_str()) == sender { &own } else { &others };
@@ -204,6 +229,16 @@ impl BookingNotifier for LocalHub {
         Box::pin(std::future::ready(()))
     }
 
+    fn notify_member<'a>(
+        &'a self,
+        booking_id: BookingId,
+        user_id: &'a str,
+        frame: ServerFrame,
+    ) -> BoxFuture<'a, ()> {
+        self.queue(booking_id, &frame, None, None, Some(user_id));
+        Box::pin(std::future::ready(()))
+    }
+
     /// The direct WebSocket has no user connections: `leaving` has no one to reach.
     fn evict<'a>(
         &'a self,
@@ -260,6 +295,31 @@ impl<S: ConnectionStore, G: ConnectionGateway> BookingNotifier for FanoutNotifie
             let text = frame.to_text();
             let frame_type = frame.payload.type_name();
             match self.fanout.to_booking(&self.endpoint, booking_id, Some(frame_type), &text, except).await {
+                Ok(report) => self.log(booking_id, frame_type, &report),
+                Err(error) => {
+                    tracing::error!(booking_id, error = %error, "could not list the booking's connections");
+                }
+            }
+        })
+    }
+
+    fn notify_member<'a>(
+        &'a self,
+        booking_id: BookingId,
+        user_id: &'a str,
+        frame: ServerFrame,
+    ) -> BoxFuture<'a, ()> {
+        Box::pin(async move {
+            let text = frame.to_text();
+            let frame_type = frame.payload.type_name();
+            let plan = |record: &chat_connections::ConnectionRecord| {
+                if record.user_id == user_id && delivers_to(Some(frame_type), record.connection_type) {
+                    vec![text.as_str()]
+                } else {
+                    Vec::new()
+                }
+            };
+            match self.fanout.deliver(&self.endpoint, booking_id, plan).await {
                 Ok(report) => self.log(booking_id, frame_type, &report),
                 Err(error) => {
                     tracing::error!(booking_id, error = %error, "could not list the booking's connections");
@@ -351,6 +411,18 @@ impl BookingNotifier for Notifiers {
     ) -> BoxFuture<'a, ()> {
         Box::pin(async move {
             let deliveries = self.0.iter().map(|n| n.notify_except(booking_id, frame.clone(), except));
+            futures_util::future::join_all(deliveries).await;
+        })
+    }
+
+    fn notify_member<'a>(
+        &'a self,
+        booking_id: BookingId,
+        user_id: &'a str,
+        frame: ServerFrame,
+    ) -> BoxFuture<'a, ()> {
+        Box::pin(async move {
+            let deliveries = self.0.iter().map(|n| n.notify_member(booking_id, user_id, frame.clone()));
             futures_util::future::join_all(deliveries).await;
         })
     }

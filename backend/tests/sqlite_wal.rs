@@ -55,7 +55,13 @@ async fn the_write_ahead_log_stays_bounded_while_readers_never_pause() {
     let total = messages();
     for n in 0..total {
         let body = format!("message {n} {}", "x".repeat(200));
-        let new = NewMessage { booking_id: 1, sender_id: "alice", body: &body, client_message_id: None };
+        let new = NewMessage {
+            booking_id: 1,
+            sender_id: "alice",
+            body: &body,
+            client_message_id: None,
+            attachments: &[],
+        };
         store.insert_message(new).await.expect("insert");
         if n % 500 == 0 {
             if n % 10_000 == 0 {

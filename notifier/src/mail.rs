@@ -347,6 +347,7 @@ mod tests {
             edited_at: None,
             deleted: false,
             moderation: None,
+            attachments: Vec::new(),
         }
     }
 

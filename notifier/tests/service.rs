@@ -89,7 +89,8 @@ async fn fixture() -> Fixture {
 
 impl Fixture {
     async fn message_from_olga(&self, body: &str) -> Job {
-        let new = NewMessage { booking_id: 7, sender_id: "olga", body, client_message_id: None };
+        let new =
+            NewMessage { booking_id: 7, sender_id: "olga", body, client_message_id: None, attachments: &[] };
         let stored = self.store.insert_message(new).await.expect("message");
         Job { booking_id: 7, recipient: "rob".into(), message_id: stored.message.id, due_at: Some(NOW) }
     }

@@ -15,6 +15,7 @@
 //! | rate-limit windows (`actions` this minute, `s{second}` each second of it) | `RATE#{user}` | `MINUTE#{minutes since the epoch}` (expires by TTL) |
 //! | notification settings (`settings`, their JSON; `version`, the compare-and-set guard) | `USER#{user}` | `NOTIFY#SETTINGS` |
 //! | notification claim (`through`, the newest message notified; `at`, when claimed) | `BOOKING#{id}` | `NOTIFIED#{user}` |
+//! | an upload's record (`status`, `description`, `message_id` once claimed) | `BOOKING#{id}` | `ATT#{attachment id}` |
 //!
 //! Every `Query` of a booking's partition names a sort-key range of one kind (`MSG#`, `REACT#`, `READ#`,
 //! `PRES#`), so the claim items never show up in one; the settings items carry no `gsi1pk`, so the
@@ -55,6 +56,7 @@ use super::{
     OwnMessage, PageCursor, PresenceConnection, PresenceRecords, RateLimits, ReactionToggle, ReadPosition,
     StoreError, StoredMessage, attach_reactions, summarise,
 };
+use crate::attachments::AttachmentRecord;
 use crate::chat_state::ChatState;
 use crate::domain::{Booking, BookingStatus};
 use crate::notifications::{
@@ -175,6 +177,22 @@ fn message_from(item: &Item) -> Result<ChatMessage, StoreError> {
             Ok(reason) => Some(chat_wire::Moderation { reason, at: number(item, "hidden_at")? }),
             Err(_) => None,
         },
+        // A tombstone's `att` was removed by its delete or hide.
+        attachments: crate::attachments::from_json(text(item, "att").ok().as_deref())?,
+    })
+}
+
+fn attachment_sk(id: &str) -> String {
+    format!("ATT#{id}")
+}
+
+fn attachment_from(item: &Item) -> Result<AttachmentRecord, StoreError> {
+    Ok(AttachmentRecord {
+        booking_id: number(item, "booking_id")?,
+        uploader_id: text(item, "uploader_id")?,
+        attachment: crate::attachments::described(&text(item, "description")?)?,
+        message_id: item.contains_key("message_id").then(|| number(item, "message_id")).transpose()?,
+        created_at: number(item, "created_at")?,
     })
 }
 
@@ -208,11 +226,14 @@ enum Cancelled {
     Duplicate,
     /// Another sender moved the counter first, or DynamoDB saw a conflicting transaction: try again.
     Raced,
+    /// The message's attachment at this index is not the sender's to send (not ready, claimed).
+    Unavailable(usize),
 }
 
 fn cancellation(
     error: &SdkError<TransactWriteItemsError, aws_sdk_dynamodb::config::http::HttpResponse>,
     has_key: bool,
+    claims_from: usize,
 ) -> Option<Cancelled> {
     // A server error after the SDK's own retries (DynamoDB's InternalServerError; moto under concurrent
     // transactions): nothing was written, the next attempt reads the counter afresh.
@@ -223,9 +244,14 @@ fn cancellation(
         return None;
     };
     let reasons = cancelled.cancellation_reasons();
-    // Items in order: the booking's counter, the message, then the idempotency key.
-    if has_key && reasons.get(2).and_then(|r| r.code()) == Some("ConditionalCheckFailed") {
+    let failed = |index: usize| reasons.get(index).and_then(|r| r.code()) == Some("ConditionalCheckFailed");
+    // Items in order: the booking's counter, the message, the idempotency key, then the attachments'
+    // claims. A retry first: its attachments were claimed by the first attempt.
+    if has_key && failed(2) {
         return Some(Cancelled::Duplicate);
+    }
+    if let Some(index) = (claims_from..reasons.len()).find(|i| failed(*i)) {
+        return Some(Cancelled::Unavailable(index - claims_from));
     }
     Some(Cancelled::Raced)
 }
@@ -383,6 +409,87 @@ impl DynamoDbStore {
         }
     }
 
+    /// The claim of one attachment for message `id`, in its transaction: on the condition that it is
+    /// ready, the sender's and claimed by no message.
+    fn claim(
+        &self,
+        new: &NewMessage<'_>,
+        attachment: &chat_wire::Attachment,
+        id: MessageId,
+    ) -> Result<TransactWriteItem, aws_sdk_dynamodb::error::BuildError> {
+        let update = Update::builder()
+            .table_name(self.table())
+            .set_key(Some(key(booking_pk(new.booking_id), attachment_sk(&attachment.id))))
+            .update_expression("SET message_id = :id")
+            .condition_expression(
+                "attribute_exists(pk) AND #status = :ready AND uploader_id = :sender \
+                 AND attribute_not_exists(message_id)",
+            )
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":id", n(id))
+            .expression_attribute_values(":ready", s("ready"))
+            .expression_attribute_values(":sender", s(new.sender_id))
+            .build()?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+
+    async fn create_attachment(&self, record: &AttachmentRecord) -> Result<(), StoreError> {
+        const OP: &str = "recording an upload";
+        let mut item = key(booking_pk(record.booking_id), attachment_sk(&record.attachment.id));
+        item.insert("booking_id".into(), n(record.booking_id));
+        item.insert("uploader_id".into(), s(&record.uploader_id));
+        item.insert("status".into(), s(crate::attachments::status_name(record.attachment.status)));
+        item.insert("description".into(), s(crate::attachments::describe(&record.attachment)));
+        item.insert("created_at".into(), n(record.created_at));
+        let put = self
+            .client
+            .put_item()
+            .table_name(self.table())
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        if conditional(put, OP)? {
+            Ok(())
+        } else {
+            Err(StoreError::Inconsistent(format!("attachment {} exists", record.attachment.id)))
+        }
+    }
+
+    async fn attachment(
+        &self,
+        booking_id: BookingId,
+        id: &str,
+    ) -> Result<Option<AttachmentRecord>, StoreError> {
+        self.get(key(booking_pk(booking_id), attachment_sk(id)), "reading an attachment")
+            .await?
+            .as_ref()
+            .map(attachment_from)
+            .transpose()
+    }
+
+    async fn finish_attachment(
+        &self,
+        booking_id: BookingId,
+        attachment: &chat_wire::Attachment,
+    ) -> Result<Option<AttachmentRecord>, StoreError> {
+        let update = self
+            .client
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(key(booking_pk(booking_id), attachment_sk(&attachment.id))))
+            .update_expression("SET #status = :status, description = :description")
+            .condition_expression("#status = :pending")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":status", s(crate::attachments::status_name(attachment.status)))
+            .expression_attribute_values(":description", s(crate::attachments::describe(attachment)))
+            .expression_attribute_values(":pending", s("pending"))
+            .send()
+            .await;
+        conditional(update, "finishing an upload")?;
+        self.attachment(booking_id, &attachment.id).await
+    }
+
     async fn edit_message(
         &self,
         change: OwnMessage<'_>,
@@ -395,7 +502,7 @@ impl DynamoDbStore {
 
     async fn delete_message(&self, change: OwnMessage<'_>) -> Result<Option<ChatMessage>, StoreError> {
         let values = vec![(":now", n(now_millis()))];
-        let update = "SET deleted_at = :now, changed_at = :now REMOVE body";
+        let update = "SET deleted_at = :now, changed_at = :now REMOVE body, att";
         self.change_own_message(change, update, values, "deleting a message").await
     }
 
@@ -414,7 +521,7 @@ impl DynamoDbStore {
             .set_key(Some(key(booking_pk(booking_id), message_sk(message_id))))
             .update_expression(
                 "SET deleted_at = if_not_exists(deleted_at, :now), changed_at = :now, \
-                 hidden_reason = :reason, hidden_at = :now REMOVE body",
+                 hidden_reason = :reason, hidden_at = :now REMOVE body, att",
             )
             .condition_expression("attribute_exists(pk) AND attribute_not_exists(hidden_reason)")
             .expression_attribute_values(":now", now)
@@ -484,6 +591,9 @@ impl DynamoDbStore {
             if let Some(cmid) = new.client_message_id {
                 message.insert("client_message_id".into(), s(cmid));
             }
+            if let Some(attachments) = crate::attachments::to_json(new.attachments) {
+                message.insert("att".into(), s(attachments));
+            }
             let put = |item: Item| {
                 Put::builder()
                     .table_name(self.table())
@@ -508,6 +618,10 @@ impl DynamoDbStore {
                         .build(),
                 );
             }
+            let claims_from = items.len();
+            for attachment in new.attachments {
+                items.push(self.claim(&new, attachment, id).map_err(|e| StoreError::database(OP, e))?);
+            }
             match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
                 Ok(_) => {
                     let message = ChatMessage {
@@ -521,12 +635,17 @@ impl DynamoDbStore {
                         edited_at: None,
                         deleted: false,
                         moderation: None,
+                        attachments: new.attachments.to_vec(),
                     };
                     return Ok(StoredMessage { message, inserted: true });
                 }
-                Err(error) => match cancellation(&error, new.client_message_id.is_some()) {
+                Err(error) => match cancellation(&error, new.client_message_id.is_some(), claims_from) {
                     Some(Cancelled::Duplicate) => {
                         return self.existing(&new, new.client_message_id.unwrap_or_default()).await;
+                    }
+                    Some(Cancelled::Unavailable(index)) => {
+                        let id = new.attachments.get(index).map(|a| a.id.clone()).unwrap_or_default();
+                        return Err(StoreError::AttachmentUnavailable(id));
                     }
                     Some(Cancelled::Raced) => {
                         // Full jitter, growing slowly: a busy booking's senders spread out.

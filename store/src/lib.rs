@@ -196,6 +196,29 @@ macro_rules! delegate_to_inherent {
             Box::pin(Self::delete_message(self, change))
         }
 
+        fn create_attachment<'a>(
+            &'a self,
+            record: &'a $crate::attachments::AttachmentRecord,
+        ) -> BoxFuture<'a, Result<(), StoreError>> {
+            Box::pin(Self::create_attachment(self, record))
+        }
+
+        fn attachment<'a>(
+            &'a self,
+            booking_id: BookingId,
+            id: &'a str,
+        ) -> BoxFuture<'a, Result<Option<$crate::attachments::AttachmentRecord>, StoreError>> {
+            Box::pin(Self::attachment(self, booking_id, id))
+        }
+
+        fn finish_attachment<'a>(
+            &'a self,
+            booking_id: BookingId,
+            attachment: &'a chat_wire::Attachment,
+        ) -> BoxFuture<'a, Result<Option<$crate::attachments::AttachmentRecord>, StoreError>> {
+            Box::pin(Self::finish_attachment(self, booking_id, attachment))
+        }
+
         fn notification_settings<'a>(
             &'a self,
             user_id: &'a str,
@@ -230,6 +253,7 @@ macro_rules! delegate_to_inherent {
 }
 use delegate_to_inherent;
 
+pub mod attachments;
 pub mod chat_state;
 pub mod contact;
 pub mod domain;
@@ -349,6 +373,10 @@ pub enum StoreError {
     /// Too many writers raced for the same booking; the caller may retry.
     #[error("too much contention while {0}")]
     Contention(&'static str),
+    /// A new message names an attachment that is not a ready file of its sender's, in its booking, that
+    /// no message carries yet; nothing was stored.
+    #[error("attachment {0} cannot be sent: it is not a ready, unsent file of the sender's in this booking")]
+    AttachmentUnavailable(String),
 }
 
 impl StoreError {
@@ -371,6 +399,8 @@ pub struct NewMessage<'a> {
     pub body: &'a str,
     /// The author's idempotency key.
     pub client_message_id: Option<&'a str>,
+    /// Its files, `ready` (the store claims each for the message, or stores nothing).
+    pub attachments: &'a [chat_wire::Attachment],
 }
 
 /// A message as [`ChatStore::insert_message`] left it.
@@ -712,6 +742,30 @@ pub trait ChatStore: Send + Sync + 'static {
         &'a self,
         change: OwnMessage<'a>,
     ) -> BoxFuture<'a, Result<Option<ChatMessage>, StoreError>>;
+
+    /// Records a new upload (`pending`).
+    ///
+    /// # Errors
+    /// [`StoreError::Database`]; [`StoreError::Inconsistent`] when the id exists.
+    fn create_attachment<'a>(
+        &'a self,
+        record: &'a attachments::AttachmentRecord,
+    ) -> BoxFuture<'a, Result<(), StoreError>>;
+
+    /// An upload's record; `None` when the booking has none with this id.
+    fn attachment<'a>(
+        &'a self,
+        booking_id: BookingId,
+        id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<attachments::AttachmentRecord>, StoreError>>;
+
+    /// Finishes a `pending` upload with what the processor found (`ready` or `rejected`), once: a second
+    /// finish changes nothing. The record as it is afterwards; `None` for an unknown attachment.
+    fn finish_attachment<'a>(
+        &'a self,
+        booking_id: BookingId,
+        attachment: &'a chat_wire::Attachment,
+    ) -> BoxFuture<'a, Result<Option<attachments::AttachmentRecord>, StoreError>>;
 
     /// A member's notification settings and their version (the defaults at version 0 when none are
     /// stored).

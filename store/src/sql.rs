@@ -25,6 +25,7 @@ use super::{
     OwnMessage, PageCursor, PresenceConnection, PresenceRecords, RateLimits, ReactionToggle, ReadPosition,
     StoreError, StoredMessage, attach_reactions, summarise,
 };
+use crate::attachments::AttachmentRecord;
 use crate::chat_state::ChatState;
 use crate::domain::{Booking, BookingStatus};
 use crate::notifications::{
@@ -59,7 +60,9 @@ pub struct SqlStore {
 }
 
 const MESSAGE_COLUMNS: &str = "id, booking_id, sender_id, body, client_message_id, created_at, edited_at, \
-     deleted_at, hidden_reason, hidden_at";
+     deleted_at, hidden_reason, hidden_at, attachments";
+
+const ATTACHMENT_COLUMNS: &str = "id, booking_id, uploader_id, status, description, message_id, created_at";
 
 /// The conditions of an edit or a delete (after `SET`, whose parameters come first): the message of this
 /// booking, sent by the caller within the window, not deleted.
@@ -116,6 +119,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         "moderation",
         include_str!("../migrations/sqlite/0008_moderation.sql"),
         include_str!("../migrations/postgres/0008_moderation.sql"),
+    ),
+    (
+        9,
+        "attachments",
+        include_str!("../migrations/sqlite/0009_attachments.sql"),
+        include_str!("../migrations/postgres/0009_attachments.sql"),
     ),
 ];
 
@@ -513,8 +522,8 @@ impl SqlStore {
             return Err(StoreError::Inconsistent(format!("booking {} vanished", new.booking_id)));
         }
         let inserted: Option<MessageId> = sqlx::query_scalar(
-            "INSERT INTO messages (booking_id, sender_id, body, client_message_id, created_at, changed_at) \
-             VALUES ($1, $2, $3, $4, $5, $5) \
+            "INSERT INTO messages (booking_id, sender_id, body, client_message_id, created_at, changed_at, \
+             attachments) VALUES ($1, $2, $3, $4, $5, $5, $6) \
              ON CONFLICT (booking_id, sender_id, client_message_id) DO NOTHING RETURNING id",
         )
         .bind(new.booking_id)
@@ -522,11 +531,13 @@ impl SqlStore {
         .bind(new.body)
         .bind(new.client_message_id)
         .bind(now)
+        .bind(crate::attachments::to_json(new.attachments))
         .fetch_optional(&mut *tx)
         .await
         .context(OP)?;
         let result = match inserted {
             Some(id) => {
+                claim_attachments(&mut tx, &new, id).await?;
                 let message = ChatMessage {
                     id,
                     booking_id: new.booking_id,
@@ -538,6 +549,7 @@ impl SqlStore {
                     edited_at: None,
                     deleted: false,
                     moderation: None,
+                    attachments: new.attachments.to_vec(),
                 };
                 StoredMessage { message, inserted: true }
             }
@@ -813,7 +825,7 @@ impl SqlStore {
         let now = now_millis();
         let hidden = sqlx::query(sqlx::AssertSqlSafe(format!(
             "UPDATE messages SET body = '', deleted_at = COALESCE(deleted_at, $1), changed_at = $1, \
-             hidden_reason = $2, hidden_at = $1 \
+             hidden_reason = $2, hidden_at = $1, attachments = NULL \
              WHERE id = $3 AND booking_id = $4 AND hidden_reason IS NULL RETURNING {MESSAGE_COLUMNS}"
         )))
         .bind(now)
@@ -835,6 +847,70 @@ impl SqlStore {
             Some(row) => Ok(Some(message_from_row(&row).context(OP)?)),
             None => self.message(booking_id, message_id).await,
         }
+    }
+
+    /// Records a new upload.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn create_attachment(&self, record: &AttachmentRecord) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO attachments (id, booking_id, uploader_id, status, description, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&record.attachment.id)
+        .bind(record.booking_id)
+        .bind(&record.uploader_id)
+        .bind(crate::attachments::status_name(record.attachment.status))
+        .bind(crate::attachments::describe(&record.attachment))
+        .bind(record.created_at)
+        .execute(&self.pool)
+        .await
+        .context("recording an upload")?;
+        Ok(())
+    }
+
+    /// An upload's record.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn attachment(
+        &self,
+        booking_id: BookingId,
+        id: &str,
+    ) -> Result<Option<AttachmentRecord>, StoreError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {ATTACHMENT_COLUMNS} FROM attachments WHERE id = $1 AND booking_id = $2"
+        )))
+        .bind(id)
+        .bind(booking_id)
+        .fetch_optional(&self.pool)
+        .await
+        .context("reading an attachment")?;
+        row.as_ref().map(attachment_from_row).transpose()
+    }
+
+    /// Finishes a pending upload, once.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn finish_attachment(
+        &self,
+        booking_id: BookingId,
+        attachment: &chat_wire::Attachment,
+    ) -> Result<Option<AttachmentRecord>, StoreError> {
+        sqlx::query(
+            "UPDATE attachments SET status = $1, description = $2 \
+             WHERE id = $3 AND booking_id = $4 AND status = 'pending'",
+        )
+        .bind(crate::attachments::status_name(attachment.status))
+        .bind(crate::attachments::describe(attachment))
+        .bind(&attachment.id)
+        .bind(booking_id)
+        .execute(&self.pool)
+        .await
+        .context("finishing an upload")?;
+        self.attachment(booking_id, &attachment.id).await
     }
 
     /// A member's notification settings and their version; the defaults at version 0 when none are stored.
@@ -1026,8 +1102,11 @@ async fn change_own_message(
     change: OwnMessage<'_>,
     op: &'static str,
 ) -> Result<Option<ChatMessage>, StoreError> {
+    // A tombstone keeps no files' descriptions.
+    let clear = if stamp == "deleted_at" { ", attachments = NULL" } else { "" };
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "UPDATE messages SET body = $1, {stamp} = $2, changed_at = $2 {OWN_MESSAGE} RETURNING {MESSAGE_COLUMNS}"
+        "UPDATE messages SET body = $1, {stamp} = $2, changed_at = $2{clear} {OWN_MESSAGE} \
+         RETURNING {MESSAGE_COLUMNS}"
     )))
     .bind(body)
     .bind(now_millis())
@@ -1185,6 +1264,58 @@ fn message_from_row(row: &AnyRow) -> Result<ChatMessage, sqlx::Error> {
             .try_get::<Option<String>, _>("hidden_reason")?
             .zip(row.try_get::<Option<i64>, _>("hidden_at")?)
             .map(|(reason, at)| chat_wire::Moderation { reason, at }),
+        // A tombstone's column was cleared by its delete or hide.
+        attachments: crate::attachments::from_json(
+            row.try_get::<Option<String>, _>("attachments")?.as_deref(),
+        )
+        .map_err(|e| sqlx::Error::Decode(e.into()))?,
+    })
+}
+
+/// Claims each attachment of a just-inserted message for it: one conditional `UPDATE` each, in the
+/// message's transaction; the first that matches no row rolls everything back.
+async fn claim_attachments(
+    tx: &mut sqlx::AnyConnection,
+    new: &NewMessage<'_>,
+    message_id: MessageId,
+) -> Result<(), StoreError> {
+    for attachment in new.attachments {
+        let claimed = sqlx::query(
+            "UPDATE attachments SET message_id = $1 WHERE id = $2 AND booking_id = $3 AND uploader_id = $4 \
+             AND status = 'ready' AND message_id IS NULL",
+        )
+        .bind(message_id)
+        .bind(&attachment.id)
+        .bind(new.booking_id)
+        .bind(new.sender_id)
+        .execute(&mut *tx)
+        .await
+        .context("claiming an attachment")?;
+        if claimed.rows_affected() != 1 {
+            return Err(StoreError::AttachmentUnavailable(attachment.id.clone()));
+        }
+    }
+    Ok(())
+}
+
+fn attachment_from_row(row: &AnyRow) -> Result<AttachmentRecord, StoreError> {
+    let read = || -> Result<(BookingId, String, String, Option<MessageId>, i64), sqlx::Error> {
+        Ok((
+            row.try_get("booking_id")?,
+            row.try_get("uploader_id")?,
+            row.try_get("description")?,
+            row.try_get("message_id")?,
+            row.try_get("created_at")?,
+        ))
+    };
+    let (booking_id, uploader_id, description, message_id, created_at) =
+        read().context("reading an attachment")?;
+    Ok(AttachmentRecord {
+        booking_id,
+        uploader_id,
+        attachment: crate::attachments::described(&description)?,
+        message_id,
+        created_at,
     })
 }
 

@@ -33,6 +33,8 @@ pub enum ClientAction {
         body: String,
         /// Client-chosen id making retries safe; absent in the legacy `{"body": ...}` frame.
         client_message_id: Option<String>,
+        /// Ids of the sender's ready attachments to carry; the body may be empty when there are some.
+        attachments: Vec<String>,
     },
     /// Toggle a reaction of the sender on a message.
     React {
@@ -90,6 +92,22 @@ pub enum ClientAction {
     Block,
     /// Lift the sender's block of the other member. Answered with `chat_state`.
     Unblock,
+    /// Ask to upload a file: answered with `upload` (the pending attachment and its form).
+    UploadAttachment {
+        /// The file's name.
+        name: String,
+        /// The type the file is declared as.
+        content_type: String,
+        /// Its size in bytes.
+        size: u64,
+    },
+    /// Ask for a URL of one of an attachment's files: answered with `attachment_url`.
+    AttachmentUrl {
+        /// The attachment, of a message of this booking (or the sender's own upload).
+        attachment_id: String,
+        /// The file or its thumbnail.
+        variant: crate::AttachmentVariant,
+    },
     /// Report a message, or the other member, to the marketplace. Answered with `report_received` to
     /// the sender only.
     Report {
@@ -164,6 +182,8 @@ impl ClientAction {
             Self::Block => "block",
             Self::Unblock => "unblock",
             Self::Report { .. } => "report",
+            Self::UploadAttachment { .. } => "upload_attachment",
+            Self::AttachmentUrl { .. } => "attachment_url",
         }
     }
 }
@@ -208,9 +228,27 @@ pub enum FrameError {
 
 #[derive(Deserialize)]
 struct SendMessageData {
-    body: String,
+    // Absent only beside attachments.
+    #[serde(default)]
+    body: Option<String>,
     #[serde(default)]
     client_message_id: Option<String>,
+    #[serde(default)]
+    attachments: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct UploadAttachmentData {
+    name: String,
+    content_type: String,
+    size: u64,
+}
+
+#[derive(Deserialize)]
+struct AttachmentUrlData {
+    attachment_id: String,
+    #[serde(default)]
+    variant: crate::AttachmentVariant,
 }
 
 #[derive(Deserialize)]
@@ -335,7 +373,17 @@ fn parse_action(name: &str, value: Value) -> Result<ClientAction, FrameError> {
     Ok(match name {
         "send_message" => {
             let d: SendMessageData = data("send_message", value)?;
-            ClientAction::SendMessage { body: d.body, client_message_id: d.client_message_id }
+            if d.body.is_none() && d.attachments.is_empty() {
+                return Err(FrameError::InvalidData {
+                    action: "send_message",
+                    reason: "missing field `body` (a message without attachments needs one)".into(),
+                });
+            }
+            ClientAction::SendMessage {
+                body: d.body.unwrap_or_default(),
+                client_message_id: d.client_message_id,
+                attachments: d.attachments,
+            }
         }
         "react" => {
             let d: ReactData = data("react", value)?;
@@ -384,6 +432,14 @@ fn parse_action(name: &str, value: Value) -> Result<ClientAction, FrameError> {
             let d: DeleteMessageData = data("delete_message", value)?;
             ClientAction::DeleteMessage { message_id: d.message_id }
         }
+        "upload_attachment" => {
+            let d: UploadAttachmentData = data("upload_attachment", value)?;
+            ClientAction::UploadAttachment { name: d.name, content_type: d.content_type, size: d.size }
+        }
+        "attachment_url" => {
+            let d: AttachmentUrlData = data("attachment_url", value)?;
+            ClientAction::AttachmentUrl { attachment_id: d.attachment_id, variant: d.variant }
+        }
         "block" => ClientAction::Block,
         "unblock" => ClientAction::Unblock,
         "report" => {
@@ -422,7 +478,11 @@ mod tests {
         assert_eq!(
             frame,
             ClientFrame {
-                action: ClientAction::SendMessage { body: "hi".into(), client_message_id: Some("c1".into()) },
+                action: ClientAction::SendMessage {
+                    body: "hi".into(),
+                    client_message_id: Some("c1".into()),
+                    attachments: vec![]
+                },
                 request_id: Some("r1".into()),
             }
         );
@@ -431,7 +491,10 @@ mod tests {
     #[test]
     fn legacy_body_frame_is_a_send_message() {
         let frame = parse(r#"{"body":"Hello"}"#).expect("valid frame");
-        assert_eq!(frame.action, ClientAction::SendMessage { body: "Hello".into(), client_message_id: None });
+        assert_eq!(
+            frame.action,
+            ClientAction::SendMessage { body: "Hello".into(), client_message_id: None, attachments: vec![] }
+        );
     }
 
     #[test]

@@ -27,8 +27,9 @@ pub mod token;
 
 pub use client::{ClientAction, ClientFrame, FrameError, FrameRejection, ReportReason, Resume};
 pub use server::{
-    ChatBlock, ChatClosure, ChatMessage, ChatStateView, ClosureReason, ContactKind, ErrorBody, ErrorCode,
-    MemberPresence, Moderation, ReactionSummary, ReadPosition, ServerFrame, ServerPayload,
+    Attachment, AttachmentStatus, AttachmentVariant, ChatBlock, ChatClosure, ChatMessage, ChatStateView,
+    ClosureReason, ContactKind, ErrorBody, ErrorCode, MemberPresence, Moderation, ReactionSummary,
+    ReadPosition, ServerFrame, ServerPayload, UploadTarget,
 };
 
 /// Identifier of a booking (and so of a chat room). Positive.

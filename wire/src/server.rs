@@ -231,6 +231,36 @@ pub enum ServerPayload {
         /// Who blocked whom in this booking.
         blocks: Vec<ChatBlock>,
     },
+    /// The answer to `upload_attachment`: the pending attachment and the form to upload its file with.
+    Upload {
+        /// The booking.
+        booking_id: BookingId,
+        /// The attachment, `pending`.
+        attachment: Attachment,
+        /// POST the file with this form.
+        upload: UploadTarget,
+    },
+    /// An attachment was processed: `ready`, or `rejected` with why. To the uploader's chat connections
+    /// of the booking, by the backend.
+    Attachment {
+        /// The booking.
+        booking_id: BookingId,
+        /// The attachment as it is now.
+        attachment: Attachment,
+    },
+    /// The answer to `attachment_url`: where to fetch one file, for a few minutes.
+    AttachmentUrl {
+        /// The booking.
+        booking_id: BookingId,
+        /// The attachment.
+        attachment_id: String,
+        /// Which file.
+        variant: AttachmentVariant,
+        /// The signed URL; never store it.
+        url: String,
+        /// When it stops working, epoch milliseconds.
+        expires_at: i64,
+    },
     /// A member's report was received (to the reporter only).
     ReportReceived {
         /// The booking reported about.
@@ -317,6 +347,9 @@ impl ServerPayload {
             Self::Membership { .. } => "membership",
             Self::ChatState { .. } => "chat_state",
             Self::ReportReceived { .. } => "report_received",
+            Self::Upload { .. } => "upload",
+            Self::Attachment { .. } => "attachment",
+            Self::AttachmentUrl { .. } => "attachment_url",
         }
     }
 }
@@ -414,6 +447,78 @@ pub struct ChatMessage {
     /// when. Absent otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub moderation: Option<Moderation>,
+    /// Its files, all `ready`; none on a tombstone. Absent when there are none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<Attachment>,
+}
+
+/// A file attached to a message ([docs/attachments.md](../../docs/attachments.md)). Its files are fetched
+/// with `attachment_url`; no URL is ever part of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Attachment {
+    /// `att_` and 32 hex digits.
+    pub id: String,
+    /// The file name the member gave it (its last path segment).
+    pub name: String,
+    /// The type the processor found in the bytes (the declared one while `pending`).
+    pub content_type: String,
+    /// Its size in bytes, as stored (the declared one while `pending`).
+    pub size: u64,
+    /// Where it is in its life.
+    pub status: AttachmentStatus,
+    /// An image's width in pixels, upright.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
+    /// An image's height in pixels, upright.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
+    /// Whether a thumbnail exists (images).
+    #[serde(default)]
+    pub thumbnail: bool,
+    /// Why it was rejected, in words for the member.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// Where an attachment is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum AttachmentStatus {
+    /// Waiting for its upload, or being processed.
+    Pending,
+    /// Processed: it may be sent and downloaded.
+    Ready,
+    /// Refused by the processor (see `reason`).
+    Rejected,
+}
+
+/// Which file of an attachment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum AttachmentVariant {
+    /// The file, metadata stripped.
+    #[default]
+    Original,
+    /// The thumbnail of an image (JPEG, at most 320 px on its long side).
+    Thumbnail,
+}
+
+/// A form to upload a file with: a multipart/form-data POST to `url` of every field, then the file as
+/// the last part, named `file` (S3's browser-based upload).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UploadTarget {
+    /// Where to POST.
+    pub url: String,
+    /// `POST`.
+    pub method: String,
+    /// The fields, sent before the file.
+    pub fields: std::collections::BTreeMap<String, String>,
+    /// When the form stops being accepted, epoch milliseconds.
+    pub expires_at: i64,
 }
 
 /// Why and when the operator hid a message.
@@ -579,6 +684,7 @@ mod tests {
                     edited_at: None,
                     deleted: false,
                     moderation: None,
+                    attachments: Vec::new(),
                 },
                 masked: vec![],
             },
@@ -638,6 +744,7 @@ mod tests {
             edited_at: None,
             deleted: false,
             moderation: None,
+            attachments: Vec::new(),
         }
     }
 

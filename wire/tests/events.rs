@@ -75,6 +75,7 @@ fn message() -> ChatMessage {
         edited_at: Some(1_796_600_001_000),
         deleted: false,
         moderation: None,
+        attachments: Vec::new(),
     }
 }
 

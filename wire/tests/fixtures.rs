@@ -38,10 +38,13 @@ fn server_type(payload: &ServerPayload) -> &'static str {
         ServerPayload::Membership { .. } => "membership",
         ServerPayload::ChatState { .. } => "chat_state",
         ServerPayload::ReportReceived { .. } => "report_received",
+        ServerPayload::Upload { .. } => "upload",
+        ServerPayload::Attachment { .. } => "attachment",
+        ServerPayload::AttachmentUrl { .. } => "attachment_url",
     }
 }
 
-const SERVER_TYPES: [&str; 15] = [
+const SERVER_TYPES: [&str; 18] = [
     "message",
     "history",
     "reaction",
@@ -57,6 +60,9 @@ const SERVER_TYPES: [&str; 15] = [
     "membership",
     "chat_state",
     "report_received",
+    "upload",
+    "attachment",
+    "attachment_url",
 ];
 
 /// Every action a client may send; as [`server_type`], no wildcard.
@@ -75,10 +81,12 @@ fn client_action(action: &ClientAction) -> &'static str {
         ClientAction::Block => "block",
         ClientAction::Unblock => "unblock",
         ClientAction::Report { .. } => "report",
+        ClientAction::UploadAttachment { .. } => "upload_attachment",
+        ClientAction::AttachmentUrl { .. } => "attachment_url",
     }
 }
 
-const CLIENT_ACTIONS: [&str; 13] = [
+const CLIENT_ACTIONS: [&str; 15] = [
     "send_message",
     "react",
     "read",
@@ -92,6 +100,8 @@ const CLIENT_ACTIONS: [&str; 13] = [
     "block",
     "unblock",
     "report",
+    "upload_attachment",
+    "attachment_url",
 ];
 
 #[test]

@@ -87,8 +87,8 @@ proptest! {
     ) {
         let cases = [
             (json!({"action": "send_message", "data": {"body": body, "client_message_id": client_message_id}}),
-             ClientAction::SendMessage { body: body.clone(), client_message_id }),
-            (json!({"body": body}), ClientAction::SendMessage { body, client_message_id: None }),
+             ClientAction::SendMessage { body: body.clone(), client_message_id, attachments: vec![] }),
+            (json!({"body": body}), ClientAction::SendMessage { body, client_message_id: None, attachments: vec![] }),
             (json!({"action": "react", "data": {"message_id": message_id, "emoji": "👍"}}),
              ClientAction::React { message_id, emoji: "👍".into() }),
             (json!({"type": "reaction", "message_id": message_id, "emoji": "👍"}),

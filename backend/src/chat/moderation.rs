@@ -200,6 +200,7 @@ impl ChatService {
             .await?
             .ok_or(ChatError::MessageNotFound)?;
         if before.moderation.is_none() {
+            self.delete_files(&before).await;
             let entry = AuditEntry::new(actor, actions::MESSAGE_HIDDEN)
                 .booking(booking_id)
                 .target(message_id.to_string())

@@ -44,7 +44,9 @@ impl From<ChatError> for ApiError {
     fn from(error: ChatError) -> Self {
         let status = match &error {
             ChatError::Unauthenticated(_) | ChatError::OtherUser => StatusCode::UNAUTHORIZED,
-            ChatError::BookingNotFound | ChatError::MessageNotFound => StatusCode::NOT_FOUND,
+            ChatError::BookingNotFound | ChatError::MessageNotFound | ChatError::AttachmentNotFound => {
+                StatusCode::NOT_FOUND
+            }
             ChatError::NotMember | ChatError::NotOwner | ChatError::NotSender => StatusCode::FORBIDDEN,
             ChatError::Invalid(_) => StatusCode::BAD_REQUEST,
             ChatError::InvalidTransition { .. } => StatusCode::CONFLICT,
@@ -52,7 +54,7 @@ impl From<ChatError> for ApiError {
             ChatError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             ChatError::Blocked | ChatError::ChatClosed => StatusCode::FORBIDDEN,
             ChatError::Refused(_) => StatusCode::BAD_REQUEST,
-            ChatError::HookUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ChatError::HookUnavailable | ChatError::FilesUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ChatError::Unexpected(_) | ChatError::NoSession => StatusCode::INTERNAL_SERVER_ERROR,
         };
         let code = error.code();

@@ -1,9 +1,11 @@
 //! The HTTP server: shared state, the router, and [`Application`], the startup path every test drives.
 
+mod attachments;
 mod dev;
 mod direct_ws;
 mod error;
 mod extract;
+mod files;
 mod moderation;
 mod notifications;
 mod openapi;
@@ -61,6 +63,8 @@ pub struct AppState {
     demo_ws_url: Option<String>,
     /// The widget package whose demo page and build are served locally.
     static_dir: Option<std::path::PathBuf>,
+    /// The disk file store, whose form target and downloads this server serves, with the largest file.
+    disk: Option<(Arc<chat_files::disk::DiskFileStore>, u64)>,
 }
 
 /// What serves the routes: a long-running server, or a Lambda function.
@@ -82,6 +86,9 @@ pub fn router(state: AppState, hosting: Hosting) -> Router {
     }
     if let Some(dir) = state.static_dir.as_deref().filter(|_| state.dev_jwt.is_some()) {
         routes = dev::static_files(routes, dir);
+    }
+    if let Some((_, max_bytes)) = &state.disk {
+        routes = files::routes(routes, *max_bytes);
     }
     routes
         .layer(Extension(ops::Document(to_json(&document).into())))
@@ -111,6 +118,10 @@ fn documented_routes(hosting: Hosting) -> OpenApiRouter<AppState> {
         .routes(routes!(service::set_status))
         .routes(routes!(safety::block, safety::unblock))
         .routes(routes!(safety::set_chat_open))
+        .routes(routes!(attachments::upload))
+        .routes(routes!(attachments::get))
+        .routes(routes!(attachments::url))
+        .routes(routes!(attachments::processed))
         .routes(routes!(moderation::report))
         .routes(routes!(moderation::reports))
         .routes(routes!(moderation::resolve))
@@ -162,6 +173,9 @@ pub enum StartupError {
     /// The database could not be opened, migrated or seeded.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The file store could not be opened.
+    #[error(transparent)]
+    Files(#[from] chat_files::FileError),
     /// The listening address could not be bound.
     #[error("cannot listen on {addr}: is something else on that port? BIND_ADDR moves the backend")]
     Bind {
@@ -178,6 +192,21 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     store: Store,
+    files: Option<chat_files::Opened>,
+}
+
+/// Opens the file store the settings name, if any.
+///
+/// # Errors
+/// [`StartupError::Files`] when it cannot be opened.
+pub async fn open_files(
+    settings: &Settings,
+    sdk: Option<&aws_config::SdkConfig>,
+) -> Result<Option<chat_files::Opened>, StartupError> {
+    let Some(files) = &settings.files else { return Ok(None) };
+    let opened = chat_files::open(&files.store, sdk, chat_settings::aws::DEFAULT_TIMEOUT).await?;
+    tracing::info!(store = opened.store.kind(), "members' files kept");
+    Ok(Some(opened))
 }
 
 impl Application {
@@ -207,10 +236,11 @@ impl Application {
             .await
             .map_err(|source| StartupError::Bind { addr: settings.bind_addr, source })?;
         let events = crate::events::publisher(&settings.events, None).await;
-        let state = AppState::new(settings, store.clone(), push, events);
+        let files = open_files(settings, None).await?;
+        let state = AppState::new(settings, store.clone(), push, events).with_files(files.clone(), settings);
         // The identity provider's keys, if any, before the first token needs them (a failure is logged).
         state.chat.verifier().prefetch().await;
-        Ok(Self { listener, router: router(state, Hosting::Server), store })
+        Ok(Self { listener, router: router(state, Hosting::Server), store, files })
     }
 }
 
@@ -260,11 +290,26 @@ impl AppState {
             dev_jwt: settings.local.then(|| Arc::new(settings.jwt.clone())),
             demo_ws_url: settings.demo_ws_url.clone(),
             static_dir: settings.static_dir.clone(),
+            disk: None,
         }
     }
 }
 
 impl AppState {
+    /// The same state, with members' files in `files` (attachments on; with the disk adapter, its routes
+    /// too).
+    #[must_use]
+    pub fn with_files(mut self, files: Option<chat_files::Opened>, settings: &Settings) -> Self {
+        let Some((opened, rules)) = files.zip(settings.files.as_ref().map(|f| f.rules.clone())) else {
+            return self;
+        };
+        self.disk = opened.disk.clone().map(|disk| (disk, rules.max_bytes));
+        let chat = Arc::unwrap_or_clone(self.chat)
+            .with_files(Some(crate::chat::Files { store: opened.store, rules }));
+        self.chat = Arc::new(chat);
+        self
+    }
+
     /// The chat service, for tools that act without HTTP (the `booking` command).
     pub fn chat(&self) -> Arc<ChatService> {
         Arc::clone(&self.chat)
@@ -285,6 +330,11 @@ impl Application {
     /// The database, for tests and tools.
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// The file store, for the composition that runs the media processor beside the backend.
+    pub fn files(&self) -> Option<&chat_files::Opened> {
+        self.files.as_ref()
     }
 
     /// Serves until `shutdown` completes, then finishes in-flight requests and closes the pool.

@@ -250,7 +250,13 @@ async fn reads_of_booking_1(store: &Store) -> String {
 
 async fn notification_records_do_not_show_up_in_a_bookings_reads_or_the_inbox(app: TestApp) {
     let store = &app.store;
-    let new = NewMessage { booking_id: 1, sender_id: "alice", body: "hello", client_message_id: Some("m1") };
+    let new = NewMessage {
+        booking_id: 1,
+        sender_id: "alice",
+        body: "hello",
+        client_message_id: Some("m1"),
+        attachments: &[],
+    };
     let sent = store.insert_message(new).await.expect("send").message;
     store.toggle_reaction(1, sent.id, "bob", "👍").await.expect("react");
     store.mark_read(1, "alice", sent.id).await.expect("read");
