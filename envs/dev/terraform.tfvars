@@ -46,3 +46,11 @@ http_throttling_rate_limit       = 25
 execution_logging_level          = "INFO"
 log_retention_days               = 7
 table_deletion_protection        = false
+
+# Attachments (docs/deploying.md, Attachments): photos and PDFs in messages, kept in this environment's
+# private bucket and checked by the media processor. Browsers upload from cors_allowed_origins (or
+# attachments.allowed_origins). Each attribute left out keeps the module's default (10 MiB, JPEG, PNG, WebP
+# and PDF, 10 a message, uploads kept a day and unreferenced files two); dev processes two uploads at once.
+attachments = {
+  maximum_concurrency = 2
+}

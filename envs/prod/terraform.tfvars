@@ -53,3 +53,12 @@ log_retention_days               = 90
 table_deletion_protection        = true
 lambda_memory_size               = 512
 backend_memory_size              = 512
+
+# Attachments (docs/deploying.md, Attachments): photos and PDFs in messages, kept in this environment's
+# private bucket and checked by the media processor. Browsers upload from cors_allowed_origins (or
+# attachments.allowed_origins), which therefore must not be [] here. Each attribute left out keeps the
+# module's default (10 MiB, JPEG, PNG, WebP and PDF, 10 a message, uploads kept a day and unreferenced files
+# two); prod processes ten uploads at once (each 1024 MB while it runs; no reservation, as for the others).
+attachments = {
+  maximum_concurrency = 10
+}

@@ -49,4 +49,6 @@ module "booking_chat" {
   vapid_private_key_ssm_parameter_name   = var.vapid_private_key_ssm_parameter_name
   vapid_private_key_secrets_manager_arn  = var.vapid_private_key_secrets_manager_arn
   chat_rules                             = var.chat_rules
+  attachments                            = var.attachments
+  media_package_path                     = var.attachments == null ? null : coalesce(var.media_package_path, "../../target/lambda/${var.lambda_architecture}/chat-media/bootstrap.zip")
 }

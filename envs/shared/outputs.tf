@@ -112,3 +112,28 @@ output "notifier_function_name" {
   description = "The notifier function (logs: /aws/lambda/<name>); null without notifications."
   value       = module.booking_chat.notifier_function_name
 }
+
+output "attachments_bucket_name" {
+  description = "The attachments' bucket (aws s3api ... --bucket <it>); null without attachments."
+  value       = module.booking_chat.attachments_bucket_name
+}
+
+output "media_queue_url" {
+  description = "The queue of the bucket's upload events (aws sqs get-queue-attributes --queue-url ...); null without attachments."
+  value       = module.booking_chat.media_queue_url
+}
+
+output "media_queue_arn" {
+  description = "The media queue's ARN, where a redrive moves dead letters back to (--destination-arn); null without attachments."
+  value       = module.booking_chat.media_queue_arn
+}
+
+output "media_dead_letter_queue_arn" {
+  description = "The media dead-letter queue's ARN: aws sqs start-message-move-task --source-arn <it> redrives what failed; null without attachments."
+  value       = module.booking_chat.media_dead_letter_queue_arn
+}
+
+output "media_function_name" {
+  description = "The media processor function (logs: /aws/lambda/<name>); null without attachments."
+  value       = module.booking_chat.media_function_name
+}

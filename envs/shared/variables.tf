@@ -371,6 +371,12 @@ variable "notifier_package_path" {
   default     = null
 }
 
+variable "media_package_path" {
+  description = "The media processor's zip `make package` builds; null for ../../target/lambda/<lambda_architecture>/chat-media/bootstrap.zip (relative to this directory). Unused without attachments."
+  type        = string
+  default     = null
+}
+
 variable "lambda_memory_size" {
   description = "Memory of the proxy function in MB."
   type        = number
@@ -612,8 +618,49 @@ variable "chat_rules" {
   nullable = false
 }
 
+variable "attachments" {
+  description = "Photos and PDFs attached to messages (docs/deploying.md, Attachments): the environment's private bucket, the media processor on its upload events, the backend signing uploads and downloads; null for none, {} for the defaults. Optional: max_bytes (10485760, at most 50 MiB), types (image/jpeg, image/png, image/webp, application/pdf), per_message (10), upload_ttl_seconds and download_ttl_seconds (300, 60 to 3600), upload_days (1) and unreferenced_days (2), after which the lifecycle deletes an upload never processed and a file no message took, allowed_origins (null: cors_allowed_origins) the browser origins that upload to and download from the bucket, kms_key_arn (null: SSE-S3), memory_size (1024), maximum_concurrency (5, 2 to 1000) and reserved_concurrency (null) of the processor. Needs the backend function; outside dev, browser origins."
+  # No defaults here: module booking-chat's type fills in each attribute left null, so they live in one place.
+  type = object({
+    max_bytes            = optional(number)
+    types                = optional(list(string))
+    per_message          = optional(number)
+    upload_ttl_seconds   = optional(number)
+    download_ttl_seconds = optional(number)
+    upload_days          = optional(number)
+    unreferenced_days    = optional(number)
+    allowed_origins      = optional(list(string))
+    kms_key_arn          = optional(string)
+    memory_size          = optional(number)
+    maximum_concurrency  = optional(number)
+    reserved_concurrency = optional(number)
+  })
+  default = null
+
+  validation {
+    # The backend function signs uploads and downloads with its role, and the processor reports to it.
+    condition     = var.attachments == null || var.backend_url == null
+    error_message = "attachments need the backend function: with backend_url the backend runs elsewhere (remove attachments, or backend_url)."
+  }
+
+  validation {
+    # Browsers upload with a form POSTed to the bucket: without an origin allowed there (CORS), they cannot.
+    condition = (var.attachments == null || var.environment == "dev" || length(
+      try(var.attachments.allowed_origins, null) != null ? var.attachments.allowed_origins : (var.cors_allowed_origins == null ? [] : var.cors_allowed_origins)
+    ) > 0)
+    error_message = "attachments need the browser origins that upload to the bucket outside dev: set cors_allowed_origins (or attachments.allowed_origins), or remove attachments."
+  }
+
+  validation {
+    # Reserved names (RFC 2606 and 6761) are placeholders: applied, browsers on the real origin are refused.
+    condition = !anytrue([for origin in(try(var.attachments.allowed_origins, null) == null ? [] : var.attachments.allowed_origins) :
+    can(regex("(^|\\.)(example\\.(com|net|org)|example|invalid|test|localhost)$", lower(try(regex("^https://([^/:?#]+)", origin)[0], ""))))])
+    error_message = "attachments.allowed_origins names a placeholder host (example.com/.net/.org, .example, .invalid, .test, localhost): list the real web origins."
+  }
+}
+
 variable "detailed_route_metrics" {
-  description = "Per-route CloudWatch metrics of both APIs' stages, billed as custom metrics (up to 102 per environment: 18 for the WebSocket API, 84 for the HTTP API). Off, the stage-wide metrics the alarms read remain, and the access logs hold each request's route, status and latency."
+  description = "Per-route CloudWatch metrics of both APIs' stages, billed as custom metrics (up to 120 per environment: 18 for the WebSocket API, 102 for the HTTP API). Off, the stage-wide metrics the alarms read remain, and the access logs hold each request's route, status and latency."
   type        = bool
   default     = false
 }

@@ -49,3 +49,12 @@ http_throttling_rate_limit       = 100
 execution_logging_level          = "ERROR"
 log_retention_days               = 30
 table_deletion_protection        = true
+
+# Attachments (docs/deploying.md, Attachments): photos and PDFs in messages, kept in this environment's
+# private bucket and checked by the media processor. Browsers upload from cors_allowed_origins (or
+# attachments.allowed_origins), which therefore must not be [] here. Each attribute left out keeps the
+# module's default (10 MiB, JPEG, PNG, WebP and PDF, 10 a message, uploads kept a day and unreferenced files
+# two); staging processes five uploads at once.
+attachments = {
+  maximum_concurrency = 5
+}

@@ -20,6 +20,7 @@ override_resource {
 variables {
   lambda_package_path  = "main.tf" # any file: the plan only hashes it
   backend_package_path = "backend.tf"
+  media_package_path   = "versions.tf"
   cors_allowed_origins = ["https://app.booking.internal"]
   alarm_topic_arn      = "arn:aws:sns:eu-west-1:123456789012:booking-chat-alarms"
 }
@@ -77,6 +78,30 @@ run "the_environment_is_sized_for_its_purpose" {
   assert {
     condition     = alltrue([for rule in values(var.chat_rules) : rule == null])
     error_message = "no chat rules committed: every environment runs the backend's own (docs/deploying.md, Chat rules)"
+  }
+  assert {
+    condition = (var.attachments != null && var.attachments.maximum_concurrency == { dev = 2, staging = 5, prod = 10 }[var.environment]
+    && alltrue([for key, value in var.attachments : value == null if key != "maximum_concurrency"]))
+    error_message = "attachments on everywhere, the module's defaults but for the processor's concurrency: 2 uploads at once in dev, 5 in staging, 10 in prod"
+  }
+}
+
+run "attachments_are_the_environments_own_with_the_http_apis_origins" {
+  command = plan
+
+  assert {
+    condition = (output.attachments_bucket_name == "booking-chat-${var.environment}-attachments-123456789012"
+      && output.media_function_name == "booking-chat-${var.environment}-media"
+    && output.media_queue_url != null && output.media_queue_arn != null && output.media_dead_letter_queue_arn != null)
+    error_message = "the bucket, the media processor and its queues, named after the environment"
+  }
+  assert {
+    condition     = module.booking_chat.backend_environment["FILE_STORE"] == "s3://booking-chat-${var.environment}-attachments-123456789012"
+    error_message = "the backend signs for that bucket"
+  }
+  assert {
+    condition     = module.booking_chat.attachments_allowed_origins == var.cors_allowed_origins
+    error_message = "browsers of the HTTP API's origins may upload and download"
   }
 }
 

@@ -9,6 +9,7 @@ mock_provider "aws" {
 variables {
   lambda_package_path  = "main.tf" # any file: the plan only hashes it
   backend_package_path = "backend.tf"
+  media_package_path   = "versions.tf"
   cors_allowed_origins = ["https://app.booking.internal"]
 }
 
@@ -350,6 +351,7 @@ run "a_backend_elsewhere_drops_the_backend_function" {
     cors_allowed_origins             = null
     jwt_secret_ssm_parameter_name    = null
     service_token_ssm_parameter_name = null
+    attachments                      = null
   }
   assert {
     condition     = output.backend_function_name == null && output.chat_table_name == null && output.http_api_url == null
@@ -361,8 +363,67 @@ run "the_backends_secrets_and_origins_beside_a_backend_url_are_refused" {
   command = plan
   variables {
     backend_url = "https://chat-backend.internal"
+    attachments = null
   }
   expect_failures = [var.jwt_secret_secrets_manager_arn, var.service_token_secrets_manager_arn, var.cors_allowed_origins]
+}
+
+# Attachments: on in every environment (the sizing is environment.tftest.hcl's), and then the bucket, the
+# processor and the backend's rights (module booking-chat's tests hold the details).
+
+run "attachments_can_be_switched_off" {
+  command = plan
+  variables {
+    attachments = null
+  }
+  assert {
+    condition = (output.attachments_bucket_name == null && output.media_function_name == null && output.media_queue_url == null
+    && !contains(keys(module.booking_chat.backend_environment), "FILE_STORE"))
+    error_message = "no bucket, no processor, and a backend that keeps no files"
+  }
+}
+
+run "attachments_with_a_backend_elsewhere_are_refused" {
+  command = plan
+  variables {
+    backend_url                      = "https://chat-backend.internal"
+    cors_allowed_origins             = null
+    jwt_secret_ssm_parameter_name    = null
+    service_token_ssm_parameter_name = null
+  }
+  expect_failures = [var.attachments]
+}
+
+run "dev_may_keep_files_without_browser_origins" {
+  command = plan
+  variables {
+    cors_allowed_origins = []
+  }
+  assert {
+    condition     = output.attachments_bucket_name != null && length(module.booking_chat.attachments_allowed_origins) == 0
+    error_message = "dev may try attachments without a browser (curl against the form); staging and prod refuse (protected.tftest.hcl)"
+  }
+}
+
+run "the_rules_and_the_buckets_own_origins_are_passed_through" {
+  command = plan
+  variables {
+    attachments = { max_bytes = 5242880, types = ["image/jpeg"], unreferenced_days = 3, allowed_origins = ["https://chat.booking.internal"] }
+  }
+  assert {
+    condition = (module.booking_chat.backend_environment["ATTACHMENTS_MAX_BYTES"] == "5242880" && module.booking_chat.backend_environment["ATTACHMENTS_TYPES"] == "image/jpeg"
+      && module.booking_chat.backend_environment["ATTACHMENTS_PER_MESSAGE"] == "10"
+    && module.booking_chat.attachments_allowed_origins == tolist(["https://chat.booking.internal"]))
+    error_message = "what is set reaches the module, and what is left out keeps the module's default"
+  }
+}
+
+run "a_placeholder_bucket_origin_is_refused" {
+  command = plan
+  variables {
+    attachments = { allowed_origins = ["https://chat.example.com"] }
+  }
+  expect_failures = [var.attachments]
 }
 
 # The HTTP API's origins: required with the backend function, never committed, never a placeholder.

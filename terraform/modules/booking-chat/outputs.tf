@@ -171,6 +171,11 @@ output "attachments_bucket_arn" {
   value       = one(aws_s3_bucket.attachments[*].arn)
 }
 
+output "attachments_allowed_origins" {
+  description = "The browser origins the bucket's CORS rules allow to POST uploads and GET downloads (attachments.allowed_origins, or cors_allowed_origins); [] for none, when browsers cannot upload; null without attachments."
+  value       = local.attachments ? local.attachments_origins : null
+}
+
 output "media_queue_url" {
   description = "The queue of the bucket's upload events, which the media processor consumes, for `aws sqs` commands; null without attachments."
   value       = one(aws_sqs_queue.media[*].url)

@@ -93,7 +93,7 @@ run "attachments_are_off_by_default_and_nothing_of_them_is_planned" {
   assert {
     condition = (output.attachments_bucket_name == null && output.attachments_bucket_arn == null && output.media_queue_url == null
       && output.media_queue_arn == null && output.media_dead_letter_queue_arn == null && output.media_function_name == null
-    && output.media_policy_json == null && output.media_environment == null)
+    && output.media_policy_json == null && output.media_environment == null && output.attachments_allowed_origins == null)
     error_message = "null outputs"
   }
   assert {
@@ -271,6 +271,10 @@ run "browsers_of_the_http_apis_origins_may_upload_and_download" {
     }
     error_message = "POST (the upload form) and GET and HEAD (downloads) from cors_allowed_origins, ETag exposed, preflights cached an hour"
   }
+  assert {
+    condition     = output.attachments_allowed_origins == ["https://app.booking.internal"]
+    error_message = "the origins are an output, for review"
+  }
 }
 
 run "the_buckets_own_origins_replace_the_http_apis" {
@@ -296,7 +300,7 @@ run "without_origins_there_is_no_cors_rule" {
   }
 
   assert {
-    condition     = length(aws_s3_bucket_cors_configuration.attachments) == 0 && length(aws_s3_bucket.attachments) == 1
+    condition     = length(aws_s3_bucket_cors_configuration.attachments) == 0 && length(aws_s3_bucket.attachments) == 1 && output.attachments_allowed_origins == []
     error_message = "no origin, no CORS configuration (browsers cannot upload; the preflight refuses this outside dev)"
   }
 }
