@@ -6,9 +6,9 @@
 //! `frames.test.ts` validates every frame of `wire/fixtures/frames.json` (written from the Rust types) against
 //! the shapes, strictly: every kind covered, every required field present and typed, no unknown field or type.
 //!
-//! Kinds marked "draft" are the protocol of an issue that the wire crate does not have yet (today: attachments,
-//! issue 24, docs/attachments.md); the client types and handles them so that nothing changes here when they
-//! arrive but moving their shapes to `SERVER_SHAPES` and `CLIENT_SHAPES` (the fixture test says when).
+//! Kinds marked "draft" are the protocol of an issue that the wire crate does not have yet (none today); the
+//! client types and handles them so that nothing changes here when they arrive but moving their shapes to
+//! `SERVER_SHAPES` and `CLIENT_SHAPES` (the fixture test says when).
 
 /** Identifier of a booking (a chat room). Positive. */
 export type BookingId = number;
@@ -293,14 +293,14 @@ export interface ReportReceivedFrame extends FrameMeta {
 /** The answer to `upload_attachment`, to the sender: the attachment (`pending`) and the form to upload it with. */
 export interface UploadFrame extends FrameMeta {
   type: "upload";
-  booking_id?: BookingId;
+  booking_id: BookingId;
   attachment: Attachment;
   upload: UploadForm;
 }
 /** The server finished checking an upload (`ready`, or `rejected` with its `reason`): to the uploader's chat connections. */
 export interface AttachmentFrame extends FrameMeta {
   type: "attachment";
-  booking_id?: BookingId;
+  booking_id: BookingId;
   attachment: Attachment;
 }
 /** Which file of an attachment: the one sent (`original`, metadata stripped) or the timeline's `thumbnail`. */
@@ -308,7 +308,7 @@ export type AttachmentVariant = "thumbnail" | "original";
 /** The answer to `attachment_url`: a signed URL of one variant of an attachment, valid until `expires_at` (epoch ms). */
 export interface AttachmentUrlFrame extends FrameMeta {
   type: "attachment_url";
-  booking_id?: BookingId;
+  booking_id: BookingId;
   attachment_id: string;
   variant: AttachmentVariant | (string & {});
   url: string;
@@ -496,13 +496,13 @@ export const SERVER_SHAPES = {
   membership: { booking_id: "int", user_id: "str", member: "bool" },
   chat_state: { booking_id: "int", ...STATE_SHAPE },
   report_received: { booking_id: "int", report_id: "str" },
+  upload: { booking_id: "int", attachment: "attachment", upload: "form" },
+  attachment: { booking_id: "int", attachment: "attachment" },
+  attachment_url: { booking_id: "int", attachment_id: "str", variant: "str", url: "str", expires_at: "int" },
 } as const satisfies Record<string, Shape>;
 
-/** Server frames drafted for an issue: typed and handled, not in the wire crate yet (attachments, issue 24). */
+/** Server frames drafted for an issue: typed and handled, not in the wire crate yet (none today). */
 export const DRAFT_SERVER_SHAPES = {
-  upload: { booking_id: "?int", attachment: "attachment", upload: "form" },
-  attachment: { booking_id: "?int", attachment: "attachment" },
-  attachment_url: { booking_id: "?int", attachment_id: "str", variant: "str", url: "str", expires_at: "int" },
 } as const satisfies Record<string, Shape>;
 
 /** The client actions the wire crate defines today (`ClientAction`). */
@@ -520,12 +520,12 @@ export const CLIENT_SHAPES = {
   block: {},
   unblock: {},
   report: { reason: "str", message_id: "?int", details: "?str" },
-} as const satisfies Record<string, Shape>;
-
-/** Client actions drafted for an issue (attachments, issue 24). */
-export const DRAFT_CLIENT_SHAPES = {
   upload_attachment: { name: "str", content_type: "str", size: "int" },
   attachment_url: { attachment_id: "str", variant: "str" },
+} as const satisfies Record<string, Shape>;
+
+/** Client actions drafted for an issue (none today). */
+export const DRAFT_CLIENT_SHAPES = {
 } as const satisfies Record<string, Shape>;
 
 // Compile-time: each hand-written type names exactly the keys of its shape, so neither can gain or lose a

@@ -196,11 +196,11 @@ async function open(options = {}) {
         attachments.set(id, attachment);
         byKey.set(key, id);
         const fields = { key, "Content-Type": data.content_type, "x-amz-credential": "AKIA/20261207/eu-west-1/s3/aws4_request", "x-amz-date": "20261207T100000Z", policy: "eyJjb25kaXRpb25zIjpbXX0=", "x-amz-signature": "5ig" };
-        answer({ type: "upload", attachment, upload: { url: uploadUrl, method: "POST", fields, expires_at: Date.now() + 300_000 } });
+        answer({ type: "upload", booking_id: BOOKING, attachment, upload: { url: uploadUrl, method: "POST", fields, expires_at: Date.now() + 300_000 } });
       }
       if (action === "attachment_url") {
         const { attachment_id, variant } = data;
-        answer({ type: "attachment_url", attachment_id, variant, url: `${FILES}/${variant}/${attachment_id}?sig=${++seq}`, expires_at: Date.now() + 300_000 });
+        answer({ type: "attachment_url", booking_id: BOOKING, attachment_id, variant, url: `${FILES}/${variant}/${attachment_id}?sig=${++seq}`, expires_at: Date.now() + 300_000 });
       }
       if (action === "send_message") {
         const files = (data.attachments ?? []).map((id) => attachments.get(id));
@@ -310,7 +310,7 @@ test("a JPEG picked with the attach button: the form's fields in order and the f
 
 test("the progress bar follows the bytes sent to a slow store (not intercepted: the browser's own upload progress)", async () => {
   const { page, context, push, attachments, errors } = await open({ uploadUrl: `${origin}/slow-store` });
-  slowStoreDone = () => push({ type: "attachment", attachment: { ...attachments.get("att_1"), status: "ready", width: 10, height: 10, thumbnail: true } });
+  slowStoreDone = () => push({ type: "attachment", booking_id: BOOKING, attachment: { ...attachments.get("att_1"), status: "ready", width: 10, height: 10, thumbnail: true } });
   await page.locator(WIDGET).evaluate((el) => {
     // Every value the bar takes, from its first.
     window.progress = [];

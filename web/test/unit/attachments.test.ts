@@ -34,14 +34,14 @@ function answerUpload(socket: ScriptedSocket, id: string, error?: { code: string
   const request_id = String(request.request_id);
   if (error) return socket.receive({ type: "error", error, request_id });
   const name = request.data!.name;
-  socket.receive({ type: "upload", attachment: pending(id, name, request.data!.content_type), upload: FORM, request_id });
+  socket.receive({ type: "upload", booking_id: 1, attachment: pending(id, name, request.data!.content_type), upload: FORM, request_id });
 }
 
 /** Answers the last `attachment_url` with `url`, valid `lifeMs` from the server's `now`. */
 function answerUrl(socket: ScriptedSocket, url: string, lifeMs = 300_000, serverNow = Date.now()): void {
   const request = socket.actions("attachment_url").at(-1)!;
   const { attachment_id, variant } = request.data!;
-  socket.receive({ type: "attachment_url", attachment_id, variant, url, expires_at: serverNow + lifeMs, timestamp: serverNow, request_id: String(request.request_id) });
+  socket.receive({ type: "attachment_url", booking_id: 1, attachment_id, variant, url, expires_at: serverNow + lifeMs, timestamp: serverNow, request_id: String(request.request_id) });
 }
 
 describe("the client's attachment actions", () => {
@@ -68,8 +68,8 @@ describe("the client's attachment actions", () => {
     const socket = await online(t);
     const seen: Attachment[] = [];
     t.client.on("attachment", (a) => seen.push(a));
-    socket.receive({ type: "attachment", attachment: ready("att_1") });
-    socket.receive({ type: "attachment", attachment: { ...pending("att_2"), status: "rejected", reason: "not an image" } });
+    socket.receive({ type: "attachment", booking_id: 1, attachment: ready("att_1") });
+    socket.receive({ type: "attachment", booking_id: 1, attachment: { ...pending("att_2"), status: "rejected", reason: "not an image" } });
     expect(seen.map((a) => [a.id, a.status, a.reason])).toEqual([
       ["att_1", "ready", undefined],
       ["att_2", "rejected", "not an image"],
@@ -194,7 +194,7 @@ describe("Uploads: a composer's files, from picked to ready", () => {
     expect(uploads.items[0]).toMatchObject({ state: "processing", progress: 1 });
     expect(uploads.busy).toBe(true);
     expect(uploads.ready).toEqual([]);
-    socket.receive({ type: "attachment", attachment: ready("att_1") });
+    socket.receive({ type: "attachment", booking_id: 1, attachment: ready("att_1") });
     expect(uploads.items[0]).toMatchObject({ state: "ready", attachment: ready("att_1") });
     expect(uploads.busy).toBe(false);
     expect(uploads.ready).toEqual([ready("att_1")]);
@@ -259,7 +259,7 @@ describe("Uploads: a composer's files, from picked to ready", () => {
     await tick();
     calls[0]!.finish();
     await tick();
-    socket.receive({ type: "attachment", attachment: { ...pending("att_1", "fake.jpg"), status: "rejected", reason: "the file is not an image" } });
+    socket.receive({ type: "attachment", booking_id: 1, attachment: { ...pending("att_1", "fake.jpg"), status: "rejected", reason: "the file is not an image" } });
     expect(uploads.items[0]).toMatchObject({ state: "failed", error: { code: "rejected", detail: "the file is not an image" } });
     expect(uploads.ready).toEqual([]);
     expect(uploads.busy).toBe(false);
@@ -270,7 +270,7 @@ describe("Uploads: a composer's files, from picked to ready", () => {
     uploads.add([jpeg()]);
     answerUpload(socket, "att_1");
     await tick();
-    socket.receive({ type: "attachment", attachment: ready("att_1") });
+    socket.receive({ type: "attachment", booking_id: 1, attachment: ready("att_1") });
     expect(uploads.items[0]!.state).toBe("uploading");
     calls[0]!.finish();
     await tick();
@@ -282,17 +282,17 @@ describe("Uploads: a composer's files, from picked to ready", () => {
     const { socket, uploads, calls } = await composer();
     uploads.add([jpeg("a.jpg"), jpeg("b.jpg")]);
     const [a, b] = socket.actions("upload_attachment");
-    socket.receive({ type: "upload", attachment: pending("att_a", "a.jpg"), upload: FORM, request_id: String(a!.request_id) });
+    socket.receive({ type: "upload", booking_id: 1, attachment: pending("att_a", "a.jpg"), upload: FORM, request_id: String(a!.request_id) });
     await tick();
     uploads.remove("u1");
     expect(calls[0]!.signal.aborted).toBe(true);
     await tick();
     expect(uploads.items.map((u) => u.name)).toEqual(["b.jpg"]);
-    socket.receive({ type: "attachment", attachment: ready("att_a") });
-    socket.receive({ type: "attachment", attachment: ready("att_elsewhere") });
+    socket.receive({ type: "attachment", booking_id: 1, attachment: ready("att_a") });
+    socket.receive({ type: "attachment", booking_id: 1, attachment: ready("att_elsewhere") });
     // b is removed before the server even answered: its answer starts no upload.
     uploads.remove("u2");
-    socket.receive({ type: "upload", attachment: pending("att_b", "b.jpg"), upload: FORM, request_id: String(b!.request_id) });
+    socket.receive({ type: "upload", booking_id: 1, attachment: pending("att_b", "b.jpg"), upload: FORM, request_id: String(b!.request_id) });
     await tick();
     expect(calls.length).toBe(1);
     expect(uploads.items).toEqual([]);

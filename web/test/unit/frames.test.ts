@@ -142,27 +142,27 @@ describe("frame checks", () => {
     expect(checkClientFrame({ action: "report", data: { message_id: 4 } })).toMatch(/report.data.reason: missing/);
   });
 
-  it("attachments (issue 24, drafts until the wire crate has them): the frames, a message's attachments, the actions", () => {
+  it("attachments (issue 24): the frames and their nested fields, a message's attachments, the actions", () => {
     const attachment = { id: "att_1", name: "scratch.jpg", content_type: "image/jpeg", size: 481211, status: "ready", width: 1600, height: 1200, thumbnail: true };
     const pdf = { id: "att_2", name: "receipt.pdf", content_type: "application/pdf", size: 9000, status: "ready", width: null, height: null, thumbnail: false };
     const upload = {
       type: "upload",
+      booking_id: 1,
       request_id: "a4",
       timestamp: 1,
       attachment: { id: "att_1", name: "scratch.jpg", content_type: "image/jpeg", size: 481211, status: "pending" },
       upload: { url: "https://b.s3.amazonaws.com/", method: "POST", fields: { key: "uploads/1/att_1", "Content-Type": "image/jpeg", policy: "p" }, expires_at: 2 },
     };
-    // Lenient as the client reads them; strictly, a draft kind is refused until it moves to SERVER_SHAPES.
-    expect(checkServerFrame(upload)).toBeUndefined();
-    expect(checkServerFrame(upload, { strict: true })).toMatch(/unknown type "upload"/);
+    expect(checkServerFrame(upload, { strict: true })).toBeUndefined();
+    expect(checkServerFrame({ ...upload, booking_id: undefined })).toMatch(/upload.booking_id: missing/);
     expect(checkServerFrame({ ...upload, upload: { ...upload.upload, fields: { key: 5 } } })).toMatch(/upload.upload.fields.key: expected str/);
     expect(checkServerFrame({ ...upload, upload: { ...upload.upload, fields: [] } })).toMatch(/fields: expected fields/);
     expect(checkServerFrame({ ...upload, attachment: { ...upload.attachment, size: "1" } })).toMatch(/attachment.size: expected int/);
-    const rejected = { type: "attachment", timestamp: 1, attachment: { ...upload.attachment, status: "rejected", reason: "not an image" } };
-    expect(checkServerFrame(rejected)).toBeUndefined();
+    const rejected = { type: "attachment", booking_id: 1, timestamp: 1, attachment: { ...upload.attachment, status: "rejected", reason: "not an image" } };
+    expect(checkServerFrame(rejected, { strict: true })).toBeUndefined();
     expect(checkServerFrame({ ...rejected, attachment: { ...attachment, reason: 3 } })).toMatch(/reason: expected str/);
-    const url = { type: "attachment_url", request_id: "a5", timestamp: 1, attachment_id: "att_1", variant: "thumbnail", url: "https://x/", expires_at: 3 };
-    expect(checkServerFrame(url)).toBeUndefined();
+    const url = { type: "attachment_url", booking_id: 1, request_id: "a5", timestamp: 1, attachment_id: "att_1", variant: "thumbnail", url: "https://x/", expires_at: 3 };
+    expect(checkServerFrame(url, { strict: true })).toBeUndefined();
     expect(checkServerFrame({ ...url, expires_at: undefined })).toMatch(/expires_at: missing/);
     // The form's fields keep their order through parsing.
     expect(Object.keys((parseServerFrame(JSON.stringify(upload)) as unknown as typeof upload).upload.fields)).toEqual(["key", "Content-Type", "policy"]);
@@ -173,9 +173,9 @@ describe("frame checks", () => {
       /attachments\[0\].url: unknown field/,
     );
     expect(checkClientFrame({ action: "send_message", data: { body: "", client_message_id: "c", attachments: ["att_1"] } }, { strict: true })).toBeUndefined();
-    expect(checkClientFrame({ action: "upload_attachment", data: { name: "a.jpg", content_type: "image/jpeg", size: 3 } })).toBeUndefined();
+    expect(checkClientFrame({ action: "upload_attachment", data: { name: "a.jpg", content_type: "image/jpeg", size: 3 } }, { strict: true })).toBeUndefined();
     expect(checkClientFrame({ action: "upload_attachment", data: { name: "a.jpg", content_type: "image/jpeg" } })).toMatch(/size: missing/);
-    expect(checkClientFrame({ action: "attachment_url", data: { attachment_id: "att_1", variant: "original" } })).toBeUndefined();
+    expect(checkClientFrame({ action: "attachment_url", data: { attachment_id: "att_1", variant: "original" } }, { strict: true })).toBeUndefined();
   });
 
   it("parseServerFrame returns frames and nothing else", () => {
