@@ -272,7 +272,7 @@ run "browsers_of_the_http_apis_origins_may_upload_and_download" {
     error_message = "POST (the upload form) and GET and HEAD (downloads) from cors_allowed_origins, ETag exposed, preflights cached an hour"
   }
   assert {
-    condition     = output.attachments_allowed_origins == ["https://app.booking.internal"]
+    condition     = output.attachments_allowed_origins == tolist(["https://app.booking.internal"])
     error_message = "the origins are an output, for review"
   }
 }
@@ -300,7 +300,7 @@ run "without_origins_there_is_no_cors_rule" {
   }
 
   assert {
-    condition     = length(aws_s3_bucket_cors_configuration.attachments) == 0 && length(aws_s3_bucket.attachments) == 1 && output.attachments_allowed_origins == []
+    condition     = length(aws_s3_bucket_cors_configuration.attachments) == 0 && length(aws_s3_bucket.attachments) == 1 && length(output.attachments_allowed_origins) == 0
     error_message = "no origin, no CORS configuration (browsers cannot upload; the preflight refuses this outside dev)"
   }
 }
