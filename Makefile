@@ -16,6 +16,7 @@ LAMBDA_DIR := target/lambda/$(ARCH)
 LAMBDA_ZIP := $(LAMBDA_DIR)/chat-proxy/bootstrap.zip
 BACKEND_ZIP := $(LAMBDA_DIR)/chat-backend-lambda/bootstrap.zip
 NOTIFIER_ZIP := $(LAMBDA_DIR)/chat-notifier/bootstrap.zip
+MEDIA_ZIP := $(LAMBDA_DIR)/chat-media/bootstrap.zip
 
 ## The terraform command of the tf-*, plan, apply and destroy targets
 TERRAFORM ?= terraform
@@ -29,9 +30,10 @@ BACKEND_LAMBDA_ZIP := $(LAMBDA_DIR)/chat-backend-lambda/bootstrap.zip
 # The packages and their architecture always travel together, whatever the tfvars say. The paths are
 # relative to envs/<env>, as in state: an absolute one would differ between machines and republish the
 # functions. (With backend_url set the root ignores backend_package_path: there is no backend function;
-# without notifications it ignores notifier_package_path.)
+# without notifications it ignores notifier_package_path, without attachments media_package_path.)
 TF_VARS = -var 'lambda_architecture=$(ARCH)' -var 'lambda_package_path=../../$(LAMBDA_ZIP)' \
-	-var 'backend_package_path=../../$(BACKEND_LAMBDA_ZIP)' -var 'notifier_package_path=../../$(NOTIFIER_ZIP)'
+	-var 'backend_package_path=../../$(BACKEND_LAMBDA_ZIP)' -var 'notifier_package_path=../../$(NOTIFIER_ZIP)' \
+	-var 'media_package_path=../../$(MEDIA_ZIP)'
 HCL_PYTHON := $(TOOLS)/hcl/bin/python
 
 .PHONY: help dev dev-lambda api-docs openapi watch test test-deps lint fmt token clean reset-data package smoke bench fuzz tf-check tf-docs tf-lock tf-env plan apply destroy account-plan account-apply web
@@ -184,6 +186,7 @@ plan: tf-env ## Preflight, then terraform plan ENV=dev|staging|prod with the ARC
 	@python3 scripts/check-lambda-zip.py $(LAMBDA_ZIP) $(ARCH)
 	@python3 scripts/check-lambda-zip.py $(BACKEND_LAMBDA_ZIP) $(ARCH)
 	@python3 scripts/check-lambda-zip.py $(NOTIFIER_ZIP) $(ARCH)
+	@python3 scripts/check-lambda-zip.py $(MEDIA_ZIP) $(ARCH)
 	cd envs/$(ENV) && $(TF_ENV) $(TERRAFORM) init -input=false -backend-config=backend.hcl && $(TF_ENV) $(TERRAFORM) plan -input=false $(TF_VARS)
 
 apply: tf-env ## Preflight (seconds), package the Lambdas for ARCH (minutes), then terraform apply ENV=dev|staging|prod
@@ -237,13 +240,13 @@ $(TOOLS)/venv/bin/cargo-lambda:
 
 # One package at a time: each zip gets only its own crate's features (the proxy's logging leaves out the
 # regex engine the backend's log filter brings).
-package: $(TOOLS)/venv/bin/cargo-lambda ## Build the three Lambda zips, proxy, backend and notifier (ARCH=arm64 by default, or x86_64), with cargo-lambda
+package: $(TOOLS)/venv/bin/cargo-lambda ## Build the four Lambda zips, proxy, backend, notifier and media processor (ARCH=arm64 by default, or x86_64), with cargo-lambda
 	@case "$(ARCH)" in arm64) flag=--arm64 ;; x86_64) flag=--x86-64 ;; *) echo "ARCH must be arm64 or x86_64" >&2; exit 2 ;; esac; \
-	for target in chat-proxy:chat-proxy chat-backend:chat-backend-lambda chat-notifier:chat-notifier; do \
+	for target in chat-proxy:chat-proxy chat-backend:chat-backend-lambda chat-notifier:chat-notifier chat-media:chat-media; do \
 		PATH="$(TOOLS)/venv/bin:$$PATH" cargo lambda build --profile deploy $$flag -p $${target%%:*} --bin $${target##*:} \
 			--output-format zip --lambda-dir $(LAMBDA_DIR) || exit 1; \
 	done
-	@for zip in $(LAMBDA_ZIP) $(BACKEND_ZIP) $(NOTIFIER_ZIP); do \
+	@for zip in $(LAMBDA_ZIP) $(BACKEND_ZIP) $(NOTIFIER_ZIP) $(MEDIA_ZIP); do \
 		python3 scripts/check-lambda-zip.py $$zip $(ARCH) && echo "Lambda package: $$zip ($$(du -h $$zip | cut -f1), $(ARCH))"; \
 	done
 
