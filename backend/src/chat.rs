@@ -813,7 +813,9 @@ impl ChatService {
             let (body, masked) = self.hide_contacts(&booking, body)?;
             (body.as_str().to_owned(), masked)
         };
-        let attachments = self.attachments_to_send(caller.booking_id, caller.user_id, attachment_ids).await?;
+        let may_retry = client_message_id.is_some();
+        let attachments =
+            self.attachments_to_send(caller.booking_id, caller.user_id, attachment_ids, may_retry).await?;
         let stored = self
             .store
             .insert_message(NewMessage {

@@ -112,6 +112,9 @@ pub enum StackError {
     /// The compiled function did not start.
     #[error(transparent)]
     Function(#[from] compiled::FunctionError),
+    /// The media processor beside the backend could not be built.
+    #[error("the media processor did not start: {0}")]
+    Media(String),
 }
 
 /// Which Lambda the emulator invokes.
@@ -216,6 +219,7 @@ impl DevStack {
         let push: Arc<dyn BookingNotifier> = Arc::new(FanoutNotifier::new(fanout, &management_url));
         let backend = Application::build_with_notifier(&backend_settings, Some(push)).await?;
         let backend_url = format!("http://{}", backend.local_addr());
+        let media = media_beside(&backend, &backend_settings, &backend_url)?;
 
         // The proxy is the `$connect` authorizer too, as Terraform deploys it.
         let mut emulator_config = options.emulator.clone();
@@ -275,7 +279,32 @@ impl DevStack {
                 tracing::error!(error = %error, "emulator stopped");
             }
         }));
+        if let Some(media) = media {
+            let media_stop = until_stopped();
+            tasks.push(tokio::spawn(async move {
+                tokio::select! {
+                    () = media => {}
+                    () = media_stop => {}
+                }
+            }));
+        }
         Ok(Self { backend_url, ws_url, management_url, stop, tasks, function })
+    }
+
+    /// Runs the media processor beside the stack too, on an S3 upload queue (moto), until the stack stops:
+    /// as on AWS, where S3 notifies the queue of each upload.
+    ///
+    /// # Errors
+    /// When the processor cannot be built.
+    pub async fn run_media(
+        &mut self,
+        settings: &chat_media::config::MediaSettings,
+        queue: chat_media::queue::SqsQueue,
+    ) -> Result<(), chat_media::BuildError> {
+        let processor = chat_media::build(settings, None).await?;
+        let stop = self.stop.subscribe();
+        self.tasks.push(tokio::spawn(async move { chat_media::poll(&processor, &queue, stop).await }));
+        Ok(())
     }
 
     /// Runs the notifier beside the stack (polling its queue in this process) until the stack stops.
@@ -316,4 +345,30 @@ impl Drop for DevStack {
             task.abort();
         }
     }
+}
+
+/// With the disk file store (`make dev`'s), the media processor in this process, on the uploads the
+/// backend accepts, reporting to the backend as the deployed processor does (its service route):
+/// the future that runs it.
+fn media_beside(
+    backend: &Application,
+    settings: &chat_backend::config::Settings,
+    backend_url: &str,
+) -> Result<Option<impl std::future::Future<Output = ()> + use<>>, StackError> {
+    let (Some(files), Some(rules), Some(token)) =
+        (backend.files(), settings.files.as_ref().map(|f| &f.rules), settings.service_token.clone())
+    else {
+        return Ok(None);
+    };
+    let Some(disk) = files.disk.as_ref() else { return Ok(None) };
+    let allowed = chat_media::process::AllowedTypes::parse(&rules.types).map_err(StackError::Media)?;
+    let report = chat_media::backend::HttpBackend::new(backend_url, token, std::time::Duration::from_secs(5))
+        .map_err(|e| StackError::Media(e.to_string()))?;
+    let processor = chat_media::processor::Processor::new(
+        files.store.clone(),
+        Arc::new(report),
+        allowed,
+        rules.max_bytes,
+    );
+    Ok(Some(chat_media::follow(Arc::new(processor), disk.uploads())))
 }

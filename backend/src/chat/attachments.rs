@@ -189,12 +189,15 @@ impl ChatService {
 
     /// The ready attachments a new message of `sender` names, in its order, after marking their files
     /// referenced (so the expiry of unreferenced files spares them from now on). The store claims each
-    /// for the message in the same write that stores it.
+    /// for the message in the same write that stores it. With a `client_message_id` (`may_retry`), an
+    /// attachment a message carries already is let through: the store answers a retry with its first
+    /// message, and refuses anything else.
     pub(super) async fn attachments_to_send(
         &self,
         booking_id: BookingId,
         sender: &str,
         ids: &[String],
+        may_retry: bool,
     ) -> Result<Vec<Attachment>, ChatError> {
         if ids.is_empty() {
             return Ok(Vec::new());
@@ -213,7 +216,7 @@ impl ChatService {
             }
             let record = self.store.attachment(booking_id, id).await?;
             let attachment = match record {
-                Some(r) if r.uploader_id == sender && r.message_id.is_none() => r.attachment,
+                Some(r) if r.uploader_id == sender && (r.message_id.is_none() || may_retry) => r.attachment,
                 Some(r) if r.message_id.is_some() => {
                     return Err(ChatError::Invalid(format!("attachment {id} is on another message already")));
                 }

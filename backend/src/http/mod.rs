@@ -195,6 +195,20 @@ pub struct Application {
     files: Option<chat_files::Opened>,
 }
 
+/// The settings with the disk file store's URLs on the port bound (`BIND_ADDR` port 0: tests).
+fn on_port(settings: &Settings, port: u16) -> Settings {
+    let mut settings = settings.clone();
+    if let Some(crate::config::FileSettings {
+        store: chat_files::FileStoreSettings::Disk { public_url, .. },
+        ..
+    }) = &mut settings.files
+        && let Some(base) = public_url.strip_suffix(":0")
+    {
+        *public_url = format!("{base}:{port}");
+    }
+    settings
+}
+
 /// Opens the file store the settings name, if any.
 ///
 /// # Errors
@@ -236,7 +250,9 @@ impl Application {
             .await
             .map_err(|source| StartupError::Bind { addr: settings.bind_addr, source })?;
         let events = crate::events::publisher(&settings.events, None).await;
-        let files = open_files(settings, None).await?;
+        let files =
+            open_files(&on_port(settings, listener.local_addr().map(|a| a.port()).unwrap_or(0)), None)
+                .await?;
         let state = AppState::new(settings, store.clone(), push, events).with_files(files.clone(), settings);
         // The identity provider's keys, if any, before the first token needs them (a failure is logged).
         state.chat.verifier().prefetch().await;

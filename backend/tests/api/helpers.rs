@@ -87,6 +87,8 @@ pub struct TestApp {
     pub settings: Settings,
     /// The DynamoDB table, on [`StoreKind::DynamoDb`].
     pub table: Option<String>,
+    /// The file store, when `FILE_STORE` names one.
+    pub files: Option<chat_files::Opened>,
     /// How this app reaches its store, for [`TestApp::another_instance`].
     kind: StoreKind,
     store_vars: Vec<(String, String)>,
@@ -172,6 +174,7 @@ pub async fn spawn_app_with(db: StoreKind, overrides: &[(&str, &str)]) -> TestAp
     let app = Application::build(&settings).await.expect("backend starts");
     let port = app.port();
     let store = app.store().clone();
+    let files = app.files().cloned();
     let (tx, rx) = oneshot::channel::<()>();
     tokio::spawn(app.run_until(async {
         let _ = rx.await;
@@ -183,6 +186,7 @@ pub async fn spawn_app_with(db: StoreKind, overrides: &[(&str, &str)]) -> TestAp
         store,
         settings,
         table,
+        files,
         kind: db,
         store_vars,
         shutdown: Some(tx),

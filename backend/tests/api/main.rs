@@ -4,6 +4,7 @@
 // Test helpers are `pub` for the sibling modules of this test crate, which is never a library.
 #![allow(unreachable_pub)]
 
+mod attachments;
 mod auth;
 mod concurrency;
 mod contacts;

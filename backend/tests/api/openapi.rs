@@ -471,6 +471,84 @@ async fn every_answer_is_one_the_document_describes(app: TestApp) {
         assert_eq!(doc.send(Method::GET, audit, request).await.0, expected);
     }
 
+    // Attachments, on a second instance of the same store that keeps files (on disk).
+    let dir = tempfile::tempdir().expect("dir");
+    let files = app.another_instance(&[("FILE_STORE", &format!("disk:{}", dir.path().display()))]).await;
+    let at = |path: &str| format!("{}{path}", files.base);
+    let declare = |booking: i64, who: &str, body: Value| {
+        files
+            .client
+            .post(at(&format!("/api/chat/bookings/{booking}/attachments")))
+            .bearer_auth(who)
+            .json(&body)
+    };
+    let pdf = json!({"name": "receipt.pdf", "content_type": "application/pdf", "size": 300});
+    let uploads = "/api/chat/bookings/{booking_id}/attachments";
+    let (_, created) = doc.send(Method::POST, uploads, declare(1, &bob, pdf.clone())).await;
+    let id = created["attachment"]["id"].as_str().expect("an attachment").to_owned();
+    for (expected, request) in [
+        (201, declare(1, &bob, pdf.clone())),
+        (
+            400,
+            declare(1, &bob, json!({"name": "x.exe", "content_type": "application/x-msdownload", "size": 3})),
+        ),
+        (
+            413,
+            declare(
+                1,
+                &bob,
+                json!({"name": "big.pdf", "content_type": "application/pdf", "size": 1u64 << 40}),
+            ),
+        ),
+        (403, declare(1, &carol, pdf.clone())),
+        (404, declare(999, &bob, pdf.clone())),
+        (401, files.client.post(at("/api/chat/bookings/1/attachments")).json(&pdf)),
+        (415, files.client.post(at("/api/chat/bookings/1/attachments")).bearer_auth(&bob).body("{}")),
+    ] {
+        assert_eq!(doc.send(Method::POST, uploads, request).await.0, expected);
+    }
+    let one = "/api/chat/bookings/{booking_id}/attachments/{attachment_id}";
+    let link = "/api/chat/bookings/{booking_id}/attachments/{attachment_id}/url";
+    let get = |path: String, who: &str| files.client.get(at(&path)).bearer_auth(who);
+    for (expected, template, request) in [
+        (200, one, get(format!("/api/chat/bookings/1/attachments/{id}"), &bob)),
+        (404, one, get(format!("/api/chat/bookings/1/attachments/{id}"), &alice)),
+        (403, one, get(format!("/api/chat/bookings/1/attachments/{id}"), &carol)),
+        (401, one, files.client.get(at(&format!("/api/chat/bookings/1/attachments/{id}")))),
+        (400, link, get(format!("/api/chat/bookings/1/attachments/{id}/url"), &bob)),
+        (404, link, get(format!("/api/chat/bookings/1/attachments/{id}/url"), &alice)),
+        (403, link, get(format!("/api/chat/bookings/1/attachments/{id}/url"), &carol)),
+        (401, link, files.client.get(at(&format!("/api/chat/bookings/1/attachments/{id}/url")))),
+    ] {
+        assert_eq!(doc.send(Method::GET, template, request).await.0, expected, "{template}");
+    }
+    let processed = "/api/service/attachments/processed";
+    let report = |body: Value| files.client.post(at(processed)).bearer_auth("test-service-token").json(&body);
+    let ready = json!({"booking_id": 1, "attachment_id": id, "status": "ready",
+        "content_type": "application/pdf", "size": 300});
+    let store = &files.files.as_ref().expect("files").store;
+    store
+        .put(&chat_files::keys::original(1, &id), b"%PDF-1.7".to_vec(), "application/pdf")
+        .await
+        .expect("put");
+    for (expected, request) in [
+        (200, report(ready.clone())),
+        (200, report(ready.clone())),
+        (
+            404,
+            report(json!({"booking_id": 1, "attachment_id": "att_ffffffffffffffffffffffffffffffff",
+            "status": "rejected", "reason": "x"})),
+        ),
+        (400, report(json!({"booking_id": 1, "attachment_id": id, "status": "lost"}))),
+        (401, files.client.post(at(processed)).json(&ready)),
+        (415, files.client.post(at(processed)).bearer_auth("test-service-token").body(ready.to_string())),
+    ] {
+        assert_eq!(doc.send(Method::POST, processed, request).await.0, expected);
+    }
+    let (status, signed) =
+        doc.send(Method::GET, link, get(format!("/api/chat/bookings/1/attachments/{id}/url"), &bob)).await;
+    assert_eq!((status, signed["url"].is_string()), (200, true), "{signed}");
+
     // Operations.
     for (path, expected) in
         [("/healthz", 200), ("/readyz", 200), ("/metrics", 200), ("/api/openapi.json", 200)]

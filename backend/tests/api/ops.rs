@@ -92,6 +92,10 @@ async fn the_openapi_description_lists_every_route(app: TestApp) {
         "POST /api/service/reports/{report_id}/resolve",
         "POST /api/service/bookings/{booking_id}/messages/{message_id}/hide",
         "GET /api/service/audit",
+        "POST /api/chat/bookings/{booking_id}/attachments",
+        "GET /api/chat/bookings/{booking_id}/attachments/{attachment_id}",
+        "GET /api/chat/bookings/{booking_id}/attachments/{attachment_id}/url",
+        "POST /api/service/attachments/processed",
     ];
     served.sort_unstable();
     assert_eq!(documented, served);
