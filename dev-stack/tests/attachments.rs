@@ -50,8 +50,68 @@ async fn a_phone_photo_reaches_the_other_member_without_its_location_and_upright
     let files = tempfile::tempdir().expect("dir");
     let store = format!("disk:{}", files.path().display());
     let (stack, _dir) = start_in_memory(&[("FILE_STORE", &store)]).await;
-    let mut alice = connect_as(&stack, 1, "alice").await;
-    let mut bob = connect_as(&stack, 1, "bob").await;
+    photos_and_refusals(&stack).await;
+    stack.stop().await;
+}
+
+/// As on AWS: the files in S3 (moto), each upload announced by S3's own notification on an SQS queue
+/// (moto), which the media processor polls.
+#[tokio::test]
+async fn on_s3_and_sqs_each_upload_is_announced_by_s3_and_processed_from_the_queue() {
+    let moto = local_services::moto::Moto::shared();
+    let endpoint = moto.endpoint();
+    let sdk = chat_settings::aws::local(&endpoint, std::time::Duration::from_secs(5));
+    let run = uuid::Uuid::new_v4().simple().to_string();
+    let (bucket, queue_name) = (format!("files-{}", &run[..12]), format!("uploads-{}", &run[..12]));
+    let s3 =
+        aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build());
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    s3.create_bucket().bucket(&bucket).send().await.expect("bucket");
+    let queue_url =
+        sqs.create_queue().queue_name(&queue_name).send().await.expect("queue").queue_url.expect("url");
+    use aws_sdk_s3::types::{
+        Event, FilterRule, FilterRuleName, NotificationConfiguration, NotificationConfigurationFilter,
+        QueueConfiguration, S3KeyFilter,
+    };
+    let prefix =
+        FilterRule::builder().name(FilterRuleName::Prefix).value(chat_files::keys::UPLOADS_PREFIX).build();
+    let uploads_only = NotificationConfigurationFilter::builder()
+        .key(S3KeyFilter::builder().filter_rules(prefix).build())
+        .build();
+    let queue = QueueConfiguration::builder()
+        .queue_arn(format!("arn:aws:sqs:us-east-1:123456789012:{queue_name}"))
+        .events(Event::from("s3:ObjectCreated:*"))
+        .filter(uploads_only)
+        .build()
+        .expect("queue configuration");
+    s3.put_bucket_notification_configuration()
+        .bucket(&bucket)
+        .notification_configuration(NotificationConfiguration::builder().queue_configurations(queue).build())
+        .send()
+        .await
+        .expect("notification");
+
+    let store = format!("s3://{bucket}");
+    let (mut stack, _dir) = start_in_memory(&[("FILE_STORE", &store), ("S3_ENDPOINT", &endpoint)]).await;
+    let env = [
+        ("FILE_STORE", store),
+        ("S3_ENDPOINT", endpoint.clone()),
+        ("BACKEND_URL", stack.backend_url.clone()),
+        ("SERVICE_TOKEN", support::SERVICE_TOKEN.to_owned()),
+        ("SQS_ENDPOINT", endpoint.clone()),
+    ];
+    let settings = chat_media::config::MediaSettings::from_lookup(|key: &str| {
+        env.iter().find(|(k, _)| *k == key).map(|(_, v)| v.clone())
+    })
+    .expect("settings");
+    stack.run_media(&settings, chat_media::queue::SqsQueue::new(sqs, &queue_url)).await.expect("processor");
+    photos_and_refusals(&stack).await;
+    stack.stop().await;
+}
+
+async fn photos_and_refusals(stack: &dev_stack::DevStack) {
+    let mut alice = connect_as(stack, 1, "alice").await;
+    let mut bob = connect_as(stack, 1, "bob").await;
 
     // Orientation 6: the camera was turned; the 64×32 photo stands 32×64.
     let photo = media_files::phone_jpeg(6);
@@ -97,5 +157,4 @@ async fn a_phone_photo_reaches_the_other_member_without_its_location_and_upright
         .await;
     let error = next_matching(&mut alice, of_type("error")).await;
     assert_eq!(error["error"]["code"], "VALIDATION_ERROR", "{error}");
-    stack.stop().await;
 }
