@@ -370,5 +370,23 @@ fn media_beside(
         allowed,
         rules.max_bytes,
     );
-    Ok(Some(chat_media::follow(Arc::new(processor), disk.uploads())))
+    let following = chat_media::follow(Arc::new(processor), disk.uploads());
+    // What S3's lifecycle rules do on AWS (terraform/modules/booking-chat/attachments.tf): uploads after a
+    // day, files no message references after two, checked hourly.
+    let disk = Arc::clone(disk);
+    let sweeping = async move {
+        let day = std::time::Duration::from_secs(24 * 3600);
+        let mut hourly = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            hourly.tick().await;
+            match disk.sweep(day, 2 * day).await {
+                Ok(0) => {}
+                Ok(deleted) => tracing::info!(deleted, "expired files swept"),
+                Err(error) => tracing::warn!(error = %error, "could not sweep expired files"),
+            }
+        }
+    };
+    Ok(Some(async move {
+        tokio::join!(following, sweeping);
+    }))
 }

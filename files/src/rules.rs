@@ -12,6 +12,11 @@ pub const DEFAULT_TYPES: [&str; 4] = ["image/jpeg", "image/png", "image/webp", "
 /// The types the media processor knows how to check; `ATTACHMENTS_TYPES` may name only these.
 pub const KNOWN_TYPES: [&str; 5] = ["image/jpeg", "image/png", "image/webp", "image/gif", "application/pdf"];
 
+/// How long a processed file may wait to be sent: less than the shortest expiry of unreferenced files
+/// (S3's lifecycle rule, at least a day; the disk adapter's sweep, two), so that a file accepted on a
+/// message still exists. An older one is refused, and uploaded again.
+pub const MAX_UNSENT_AGE: Duration = Duration::from_secs(20 * 3600);
+
 /// Longest file name kept, in characters.
 pub const MAX_NAME_CHARS: usize = 200;
 

@@ -215,7 +215,15 @@ impl ChatService {
                 return Err(ChatError::Invalid(format!("attachment {id} is named twice")));
             }
             let record = self.store.attachment(booking_id, id).await?;
+            let max_age = i64::try_from(chat_files::rules::MAX_UNSENT_AGE.as_millis()).unwrap_or(i64::MAX);
             let attachment = match record {
+                Some(r)
+                    if r.uploader_id == sender
+                        && r.message_id.is_none()
+                        && now_millis() - r.created_at > max_age =>
+                {
+                    return Err(ChatError::Invalid(format!("attachment {id} has expired: upload it again")));
+                }
                 Some(r) if r.uploader_id == sender && (r.message_id.is_none() || may_retry) => r.attachment,
                 Some(r) if r.message_id.is_some() => {
                     return Err(ChatError::Invalid(format!("attachment {id} is on another message already")));
