@@ -217,7 +217,7 @@ impl DevStack {
         backend_settings.demo_ws_url = Some(ws_url.clone());
         let fanout = Fanout::new(store.clone(), gateway.clone(), DeliveryPolicy::default());
         let push: Arc<dyn BookingNotifier> = Arc::new(FanoutNotifier::new(fanout, &management_url));
-        let backend = Application::build_with_notifier(&backend_settings, Some(push)).await?;
+        let backend = Box::pin(Application::build_with_notifier(&backend_settings, Some(push))).await?;
         let backend_url = format!("http://{}", backend.local_addr());
         let media = media_beside(&backend, &backend_settings, &backend_url)?;
 
