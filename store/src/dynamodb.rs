@@ -490,6 +490,19 @@ impl DynamoDbStore {
         self.attachment(booking_id, &attachment.id).await
     }
 
+    async fn delete_attachments(&self, booking_id: BookingId, ids: &[String]) -> Result<(), StoreError> {
+        for id in ids {
+            self.client
+                .delete_item()
+                .table_name(self.table())
+                .set_key(Some(key(booking_pk(booking_id), attachment_sk(id))))
+                .send()
+                .await
+                .map_err(|e| StoreError::database("forgetting an upload", e))?;
+        }
+        Ok(())
+    }
+
     async fn edit_message(
         &self,
         change: OwnMessage<'_>,

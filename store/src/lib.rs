@@ -219,6 +219,14 @@ macro_rules! delegate_to_inherent {
             Box::pin(Self::finish_attachment(self, booking_id, attachment))
         }
 
+        fn delete_attachments<'a>(
+            &'a self,
+            booking_id: BookingId,
+            ids: &'a [String],
+        ) -> BoxFuture<'a, Result<(), StoreError>> {
+            Box::pin(Self::delete_attachments(self, booking_id, ids))
+        }
+
         fn notification_settings<'a>(
             &'a self,
             user_id: &'a str,
@@ -766,6 +774,14 @@ pub trait ChatStore: Send + Sync + 'static {
         booking_id: BookingId,
         attachment: &'a chat_wire::Attachment,
     ) -> BoxFuture<'a, Result<Option<attachments::AttachmentRecord>, StoreError>>;
+
+    /// Forgets uploads' records (a deleted or hidden message's, whose files are deleted); a missing one
+    /// is not an error.
+    fn delete_attachments<'a>(
+        &'a self,
+        booking_id: BookingId,
+        ids: &'a [String],
+    ) -> BoxFuture<'a, Result<(), StoreError>>;
 
     /// A member's notification settings and their version (the defaults at version 0 when none are
     /// stored).

@@ -913,6 +913,22 @@ impl SqlStore {
         self.attachment(booking_id, &attachment.id).await
     }
 
+    /// Forgets uploads' records.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn delete_attachments(&self, booking_id: BookingId, ids: &[String]) -> Result<(), StoreError> {
+        for id in ids {
+            sqlx::query("DELETE FROM attachments WHERE id = $1 AND booking_id = $2")
+                .bind(id)
+                .bind(booking_id)
+                .execute(&self.pool)
+                .await
+                .context("forgetting an upload")?;
+        }
+        Ok(())
+    }
+
     /// A member's notification settings and their version; the defaults at version 0 when none are stored.
     ///
     /// # Errors

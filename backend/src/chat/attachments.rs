@@ -347,12 +347,18 @@ impl ChatService {
     }
 
     /// Deletes the files of a message that has just become a tombstone (`before` is the message as it
-    /// was). Best effort: the message is gone already; a file that stays is logged.
+    /// was), and their records, so that nothing of them is left to name or sign. Best effort: the message
+    /// is gone already; what stays is logged.
     pub(super) async fn delete_files(&self, before: &ChatMessage) {
         let Some(files) = self.files.as_ref().filter(|_| !before.attachments.is_empty()) else { return };
         let keys = file_keys(before.booking_id, &before.attachments);
         if let Err(error) = files.store.delete(&keys).await {
             tracing::error!(error = %error, message_id = before.id, "could not delete a deleted message's files");
+            return;
+        }
+        let ids: Vec<String> = before.attachments.iter().map(|a| a.id.clone()).collect();
+        if let Err(error) = self.store.delete_attachments(before.booking_id, &ids).await {
+            tracing::error!(error = %error, message_id = before.id, "could not forget a deleted message's files");
         }
     }
 }

@@ -160,6 +160,18 @@ async fn a_photo_goes_from_its_form_to_a_message_and_to_the_other_member(kind: S
     assert!(deleted["message"].get("attachments").is_none(), "a tombstone has no files: {deleted}");
     assert!(files.get(&keys::original(BOOKING, &id), 1000).await.expect("get").is_none());
     assert!(files.get(&keys::thumbnail(BOOKING, &id), 1000).await.expect("get").is_none());
+    // Nothing of them is left to name or sign.
+    let gone = app
+        .client
+        .get(format!("{}/api/chat/bookings/{BOOKING}/attachments/{id}", app.base))
+        .bearer_auth(token("bob"))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(gone.status(), 404);
+    let url =
+        app.send(BOOKING, "bob", json!({"action": "attachment_url", "data": {"attachment_id": id}})).await;
+    assert_eq!(url["error"]["code"], "NOT_FOUND", "{url}");
     let page: Value = app.history(BOOKING, Some(&token("bob")), "").await.json().await.expect("history");
     assert!(page["messages"].as_array().expect("messages").iter().all(|m| m.get("attachments").is_none()));
 }
