@@ -1,6 +1,6 @@
 // .env.example lists every variable chat-dev and chat-backend read (found in their settings' source:
-// backend/src/config.rs, store/src/lib.rs, dev-stack/src/settings.rs, and the AWS_TIMEOUT_MS chat-dev shares
-// with the Lambda),
+// backend/src/config.rs, store/src/lib.rs, files/src/ (the file store and the attachment rules),
+// dev-stack/src/settings.rs, and the AWS_TIMEOUT_MS chat-dev shares with the Lambda),
 // and is a file a shell can source as docs/configuration.md says.
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -17,6 +17,8 @@ const sources = [
   "lambda/src/config.rs",
   "store/src/lib.rs",
   "store/src/notifications.rs",
+  "files/src/lib.rs",
+  "files/src/rules.rs",
 ];
 
 /** The variables a settings file reads: lookup("X"), parse(&lookup, "X", ..), secret("X", ..). */
@@ -32,7 +34,8 @@ function variablesRead(file) {
 
 test(".env.example lists every variable chat-dev and chat-backend read", () => {
   // The backend reads the chat store's settings and the unsubscribe key through chat-store.
-  const backend = new Set([...variablesRead(sources[0]), ...variablesRead(sources[3]), ...variablesRead(sources[4])]);
+  // and the file store's and the attachments' through chat-files.
+  const backend = new Set([0, 3, 4, 5, 6].flatMap((i) => [...variablesRead(sources[i])]));
   const dev = variablesRead(sources[1]);
   // Of the Lambda's configuration, chat-dev reads only the AWS call budget (chat_proxy::config::aws_timeout).
   assert.ok(variablesRead(sources[2]).has("AWS_TIMEOUT_MS"), "lambda/src/config.rs reads AWS_TIMEOUT_MS");
