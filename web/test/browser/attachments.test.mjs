@@ -12,8 +12,11 @@
 // messages echoed, and the attachment frames of the protocol); the file store (`http://files.test`) by
 // `context.route`, which records each upload's multipart body and answers 204 after a pause, so that the
 // progress bar can be seen; and, to see the bar move (an intercepted request reports no progress until it is
-// answered), a store on the Node server that reads an 8 MB upload slowly. The end-to-end test against chat-dev
-// is to come with the backend's attachments. Needs a built bundle (npm run build).
+// answered), a store on the Node server that reads an 8 MB upload slowly. Needs a built bundle (npm run build).
+//
+// The last test is end to end against chat-dev (CHAT_DEV_BIN; skipped without it): a real JPEG picked, uploaded
+// to the disk file store through the site, processed, sent, and its thumbnail and original loaded from the
+// dev server by the other member's widget.
 
 import assert from "node:assert/strict";
 import { createReadStream, existsSync, mkdirSync } from "node:fs";
@@ -23,9 +26,12 @@ import { fileURLToPath } from "node:url";
 import { deflateSync } from "node:zlib";
 import { after, before, test } from "node:test";
 import { chromium } from "playwright-core";
-import { ARTEFACTS, CHROMIUM_OPTIONS, axe } from "./harness.mjs";
+import { ARTEFACTS, CHROMIUM_OPTIONS, Stack, axe, startSite } from "./harness.mjs";
 
 const WEB = fileURLToPath(new URL("../..", import.meta.url));
+const BIN = process.env.CHAT_DEV_BIN;
+/** The service API's credential in local mode (`LOCAL_SERVICE_TOKEN` in backend/src/config.rs). */
+const SERVICE_TOKEN = "local-service-token";
 const SHOTS = join(ARTEFACTS, "screenshots");
 /** The file store's origin: another origin than the page's, as S3 is. */
 const FILES = "http://files.test";
@@ -493,4 +499,83 @@ test("a message's PDF shows its name and size and opens in a new tab", async () 
   assert.equal(await tab.evaluate(() => window.opener), null, "the tab cannot reach the chat's page");
   assert.deepEqual(errors, []);
   await context.close();
+});
+
+test("end to end against chat-dev: a real JPEG picked, uploaded, processed, sent, and its thumbnail and original loaded from the dev server", { skip: !BIN && "needs CHAT_DEV_BIN" }, async () => {
+  const stack = new Stack(BIN);
+  let site;
+  let context;
+  try {
+    await stack.start();
+    site = await startSite(stack);
+    const booking = await fetch(`${stack.backendUrl}/api/service/bookings/401`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${SERVICE_TOKEN}`, "content-type": "application/json" },
+      body: JSON.stringify({ owner_id: "alice", renter_id: "bob", title: "booking 401" }),
+    });
+    assert.ok(booking.ok, `PUT booking: HTTP ${booking.status}`);
+    context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    const errors = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    const files = [];
+    page.on("requestfinished", async (r) => {
+      if (new URL(r.url()).pathname.startsWith("/api/files/")) files.push(`${r.method()} ${new URL(r.url()).pathname} ${(await r.response())?.status()}`);
+    });
+    await page.goto(`${site.url}/test/page?w=alice:401&w=bob:401`);
+    const alice = 'booking-chat[heading="alice #401"]';
+    const bob = 'booking-chat[heading="bob #401"]';
+    for (const w of [alice, bob]) await page.waitForSelector(`${w} .status[data-state=online]`, { timeout: 20_000 });
+
+    // A real JPEG, 1600×1200, made by the browser's own encoder.
+    const jpeg = Buffer.from(
+      await page.evaluate(async () => {
+        const canvas = new OffscreenCanvas(1600, 1200);
+        const g = canvas.getContext("2d");
+        g.fillStyle = "#3a7d44";
+        g.fillRect(0, 0, 1600, 1200);
+        g.fillStyle = "#f2efe6";
+        g.fillRect(400, 300, 800, 600);
+        const blob = await canvas.convertToBlob({ type: "image/jpeg", quality: 0.9 });
+        return [...new Uint8Array(await blob.arrayBuffer())];
+      }),
+    );
+    await page.locator(`${alice} input[type=file]`).setInputFiles({ name: "scratch.jpg", mimeType: "image/jpeg", buffer: jpeg });
+    const started = Date.now();
+    await page.waitForSelector(`${alice} li[part=attachment][data-state=ready] img[part=preview]`, { timeout: 30_000 }).catch(async (e) => {
+      const chip = await page.locator(`${alice} li[part=attachment]`).evaluate((li) => `${li.dataset.state}: ${li.textContent}`);
+      throw new Error(`the file did not become ready (${chip})\n${stack.log}`, { cause: e });
+    });
+    console.log(`# measured: a ${jpeg.length}-byte JPEG uploaded and processed in ${Date.now() - started} ms`);
+    await page.fill(`${alice} textarea[part=input]`, "The scratch, at return");
+    await page.press(`${alice} textarea[part=input]`, "Enter");
+
+    // bob's widget: the message, its thumbnail (the processor's, at most 320 px) in a 4:3 box, from the dev server.
+    const thumbnail = page.locator(`${bob} li.msg:has-text("The scratch, at return") [part=thumbnail] img`);
+    await thumbnail.waitFor({ timeout: 20_000 });
+    assert.deepEqual(await thumbnail.evaluate((el) => [el.alt, el.getAttribute("width"), el.getAttribute("height")]), ["scratch.jpg", "1600", "1200"]);
+    await page.waitForFunction((sel) => document.querySelector(sel).shadowRoot.querySelector("[part=thumbnail] img")?.naturalWidth > 0, bob);
+    assert.deepEqual(await thumbnail.evaluate((el) => [el.naturalWidth, el.naturalHeight]), [320, 240]);
+    await thumbnail.click();
+    await page.waitForFunction((sel) => document.querySelector(sel).shadowRoot.querySelector("[part=original]")?.naturalWidth > 0, bob);
+    assert.deepEqual(await page.locator(`${bob} [part=original]`).evaluate((el) => [el.naturalWidth, el.naturalHeight]), [1600, 1200]);
+    await page.keyboard.press("Escape");
+    await page.locator(`${bob} dialog[part=viewer]`).waitFor({ state: "hidden" });
+
+    // Through the site (the page's origin): the form's target and the signed downloads.
+    assert.ok(files.some((f) => /^POST \/api\/files\/upload 204$/.test(f)), JSON.stringify(files));
+    assert.ok(files.filter((f) => /^GET \/api\/files\/files\/401\/att_\w+\/(thumbnail|original) 200$/.test(f)).length >= 2, JSON.stringify(files));
+    console.log(`# measured: file requests ${JSON.stringify(files)}`);
+    // Stored: the message carries the ready attachment, as the processor found it.
+    const { token } = await (await fetch(`${stack.backendUrl}/dev/token?user=bob`)).json();
+    const history = await (await fetch(`${stack.backendUrl}/api/chat/bookings/401/messages?limit=10`, { headers: { authorization: `Bearer ${token}` } })).json();
+    const [attachment] = history.messages.find((m) => m.body === "The scratch, at return").attachments;
+    assert.deepEqual([attachment.name, attachment.content_type, attachment.status, attachment.width, attachment.height, attachment.thumbnail], ["scratch.jpg", "image/jpeg", "ready", 1600, 1200, true]);
+    assert.deepEqual(errors, []);
+  } finally {
+    await context?.close();
+    await site?.close();
+    if (process.exitCode) console.log(`--- chat-dev log ---\n${stack.log}`);
+    await stack.dispose();
+  }
 });

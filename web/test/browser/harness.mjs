@@ -1,7 +1,9 @@
 // What the browser tests run against: the local stack (chat-dev: the backend and the API Gateway emulator with
 // the Lambda in-process), on loopback ports chosen at run time and SQLite in a temporary directory so that
 // data survives a stop and start; and a small site serving the demo page and the built bundle, forwarding
-// `/dev/*` and `/api/*` to the backend (which sends no CORS headers) and minting test tokens.
+// `/dev/*` and `/api/*` to the backend (which sends no CORS headers) and minting test tokens. Members' files
+// (the disk file store) live in the same temporary directory, and the backend names the site as their origin
+// (`FILE_STORE_PUBLIC_URL`), so that uploads and downloads reach it through the site, as the page's own origin.
 
 import { spawn } from "node:child_process";
 import { createHmac } from "node:crypto";
@@ -41,6 +43,8 @@ export class Stack {
   async start() {
     this.backendPort ??= await freePort();
     this.emulatorPort ??= await freePort();
+    // The site's port is chosen now: the backend names it in the file store's URLs.
+    this.sitePort ??= await freePort();
     this.child = spawn(this.bin, [], {
       env: {
         ...process.env,
@@ -53,6 +57,8 @@ export class Stack {
         LOG_FORMAT: "text",
         // The widget's tests need no emails: no moto, no notifier (dev-stack's tests cover them).
         NOTIFICATIONS: "off",
+        FILE_STORE: `disk:${join(this.data, "files")}`,
+        FILE_STORE_PUBLIC_URL: `http://127.0.0.1:${this.sitePort}`,
       },
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -222,7 +228,7 @@ export async function startSite(stack) {
     res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream" });
     createReadStream(file).pipe(res);
   });
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise((resolve) => server.listen(stack.sitePort ?? 0, "127.0.0.1", resolve));
   return {
     url: `http://127.0.0.1:${server.address().port}`,
     tokenCalls,
