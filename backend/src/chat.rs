@@ -720,6 +720,9 @@ impl ChatService {
             ClientAction::AttachmentUrl { attachment_id, variant } => {
                 self.attachment_url_frame(caller, &attachment_id, variant).await
             }
+            ClientAction::GetAttachment { attachment_id } => {
+                self.attachment_frame(caller, &attachment_id).await
+            }
             ClientAction::React { message_id, emoji } => self.react(caller, message_id, &emoji).await,
             ClientAction::Read { message_id } => self.read(caller, message_id).await,
             ClientAction::Typing { is_typing } => self.typing(caller, is_typing).await,

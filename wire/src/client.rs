@@ -101,6 +101,12 @@ pub enum ClientAction {
         /// Its size in bytes.
         size: u64,
     },
+    /// Ask how an attachment is now: answered with `attachment` (as the push after processing), so a
+    /// client that missed the push (a dropped connection) learns the verdict.
+    GetAttachment {
+        /// The attachment: the sender's own, or one on a message of this booking.
+        attachment_id: String,
+    },
     /// Ask for a URL of one of an attachment's files: answered with `attachment_url`.
     AttachmentUrl {
         /// The attachment, of a message of this booking (or the sender's own upload).
@@ -184,6 +190,7 @@ impl ClientAction {
             Self::Report { .. } => "report",
             Self::UploadAttachment { .. } => "upload_attachment",
             Self::AttachmentUrl { .. } => "attachment_url",
+            Self::GetAttachment { .. } => "get_attachment",
         }
     }
 }
@@ -242,6 +249,11 @@ struct UploadAttachmentData {
     name: String,
     content_type: String,
     size: u64,
+}
+
+#[derive(Deserialize)]
+struct GetAttachmentData {
+    attachment_id: String,
 }
 
 #[derive(Deserialize)]
@@ -435,6 +447,10 @@ fn parse_action(name: &str, value: Value) -> Result<ClientAction, FrameError> {
         "upload_attachment" => {
             let d: UploadAttachmentData = data("upload_attachment", value)?;
             ClientAction::UploadAttachment { name: d.name, content_type: d.content_type, size: d.size }
+        }
+        "get_attachment" => {
+            let d: GetAttachmentData = data("get_attachment", value)?;
+            ClientAction::GetAttachment { attachment_id: d.attachment_id }
         }
         "attachment_url" => {
             let d: AttachmentUrlData = data("attachment_url", value)?;

@@ -83,10 +83,11 @@ fn client_action(action: &ClientAction) -> &'static str {
         ClientAction::Report { .. } => "report",
         ClientAction::UploadAttachment { .. } => "upload_attachment",
         ClientAction::AttachmentUrl { .. } => "attachment_url",
+        ClientAction::GetAttachment { .. } => "get_attachment",
     }
 }
 
-const CLIENT_ACTIONS: [&str; 15] = [
+const CLIENT_ACTIONS: [&str; 16] = [
     "send_message",
     "react",
     "read",
@@ -102,6 +103,7 @@ const CLIENT_ACTIONS: [&str; 15] = [
     "report",
     "upload_attachment",
     "attachment_url",
+    "get_attachment",
 ];
 
 #[test]

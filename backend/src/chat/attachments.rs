@@ -267,6 +267,18 @@ impl ChatService {
         Ok(Reply::to_sender(ServerFrame::new(payload, now_millis())))
     }
 
+    /// `get_attachment`: the attachment as it is now, to the sender, in the frame that announces a verdict.
+    pub(super) async fn attachment_frame(
+        &self,
+        caller: Caller<'_>,
+        attachment_id: &str,
+    ) -> Result<Reply, ChatError> {
+        self.admit(caller).await?;
+        let attachment = self.visible(caller.booking_id, caller.user_id, attachment_id).await?.attachment;
+        let payload = ServerPayload::Attachment { booking_id: caller.booking_id, attachment };
+        Ok(Reply::to_sender(ServerFrame::new(payload, now_millis())))
+    }
+
     /// An attachment over HTTP, for a member: its uploader sees it in any state, the other member once a
     /// message carries it.
     ///

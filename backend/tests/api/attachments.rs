@@ -208,12 +208,27 @@ async fn what_may_not_be_uploaded_sent_or_seen_is_refused_with_why(kind: StoreKi
     let peek = json!({"action": "attachment_url", "data": {"attachment_id": id}});
     assert_eq!(code(&app.send(BOOKING, "bob", peek.clone()).await), "NOT_FOUND");
 
+    // A client that missed the verdict asks: pending still.
+    let asked =
+        app.send(BOOKING, "alice", json!({"action": "get_attachment", "data": {"attachment_id": id}})).await;
+    assert_eq!(
+        (&asked["type"], &asked["attachment"]["status"]),
+        (&json!("attachment"), &json!("pending")),
+        "{asked}"
+    );
+    let asked =
+        app.send(BOOKING, "bob", json!({"action": "get_attachment", "data": {"attachment_id": id}})).await;
+    assert_eq!(code(&asked), "NOT_FOUND", "not bob's to see: {asked}");
+
     // Rejected: its reason reaches the uploader; it cannot be sent.
     let mut alice = app.ws_as(BOOKING, "alice").await;
     let verdict = json!({"status": "rejected", "reason": "HEIC photos are not supported: send a JPEG"});
     assert_eq!(process(&app, &id, verdict).await.status(), 200);
     let pushed = next_of(&mut alice, "attachment").await;
     assert_eq!(pushed["attachment"]["reason"], "HEIC photos are not supported: send a JPEG");
+    let asked =
+        app.send(BOOKING, "alice", json!({"action": "get_attachment", "data": {"attachment_id": id}})).await;
+    assert_eq!(asked["attachment"], pushed["attachment"], "asking answers what the push said");
     assert_eq!(code(&app.send(BOOKING, "alice", send("alice", vec![&id])).await), "VALIDATION_ERROR");
 
     // Someone else's ready file is not bob's to send; an unknown id is nobody's.
