@@ -167,15 +167,17 @@ resource "aws_s3_bucket_lifecycle_configuration" "attachments" {
     }
   }
 
-  # A processed file no message references: the processor tags it state=unreferenced, the backend
-  # state=referenced once a message uses it (a message's deletion deletes its files itself).
+  # A processed file no message references: the processor writes each file under files/ tagged
+  # state=unreferenced, the backend retags it state=referenced once a message uses it (a message's deletion
+  # deletes its files itself). Only the processor writes that tag, so the tag alone is the filter (a prefix
+  # beside it, an And filter, is what moto cannot read back, and the apply test would never converge).
   rule {
     id     = "unreferenced-files"
     status = "Enabled"
     filter {
-      and {
-        prefix = "files/"
-        tags   = { state = "unreferenced" }
+      tag {
+        key   = "state"
+        value = "unreferenced"
       }
     }
     expiration {

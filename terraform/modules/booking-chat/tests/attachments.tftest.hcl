@@ -228,9 +228,9 @@ run "lifecycle_rules_delete_what_outlived_its_purpose" {
     error_message = "an upload the processor never took is deleted after a day"
   }
   assert {
-    condition = ([for rule in aws_s3_bucket_lifecycle_configuration.attachments[0].rule : [one(one(rule.filter[*].and)[*].prefix), one(one(rule.filter[*].and)[*].tags), one(rule.expiration[*].days)] if rule.id == "unreferenced-files"]
-    == [["files/", tomap({ state = "unreferenced" }), 2]])
-    error_message = "a processed file still tagged state=unreferenced is deleted after two days, and only under files/"
+    condition = ([for rule in aws_s3_bucket_lifecycle_configuration.attachments[0].rule : [one(one(rule.filter[*].tag)[*].key), one(one(rule.filter[*].tag)[*].value), one(rule.expiration[*].days)] if rule.id == "unreferenced-files"]
+    == [["state", "unreferenced", 2]])
+    error_message = "a processed file still tagged state=unreferenced (only the processor writes that tag, under files/) is deleted after two days"
   }
   assert {
     condition = ([for rule in aws_s3_bucket_lifecycle_configuration.attachments[0].rule : [
