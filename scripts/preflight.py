@@ -10,7 +10,8 @@ runs even after a failure, so one run lists everything that is missing. Exit sta
 The values come from the root's terraform.tfvars and *.auto.tfvars and from TF_VAR_* variables, with
 Terraform's precedence (TF_VAR_ lowest, then terraform.tfvars, then *.auto.tfvars in name order). Only
 the simple values these checks need are read (strings, numbers, booleans, null, objects of those such as
-`notifications`, and a list of strings in one, as `web_push`'s `endpoint_hosts`).
+`notifications`, and a list of strings in one, as `web_push`'s `endpoint_hosts` or `attachments`'s
+`allowed_origins`).
 
 AWS is reached through the AWS CLI with the caller's usual configuration (AWS_PROFILE, AWS_REGION,
 AWS_ENDPOINT_URL for an emulator). PREFLIGHT_SKIP=concurrency (comma-separated) skips the checks named;
@@ -26,6 +27,7 @@ import re
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,8 +74,12 @@ BACKEND_FUNCTION_ONLY = [
     "jwt_secret_ssm_parameter_name", "jwt_secret_secrets_manager_arn",
     "service_token_ssm_parameter_name", "service_token_secrets_manager_arn",
     "database_url_ssm_parameter_name", "database_url_secrets_manager_arn",
-    "chat_store", "vpc_subnet_ids", "vpc_security_group_ids", "cors_allowed_origins",
+    "chat_store", "vpc_subnet_ids", "vpc_security_group_ids", "cors_allowed_origins", "attachments",
 ]
+# What Lambda takes: a zip uploaded with the function (as Terraform does, without S3) of at most 50 MB, and
+# at most 250 MB unpacked.
+LAMBDA_ZIP_MAX_BYTES = 50 * 1024 * 1024
+LAMBDA_UNZIPPED_MAX_BYTES = 250 * 1024 * 1024
 
 
 class Report:
@@ -381,6 +387,95 @@ def check_cors(report: Report, values: dict, rel: str) -> None:
         report.fail("CORS origins", f"placeholder hosts: {', '.join(placeholders)}", example)
         return
     report.ok("CORS origins", ", ".join(parsed) if parsed else "none (only servers call the HTTP API)")
+
+
+def check_attachments(report: Report, values: dict, env: str, rel: str, root: Path) -> None:
+    """With attachments, browsers upload with a form POSTed to the bucket, so the bucket's CORS needs their
+    origins (attachments.allowed_origins, else cors_allowed_origins): none outside dev is a failure, in dev
+    a warning. And the media processor's zip, when it is built already (`make apply` builds it after this
+    check, `make plan` checks it after), must be one Lambda takes."""
+    raw = values.get("attachments")
+    if raw is None:
+        report.ok("attachments", "off (no bucket, no media processor)")
+        return
+    if flat_object(raw) is None:
+        report.fail("attachments", f"attachments = {getattr(raw, 'text', raw)} is not an object",
+                    f"in {rel}/terraform.tfvars: attachments = {{}} for the defaults (docs/deploying.md, Attachments), or remove it.")
+        return
+    if values.get("backend_url") is not None:
+        report.fail("attachments", "attachments need the backend function (it signs the uploads and downloads), and backend_url runs it elsewhere",
+                    f"in {rel}/terraform.tfvars: remove attachments, or remove backend_url.")
+        return
+    own = list_attribute(raw, "allowed_origins")
+    if own is None and string_list(values.get("cors_allowed_origins")) is None:
+        # The CORS origins check has said what is wrong with them.
+        report.skip("attachments", "on: browsers upload from cors_allowed_origins, which is not a list yet (above)")
+        check_media_package(report, values, root)
+        return
+    origins = own if own is not None else string_list(values.get("cors_allowed_origins"))
+    source = "attachments.allowed_origins" if own is not None else "cors_allowed_origins"
+    bad = [o for o in origins if o != "*" and (not ORIGIN.match(o) or PLACEHOLDER_HOST.search(o[len("https://"):].split(":")[0]))]
+    if bad:
+        report.fail("attachments", f"{source} has origins browsers never send, or placeholders: {', '.join(bad)}",
+                    "an origin is https://host[:port] of the pages that embed the chat: no path, no trailing slash, no example.com.")
+    elif not origins:
+        problem = f"no browser origin may upload to the bucket ({source} is empty): the widget cannot attach files"
+        fix = (f'in {rel}/terraform.tfvars: cors_allowed_origins = ["https://app.yourcompany.com"] (the pages that embed the chat),\n'
+               "or attachments = { allowed_origins = [...] }, or remove attachments.")
+        if env in UNWATCHED_ENVIRONMENTS:
+            report.warn("attachments", problem + " (dev may try them with curl)", fix)
+        else:
+            report.fail("attachments", problem, fix)
+    else:
+        report.ok("attachments", f"on: the bucket booking-chat-{env}-attachments-<account id>, uploads from {', '.join(origins)}")
+    check_media_package(report, values, root)
+
+
+def check_media_package(report: Report, values: dict, root: Path) -> None:
+    """The media processor's zip is the largest (an image codec): Lambda refuses one over 50 MB uploaded
+    with the function, or over 250 MB unpacked. Not built yet is no failure here: `make apply` builds it
+    next, and `make plan` checks it is there."""
+    arch = os.environ.get("ARCH") or values.get("lambda_architecture") or "arm64"
+    given = values.get("media_package_path")
+    path = (root / str(given)).resolve() if isinstance(given, str) else ROOT / "target" / "lambda" / str(arch) / "chat-media" / "bootstrap.zip"
+    shown = os.path.relpath(path, ROOT) if path.is_relative_to(ROOT) else str(path)
+    if not path.is_file():
+        report.skip("media package", f"{shown} is not built yet (make apply builds it next; for make plan: make package ARCH={arch})")
+        return
+    try:
+        with zipfile.ZipFile(path) as archive:
+            unpacked = sum(entry.file_size for entry in archive.infolist())
+    except zipfile.BadZipFile:
+        report.fail("media package", f"{shown} is not a zip", f"make package ARCH={arch}")
+        return
+    zipped = path.stat().st_size
+    size = f"{zipped / 1e6:.2f} MB zipped, {unpacked / 1e6:.1f} MB unpacked"
+    if zipped > LAMBDA_ZIP_MAX_BYTES or unpacked > LAMBDA_UNZIPPED_MAX_BYTES:
+        report.fail("media package", f"{shown} is {size}: Lambda takes at most 50 MB zipped (uploaded with the function) and 250 MB unpacked",
+                    "make the processor smaller (media/Cargo.toml: only the codecs kept, the deploy profile), then make package.")
+        return
+    report.ok("media package", f"{shown}, {size} (Lambda takes 50 MB and 250 MB)")
+
+
+def check_attachments_key(report: Report, values: dict, region: str, rel: str) -> None:
+    """With attachments.kms_key_arn, S3 encrypts every file with that key: it must be an enabled symmetric
+    key of the region, or every upload and every write of the processor fails."""
+    attachments = flat_object(values.get("attachments")) if values.get("attachments") is not None else None
+    arn = (attachments or {}).get("kms_key_arn")
+    if not isinstance(arn, str):
+        return
+    try:
+        key = aws("kms", "describe-key", "--key-id", arn, region=region)["KeyMetadata"]
+    except AwsError as e:
+        report.fail("attachments key", f"cannot describe {arn} in {region}: {e.message}",
+                    f"create a symmetric key in {region} (aws kms create-key --region {region}) and put its ARN in\n"
+                    f"attachments.kms_key_arn in {rel}/terraform.tfvars, or remove kms_key_arn (SSE-S3).")
+        return
+    if key.get("KeyState") != "Enabled" or key.get("KeySpec", "SYMMETRIC_DEFAULT") != "SYMMETRIC_DEFAULT":
+        report.fail("attachments key", f"{arn} is {key.get('KeyState')} ({key.get('KeySpec')}): S3 needs an enabled symmetric key",
+                    f"aws kms enable-key --region {region} --key-id {arn}, or name another key.")
+        return
+    report.ok("attachments key", f"{arn}, enabled in {region}")
 
 
 class Secret:
@@ -862,6 +957,7 @@ def main() -> int:
         check_identity(report, values, root, args.name, rel, args.envs_dir)
         check_backend_url(report, values, args.name, rel)
         check_cors(report, values, rel)
+        check_attachments(report, values, args.name, rel, root)
         check_web_push(report, values, rel)
         if check_credentials(report, region):
             for secret in secrets_needed(values):
@@ -872,6 +968,7 @@ def main() -> int:
             check_concurrency(report, values, region, args.name, rel, skipped)
             check_chat_events(report, values, region, args.name, rel)
             check_notifications(report, values, region, args.name, rel)
+            check_attachments_key(report, values, region, rel)
 
     if report.failed:
         print(f"preflight: {report.failed} check(s) failed; nothing was packaged or applied.")
