@@ -2,7 +2,9 @@
 //! the client's checks (size, type, how many), through `upload_attachment` (the server's answer: the pending
 //! attachment and a signed form), the upload itself (a multipart POST to the file store, with progress,
 //! abortable), and the server's check of what arrived (the `attachment` frame), to a `ready` attachment that a
-//! message carries, or to a failure that says why. `Uploads` is that state machine for one composer, headless:
+//! message carries, or to a failure that says why. That frame is pushed once: if it is lost (the connection
+//! dropped while the file was checked), `Uploads` asks for it (`get_attachment`) when the connection is back, and
+//! after a while without it. `Uploads` is that state machine for one composer, headless:
 //! the upload is a port (`Uploader`), `xhrUploader` its browser adapter; `<booking-chat>` draws the chips.
 
 import { ChatError, MAX_ATTACHMENTS, type ChatClient } from "./client.js";
@@ -13,6 +15,10 @@ import type { Attachment, UploadForm } from "./frames.js";
 export const ATTACHMENT_TYPES: readonly string[] = ["image/jpeg", "image/png", "image/webp", "application/pdf"];
 /** The largest file by default (`ATTACHMENTS_MAX_BYTES`: 10 MiB). */
 export const MAX_ATTACHMENT_BYTES = 10_485_760;
+/** How long a file may be processing before the server is asked how it stands, by default (then twice as long each time). */
+export const VERDICT_WAIT_MS = 15_000;
+/** The longest wait between two such questions. */
+const MAX_VERDICT_WAIT_MS = 240_000;
 
 /** Where an upload stands. `failed` ones wait to be removed; only `ready` ones go with a message. */
 export type UploadState = "uploading" | "processing" | "ready" | "failed";
@@ -90,6 +96,11 @@ export interface UploadsOptions {
   perMessage?: number;
   /** Uploads a file (default `xhrUploader`). */
   uploader?: Uploader;
+  /**
+   * How long a file may be processing without the server's verdict before it is asked for
+   * (`client.attachmentStatus`), doubling while it is still `pending` (up to 4 minutes). Default `VERDICT_WAIT_MS`.
+   */
+  verdictWaitMs?: number;
 }
 
 /** The files of one composer (see the file's opening). Listen to `change`; `dispose()` when done. */
@@ -98,7 +109,10 @@ export class Uploads extends Emitter<{ change: readonly Upload[] }> {
   types: readonly string[];
   perMessage: number;
   uploader: Uploader;
+  verdictWaitMs: number;
   #items: Upload[] = [];
+  /** The next question about a processing file's verdict, by upload key (one at a time; it asks only while processing). */
+  #asks = new Map<string, ReturnType<typeof setTimeout>>();
   #aborts = new Map<string, AbortController>();
   /** The server's verdicts that came before the upload's own answer (a fast check can overtake it). */
   #early = new Map<string, Attachment>();
@@ -114,7 +128,13 @@ export class Uploads extends Emitter<{ change: readonly Upload[] }> {
     this.types = options.types ?? ATTACHMENT_TYPES;
     this.perMessage = options.perMessage ?? MAX_ATTACHMENTS;
     this.uploader = options.uploader ?? xhrUploader;
-    this.#off = client.on("attachment", (a) => this.#checked(a));
+    this.verdictWaitMs = options.verdictWaitMs ?? VERDICT_WAIT_MS;
+    const offAttachment = client.on("attachment", (a) => this.#checked(a));
+    // Back online (after a drop, the timeline resynced): a verdict pushed meanwhile was lost, so ask.
+    const offStatus = client.on("status", (s) => {
+      if (s.state === "online") for (const u of this.#items) this.#ask(u.key, 0);
+    });
+    this.#off = () => (offAttachment(), offStatus());
   }
 
   /** Every upload, in the order added. */
@@ -175,6 +195,7 @@ export class Uploads extends Emitter<{ change: readonly Upload[] }> {
       await this.uploader(answer.upload, file, file.name, (progress) => this.#patch(key, { progress }), abort.signal);
       if (abort.signal.aborted) return;
       this.#patch(key, { state: "processing", progress: 1 });
+      this.#ask(key, this.verdictWaitMs);
       const verdict = this.#early.get(id);
       this.#early.delete(id);
       if (verdict) this.#checked(verdict);
@@ -191,6 +212,27 @@ export class Uploads extends Emitter<{ change: readonly Upload[] }> {
     } finally {
       this.#aborts.delete(key);
     }
+  }
+
+  /**
+   * In `ms`, asks the server how the processing upload `key` stands (unless it is no longer processing), its
+   * answer taken as the push (still `pending`: wait on), and asks again twice as late (a lost answer too), from
+   * `verdictWaitMs` up to 4 minutes. `NOT_FOUND`: the server no longer has it, so it failed.
+   */
+  #ask(key: string, ms: number): void {
+    clearTimeout(this.#asks.get(key));
+    this.#asks.set(
+      key,
+      setTimeout(() => {
+        const upload = this.#items.find((u) => u.key === key);
+        if (upload?.state !== "processing") return;
+        this.#ask(key, Math.min(Math.max(ms * 2, this.verdictWaitMs), MAX_VERDICT_WAIT_MS));
+        this.client.attachmentStatus(upload.attachment!.id).then(
+          (attachment) => this.#checked(attachment),
+          ({ code, message }: ChatError) => code === "NOT_FOUND" && this.#patch(key, { state: "failed", error: { code: "failed", detail: message } }),
+        );
+      }, ms),
+    );
   }
 
   /** The server's verdict on an upload: `ready`, or `rejected` with its reason. Others' uploads are not ours. */

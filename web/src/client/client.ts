@@ -12,6 +12,7 @@ import { Emitter } from "./emitter.js";
 import {
   parseServerFrame,
   type Attachment,
+  type AttachmentFrame,
   type AttachmentUrlFrame,
   type AttachmentVariant,
   type BookingId,
@@ -226,7 +227,10 @@ export interface ChatClientEvents {
   session: SessionFrame;
   /** Whether the chat may be written in, and who blocked whom, changed (see `ChatClient.chatState`). */
   chat_state: ChatStateView;
-  /** The server finished checking one of this user's uploads: `ready`, or `rejected` with its `reason`. */
+  /**
+   * The server finished checking one of this user's uploads: `ready`, or `rejected` with its `reason`. Also the
+   * answer to `attachmentStatus` (then possibly still `pending`).
+   */
   attachment: Attachment;
   /** An error frame not about an outbox message (those mark the message `failed`). */
   error: ErrorFrame;
@@ -586,6 +590,16 @@ export class ChatClient extends Emitter<ChatClientEvents> {
    */
   requestUpload(file: { name: string; type: string; size: number }): Promise<UploadFrame> {
     return this.#request("upload_attachment", { name: file.name, content_type: file.type, size: file.size });
+  }
+
+  /**
+   * How an attachment is now (`get_attachment`): the sender's own upload in any state, or one on a message.
+   * Resolves with it (`pending`, `ready`, or `rejected` with its `reason`), also announced as the `attachment`
+   * event, as the verdict's push is; for a verdict whose push was lost (a dropped connection; `Uploads` asks
+   * by itself). Rejects with `NOT_FOUND` (unknown, or not the caller's to see), `NOT_CONNECTED`... Not queued.
+   */
+  attachmentStatus(attachmentId: string): Promise<Attachment> {
+    return this.#request<AttachmentFrame>("get_attachment", { attachment_id: attachmentId }).then((f) => f.attachment);
   }
 
   /**

@@ -297,7 +297,10 @@ export interface UploadFrame extends FrameMeta {
   attachment: Attachment;
   upload: UploadForm;
 }
-/** The server finished checking an upload (`ready`, or `rejected` with its `reason`): to the uploader's chat connections. */
+/**
+ * The server finished checking an upload (`ready`, or `rejected` with its `reason`): to the uploader's chat
+ * connections. Also the answer to `get_attachment`, to the sender, in any state (`pending` too).
+ */
 export interface AttachmentFrame extends FrameMeta {
   type: "attachment";
   booking_id: BookingId;
@@ -385,6 +388,11 @@ export interface ClientActions {
   upload_attachment: { name: string; content_type: string; size: number };
   /** Ask for a signed URL of an attachment; answered with `attachment_url`. */
   attachment_url: { attachment_id: string; variant: AttachmentVariant };
+  /**
+   * Ask how an attachment is now (the sender's own, or one on a message); answered with `attachment`, the frame
+   * of the verdict's push, or `NOT_FOUND`. For a verdict whose push was lost (a dropped connection).
+   */
+  get_attachment: { attachment_id: string };
 }
 
 /** Why a member reports a message or a member, in the order a UI offers them. */
@@ -522,6 +530,7 @@ export const CLIENT_SHAPES = {
   report: { reason: "str", message_id: "?int", details: "?str" },
   upload_attachment: { name: "str", content_type: "str", size: "int" },
   attachment_url: { attachment_id: "str", variant: "str" },
+  get_attachment: { attachment_id: "str" },
 } as const satisfies Record<string, Shape>;
 
 /** Client actions drafted for an issue (none today). */
@@ -570,6 +579,7 @@ const clientKeysMatch: { [A in ClientAction]: Same<keyof ClientActions[A], keyof
   report: true,
   upload_attachment: true,
   attachment_url: true,
+  get_attachment: true,
 };
 const nestedKeysMatch: [
   Same<keyof ChatMessage, keyof typeof MESSAGE_SHAPE>,

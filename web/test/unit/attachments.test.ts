@@ -2,7 +2,8 @@
 // answers, the `attachment` frame, messages carrying attachments (sent as ids, an empty body allowed); the
 // signed-URL cache (one request for every caller, kept until shortly before it expires by the server's clock,
 // asked again after, a refusal not kept); `Uploads`, the composer's state machine (checks before asking, the
-// form, progress, processing, a verdict that overtakes the upload, refusals at each step, removal aborting);
+// form, progress, processing, a verdict that overtakes the upload, refusals at each step, removal aborting; a
+// verdict whose push was lost asked for with `get_attachment` after a reconnect and after a while without it);
 // and the upload's body (the form's fields in order, the file last).
 
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
@@ -35,6 +36,13 @@ function answerUpload(socket: ScriptedSocket, id: string, error?: { code: string
   if (error) return socket.receive({ type: "error", error, request_id });
   const name = request.data!.name;
   socket.receive({ type: "upload", booking_id: 1, attachment: pending(id, name, request.data!.content_type), upload: FORM, request_id });
+}
+
+/** Answers the last `get_attachment` with `attachment` (or with an error), as the server does: the `attachment` frame. */
+function answerStatus(socket: ScriptedSocket, attachment: Attachment | { code: string; message: string }): void {
+  const request_id = String(socket.actions("get_attachment").at(-1)!.request_id);
+  if ("code" in attachment) return socket.receive({ type: "error", error: attachment, request_id });
+  socket.receive({ type: "attachment", booking_id: 1, attachment, request_id });
 }
 
 /** Answers the last `attachment_url` with `url`, valid `lifeMs` from the server's `now`. */
@@ -74,6 +82,25 @@ describe("the client's attachment actions", () => {
       ["att_1", "ready", undefined],
       ["att_2", "rejected", "not an image"],
     ]);
+  });
+
+  it("attachmentStatus asks get_attachment and resolves with the attachment its answer carries (also the attachment event); NOT_FOUND rejects", async () => {
+    const t = setup();
+    const socket = await online(t);
+    const seen: Attachment[] = [];
+    t.client.on("attachment", (a) => seen.push(a));
+    const asked = t.client.attachmentStatus("att_1");
+    const frame = socket.actions("get_attachment").at(-1)!;
+    expect(frame.data).toEqual({ attachment_id: "att_1" });
+    expect(frame.request_id).toBeDefined();
+    answerStatus(socket, pending("att_1"));
+    await expect(asked).resolves.toEqual(pending("att_1"));
+    expect(seen).toEqual([pending("att_1")]);
+
+    const unknown = t.client.attachmentStatus("att_other");
+    answerStatus(socket, { code: "NOT_FOUND", message: "attachment not found" });
+    await expect(unknown).rejects.toMatchObject({ code: "NOT_FOUND" });
+    await expect(setup().client.attachmentStatus("att_1")).rejects.toMatchObject({ code: "NOT_CONNECTED" });
   });
 
   it("a message carries its attachments as ids (the body may then be empty), shown while sending and once stored", async () => {
@@ -276,6 +303,90 @@ describe("Uploads: a composer's files, from picked to ready", () => {
     await tick();
     expect(uploads.items[0]!.state).toBe("ready");
     expect(states.at(-2)).toBe("scratch.jpg:processing");
+  });
+
+  /** A file uploaded and now processing (`att_1`), its verdict not pushed. */
+  async function processing(c: Awaited<ReturnType<typeof composer>>, name = "scratch.jpg") {
+    c.uploads.add([jpeg(name)]);
+    answerUpload(c.socket, "att_1");
+    await tick();
+    c.calls[0]!.finish();
+    await tick();
+    expect(c.uploads.items[0]!.state).toBe("processing");
+  }
+
+  it("a verdict pushed while the connection was down is asked for once it is back: still pending waits on, then ready", async () => {
+    const c = await composer();
+    await processing(c);
+    c.socket.drop();
+    await tick(1_000);
+    const socket = c.t.socket;
+    expect(socket).not.toBe(c.socket);
+    socket.accept();
+    expect(socket.actions("get_attachment"), "asked only once the timeline is whole again").toEqual([]);
+    socket.answerSync([]);
+    await tick();
+    expect(socket.actions("get_attachment").map((f) => f.data)).toEqual([{ attachment_id: "att_1" }]);
+    answerStatus(socket, pending("att_1"));
+    await tick();
+    expect(c.uploads.items[0]!.state).toBe("processing");
+    // The processor is slow, and its push is lost again: the next question, a while later, gets the verdict.
+    socket.drop();
+    await tick(1_000);
+    c.t.socket.accept();
+    c.t.socket.answerSync([]);
+    await tick();
+    answerStatus(c.t.socket, ready("att_1"));
+    await tick();
+    expect(c.uploads.items[0]).toMatchObject({ state: "ready", attachment: ready("att_1") });
+    expect(c.uploads.busy).toBe(false);
+    // Settled: nothing more is asked.
+    await tick(600_000);
+    expect(c.t.socket.actions("get_attachment").length).toBe(1);
+  });
+
+  it("without a verdict, asks after 15 s, then 30 s, 60 s while still pending; a rejected answer fails with its reason", async () => {
+    const c = await composer();
+    await processing(c, "fake.jpg");
+    const asked = () => c.socket.actions("get_attachment").length;
+    await tick(14_999);
+    expect(asked()).toBe(0);
+    await tick(1);
+    expect(asked()).toBe(1);
+    answerStatus(c.socket, pending("att_1", "fake.jpg"));
+    await tick(29_999);
+    expect(asked()).toBe(1);
+    await tick(1);
+    expect(asked()).toBe(2);
+    answerStatus(c.socket, pending("att_1", "fake.jpg"));
+    await tick(60_000);
+    expect(asked()).toBe(3);
+    answerStatus(c.socket, { ...pending("att_1", "fake.jpg"), status: "rejected", reason: "the file is not an image" });
+    await tick();
+    expect(c.uploads.items[0]).toMatchObject({ state: "failed", error: { code: "rejected", detail: "the file is not an image" } });
+    await tick(600_000);
+    expect(asked()).toBe(3);
+  });
+
+  it("a verdict pushed in time is not asked for; an upload the server no longer has (NOT_FOUND) fails; removal stops the questions", async () => {
+    const c = await composer();
+    await processing(c);
+    c.socket.receive({ type: "attachment", booking_id: 1, attachment: ready("att_1") });
+    await tick(600_000);
+    expect(c.socket.actions("get_attachment")).toEqual([]);
+
+    const d = await composer();
+    await processing(d);
+    await tick(15_000);
+    answerStatus(d.socket, { code: "NOT_FOUND", message: "attachment not found" });
+    await tick();
+    expect(d.uploads.items[0]).toMatchObject({ state: "failed", error: { code: "failed", detail: "attachment not found" } });
+
+    const e = await composer();
+    await processing(e);
+    e.uploads.remove("u1");
+    await tick(600_000);
+    expect(e.socket.actions("get_attachment")).toEqual([]);
   });
 
   it("remove() aborts an upload on its way and forgets it; verdicts on files not here (another tab's) change nothing", async () => {
