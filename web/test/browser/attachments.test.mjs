@@ -3,7 +3,8 @@
 // upload itself (a multipart POST to the file store: the form's fields in order, the file last as `file`), its
 // progress bar, "Processing…" until the server's verdict, the preview, Send carrying the attachment; refusals
 // (too large before anything is sent, the server's PAYLOAD_TOO_LARGE, a type, the store's AccessDenied, a
-// rejected file's reason); a message's thumbnail (its size reserved, alt its name) opening the original in a
+// rejected file's reason); a verdict whose push was lost to a dropped connection, asked for (get_attachment)
+// once the widget is back; a message's thumbnail (its size reserved, alt its name) opening the original in a
 // modal viewer that Escape closes, the focus going back; a PDF as its name and size, opening in a new tab;
 // axe-core on each state; screenshots in web/test-results/screenshots/.
 //
@@ -162,12 +163,14 @@ const message = (id, sender, body, extra = {}) => ({
  * `max` (the max-attachment-bytes attribute), `verdict(attachment)` (what the processor decides once the file
  * arrived: the ready or rejected attachment; default ready, an image 1600×1200 with a thumbnail),
  * `refuseUpload(data)` (an error body answering upload_attachment, or nothing), `store(request)` (an answer of
- * the store to an upload instead of 204), `uploadMs` (how long the store takes to answer), `processMs`.
+ * the store to an upload instead of 204), `uploadMs` (how long the store takes to answer), `processMs`,
+ * `losePush` (the verdict is decided but its push never comes; get_attachment still answers it).
  * Returns the page, what the widget sent (`sent`), the uploads the store received (`uploads`: the parts), the
- * store's GETs (`downloads`), `push(frame)`, and the page's errors.
+ * store's GETs (`downloads`), `push(frame)`, `drop()` (the server closes the connection), the verdicts decided
+ * (`decided`: ids), and the page's errors.
  */
 async function open(options = {}) {
-  const { history = [], verdict, refuseUpload, store, uploadMs = 600, processMs = 300, uploadUrl = `${FILES}/upload`, downloadMs = 0 } = options;
+  const { history = [], verdict, refuseUpload, store, uploadMs = 600, processMs = 300, uploadUrl = `${FILES}/upload`, downloadMs = 0, losePush = false } = options;
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
   const errors = [];
@@ -176,6 +179,7 @@ async function open(options = {}) {
   const sent = [];
   const uploads = [];
   const downloads = [];
+  const decided = [];
   /** Attachments by id, as the server knows them; the upload's key names its attachment. */
   const attachments = new Map();
   const byKey = new Map();
@@ -203,6 +207,11 @@ async function open(options = {}) {
         byKey.set(key, id);
         const fields = { key, "Content-Type": data.content_type, "x-amz-credential": "AKIA/20261207/eu-west-1/s3/aws4_request", "x-amz-date": "20261207T100000Z", policy: "eyJjb25kaXRpb25zIjpbXX0=", "x-amz-signature": "5ig" };
         answer({ type: "upload", booking_id: BOOKING, attachment, upload: { url: uploadUrl, method: "POST", fields, expires_at: Date.now() + 300_000 } });
+      }
+      if (action === "get_attachment") {
+        const attachment = attachments.get(data.attachment_id);
+        if (!attachment) return answer({ type: "error", error: { code: "NOT_FOUND", message: "attachment not found" } });
+        answer({ type: "attachment", booking_id: BOOKING, attachment });
       }
       if (action === "attachment_url") {
         const { attachment_id, variant } = data;
@@ -236,7 +245,8 @@ async function open(options = {}) {
       const image = pending.content_type.startsWith("image/");
       const checked = verdict?.(pending) ?? { ...pending, status: "ready", width: image ? 1600 : null, height: image ? 1200 : null, thumbnail: image };
       attachments.set(id, checked);
-      push({ type: "attachment", booking_id: BOOKING, attachment: checked });
+      decided.push(id);
+      if (!losePush) push({ type: "attachment", booking_id: BOOKING, attachment: checked });
       return;
     }
     downloads.push(url.pathname + url.search);
@@ -249,7 +259,8 @@ async function open(options = {}) {
   });
   await page.goto(`${origin}/page${options.max ? `?max=${options.max}` : ""}`);
   await page.waitForSelector(`${WIDGET} .status[data-state=online]`);
-  return { page, context, sent, uploads, downloads, push, errors, attachments };
+  const drop = () => socket.close({ code: 1006 });
+  return { page, context, sent, uploads, downloads, push, drop, decided, errors, attachments };
 }
 
 const WIDGET = "booking-chat";
@@ -439,6 +450,34 @@ test("a file the server rejects shows its reason and is not sent with the messag
   assert.equal(await page.locator(`${WIDGET} li.msg:has-text("Two photos") [part=thumbnail]`).count(), 1);
   // The rejected one stays above the composer, saying why, until removed.
   assert.deepEqual(await page.locator(chips).evaluateAll((li) => li.map((x) => x.dataset.state)), ["failed"]);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test("a verdict whose push was lost: the chip stays Processing… until the widget is back online, then asks for it (get_attachment) and is ready", async () => {
+  const { page, context, sent, drop, decided, errors } = await open({ losePush: true, processMs: 200 });
+  await page.locator(`${WIDGET} input[type=file]`).setInputFiles([jpegFile("scratch.jpg", 2_000)]);
+  await page.waitForSelector(`${chips}[data-state=processing]:has-text("Processing…")`);
+  while (!decided.includes("att_1")) await sleep(50);
+  // The verdict is decided, but its push never came: the chip waits (well within the 15 s before it asks).
+  await sleep(500);
+  assert.equal(await page.locator(`${chips}[data-state=processing]`).count(), 1);
+  assert.equal(sent.filter((f) => f.action === "get_attachment").length, 0);
+  // The connection drops and comes back: the widget asks how the file stands, and the answer makes it ready.
+  const synced = () => sent.filter((f) => f.action === "sync").length;
+  const before = synced();
+  drop();
+  while (synced() === before) await sleep(50);
+  // Well before the 15 s after which it would ask anyway: the reconnect is what asked.
+  await page.waitForSelector(`${chips}[data-state=ready] img[part=preview]`, { timeout: 5_000 });
+  assert.deepEqual(sent.filter((f) => f.action === "get_attachment").map((f) => f.data), [{ attachment_id: "att_1" }]);
+  const syncs = sent.flatMap((f, i) => (f.action === "sync" ? [i] : []));
+  assert.ok(sent.findIndex((f) => f.action === "get_attachment") > syncs.at(-1), "asked once the timeline is whole again");
+  assert.equal(await disabled(page, send), false);
+  await page.fill(input, "After the reconnect");
+  await page.click(send);
+  await page.waitForSelector(`${WIDGET} li.msg:has-text("After the reconnect") [part=thumbnail]`);
+  assert.deepEqual(sent.find((f) => f.action === "send_message").data.attachments, ["att_1"]);
   assert.deepEqual(errors, []);
   await context.close();
 });
