@@ -215,34 +215,7 @@ impl ChatService {
                 return Err(ChatError::Invalid(format!("attachment {id} is named twice")));
             }
             let record = self.store.attachment(booking_id, id).await?;
-            let max_age = i64::try_from(chat_files::rules::MAX_UNSENT_AGE.as_millis()).unwrap_or(i64::MAX);
-            let attachment = match record {
-                Some(r)
-                    if r.uploader_id == sender
-                        && r.message_id.is_none()
-                        && now_millis() - r.created_at > max_age =>
-                {
-                    return Err(ChatError::Invalid(format!("attachment {id} has expired: upload it again")));
-                }
-                Some(r) if r.uploader_id == sender && (r.message_id.is_none() || may_retry) => r.attachment,
-                Some(r) if r.message_id.is_some() => {
-                    return Err(ChatError::Invalid(format!("attachment {id} is on another message already")));
-                }
-                _ => return Err(ChatError::Invalid(format!("no attachment {id} of yours in this booking"))),
-            };
-            match attachment.status {
-                AttachmentStatus::Ready => attachments.push(attachment),
-                AttachmentStatus::Pending => {
-                    return Err(ChatError::Invalid(format!(
-                        "attachment {id} is still being uploaded or checked"
-                    )));
-                }
-                AttachmentStatus::Rejected => {
-                    return Err(ChatError::Invalid(format!(
-                        "attachment {id} was refused: it cannot be sent"
-                    )));
-                }
-            }
+            attachments.push(sendable(record, id, sender, may_retry)?);
         }
         files.store.mark_referenced(&file_keys(booking_id, &attachments)).await.map_err(unavailable)?;
         Ok(attachments)
@@ -372,6 +345,30 @@ impl ChatService {
         if let Err(error) = self.store.delete_attachments(before.booking_id, &ids).await {
             tracing::error!(error = %error, message_id = before.id, "could not forget a deleted message's files");
         }
+    }
+}
+
+/// An attachment `sender` may put on a new message: theirs, ready, not too old, and on no message yet
+/// (unless the message may be a retry, which the store tells apart).
+fn sendable(
+    record: Option<AttachmentRecord>,
+    id: &str,
+    sender: &str,
+    may_retry: bool,
+) -> Result<Attachment, ChatError> {
+    let invalid = |why: &str| Err(ChatError::Invalid(format!("attachment {id} {why}")));
+    let max_age = i64::try_from(chat_files::rules::MAX_UNSENT_AGE.as_millis()).unwrap_or(i64::MAX);
+    let record = match record {
+        Some(r) if r.uploader_id != sender => return invalid("is not one of yours in this booking"),
+        None => return invalid("is not one of yours in this booking"),
+        Some(r) => r,
+    };
+    match (record.message_id, record.attachment.status) {
+        (Some(_), _) if !may_retry => invalid("is on another message already"),
+        (None, _) if now_millis() - record.created_at > max_age => invalid("has expired: upload it again"),
+        (_, AttachmentStatus::Ready) => Ok(record.attachment),
+        (_, AttachmentStatus::Pending) => invalid("is still being uploaded or checked"),
+        (_, AttachmentStatus::Rejected) => invalid("was refused: it cannot be sent"),
     }
 }
 
