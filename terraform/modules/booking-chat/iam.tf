@@ -126,11 +126,19 @@ locals {
       Resource = [aws_sqs_queue.media[0].arn]
     },
     {
-      # The upload an event names, read (HeadObject is GetObject's) and deleted once processed. Without
-      # ListBucket, a key that is gone (processed already, or expired) reads as 403 AccessDenied, not 404.
+      # The upload an event names, read (HeadObject is GetObject's) and deleted once processed.
       Sid      = "Uploads"
       Action   = ["s3:GetObject", "s3:DeleteObject"]
       Resource = ["${local.attachments_bucket_arn}/uploads/*"]
+    },
+    {
+      # Without ListBucket S3 answers a key that is gone (an upload processed already, whose event S3
+      # delivered twice) with 403 AccessDenied, which the processor cannot tell from a denial: it would
+      # retry it into the dead-letter queue. With it, 404, acknowledged. It reveals only keys: the role
+      # reads every upload anyway, and the files' keys are ids it writes itself.
+      Sid      = "UploadsGone"
+      Action   = ["s3:ListBucket"]
+      Resource = [local.attachments_bucket_arn]
     },
     {
       # The file and its thumbnail, written with their tag state=unreferenced (a PutObject with tags needs

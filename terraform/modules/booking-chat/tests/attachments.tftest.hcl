@@ -538,7 +538,7 @@ run "the_processor_may_do_exactly_what_its_work_needs" {
   }
 
   assert {
-    condition     = [for s in jsondecode(output.media_policy_json).Statement : s.Sid] == ["OwnLogs", "MediaQueue", "Uploads", "Files", "SecretParameters", "Tracing"]
+    condition     = [for s in jsondecode(output.media_policy_json).Statement : s.Sid] == ["OwnLogs", "MediaQueue", "Uploads", "UploadsGone", "Files", "SecretParameters", "Tracing"]
     error_message = "these statements and no other (no table, no Management API, no EventBridge, no VPC, no KMS without a key)"
   }
   assert {
@@ -566,14 +566,20 @@ run "the_processor_may_do_exactly_what_its_work_needs" {
     error_message = "it reads the service token, and no other secret"
   }
   assert {
-    condition = alltrue(flatten([for s in jsondecode(output.media_policy_json).Statement :
-    [for a in s.Action : !strcontains(a, "*") && a != "s3:ListBucket"]]))
-    error_message = "no wildcard action, no ListBucket"
+    condition = [for s in jsondecode(output.media_policy_json).Statement : [s.Action, s.Resource] if s.Sid == "UploadsGone"] == [[
+      ["s3:ListBucket"], ["arn:aws:s3:::booking-chat-test-attachments-123456789012"],
+    ]]
+    error_message = "ListBucket on the bucket alone, so that an upload already processed reads as 404, not 403"
   }
   assert {
-    condition = alltrue([for s in jsondecode(output.media_policy_json).Statement : s.Sid == "Tracing" || !anytrue([for r in s.Resource :
+    condition = alltrue(flatten([for s in jsondecode(output.media_policy_json).Statement :
+    [for a in s.Action : !strcontains(a, "*") && (a != "s3:ListBucket" || s.Sid == "UploadsGone")]]))
+    error_message = "no wildcard action, and ListBucket in its own statement only"
+  }
+  assert {
+    condition = alltrue([for s in jsondecode(output.media_policy_json).Statement : s.Sid == "Tracing" || s.Sid == "UploadsGone" || !anytrue([for r in s.Resource :
     (strcontains(r, "*") && !endswith(r, ":*") && !endswith(r, "/uploads/*") && !endswith(r, "/files/*")) || r == "arn:aws:s3:::booking-chat-test-attachments-123456789012"])])
-    error_message = "no wildcard resource but X-Ray's, its own log streams' and the two prefixes; nothing on the bucket itself"
+    error_message = "no wildcard resource but X-Ray's, its own log streams' and the two prefixes; nothing on the bucket itself but ListBucket"
   }
 }
 
