@@ -83,6 +83,26 @@ pub fn shorten(text: &str, chars: usize) -> String {
     short
 }
 
+/// What a notification quotes of a message: its text, shortened, and what it carries ("📎 2 photos"), so
+/// that a message of files alone is not quoted as nothing. Never a file's name: names are not masked, and
+/// an email leaves the marketplace.
+pub fn preview(message: &ChatMessage, chars: usize) -> String {
+    let attachments = &message.attachments;
+    let photos = attachments.iter().filter(|a| a.content_type.starts_with("image/")).count();
+    let files = match (photos, attachments.len()) {
+        (_, 0) => return shorten(&message.body, chars),
+        (1, 1) => "📎 a photo".to_owned(),
+        (p, n) if p == n => format!("📎 {n} photos"),
+        (_, 1) => "📎 a file".to_owned(),
+        (_, n) => format!("📎 {n} files"),
+    };
+    if message.body.trim().is_empty() {
+        files
+    } else {
+        format!("{} ({files})", shorten(&message.body, chars))
+    }
+}
+
 /// The email for `digest`, to `to`.
 pub fn compose(to: &str, digest: &Digest<'_>) -> Email {
     let Digest { booking, messages, booking_url, unsubscribe_url, .. } = digest;
@@ -92,7 +112,7 @@ pub fn compose(to: &str, digest: &Digest<'_>) -> Email {
     let quoted = &messages[messages.len().saturating_sub(MAX_QUOTED)..];
     let more = unread as usize - quoted.len();
     let who = |message: &ChatMessage| sender_label(booking, message);
-    let quote = |message: &ChatMessage| shorten(&message.body, MAX_QUOTE_CHARS);
+    let quote = |message: &ChatMessage| preview(message, MAX_QUOTE_CHARS);
     let lead = match unread {
         1 => format!("You have an unread message about \"{}\".", booking.title),
         n => format!("You have {n}{plus} unread messages about \"{}\".", booking.title),
@@ -349,6 +369,35 @@ mod tests {
             moderation: None,
             attachments: Vec::new(),
         }
+    }
+
+    #[test]
+    fn a_message_of_files_is_quoted_by_what_it_carries_never_by_their_names() {
+        let file = |name: &str, content_type: &str| chat_wire::Attachment {
+            id: "att_0123456789abcdef0123456789abcdef".into(),
+            name: name.into(),
+            content_type: content_type.into(),
+            size: 1,
+            status: chat_wire::AttachmentStatus::Ready,
+            width: None,
+            height: None,
+            thumbnail: false,
+            reason: None,
+        };
+        let with = |body: &str, files: Vec<chat_wire::Attachment>| ChatMessage {
+            attachments: files,
+            ..message(1, "olga", body)
+        };
+        let photo = || file("call me 0612345678.jpg", "image/jpeg");
+        assert_eq!(preview(&with("", vec![photo()]), 20), "📎 a photo");
+        assert_eq!(preview(&with("", vec![photo(), photo()]), 20), "📎 2 photos");
+        assert_eq!(preview(&with(" ", vec![photo(), file("r.pdf", "application/pdf")]), 20), "📎 2 files");
+        assert_eq!(
+            preview(&with("The scratch", vec![file("r.pdf", "application/pdf")]), 20),
+            "The scratch (📎 a file)"
+        );
+        assert_eq!(preview(&with("plain", vec![]), 20), "plain");
+        assert!(!preview(&with("", vec![photo()]), 20).contains("0612"), "no file name");
     }
 
     #[test]

@@ -47,11 +47,7 @@ pub struct Payload {
 /// The payload for `digest`, as UTF-8 JSON (a few hundred bytes: push services take 4,096).
 pub fn payload(digest: &Digest<'_>) -> Vec<u8> {
     let body = digest.messages.last().map_or_else(String::new, |newest| {
-        format!(
-            "{}: {}",
-            mail::sender_label(digest.booking, newest),
-            mail::shorten(&newest.body, MAX_BODY_CHARS)
-        )
+        format!("{}: {}", mail::sender_label(digest.booking, newest), mail::preview(newest, MAX_BODY_CHARS))
     });
     let payload = Payload {
         v: 1,
