@@ -360,4 +360,23 @@ async fn the_http_routes_do_what_the_frames_do(kind: StoreKind) {
     );
     let anonymous = app.client.post(route("")).json(&json!({})).send().await.expect("post");
     assert_eq!(anonymous.status(), 401);
+
+    // The operator hides the message that carries it: its file and its record go, as for a delete.
+    let sent = app
+        .send(BOOKING, "bob", json!({"action": "send_message", "data": {"body": "", "attachments": [id]}}))
+        .await;
+    assert_eq!(sent["type"], "message", "{sent}");
+    let hide = app
+        .client
+        .post(format!("{}/api/service/bookings/{BOOKING}/messages/{}/hide", app.base, sent["message"]["id"]))
+        .bearer_auth("test-service-token")
+        .json(&json!({"reason": "Removed by the marketplace"}))
+        .send()
+        .await
+        .expect("hide");
+    assert_eq!(hide.status(), 200);
+    assert!(files.get(&keys::original(BOOKING, &id), 1000).await.expect("get").is_none());
+    let gone =
+        app.client.get(route(&format!("/{id}"))).bearer_auth(token("alice")).send().await.expect("get");
+    assert_eq!(gone.status(), 404);
 }
