@@ -140,41 +140,19 @@ pub async fn build(
 
 /// Polls `queue` and handles what arrives until `stop` turns true (the local transport; on AWS, Lambda
 /// polls). A message that failed is left on the queue: it comes back after its visibility timeout.
-///
-/// Short polls, a quarter of a second apart when the queue is empty: the local moto answers one request
-/// at a time, and a long poll would hold every other call to it.
-pub async fn poll(processor: &Processor, queue: &SqsQueue, mut stop: watch::Receiver<bool>) {
-    let visibility = Duration::from_secs(60);
-    while !*stop.borrow() {
-        let received = tokio::select! {
-            received = queue.receive(visibility) => received,
-            _ = stop.changed() => break,
-        };
-        let messages = match received {
-            Ok(messages) => messages,
-            Err(error) => {
-                tracing::warn!(%error, "polling the upload queue failed; trying again");
-                tokio::time::sleep(Duration::from_secs(1)).await;
-                continue;
-            }
-        };
-        if messages.is_empty() {
-            tokio::select! {
-                () = tokio::time::sleep(Duration::from_millis(250)) => {}
-                _ = stop.changed() => break,
-            }
-            continue;
-        }
+pub async fn poll(processor: &Processor, queue: &SqsQueue, stop: watch::Receiver<bool>) {
+    chat_settings::sqs::poll(queue, "upload", Duration::from_secs(60), stop, |messages| async move {
         let mut tally = Tally::default();
+        let mut handled = Vec::new();
         for message in messages {
-            if handle_body(processor, &message.body, &mut tally).await.is_ok()
-                && let Err(error) = queue.delete(&message.receipt_handle).await
-            {
-                tracing::warn!(%error, "a handled upload message was not deleted; it will come back");
+            if handle_body(processor, &message.body, &mut tally).await.is_ok() {
+                handled.push(message.receipt_handle);
             }
         }
         tracing::debug!(?tally, "upload batch");
-    }
+        handled
+    })
+    .await;
 }
 
 /// Handles the keys of uploads as they are announced, until the sender is dropped: the disk adapter's

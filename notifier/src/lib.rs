@@ -182,40 +182,22 @@ pub async fn build(
 ///
 /// Short polls, a quarter of a second apart when the queue is empty: the local moto answers one request
 /// at a time, and a long poll would hold every other call to it (the backend's `PutEvents` among them).
-pub async fn poll(notifier: Notifier, queue: Arc<SqsQueue>, mut stop: watch::Receiver<bool>) {
-    let visibility = Duration::from_secs(30);
-    while !*stop.borrow() {
-        let received = tokio::select! {
-            received = queue.receive(Duration::ZERO, visibility) => received,
-            _ = stop.changed() => break,
-        };
-        let messages = match received {
-            Ok(messages) => messages,
-            Err(error) => {
-                tracing::warn!(%error, "polling the notification queue failed; trying again");
-                tokio::time::sleep(Duration::from_secs(1)).await;
-                continue;
-            }
-        };
-        if messages.is_empty() {
-            tokio::select! {
-                () = tokio::time::sleep(Duration::from_millis(250)) => {}
-                _ = stop.changed() => break,
-            }
-            continue;
-        }
+pub async fn poll(notifier: Notifier, queue: Arc<SqsQueue>, stop: watch::Receiver<bool>) {
+    let notifier = &notifier;
+    chat_settings::sqs::poll(&queue, "notification", Duration::from_secs(30), stop, |messages| async move {
         let mut tally = Tally::default();
+        let mut handled = Vec::new();
         for message in messages {
-            if handle_body(&notifier, &message.body, &mut tally).await.is_ok()
-                && let Err(error) = queue.delete(&message.receipt_handle).await
-            {
-                tracing::warn!(%error, "a handled notification message was not deleted; it will come back");
+            if handle_body(notifier, &message.body, &mut tally).await.is_ok() {
+                handled.push(message.receipt_handle);
             }
         }
         if tally != Tally::default() {
             tracing::debug!(?tally, "notification batch");
         }
-    }
+        handled
+    })
+    .await;
 }
 
 /// Logs to stdout: JSON lines (CloudWatch) or compact text; the level from `RUST_LOG` (default `info`).
