@@ -205,33 +205,14 @@ impl BackendLink for HttpLink {
             .body(body)
             .send()
             .await
-            .map_err(|e| BackendError::Unavailable(describe(&e)))?;
+            .map_err(|e| BackendError::Unavailable(chat_settings::http::describe(&e)))?;
         let status = response.status().as_u16();
-        let body = response.bytes().await.map_err(|e| BackendError::Unavailable(describe(&e)))?;
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| BackendError::Unavailable(chat_settings::http::describe(&e)))?;
         Ok(Answer { status, body: body.to_vec() })
     }
-}
-
-/// The error chain of a reqwest error, without the URL (it is logged elsewhere, and never holds a token,
-/// but keep log lines short).
-fn describe(error: &reqwest::Error) -> String {
-    let kind = if error.is_timeout() {
-        "timed out"
-    } else if error.is_connect() {
-        "connection failed"
-    } else if error.is_decode() {
-        "unreadable body"
-    } else {
-        "request failed"
-    };
-    let mut text = kind.to_owned();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 /// Proxy routes through the Lambda Invoke API, as API Gateway HTTP API events (payload format 2.0).

@@ -109,7 +109,7 @@ impl HttpBackend {
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("chat-media/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| BackendError::Unavailable(describe(&e)))?;
+            .map_err(|e| BackendError::Unavailable(chat_settings::http::describe(&e)))?;
         let url = format!("{}{PROCESSED_PATH}", base_url.trim_end_matches('/'));
         Ok(Self { client, url, token })
     }
@@ -125,7 +125,7 @@ impl Backend for HttpBackend {
                 .json(report)
                 .send()
                 .await
-                .map_err(|e| BackendError::Unavailable(describe(&e)))?;
+                .map_err(|e| BackendError::Unavailable(chat_settings::http::describe(&e)))?;
             let status = response.status().as_u16();
             // Read to the end, so that the connection can be used again.
             let _body = response.bytes().await;
@@ -136,25 +136,6 @@ impl Backend for HttpBackend {
             }
         })
     }
-}
-
-/// A reqwest error's kind and causes, without the URL (logged elsewhere).
-fn describe(error: &reqwest::Error) -> String {
-    let kind = if error.is_timeout() {
-        "timed out"
-    } else if error.is_connect() {
-        "connection failed"
-    } else {
-        "request failed"
-    };
-    let mut text = kind.to_owned();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]

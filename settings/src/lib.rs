@@ -12,11 +12,14 @@
 //! - [`emf`]: CloudWatch embedded-metric-format lines, the deployables' metrics.
 //! - [`tls`]: the trust roots of every HTTPS client, read once.
 //! - [`tables`]: DynamoDB tables created as Terraform creates them, for local runs and tests.
+//! - `http` (feature `http`): how a failed HTTP call is described.
 //! - `sqs` (feature `sqs`): an SQS queue and its local poll loop, for the notifier and the media processor.
 
 pub mod aws;
 pub mod emf;
 pub mod env;
+#[cfg(feature = "http")]
+pub mod http;
 pub mod secrets;
 #[cfg(feature = "sqs")]
 pub mod sqs;

@@ -182,12 +182,14 @@ impl JwksKeys {
             .header(reqwest::header::ACCEPT, "application/json")
             .send()
             .await
-            .map_err(|e| JwksError::Request(describe(&e)))?;
+            .map_err(|e| JwksError::Request(chat_settings::http::describe(&e)))?;
         if response.status() != reqwest::StatusCode::OK {
             return Err(JwksError::Status(response.status().as_u16()));
         }
         let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|e| JwksError::Request(describe(&e)))? {
+        while let Some(chunk) =
+            response.chunk().await.map_err(|e| JwksError::Request(chat_settings::http::describe(&e)))?
+        {
             if body.len() + chunk.len() > MAX_JWKS_BYTES {
                 return Err(JwksError::TooLarge);
             }
@@ -241,25 +243,6 @@ fn usable(jwk: &Jwk) -> Option<(String, Arc<VerifyingKey>)> {
     }
     let key = DecodingKey::from_jwk(jwk).ok()?;
     Some((kid, Arc::new(VerifyingKey { key, algorithm })))
-}
-
-/// A reqwest error's kind and causes, without the URL (logged beside it).
-fn describe(error: &reqwest::Error) -> String {
-    let kind = if error.is_timeout() {
-        "timed out"
-    } else if error.is_connect() {
-        "connection failed"
-    } else {
-        "request failed"
-    };
-    let mut text = kind.to_owned();
-    let mut cause = std::error::Error::source(error);
-    while let Some(error) = cause {
-        text.push_str(": ");
-        text.push_str(&error.to_string());
-        cause = error.source();
-    }
-    text
 }
 
 #[cfg(test)]
