@@ -199,14 +199,3 @@ pub async fn poll(notifier: Notifier, queue: Arc<SqsQueue>, stop: watch::Receive
     })
     .await;
 }
-
-/// Logs to stdout: JSON lines (CloudWatch) or compact text; the level from `RUST_LOG` (default `info`).
-pub fn init_logs(json: bool) {
-    let level = std::env::var("RUST_LOG").ok().and_then(|l| l.parse().ok()).unwrap_or(tracing::Level::INFO);
-    let builder = tracing_subscriber::fmt().with_max_level(level).with_target(false);
-    if json {
-        builder.json().flatten_event(true).init();
-    } else {
-        builder.compact().init();
-    }
-}

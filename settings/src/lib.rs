@@ -13,6 +13,7 @@
 //! - [`tls`]: the trust roots of every HTTPS client, read once.
 //! - [`tables`]: DynamoDB tables created as Terraform creates them, for local runs and tests.
 //! - `http` (feature `http`): how a failed HTTP call is described.
+//! - `logs` (feature `logs`): the queue consumers' log setup.
 //! - `sqs` (feature `sqs`): an SQS queue and its local poll loop, for the notifier and the media processor.
 
 pub mod aws;
@@ -20,6 +21,8 @@ pub mod emf;
 pub mod env;
 #[cfg(feature = "http")]
 pub mod http;
+#[cfg(feature = "logs")]
+pub mod logs;
 pub mod secrets;
 #[cfg(feature = "sqs")]
 pub mod sqs;
