@@ -61,35 +61,8 @@ async fn on_s3_and_sqs_each_upload_is_announced_by_s3_and_processed_from_the_que
     let moto = local_services::moto::Moto::shared();
     let endpoint = moto.endpoint();
     let sdk = chat_settings::aws::local(&endpoint, std::time::Duration::from_secs(5));
-    let run = uuid::Uuid::new_v4().simple().to_string();
-    let (bucket, queue_name) = (format!("files-{}", &run[..12]), format!("uploads-{}", &run[..12]));
-    let s3 =
-        aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build());
-    let sqs = aws_sdk_sqs::Client::new(&sdk);
-    s3.create_bucket().bucket(&bucket).send().await.expect("bucket");
-    let queue_url =
-        sqs.create_queue().queue_name(&queue_name).send().await.expect("queue").queue_url.expect("url");
-    use aws_sdk_s3::types::{
-        Event, FilterRule, FilterRuleName, NotificationConfiguration, NotificationConfigurationFilter,
-        QueueConfiguration, S3KeyFilter,
-    };
-    let prefix =
-        FilterRule::builder().name(FilterRuleName::Prefix).value(chat_files::keys::UPLOADS_PREFIX).build();
-    let uploads_only = NotificationConfigurationFilter::builder()
-        .key(S3KeyFilter::builder().filter_rules(prefix).build())
-        .build();
-    let queue = QueueConfiguration::builder()
-        .queue_arn(format!("arn:aws:sqs:us-east-1:123456789012:{queue_name}"))
-        .events(Event::from("s3:ObjectCreated:*"))
-        .filter(uploads_only)
-        .build()
-        .expect("queue configuration");
-    s3.put_bucket_notification_configuration()
-        .bucket(&bucket)
-        .notification_configuration(NotificationConfiguration::builder().queue_configurations(queue).build())
-        .send()
-        .await
-        .expect("notification");
+    let bucket = format!("files-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+    let (_, sqs, queue_url) = media_files::bucket_announcing_uploads(&sdk, &bucket).await;
 
     let store = format!("s3://{bucket}");
     let (mut stack, _dir) = start_in_memory(&[("FILE_STORE", &store), ("S3_ENDPOINT", &endpoint)]).await;

@@ -270,37 +270,8 @@ async fn on_moto_an_upload_announced_by_s3_on_sqs_is_processed_by_the_poller() {
     let moto = local_services::moto::Moto::shared();
     let endpoint = moto.endpoint();
     let sdk = chat_settings::aws::local(&endpoint, Duration::from_secs(5));
-    let run = std::process::id();
-    let (bucket, queue_name) = (format!("media-{run}"), format!("media-uploads-{run}"));
-    let s3 =
-        aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build());
-    let sqs = aws_sdk_sqs::Client::new(&sdk);
-    s3.create_bucket().bucket(&bucket).send().await.expect("bucket");
-    let queue_url =
-        sqs.create_queue().queue_name(&queue_name).send().await.expect("queue").queue_url.expect("url");
-    use aws_sdk_s3::types::{
-        Event, FilterRule, FilterRuleName, NotificationConfiguration, NotificationConfigurationFilter,
-        QueueConfiguration, S3KeyFilter,
-    };
-    let uploads_only = NotificationConfigurationFilter::builder()
-        .key(
-            S3KeyFilter::builder()
-                .filter_rules(FilterRule::builder().name(FilterRuleName::Prefix).value("uploads/").build())
-                .build(),
-        )
-        .build();
-    let queue = QueueConfiguration::builder()
-        .queue_arn(format!("arn:aws:sqs:us-east-1:123456789012:{queue_name}"))
-        .events(Event::from("s3:ObjectCreated:*"))
-        .filter(uploads_only)
-        .build()
-        .expect("queue configuration");
-    s3.put_bucket_notification_configuration()
-        .bucket(&bucket)
-        .notification_configuration(NotificationConfiguration::builder().queue_configurations(queue).build())
-        .send()
-        .await
-        .expect("notification");
+    let bucket = format!("media-{}", std::process::id());
+    let (s3, sqs, queue_url) = support::bucket_announcing_uploads(&sdk, &bucket).await;
 
     let (backend_url, calls) = spawn_backend().await;
     let env = [

@@ -319,38 +319,14 @@ async fn the_http_routes_do_what_the_frames_do(kind: StoreKind) {
     files.put(&keys::original(BOOKING, &id), b"%PDF-1.7".to_vec(), "application/pdf").await.expect("put");
     assert_eq!(process(&app, &id, verdict).await.status(), 200);
 
-    let read: Value = app
-        .client
-        .get(route(&format!("/{id}")))
-        .bearer_auth(token("bob"))
-        .send()
-        .await
-        .expect("get")
-        .json()
-        .await
-        .expect("json");
+    let get = |path: String, user: &str| app.client.get(route(&path)).bearer_auth(token(user)).send();
+    let read: Value = get(format!("/{id}"), "bob").await.expect("get").json().await.expect("json");
     assert_eq!((&read["status"], &read["thumbnail"]), (&json!("ready"), &json!(false)));
-    let hidden =
-        app.client.get(route(&format!("/{id}"))).bearer_auth(token("alice")).send().await.expect("get");
+    let hidden = get(format!("/{id}"), "alice").await.expect("get");
     assert_eq!(hidden.status(), 404, "unsent: the uploader's alone");
-    let no_thumbnail = app
-        .client
-        .get(route(&format!("/{id}/url?variant=thumbnail")))
-        .bearer_auth(token("bob"))
-        .send()
-        .await
-        .expect("get");
+    let no_thumbnail = get(format!("/{id}/url?variant=thumbnail"), "bob").await.expect("get");
     assert_eq!(no_thumbnail.status(), 400);
-    let signed: Value = app
-        .client
-        .get(route(&format!("/{id}/url")))
-        .bearer_auth(token("bob"))
-        .send()
-        .await
-        .expect("get")
-        .json()
-        .await
-        .expect("json");
+    let signed: Value = get(format!("/{id}/url"), "bob").await.expect("get").json().await.expect("json");
     let file = reqwest::get(signed["url"].as_str().expect("url")).await.expect("get");
     assert_eq!(file.headers()["content-type"], "application/pdf");
     let disposition = file.headers()["content-disposition"].to_str().expect("ascii").to_owned();
@@ -376,7 +352,5 @@ async fn the_http_routes_do_what_the_frames_do(kind: StoreKind) {
         .expect("hide");
     assert_eq!(hide.status(), 200);
     assert!(files.get(&keys::original(BOOKING, &id), 1000).await.expect("get").is_none());
-    let gone =
-        app.client.get(route(&format!("/{id}"))).bearer_auth(token("alice")).send().await.expect("get");
-    assert_eq!(gone.status(), 404);
+    assert_eq!(get(format!("/{id}"), "alice").await.expect("get").status(), 404);
 }

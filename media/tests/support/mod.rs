@@ -1,6 +1,7 @@
 //! Real files made for the tests: images encoded by the `image` crate, then given the metadata a phone
 //! writes (an EXIF block with a GPS position and an orientation, XMP, comments) by hand, byte for byte as
-//! the formats lay them out.
+//! the formats lay them out; and a bucket on moto that announces its uploads on a queue, as Terraform
+//! wires them. Shared with dev-stack's end-to-end test.
 
 #![allow(dead_code, unreachable_pub)] // each test binary uses its own share of these
 
@@ -154,4 +155,39 @@ pub fn riff_chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
         c.push(0);
     }
     c
+}
+
+/// A bucket and a queue named `name` on moto (`sdk`'s endpoint), S3 announcing each object created under
+/// `uploads/` on the queue, as Terraform wires them: the S3 client, the SQS client and the queue's URL.
+pub async fn bucket_announcing_uploads(
+    sdk: &aws_config::SdkConfig,
+    name: &str,
+) -> (aws_sdk_s3::Client, aws_sdk_sqs::Client, String) {
+    use aws_sdk_s3::types::{
+        Event, FilterRule, FilterRuleName, NotificationConfiguration, NotificationConfigurationFilter,
+        QueueConfiguration, S3KeyFilter,
+    };
+    let s3 =
+        aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(sdk).force_path_style(true).build());
+    let sqs = aws_sdk_sqs::Client::new(sdk);
+    s3.create_bucket().bucket(name).send().await.expect("bucket");
+    let queue_url = sqs.create_queue().queue_name(name).send().await.expect("queue").queue_url.expect("url");
+    let prefix =
+        FilterRule::builder().name(FilterRuleName::Prefix).value(chat_files::keys::UPLOADS_PREFIX).build();
+    let uploads_only = NotificationConfigurationFilter::builder()
+        .key(S3KeyFilter::builder().filter_rules(prefix).build())
+        .build();
+    let queue = QueueConfiguration::builder()
+        .queue_arn(format!("arn:aws:sqs:us-east-1:123456789012:{name}"))
+        .events(Event::from("s3:ObjectCreated:*"))
+        .filter(uploads_only)
+        .build()
+        .expect("queue configuration");
+    s3.put_bucket_notification_configuration()
+        .bucket(name)
+        .notification_configuration(NotificationConfiguration::builder().queue_configurations(queue).build())
+        .send()
+        .await
+        .expect("notification");
+    (s3, sqs, queue_url)
 }
