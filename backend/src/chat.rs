@@ -280,7 +280,6 @@ pub struct UserMembership {
 }
 
 /// Everything the chat does.
-#[derive(Clone)]
 pub struct ChatService {
     store: Store,
     verifier: TokenVerifier,

@@ -33,7 +33,7 @@ pub async fn run() -> Result<(), Error> {
     tracing::info!(store = store.kind(), "backend function ready");
     let events = events::publisher(&settings.events, Some(&sdk_config)).await;
     let files = open_files(&settings, Some(&sdk_config)).await?;
-    let state = AppState::new(&settings, store, push, events).with_files(files, &settings);
+    let state = AppState::new(&settings, store, push, events, files);
     // The identity provider's keys, if any, during the cold start (a failure is logged, not fatal).
     state.chat.verifier().prefetch().await;
     let app = router(state, Hosting::Lambda);

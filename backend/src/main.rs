@@ -91,7 +91,7 @@ async fn service(settings: &Settings) -> anyhow::Result<(Arc<ChatService>, store
     store.prepare().await.context("preparing the store")?;
     let push = notifier::api_gateway(settings, None).await;
     let events = events::publisher(&settings.events, None).await;
-    Ok((AppState::new(settings, store.clone(), push, events).chat(), store))
+    Ok((AppState::new(settings, store.clone(), push, events, None).chat(), store))
 }
 
 async fn booking(settings: &Settings, command: BookingCommand) -> anyhow::Result<()> {

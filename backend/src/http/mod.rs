@@ -253,7 +253,7 @@ impl Application {
         let files =
             open_files(&on_port(settings, listener.local_addr().map(|a| a.port()).unwrap_or(0)), None)
                 .await?;
-        let state = AppState::new(settings, store.clone(), push, events).with_files(files.clone(), settings);
+        let state = AppState::new(settings, store.clone(), push, events, files.clone());
         // The identity provider's keys, if any, before the first token needs them (a failure is logged).
         state.chat.verifier().prefetch().await;
         Ok(Self { listener, router: router(state, Hosting::Server), store, files })
@@ -263,12 +263,14 @@ impl Application {
 impl AppState {
     /// The state of every route over an opened store: the chat service with its token verifier and
     /// notifiers (the direct WebSocket's hub, and `push` when given), publishing the chat's events to
-    /// `events`.
+    /// `events`, keeping members' files in `files` (attachments on; with the disk adapter, its routes
+    /// too).
     pub fn new(
         settings: &Settings,
         store: Store,
         push: Option<Arc<dyn BookingNotifier>>,
         events: Arc<dyn EventPublisher>,
+        files: Option<chat_files::Opened>,
     ) -> Self {
         let hub = Arc::new(LocalHub::default());
         let mut notifiers = Notifiers::default().with(hub.clone());
@@ -295,6 +297,10 @@ impl AppState {
             metrics.clone(),
         )
         .with_presend(presend);
+        let files = files.zip(settings.files.as_ref().map(|f| f.rules.clone()));
+        let disk = files.as_ref().and_then(|(opened, rules)| Some((opened.disk.clone()?, rules.max_bytes)));
+        let chat =
+            chat.with_files(files.map(|(opened, rules)| crate::chat::Files { store: opened.store, rules }));
         Self {
             preferences,
             chat: Arc::new(chat),
@@ -306,26 +312,12 @@ impl AppState {
             dev_jwt: settings.local.then(|| Arc::new(settings.jwt.clone())),
             demo_ws_url: settings.demo_ws_url.clone(),
             static_dir: settings.static_dir.clone(),
-            disk: None,
+            disk,
         }
     }
 }
 
 impl AppState {
-    /// The same state, with members' files in `files` (attachments on; with the disk adapter, its routes
-    /// too).
-    #[must_use]
-    pub fn with_files(mut self, files: Option<chat_files::Opened>, settings: &Settings) -> Self {
-        let Some((opened, rules)) = files.zip(settings.files.as_ref().map(|f| f.rules.clone())) else {
-            return self;
-        };
-        self.disk = opened.disk.clone().map(|disk| (disk, rules.max_bytes));
-        let chat = Arc::unwrap_or_clone(self.chat)
-            .with_files(Some(crate::chat::Files { store: opened.store, rules }));
-        self.chat = Arc::new(chat);
-        self
-    }
-
     /// The chat service, for tools that act without HTTP (the `booking` command).
     pub fn chat(&self) -> Arc<ChatService> {
         Arc::clone(&self.chat)
