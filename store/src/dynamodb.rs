@@ -5,7 +5,7 @@
 //! | item | `pk` | `sk` |
 //! |---|---|---|
 //! | booking (with the message counter) | `BOOKING#{id}` | `BOOKING` |
-//! | message (with `edited_at`, `deleted_at` once edited, deleted) | `BOOKING#{id}` | `MSG#{message id, 20 digits}` |
+//! | message (with `edited_at`, `deleted_at` once edited, deleted; `norm`, its body lowercased, for search) | `BOOKING#{id}` | `MSG#{message id, 20 digits}` |
 //! | idempotency key | `BOOKING#{id}` | `CMID#{len(sender)}#{sender}#{client_message_id}` |
 //! | reaction | `BOOKING#{id}` | `REACT#{message id, 20 digits}#{len(emoji)}#{emoji}#{user}` |
 //! | read position | `BOOKING#{id}` | `READ#{user}` |
@@ -50,6 +50,7 @@ use aws_sdk_dynamodb::types::{
 use chat_wire::time::now_millis;
 use chat_wire::{BookingId, ChatMessage, MessageId, ReactionSummary};
 use futures_util::future::BoxFuture;
+use futures_util::{StreamExt, TryStreamExt};
 
 use super::{
     BookingActivity, BookingWrite, ChatStore, MAX_INBOX_BOOKINGS, MAX_UNREAD_COUNT, MessagePage, NewMessage,
@@ -63,6 +64,7 @@ use crate::notifications::{
     Claim, ClaimRequest, NotificationSettings, Notified, VersionedSettings, decide_claim,
 };
 use crate::rate_limit::{Limits, Windows};
+use crate::search::{Search, SearchHit, SearchPage, SearchQuery};
 
 /// How often a message's transaction is tried when other senders of its booking win the race.
 const MAX_ATTEMPTS: u32 = 50;
@@ -74,12 +76,15 @@ const CLAIM_ATTEMPTS: u32 = 8;
 /// Most memberships of one user read for the inbox (which then lists the most recently active).
 const MAX_MEMBERSHIPS_READ: usize = 500;
 
-type Item = HashMap<String, AttributeValue>;
+/// Most bookings' partitions a search reads at once.
+const SEARCH_CONCURRENCY: usize = 8;
+
+pub(crate) type Item = HashMap<String, AttributeValue>;
 
 /// The chat in one DynamoDB table. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct DynamoDbStore {
-    client: Client,
+    pub(crate) client: Client,
     table: Arc<str>,
     create_table: bool,
 }
@@ -92,11 +97,16 @@ pub(crate) fn n(value: impl std::fmt::Display) -> AttributeValue {
     AttributeValue::N(value.to_string())
 }
 
-fn booking_pk(id: BookingId) -> AttributeValue {
+pub(crate) fn booking_pk(id: BookingId) -> AttributeValue {
     s(format!("BOOKING#{id}"))
 }
 
-fn message_sk(id: MessageId) -> String {
+/// A booking's sort key in the retention index: due in order of `from`, then of id.
+pub(crate) fn retention_sk(from: i64, booking_id: BookingId) -> String {
+    format!("{from:020}#{booking_id:020}")
+}
+
+pub(crate) fn message_sk(id: MessageId) -> String {
     format!("MSG#{id:020}")
 }
 
@@ -112,26 +122,26 @@ fn reaction_sk(message_id: MessageId, emoji: &str, user_id: &str) -> String {
     format!("{}{}#{emoji}#{user_id}", reaction_prefix(message_id), emoji.len())
 }
 
-fn settings_key(user_id: &str) -> Item {
+pub(crate) fn settings_key(user_id: &str) -> Item {
     key(s(format!("USER#{user_id}")), "NOTIFY#SETTINGS")
 }
 
-fn notified_key(booking_id: BookingId, user_id: &str) -> Item {
+pub(crate) fn notified_key(booking_id: BookingId, user_id: &str) -> Item {
     key(booking_pk(booking_id), format!("NOTIFIED#{user_id}"))
 }
 
-fn key(pk: AttributeValue, sk: impl Into<String>) -> Item {
+pub(crate) fn key(pk: AttributeValue, sk: impl Into<String>) -> Item {
     HashMap::from([("pk".to_owned(), pk), ("sk".to_owned(), s(sk))])
 }
 
-fn text(item: &Item, name: &str) -> Result<String, StoreError> {
+pub(crate) fn text(item: &Item, name: &str) -> Result<String, StoreError> {
     match item.get(name) {
         Some(AttributeValue::S(value)) => Ok(value.clone()),
         _ => Err(StoreError::Inconsistent(format!("item without the string {name}"))),
     }
 }
 
-fn number(item: &Item, name: &str) -> Result<i64, StoreError> {
+pub(crate) fn number(item: &Item, name: &str) -> Result<i64, StoreError> {
     match item.get(name) {
         Some(AttributeValue::N(value)) => {
             value.parse().map_err(|_| StoreError::Inconsistent(format!("{name} is not an integer: {value}")))
@@ -182,11 +192,27 @@ fn message_from(item: &Item) -> Result<ChatMessage, StoreError> {
     })
 }
 
+/// A message item a search's filter let through, as a hit; `None` for an item written before search
+/// existed (no `norm`) whose body lacks a word.
+fn hit_from(item: &Item, query: &SearchQuery) -> Result<Option<SearchHit>, StoreError> {
+    let body = text(item, "body")?;
+    if !item.contains_key("norm") && !query.found_in(&body.to_lowercase()) {
+        return Ok(None);
+    }
+    Ok(Some(SearchHit {
+        booking_id: number(item, "booking_id")?,
+        message_id: number(item, "id")?,
+        sender_id: text(item, "sender_id")?,
+        created_at: number(item, "created_at")?,
+        body,
+    }))
+}
+
 fn attachment_sk(id: &str) -> String {
     format!("ATT#{id}")
 }
 
-fn attachment_from(item: &Item) -> Result<AttachmentRecord, StoreError> {
+pub(crate) fn attachment_from(item: &Item) -> Result<AttachmentRecord, StoreError> {
     Ok(AttachmentRecord {
         booking_id: number(item, "booking_id")?,
         uploader_id: text(item, "uploader_id")?,
@@ -263,11 +289,11 @@ impl DynamoDbStore {
         Self { client, table: table.into(), create_table }
     }
 
-    fn table(&self) -> &str {
+    pub(crate) fn table(&self) -> &str {
         &self.table
     }
 
-    async fn get(&self, key: Item, operation: &'static str) -> Result<Option<Item>, StoreError> {
+    pub(crate) async fn get(&self, key: Item, operation: &'static str) -> Result<Option<Item>, StoreError> {
         let output = self
             .client
             .get_item()
@@ -282,7 +308,7 @@ impl DynamoDbStore {
 
     /// Every item of `pk` whose sort key is between `from` and `to` (and that passes `filter`, an expression
     /// with its values), in sort-key order (or reverse), stopping after `limit` items when given.
-    async fn query(
+    pub(crate) async fn query(
         &self,
         pk: AttributeValue,
         (from, to): (String, String),
@@ -508,14 +534,14 @@ impl DynamoDbStore {
         change: OwnMessage<'_>,
         body: &str,
     ) -> Result<Option<ChatMessage>, StoreError> {
-        let values = vec![(":body", s(body)), (":now", n(now_millis()))];
-        let update = "SET body = :body, edited_at = :now, changed_at = :now";
+        let values = vec![(":body", s(body)), (":norm", s(body.to_lowercase())), (":now", n(now_millis()))];
+        let update = "SET body = :body, norm = :norm, edited_at = :now, changed_at = :now";
         self.change_own_message(change, update, values, "editing a message").await
     }
 
     async fn delete_message(&self, change: OwnMessage<'_>) -> Result<Option<ChatMessage>, StoreError> {
         let values = vec![(":now", n(now_millis()))];
-        let update = "SET deleted_at = :now, changed_at = :now REMOVE body, att";
+        let update = "SET deleted_at = :now, changed_at = :now REMOVE body, norm, att";
         self.change_own_message(change, update, values, "deleting a message").await
     }
 
@@ -534,7 +560,7 @@ impl DynamoDbStore {
             .set_key(Some(key(booking_pk(booking_id), message_sk(message_id))))
             .update_expression(
                 "SET deleted_at = if_not_exists(deleted_at, :now), changed_at = :now, \
-                 hidden_reason = :reason, hidden_at = :now REMOVE body, att",
+                 hidden_reason = :reason, hidden_at = :now REMOVE body, norm, att",
             )
             .condition_expression("attribute_exists(pk) AND attribute_not_exists(hidden_reason)")
             .expression_attribute_values(":now", now)
@@ -599,6 +625,8 @@ impl DynamoDbStore {
             message.insert("booking_id".into(), n(new.booking_id));
             message.insert("sender_id".into(), s(new.sender_id));
             message.insert("body".into(), s(new.body));
+            // What search filters on ([`DynamoDbStore::search`]).
+            message.insert("norm".into(), s(new.body.to_lowercase()));
             message.insert("created_at".into(), n(now));
             message.insert("changed_at".into(), n(now));
             if let Some(cmid) = new.client_message_id {
@@ -714,6 +742,71 @@ impl DynamoDbStore {
         Ok(MessagePage { messages, has_more })
     }
 
+    /// A page of the messages that match a search: one `Query` of each booking's whole `MSG#` range
+    /// ([`DynamoDbStore::search_booking`]), [`SEARCH_CONCURRENCY`] bookings at a time; the hits
+    /// gathered, ordered and cut to the page.
+    async fn search(&self, search: Search<'_>) -> Result<SearchPage, StoreError> {
+        let per_booking: Vec<Vec<SearchHit>> = futures_util::stream::iter(search.bookings.iter().copied())
+            .map(|booking_id| self.search_booking(booking_id, &search))
+            .buffer_unordered(SEARCH_CONCURRENCY)
+            .try_collect()
+            .await?;
+        Ok(SearchPage::of(per_booking.into_iter().flatten().collect(), &search))
+    }
+
+    /// One booking's hits that may be on the page: a consistent `Query` of its whole `MSG#` range
+    /// (paginated), filtered on `norm` (the lowercased body) containing every word and not deleted.
+    /// DynamoDB reads, and bills, every message item of the range before the filter: a read unit per
+    /// 4 KB of the booking's messages (`docs/chat-store.md#search`).
+    async fn search_booking(
+        &self,
+        booking_id: BookingId,
+        search: &Search<'_>,
+    ) -> Result<Vec<SearchHit>, StoreError> {
+        const OP: &str = "searching messages";
+        let words = search.query.words();
+        let all: Vec<String> = (0..words.len()).map(|i| format!("contains(#norm, :w{i})")).collect();
+        // Items written before search existed have no `norm`: their bodies are matched below.
+        let filter = format!(
+            "attribute_not_exists(deleted_at) AND (({}) OR \
+             (attribute_not_exists(#norm) AND attribute_exists(body)))",
+            all.join(" AND ")
+        );
+        let (mut hits, mut start, mut read_units) = (Vec::new(), None, 0.0);
+        loop {
+            let mut request = self
+                .client
+                .query()
+                .table_name(self.table())
+                .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
+                .filter_expression(&filter)
+                .projection_expression("#id, booking_id, sender_id, body, created_at, #norm")
+                .expression_attribute_names("#id", "id")
+                .expression_attribute_names("#norm", "norm")
+                .expression_attribute_values(":pk", booking_pk(booking_id))
+                .expression_attribute_values(":from", s(message_sk(0)))
+                .expression_attribute_values(":to", s(message_sk(MessageId::MAX)))
+                .consistent_read(true)
+                .return_consumed_capacity(aws_sdk_dynamodb::types::ReturnConsumedCapacity::Total)
+                .set_exclusive_start_key(start);
+            for (i, word) in words.iter().enumerate() {
+                request = request.expression_attribute_values(format!(":w{i}"), s(word));
+            }
+            let output = request.send().await.map_err(|e| StoreError::database(OP, e))?;
+            read_units += output.consumed_capacity().and_then(|c| c.capacity_units()).unwrap_or(0.0);
+            for item in output.items() {
+                hits.extend(hit_from(item, search.query)?);
+            }
+            // Only what may be on the page is kept, however many messages match.
+            hits = crate::search::first_after(hits, search);
+            start = output.last_evaluated_key;
+            if start.is_none() {
+                tracing::debug!(booking_id, read_units, "searched a booking");
+                return Ok(hits);
+            }
+        }
+    }
+
     async fn insert_booking_if_absent(&self, booking: &Booking) -> Result<bool, StoreError> {
         let now = now_millis();
         let mut item = key(booking_pk(booking.id), "BOOKING");
@@ -770,22 +863,41 @@ impl DynamoDbStore {
                 .map_err(|e| StoreError::database(OP, e))?;
             writes.push(WriteRequest::builder().delete_request(delete).build());
         }
-        let mut pending = HashMap::from([(self.table().to_owned(), writes)]);
-        for attempt in 0..MAX_ATTEMPTS {
-            let output = self
-                .client
-                .batch_write_item()
-                .set_request_items(Some(pending))
-                .send()
-                .await
-                .map_err(|e| StoreError::database(OP, e))?;
-            match output.unprocessed_items {
-                Some(left) if left.values().any(|writes| !writes.is_empty()) => pending = left,
-                _ => return Ok(()),
+        self.write_batch(writes, OP).await
+    }
+
+    /// Writes `writes` with `BatchWriteItem`, 25 at a time (DynamoDB's most per call), retrying what
+    /// DynamoDB left unprocessed with jittered backoff.
+    pub(crate) async fn write_batch(
+        &self,
+        writes: Vec<WriteRequest>,
+        operation: &'static str,
+    ) -> Result<(), StoreError> {
+        let mut writes = writes.into_iter().peekable();
+        while writes.peek().is_some() {
+            let chunk: Vec<WriteRequest> = writes.by_ref().take(25).collect();
+            let mut pending = HashMap::from([(self.table().to_owned(), chunk)]);
+            let mut attempt = 0;
+            loop {
+                let output = self
+                    .client
+                    .batch_write_item()
+                    .set_request_items(Some(pending))
+                    .send()
+                    .await
+                    .map_err(|e| StoreError::database(operation, e))?;
+                match output.unprocessed_items {
+                    Some(left) if left.values().any(|writes| !writes.is_empty()) => pending = left,
+                    _ => break,
+                }
+                attempt += 1;
+                if attempt == MAX_ATTEMPTS {
+                    return Err(StoreError::Contention(operation));
+                }
+                tokio::time::sleep(Duration::from_millis(fastrand::u64(0..=10u64 << attempt.min(6)))).await;
             }
-            tokio::time::sleep(Duration::from_millis(fastrand::u64(0..=10u64 << attempt.min(6)))).await;
         }
-        Err(StoreError::Contention(OP))
+        Ok(())
     }
 
     async fn put_booking(&self, booking: &Booking) -> Result<BookingWrite, StoreError> {
@@ -866,9 +978,22 @@ impl DynamoDbStore {
             .update_item()
             .table_name(self.table())
             .set_key(Some(key(booking_pk(booking_id), "BOOKING")))
-            .update_expression("SET chat_state = :state, chat_version = :next")
             .expression_attribute_values(":state", s(json))
             .expression_attribute_values(":next", n(expected_version + 1));
+        let update = match crate::user_data::retained_from(state) {
+            // The booking enters the retention index (docs/privacy.md), in the same write.
+            Some(from) => update
+                .update_expression(
+                    "SET chat_state = :state, chat_version = :next, retained_from = :from, \
+                     gsi1pk = :retain, gsi1sk = :due",
+                )
+                .expression_attribute_values(":from", n(from))
+                .expression_attribute_values(":retain", s(crate::user_data::RETENTION_PARTITION))
+                .expression_attribute_values(":due", s(retention_sk(from, booking_id))),
+            None => update.update_expression(
+                "SET chat_state = :state, chat_version = :next REMOVE retained_from, gsi1pk, gsi1sk",
+            ),
+        };
         let update = if expected_version == 0 {
             update.condition_expression("attribute_exists(pk) AND attribute_not_exists(chat_version)")
         } else {
@@ -1065,10 +1190,14 @@ impl DynamoDbStore {
         .collect()
     }
 
-    async fn bookings_of(&self, user_id: &str, limit: u32) -> Result<Vec<BookingActivity>, StoreError> {
+    /// The bookings `user_id` is a member of by the inbox's index (eventually consistent), newest id
+    /// first, at most `max`.
+    pub(crate) async fn membership_ids(
+        &self,
+        user_id: &str,
+        max: usize,
+    ) -> Result<Vec<BookingId>, StoreError> {
         const OP: &str = "listing a user's bookings";
-        // The index is eventually consistent (a GSI cannot be read consistently); the booking items read
-        // after it are the authority, so a former member never sees a booking.
         let mut ids = Vec::new();
         let mut start = None;
         loop {
@@ -1088,11 +1217,19 @@ impl DynamoDbStore {
                 ids.push(number(item, "booking_id")?);
             }
             start = output.last_evaluated_key;
-            if start.is_none() || ids.len() >= MAX_MEMBERSHIPS_READ {
+            if start.is_none() || ids.len() >= max {
                 break;
             }
         }
-        ids.truncate(MAX_MEMBERSHIPS_READ);
+        ids.truncate(max);
+        Ok(ids)
+    }
+
+    async fn bookings_of(&self, user_id: &str, limit: u32) -> Result<Vec<BookingActivity>, StoreError> {
+        const OP: &str = "listing a user's bookings";
+        // The index is eventually consistent (a GSI cannot be read consistently); the booking items read
+        // after it are the authority, so a former member never sees a booking.
+        let ids = self.membership_ids(user_id, MAX_MEMBERSHIPS_READ).await?;
         let mut bookings = Vec::new();
         for chunk in ids.chunks(100) {
             let keys: Vec<Item> = chunk.iter().map(|id| key(booking_pk(*id), "BOOKING")).collect();
@@ -1427,6 +1564,10 @@ impl ChatStore for DynamoDbStore {
 
     fn rate_limits(&self, limits: Limits) -> Arc<dyn RateLimits> {
         Arc::new(DynamoDbRateLimits { store: self.clone(), limits })
+    }
+
+    fn user_data(&self) -> &dyn crate::user_data::UserDataStore {
+        self
     }
 
     fn moderation(&self) -> Arc<dyn crate::moderation::ModerationStore> {

@@ -317,6 +317,38 @@ impl DynamoDbModeration {
         items.iter().map(report_from).collect()
     }
 
+    async fn reports_by(&self, reporter_id: &str) -> Result<Vec<Report>, StoreError> {
+        const OP: &str = "listing a member's reports";
+        let mut reports = Vec::new();
+        for status in [ReportStatus::Open, ReportStatus::Resolved] {
+            let mut start = None;
+            loop {
+                let output = self
+                    .client
+                    .query()
+                    .table_name(&*self.table)
+                    .key_condition_expression("pk = :pk")
+                    .filter_expression("reporter_id = :reporter")
+                    .expression_attribute_values(":pk", s(queue_pk(status)))
+                    .expression_attribute_values(":reporter", s(reporter_id))
+                    .consistent_read(true)
+                    .set_exclusive_start_key(start)
+                    .send()
+                    .await
+                    .map_err(|e| StoreError::database(OP, e))?;
+                for item in output.items.unwrap_or_default() {
+                    reports.push(report_from(&item)?);
+                }
+                start = output.last_evaluated_key;
+                if start.is_none() {
+                    break;
+                }
+            }
+        }
+        reports.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(reports)
+    }
+
     async fn resolve_report(
         &self,
         id: &str,

@@ -9,6 +9,8 @@
 //! - [`rate_limit`]: the per-user windows every adapter counts in ([`RateLimits`]).
 //! - [`moderation`]: members' reports and the operator's append-only audit log, behind a port of their
 //!   own ([`moderation::ModerationStore`]; adapters [`sql_moderation`] and [`dynamodb_moderation`]).
+//! - [`search`]: full-text search of history ([`ChatStore::search`]): the query's words, the cursor, the
+//!   hits; each adapter runs it its own way (FTS5, `tsvector`, a filtered `Query`).
 //!
 //! Every adapter keeps the same guarantees, enforced by the database itself:
 //! - a booking's message ids increase in commit order, so `after_message_id` never skips a message that
@@ -257,6 +259,13 @@ macro_rules! delegate_to_inherent {
         ) -> BoxFuture<'a, Result<(), StoreError>> {
             Box::pin(Self::release_notification(self, request, previous))
         }
+
+        fn search<'a>(
+            &'a self,
+            search: $crate::search::Search<'a>,
+        ) -> BoxFuture<'a, Result<$crate::search::SearchPage, StoreError>> {
+            Box::pin(Self::search(self, search))
+        }
     };
 }
 use delegate_to_inherent;
@@ -267,12 +276,16 @@ pub mod contact;
 pub mod domain;
 pub mod dynamodb;
 pub mod dynamodb_moderation;
+mod dynamodb_user_data;
 pub mod moderation;
 pub mod notifications;
 pub mod push;
 pub mod rate_limit;
+pub mod search;
 pub mod sql;
 pub mod sql_moderation;
+mod sql_user_data;
+pub mod user_data;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -816,11 +829,24 @@ pub trait ChatStore: Send + Sync + 'static {
         previous: Option<Notified>,
     ) -> BoxFuture<'a, Result<(), StoreError>>;
 
+    /// A page of the messages of `search.bookings` that match its query, newest first, after its cursor
+    /// ([`search`]); tombstones never match.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn search<'a>(
+        &'a self,
+        search: search::Search<'a>,
+    ) -> BoxFuture<'a, Result<search::SearchPage, StoreError>>;
+
     /// The rate limits of `limits`, shared by every instance on this store ([`crate::rate_limit`]).
     fn rate_limits(&self, limits: crate::rate_limit::Limits) -> Arc<dyn RateLimits>;
 
     /// Members' reports and the operator's append-only audit log, on this store ([`moderation`]).
     fn moderation(&self) -> Arc<dyn moderation::ModerationStore>;
+
+    /// A user's data and the retention job's, on this store ([`user_data`]).
+    fn user_data(&self) -> &dyn user_data::UserDataStore;
 }
 
 /// Rate limits by user, kept where the chat is: an adapter per store, each shared by every instance on

@@ -320,6 +320,13 @@ pub mod actions {
     pub const CHAT_CLOSED: &str = "chat.closed";
     /// A closed chat was opened again.
     pub const CHAT_REOPENED: &str = "chat.reopened";
+    /// A user's data was exported (target: the user).
+    pub const USER_EXPORTED: &str = "user.exported";
+    /// A call erased (some of) a user's data (target: the user; detail: what it did, and whether the
+    /// erasure is complete).
+    pub const USER_ERASED: &str = "user.erased";
+    /// The retention job deleted chats (detail: how many bookings, messages and files).
+    pub const RETENTION_RUN: &str = "retention.run";
 }
 
 /// One moderation action, as the audit log keeps it forever: appended once, never changed nor deleted.
@@ -435,6 +442,14 @@ pub trait ModerationStore: Send + Sync + 'static {
         limit: usize,
     ) -> BoxFuture<'a, Result<Vec<Report>, StoreError>>;
 
+    /// Every report `reporter_id` made, open or resolved, oldest first: for their export. On DynamoDB it
+    /// reads both queues' partitions with a filter (reports are few beside messages), so it costs a read
+    /// unit per 4 KB of all reports.
+    ///
+    /// # Errors
+    /// As [`ModerationStore::reports`].
+    fn reports_by<'a>(&'a self, reporter_id: &'a str) -> BoxFuture<'a, Result<Vec<Report>, StoreError>>;
+
     /// Resolves the report with this id, if it is open, in one conditional write: of calls racing on the
     /// same report, one resolves it ([`Resolved::Now`]) and the others get it as that one left it
     /// ([`Resolved::Already`]), as does any later call. `None` when there is no such report.
@@ -500,6 +515,13 @@ macro_rules! delegate_moderation_store {
                 limit: usize,
             ) -> BoxFuture<'a, Result<Vec<Report>, StoreError>> {
                 Box::pin(self.reports(status, after, limit))
+            }
+
+            fn reports_by<'a>(
+                &'a self,
+                reporter_id: &'a str,
+            ) -> BoxFuture<'a, Result<Vec<Report>, StoreError>> {
+                Box::pin(self.reports_by(reporter_id))
             }
 
             fn resolve_report<'a>(

@@ -32,6 +32,7 @@ use crate::notifications::{
     Claim, ClaimRequest, NotificationSettings, Notified, VersionedSettings, decide_claim,
 };
 use crate::rate_limit::{Limits, Windows};
+use crate::search::{Search, SearchHit, SearchPage};
 
 /// Which database a [`ChatStore`] talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,7 +43,7 @@ pub enum DatabaseKind {
     Postgres,
 }
 
-trait Context<T> {
+pub(crate) trait Context<T> {
     fn context(self, operation: &'static str) -> Result<T, StoreError>;
 }
 
@@ -55,14 +56,15 @@ impl<T> Context<T> for Result<T, sqlx::Error> {
 /// The chat on SQLite or PostgreSQL. Cheap to clone: it holds a connection pool.
 #[derive(Debug, Clone)]
 pub struct SqlStore {
-    pool: AnyPool,
+    pub(crate) pool: AnyPool,
     kind: DatabaseKind,
 }
 
 const MESSAGE_COLUMNS: &str = "id, booking_id, sender_id, body, client_message_id, created_at, edited_at, \
      deleted_at, hidden_reason, hidden_at, attachments";
 
-const ATTACHMENT_COLUMNS: &str = "id, booking_id, uploader_id, status, description, message_id, created_at";
+pub(crate) const ATTACHMENT_COLUMNS: &str =
+    "id, booking_id, uploader_id, status, description, message_id, created_at";
 
 /// The conditions of an edit or a delete (after `SET`, whose parameters come first): the message of this
 /// booking, sent by the caller within the window, not deleted.
@@ -126,6 +128,18 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0009_attachments.sql"),
         include_str!("../migrations/postgres/0009_attachments.sql"),
     ),
+    (
+        10,
+        "search",
+        include_str!("../migrations/sqlite/0010_search.sql"),
+        include_str!("../migrations/postgres/0010_search.sql"),
+    ),
+    (
+        11,
+        "retention",
+        include_str!("../migrations/sqlite/0011_retention.sql"),
+        include_str!("../migrations/postgres/0011_retention.sql"),
+    ),
 ];
 
 /// How often a claim is decided again when another notifier changed the record between its read and its
@@ -133,6 +147,17 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
 const CLAIM_ATTEMPTS: u32 = 8;
 
 impl SqlStore {
+    /// A transaction that writes: on SQLite `BEGIN IMMEDIATE`, which takes the write lock first (waiting
+    /// for it as the busy timeout allows), so the transaction's snapshot cannot go stale before its first
+    /// write, which SQLite reports as "database is locked" at once, whatever the timeout; on PostgreSQL an
+    /// ordinary transaction.
+    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        match self.kind {
+            DatabaseKind::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            DatabaseKind::Postgres => self.pool.begin().await,
+        }
+    }
+
     /// Connects to `url` (`sqlite:` or `postgres://`). A SQLite file and its directory are created when
     /// missing, and the file is switched to WAL.
     ///
@@ -283,11 +308,13 @@ impl SqlStore {
         const OP: &str = "writing a chat state";
         let json = serde_json::to_string(state).map_err(|e| StoreError::database(OP, e))?;
         let written = sqlx::query(
-            "UPDATE bookings SET chat_state = $1, chat_version = $2 + 1 WHERE id = $3 AND chat_version = $2",
+            "UPDATE bookings SET chat_state = $1, chat_version = $2 + 1, retained_from = $4 \
+             WHERE id = $3 AND chat_version = $2",
         )
         .bind(json)
         .bind(expected_version)
         .bind(booking_id)
+        .bind(crate::user_data::retained_from(state))
         .execute(&self.pool)
         .await
         .context(OP)?;
@@ -305,7 +332,7 @@ impl SqlStore {
         connection: PresenceConnection<'_>,
     ) -> Result<(), StoreError> {
         const OP: &str = "recording a presence";
-        let mut tx = self.pool.begin().await.context(OP)?;
+        let mut tx = self.begin_write().await.context(OP)?;
         let now = now_millis();
         // `WHERE` before `GROUP BY` lets SQLite parse the upsert of an INSERT ... SELECT.
         sqlx::query(
@@ -352,7 +379,7 @@ impl SqlStore {
         connection: PresenceConnection<'_>,
     ) -> Result<(), StoreError> {
         const OP: &str = "removing a presence";
-        let mut tx = self.pool.begin().await.context(OP)?;
+        let mut tx = self.begin_write().await.context(OP)?;
         sqlx::query("DELETE FROM presence_connections WHERE booking_id = $1 AND connection_id = $2")
             .bind(booking_id)
             .bind(connection.connection_id)
@@ -510,7 +537,7 @@ impl SqlStore {
     pub async fn insert_message(&self, new: NewMessage<'_>) -> Result<StoredMessage, StoreError> {
         const OP: &str = "storing a message";
         let now = now_millis();
-        let mut tx = self.pool.begin().await.context(OP)?;
+        let mut tx = self.begin_write().await.context(OP)?;
         // Lock the booking row first: see the module documentation.
         let touched = sqlx::query("UPDATE bookings SET last_message_at = $1 WHERE id = $2")
             .bind(now)
@@ -652,7 +679,7 @@ impl SqlStore {
         emoji: &str,
     ) -> Result<ReactionToggle, StoreError> {
         const OP: &str = "toggling a reaction";
-        let mut tx = self.pool.begin().await.context(OP)?;
+        let mut tx = self.begin_write().await.context(OP)?;
         let removed =
             sqlx::query("DELETE FROM reactions WHERE message_id = $1 AND user_id = $2 AND emoji = $3")
                 .bind(message_id)
@@ -701,7 +728,7 @@ impl SqlStore {
         message_id: MessageId,
     ) -> Result<ReadPosition, StoreError> {
         const OP: &str = "recording a read receipt";
-        let mut tx = self.pool.begin().await.context(OP)?;
+        let mut tx = self.begin_write().await.context(OP)?;
         let moved = sqlx::query(
             "INSERT INTO read_receipts (booking_id, user_id, last_read_message_id, updated_at) \
              VALUES ($1, $2, $3, $4) \
@@ -795,7 +822,7 @@ impl SqlStore {
     /// [`StoreError::Database`].
     pub async fn delete_message(&self, change: OwnMessage<'_>) -> Result<Option<ChatMessage>, StoreError> {
         const OP: &str = "deleting a message";
-        let mut tx = self.pool.begin().await.context(OP)?;
+        let mut tx = self.begin_write().await.context(OP)?;
         let Some(message) = change_own_message(&mut tx, "deleted_at", "", change, OP).await? else {
             return Ok(None);
         };
@@ -821,7 +848,7 @@ impl SqlStore {
         reason: &str,
     ) -> Result<Option<ChatMessage>, StoreError> {
         const OP: &str = "hiding a message";
-        let mut tx = self.pool.begin().await.context(OP)?;
+        let mut tx = self.begin_write().await.context(OP)?;
         let now = now_millis();
         let hidden = sqlx::query(sqlx::AssertSqlSafe(format!(
             "UPDATE messages SET body = '', deleted_at = COALESCE(deleted_at, $1), changed_at = $1, \
@@ -847,6 +874,35 @@ impl SqlStore {
             Some(row) => Ok(Some(message_from_row(&row).context(OP)?)),
             None => self.message(booking_id, message_id).await,
         }
+    }
+
+    /// A page of the messages that match a search ([`crate::search`]): one `SELECT` of the bookings'
+    /// messages that match, not deleted, after the cursor, newest first, `LIMIT` page + 1. SQLite matches
+    /// through the FTS5 index (`messages_fts`), PostgreSQL through the `search` column's GIN index.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn search(&self, search: Search<'_>) -> Result<SearchPage, StoreError> {
+        const OP: &str = "searching messages";
+        if search.bookings.is_empty() {
+            return Ok(SearchPage::default());
+        }
+        let text = match self.kind {
+            DatabaseKind::Sqlite => search.query.fts5(),
+            DatabaseKind::Postgres => search.query.tsquery(),
+        };
+        let sql = search_sql(self.kind, search.bookings.len(), search.before.is_some());
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(text);
+        for booking_id in search.bookings {
+            query = query.bind(*booking_id);
+        }
+        if let Some(before) = search.before {
+            query = query.bind(before.created_at).bind(before.booking_id).bind(before.message_id);
+        }
+        let limit = crate::search::clamp(search.limit);
+        let rows = query.bind(limit as i64 + 1).fetch_all(&self.pool).await.context(OP)?;
+        let hits = rows.iter().take(limit).map(hit_from_row).collect::<Result<Vec<_>, _>>().context(OP)?;
+        Ok(SearchPage { hits, has_more: rows.len() > limit })
     }
 
     /// Records a new upload.
@@ -1136,6 +1192,41 @@ async fn change_own_message(
     row.map(|row| message_from_row(&row).context(op)).transpose()
 }
 
+/// The `SELECT` of [`SqlStore::search`] for `bookings` bookings: `$1` the match (FTS5's or the
+/// `tsquery`'s text), `$2...` the bookings, then the cursor's three values when `after_cursor`, then the
+/// limit. Row values compare in the results' order: `(created_at, booking_id, id)`.
+fn search_sql(kind: DatabaseKind, bookings: usize, after_cursor: bool) -> String {
+    let (from, matches) = match kind {
+        DatabaseKind::Sqlite => {
+            ("messages_fts JOIN messages m ON m.id = messages_fts.rowid", "messages_fts MATCH $1")
+        }
+        DatabaseKind::Postgres => ("messages m", "m.search @@ to_tsquery('simple', $1)"),
+    };
+    let list: Vec<String> = (2..bookings + 2).map(|n| format!("${n}")).collect();
+    let mut next = bookings + 2;
+    let mut after = String::new();
+    if after_cursor {
+        after = format!(" AND (m.created_at, m.booking_id, m.id) < (${next}, ${}, ${})", next + 1, next + 2);
+        next += 3;
+    }
+    format!(
+        "SELECT m.id, m.booking_id, m.sender_id, m.body, m.created_at FROM {from} \
+         WHERE {matches} AND m.booking_id IN ({}) AND m.deleted_at IS NULL{after} \
+         ORDER BY m.created_at DESC, m.booking_id DESC, m.id DESC LIMIT ${next}",
+        list.join(", ")
+    )
+}
+
+fn hit_from_row(row: &AnyRow) -> Result<SearchHit, sqlx::Error> {
+    Ok(SearchHit {
+        booking_id: row.try_get("booking_id")?,
+        message_id: row.try_get("id")?,
+        sender_id: row.try_get("sender_id")?,
+        created_at: row.try_get("created_at")?,
+        body: row.try_get("body")?,
+    })
+}
+
 /// Replaces the notification recorded for `request`'s member and booking with `to`, only if it is still
 /// `from`: whether the row matched is in the result's `rows_affected`.
 async fn replace_notified(
@@ -1176,7 +1267,7 @@ impl SqlRateLimits {
         const OP: &str = "counting an action";
         let now = now_millis();
         let windows = Windows::at(now);
-        let mut tx = self.store.pool.begin().await.context(OP)?;
+        let mut tx = self.store.begin_write().await.context(OP)?;
         let periods = [
             (format!("m{}", windows.minute), (windows.minute + 1) * 60_000, self.limits.per_minute),
             (format!("s{}", windows.second), (windows.second + 1) * 1000, self.limits.burst),
@@ -1226,6 +1317,10 @@ impl ChatStore for SqlStore {
 
     fn rate_limits(&self, limits: Limits) -> std::sync::Arc<dyn RateLimits> {
         std::sync::Arc::new(SqlRateLimits { store: self.clone(), limits })
+    }
+
+    fn user_data(&self) -> &dyn crate::user_data::UserDataStore {
+        self
     }
 
     fn moderation(&self) -> std::sync::Arc<dyn crate::moderation::ModerationStore> {
@@ -1314,7 +1409,7 @@ async fn claim_attachments(
     Ok(())
 }
 
-fn attachment_from_row(row: &AnyRow) -> Result<AttachmentRecord, StoreError> {
+pub(crate) fn attachment_from_row(row: &AnyRow) -> Result<AttachmentRecord, StoreError> {
     let read = || -> Result<(BookingId, String, String, Option<MessageId>, i64), sqlx::Error> {
         Ok((
             row.try_get("booking_id")?,

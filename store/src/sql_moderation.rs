@@ -86,6 +86,16 @@ impl SqlModeration {
         rows.iter().map(report_from_row).collect()
     }
 
+    async fn reports_by(&self, reporter_id: &str) -> Result<Vec<Report>, StoreError> {
+        let query = format!("SELECT {REPORT_COLUMNS} FROM reports WHERE reporter_id = $1 ORDER BY id");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(query))
+            .bind(reporter_id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| StoreError::database("listing a member's reports", e))?;
+        rows.iter().map(report_from_row).collect()
+    }
+
     async fn resolve_report(
         &self,
         id: &str,
