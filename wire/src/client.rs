@@ -124,6 +124,31 @@ pub enum ClientAction {
         /// The member's own words, at most [`MAX_REPORT_DETAILS_CHARS`] characters.
         details: Option<String>,
     },
+    /// Search the history of the frame's booking, or of every booking of the sender, by words: answered
+    /// with `search_results` to the sender only. The server checks the query and the limit
+    /// (`chat_store::search`).
+    Search {
+        /// The words to find, as typed: every word must match.
+        query: String,
+        /// The frame's booking (the default) or all the sender's bookings.
+        scope: SearchScope,
+        /// Only results after this cursor: the `next` of an earlier answer.
+        before: Option<String>,
+        /// How many results, at most; the server's default when absent.
+        limit: Option<u32>,
+    },
+}
+
+/// Where a `search` looks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum SearchScope {
+    /// The booking the frame is about.
+    #[default]
+    Booking,
+    /// Every booking of the sender (the most recently active ones a user connection covers).
+    All,
 }
 
 /// Longest `details` of a report.
@@ -191,6 +216,7 @@ impl ClientAction {
             Self::UploadAttachment { .. } => "upload_attachment",
             Self::AttachmentUrl { .. } => "attachment_url",
             Self::GetAttachment { .. } => "get_attachment",
+            Self::Search { .. } => "search",
         }
     }
 }
@@ -302,6 +328,17 @@ struct ReportData {
     message_id: Option<MessageId>,
     #[serde(default)]
     details: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct SearchData {
+    query: String,
+    #[serde(default)]
+    scope: SearchScope,
+    #[serde(default)]
+    before: Option<String>,
+    #[serde(default)]
+    limit: Option<u32>,
 }
 
 #[derive(Deserialize, Default)]
@@ -462,6 +499,10 @@ fn parse_action(name: &str, value: Value) -> Result<ClientAction, FrameError> {
             let d: ReportData = data("report", value)?;
             ClientAction::Report { reason: d.reason, message_id: d.message_id, details: d.details }
         }
+        "search" => {
+            let d: SearchData = data("search", value)?;
+            ClientAction::Search { query: d.query, scope: d.scope, before: d.before, limit: d.limit }
+        }
         other => return Err(FrameError::UnknownAction(other.to_owned())),
     })
 }
@@ -532,6 +573,7 @@ mod tests {
             (r#"{"action":"session"}"#, "session"),
             (r#"{"action":"edit_message","data":{"message_id":3,"body":"fixed"}}"#, "edit_message"),
             (r#"{"action":"delete_message","data":{"message_id":3}}"#, "delete_message"),
+            (r#"{"action":"search","data":{"query":"canoe"}}"#, "search"),
         ] {
             assert_eq!(parse(text).expect(text).action.name(), name);
         }
@@ -627,6 +669,33 @@ mod tests {
                 matches!(parse(text), Err(FrameError::InvalidData { action: a, .. }) if a == action),
                 "{text}"
             );
+        }
+    }
+
+    #[test]
+    fn a_search_defaults_to_the_frames_booking_and_refuses_an_unknown_scope() {
+        let frame =
+            parse(r#"{"action":"search","data":{"query":"canoe paddle"},"request_id":"q1"}"#).expect("valid");
+        assert_eq!(
+            frame.action,
+            ClientAction::Search {
+                query: "canoe paddle".into(),
+                scope: SearchScope::Booking,
+                before: None,
+                limit: None
+            }
+        );
+        let frame =
+            parse(r#"{"action":"search","data":{"query":"x","scope":"all","before":"abc","limit":5}}"#)
+                .expect("valid");
+        let ClientAction::Search { scope, before, limit, .. } = frame.action else { panic!("a search") };
+        assert_eq!((scope, before.as_deref(), limit), (SearchScope::All, Some("abc"), Some(5)));
+        for bad in [
+            r#"{"action":"search","data":{}}"#,
+            r#"{"action":"search","data":{"query":"x","scope":"everywhere"}}"#,
+            r#"{"action":"search","data":{"query":"x","limit":-1}}"#,
+        ] {
+            assert!(matches!(parse(bad), Err(FrameError::InvalidData { action: "search", .. })), "{bad}");
         }
     }
 }

@@ -25,11 +25,11 @@ pub mod time;
 #[cfg(feature = "mint")]
 pub mod token;
 
-pub use client::{ClientAction, ClientFrame, FrameError, FrameRejection, ReportReason, Resume};
+pub use client::{ClientAction, ClientFrame, FrameError, FrameRejection, ReportReason, Resume, SearchScope};
 pub use server::{
     Attachment, AttachmentStatus, AttachmentVariant, ChatBlock, ChatClosure, ChatMessage, ChatStateView,
     ClosureReason, ContactKind, ErrorBody, ErrorCode, MemberPresence, Moderation, ReactionSummary,
-    ReadPosition, ServerFrame, ServerPayload, UploadTarget,
+    ReadPosition, SearchResult, ServerFrame, ServerPayload, UploadTarget,
 };
 
 /// Identifier of a booking (and so of a chat room). Positive.

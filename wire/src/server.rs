@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{BookingId, MessageId};
+use crate::{BookingId, MessageId, SearchScope};
 
 /// API Gateway closes every WebSocket two hours after it opened, whatever its token: no connection record
 /// may outlive that, and `session` announces it as `closes_at`.
@@ -268,6 +268,39 @@ pub enum ServerPayload {
         /// The report's id, for the member's reference.
         report_id: String,
     },
+    /// The answer to `search`, to the sender only: a page of the messages that match, newest first.
+    SearchResults {
+        /// The booking the `search` frame named.
+        booking_id: BookingId,
+        /// The query as searched (trimmed).
+        query: String,
+        /// Where it searched.
+        scope: SearchScope,
+        /// The matches, newest first (ties by booking, then message id).
+        results: Vec<SearchResult>,
+        /// Whether more matches follow: ask again with `before` = `next`.
+        has_more: bool,
+        /// The cursor of the next page (opaque); `null` when there is none.
+        next: Option<String>,
+    },
+}
+
+/// One message a search found: where it is and the words around the match. To show it in its
+/// context, a client reads history around it (`sync {before_message_id: message_id + 1}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SearchResult {
+    /// The message's booking.
+    pub booking_id: BookingId,
+    /// The message.
+    pub message_id: MessageId,
+    /// Who sent it.
+    pub sender_id: String,
+    /// When it was sent, epoch milliseconds.
+    pub created_at: i64,
+    /// At most about 160 characters of its text around the first matching word, with `…` where the
+    /// text was cut.
+    pub snippet: String,
 }
 
 /// The chat state of a booking as `history` carries it (a `chat_state` frame without its booking).
@@ -350,6 +383,7 @@ impl ServerPayload {
             Self::Upload { .. } => "upload",
             Self::Attachment { .. } => "attachment",
             Self::AttachmentUrl { .. } => "attachment_url",
+            Self::SearchResults { .. } => "search_results",
         }
     }
 }

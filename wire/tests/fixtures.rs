@@ -41,10 +41,11 @@ fn server_type(payload: &ServerPayload) -> &'static str {
         ServerPayload::Upload { .. } => "upload",
         ServerPayload::Attachment { .. } => "attachment",
         ServerPayload::AttachmentUrl { .. } => "attachment_url",
+        ServerPayload::SearchResults { .. } => "search_results",
     }
 }
 
-const SERVER_TYPES: [&str; 18] = [
+const SERVER_TYPES: [&str; 19] = [
     "message",
     "history",
     "reaction",
@@ -63,6 +64,7 @@ const SERVER_TYPES: [&str; 18] = [
     "upload",
     "attachment",
     "attachment_url",
+    "search_results",
 ];
 
 /// Every action a client may send; as [`server_type`], no wildcard.
@@ -84,10 +86,11 @@ fn client_action(action: &ClientAction) -> &'static str {
         ClientAction::UploadAttachment { .. } => "upload_attachment",
         ClientAction::AttachmentUrl { .. } => "attachment_url",
         ClientAction::GetAttachment { .. } => "get_attachment",
+        ClientAction::Search { .. } => "search",
     }
 }
 
-const CLIENT_ACTIONS: [&str; 16] = [
+const CLIENT_ACTIONS: [&str; 17] = [
     "send_message",
     "react",
     "read",
@@ -104,6 +107,7 @@ const CLIENT_ACTIONS: [&str; 16] = [
     "upload_attachment",
     "attachment_url",
     "get_attachment",
+    "search",
 ];
 
 #[test]
