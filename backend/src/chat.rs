@@ -37,11 +37,17 @@ const HISTORY_ENVELOPE_BYTES: usize = 1024;
 pub const SERVICE_ACTOR: &str = "service";
 
 mod attachments;
+mod export;
 mod moderation;
 mod safety;
+mod search;
+mod user_data;
 pub use attachments::{Files, Verdict};
+pub use export::{EXPORT_FORMAT, ExportStream};
 pub use moderation::{MAX_HIDE_REASON_CHARS, ReportInContext};
 pub use safety::MAX_NOTE_CHARS;
+pub use search::{OperatorScope, SEARCH_ACTION, SNIPPET_CHARS, SearchRequest, SearchResults};
+pub use user_data::{Budget, ERASED_REASON, Erasure, RetentionPass};
 
 /// Why a chat operation was refused or failed.
 #[derive(Debug, thiserror::Error)]
@@ -749,6 +755,9 @@ impl ChatService {
             ClientAction::Unblock => self.block_frame(caller, false).await,
             ClientAction::Report { reason, message_id, details } => {
                 self.report_frame(caller, reason, message_id, details).await
+            }
+            ClientAction::Search { query, scope, before, limit } => {
+                self.search_frame(caller, &query, scope, before.as_deref(), limit).await
             }
         }
     }

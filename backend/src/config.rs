@@ -192,6 +192,10 @@ pub struct ChatLimits {
     /// How long the chat of a cancelled or completed booking stays writable
     /// (`CHAT_READ_ONLY_AFTER_SECONDS`, default 7 days; zero: read-only at once). History stays readable.
     pub read_only_after: Duration,
+    /// How long the chat of an ended booking is kept, counted from when it ended (or its chat was last
+    /// reopened): then the retention job deletes its messages and files (`CHAT_RETENTION_DAYS`; unset or
+    /// `0`: kept until erased; 30 days with `APP_ENV=local`). Longer than `read_only_after`, so a chat is never deleted while writable.
+    pub retention: Option<Duration>,
 }
 
 /// Contact details (phone numbers, email addresses, links, messaging handles) are hidden from a message
@@ -276,6 +280,7 @@ impl Default for ChatLimits {
             edit_window: Duration::from_secs(15 * 60),
             read_only_after: Duration::from_secs(7 * 24 * 3600),
             contact_masking: ContactMasking::default(),
+            retention: None,
         }
     }
 }
@@ -368,7 +373,18 @@ impl Settings {
                 defaults.read_only_after.as_secs(),
             )?),
             contact_masking: ContactMasking::from_lookup(&lookup)?,
+            // Locally, what `envs/dev` deploys: a month, so `make dev` runs the job as AWS would.
+            retention: match parse::<u64>(&lookup, "CHAT_RETENTION_DAYS", if local { 30 } else { 0 })? {
+                0 => None,
+                days => Some(Duration::from_secs(days.saturating_mul(24 * 3600))),
+            },
         };
+        if limits.retention.is_some_and(|retention| retention <= limits.read_only_after) {
+            return Err(ConfigError::invalid(
+                "CHAT_RETENTION_DAYS",
+                "must be longer than CHAT_READ_ONLY_AFTER_SECONDS: a chat is deleted only once it is read-only",
+            ));
+        }
         if limits.max_message_chars > MAX_MESSAGE_CHARS_LIMIT {
             return Err(ConfigError::Invalid {
                 key: "MAX_MESSAGE_LENGTH".into(),

@@ -194,18 +194,31 @@ impl ChatService {
         }
         self.booking(booking_id).await?;
         let before = self.store.message(booking_id, message_id).await?.ok_or(ChatError::MessageNotFound)?;
+        if before.moderation.is_none() {
+            let entry = AuditEntry::new(actor, actions::MESSAGE_HIDDEN)
+                .booking(booking_id)
+                .target(message_id.to_string())
+                .detail(json!({"reason": reason, "sender_id": before.sender_id}));
+            self.audit(entry).await?;
+        }
+        self.tombstone(&before, reason).await
+    }
+
+    /// Makes `before` a tombstone with `reason` (unless it has one: the first reason stays), deletes its
+    /// files, and tells the booking and the marketplace; the message as it is now.
+    pub(super) async fn tombstone(
+        &self,
+        before: &ChatMessage,
+        reason: &str,
+    ) -> Result<ChatMessage, ChatError> {
+        let (booking_id, message_id) = (before.booking_id, before.id);
         let message = self
             .store
             .hide_message(booking_id, message_id, reason)
             .await?
             .ok_or(ChatError::MessageNotFound)?;
         if before.moderation.is_none() {
-            self.delete_files(&before).await;
-            let entry = AuditEntry::new(actor, actions::MESSAGE_HIDDEN)
-                .booking(booking_id)
-                .target(message_id.to_string())
-                .detail(json!({"reason": reason, "sender_id": message.sender_id}));
-            self.audit(entry).await?;
+            self.delete_files(before).await;
             let change = Change::MessageDeleted { message_id, sender_id: message.sender_id.clone() };
             self.publish(booking_id, now_millis(), change).await;
         }

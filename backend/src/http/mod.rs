@@ -12,8 +12,10 @@ mod openapi;
 mod ops;
 mod rest;
 mod safety;
+mod search;
 mod service;
 mod socket_events;
+mod user_data;
 mod web_push;
 
 use std::future::Future;
@@ -127,6 +129,11 @@ fn documented_routes(hosting: Hosting) -> OpenApiRouter<AppState> {
         .routes(routes!(moderation::resolve))
         .routes(routes!(moderation::hide))
         .routes(routes!(moderation::audit))
+        .routes(routes!(user_data::export))
+        .routes(routes!(user_data::erase))
+        .routes(routes!(user_data::run_retention))
+        .routes(routes!(search::search))
+        .routes(routes!(search::operator_search))
         .routes(routes!(notifications::get_settings, notifications::put_settings))
         .routes(routes!(notifications::mute))
         .routes(routes!(notifications::set_email))
@@ -193,6 +200,7 @@ pub struct Application {
     router: Router,
     store: Store,
     files: Option<chat_files::Opened>,
+    chat: Arc<ChatService>,
 }
 
 /// The settings with the disk file store's URLs on the port bound (`BIND_ADDR` port 0: tests).
@@ -256,7 +264,8 @@ impl Application {
         let state = AppState::new(settings, store.clone(), push, events, files.clone());
         // The identity provider's keys, if any, before the first token needs them (a failure is logged).
         state.chat.verifier().prefetch().await;
-        Ok(Self { listener, router: router(state, Hosting::Server), store, files })
+        let chat = state.chat();
+        Ok(Self { listener, router: router(state, Hosting::Server), store, files, chat })
     }
 }
 
@@ -349,10 +358,32 @@ impl Application {
     ///
     /// # Errors
     /// The server's I/O error.
+    /// With `CHAT_RETENTION_DAYS` set, the server also runs a pass of the retention job at start and hourly
+    /// (what EventBridge Scheduler does on AWS; several instances may: a chat is purged once).
+    ///
+    /// # Errors
+    /// The server's I/O error.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let retention = self.chat.retains().then(|| tokio::spawn(retention_hourly(Arc::clone(&self.chat))));
         let result = axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await;
+        if let Some(job) = retention {
+            job.abort();
+        }
         self.store.close().await;
         result
+    }
+}
+
+/// A pass of the retention job every hour, each logged; a failed pass is retried at the next.
+async fn retention_hourly(chat: Arc<ChatService>) {
+    let mut hourly = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        hourly.tick().await;
+        match chat.run_retention("retention", std::time::Duration::from_secs(300)).await {
+            Ok(pass) if pass.bookings > 0 || pass.files > 0 => tracing::info!(?pass, "retention pass"),
+            Ok(_) => {}
+            Err(error) => tracing::warn!(error = %error, "the retention pass failed; the next one continues"),
+        }
     }
 }
 

@@ -22,7 +22,7 @@ use super::openapi::{
     InternalError, PayloadTooLarge, ServiceUnauthorized, Unauthenticated, UnsupportedMediaType,
 };
 use super::service::ServiceCaller;
-use crate::chat::{ReportInContext, SERVICE_ACTOR};
+use crate::chat::ReportInContext;
 
 /// Body of a member's report.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -196,14 +196,14 @@ pub(super) struct ReportResolved {
     ),
 )]
 pub(super) async fn resolve(
-    _caller: ServiceCaller,
+    caller: ServiceCaller,
     State(state): State<AppState>,
     ApiPath(report_id): ApiPath<String>,
     ApiJson(body): ApiJson<ResolveBody>,
 ) -> Result<Json<ReportResolved>, ApiError> {
     let (report, resolved_now) = state
         .chat
-        .resolve_report(&report_id, body.outcome, body.note.as_deref(), SERVICE_ACTOR)
+        .resolve_report(&report_id, body.outcome, body.note.as_deref(), caller.actor())
         .await?
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, "report not found"))?;
     Ok(Json(ReportResolved { resolved_now, report }))
@@ -240,12 +240,12 @@ pub(super) struct HideBody {
     ),
 )]
 pub(super) async fn hide(
-    _caller: ServiceCaller,
+    caller: ServiceCaller,
     State(state): State<AppState>,
     ApiPath((booking_id, message_id)): ApiPath<(BookingId, MessageId)>,
     ApiJson(body): ApiJson<HideBody>,
 ) -> Result<Json<ChatMessage>, ApiError> {
-    Ok(Json(state.chat.hide_message(booking_id, message_id, &body.reason, SERVICE_ACTOR).await?))
+    Ok(Json(state.chat.hide_message(booking_id, message_id, &body.reason, caller.actor()).await?))
 }
 
 /// Query of the audit route.

@@ -140,7 +140,8 @@ impl Modify for SecuritySchemes {
                 bearer(
                     None,
                     "The marketplace's service credential (SERVICE_TOKEN; local-service-token with \
-                     APP_ENV=local): Authorization: Bearer <service token>.",
+                     APP_ENV=local): Authorization: Bearer <service token>. X-Operator (optional, 1 to 64 \
+                     printable ASCII characters) names the person acting, for the audit log.",
                 ),
             ),
         ]);

@@ -22,7 +22,6 @@ use super::openapi::{
     InternalError, PayloadTooLarge, ServiceUnauthorized, Unauthenticated, UnsupportedMediaType,
 };
 use super::service::ServiceCaller;
-use crate::chat::SERVICE_ACTOR;
 
 /// `PUT /api/chat/bookings/{booking_id}/block`.
 #[utoipa::path(
@@ -116,12 +115,12 @@ pub(super) struct ChatOpened {
     ),
 )]
 pub(super) async fn set_chat_open(
-    _caller: ServiceCaller,
+    caller: ServiceCaller,
     State(state): State<AppState>,
     ApiPath(booking_id): ApiPath<BookingId>,
     ApiJson(body): ApiJson<ChatOpening>,
 ) -> Result<Json<ChatOpened>, ApiError> {
     let (chat_state, changed) =
-        state.chat.set_chat_open(booking_id, body.open, body.note, SERVICE_ACTOR).await?;
+        state.chat.set_chat_open(booking_id, body.open, body.note, caller.actor()).await?;
     Ok(Json(ChatOpened { booking_id, changed, chat_state }))
 }

@@ -25,9 +25,47 @@ use super::rest::StatusChanged;
 use crate::domain::{Booking, BookingStatus};
 use crate::store::BookingWrite;
 
-/// Proof that the caller presented the service credential.
+/// The header in which the marketplace names the person acting through the service credential, for the
+/// audit log: `X-Operator: support/ana` is recorded as `service:support/ana`.
+pub(super) const OPERATOR_HEADER: &str = "x-operator";
+
+/// Longest operator name accepted in [`OPERATOR_HEADER`].
+const MAX_OPERATOR_CHARS: usize = 64;
+
+/// Proof that the caller presented the service credential, and who acts: `service`, or
+/// `service:{operator}` when the request names its operator ([`OPERATOR_HEADER`]).
 #[derive(Debug)]
-pub(super) struct ServiceCaller;
+pub(super) struct ServiceCaller {
+    actor: String,
+}
+
+impl ServiceCaller {
+    /// Who the audit log records for this request.
+    pub(super) fn actor(&self) -> &str {
+        &self.actor
+    }
+}
+
+/// The actor named by [`OPERATOR_HEADER`]: printable ASCII without spaces, 1 to 64 characters, so a log
+/// line or a CSV export of the audit log cannot be forged through it.
+fn actor(parts: &Parts) -> Result<String, ApiError> {
+    let Some(value) = parts.headers.get(OPERATOR_HEADER) else {
+        return Ok(crate::chat::SERVICE_ACTOR.to_owned());
+    };
+    let name = value.to_str().ok().filter(|name| {
+        (1..=MAX_OPERATOR_CHARS).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_graphic())
+    });
+    match name {
+        Some(name) => Ok(format!("{}:{name}", crate::chat::SERVICE_ACTOR)),
+        None => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::ValidationError,
+            format!(
+                "{OPERATOR_HEADER} must be 1 to {MAX_OPERATOR_CHARS} printable ASCII characters without spaces"
+            ),
+        )),
+    }
+}
 
 impl FromRequestParts<AppState> for ServiceCaller {
     type Rejection = ApiError;
@@ -45,7 +83,7 @@ impl FromRequestParts<AppState> for ServiceCaller {
             .and_then(chat_wire::handshake::token_from_authorization)
             .ok_or_else(|| unauthorized("the service API needs Authorization: Bearer <service token>"))?;
         if bool::from(presented.as_bytes().ct_eq(expected.expose_secret().as_bytes())) {
-            Ok(Self)
+            Ok(Self { actor: actor(parts)? })
         } else {
             tracing::warn!("service route called with a wrong service token");
             Err(unauthorized("wrong service token"))

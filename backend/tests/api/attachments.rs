@@ -15,6 +15,7 @@ crate::on_every_store_kind!(
     what_may_not_be_uploaded_sent_or_seen_is_refused_with_why,
     one_file_goes_on_one_message_however_many_senders_race,
     the_http_routes_do_what_the_frames_do,
+    an_erased_users_and_an_expired_chats_files_are_deleted,
 );
 
 /// Booking 1 of the demo data: alice owns it, bob rents it; confirmed.
@@ -353,4 +354,55 @@ async fn the_http_routes_do_what_the_frames_do(kind: StoreKind) {
     assert_eq!(hide.status(), 200);
     assert!(files.get(&keys::original(BOOKING, &id), 1000).await.expect("get").is_none());
     assert_eq!(get(format!("/{id}"), "alice").await.expect("get").status(), 404);
+}
+
+/// Issue 26: erasing a user deletes every file they uploaded, sent or not, and nobody else's; the
+/// retention job deletes an expired chat's files with it.
+async fn an_erased_users_and_an_expired_chats_files_are_deleted(kind: StoreKind) {
+    let dir = tempfile::tempdir().expect("dir");
+    let store = format!("disk:{}", dir.path().display());
+    let app = spawn_app_with(kind, &[("FILE_STORE", &store), ("CHAT_RETENTION_DAYS", "30")]).await;
+    let files = &app.files.as_ref().expect("files").store;
+    let stored = |id: String| async move {
+        files.get(&keys::original(BOOKING, &id), 1000).await.expect("get").is_some()
+    };
+    let send = |id: &str| json!({"action": "send_message", "data": {"body": "", "attachments": [id]}});
+    let (sent, unsent, bobs) = (
+        ready_attachment(&app, "alice").await,
+        ready_attachment(&app, "alice").await,
+        ready_attachment(&app, "bob").await,
+    );
+    assert_eq!(app.send(BOOKING, "alice", send(&sent)).await["type"], "message");
+    assert_eq!(app.send(BOOKING, "bob", send(&bobs)).await["type"], "message");
+    assert!(stored(sent.clone()).await && stored(unsent.clone()).await && stored(bobs.clone()).await);
+
+    let erase = app
+        .client
+        .post(format!("{}/api/service/users/alice/erase", app.base))
+        .bearer_auth("test-service-token");
+    let erasure: Value = erase.send().await.expect("erase").json().await.expect("json");
+    assert_eq!(
+        (erasure["complete"].as_bool(), erasure["files"].as_u64()),
+        (Some(true), Some(1)),
+        "the unsent one; the sent one went with its message: {erasure}"
+    );
+    assert!(!stored(sent.clone()).await && !stored(unsent.clone()).await, "alice's files are gone");
+    assert!(stored(bobs.clone()).await, "bob's stays");
+    let thumbnail = files.get(&keys::thumbnail(BOOKING, &sent), 1000).await.expect("get");
+    assert!(thumbnail.is_none(), "its thumbnail too");
+
+    // The booking ends; 31 days later its chat and bob's file are deleted.
+    let status = app
+        .client
+        .put(format!("{}/api/service/bookings/{BOOKING}/status", app.base))
+        .bearer_auth("test-service-token");
+    assert_eq!(status.json(&json!({"status": "cancelled"})).send().await.expect("status").status(), 200);
+    let mut booking = app.store.booking(BOOKING).await.expect("read").expect("booking");
+    booking.chat.ended_at = booking.chat.ended_at.map(|at| at - 31 * 24 * 3600 * 1000);
+    assert!(app.store.put_chat_state(BOOKING, &booking.chat, booking.chat.version).await.expect("write"));
+    let run =
+        app.client.post(format!("{}/api/service/retention/run", app.base)).bearer_auth("test-service-token");
+    let pass: Value = run.send().await.expect("run").json().await.expect("json");
+    assert_eq!((pass["bookings"].as_u64(), pass["files"].as_u64()), (Some(1), Some(1)), "{pass}");
+    assert!(!stored(bobs).await, "the expired chat's files are gone");
 }

@@ -20,7 +20,7 @@ const BOOKING: i64 = 1;
 const SERVICE_TOKEN: &str = "test-service-token";
 
 impl TestApp {
-    async fn operator(&self, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
+    pub(crate) async fn operator(&self, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
         let mut request = self
             .client
             .request(method, format!("{}/api/service/{path}", self.base))

@@ -471,6 +471,56 @@ async fn every_answer_is_one_the_document_describes(app: TestApp) {
         assert_eq!(doc.send(Method::GET, audit, request).await.0, expected);
     }
 
+    // Search: the member's and the operator's.
+    let search = "/api/chat/search";
+    for (expected, request) in [
+        (200, app.client.get(url("/api/chat/search?q=hidden")).bearer_auth(&alice)),
+        (200, app.client.get(url("/api/chat/search?q=hello&booking_id=1&limit=5")).bearer_auth(&bob)),
+        (400, app.client.get(url("/api/chat/search?q=%3F")).bearer_auth(&alice)),
+        (401, app.client.get(url("/api/chat/search?q=hello"))),
+        (403, app.client.get(url("/api/chat/search?q=hello&booking_id=1")).bearer_auth(&carol)),
+        (404, app.client.get(url("/api/chat/search?q=hello&booking_id=999")).bearer_auth(&alice)),
+    ] {
+        assert_eq!(doc.send(Method::GET, search, request).await.0, expected);
+    }
+    let operator_search = "/api/service/search";
+    for (expected, request) in [
+        (200, operator(Method::GET, "/api/service/search?q=hello&booking_id=1")),
+        (200, operator(Method::GET, "/api/service/search?q=hello&user_id=alice&limit=2")),
+        (400, operator(Method::GET, "/api/service/search?q=hello")),
+        (401, app.client.get(url("/api/service/search?q=hello&booking_id=1"))),
+        (404, operator(Method::GET, "/api/service/search?q=hello&booking_id=999")),
+    ] {
+        assert_eq!(doc.send(Method::GET, operator_search, request).await.0, expected);
+    }
+
+    // A user's data and retention (erasing a user without data: the cases after this need alice's).
+    let export = "/api/service/users/{user_id}/export";
+    for (expected, request) in [
+        (200, operator(Method::GET, "/api/service/users/alice/export")),
+        (400, operator(Method::GET, "/api/service/users/%01/export")),
+        (400, operator(Method::GET, "/api/service/users/alice/export").header("x-operator", "two words")),
+        (401, app.client.get(url("/api/service/users/alice/export"))),
+    ] {
+        assert_eq!(doc.send(Method::GET, export, request).await.0, expected);
+    }
+    let erase = "/api/service/users/{user_id}/erase";
+    for (expected, request) in [
+        (200, operator(Method::POST, "/api/service/users/mallory/erase?max_messages=10")),
+        (400, operator(Method::POST, "/api/service/users/mallory/erase?max_messages=many")),
+        (401, app.client.post(url("/api/service/users/mallory/erase"))),
+    ] {
+        assert_eq!(doc.send(Method::POST, erase, request).await.0, expected);
+    }
+    let retention = "/api/service/retention/run";
+    let retaining = app.another_instance(&[("CHAT_RETENTION_DAYS", "30")]).await;
+    let run = |base: &str| app.client.post(format!("{base}{retention}")).bearer_auth("test-service-token");
+    for (expected, request) in
+        [(200, run(&retaining.base)), (400, run(&app.base)), (401, app.client.post(url(retention)))]
+    {
+        assert_eq!(doc.send(Method::POST, retention, request).await.0, expected);
+    }
+
     // Attachments, on a second instance of the same store that keeps files (on disk).
     let dir = tempfile::tempdir().expect("dir");
     let files = app.another_instance(&[("FILE_STORE", &format!("disk:{}", dir.path().display()))]).await;

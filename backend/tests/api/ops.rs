@@ -96,6 +96,11 @@ async fn the_openapi_description_lists_every_route(app: TestApp) {
         "GET /api/chat/bookings/{booking_id}/attachments/{attachment_id}",
         "GET /api/chat/bookings/{booking_id}/attachments/{attachment_id}/url",
         "POST /api/service/attachments/processed",
+        "GET /api/chat/search",
+        "GET /api/service/search",
+        "GET /api/service/users/{user_id}/export",
+        "POST /api/service/users/{user_id}/erase",
+        "POST /api/service/retention/run",
     ];
     served.sort_unstable();
     assert_eq!(documented, served);
