@@ -322,6 +322,23 @@ async fn both_lambdas_compiled_a_booking_from_the_service_api_two_clients_and_a_
         "chat-proxy",
         &proxy_env,
     );
+    // The same binary as the retention job's function, as Terraform deploys it: no JWT or proxy secret.
+    // `cargo lambda watch` serves only functions named as the workspace's binaries: it takes the name of
+    // the backend's server binary, which nothing else here runs.
+    let table =
+        backend_env.iter().find(|(key, _)| *key == "CHAT_TABLE").map(|(_, t)| t.clone()).expect("table");
+    let mut job_env: Vec<(&str, String)> = backend_env
+        .iter()
+        .filter(|(key, _)| !matches!(*key, "JWT_SECRET" | "PROXY_SECRET"))
+        .cloned()
+        .collect();
+    job_env.extend([("CHAT_JOB", "retention".to_owned()), ("CHAT_RETENTION_DAYS", "30".to_owned())]);
+    let _job = lambda_function(
+        &backend_binary,
+        format!("http://127.0.0.1:{port}/.rt/chat-backend"),
+        "chat-backend",
+        &job_env,
+    );
 
     // The marketplace creates the booking.
     let created = http_api(
@@ -381,4 +398,55 @@ async fn both_lambdas_compiled_a_booking_from_the_service_api_two_clients_and_a_
             (Some("active"), Some("service"))
         );
     }
+
+    // The booking ends; its period is made to have started 31 days ago; the scheduler's invocation of
+    // the job's function deletes its chat.
+    let ended = http_api(
+        &invoke("chat-backend-lambda"),
+        "PUT",
+        "/api/service/bookings/4242/status",
+        "Bearer service-secret",
+        json!({"status": "completed"}),
+    )
+    .await;
+    assert_eq!(ended["status"], 200, "{ended}");
+    let started = chat_wire::time::now_millis() - 31 * 24 * 3600 * 1000;
+    patient
+        .update_item()
+        .table_name(&table)
+        .key("pk", aws_sdk_dynamodb::types::AttributeValue::S("BOOKING#4242".into()))
+        .key("sk", aws_sdk_dynamodb::types::AttributeValue::S("BOOKING".into()))
+        .update_expression("SET retained_from = :from, gsi1sk = :due")
+        .expression_attribute_values(":from", aws_sdk_dynamodb::types::AttributeValue::N(started.to_string()))
+        .expression_attribute_values(
+            ":due",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("{started:020}#{:020}", 4242)),
+        )
+        .send()
+        .await
+        .expect("the booking's period moved back");
+    let pass: serde_json::Value = reqwest::Client::new()
+        .post(invoke("chat-backend"))
+        .json(&json!({"job": "retention"}))
+        .send()
+        .await
+        .expect("Invoke API")
+        .json()
+        .await
+        .expect("the job's answer");
+    assert_eq!(
+        (pass["complete"].as_bool(), pass["bookings"].as_u64(), pass["messages"].as_u64()),
+        (Some(true), Some(1), Some(1)),
+        "{pass}"
+    );
+    let again: serde_json::Value = reqwest::Client::new()
+        .post(invoke("chat-backend"))
+        .json(&json!({}))
+        .send()
+        .await
+        .expect("Invoke API")
+        .json()
+        .await
+        .expect("answer");
+    assert_eq!(again["bookings"], 0, "{again}");
 }
