@@ -30,6 +30,7 @@ import {
   type ReactionFrame,
   type ReceiptFrame,
   type ReportReceivedFrame,
+  type SearchResultsFrame,
   type ServerFrame,
   type ServerFrameType,
   type SessionFrame,
@@ -246,6 +247,8 @@ export const WRITABLE_CHAT: ChatStateView = { writable: true, closed: null, read
 export const MAX_BODY_CHARS = 4000;
 /** Most attachments on one message (the server's `ATTACHMENTS_PER_MESSAGE` default). */
 export const MAX_ATTACHMENTS = 10;
+/** What a search may say besides its query (`ClientActions["search"]`): `scope`, `before` (a page's `next`), `limit`. */
+export type SearchOptions = Omit<ClientActions["search"], "query">;
 
 /** One socket and what belongs to it. */
 interface Link {
@@ -542,6 +545,27 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     const oldest = this.#timeline.oldest;
     if (!this.#hasOlder || oldest === undefined) return Promise.reject(new ChatError("NOT_FOUND", "no older"));
     return this.#request("sync", { before_message_id: oldest, limit: this.#o.pageSize }, "older").then(() => {});
+  }
+
+  /**
+   * Loads earlier pages until message `messageId` is in the timeline (to show a search result), each page as
+   * `loadOlder` loads it, so that the timeline stays whole from its oldest message to the newest; resolves at once
+   * when the message is there already. Rejects with `NOT_FOUND` when the history has no such message, and as
+   * `loadOlder` does (`NOT_CONNECTED`, `DISCONNECTED`: the pages loaded so far stay).
+   */
+  async loadUntil(messageId: MessageId): Promise<void> {
+    while (!this.#timeline.get(messageId)) await this.loadOlder();
+  }
+
+  /**
+   * Searches the booking's messages (`scope: "all"`: every booking of the user) for `query`; resolves with the
+   * `search_results` answer: `results` newest first, `has_more`, and `next`, the `before` of the next page.
+   * `limit` 1 to 50 (the server's default 20). Rejects with the server's `VALIDATION_ERROR` for a query it does
+   * not take (empty once trimmed, over 200 characters, no letter or digit: the server's rule, not repeated here).
+   * Not queued. To show a result: `loadUntil(result.message_id)`.
+   */
+  search(query: string, options: SearchOptions = {}): Promise<SearchResultsFrame> {
+    return this.#request("search", { ...options, query });
   }
 
   /**

@@ -318,6 +318,32 @@ export interface AttachmentUrlFrame extends FrameMeta {
   expires_at: number;
 }
 
+/** Where a search looks: the connection's booking (`booking`, the default) or every booking of the user (`all`). */
+export type SearchScope = "booking" | "all";
+/** One message matching a search. */
+export interface SearchResult {
+  booking_id: BookingId;
+  message_id: MessageId;
+  sender_id: string;
+  /** Epoch milliseconds. */
+  created_at: number;
+  /** Up to about 160 characters of the body around the first match, `…` where cut. Plain text, never HTML. */
+  snippet: string;
+}
+/** The answer to `search`, to the sender only: the matching messages (every word of the query in each), newest first. */
+export interface SearchResultsFrame extends FrameMeta {
+  type: "search_results";
+  booking_id: BookingId;
+  /** The query as searched (trimmed). */
+  query: string;
+  scope: SearchScope | (string & {});
+  results: SearchResult[];
+  /** More results exist, older than the last of these. */
+  has_more: boolean;
+  /** Opaque: the `before` of the next page; `null` when there is none. */
+  next: string | null;
+}
+
 /** On a per-user connection: the user became a member of a booking, or stopped being one. */
 export interface MembershipFrame extends FrameMeta {
   type: "membership";
@@ -345,7 +371,8 @@ export type ServerFrame =
   | ReportReceivedFrame
   | UploadFrame
   | AttachmentFrame
-  | AttachmentUrlFrame;
+  | AttachmentUrlFrame
+  | SearchResultsFrame;
 export type ServerFrameType = ServerFrame["type"];
 
 /** What each client action carries in `data`. */
@@ -393,6 +420,12 @@ export interface ClientActions {
    * of the verdict's push, or `NOT_FOUND`. For a verdict whose push was lost (a dropped connection).
    */
   get_attachment: { attachment_id: string };
+  /**
+   * Full-text search (issue 26): `query` trimmed 1 to 200 characters with a letter or digit (else
+   * `VALIDATION_ERROR`), `scope` (default `booking`), `before` (an earlier answer's `next`), `limit` 1 to 50 (default
+   * 20). Answered with `search_results`.
+   */
+  search: { query: string; scope?: SearchScope; before?: string; limit?: number };
 }
 
 /** Why a member reports a message or a member, in the order a UI offers them. */
@@ -431,7 +464,8 @@ type Kind =
   | "attachment"
   | "attachments"
   | "form"
-  | "fields";
+  | "fields"
+  | "results";
 type FieldSpec = Kind | `?${Kind}`;
 type Shape = Readonly<Record<string, FieldSpec>>;
 
@@ -461,6 +495,7 @@ const ATTACHMENT_SHAPE = {
   thumbnail: "?bool",
   reason: "?str",
 } as const satisfies Shape;
+const RESULT_SHAPE = { booking_id: "int", message_id: "int", sender_id: "str", created_at: "int", snippet: "str" } as const satisfies Shape;
 const FORM_SHAPE = { url: "str", method: "str", fields: "fields", expires_at: "int" } as const satisfies Shape;
 const REACTION_SHAPE = { emoji: "str", count: "int", user_ids: "strs" } as const satisfies Shape;
 const READ_SHAPE = { user_id: "str", last_read_message_id: "int" } as const satisfies Shape;
@@ -507,6 +542,7 @@ export const SERVER_SHAPES = {
   upload: { booking_id: "int", attachment: "attachment", upload: "form" },
   attachment: { booking_id: "int", attachment: "attachment" },
   attachment_url: { booking_id: "int", attachment_id: "str", variant: "str", url: "str", expires_at: "int" },
+  search_results: { booking_id: "int", query: "str", scope: "str", results: "results", has_more: "bool", next: "str|null" },
 } as const satisfies Record<string, Shape>;
 
 /** Server frames drafted for an issue: typed and handled, not in the wire crate yet (none today). */
@@ -531,6 +567,7 @@ export const CLIENT_SHAPES = {
   upload_attachment: { name: "str", content_type: "str", size: "int" },
   attachment_url: { attachment_id: "str", variant: "str" },
   get_attachment: { attachment_id: "str" },
+  search: { query: "str", scope: "?str", before: "?str", limit: "?int" },
 } as const satisfies Record<string, Shape>;
 
 /** Client actions drafted for an issue (none today). */
@@ -562,6 +599,7 @@ const serverKeysMatch: { [T in ServerFrameType]: Same<Fields<T>, keyof AllShapes
   upload: true,
   attachment: true,
   attachment_url: true,
+  search_results: true,
 };
 const clientKeysMatch: { [A in ClientAction]: Same<keyof ClientActions[A], keyof ClientShapes[A]> } = {
   send_message: true,
@@ -580,6 +618,7 @@ const clientKeysMatch: { [A in ClientAction]: Same<keyof ClientActions[A], keyof
   upload_attachment: true,
   attachment_url: true,
   get_attachment: true,
+  search: true,
 };
 const nestedKeysMatch: [
   Same<keyof ChatMessage, keyof typeof MESSAGE_SHAPE>,
@@ -593,7 +632,8 @@ const nestedKeysMatch: [
   Same<keyof ChatStateView, keyof typeof STATE_SHAPE>,
   Same<keyof Attachment, keyof typeof ATTACHMENT_SHAPE>,
   Same<keyof UploadForm, keyof typeof FORM_SHAPE>,
-] = [true, true, true, true, true, true, true, true, true, true, true];
+  Same<keyof SearchResult, keyof typeof RESULT_SHAPE>,
+] = [true, true, true, true, true, true, true, true, true, true, true, true];
 void serverKeysMatch;
 void clientKeysMatch;
 void nestedKeysMatch;
@@ -643,7 +683,7 @@ function checkKind(kind: Kind, value: unknown, path: string, strict: Strict): st
   }
 }
 
-const LISTS = { messages: MESSAGE_SHAPE, reactions: REACTION_SHAPE, reads: READ_SHAPE, presences: PRESENCE_SHAPE, blocks: BLOCK_SHAPE, attachments: ATTACHMENT_SHAPE };
+const LISTS = { messages: MESSAGE_SHAPE, reactions: REACTION_SHAPE, reads: READ_SHAPE, presences: PRESENCE_SHAPE, blocks: BLOCK_SHAPE, attachments: ATTACHMENT_SHAPE, results: RESULT_SHAPE };
 const OBJECTS = { error: ERROR_SHAPE, moderation: MODERATION_SHAPE, state: STATE_SHAPE, closure: CLOSURE_SHAPE, attachment: ATTACHMENT_SHAPE, form: FORM_SHAPE };
 
 function checkShape(shape: Shape, value: unknown, path: string, strict: Strict): string | undefined {

@@ -24,6 +24,7 @@ export {
   type ConnectionState,
   type ConnectionStatus,
   type NetworkWatcher,
+  type SearchOptions,
   type StopReason,
   type TokenProvider,
 } from "./client.js";

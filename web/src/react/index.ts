@@ -217,6 +217,9 @@ export interface Conversation {
   react: ChatClient["react"];
   markRead: ChatClient["markRead"];
   loadOlder: ChatClient["loadOlder"];
+  /** Search: the booking's messages matching a query (`search`), and loading back to one of them (`loadUntil`). */
+  search: ChatClient["search"];
+  loadUntil: ChatClient["loadUntil"];
   retry: ChatClient["retry"];
   discard: ChatClient["discard"];
   typing: ChatClient["typing"];
@@ -262,6 +265,8 @@ export function useConversation(bookingId: BookingId): Conversation {
       react: client.react.bind(client),
       markRead: client.markRead.bind(client),
       loadOlder: client.loadOlder.bind(client),
+      search: client.search.bind(client),
+      loadUntil: client.loadUntil.bind(client),
       retry: client.retry.bind(client),
       discard: client.discard.bind(client),
       typing: client.typing.bind(client),

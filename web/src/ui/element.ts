@@ -19,6 +19,9 @@
 //! Send waits for them. A message's images show as thumbnails (their signed URLs asked for when shown, never
 //! kept) that open the original in a modal dialog; other files as a button that opens the original in a tab.
 //!
+//! Search: a button in the header opens a search of the booking's messages (`search.ts`); choosing a result loads
+//! the history back to it (`ChatClient.loadUntil`), scrolls it into view, marks it a moment and gives it the focus.
+//!
 //! One element, one client: frameworks re-render (a new `tokenProvider` function each time) and move elements
 //! around the DOM, and neither is a reason to reconnect. The element keeps its `ChatClient` for its life and
 //! replaces it only when what the client is for changes (`ws-url`, `booking`, the outbox's user), announcing it
@@ -27,10 +30,11 @@
 import { ChatClient, httpProbe, localStorageOutbox } from "../client/index.js";
 import { Uploads, type Upload } from "../client/attachments.js";
 import type { ConnectionStatus, TokenProvider } from "../client/client.js";
-import { REPORT_REASONS, type Attachment, type BookingStatusFrame, type ChatStateView, type ErrorFrame, type ReportReason } from "../client/frames.js";
+import { REPORT_REASONS, type Attachment, type BookingStatusFrame, type ChatStateView, type ErrorFrame, type MessageId, type ReportReason } from "../client/frames.js";
 import { People, type PersonResolver } from "./people.js";
 import type { TimelineMessage } from "../client/timeline.js";
 import { Base, h, ignore, tokenFromUrl } from "./dom.js";
+import { Search } from "./search.js";
 import { ENGLISH, type ChatStrings } from "./strings.js";
 import { STYLES } from "./styles.js";
 
@@ -99,6 +103,14 @@ export class BookingChatElement extends Base {
   #opener: HTMLElement | undefined;
   /** Images whose URL could not be asked for (not connected yet): asked again once online. */
   #unloaded: (() => void)[] = [];
+  /** The header's search and its panel. */
+  readonly #search = new Search({
+    client: () => this.#client,
+    strings: () => this.#strings,
+    name: (id) => this.#people.name(id),
+    lang: () => this.#lang(),
+    show: (id) => this.#show(id),
+  });
 
   readonly #root: ShadowRoot;
   readonly #els: {
@@ -173,8 +185,9 @@ export class BookingChatElement extends Base {
     });
     // After the text box: from the messages, Tab still reaches the text box first.
     e.form.append(e.input, e.attach, e.picker, e.send);
-    const header = h("header", { part: "header" }, h("div", {}, e.title, e.booking, e.presence), h("div", { class: "end" }, e.status, e.block));
-    e.chat.append(header, e.banner, e.log, e.typing, e.live, e.state, e.notice, e.files, e.form);
+    const search = this.#search;
+    const header = h("header", { part: "header" }, h("div", {}, e.title, e.booking, e.presence), h("div", { class: "end" }, e.status, search.button, e.block));
+    e.chat.append(header, search.panel, e.banner, e.log, e.typing, e.live, e.state, e.notice, e.files, e.form);
     e.viewer.append(e.original, e.close);
     this.#root.append(style, e.chat, e.viewer);
     this.#wireAttachments();
@@ -352,6 +365,7 @@ export class BookingChatElement extends Base {
     this.#client?.close();
     this.#uploads?.dispose();
     this.#els.files.replaceChildren();
+    this.#search.reset();
     this.#client = client;
     this.#uploads = client && new Uploads(client);
     this.#unloaded = [];
@@ -422,6 +436,7 @@ export class BookingChatElement extends Base {
     e.older.textContent = s.loadOlder;
     e.reconnect.textContent = s.tryAgain;
     e.block.textContent = s.block;
+    this.#search.applyStrings(s);
     e.state.replaceChildren();
     if (this.#bookingStatus) e.booking.textContent = s.bookingStatus(this.#bookingStatus);
     if (this.#client) this.#renderStatus(this.#client.status);
@@ -672,6 +687,26 @@ export class BookingChatElement extends Base {
     const log = this.#els.log;
     const fromBottom = log.scrollHeight - log.scrollTop;
     this.#client?.loadOlder().then(() => (log.scrollTop = log.scrollHeight - fromBottom), ignore);
+  }
+
+  /**
+   * Shows a message (a search result): loads the history back to it if needed, closes the search, scrolls the
+   * message to the middle of the list, marks it a moment and gives it the focus (a screen reader reads it).
+   */
+  async #show(id: MessageId): Promise<void> {
+    // Older pages load above; the list must not jump to the end meanwhile.
+    this.#stickToBottom = false;
+    await this.#client?.loadUntil(id);
+    const row = this.#els.list.querySelector<HTMLElement>(`[data-id="${id}"]`);
+    if (!row) return;
+    this.#search.close(false);
+    const log = this.#els.log;
+    // The list alone scrolls (`scrollIntoView` would scroll the page too).
+    log.scrollTop += row.getBoundingClientRect().top - log.getBoundingClientRect().top - (log.clientHeight - row.offsetHeight) / 2;
+    row.classList.add("found");
+    row.tabIndex = -1;
+    row.focus({ preventScroll: true });
+    setTimeout(() => row.classList.remove("found"), 2_000);
   }
 
   #onListClick(event: Event): void {

@@ -109,8 +109,24 @@ export interface ChatStrings {
   rejected: (reason: string) => string;
   /** The upload did not go through, and what the file store (or the connection) said. */
   uploadFailed: (reason: string) => string;
-  /** The button that closes the picture viewer. */
+  /** The button that closes the picture viewer (and the search). */
   close: string;
+  /** The label of the header's button that opens the search. */
+  search: string;
+  /** The label (and placeholder) of the search box. */
+  searchLabel: string;
+  /** How many results are listed; `more`: the server has more ("More results"). */
+  results: (count: number, more: boolean) => string;
+  /** Nothing matches the query. */
+  noResults: (query: string) => string;
+  /** The search failed, and why. */
+  searchFailed: (reason: string) => string;
+  /** The button that lists the next page of results. */
+  moreResults: string;
+  /** A chosen result could not be shown (its history did not load), and why. */
+  showFailed: (reason: string) => string;
+  /** The sender of the user's own messages, in search results. */
+  you: string;
 }
 
 /** English. */
@@ -178,4 +194,12 @@ export const ENGLISH: ChatStrings = {
   rejected: (reason) => `Not accepted: ${reason}`,
   uploadFailed: (reason) => `Upload failed: ${reason}`,
   close: "Close",
+  search: "Search messages",
+  searchLabel: "Search this conversation",
+  results: (count, more) => (more ? `${count}+ results` : count === 1 ? "1 result" : `${count} results`),
+  noResults: (query) => `No messages match “${query}”.`,
+  searchFailed: (reason) => `Search failed: ${reason}`,
+  moreResults: "More results",
+  showFailed: (reason) => `Could not show the message: ${reason}`,
+  you: "You",
 };

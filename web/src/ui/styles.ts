@@ -48,7 +48,7 @@ h2{font-size:1rem;margin:0;overflow-wrap:anywhere}
 .banner,.note p{padding:.45rem .9rem;background:var(--_notice);font-size:.85rem;margin:0}
 .banner button,.note button,header button{margin-inline-start:.5rem;padding:.1rem .7rem}
 .log{flex:1;overflow-y:auto;padding:.5rem .9rem;overscroll-behavior:contain}
-.log:focus-visible,button:focus-visible,textarea:focus-visible{outline:2px solid var(--_accent);outline-offset:2px}
+.log:focus-visible,button:focus-visible,textarea:focus-visible,input:focus-visible{outline:2px solid var(--_accent);outline-offset:2px}
 ol{list-style:none;margin:0;padding:0}
 li.msg{display:flex;margin:.3rem 0}
 li.mine{justify-content:flex-end}
@@ -70,13 +70,13 @@ button:disabled{cursor:default;opacity:.6}
 .editor p{min-block-size:0}
 .editor [role=alert]{color:var(--_danger);font-size:.8rem}
 li button{font-size:.75rem;padding:.05rem .45rem;min-block-size:1.6rem}
-.reactions button[aria-pressed=true]{border-color:var(--_accent)}
+.reactions button[aria-pressed=true],[aria-expanded=true]{border-color:var(--_accent)}
 @media (hover:hover){li:not(:hover,:focus-within) .reactions button.quick{opacity:0}}
 li.day{text-align:center;font-size:.75rem;color:var(--_muted);margin:.7rem 0 .3rem}
 .older{display:block;margin:.2rem auto .5rem;padding:.2rem .8rem}
 .typing{min-block-size:1.3rem;padding:0 .9rem;font-size:.8rem;color:var(--_muted)}
 form{display:flex;gap:.5rem;padding:.5rem .9rem .7rem;border-block-start:1px solid var(--_border)}
-textarea{flex:1;min-inline-size:0;resize:none;font:inherit;color:var(--_fg);background:var(--_bg);border:1px solid var(--_border);border-radius:8px;padding:.45rem .6rem;max-block-size:8rem}
+textarea,input{flex:1;min-inline-size:0;resize:none;font:inherit;color:var(--_fg);background:var(--_bg);border:1px solid var(--_border);border-radius:8px;padding:.45rem .6rem;max-block-size:8rem}
 .send{border:0;border-radius:8px;padding:.45rem .95rem;background:var(--_accent);color:var(--_accent-fg);font-weight:600}
 .sr{position:absolute;inline-size:1px;block-size:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap}
 .files{display:flex;flex-wrap:wrap;gap:.3rem;margin:0;padding:.2rem 0;list-style:none}
@@ -90,7 +90,16 @@ ul.files img{inline-size:auto;block-size:2.2rem}
 li [part=thumbnail]{padding:0;border-radius:6px;overflow:hidden}
 .chat[data-drop]{outline:2px dashed var(--_accent);outline-offset:-4px;position:relative}
 .chat[data-drop]::after{content:attr(data-drop);position:absolute;inset-inline:0;top:45%;text-align:center;font-weight:600}
-[part=attach]{border:0;background:none;padding:0 .2rem;font-size:1.1rem}
+[part=attach],[part=search-close]{border:0;background:none;padding:0 .2rem;font-size:1.1rem}
+.search{flex:none;max-block-size:60%;overflow-y:auto;border-block-end:1px solid var(--_border)}
+.search form{padding:.5rem .9rem;border:0}
+.search p{margin:0;padding:0 .9rem;font-size:.8rem;color:var(--_muted)}
+.search li button{display:block;inline-size:100%;text-align:start;border:0;border-radius:0;padding:.35rem .9rem;background:none;font-size:.85rem}
+.search li button:hover{background:var(--_bubble)}
+.search time{margin-inline-start:.4rem;font-size:.75rem;color:var(--_muted)}
+.snippet{display:block;overflow-wrap:anywhere}
+mark{background:var(--_notice);color:inherit}
+li.found .bubble{outline:2px solid var(--_accent);outline-offset:2px}
 dialog{padding:.5rem;border:0;border-radius:var(--_radius);background:var(--_bg);color:var(--_fg);text-align:end}
 dialog img{display:block;inline-size:auto;block-size:auto;max-inline-size:90vw;max-block-size:80vh;margin-block-end:.5rem}
 dialog::backdrop{background:#000c}

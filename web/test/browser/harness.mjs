@@ -58,6 +58,8 @@ export class Stack {
         // The widget's tests need no emails: no moto, no notifier (dev-stack's tests cover them).
         NOTIFICATIONS: "off",
         FILE_STORE: `disk:${join(this.data, "files")}`,
+        // The chat's events too (local mode's default is `.data/events.jsonl` under the working directory).
+        EVENTS_FILE: join(this.data, "events.jsonl"),
         FILE_STORE_PUBLIC_URL: `http://127.0.0.1:${this.sitePort}`,
       },
       stdio: ["ignore", "pipe", "pipe"],

@@ -119,6 +119,24 @@ describe("on a server", () => {
     expect(actions.every((a) => typeof a === "function")).toBe(true);
   });
 
+  it("useConversation has search and loadUntil bound to the booking's client (not connected on a server: refused)", async () => {
+    const { clientOptions } = scripted();
+    let found: Pick<ReturnType<typeof useConversation>, "search" | "loadUntil"> | undefined;
+    function Chat() {
+      found = useConversation(1);
+      return null;
+    }
+    renderToString(
+      <ChatProvider url="wss://chat.example/prod" token={async () => null} clientOptions={clientOptions}>
+        <Chat />
+      </ChatProvider>,
+    );
+    // Called detached from the client: an unbound method would throw a TypeError reading its private fields.
+    const { search, loadUntil } = found!;
+    await expect(search("canoe")).rejects.toMatchObject({ code: "NOT_CONNECTED" });
+    await expect(loadUntil(5)).rejects.toMatchObject({ code: "NOT_FOUND" });
+  });
+
   it("a hook outside a provider says what is missing", () => {
     function Lost() {
       useConversation(1);
