@@ -75,7 +75,11 @@ BACKEND_FUNCTION_ONLY = [
     "service_token_ssm_parameter_name", "service_token_secrets_manager_arn",
     "database_url_ssm_parameter_name", "database_url_secrets_manager_arn",
     "chat_store", "vpc_subnet_ids", "vpc_security_group_ids", "cors_allowed_origins", "attachments",
+    "message_retention_days",
 ]
+# How long a cancelled or completed booking's chat stays writable when chat_rules leaves it out (the backend's
+# default, which module booking-chat passes): a retention must be longer.
+DEFAULT_READ_ONLY_AFTER_SECONDS = 7 * 86400
 # What Lambda takes: a zip uploaded with the function (as Terraform does, without S3) of at most 50 MB, and
 # at most 250 MB unpacked.
 LAMBDA_ZIP_MAX_BYTES = 50 * 1024 * 1024
@@ -429,6 +433,36 @@ def check_attachments(report: Report, values: dict, env: str, rel: str, root: Pa
     else:
         report.ok("attachments", f"on: the bucket booking-chat-{env}-attachments-<account id>, uploads from {', '.join(origins)}")
     check_media_package(report, values, root)
+
+
+def check_retention(report: Report, values: dict, env: str, rel: str) -> None:
+    """With message_retention_days, the retention job deletes the chat of bookings that ended that many days
+    ago, every hour: a whole number of days from 1 to 3650, longer than the chat's read-only delay (the job
+    refuses to start otherwise), and only with the backend function. Terraform refuses the same, but only
+    at plan time, after `make apply` has packaged."""
+    days = values.get("message_retention_days")
+    if days is None:
+        report.ok("retention", "off (no retention job: chats are kept as long as the store is)")
+        return
+    example = (f"in {rel}/terraform.tfvars: message_retention_days = 365 (whole days, 1 to 3650; docs/deploying.md, Retention),\n"
+               "or remove it to keep chats.")
+    if isinstance(days, bool) or not isinstance(days, (int, float)) or days != int(days) or not 1 <= days <= 3650:
+        report.fail("retention", f"message_retention_days = {getattr(days, 'text', days)} is not a whole number of days from 1 to 3650", example)
+        return
+    days = int(days)
+    if values.get("backend_url") is not None:
+        report.fail("retention", "the retention job is the backend function's, and backend_url runs the backend (and its store) elsewhere",
+                    f"in {rel}/terraform.tfvars: remove message_retention_days (that backend runs its own job), or remove backend_url.")
+        return
+    rules = flat_object(values.get("chat_rules")) if values.get("chat_rules") is not None else {}
+    read_only = (rules or {}).get("read_only_after_seconds", DEFAULT_READ_ONLY_AFTER_SECONDS)
+    if isinstance(read_only, (int, float)) and not isinstance(read_only, bool) and days * 86400 <= read_only:
+        report.fail("retention", f"message_retention_days = {days} is not longer than the chat's read-only delay "
+                    f"(chat_rules.read_only_after_seconds = {read_only:.0f} s, {read_only / 86400:g} days): chats members may still write in would be deleted",
+                    f"in {rel}/terraform.tfvars: message_retention_days = {int(read_only // 86400) + 1} or more, or a shorter read_only_after_seconds.")
+        return
+    report.ok("retention", f"the chat of bookings that ended more than {days} day{'s' if days != 1 else ''} ago deleted every hour "
+              f"(booking-chat-{env}-retention)")
 
 
 def check_media_package(report: Report, values: dict, root: Path) -> None:
@@ -958,6 +992,7 @@ def main() -> int:
         check_backend_url(report, values, args.name, rel)
         check_cors(report, values, rel)
         check_attachments(report, values, args.name, rel, root)
+        check_retention(report, values, args.name, rel)
         check_web_push(report, values, rel)
         if check_credentials(report, region):
             for secret in secrets_needed(values):

@@ -8,7 +8,9 @@
 #   their link secret and a verified SES identity (and configuration set), and warns of the SES sandbox;
 #   with Web Push, wants its private key's secret and a public key on the P-256 curve, and warns of push
 #   services' hosts that leave the browsers' own out; with attachments (on in every environment), wants
-#   browser origins outside dev, a media zip Lambda takes, and an enabled key when one is named;
+#   browser origins outside dev, a media zip Lambda takes, and an enabled key when one is named; with
+#   retention (on in every environment), refuses days outside 1 to 3650, no longer than the chat's
+#   read-only delay, or beside a backend elsewhere;
 # - envs/dev, the whole system (both Lambdas, both APIs, the tables): init, apply, a second plan that must
 #   show no changes, what was applied checked through the AWS CLI (the $connect authorizer, the proxy
 #   invoking the backend's alias, the backend's environment, both roles' @connections permissions, every
@@ -20,8 +22,11 @@
 #   backend and notifier, the push-failed and push-unauthorized alarms, the push subscription routes;
 #   attachments: the bucket's public access block, ownership, encryption, policy, lifecycle rules, CORS and
 #   upload notification, the media queues and their policy, the processor's mapping, environment and role,
-#   the backend's, an upload under uploads/ reaching the queue and a file under files/ not), destroy (the
-#   dev bucket emptied by it); then the account root destroyed;
+#   the backend's, an upload under uploads/ reaching the queue and a file under files/ not; the retention
+#   job: the backend's zip as its own function, its environment and role, no Lambda retry, the hourly
+#   schedule in the environment's group with its target, input, retry policy and dead-letter queue, the
+#   scheduler's role and trust, the queue's policy, its three alarms), destroy (the dev bucket emptied by
+#   it); then the account root destroyed;
 # - make apply ARCH=x86_64 hands the x86_64 architecture and the four zips to Terraform.
 # Prints `moto: N passed, N failed` (counted by make test).
 #
@@ -46,7 +51,10 @@
 #   policy's two denials are read back, not exercised; S3 itself is addressed path-style;
 # - moto cannot read back a lifecycle rule whose filter is an And (prefix and tags): the provider would wait
 #   3 minutes for it, so the module filters unreferenced files by their tag alone (only the processor
-#   writes it). Each lifecycle configuration takes the provider's ~55 s of consistent reads, on AWS too.
+#   writes it). Each lifecycle configuration takes the provider's ~55 s of consistent reads, on AWS too;
+# - moto stores EventBridge Scheduler's schedules and groups but never runs them: the schedule is read back
+#   as applied, but nothing invokes the retention job, so the scheduler assuming its role, the invocation
+#   and the dead-letter delivery are not exercised (nor is the job itself: it is tested by its crate).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -116,6 +124,7 @@ provider "aws" {
     kms            = "$endpoint"
     lambda         = "$endpoint"
     s3             = "$endpoint"
+    scheduler      = "$endpoint"
     secretsmanager = "$endpoint"
     sns            = "$endpoint"
     sqs            = "$endpoint"
@@ -278,6 +287,7 @@ preflight_expect "preflight: passes once the role and the secrets exist" pass \
   "ok    service token: SSM SecureString /booking-chat/dev/service-token" \
   "ok    CORS origins: https://app.booking.internal" "ok    API Gateway logging role" \
   "ok    attachments: on: the bucket booking-chat-dev-attachments-<account id>, uploads from https://app.booking.internal" \
+  "ok    retention: the chat of bookings that ended more than 30 days ago deleted every hour (booking-chat-dev-retention)" \
   "skip  alarm topic: alarm_topic_arn is unset: dev's alarms have no actions" \
   "ok    chat events: on: the EventBridge bus booking-chat-dev" "preflight: ok"
 TF_VAR_chat_events=false preflight_expect "preflight: chat events off, with no bus to delete, pass" pass \
@@ -415,6 +425,22 @@ preflight_expect "preflight: an enabled key for the bucket passes" pass "ok    a
 aws kms disable-key --key-id "${attachments_key##*/}"
 preflight_expect "preflight: a disabled key for the bucket is refused" fail "FAIL  attachments key: $attachments_key is Disabled"
 rm "$work/envs/dev/zz-attachments.auto.tfvars"
+
+# Retention, on in every environment (dev: 30 days): whole days from 1 to 3650, longer than the chat's
+# read-only delay (the job's configuration refuses to start otherwise), only with the backend function.
+retention_tfvars() { printf '%s\n' "$@" >"$work/envs/dev/zz-retention.auto.tfvars"; }
+retention_tfvars 'message_retention_days = 0'
+preflight_expect "preflight: a retention of 0 days is refused" fail \
+  "FAIL  retention: message_retention_days = 0 is not a whole number of days from 1 to 3650"
+retention_tfvars 'chat_rules = { read_only_after_seconds = 2592000 }'
+preflight_expect "preflight: a retention no longer than the chat's read-only delay is refused, naming the least that is" fail \
+  "FAIL  retention: message_retention_days = 30 is not longer than the chat's read-only delay (chat_rules.read_only_after_seconds = 2592000 s, 30 days)" \
+  "message_retention_days = 31 or more"
+retention_tfvars 'message_retention_days = null'
+preflight_expect "preflight: retention off passes" pass "ok    retention: off (no retention job"
+rm "$work/envs/dev/zz-retention.auto.tfvars"
+TF_VAR_backend_url=https://chat-backend.internal preflight_expect "preflight: retention beside a backend elsewhere is refused" fail \
+  "FAIL  retention: the retention job is the backend function's, and backend_url runs the backend (and its store) elsewhere"
 
 # Email notifications: the link secret, and the SES identity the notifier sends as, existing and verified
 # for sending in the region; the configuration set it names; an account in the SES sandbox is a warning.
@@ -651,6 +677,7 @@ assert names == sorted([
     "booking-chat-dev-push-failed", "booking-chat-dev-push-unauthorized",
     "booking-chat-dev-media-errors", "booking-chat-dev-media-throttles",
     "booking-chat-dev-media-dead-letters", "booking-chat-dev-media-queue-age",
+    "booking-chat-dev-retention-errors", "booking-chat-dev-retention-dead-letters", "booking-chat-dev-retention-stalled",
 ]), names
 for alarm in alarms:
     assert alarm["AlarmActions"] == [sys.argv[2]] and alarm["OKActions"] == [sys.argv[2]], alarm
@@ -675,6 +702,21 @@ assert (media_dead["MetricName"], media_dead["Dimensions"]) == ("ApproximateNumb
 media_errors = next(a for a in alarms if a["AlarmName"] == "booking-chat-dev-media-errors")
 assert (media_errors["Namespace"], media_errors["MetricName"], media_errors["Dimensions"]) == (
     "AWS/Lambda", "Errors", [{"Name": "FunctionName", "Value": "booking-chat-dev-media"}]), media_errors
+retention_errors = next(a for a in alarms if a["AlarmName"] == "booking-chat-dev-retention-errors")
+assert (retention_errors["Namespace"], retention_errors["MetricName"], retention_errors["Dimensions"], retention_errors["Threshold"]) == (
+    "AWS/Lambda", "Errors", [{"Name": "FunctionName", "Value": "booking-chat-dev-retention"}], 0.0), retention_errors
+retention_dead = next(a for a in alarms if a["AlarmName"] == "booking-chat-dev-retention-dead-letters")
+assert (retention_dead["MetricName"], retention_dead["Dimensions"]) == (
+    "ApproximateNumberOfMessagesVisible", [{"Name": "QueueName", "Value": "booking-chat-dev-retention-dlq"}]), retention_dead
+stalled = next(a for a in alarms if a["AlarmName"] == "booking-chat-dev-retention-stalled")
+assert (stalled["ComparisonOperator"], stalled["Threshold"], stalled["EvaluationPeriods"], stalled["TreatMissingData"]) == (
+    "LessThanThreshold", 1.0, 1, "breaching"), stalled
+queries = {m["Id"]: m for m in stalled["Metrics"]}
+assert queries["passes"]["Expression"] == "FILL(invocations, 0) - FILL(errors, 0)" and queries["passes"]["ReturnData"], queries
+assert {i: (queries[i]["MetricStat"]["Metric"]["MetricName"], queries[i]["MetricStat"]["Period"], queries[i]["MetricStat"]["Stat"],
+            queries[i]["MetricStat"]["Metric"]["Dimensions"]) for i in ("invocations", "errors")} == {
+    "invocations": ("Invocations", 10800, "Sum", [{"Name": "FunctionName", "Value": "booking-chat-dev-retention"}]),
+    "errors": ("Errors", 10800, "Sum", [{"Name": "FunctionName", "Value": "booking-chat-dev-retention"}])}, queries
 refused = next(a for a in alarms if a["AlarmName"] == "booking-chat-dev-push-unauthorized")
 assert (refused["Namespace"], refused["MetricName"], refused["Dimensions"], refused["Statistic"], refused["Period"], refused["Threshold"]) == (
     "BookingChat", "PushUnauthorized", [{"Name": "Stage", "Value": "dev"}], "Sum", 300, 0.0), refused
@@ -989,7 +1031,7 @@ assert {k: v for k, v in backend.items() if k == "FILE_STORE" or k.startswith("A
     "ATTACHMENTS_TYPES": "image/jpeg,image/png,image/webp,application/pdf", "ATTACHMENTS_PER_MESSAGE": "10",
     "ATTACHMENTS_UPLOAD_TTL_SECONDS": "300", "ATTACHMENTS_DOWNLOAD_TTL_SECONDS": "300"}, backend
 backend_policy = {s["Sid"]: (s["Action"], s["Resource"]) for s in document("backend-policy")["Statement"]}
-assert backend_policy["AttachmentUploads"] == (["s3:PutObject"], [bucket_arn + "/uploads/*"]), backend_policy
+assert backend_policy["AttachmentUploads"] == (["s3:PutObject", "s3:DeleteObject"], [bucket_arn + "/uploads/*"]), backend_policy
 assert backend_policy["AttachmentFiles"] == (["s3:GetObject", "s3:DeleteObject", "s3:PutObjectTagging"], [bucket_arn + "/files/*"]), backend_policy
 assert media["UploadsGone"] == (["s3:ListBucket"], [bucket_arn]), media
 for statements in (media, backend_policy):
@@ -1028,6 +1070,85 @@ keys = [(r["eventName"].split(":")[0], r["s3"]["bucket"]["name"], urllib.parse.u
 assert keys == [("ObjectCreated", sys.argv[2], "uploads/1/att_moto")], keys
 PY
 then ok "$name"; else cp "$work/media-received.json" "$work/out"; not_ok "$name"; fi
+
+# The retention job as applied: the backend's zip (the same CodeSha256) as a function of its own, 300 s,
+# the backend's memory, its environment and role; no Lambda retry of a failed pass; the schedule in the
+# environment's group, every hour, no flexible window, on the job's alias with the scheduler's role, the
+# fixed input, 2 retries within an hour and the dead-letter queue; the scheduler's role (trusting the
+# scheduler for this account's group only; invoke that alias, send to that queue); the queue (encrypted,
+# 14 days, the scheduler's role alone granted). moto never runs the schedule (above).
+aws lambda get-function-configuration --function-name booking-chat-dev-retention:live --output json >"$work/retention-config.json"
+aws lambda get-alias --function-name booking-chat-dev-retention --name live --output json >"$work/retention-alias.json"
+aws lambda get-function-event-invoke-config --function-name booking-chat-dev-retention --qualifier live --output json \
+  >"$work/retention-invoke-config.json" 2>&1 || true
+aws iam get-role-policy --role-name booking-chat-dev-retention-role --policy-name booking-chat-dev-retention-least-privilege \
+  --query PolicyDocument --output json >"$work/retention-policy.json"
+aws scheduler get-schedule-group --name booking-chat-dev --output json >"$work/retention-group.json" 2>&1 || true
+aws scheduler get-schedule --group-name booking-chat-dev --name booking-chat-dev-retention --output json >"$work/retention-schedule.json" 2>&1 || true
+aws iam get-role --role-name booking-chat-dev-retention-scheduler --query Role.AssumeRolePolicyDocument --output json >"$work/scheduler-trust.json"
+aws iam get-role-policy --role-name booking-chat-dev-retention-scheduler --policy-name booking-chat-dev-retention-scheduler-least-privilege \
+  --query PolicyDocument --output json >"$work/scheduler-policy.json"
+retention_dlq_url=$(aws sqs get-queue-url --endpoint-url "$endpoint" --queue-name booking-chat-dev-retention-dlq --query QueueUrl --output text)
+aws sqs get-queue-attributes --endpoint-url "$endpoint" --queue-url "$retention_dlq_url" --attribute-names All --output json >"$work/retention-dlq.json"
+name="the retention job: the backend's zip as its own function, its environment and role, no Lambda retry; the hourly schedule, its role and dead-letter queue"
+if python3 - "$work" "$bucket" "$(terraform output -raw retention_dead_letter_queue_url)" <<'PY'
+import json, sys, urllib.parse
+work, bucket, dlq_output = sys.argv[1:]
+load = lambda name: json.load(open(f"{work}/{name}.json"))
+def document(name):
+    policy = load(name)
+    return json.loads(urllib.parse.unquote(policy)) if isinstance(policy, str) else policy
+bucket_arn = f"arn:aws:s3:::{bucket}"
+config, backend = load("retention-config"), load("backend-config")
+assert (config["Runtime"], config["Handler"], config["Architectures"], config["Timeout"]) == ("provided.al2023", "bootstrap", ["arm64"], 300), config
+assert config["MemorySize"] == backend["MemorySize"] and config["CodeSha256"] == backend["CodeSha256"], (config, backend)
+assert config["Environment"]["Variables"] == {
+    "APP_ENV": "dev", "LOG_FORMAT": "json", "RUST_LOG": "info", "METRICS_NAMESPACE": "BookingChat", "STAGE": "dev",
+    "CHAT_JOB": "retention", "CHAT_RETENTION_DAYS": "30", "CHAT_READ_ONLY_AFTER_SECONDS": "604800",
+    "CHAT_STORE": "dynamodb", "CHAT_TABLE": "booking-chat-dev-chat", "AWS_TIMEOUT_MS": "3000",
+    "FILE_STORE": f"s3://{bucket}", "ATTACHMENTS_MAX_BYTES": "10485760",
+    "ATTACHMENTS_TYPES": "image/jpeg,image/png,image/webp,application/pdf",
+}, config["Environment"]["Variables"]
+alias_arn = load("retention-alias")["AliasArn"]
+assert alias_arn.endswith(":function:booking-chat-dev-retention:live"), alias_arn
+invoke = load("retention-invoke-config")
+assert (invoke["MaximumRetryAttempts"], invoke["MaximumEventAgeInSeconds"]) == (0, 3600), invoke
+assert not invoke.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination"), invoke
+policy = {s["Sid"]: s for s in document("retention-policy")["Statement"]}
+table = "arn:aws:dynamodb:eu-west-1:123456789012:table/booking-chat-dev-chat"
+assert sorted(policy) == sorted(["OwnLogs", "ChatTable", "ChatTableIndexes", "AuditLog", "AttachmentObjects", "Tracing"]), policy
+assert (policy["ChatTable"]["Action"], policy["ChatTable"]["Resource"]) == (
+    ["dynamodb:Query", "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:BatchWriteItem", "dynamodb:DeleteItem"], [table]), policy
+assert (policy["ChatTableIndexes"]["Action"], policy["ChatTableIndexes"]["Resource"]) == (["dynamodb:Query"], [table + "/index/gsi1"]), policy
+assert (policy["AuditLog"]["Action"], policy["AuditLog"]["Resource"], policy["AuditLog"]["Condition"]) == (
+    ["dynamodb:PutItem"], [table], {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["AUDIT"]}}), policy
+assert (policy["AttachmentObjects"]["Action"], policy["AttachmentObjects"]["Resource"]) == (
+    ["s3:DeleteObject"], [bucket_arn + "/uploads/*", bucket_arn + "/files/*"]), policy
+group = load("retention-group")
+assert (group["Name"], group["State"]) == ("booking-chat-dev", "ACTIVE"), group
+assert group["Arn"] == "arn:aws:scheduler:eu-west-1:123456789012:schedule-group/booking-chat-dev", group
+schedule = load("retention-schedule")
+assert (schedule["Name"], schedule["GroupName"], schedule["ScheduleExpression"], schedule["State"], schedule["FlexibleTimeWindow"]) == (
+    "booking-chat-dev-retention", "booking-chat-dev", "rate(1 hour)", "ENABLED", {"Mode": "OFF"}), schedule
+target = schedule["Target"]
+dlq = load("retention-dlq")["Attributes"]
+assert (target["Arn"], target["RoleArn"], json.loads(target["Input"])) == (
+    alias_arn, "arn:aws:iam::123456789012:role/booking-chat-dev-retention-scheduler", {"job": "retention"}), target
+assert target["RetryPolicy"] == {"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 3600}, target
+assert target["DeadLetterConfig"] == {"Arn": dlq["QueueArn"]}, target
+(trust,) = document("scheduler-trust")["Statement"]
+assert (trust["Effect"], trust["Principal"], trust["Action"]) == ("Allow", {"Service": "scheduler.amazonaws.com"}, "sts:AssumeRole"), trust
+assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}, "ArnEquals": {"aws:SourceArn": group["Arn"]}}, trust
+scheduler = {s["Sid"]: (s["Action"], s["Resource"]) for s in document("scheduler-policy")["Statement"]}
+assert scheduler == {"InvokeRetention": (["lambda:InvokeFunction"], [alias_arn]),
+                     "RetentionDeadLetters": (["sqs:SendMessage"], [dlq["QueueArn"]])}, scheduler
+assert dlq["QueueArn"].endswith(":booking-chat-dev-retention-dlq") and dlq["SqsManagedSseEnabled"] == "true", dlq
+assert dlq["MessageRetentionPeriod"] == "1209600" and dlq_output.endswith("/booking-chat-dev-retention-dlq"), (dlq, dlq_output)
+(statement,) = json.loads(dlq["Policy"])["Statement"]
+assert (statement["Effect"], statement["Principal"], statement["Action"], statement["Resource"]) == (
+    "Allow", {"AWS": "arn:aws:iam::123456789012:role/booking-chat-dev-retention-scheduler"}, "sqs:SendMessage", dlq["QueueArn"]), statement
+PY
+then ok "$name"; else cat "$work"/retention-*.json "$work"/scheduler-*.json >"$work/out"; not_ok "$name"; fi
 
 # EventBridge refuses to delete a bus with rules on it: the preflight stops chat_events = false until the
 # app's rules are gone.

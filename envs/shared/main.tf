@@ -51,4 +51,5 @@ module "booking_chat" {
   chat_rules                             = var.chat_rules
   attachments                            = var.attachments
   media_package_path                     = var.attachments == null ? null : coalesce(var.media_package_path, "../../target/lambda/${var.lambda_architecture}/chat-media/bootstrap.zip")
+  message_retention_days                 = var.message_retention_days
 }

@@ -137,3 +137,13 @@ output "media_function_name" {
   description = "The media processor function (logs: /aws/lambda/<name>); null without attachments."
   value       = module.booking_chat.media_function_name
 }
+
+output "retention_function_name" {
+  description = "The retention job's function (logs: /aws/lambda/<name>; a pass by hand: aws lambda invoke --function-name <name>:live --invocation-type Event); null without message_retention_days."
+  value       = module.booking_chat.retention_function_name
+}
+
+output "retention_dead_letter_queue_url" {
+  description = "What the scheduler could not deliver to the retention job (aws sqs receive-message --queue-url <it>); null without message_retention_days."
+  value       = module.booking_chat.retention_dead_letter_queue_url
+}

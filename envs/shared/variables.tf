@@ -659,6 +659,18 @@ variable "attachments" {
   }
 }
 
+variable "message_retention_days" {
+  description = "How many days the chat of a booking that ended is kept (docs/deploying.md, Retention): the retention job, run every hour by EventBridge Scheduler, deletes the messages and files of bookings that ended longer ago; null for none (the chat is kept as long as the table). A whole number from 1 to 3650, longer than chat_rules.read_only_after_seconds (module booking-chat checks both). Needs the backend function."
+  type        = number
+  default     = null
+
+  validation {
+    # The job is the backend function's package against its store: a backend elsewhere runs its own.
+    condition     = var.message_retention_days == null || var.backend_url == null
+    error_message = "message_retention_days runs the backend function's retention job: with backend_url the backend and its store are elsewhere (remove message_retention_days, or backend_url)."
+  }
+}
+
 variable "detailed_route_metrics" {
   description = "Per-route CloudWatch metrics of both APIs' stages, billed as custom metrics (up to 120 per environment: 18 for the WebSocket API, 102 for the HTTP API). Off, the stage-wide metrics the alarms read remain, and the access logs hold each request's route, status and latency."
   type        = bool

@@ -58,3 +58,11 @@ table_deletion_protection        = true
 attachments = {
   maximum_concurrency = 5
 }
+
+# Retention (docs/deploying.md, Retention): every hour the retention job deletes the chat (messages, their
+# files and everything that hangs on them) of bookings that ended more than this many days ago. How long is
+# the marketplace's decision: GDPR's data minimisation asks that personal data be kept no longer than its
+# purpose needs, and a closed booking's chat has a purpose only for so long. It must exceed the read-only
+# delay (chat_rules.read_only_after_seconds, 7 days by default). Remove it to keep chats indefinitely.
+# staging keeps 90 days.
+message_retention_days = 90

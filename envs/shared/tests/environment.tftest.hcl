@@ -84,6 +84,26 @@ run "the_environment_is_sized_for_its_purpose" {
     && alltrue([for key, value in var.attachments : value == null if key != "maximum_concurrency"]))
     error_message = "attachments on everywhere, the module's defaults but for the processor's concurrency: 2 uploads at once in dev, 5 in staging, 10 in prod"
   }
+  assert {
+    condition     = var.message_retention_days == { dev = 30, staging = 90, prod = 365 }[var.environment]
+    error_message = "the chat of an ended booking kept 30 days in dev, 90 in staging, 365 in prod (the marketplace's decision)"
+  }
+}
+
+run "the_retention_job_runs_hourly_on_the_environments_store" {
+  command = plan
+
+  assert {
+    condition = (output.retention_function_name == "booking-chat-${var.environment}-retention"
+      && module.booking_chat.retention_environment["CHAT_RETENTION_DAYS"] == tostring(var.message_retention_days)
+      && module.booking_chat.retention_environment["CHAT_TABLE"] == "booking-chat-${var.environment}-chat"
+    && module.booking_chat.retention_environment["FILE_STORE"] == "s3://booking-chat-${var.environment}-attachments-123456789012")
+    error_message = "the job, named after the environment, on its chat table and its attachments' bucket"
+  }
+  assert {
+    condition     = module.booking_chat.retention_schedule_arn != null && output.retention_dead_letter_queue_url != null
+    error_message = "its schedule and the schedule's dead-letter queue"
+  }
 }
 
 run "attachments_are_the_environments_own_with_the_http_apis_origins" {

@@ -352,6 +352,7 @@ run "a_backend_elsewhere_drops_the_backend_function" {
     jwt_secret_ssm_parameter_name    = null
     service_token_ssm_parameter_name = null
     attachments                      = null
+    message_retention_days           = null
   }
   assert {
     condition     = output.backend_function_name == null && output.chat_table_name == null && output.http_api_url == null
@@ -362,8 +363,9 @@ run "a_backend_elsewhere_drops_the_backend_function" {
 run "the_backends_secrets_and_origins_beside_a_backend_url_are_refused" {
   command = plan
   variables {
-    backend_url = "https://chat-backend.internal"
-    attachments = null
+    backend_url            = "https://chat-backend.internal"
+    attachments            = null
+    message_retention_days = null
   }
   expect_failures = [var.jwt_secret_secrets_manager_arn, var.service_token_secrets_manager_arn, var.cors_allowed_origins]
 }
@@ -390,6 +392,7 @@ run "attachments_with_a_backend_elsewhere_are_refused" {
     cors_allowed_origins             = null
     jwt_secret_ssm_parameter_name    = null
     service_token_ssm_parameter_name = null
+    message_retention_days           = null
   }
   expect_failures = [var.attachments]
 }
@@ -424,6 +427,44 @@ run "a_placeholder_bucket_origin_is_refused" {
     attachments = { allowed_origins = ["https://chat.example.com"] }
   }
   expect_failures = [var.attachments]
+}
+
+# Retention: on in every environment (the days are environment.tftest.hcl's), then the job, its schedule and
+# its dead-letter queue (module booking-chat's tests hold the details and the refusals).
+
+run "retention_can_be_switched_off" {
+  command = plan
+  variables {
+    message_retention_days = null
+  }
+  assert {
+    condition     = output.retention_function_name == null && output.retention_dead_letter_queue_url == null && module.booking_chat.retention_schedule_arn == null
+    error_message = "no job, no schedule, no queue: the chat is kept"
+  }
+}
+
+run "the_retention_days_reach_the_job" {
+  command = plan
+  variables {
+    message_retention_days = 45
+  }
+  assert {
+    condition = (module.booking_chat.retention_environment["CHAT_RETENTION_DAYS"] == "45"
+    && !contains(keys(module.booking_chat.backend_environment), "CHAT_RETENTION_DAYS"))
+    error_message = "the days given are the job's CHAT_RETENTION_DAYS (and not the backend function's)"
+  }
+}
+
+run "retention_with_a_backend_elsewhere_is_refused" {
+  command = plan
+  variables {
+    backend_url                      = "https://chat-backend.internal"
+    cors_allowed_origins             = null
+    jwt_secret_ssm_parameter_name    = null
+    service_token_ssm_parameter_name = null
+    attachments                      = null
+  }
+  expect_failures = [var.message_retention_days]
 }
 
 # The HTTP API's origins: required with the backend function, never committed, never a placeholder.
@@ -567,6 +608,8 @@ run "chat_rules_reach_the_backend_and_what_is_left_out_keeps_its_default" {
       contact_phone_regions   = ["FR", "BE", "CH", "LU"]
       read_only_after_seconds = 2592000
     }
+    # Longer than the 30 days writable (dev's 30 would be refused: module booking-chat's tests).
+    message_retention_days = 60
   }
 
   assert {
@@ -575,5 +618,9 @@ run "chat_rules_reach_the_backend_and_what_is_left_out_keeps_its_default" {
       && module.booking_chat.backend_environment["CONTACT_PHONE_REGIONS"] == "FR,BE,CH,LU"
     && module.booking_chat.backend_environment["CHAT_READ_ONLY_AFTER_SECONDS"] == "2592000")
     error_message = "no statuses is none, the kinds left out are all four, the regions and 30 days as given"
+  }
+  assert {
+    condition     = module.booking_chat.retention_environment["CHAT_READ_ONLY_AFTER_SECONDS"] == "2592000"
+    error_message = "the retention job knows the read-only delay its retention must exceed"
   }
 }

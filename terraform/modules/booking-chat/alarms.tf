@@ -1,6 +1,7 @@
 # Every alarm of the environment, in one place: what means trouble, at what threshold, and why. Each looks
 # at 5-minute periods (push-failed at 15-minute ones), fires on the first one above its threshold, treats a
-# period without data as fine, and notifies alarm_topic_arn (when set) when it fires and when it clears.
+# period without data as fine, and notifies alarm_topic_arn (when set) when it fires and when it clears;
+# retention-stalled, at the end, is the one that watches for what did not happen.
 locals {
   alarm_actions = var.alarm_topic_arn == null ? [] : [var.alarm_topic_arn]
 
@@ -197,6 +198,29 @@ locals {
         threshold   = local.media_queue_age_alarm_seconds
       }
     } : {},
+    local.retention ? {
+      # A pass that failed (the store refused, a timeout, a bug, a configuration it could not start with):
+      # it is not retried, so one is worth telling; the next hour's pass tries again. A pass that ran out of
+      # time and left work for the next one (complete false) is no error.
+      retention-errors = {
+        description = "The retention job failed a pass (crash, timeout, a store error or bad configuration): the chat of ended bookings past their retention is kept until a pass succeeds."
+        namespace   = "AWS/Lambda"
+        metric_name = "Errors"
+        dimensions  = { FunctionName = module.retention_function[0].function_name }
+        statistic   = "Sum"
+        threshold   = 0
+      }
+      # The scheduler could not invoke the job, after its retries: a dead-letter event names the error
+      # Lambda answered (the role's permission, the function gone, throttling).
+      retention-dead-letters = {
+        description = "The scheduler could not invoke the retention job (dead-letter events in its queue): look at them for Lambda's error; no pass ran for those hours."
+        namespace   = "AWS/SQS"
+        metric_name = "ApproximateNumberOfMessagesVisible"
+        dimensions  = { QueueName = aws_sqs_queue.retention_dead_letter[0].name }
+        statistic   = "Maximum"
+        threshold   = 0
+      }
+    } : {},
     local.web_push ? {
       # Pushes the notifier gave up on: printed as PushFailed beside PushSent and PushGone (subscriptions a
       # push service answered 404 or 410 for, which it removes: expected as browsers drop them, not counted
@@ -319,6 +343,45 @@ resource "aws_cloudwatch_metric_alarm" "expression" {
         stat        = "Sum"
         period      = 300
         dimensions  = metric_query.value.dimensions
+      }
+    }
+  }
+}
+
+# The retention job has not completed a pass in three hours, three schedules: invocations minus errors, over
+# one 3-hour period, below 1. Unlike the others it watches for something missing, so a period without data
+# (nothing invoked it at all: the schedule disabled or deleted, its role broken) breaches. Right after
+# retention is first turned on it fires once, until the first pass within the hour, and clears.
+resource "aws_cloudwatch_metric_alarm" "retention_stalled" {
+  count = local.retention ? 1 : 0
+
+  alarm_name          = "${local.name}-retention-stalled"
+  alarm_description   = "The retention job has not completed a pass in 3 hours: the schedule is off, cannot invoke it, or every pass fails. The chat of ended bookings past their retention is kept meanwhile."
+  evaluation_periods  = 1
+  threshold           = 1
+  comparison_operator = "LessThanThreshold"
+  treat_missing_data  = "breaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+  tags                = var.tags
+
+  metric_query {
+    id          = "passes"
+    expression  = "FILL(invocations, 0) - FILL(errors, 0)"
+    label       = "Passes completed"
+    return_data = true
+  }
+
+  dynamic "metric_query" {
+    for_each = { invocations = "Invocations", errors = "Errors" }
+    content {
+      id = metric_query.key
+      metric {
+        namespace   = "AWS/Lambda"
+        metric_name = metric_query.value
+        stat        = "Sum"
+        period      = local.retention_stalled_alarm_period
+        dimensions  = { FunctionName = module.retention_function[0].function_name }
       }
     }
   }

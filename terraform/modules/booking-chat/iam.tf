@@ -1,8 +1,9 @@
 # What each function's work needs, beyond what module lambda-function grants every function (its own log
 # group, its secrets by name, X-Ray, and in a VPC its network interfaces). Least privilege, checked against
 # the code: connections/src/store/dynamodb.rs, connections/src/gateway.rs, store/src/dynamodb.rs, the
-# backend's event publishing (docs/events.md), the notifier (notifier/), and the attachments' file store
-# (files/, the S3 adapter) and media processor (media/).
+# backend's event publishing (docs/events.md), the notifier (notifier/), the attachments' file store
+# (files/, the S3 adapter) and media processor (media/), and the retention job (the backend's package with
+# CHAT_JOB=retention). The schedule's own execution role is in retention.tf.
 locals {
   # With attachments and a customer managed key on their bucket: S3 encrypts each object written (through
   # the backend's signed upload form, or by the processor) with a data key from GenerateDataKey, and
@@ -98,9 +99,10 @@ locals {
       {
         # The backend signs each browser's upload form (a POST policy for one key under uploads/) with its
         # own credentials, and S3 authorises the upload as PutObject by the signer: the form can be no wider
-        # than this. It never reads, lists or deletes an upload (the processor and the lifecycle do).
+        # than this (a POST is never a delete). It deletes an upload when the operator erases its member or
+        # the retention job's pass runs through it (docs/privacy.md); it never reads or lists one.
         Sid      = "AttachmentUploads"
-        Action   = ["s3:PutObject"]
+        Action   = ["s3:PutObject", "s3:DeleteObject"]
         Resource = ["${local.attachments_bucket_arn}/uploads/*"]
       },
       {
@@ -179,4 +181,41 @@ locals {
       },
     ],
   ) : []
+
+  # The retention job (retention.tf; backend/src/chat/user_data.rs run_retention, store/src/
+  # dynamodb_user_data.rs): it finds the bookings due (Query of the partition RETAIN of gsi1), reads each
+  # one's booking item (GetItem; GetItem of the PING item at cold start) and items (Query of its partition),
+  # deletes its messages, reactions, idempotency keys, read positions, notification claims and attachments'
+  # records (BatchWriteItem, and DeleteItem for each attachment's record), and marks the booking purged
+  # (UpdateItem). A pass that deleted anything appends one entry to the audit log (a conditional PutItem,
+  # never over another item): PutItem on the audit log's partition, AUDIT, alone (dynamodb:LeadingKeys), so
+  # it can write nothing else. No Scan, no BatchGetItem. With attachments it deletes each one's objects,
+  # the upload (uploads/) and the stored file and thumbnail (files/), and nothing else of the bucket; a
+  # delete needs no KMS key, whatever the bucket's encryption. Each part is a list of its own: statements
+  # with and without a Condition have different types.
+  retention_statements = concat(
+    local.chat_table ? [
+      {
+        Sid      = "ChatTable"
+        Action   = ["dynamodb:Query", "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:BatchWriteItem", "dynamodb:DeleteItem"]
+        Resource = [module.chat_table[0].arn]
+      },
+      {
+        Sid      = "ChatTableIndexes"
+        Action   = ["dynamodb:Query"]
+        Resource = [module.chat_table[0].gsi1_arn]
+      },
+    ] : [],
+    local.chat_table ? [{
+      Sid       = "AuditLog"
+      Action    = ["dynamodb:PutItem"]
+      Resource  = [module.chat_table[0].arn]
+      Condition = { "ForAllValues:StringEquals" = { "dynamodb:LeadingKeys" = ["AUDIT"] } }
+    }] : [],
+    local.attachments ? [{
+      Sid      = "AttachmentObjects"
+      Action   = ["s3:DeleteObject"]
+      Resource = ["${local.attachments_bucket_arn}/uploads/*", "${local.attachments_bucket_arn}/files/*"]
+    }] : [],
+  )
 }

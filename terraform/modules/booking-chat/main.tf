@@ -7,7 +7,9 @@
 # EventBridge bus the backend publishes the chat's events to, for the app's own rules; with notifications, a
 # queue fed by a rule on that bus and the notifier function that emails unread messages, and with web_push
 # pushes them to the members' browsers too (notifications.tf); with attachments, their private bucket and
-# the media processor on its upload events (attachments.tf).
+# the media processor on its upload events (attachments.tf); with message_retention_days, the retention job
+# that EventBridge Scheduler runs every hour to delete the chat of bookings that ended long enough ago
+# (retention.tf).
 # API Gateway's account-level logging role is not part of an environment (module apigateway-account,
 # applied once per account and region).
 locals {
@@ -89,26 +91,34 @@ locals {
     local.notifications ? { NOTIFY_LINK_SECRET = local.notify_link_secret } : {},
   )
 
+  # The chat store, as every function that reads it is given it: the backend, the notifier and the retention
+  # job (retention.tf). The database's URL is a secret of each, by name.
+  chat_store_environment = merge(
+    {
+      CHAT_STORE = var.chat_store
+      # The budget of one AWS call (DynamoDB, the Management API, a secret), retries included.
+      AWS_TIMEOUT_MS = "3000"
+    },
+    local.chat_table ? { CHAT_TABLE = module.chat_table[0].name } : {},
+    # Each execution environment serves one request (a batch, a pass) at a time: the database sees this times
+    # the functions' concurrency.
+    var.chat_store == "postgres" ? { DATABASE_MAX_CONNECTIONS = "2" } : {},
+  )
+
   # The backend's configuration contract (backend/src/config.rs), secrets aside.
   backend_environment = merge(
     {
       APP_ENV             = var.environment
       LOG_FORMAT          = "json"
       RUST_LOG            = "info"
-      CHAT_STORE          = var.chat_store
       CONNECTIONS_TABLE   = module.connections_table.name
       MANAGEMENT_ENDPOINT = module.websocket_api.management_endpoint
       METRICS_NAMESPACE   = var.metrics_namespace
       STAGE               = var.environment
-      # The budget of one AWS call (DynamoDB, the Management API, a secret), retries included.
-      AWS_TIMEOUT_MS = "3000"
     },
-    local.chat_table ? { CHAT_TABLE = module.chat_table[0].name } : {},
+    local.chat_store_environment,
     # Where it publishes the chat's events; unset, it publishes none.
     var.chat_events ? { EVENT_BUS_NAME = aws_cloudwatch_event_bus.chat_events[0].name } : {},
-    # Each execution environment serves one request at a time: the database sees this times the
-    # function's concurrency.
-    var.chat_store == "postgres" ? { DATABASE_MAX_CONNECTIONS = "2" } : {},
     var.identity_provider == null ? {} : {
       JWT_JWKS_URL = var.identity_provider.jwks_url
       JWT_ISSUER   = var.identity_provider.issuer
@@ -121,6 +131,9 @@ locals {
     local.chat_rules_environment,
     # With attachments: the bucket it signs uploads and downloads for, and their rules (attachments.tf).
     local.backend_attachments_environment,
+    # With retention: the period, so the operator's POST /api/service/retention/run runs a pass as the
+    # scheduled job does (retention.tf; the backend function never runs it on its own).
+    local.retention ? { CHAT_RETENTION_DAYS = tostring(var.message_retention_days) } : {},
   )
 
   # The proxy's configuration contract (lambda/src/config.rs), its secret aside.

@@ -51,8 +51,6 @@ locals {
       RUST_LOG          = "info"
       METRICS_NAMESPACE = var.metrics_namespace
       STAGE             = var.environment
-      AWS_TIMEOUT_MS    = "3000"
-      CHAT_STORE        = var.chat_store
       NOTIFY_QUEUE_URL  = aws_sqs_queue.notifications[0].url
       # How long a message waits unread before it is emailed, and the least time between two emails to one
       # member about one booking.
@@ -64,9 +62,8 @@ locals {
       APP_BOOKING_URL = var.notifications.booking_url
       PUBLIC_API_URL  = local.public_api_url
     },
-    local.chat_table ? { CHAT_TABLE = module.chat_table[0].name } : {},
-    # As the backend's: each execution environment handles one batch at a time.
-    var.chat_store == "postgres" ? { DATABASE_MAX_CONNECTIONS = "2" } : {},
+    # The chat store as the backend reads it (main.tf).
+    local.chat_store_environment,
     var.notifications.configuration_set == null ? {} : { SES_CONFIGURATION_SET = var.notifications.configuration_set },
     # Web Push: the contact the push services see in the VAPID claims, how long they keep an undelivered
     # push, and where the notifier may POST (unset, its built-in push services).

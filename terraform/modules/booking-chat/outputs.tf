@@ -205,3 +205,38 @@ output "media_environment" {
   description = "The media processor's environment variables (secrets by name only), for review; null without attachments."
   value       = one(module.media_function[*].environment)
 }
+
+output "retention_function_name" {
+  description = "The retention job's function, for logs and `aws lambda invoke` (a pass by hand); null without message_retention_days."
+  value       = one(module.retention_function[*].function_name)
+}
+
+output "retention_policy_json" {
+  description = "The retention job's IAM policy, for review; null without message_retention_days."
+  value       = one(module.retention_function[*].policy_json)
+}
+
+output "retention_environment" {
+  description = "The retention job's environment variables (secrets by name only), for review; null without message_retention_days."
+  value       = one(module.retention_function[*].environment)
+}
+
+output "retention_schedule_arn" {
+  description = "The EventBridge Scheduler schedule that invokes the retention job every hour (aws scheduler get-schedule --group-name <environment's group> --name <its name>); null without message_retention_days."
+  value       = one(aws_scheduler_schedule.retention[*].arn)
+}
+
+output "retention_scheduler_policy_json" {
+  description = "The schedule's execution role's IAM policy (invoke the job, send to its dead-letter queue), for review; null without message_retention_days."
+  value       = local.retention_scheduler_policy
+}
+
+output "retention_dead_letter_queue_url" {
+  description = "The queue of what the scheduler could not deliver to the retention job (aws sqs receive-message --queue-url <it>); null without message_retention_days."
+  value       = one(aws_sqs_queue.retention_dead_letter[*].url)
+}
+
+output "retention_dead_letter_queue_arn" {
+  description = "The retention job's dead-letter queue's ARN, for review of the policies that name it; null without message_retention_days."
+  value       = one(aws_sqs_queue.retention_dead_letter[*].arn)
+}

@@ -678,6 +678,30 @@ variable "media_package_path" {
   }
 }
 
+variable "message_retention_days" {
+  description = "How many days the chat of a booking that ended is kept (docs/deploying.md, Retention): every hour EventBridge Scheduler invokes the retention job, the backend's package run as a function of its own (<name>-retention, CHAT_JOB=retention, CHAT_RETENTION_DAYS), which deletes the messages of bookings that ended more than this many days ago, with their reactions, read positions, idempotency keys, attachments' records and files; null (the default) for none: no function, no schedule, and the chat is kept as long as its store is. How long is the marketplace's decision (GDPR data minimisation: no longer than needed), a whole number of days from 1 to 3650, and longer than chat_rules.read_only_after_seconds (a chat that members may still write in is never deleted). Needs the backend function."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.message_retention_days == null || try(var.message_retention_days >= 1 && var.message_retention_days <= 3650 && floor(var.message_retention_days) == var.message_retention_days, false)
+    error_message = "message_retention_days must be null (the chat is kept) or a whole number of days from 1 to 3650 (ten years)."
+  }
+
+  validation {
+    # The job runs the backend's package against the backend's store, which a backend elsewhere keeps itself.
+    condition     = var.message_retention_days == null || var.backend_url == null
+    error_message = "message_retention_days runs the backend function's package against its chat store: with backend_url the backend and its store are elsewhere (that backend runs its own retention job)."
+  }
+
+  validation {
+    # A booking's chat stays writable read_only_after_seconds after it ended: deleting it before then would
+    # delete what members are still writing.
+    condition     = var.message_retention_days == null || try(var.message_retention_days * 86400 > var.chat_rules.read_only_after_seconds, true)
+    error_message = "message_retention_days must be longer than chat_rules.read_only_after_seconds (${try(var.chat_rules.read_only_after_seconds, "?")} s): a chat members may still write in would be deleted."
+  }
+}
+
 variable "metrics_namespace" {
   description = "CloudWatch namespace of the embedded-metric-format metrics the functions print (FanoutFailed and the other fan-out metrics, HandshakesUnauthorized, EventsPublished and EventsFailed, the notifier's NotificationsSent, NotificationsSkipped, NotificationsDeferred and NotificationsFailed, and with web_push PushSent, PushGone and PushFailed), their METRICS_NAMESPACE, and where the alarms read them."
   type        = string

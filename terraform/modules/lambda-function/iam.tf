@@ -36,7 +36,11 @@ locals {
       Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
       Resource = ["${aws_cloudwatch_log_group.this.arn}:*"]
     }],
-    [for statement in var.policy_statements : merge({ Effect = "Allow" }, statement)],
+    # A Condition only on the statements that have one, never a null one.
+    [for statement in var.policy_statements : merge(
+      { Sid = statement.Sid, Effect = "Allow", Action = statement.Action, Resource = statement.Resource },
+      statement.Condition == null ? {} : { Condition = statement.Condition },
+    )],
     length(local.ssm_parameter_arns) == 0 ? [] : [{
       Sid      = "SecretParameters"
       Effect   = "Allow"

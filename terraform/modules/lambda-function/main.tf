@@ -29,7 +29,7 @@ locals {
 
 # The zip comes from `make package`; Terraform never builds code.
 resource "aws_lambda_function" "this" {
-  #checkov:skip=CKV_AWS_116:API Gateway, the proxy and SQS event source mappings invoke the functions synchronously (the notifications and media queues have their own dead-letter queues); a function DLQ only serves asynchronous invocations.
+  #checkov:skip=CKV_AWS_116:API Gateway, the proxy and SQS event source mappings invoke the functions synchronously (the notifications and media queues have their own dead-letter queues); a function DLQ only serves asynchronous invocations. The one function invoked asynchronously, the retention job (EventBridge Scheduler, hourly), keeps no failed event: the next hour's pass is its retry, its errors alarm, and what the scheduler could not deliver goes to the schedule's own dead-letter queue.
   #checkov:skip=CKV_AWS_117:A function runs in a VPC only when it must reach something there (vpc_subnet_ids, e.g. PostgreSQL); otherwise a VPC would need NAT or endpoints for DynamoDB, SSM and the Management API for no gain.
   #checkov:skip=CKV_AWS_173:The environment holds no secret (secrets are read by name from SSM or Secrets Manager at start); the default key suffices.
   #checkov:skip=CKV_AWS_272:Packages come from make package in the same pipeline that applies them; add a Signer profile where signed code is mandated.

@@ -18,6 +18,11 @@ output "invoke_arn" {
   value       = aws_lambda_alias.this.invoke_arn
 }
 
+output "source_code_hash" {
+  description = "The hash of the package the function runs (base64 SHA-256 of the zip), for review and tests: two functions of one package have the same."
+  value       = aws_lambda_function.this.source_code_hash
+}
+
 output "alias_name" {
   description = "The alias callers invoke, for the qualifier of their lambda:InvokeFunction permissions."
   value       = aws_lambda_alias.this.name

@@ -113,11 +113,12 @@ variable "secret_kms_key_arn" {
 }
 
 variable "policy_statements" {
-  description = "What the function's work needs beyond its logs, secrets, X-Ray and VPC interfaces (which this module grants): Allow statements, each with a Sid, exact actions and resources."
+  description = "What the function's work needs beyond its logs, secrets, X-Ray and VPC interfaces (which this module grants): Allow statements, each with a Sid, exact actions and resources, and optionally a Condition that narrows them further (operator => key => values, e.g. { \"ForAllValues:StringEquals\" = { \"dynamodb:LeadingKeys\" = [\"AUDIT\"] } })."
   type = list(object({
-    Sid      = string
-    Action   = list(string)
-    Resource = list(string)
+    Sid       = string
+    Action    = list(string)
+    Resource  = list(string)
+    Condition = optional(map(map(list(string))))
   }))
   default = []
 

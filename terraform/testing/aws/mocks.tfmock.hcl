@@ -104,3 +104,15 @@ mock_resource "aws_s3_bucket" {
     arn = "arn:aws:s3:::mock"
   }
 }
+
+mock_resource "aws_scheduler_schedule_group" {
+  defaults = {
+    arn = "arn:aws:scheduler:eu-west-1:123456789012:schedule-group/mock"
+  }
+}
+
+mock_resource "aws_scheduler_schedule" {
+  defaults = {
+    arn = "arn:aws:scheduler:eu-west-1:123456789012:schedule/mock/mock"
+  }
+}

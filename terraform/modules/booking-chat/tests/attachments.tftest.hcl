@@ -513,9 +513,9 @@ run "the_backend_may_sign_uploads_and_read_delete_and_tag_files_and_nothing_else
   }
   assert {
     condition = [for s in jsondecode(output.backend_policy_json).Statement : [s.Action, s.Resource] if s.Sid == "AttachmentUploads"] == [[
-      ["s3:PutObject"], ["arn:aws:s3:::booking-chat-test-attachments-123456789012/uploads/*"],
+      ["s3:PutObject", "s3:DeleteObject"], ["arn:aws:s3:::booking-chat-test-attachments-123456789012/uploads/*"],
     ]]
-    error_message = "PutObject under uploads/ only: the upload form it signs can be no wider"
+    error_message = "PutObject (the upload form it signs can be no wider) and DeleteObject (an erased member's uploads) under uploads/ only"
   }
   assert {
     condition = [for s in jsondecode(output.backend_policy_json).Statement : [s.Action, s.Resource] if s.Sid == "AttachmentFiles"] == [[

@@ -143,6 +143,40 @@ run "the_policy_is_its_logs_the_callers_statements_its_secrets_and_xray" {
   }
 }
 
+run "a_statements_condition_is_kept_and_the_others_have_none" {
+  command = plan
+  variables {
+    policy_statements = [
+      {
+        Sid      = "ConnectionRecords"
+        Action   = ["dynamodb:Query", "dynamodb:DeleteItem"]
+        Resource = ["arn:aws:dynamodb:eu-west-1:123456789012:table/chat-connections-test"]
+      },
+      {
+        Sid       = "AuditLog"
+        Action    = ["dynamodb:PutItem"]
+        Resource  = ["arn:aws:dynamodb:eu-west-1:123456789012:table/chat-test"]
+        Condition = { "ForAllValues:StringEquals" = { "dynamodb:LeadingKeys" = ["AUDIT"] } }
+      },
+    ]
+  }
+
+  assert {
+    condition = [for s in jsondecode(output.policy_json).Statement : s if s.Sid == "AuditLog"] == [{
+      Sid       = "AuditLog"
+      Effect    = "Allow"
+      Action    = ["dynamodb:PutItem"]
+      Resource  = ["arn:aws:dynamodb:eu-west-1:123456789012:table/chat-test"]
+      Condition = { "ForAllValues:StringEquals" = { "dynamodb:LeadingKeys" = ["AUDIT"] } }
+    }]
+    error_message = "the caller's condition, as given"
+  }
+  assert {
+    condition     = alltrue([for s in jsondecode(output.policy_json).Statement : !contains(keys(s), "Condition") if s.Sid != "AuditLog"])
+    error_message = "no Condition, not even a null one, on a statement without one"
+  }
+}
+
 run "secrets_manager_alone_needs_no_ssm" {
   command = plan
   variables {
