@@ -80,3 +80,55 @@ async fn masking_blocks_and_moderation_reach_every_tab_through_the_lambda() {
     send(&mut bob, json!({"action": "send_message", "data": {"body": "anyone?"}})).await;
     assert_eq!(next_matching(&mut bob, of_type("error")).await["error"]["code"], "CHAT_CLOSED");
 }
+
+/// Issue 26: the operator erases a member in the middle of a conversation, through the API Gateway path:
+/// both of her tabs are told and closed, the other member's tab sees each of her messages become a
+/// "Deleted user" tombstone in place, and he writes on.
+#[tokio::test]
+async fn erasing_a_member_mid_conversation_reaches_every_tab_through_the_lambda() {
+    let (stack, _dir) = start_in_memory(&[("SERVICE_TOKEN", SERVICE_TOKEN)]).await;
+    let mut alice = connect_as(&stack, 1, "alice").await;
+    let mut alice_phone = connect_as(&stack, 1, "alice").await;
+    let mut bob = connect_as(&stack, 1, "bob").await;
+    for body in ["I'll leave the keys with the concierge", "Code 4411"] {
+        send(&mut alice, json!({"action": "send_message", "data": {"body": body}})).await;
+        next_matching(&mut bob, of_type("message")).await;
+    }
+
+    let erased: Value = reqwest::Client::new()
+        .post(format!("{}/api/service/users/alice/erase", stack.backend_url))
+        .bearer_auth(SERVICE_TOKEN)
+        .send()
+        .await
+        .expect("erase")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        (erased["complete"].as_bool(), erased["messages"].as_u64()),
+        (Some(true), Some(2)),
+        "{erased}"
+    );
+    for _ in 0..2 {
+        let tombstone = next_matching(&mut bob, of_type("message_updated")).await;
+        assert_eq!(tombstone["message"]["moderation"]["reason"], "Deleted user", "{tombstone}");
+        assert_eq!(tombstone["message"]["body"], "", "{tombstone}");
+    }
+    for tab in [&mut alice, &mut alice_phone] {
+        let closing = next_matching(tab, of_type("error")).await;
+        assert_eq!(closing["error"]["code"], "REMOVED_FROM_BOOKING", "{closing}");
+    }
+    send(&mut bob, json!({"action": "send_message", "data": {"body": "Noted, thanks"}, "request_id": "b1"}))
+        .await;
+    let own = next_matching(&mut bob, |f: &Value| f["type"] == "message" && f["request_id"] == "b1").await;
+    assert_eq!(own["message"]["body"], "Noted, thanks");
+    send(&mut bob, json!({"action": "sync", "data": {}, "request_id": "h"})).await;
+    let history = next_matching(&mut bob, of_type("history")).await;
+    let shape: Vec<(&str, &str)> = history["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .map(|m| (m["sender_id"].as_str().unwrap_or("?"), m["body"].as_str().unwrap_or("?")))
+        .collect();
+    assert_eq!(shape, vec![("alice", ""), ("alice", ""), ("bob", "Noted, thanks")]);
+}

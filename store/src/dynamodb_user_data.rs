@@ -16,7 +16,7 @@ use crate::dynamodb::{
     DynamoDbStore, Item, attachment_from, booking_pk, conditional, key, n, notified_key, number, s,
     settings_key, text,
 };
-use crate::user_data::{MAX_DUE, MemberState, Purged, RETENTION_PARTITION, Removed, UserDataStore};
+use crate::user_data::{MAX_DUE, MemberState, Purged, RETENTION_PARTITION, Removed};
 
 /// The sort-key ranges of a chat's items that a purge deletes (the booking, its members, presence and
 /// the chat state stay): messages, reactions, idempotency keys, read positions, claims, uploads.
@@ -56,6 +56,10 @@ impl DynamoDbStore {
         self.query(booking_pk(booking_id), range, true, None, filter, "reading a member's connections").await
     }
 
+    async fn member_of(&self, user_id: &str) -> Result<Vec<BookingId>, StoreError> {
+        self.membership_ids(user_id, usize::MAX).await
+    }
+
     async fn member_state_of(&self, booking_id: BookingId, user_id: &str) -> Result<MemberState, StoreError> {
         const OP: &str = "reading a member's state";
         let pk = booking_pk(booking_id);
@@ -74,7 +78,11 @@ impl DynamoDbStore {
         })
     }
 
-    async fn forget_member_items(&self, booking_id: BookingId, user_id: &str) -> Result<Removed, StoreError> {
+    async fn forget_member_records(
+        &self,
+        booking_id: BookingId,
+        user_id: &str,
+    ) -> Result<Removed, StoreError> {
         const OP: &str = "forgetting a member's state";
         let pk = booking_pk(booking_id);
         let mut items = vec![
@@ -101,7 +109,7 @@ impl DynamoDbStore {
         Ok(Removed { records })
     }
 
-    async fn forget_settings_item(&self, user_id: &str) -> Result<bool, StoreError> {
+    async fn forget_settings_record(&self, user_id: &str) -> Result<bool, StoreError> {
         let old = self
             .client
             .delete_item()
@@ -170,62 +178,4 @@ impl DynamoDbStore {
     }
 }
 
-impl UserDataStore for DynamoDbStore {
-    fn bookings_of_member<'a>(
-        &'a self,
-        user_id: &'a str,
-    ) -> BoxFuture<'a, Result<Vec<BookingId>, StoreError>> {
-        Box::pin(self.membership_ids(user_id, usize::MAX))
-    }
-
-    fn uploads_of<'a>(
-        &'a self,
-        booking_id: BookingId,
-        user_id: &'a str,
-    ) -> BoxFuture<'a, Result<Vec<AttachmentRecord>, StoreError>> {
-        Box::pin(self.uploads(booking_id, Some(user_id)))
-    }
-
-    fn member_state<'a>(
-        &'a self,
-        booking_id: BookingId,
-        user_id: &'a str,
-    ) -> BoxFuture<'a, Result<MemberState, StoreError>> {
-        Box::pin(self.member_state_of(booking_id, user_id))
-    }
-
-    fn forget_member<'a>(
-        &'a self,
-        booking_id: BookingId,
-        user_id: &'a str,
-    ) -> BoxFuture<'a, Result<Removed, StoreError>> {
-        Box::pin(self.forget_member_items(booking_id, user_id))
-    }
-
-    fn forget_settings<'a>(&'a self, user_id: &'a str) -> BoxFuture<'a, Result<bool, StoreError>> {
-        Box::pin(self.forget_settings_item(user_id))
-    }
-
-    fn due_for_retention(
-        &self,
-        cutoff: i64,
-        limit: u32,
-    ) -> BoxFuture<'_, Result<Vec<BookingId>, StoreError>> {
-        Box::pin(self.due(cutoff, limit))
-    }
-
-    fn uploads_of_booking(
-        &self,
-        booking_id: BookingId,
-    ) -> BoxFuture<'_, Result<Vec<AttachmentRecord>, StoreError>> {
-        Box::pin(self.uploads(booking_id, None))
-    }
-
-    fn purge_chat(
-        &self,
-        booking_id: BookingId,
-        cutoff: i64,
-    ) -> BoxFuture<'_, Result<Option<Purged>, StoreError>> {
-        Box::pin(self.purge(booking_id, cutoff))
-    }
-}
+crate::user_data::delegate_user_data_store!(DynamoDbStore);

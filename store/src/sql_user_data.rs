@@ -10,7 +10,7 @@ use sqlx::Row;
 use crate::StoreError;
 use crate::attachments::AttachmentRecord;
 use crate::sql::{ATTACHMENT_COLUMNS, Context, SqlStore, attachment_from_row};
-use crate::user_data::{MAX_DUE, MemberState, Purged, Removed, UserDataStore};
+use crate::user_data::{MAX_DUE, MemberState, Purged, Removed};
 
 /// The tables a purge empties of one booking's rows, children before parents (reactions name messages).
 const PURGED_TABLES: [&str; 4] = ["reactions", "read_receipts", "notification_claims", "attachments"];
@@ -68,7 +68,11 @@ impl SqlStore {
         })
     }
 
-    async fn forget_member_rows(&self, booking_id: BookingId, user_id: &str) -> Result<Removed, StoreError> {
+    async fn forget_member_records(
+        &self,
+        booking_id: BookingId,
+        user_id: &str,
+    ) -> Result<Removed, StoreError> {
         const OP: &str = "forgetting a member's state";
         let mut tx = self.begin_write().await.context(OP)?;
         let mut records = 0;
@@ -86,7 +90,7 @@ impl SqlStore {
         Ok(Removed { records })
     }
 
-    async fn forget_settings_row(&self, user_id: &str) -> Result<bool, StoreError> {
+    async fn forget_settings_record(&self, user_id: &str) -> Result<bool, StoreError> {
         let done = sqlx::query("DELETE FROM notification_settings WHERE user_id = $1")
             .bind(user_id)
             .execute(&self.pool)
@@ -143,62 +147,4 @@ impl SqlStore {
     }
 }
 
-impl UserDataStore for SqlStore {
-    fn bookings_of_member<'a>(
-        &'a self,
-        user_id: &'a str,
-    ) -> BoxFuture<'a, Result<Vec<BookingId>, StoreError>> {
-        Box::pin(self.member_of(user_id))
-    }
-
-    fn uploads_of<'a>(
-        &'a self,
-        booking_id: BookingId,
-        user_id: &'a str,
-    ) -> BoxFuture<'a, Result<Vec<AttachmentRecord>, StoreError>> {
-        Box::pin(self.uploads(booking_id, Some(user_id)))
-    }
-
-    fn member_state<'a>(
-        &'a self,
-        booking_id: BookingId,
-        user_id: &'a str,
-    ) -> BoxFuture<'a, Result<MemberState, StoreError>> {
-        Box::pin(self.member_state_of(booking_id, user_id))
-    }
-
-    fn forget_member<'a>(
-        &'a self,
-        booking_id: BookingId,
-        user_id: &'a str,
-    ) -> BoxFuture<'a, Result<Removed, StoreError>> {
-        Box::pin(self.forget_member_rows(booking_id, user_id))
-    }
-
-    fn forget_settings<'a>(&'a self, user_id: &'a str) -> BoxFuture<'a, Result<bool, StoreError>> {
-        Box::pin(self.forget_settings_row(user_id))
-    }
-
-    fn due_for_retention(
-        &self,
-        cutoff: i64,
-        limit: u32,
-    ) -> BoxFuture<'_, Result<Vec<BookingId>, StoreError>> {
-        Box::pin(self.due(cutoff, limit))
-    }
-
-    fn uploads_of_booking(
-        &self,
-        booking_id: BookingId,
-    ) -> BoxFuture<'_, Result<Vec<AttachmentRecord>, StoreError>> {
-        Box::pin(self.uploads(booking_id, None))
-    }
-
-    fn purge_chat(
-        &self,
-        booking_id: BookingId,
-        cutoff: i64,
-    ) -> BoxFuture<'_, Result<Option<Purged>, StoreError>> {
-        Box::pin(self.purge(booking_id, cutoff))
-    }
-}
+crate::user_data::delegate_user_data_store!(SqlStore);

@@ -121,6 +121,74 @@ pub trait UserDataStore: Send + Sync {
     ) -> BoxFuture<'_, Result<Option<Purged>, StoreError>>;
 }
 
+/// [`UserDataStore`] for an adapter whose inherent `async fn`s are `member_of`, `uploads` (a booking's, or
+/// one uploader's of it), `member_state_of`, `forget_member_records`, `forget_settings_record`, `due` and
+/// `purge`: each is boxed and delegated, as `delegate_moderation_store!` does for the moderation port.
+macro_rules! delegate_user_data_store {
+    ($adapter:ty) => {
+        impl $crate::user_data::UserDataStore for $adapter {
+            fn bookings_of_member<'a>(
+                &'a self,
+                user_id: &'a str,
+            ) -> BoxFuture<'a, Result<Vec<BookingId>, StoreError>> {
+                Box::pin(self.member_of(user_id))
+            }
+
+            fn uploads_of<'a>(
+                &'a self,
+                booking_id: BookingId,
+                user_id: &'a str,
+            ) -> BoxFuture<'a, Result<Vec<AttachmentRecord>, StoreError>> {
+                Box::pin(self.uploads(booking_id, Some(user_id)))
+            }
+
+            fn member_state<'a>(
+                &'a self,
+                booking_id: BookingId,
+                user_id: &'a str,
+            ) -> BoxFuture<'a, Result<MemberState, StoreError>> {
+                Box::pin(self.member_state_of(booking_id, user_id))
+            }
+
+            fn forget_member<'a>(
+                &'a self,
+                booking_id: BookingId,
+                user_id: &'a str,
+            ) -> BoxFuture<'a, Result<Removed, StoreError>> {
+                Box::pin(self.forget_member_records(booking_id, user_id))
+            }
+
+            fn forget_settings<'a>(&'a self, user_id: &'a str) -> BoxFuture<'a, Result<bool, StoreError>> {
+                Box::pin(self.forget_settings_record(user_id))
+            }
+
+            fn due_for_retention(
+                &self,
+                cutoff: i64,
+                limit: u32,
+            ) -> BoxFuture<'_, Result<Vec<BookingId>, StoreError>> {
+                Box::pin(self.due(cutoff, limit))
+            }
+
+            fn uploads_of_booking(
+                &self,
+                booking_id: BookingId,
+            ) -> BoxFuture<'_, Result<Vec<AttachmentRecord>, StoreError>> {
+                Box::pin(self.uploads(booking_id, None))
+            }
+
+            fn purge_chat(
+                &self,
+                booking_id: BookingId,
+                cutoff: i64,
+            ) -> BoxFuture<'_, Result<Option<Purged>, StoreError>> {
+                Box::pin(self.purge(booking_id, cutoff))
+            }
+        }
+    };
+}
+pub(crate) use delegate_user_data_store;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -397,9 +397,7 @@ async fn an_erased_users_and_an_expired_chats_files_are_deleted(kind: StoreKind)
         .put(format!("{}/api/service/bookings/{BOOKING}/status", app.base))
         .bearer_auth("test-service-token");
     assert_eq!(status.json(&json!({"status": "cancelled"})).send().await.expect("status").status(), 200);
-    let mut booking = app.store.booking(BOOKING).await.expect("read").expect("booking");
-    booking.chat.ended_at = booking.chat.ended_at.map(|at| at - 31 * 24 * 3600 * 1000);
-    assert!(app.store.put_chat_state(BOOKING, &booking.chat, booking.chat.version).await.expect("write"));
+    app.ended_days_ago(BOOKING, 31).await;
     let run =
         app.client.post(format!("{}/api/service/retention/run", app.base)).bearer_auth("test-service-token");
     let pass: Value = run.send().await.expect("run").json().await.expect("json");

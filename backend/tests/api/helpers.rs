@@ -204,6 +204,15 @@ impl TestApp {
         spawn_app_with(self.kind, &all).await
     }
 
+    /// Moves the end of `booking` (cancelled or completed already) `days` back, as if it had ended then:
+    /// what the retention job counts from.
+    pub async fn ended_days_ago(&self, booking: i64, days: i64) {
+        let mut state = self.store.booking(booking).await.expect("read").expect("the booking").chat;
+        state.ended_at = state.ended_at.map(|at| at - days * 24 * 3600 * 1000);
+        assert!(state.ended_at.is_some(), "booking {booking} has not ended");
+        assert!(self.store.put_chat_state(booking, &state, state.version).await.expect("write"));
+    }
+
     /// Makes the store unreachable: the SQL pool closed, the DynamoDB table deleted.
     pub async fn take_the_store_down(&self) {
         match &self.table {

@@ -276,10 +276,7 @@ async fn retention_deletes_the_chats_whose_period_is_over_and_nothing_else(kind:
     );
 
     // Its end moves 31 days back, as if it had ended then.
-    let mut booking = app.store.booking(2).await.expect("read").expect("booking 2");
-    let day = 24 * 3600 * 1000;
-    booking.chat.ended_at = booking.chat.ended_at.map(|at| at - 31 * day);
-    assert!(app.store.put_chat_state(2, &booking.chat, booking.chat.version).await.expect("write"));
+    app.ended_days_ago(2, 31).await;
     let pass = app.operator(Method::POST, "retention/run", None).await.1;
     assert_eq!(
         (pass["complete"].as_bool(), pass["bookings"].as_u64(), pass["messages"].as_u64()),
