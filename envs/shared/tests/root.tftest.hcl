@@ -450,8 +450,9 @@ run "the_retention_days_reach_the_job" {
   }
   assert {
     condition = (module.booking_chat.retention_environment["CHAT_RETENTION_DAYS"] == "45"
-    && !contains(keys(module.booking_chat.backend_environment), "CHAT_RETENTION_DAYS"))
-    error_message = "the days given are the job's CHAT_RETENTION_DAYS (and not the backend function's)"
+      && module.booking_chat.backend_environment["CHAT_RETENTION_DAYS"] == "45"
+    && !contains(keys(module.booking_chat.backend_environment), "CHAT_JOB"))
+    error_message = "the days given are the job's CHAT_RETENTION_DAYS, and the backend function's for the operator's POST /api/service/retention/run (which is not the job: no CHAT_JOB)"
   }
 }
 

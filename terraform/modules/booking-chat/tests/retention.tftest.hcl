@@ -103,7 +103,7 @@ run "retention_is_off_by_default_and_nothing_of_it_is_planned" {
   }
   assert {
     condition     = !anytrue([for key in keys(output.backend_environment) : key == "CHAT_RETENTION_DAYS" || key == "CHAT_JOB"])
-    error_message = "the backend function itself is not the job, and keeps no retention setting"
+    error_message = "without retention the backend function has no retention setting (and it is never the job)"
   }
 }
 
