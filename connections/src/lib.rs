@@ -19,6 +19,7 @@
 //! - `testing` (feature `testing`): fakes of the ports for the tests of their users.
 
 pub use chat_settings::emf;
+pub mod billing;
 pub mod fanout;
 pub mod gateway;
 pub mod metering;

@@ -8,6 +8,7 @@ mod attachments;
 mod auth;
 mod concurrency;
 mod contacts;
+mod cost;
 mod dev;
 mod direct_ws;
 mod edges;
