@@ -713,6 +713,38 @@ def check_apigateway_account(report: Report, values: dict, region: str, rel: str
                 f"{how}\nor switch logging off in {rel}/terraform.tfvars: access_logging = false and execution_logging_level = \"OFF\".")
 
 
+# What each environment needs of Lambda's concurrency quota before it takes traffic: a frame holds two
+# executions for about 75 ms (the proxy waits while the backend runs; docs/cost.md, Scale), so a new
+# account's 10 carry about 133 messages a second, 1,000 about 13,000. Dev is told, never refused.
+NEEDED_CONCURRENCY = {"staging": 100, "prod": 1000}
+FRAME_SECONDS_HELD = 0.075
+
+
+def check_concurrency_quota(report: Report, region: str, env: str, skipped: set) -> None:
+    if "concurrency" in skipped:
+        report.skip("concurrency quota", "PREFLIGHT_SKIP=concurrency (the account's quota is not checked)")
+        return
+    try:
+        total = int(aws("lambda", "get-account-settings", region=region)["AccountLimit"]["ConcurrentExecutions"])
+    except (AwsError, KeyError, TypeError, ValueError) as e:
+        report.warn("concurrency quota", f"cannot read Lambda's account settings in {region}: {getattr(e, 'message', e)}",
+                    "the deploying identity needs lambda:GetAccountSettings; the account's quota is not checked.")
+        return
+    carries = int(total / FRAME_SECONDS_HELD)
+    needed = NEEDED_CONCURRENCY.get(env, 1000)
+    if total >= needed:
+        report.ok("concurrency quota", f"{total} concurrent executions in {region}: about {carries:,} messages a second")
+        return
+    problem = (f"the account's quota is {total} concurrent executions in {region}: about {carries:,} messages a second "
+               f"(two executions per frame for {FRAME_SECONDS_HELD * 1000:.0f} ms)")
+    fix = ("ask AWS before traffic: aws service-quotas request-service-quota-increase --service-code lambda \\\n"
+           f"  --quota-code L-B99A9384 --desired-value {max(needed, 1000)} --region {region}")
+    if env in NEEDED_CONCURRENCY:
+        report.fail("concurrency quota", f"{problem}, below the {needed} {env} needs", fix)
+    else:
+        report.warn("concurrency quota", problem, fix)
+
+
 def check_concurrency(report: Report, values: dict, region: str, env: str, rel: str, skipped: set) -> None:
     reserved = values.get("lambda_reserved_concurrency")
     if reserved is None:
@@ -1001,6 +1033,7 @@ def main() -> int:
             check_alarm_topic(report, values, region, args.name, rel)
             check_apigateway_account(report, values, region, rel)
             check_concurrency(report, values, region, args.name, rel, skipped)
+            check_concurrency_quota(report, region, args.name, skipped)
             check_chat_events(report, values, region, args.name, rel)
             check_notifications(report, values, region, args.name, rel)
             check_attachments_key(report, values, region, rel)

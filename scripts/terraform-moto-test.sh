@@ -368,12 +368,20 @@ settings 120 120
 preflight_expect "preflight: a reservation leaving fewer than 100 unreserved is refused, naming the most that fits" fail \
   "lambda_reserved_concurrency = 20 or less"
 settings 1000 1000
-preflight_expect "preflight: a reservation the quota holds passes" pass "reserving 50 leaves 950 of 1000 unreserved"
+preflight_expect "preflight: a reservation the quota holds passes" pass "reserving 50 leaves 950 of 1000 unreserved" \
+  "ok    concurrency quota: 1000 concurrent executions in eu-west-1: about 13,333 messages a second"
 PREFLIGHT_SKIP=concurrency preflight_expect "preflight: PREFLIGHT_SKIP=concurrency skips only that check, and says so" pass \
   "skip  concurrency: PREFLIGHT_SKIP=concurrency"
 PREFLIGHT_SKIP=secrets preflight_expect "preflight: no other check can be skipped" usage "PREFLIGHT_SKIP may name only concurrency"
-export PATH=$saved_path
 unset TF_VAR_lambda_reserved_concurrency
+# The quota itself, reserved or not: a frame holds two executions (docs/cost.md, Scale).
+settings 10 10
+preflight_expect "preflight: a new account's quota of 10 is a warning in dev, with the request to make" pass \
+  "warn  concurrency quota: the account's quota is 10 concurrent executions in eu-west-1: about 133 messages a second" \
+  "--quota-code L-B99A9384 --desired-value 1000"
+PREFLIGHT_ENV=staging preflight_expect "preflight: a quota of 10 is refused outside dev" fail \
+  "FAIL  concurrency quota: the account's quota is 10 concurrent executions in eu-west-1" "below the 100 staging needs"
+export PATH=$saved_path
 
 # Secrets Manager instead of SSM. A partial ARN (without the six characters Secrets Manager appends) is
 # refused by its shape, unless the name itself ends in '-' and six characters: then only AWS can tell.

@@ -80,7 +80,7 @@ if [ "${ALSO_LINT:-0}" = 1 ]; then launch lint env CARGO_TARGET_DIR=target/lint 
 if [ "${ALSO_PACKAGE:-0}" = 1 ]; then
   launch package env CARGO_TARGET_DIR=target/package make --no-print-directory package
 fi
-launch checks bash -c "scripts/check-make-help.py && scripts/test_dev_watch.py && scripts/contract-tests.sh"
+launch checks bash -c "scripts/check-make-help.py && scripts/test_dev_watch.py && scripts/scale-model.py --check && scripts/contract-tests.sh"
 launch web bash -c "cd web && npm ci --no-audit --no-fund --loglevel=error && npm test"
 wait_for build
 wait_for web
