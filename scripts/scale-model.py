@@ -18,7 +18,7 @@ import sys
 # What one message costs, counted (a 2-member booking, a client_message_id, the sender online).
 MESSAGE = {
     "write_units": 7,  # backend/tests/api/cost.rs: the rate limit 1, the three-item transaction 6
-    "read_units": 4,  # the same test: the booking twice, the read positions, the unread count
+    "read_units": 3,  # the same test: the booking once, the read positions, the unread count
     "proxy_read_units": 1,  # the proxy's Query of the booking's connection records (aws_calls.rs)
     "lambda_invocations": 2,  # the proxy, and the backend it invokes
     "proxy_ms": 45,  # the proxy's duration, the backend's call included (docs/benchmarks.md)

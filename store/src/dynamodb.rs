@@ -87,6 +87,44 @@ pub struct DynamoDbStore {
     pub(crate) client: Client,
     table: Arc<str>,
     create_table: bool,
+    counters: Counters,
+}
+
+/// How long a booking's message counter, as this instance last read or moved it, stands in for a read of
+/// the booking when the next message is stored.
+const COUNTER_FRESH: Duration = Duration::from_secs(2);
+
+/// Most bookings whose counters are remembered; all are forgotten when more are.
+const COUNTERS_KEPT: usize = 10_000;
+
+/// Each booking's message counter as this instance last saw it (the frame's membership read, or its own
+/// last message), and when: the first attempt to store a message takes it instead of reading the booking
+/// again, and the transaction's condition on the counter still decides, so a stale one costs a retry,
+/// never an id out of order. Cheap to clone; clones share it.
+#[derive(Debug, Clone, Default)]
+struct Counters(Arc<std::sync::Mutex<HashMap<BookingId, (MessageId, std::time::Instant)>>>);
+
+impl Counters {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<BookingId, (MessageId, std::time::Instant)>> {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn saw(&self, booking_id: BookingId, counter: MessageId) {
+        let mut counters = self.lock();
+        if counters.len() >= COUNTERS_KEPT {
+            counters.clear();
+        }
+        counters.insert(booking_id, (counter, std::time::Instant::now()));
+    }
+
+    fn fresh(&self, booking_id: BookingId) -> Option<MessageId> {
+        let counters = self.lock();
+        counters.get(&booking_id).filter(|(_, at)| at.elapsed() < COUNTER_FRESH).map(|(counter, _)| *counter)
+    }
+
+    fn forget(&self, booking_id: BookingId) {
+        self.lock().remove(&booking_id);
+    }
 }
 
 pub(crate) fn s(value: impl Into<String>) -> AttributeValue {
@@ -286,7 +324,7 @@ impl DynamoDbStore {
     /// The store in `table`; with `create_table`, [`ChatStore::prepare`] creates it when missing (local
     /// runs and tests; in AWS Terraform owns it).
     pub fn new(client: Client, table: impl Into<Arc<str>>, create_table: bool) -> Self {
-        Self { client, table: table.into(), create_table }
+        Self { client, table: table.into(), create_table, counters: Counters::default() }
     }
 
     pub(crate) fn table(&self) -> &str {
@@ -600,11 +638,16 @@ impl DynamoDbStore {
         const OP: &str = "storing a message";
         let pk = booking_pk(new.booking_id);
         for attempt in 0..MAX_ATTEMPTS {
-            let booking = self
-                .get(key(pk.clone(), "BOOKING"), OP)
-                .await?
-                .ok_or_else(|| StoreError::Inconsistent(format!("booking {} vanished", new.booking_id)))?;
-            let last = number(&booking, "last_message_id").unwrap_or(0);
+            // The frame read the booking a moment ago (its membership): that counter first.
+            let last = match self.counters.fresh(new.booking_id).filter(|_| attempt == 0) {
+                Some(last) => last,
+                None => {
+                    let booking = self.get(key(pk.clone(), "BOOKING"), OP).await?.ok_or_else(|| {
+                        StoreError::Inconsistent(format!("booking {} vanished", new.booking_id))
+                    })?;
+                    number(&booking, "last_message_id").unwrap_or(0)
+                }
+            };
             let id = last + 1;
             let now = now_millis();
             let counter = Update::builder()
@@ -665,6 +708,7 @@ impl DynamoDbStore {
             }
             match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
                 Ok(_) => {
+                    self.counters.saw(new.booking_id, id);
                     let message = ChatMessage {
                         id,
                         booking_id: new.booking_id,
@@ -689,6 +733,7 @@ impl DynamoDbStore {
                         return Err(StoreError::AttachmentUnavailable(id));
                     }
                     Some(Cancelled::Raced) => {
+                        self.counters.forget(new.booking_id);
                         // Full jitter, growing slowly: a busy booking's senders spread out.
                         let cap = 5u64 * u64::from(attempt.min(10) + 1);
                         tokio::time::sleep(Duration::from_millis(fastrand::u64(0..=cap))).await;
@@ -932,11 +977,11 @@ impl DynamoDbStore {
     }
 
     async fn booking(&self, id: BookingId) -> Result<Option<Booking>, StoreError> {
-        self.get(key(booking_pk(id), "BOOKING"), "reading a booking")
-            .await?
-            .as_ref()
-            .map(booking_from)
-            .transpose()
+        let Some(item) = self.get(key(booking_pk(id), "BOOKING"), "reading a booking").await? else {
+            return Ok(None);
+        };
+        self.counters.saw(id, number(&item, "last_message_id").unwrap_or(0));
+        booking_from(&item).map(Some)
     }
 
     async fn set_booking_status(
