@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The scale model of one deployment (issue 27): from AWS's published quotas and prices and what one
-message costs (counted by backend/tests/api/cost.rs and dev-stack/tests/aws_calls.rs), what a deployment
+message costs (counted by dev-stack/tests/aws_calls.rs, printed by make bench), what a deployment
 carries before a limit bites, which limit comes first, what to ask AWS to raise, and the monthly bill at a
 typical marketplace's traffic, 10x and 100x. It writes the tables of docs/cost.md between the markers
 `<!-- scale-model:begin -->` and `<!-- scale-model:end -->`; `--check` fails when they are not what the
@@ -17,7 +17,7 @@ import sys
 
 # What one message costs, counted (a 2-member booking, a client_message_id, the sender online).
 MESSAGE = {
-    "write_units": 7,  # backend/tests/api/cost.rs: the rate limit 1, the three-item transaction 6
+    "write_units": 7,  # dev-stack/tests/aws_calls.rs: the rate limit 1, the three-item transaction 6
     "read_units": 3,  # the same test: the booking once, the read positions, the unread count
     "proxy_read_units": 1,  # the proxy's Query of the booking's connection records (aws_calls.rs)
     "lambda_invocations": 2,  # the proxy, and the backend it invokes

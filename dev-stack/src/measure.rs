@@ -1,5 +1,6 @@
-//! What the benchmarks (`chat-bench`, `chat-memory`) share: a WebSocket client of the stack, and a
-//! process's memory and CPU time as Linux reports them in `/proc`.
+//! What the benchmarks (`chat-bench`, `chat-memory`) share: a WebSocket client of the stack, a
+//! process's memory and CPU time as Linux reports them in `/proc`, and what a message costs in DynamoDB
+//! request units ([`message_units`], which `dev-stack/tests/aws_calls.rs` pins and `make bench` prints).
 
 use std::time::Duration;
 
@@ -72,4 +73,75 @@ pub fn machine() -> String {
         .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
         .unwrap_or_else(|| "unknown".into());
     format!("{cores} cores, load average {load}")
+}
+
+/// DynamoDB request units by AWS's billing rules ([`chat_connections::billing`]) of a message with a
+/// `client_message_id`, one without, and a `read` that moves nothing, each of a 2-member booking whose
+/// members have both read (the usual state), through the backend over the real DynamoDB adapter.
+#[derive(Debug, Clone, Copy)]
+pub struct MessageUnits {
+    /// A `send_message` with a `client_message_id`.
+    pub keyed: chat_connections::billing::Bill,
+    /// A `send_message` without one.
+    pub plain: chat_connections::billing::Bill,
+    /// A `read` of a message already read.
+    pub receipt: chat_connections::billing::Bill,
+}
+
+/// Measures [`MessageUnits`]: a backend with `settings` on a fresh table of the DynamoDB `sdk` points at
+/// (moto), its store's client metered, frames sent as the Lambda proxy sends them.
+///
+/// # Errors
+/// When the table, the backend or a frame fails.
+pub async fn message_units(
+    sdk: &aws_config::SdkConfig,
+    settings: &chat_backend::Settings,
+) -> anyhow::Result<MessageUnits> {
+    use secrecy::ExposeSecret;
+    let calls = chat_connections::metering::AwsCalls::default();
+    let table = format!("units-{}", fastrand::u64(..));
+    let store = chat_backend::store::dynamodb::DynamoDbStore::new(calls.dynamodb_client(sdk), table, true);
+    let store: chat_backend::store::Store = std::sync::Arc::new(store);
+    store.prepare().await?;
+    chat_backend::seed::demo_bookings(store.as_ref()).await?;
+    let events = std::sync::Arc::new(chat_backend::events::NoEvents);
+    let state = chat_backend::http::AppState::new(settings, store, None, events, None);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}/api/chat/ws/1/message", listener.local_addr()?);
+    let router = chat_backend::http::router(state, chat_backend::http::Hosting::Server);
+    let server = tokio::spawn(async move { axum::serve(listener, router).await });
+    let secret = settings.proxy_secret.expose_secret().to_owned();
+    let frame = |user: &'static str, frame: serde_json::Value| {
+        let request = reqwest::Client::new().post(&base).header("x-proxy-secret", &secret).json(
+            &serde_json::json!({"connection_id": format!("conn-{user}"), "user_id": user, "message": frame}),
+        );
+        async move {
+            let answer: serde_json::Value = request.send().await?.json().await?;
+            anyhow::ensure!(answer["error"].is_null(), "{answer}");
+            anyhow::Ok(answer)
+        }
+    };
+    let raw = aws_sdk_dynamodb::Client::new(sdk);
+    let priced = |user, sent| {
+        let (calls, raw, frame) = (&calls, &raw, &frame);
+        async move {
+            calls.reset();
+            frame(user, sent).await?;
+            anyhow::Ok(calls.bill(raw).await?)
+        }
+    };
+    let first =
+        frame("alice", serde_json::json!({"action": "send_message", "data": {"body": "warm-up"}})).await?;
+    let read = serde_json::json!({"action": "read", "data": {"message_id": first["message"]["id"]}});
+    frame("alice", read.clone()).await?;
+    frame("bob", read.clone()).await?;
+    let keyed = serde_json::json!({"action": "send_message", "data": {"body": "See you at 5", "client_message_id": "c1"}});
+    let plain = serde_json::json!({"action": "send_message", "data": {"body": "See you at 5"}});
+    let units = MessageUnits {
+        keyed: priced("alice", keyed).await?,
+        plain: priced("alice", plain).await?,
+        receipt: priced("bob", read).await?,
+    };
+    server.abort();
+    Ok(units)
 }

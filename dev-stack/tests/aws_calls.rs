@@ -224,3 +224,29 @@ async fn a_message_costs_one_query_and_its_posts_and_a_connection_one_put_and_on
     drop(alice);
     stack.stop().await;
 }
+
+/// What a message costs in DynamoDB request units by AWS's billing rules (issue 27), through the backend
+/// over the real adapter on moto (`dev_stack::measure::message_units`, which `make bench` prints too):
+/// pinned, so a change that makes every message dearer fails here, and one that makes it cheaper updates
+/// these figures, docs/cost.md and `scripts/scale-model.py`.
+#[tokio::test]
+async fn a_message_costs_its_pinned_request_units_on_dynamodb() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let units = dev_stack::measure::message_units(&sdk_config(), &support::backend_settings(dir.path()))
+        .await
+        .expect("measured");
+    let (keyed, plain, receipt) = (units.keyed, units.plain, units.receipt);
+    assert_eq!(
+        (keyed.write_units, keyed.read_units),
+        (7, 3.0),
+        "rate limit 1, the three-item transaction 6; reads: the booking once (its membership read gives the \
+         counter), the read positions, the unread count"
+    );
+    assert_eq!((plain.write_units, plain.read_units), (5, 3.0), "no idempotency key: a two-item transaction");
+    assert_eq!(
+        (receipt.write_units, receipt.read_units),
+        (2, 3.0),
+        "the rate limit and the conditional update that did not move (a refused write bills too); the booking, \
+         the message, the position read back"
+    );
+}

@@ -8,7 +8,6 @@ mod attachments;
 mod auth;
 mod concurrency;
 mod contacts;
-mod cost;
 mod dev;
 mod direct_ws;
 mod edges;

@@ -77,6 +77,16 @@ pub(crate) async fn aws_calls() -> anyhow::Result<()> {
     println!(
         "   No GetItem, no transaction: the $connect authorizer's context carries the booking and user.\n"
     );
+    let units = dev_stack::measure::message_units(&sdk, &settings).await?;
+    println!("   The backend's store on DynamoDB, in request units by AWS's billing rules (item sizes):");
+    for (what, bill) in [
+        ("message, client_message_id", units.keyed),
+        ("message, no client_message_id", units.plain),
+        ("read that moves nothing", units.receipt),
+    ] {
+        println!("{what:>34}: {} write, {} read units", bill.write_units, bill.read_units);
+    }
+    println!();
     drop(pair);
     stack.stop().await;
     Ok(())
