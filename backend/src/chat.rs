@@ -46,7 +46,7 @@ pub use attachments::{Files, Verdict};
 pub use export::{EXPORT_FORMAT, ExportStream};
 pub use moderation::{MAX_HIDE_REASON_CHARS, ReportInContext};
 pub use safety::MAX_NOTE_CHARS;
-pub use search::{OperatorScope, SEARCH_ACTION, SNIPPET_CHARS, SearchRequest, SearchResults};
+pub use search::{OperatorScope, SNIPPET_CHARS, SearchRequest, SearchResults};
 pub use user_data::{Budget, ERASED_REASON, Erasure, RetentionPass};
 
 /// Why a chat operation was refused or failed.
@@ -771,19 +771,23 @@ impl ChatService {
                 "a booking-status connection only receives status updates; connect with type=chat".into(),
             ));
         }
-        if !self.rate_limits.try_acquire(caller.user_id).await? {
-            return Err(ChatError::RateLimited);
-        }
+        self.count_action(caller.user_id).await?;
         self.member_booking(caller.booking_id, caller.user_id).await
+    }
+
+    /// Counts one action of `user_id` against the rate limit, shared by every instance on the store.
+    ///
+    /// # Errors
+    /// [`ChatError::RateLimited`] when the user is over it; [`ChatError::Unexpected`].
+    pub(super) async fn count_action(&self, user_id: &str) -> Result<(), ChatError> {
+        if self.rate_limits.try_acquire(user_id).await? { Ok(()) } else { Err(ChatError::RateLimited) }
     }
 
     /// `refresh`: the connection's user presents a new token, still a member of the booking; the
     /// connection lives on until the new token expires (or the gateway's two hours end).
     async fn refresh(&self, caller: Caller<'_>, token: &str) -> Result<Reply, ChatError> {
         let session = caller.session.ok_or(ChatError::NoSession)?;
-        if !self.rate_limits.try_acquire(caller.user_id).await? {
-            return Err(ChatError::RateLimited);
-        }
+        self.count_action(caller.user_id).await?;
         let claims = self.verifier.verify(token).await?;
         if claims.sub != caller.user_id {
             return Err(ChatError::OtherUser);

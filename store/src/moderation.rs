@@ -320,6 +320,9 @@ pub mod actions {
     pub const CHAT_CLOSED: &str = "chat.closed";
     /// A closed chat was opened again.
     pub const CHAT_REOPENED: &str = "chat.reopened";
+    /// The operator searched a booking (its booking) or a user's bookings (target: the user); detail: the
+    /// scope and how many words, never the words.
+    pub const SEARCH: &str = "search";
     /// A user's data was exported (target: the user).
     pub const USER_EXPORTED: &str = "user.exported";
     /// A call erased (some of) a user's data (target: the user; detail: what it did, and whether the

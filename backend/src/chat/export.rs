@@ -7,7 +7,6 @@
 
 use std::sync::Arc;
 
-use chat_store::PageCursor;
 use chat_store::domain::Booking;
 use chat_store::moderation::{AuditEntry, actions};
 use chat_wire::time::now_millis;
@@ -16,14 +15,11 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
-use super::user_data::valid_user_id;
+use super::user_data::{Pages, reactions_of, valid_user_id};
 use super::{ChatError, ChatService};
 
 /// The `format` of the document: its schema's name and version.
 pub const EXPORT_FORMAT: &str = "booking-chat.user-export/1";
-
-/// Messages read per page.
-const PAGE: u32 = 100;
 
 /// Pieces that may wait for a slow reader.
 const BUFFERED_PIECES: usize = 16;
@@ -150,11 +146,10 @@ impl ChatService {
         let head = to_text(&head)?;
         out.put(format!("{},\"messages\":[", head.trim_end_matches('}'))).await?;
         let mut reactions: Vec<Value> = Vec::new();
-        let (mut after, mut first) = (0, true);
-        loop {
-            let page = self.store.messages(booking.id, PageCursor::After(after), PAGE).await?;
-            for message in &page.messages {
-                for summary in message.reactions.iter().filter(|r| r.user_ids.iter().any(|u| u == user_id)) {
+        let (mut pages, mut first) = (Pages::of(booking.id), true);
+        while let Some(page) = pages.next(self).await? {
+            for message in &page {
+                for summary in reactions_of(message, user_id) {
                     reactions.push(json!({"message_id": message.id, "emoji": summary.emoji}));
                 }
                 if message.sender_id == user_id {
@@ -162,10 +157,6 @@ impl ChatService {
                     out.json(message).await?;
                     first = false;
                 }
-            }
-            match page.messages.last() {
-                Some(last) if page.has_more => after = last.id,
-                _ => break,
             }
         }
         let data = self.store.user_data();

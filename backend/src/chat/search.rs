@@ -3,7 +3,7 @@
 //! bookings (`GET /api/service/search`), each call in the audit log without its words. The store finds
 //! the messages ([`chat_store::search`]); this cuts each one's snippet, the same on every store.
 
-use chat_store::moderation::AuditEntry;
+use chat_store::moderation::{AuditEntry, actions};
 use chat_store::search::{self, QueryError, Search, SearchCursor, SearchPage, SearchQuery};
 use chat_wire::proxy::MAX_USER_BOOKINGS;
 use chat_wire::time::now_millis;
@@ -18,9 +18,6 @@ pub const SNIPPET_CHARS: usize = 160;
 
 /// How much of a snippet comes before the matching word, at most, in characters.
 const SNIPPET_LEAD_CHARS: usize = 40;
-
-/// The audit log's action of an operator's search.
-pub const SEARCH_ACTION: &str = "search";
 
 /// A page of search results, newest first.
 #[derive(Debug, Clone)]
@@ -112,9 +109,7 @@ impl ChatService {
         booking_id: Option<BookingId>,
         request: &SearchRequest,
     ) -> Result<SearchResults, ChatError> {
-        if !self.rate_limits.try_acquire(user_id).await? {
-            return Err(ChatError::RateLimited);
-        }
+        self.count_action(user_id).await?;
         let bookings = match booking_id {
             Some(id) => vec![self.member_booking(id, user_id).await?.id],
             None => self.bookings_to_search(user_id, None).await?,
@@ -137,12 +132,12 @@ impl ChatService {
         let (bookings, entry) = match scope {
             OperatorScope::Booking(id) => {
                 let booking = self.booking(id).await?;
-                let entry = AuditEntry::new(actor, SEARCH_ACTION).booking(booking.id);
+                let entry = AuditEntry::new(actor, actions::SEARCH).booking(booking.id);
                 (vec![booking.id], entry.detail(json!({"scope": "booking", "words": words})))
             }
             OperatorScope::User(user_id) => {
                 let bookings = self.store.bookings_of(user_id, MAX_INBOX_BOOKINGS).await?;
-                let entry = AuditEntry::new(actor, SEARCH_ACTION).target(user_id);
+                let entry = AuditEntry::new(actor, actions::SEARCH).target(user_id);
                 let ids = bookings.into_iter().map(|b| b.booking.id).collect();
                 (ids, entry.detail(json!({"scope": "user", "words": words})))
             }

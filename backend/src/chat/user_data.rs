@@ -33,8 +33,34 @@ pub const ERASED_REASON: &str = "Deleted user";
 /// Messages read per page while erasing or exporting.
 const PAGE: u32 = 100;
 
-/// Longest user id the operator routes accept, in bytes.
-const MAX_USER_ID_BYTES: usize = 256;
+/// A booking's history read page by page, oldest first: what erasing and exporting walk through.
+pub(super) struct Pages {
+    booking_id: BookingId,
+    after: Option<chat_wire::MessageId>,
+}
+
+impl Pages {
+    /// From the booking's first message.
+    pub(super) fn of(booking_id: BookingId) -> Self {
+        Self { booking_id, after: Some(0) }
+    }
+
+    /// The next page; `None` once the last was read.
+    pub(super) async fn next(&mut self, chat: &ChatService) -> Result<Option<Vec<ChatMessage>>, ChatError> {
+        let Some(after) = self.after else { return Ok(None) };
+        let page = chat.store.messages(self.booking_id, PageCursor::After(after), PAGE).await?;
+        self.after = page.messages.last().filter(|_| page.has_more).map(|last| last.id);
+        Ok(Some(page.messages))
+    }
+}
+
+/// `user_id`'s reactions on `message`.
+pub(super) fn reactions_of<'a>(
+    message: &'a ChatMessage,
+    user_id: &'a str,
+) -> impl Iterator<Item = &'a chat_wire::ReactionSummary> {
+    message.reactions.iter().filter(move |r| r.user_ids.iter().any(|u| u == user_id))
+}
 
 /// What one call of [`ChatService::erase_user`] did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -70,14 +96,9 @@ pub struct RetentionPass {
     pub files: u64,
 }
 
-/// Checks a user id named by the operator.
+/// Checks a user id named by the operator, as the marketplace's are checked.
 pub(super) fn valid_user_id(user_id: &str) -> Result<(), ChatError> {
-    if user_id.is_empty() || user_id.len() > MAX_USER_ID_BYTES || user_id.chars().any(char::is_control) {
-        return Err(ChatError::Invalid(format!(
-            "user_id must be 1 to {MAX_USER_ID_BYTES} bytes without control characters"
-        )));
-    }
-    Ok(())
+    chat_store::domain::validate_user_id("user_id", user_id).map_err(ChatError::Invalid)
 }
 
 /// Where an erasure call stops: a time budget and a number of messages.
@@ -164,10 +185,9 @@ impl ChatService {
         erasure: &mut Erasure,
         budget: &Budget,
     ) -> Result<bool, ChatError> {
-        let mut after = 0;
-        loop {
-            let page = self.store.messages(booking_id, PageCursor::After(after), PAGE).await?;
-            for message in &page.messages {
+        let mut pages = Pages::of(booking_id);
+        while let Some(page) = pages.next(self).await? {
+            for message in &page {
                 if budget.spent(erasure) {
                     return Ok(false);
                 }
@@ -179,17 +199,14 @@ impl ChatService {
                     erasure.reactions += self.remove_reactions(message, user_id).await?;
                 }
             }
-            match page.messages.last() {
-                Some(last) if page.has_more => after = last.id,
-                _ => return Ok(true),
-            }
         }
+        Ok(true)
     }
 
     /// Removes `user_id`'s reactions from `message`, telling the booking of each.
     async fn remove_reactions(&self, message: &ChatMessage, user_id: &str) -> Result<u64, ChatError> {
         let mut removed = 0;
-        for summary in message.reactions.iter().filter(|r| r.user_ids.iter().any(|u| u == user_id)) {
+        for summary in reactions_of(message, user_id) {
             let toggled =
                 self.store.toggle_reaction(message.booking_id, message.id, user_id, &summary.emoji).await?;
             if toggled.added {
