@@ -4,9 +4,9 @@
 //!
 //! | item | `pk` | `sk` |
 //! |---|---|---|
-//! | booking (with the message counter) | `BOOKING#{id}` | `BOOKING` |
+//! | booking (`last_message_id`: a floor under the next message's id) | `BOOKING#{id}` | `BOOKING` |
 //! | message (with `edited_at`, `deleted_at` once edited, deleted; `norm`, its body lowercased, for search) | `BOOKING#{id}` | `MSG#{message id, 20 digits}` |
-//! | idempotency key | `BOOKING#{id}` | `CMID#{len(sender)}#{sender}#{client_message_id}` |
+//! | idempotency key (`after`: the newest message id read before it) | `BOOKING#{id}` | `CMID#{len(sender)}#{sender}#{client_message_id}` |
 //! | reaction | `BOOKING#{id}` | `REACT#{message id, 20 digits}#{len(emoji)}#{emoji}#{user}` |
 //! | read position | `BOOKING#{id}` | `READ#{user}` |
 //! | presence: a live connection (expires by TTL a month after it lapses) | `BOOKING#{id}` | `PRES#C#{connection id}` |
@@ -21,11 +21,10 @@
 //! `PRES#`), so the claim items never show up in one; the settings items carry no `gsi1pk`, so the
 //! inbox's index does not list them.
 //!
-//! A message takes the booking's next id in one transaction that also moves the booking's counter, on
-//! the condition that the counter still holds the value read: a message with id n+1 can only commit after
-//! the one with id n, so ids increase in commit order even with concurrent senders in several Lambda
-//! instances. The same transaction writes the sender's idempotency key on the condition that it is new,
-//! so a retried `client_message_id` finds the message of the first attempt.
+//! A message takes the booking's next id with one conditional `PutItem` of its own item, by a writer that
+//! read the one before, and a `client_message_id` is reserved before the message is written: how this keeps
+//! ids in commit order without gaps and a retried `client_message_id` stored once, at three write units, is
+//! in [`crate::dynamodb_messages`].
 //!
 //! An edit or a delete is one `UpdateItem` of the message on the condition that the caller sent it within
 //! the edit window and it is not deleted (`attribute_not_exists(deleted_at)`), so a deleted message never
@@ -41,11 +40,10 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, DeleteRequest, GlobalSecondaryIndex, KeySchemaElement,
-    KeyType, KeysAndAttributes, Projection, ProjectionType, Put, PutRequest, ReturnValue,
-    ScalarAttributeType, Select, TransactWriteItem, Update, WriteRequest,
+    KeyType, KeysAndAttributes, Projection, ProjectionType, PutRequest, ReturnValue, ScalarAttributeType,
+    Select, TransactWriteItem, Update, WriteRequest,
 };
 use chat_wire::time::now_millis;
 use chat_wire::{BookingId, ChatMessage, MessageId, ReactionSummary};
@@ -66,8 +64,8 @@ use crate::notifications::{
 use crate::rate_limit::{Limits, Windows};
 use crate::search::{Search, SearchHit, SearchPage, SearchQuery};
 
-/// How often a message's transaction is tried when other senders of its booking win the race.
-const MAX_ATTEMPTS: u32 = 50;
+/// How often a write is tried when others win its race (a message's key, a batch's unprocessed items).
+pub(crate) const MAX_ATTEMPTS: u32 = 50;
 
 /// How often a claim is decided again when another notifier changed its item between the read and the
 /// write: each lost race means another claim was recorded, so the next decision is almost always final.
@@ -75,6 +73,9 @@ const CLAIM_ATTEMPTS: u32 = 8;
 
 /// Most memberships of one user read for the inbox (which then lists the most recently active).
 const MAX_MEMBERSHIPS_READ: usize = 500;
+
+/// Most bookings' newest messages an inbox reads at once.
+const ACTIVITY_CONCURRENCY: usize = 16;
 
 /// Most bookings' partitions a search reads at once.
 const SEARCH_CONCURRENCY: usize = 8;
@@ -87,44 +88,6 @@ pub struct DynamoDbStore {
     pub(crate) client: Client,
     table: Arc<str>,
     create_table: bool,
-    counters: Counters,
-}
-
-/// How long a booking's message counter, as this instance last read or moved it, stands in for a read of
-/// the booking when the next message is stored.
-const COUNTER_FRESH: Duration = Duration::from_secs(2);
-
-/// Most bookings whose counters are remembered; all are forgotten when more are.
-const COUNTERS_KEPT: usize = 10_000;
-
-/// Each booking's message counter as this instance last saw it (the frame's membership read, or its own
-/// last message), and when: the first attempt to store a message takes it instead of reading the booking
-/// again, and the transaction's condition on the counter still decides, so a stale one costs a retry,
-/// never an id out of order. Cheap to clone; clones share it.
-#[derive(Debug, Clone, Default)]
-struct Counters(Arc<std::sync::Mutex<HashMap<BookingId, (MessageId, std::time::Instant)>>>);
-
-impl Counters {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<BookingId, (MessageId, std::time::Instant)>> {
-        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    fn saw(&self, booking_id: BookingId, counter: MessageId) {
-        let mut counters = self.lock();
-        if counters.len() >= COUNTERS_KEPT {
-            counters.clear();
-        }
-        counters.insert(booking_id, (counter, std::time::Instant::now()));
-    }
-
-    fn fresh(&self, booking_id: BookingId) -> Option<MessageId> {
-        let counters = self.lock();
-        counters.get(&booking_id).filter(|(_, at)| at.elapsed() < COUNTER_FRESH).map(|(counter, _)| *counter)
-    }
-
-    fn forget(&self, booking_id: BookingId) {
-        self.lock().remove(&booking_id);
-    }
 }
 
 pub(crate) fn s(value: impl Into<String>) -> AttributeValue {
@@ -146,10 +109,6 @@ pub(crate) fn retention_sk(from: i64, booking_id: BookingId) -> String {
 
 pub(crate) fn message_sk(id: MessageId) -> String {
     format!("MSG#{id:020}")
-}
-
-fn idempotency_sk(sender: &str, client_message_id: &str) -> String {
-    format!("CMID#{}#{sender}#{client_message_id}", sender.len())
 }
 
 fn reaction_prefix(message_id: MessageId) -> String {
@@ -284,47 +243,11 @@ where
     }
 }
 
-/// Why a message's transaction was cancelled.
-enum Cancelled {
-    /// The idempotency key exists: a retry of a stored message.
-    Duplicate,
-    /// Another sender moved the counter first, or DynamoDB saw a conflicting transaction: try again.
-    Raced,
-    /// The message's attachment at this index is not the sender's to send (not ready, claimed).
-    Unavailable(usize),
-}
-
-fn cancellation(
-    error: &SdkError<TransactWriteItemsError, aws_sdk_dynamodb::config::http::HttpResponse>,
-    has_key: bool,
-    claims_from: usize,
-) -> Option<Cancelled> {
-    // A server error after the SDK's own retries (DynamoDB's InternalServerError; moto under concurrent
-    // transactions): nothing was written, the next attempt reads the counter afresh.
-    if error.raw_response().is_some_and(|r| r.status().is_server_error()) {
-        return Some(Cancelled::Raced);
-    }
-    let TransactWriteItemsError::TransactionCanceledException(cancelled) = error.as_service_error()? else {
-        return None;
-    };
-    let reasons = cancelled.cancellation_reasons();
-    let failed = |index: usize| reasons.get(index).and_then(|r| r.code()) == Some("ConditionalCheckFailed");
-    // Items in order: the booking's counter, the message, the idempotency key, then the attachments'
-    // claims. A retry first: its attachments were claimed by the first attempt.
-    if has_key && failed(2) {
-        return Some(Cancelled::Duplicate);
-    }
-    if let Some(index) = (claims_from..reasons.len()).find(|i| failed(*i)) {
-        return Some(Cancelled::Unavailable(index - claims_from));
-    }
-    Some(Cancelled::Raced)
-}
-
 impl DynamoDbStore {
     /// The store in `table`; with `create_table`, [`ChatStore::prepare`] creates it when missing (local
     /// runs and tests; in AWS Terraform owns it).
     pub fn new(client: Client, table: impl Into<Arc<str>>, create_table: bool) -> Self {
-        Self { client, table: table.into(), create_table, counters: Counters::default() }
+        Self { client, table: table.into(), create_table }
     }
 
     pub(crate) fn table(&self) -> &str {
@@ -420,7 +343,11 @@ impl DynamoDbStore {
         Ok(summarise(items.iter().map(|(m, _, e, u)| (*m, e.as_str(), u.as_str()))))
     }
 
-    async fn message(&self, booking_id: BookingId, id: MessageId) -> Result<Option<ChatMessage>, StoreError> {
+    pub(crate) async fn message(
+        &self,
+        booking_id: BookingId,
+        id: MessageId,
+    ) -> Result<Option<ChatMessage>, StoreError> {
         let Some(item) = self.get(key(booking_pk(booking_id), message_sk(id)), "reading a message").await?
         else {
             return Ok(None);
@@ -475,7 +402,7 @@ impl DynamoDbStore {
 
     /// The claim of one attachment for message `id`, in its transaction: on the condition that it is
     /// ready, the sender's and claimed by no message.
-    fn claim(
+    pub(crate) fn claim(
         &self,
         new: &NewMessage<'_>,
         attachment: &chat_wire::Attachment,
@@ -617,132 +544,8 @@ impl DynamoDbStore {
         }
     }
 
-    async fn existing(
-        &self,
-        new: &NewMessage<'_>,
-        client_message_id: &str,
-    ) -> Result<StoredMessage, StoreError> {
-        const OP: &str = "reading a retried message";
-        let item = self
-            .get(key(booking_pk(new.booking_id), idempotency_sk(new.sender_id, client_message_id)), OP)
-            .await?
-            .ok_or_else(|| StoreError::Inconsistent("an idempotency key vanished".into()))?;
-        let id = number(&item, "message_id")?;
-        let message = self.message(new.booking_id, id).await?.ok_or_else(|| {
-            StoreError::Inconsistent(format!("message {id} of an idempotency key is missing"))
-        })?;
-        Ok(StoredMessage { message, inserted: false })
-    }
-
     async fn insert_message(&self, new: NewMessage<'_>) -> Result<StoredMessage, StoreError> {
-        const OP: &str = "storing a message";
-        let pk = booking_pk(new.booking_id);
-        for attempt in 0..MAX_ATTEMPTS {
-            // The frame read the booking a moment ago (its membership): that counter first.
-            let last = match self.counters.fresh(new.booking_id).filter(|_| attempt == 0) {
-                Some(last) => last,
-                None => {
-                    let booking = self.get(key(pk.clone(), "BOOKING"), OP).await?.ok_or_else(|| {
-                        StoreError::Inconsistent(format!("booking {} vanished", new.booking_id))
-                    })?;
-                    number(&booking, "last_message_id").unwrap_or(0)
-                }
-            };
-            let id = last + 1;
-            let now = now_millis();
-            let counter = Update::builder()
-                .table_name(self.table())
-                .set_key(Some(key(pk.clone(), "BOOKING")))
-                .update_expression("SET last_message_id = :id, last_message_at = :now")
-                .condition_expression(if last == 0 {
-                    "attribute_exists(pk) AND attribute_not_exists(last_message_id)"
-                } else {
-                    "last_message_id = :last"
-                })
-                .expression_attribute_values(":id", n(id))
-                .expression_attribute_values(":now", n(now));
-            let counter =
-                if last == 0 { counter } else { counter.expression_attribute_values(":last", n(last)) };
-            let mut message = key(pk.clone(), message_sk(id));
-            message.insert("id".into(), n(id));
-            message.insert("booking_id".into(), n(new.booking_id));
-            message.insert("sender_id".into(), s(new.sender_id));
-            message.insert("body".into(), s(new.body));
-            // What search filters on ([`DynamoDbStore::search`]).
-            message.insert("norm".into(), s(new.body.to_lowercase()));
-            message.insert("created_at".into(), n(now));
-            message.insert("changed_at".into(), n(now));
-            if let Some(cmid) = new.client_message_id {
-                message.insert("client_message_id".into(), s(cmid));
-            }
-            if let Some(attachments) = crate::attachments::to_json(new.attachments) {
-                message.insert("att".into(), s(attachments));
-            }
-            let put = |item: Item| {
-                Put::builder()
-                    .table_name(self.table())
-                    .set_item(Some(item))
-                    .condition_expression("attribute_not_exists(pk)")
-                    .build()
-            };
-            let mut items = vec![
-                TransactWriteItem::builder()
-                    .update(counter.build().map_err(|e| StoreError::database(OP, e))?)
-                    .build(),
-                TransactWriteItem::builder()
-                    .put(put(message).map_err(|e| StoreError::database(OP, e))?)
-                    .build(),
-            ];
-            if let Some(cmid) = new.client_message_id {
-                let mut idempotency = key(pk.clone(), idempotency_sk(new.sender_id, cmid));
-                idempotency.insert("message_id".into(), n(id));
-                items.push(
-                    TransactWriteItem::builder()
-                        .put(put(idempotency).map_err(|e| StoreError::database(OP, e))?)
-                        .build(),
-                );
-            }
-            let claims_from = items.len();
-            for attachment in new.attachments {
-                items.push(self.claim(&new, attachment, id).map_err(|e| StoreError::database(OP, e))?);
-            }
-            match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
-                Ok(_) => {
-                    self.counters.saw(new.booking_id, id);
-                    let message = ChatMessage {
-                        id,
-                        booking_id: new.booking_id,
-                        sender_id: new.sender_id.to_owned(),
-                        body: new.body.to_owned(),
-                        client_message_id: new.client_message_id.map(str::to_owned),
-                        created_at: now,
-                        reactions: Vec::new(),
-                        edited_at: None,
-                        deleted: false,
-                        moderation: None,
-                        attachments: new.attachments.to_vec(),
-                    };
-                    return Ok(StoredMessage { message, inserted: true });
-                }
-                Err(error) => match cancellation(&error, new.client_message_id.is_some(), claims_from) {
-                    Some(Cancelled::Duplicate) => {
-                        return self.existing(&new, new.client_message_id.unwrap_or_default()).await;
-                    }
-                    Some(Cancelled::Unavailable(index)) => {
-                        let id = new.attachments.get(index).map(|a| a.id.clone()).unwrap_or_default();
-                        return Err(StoreError::AttachmentUnavailable(id));
-                    }
-                    Some(Cancelled::Raced) => {
-                        self.counters.forget(new.booking_id);
-                        // Full jitter, growing slowly: a busy booking's senders spread out.
-                        let cap = 5u64 * u64::from(attempt.min(10) + 1);
-                        tokio::time::sleep(Duration::from_millis(fastrand::u64(0..=cap))).await;
-                    }
-                    None => return Err(StoreError::database(OP, error)),
-                },
-            }
-        }
-        Err(StoreError::Contention(OP))
+        self.store_message(new).await
     }
 
     async fn messages(
@@ -980,7 +783,6 @@ impl DynamoDbStore {
         let Some(item) = self.get(key(booking_pk(id), "BOOKING"), "reading a booking").await? else {
             return Ok(None);
         };
-        self.counters.saw(id, number(&item, "last_message_id").unwrap_or(0));
         booking_from(&item).map(Some)
     }
 
@@ -1297,8 +1099,7 @@ impl DynamoDbStore {
                 for item in output.responses.and_then(|mut r| r.remove(self.table())).unwrap_or_default() {
                     let booking = booking_from(&item)?;
                     if booking.is_member(user_id) {
-                        let active_at =
-                            number(&item, "last_message_at").or_else(|_| number(&item, "created_at"))?;
+                        let active_at = number(&item, "created_at")?;
                         bookings.push(BookingActivity { booking, active_at });
                     }
                 }
@@ -1313,9 +1114,38 @@ impl DynamoDbStore {
                 }
             }
         }
+        // A booking is as recent as its newest message (the booking item no longer moves with each one).
+        let ids: Vec<BookingId> = bookings.iter().map(|b| b.booking.id).collect();
+        let newest: Vec<Option<i64>> = futures_util::stream::iter(ids)
+            .map(|id| self.newest_message_at(id))
+            .buffered(ACTIVITY_CONCURRENCY)
+            .try_collect()
+            .await?;
+        for (booking, newest) in bookings.iter_mut().zip(newest) {
+            booking.active_at = newest.unwrap_or(booking.active_at);
+        }
         bookings.sort_by_key(|b| std::cmp::Reverse((b.active_at, b.booking.id)));
         bookings.truncate(limit.min(MAX_INBOX_BOOKINGS) as usize);
         Ok(bookings)
+    }
+
+    /// When the booking's newest message was written, if it has one: one `Query` of one item, eventually
+    /// consistent (an inbox's order).
+    async fn newest_message_at(&self, booking_id: BookingId) -> Result<Option<i64>, StoreError> {
+        let output = self
+            .client
+            .query()
+            .table_name(self.table())
+            .key_condition_expression("pk = :pk AND begins_with(sk, :msg)")
+            .expression_attribute_values(":pk", booking_pk(booking_id))
+            .expression_attribute_values(":msg", s("MSG#"))
+            .projection_expression("created_at")
+            .scan_index_forward(false)
+            .limit(1)
+            .send()
+            .await
+            .map_err(|e| StoreError::database("reading a booking's newest message", e))?;
+        output.items().first().map(|item| number(item, "created_at")).transpose()
     }
 
     async fn unread_count(

@@ -155,6 +155,7 @@ impl DynamoDbStore {
             let items = self.query(booking_pk(booking_id), range(kind), true, None, None, OP).await?;
             let count = u64::try_from(items.len()).unwrap_or(u64::MAX);
             if kind == "MSG" {
+                self.keep_floor(booking_id, &items).await?;
                 purged.messages = count;
             } else {
                 purged.records += count;
@@ -175,6 +176,30 @@ impl DynamoDbStore {
         // A reopening since moved the start: the booking stays in the index for its new period.
         conditional(leave, OP)?;
         Ok(Some(purged))
+    }
+
+    /// Before a purge deletes `messages`, raises the booking's `last_message_id` to the newest of them:
+    /// the next message's id comes from the newest message item, or from this floor when there is none,
+    /// so a chat reopened after its purge never reuses an id.
+    async fn keep_floor(&self, booking_id: BookingId, messages: &[Item]) -> Result<(), StoreError> {
+        const OP: &str = "keeping a purged chat's newest message id";
+        let Some(newest) =
+            messages.iter().map(|item| number(item, "id")).collect::<Result<Vec<_>, _>>()?.into_iter().max()
+        else {
+            return Ok(());
+        };
+        let raise = self
+            .client
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(key(booking_pk(booking_id), "BOOKING")))
+            .update_expression("SET last_message_id = :newest")
+            .condition_expression("attribute_exists(pk) AND (attribute_not_exists(last_message_id) OR last_message_id < :newest)")
+            .expression_attribute_values(":newest", n(newest))
+            .send()
+            .await;
+        // Already as high: nothing to raise.
+        conditional(raise, OP).map(drop)
     }
 }
 

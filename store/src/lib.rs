@@ -275,6 +275,7 @@ pub mod chat_state;
 pub mod contact;
 pub mod domain;
 pub mod dynamodb;
+mod dynamodb_messages;
 pub mod dynamodb_moderation;
 mod dynamodb_user_data;
 pub mod moderation;

@@ -16,6 +16,7 @@ mod events;
 mod hardening;
 mod helpers;
 mod inbox;
+mod message_ids;
 mod moderation;
 mod moderation_store;
 mod notification_store;
