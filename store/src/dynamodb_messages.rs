@@ -21,6 +21,9 @@
 //! Per message without files: the rate-limit counter (1 write unit), the reservation (1, with a
 //! `client_message_id`), the message (1 per KB), and one consistent `Query` of the newest message.
 
+use aws_sdk_dynamodb::config::http::HttpResponse;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use chat_wire::time::now_millis;
 use chat_wire::{BookingId, ChatMessage, MessageId};
@@ -166,21 +169,30 @@ impl DynamoDbStore {
         Ok(Err(newest))
     }
 
-    /// Writes the message at `id` on the condition that the key is free: one `PutItem`, or a transaction
-    /// with the claims of its files.
+    /// Writes the message at `id` on the condition that the key is free: one `PutItem`, or, with files, a
+    /// transaction with their claims.
     async fn write(&self, new: &NewMessage<'_>, id: MessageId, now: i64) -> Result<Written, StoreError> {
         let item = message_item(new, id, now);
-        if new.attachments.is_empty() {
-            let put = self
-                .client
-                .put_item()
-                .table_name(self.table())
-                .set_item(Some(item))
-                .condition_expression("attribute_not_exists(pk)")
-                .send()
-                .await;
-            return Ok(if conditional(put, OP)? { Written::Stored } else { Written::Taken });
+        if !new.attachments.is_empty() {
+            return self.write_with_claims(new, item, id).await;
         }
+        let put = self
+            .client
+            .put_item()
+            .table_name(self.table())
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        Ok(if conditional(put, OP)? { Written::Stored } else { Written::Taken })
+    }
+
+    async fn write_with_claims(
+        &self,
+        new: &NewMessage<'_>,
+        item: Item,
+        id: MessageId,
+    ) -> Result<Written, StoreError> {
         let put = Put::builder()
             .table_name(self.table())
             .set_item(Some(item))
@@ -191,31 +203,10 @@ impl DynamoDbStore {
         for attachment in new.attachments {
             items.push(self.claim(new, attachment, id).map_err(|e| StoreError::database(OP, e))?);
         }
-        let result = self.client.transact_write_items().set_transact_items(Some(items)).send().await;
-        let Err(error) = result else { return Ok(Written::Stored) };
-        // A server error after the SDK's own retries (DynamoDB's InternalServerError; moto under
-        // concurrent transactions): nothing was written, and the next attempt reads afresh.
-        if error.raw_response().is_some_and(|r| r.status().is_server_error()) {
-            return Ok(Written::Taken);
+        match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
+            Ok(_) => Ok(Written::Stored),
+            Err(error) => cancelled(&error).ok_or_else(|| StoreError::database(OP, error)),
         }
-        let Some(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(
-            cancelled,
-        )) = error.as_service_error()
-        else {
-            return Err(StoreError::database(OP, error));
-        };
-        let reasons = cancelled.cancellation_reasons();
-        let failed =
-            |index: usize| reasons.get(index).and_then(|r| r.code()) == Some("ConditionalCheckFailed");
-        // The key first: a retry's files were claimed by its first attempt's message.
-        if failed(0) {
-            return Ok(Written::Taken);
-        }
-        Ok(match (1..reasons.len()).find(|i| failed(*i)) {
-            Some(index) => Written::Unavailable(index - 1),
-            // A conflicting transaction on one of the items: try again.
-            None => Written::Taken,
-        })
     }
 
     /// The message an earlier attempt stored.
@@ -225,6 +216,30 @@ impl DynamoDbStore {
         })?;
         Ok(StoredMessage { message, inserted: false })
     }
+}
+
+/// Why a message's transaction with its files' claims was cancelled; `None` for any other error.
+fn cancelled(error: &SdkError<TransactWriteItemsError, HttpResponse>) -> Option<Written> {
+    // A server error after the SDK's own retries (DynamoDB's InternalServerError; moto under concurrent
+    // transactions): nothing was written, and the next attempt reads afresh.
+    if error.raw_response().is_some_and(|r| r.status().is_server_error()) {
+        return Some(Written::Taken);
+    }
+    let TransactWriteItemsError::TransactionCanceledException(cancelled) = error.as_service_error()? else {
+        return None;
+    };
+    let reasons = cancelled.cancellation_reasons();
+    let failed = |index: usize| reasons.get(index).and_then(|r| r.code()) == Some("ConditionalCheckFailed");
+    // The key first: a retry's files were claimed by its first attempt's message. Then the claims; else a
+    // conflicting transaction on one of the items: try again.
+    if failed(0) {
+        return Some(Written::Taken);
+    }
+    Some(
+        (1..reasons.len())
+            .find(|i| failed(*i))
+            .map_or(Written::Taken, |index| Written::Unavailable(index - 1)),
+    )
 }
 
 /// The sort-key range of the messages from `first` on.

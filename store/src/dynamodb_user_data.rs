@@ -194,7 +194,9 @@ impl DynamoDbStore {
             .table_name(self.table())
             .set_key(Some(key(booking_pk(booking_id), "BOOKING")))
             .update_expression("SET last_message_id = :newest")
-            .condition_expression("attribute_exists(pk) AND (attribute_not_exists(last_message_id) OR last_message_id < :newest)")
+            .condition_expression(
+                "attribute_exists(pk) AND (attribute_not_exists(last_message_id) OR last_message_id < :newest)",
+            )
             .expression_attribute_values(":newest", n(newest))
             .send()
             .await;
