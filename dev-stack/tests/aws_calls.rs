@@ -238,11 +238,11 @@ async fn a_message_costs_its_pinned_request_units_on_dynamodb() {
     let (keyed, plain, receipt) = (units.keyed, units.plain, units.receipt);
     assert_eq!(
         (keyed.write_units, keyed.read_units),
-        (7, 3.0),
-        "rate limit 1, the three-item transaction 6; reads: the booking once (its membership read gives the \
-         counter), the read positions, the unread count"
+        (3, 4.0),
+        "writes: the rate limit, the key's reservation, the message (no transaction); reads: the booking (the \
+         membership), the newest message (its id is the next one's floor), the read positions, the unread count"
     );
-    assert_eq!((plain.write_units, plain.read_units), (5, 3.0), "no idempotency key: a two-item transaction");
+    assert_eq!((plain.write_units, plain.read_units), (2, 4.0), "no idempotency key: no reservation");
     assert_eq!(
         (receipt.write_units, receipt.read_units),
         (2, 3.0),
