@@ -19,7 +19,7 @@ mod dynamodb_only {
     #[tokio::test]
     async fn ids_stay_without_gaps_under_racing_retries() {
         let app = super::spawn_app(super::StoreKind::DynamoDb).await;
-        let ids = super::retries_racing_other_senders_store_each_client_message_id_once(app).await;
+        let ids = Box::pin(super::retries_racing_other_senders_store_each_client_message_id_once(app)).await;
         let expected: Vec<i64> = (1..=i64::try_from(ids.len()).expect("count")).collect();
         assert_eq!(ids, expected, "ids are 1, 2, 3, ... without a gap");
     }
