@@ -168,10 +168,16 @@ impl EventBridgePublisher {
 
     fn count(&self, published: bool) {
         let Some((namespace, stage)) = &self.metrics else { return };
-        let (published, failed) = if published { (1.0, 0.0) } else { (0.0, 1.0) };
-        let metrics = [("EventsPublished", Unit::Count, published), ("EventsFailed", Unit::Count, failed)];
-        println!("{}", emf::line(namespace, stage, &metrics, now_millis()));
+        println!("{}", metrics_line(namespace, stage, published, now_millis()));
     }
+}
+
+/// The embedded-metric-format line of one event put on the bus (`EventsPublished`) or not (`EventsFailed`),
+/// as the publisher prints it. Only the count that is 1: a zero is left out (the `events-failed` alarm sums,
+/// and treats missing data as not breaching), which keeps the line a third shorter.
+pub fn metrics_line(namespace: &str, stage: &str, published: bool, timestamp_ms: i64) -> String {
+    let metric = if published { "EventsPublished" } else { "EventsFailed" };
+    emf::line(namespace, stage, &[(metric, Unit::Count, 1.0)], timestamp_ms)
 }
 
 impl EventPublisher for EventBridgePublisher {

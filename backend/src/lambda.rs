@@ -28,7 +28,7 @@ pub async fn run() -> Result<(), Error> {
         return run_job(&job, lookup, &sdk_config).await;
     }
     let settings = Settings::from_lookup(lookup)?;
-    telemetry::init(settings.json_logs);
+    telemetry::init(settings.json_logs, Hosting::Lambda)?;
     // One SDK configuration for the whole cold start: the secrets', reused by the store, the notifier and
     // the events.
     let store = store::open(&settings.store, Some(&sdk_config)).await?;
@@ -69,7 +69,7 @@ async fn run_job(
     let settings = Settings::from_lookup(move |key: &str| {
         lookup(key).or_else(|| matches!(key, "JWT_SECRET" | "PROXY_SECRET").then(|| placeholder.clone()))
     })?;
-    telemetry::init(settings.json_logs);
+    telemetry::init(settings.json_logs, Hosting::Lambda)?;
     let store = store::open(&settings.store, Some(sdk_config)).await?;
     store.prepare().await?;
     let push = notifier::api_gateway(&settings, Some(sdk_config)).await;

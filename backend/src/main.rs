@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use chat_backend::chat::ChatService;
 use chat_backend::domain::{Booking, BookingStatus};
-use chat_backend::http::AppState;
+use chat_backend::http::{AppState, Hosting};
 use chat_backend::{Application, Settings, auth, events, notifier, seed, shutdown, store, telemetry};
 use clap::{Parser, Subcommand};
 
@@ -146,7 +146,7 @@ async fn main() -> anyhow::Result<()> {
     let settings = Settings::from_env().context("configuration")?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
-            telemetry::init(settings.json_logs);
+            telemetry::init(settings.json_logs, Hosting::Server).context("log setup")?;
             let push = notifier::api_gateway(&settings, None).await;
             let app =
                 Application::build_with_notifier(&settings, push).await.context("starting the backend")?;

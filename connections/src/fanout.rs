@@ -454,25 +454,28 @@ fn index_of<'f>(texts: &mut Vec<&'f str>, text: &'f str) -> usize {
 }
 
 /// The report as one CloudWatch embedded-metric-format line ([`crate::emf`]): metrics
-/// `FanoutRecipients`, `FanoutDelivered`, `FanoutGone`, `FanoutConnecting`, `FanoutExpired`,
-/// `FanoutFailed`, `FanoutRetries` and `FanoutDuration`, dimension `Stage`.
+/// `FanoutRecipients`, `FanoutDelivered` and `FanoutDuration` always, `FanoutGone`, `FanoutConnecting`,
+/// `FanoutExpired`, `FanoutFailed` and `FanoutRetries` when not 0, dimension `Stage`. A zero count is left
+/// out (it was half the line): its `Sum` is the same, the alarms treat missing data as not breaching, and
+/// `FanoutRecipients`' sample count still counts the fan-outs.
 pub fn emf_line(report: &FanoutReport, namespace: &str, stage: &str, timestamp_ms: i64) -> String {
     let count = |n: usize| n as f64;
-    emf::line(
-        namespace,
-        stage,
-        &[
-            ("FanoutRecipients", Unit::Count, count(report.recipients)),
-            ("FanoutDelivered", Unit::Count, count(report.delivered)),
-            ("FanoutGone", Unit::Count, count(report.gone)),
-            ("FanoutConnecting", Unit::Count, count(report.connecting)),
-            ("FanoutExpired", Unit::Count, count(report.expired)),
-            ("FanoutFailed", Unit::Count, count(report.failed)),
-            ("FanoutRetries", Unit::Count, count(report.retries)),
-            ("FanoutDuration", Unit::Milliseconds, report.duration.as_secs_f64() * 1000.0),
-        ],
-        timestamp_ms,
-    )
+    let exceptions = [
+        ("FanoutGone", report.gone),
+        ("FanoutConnecting", report.connecting),
+        ("FanoutExpired", report.expired),
+        ("FanoutFailed", report.failed),
+        ("FanoutRetries", report.retries),
+    ];
+    let mut metrics = vec![
+        ("FanoutRecipients", Unit::Count, count(report.recipients)),
+        ("FanoutDelivered", Unit::Count, count(report.delivered)),
+    ];
+    metrics.extend(
+        exceptions.into_iter().filter(|(_, n)| *n > 0).map(|(name, n)| (name, Unit::Count, count(n))),
+    );
+    metrics.push(("FanoutDuration", Unit::Milliseconds, report.duration.as_secs_f64() * 1000.0));
+    emf::line(namespace, stage, &metrics, timestamp_ms)
 }
 
 #[cfg(test)]

@@ -42,7 +42,7 @@ async fn main() -> anyhow::Result<()> {
     if !backend.local {
         bail!("chat-dev runs the local stack only: set APP_ENV=local (make dev does)");
     }
-    telemetry::init(backend.json_logs);
+    telemetry::init(backend.json_logs, chat_backend::http::Hosting::Server).context("log setup")?;
     // `make dev CHAT_STORE=dynamodb`: the chat on DynamoDB, on a moto_server started here (and stopped
     // with chat-dev) unless DYNAMODB_ENDPOINT names one.
     if let StoreSettings::DynamoDb { endpoint: endpoint @ None, table, .. } = &mut backend.store {

@@ -54,6 +54,11 @@ table_deletion_protection        = true
 lambda_memory_size               = 512
 backend_memory_size              = 512
 
+# Logs at a tenth of the routine lines and without Lambda's START, END and REPORT lines: every warning and
+# error is still written, with the lines of its invocation (docs/deploying.md, Logs).
+log_sample_rate         = 10
+lambda_system_log_level = "WARN"
+
 # Attachments (docs/deploying.md, Attachments): photos and PDFs in messages, kept in this environment's
 # private bucket and checked by the media processor. Browsers upload from cors_allowed_origins (or
 # attachments.allowed_origins), which therefore must not be [] here. Each attribute left out keeps the

@@ -35,6 +35,8 @@ module "booking_chat" {
   execution_logging_level                = var.execution_logging_level
   access_logging                         = var.access_logging
   log_retention_days                     = var.log_retention_days
+  log_sample_rate                        = var.log_sample_rate
+  lambda_system_log_level                = var.lambda_system_log_level
   log_kms_key_arn                        = var.log_kms_key_arn
   table_deletion_protection              = var.table_deletion_protection
   alarm_topic_arn                        = var.alarm_topic_arn

@@ -432,6 +432,28 @@ variable "log_retention_days" {
   type        = number
 }
 
+variable "log_sample_rate" {
+  description = "One in how many invocations' routine log lines the proxy and the backend write; every warning and error is written (docs/deploying.md, Logs). 1 writes every line."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.log_sample_rate >= 1 && var.log_sample_rate <= 1000 && floor(var.log_sample_rate) == var.log_sample_rate
+    error_message = "log_sample_rate must be a whole number from 1 (every line) to 1000."
+  }
+}
+
+variable "lambda_system_log_level" {
+  description = "Which of Lambda's own log lines the functions' log groups receive: null keeps the text format with START, END and REPORT lines; DEBUG, INFO or WARN turn on Lambda's JSON log format from that level (WARN: timeouts and crashes only)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.lambda_system_log_level == null || contains(["DEBUG", "INFO", "WARN"], coalesce(var.lambda_system_log_level, "-"))
+    error_message = "lambda_system_log_level must be null (the text format), DEBUG, INFO or WARN."
+  }
+}
+
 variable "log_kms_key_arn" {
   description = "KMS key encrypting every log group (its key policy must allow CloudWatch Logs); null for CloudWatch's default encryption."
   type        = string

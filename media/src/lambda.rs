@@ -26,7 +26,7 @@ pub async fn run() -> Result<(), Error> {
     let lookup =
         chat_settings::secrets::resolve_all(chat_settings::env::process_env, &SECRET_SETTINGS, &sdk).await?;
     let settings = MediaSettings::from_lookup(lookup)?;
-    chat_settings::logs::init(settings.json_logs);
+    chat_settings::logs::init(settings.json_logs)?;
     let processor = build(&settings, Some(&sdk)).await?;
     tracing::info!(max_bytes = settings.max_bytes, "media processor ready");
     let (namespace, stage) = settings.metrics.clone();

@@ -15,7 +15,7 @@ async fn main() -> anyhow::Result<()> {
     }
     let queue_url = poll_arguments(std::env::args().skip(1))?;
     let settings = MediaSettings::from_env().context("configuration")?;
-    chat_settings::logs::init(settings.json_logs);
+    chat_settings::logs::init(settings.json_logs).context("log setup")?;
     let queue_url =
         queue_url.or_else(|| settings.queue_url.clone()).context("--queue-url or MEDIA_QUEUE_URL")?;
     let processor = chat_media::build(&settings, None).await.context("building the processor")?;

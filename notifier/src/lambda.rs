@@ -25,7 +25,7 @@ pub async fn run() -> Result<(), Error> {
     let lookup =
         chat_settings::secrets::resolve_all(chat_settings::env::process_env, &SECRET_SETTINGS, &sdk).await?;
     let settings = NotifierSettings::from_lookup(lookup)?;
-    chat_settings::logs::init(settings.json_logs);
+    chat_settings::logs::init(settings.json_logs)?;
     let (notifier, _queue) = build(&settings, Some(&sdk)).await?;
     tracing::info!(email = settings.email.is_some(), "notifier function ready");
     let (namespace, stage) = settings.metrics.clone();

@@ -15,7 +15,7 @@ async fn main() -> anyhow::Result<()> {
         _ => anyhow::bail!("usage: chat-notifier poll   (on Lambda it serves SQS batches by itself)"),
     }
     let settings = NotifierSettings::from_env().context("configuration")?;
-    chat_settings::logs::init(settings.json_logs);
+    chat_settings::logs::init(settings.json_logs).context("log setup")?;
     let (notifier, queue) = chat_notifier::build(&settings, None).await.context("opening the chat store")?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let poller = tokio::spawn(chat_notifier::poll(notifier, queue, stopped));

@@ -13,7 +13,7 @@
 //! - [`tls`]: the trust roots of every HTTPS client, read once.
 //! - [`tables`]: DynamoDB tables created as Terraform creates them, for local runs and tests.
 //! - `http` (feature `http`): how a failed HTTP call is described.
-//! - `logs` (feature `logs`): the queue consumers' log setup.
+//! - `logs` (feature `logs`): the deployables' log setup: one JSON line per event, sampled by `LOG_SAMPLE_RATE`.
 //! - `sqs` (feature `sqs`): an SQS queue and its local poll loop, for the notifier and the media processor.
 
 pub mod aws;

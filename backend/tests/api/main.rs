@@ -16,6 +16,7 @@ mod events;
 mod hardening;
 mod helpers;
 mod inbox;
+mod logs;
 mod message_ids;
 mod moderation;
 mod moderation_store;

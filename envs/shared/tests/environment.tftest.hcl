@@ -52,6 +52,14 @@ run "the_environment_is_sized_for_its_purpose" {
     error_message = "memory (proxy, backend): 256/256 MB in dev and staging, 512/512 in prod"
   }
   assert {
+    condition     = var.log_sample_rate == { dev = 1, staging = 1, prod = 10 }[var.environment]
+    error_message = "log sampling: every line in dev and staging, one invocation's routine lines in 10 in prod"
+  }
+  assert {
+    condition     = coalesce(var.lambda_system_log_level, "text") == { dev = "text", staging = "text", prod = "WARN" }[var.environment]
+    error_message = "Lambda's own lines: as text (START, END, REPORT) in dev and staging, its warnings only in prod"
+  }
+  assert {
     condition     = var.execution_logging_level == { dev = "INFO", staging = "ERROR", prod = "ERROR" }[var.environment]
     error_message = "execution logging: INFO in dev, ERROR in staging and prod"
   }

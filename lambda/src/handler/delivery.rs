@@ -91,14 +91,20 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
         if audience == Audience::Sender { Outcome::Relayed } else { Outcome::Broadcast }
     }
 
-    /// The fan-out's report as fields of the event's log line and, in Lambda, one metrics line.
+    /// The fan-out's report as fields of the event's log line (`recipients` and `delivered` always, the
+    /// others when not 0: an absent count is 0) and, in Lambda, one metrics line.
     fn record_fanout(&self, report: &FanoutReport, stage: &str) {
         span_field("recipients", report.recipients);
         span_field("delivered", report.delivered);
-        span_field("gone", report.gone);
-        span_field("connecting", report.connecting);
-        span_field("expired", report.expired);
-        span_field("failed", report.failed);
+        let exceptions = [
+            ("gone", report.gone),
+            ("connecting", report.connecting),
+            ("expired", report.expired),
+            ("failed", report.failed),
+        ];
+        for (field, count) in exceptions.into_iter().filter(|(_, count)| *count > 0) {
+            span_field(field, count);
+        }
         if self.settings.emit_metrics {
             println!("{}", emf_line(report, &self.settings.metrics_namespace, stage, now_millis()));
         }

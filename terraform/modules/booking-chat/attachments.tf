@@ -323,6 +323,7 @@ module "media_function" {
   policy_statements    = local.media_statements
   log_retention_days   = var.log_retention_days
   log_kms_key_arn      = var.log_kms_key_arn
+  system_log_level     = var.lambda_system_log_level
   tags                 = var.tags
 }
 

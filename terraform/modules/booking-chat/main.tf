@@ -111,6 +111,7 @@ locals {
       APP_ENV             = var.environment
       LOG_FORMAT          = "json"
       RUST_LOG            = "info"
+      LOG_SAMPLE_RATE     = tostring(var.log_sample_rate)
       CONNECTIONS_TABLE   = module.connections_table.name
       MANAGEMENT_ENDPOINT = module.websocket_api.management_endpoint
       METRICS_NAMESPACE   = var.metrics_namespace
@@ -151,6 +152,8 @@ locals {
       METRICS_NAMESPACE  = var.metrics_namespace
       # The JSON log lines' level; embedded-metric-format lines are printed whatever it says.
       RUST_LOG = "info"
+      # One in how many invocations' routine lines are written (every warning and error is).
+      LOG_SAMPLE_RATE = tostring(var.log_sample_rate)
     },
   )
 }
@@ -216,6 +219,7 @@ module "backend_function" {
   vpc_security_group_ids = var.vpc_security_group_ids
   log_retention_days     = var.log_retention_days
   log_kms_key_arn        = var.log_kms_key_arn
+  system_log_level       = var.lambda_system_log_level
   tags                   = var.tags
 }
 
@@ -280,6 +284,7 @@ module "proxy_function" {
   policy_statements    = local.proxy_statements
   log_retention_days   = var.log_retention_days
   log_kms_key_arn      = var.log_kms_key_arn
+  system_log_level     = var.lambda_system_log_level
   tags                 = var.tags
 }
 

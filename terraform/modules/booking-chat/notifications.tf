@@ -177,6 +177,7 @@ module "notifier_function" {
   vpc_security_group_ids = var.vpc_security_group_ids
   log_retention_days     = var.log_retention_days
   log_kms_key_arn        = var.log_kms_key_arn
+  system_log_level       = var.lambda_system_log_level
   tags                   = var.tags
 }
 

@@ -390,6 +390,28 @@ variable "log_retention_days" {
   type        = number
 }
 
+variable "log_sample_rate" {
+  description = "One in how many invocations' routine log lines the proxy and the backend write (their LOG_SAMPLE_RATE): every warning and error is written, and the lines of an invocation that logged one; 1 writes every line. Each function decides per invocation, at random."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.log_sample_rate >= 1 && var.log_sample_rate <= 1000 && floor(var.log_sample_rate) == var.log_sample_rate
+    error_message = "log_sample_rate must be a whole number from 1 (every line) to 1000."
+  }
+}
+
+variable "lambda_system_log_level" {
+  description = "Which of Lambda's own log lines every function's log group receives: null keeps the text format with its START, END and REPORT lines (about 330 bytes an invocation); DEBUG, INFO or WARN turn on Lambda's JSON log format and write Lambda's lines from that level (WARN: timeouts and crashes only). The functions' own lines are written either way."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.lambda_system_log_level == null || contains(["DEBUG", "INFO", "WARN"], coalesce(var.lambda_system_log_level, "-"))
+    error_message = "lambda_system_log_level must be null (the text format), DEBUG, INFO or WARN."
+  }
+}
+
 variable "log_kms_key_arn" {
   description = "KMS key encrypting every log group; null for CloudWatch's default encryption."
   type        = string

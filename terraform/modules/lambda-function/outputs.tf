@@ -72,3 +72,8 @@ output "reserved_concurrency" {
   description = "Reserved concurrent executions, null when unreserved, for review and tests."
   value       = var.reserved_concurrency
 }
+
+output "logging_config" {
+  description = "How Lambda writes the function's logs: the format and, in JSON, the levels of Lambda's own lines and of the function's (for review and tests)."
+  value       = one(aws_lambda_function.this.logging_config)
+}

@@ -145,6 +145,7 @@ run "the_proxys_environment_is_the_contract_it_reads" {
       FANOUT_CONCURRENCY         = "32"
       METRICS_NAMESPACE          = "BookingChat"
       RUST_LOG                   = "info"
+      LOG_SAMPLE_RATE            = "1"
       PROXY_SECRET_SSM_PARAMETER = "/booking-chat/test/proxy-secret"
     })
     error_message = "exactly the variables of lambda/src/config.rs's contract: the secret by name, never by value"
@@ -252,6 +253,7 @@ run "the_backends_environment_is_the_contract_it_reads" {
       APP_ENV                      = "test"
       LOG_FORMAT                   = "json"
       RUST_LOG                     = "info"
+      LOG_SAMPLE_RATE              = "1"
       CHAT_STORE                   = "dynamodb"
       CHAT_TABLE                   = "booking-chat-test-chat"
       CONNECTIONS_TABLE            = "booking-chat-test-connections"
@@ -1057,4 +1059,57 @@ run "an_archive_without_chat_events_is_refused" {
     chat_events_archive_retention_days = 30
   }
   expect_failures = [var.chat_events_archive_retention_days]
+}
+
+run "every_line_and_lambdas_text_lines_unless_asked" {
+  command = plan
+
+  assert {
+    condition     = output.proxy_environment["LOG_SAMPLE_RATE"] == "1" && output.backend_environment["LOG_SAMPLE_RATE"] == "1"
+    error_message = "both functions write every line by default"
+  }
+  assert {
+    condition = (module.proxy_function.logging_config.log_format == "Text"
+    && module.backend_function[0].logging_config.log_format == "Text")
+    error_message = "the text format, with Lambda's START, END and REPORT lines, by default"
+  }
+}
+
+run "sampled_lines_and_lambdas_warnings_only_reach_every_function" {
+  command = plan
+
+  variables {
+    log_sample_rate         = 10
+    lambda_system_log_level = "WARN"
+  }
+
+  assert {
+    condition     = output.proxy_environment["LOG_SAMPLE_RATE"] == "10" && output.backend_environment["LOG_SAMPLE_RATE"] == "10"
+    error_message = "the proxy and the backend read the rate from LOG_SAMPLE_RATE"
+  }
+  assert {
+    condition = alltrue([for config in [module.proxy_function.logging_config, module.backend_function[0].logging_config] :
+    config.log_format == "JSON" && config.system_log_level == "WARN" && config.application_log_level == "TRACE"])
+    error_message = "Lambda's JSON format, its own lines from WARN, none of the functions' lines filtered"
+  }
+}
+
+run "a_sample_rate_below_one_or_fractional_is_refused" {
+  command = plan
+
+  variables {
+    log_sample_rate = 0.5
+  }
+
+  expect_failures = [var.log_sample_rate]
+}
+
+run "a_system_log_level_lambda_does_not_have_is_refused" {
+  command = plan
+
+  variables {
+    lambda_system_log_level = "ERROR"
+  }
+
+  expect_failures = [var.lambda_system_log_level]
 }

@@ -385,3 +385,42 @@ run "x86_64_reaches_the_function" {
     error_message = "the architecture variable sets the function's architecture"
   }
 }
+
+run "the_text_log_format_unless_a_system_log_level_is_given" {
+  command = plan
+
+  assert {
+    condition = (aws_lambda_function.this.logging_config[0].log_format == "Text"
+      && aws_lambda_function.this.logging_config[0].system_log_level == null
+    && aws_lambda_function.this.logging_config[0].application_log_level == null)
+    error_message = "by default the text format, with Lambda's START, END and REPORT lines"
+  }
+}
+
+run "a_system_log_level_turns_on_the_json_format_and_filters_only_lambdas_own_lines" {
+  command = plan
+
+  variables {
+    system_log_level = "WARN"
+  }
+
+  assert {
+    condition = (aws_lambda_function.this.logging_config[0].log_format == "JSON"
+    && aws_lambda_function.this.logging_config[0].system_log_level == "WARN")
+    error_message = "the JSON format, Lambda's own lines from WARN"
+  }
+  assert {
+    condition     = aws_lambda_function.this.logging_config[0].application_log_level == "TRACE"
+    error_message = "Lambda filters none of the function's lines: RUST_LOG and LOG_SAMPLE_RATE decide them"
+  }
+}
+
+run "a_system_log_level_lambda_does_not_have_is_refused" {
+  command = plan
+
+  variables {
+    system_log_level = "ERROR"
+  }
+
+  expect_failures = [var.system_log_level]
+}
