@@ -206,7 +206,7 @@ account-apply: ## Once per account and region, before the first environment ther
 	cd envs/account/$(REGION) && $(TF_ENV) $(TERRAFORM) init -input=false -backend-config=backend.hcl && $(TF_ENV) $(TERRAFORM) apply -input=false
 
 bench: package ## Benchmarks (prints numbers): AWS calls per event, latency by path, cost against table size, cold start, memory, the zip
-	$(CARGO) build --profile deploy --locked -p chat-proxy --bin chat-proxy
+	$(CARGO) build --profile deploy-proxy --locked -p chat-proxy --bin chat-proxy
 	$(CARGO) build --release --locked -p dev-stack --bin chat-dev --bin chat-bench --bin chat-memory
 	target/release/chat-bench
 	target/release/chat-memory
@@ -239,11 +239,12 @@ $(TOOLS)/venv/bin/cargo-lambda:
 	$(TOOLS)/venv/bin/pip install --quiet --disable-pip-version-check 'cargo-lambda>=1.9.2,<2' 'ziglang>=0.13,<0.15'
 
 # One package at a time: each zip gets only its own crate's features (the proxy's logging leaves out the
-# regex engine the backend's log filter brings).
+# regex engine the backend's log filter brings). The proxy has a profile of its own, for speed (Cargo.toml).
 package: $(TOOLS)/venv/bin/cargo-lambda ## Build the four Lambda zips, proxy, backend, notifier and media processor (ARCH=arm64 by default, or x86_64), with cargo-lambda
 	@case "$(ARCH)" in arm64) flag=--arm64 ;; x86_64) flag=--x86-64 ;; *) echo "ARCH must be arm64 or x86_64" >&2; exit 2 ;; esac; \
 	for target in chat-proxy:chat-proxy chat-backend:chat-backend-lambda chat-notifier:chat-notifier chat-media:chat-media; do \
-		PATH="$(TOOLS)/venv/bin:$$PATH" cargo lambda build --profile deploy $$flag -p $${target%%:*} --bin $${target##*:} \
+		case $${target%%:*} in chat-proxy) profile=deploy-proxy ;; *) profile=deploy ;; esac; \
+		PATH="$(TOOLS)/venv/bin:$$PATH" cargo lambda build --profile $$profile $$flag -p $${target%%:*} --bin $${target##*:} \
 			--output-format zip --lambda-dir $(LAMBDA_DIR) || exit 1; \
 	done
 	@for zip in $(LAMBDA_ZIP) $(BACKEND_ZIP) $(NOTIFIER_ZIP) $(MEDIA_ZIP); do \

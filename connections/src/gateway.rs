@@ -50,7 +50,8 @@ impl ManagementApiGateway {
             .or_insert_with(|| {
                 let mut config = aws_sdk_apigatewaymanagement::config::Builder::from(&self.sdk_config)
                     .endpoint_url(endpoint)
-                    .retry_config(aws_config::retry::RetryConfig::disabled());
+                    .retry_config(aws_config::retry::RetryConfig::disabled())
+                    .stalled_stream_protection(chat_settings::aws::without_stall_protection());
                 if let Some(calls) = &self.calls {
                     config = config.interceptor(calls.clone());
                 }

@@ -41,6 +41,8 @@ struct Shared {
     running: Mutex<HashMap<String, oneshot::Sender<Outcome>>>,
     first_next: OnceLock<Instant>,
     ids: AtomicU64,
+    /// Requests for an event so far: one more than the events handed out while the function waits.
+    nexts: AtomicU64,
 }
 
 /// The Runtime API, serving on a loopback port until dropped.
@@ -63,6 +65,7 @@ impl RuntimeApi {
             running: Mutex::new(HashMap::new()),
             first_next: OnceLock::new(),
             ids: AtomicU64::new(0),
+            nexts: AtomicU64::new(0),
         });
         let app = Router::new()
             .route("/2018-06-01/runtime/invocation/next", get(next))
@@ -86,6 +89,24 @@ impl RuntimeApi {
     /// When the function first asked for an event, if it has.
     pub fn first_next(&self) -> Option<Instant> {
         self.shared.first_next.get().copied()
+    }
+
+    /// Waits until the function has answered every event it was handed and asks for the next one, so that
+    /// nothing of an event is still running; `false` if it is not idle within `timeout`.
+    pub async fn idle(&self, timeout: Duration) -> bool {
+        let started = Instant::now();
+        loop {
+            let given = self.shared.ids.load(Ordering::SeqCst);
+            let waiting = self.shared.running.lock().unwrap_or_else(PoisonError::into_inner).is_empty()
+                && self.shared.nexts.load(Ordering::SeqCst) == given + 1;
+            if waiting {
+                return true;
+            }
+            if started.elapsed() > timeout {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
 
     /// Hands `event` to the function and waits for its answer.
@@ -135,6 +156,7 @@ impl Shared {
 
 async fn next(State(shared): State<Arc<Shared>>) -> Response {
     shared.first_next.get_or_init(Instant::now);
+    shared.nexts.fetch_add(1, Ordering::SeqCst);
     let Some(invocation) = shared.next.lock().await.recv().await else {
         return StatusCode::GONE.into_response();
     };

@@ -65,7 +65,8 @@ fn null_as_empty<'de, D: serde::Deserializer<'de>>(d: D) -> Result<HashMap<Strin
 }
 
 impl AuthorizerRequest {
-    /// Whether a Lambda event is an authorizer event (and not a WebSocket proxy event).
+    /// Whether a Lambda event is an authorizer event (and not a WebSocket proxy event); the rule of
+    /// [`crate::event::Event::from_json`], which reads the event's text.
     pub fn is_one(event: &Value) -> bool {
         event.get("type").and_then(Value::as_str) == Some("REQUEST") && event.get("methodArn").is_some()
     }

@@ -11,6 +11,7 @@
 //! - [`backend`]: the HTTP client of those routes.
 //! - [`authorizer`]: the `$connect` authorizer's event and answer, and the connection context it leaves
 //!   for every later event.
+//! - [`event`]: [`event::Event`] and [`event::Answer`], an invocation's JSON read and written directly.
 //! - [`handler`]: [`handler::Proxy`], which turns each invocation into backend calls and deliveries.
 //!
 //! Why `lambda_runtime` with `aws_lambda_events` and not `lambda_http`: `lambda_http` maps events onto
@@ -21,6 +22,7 @@
 pub mod authorizer;
 pub mod backend;
 pub mod config;
+pub mod event;
 pub mod handler;
 pub mod ports;
 

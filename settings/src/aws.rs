@@ -18,6 +18,15 @@ pub fn timeouts(total: Duration) -> aws_config::timeout::TimeoutConfig {
         .build()
 }
 
+/// The SDK's stalled-stream protection, off, for clients whose bodies are small (connection records, frames):
+/// it watches every request and response body for a stall (under one byte a second after a grace period of
+/// 5 s), and such bodies are sent and read well within the calls' [`timeouts`], which end a stalled call
+/// first. The watch is a measurable part of the instructions of each call of the proxy.
+pub fn without_stall_protection()
+-> aws_smithy_runtime_api::client::stalled_stream_protection::StalledStreamProtectionConfig {
+    aws_smithy_runtime_api::client::stalled_stream_protection::StalledStreamProtectionConfig::disabled()
+}
+
 /// The SDK configuration from the environment (credentials, region, `AWS_ENDPOINT_URL`), with calls
 /// bounded by `timeout`, over [`https_client`].
 pub async fn load(timeout: Duration) -> aws_config::SdkConfig {

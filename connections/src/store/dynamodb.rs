@@ -54,9 +54,12 @@ impl DynamoDbConnectionStore {
         Self { client, table: table.into(), page_size: None }
     }
 
-    /// A store over `table`, with a client of the shared SDK configuration.
+    /// A store over `table`, with a client of the shared SDK configuration, without the SDK's stalled-stream
+    /// protection (`chat_settings::aws::without_stall_protection` says why).
     pub fn from_sdk_config(sdk_config: &aws_config::SdkConfig, table: impl Into<String>) -> Self {
-        Self::new(Client::new(sdk_config), table)
+        let config = aws_sdk_dynamodb::config::Builder::from(sdk_config)
+            .stalled_stream_protection(chat_settings::aws::without_stall_protection());
+        Self::new(Client::from_conf(config.build()), table)
     }
 
     /// Caps each Query page at `items` (DynamoDB's `Limit`).

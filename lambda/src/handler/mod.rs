@@ -39,8 +39,9 @@ use chat_wire::time::now_millis;
 use serde_json::Value;
 use tracing::Instrument;
 
-use crate::authorizer::{AuthorizerRequest, Verdict};
+use crate::authorizer::Verdict;
 use crate::config::ProxyConfig;
+use crate::event::{Answer, Event};
 use crate::ports::Backend;
 
 mod authorize;
@@ -202,13 +203,20 @@ impl<S: ConnectionStore, G: ConnectionGateway, B: Backend> Proxy<S, G, B> {
     /// # Errors
     /// [`InvocationError::Unauthorized`] (the authorizer's 401), or an event that is neither.
     pub async fn invoke(&self, event: Value) -> Result<Value, InvocationError> {
-        if AuthorizerRequest::is_one(&event) {
-            let request: AuthorizerRequest = serde_json::from_value(event)?;
-            let response = self.authorize(&request).await?;
-            return Ok(serde_json::to_value(response)?);
+        let event = Event::from_json(&event.to_string())?;
+        Ok(serde_json::to_value(self.answer(event).await?)?)
+    }
+
+    /// Handles an event read from its JSON text ([`Event::from_json`]), as the Lambda runtime hands it
+    /// over: [`Proxy::invoke`] without a `serde_json::Value` in or out.
+    ///
+    /// # Errors
+    /// [`InvocationError::Unauthorized`] (the authorizer's 401).
+    pub async fn answer(&self, event: Event) -> Result<Answer, InvocationError> {
+        match event {
+            Event::Authorizer(request) => Ok(Answer::Authorizer(self.authorize(&request).await?)),
+            Event::WebSocket(event) => Ok(Answer::WebSocket(self.handle(*event).await)),
         }
-        let event: ApiGatewayWebsocketProxyRequest = serde_json::from_value(event)?;
-        Ok(serde_json::to_value(self.handle(event).await)?)
     }
 
     /// Handles one WebSocket event. Never panics on a malformed event: it answers 400 (or 500 for our

@@ -11,7 +11,9 @@ use dev_stack::measure::{cpu_time, machine, status_mib};
 use dev_stack::runtime_api::RuntimeApi;
 use serde_json::Value;
 
-use crate::setup::{self, backend, broadcast, clients, fresh_table, moto_sdk, spawn_function, tokens};
+use crate::setup::{
+    self, Launcher, backend, broadcast, clients, fresh_table, moto_sdk, spawn_function, tokens,
+};
 
 /// The `$connect` authorizer's event for Alice on booking 1, as API Gateway sends it.
 fn authorizer_event(token: &str) -> anyhow::Result<Value> {
@@ -55,8 +57,14 @@ pub(crate) async fn cold_start(binary: &Path, runs: usize) -> anyhow::Result<()>
     let (mut init, mut first) = (Vec::with_capacity(runs), Vec::with_capacity(runs));
     for _ in 0..runs {
         let runtime = RuntimeApi::start().await?;
-        let (function, started) =
-            spawn_function(binary, &runtime, &backend_url, &table, "http://127.0.0.1:9/local")?;
+        let (function, started) = spawn_function(
+            &Launcher::default(),
+            binary,
+            &runtime,
+            &backend_url,
+            &table,
+            "http://127.0.0.1:9/local",
+        )?;
         let answer = runtime.invoke(event.clone()).await.context("the first event")?;
         let answered = started.elapsed();
         if answer["policyDocument"]["Statement"][0]["Effect"] != "Allow" {
@@ -80,7 +88,7 @@ pub(crate) async fn per_event(binary: &Path, events: usize) -> anyhow::Result<()
         return Ok(());
     }
     let dir = tempfile::tempdir()?;
-    let stack = setup::compiled(binary, dir.path()).await?;
+    let stack = setup::compiled(&Launcher::default(), binary, dir.path()).await?;
     let pid = stack.function.0.id();
     let mut pair = clients(&stack.ws_url, &stack.tokens, 2).await?;
     let idle = status_mib(pid, "VmRSS").context("the function's memory")?;

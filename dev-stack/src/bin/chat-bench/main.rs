@@ -8,12 +8,16 @@
 //!    behind a Lambda Runtime API. Loopback only: these measure our code, never AWS's latencies.
 //! 3. How a message's cost scales with the table: 1 to 1,000 bookings on moto.
 //! 4. Fan-out width: one booking with up to 200 connections.
-//! 5. The compiled function alone: cold start, peak memory and CPU time per event, the zip.
+//! 5. The compiled function alone: cold start, peak memory, CPU time and instructions per event (under
+//!    valgrind's callgrind, with where they go), the zip.
+//!
+//! `chat-bench 5` (or any list of section numbers) runs only those sections.
 //!
 //! Every section prints the machine's load beside its figures: on a shared machine, times are noise
 //! unless read as ratios within one run.
 
 mod compiled;
+mod instructions;
 mod paths;
 mod scaling;
 mod setup;
@@ -22,10 +26,10 @@ use std::path::PathBuf;
 
 use dev_stack::measure::machine;
 
-/// Where the compiled function is: `PROXY_BINARY`, else the `deploy` build `make bench` makes.
+/// Where the compiled function is: `PROXY_BINARY`, else the `deploy-proxy` build `make bench` makes.
 fn proxy_binary() -> PathBuf {
     std::env::var_os("PROXY_BINARY")
-        .map_or_else(|| setup::workspace_root().join("target/deploy/chat-proxy"), PathBuf::from)
+        .map_or_else(|| setup::workspace_root().join("target/deploy-proxy/chat-proxy"), PathBuf::from)
 }
 
 fn messages() -> usize {
@@ -38,14 +42,28 @@ async fn main() -> anyhow::Result<()> {
     println!("chat-bench on {}", machine());
     println!("compiled function: {}\n", binary.display());
 
+    let chosen: Vec<String> = std::env::args().skip(1).collect();
+    let runs = |section: &str| chosen.is_empty() || chosen.iter().any(|c| c == section);
+
     // Boxed: each section's future holds a whole stack.
-    Box::pin(paths::aws_calls()).await?;
-    Box::pin(paths::latency_by_path(&binary, messages())).await?;
-    Box::pin(scaling::table_size(messages() / 4)).await?;
-    Box::pin(paths::fanout_width(messages())).await?;
-    Box::pin(compiled::cold_start(&binary, 20)).await?;
-    Box::pin(compiled::per_event(&binary, 2_000)).await?;
-    compiled::package_size();
+    if runs("1") {
+        Box::pin(paths::aws_calls()).await?;
+    }
+    if runs("2") {
+        Box::pin(paths::latency_by_path(&binary, messages())).await?;
+    }
+    if runs("3") {
+        Box::pin(scaling::table_size(messages() / 4)).await?;
+    }
+    if runs("4") {
+        Box::pin(paths::fanout_width(messages())).await?;
+    }
+    if runs("5") {
+        Box::pin(compiled::cold_start(&binary, 20)).await?;
+        Box::pin(compiled::per_event(&binary, 2_000)).await?;
+        Box::pin(instructions::per_message(&binary)).await?;
+        compiled::package_size();
+    }
     println!("\ndone on {}", machine());
     Ok(())
 }

@@ -133,7 +133,7 @@ pub(crate) async fn latency_by_path(binary: &Path, messages: usize) -> anyhow::R
     stack.stop().await;
 
     let dir = tempfile::tempdir()?;
-    match setup::compiled(binary, dir.path()).await {
+    match setup::compiled(&setup::Launcher::default(), binary, dir.path()).await {
         Ok(compiled) => {
             let mut pair = clients(&compiled.ws_url, &compiled.tokens, 2).await?;
             let (latencies, rate) = broadcast(&mut pair, messages, "compiled").await?;

@@ -118,16 +118,33 @@ impl Drop for Process {
     }
 }
 
+/// How the compiled function is started: by itself, as Lambda starts it, or under a tool (valgrind).
+#[derive(Debug, Default)]
+pub(crate) struct Launcher {
+    /// The tool and its arguments, before the binary (empty: the binary itself).
+    pub(crate) tool: Vec<String>,
+    /// Variables added to the function's environment (a tool slows the function down: longer timeouts).
+    pub(crate) env: Vec<(&'static str, String)>,
+}
+
 /// The compiled function as Lambda starts it: the Runtime API's address, the function's identity, and
 /// the configuration Terraform gives it, pointed at local parts.
 pub(crate) fn spawn_function(
+    launcher: &Launcher,
     binary: &Path,
     runtime: &RuntimeApi,
     backend_url: &str,
     table: &str,
     management_endpoint: &str,
 ) -> anyhow::Result<(Process, Instant)> {
-    let mut command = Command::new(binary);
+    let mut command = match launcher.tool.split_first() {
+        Some((tool, args)) => {
+            let mut command = Command::new(tool);
+            command.args(args).arg(binary);
+            command
+        }
+        None => Command::new(binary),
+    };
     command
         .env_clear()
         .env("AWS_LAMBDA_RUNTIME_API", runtime.address())
@@ -144,13 +161,14 @@ pub(crate) fn spawn_function(
         .env("PROXY_SECRET", PROXY_SECRET)
         .env("MANAGEMENT_ENDPOINT", management_endpoint)
         .env("RUST_LOG", "warn")
+        .envs(launcher.env.iter().map(|(key, value)| (key, value)))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     let started = Instant::now();
     let child = command.spawn().with_context(|| {
         format!(
-            "cannot start {} (make bench builds it: cargo build --profile deploy -p chat-proxy)",
+            "cannot start {} (make bench builds it: cargo build --profile deploy-proxy -p chat-proxy)",
             binary.display()
         )
     })?;
@@ -172,10 +190,14 @@ pub(crate) struct CompiledStack {
     pub(crate) ws_url: String,
     pub(crate) tokens: [String; 2],
     pub(crate) function: Process,
-    _runtime: Arc<RuntimeApi>,
+    pub(crate) runtime: Arc<RuntimeApi>,
 }
 
-pub(crate) async fn compiled(binary: &Path, dir: &Path) -> anyhow::Result<CompiledStack> {
+pub(crate) async fn compiled(
+    launcher: &Launcher,
+    binary: &Path,
+    dir: &Path,
+) -> anyhow::Result<CompiledStack> {
     let (backend_url, settings) = backend(dir).await?;
     let table = fresh_table(&moto_sdk()).await?;
     let runtime = Arc::new(RuntimeApi::start().await?);
@@ -186,13 +208,8 @@ pub(crate) async fn compiled(binary: &Path, dir: &Path) -> anyhow::Result<Compil
     let emulator = Arc::new(Emulator::new(config, Arc::new(Connections::default()), runtime.clone()));
     tokio::spawn(emulator.serve(listener, std::future::pending()));
     let (function, _) =
-        spawn_function(binary, &runtime, &backend_url, &table, &format!("http://{addr}/local"))?;
-    Ok(CompiledStack {
-        ws_url: format!("ws://{addr}/local"),
-        tokens: tokens(&settings)?,
-        function,
-        _runtime: runtime,
-    })
+        spawn_function(launcher, binary, &runtime, &backend_url, &table, &format!("http://{addr}/local"))?;
+    Ok(CompiledStack { ws_url: format!("ws://{addr}/local"), tokens: tokens(&settings)?, function, runtime })
 }
 
 /// `count` connections to booking 1 at `ws_url`, alternating Alice and Bob.
