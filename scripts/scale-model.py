@@ -17,13 +17,13 @@ import sys
 
 # What one message costs, counted (a 2-member booking, a client_message_id, the sender online).
 MESSAGE = {
-    "write_units": 7,  # dev-stack/tests/aws_calls.rs: the rate limit 1, the three-item transaction 6
-    "read_units": 3,  # the same test: the booking once, the read positions, the unread count
+    "write_units": 3,  # dev-stack/tests/aws_calls.rs: the rate limit, the idempotency key, the message
+    "read_units": 4,  # the same test: the booking, the newest message, the read positions, the unread count
     "proxy_read_units": 1,  # the proxy's Query of the booking's connection records (aws_calls.rs)
     "lambda_invocations": 2,  # the proxy, and the backend it invokes
     "proxy_ms": 45,  # the proxy's duration, the backend's call included (docs/benchmarks.md)
     "backend_ms": 30,
-    "log_bytes": 2_000,  # about 1 KB of JSON lines per function
+    "log_bytes": 558,  # prod's, both functions: lambda/tests/logs.rs, backend/tests/api/logs.rs (1,886 before)
     "events": 2,  # message.created, and at most one message.read (docs/events.md)
 }
 
@@ -38,7 +38,8 @@ PRICE = {
     "read_unit": 0.125e-6,
     "log_gb": 0.50,
     "event": 1.00e-6,  # EventBridge custom events, per 64 KB
-    "notification": 106.31e-6,  # one emailed message, all told (docs/cost.md, Email notifications)
+    "notification_email": 106.31e-6,  # one emailed message, all told (docs/cost.md, Email notifications)
+    "notification_push": 6.85e-6,  # one message pushed to one browser, all told (the same section)
 }
 
 # AWS's published default quotas (per account and region unless said), and whether AWS raises them.
@@ -61,21 +62,49 @@ TYPICAL = {
 SECONDS_PER_MONTH = 30 * 24 * 3600
 
 
-def per_message(connections: int, notified: bool) -> float:
-    """Dollars per message in a booking of `connections` connections (the sender's included)."""
+def items(connections: int, notified: str | None) -> list[tuple[str, float]]:
+    """What one message costs, item by item, in dollars: in a booking of `connections` connections (the
+    sender's included), its recipient `notified` by "email", "push" or not at all (None)."""
     m, p = MESSAGE, PRICE
-    cost = (1 + connections) * p["apigw_message"]  # the inbound frame, and a copy to each connection
-    cost += m["lambda_invocations"] * p["lambda_request"]
-    cost += p["lambda_memory_gb"] * (m["proxy_ms"] + m["backend_ms"]) / 1000 * p["lambda_gb_second"]
-    cost += m["write_units"] * p["write_unit"]
     # The proxy's Query reads every record of the booking: one unit per 4 KB (a record is about 200 bytes).
     proxy_reads = max(1, math.ceil(connections * 200 / 4096)) * m["proxy_read_units"]
-    cost += (m["read_units"] + proxy_reads) * p["read_unit"]
-    cost += m["log_bytes"] / 1e9 * p["log_gb"]
-    cost += m["events"] * p["event"]
+    rows = [
+        ("API Gateway messages (the inbound frame, a copy to each connection)", (1 + connections) * p["apigw_message"]),
+        ("Lambda requests (the proxy, and the backend it invokes)", m["lambda_invocations"] * p["lambda_request"]),
+        ("Lambda duration (256 MB arm64)", p["lambda_memory_gb"] * (m["proxy_ms"] + m["backend_ms"]) / 1000 * p["lambda_gb_second"]),
+        ("DynamoDB reads", (m["read_units"] + proxy_reads) * p["read_unit"]),
+        ("DynamoDB writes", m["write_units"] * p["write_unit"]),
+        ("CloudWatch Logs", m["log_bytes"] / 1e9 * p["log_gb"]),
+        ("EventBridge chat events", m["events"] * p["event"]),
+    ]
     if notified:
-        cost += p["notification"]
-    return cost
+        rows.append(("The notification: one email, or a push to one browser", p[f"notification_{notified}"]))
+    return rows
+
+
+def per_message(connections: int, notified: str | None) -> float:
+    """Dollars per message in a booking of `connections` connections (the sender's included)."""
+    return sum(cost for _, cost in items(connections, notified))
+
+
+COLUMNS = [(2, None, "2 connections"), (10, None, "10 connections"), (2, "push", "2, pushed"), (2, "email", "2, emailed")]
+
+
+def cost_table() -> str:
+    """The table of what a million messages cost, item by item, for each column of COLUMNS."""
+    names = [name for name, _ in items(2, "email")]
+    per_column = [dict(items(connections, notified)) for connections, notified, _ in COLUMNS]
+    rows = ["| Per million messages | " + " | ".join(label for *_, label in COLUMNS) + " |"]
+    rows.append("| --- |" + " ---: |" * len(COLUMNS))
+    for name in names:
+        cells = [f"${column[name] * 1e6:,.2f}" if name in column else "" for column in per_column]
+        rows.append(f"| {name} | " + " | ".join(cells) + " |")
+    totals = [f"**${sum(column.values()) * 1e6:,.2f}**" for column in per_column]
+    rows.append("| **Total** | " + " | ".join(totals) + " |")
+    events = "EventBridge chat events"
+    without = [f"${(sum(column.values()) - column[events]) * 1e6:,.2f}" for column in per_column]
+    rows.append("| Without chat events | " + " | ".join(without) + " |")
+    return "\n".join(rows)
 
 
 def limits() -> list[tuple[str, float, str, bool]]:
@@ -127,10 +156,10 @@ def table() -> str:
     for factor in (1, 10, 100):
         messages = TYPICAL["messages_per_month"] * factor
         connections = TYPICAL["connections"] * factor
-        two = messages * per_message(2, False)
-        ten = messages * per_message(10, False)
+        two = messages * per_message(2, None)
+        ten = messages * per_message(10, None)
         share = TYPICAL["notified_share"]
-        emailed = messages * ((1 - share) * per_message(2, False) + share * per_message(2, True))
+        emailed = messages * ((1 - share) * per_message(2, None) + share * per_message(2, "email"))
         minutes = connections * SECONDS_PER_MONTH / 60 * PRICE["apigw_connection_minute"]
         label = "typical" if factor == 1 else f"{factor}x"
         lines.append(
@@ -138,32 +167,41 @@ def table() -> str:
         )
     lines.append("")
     lines.append(
-        f"Per million messages: ${per_message(2, False) * 1e6:,.2f} with 2 connections a booking, "
-        f"${per_message(10, False) * 1e6:,.2f} with 10, ${per_message(2, True) * 1e6:,.2f} when each is emailed."
+        f"Per million messages: ${per_message(2, None) * 1e6:,.2f} with 2 connections a booking, "
+        f"${per_message(10, None) * 1e6:,.2f} with 10, ${per_message(2, 'email') * 1e6:,.2f} when each is emailed."
     )
     return "\n".join(lines)
 
 
-def main() -> int:
-    doc = pathlib.Path(__file__).resolve().parent.parent / "docs" / "cost.md"
-    begin, end = "<!-- scale-model:begin -->", "<!-- scale-model:end -->"
-    generated = table()
-    if len(sys.argv) == 1:
-        print(generated)
-        return 0
-    text = doc.read_text()
+def replaced(text: str, name: str, generated: str) -> str | None:
+    """`text` with what lies between the markers `<!-- {name}:begin -->` and `<!-- {name}:end -->` replaced."""
+    begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
     head, _, rest = text.partition(begin)
     _, _, tail = rest.partition(end)
     if not rest:
-        print(f"{doc}: no {begin} marker", file=sys.stderr)
-        return 1
-    wanted = f"{head}{begin}\n{generated}\n{end}{tail}"
+        print(f"docs/cost.md: no {begin} marker", file=sys.stderr)
+        return None
+    return f"{head}{begin}\n{generated}\n{end}{tail}"
+
+
+def main() -> int:
+    doc = pathlib.Path(__file__).resolve().parent.parent / "docs" / "cost.md"
+    blocks = {"cost-table": cost_table(), "scale-model": table()}
+    if len(sys.argv) == 1:
+        print("\n\n".join(blocks.values()))
+        return 0
+    text = doc.read_text()
+    wanted = text
+    for name, generated in blocks.items():
+        wanted = replaced(wanted, name, generated)
+        if wanted is None:
+            return 1
     if sys.argv[1] == "--write":
         doc.write_text(wanted)
         return 0
     if sys.argv[1] == "--check":
         if text != wanted:
-            print("docs/cost.md's scale tables are stale: run scripts/scale-model.py --write", file=sys.stderr)
+            print("docs/cost.md's generated tables are stale: run scripts/scale-model.py --write", file=sys.stderr)
             return 1
         return 0
     print(__doc__, file=sys.stderr)
