@@ -432,15 +432,7 @@ impl DynamoDbStore {
         item.insert("status".into(), s(crate::attachments::status_name(record.attachment.status)));
         item.insert("description".into(), s(crate::attachments::describe(&record.attachment)));
         item.insert("created_at".into(), n(record.created_at));
-        let put = self
-            .client
-            .put_item()
-            .table_name(self.table())
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await;
-        if conditional(put, OP)? {
+        if self.put_if_absent(item, OP).await? {
             Ok(())
         } else {
             Err(StoreError::Inconsistent(format!("attachment {} exists", record.attachment.id)))
@@ -673,18 +665,15 @@ impl DynamoDbStore {
     }
 
     /// Writes `item` unless an item with its key exists; whether it wrote it.
-    async fn put_if_absent(&self, item: Item, op: &'static str) -> Result<bool, StoreError> {
+    /// Puts `item` on the condition that its key is free: `false` when it is taken.
+    pub(crate) async fn put_if_absent(&self, item: Item, op: &'static str) -> Result<bool, StoreError> {
         let put = self
             .client
             .put_item()
             .table_name(self.table())
             .set_item(Some(item))
             .condition_expression("attribute_not_exists(pk)");
-        match put.send().await {
-            Ok(_) => Ok(true),
-            Err(error) if is_conditional_failure(&error) => Ok(false),
-            Err(error) => Err(StoreError::database(op, error)),
-        }
+        conditional(put.send().await, op)
     }
 
     /// Writes the booking's two membership items (the inbox's index on `gsi1`) and deletes those of

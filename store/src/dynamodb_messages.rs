@@ -26,12 +26,10 @@ use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use chat_wire::time::now_millis;
-use chat_wire::{BookingId, ChatMessage, MessageId};
+use chat_wire::{BookingId, MessageId};
 
 use super::{NewMessage, StoreError, StoredMessage};
-use crate::dynamodb::{
-    DynamoDbStore, Item, MAX_ATTEMPTS, booking_pk, conditional, key, message_sk, n, number, s,
-};
+use crate::dynamodb::{DynamoDbStore, Item, MAX_ATTEMPTS, booking_pk, key, message_sk, n, number, s};
 
 const OP: &str = "storing a message";
 
@@ -78,7 +76,7 @@ impl DynamoDbStore {
             let now = now_millis();
             match self.write(&new, last + 1, now).await? {
                 Written::Stored => {
-                    return Ok(StoredMessage { message: stored(&new, last + 1, now), inserted: true });
+                    return Ok(StoredMessage { message: new.stored(last + 1, now), inserted: true });
                 }
                 Written::Unavailable(index) => {
                     let id = new.attachments.get(index).map(|a| a.id.clone()).unwrap_or_default();
@@ -124,15 +122,7 @@ impl DynamoDbStore {
         let mut item = reservation.clone();
         item.insert("after".into(), n(after));
         item.insert("created_at".into(), n(now_millis()));
-        let put = self
-            .client
-            .put_item()
-            .table_name(self.table())
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await;
-        if conditional(put, OP)? {
+        if self.put_if_absent(item, OP).await? {
             return Ok(Reservation::Made);
         }
         let earlier = self
@@ -176,15 +166,7 @@ impl DynamoDbStore {
         if !new.attachments.is_empty() {
             return self.write_with_claims(new, item, id).await;
         }
-        let put = self
-            .client
-            .put_item()
-            .table_name(self.table())
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await;
-        Ok(if conditional(put, OP)? { Written::Stored } else { Written::Taken })
+        Ok(if self.put_if_absent(item, OP).await? { Written::Stored } else { Written::Taken })
     }
 
     async fn write_with_claims(
@@ -264,22 +246,6 @@ fn message_item(new: &NewMessage<'_>, id: MessageId, now: i64) -> Item {
         item.insert("att".into(), s(attachments));
     }
     item
-}
-
-fn stored(new: &NewMessage<'_>, id: MessageId, now: i64) -> ChatMessage {
-    ChatMessage {
-        id,
-        booking_id: new.booking_id,
-        sender_id: new.sender_id.to_owned(),
-        body: new.body.to_owned(),
-        client_message_id: new.client_message_id.map(str::to_owned),
-        created_at: now,
-        reactions: Vec::new(),
-        edited_at: None,
-        deleted: false,
-        moderation: None,
-        attachments: new.attachments.to_vec(),
-    }
 }
 
 #[cfg(test)]

@@ -425,6 +425,25 @@ pub struct NewMessage<'a> {
     pub attachments: &'a [chat_wire::Attachment],
 }
 
+impl NewMessage<'_> {
+    /// The message as stored with `id` at `now`: no reactions, edits or moderation yet.
+    pub fn stored(&self, id: MessageId, now: i64) -> ChatMessage {
+        ChatMessage {
+            id,
+            booking_id: self.booking_id,
+            sender_id: self.sender_id.to_owned(),
+            body: self.body.to_owned(),
+            client_message_id: self.client_message_id.map(str::to_owned),
+            created_at: now,
+            reactions: Vec::new(),
+            edited_at: None,
+            deleted: false,
+            moderation: None,
+            attachments: self.attachments.to_vec(),
+        }
+    }
+}
+
 /// A message as [`ChatStore::insert_message`] left it.
 #[derive(Debug, Clone)]
 pub struct StoredMessage {

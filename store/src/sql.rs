@@ -565,20 +565,7 @@ impl SqlStore {
         let result = match inserted {
             Some(id) => {
                 claim_attachments(&mut tx, &new, id).await?;
-                let message = ChatMessage {
-                    id,
-                    booking_id: new.booking_id,
-                    sender_id: new.sender_id.to_owned(),
-                    body: new.body.to_owned(),
-                    client_message_id: new.client_message_id.map(str::to_owned),
-                    created_at: now,
-                    reactions: Vec::new(),
-                    edited_at: None,
-                    deleted: false,
-                    moderation: None,
-                    attachments: new.attachments.to_vec(),
-                };
-                StoredMessage { message, inserted: true }
+                StoredMessage { message: new.stored(id, now), inserted: true }
             }
             None => {
                 let row = sqlx::query(sqlx::AssertSqlSafe(format!(
