@@ -65,12 +65,6 @@ fn null_as_empty<'de, D: serde::Deserializer<'de>>(d: D) -> Result<HashMap<Strin
 }
 
 impl AuthorizerRequest {
-    /// Whether a Lambda event is an authorizer event (and not a WebSocket proxy event); the rule of
-    /// [`crate::event::Event::from_json`], which reads the event's text.
-    pub fn is_one(event: &Value) -> bool {
-        event.get("type").and_then(Value::as_str) == Some("REQUEST") && event.get("methodArn").is_some()
-    }
-
     /// A header, whatever case the client sent its name in.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.iter().find(|(key, _)| key.eq_ignore_ascii_case(name)).map(|(_, value)| value.as_str())
@@ -299,11 +293,13 @@ mod tests {
             "requestContext": {"connectionId": "c-1", "connectedAt": 1, "routeKey": "$connect"},
             "stageVariables": {}
         });
-        assert!(AuthorizerRequest::is_one(&event));
+        assert!(crate::event::is_authorizer(&event.to_string()));
         let request: AuthorizerRequest = serde_json::from_value(event).expect("parse");
         assert_eq!(request.header("sec-websocket-protocol"), Some("chat.v1, bearer.t"));
         assert_eq!(request.query("booking_id"), None);
         assert_eq!(request.request_context.connection_id.as_deref(), Some("c-1"));
-        assert!(!AuthorizerRequest::is_one(&json!({"requestContext": {"routeKey": "$connect"}})));
+        assert!(!crate::event::is_authorizer(
+            &json!({"requestContext": {"routeKey": "$connect"}}).to_string()
+        ));
     }
 }

@@ -37,6 +37,12 @@ impl Event {
     }
 }
 
+/// Whether the event in `json` is an authorizer event by its shape, the rule [`Event::from_json`] reads it
+/// by (`false` for text that is not a JSON object).
+pub fn is_authorizer(json: &str) -> bool {
+    serde_json::from_str::<Shape>(json).is_ok_and(|shape| shape.is_authorizer())
+}
+
 /// An invocation's answer, serialised as the answer of its kind alone.
 #[derive(Debug, Serialize)]
 #[serde(untagged)]
@@ -75,20 +81,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_shape_read_from_text_is_the_rule_authorizer_request_is_one_applies_to_values() {
+    fn an_authorizer_event_has_type_request_and_a_method_arn_at_its_top() {
         let events = [
-            r#"{"type": "REQUEST", "methodArn": "arn:aws:execute-api:eu-west-1:1:a/dev/$connect"}"#,
-            r#"{"type": "REQUEST", "methodArn": null}"#,
-            r#"{"type": "REQUEST", "methodArn": 5, "headers": {"type": "x"}}"#,
-            r#"{"type": "REQUEST"}"#,
-            r#"{"type": 5, "methodArn": "arn"}"#,
-            r#"{"requestContext": {"routeKey": "$default", "type": "REQUEST", "methodArn": "arn"}}"#,
-            r#"{"methodArn": "arn", "type": "TOKEN"}"#,
+            (r#"{"type": "REQUEST", "methodArn": "arn:aws:execute-api:eu-west-1:1:a/dev/$connect"}"#, true),
+            (r#"{"type": "REQUEST", "methodArn": null}"#, true),
+            (r#"{"type": "REQUEST", "methodArn": 5, "headers": {"type": "x"}}"#, true),
+            (r#"{"type": "REQUEST"}"#, false),
+            (r#"{"type": 5, "methodArn": "arn"}"#, false),
+            (r#"{"requestContext": {"routeKey": "$default", "type": "REQUEST", "methodArn": "arn"}}"#, false),
+            (r#"{"methodArn": "arn", "type": "TOKEN"}"#, false),
+            ("[1]", false),
+            ("not json", false),
         ];
-        for text in events {
-            let shape: Shape = serde_json::from_str(text).expect("an object");
-            let value: Value = serde_json::from_str(text).expect("JSON");
-            assert_eq!(shape.is_authorizer(), AuthorizerRequest::is_one(&value), "{text}");
+        for (text, authorizer) in events {
+            assert_eq!(is_authorizer(text), authorizer, "{text}");
         }
     }
 

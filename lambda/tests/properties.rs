@@ -110,7 +110,7 @@ proptest! {
 
     #[test]
     fn every_event_is_answered_and_every_frame_of_a_recorded_connection_gets_exactly_one_frame(value in event()) {
-        if AuthorizerRequest::is_one(&value) {
+        if chat_proxy::event::is_authorizer(&value.to_string()) {
             // The authorizer answers every event it can read: a policy, or Unauthorized (401).
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
             let proxy = Proxy::new(
