@@ -6,15 +6,14 @@
 
 mod support;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use chat_connections::store::InMemoryConnectionStore;
 use chat_connections::testing::RecordingGateway;
 use chat_connections::{FanoutReport, fanout};
 use chat_proxy::Proxy;
 use chat_proxy::ports::BackendError;
-use chat_settings::logs::{Sampler, json_subscriber};
+use chat_settings::logs::{Captured, Sampler, json_subscriber};
 use serde::de::{IgnoredAny, MapAccess, Visitor};
 use serde_json::Value;
 use support::{FakeBackend, accepted, fixture, message_event};
@@ -32,39 +31,15 @@ fn platform_text_bytes() -> usize {
     std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}")).len()
 }
 
-/// Log lines written into memory.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("lock").extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
+/// Installs the production subscriber, writing into `captured`, for the current thread.
+fn install(captured: &Captured, sampler: Sampler) -> tracing::subscriber::DefaultGuard {
+    let writer = captured.clone();
+    tracing::subscriber::set_default(json_subscriber(Level::INFO, sampler, move || writer.clone()))
 }
 
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8(self.0.lock().expect("lock").clone()).expect("utf-8")
-    }
-
-    /// Each line, as written (without its newline).
-    fn raw_lines(&self) -> Vec<String> {
-        self.text().lines().map(str::to_owned).collect()
-    }
-
-    fn lines(&self) -> Vec<Value> {
-        self.raw_lines().iter().map(|line| serde_json::from_str(line).expect("a JSON line")).collect()
-    }
-
-    /// Installs the production subscriber, writing here, for the current thread.
-    fn install(&self, sampler: Sampler) -> tracing::subscriber::DefaultGuard {
-        let writer = self.clone();
-        tracing::subscriber::set_default(json_subscriber(Level::INFO, sampler, move || writer.clone()))
-    }
+/// Each line written into `captured`, read as JSON.
+fn json_lines(captured: &Captured) -> Vec<Value> {
+    captured.lines().iter().map(|line| serde_json::from_str(line).expect("a JSON line")).collect()
 }
 
 /// The keys of a JSON object in the order written, duplicates included (serde_json's `Value` keeps one).
@@ -100,15 +75,15 @@ const MESSAGE: &str = r#"{"action":"send_message","data":{"body":"a private body
 #[tokio::test]
 async fn each_event_is_one_json_line_with_its_context_each_key_once_and_a_rounded_duration() {
     let captured = Captured::default();
-    let _guard = captured.install(Sampler::all());
+    let _guard = install(&captured, Sampler::all());
 
     let proxy = proxy(FakeBackend::default());
     proxy.handle(accepted(fixture("connect_query_token", "secret-token"))).await;
     proxy.handle(message_event("Vx2pYdWsliACFtw=", MESSAGE)).await;
     proxy.handle(accepted(fixture("disconnect", ""))).await;
 
-    let raw = captured.raw_lines();
-    let lines = captured.lines();
+    let raw = captured.lines();
+    let lines = json_lines(&captured);
     assert_eq!(lines.len(), 3, "one line per event: {raw:#?}");
     // What an operator reads off each event's line.
     let expected: [(&str, &[&str]); 3] = [
@@ -172,15 +147,15 @@ async fn each_event_is_one_json_line_with_its_context_each_key_once_and_a_rounde
 #[tokio::test]
 async fn a_message_costs_at_most_half_the_log_bytes_it_did() {
     let captured = Captured::default();
-    let _guard = captured.install(Sampler::all());
+    let _guard = install(&captured, Sampler::all());
     let proxy = proxy(FakeBackend::default());
     proxy.handle(accepted(fixture("connect_query_token", "secret-token"))).await;
-    captured.0.lock().expect("lock").clear();
+    captured.clear();
 
     proxy.handle(message_event("Vx2pYdWsliACFtw=", MESSAGE)).await;
 
     let line_bytes = captured.text().len();
-    let message = &captured.lines()[0];
+    let message = &json_lines(&captured)[0];
     // The frame's metrics line, as `record_fanout` prints it in Lambda, for the fan-out the line reports.
     let count = |field: &str| usize::try_from(message[field].as_u64().unwrap_or(0)).expect("a count");
     let report = FanoutReport {
@@ -211,7 +186,7 @@ async fn a_message_costs_at_most_half_the_log_bytes_it_did() {
 #[tokio::test]
 async fn sampling_keeps_every_warning_and_its_events_line_and_one_in_n_of_the_rest() {
     let captured = Captured::default();
-    let _guard = captured.install(Sampler::seeded(10, 27));
+    let _guard = install(&captured, Sampler::seeded(10, 27));
     // Every fifth frame's backend call fails: an error line, then the frame's line.
     let calls = std::sync::atomic::AtomicUsize::new(0);
     let backend = FakeBackend {
@@ -229,7 +204,7 @@ async fn sampling_keeps_every_warning_and_its_events_line_and_one_in_n_of_the_re
         proxy.handle(message_event("Vx2pYdWsliACFtw=", MESSAGE)).await;
     }
 
-    let lines = captured.lines();
+    let lines = json_lines(&captured);
     let errors = lines.iter().filter(|l| l["level"] == "ERROR").count();
     assert_eq!(errors, 200, "every error is kept");
     for error in lines.iter().filter(|l| l["level"] == "ERROR") {
@@ -248,7 +223,7 @@ async fn sampling_keeps_every_warning_and_its_events_line_and_one_in_n_of_the_re
 #[tokio::test]
 async fn without_sampling_every_line_is_kept() {
     let captured = Captured::default();
-    let _guard = captured.install(Sampler::all());
+    let _guard = install(&captured, Sampler::all());
     let proxy = proxy(FakeBackend::default());
     for _ in 0..50 {
         proxy.handle(message_event("Vx2pYdWsliACFtw=", MESSAGE)).await;

@@ -273,6 +273,46 @@ impl Sampler {
     }
 }
 
+/// Lines written into memory instead of stdout: the writer of a test's [`json_subscriber`] (`move ||
+/// captured.clone()`), to read what CloudWatch would receive. Cheap to clone; clones share the lines.
+#[derive(Debug, Clone, Default)]
+pub struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl Captured {
+    fn bytes(&self) -> std::sync::MutexGuard<'_, Vec<u8>> {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Everything written so far.
+    ///
+    /// # Panics
+    /// When what was written is not UTF-8 (a line is always written whole, from a `String`).
+    pub fn text(&self) -> String {
+        String::from_utf8(self.bytes().clone()).expect("log lines are UTF-8")
+    }
+
+    /// Each line written so far, without its newline.
+    pub fn lines(&self) -> Vec<String> {
+        self.text().lines().map(str::to_owned).collect()
+    }
+
+    /// Forgets what was written so far.
+    pub fn clear(&self) {
+        self.bytes().clear();
+    }
+}
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.bytes().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// A `LOG_SAMPLE_RATE` value: a whole number of at least 1.
 ///
 /// # Errors

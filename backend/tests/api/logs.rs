@@ -3,13 +3,10 @@
 //! with its context for a refused one, each key once; and what a message costs in log bytes, counted against
 //! what it cost before issue 27.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use chat_backend::events::metrics_line;
 use chat_backend::http::Hosting;
 use chat_backend::telemetry::{DEFAULT_FILTER, json_subscriber};
-use chat_settings::logs::Sampler;
+use chat_settings::logs::{Captured, Sampler};
 use serde_json::{Value, json};
 use tracing_subscriber::EnvFilter;
 
@@ -26,37 +23,13 @@ fn platform_text_bytes() -> usize {
     std::fs::read(path).unwrap_or_else(|e| panic!("{path}: {e}")).len()
 }
 
-/// Log lines written into memory.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("lock").extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8(self.0.lock().expect("lock").clone()).expect("utf-8")
-    }
-
-    fn clear(&self) {
-        self.0.lock().expect("lock").clear();
-    }
-
-    /// Installs the subscriber `telemetry::init` installs, writing here, for the current thread (the test's
-    /// runtime, and so the app's tasks, run on it).
-    fn install(&self, hosting: Hosting) -> tracing::subscriber::DefaultGuard {
-        let writer = self.clone();
-        let subscriber =
-            json_subscriber(EnvFilter::new(DEFAULT_FILTER), Sampler::all(), hosting, move || writer.clone());
-        tracing::subscriber::set_default(subscriber)
-    }
+/// Installs the subscriber `telemetry::init` installs, writing into `captured`, for the current thread
+/// (the test's runtime, and so the app's tasks, run on it).
+fn install(captured: &Captured, hosting: Hosting) -> tracing::subscriber::DefaultGuard {
+    let writer = captured.clone();
+    let subscriber =
+        json_subscriber(EnvFilter::new(DEFAULT_FILTER), Sampler::all(), hosting, move || writer.clone());
+    tracing::subscriber::set_default(subscriber)
 }
 
 const HEALTHY: &str = "a private body";
@@ -65,7 +38,7 @@ const HEALTHY: &str = "a private body";
 async fn a_healthy_frame_logs_nothing_and_a_refused_one_a_line_with_its_context() {
     let app = spawn_app(StoreKind::Sqlite).await;
     let captured = Captured::default();
-    let _guard = captured.install(Hosting::Lambda);
+    let _guard = install(&captured, Hosting::Lambda);
 
     app.post_message(1, "alice", HEALTHY).await;
     assert_eq!(captured.text(), "", "nothing at info for a healthy frame");
@@ -95,7 +68,7 @@ async fn a_healthy_frame_logs_nothing_and_a_refused_one_a_line_with_its_context(
 async fn a_long_running_servers_lines_carry_their_time() {
     let app = spawn_app(StoreKind::Sqlite).await;
     let captured = Captured::default();
-    let _guard = captured.install(Hosting::Server);
+    let _guard = install(&captured, Hosting::Server);
     app.send(1, "alice", json!({"action": "send_message", "data": {"body": ""}})).await;
     let line: Value = serde_json::from_str(captured.text().trim_end()).expect("one JSON line");
     assert!(line["time"].as_str().is_some_and(|t| t.ends_with('Z')), "{line}");
@@ -105,7 +78,7 @@ async fn a_long_running_servers_lines_carry_their_time() {
 async fn a_message_costs_at_most_half_the_log_bytes_it_did() {
     let app = spawn_app(StoreKind::Sqlite).await;
     let captured = Captured::default();
-    let _guard = captured.install(Hosting::Lambda);
+    let _guard = install(&captured, Hosting::Lambda);
     captured.clear();
 
     app.post_message(1, "alice", HEALTHY).await;
