@@ -6,11 +6,10 @@
 //! a timestamp only on a long-running server (CloudWatch stamps a function's lines). `LOG_SAMPLE_RATE=N`
 //! keeps every warning and error and one in N invocations' other lines.
 
-use chat_settings::logs::{InvalidSampleRate, JsonLines, Sampler};
+use chat_settings::logs::{InvalidSampleRate, Sampler};
 use tracing::Subscriber;
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
-use tracing_subscriber::layer::{Layer, SubscriberExt};
 use tracing_subscriber::util::SubscriberInitExt;
 
 use crate::http::Hosting;
@@ -40,8 +39,9 @@ pub fn init(json: bool, hosting: Hosting) -> Result<(), InvalidSampleRate> {
     Ok(())
 }
 
-/// The JSON subscriber [`init`] installs, writing to `writer`: what a test captures to see the lines
-/// CloudWatch receives.
+/// The JSON subscriber [`init`] installs, writing to `writer`: [`chat_settings::logs::json_subscriber`]
+/// behind the backend's filter, timestamped only on a long-running server (CloudWatch stamps a function's
+/// lines). What a test captures to see the lines CloudWatch receives.
 pub fn json_subscriber<W>(
     filter: EnvFilter,
     sampler: Sampler,
@@ -51,7 +51,5 @@ pub fn json_subscriber<W>(
 where
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
-    tracing_subscriber::registry()
-        .with(filter)
-        .with(JsonLines::new(writer).with_time(hosting == Hosting::Server).with_filter(sampler))
+    chat_settings::logs::json_subscriber(filter, sampler, hosting == Hosting::Server, writer)
 }

@@ -17,7 +17,7 @@ use chat_settings::logs::{Captured, Sampler, json_subscriber};
 use serde::de::{IgnoredAny, MapAccess, Visitor};
 use serde_json::Value;
 use support::{FakeBackend, accepted, fixture, message_event};
-use tracing::Level;
+use tracing::level_filters::LevelFilter;
 
 /// What the `$default` frame of a message cost before issue 27, counted by this test's earlier version on
 /// the same frame: its line (the `fmt` JSON subscriber with `with_current_span`: `level`, a `span` object
@@ -34,7 +34,9 @@ fn platform_text_bytes() -> usize {
 /// Installs the production subscriber, writing into `captured`, for the current thread.
 fn install(captured: &Captured, sampler: Sampler) -> tracing::subscriber::DefaultGuard {
     let writer = captured.clone();
-    tracing::subscriber::set_default(json_subscriber(Level::INFO, sampler, move || writer.clone()))
+    tracing::subscriber::set_default(json_subscriber(LevelFilter::INFO, sampler, false, move || {
+        writer.clone()
+    }))
 }
 
 /// Each line written into `captured`, read as JSON.

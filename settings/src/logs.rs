@@ -52,26 +52,30 @@ pub struct InvalidSampleRate(pub String);
 pub fn init(json: bool) -> Result<(), InvalidSampleRate> {
     let level = level_from_env();
     if json {
-        let sampler = Sampler::from_env()?;
-        tracing_subscriber::registry()
-            .with(tracing_subscriber::filter::LevelFilter::from_level(level))
-            .with(JsonLines::new(std::io::stdout).with_filter(sampler))
-            .init();
+        let level = tracing_subscriber::filter::LevelFilter::from_level(level);
+        json_subscriber(level, Sampler::from_env()?, false, std::io::stdout).init();
     } else {
         tracing_subscriber::fmt().with_max_level(level).with_target(false).compact().init();
     }
     Ok(())
 }
 
-/// The JSON subscriber [`init`] installs, writing to `writer`: what a test captures to see the lines
-/// CloudWatch receives.
-pub fn json_subscriber<W>(level: Level, sampler: Sampler, writer: W) -> impl Subscriber + Send + Sync
+/// The JSON subscriber every deployable installs (this module's [`init`], the backend's own with its
+/// filter expression), writing [`JsonLines`] (timestamped with `time`) to `writer` behind `filter` (a level,
+/// or an `EnvFilter`): what a test captures to see the lines CloudWatch receives.
+pub fn json_subscriber<F, W>(
+    filter: F,
+    sampler: Sampler,
+    time: bool,
+    writer: W,
+) -> impl Subscriber + Send + Sync
 where
+    F: Layer<tracing_subscriber::Registry> + Send + Sync + 'static,
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
     tracing_subscriber::registry()
-        .with(tracing_subscriber::filter::LevelFilter::from_level(level))
-        .with(JsonLines::new(writer).with_filter(sampler))
+        .with(filter)
+        .with(JsonLines::new(writer).with_time(time).with_filter(sampler))
 }
 
 /// `RUST_LOG` as a level (`error` ... `trace`), `info` when unset or not a level.
