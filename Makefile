@@ -36,7 +36,7 @@ TF_VARS = -var 'lambda_architecture=$(ARCH)' -var 'lambda_package_path=../../$(L
 	-var 'media_package_path=../../$(MEDIA_ZIP)'
 HCL_PYTHON := $(TOOLS)/hcl/bin/python
 
-.PHONY: help dev dev-lambda api-docs openapi watch test test-deps lint fmt token clean reset-data package smoke bench fuzz tf-check tf-docs tf-lock tf-env plan apply destroy account-plan account-apply web
+.PHONY: help dev dev-lambda api-docs openapi watch test test-deps lint fmt token clean reset-data package smoke bench fuzz tf-check tf-test tf-moto tf-docs tf-lock tf-env plan apply destroy account-plan account-apply web
 
 help: ## List the targets, and the variables you can set (`make VAR=value ...`) with their defaults
 	@# Bold names on a terminal only: piped or redirected, the output is plain text (NO_COLOR is honoured).
@@ -144,7 +144,9 @@ $(HCL_PYTHON):
 	python3 -m venv $(TOOLS)/hcl
 	$(TOOLS)/hcl/bin/pip install --quiet --disable-pip-version-check 'python-hcl2>=8,<9'
 
-tf-check: $(TOOLS)/checkov/bin/checkov $(HCL_PYTHON) ## Terraform offline: fmt, module READMEs, validate, terraform test (mocked AWS), checkov, envs/dev and the preflight on moto
+tf-check: tf-test tf-moto ## Terraform offline: tf-test and tf-moto
+
+tf-test: $(TOOLS)/checkov/bin/checkov $(HCL_PYTHON) ## Terraform's static checks: fmt, module READMEs, validate, terraform test (mocked AWS), checkov
 	$(TF_ENV) $(TERRAFORM) fmt -check -recursive terraform envs
 	$(HCL_PYTHON) scripts/tf-module-docs.py
 	@# Own data directories: checks never touch (or trip over) a root initialised for a real backend.
@@ -156,6 +158,8 @@ tf-check: $(TOOLS)/checkov/bin/checkov $(HCL_PYTHON) ## Terraform offline: fmt, 
 			$(TF_ENV) $(TERRAFORM) validate -no-color && $(TF_ENV) $(TERRAFORM) test -no-color) || exit 1; \
 	done
 	$(TOOLS)/checkov/bin/checkov --quiet --compact --skip-download --framework terraform -d terraform -d envs
+
+tf-moto: ## Terraform on moto: envs/dev applied, planned again and destroyed, and the deploy preflight (scripts/terraform-moto-test.sh)
 	scripts/terraform-moto-test.sh
 
 tf-docs: $(HCL_PYTHON) ## Rewrite the inputs and outputs tables of every module README from variables.tf and outputs.tf
@@ -241,12 +245,14 @@ $(TOOLS)/venv/bin/cargo-lambda:
 # One package at a time: each zip gets only its own crate's features (the proxy's logging leaves out the
 # regex engine the backend's log filter brings). The proxy has a profile of its own, for speed (Cargo.toml).
 package: $(TOOLS)/venv/bin/cargo-lambda ## Build the four Lambda zips, proxy, backend, notifier and media processor (ARCH=arm64 by default, or x86_64), with cargo-lambda
+	@# Two builds: the proxy with its own profile and features; the other three in one build, so that
+	@# what they share (the AWS SDK, tokio, rustls, the chat store) is compiled once, not three times.
 	@case "$(ARCH)" in arm64) flag=--arm64 ;; x86_64) flag=--x86-64 ;; *) echo "ARCH must be arm64 or x86_64" >&2; exit 2 ;; esac; \
-	for target in chat-proxy:chat-proxy chat-backend:chat-backend-lambda chat-notifier:chat-notifier chat-media:chat-media; do \
-		case $${target%%:*} in chat-proxy) profile=deploy-proxy ;; *) profile=deploy ;; esac; \
-		PATH="$(TOOLS)/venv/bin:$$PATH" cargo lambda build --profile $$profile $$flag -p $${target%%:*} --bin $${target##*:} \
-			--output-format zip --lambda-dir $(LAMBDA_DIR) || exit 1; \
-	done
+	PATH="$(TOOLS)/venv/bin:$$PATH"; \
+	cargo lambda build --profile deploy-proxy $$flag -p chat-proxy --bin chat-proxy \
+		--output-format zip --lambda-dir $(LAMBDA_DIR) && \
+	cargo lambda build --profile deploy $$flag -p chat-backend -p chat-notifier -p chat-media \
+		--bin chat-backend-lambda --bin chat-notifier --bin chat-media --output-format zip --lambda-dir $(LAMBDA_DIR)
 	@for zip in $(LAMBDA_ZIP) $(BACKEND_ZIP) $(NOTIFIER_ZIP) $(MEDIA_ZIP); do \
 		python3 scripts/check-lambda-zip.py $$zip $(ARCH) && echo "Lambda package: $$zip ($$(du -h $$zip | cut -f1), $(ARCH))"; \
 	done

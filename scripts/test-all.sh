@@ -37,12 +37,18 @@ launch() {
 }
 
 # What a failed suite's log says about its failures: each failure's report (a Rust test's panic, a Python
-# or Node test's traceback, Playwright's error), then the log's last lines.
+# or Node test's traceback, Playwright's error), then the log's last lines, each line cut at 300 characters
+# (a linker's command line is tens of kilobytes, and CI keeps only so much of what it prints: the error
+# after it must fit); then the disk and memory left, the usual causes of a failed link.
 failures() {
-  grep -E -A14 '^---- .* stdout ----$|^(FAIL|ERROR): |^not ok |^\s+[0-9]+\) |^Error: |^error(\[|:)' "$1" |
-    grep -v -E '^\s+[0-9]+: |^\s+at /' | head -n 150
-  echo "-- last lines of $1:"
-  tail -n 15 "$1"
+  {
+    grep -E -A14 '^---- .* stdout ----$|^(FAIL|ERROR): |^not ok |^\s+[0-9]+\) |^Error: |^error(\[|:)' "$1" |
+      grep -v -E '^\s+[0-9]+: |^\s+at /' | head -n 150
+    echo "-- last lines of $1:"
+    tail -n 15 "$1"
+  } | cut -c1-300
+  echo "-- disk and memory left: $(df -h . | awk 'NR == 2 { print $4 " of " $2 }') disk," \
+    "$(free -m | awk '/^Mem:/ { print $7 " MB" }') memory available"
 }
 
 # Waits for a suite; records its time and whether it failed.
@@ -74,8 +80,11 @@ wait_for() {
 # (fat LTO, one codegen unit), so starting them first keeps them off the end of the run.
 launch build "$CARGO" build --workspace --all-targets --locked
 # Terraform's checks need nothing cargo builds (the moto apply makes its own stand-in zips) and mostly wait
-# on providers and moto: from the start, they are off the end of the run.
-launch terraform make --no-print-directory tf-check
+# on providers, moto and the AWS CLI (the CPU they used in a CI-like run was 40% of their time): from the
+# start, and in two suites side by side, the static checks and the moto apply with the preflight (about
+# 20 minutes each under CI's load), they are off the end of the run.
+launch terraform make --no-print-directory tf-test
+launch moto make --no-print-directory tf-moto
 if [ "${ALSO_LINT:-0}" = 1 ]; then launch lint env CARGO_TARGET_DIR=target/lint make --no-print-directory lint; fi
 if [ "${ALSO_PACKAGE:-0}" = 1 ]; then
   launch package env CARGO_TARGET_DIR=target/package make --no-print-directory package
@@ -88,10 +97,21 @@ wait_for web
 # Phase 2: what runs on the build, side by side (the doc tests first: they link against the libraries).
 target_dir=$("$CARGO" metadata --format-version 1 --no-deps |
   python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
-launch rust bash -c "$CARGO test --workspace --doc --locked && $CARGO test --workspace --all-targets --locked --no-fail-fast"
+# The Rust tests in two suites side by side, since cargo runs test binaries one after another and the two
+# longest mostly wait on moto, sockets and timers: `stack`, dev-stack's compiled Lambdas under cargo lambda
+# watch (`bootstrap`, its close storm of 200 clients on moto), and `rust`, every other target (the
+# backend's black-box tests the longest). Both select targets of the whole workspace (`--workspace`), so
+# features resolve as for the build and nothing is compiled again.
+other_targets=$("$CARGO" metadata --format-version 1 --no-deps | python3 -c '
+import json, sys
+names = {t["name"] for p in json.load(sys.stdin)["packages"] for t in p["targets"] if "test" in t["kind"]}
+print(" ".join(f"--test {name}" for name in sorted(names - {"bootstrap"})))')
+launch rust bash -c "$CARGO test --workspace --doc --locked &&
+  $CARGO test --workspace --lib --bins --examples --benches $other_targets --locked --no-fail-fast"
+launch stack "$CARGO" test --workspace --test bootstrap --locked --no-fail-fast
 launch browser env CHAT_DEV_BIN="$target_dir/debug/chat-dev" scripts/browser-tests.sh
 launch fuzz scripts/fuzz.sh
-for name in checks lint rust browser terraform fuzz package; do wait_for "$name"; done
+for name in checks lint rust stack browser terraform moto fuzz package; do wait_for "$name"; done
 
 echo
 echo "Phases (seconds; suites of a phase run side by side):"
@@ -101,8 +121,8 @@ awk '/^test result:/ { passed += $4; failed += $6 } /^# pass / { passed += $3 } 
   /^Success! [0-9]+ passed/ { passed += $2; failed += $4 } /^Failure! [0-9]+ passed/ { passed += $2; failed += $4 } \
   /^(moto|scripts): [0-9]+ passed, [0-9]+ failed$/ { passed += $2; failed += $4 } \
   END { printf "tests: %d passed, %d failed\n", passed, failed }' \
-  target/test-checks.log target/test-web.log target/test-rust.log target/test-browser.log \
-  target/test-terraform.log target/test-fuzz.log
+  target/test-checks.log target/test-web.log target/test-rust.log target/test-stack.log \
+  target/test-browser.log target/test-terraform.log target/test-moto.log target/test-fuzz.log
 if [ "${#failed[@]}" -gt 0 ]; then
   echo "failed: ${failed[*]}" >&2
   exit 1
