@@ -95,23 +95,14 @@ wait_for build
 wait_for web
 
 # Phase 2: what runs on the build, side by side (the doc tests first: they link against the libraries).
+# The tests that run the workspace's binaries build them when run alone; here the build is done.
+export WORKSPACE_BUILT=1
 target_dir=$("$CARGO" metadata --format-version 1 --no-deps |
   python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
-# The Rust tests in two suites side by side, since cargo runs test binaries one after another and the two
-# longest mostly wait on moto, sockets and timers: `stack`, dev-stack's compiled Lambdas under cargo lambda
-# watch (`bootstrap`, its close storm of 200 clients on moto), and `rust`, every other target (the
-# backend's black-box tests the longest). Both select targets of the whole workspace (`--workspace`), so
-# features resolve as for the build and nothing is compiled again.
-other_targets=$("$CARGO" metadata --format-version 1 --no-deps | python3 -c '
-import json, sys
-names = {t["name"] for p in json.load(sys.stdin)["packages"] for t in p["targets"] if "test" in t["kind"]}
-print(" ".join(f"--test {name}" for name in sorted(names - {"bootstrap"})))')
-launch rust bash -c "$CARGO test --workspace --doc --locked &&
-  $CARGO test --workspace --lib --bins --examples --benches $other_targets --locked --no-fail-fast"
-launch stack "$CARGO" test --workspace --test bootstrap --locked --no-fail-fast
+launch rust bash -c "$CARGO test --workspace --doc --locked && $CARGO test --workspace --all-targets --locked --no-fail-fast"
 launch browser env CHAT_DEV_BIN="$target_dir/debug/chat-dev" scripts/browser-tests.sh
 launch fuzz scripts/fuzz.sh
-for name in checks lint rust stack browser terraform moto fuzz package; do wait_for "$name"; done
+for name in checks lint rust browser terraform moto fuzz package; do wait_for "$name"; done
 
 echo
 echo "Phases (seconds; suites of a phase run side by side):"
@@ -121,7 +112,7 @@ awk '/^test result:/ { passed += $4; failed += $6 } /^# pass / { passed += $3 } 
   /^Success! [0-9]+ passed/ { passed += $2; failed += $4 } /^Failure! [0-9]+ passed/ { passed += $2; failed += $4 } \
   /^(moto|scripts): [0-9]+ passed, [0-9]+ failed$/ { passed += $2; failed += $4 } \
   END { printf "tests: %d passed, %d failed\n", passed, failed }' \
-  target/test-checks.log target/test-web.log target/test-rust.log target/test-stack.log \
+  target/test-checks.log target/test-web.log target/test-rust.log \
   target/test-browser.log target/test-terraform.log target/test-moto.log target/test-fuzz.log
 if [ "${#failed[@]}" -gt 0 ]; then
   echo "failed: ${failed[*]}" >&2

@@ -21,12 +21,16 @@ pub const JWT_SECRET: &str = "e2e-jwt-secret";
 /// The host build of one of the workspace's binaries (the Lambdas' code `make package` zips as
 /// `bootstrap`), built as the test run built everything: `--workspace --all-targets`, so its dependencies
 /// have the features the tests' have and nothing is compiled a second time (a `-p` build resolves features
-/// per package and rebuilt most of the tree: five minutes of the test run). Under `make test` this is a
-/// check that finds everything built already.
+/// per package and rebuilt most of the tree: five minutes of the test run). Under `make test`, which builds
+/// every target first and says so (`WORKSPACE_BUILT`), nothing is built: a cargo build run from a test
+/// process there compiled much of the workspace again, minutes each time.
 pub fn workspace_binary(bin: &str) -> std::path::PathBuf {
     static BUILT: std::sync::Once = std::sync::Once::new();
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace").to_path_buf();
     BUILT.call_once(|| {
+        if std::env::var_os("WORKSPACE_BUILT").is_some() {
+            return;
+        }
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let status = std::process::Command::new(cargo)
             .args(["build", "--quiet", "--workspace", "--all-targets"])
