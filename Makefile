@@ -242,11 +242,11 @@ $(TOOLS)/venv/bin/cargo-lambda:
 	python3 -m venv $(TOOLS)/venv
 	$(TOOLS)/venv/bin/pip install --quiet --disable-pip-version-check 'cargo-lambda>=1.9.2,<2' 'ziglang>=0.13,<0.15'
 
-# One package at a time: each zip gets only its own crate's features (the proxy's logging leaves out the
-# regex engine the backend's log filter brings). The proxy has a profile of its own, for speed (Cargo.toml).
+# Two builds. The proxy on its own, with a profile of its own, for speed (Cargo.toml), and only its own
+# crate's features (its logging leaves out the regex engine the backend's log filter brings). The other
+# three in one build, so that what they share (the AWS SDK, tokio, rustls, the chat store) is compiled once
+# instead of once per function.
 package: $(TOOLS)/venv/bin/cargo-lambda ## Build the four Lambda zips, proxy, backend, notifier and media processor (ARCH=arm64 by default, or x86_64), with cargo-lambda
-	@# Two builds: the proxy with its own profile and features; the other three in one build, so that
-	@# what they share (the AWS SDK, tokio, rustls, the chat store) is compiled once, not three times.
 	@case "$(ARCH)" in arm64) flag=--arm64 ;; x86_64) flag=--x86-64 ;; *) echo "ARCH must be arm64 or x86_64" >&2; exit 2 ;; esac; \
 	PATH="$(TOOLS)/venv/bin:$$PATH"; \
 	cargo lambda build --profile deploy-proxy $$flag -p chat-proxy --bin chat-proxy \
