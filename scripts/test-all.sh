@@ -81,8 +81,8 @@ wait_for() {
 launch build "$CARGO" build --workspace --all-targets --locked
 # Terraform's checks need nothing cargo builds (the moto apply makes its own stand-in zips) and mostly wait
 # on providers, moto and the AWS CLI (the CPU they used in a CI-like run was 40% of their time): from the
-# start, and in two suites side by side, the static checks and the moto apply with the preflight (about
-# 20 minutes each under CI's load), they are off the end of the run.
+# start, and in two suites side by side, the static checks and the moto apply with the preflight (27
+# minutes each in a CI-like run, where one after the other took 40), they are off the end of the run.
 launch terraform make --no-print-directory tf-test
 launch moto make --no-print-directory tf-moto
 if [ "${ALSO_LINT:-0}" = 1 ]; then launch lint env CARGO_TARGET_DIR=target/lint make --no-print-directory lint; fi
